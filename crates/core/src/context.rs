@@ -1,0 +1,32 @@
+//! Who is asking, where, and under which request id: the context every operation gets.
+
+use crate::auth::Caller;
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub access_key_id: String,
+    /// `Host` header as the client sent it (queue URLs are built from it).
+    pub host: String,
+    /// Path of the HTTP request (query-protocol SQS requests may name the queue by it).
+    pub path: String,
+}
+
+impl RequestContext {
+    pub fn new(caller: &Caller, host: String, path: String) -> Self {
+        RequestContext {
+            request_id: crate::ids::request_id(),
+            account_id: caller.account_id.clone(),
+            region: caller.region.clone(),
+            access_key_id: caller.access_key_id.clone(),
+            host,
+            path,
+        }
+    }
+
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}:{}:{}:{resource}", self.region, self.account_id)
+    }
+}

@@ -1,0 +1,24 @@
+//! nimbus-core: what every nimbus service shares.
+//!
+//! Services (SQS, STS, …) are separate crates that implement [`service::AwsService`]: they
+//! receive a decoded, protocol-neutral request (a JSON value shaped by the AWS service
+//! model) and return one. Everything about the wire — HTTP, routing by `X-Amz-Target` /
+//! query `Action` / credential scope, the JSON and query/XML codecs, AWS error shapes and
+//! request ids — lives here, so service code never sees a protocol.
+
+pub mod auth;
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod protocol;
+pub mod server;
+pub mod service;
+pub mod storage;
+pub mod xml;
+
+pub use clock::Clock;
+pub use context::RequestContext;
+pub use error::{AwsError, Fault};
+pub use service::AwsService;

@@ -1,0 +1,175 @@
+//! AWS service models (botocore's `service-2.json`) as the codecs read them.
+//!
+//! Only what the wire needs is kept: operations with their input/output shapes and query
+//! result wrappers, and shapes with their types, members and XML naming traits.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json,
+    Query,
+}
+
+#[derive(Debug)]
+pub struct ServiceModel {
+    /// `sqs`, `sts`: the SigV4 signing name.
+    pub signing_name: String,
+    pub target_prefix: Option<String>,
+    pub json_version: String,
+    pub xml_namespace: Option<String>,
+    pub api_version: String,
+    /// Query-compatible JSON services (SQS) send `x-amzn-query-error`.
+    pub query_compatible: bool,
+    pub protocols: Vec<Protocol>,
+    pub operations: HashMap<String, Operation>,
+    pub shapes: HashMap<String, Shape>,
+}
+
+#[derive(Debug)]
+pub struct Operation {
+    pub name: String,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub result_wrapper: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    pub name: String,
+    pub shape: String,
+    pub location_name: Option<String>,
+    pub flattened: bool,
+}
+
+#[derive(Debug)]
+pub enum ShapeKind {
+    Structure { members: Vec<Member>, required: Vec<String> },
+    List { member: Member },
+    Map { key: Member, value: Member },
+    String,
+    Integer,
+    Long,
+    Float,
+    Boolean,
+    Blob,
+    Timestamp,
+}
+
+#[derive(Debug)]
+pub struct Shape {
+    pub kind: ShapeKind,
+    pub flattened: bool,
+    pub location_name: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("service model is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("service model field missing: {0}")]
+    Missing(&'static str),
+}
+
+fn member_from(name: &str, v: &Value) -> Result<Member, ModelError> {
+    Ok(Member {
+        name: name.to_string(),
+        shape: v.get("shape").and_then(Value::as_str).ok_or(ModelError::Missing("member shape"))?.to_string(),
+        location_name: v.get("locationName").and_then(Value::as_str).map(str::to_string),
+        flattened: v.get("flattened").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+fn shape_from(v: &Value) -> Result<Shape, ModelError> {
+    let ty = v.get("type").and_then(Value::as_str).ok_or(ModelError::Missing("shape type"))?;
+    let kind = match ty {
+        "structure" => {
+            let mut members = Vec::new();
+            if let Some(ms) = v.get("members").and_then(Value::as_object) {
+                for (n, m) in ms {
+                    members.push(member_from(n, m)?);
+                }
+            }
+            let required = v
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            ShapeKind::Structure { members, required }
+        }
+        "list" => ShapeKind::List { member: member_from("member", v.get("member").ok_or(ModelError::Missing("list member"))?)? },
+        "map" => ShapeKind::Map {
+            key: member_from("key", v.get("key").ok_or(ModelError::Missing("map key"))?)?,
+            value: member_from("value", v.get("value").ok_or(ModelError::Missing("map value"))?)?,
+        },
+        "integer" => ShapeKind::Integer,
+        "long" => ShapeKind::Long,
+        "float" | "double" => ShapeKind::Float,
+        "boolean" => ShapeKind::Boolean,
+        "blob" => ShapeKind::Blob,
+        "timestamp" => ShapeKind::Timestamp,
+        _ => ShapeKind::String,
+    };
+    Ok(Shape {
+        kind,
+        flattened: v.get("flattened").and_then(Value::as_bool).unwrap_or(false),
+        location_name: v.get("locationName").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+impl ServiceModel {
+    pub fn parse(text: &str) -> Result<ServiceModel, ModelError> {
+        let doc: Value = serde_json::from_str(text)?;
+        let meta = doc.get("metadata").ok_or(ModelError::Missing("metadata"))?;
+        let s = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
+        let mut protocols = Vec::new();
+        let protocol_names: Vec<String> = match meta.get("protocols").and_then(Value::as_array) {
+            Some(a) => a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            None => s("protocol").into_iter().collect(),
+        };
+        for p in &protocol_names {
+            match p.as_str() {
+                "json" => protocols.push(Protocol::Json),
+                "query" => protocols.push(Protocol::Query),
+                _ => {}
+            }
+        }
+        let query_compatible = meta.get("awsQueryCompatible").is_some();
+        if query_compatible && !protocols.contains(&Protocol::Query) {
+            protocols.push(Protocol::Query);
+        }
+        let mut operations = HashMap::new();
+        for (name, op) in doc.get("operations").and_then(Value::as_object).ok_or(ModelError::Missing("operations"))? {
+            let shape_of = |k: &str| op.get(k).and_then(|i| i.get("shape")).and_then(Value::as_str).map(str::to_string);
+            operations.insert(
+                name.clone(),
+                Operation {
+                    name: name.clone(),
+                    input: shape_of("input"),
+                    output: shape_of("output"),
+                    result_wrapper: op.get("output").and_then(|o| o.get("resultWrapper")).and_then(Value::as_str).map(str::to_string),
+                },
+            );
+        }
+        let mut shapes = HashMap::new();
+        for (name, sh) in doc.get("shapes").and_then(Value::as_object).ok_or(ModelError::Missing("shapes"))? {
+            shapes.insert(name.clone(), shape_from(sh)?);
+        }
+        Ok(ServiceModel {
+            signing_name: s("signingName").or_else(|| s("endpointPrefix")).ok_or(ModelError::Missing("endpointPrefix"))?,
+            target_prefix: s("targetPrefix"),
+            json_version: s("jsonVersion").unwrap_or_else(|| "1.0".into()),
+            xml_namespace: s("xmlNamespace").or_else(|| meta.get("xmlNamespace").and_then(|x| x.get("uri")).and_then(Value::as_str).map(str::to_string)),
+            api_version: s("apiVersion").unwrap_or_default(),
+            query_compatible,
+            protocols,
+            operations,
+            shapes,
+        })
+    }
+
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+}

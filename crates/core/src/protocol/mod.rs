@@ -1,0 +1,17 @@
+//! The wire protocols. Each one turns an HTTP request into `(operation, input value)` and a
+//! result or [`crate::AwsError`] back into an HTTP response. Input and output values are
+//! JSON values shaped like the service model's shapes (member names as keys), whatever
+//! the wire, so services see one representation.
+
+pub mod json;
+pub mod query;
+
+use bytes::Bytes;
+
+/// A response ready for the HTTP layer.
+pub struct WireResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+}

@@ -1,0 +1,268 @@
+//! The HTTP front door: one port for every service.
+//!
+//! A request is routed by what AWS clients put on it — `X-Amz-Target` (JSON protocols),
+//! the query `Action` (form POST or GET), the SigV4 credential scope's service name where
+//! that is ambiguous — then decoded by the protocol codec, run by the service, and encoded
+//! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`).
+
+use crate::auth::{self, Caller};
+use crate::clock::Clock;
+use crate::context::RequestContext;
+use crate::error::AwsError;
+use crate::model::{Protocol, ServiceModel};
+use crate::protocol::{json, query, WireResponse};
+use crate::service::AwsService;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Largest request body accepted (SQS batches are ≤ 1 MiB of payload; base64 inflates).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub struct Router {
+    services: Vec<Arc<dyn AwsService>>,
+    by_target_prefix: HashMap<String, usize>,
+    by_signing_name: HashMap<String, usize>,
+    clock: Clock,
+    allow_clock_control: bool,
+}
+
+impl Router {
+    pub fn new(clock: Clock, allow_clock_control: bool) -> Self {
+        Router { services: Vec::new(), by_target_prefix: HashMap::new(), by_signing_name: HashMap::new(), clock, allow_clock_control }
+    }
+
+    pub fn register(&mut self, service: Arc<dyn AwsService>) {
+        let idx = self.services.len();
+        let model = service.model();
+        if let Some(p) = &model.target_prefix {
+            self.by_target_prefix.insert(p.clone(), idx);
+        }
+        self.by_signing_name.insert(model.signing_name.clone(), idx);
+        self.services.push(service);
+    }
+
+    fn caller(headers: &HeaderMap, params: Option<&query::Params>) -> Caller {
+        headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(auth::from_authorization_header)
+            .or_else(|| params.and_then(|p| p.get("X-Amz-Credential")).and_then(|c| auth::from_query_credential(c)))
+            .unwrap_or_default()
+    }
+
+    /// Picks the service for a query request: the credential scope's service if we serve
+    /// it, else the one service whose model has the action.
+    fn query_service(&self, caller: &Caller, action: &str) -> Option<&Arc<dyn AwsService>> {
+        if let Some(i) = caller.service.as_ref().and_then(|s| self.by_signing_name.get(s)) {
+            return Some(&self.services[*i]);
+        }
+        self.services
+            .iter()
+            .find(|s| s.model().protocols.contains(&Protocol::Query) && s.model().operations.contains_key(action))
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        if path.starts_with("/_nimbus/") || path.starts_with("/_localstack/") {
+            return self.internal(&parts.method, &path, parts.uri.query().unwrap_or(""));
+        }
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+            }
+        };
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
+
+        // JSON protocols: X-Amz-Target names service and operation.
+        if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+            let caller = Self::caller(&parts.headers, None);
+            let ctx = RequestContext::new(&caller, host, path);
+            let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
+            let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
+                let err = AwsError::unknown_operation(target);
+                return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
+            };
+            let model = service.model();
+            let wire = if !model.operations.contains_key(op) {
+                json::encode_error(model, &AwsError::unknown_operation(target))
+            } else {
+                match json::decode(&body) {
+                    Ok(input) => match service.call(&ctx, op, input).await {
+                        Ok(out) => json::encode_ok(model, &out),
+                        Err(e) => json::encode_error(model, &e),
+                    },
+                    Err(e) => json::encode_error(model, &e),
+                }
+            };
+            return finish(&ctx, &model.signing_name, op, started, wire);
+        }
+
+        // Query protocol: form POST or GET with Action.
+        let mut params = query::parse_form(parts.uri.query().unwrap_or("").as_bytes());
+        let is_form = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+            .unwrap_or(false);
+        if parts.method == Method::POST && (is_form || !body.is_empty()) {
+            params.extend(query::parse_form(&body));
+        }
+        let caller = Self::caller(&parts.headers, Some(&params));
+        let ctx = RequestContext::new(&caller, host, path);
+        if let Some(action) = params.get("Action").cloned() {
+            let Some(service) = self.query_service(&caller, &action) else {
+                let err = AwsError::invalid_action(&action);
+                return finish(&ctx, "unknown", &action, started, error_without_model(&err, &ctx.request_id));
+            };
+            let model = service.model();
+            let wire = match model.operations.get(&action) {
+                None => query::encode_error(model, &AwsError::invalid_action(&action), &ctx.request_id),
+                Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
+                    Ok(mut input) => {
+                        service.adapt_query_input(&ctx, &action, &mut input);
+                        match service.call(&ctx, &action, input).await {
+                            Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
+                            Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                        }
+                    }
+                    Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                },
+            };
+            return finish(&ctx, &model.signing_name, &action, started, wire);
+        }
+
+        // REST protocols arrive with later services.
+        let err = AwsError::new("UnknownOperationException", 404, format!("No nimbus service handles {} {}", parts.method, ctx.path));
+        finish(&ctx, "unknown", "", started, error_without_model(&err, &ctx.request_id))
+    }
+
+    fn internal(&self, method: &Method, path: &str, query: &str) -> Response<Full<Bytes>> {
+        match (method, path) {
+            (&Method::GET | &Method::HEAD, "/_nimbus/health" | "/_localstack/health") => {
+                let mut services = serde_json::Map::new();
+                for s in &self.services {
+                    services.insert(s.model().signing_name.clone(), serde_json::Value::from(s.health()));
+                }
+                let body = serde_json::json!({
+                    "services": services,
+                    "edition": "nimbus",
+                    "version": env!("CARGO_PKG_VERSION"),
+                });
+                json_response(StatusCode::OK, body.to_string())
+            }
+            (&Method::POST, "/_nimbus/clock/advance") if self.allow_clock_control => {
+                let params = query::parse_form(query.as_bytes());
+                let seconds: f64 = params.get("seconds").and_then(|s| s.parse().ok()).unwrap_or(0.0);
+                if seconds < 0.0 {
+                    return plain(StatusCode::BAD_REQUEST, "seconds must not be negative");
+                }
+                self.clock.advance_ms((seconds * 1000.0) as u64);
+                json_response(StatusCode::OK, serde_json::json!({ "now_ms": self.clock.now_ms() }).to_string())
+            }
+            (&Method::GET, "/_nimbus/clock") => json_response(StatusCode::OK, serde_json::json!({ "now_ms": self.clock.now_ms() }).to_string()),
+            _ => plain(StatusCode::NOT_FOUND, "not found"),
+        }
+    }
+}
+
+/// An error for a request no service claimed: query-style XML, which every AWS SDK parses.
+fn error_without_model(err: &AwsError, request_id: &str) -> WireResponse {
+    let model = ServiceModel {
+        signing_name: String::new(),
+        target_prefix: None,
+        json_version: "1.0".into(),
+        xml_namespace: None,
+        api_version: String::new(),
+        query_compatible: false,
+        protocols: vec![],
+        operations: HashMap::new(),
+        shapes: HashMap::new(),
+    };
+    query::encode_error(&model, err, request_id)
+}
+
+fn finish(ctx: &RequestContext, service: &str, op: &str, started: Instant, wire: WireResponse) -> Response<Full<Bytes>> {
+    tracing::debug!(
+        service,
+        operation = op,
+        status = wire.status,
+        latency_us = started.elapsed().as_micros() as u64,
+        account = %ctx.account_id,
+        region = %ctx.region,
+        request_id = %ctx.request_id,
+        "request"
+    );
+    let mut builder = Response::builder()
+        .status(wire.status)
+        .header(http::header::CONTENT_TYPE, wire.content_type)
+        .header("x-amzn-RequestId", ctx.request_id.as_str());
+    for (k, v) in &wire.headers {
+        builder = builder.header(*k, v.as_str());
+    }
+    builder.body(Full::new(wire.body)).unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed"))
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Serves `router` on `listener` until `shutdown` turns true; then stops accepting and
+/// lets in-flight connections finish their current requests.
+pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _peer): (tokio::net::TcpStream, SocketAddr) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+                };
+                let _ = stream.set_nodelay(true);
+                let router = router.clone();
+                let svc = hyper::service::service_fn(move |req| {
+                    let router = router.clone();
+                    async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::trace!(error = %e, "connection ended with error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(25)) => {
+            tracing::warn!("connections still open after 25 s; closing");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The boundary between the wire and a service: one decoded operation in, one value out.
+
+use crate::context::RequestContext;
+use crate::error::AwsError;
+use crate::model::ServiceModel;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait AwsService: Send + Sync + 'static {
+    /// The service model that drives this service's codecs.
+    fn model(&self) -> &ServiceModel;
+
+    /// Runs one operation. `input` is shaped like the operation's input shape.
+    fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>>;
+
+    /// Lets a service fill input the query protocol carries outside the parameters (SQS
+    /// names the queue by the request path).
+    fn adapt_query_input(&self, _ctx: &RequestContext, _operation: &str, _input: &mut Value) {}
+
+    /// The state reported by the health endpoint.
+    fn health(&self) -> &'static str {
+        "running"
+    }
+}
+
+/// Deserialises an operation's input into its typed request, mapping a type mismatch to
+/// the error the service uses for it.
+pub fn typed<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, AwsError> {
+    serde_json::from_value(input).map_err(|e| AwsError::invalid_parameter_value(format!("Invalid request: {e}")))
+}
+
+/// Serialises a typed response back to a value for the codecs.
+pub fn untyped<T: serde::Serialize>(output: &T) -> Result<Value, AwsError> {
+    serde_json::to_value(output).map_err(|e| AwsError::internal(e.to_string()))
+}

@@ -1,0 +1,109 @@
+//! The `nimbus` binary: parses configuration, opens storage, registers the services on
+//! one router and serves them until SIGINT/SIGTERM.
+
+use clap::{Parser, Subcommand};
+use nimbus_core::server::{serve, Router};
+use nimbus_core::storage::Durability;
+use nimbus_core::Clock;
+use nimbus_sqs::store::{MemoryStore, SqliteStore, SqsStore};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "nimbus", version, about = "AWS's event-driven serverless services in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every service on one port.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NIMBUS_LISTEN", default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// Directory for durable state.
+    #[arg(long, env = "NIMBUS_DATA_DIR", default_value = "./.nimbus")]
+    data_dir: PathBuf,
+    /// Keep everything in memory (nothing survives a restart).
+    #[arg(long, env = "NIMBUS_IN_MEMORY")]
+    in_memory: bool,
+    /// fsync every group commit (survives power loss, not just a crash of nimbus).
+    #[arg(long, env = "NIMBUS_FSYNC")]
+    fsync: bool,
+    /// Log filter, e.g. `info` or `nimbus_core=debug`.
+    #[arg(long, env = "NIMBUS_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// Allow `POST /_nimbus/clock/advance?seconds=N` (tests move time with it).
+    #[arg(long, env = "NIMBUS_CLOCK_CONTROL")]
+    clock_control: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            if let Err(e) = run(args) {
+                eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let clock = Clock::new();
+        let durability = if args.fsync { Durability::Fsync } else { Durability::Process };
+        let sqs_store: Arc<dyn SqsStore> = if args.in_memory {
+            Arc::new(MemoryStore)
+        } else {
+            Arc::new(SqliteStore::open(&args.data_dir.join("sqs.db"), durability)?)
+        };
+        let mut router = Router::new(clock.clone(), args.clock_control);
+        router.register(Arc::new(nimbus_sqs::SqsService::new(clock.clone(), sqs_store)?));
+        router.register(Arc::new(nimbus_sts::StsService));
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        tracing::info!(listen = %listener.local_addr()?, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = tx.send(true);
+        });
+        serve(listener, Arc::new(router), rx).await?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })?;
+    // Dropping the runtime dropped the services and their storage writers, which
+    // checkpoint and close.
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}

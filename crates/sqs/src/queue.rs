@@ -1,0 +1,513 @@
+//! One queue's working state and the rules that move its messages: delays, visibility,
+//! retention, FIFO group order and locking, deduplication windows, and which messages a
+//! receive returns or hands to the dead-letter queue. Pure state: no I/O and no clock of
+//! its own (callers pass `now`); every change is also written to a [`Mutation`] list that
+//! the caller makes durable.
+
+use crate::attributes::RedrivePolicy;
+use crate::message::Attributes;
+use crate::store::{DedupRecord, Mutation, QueueRecord};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+pub const DEDUP_WINDOW_MS: u64 = 5 * 60 * 1000;
+/// How long a ReceiveRequestAttemptId can be retried.
+const ATTEMPT_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Position in the queue (insertion order); the message's storage key.
+    pub seq: u64,
+    pub message_id: String,
+    pub body: Arc<str>,
+    pub attributes: Arc<Attributes>,
+    pub md5_body: String,
+    pub md5_attributes: Option<String>,
+    pub trace_header: Option<String>,
+    pub md5_system: Option<String>,
+    pub sender_id: String,
+    pub sent_ms: u64,
+    pub visible_at_ms: u64,
+    pub receive_count: u32,
+    pub first_receive_ms: Option<u64>,
+    pub last_receive_ms: Option<u64>,
+    /// Bumped on every receive: the receipt handle of the latest receive carries it.
+    pub nonce: u64,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+    pub sequence_number: Option<String>,
+    /// Set when the message was moved here by a redrive policy.
+    pub dead_letter_source: Option<String>,
+}
+
+impl Message {
+    fn in_flight(&self, now: u64) -> bool {
+        self.receive_count > 0 && self.visible_at_ms > now
+    }
+}
+
+/// A message ready to be enqueued (validated, digests computed).
+pub struct NewMessage {
+    pub body: Arc<str>,
+    pub attributes: Arc<Attributes>,
+    pub md5_body: String,
+    pub md5_attributes: Option<String>,
+    pub trace_header: Option<String>,
+    pub md5_system: Option<String>,
+    pub sender_id: String,
+    pub delay_ms: u64,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+    /// Original sent time and receive history survive a move between queues.
+    pub carried: Option<Carried>,
+}
+
+pub struct Carried {
+    pub message_id: String,
+    pub sent_ms: u64,
+    pub dead_letter_source: Option<String>,
+}
+
+pub struct Sent {
+    pub message_id: String,
+    pub sequence_number: Option<String>,
+}
+
+/// What a receive hands back for one message.
+pub struct Received {
+    pub message: Message,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub visible: u64,
+    pub in_flight: u64,
+    pub delayed: u64,
+}
+
+struct DedupEntry {
+    expires_ms: u64,
+    message_id: String,
+    sequence_number: Option<String>,
+}
+
+struct Attempt {
+    expires_ms: u64,
+    /// (seq, nonce) of the messages the attempt returned.
+    messages: Vec<(u64, u64)>,
+}
+
+pub struct QueueState {
+    pub record: Arc<QueueRecord>,
+    messages: HashMap<u64, Message>,
+    /// Every message by the time it becomes (or became) visible.
+    by_visibility: BTreeSet<(u64, u64)>,
+    /// Every message by sent time, for retention.
+    by_sent: BTreeSet<(u64, u64)>,
+    /// FIFO: each group's messages in order.
+    groups: HashMap<String, VecDeque<u64>>,
+    dedup: HashMap<String, DedupEntry>,
+    attempts: HashMap<String, Attempt>,
+    next_seq: u64,
+    last_sequence_number: u64,
+    pub last_purge_ms: Option<u64>,
+}
+
+impl QueueState {
+    pub fn new(record: Arc<QueueRecord>) -> Self {
+        QueueState {
+            record,
+            messages: HashMap::new(),
+            by_visibility: BTreeSet::new(),
+            by_sent: BTreeSet::new(),
+            groups: HashMap::new(),
+            dedup: HashMap::new(),
+            attempts: HashMap::new(),
+            next_seq: 1,
+            last_sequence_number: 0,
+            last_purge_ms: None,
+        }
+    }
+
+    pub fn fifo(&self) -> bool {
+        self.record.fifo
+    }
+
+    fn attr_u64(&self, name: &str, default: u64) -> u64 {
+        self.record.attributes.get(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+    }
+
+    pub fn visibility_timeout_s(&self) -> u64 {
+        self.attr_u64("VisibilityTimeout", 30)
+    }
+    pub fn delay_s(&self) -> u64 {
+        self.attr_u64("DelaySeconds", 0)
+    }
+    pub fn max_message_size(&self) -> u64 {
+        self.attr_u64("MaximumMessageSize", crate::attributes::MAX_MESSAGE_SIZE)
+    }
+    pub fn receive_wait_s(&self) -> u64 {
+        self.attr_u64("ReceiveMessageWaitTimeSeconds", 0)
+    }
+    fn retention_ms(&self) -> u64 {
+        self.attr_u64("MessageRetentionPeriod", 345_600) * 1000
+    }
+    pub fn content_based_dedup(&self) -> bool {
+        self.record.attributes.get("ContentBasedDeduplication").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false)
+    }
+    fn dedup_per_group(&self) -> bool {
+        self.record.attributes.get("DeduplicationScope").map(String::as_str) == Some("messageGroup")
+    }
+    pub fn redrive_policy(&self) -> Option<RedrivePolicy> {
+        self.record.attributes.get("RedrivePolicy").filter(|v| !v.is_empty()).and_then(|v| crate::attributes::parse_redrive_policy(v).ok())
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Restores a stored message at start-up.
+    pub fn restore(&mut self, m: Message) {
+        self.next_seq = self.next_seq.max(m.seq + 1);
+        if let Some(n) = m.sequence_number.as_deref().and_then(|s| s.parse::<u64>().ok()) {
+            self.last_sequence_number = self.last_sequence_number.max(n);
+        }
+        self.index(m);
+    }
+
+    pub fn restore_dedup(&mut self, d: DedupRecord) {
+        if let Some(n) = d.sequence_number.as_deref().and_then(|s| s.parse::<u64>().ok()) {
+            self.last_sequence_number = self.last_sequence_number.max(n);
+        }
+        self.dedup.insert(d.key, DedupEntry { expires_ms: d.expires_ms, message_id: d.message_id, sequence_number: d.sequence_number });
+    }
+
+    fn index(&mut self, m: Message) {
+        self.by_visibility.insert((m.visible_at_ms, m.seq));
+        self.by_sent.insert((m.sent_ms, m.seq));
+        if self.record.fifo {
+            if let Some(g) = &m.group_id {
+                let q = self.groups.entry(g.clone()).or_default();
+                // Keep group order by seq even when restored out of order.
+                let pos = q.iter().position(|s| *s > m.seq).unwrap_or(q.len());
+                q.insert(pos, m.seq);
+            }
+        }
+        self.messages.insert(m.seq, m);
+    }
+
+    fn unindex(&mut self, seq: u64) -> Option<Message> {
+        let m = self.messages.remove(&seq)?;
+        self.by_visibility.remove(&(m.visible_at_ms, seq));
+        self.by_sent.remove(&(m.sent_ms, seq));
+        if let Some(g) = &m.group_id {
+            if let Some(q) = self.groups.get_mut(g) {
+                if let Some(pos) = q.iter().position(|s| *s == seq) {
+                    q.remove(pos);
+                }
+                if q.is_empty() {
+                    self.groups.remove(g);
+                }
+            }
+        }
+        Some(m)
+    }
+
+    fn set_visible_at(&mut self, seq: u64, at: u64) {
+        if let Some(m) = self.messages.get_mut(&seq) {
+            self.by_visibility.remove(&(m.visible_at_ms, seq));
+            m.visible_at_ms = at;
+            self.by_visibility.insert((at, seq));
+        }
+    }
+
+    fn next_sequence_number(&mut self, now: u64) -> String {
+        self.last_sequence_number = (self.last_sequence_number + 1).max(now.saturating_mul(1_000_000));
+        format!("{:020}", self.last_sequence_number)
+    }
+
+    fn dedup_key(&self, group: Option<&str>, dedup_id: &str) -> String {
+        match group {
+            Some(g) if self.dedup_per_group() => format!("{g}\u{1}{dedup_id}"),
+            _ => dedup_id.to_string(),
+        }
+    }
+
+    /// Enqueues a message (or recognises a duplicate within the dedup window).
+    pub fn send(&mut self, now: u64, new: NewMessage, muts: &mut Vec<Mutation>) -> Sent {
+        let queue = self.record.id;
+        let mut dedup_key = None;
+        if self.record.fifo && new.carried.is_none() {
+            if let Some(id) = &new.dedup_id {
+                let key = self.dedup_key(new.group_id.as_deref(), id);
+                if let Some(e) = self.dedup.get(&key) {
+                    if e.expires_ms > now {
+                        return Sent { message_id: e.message_id.clone(), sequence_number: e.sequence_number.clone() };
+                    }
+                }
+                dedup_key = Some(key);
+            }
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let sequence_number = if self.record.fifo { Some(self.next_sequence_number(now)) } else { None };
+        let (message_id, sent_ms, dead_letter_source) = match new.carried {
+            Some(c) => (c.message_id, c.sent_ms, c.dead_letter_source),
+            None => (nimbus_core::ids::uuid(), now, None),
+        };
+        let msg = Message {
+            seq,
+            message_id: message_id.clone(),
+            body: new.body,
+            attributes: new.attributes,
+            md5_body: new.md5_body,
+            md5_attributes: new.md5_attributes,
+            trace_header: new.trace_header,
+            md5_system: new.md5_system,
+            sender_id: new.sender_id,
+            sent_ms,
+            visible_at_ms: now + new.delay_ms,
+            receive_count: 0,
+            first_receive_ms: None,
+            last_receive_ms: None,
+            nonce: 0,
+            group_id: new.group_id,
+            dedup_id: new.dedup_id,
+            sequence_number: sequence_number.clone(),
+            dead_letter_source,
+        };
+        if let Some(key) = dedup_key {
+            let expires_ms = now + DEDUP_WINDOW_MS;
+            self.dedup.insert(key.clone(), DedupEntry { expires_ms, message_id: message_id.clone(), sequence_number: sequence_number.clone() });
+            muts.push(Mutation::PutDedup { queue, key, expires_ms, message_id: message_id.clone(), sequence_number: sequence_number.clone() });
+            if self.dedup.len() > 1024 {
+                self.dedup.retain(|_, e| e.expires_ms > now);
+            }
+        }
+        muts.push(Mutation::InsertMessage(queue, Arc::new(msg.clone())));
+        self.index(msg);
+        Sent { message_id, sequence_number }
+    }
+
+    /// Drops messages older than the retention period.
+    pub fn expire(&mut self, now: u64, muts: &mut Vec<Mutation>) {
+        let cutoff = now.saturating_sub(self.retention_ms());
+        while let Some(&(sent, seq)) = self.by_sent.first() {
+            if sent > cutoff {
+                break;
+            }
+            self.unindex(seq);
+            muts.push(Mutation::DeleteMessage { queue: self.record.id, seq });
+        }
+    }
+
+    pub fn counts(&self, now: u64) -> Counts {
+        let mut c = Counts::default();
+        for m in self.messages.values() {
+            if m.visible_at_ms <= now {
+                c.visible += 1;
+            } else if m.receive_count > 0 {
+                c.in_flight += 1;
+            } else {
+                c.delayed += 1;
+            }
+        }
+        c
+    }
+
+    /// When the next not-yet-visible message becomes visible.
+    pub fn next_visible_at(&self, now: u64) -> Option<u64> {
+        self.by_visibility.range((now + 1, 0)..).next().map(|(t, _)| *t)
+    }
+
+    fn group_locked(&self, group: &VecDeque<u64>, now: u64) -> bool {
+        group
+            .iter()
+            .map_while(|s| self.messages.get(s).filter(|m| m.receive_count > 0))
+            .any(|m| m.in_flight(now))
+    }
+
+    /// Picks up to `max` messages to deliver, in the order SQS would: for FIFO queues the
+    /// heads of unlocked groups, several from one group in order. Messages that have been
+    /// received `maxReceiveCount` times are returned separately for the dead-letter queue.
+    fn pick(&self, now: u64, max: usize, redrive_at: Option<u32>) -> (Vec<u64>, Vec<u64>) {
+        let mut picked = Vec::new();
+        let mut dead = Vec::new();
+        let exhausted = |m: &Message| redrive_at.map(|n| m.receive_count >= n).unwrap_or(false);
+        if !self.record.fifo {
+            for &(at, seq) in self.by_visibility.iter() {
+                if at > now || picked.len() >= max {
+                    break;
+                }
+                match self.messages.get(&seq) {
+                    Some(m) if exhausted(m) => dead.push(seq),
+                    Some(_) => picked.push(seq),
+                    None => {}
+                }
+            }
+            return (picked, dead);
+        }
+        let mut seen_groups: HashSet<&str> = HashSet::new();
+        for &(at, seq) in self.by_visibility.iter() {
+            if at > now || picked.len() >= max {
+                break;
+            }
+            let Some(group_id) = self.messages.get(&seq).and_then(|m| m.group_id.as_deref()) else { continue };
+            if !seen_groups.insert(group_id) {
+                continue;
+            }
+            let Some(group) = self.groups.get(group_id) else { continue };
+            if self.group_locked(group, now) {
+                continue;
+            }
+            for s in group {
+                let Some(m) = self.messages.get(s) else { break };
+                if m.visible_at_ms > now {
+                    break;
+                }
+                if exhausted(m) {
+                    dead.push(*s);
+                    continue;
+                }
+                picked.push(*s);
+                if picked.len() >= max {
+                    break;
+                }
+            }
+        }
+        (picked, dead)
+    }
+
+    /// Removes messages that exhausted their receives, for the caller to move to the DLQ.
+    pub fn take_exhausted(&mut self, seqs: &[u64], muts: &mut Vec<Mutation>) -> Vec<Message> {
+        let mut out = Vec::new();
+        for &seq in seqs {
+            if let Some(m) = self.unindex(seq) {
+                muts.push(Mutation::DeleteMessage { queue: self.record.id, seq });
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// A receive. Returns the delivered messages and the ones to dead-letter (already
+    /// removed from this queue when `dead_letter` is true).
+    pub fn receive(
+        &mut self,
+        now: u64,
+        max: usize,
+        visibility_ms: u64,
+        attempt_id: Option<&str>,
+        dead_letter: bool,
+        muts: &mut Vec<Mutation>,
+    ) -> (Vec<Received>, Vec<Message>) {
+        self.expire(now, muts);
+        if let Some(again) = attempt_id.and_then(|id| self.retry_attempt(id, now, visibility_ms, muts)) {
+            return (again, Vec::new());
+        }
+        let redrive_at = if dead_letter { self.redrive_policy().map(|p| p.max_receive_count) } else { None };
+        let (picked, dead) = self.pick(now, max, redrive_at);
+        let dead = self.take_exhausted(&dead, muts);
+        let mut out = Vec::with_capacity(picked.len());
+        for seq in picked {
+            self.set_visible_at(seq, now + visibility_ms);
+            let Some(m) = self.messages.get_mut(&seq) else { continue };
+            m.receive_count += 1;
+            m.nonce += 1;
+            m.first_receive_ms.get_or_insert(now);
+            m.last_receive_ms = Some(now);
+            muts.push(update_of(self.record.id, m));
+            out.push(Received { message: m.clone() });
+        }
+        if let Some(id) = attempt_id {
+            self.attempts.retain(|_, a| a.expires_ms > now);
+            self.attempts.insert(
+                id.to_string(),
+                Attempt { expires_ms: now + ATTEMPT_WINDOW_MS, messages: out.iter().map(|r| (r.message.seq, r.message.nonce)).collect() },
+            );
+        }
+        (out, dead)
+    }
+
+    /// A FIFO receive retried with the same ReceiveRequestAttemptId returns the same
+    /// messages and handles, if none of them changed since.
+    fn retry_attempt(&mut self, id: &str, now: u64, visibility_ms: u64, muts: &mut Vec<Mutation>) -> Option<Vec<Received>> {
+        let attempt = self.attempts.get(id).filter(|a| a.expires_ms > now)?;
+        let unchanged = attempt.messages.iter().all(|(seq, nonce)| self.messages.get(seq).map(|m| m.nonce == *nonce).unwrap_or(false));
+        if !unchanged || attempt.messages.is_empty() {
+            return None;
+        }
+        let seqs: Vec<u64> = attempt.messages.iter().map(|(s, _)| *s).collect();
+        let mut out = Vec::new();
+        for seq in seqs {
+            self.set_visible_at(seq, now + visibility_ms);
+            if let Some(m) = self.messages.get(&seq) {
+                muts.push(update_of(self.record.id, m));
+                out.push(Received { message: m.clone() });
+            }
+        }
+        Some(out)
+    }
+
+    pub fn message(&self, seq: u64) -> Option<&Message> {
+        self.messages.get(&seq)
+    }
+
+    /// Deletes a message by its receipt handle's (seq, nonce). `Ok(false)`: the handle has
+    /// expired (FIFO only; standard queues accept any handle of a stored message).
+    pub fn delete(&mut self, now: u64, seq: u64, nonce: u64, muts: &mut Vec<Mutation>) -> bool {
+        let Some(m) = self.messages.get(&seq) else { return true };
+        if self.record.fifo && (m.nonce != nonce || !m.in_flight(now)) {
+            return false;
+        }
+        self.unindex(seq);
+        muts.push(Mutation::DeleteMessage { queue: self.record.id, seq });
+        true
+    }
+
+    /// Changes an in-flight message's visibility. `Err(())`: not in flight. `Ok(false)`:
+    /// beyond the 12-hour limit counted from its receive.
+    pub fn change_visibility(&mut self, now: u64, seq: u64, nonce: u64, timeout_s: u64, muts: &mut Vec<Mutation>) -> Result<bool, ()> {
+        let Some(m) = self.messages.get(&seq) else { return Err(()) };
+        if !m.in_flight(now) || (self.record.fifo && m.nonce != nonce) {
+            return Err(());
+        }
+        let since_receive = now.saturating_sub(m.last_receive_ms.unwrap_or(now));
+        if since_receive + timeout_s * 1000 > 43_200_000 {
+            return Ok(false);
+        }
+        self.set_visible_at(seq, now + timeout_s * 1000);
+        if let Some(m) = self.messages.get(&seq) {
+            muts.push(update_of(self.record.id, m));
+        }
+        Ok(true)
+    }
+
+    pub fn purge(&mut self, now: u64, muts: &mut Vec<Mutation>) {
+        self.messages.clear();
+        self.by_visibility.clear();
+        self.by_sent.clear();
+        self.groups.clear();
+        self.attempts.clear();
+        self.last_purge_ms = Some(now);
+        muts.push(Mutation::PurgeMessages(self.record.id));
+    }
+
+    /// Takes up to `max` visible messages out of the queue (message move tasks).
+    pub fn take_visible(&mut self, now: u64, max: usize, muts: &mut Vec<Mutation>) -> Vec<Message> {
+        let seqs: Vec<u64> = self.by_visibility.iter().take_while(|(at, _)| *at <= now).take(max).map(|(_, s)| *s).collect();
+        self.take_exhausted(&seqs, muts)
+    }
+}
+
+fn update_of(queue: u64, m: &Message) -> Mutation {
+    Mutation::UpdateMessage {
+        queue,
+        seq: m.seq,
+        visible_at_ms: m.visible_at_ms,
+        receive_count: m.receive_count,
+        first_receive_ms: m.first_receive_ms,
+        last_receive_ms: m.last_receive_ms,
+        nonce: m.nonce,
+    }
+}

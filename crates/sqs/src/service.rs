@@ -1,0 +1,88 @@
+//! The SQS service as the router sees it: model, dispatch, and the request-scoped helpers
+//! every operation uses (resolving a queue URL to a queue).
+
+use crate::arn::{parse_queue_url, QueueKey};
+use crate::engine::{Engine, Queue};
+use crate::errors::{sqs_names, SqsError, SqsResult};
+use crate::move_tasks::MoveTasks;
+use crate::store::SqsStore;
+use nimbus_core::model::ServiceModel;
+use nimbus_core::service::{typed, BoxFuture};
+use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+
+const MODEL_JSON: &str = include_str!("../model/sqs-2012-11-05.json");
+
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored SQS model parses"))
+}
+
+pub struct SqsService {
+    pub engine: Arc<Engine>,
+    pub tasks: MoveTasks,
+}
+
+impl SqsService {
+    pub fn new(clock: Clock, store: Arc<dyn SqsStore>) -> Result<SqsService, nimbus_core::storage::StorageError> {
+        let engine = Arc::new(Engine::new(clock, store)?);
+        Ok(SqsService { tasks: MoveTasks::new(engine.clone()), engine })
+    }
+
+    /// The queue a request's QueueUrl names, in the caller's region.
+    pub fn queue(&self, ctx: &RequestContext, url: Option<&str>) -> SqsResult<Arc<Queue>> {
+        let url = url.filter(|u| !u.is_empty()).ok_or_else(|| SqsError::MissingParameter("QueueUrl".into()))?;
+        let (account, name) = parse_queue_url(url).ok_or(SqsError::QueueDoesNotExist)?;
+        self.engine.get(&QueueKey { account, region: ctx.region.clone(), name }).ok_or(SqsError::QueueDoesNotExist)
+    }
+
+    async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, AwsError> {
+        let out = match op {
+            "CreateQueue" => self.create_queue(ctx, typed(input)?).await,
+            "DeleteQueue" => self.delete_queue(ctx, typed(input)?).await,
+            "GetQueueUrl" => self.get_queue_url(ctx, typed(input)?),
+            "ListQueues" => self.list_queues(ctx, typed(input)?),
+            "GetQueueAttributes" => self.get_queue_attributes(ctx, typed(input)?),
+            "SetQueueAttributes" => self.set_queue_attributes(ctx, typed(input)?).await,
+            "TagQueue" => self.tag_queue(ctx, typed(input)?).await,
+            "UntagQueue" => self.untag_queue(ctx, typed(input)?).await,
+            "ListQueueTags" => self.list_queue_tags(ctx, typed(input)?),
+            "AddPermission" => self.add_permission(ctx, typed(input)?).await,
+            "RemovePermission" => self.remove_permission(ctx, typed(input)?).await,
+            "PurgeQueue" => self.purge_queue(ctx, typed(input)?).await,
+            "ListDeadLetterSourceQueues" => self.list_dead_letter_source_queues(ctx, typed(input)?),
+            "SendMessage" => self.send_message(ctx, typed(input)?).await,
+            "SendMessageBatch" => self.send_message_batch(ctx, typed(input)?).await,
+            "ReceiveMessage" => self.receive_message(ctx, typed(input)?).await,
+            "DeleteMessage" => self.delete_message(ctx, typed(input)?).await,
+            "DeleteMessageBatch" => self.delete_message_batch(ctx, typed(input)?).await,
+            "ChangeMessageVisibility" => self.change_message_visibility(ctx, typed(input)?).await,
+            "ChangeMessageVisibilityBatch" => self.change_message_visibility_batch(ctx, typed(input)?).await,
+            "StartMessageMoveTask" => self.tasks.start(ctx, typed(input)?),
+            "CancelMessageMoveTask" => self.tasks.cancel(typed(input)?),
+            "ListMessageMoveTasks" => self.tasks.list(typed(input)?),
+            other => return Err(AwsError::invalid_action(other)),
+        };
+        out.map_err(AwsError::from)
+    }
+}
+
+impl AwsService for SqsService {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(sqs_names) })
+    }
+
+    /// Query-protocol requests may name the queue by the URL path instead of QueueUrl.
+    fn adapt_query_input(&self, ctx: &RequestContext, _operation: &str, input: &mut Value) {
+        if let Value::Object(map) = input {
+            if !map.contains_key("QueueUrl") && parse_queue_url(&ctx.path).is_some() {
+                map.insert("QueueUrl".into(), Value::String(format!("http://{}{}", ctx.host, ctx.path)));
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+"""Shared fixtures for the nimbus Python test suite.
+
+The suite talks to a running nimbus server over HTTP, the way real clients do.
+
+* If ``NIMBUS_ENDPOINT`` is set (e.g. ``http://127.0.0.1:4566``) that server is used
+  and nothing is started.
+* Otherwise the binary named by ``NIMBUS_BIN`` (default: ``<repo>/target/debug/nimbus``)
+  is started as ``nimbus serve --listen 127.0.0.1:<free port> --in-memory`` for the
+  whole session, polled on ``GET /_nimbus/health`` until it answers 200, and killed
+  at the end.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.config
+import botocore.credentials
+import pytest
+import requests
+
+# Test modules import nimbus_helpers; make that work under any --import-mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO_ROOT / "target" / "debug" / "nimbus"
+
+REGION = "us-east-1"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+API_VERSION = "2012-11-05"
+
+HEALTH_PATH = "/_nimbus/health"
+STARTUP_TIMEOUT = 10.0
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    """Base URL of the server under test, without a trailing slash."""
+    given = os.environ.get("NIMBUS_ENDPOINT")
+    if given:
+        yield given.rstrip("/")
+        return
+
+    binary = Path(os.environ.get("NIMBUS_BIN", str(DEFAULT_BIN)))
+    if not binary.is_absolute():
+        binary = REPO_ROOT / binary
+    if not binary.exists():
+        pytest.fail(
+            f"nimbus binary not found at {binary}; build it (cargo build) or set "
+            "NIMBUS_BIN / NIMBUS_ENDPOINT",
+            pytrace=False,
+        )
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.NamedTemporaryFile(prefix="nimbus-test-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--in-memory"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        ready = False
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            try:
+                if requests.get(url + HEALTH_PATH, timeout=1).status_code == 200:
+                    ready = True
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        if not ready:
+            log.flush()
+            output = Path(log.name).read_text(errors="replace")[-4000:]
+            pytest.fail(
+                f"nimbus did not become healthy on {url}{HEALTH_PATH} within "
+                f"{STARTUP_TIMEOUT:.0f}s (exit code {proc.poll()}); output:\n{output}",
+                pytrace=False,
+            )
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        log.close()
+
+
+# --------------------------------------------------------------------------- clients
+
+_CLIENT_CONFIG = botocore.config.Config(
+    # No retries: an error must surface as the server sent it, and a retry would
+    # hide (or double) side effects.
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    # Long polls wait up to 20 s.
+    read_timeout=40,
+)
+
+
+@pytest.fixture(scope="session")
+def make_client(endpoint):
+    """Factory: make_client(service, region=REGION, access_key=ACCESS_KEY)."""
+    cache = {}
+
+    def make(service, region=REGION, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        key = (service, region, access_key, secret_key)
+        if key not in cache:
+            cache[key] = boto3.session.Session().client(
+                service,
+                region_name=region,
+                endpoint_url=endpoint,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                config=_CLIENT_CONFIG,
+            )
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sqs(make_client):
+    return make_client("sqs")
+
+
+@pytest.fixture(scope="session")
+def sts(make_client):
+    return make_client("sts")
+
+
+def unique_name(prefix="nimbus-test"):
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def queue(sqs):
+    """Factory creating uniquely named queues (deleted again after the test).
+
+    queue(fifo=False, attributes=None, tags=None, name=None, client=sqs) -> queue URL
+    """
+    created = []
+
+    def make(fifo=False, attributes=None, tags=None, name=None, client=None):
+        client = client or sqs
+        if name is None:
+            name = unique_name() + (".fifo" if fifo else "")
+        attributes = dict(attributes or {})
+        if fifo:
+            attributes.setdefault("FifoQueue", "true")
+        kwargs = {"QueueName": name}
+        if attributes:
+            kwargs["Attributes"] = attributes
+        if tags:
+            kwargs["tags"] = tags
+        url = client.create_queue(**kwargs)["QueueUrl"]
+        created.append((client, url))
+        return url
+
+    yield make
+    for client, url in created:
+        try:
+            client.delete_queue(QueueUrl=url)
+        except Exception:
+            pass
+
+
+# --------------------------------------------------------------------------- query protocol
+
+
+def strip_namespaces(root):
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    return root
+
+
+class QueryResponse(tuple):
+    """(status, root) with extra attributes: .headers, .text, .response."""
+
+    def __new__(cls, status, root, response):
+        self = super().__new__(cls, (status, root))
+        self.status = status
+        self.root = root
+        self.response = response
+        self.headers = response.headers
+        self.text = response.text
+        return self
+
+
+def sign_request(method, url, body, headers, service, region, access_key, secret_key):
+    """Sign like an AWS SDK would (SigV4) and return the headers to send."""
+    req = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    creds = botocore.credentials.Credentials(access_key, secret_key)
+    botocore.auth.SigV4Auth(creds, service, region).add_auth(req)
+    return dict(req.headers.items())
+
+
+@pytest.fixture(scope="session")
+def query(endpoint):
+    """query(action, params=None, account_key=ACCESS_KEY, region=REGION, method="POST",
+    url=None, service="sqs", version="2012-11-05") -> QueryResponse (status, root).
+
+    Sends an AWS query-protocol request (form-encoded POST, or GET with the query
+    string) signed with SigV4, and parses the XML response with namespaces stripped.
+    """
+
+    def call(action, params=None, account_key=ACCESS_KEY, region=REGION, method="POST",
+             url=None, service="sqs", version=API_VERSION, secret_key=SECRET_KEY):
+        form = []
+        if action is not None:
+            form.append(("Action", action))
+        if version is not None:
+            form.append(("Version", version))
+        for k, v in (params or {}).items():
+            form.append((k, str(v)))
+        # %20 for spaces (not "+"), as AWS SDKs encode: safe for SigV4 canonicalisation.
+        encoded = urllib.parse.urlencode(form, quote_via=urllib.parse.quote, safe="-_.~")
+        target = url or (endpoint + "/")
+        if method.upper() == "GET":
+            full = target + ("&" if "?" in target else "?") + encoded
+            headers = sign_request("GET", full, b"", {}, service, region, account_key, secret_key)
+            resp = requests.get(full, headers=headers, timeout=40)
+        else:
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+            body = encoded.encode()
+            headers = sign_request("POST", target, body, headers, service, region, account_key, secret_key)
+            resp = requests.post(target, data=body, headers=headers, timeout=40)
+        root = None
+        if resp.content.strip():
+            try:
+                root = strip_namespaces(ET.fromstring(resp.content))
+            except ET.ParseError:
+                root = None
+        return QueryResponse(resp.status_code, root, resp)
+
+    return call

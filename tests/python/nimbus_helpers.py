@@ -1,0 +1,57 @@
+"""Helpers shared by the test modules (imported as a plain module)."""
+
+import hashlib
+import re
+import struct
+import time
+import urllib.parse
+
+def md5_hex(data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.md5(data).hexdigest()
+
+
+def md5_of_message_attributes(attrs):
+    """MD5OfMessageAttributes as documented by AWS:
+
+    for each attribute, sorted by name: len(name) name len(type) type transport-byte
+    len(value) value, lengths as 4-byte big-endian, transport 1 for String/Number
+    (UTF-8 value) and 2 for Binary (raw bytes).
+    """
+    buf = bytearray()
+    for name in sorted(attrs):
+        attr = attrs[name]
+        dtype = attr["DataType"]
+        buf += struct.pack(">I", len(name.encode())) + name.encode()
+        buf += struct.pack(">I", len(dtype.encode())) + dtype.encode()
+        if dtype.startswith("Binary"):
+            value = attr["BinaryValue"]
+            if isinstance(value, str):
+                value = value.encode()
+            buf += b"\x02" + struct.pack(">I", len(value)) + value
+        else:
+            value = attr["StringValue"].encode("utf-8")
+            buf += b"\x01" + struct.pack(">I", len(value)) + value
+    return hashlib.md5(bytes(buf)).hexdigest()
+
+
+def account_of(queue_url):
+    """The account id in a queue URL's path (/<account>/<name>)."""
+    parts = urllib.parse.urlparse(queue_url).path.strip("/").split("/")
+    assert len(parts) == 2 and re.fullmatch(r"\d{12}", parts[0]), queue_url
+    return parts[0]
+
+
+def name_of(queue_url):
+    return urllib.parse.urlparse(queue_url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.2):
+    """Poll predicate() until it returns a truthy value; return it (or the last value)."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value

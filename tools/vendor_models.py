@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Vendor AWS service models (botocore's service-2.json, Apache-2.0) into the crates.
+
+nimbus's protocol codecs are driven by these models. SQS needs two sources: the current
+model (JSON protocol, newest members such as MessageSystemAttributeNames) and the last
+query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
+`resultWrapper` traits name the query/XML wire elements. We keep the current model and
+overlay the query-era XML traits onto it. Documentation strings are dropped: they are
+large and not needed at run time.
+
+usage: tools/vendor_models.py <path to an unpacked botocore-1.31.30 wheel>
+"""
+import gzip, json, os, sys
+
+import botocore
+
+XML_TRAITS = ("locationName", "flattened", "queryName", "xmlNamespace", "resultWrapper")
+
+
+def load(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        return json.load(f)
+
+
+def strip_docs(node):
+    if isinstance(node, dict):
+        return {k: strip_docs(v) for k, v in node.items() if k not in ("documentation", "examples")}
+    if isinstance(node, list):
+        return [strip_docs(v) for v in node]
+    return node
+
+
+def overlay(current, old):
+    """Copy the query/XML traits of `old` onto the same places of `current`."""
+    for name, shape in current["shapes"].items():
+        was = old["shapes"].get(name)
+        if not was:
+            continue
+        for t in XML_TRAITS:
+            if t in was:
+                shape[t] = was[t]
+        if shape["type"] == "structure":
+            for m, member in shape["members"].items():
+                for t in XML_TRAITS:
+                    if t in was.get("members", {}).get(m, {}):
+                        member[t] = was["members"][m][t]
+        if shape["type"] == "list":
+            for t in XML_TRAITS:
+                if t in was["member"]:
+                    shape["member"][t] = was["member"][t]
+        if shape["type"] == "map":
+            for side in ("key", "value"):
+                for t in XML_TRAITS:
+                    if t in was[side]:
+                        shape[side][t] = was[side][t]
+    for op, spec in current["operations"].items():
+        was = old["operations"].get(op, {})
+        if "resultWrapper" in was.get("output", {}):
+            spec.setdefault("output", {})["resultWrapper"] = was["output"]["resultWrapper"]
+    current["metadata"]["xmlNamespace"] = old["metadata"].get("xmlNamespace")
+    # members that are new since the query era: give lists the flattened singular name
+    # AWS uses on the query wire (e.g. MessageSystemAttributeName.1).
+    rm = current["shapes"]["ReceiveMessageRequest"]["members"]
+    if "MessageSystemAttributeNames" in rm:
+        rm["MessageSystemAttributeNames"]["locationName"] = "MessageSystemAttributeName"
+    return current
+
+
+def model_path(service, version):
+    base = os.path.join(os.path.dirname(botocore.__file__), "data", service, version)
+    for name in ("service-2.json.gz", "service-2.json"):
+        if os.path.exists(os.path.join(base, name)):
+            return os.path.join(base, name)
+    raise SystemExit(f"no model for {service} {version}")
+
+
+def write(model, dest):
+    with open(dest, "w") as f:
+        json.dump(strip_docs(model), f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote", dest)
+
+
+def main():
+    old_root = sys.argv[1]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sqs = overlay(load(model_path("sqs", "2012-11-05")),
+                  load(os.path.join(old_root, "botocore/data/sqs/2012-11-05/service-2.json")))
+    write(sqs, os.path.join(here, "crates/sqs/model/sqs-2012-11-05.json"))
+    write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/sts/model/sts-2011-06-15.json"))
+
+
+if __name__ == "__main__":
+    main()

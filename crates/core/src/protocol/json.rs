@@ -41,8 +41,10 @@ pub fn encode_ok(model: &ServiceModel, output: &Value) -> WireResponse {
 }
 
 pub fn encode_error(model: &ServiceModel, err: &AwsError) -> WireResponse {
-    let type_name = match &model.target_prefix {
-        Some(_) if model.query_compatible => format!("com.amazonaws.{}#{}", model.signing_name, err.code),
+    // Errors raised by AWS's front end rather than the service carry coral's namespace.
+    let type_name = match err.code.as_ref() {
+        "UnknownOperationException" | "SerializationException" => format!("com.amazon.coral.service#{}", err.code),
+        _ if model.query_compatible => format!("com.amazonaws.{}#{}", model.signing_name, err.code),
         _ => err.code.to_string(),
     };
     let body = serde_json::json!({ "__type": type_name, "message": err.message });

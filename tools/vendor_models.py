@@ -5,7 +5,8 @@ nimbus's protocol codecs are driven by these models. SQS needs two sources: the 
 model (JSON protocol, newest members such as MessageSystemAttributeNames) and the last
 query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
 `resultWrapper` traits name the query/XML wire elements. We keep the current model and
-overlay the query-era XML traits onto it. Documentation strings are dropped: they are
+overlay the query-era XML traits onto it. CloudWatch Logs (JSON only) is the current model as is.
+Documentation strings are dropped: they are
 large and not needed at run time.
 
 usage: tools/vendor_models.py <path to an unpacked botocore-1.31.30 wheel>
@@ -89,6 +90,8 @@ def main():
                   load(os.path.join(old_root, "botocore/data/sqs/2012-11-05/service-2.json")))
     write(sqs, os.path.join(here, "crates/sqs/model/sqs-2012-11-05.json"))
     write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/sts/model/sts-2011-06-15.json"))
+    os.makedirs(os.path.join(here, "crates/logs/model"), exist_ok=True)
+    write(load(model_path("logs", "2014-03-28")), os.path.join(here, "crates/logs/model/logs-2014-03-28.json"))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_smithy_http_client::Builder as HttpClientBuilder;
 
+pub use aws_sdk_cloudwatchlogs;
 pub use aws_sdk_sqs;
 pub use aws_sdk_sts;
 
@@ -306,6 +307,20 @@ impl Nimbus {
             .timeout_config(timeouts())
             .build();
         aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    /// CloudWatch Logs client for the default test identity and region.
+    pub fn logs_client(&self) -> aws_sdk_cloudwatchlogs::Client {
+        let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }
 
     pub fn sts_client(&self) -> aws_sdk_sts::Client {

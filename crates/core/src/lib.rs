@@ -11,6 +11,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod ids;
+pub mod internal;
 pub mod model;
 pub mod protocol;
 pub mod server;

@@ -10,6 +10,19 @@ use std::collections::HashMap;
 pub enum Protocol {
     Json,
     Query,
+    RestJson,
+}
+
+/// Where a REST protocol carries a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Body,
+    Uri,
+    Querystring,
+    Header,
+    /// A map of headers sharing a prefix (`X-Amz-Meta-`).
+    Headers,
+    StatusCode,
 }
 
 #[derive(Debug)]
@@ -33,6 +46,11 @@ pub struct Operation {
     pub input: Option<String>,
     pub output: Option<String>,
     pub result_wrapper: Option<String>,
+    /// REST protocols: HTTP method, URI template (`/2015-03-31/functions/{FunctionName}`)
+    /// and the status of a success.
+    pub http_method: String,
+    pub request_uri: String,
+    pub response_code: u16,
 }
 
 #[derive(Debug)]
@@ -41,11 +59,13 @@ pub struct Member {
     pub shape: String,
     pub location_name: Option<String>,
     pub flattened: bool,
+    pub location: Location,
 }
 
 #[derive(Debug)]
 pub enum ShapeKind {
-    Structure { members: Vec<Member>, required: Vec<String> },
+    /// `payload`: the member that is the whole HTTP body (REST protocols).
+    Structure { members: Vec<Member>, required: Vec<String>, payload: Option<String> },
     List { member: Member },
     Map { key: Member, value: Member },
     String,
@@ -78,6 +98,14 @@ fn member_from(name: &str, v: &Value) -> Result<Member, ModelError> {
         shape: v.get("shape").and_then(Value::as_str).ok_or(ModelError::Missing("member shape"))?.to_string(),
         location_name: v.get("locationName").and_then(Value::as_str).map(str::to_string),
         flattened: v.get("flattened").and_then(Value::as_bool).unwrap_or(false),
+        location: match v.get("location").and_then(Value::as_str) {
+            Some("uri") => Location::Uri,
+            Some("querystring") => Location::Querystring,
+            Some("header") => Location::Header,
+            Some("headers") => Location::Headers,
+            Some("statusCode") => Location::StatusCode,
+            _ => Location::Body,
+        },
     })
 }
 
@@ -96,7 +124,8 @@ fn shape_from(v: &Value) -> Result<Shape, ModelError> {
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
                 .unwrap_or_default();
-            ShapeKind::Structure { members, required }
+            let payload = v.get("payload").and_then(Value::as_str).map(str::to_string);
+            ShapeKind::Structure { members, required, payload }
         }
         "list" => ShapeKind::List { member: member_from("member", v.get("member").ok_or(ModelError::Missing("list member"))?)? },
         "map" => ShapeKind::Map {
@@ -132,6 +161,7 @@ impl ServiceModel {
             match p.as_str() {
                 "json" => protocols.push(Protocol::Json),
                 "query" => protocols.push(Protocol::Query),
+                "rest-json" => protocols.push(Protocol::RestJson),
                 _ => {}
             }
         }
@@ -142,6 +172,8 @@ impl ServiceModel {
         let mut operations = HashMap::new();
         for (name, op) in doc.get("operations").and_then(Value::as_object).ok_or(ModelError::Missing("operations"))? {
             let shape_of = |k: &str| op.get(k).and_then(|i| i.get("shape")).and_then(Value::as_str).map(str::to_string);
+            let http = op.get("http");
+            let http_str = |k: &str| http.and_then(|h| h.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
             operations.insert(
                 name.clone(),
                 Operation {
@@ -149,6 +181,9 @@ impl ServiceModel {
                     input: shape_of("input"),
                     output: shape_of("output"),
                     result_wrapper: op.get("output").and_then(|o| o.get("resultWrapper")).and_then(Value::as_str).map(str::to_string),
+                    http_method: http_str("method"),
+                    request_uri: http_str("requestUri"),
+                    response_code: http.and_then(|h| h.get("responseCode")).and_then(Value::as_u64).unwrap_or(200) as u16,
                 },
             );
         }

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::AwsError;
 use crate::model::{Protocol, ServiceModel};
-use crate::protocol::{json, query, WireResponse};
+use crate::protocol::{json, query, rest_json, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -30,13 +30,15 @@ pub struct Router {
     services: Vec<Arc<dyn AwsService>>,
     by_target_prefix: HashMap<String, usize>,
     by_signing_name: HashMap<String, usize>,
+    /// REST services' routes, by service index.
+    rest: Vec<(usize, rest_json::Routes)>,
     clock: Clock,
     allow_clock_control: bool,
 }
 
 impl Router {
     pub fn new(clock: Clock, allow_clock_control: bool) -> Self {
-        Router { services: Vec::new(), by_target_prefix: HashMap::new(), by_signing_name: HashMap::new(), clock, allow_clock_control }
+        Router { services: Vec::new(), by_target_prefix: HashMap::new(), by_signing_name: HashMap::new(), rest: Vec::new(), clock, allow_clock_control }
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -46,6 +48,9 @@ impl Router {
             self.by_target_prefix.insert(p.clone(), idx);
         }
         self.by_signing_name.insert(model.signing_name.clone(), idx);
+        if model.protocols.contains(&Protocol::RestJson) {
+            self.rest.push((idx, rest_json::Routes::new(model)));
+        }
         self.services.push(service);
     }
 
@@ -116,7 +121,7 @@ impl Router {
             .and_then(|v| v.to_str().ok())
             .map(|ct| ct.starts_with("application/x-www-form-urlencoded"))
             .unwrap_or(false);
-        if parts.method == Method::POST && (is_form || !body.is_empty()) {
+        if parts.method == Method::POST && is_form {
             params.extend(query::parse_form(&body));
         }
         let caller = Self::caller(&parts.headers, Some(&params));
@@ -143,7 +148,25 @@ impl Router {
             return finish(&ctx, &model.signing_name, &action, started, wire);
         }
 
-        // REST protocols arrive with later services.
+        // REST protocols: the credential scope's service first, then any that has a route.
+        let query_pairs: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+        let preferred = caller.service.as_ref().and_then(|s| self.by_signing_name.get(s)).copied();
+        let mut candidates: Vec<&(usize, rest_json::Routes)> = self.rest.iter().filter(|(i, _)| Some(*i) == preferred).collect();
+        candidates.extend(self.rest.iter().filter(|(i, _)| Some(*i) != preferred));
+        for (idx, routes) in candidates {
+            if let Some((op, labels)) = routes.find(parts.method.as_str(), &ctx.path, &query_pairs) {
+                let service = &self.services[*idx];
+                let model = service.model();
+                let wire = match rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body) {
+                    Ok(input) => match service.call(&ctx, op, input).await {
+                        Ok(out) => rest_json::encode_ok(model, op, &out),
+                        Err(e) => rest_json::encode_error(&e),
+                    },
+                    Err(e) => rest_json::encode_error(&e),
+                };
+                return finish(&ctx, &model.signing_name, op, started, wire);
+            }
+        }
         let err = AwsError::new("UnknownOperationException", 404, format!("No nimbus service handles {} {}", parts.method, ctx.path));
         finish(&ctx, "unknown", "", started, error_without_model(&err, &ctx.request_id))
     }
@@ -209,7 +232,7 @@ fn finish(ctx: &RequestContext, service: &str, op: &str, started: Instant, wire:
         .header(http::header::CONTENT_TYPE, wire.content_type)
         .header("x-amzn-RequestId", ctx.request_id.as_str());
     for (k, v) in &wire.headers {
-        builder = builder.header(*k, v.as_str());
+        builder = builder.header(k.as_str(), v.as_str());
     }
     builder.body(Full::new(wire.body)).unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed"))
 }

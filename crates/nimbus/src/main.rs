@@ -43,6 +43,12 @@ struct ServeArgs {
     /// Allow `POST /_nimbus/clock/advance?seconds=N` (tests move time with it).
     #[arg(long, env = "NIMBUS_CLOCK_CONTROL")]
     clock_control: bool,
+    /// Lambda: concurrent executions per account (AWS's default is 1000).
+    #[arg(long, env = "NIMBUS_LAMBDA_CONCURRENCY", default_value_t = 1000)]
+    lambda_concurrency: u32,
+    /// Lambda: seconds an idle execution environment stays warm.
+    #[arg(long, env = "NIMBUS_LAMBDA_IDLE_SECONDS", default_value_t = 300)]
+    lambda_idle_seconds: u64,
 }
 
 fn main() {
@@ -71,11 +77,39 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             Arc::new(SqliteStore::open(&args.data_dir.join("sqs.db"), durability)?)
         };
-        let mut router = Router::new(clock.clone(), args.clock_control);
-        router.register(Arc::new(nimbus_sqs::SqsService::new(clock.clone(), sqs_store)?));
-        router.register(Arc::new(nimbus_sts::StsService));
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        tracing::info!(listen = %listener.local_addr()?, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
+        let local = listener.local_addr()?;
+        let mut router = Router::new(clock.clone(), args.clock_control);
+        let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), sqs_store)?);
+        router.register(sqs.clone());
+        let logs_store: Arc<dyn nimbus_logs::store::LogsStore> = if args.in_memory {
+            Arc::new(nimbus_logs::store::MemoryStore)
+        } else {
+            Arc::new(nimbus_logs::store::SqliteStore::open(&args.data_dir.join("logs.db"), durability)?)
+        };
+        // Also the `LogSink` other services (Lambda) write through.
+        let logs = Arc::new(nimbus_logs::LogsService::new(clock.clone(), logs_store)?);
+        router.register(logs.clone());
+        let (lambda_store, lambda_dir): (Arc<dyn nimbus_lambda::store::LambdaStore>, PathBuf) = if args.in_memory {
+            (Arc::new(nimbus_lambda::store::MemoryStore), std::env::temp_dir().join(format!("nimbus-{}", std::process::id())).join("lambda"))
+        } else {
+            (Arc::new(nimbus_lambda::store::SqliteStore::open(&args.data_dir.join("lambda.db"), durability)?), args.data_dir.join("lambda"))
+        };
+        let lambda = Arc::new(nimbus_lambda::LambdaService::new(
+            nimbus_lambda::LambdaConfig {
+                data_dir: lambda_dir,
+                endpoint_url: format!("http://{local}"),
+                account_concurrency: args.lambda_concurrency,
+                idle_timeout: std::time::Duration::from_secs(args.lambda_idle_seconds),
+            },
+            clock.clone(),
+            lambda_store,
+            logs.clone(),
+            sqs.clone(),
+        )?);
+        router.register(lambda.clone());
+        router.register(Arc::new(nimbus_sts::StsService));
+        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -83,6 +117,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             let _ = tx.send(true);
         });
         serve(listener, Arc::new(router), rx).await?;
+        lambda.shutdown();
         Ok::<(), Box<dyn std::error::Error>>(())
     })?;
     // Dropping the runtime dropped the services and their storage writers, which

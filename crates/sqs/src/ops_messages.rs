@@ -69,7 +69,7 @@ struct Prepared {
 
 impl SqsService {
     /// Validates one message against its queue and computes its digests.
-    fn prepare(&self, ctx: &RequestContext, queue: &Queue, input: SendMessage) -> SqsResult<Prepared> {
+    fn prepare(&self, sender_id: &str, queue: &Queue, input: SendMessage) -> SqsResult<Prepared> {
         let (fifo, max_size, queue_delay, content_dedup) = {
             let st = queue.state.lock();
             (st.fifo(), st.max_message_size() as usize, st.delay_s(), st.content_based_dedup())
@@ -139,7 +139,7 @@ impl SqsService {
                 md5_attributes: md5_attributes.clone(),
                 trace_header,
                 md5_system: md5_system.clone(),
-                sender_id: ctx.access_key_id.clone(),
+                sender_id: sender_id.to_string(),
                 delay_ms: delay * 1000,
                 group_id,
                 dedup_id,
@@ -153,7 +153,7 @@ impl SqsService {
 
     pub(crate) async fn send_message(&self, ctx: &RequestContext, input: SendMessage) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
-        let p = self.prepare(ctx, &queue, input)?;
+        let p = self.prepare(&ctx.access_key_id, &queue, input)?;
         let (md5_body, md5_attributes, md5_system) = (p.md5_body, p.md5_attributes, p.md5_system);
         let sent = self.engine.send(&queue, vec![p.message]).await?;
         let sent = sent.into_iter().next().ok_or_else(|| SqsError::Internal("send produced no result".into()))?;
@@ -206,7 +206,7 @@ impl SqsService {
                 message_deduplication_id: e.message_deduplication_id,
                 message_group_id: e.message_group_id,
             };
-            match self.prepare(ctx, &queue, single) {
+            match self.prepare(&ctx.access_key_id, &queue, single) {
                 Ok(p) => ok.push((id, p)),
                 Err(err) => failed.push(batch_error(&id, err)),
             }
@@ -234,6 +234,23 @@ impl SqsService {
             }
         }
         Ok(json!({ "Successful": results, "Failed": failed }))
+    }
+
+    /// A send from another service (Lambda destinations, dead-letter queues), validated
+    /// like any SendMessage.
+    pub(crate) async fn send_internal(&self, queue_arn: &str, body: String) -> SqsResult<String> {
+        let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist)?;
+        let fifo = queue.state.lock().fifo();
+        let input = SendMessage {
+            message_body: Some(body),
+            // FIFO queues need a group; one group keeps the producer's order.
+            message_group_id: if fifo { Some("nimbus".into()) } else { None },
+            message_deduplication_id: if fifo { Some(nimbus_core::ids::uuid()) } else { None },
+            ..SendMessage::default()
+        };
+        let p = self.prepare(&queue.key.account, &queue, input)?;
+        let sent = self.engine.send(&queue, vec![p.message]).await?;
+        sent.into_iter().next().map(|s| s.message_id).ok_or_else(|| SqsError::Internal("send produced no result".into()))
     }
 
     pub(crate) async fn receive_message(&self, ctx: &RequestContext, input: ReceiveMessage) -> SqsResult<Value> {

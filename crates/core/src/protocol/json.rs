@@ -50,7 +50,7 @@ pub fn encode_error(model: &ServiceModel, err: &AwsError) -> WireResponse {
     let body = serde_json::json!({ "__type": type_name, "message": err.message });
     let mut headers = Vec::new();
     if model.query_compatible {
-        headers.push(("x-amzn-query-error", format!("{};{}", err.wire_query_code(), err.fault.as_str())));
+        headers.push(("x-amzn-query-error".to_string(), format!("{};{}", err.wire_query_code(), err.fault.as_str())));
     }
     WireResponse {
         status: err.status,

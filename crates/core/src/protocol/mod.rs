@@ -5,6 +5,7 @@
 
 pub mod json;
 pub mod query;
+pub mod rest_json;
 
 use bytes::Bytes;
 
@@ -12,6 +13,6 @@ use bytes::Bytes;
 pub struct WireResponse {
     pub status: u16,
     pub content_type: &'static str,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }

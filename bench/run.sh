@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Builds nimbus and nimbus-bench (release), starts nimbus, the null server and the
+# peers asked for, measures startup and SQS throughput/latency against all of them
+# in one invocation, prints the comparison, and stops everything it started.
+#
+#   bench/run.sh [--with-moto] [--with-localstack] [--clients 1,16,64]
+#                [--duration 5s] [--warmup 500ms] [--mode raw,sdk]
+#                [--workload send,recv-delete] [--prefill 2000] [--json FILE]
+#                [--no-build] [--no-startup] [--no-null]
+#
+# All traffic stays on 127.0.0.1. Ports: nimbus 4566, null 4580, moto 5001,
+# LocalStack 4599 (override with NIMBUS_PORT, NULL_PORT, MOTO_PORT, LOCALSTACK_PORT).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+with_moto=0
+with_localstack=0
+build=1
+startup=1
+null=1
+clients="1,16,64"
+duration="5s"
+warmup="500ms"
+mode="raw,sdk"
+workload="send,recv-delete"
+prefill="2000"
+json=""
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --with-moto) with_moto=1 ;;
+        --with-localstack) with_localstack=1 ;;
+        --no-build) build=0 ;;
+        --no-startup) startup=0 ;;
+        --no-null) null=0 ;;
+        --clients) clients="$2"; shift ;;
+        --duration) duration="$2"; shift ;;
+        --warmup) warmup="$2"; shift ;;
+        --mode) mode="$2"; shift ;;
+        --workload) workload="$2"; shift ;;
+        --prefill) prefill="$2"; shift ;;
+        --json) json="$2"; shift ;;
+        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+NIMBUS_PORT="${NIMBUS_PORT:-4566}"
+NULL_PORT="${NULL_PORT:-4580}"
+MOTO_PORT="${MOTO_PORT:-5001}"
+LOCALSTACK_PORT="${LOCALSTACK_PORT:-4599}"
+
+work="$(mktemp -d /tmp/nimbus-bench-run.XXXXXX)"
+pids=()
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        # Each server was started with setsid: its id is its process group's.
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start NAME PORT CMD...: runs CMD in its own session, output to $work/NAME.log.
+start() {
+    local name="$1" port="$2"
+    shift 2
+    if ! port_free "$port"; then
+        echo "run.sh: 127.0.0.1:$port is already in use (for $name); stop that first" >&2
+        exit 1
+    fi
+    setsid "$@" >"$work/$name.log" 2>&1 </dev/null &
+    pids+=("$!")
+    echo "run.sh: started $name (pid $!) on 127.0.0.1:$port, log $work/$name.log" >&2
+}
+
+# wait_http NAME URL SECONDS [any]: until URL answers 200 (or anything, with "any").
+wait_http() {
+    local name="$1" url="$2" secs="$3" any="${4:-}"
+    local deadline=$((SECONDS + secs)) code
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)"
+        if [ "$code" = "200" ] || { [ -n "$any" ] && [ "$code" != "000" ] && [ -n "$code" ]; }; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "run.sh: $name did not come up at $url within ${secs}s; its log:" >&2
+    tail -30 "$work/$name.log" >&2 || true
+    exit 1
+}
+
+cd "$root"
+if [ "$build" = 1 ]; then
+    echo "run.sh: cargo build --release -p nimbus -p nimbus-bench" >&2
+    cargo build --release -p nimbus -p nimbus-bench
+fi
+nimbus_bin="$root/target/release/nimbus"
+bench_bin="$root/target/release/nimbus-bench"
+for b in "$nimbus_bin" "$bench_bin"; do
+    [ -x "$b" ] || { echo "run.sh: $b missing (build first)" >&2; exit 1; }
+done
+
+# Peers first: their installs and starts are the slow part.
+if [ "$with_moto" = 1 ]; then
+    bash "$here/peers.sh" install-moto
+    start moto "$MOTO_PORT" bash "$here/peers.sh" moto "$MOTO_PORT"
+fi
+if [ "$with_localstack" = 1 ]; then
+    bash "$here/peers.sh" install-localstack
+    start localstack "$LOCALSTACK_PORT" bash "$here/peers.sh" localstack "$LOCALSTACK_PORT"
+fi
+
+if [ "$startup" = 1 ]; then
+    echo "run.sh: startup time and idle RSS of $nimbus_bin" >&2
+    "$bench_bin" startup --bin "$nimbus_bin" --runs 5
+fi
+
+start nimbus "$NIMBUS_PORT" "$nimbus_bin" serve --listen "127.0.0.1:$NIMBUS_PORT" --data-dir "$work/nimbus-data"
+targets=(--target "nimbus=http://127.0.0.1:$NIMBUS_PORT")
+if [ "$null" = 1 ]; then
+    start null "$NULL_PORT" "$bench_bin" null-server --listen "127.0.0.1:$NULL_PORT"
+    targets+=(--target "null=http://127.0.0.1:$NULL_PORT")
+fi
+wait_http nimbus "http://127.0.0.1:$NIMBUS_PORT/_nimbus/health" 30
+[ "$null" = 1 ] && wait_http null "http://127.0.0.1:$NULL_PORT/" 10
+if [ "$with_moto" = 1 ]; then
+    wait_http moto "http://127.0.0.1:$MOTO_PORT/moto-api/" 60 any
+    targets+=(--target "moto=http://127.0.0.1:$MOTO_PORT")
+fi
+if [ "$with_localstack" = 1 ]; then
+    wait_http localstack "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health" 180
+    targets+=(--target "localstack=http://127.0.0.1:$LOCALSTACK_PORT")
+fi
+
+extra=()
+[ -n "$json" ] && extra+=(--json "$json")
+"$bench_bin" sqs "${targets[@]}" \
+    --clients "$clients" --duration "$duration" --warmup "$warmup" \
+    --mode "$mode" --workload "$workload" --prefill "$prefill" "${extra[@]}"
+
+echo >&2
+echo "run.sh: RSS after the load (VmRSS):" >&2
+for i in "${!pids[@]}"; do
+    pid="${pids[$i]}"
+    # The server may be a child of the session leader (peers.sh exec's, so usually not).
+    rss="$(awk '/^VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status" 2>/dev/null || echo "n/a")"
+    echo "  pid $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80): $rss" >&2
+done

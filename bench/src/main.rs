@@ -1,0 +1,198 @@
+//! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
+
+mod client;
+mod null_server;
+mod payload;
+mod sqs;
+mod startup;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "nimbus-bench", about = "Benchmarks for nimbus (SQS) against peers and a null server")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// A hyper http1 server answering every request with a constant small JSON body.
+    NullServer {
+        #[arg(long, default_value = "127.0.0.1:4580")]
+        listen: SocketAddr,
+        /// Tokio worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Closed-loop SQS load against one or more targets; prints a comparison table.
+    Sqs {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated concurrent client counts.
+        #[arg(long, default_value = "1,16,64")]
+        clients: String,
+        /// Measured time per (target, client count), e.g. 5s, 500ms, 1m.
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// Unmeasured time before each measurement (connections, caches).
+        #[arg(long, default_value = "500ms")]
+        warmup: String,
+        /// raw | sdk, or a comma-separated list.
+        #[arg(long, default_value = "raw")]
+        mode: String,
+        /// send | recv-delete, or a comma-separated list.
+        #[arg(long, default_value = "send")]
+        workload: String,
+        /// Message body size in bytes.
+        #[arg(long, default_value_t = payload::DEFAULT_MESSAGE_SIZE)]
+        message_size: usize,
+        /// recv-delete: messages put in the queue before each fill-and-drain round (same
+        /// for every target, so every target works on a queue 0..prefill deep).
+        #[arg(long, default_value_t = 2_000)]
+        prefill: u64,
+        /// recv-delete: give up prefilling after this long and run with what is in.
+        #[arg(long, default_value = "30s")]
+        prefill_timeout: String,
+        /// Pause between runs, to let the servers settle.
+        #[arg(long, default_value = "300ms")]
+        pause: String,
+        /// The target the ratios are computed for (baseline/peer).
+        #[arg(long, default_value = "nimbus")]
+        baseline: String,
+        /// The target that is the null server (labelled as the ceiling in the ratios).
+        #[arg(long, default_value = "null")]
+        null_name: String,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Tokio worker threads for the load generator (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Per-request timeout (counted as an error; keeps every loop bounded).
+        #[arg(long, default_value = "10s")]
+        request_timeout: String,
+    },
+    /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
+    Startup {
+        #[arg(long)]
+        bin: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Port to listen on (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(long, default_value = "/_nimbus/health")]
+        health_path: String,
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+        /// Idle time before reading VmRSS.
+        #[arg(long, default_value = "1s")]
+        idle: String,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(f).collect()
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Cmd::NullServer { listen, threads } => null_server::run(listen, threads),
+        Cmd::Sqs {
+            targets,
+            clients,
+            duration,
+            warmup,
+            mode,
+            workload,
+            message_size,
+            prefill,
+            prefill_timeout,
+            pause,
+            baseline,
+            null_name,
+            json,
+            threads,
+            request_timeout,
+        } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            let mut rt = tokio::runtime::Builder::new_multi_thread();
+            rt.enable_all();
+            if let Some(t) = threads {
+                rt.worker_threads(t);
+            }
+            let rt = rt.build().map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let mut ts = Vec::new();
+                for t in &targets {
+                    ts.push(client::Target::parse(t).await?);
+                }
+                let cfg = sqs::Config {
+                    targets: ts,
+                    clients: list(&clients, |c| {
+                        c.parse::<usize>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or(format!("bad client count {c:?}"))
+                    })?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    modes: list(&mode, sqs::Mode::parse)?,
+                    workloads: list(&workload, sqs::Workload::parse)?,
+                    message_size,
+                    prefill,
+                    prefill_timeout: parse_duration(&prefill_timeout)?,
+                    pause: parse_duration(&pause)?,
+                    baseline,
+                    null_name,
+                    json,
+                };
+                sqs::run(cfg).await
+            })
+        })(),
+        Cmd::Startup {
+            bin,
+            runs,
+            port,
+            health_path,
+            timeout,
+            idle,
+        } => (|| {
+            startup::run(startup::Config {
+                bin,
+                runs: runs.max(1),
+                port,
+                timeout: parse_duration(&timeout)?,
+                idle: parse_duration(&idle)?,
+                health_path,
+            })
+        })(),
+    };
+    if let Err(e) = res {
+        eprintln!("nimbus-bench: {e}");
+        std::process::exit(1);
+    }
+}

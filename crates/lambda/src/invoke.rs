@@ -1,0 +1,205 @@
+//! Invoke: run an invocation in an environment and return what AWS returns —
+//! RequestResponse (the payload, `X-Amz-Function-Error`, `X-Amz-Log-Result`,
+//! `X-Amz-Executed-Version`), Event (202, queued durably) or DryRun (204).
+
+use crate::api::Invoke;
+use crate::environment::{Environment, Result_, Spec};
+use crate::errors::{LambdaError, LambdaResult};
+use crate::function::{runtime_kind, RuntimeKind};
+use crate::pool::PoolKey;
+use crate::runtime_api::Invocation;
+use crate::service::{parse_function_name, FunctionKey, Inner};
+use base64::Engine;
+use bytes::Bytes;
+use nimbus_core::RequestContext;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// Synchronous payload limit (6 MB) and asynchronous one (1 MB).
+pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+pub const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
+
+pub struct Request {
+    pub key: FunctionKey,
+    pub qualifier: Option<String>,
+    pub request_id: String,
+    pub payload: Bytes,
+    pub tail: bool,
+    pub client_context: Option<String>,
+    pub trace_id: String,
+}
+
+pub struct Response {
+    pub payload: Bytes,
+    pub function_error: bool,
+    pub log_tail: Option<String>,
+    pub executed_version: String,
+}
+
+pub fn new_trace_id(now_ms: u64) -> String {
+    let r1: u128 = rand::random();
+    let r2: u64 = rand::random();
+    format!("Root=1-{:08x}-{:024x};Parent={:016x};Sampled=0", now_ms / 1000, r1 & ((1u128 << 96) - 1), r2)
+}
+
+fn error_doc(kind: &str, message: &str) -> Bytes {
+    Bytes::from(json!({ "errorType": kind, "errorMessage": message }).to_string())
+}
+
+/// Runs one invocation to completion in a warm or new environment.
+pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
+    let f = inner.get(&req.key)?;
+    let qualified = |q: &str| format!("{}:{q}", f.arn());
+    let v = f.resolve(req.qualifier.as_deref()).ok_or_else(|| LambdaError::function_not_found(&qualified(req.qualifier.as_deref().unwrap_or("$LATEST"))))?.clone();
+    let kind = runtime_kind(v.runtime.as_deref()).map_err(LambdaError::invalid)?;
+    let invoked_arn = match &req.qualifier {
+        Some(q) => qualified(q),
+        None => f.arn(),
+    };
+    let key = PoolKey { account: f.account.clone(), region: f.region.clone(), function: f.name.clone(), version: v.version.clone() };
+    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency)?;
+    let env = match lease.warm.take() {
+        Some(env) => env,
+        None => match spawn(inner, &f, &v, kind).await {
+            Ok(env) => env,
+            Err(doc) => {
+                inner.pool.release(lease, None);
+                return Ok(Response { payload: doc, function_error: true, log_tail: None, executed_version: v.version });
+            }
+        },
+    };
+    let now = inner.clock.now_ms();
+    let (placeholder, _) = tokio::sync::oneshot::channel();
+    let inv = Invocation {
+        request_id: req.request_id,
+        payload: req.payload,
+        deadline_ms: now + v.timeout as u64 * 1000,
+        invoked_arn,
+        trace_id: req.trace_id,
+        client_context: req.client_context,
+        cognito_identity: None,
+        reply: placeholder,
+    };
+    let (result, tail) = env.invoke(inv, req.tail).await;
+    inner.pool.release(lease, Some(env));
+    let log_tail = tail.map(|lines| {
+        let text = lines.join("\n") + "\n";
+        let start = text.len().saturating_sub(4096);
+        let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+        B64.encode(&text.as_bytes()[start..])
+    });
+    let (payload, function_error) = match result {
+        Result_::Ok(p) => (p, false),
+        Result_::FunctionError(p) => (p, true),
+    };
+    Ok(Response { payload, function_error, log_tail, executed_version: v.version })
+}
+
+async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::function::VersionConfig, kind: RuntimeKind) -> Result<Arc<Environment>, Bytes> {
+    let code = v.code.clone();
+    let task_root = {
+        let inner = inner.clone();
+        tokio::task::spawn_blocking(move || inner.code.task_root(&code)).await.map_err(|e| error_doc("Runtime.Unknown", &e.to_string()))?
+    }
+    .map_err(|e| error_doc("Runtime.Unknown", &format!("{e:?}")))?;
+    if kind == RuntimeKind::Provided && !task_root.join("bootstrap").exists() {
+        return Err(error_doc("Runtime.InvalidEntrypoint", "RequestId: Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"));
+    }
+    let runtime = v.runtime.clone().unwrap_or_else(|| "provided".into());
+    let mut env: Vec<(String, String)> = vec![
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), v.version.clone()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), v.memory_size.to_string()),
+        ("_HANDLER".into(), v.handler.clone().unwrap_or_default()),
+        ("LAMBDA_TASK_ROOT".into(), task_root.display().to_string()),
+        ("AWS_REGION".into(), f.region.clone()),
+        ("AWS_DEFAULT_REGION".into(), f.region.clone()),
+        ("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")),
+        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group(v)),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
+        // A 12-digit access key id is that account in nimbus: calls made from the
+        // function act in the function's account.
+        ("AWS_ACCESS_KEY_ID".into(), f.account.clone()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "nimbus".into()),
+        ("AWS_SESSION_TOKEN".into(), "nimbus".into()),
+        ("AWS_ENDPOINT_URL".into(), inner.endpoint_url.clone()),
+        ("TZ".into(), ":UTC".into()),
+        ("LANG".into(), "en_US.UTF-8".into()),
+    ];
+    env.extend(v.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let spec = Spec {
+        kind,
+        task_root,
+        runtimes_dir: inner.runtimes_dir.clone(),
+        env,
+        account: f.account.clone(),
+        region: f.region.clone(),
+        log_group: f.log_group(v),
+        version: v.version.clone(),
+        memory_mb: v.memory_size,
+        timeout_s: v.timeout,
+    };
+    Environment::spawn(spec, inner.clock.clone(), inner.logs.clone())
+        .await
+        .map_err(|e| error_doc("Runtime.InvalidEntrypoint", &format!("RequestId: Error: fork/exec failed: {e}")))
+}
+
+/// The Invoke operation.
+pub async fn invoke(inner: &Arc<Inner>, ctx: &RequestContext, input: Invoke) -> LambdaResult<Value> {
+    let raw = input.function_name.ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
+    let (account, name, q) = parse_function_name(ctx, &raw)?;
+    let qualifier = input.qualifier.or(q);
+    let key = Inner::key(ctx, account, name);
+    let payload = match input.payload {
+        Some(p) => Bytes::from(B64.decode(p).map_err(|_| LambdaError::InvalidRequestContent("Could not decode payload".into()))?),
+        None => Bytes::from_static(b"{}"),
+    };
+    let payload = if payload.is_empty() { Bytes::from_static(b"{}") } else { payload };
+    let kind = input.invocation_type.unwrap_or_else(|| "RequestResponse".into());
+    let limit = if kind == "Event" { MAX_ASYNC_PAYLOAD } else { MAX_SYNC_PAYLOAD };
+    if payload.len() > limit {
+        return Err(LambdaError::RequestTooLarge(format!("{} byte payload is too large for the {} invocation type (limit {limit} bytes)", payload.len(), kind)));
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
+        return Err(LambdaError::InvalidRequestContent("Could not parse request body into json: Unexpected character".into()));
+    }
+    let client_context = match input.client_context {
+        Some(c) => Some(
+            B64.decode(&c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| LambdaError::InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.".into()))?,
+        ),
+        None => None,
+    };
+    // Resolve now so that a missing function or qualifier fails every invocation type.
+    let f = inner.get(&key)?;
+    f.resolve(qualifier.as_deref()).ok_or_else(|| LambdaError::function_not_found(&format!("{}:{}", f.arn(), qualifier.as_deref().unwrap_or("$LATEST"))))?;
+    let now = inner.clock.now_ms();
+    match kind.as_str() {
+        "DryRun" => Ok(json!({ "StatusCode": 204 })),
+        "Event" => {
+            crate::async_invoke::enqueue(inner, &key, qualifier, &payload, ctx.request_id.clone(), new_trace_id(now)).await?;
+            Ok(json!({ "StatusCode": 202 }))
+        }
+        "RequestResponse" => {
+            let resp = run(
+                inner,
+                Request { key, qualifier, request_id: ctx.request_id.clone(), payload, tail: input.log_type.as_deref() == Some("Tail"), client_context, trace_id: new_trace_id(now) },
+            )
+            .await?;
+            let mut out = json!({ "StatusCode": 200, "ExecutedVersion": resp.executed_version, "Payload": B64.encode(&resp.payload) });
+            if resp.function_error {
+                out["FunctionError"] = json!("Unhandled");
+            }
+            if let Some(t) = resp.log_tail {
+                out["LogResult"] = json!(t);
+            }
+            Ok(out)
+        }
+        other => Err(LambdaError::Validation(format!(
+            "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+        ))),
+    }
+}

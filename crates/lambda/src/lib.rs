@@ -1,0 +1,22 @@
+//! AWS Lambda for nimbus: functions run as native processes behind the real Runtime API.
+//!
+//! Layers: [`service`] (entry point, dispatch, registry) → [`ops_functions`] (control
+//! plane) and [`invoke`] / [`async_invoke`] (data plane) → [`pool`] (which environment,
+//! concurrency) → [`environment`] (one process and its logs) → [`runtime_api`] (the HTTP
+//! API the process speaks). [`code`] keeps packages; [`store`] keeps state.
+
+pub mod api;
+pub mod async_invoke;
+pub mod code;
+pub mod environment;
+pub mod errors;
+pub mod function;
+pub mod invoke;
+mod ops_functions;
+pub mod pool;
+pub mod runtime_api;
+pub mod runtimes;
+pub mod service;
+pub mod store;
+
+pub use service::{LambdaConfig, LambdaService};

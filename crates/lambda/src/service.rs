@@ -1,0 +1,196 @@
+//! The Lambda service as the router sees it: model, dispatch, the function registry and
+//! how a `FunctionName` (name, partial or full ARN, with or without a qualifier) resolves.
+
+use crate::async_invoke::AsyncQueue;
+use crate::code::CodeStore;
+use crate::errors::{lambda_names, LambdaError, LambdaResult};
+use crate::function::Function;
+use crate::pool::Pool;
+use crate::store::LambdaStore;
+use nimbus_core::internal::{LogSink, MessageBus};
+use nimbus_core::model::ServiceModel;
+use nimbus_core::service::{typed, BoxFuture};
+use nimbus_core::storage::Pending;
+use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
+use parking_lot::RwLock;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+const MODEL_JSON: &str = include_str!("../model/lambda-2015-03-31.json");
+
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored Lambda model parses"))
+}
+
+/// (account, region, function name)
+pub type FunctionKey = (String, String, String);
+
+/// Settings the binary passes in.
+pub struct LambdaConfig {
+    /// Where code, unpacked packages and the shipped runtimes live.
+    pub data_dir: PathBuf,
+    /// `AWS_ENDPOINT_URL` given to functions: how they reach nimbus.
+    pub endpoint_url: String,
+    pub account_concurrency: u32,
+    pub idle_timeout: std::time::Duration,
+}
+
+pub struct LambdaService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub clock: Clock,
+    pub store: Arc<dyn LambdaStore>,
+    pub functions: RwLock<HashMap<FunctionKey, Function>>,
+    pub code: CodeStore,
+    pub runtimes_dir: PathBuf,
+    pub pool: Arc<Pool>,
+    pub logs: Arc<dyn LogSink>,
+    pub bus: Arc<dyn MessageBus>,
+    pub endpoint_url: String,
+    pub async_queue: AsyncQueue,
+}
+
+pub fn validate_name(name: &str) -> LambdaResult<()> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(LambdaError::Validation(format!(
+            "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+        )));
+    }
+    Ok(())
+}
+
+/// Splits `FunctionName` into (account, name, qualifier).
+pub fn parse_function_name(ctx: &RequestContext, raw: &str) -> LambdaResult<(String, String, Option<String>)> {
+    let parts: Vec<&str> = raw.split(':').collect();
+    let (account, name, qualifier) = match parts.as_slice() {
+        [name] => (ctx.account_id.clone(), *name, None),
+        [name, q] => (ctx.account_id.clone(), *name, Some(*q)),
+        [acct, "function", name] => (acct.to_string(), *name, None),
+        [acct, "function", name, q] => (acct.to_string(), *name, Some(*q)),
+        ["arn", _, "lambda", _region, acct, "function", name] => (acct.to_string(), *name, None),
+        ["arn", _, "lambda", _region, acct, "function", name, q] => (acct.to_string(), *name, Some(*q)),
+        _ => return Err(LambdaError::Validation(format!("1 validation error detected: Value '{raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern"))),
+    };
+    validate_name(name)?;
+    Ok((account, name.to_string(), qualifier.map(str::to_string)))
+}
+
+impl Inner {
+    pub async fn commit(pending: Pending) -> LambdaResult<()> {
+        pending.wait().await.map_err(|e| LambdaError::Service(format!("storage failure: {e}")))
+    }
+
+    pub fn key(ctx: &RequestContext, account: String, name: String) -> FunctionKey {
+        (account, ctx.region.clone(), name)
+    }
+
+    /// A copy of a function, or ResourceNotFound naming its ARN as AWS does.
+    pub fn get(&self, key: &FunctionKey) -> LambdaResult<Function> {
+        self.functions
+            .read()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| LambdaError::function_not_found(&format!("arn:aws:lambda:{}:{}:function:{}", key.1, key.0, key.2)))
+    }
+
+    /// Changes a function and makes the change durable.
+    pub async fn mutate<T>(&self, key: &FunctionKey, edit: impl FnOnce(&mut Function) -> LambdaResult<T>) -> LambdaResult<T> {
+        let (out, pending) = {
+            let mut map = self.functions.write();
+            let f = map
+                .get_mut(key)
+                .ok_or_else(|| LambdaError::function_not_found(&format!("arn:aws:lambda:{}:{}:function:{}", key.1, key.0, key.2)))?;
+            let mut copy = f.clone();
+            let out = edit(&mut copy)?;
+            *f = copy;
+            (out, self.store.put_function(f))
+        };
+        Self::commit(pending).await?;
+        Ok(out)
+    }
+}
+
+impl LambdaService {
+    pub fn new(config: LambdaConfig, clock: Clock, store: Arc<dyn LambdaStore>, logs: Arc<dyn LogSink>, bus: Arc<dyn MessageBus>) -> std::io::Result<LambdaService> {
+        let code = CodeStore::new(config.data_dir.join("code"))?;
+        let runtimes_dir = config.data_dir.join("runtimes");
+        crate::runtimes::install(&runtimes_dir)?;
+        let mut functions = HashMap::new();
+        for f in store.load_functions().map_err(|e| std::io::Error::other(e.to_string()))? {
+            functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), f);
+        }
+        let events = store.load_events().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let inner = Arc::new(Inner {
+            clock,
+            store,
+            functions: RwLock::new(functions),
+            code,
+            runtimes_dir,
+            pool: Pool::new(config.account_concurrency, config.idle_timeout),
+            logs,
+            bus,
+            endpoint_url: config.endpoint_url,
+            async_queue: AsyncQueue::new(),
+        });
+        crate::async_invoke::start_worker(inner.clone(), events);
+        Ok(LambdaService { inner })
+    }
+
+    /// Ends every running environment (shutdown).
+    pub fn shutdown(&self) {
+        self.inner.pool.shutdown();
+    }
+
+    async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, AwsError> {
+        let i = &self.inner;
+        let out = match op {
+            "CreateFunction" => i.create_function(ctx, typed(input)?).await,
+            "GetFunction" => i.get_function(ctx, typed(input)?),
+            "GetFunctionConfiguration" => i.get_function_configuration(ctx, typed(input)?),
+            "ListFunctions" => i.list_functions(ctx, typed(input)?),
+            "UpdateFunctionCode" => i.update_function_code(ctx, typed(input)?).await,
+            "UpdateFunctionConfiguration" => i.update_function_configuration(ctx, typed(input)?).await,
+            "DeleteFunction" => i.delete_function(ctx, typed(input)?).await,
+            "PublishVersion" => i.publish_version(ctx, typed(input)?).await,
+            "ListVersionsByFunction" => i.list_versions(ctx, typed(input)?),
+            "CreateAlias" => i.create_alias(ctx, typed(input)?).await,
+            "GetAlias" => i.get_alias(ctx, typed(input)?),
+            "ListAliases" => i.list_aliases(ctx, typed(input)?),
+            "UpdateAlias" => i.update_alias(ctx, typed(input)?).await,
+            "DeleteAlias" => i.delete_alias(ctx, typed(input)?).await,
+            "PutFunctionConcurrency" => i.put_concurrency(ctx, typed(input)?).await,
+            "GetFunctionConcurrency" => i.get_concurrency(ctx, typed(input)?),
+            "DeleteFunctionConcurrency" => i.delete_concurrency(ctx, typed(input)?).await,
+            "PutFunctionEventInvokeConfig" => i.put_event_invoke_config(ctx, typed(input)?, true).await,
+            "UpdateFunctionEventInvokeConfig" => i.put_event_invoke_config(ctx, typed(input)?, false).await,
+            "GetFunctionEventInvokeConfig" => i.get_event_invoke_config(ctx, typed(input)?),
+            "DeleteFunctionEventInvokeConfig" => i.delete_event_invoke_config(ctx, typed(input)?).await,
+            "ListFunctionEventInvokeConfigs" => i.list_event_invoke_configs(ctx, typed(input)?),
+            "TagResource" => i.tag_resource(ctx, typed(input)?).await,
+            "UntagResource" => i.untag_resource(ctx, typed(input)?).await,
+            "ListTags" => i.list_tags(ctx, typed(input)?),
+            "GetAccountSettings" => Ok(i.account_settings(ctx)),
+            "AddPermission" => i.add_permission(ctx, typed(input)?).await,
+            "RemovePermission" => i.remove_permission(ctx, typed(input)?).await,
+            "GetPolicy" => i.get_policy(ctx, typed(input)?),
+            "Invoke" => crate::invoke::invoke(i, ctx, typed(input)?).await,
+            other => Err(LambdaError::Unsupported(format!("Lambda {other} is not supported by nimbus"))),
+        };
+        out.map_err(AwsError::from)
+    }
+}
+
+impl AwsService for LambdaService {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(lambda_names) })
+    }
+}

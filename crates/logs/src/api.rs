@@ -1,0 +1,101 @@
+//! Typed inputs of the CloudWatch Logs operations nimbus serves, as the codecs deliver
+//! them (member names of AWS's model). Outputs are built as JSON values in `ops_*`.
+//! Required members are `Option`s so that their absence gets AWS's validation message.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CreateLogGroup {
+    pub log_group_name: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub log_group_class: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupOnly {
+    pub log_group_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutRetentionPolicy {
+    pub log_group_name: Option<String>,
+    pub retention_in_days: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeLogGroups {
+    pub log_group_name_prefix: Option<String>,
+    pub log_group_name_pattern: Option<String>,
+    pub log_group_identifiers: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StreamRef {
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeLogStreams {
+    pub log_group_name: Option<String>,
+    pub log_group_identifier: Option<String>,
+    pub log_stream_name_prefix: Option<String>,
+    pub order_by: Option<String>,
+    pub descending: Option<bool>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InputLogEvent {
+    pub timestamp: Option<i64>,
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutLogEvents {
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+    pub log_events: Option<Vec<InputLogEvent>>,
+    pub sequence_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GetLogEvents {
+    pub log_group_name: Option<String>,
+    pub log_group_identifier: Option<String>,
+    pub log_stream_name: Option<String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+    pub start_from_head: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FilterLogEvents {
+    pub log_group_name: Option<String>,
+    pub log_group_identifier: Option<String>,
+    pub log_stream_names: Option<Vec<String>>,
+    pub log_stream_name_prefix: Option<String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub filter_pattern: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+    pub interleaved: Option<bool>,
+}

@@ -1,0 +1,70 @@
+//! CloudWatch Logs' errors and the `__type` / message AWS gives each one (HTTP 400).
+
+use nimbus_core::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogsError {
+    GroupNotFound,
+    StreamNotFound,
+    GroupExists,
+    StreamExists,
+    InvalidParameter(String),
+    /// Syntax AWS accepts that nimbus does not implement.
+    NotSupported(String),
+    Internal(String),
+}
+
+impl LogsError {
+    /// AWS's validation wording for a member outside its constraint.
+    pub fn validation(value: impl std::fmt::Display, member: &str, constraint: &str) -> LogsError {
+        LogsError::InvalidParameter(format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"))
+    }
+
+    pub fn missing(member: &str) -> LogsError {
+        LogsError::InvalidParameter(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    }
+}
+
+impl From<LogsError> for AwsError {
+    fn from(e: LogsError) -> AwsError {
+        use LogsError::*;
+        let (code, status, message): (&'static str, u16, String) = match e {
+            GroupNotFound => ("ResourceNotFoundException", 400, "The specified log group does not exist.".into()),
+            StreamNotFound => ("ResourceNotFoundException", 400, "The specified log stream does not exist.".into()),
+            GroupExists => ("ResourceAlreadyExistsException", 400, "The specified log group already exists".into()),
+            StreamExists => ("ResourceAlreadyExistsException", 400, "The specified log stream already exists".into()),
+            InvalidParameter(m) => ("InvalidParameterException", 400, m),
+            NotSupported(m) => ("InvalidParameterException", 400, format!("{m} is not supported by nimbus")),
+            Internal(m) => ("ServiceUnavailableException", 500, m),
+        };
+        AwsError::new(code, status, message)
+    }
+}
+
+/// Gives errors raised by the shared codec layer (a type mismatch in the input) the name
+/// CloudWatch Logs uses for them.
+pub fn logs_names(err: AwsError) -> AwsError {
+    match err.code.as_ref() {
+        "InvalidParameterValue" | "MissingParameter" => AwsError { code: "InvalidParameterException".into(), ..err },
+        _ => err,
+    }
+}
+
+pub type LogsResult<T> = Result<T, LogsError>;
+
+/// A required member, or AWS's "must not be null" error.
+pub fn required<T>(member: &str, value: Option<T>) -> LogsResult<T> {
+    value.ok_or_else(|| LogsError::missing(member))
+}
+
+/// An optional integer member within `min..=max`.
+pub fn in_range(member: &str, value: Option<i64>, min: i64, max: i64, default: i64) -> LogsResult<i64> {
+    match value {
+        None => Ok(default),
+        Some(v) if v < min => Err(LogsError::validation(v, member, &format!("Member must have value greater than or equal to {min}"))),
+        Some(v) if v > max => Err(LogsError::validation(v, member, &format!("Member must have value less than or equal to {max}"))),
+        Some(v) => Ok(v),
+    }
+}

@@ -1,0 +1,25 @@
+//! Amazon CloudWatch Logs for nimbus: what Lambda needs to write and read function logs.
+//!
+//! Layers, top to bottom: [`service`] (the `AwsService` entry point: decodes typed input,
+//! dispatches the operations), `ops_*` (one file per family of operations: validation and
+//! response shapes), [`engine`] (groups, streams and events in memory, every change also
+//! handed to the store), [`store`] (durable storage behind a trait). Beside them:
+//! [`filter`] (filter patterns), [`tokens`] (pagination tokens), [`sink`] (the
+//! `LogSink` other services write through).
+
+pub mod api;
+pub mod engine;
+pub mod errors;
+pub mod filter;
+mod filter_json;
+mod filter_text;
+pub mod names;
+mod ops_events;
+mod ops_groups;
+mod ops_streams;
+pub mod service;
+pub mod sink;
+pub mod store;
+pub mod tokens;
+
+pub use service::LogsService;

@@ -1,0 +1,68 @@
+//! The CloudWatch Logs service as the router sees it: model, dispatch, and the
+//! request-scoped helpers every operation uses (naming a group in the caller's account
+//! and region, awaiting a commit).
+
+use crate::engine::{Engine, GroupKey};
+use crate::errors::{logs_names, LogsError, LogsResult};
+use crate::store::LogsStore;
+use nimbus_core::model::ServiceModel;
+use nimbus_core::service::{typed, BoxFuture};
+use nimbus_core::storage::Pending;
+use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+
+const MODEL_JSON: &str = include_str!("../model/logs-2014-03-28.json");
+
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored CloudWatch Logs model parses"))
+}
+
+pub struct LogsService {
+    pub engine: Arc<Engine>,
+}
+
+impl LogsService {
+    pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
+        Ok(LogsService { engine: Arc::new(Engine::new(clock, store)?) })
+    }
+
+    /// The key of a group named in the caller's account and region.
+    pub fn key(ctx: &RequestContext, name: String) -> GroupKey {
+        GroupKey { account: ctx.account_id.clone(), region: ctx.region.clone(), name }
+    }
+
+    /// Waits for a change to be durable.
+    pub async fn committed(pending: Pending) -> LogsResult<()> {
+        pending.wait().await.map_err(LogsError::Internal)
+    }
+
+    async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, AwsError> {
+        let out = match op {
+            "CreateLogGroup" => self.create_log_group(ctx, typed(input)?).await,
+            "DeleteLogGroup" => self.delete_log_group(ctx, typed(input)?).await,
+            "DescribeLogGroups" => self.describe_log_groups(ctx, typed(input)?),
+            "PutRetentionPolicy" => self.put_retention_policy(ctx, typed(input)?).await,
+            "DeleteRetentionPolicy" => self.delete_retention_policy(ctx, typed(input)?).await,
+            "CreateLogStream" => self.create_log_stream(ctx, typed(input)?).await,
+            "DeleteLogStream" => self.delete_log_stream(ctx, typed(input)?).await,
+            "DescribeLogStreams" => self.describe_log_streams(ctx, typed(input)?),
+            "PutLogEvents" => self.put_log_events(ctx, typed(input)?).await,
+            "GetLogEvents" => self.get_log_events(ctx, typed(input)?),
+            "FilterLogEvents" => self.filter_log_events(ctx, typed(input)?),
+            other => Err(LogsError::NotSupported(format!("The operation {other}"))),
+        };
+        out.map_err(AwsError::from)
+    }
+}
+
+impl AwsService for LogsService {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(logs_names) })
+    }
+}

@@ -1,0 +1,63 @@
+"""Python test function for nimbus's Lambda integration tests (runtime python3.x).
+
+Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs.
+"""
+
+import os
+import sys
+import time
+
+ECHO_ENV = [
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_REGION",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ENDPOINT_URL",
+    "MY_VAR",
+]
+
+
+def echo(event, context):
+    return {
+        "echo": event,
+        "request_id": context.aws_request_id,
+        "function_arn": context.invoked_function_arn,
+        "function_name": context.function_name,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "env": {name: os.environ.get(name) for name in ECHO_ENV},
+        "pid": os.getpid(),
+    }
+
+
+def fail(event, context):
+    raise ValueError(event.get("message", "failed on purpose"))
+
+
+def sleep(event, context):
+    ms = event.get("ms", 0)
+    time.sleep(ms / 1000.0)
+    return {"slept": ms, "pid": os.getpid()}
+
+
+def print_it(event, context):
+    text = event.get("text", "")
+    print(text)
+    print(text, file=sys.stderr)
+    return {"ok": True}
+
+
+def use_sqs(event, context):
+    """Sends event["body"] to event["queue_url"] through AWS_ENDPOINT_URL; returns the MessageId."""
+    import boto3  # lazily: only this handler needs it
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+    )
+    resp = sqs.send_message(QueueUrl=event["queue_url"], MessageBody=event["body"])
+    return resp["MessageId"]

@@ -1,0 +1,430 @@
+//! CloudWatch Logs through the AWS SDK for Rust: every operation, filter-pattern kinds,
+//! pagination tokens, retention, error codes and messages, and durability across a
+//! restart.
+
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::types::{InputLogEvent, OrderBy};
+use aws_sdk_cloudwatchlogs::Client;
+use nimbus_tests::{unique_name, Nimbus};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn ev(ts: i64, msg: &str) -> InputLogEvent {
+    InputLogEvent::builder().timestamp(ts).message(msg).build().expect("event")
+}
+
+/// Asserts a failed call's code (and message, when given); returns the message.
+#[track_caller]
+fn expect_err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    res: Result<T, SdkError<E, R>>,
+    code: &str,
+    message: Option<&str>,
+) -> String {
+    match res {
+        Ok(v) => panic!("expected {code}, got success: {v:?}"),
+        Err(e) => {
+            assert_eq!(e.code(), Some(code), "wrong code: {e:?}");
+            let got = e.message().unwrap_or_default().to_string();
+            if let Some(m) = message {
+                assert_eq!(got, m, "wrong message: {e:?}");
+            }
+            got
+        }
+    }
+}
+
+async fn group_with_stream(c: &Client, stream: &str) -> String {
+    let group = format!("/aws/lambda/{}", unique_name("fn"));
+    c.create_log_group().log_group_name(&group).send().await.expect("create group");
+    c.create_log_stream().log_group_name(&group).log_stream_name(stream).send().await.expect("create stream");
+    group
+}
+
+async fn put(c: &Client, group: &str, stream: &str, events: Vec<InputLogEvent>) -> aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsOutput {
+    c.put_log_events().log_group_name(group).log_stream_name(stream).set_log_events(Some(events)).send().await.expect("put_log_events")
+}
+
+fn messages<'a>(events: impl IntoIterator<Item = &'a aws_sdk_cloudwatchlogs::types::OutputLogEvent>) -> Vec<String> {
+    events.into_iter().map(|e| e.message().unwrap_or_default().to_string()).collect()
+}
+
+async fn filter(c: &Client, group: &str, pattern: &str) -> Vec<String> {
+    let out = c.filter_log_events().log_group_name(group).filter_pattern(pattern).send().await.unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+    out.events().iter().map(|e| e.message().unwrap_or_default().to_string()).collect()
+}
+
+#[tokio::test]
+async fn log_groups_create_describe_page_delete() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let prefix = format!("/nimbus/{}/", unique_name("g"));
+    for i in 0..5 {
+        c.create_log_group().log_group_name(format!("{prefix}{i}")).send().await.expect("create");
+    }
+    expect_err(c.create_log_group().log_group_name(format!("{prefix}0")).send().await, "ResourceAlreadyExistsException", Some("The specified log group already exists"));
+    expect_err(c.create_log_group().log_group_name("bad name!").send().await, "InvalidParameterException", None);
+
+    let out = c.describe_log_groups().log_group_name_prefix(&prefix).send().await.expect("describe");
+    let groups = out.log_groups();
+    assert_eq!(groups.len(), 5);
+    let g = &groups[0];
+    assert_eq!(g.log_group_name(), Some(format!("{prefix}0").as_str()));
+    assert_eq!(g.arn(), Some(format!("arn:aws:logs:us-east-1:000000000000:log-group:{prefix}0:*").as_str()));
+    assert_eq!(g.log_group_arn(), Some(format!("arn:aws:logs:us-east-1:000000000000:log-group:{prefix}0").as_str()));
+    assert!(g.creation_time().unwrap_or(0) > 0);
+    assert_eq!(g.stored_bytes(), Some(0));
+    assert_eq!(g.retention_in_days(), None);
+
+    // Pages of two: 2 + 2 + 1, the last without a token.
+    let mut names = Vec::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        let out = c.describe_log_groups().log_group_name_prefix(&prefix).limit(2).set_next_token(token).send().await.expect("page");
+        pages += 1;
+        names.extend(out.log_groups().iter().map(|g| g.log_group_name().unwrap_or_default().to_string()));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, (0..5).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>());
+    expect_err(c.describe_log_groups().limit(0).send().await, "InvalidParameterException", None);
+    expect_err(c.describe_log_groups().next_token("garbage!").send().await, "InvalidParameterException", None);
+
+    c.delete_log_group().log_group_name(format!("{prefix}0")).send().await.expect("delete");
+    expect_err(c.delete_log_group().log_group_name(format!("{prefix}0")).send().await, "ResourceNotFoundException", Some("The specified log group does not exist."));
+    let out = c.describe_log_groups().log_group_name_prefix(&prefix).send().await.expect("describe");
+    assert_eq!(out.log_groups().len(), 4);
+}
+
+#[tokio::test]
+async fn log_streams_create_describe_order_page_delete() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "b").await;
+    expect_err(
+        c.create_log_stream().log_group_name("/no/such/group").log_stream_name("s").send().await,
+        "ResourceNotFoundException",
+        Some("The specified log group does not exist."),
+    );
+    expect_err(c.create_log_stream().log_group_name(&group).log_stream_name("b").send().await, "ResourceAlreadyExistsException", None);
+    for s in ["a", "c", "other"] {
+        c.create_log_stream().log_group_name(&group).log_stream_name(s).send().await.expect("create stream");
+    }
+    let t = now_ms();
+    put(&c, &group, "c", vec![ev(t - 3000, "c1")]).await;
+    put(&c, &group, "a", vec![ev(t - 2000, "a1")]).await;
+    put(&c, &group, "b", vec![ev(t - 5000, "b0"), ev(t - 1000, "b1")]).await;
+
+    let out = c.describe_log_streams().log_group_name(&group).send().await.expect("describe");
+    let names: Vec<&str> = out.log_streams().iter().filter_map(|s| s.log_stream_name()).collect();
+    assert_eq!(names, ["a", "b", "c", "other"]);
+    let b = &out.log_streams()[1];
+    assert_eq!(b.first_event_timestamp(), Some(t - 5000));
+    assert_eq!(b.last_event_timestamp(), Some(t - 1000));
+    assert!(b.last_ingestion_time().unwrap_or(0) >= t - 1000);
+    assert!(b.upload_sequence_token().is_some());
+    assert_eq!(b.arn(), Some(format!("arn:aws:logs:us-east-1:000000000000:log-group:{group}:log-stream:b").as_str()));
+
+    let out = c.describe_log_streams().log_group_name(&group).log_stream_name_prefix("o").send().await.expect("prefix");
+    assert_eq!(out.log_streams().len(), 1);
+
+    let out = c.describe_log_streams().log_group_name(&group).order_by(OrderBy::LastEventTime).descending(true).send().await.expect("order");
+    let names: Vec<&str> = out.log_streams().iter().filter_map(|s| s.log_stream_name()).collect();
+    assert_eq!(names, ["b", "a", "c", "other"]);
+
+    // Paging by one in LastEventTime order, descending.
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .describe_log_streams()
+            .log_group_name(&group)
+            .order_by(OrderBy::LastEventTime)
+            .descending(true)
+            .limit(1)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("page");
+        seen.extend(out.log_streams().iter().filter_map(|s| s.log_stream_name().map(str::to_string)));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["b", "a", "c", "other"]);
+
+    expect_err(
+        c.describe_log_streams().log_group_name(&group).order_by(OrderBy::LastEventTime).log_stream_name_prefix("a").send().await,
+        "InvalidParameterException",
+        None,
+    );
+    expect_err(c.describe_log_streams().log_group_name("/no/such").send().await, "ResourceNotFoundException", Some("The specified log group does not exist."));
+
+    c.delete_log_stream().log_group_name(&group).log_stream_name("a").send().await.expect("delete stream");
+    expect_err(
+        c.delete_log_stream().log_group_name(&group).log_stream_name("a").send().await,
+        "ResourceNotFoundException",
+        Some("The specified log stream does not exist."),
+    );
+}
+
+#[tokio::test]
+async fn get_log_events_tokens_and_time_range() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    let t0 = now_ms() - 60_000;
+    // Out of order on purpose: AWS no longer requires chronological batches.
+    let mut events: Vec<InputLogEvent> = (0..10).map(|i| ev(t0 + i * 1000, &format!("m{i}"))).collect();
+    events.reverse();
+    put(&c, &group, "s", events).await;
+
+    // Default: the most recent events, oldest first.
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").limit(3).send().await.expect("get");
+    assert_eq!(messages(out.events()), ["m7", "m8", "m9"]);
+    let e = &out.events()[0];
+    assert_eq!(e.timestamp(), Some(t0 + 7000));
+    assert!(e.ingestion_time().is_some());
+
+    // From the head, paging forward.
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).limit(4).send().await.expect("head");
+    assert_eq!(messages(out.events()), ["m0", "m1", "m2", "m3"]);
+    let fwd = out.next_forward_token().expect("forward").to_string();
+    let back = out.next_backward_token().expect("backward").to_string();
+    assert!(fwd.starts_with("f/") && back.starts_with("b/"), "{fwd} {back}");
+
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).limit(4).next_token(&fwd).send().await.expect("page 2");
+    assert_eq!(messages(out.events()), ["m4", "m5", "m6", "m7"]);
+    let fwd2 = out.next_forward_token().expect("forward").to_string();
+    let back2 = out.next_backward_token().expect("backward").to_string();
+
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).limit(4).next_token(&fwd2).send().await.expect("page 3");
+    assert_eq!(messages(out.events()), ["m8", "m9"]);
+    let fwd3 = out.next_forward_token().expect("forward").to_string();
+
+    // The end: no events, the same forward token.
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).next_token(&fwd3).send().await.expect("end");
+    assert!(out.events().is_empty());
+    assert_eq!(out.next_forward_token(), Some(fwd3.as_str()));
+
+    // New events show up behind the forward token.
+    put(&c, &group, "s", vec![ev(t0 + 20_000, "late")]).await;
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).next_token(&fwd3).send().await.expect("tail");
+    assert_eq!(messages(out.events()), ["late"]);
+
+    // Backward from page 2: page 1 again; then the start, where the token repeats.
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").limit(4).next_token(&back2).send().await.expect("back");
+    assert_eq!(messages(out.events()), ["m0", "m1", "m2", "m3"]);
+    let b = out.next_backward_token().expect("backward").to_string();
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").next_token(&b).send().await.expect("before start");
+    assert!(out.events().is_empty());
+    assert_eq!(out.next_backward_token(), Some(b.as_str()));
+    let _ = back;
+
+    // startTime inclusive, endTime exclusive.
+    let out = c
+        .get_log_events()
+        .log_group_name(&group)
+        .log_stream_name("s")
+        .start_time(t0 + 2000)
+        .end_time(t0 + 5000)
+        .start_from_head(true)
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(messages(out.events()), ["m2", "m3", "m4"]);
+
+    expect_err(c.get_log_events().log_group_name(&group).log_stream_name("s").next_token("nonsense").send().await, "InvalidParameterException", None);
+    expect_err(c.get_log_events().log_group_name(&group).log_stream_name("nope").send().await, "ResourceNotFoundException", Some("The specified log stream does not exist."));
+    expect_err(c.get_log_events().log_group_name("/nope").log_stream_name("s").send().await, "ResourceNotFoundException", Some("The specified log group does not exist."));
+}
+
+#[tokio::test]
+async fn put_log_events_limits_and_rejections() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    let t = now_ms();
+
+    let too_many: Vec<InputLogEvent> = (0..10_001).map(|i| ev(t, &format!("{i}"))).collect();
+    expect_err(c.put_log_events().log_group_name(&group).log_stream_name("s").set_log_events(Some(too_many)).send().await, "InvalidParameterException", None);
+
+    // 1,048,576 bytes counting 26 per event: 4 × 262,118 + 4 × 26 = 1,048,576 fits; one more byte does not.
+    let big = "x".repeat(262_118);
+    let fits: Vec<InputLogEvent> = (0..4).map(|_| ev(t, &big)).collect();
+    put(&c, &group, "s", fits).await;
+    let mut over: Vec<InputLogEvent> = (0..3).map(|_| ev(t, &big)).collect();
+    over.push(ev(t, &format!("{big}y")));
+    let msg = expect_err(c.put_log_events().log_group_name(&group).log_stream_name("s").set_log_events(Some(over)).send().await, "InvalidParameterException", None);
+    assert!(msg.contains("1048577"), "{msg}");
+
+    let wide = vec![ev(t - 25 * HOUR, "a"), ev(t, "b")];
+    expect_err(c.put_log_events().log_group_name(&group).log_stream_name("s").set_log_events(Some(wide)).send().await, "InvalidParameterException", None);
+
+    // Too old (> 14 days) and too new (> 2 h ahead) are rejected, the rest stored.
+    let c2 = group_with_stream(&c, "r").await;
+    let out = put(&c, &c2, "r", vec![ev(t - 14 * DAY - HOUR, "old"), ev(t - 13 * DAY - 2 * HOUR, "ok")]).await;
+    let info = out.rejected_log_events_info().expect("rejected info");
+    assert_eq!(info.too_old_log_event_end_index(), Some(1));
+    assert!(out.next_sequence_token().is_some());
+    let out = put(&c, &c2, "r", vec![ev(t, "now"), ev(t + 3 * HOUR, "future")]).await;
+    assert_eq!(out.rejected_log_events_info().and_then(|i| i.too_new_log_event_start_index()), Some(1));
+    let out = c.get_log_events().log_group_name(&c2).log_stream_name("r").start_from_head(true).send().await.expect("get");
+    assert_eq!(messages(out.events()), ["ok", "now"]);
+
+    expect_err(
+        c.put_log_events().log_group_name(&group).log_stream_name("missing").log_events(ev(t, "x")).send().await,
+        "ResourceNotFoundException",
+        Some("The specified log stream does not exist."),
+    );
+    expect_err(
+        c.put_log_events().log_group_name("/missing").log_stream_name("s").log_events(ev(t, "x")).send().await,
+        "ResourceNotFoundException",
+        Some("The specified log group does not exist."),
+    );
+}
+
+#[tokio::test]
+async fn filter_log_events_patterns_streams_and_pages() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "app-1").await;
+    c.create_log_stream().log_group_name(&group).log_stream_name("app-2").send().await.expect("stream");
+    c.create_log_stream().log_group_name(&group).log_stream_name("web").send().await.expect("stream");
+    let t = now_ms() - 10_000;
+    put(&c, &group, "app-1", vec![ev(t, "ERROR timeout talking to db"), ev(t + 2, "INFO took 5 ms"), ev(t + 4, r#"{"level":"error","n":7,"user":{"id":"u-1"}}"#)]).await;
+    put(&c, &group, "app-2", vec![ev(t + 1, "WARN disk almost full"), ev(t + 3, "ERROR Exiting now"), ev(t + 5, r#"{"level":"info","n":3,"user":{"id":"u-2"}}"#)]).await;
+    put(&c, &group, "web", vec![ev(t + 6, "GET /index 200")]).await;
+
+    // Interleaved by time across streams, with stream names and event ids.
+    let out = c.filter_log_events().log_group_name(&group).send().await.expect("all");
+    assert_eq!(out.events().len(), 7);
+    let streams: Vec<&str> = out.events().iter().filter_map(|e| e.log_stream_name()).collect();
+    assert_eq!(streams, ["app-1", "app-2", "app-1", "app-2", "app-1", "app-2", "web"]);
+    assert!(out.events().iter().all(|e| e.event_id().is_some_and(|id| !id.is_empty()) && e.ingestion_time().is_some()));
+
+    assert_eq!(filter(&c, &group, "ERROR").await, ["ERROR timeout talking to db", "ERROR Exiting now"]);
+    assert_eq!(filter(&c, &group, "ERROR timeout").await, ["ERROR timeout talking to db"]);
+    // Case-sensitive: "timeout" matches one event, "TIMEOUT" none.
+    assert_eq!(filter(&c, &group, "TIMEOUT").await.len(), 0);
+    assert_eq!(filter(&c, &group, "timeout").await.len(), 1);
+    assert_eq!(filter(&c, &group, "\"took 5 ms\"").await, ["INFO took 5 ms"]);
+    assert_eq!(filter(&c, &group, "?WARN ?timeout").await, ["ERROR timeout talking to db", "WARN disk almost full"]);
+    assert_eq!(filter(&c, &group, "ERROR -Exiting").await, ["ERROR timeout talking to db"]);
+    assert_eq!(filter(&c, &group, r#"{ $.level = "error" }"#).await.len(), 1);
+    assert_eq!(filter(&c, &group, r#"{ $.user.id != "u-1" }"#).await, [r#"{"level":"info","n":3,"user":{"id":"u-2"}}"#]);
+    assert_eq!(filter(&c, &group, "{ $.n > 5 }").await.len(), 1);
+    assert_eq!(filter(&c, &group, "{ $.n >= 3 }").await.len(), 2);
+    assert_eq!(filter(&c, &group, r#"{ ($.n > 5 || $.n < 4) && $.user.id = "u-*" }"#).await.len(), 2);
+    assert_eq!(filter(&c, &group, r#"{ $.n > 5 && $.level = "info" }"#).await.len(), 0);
+    assert_eq!(filter(&c, &group, r#"{ $.level = "inf*" }"#).await.len(), 1);
+
+    for bad in ["[ip, user, status]", "%ERR.*%", "{ $.list[*] = 1 }", "?ERROR WARN"] {
+        let msg = expect_err(c.filter_log_events().log_group_name(&group).filter_pattern(bad).send().await, "InvalidParameterException", None);
+        assert!(msg.contains("not supported by nimbus"), "{bad}: {msg}");
+    }
+    expect_err(c.filter_log_events().log_group_name(&group).filter_pattern("{ $.n > }").send().await, "InvalidParameterException", None);
+
+    // Stream selection.
+    let out = c.filter_log_events().log_group_name(&group).log_stream_names("web").log_stream_names("app-2").send().await.expect("names");
+    assert_eq!(out.events().len(), 4);
+    let out = c.filter_log_events().log_group_name(&group).log_stream_name_prefix("app").filter_pattern("ERROR").send().await.expect("prefix");
+    assert_eq!(out.events().len(), 2);
+    expect_err(c.filter_log_events().log_group_name(&group).log_stream_name_prefix("app").log_stream_names("web").send().await, "InvalidParameterException", None);
+
+    // Time window: both ends inclusive.
+    let out = c.filter_log_events().log_group_name(&group).start_time(t + 2).end_time(t + 4).send().await.expect("window");
+    assert_eq!(out.events().len(), 3);
+
+    // Pages of two: 2 + 2 + 2 + 1, in order, the last without a token.
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c.filter_log_events().log_group_name(&group).limit(2).set_next_token(token).send().await.expect("page");
+        seen.extend(out.events().iter().map(|e| e.timestamp().unwrap_or(0)));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, (0..7).map(|i| t + i).collect::<Vec<_>>());
+
+    expect_err(c.filter_log_events().log_group_name("/nope").send().await, "ResourceNotFoundException", Some("The specified log group does not exist."));
+}
+
+#[tokio::test]
+async fn retention_hides_old_events() {
+    let n = Nimbus::start_in_memory();
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    let t = now_ms();
+    put(&c, &group, "s", vec![ev(t - 2 * DAY, "two days old"), ev(t - 2 * DAY + 1000, "also old")]).await;
+    put(&c, &group, "s", vec![ev(t, "fresh")]).await;
+
+    expect_err(c.put_retention_policy().log_group_name(&group).retention_in_days(2).send().await, "InvalidParameterException", None);
+    expect_err(c.put_retention_policy().log_group_name("/nope").retention_in_days(1).send().await, "ResourceNotFoundException", None);
+    c.put_retention_policy().log_group_name(&group).retention_in_days(1).send().await.expect("retention");
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("describe");
+    assert_eq!(out.log_groups()[0].retention_in_days(), Some(1));
+
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).send().await.expect("get");
+    assert_eq!(messages(out.events()), ["fresh"]);
+    assert_eq!(filter(&c, &group, "").await, ["fresh"]);
+
+    // New events older than the retention are rejected as expired.
+    let out = put(&c, &group, "s", vec![ev(t - 30 * HOUR, "expired"), ev(t - 10 * HOUR, "kept")]).await;
+    assert_eq!(out.rejected_log_events_info().and_then(|i| i.expired_log_event_end_index()), Some(1));
+
+    c.delete_retention_policy().log_group_name(&group).send().await.expect("delete retention");
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("describe");
+    assert_eq!(out.log_groups()[0].retention_in_days(), None);
+    assert_eq!(filter(&c, &group, "").await, ["two days old", "also old", "kept", "fresh"]);
+}
+
+#[tokio::test]
+async fn logs_survive_a_restart() {
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        eprintln!("skipped: needs a spawned server");
+        return;
+    }
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    c.create_log_stream().log_group_name(&group).log_stream_name("empty").send().await.expect("stream");
+    c.put_retention_policy().log_group_name(&group).retention_in_days(30).send().await.expect("retention");
+    let t = now_ms();
+    put(&c, &group, "s", (0..50).map(|i| ev(t - 1000 + i, &format!("line {i}"))).collect()).await;
+    let gone = group_with_stream(&c, "x").await;
+    c.delete_log_group().log_group_name(&gone).send().await.expect("delete group");
+
+    n.restart(); // SIGKILL, then start on the same data directory
+    let c = n.logs_client();
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("describe");
+    assert_eq!(out.log_groups().len(), 1);
+    assert_eq!(out.log_groups()[0].retention_in_days(), Some(30));
+    let out = c.describe_log_groups().log_group_name_prefix(&gone).send().await.expect("describe");
+    assert!(out.log_groups().is_empty());
+    let out = c.describe_log_streams().log_group_name(&group).send().await.expect("streams");
+    assert_eq!(out.log_streams().len(), 2);
+    let out = c.get_log_events().log_group_name(&group).log_stream_name("s").start_from_head(true).send().await.expect("get");
+    assert_eq!(out.events().len(), 50);
+    assert_eq!(out.events()[49].message(), Some("line 49"));
+
+    // New events after the restart keep unique ids and order.
+    put(&c, &group, "s", vec![ev(t + 1, "after restart")]).await;
+    let out = c.filter_log_events().log_group_name(&group).send().await.expect("filter");
+    assert_eq!(out.events().len(), 51);
+    let ids: std::collections::HashSet<&str> = out.events().iter().filter_map(|e| e.event_id()).collect();
+    assert_eq!(ids.len(), 51);
+    assert_eq!(out.events()[50].message(), Some("after restart"));
+}

@@ -1,11 +1,12 @@
-//! Identifiers in AWS's formats.
+//! Identifiers in AWS's formats, from the thread-local userspace RNG (no system call per
+//! id: request and message ids are made on every request).
+
+/// A random UUID (request ids, message ids, task handles, …).
+pub fn uuid() -> String {
+    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>()).into_uuid().to_string()
+}
 
 /// A request id like AWS's: a random UUID.
 pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// A random UUID (message ids, task handles, …).
-pub fn uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid()
 }

@@ -1,22 +1,27 @@
-//! Embedded durable storage plumbing: SQLite in WAL mode, written by one thread that
-//! group-commits.
+//! Embedded durable storage plumbing: SQLite in WAL mode with group commit.
 //!
 //! Each service defines its own storage trait and schema; this module gives them a
 //! [`Database`] whose [`Writer`] applies submitted jobs in submission order, many per
-//! transaction. A job's caller is answered only once the transaction holding it has
-//! committed, so an acknowledged write survives `kill -9` (WAL with `synchronous=NORMAL`
-//! survives a process crash; `Durability::Fsync` also survives power loss).
+//! transaction. There is no writer thread: the first caller that waits on a job whose
+//! transaction has not run becomes the leader and commits everything submitted so far,
+//! while later callers wait on a notification. A lone client commits inline (no thread
+//! hand-off); many clients share commits. A caller is answered only after the
+//! transaction holding its job committed, so an acknowledged write survives `kill -9`
+//! (WAL with `synchronous=NORMAL` survives a process crash; `Durability::Fsync` also
+//! survives power loss).
 
+use parking_lot::Mutex;
 use rusqlite::Connection;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc;
-use tokio::sync::oneshot;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("storage: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("storage: the writer thread has stopped")]
+    #[error("storage: the writer has stopped")]
     WriterGone,
     #[error("storage: {0}")]
     Io(#[from] std::io::Error),
@@ -32,12 +37,10 @@ pub enum Durability {
 
 pub type Job = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
 
-/// Most jobs folded into one transaction.
-const MAX_GROUP: usize = 4096;
-
-/// An open database before its writer thread starts: schema setup and loading happen here.
+/// An open database before writing starts: schema setup and loading happen here.
 pub struct Database {
     conn: Connection,
+    durability: Durability,
 }
 
 impl Database {
@@ -46,115 +49,208 @@ impl Database {
             std::fs::create_dir_all(dir)?;
         }
         let conn = Connection::open(path)?;
+        // nimbus is the only process using its databases: exclusive locking skips the
+        // file locks of every transaction and keeps the WAL index in private memory.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", if durability == Durability::Fsync { "FULL" } else { "NORMAL" })?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Database { conn })
+        Ok(Database { conn, durability })
     }
 
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
 
-    /// Hands the connection to a writer thread named `name`.
-    pub fn into_writer(self, name: &str) -> Result<Writer, StorageError> {
-        let (tx, rx) = mpsc::channel::<(Job, oneshot::Sender<Result<(), String>>)>();
-        let mut conn = self.conn;
-        std::thread::Builder::new().name(format!("{name}-writer")).spawn(move || write_loop(&mut conn, rx))?;
-        Ok(Writer { tx })
+    /// Turns the connection into a group-committing writer. (`_name` is kept for logs.)
+    pub fn into_writer(self, _name: &str) -> Result<Writer, StorageError> {
+        Ok(Writer {
+            shared: Arc::new(Shared {
+                conn: Mutex::new(self.conn),
+                state: Mutex::new(State::default()),
+                committed: Notify::new(),
+                fsync: self.durability == Durability::Fsync,
+            }),
+        })
     }
 }
 
-fn write_loop(conn: &mut Connection, rx: mpsc::Receiver<(Job, oneshot::Sender<Result<(), String>>)>) {
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut replies = Vec::with_capacity(group.len());
-        let outcome = (|| -> rusqlite::Result<()> {
-            let mut tx = conn.transaction()?;
-            for (job, reply) in group {
-                // A savepoint per job: one failing job does not undo the others.
-                let sp = tx.savepoint_with_name("job");
-                let result = match sp {
-                    Ok(mut sp) => {
-                        sp.set_drop_behavior(rusqlite::DropBehavior::Commit);
-                        let r = job(&sp);
-                        if r.is_err() {
-                            let _ = sp.rollback();
-                        }
-                        r.map_err(|e| e.to_string())
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
-                replies.push((reply, result));
-            }
-            tx.commit()
-        })();
-        match outcome {
-            Ok(()) => {
-                for (reply, result) in replies {
-                    let _ = reply.send(result);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "group commit failed");
-                for (reply, _) in replies {
-                    let _ = reply.send(Err(e.to_string()));
-                }
-            }
-        }
-    }
-    // The channel closed: every sender is gone, so the server is shutting down.
-    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+#[derive(Default)]
+struct State {
+    /// Jobs with tickets `committed_upto + running..next_ticket`, in ticket order.
+    jobs: Vec<Job>,
+    next_ticket: u64,
+    /// Every ticket below this has been committed (or failed).
+    committed_upto: u64,
+    leader: bool,
+    failures: HashMap<u64, String>,
 }
 
-/// Submits jobs to the writer thread. Cloneable; the thread ends when all clones drop.
+struct Shared {
+    conn: Mutex<Connection>,
+    state: Mutex<State>,
+    committed: Notify,
+    fsync: bool,
+}
+
+/// Runs a group of jobs in one transaction. Jobs only run nimbus's own statements, so an
+/// error means the database itself is failing: the whole group is rolled back and every
+/// member's caller gets the error (nothing of it was acknowledged).
+fn run_group(conn: &mut Connection, jobs: Vec<Job>) -> Vec<Result<(), String>> {
+    let n = jobs.len();
+    let outcome = (|| -> rusqlite::Result<()> {
+        let tx = conn.transaction()?;
+        for job in jobs {
+            job(&tx)?;
+        }
+        tx.commit()
+    })();
+    match outcome {
+        Ok(()) => vec![Ok(()); n],
+        Err(e) => {
+            tracing::error!(error = %e, jobs = n, "group commit failed");
+            vec![Err(e.to_string()); n]
+        }
+    }
+}
+
+impl Shared {
+    /// Commits everything submitted so far, as the leader.
+    fn lead(&self) {
+        let (jobs, first) = {
+            let mut st = self.state.lock();
+            let jobs = std::mem::take(&mut st.jobs);
+            let first = st.next_ticket - jobs.len() as u64;
+            (jobs, first)
+        };
+        let upto = first + jobs.len() as u64;
+        let results = if jobs.is_empty() {
+            Vec::new()
+        } else {
+            let mut conn = self.conn.lock();
+            run_group(&mut conn, jobs)
+        };
+        let mut st = self.state.lock();
+        for (i, r) in results.into_iter().enumerate() {
+            if let Err(e) = r {
+                st.failures.insert(first + i as u64, e);
+            }
+        }
+        st.committed_upto = st.committed_upto.max(upto);
+        st.leader = false;
+        drop(st);
+        self.committed.notify_waiters();
+    }
+
+    async fn wait(self: &Arc<Self>, ticket: u64) -> Result<(), String> {
+        loop {
+            let notified = self.committed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let lead = {
+                let mut st = self.state.lock();
+                if ticket < st.committed_upto {
+                    return st.failures.remove(&ticket).map_or(Ok(()), Err);
+                }
+                if st.leader {
+                    false
+                } else {
+                    st.leader = true;
+                    true
+                }
+            };
+            if lead {
+                // Let tasks that are already runnable submit first: one bigger group.
+                tokio::task::yield_now().await;
+                if self.fsync {
+                    // An fsync takes milliseconds: let the runtime move other tasks away.
+                    tokio::task::block_in_place(|| self.lead());
+                } else {
+                    self.lead();
+                }
+                continue;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Whatever is still queued at shutdown is written before the connection closes.
+        let jobs = std::mem::take(&mut self.state.get_mut().jobs);
+        if !jobs.is_empty() {
+            run_group(self.conn.get_mut(), jobs);
+        }
+        let _ = self.conn.get_mut().pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    }
+}
+
+/// Submits jobs for group commit. Cloneable.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<(Job, oneshot::Sender<Result<(), String>>)>,
+    shared: Arc<Shared>,
 }
 
 impl Writer {
-    /// Queues `job` (in order with every other submission) and returns a receiver that
+    /// Queues `job`, in order with every other submission, and returns a handle that
     /// resolves once it is committed. Submit while holding the lock that ordered the
-    /// in-memory change, await outside it.
+    /// in-memory change; await outside it.
     pub fn submit(&self, job: Job) -> Pending {
-        let (reply, rx) = oneshot::channel();
-        match self.tx.send((job, reply)) {
-            Ok(()) => Pending { rx: PendingState::Waiting(rx) },
-            Err(_) => Pending { rx: PendingState::WriterGone },
-        }
+        let mut st = self.shared.state.lock();
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.jobs.push(job);
+        Pending { state: PendingState::Waiting(self.shared.clone(), ticket) }
     }
 }
 
-/// A submitted job's commit, to be awaited.
+/// A submitted job's commit, to be awaited. Dropped without waiting, it is committed in
+/// the background.
 pub struct Pending {
-    rx: PendingState,
+    state: PendingState,
 }
 
 enum PendingState {
     /// Nothing to wait for (the in-memory store).
     Done,
-    Waiting(oneshot::Receiver<Result<(), String>>),
-    WriterGone,
+    Waiting(Arc<Shared>, u64),
 }
 
 impl Pending {
     pub fn done() -> Pending {
-        Pending { rx: PendingState::Done }
+        Pending { state: PendingState::Done }
     }
 
-    pub async fn wait(self) -> Result<(), String> {
-        match self.rx {
+    pub async fn wait(mut self) -> Result<(), String> {
+        match std::mem::replace(&mut self.state, PendingState::Done) {
             PendingState::Done => Ok(()),
-            PendingState::Waiting(rx) => rx.await.map_err(|_| StorageError::WriterGone.to_string())?,
-            PendingState::WriterGone => Err(StorageError::WriterGone.to_string()),
+            PendingState::Waiting(shared, ticket) => shared.wait(ticket).await,
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let PendingState::Waiting(shared, ticket) = std::mem::replace(&mut self.state, PendingState::Done) {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn(async move {
+                        let _ = shared.wait(ticket).await;
+                    });
+                }
+                Err(_) => {
+                    // No runtime (tests, shutdown): commit here.
+                    let lead = {
+                        let mut st = shared.state.lock();
+                        !std::mem::replace(&mut st.leader, true)
+                    };
+                    if lead {
+                        shared.lead();
+                    }
+                }
+            }
         }
     }
 }

@@ -15,13 +15,16 @@ pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
 
 pub struct CodeStore {
     root: PathBuf,
+    /// Serialises unpacking: concurrent cold starts of one package must not rewrite
+    /// files (e.g. `bootstrap`) that another environment is executing (ETXTBSY).
+    unpacking: parking_lot::Mutex<()>,
 }
 
 impl CodeStore {
     pub fn new(root: PathBuf) -> std::io::Result<CodeStore> {
         std::fs::create_dir_all(root.join("zips"))?;
         std::fs::create_dir_all(root.join("unpacked"))?;
-        Ok(CodeStore { root })
+        Ok(CodeStore { root, unpacking: parking_lot::Mutex::new(()) })
     }
 
     /// Validates and stores a base64 zip; returns its reference.
@@ -70,6 +73,10 @@ impl CodeStore {
             CodeSource::HotReload { dir } => Ok(PathBuf::from(dir)),
             CodeSource::Zip { sha256_hex } => {
                 let dest = self.root.join("unpacked").join(sha256_hex);
+                if dest.join(".complete").exists() {
+                    return Ok(dest);
+                }
+                let _guard = self.unpacking.lock();
                 if dest.join(".complete").exists() {
                     return Ok(dest);
                 }

@@ -281,7 +281,22 @@ impl Environment {
         if tail {
             *self.logs.tail.lock() = Some(Vec::new());
         }
-        let init = self.wait_ready().await;
+        // AWS limits init to 10 s, then retries it within the function's timeout: an
+        // init that never finishes ends as a timeout instead of hanging the caller.
+        let init_limit = std::time::Duration::from_secs(10 + self.spec_timeout as u64);
+        let mut init_timed_out = false;
+        let init = match tokio::time::timeout(init_limit, self.wait_ready()).await {
+            Ok(r) => r,
+            Err(_) => {
+                self.kill();
+                init_timed_out = true;
+                let secs = format!("{:.2}", self.spec_timeout as f64);
+                self.logs.line(format!("{} {request_id} Task timed out after {secs} seconds", crate::function::timestamp(self.logs.clock.now_ms()).replace("+0000", "Z")));
+                Err(Bytes::from(format!(
+                    r#"{{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: {request_id} Error: Task timed out after {secs} seconds"}}"#
+                )))
+            }
+        };
         // Duration counts the handler only; a cold start's init is reported separately.
         let started = Instant::now();
         self.logs.line(format!("START RequestId: {request_id} Version: {}", self.version));
@@ -290,7 +305,7 @@ impl Environment {
         let mut status = None;
         let result = match init {
             Err(doc) => {
-                status = Some("error");
+                status = Some(if init_timed_out { "timeout" } else { "error" });
                 Result_::FunctionError(doc)
             }
             Ok(()) => {

@@ -103,6 +103,22 @@ impl Function {
         }
     }
 
+    /// The version an invocation runs: an alias with `AdditionalVersionWeights` sends
+    /// that share of invocations to the other version, the rest to its own.
+    pub fn resolve_for_invoke(&self, qualifier: Option<&str>) -> Option<&VersionConfig> {
+        if let Some(alias) = qualifier.and_then(|q| self.aliases.get(q)) {
+            let roll: f64 = rand::random();
+            let mut acc = 0.0;
+            for (version, weight) in &alias.routing_weights {
+                acc += weight;
+                if roll < acc {
+                    return self.version(version);
+                }
+            }
+        }
+        self.resolve(qualifier)
+    }
+
     pub fn log_group(&self, v: &VersionConfig) -> String {
         v.log_group.clone().unwrap_or_else(|| format!("/aws/lambda/{}", self.name))
     }

@@ -51,7 +51,7 @@ fn error_doc(kind: &str, message: &str) -> Bytes {
 pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
     let f = inner.get(&req.key)?;
     let qualified = |q: &str| format!("{}:{q}", f.arn());
-    let v = f.resolve(req.qualifier.as_deref()).ok_or_else(|| LambdaError::function_not_found(&qualified(req.qualifier.as_deref().unwrap_or("$LATEST"))))?.clone();
+    let v = f.resolve_for_invoke(req.qualifier.as_deref()).ok_or_else(|| LambdaError::function_not_found(&qualified(req.qualifier.as_deref().unwrap_or("$LATEST"))))?.clone();
     let kind = runtime_kind(v.runtime.as_deref()).map_err(LambdaError::invalid)?;
     let invoked_arn = match &req.qualifier {
         Some(q) => qualified(q),

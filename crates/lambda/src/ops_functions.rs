@@ -400,6 +400,8 @@ impl Inner {
             return Err(LambdaError::Validation(format!("1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)")));
         }
         let version = input.function_version.ok_or_else(|| LambdaError::invalid("FunctionVersion is required"))?;
+        let weights = input.routing_config.and_then(|r| r.additional_version_weights).unwrap_or_default();
+        check_weights(&weights)?;
         let alias = self
             .mutate(&key, |f| {
                 if f.aliases.contains_key(&name) {
@@ -412,7 +414,7 @@ impl Inner {
                     name: name.clone(),
                     function_version: version,
                     description: input.description.unwrap_or_default(),
-                    routing_weights: input.routing_config.and_then(|r| r.additional_version_weights).unwrap_or_default(),
+                    routing_weights: weights,
                     revision_id: nimbus_core::ids::uuid(),
                 };
                 f.aliases.insert(name.clone(), a.clone());
@@ -468,7 +470,9 @@ impl Inner {
                     a.description = d;
                 }
                 if let Some(r) = input.routing_config {
-                    a.routing_weights = r.additional_version_weights.unwrap_or_default();
+                    let weights = r.additional_version_weights.unwrap_or_default();
+                    check_weights(&weights)?;
+                    a.routing_weights = weights;
                 }
                 a.revision_id = nimbus_core::ids::uuid();
                 Ok(a.clone())
@@ -786,6 +790,14 @@ fn publish_latest(f: &mut Function, description: Option<String>) -> VersionConfi
     }
     f.versions.insert(n, v.clone());
     v
+}
+
+/// At most one additional version, weighted 0.0–1.0.
+fn check_weights(weights: &BTreeMap<String, f64>) -> LambdaResult<()> {
+    if weights.len() > 1 || weights.values().any(|w| !(0.0..=1.0).contains(w)) {
+        return Err(LambdaError::invalid("RoutingConfig may name one additional version with a weight between 0.0 and 1.0."));
+    }
+    Ok(())
 }
 
 fn page_size(max_items: Option<i64>) -> LambdaResult<usize> {

@@ -1,6 +1,7 @@
 //! Who is asking, where, and under which request id: the context every operation gets.
 
 use crate::auth::Caller;
+use crate::model::Protocol;
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -12,6 +13,8 @@ pub struct RequestContext {
     pub host: String,
     /// Path of the HTTP request (query-protocol SQS requests may name the queue by it).
     pub path: String,
+    /// The wire protocol of the request (some messages differ by protocol).
+    pub protocol: Protocol,
 }
 
 impl RequestContext {
@@ -23,6 +26,7 @@ impl RequestContext {
             access_key_id: caller.access_key_id.clone(),
             host,
             path,
+            protocol: Protocol::Json,
         }
     }
 

@@ -125,8 +125,9 @@ impl Router {
             params.extend(query::parse_form(&body));
         }
         let caller = Self::caller(&parts.headers, Some(&params));
-        let ctx = RequestContext::new(&caller, host, path);
+        let mut ctx = RequestContext::new(&caller, host, path);
         if let Some(action) = params.get("Action").cloned() {
+            ctx.protocol = Protocol::Query;
             let Some(service) = self.query_service(&caller, &action) else {
                 let err = AwsError::invalid_action(&action);
                 return finish(&ctx, "unknown", &action, started, error_without_model(&err, &ctx.request_id));
@@ -153,6 +154,7 @@ impl Router {
         let preferred = caller.service.as_ref().and_then(|s| self.by_signing_name.get(s)).copied();
         let mut candidates: Vec<&(usize, rest_json::Routes)> = self.rest.iter().filter(|(i, _)| Some(*i) == preferred).collect();
         candidates.extend(self.rest.iter().filter(|(i, _)| Some(*i) != preferred));
+        ctx.protocol = Protocol::RestJson;
         for (idx, routes) in candidates {
             if let Some((op, labels)) = routes.find(parts.method.as_str(), &ctx.path, &query_pairs) {
                 let service = &self.services[*idx];

@@ -80,7 +80,15 @@ impl AwsService for SqsService {
     }
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
-        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(sqs_names) })
+        Box::pin(async move {
+            self.dispatch(ctx, operation, input).await.map_err(sqs_names).map_err(|mut e| {
+                // The query protocol words this one differently.
+                if ctx.protocol == nimbus_core::model::Protocol::Query && e.code == "QueueDoesNotExist" {
+                    e.message = "The specified queue does not exist for this wsdl version.".into();
+                }
+                e
+            })
+        })
     }
 
     /// Query-protocol requests may name the queue by the URL path instead of QueueUrl.

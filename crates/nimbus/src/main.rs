@@ -71,29 +71,19 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let clock = Clock::new();
-        let durability = if args.fsync { Durability::Fsync } else { Durability::Process };
-        let sqs_store: Arc<dyn SqsStore> = if args.in_memory {
-            Arc::new(MemoryStore)
-        } else {
-            Arc::new(SqliteStore::open(&args.data_dir.join("sqs.db"), durability)?)
-        };
+        let stores = open_stores(&args)?;
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let local = listener.local_addr()?;
         let mut router = Router::new(clock.clone(), args.clock_control);
-        let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), sqs_store)?);
+        let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), stores.sqs)?);
         router.register(sqs.clone());
-        let logs_store: Arc<dyn nimbus_logs::store::LogsStore> = if args.in_memory {
-            Arc::new(nimbus_logs::store::MemoryStore)
-        } else {
-            Arc::new(nimbus_logs::store::SqliteStore::open(&args.data_dir.join("logs.db"), durability)?)
-        };
         // Also the `LogSink` other services (Lambda) write through.
-        let logs = Arc::new(nimbus_logs::LogsService::new(clock.clone(), logs_store)?);
+        let logs = Arc::new(nimbus_logs::LogsService::new(clock.clone(), stores.logs)?);
         router.register(logs.clone());
-        let (lambda_store, lambda_dir): (Arc<dyn nimbus_lambda::store::LambdaStore>, PathBuf) = if args.in_memory {
-            (Arc::new(nimbus_lambda::store::MemoryStore), std::env::temp_dir().join(format!("nimbus-{}", std::process::id())).join("lambda"))
+        let lambda_dir = if args.in_memory {
+            std::env::temp_dir().join(format!("nimbus-{}", std::process::id())).join("lambda")
         } else {
-            (Arc::new(nimbus_lambda::store::SqliteStore::open(&args.data_dir.join("lambda.db"), durability)?), args.data_dir.join("lambda"))
+            args.data_dir.join("lambda")
         };
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(
             nimbus_lambda::LambdaConfig {
@@ -103,7 +93,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
                 idle_timeout: std::time::Duration::from_secs(args.lambda_idle_seconds),
             },
             clock.clone(),
-            lambda_store,
+            stores.lambda,
             logs.clone(),
             sqs.clone(),
         )?);
@@ -124,6 +114,51 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // checkpoint and close.
     tracing::info!("stopped");
     Ok(())
+}
+
+struct Stores {
+    sqs: Arc<dyn SqsStore>,
+    logs: Arc<dyn nimbus_logs::store::LogsStore>,
+    lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
+}
+
+type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens every service's storage and parses the service models, in parallel: creating a
+/// database waits on the disk and the models are large JSON documents, and neither
+/// depends on the other. (Start-up time is a product feature: tests start nimbus often.)
+fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
+    let durability = if args.fsync { Durability::Fsync } else { Durability::Process };
+    let dir = &args.data_dir;
+    let in_memory = args.in_memory;
+    let result: Result<Stores, StartError> = std::thread::scope(|s| {
+        s.spawn(|| nimbus_sqs::service::model());
+        s.spawn(|| nimbus_logs::service::model());
+        s.spawn(|| nimbus_lambda::service::model());
+        let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
+            Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
+        });
+        let logs = s.spawn(move || -> Result<Arc<dyn nimbus_logs::store::LogsStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_logs::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_logs::store::SqliteStore::open(&dir.join("logs.db"), durability)?)
+            })
+        });
+        let lambda = s.spawn(move || -> Result<Arc<dyn nimbus_lambda::store::LambdaStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_lambda::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_lambda::store::SqliteStore::open(&dir.join("lambda.db"), durability)?)
+            })
+        });
+        Ok(Stores { sqs: joined(sqs.join())?, logs: joined(logs.join())?, lambda: joined(lambda.join())? })
+    });
+    result.map_err(|e| e as Box<dyn std::error::Error>)
+}
+
+fn joined<T>(r: std::thread::Result<Result<T, StartError>>) -> Result<T, StartError> {
+    r.unwrap_or_else(|_| Err(StartError::from("storage start-up panicked")))
 }
 
 async fn shutdown_signal() {

@@ -262,3 +262,108 @@ def query(endpoint):
         return QueryResponse(resp.status_code, root, resp)
 
     return call
+
+
+# --------------------------------------------------------------------------- lambda
+
+FUNCTIONS_DIR = REPO_ROOT / "tests" / "functions"
+LAMBDA_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+@pytest.fixture(scope="session")
+def awslambda(make_client):
+    return make_client("lambda")
+
+
+def zip_directory(directory):
+    """The bytes of a zip holding every file under ``directory`` (no __pycache__)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(Path(directory).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                z.write(path, path.relative_to(directory).as_posix())
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def python_function_zip():
+    """Zip of tests/functions/python (handler.echo, .fail, .sleep, .print_it, .use_sqs)."""
+    return zip_directory(FUNCTIONS_DIR / "python")
+
+
+@pytest.fixture
+def lambda_function(awslambda, python_function_zip):
+    """Factory creating Python functions from tests/functions/python (deleted after the test).
+
+    lambda_function(handler="handler.echo", name=None, **create_kwargs) -> function name
+    """
+    created = []
+
+    def make(handler="handler.echo", name=None, **kwargs):
+        name = name or unique_name("fn")
+        awslambda.create_function(
+            FunctionName=name,
+            Runtime=kwargs.pop("Runtime", "python3.11"),
+            Role=LAMBDA_ROLE,
+            Handler=handler,
+            Code={"ZipFile": python_function_zip},
+            **kwargs,
+        )
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        try:
+            awslambda.delete_function(FunctionName=name)
+        except Exception:
+            pass
+
+
+def _aws_cli_command():
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("awscli") is not None:
+        return [sys.executable, "-m", "awscli"]
+    exe = shutil.which("aws")
+    if exe is None:
+        pytest.fail("the AWS CLI is not installed (pip install -r tests/python/requirements.txt)")
+    return [exe]
+
+
+@pytest.fixture(scope="session")
+def aws_cli(endpoint):
+    """aws_cli(*args, expect_ok=True): runs the AWS CLI against the server with
+    --endpoint-url and --output json; returns the parsed JSON output (or the
+    CompletedProcess when expect_ok is False)."""
+    import json
+    import shutil
+
+    base = _aws_cli_command()
+    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.path.join(home, "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
+        "AWS_PAGER": "",
+        "AWS_MAX_ATTEMPTS": "1",
+    })
+
+    def run(*args, expect_ok=True):
+        cmd = base + list(args) + ["--endpoint-url", endpoint, "--output", "json"]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        if expect_ok:
+            assert p.returncode == 0, f"{cmd}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+            return json.loads(p.stdout) if p.stdout.strip() else None
+        return p
+
+    run.home = home
+    yield run
+    shutil.rmtree(home, ignore_errors=True)

@@ -26,6 +26,9 @@ use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_smithy_http_client::Builder as HttpClientBuilder;
 
 pub use aws_sdk_cloudwatchlogs;
+pub use aws_sdk_lambda;
+
+pub mod lambda;
 pub use aws_sdk_sqs;
 pub use aws_sdk_sts;
 
@@ -321,6 +324,20 @@ impl Nimbus {
             .timeout_config(timeouts())
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+    }
+
+    /// Lambda client for the default test identity and region.
+    pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_lambda::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
     }
 
     pub fn sts_client(&self) -> aws_sdk_sts::Client {

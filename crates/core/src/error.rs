@@ -31,12 +31,34 @@ pub struct AwsError {
     pub message: String,
     pub status: u16,
     pub fault: Fault,
+    /// Further members of the error shape (e.g. Lambda's `Reason`), written into the body.
+    pub members: serde_json::Map<String, serde_json::Value>,
+    /// Headers the error shape binds (e.g. `Retry-After`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl AwsError {
     pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
         let status_fault = if status >= 500 { Fault::Receiver } else { Fault::Sender };
-        AwsError { code: code.into(), query_code: None, message: message.into(), status, fault: status_fault }
+        AwsError {
+            code: code.into(),
+            query_code: None,
+            message: message.into(),
+            status,
+            fault: status_fault,
+            members: serde_json::Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_member(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.members.insert(name.to_string(), value.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
     }
 
     pub fn with_query_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {

@@ -25,15 +25,16 @@ impl LogSink for NoLogs {
 /// Sends messages to a queue by ARN (Lambda destinations and dead-letter queues, SNS
 /// subscriptions later). The SQS service implements it.
 pub trait MessageBus: Send + Sync {
-    /// Returns the new message's id, or why it could not be sent.
-    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String) -> crate::service::BoxFuture<'a, Result<String, String>>;
+    /// Sends `body` with String message attributes; returns the new message's id, or why
+    /// it could not be sent.
+    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>) -> crate::service::BoxFuture<'a, Result<String, String>>;
 }
 
 /// A bus with no queues (when SQS is not wired).
 pub struct NoBus;
 
 impl MessageBus for NoBus {
-    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, _body: String) -> crate::service::BoxFuture<'a, Result<String, String>> {
+    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, _body: String, _attributes: Vec<(String, String)>) -> crate::service::BoxFuture<'a, Result<String, String>> {
         Box::pin(async move { Err(format!("no queue service for {queue_arn}")) })
     }
 }

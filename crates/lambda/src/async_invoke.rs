@@ -189,12 +189,22 @@ fn destination_record(e: &QueuedEvent, function_arn: &str, condition: &str, payl
 /// Delivers the outcome and forgets the event.
 async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, dead_letter: Option<&str>, record: Value, failed: bool) {
     if let Some(dest) = destination {
-        deliver(inner, e, dest, record.to_string()).await;
+        deliver(inner, e, dest, record.to_string(), Vec::new()).await;
     }
     if failed {
         if let Some(dlq) = dead_letter {
             let body = String::from_utf8_lossy(&B64.decode(&e.payload_b64).unwrap_or_default()).into_owned();
-            deliver(inner, e, dlq, body).await;
+            // AWS's dead-letter messages say which request failed and how.
+            let response = record.get("responsePayload");
+            let code = response.and_then(|r| r.get("errorType")).and_then(Value::as_str).unwrap_or("Unhandled");
+            let message = response.and_then(|r| r.get("errorMessage")).and_then(Value::as_str).unwrap_or("");
+            let condition = record["requestContext"]["condition"].as_str().unwrap_or("RetriesExhausted");
+            let attributes = vec![
+                ("RequestID".to_string(), e.id.clone()),
+                ("ErrorCode".to_string(), if condition == "EventAgeExceeded" { "EventAgeExceeded".to_string() } else { code.to_string() }),
+                ("ErrorMessage".to_string(), if message.is_empty() { condition.to_string() } else { message.to_string() }),
+            ];
+            deliver(inner, e, dlq, body, attributes).await;
         }
     }
     if let Err(err) = inner.store.delete_event(&e.id).wait().await {
@@ -202,9 +212,9 @@ async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, 
     }
 }
 
-async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String) {
+async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, attributes: Vec<(String, String)>) {
     if arn.starts_with("arn:aws:sqs:") {
-        if let Err(err) = inner.bus.send_to_queue(arn, body).await {
+        if let Err(err) = inner.bus.send_to_queue(arn, body, attributes).await {
             tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
         }
     } else if arn.starts_with("arn:aws:lambda:") {

@@ -288,13 +288,8 @@ impl Environment {
         let init = match tokio::time::timeout(init_limit, self.wait_ready()).await {
             Ok(r) => r,
             Err(_) => {
-                self.kill();
                 init_timed_out = true;
-                let secs = format!("{:.2}", self.spec_timeout as f64);
-                self.logs.line(format!("{} {request_id} Task timed out after {secs} seconds", crate::function::timestamp(self.logs.clock.now_ms()).replace("+0000", "Z")));
-                Err(Bytes::from(format!(
-                    r#"{{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: {request_id} Error: Task timed out after {secs} seconds"}}"#
-                )))
+                Err(self.timed_out(&request_id))
             }
         };
         // Duration counts the handler only; a cold start's init is reported separately.
@@ -325,13 +320,8 @@ impl Environment {
                             Result_::FunctionError(exit_error(&request_id))
                         }
                         _ = tokio::time::sleep(timeout) => {
-                            self.kill();
                             status = Some("timeout");
-                            let secs = format!("{:.2}", self.spec_timeout as f64);
-                            self.logs.line(format!("{} {request_id} Task timed out after {secs} seconds", crate::function::timestamp(self.logs.clock.now_ms()).replace("+0000", "Z")));
-                            Result_::FunctionError(Bytes::from(format!(
-                                r#"{{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: {request_id} Error: Task timed out after {secs} seconds"}}"#
-                            )))
+                            Result_::FunctionError(self.timed_out(&request_id))
                         }
                     }
                 }
@@ -356,6 +346,18 @@ impl Environment {
         self.logs.ship();
         let tail = self.logs.tail.lock().take();
         (result, tail)
+    }
+}
+
+impl Environment {
+    /// Ends an invocation that ran past its timeout: kills the process, logs AWS's
+    /// timeout line and returns the error document the caller gets.
+    fn timed_out(&self, request_id: &str) -> Bytes {
+        self.kill();
+        let secs = format!("{:.2}", self.spec_timeout as f64);
+        let at = crate::function::timestamp(self.logs.clock.now_ms()).replace("+0000", "Z");
+        self.logs.line(format!("{at} {request_id} Task timed out after {secs} seconds"));
+        Bytes::from(format!(r#"{{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: {request_id} Error: Task timed out after {secs} seconds"}}"#))
     }
 }
 

@@ -36,7 +36,7 @@ impl From<LambdaError> for AwsError {
             ResourceNotFound(m) => AwsError::new("ResourceNotFoundException", 404, m),
             ResourceConflict(m) => AwsError::new("ResourceConflictException", 409, m),
             InvalidParameterValue(m) => AwsError::new("InvalidParameterValueException", 400, m),
-            TooManyRequests { message, reason } => AwsError::new("TooManyRequestsException", 429, format!("{message} (Reason: {reason})")),
+            TooManyRequests { message, reason } => AwsError::new("TooManyRequestsException", 429, message).with_member("Reason", reason).with_header("Retry-After", "1"),
             RequestTooLarge(m) => AwsError::new("RequestTooLargeException", 413, m),
             InvalidRequestContent(m) => AwsError::new("InvalidRequestContentException", 400, m),
             PreconditionFailed(m) => AwsError::new("PreconditionFailedException", 412, m),

@@ -58,7 +58,8 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         None => f.arn(),
     };
     let key = PoolKey { account: f.account.clone(), region: f.region.clone(), function: f.name.clone(), version: v.version.clone() };
-    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency)?;
+    let reserved_total = inner.reserved_total(&f.account, &f.region, "");
+    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total)?;
     let env = match lease.warm.take() {
         Some(env) => env,
         None => match spawn(inner, &f, &v, kind).await {
@@ -69,12 +70,13 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
             }
         },
     };
-    let now = inner.clock.now_ms();
+    // The process reads the real clock, so its deadline is in wall time.
+    let wall_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let (placeholder, _) = tokio::sync::oneshot::channel();
     let inv = Invocation {
         request_id: req.request_id,
         payload: req.payload,
-        deadline_ms: now + v.timeout as u64 * 1000,
+        deadline_ms: wall_ms + v.timeout as u64 * 1000,
         invoked_arn,
         trace_id: req.trace_id,
         client_context: req.client_context,
@@ -127,6 +129,12 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
     ];
+    if matches!(v.code.source, crate::function::CodeSource::HotReload { .. }) {
+        // Python's bytecode cache validates by source mtime (whole seconds) and size: an
+        // edit within the same second as the last import would run stale code. Also
+        // keeps __pycache__ out of the user's directory.
+        env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+    }
     env.extend(v.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     let spec = Spec {
         kind,

@@ -493,7 +493,7 @@ impl Inner {
         Ok(json!({}))
     }
 
-    fn reserved_total(&self, account: &str, region: &str, except: &str) -> u32 {
+    pub fn reserved_total(&self, account: &str, region: &str, except: &str) -> u32 {
         self.functions.read().values().filter(|f| f.account == account && f.region == region && f.name != except).filter_map(|f| f.reserved_concurrency).sum()
     }
 

@@ -23,9 +23,10 @@ pub struct PoolKey {
 #[derive(Default)]
 struct State {
     idle: HashMap<PoolKey, Vec<(u64, Arc<Environment>, u64)>>,
-    /// Busy environments per function (account, region, name) and per account.
+    /// Busy environments per function (account, region, name), and per account among
+    /// functions without reserved concurrency (they share the unreserved pool).
     busy_function: HashMap<(String, String, String), u32>,
-    busy_account: HashMap<String, u32>,
+    busy_unreserved: HashMap<String, u32>,
     stamp: u64,
 }
 
@@ -41,6 +42,7 @@ pub struct Lease {
     pub key: PoolKey,
     pub generation: u64,
     pub warm: Option<Arc<Environment>>,
+    reserved: bool,
 }
 
 impl Pool {
@@ -48,21 +50,25 @@ impl Pool {
         Arc::new(Pool { state: Mutex::new(State::default()), account_limit, idle_timeout })
     }
 
-    /// Takes a concurrency slot for `key`, with a warm environment when one is idle.
-    pub fn acquire(&self, key: PoolKey, generation: u64, reserved: Option<u32>) -> Result<Lease, LambdaError> {
+    /// Takes a concurrency slot for `key`, with a warm environment when one is idle. A
+    /// function with reserved concurrency uses only its reservation; the others share
+    /// the account's limit less all reservations (`reserved_total`).
+    pub fn acquire(&self, key: PoolKey, generation: u64, reserved: Option<u32>, reserved_total: u32) -> Result<Lease, LambdaError> {
         let mut st = self.state.lock();
         let fkey = (key.account.clone(), key.region.clone(), key.function.clone());
         let busy_fn = *st.busy_function.get(&fkey).unwrap_or(&0);
-        let busy_acct = *st.busy_account.get(&key.account).unwrap_or(&0);
+        let busy_shared = *st.busy_unreserved.get(&key.account).unwrap_or(&0);
         if let Some(r) = reserved {
             if busy_fn >= r {
                 return Err(LambdaError::TooManyRequests { message: "Rate Exceeded.".into(), reason: "ReservedFunctionConcurrentInvocationLimitExceeded" });
             }
-        } else if busy_acct >= self.account_limit {
+        } else if busy_shared >= self.account_limit.saturating_sub(reserved_total) {
             return Err(LambdaError::TooManyRequests { message: "Rate Exceeded.".into(), reason: "ConcurrentInvocationLimitExceeded" });
         }
         *st.busy_function.entry(fkey).or_default() += 1;
-        *st.busy_account.entry(key.account.clone()).or_default() += 1;
+        if reserved.is_none() {
+            *st.busy_unreserved.entry(key.account.clone()).or_default() += 1;
+        }
         let mut warm = None;
         if let Some(list) = st.idle.get_mut(&key) {
             while let Some((gen, env, _)) = list.pop() {
@@ -73,7 +79,7 @@ impl Pool {
                 env.kill();
             }
         }
-        Ok(Lease { key, generation, warm })
+        Ok(Lease { key, generation, warm, reserved: reserved.is_some() })
     }
 
     /// Returns the slot; a live environment goes back to the idle list and is retired
@@ -84,8 +90,10 @@ impl Pool {
         if let Some(n) = st.busy_function.get_mut(&fkey) {
             *n = n.saturating_sub(1);
         }
-        if let Some(n) = st.busy_account.get_mut(&lease.key.account) {
-            *n = n.saturating_sub(1);
+        if !lease.reserved {
+            if let Some(n) = st.busy_unreserved.get_mut(&lease.key.account) {
+                *n = n.saturating_sub(1);
+            }
         }
         let Some(env) = env.filter(|e| e.alive()) else { return };
         st.stamp += 1;

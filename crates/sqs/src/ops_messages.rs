@@ -238,11 +238,16 @@ impl SqsService {
 
     /// A send from another service (Lambda destinations, dead-letter queues), validated
     /// like any SendMessage.
-    pub(crate) async fn send_internal(&self, queue_arn: &str, body: String) -> SqsResult<String> {
+    pub(crate) async fn send_internal(&self, queue_arn: &str, body: String, attributes: Vec<(String, String)>) -> SqsResult<String> {
         let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist)?;
         let fifo = queue.state.lock().fifo();
+        let attributes: Attributes = attributes
+            .into_iter()
+            .map(|(k, v)| (k, AttributeValue { string_value: Some(v), data_type: "String".into(), ..AttributeValue::default() }))
+            .collect();
         let input = SendMessage {
             message_body: Some(body),
+            message_attributes: if attributes.is_empty() { None } else { Some(attributes) },
             // FIFO queues need a group; one group keeps the producer's order.
             message_group_id: if fifo { Some("nimbus".into()) } else { None },
             message_deduplication_id: if fifo { Some(nimbus_core::ids::uuid()) } else { None },

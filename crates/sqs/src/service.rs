@@ -69,8 +69,8 @@ impl SqsService {
 }
 
 impl nimbus_core::internal::MessageBus for SqsService {
-    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move { self.send_internal(queue_arn, body).await.map_err(|e| AwsError::from(e).to_string()) })
+    fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { self.send_internal(queue_arn, body, attributes).await.map_err(|e| AwsError::from(e).to_string()) })
     }
 }
 

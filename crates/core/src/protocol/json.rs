@@ -47,8 +47,11 @@ pub fn encode_error(model: &ServiceModel, err: &AwsError) -> WireResponse {
         _ if model.query_compatible => format!("com.amazonaws.{}#{}", model.signing_name, err.code),
         _ => err.code.to_string(),
     };
-    let body = serde_json::json!({ "__type": type_name, "message": err.message });
-    let mut headers = Vec::new();
+    let mut body = serde_json::json!({ "__type": type_name, "message": err.message });
+    for (k, v) in &err.members {
+        body[k] = v.clone();
+    }
+    let mut headers = err.headers.clone();
     if model.query_compatible {
         headers.push(("x-amzn-query-error".to_string(), format!("{};{}", err.wire_query_code(), err.fault.as_str())));
     }

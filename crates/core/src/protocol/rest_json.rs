@@ -268,14 +268,19 @@ pub fn encode_ok(model: &ServiceModel, operation: &str, output: &Value) -> WireR
 }
 
 pub fn encode_error(err: &AwsError) -> WireResponse {
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "Type": if err.status >= 500 { "Service" } else { "User" },
         "Message": err.message,
     });
+    for (k, v) in &err.members {
+        body[k] = v.clone();
+    }
+    let mut headers = vec![("x-amzn-ErrorType".to_string(), err.code.to_string())];
+    headers.extend(err.headers.iter().cloned());
     WireResponse {
         status: err.status,
         content_type: "application/json",
-        headers: vec![("x-amzn-ErrorType".to_string(), err.code.to_string())],
+        headers,
         body: Bytes::from(body.to_string()),
     }
 }

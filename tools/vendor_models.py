@@ -90,6 +90,9 @@ def main():
                   load(os.path.join(old_root, "botocore/data/sqs/2012-11-05/service-2.json")))
     write(sqs, os.path.join(here, "crates/sqs/model/sqs-2012-11-05.json"))
     write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/sts/model/sts-2011-06-15.json"))
+    write(load(model_path("lambda", "2015-03-31")), os.path.join(here, "crates/lambda/model/lambda-2015-03-31.json"))
+    for name in ("dynamodb", "dynamodbstreams"):
+        write(load(model_path(name, "2012-08-10")), os.path.join(here, f"crates/dynamodb/model/{name}-2012-08-10.json"))
     os.makedirs(os.path.join(here, "crates/logs/model"), exist_ok=True)
     write(load(model_path("logs", "2014-03-28")), os.path.join(here, "crates/logs/model/logs-2014-03-28.json"))
 

@@ -99,7 +99,7 @@ impl Router {
                 return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
-            let wire = if !model.operations.contains_key(op) {
+            let mut wire = if !model.operations.contains_key(op) {
                 json::encode_error(model, &AwsError::unknown_operation(target))
             } else {
                 match json::decode(&body) {
@@ -110,6 +110,9 @@ impl Router {
                     Err(e) => json::encode_error(model, &e),
                 }
             };
+            if service.checksums_responses() {
+                wire.headers.push(("x-amz-crc32".to_string(), crc32fast::hash(&wire.body).to_string()));
+            }
             return finish(&ctx, &model.signing_name, op, started, wire);
         }
 

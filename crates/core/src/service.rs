@@ -20,6 +20,11 @@ pub trait AwsService: Send + Sync + 'static {
     /// names the queue by the request path).
     fn adapt_query_input(&self, _ctx: &RequestContext, _operation: &str, _input: &mut Value) {}
 
+    /// DynamoDB's clients check a CRC32 of every response body (`x-amz-crc32`).
+    fn checksums_responses(&self) -> bool {
+        false
+    }
+
     /// The state reported by the health endpoint.
     fn health(&self) -> &'static str {
         "running"

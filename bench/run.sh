@@ -2,10 +2,13 @@
 # Builds nimbus and nimbus-bench (release), starts nimbus, the null server and the
 # peers asked for, measures startup and SQS throughput/latency against all of them
 # in one invocation, prints the comparison, and stops everything it started.
+# With --with-lambda it also builds the test function (nimbus-test-fn) and runs the
+# Lambda benchmark (warm invoke + cold start) against nimbus.
 #
 #   bench/run.sh [--with-moto] [--with-localstack] [--clients 1,16,64]
 #                [--duration 5s] [--warmup 500ms] [--mode raw,sdk]
 #                [--workload send,recv-delete] [--prefill 2000] [--json FILE]
+#                [--with-lambda] [--lambda-clients 1,16] [--cold-starts 20] [--no-sqs]
 #                [--no-build] [--no-startup] [--no-null]
 #
 # All traffic stays on 127.0.0.1. Ports: nimbus 4566, null 4580, moto 5001,
@@ -27,11 +30,19 @@ mode="raw,sdk"
 workload="send,recv-delete"
 prefill="2000"
 json=""
+with_lambda=0
+sqs=1
+lambda_clients="1,16"
+cold_starts="20"
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --with-moto) with_moto=1 ;;
         --with-localstack) with_localstack=1 ;;
+        --with-lambda) with_lambda=1 ;;
+        --no-sqs) sqs=0 ;;
+        --lambda-clients) lambda_clients="$2"; shift ;;
+        --cold-starts) cold_starts="$2"; shift ;;
         --no-build) build=0 ;;
         --no-startup) startup=0 ;;
         --no-null) null=0 ;;
@@ -42,7 +53,7 @@ while [ $# -gt 0 ]; do
         --workload) workload="$2"; shift ;;
         --prefill) prefill="$2"; shift ;;
         --json) json="$2"; shift ;;
-        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -107,13 +118,18 @@ wait_http() {
 }
 
 cd "$root"
+build_pkgs=(-p nimbus -p nimbus-bench)
+[ "$with_lambda" = 1 ] && build_pkgs+=(-p nimbus-test-fn)
 if [ "$build" = 1 ]; then
-    echo "run.sh: cargo build --release -p nimbus -p nimbus-bench" >&2
-    cargo build --release -p nimbus -p nimbus-bench
+    echo "run.sh: cargo build --release ${build_pkgs[*]}" >&2
+    cargo build --release "${build_pkgs[@]}"
 fi
 nimbus_bin="$root/target/release/nimbus"
 bench_bin="$root/target/release/nimbus-bench"
-for b in "$nimbus_bin" "$bench_bin"; do
+bootstrap_bin="$root/target/release/bootstrap"
+check_bins=("$nimbus_bin" "$bench_bin")
+[ "$with_lambda" = 1 ] && check_bins+=("$bootstrap_bin")
+for b in "${check_bins[@]}"; do
     [ -x "$b" ] || { echo "run.sh: $b missing (build first)" >&2; exit 1; }
 done
 
@@ -149,11 +165,22 @@ if [ "$with_localstack" = 1 ]; then
     targets+=(--target "localstack=http://127.0.0.1:$LOCALSTACK_PORT")
 fi
 
-extra=()
-[ -n "$json" ] && extra+=(--json "$json")
-"$bench_bin" sqs "${targets[@]}" \
-    --clients "$clients" --duration "$duration" --warmup "$warmup" \
-    --mode "$mode" --workload "$workload" --prefill "$prefill" "${extra[@]}"
+if [ "$sqs" = 1 ]; then
+    extra=()
+    [ -n "$json" ] && extra+=(--json "$json")
+    "$bench_bin" sqs "${targets[@]}" \
+        --clients "$clients" --duration "$duration" --warmup "$warmup" \
+        --mode "$mode" --workload "$workload" --prefill "$prefill" "${extra[@]}"
+fi
+
+if [ "$with_lambda" = 1 ]; then
+    # nimbus only: the null server and the SQS peers have no Lambda to compare.
+    extra=()
+    [ -n "$json" ] && extra+=(--json "${json%.json}-lambda.json")
+    "$bench_bin" lambda --target "nimbus=http://127.0.0.1:$NIMBUS_PORT" \
+        --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
+        --bootstrap "$bootstrap_bin" --cold-starts "$cold_starts" "${extra[@]}"
+fi
 
 echo >&2
 echo "run.sh: RSS after the load (VmRSS):" >&2

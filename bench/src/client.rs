@@ -139,14 +139,29 @@ impl RawConn {
         Ok(())
     }
 
-    /// Sends one request; returns the status and the whole response body.
+    /// Sends one `POST /` (JSON/query protocols); returns the status and the whole
+    /// response body.
     pub async fn call(
         &mut self,
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<(StatusCode, Bytes), String> {
+        self.request(Method::POST, http::Uri::from_static("/"), headers, body)
+            .await
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// Sends one request with any method and path (REST protocols); returns the status,
+    /// the response headers and the whole response body.
+    pub async fn request(
+        &mut self,
+        method: Method,
+        uri: http::Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
         let t = request_timeout();
-        match tokio::time::timeout(t, self.call_inner(headers, body)).await {
+        match tokio::time::timeout(t, self.call_inner(method, uri, headers, body)).await {
             Ok(r) => r,
             Err(_) => {
                 // The connection may hold a late response: never reuse it.
@@ -158,9 +173,11 @@ impl RawConn {
 
     async fn call_inner(
         &mut self,
+        method: Method,
+        uri: http::Uri,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<(StatusCode, Bytes), String> {
+    ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.connect().await?;
         }
@@ -175,8 +192,8 @@ impl RawConn {
         }
         let sender = self.sender.as_mut().unwrap();
         let mut req = Request::new(Full::new(body));
-        *req.method_mut() = Method::POST;
-        *req.uri_mut() = http::Uri::from_static("/");
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
         *req.headers_mut() = headers.clone();
         let resp = match sender.send_request(req).await {
             Ok(r) => r,
@@ -185,9 +202,9 @@ impl RawConn {
                 return Err(format!("request: {e}"));
             }
         };
-        let status = resp.status();
-        match resp.into_body().collect().await {
-            Ok(b) => Ok((status, b.to_bytes())),
+        let (parts, body) = resp.into_parts();
+        match body.collect().await {
+            Ok(b) => Ok((parts.status, parts.headers, b.to_bytes())),
             Err(e) => {
                 self.sender = None;
                 Err(format!("response body: {e}"))
@@ -196,7 +213,7 @@ impl RawConn {
     }
 }
 
-fn status_error(op: &str, status: StatusCode, body: &[u8]) -> String {
+pub fn status_error(op: &str, status: StatusCode, body: &[u8]) -> String {
     let snippet: String = String::from_utf8_lossy(&body[..body.len().min(200)]).into();
     format!("{op}: HTTP {status}: {snippet}")
 }

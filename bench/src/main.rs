@@ -1,6 +1,7 @@
 //! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
 
 mod client;
+mod lambda;
 mod null_server;
 mod payload;
 mod sqs;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "nimbus-bench", about = "Benchmarks for nimbus (SQS) against peers and a null server")]
+#[command(name = "nimbus-bench", about = "Benchmarks for nimbus (SQS, Lambda) against peers and a null server")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -76,6 +77,53 @@ enum Cmd {
         threads: Option<usize>,
         /// Per-request timeout (counted as an error; keeps every loop bounded).
         #[arg(long, default_value = "10s")]
+        request_timeout: String,
+    },
+    /// Lambda: warm-invoke throughput/latency and cold-start latency of the
+    /// provided.al2023 test function (raw REST-JSON); prints a table.
+    Lambda {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated concurrent client counts (warm invoke).
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Measured time per (target, client count).
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// Unmeasured warm invokes before each measurement (after priming N environments).
+        #[arg(long, default_value = "500ms")]
+        warmup: String,
+        /// The function's `bootstrap` (cargo build --release -p nimbus-test-fn).
+        #[arg(long, default_value = "target/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Cold starts to time (UpdateFunctionConfiguration + one invoke each); 0 = none.
+        #[arg(long, default_value_t = 20)]
+        cold_starts: usize,
+        /// Every Nth measured warm invoke asks for LogType=Tail to read nimbus's REPORT
+        /// Duration; 0 = never.
+        #[arg(long, default_value_t = 20)]
+        tail_every: u64,
+        /// The function's Timeout (seconds).
+        #[arg(long, default_value_t = 30)]
+        function_timeout: u32,
+        /// The function's MemorySize (MB; reported by nimbus, not enforced).
+        #[arg(long, default_value_t = 128)]
+        memory: u32,
+        /// Pause between runs.
+        #[arg(long, default_value = "300ms")]
+        pause: String,
+        /// Do not delete the function at the end.
+        #[arg(long)]
+        keep_function: bool,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Tokio worker threads for the load generator (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Per-request timeout (counted as an error); above the function's Timeout.
+        #[arg(long, default_value = "35s")]
         request_timeout: String,
     },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
@@ -171,6 +219,56 @@ fn main() {
                     json,
                 };
                 sqs::run(cfg).await
+            })
+        })(),
+        Cmd::Lambda {
+            targets,
+            clients,
+            duration,
+            warmup,
+            bootstrap,
+            cold_starts,
+            tail_every,
+            function_timeout,
+            memory,
+            pause,
+            keep_function,
+            json,
+            threads,
+            request_timeout,
+        } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            let mut rt = tokio::runtime::Builder::new_multi_thread();
+            rt.enable_all();
+            if let Some(t) = threads {
+                rt.worker_threads(t);
+            }
+            let rt = rt.build().map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let mut ts = Vec::new();
+                for t in &targets {
+                    ts.push(client::Target::parse(t).await?);
+                }
+                lambda::run(lambda::Config {
+                    targets: ts,
+                    clients: list(&clients, |c| {
+                        c.parse::<usize>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or(format!("bad client count {c:?}"))
+                    })?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    bootstrap,
+                    cold_starts,
+                    tail_every,
+                    timeout_s: function_timeout,
+                    memory_mb: memory,
+                    pause: parse_duration(&pause)?,
+                    keep_function,
+                    json,
+                })
+                .await
             })
         })(),
         Cmd::Startup {

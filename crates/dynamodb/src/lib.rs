@@ -1,0 +1,1 @@
+//! Amazon DynamoDB and DynamoDB Streams for nimbus (being written).

@@ -38,3 +38,29 @@ impl MessageBus for NoBus {
         Box::pin(async move { Err(format!("no queue service for {queue_arn}")) })
     }
 }
+
+/// A message as an event source mapping receives it, already in the shape of Lambda's
+/// SQS event record (`attributes` and `messageAttributes` as AWS writes them there).
+#[derive(Debug, Clone)]
+pub struct PolledMessage {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub md5_of_body: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub message_attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct QueueFacts {
+    pub fifo: bool,
+    pub visibility_timeout_s: u64,
+}
+
+/// What an event source mapping needs of a queue (the SQS service implements it). The
+/// receive waits for messages by notification, like a long poll.
+pub trait QueueSource: Send + Sync {
+    fn facts(&self, queue_arn: &str) -> Result<QueueFacts, String>;
+    fn receive<'a>(&'a self, queue_arn: &'a str, max: usize, wait_ms: u64) -> crate::service::BoxFuture<'a, Result<Vec<PolledMessage>, String>>;
+    fn delete<'a>(&'a self, queue_arn: &'a str, receipt_handles: Vec<String>) -> crate::service::BoxFuture<'a, Result<(), String>>;
+}

@@ -10,6 +10,8 @@ pub mod async_invoke;
 pub mod code;
 pub mod environment;
 pub mod errors;
+pub mod esm;
+pub mod filter;
 pub mod function;
 pub mod invoke;
 mod ops_functions;

@@ -7,7 +7,7 @@ use crate::errors::{lambda_names, LambdaError, LambdaResult};
 use crate::function::Function;
 use crate::pool::Pool;
 use crate::store::LambdaStore;
-use nimbus_core::internal::{LogSink, MessageBus};
+use nimbus_core::internal::{LogSink, MessageBus, QueueSource};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::{typed, BoxFuture};
 use nimbus_core::storage::Pending;
@@ -53,6 +53,10 @@ pub struct Inner {
     pub bus: Arc<dyn MessageBus>,
     pub endpoint_url: String,
     pub async_queue: AsyncQueue,
+    pub queues: Arc<dyn QueueSource>,
+    pub mappings: RwLock<HashMap<String, crate::esm::Mapping>>,
+    /// Stop signals of running event source mapping pollers, by mapping UUID.
+    pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -116,7 +120,14 @@ impl Inner {
 }
 
 impl LambdaService {
-    pub fn new(config: LambdaConfig, clock: Clock, store: Arc<dyn LambdaStore>, logs: Arc<dyn LogSink>, bus: Arc<dyn MessageBus>) -> std::io::Result<LambdaService> {
+    pub fn new(
+        config: LambdaConfig,
+        clock: Clock,
+        store: Arc<dyn LambdaStore>,
+        logs: Arc<dyn LogSink>,
+        bus: Arc<dyn MessageBus>,
+        queues: Arc<dyn QueueSource>,
+    ) -> std::io::Result<LambdaService> {
         let code = CodeStore::new(config.data_dir.join("code"))?;
         let runtimes_dir = config.data_dir.join("runtimes");
         crate::runtimes::install(&runtimes_dir)?;
@@ -125,6 +136,8 @@ impl LambdaService {
             functions.insert((f.account.clone(), f.region.clone(), f.name.clone()), f);
         }
         let events = store.load_events().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mappings: HashMap<String, crate::esm::Mapping> =
+            store.load_mappings().map_err(|e| std::io::Error::other(e.to_string()))?.into_iter().map(|m| (m.uuid.clone(), m)).collect();
         let inner = Arc::new(Inner {
             clock,
             store,
@@ -136,13 +149,23 @@ impl LambdaService {
             bus,
             endpoint_url: config.endpoint_url,
             async_queue: AsyncQueue::new(),
+            queues,
+            mappings: RwLock::new(mappings),
+            pollers: parking_lot::Mutex::new(HashMap::new()),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
+        let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
+        for m in &existing {
+            inner.start_pollers(m);
+        }
         Ok(LambdaService { inner })
     }
 
-    /// Ends every running environment (shutdown).
+    /// Stops the mapping pollers and ends every running environment (shutdown).
     pub fn shutdown(&self) {
+        for (_, stop) in self.inner.pollers.lock().drain() {
+            let _ = stop.send(true);
+        }
         self.inner.pool.shutdown();
     }
 
@@ -179,6 +202,11 @@ impl LambdaService {
             "RemovePermission" => i.remove_permission(ctx, typed(input)?).await,
             "GetPolicy" => i.get_policy(ctx, typed(input)?),
             "Invoke" => crate::invoke::invoke(i, ctx, typed(input)?).await,
+            "CreateEventSourceMapping" => i.create_mapping(ctx, typed(input)?).await,
+            "GetEventSourceMapping" => i.get_mapping(ctx, typed(input)?),
+            "ListEventSourceMappings" => i.list_mappings(ctx, typed(input)?),
+            "UpdateEventSourceMapping" => i.update_mapping(ctx, typed(input)?).await,
+            "DeleteEventSourceMapping" => i.delete_mapping(ctx, typed(input)?).await,
             other => Err(LambdaError::Unsupported(format!("Lambda {other} is not supported by nimbus"))),
         };
         out.map_err(AwsError::from)

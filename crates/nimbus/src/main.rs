@@ -96,6 +96,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             stores.lambda,
             logs.clone(),
             sqs.clone(),
+            sqs.clone(),
         )?);
         router.register(lambda.clone());
         router.register(Arc::new(nimbus_sts::StsService));

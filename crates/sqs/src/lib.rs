@@ -18,6 +18,7 @@ mod ops_queues;
 pub mod queue;
 pub mod receipt;
 pub mod service;
+mod source;
 pub mod store;
 
 pub use service::SqsService;

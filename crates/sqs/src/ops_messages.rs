@@ -306,7 +306,7 @@ impl SqsService {
         }
     }
 
-    async fn delete_one(&self, queue: &Queue, handle: Option<&str>) -> SqsResult<()> {
+    pub(crate) async fn delete_one(&self, queue: &Queue, handle: Option<&str>) -> SqsResult<()> {
         let r = Self::receipt(queue, handle)?;
         let now = self.engine.now();
         let pending = {
@@ -400,7 +400,7 @@ fn content_dedup_id(body: &str) -> String {
     message::hex(&Sha256::digest(body.as_bytes()))
 }
 
-fn render_message(queue_id: u64, r: &Received, system_names: &[String], filters: &[String]) -> Value {
+pub(crate) fn render_message(queue_id: u64, r: &Received, system_names: &[String], filters: &[String]) -> Value {
     let m = &r.message;
     let mut out = Map::new();
     out.insert("MessageId".into(), m.message_id.clone().into());

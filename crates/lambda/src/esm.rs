@@ -1,0 +1,474 @@
+//! Event source mappings: the API (Create/Get/List/Update/DeleteEventSourceMapping) and,
+//! for SQS queues, the pollers that turn messages into batched invocations.
+//!
+//! A poller waits for messages by notification (the queue's long poll), honours the
+//! batching window, invokes the function synchronously, deletes what succeeded (with
+//! `ReportBatchItemFailures`, all but the reported failures — and for FIFO queues all
+//! later messages of a failed message's group), and leaves failures to become visible
+//! again after the visibility timeout, so the queue's redrive policy takes them to its
+//! DLQ. Messages that the filter criteria reject are deleted, as AWS does.
+
+use crate::errors::{LambdaError, LambdaResult};
+use crate::invoke::{new_trace_id, run, Request};
+use crate::service::{parse_function_name, Inner};
+use nimbus_core::internal::PolledMessage;
+use nimbus_core::RequestContext;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mapping {
+    pub uuid: String,
+    pub account: String,
+    pub region: String,
+    pub function_name: String,
+    pub qualifier: Option<String>,
+    pub event_source_arn: String,
+    pub batch_size: u32,
+    pub window_s: u32,
+    pub enabled: bool,
+    pub function_response_types: Vec<String>,
+    pub max_concurrency: Option<u32>,
+    pub filters: Vec<Value>,
+    pub last_modified: f64,
+}
+
+impl Mapping {
+    fn function_arn(&self) -> String {
+        let base = format!("arn:aws:lambda:{}:{}:function:{}", self.region, self.account, self.function_name);
+        match &self.qualifier {
+            Some(q) => format!("{base}:{q}"),
+            None => base,
+        }
+    }
+
+    fn to_json(&self, state: &str) -> Value {
+        let mut v = json!({
+            "UUID": self.uuid,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.window_s,
+            "EventSourceArn": self.event_source_arn,
+            "FunctionArn": self.function_arn(),
+            "LastModified": self.last_modified,
+            "State": state,
+            "StateTransitionReason": "USER_INITIATED",
+            "FunctionResponseTypes": self.function_response_types,
+            "EventSourceMappingArn": format!("arn:aws:lambda:{}:{}:event-source-mapping:{}", self.region, self.account, self.uuid),
+        });
+        if let Some(c) = self.max_concurrency {
+            v["ScalingConfig"] = json!({ "MaximumConcurrency": c });
+        }
+        if !self.filters.is_empty() {
+            v["FilterCriteria"] = json!({ "Filters": self.filters.iter().map(|p| json!({ "Pattern": p.to_string() })).collect::<Vec<_>>() });
+        }
+        v
+    }
+}
+
+/// Mapping input (Create and Update share it).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MappingIn {
+    #[serde(rename = "UUID")]
+    pub uuid: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub function_name: Option<String>,
+    pub enabled: Option<bool>,
+    pub batch_size: Option<i64>,
+    pub maximum_batching_window_in_seconds: Option<i64>,
+    pub function_response_types: Option<Vec<String>>,
+    pub scaling_config: Option<ScalingIn>,
+    pub filter_criteria: Option<FiltersIn>,
+    pub starting_position: Option<String>,
+    pub parallelization_factor: Option<i64>,
+    pub bisect_batch_on_function_error: Option<bool>,
+    pub maximum_retry_attempts: Option<i64>,
+    pub maximum_record_age_in_seconds: Option<i64>,
+    pub destination_config: Option<Value>,
+    pub tumbling_window_in_seconds: Option<i64>,
+    pub marker: Option<String>,
+    pub max_items: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ScalingIn {
+    pub maximum_concurrency: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct FiltersIn {
+    pub filters: Option<Vec<FilterIn>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct FilterIn {
+    pub pattern: Option<String>,
+}
+
+fn not_for_sqs(input: &MappingIn) -> Option<&'static str> {
+    [
+        (input.starting_position.is_some(), "StartingPosition"),
+        (input.parallelization_factor.is_some(), "ParallelizationFactor"),
+        (input.bisect_batch_on_function_error.is_some(), "BisectBatchOnFunctionError"),
+        (input.maximum_retry_attempts.is_some(), "MaximumRetryAttempts"),
+        (input.maximum_record_age_in_seconds.is_some(), "MaximumRecordAgeInSeconds"),
+        (input.destination_config.is_some(), "DestinationConfig"),
+        (input.tumbling_window_in_seconds.is_some(), "TumblingWindowInSeconds"),
+    ]
+    .into_iter()
+    .find(|(given, _)| *given)
+    .map(|(_, name)| name)
+}
+
+/// Applies and validates the settable fields of `input` onto `m` (SQS sources).
+fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult<()> {
+    if let Some(name) = not_for_sqs(input) {
+        return Err(LambdaError::invalid(format!("Unsupported {name} parameter for given event source")));
+    }
+    if let Some(w) = input.maximum_batching_window_in_seconds {
+        if !(0..=300).contains(&w) {
+            return Err(LambdaError::Validation(format!("1 validation error detected: Value '{w}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300")));
+        }
+        m.window_s = w as u32;
+    }
+    if let Some(b) = input.batch_size {
+        m.batch_size = b.max(0) as u32;
+        if b < 1 || b > 10_000 {
+            return Err(LambdaError::Validation(format!("1 validation error detected: Value '{b}' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000")));
+        }
+    }
+    if m.batch_size > 10 && m.window_s == 0 {
+        return Err(LambdaError::invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"));
+    }
+    if let Some(types) = &input.function_response_types {
+        if types.iter().any(|t| t != "ReportBatchItemFailures") {
+            return Err(LambdaError::invalid("FunctionResponseTypes may only contain ReportBatchItemFailures"));
+        }
+        m.function_response_types = types.clone();
+    }
+    if let Some(c) = input.scaling_config.as_ref().and_then(|s| s.maximum_concurrency) {
+        if !(2..=1000).contains(&c) {
+            return Err(LambdaError::Validation(format!("1 validation error detected: Value '{c}' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value between 2 and 1000")));
+        }
+        m.max_concurrency = Some(c as u32);
+    }
+    if let Some(f) = &input.filter_criteria {
+        let mut filters = Vec::new();
+        for p in f.filters.iter().flatten() {
+            let text = p.pattern.clone().unwrap_or_default();
+            let pattern: Value = serde_json::from_str(&text).map_err(|_| LambdaError::invalid(format!("Invalid filter pattern definition. {text}")))?;
+            crate::filter::validate(&pattern).map_err(LambdaError::invalid)?;
+            filters.push(pattern);
+        }
+        if filters.len() > 5 {
+            return Err(LambdaError::invalid("The number of filters exceeds the limit of 5."));
+        }
+        m.filters = filters;
+    }
+    if let Some(e) = input.enabled {
+        m.enabled = e;
+    }
+    Ok(())
+}
+
+impl Inner {
+    fn mapping_function(&self, ctx: &RequestContext, raw: &str) -> LambdaResult<(String, Option<String>)> {
+        let (account, name, qualifier) = parse_function_name(ctx, raw)?;
+        self.get(&Inner::key(ctx, account, name.clone()))?;
+        Ok((name, qualifier))
+    }
+
+    pub async fn create_mapping(self: &Arc<Self>, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
+        let source = input.event_source_arn.clone().ok_or_else(|| LambdaError::invalid("EventSourceArn is required"))?;
+        if !source.starts_with("arn:aws:sqs:") {
+            return Err(LambdaError::invalid(format!("Event source {source} is not supported by nimbus yet: only SQS queues can be mapped (DynamoDB Streams and Kinesis come later).")));
+        }
+        self.queues.facts(&source).map_err(|_| LambdaError::invalid(format!("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")))?;
+        let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
+        let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
+        let mut m = Mapping {
+            uuid: nimbus_core::ids::uuid(),
+            account: ctx.account_id.clone(),
+            region: ctx.region.clone(),
+            function_name,
+            qualifier,
+            event_source_arn: source,
+            batch_size: 10,
+            window_s: 0,
+            enabled: true,
+            function_response_types: Vec::new(),
+            max_concurrency: None,
+            filters: Vec::new(),
+            last_modified: self.clock.now_ms() as f64 / 1000.0,
+        };
+        apply_settings(&mut m, &input)?;
+        Inner::commit(self.store.put_mapping(&m)).await?;
+        self.mappings.write().insert(m.uuid.clone(), m.clone());
+        self.start_pollers(&m);
+        Ok(m.to_json("Creating"))
+    }
+
+    fn mapping(&self, ctx: &RequestContext, uuid: Option<&str>) -> LambdaResult<Mapping> {
+        let uuid = uuid.unwrap_or_default();
+        self.mappings
+            .read()
+            .get(uuid)
+            .filter(|m| m.account == ctx.account_id && m.region == ctx.region)
+            .cloned()
+            .ok_or_else(|| LambdaError::ResourceNotFound(format!("The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {})", ctx.request_id)))
+    }
+
+    pub fn get_mapping(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
+        let m = self.mapping(ctx, input.uuid.as_deref())?;
+        Ok(m.to_json(if m.enabled { "Enabled" } else { "Disabled" }))
+    }
+
+    pub fn list_mappings(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
+        let function = match &input.function_name {
+            Some(raw) => Some(parse_function_name(ctx, raw)?.1),
+            None => None,
+        };
+        let mut all: Vec<Mapping> = self
+            .mappings
+            .read()
+            .values()
+            .filter(|m| m.account == ctx.account_id && m.region == ctx.region)
+            .filter(|m| function.as_ref().map(|f| &m.function_name == f).unwrap_or(true))
+            .filter(|m| input.event_source_arn.as_ref().map(|a| &m.event_source_arn == a).unwrap_or(true))
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+        let max = input.max_items.unwrap_or(100).clamp(1, 10_000) as usize;
+        let rest: Vec<Mapping> = all.into_iter().filter(|m| input.marker.as_ref().map(|k| &m.uuid > k).unwrap_or(true)).collect();
+        let more = rest.len() > max;
+        let page: Vec<&Mapping> = rest.iter().take(max).collect();
+        let mut out = json!({ "EventSourceMappings": page.iter().map(|m| m.to_json(if m.enabled { "Enabled" } else { "Disabled" })).collect::<Vec<_>>() });
+        if more {
+            if let Some(last) = page.last() {
+                out["NextMarker"] = json!(last.uuid);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn update_mapping(self: &Arc<Self>, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
+        let mut m = self.mapping(ctx, input.uuid.as_deref())?;
+        if let Some(raw) = &input.function_name {
+            let (name, qualifier) = self.mapping_function(ctx, raw)?;
+            m.function_name = name;
+            m.qualifier = qualifier;
+        }
+        apply_settings(&mut m, &input)?;
+        m.last_modified = self.clock.now_ms() as f64 / 1000.0;
+        Inner::commit(self.store.put_mapping(&m)).await?;
+        self.mappings.write().insert(m.uuid.clone(), m.clone());
+        self.start_pollers(&m);
+        Ok(m.to_json("Updating"))
+    }
+
+    pub async fn delete_mapping(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
+        let m = self.mapping(ctx, input.uuid.as_deref())?;
+        Inner::commit(self.store.delete_mapping(&m.uuid)).await?;
+        self.mappings.write().remove(&m.uuid);
+        self.stop_pollers(&m.uuid);
+        Ok(m.to_json("Deleting"))
+    }
+
+    fn stop_pollers(&self, uuid: &str) {
+        if let Some(stop) = self.pollers.lock().remove(uuid) {
+            let _ = stop.send(true);
+        }
+    }
+
+    /// (Re)starts a mapping's pollers with its current settings.
+    pub fn start_pollers(self: &Arc<Self>, m: &Mapping) {
+        self.stop_pollers(&m.uuid);
+        if !m.enabled {
+            return;
+        }
+        let (tx, rx) = watch::channel(false);
+        self.pollers.lock().insert(m.uuid.clone(), tx);
+        // AWS starts five pollers and scales up to MaximumConcurrency.
+        let workers = m.max_concurrency.unwrap_or(5).min(50);
+        for _ in 0..workers {
+            let inner = self.clone();
+            let m = m.clone();
+            let stop = rx.clone();
+            tokio::spawn(async move { poll_loop(inner, m, stop).await });
+        }
+    }
+}
+
+/// Receives up to the batch size, waiting for the first message as long as needed and
+/// for more only within the batching window.
+async fn gather(inner: &Inner, m: &Mapping, stop: &mut watch::Receiver<bool>) -> Option<Vec<PolledMessage>> {
+    let mut batch = Vec::new();
+    let first = tokio::select! {
+        r = inner.queues.receive(&m.event_source_arn, (m.batch_size as usize).min(10), 20_000) => r,
+        _ = stop.changed() => return None,
+    };
+    match first {
+        Ok(msgs) => batch.extend(msgs),
+        Err(e) => {
+            tracing::warn!(mapping = %m.uuid, error = %e, "event source receive failed");
+            // The queue is gone or failing: pause before asking again.
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = stop.changed() => return None,
+            }
+            return Some(batch);
+        }
+    }
+    if batch.is_empty() || m.window_s == 0 {
+        return Some(batch);
+    }
+    let deadline = inner.clock.now_ms() + m.window_s as u64 * 1000;
+    while batch.len() < m.batch_size as usize {
+        let left = deadline.saturating_sub(inner.clock.now_ms());
+        if left == 0 {
+            break;
+        }
+        let want = (m.batch_size as usize - batch.len()).min(10);
+        let more = tokio::select! {
+            r = inner.queues.receive(&m.event_source_arn, want, left) => r.unwrap_or_default(),
+            _ = stop.changed() => return Some(batch),
+        };
+        batch.extend(more);
+    }
+    Some(batch)
+}
+
+fn record(m: &Mapping, msg: &PolledMessage) -> Value {
+    json!({
+        "messageId": msg.message_id,
+        "receiptHandle": msg.receipt_handle,
+        "body": msg.body,
+        "attributes": msg.attributes,
+        "messageAttributes": msg.message_attributes,
+        "md5OfBody": msg.md5_of_body,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": m.event_source_arn,
+        "awsRegion": m.region,
+    })
+}
+
+/// Filters see the record with its body parsed when the body is JSON.
+fn passes_filters(m: &Mapping, rec: &Value) -> bool {
+    if m.filters.is_empty() {
+        return true;
+    }
+    let mut view = rec.clone();
+    if let Some(body) = rec.get("body").and_then(Value::as_str) {
+        if let Ok(parsed) = serde_json::from_str::<Value>(body) {
+            view["body"] = parsed;
+        }
+    }
+    m.filters.iter().any(|f| crate::filter::matches(f, &view))
+}
+
+/// The message ids a `ReportBatchItemFailures` response names as failed; `None` when the
+/// response is malformed (the whole batch then counts as failed, as on AWS).
+fn reported_failures(payload: &[u8]) -> Option<HashSet<String>> {
+    if payload.is_empty() || payload == b"null" {
+        return Some(HashSet::new());
+    }
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    let Some(items) = v.get("batchItemFailures") else { return Some(HashSet::new()) };
+    let items = items.as_array()?;
+    let mut ids = HashSet::new();
+    for it in items {
+        let id = it.get("itemIdentifier").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+        ids.insert(id.to_string());
+    }
+    Some(ids)
+}
+
+async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>) {
+    let fifo = inner.queues.facts(&m.event_source_arn).map(|f| f.fifo).unwrap_or(false);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let Some(batch) = gather(&inner, &m, &mut stop).await else { return };
+        if batch.is_empty() {
+            continue;
+        }
+        let (keep, dropped): (Vec<_>, Vec<_>) = batch.into_iter().partition(|msg| passes_filters(&m, &record(&m, msg)));
+        if !dropped.is_empty() {
+            let _ = inner.queues.delete(&m.event_source_arn, dropped.into_iter().map(|d| d.receipt_handle).collect()).await;
+        }
+        if keep.is_empty() {
+            continue;
+        }
+        let event = json!({ "Records": keep.iter().map(|msg| record(&m, msg)).collect::<Vec<_>>() });
+        let key = (m.account.clone(), m.region.clone(), m.function_name.clone());
+        let mut backoff_ms = 100;
+        let outcome = loop {
+            let req = Request {
+                key: key.clone(),
+                qualifier: m.qualifier.clone(),
+                request_id: nimbus_core::ids::uuid(),
+                payload: bytes::Bytes::from(event.to_string()),
+                tail: false,
+                client_context: None,
+                trace_id: new_trace_id(inner.clock.now_ms()),
+            };
+            match run(&inner, req).await {
+                Err(LambdaError::TooManyRequests { .. }) => {
+                    // Throttled: back off and retry the same batch (it stays invisible meanwhile).
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
+                        _ = stop.changed() => return,
+                    }
+                    backoff_ms = (backoff_ms * 2).min(2_000);
+                }
+                other => break other,
+            }
+        };
+        let done: Vec<String> = match outcome {
+            Ok(resp) if !resp.function_error => {
+                if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
+                    match reported_failures(&resp.payload) {
+                        Some(failed) => succeeded(&keep, &failed, fifo),
+                        None => Vec::new(),
+                    }
+                } else {
+                    keep.iter().map(|k| k.receipt_handle.clone()).collect()
+                }
+            }
+            // A function error or a failed invoke: every message returns to the queue
+            // when its visibility timeout ends.
+            _ => Vec::new(),
+        };
+        if !done.is_empty() {
+            if let Err(e) = inner.queues.delete(&m.event_source_arn, done).await {
+                tracing::warn!(mapping = %m.uuid, error = %e, "deleting processed messages failed");
+            }
+        }
+    }
+}
+
+/// Receipt handles of the messages that succeeded: all but the failed ones — and on a
+/// FIFO queue, nothing after a failure within the same message group.
+fn succeeded(batch: &[PolledMessage], failed: &HashSet<String>, fifo: bool) -> Vec<String> {
+    let mut blocked_groups: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for msg in batch {
+        let group = msg.attributes.get("MessageGroupId").and_then(Value::as_str).map(str::to_string);
+        let blocked = fifo && group.as_ref().map(|g| blocked_groups.contains(g)).unwrap_or(false);
+        if failed.contains(&msg.message_id) || blocked {
+            if let Some(g) = group {
+                blocked_groups.insert(g);
+            }
+            continue;
+        }
+        out.push(msg.receipt_handle.clone());
+    }
+    out
+}

@@ -1,4 +1,13 @@
-//! Attribute values. SKELETON: signatures are the contract; bodies are to be written.
+//! Attribute values: the `AttributeValue` and `Number` types and their public
+//! operations. The work lives in the submodules: `number` (exact decimals), `json`
+//! (DynamoDB JSON and validation), `size` (item size, key order), `equality`.
+
+mod equality;
+mod json;
+mod number;
+mod size;
+
+pub use number::MAX_DIGITS;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -43,59 +52,74 @@ impl Number {
     /// messages ("The parameter cannot be converted to a numeric value: x",
     /// "Number overflow. Attempting to store a number with magnitude larger than
     /// supported range", "Attempting to store more than 38 significant digits in a Number", …).
-    pub fn parse(_text: &str) -> Result<Number, ValueError> {
-        todo!()
+    pub fn parse(text: &str) -> Result<Number, ValueError> {
+        number::parse(text)
     }
     /// AWS's canonical text: no exponent notation unless needed? — as DynamoDB returns it.
     pub fn to_text(&self) -> String {
-        todo!()
+        number::to_text(self)
     }
     /// Exact sum and difference (errors on overflow or more than 38 digits).
-    pub fn add(&self, _other: &Number) -> Result<Number, ValueError> {
-        todo!()
+    pub fn add(&self, other: &Number) -> Result<Number, ValueError> {
+        number::add(self, other)
     }
-    pub fn sub(&self, _other: &Number) -> Result<Number, ValueError> {
-        todo!()
+    pub fn sub(&self, other: &Number) -> Result<Number, ValueError> {
+        number::add(self, &other.negated())
     }
-    pub fn cmp_value(&self, _other: &Number) -> Ordering {
-        todo!()
+    pub fn cmp_value(&self, other: &Number) -> Ordering {
+        number::cmp(self, other)
     }
 }
 
 impl AttributeValue {
     /// From DynamoDB JSON (`{"S": "x"}`, `{"N": "1"}`, `{"B": "<base64>"}`, …), validating as
     /// AWS does (exactly one type key, empty sets, duplicate set members, bad numbers).
-    pub fn from_json(_v: &serde_json::Value) -> Result<AttributeValue, ValueError> {
-        todo!()
+    pub fn from_json(v: &serde_json::Value) -> Result<AttributeValue, ValueError> {
+        json::from_json(v)
     }
     pub fn to_json(&self) -> serde_json::Value {
-        todo!()
+        json::to_json(self)
+    }
+    /// Equality as expressions see it: numbers by value, sets in any order.
+    pub fn same_value(&self, other: &AttributeValue) -> bool {
+        equality::same_value(self, other)
     }
     /// "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS".
     pub fn type_name(&self) -> &'static str {
-        todo!()
+        match self {
+            AttributeValue::S(_) => "S",
+            AttributeValue::N(_) => "N",
+            AttributeValue::B(_) => "B",
+            AttributeValue::Bool(_) => "BOOL",
+            AttributeValue::Null => "NULL",
+            AttributeValue::M(_) => "M",
+            AttributeValue::L(_) => "L",
+            AttributeValue::SS(_) => "SS",
+            AttributeValue::NS(_) => "NS",
+            AttributeValue::BS(_) => "BS",
+        }
     }
     /// Size in bytes as AWS counts it toward the 400 KB item limit (value part only).
     pub fn size(&self) -> usize {
-        todo!()
+        size::value_size(self)
     }
     /// Order of key values of the same scalar type (S: UTF-8 bytes; N: numeric; B:
     /// unsigned bytes); `None` for different types or non-scalar values.
-    pub fn key_cmp(&self, _other: &AttributeValue) -> Option<Ordering> {
-        todo!()
+    pub fn key_cmp(&self, other: &AttributeValue) -> Option<Ordering> {
+        size::key_cmp(self, other)
     }
 }
 
 /// Item size: for each attribute, name bytes + value size.
-pub fn item_size(_item: &Item) -> usize {
-    todo!()
+pub fn item_size(item: &Item) -> usize {
+    size::item_size(item)
 }
 
 /// Items from a DynamoDB JSON map.
-pub fn item_from_json(_v: &serde_json::Value) -> Result<Item, ValueError> {
-    todo!()
+pub fn item_from_json(v: &serde_json::Value) -> Result<Item, ValueError> {
+    json::item_from_json(v)
 }
 
-pub fn item_to_json(_item: &Item) -> serde_json::Value {
-    todo!()
+pub fn item_to_json(item: &Item) -> serde_json::Value {
+    json::item_to_json(item)
 }

@@ -1,7 +1,8 @@
 //! `nimbus_core::internal::LogSink` on the logs service: how Lambda (or any service)
 //! writes log lines. Creates the group and stream when missing, changes memory under a
-//! short lock and hands the batch to the storage writer thread without waiting, so the
-//! caller never blocks on disk I/O. Such lines are durable a group commit later.
+//! short lock and submits the batch for group commit without waiting (a dropped
+//! `Pending` commits in the background), so the caller never blocks on disk I/O. Such
+//! lines are durable a group commit later.
 
 use crate::engine::GroupKey;
 use crate::service::LogsService;
@@ -11,7 +12,7 @@ impl LogSink for LogsService {
     fn append(&self, account: &str, region: &str, group: &str, stream: &str, lines: Vec<LogLine>) {
         let key = GroupKey { account: account.to_string(), region: region.to_string(), name: group.to_string() };
         let events = lines.into_iter().map(|l| (l.timestamp_ms, l.message)).collect();
-        // Dropping the pending commit: the writer still commits it, nobody waits.
+        // Dropping the pending commit: it is committed in the background, nobody waits.
         drop(self.engine.append(&key, stream, events));
     }
 }
@@ -53,6 +54,11 @@ mod tests {
             // Commits are ordered: once this one is durable, so is the append before it.
             let other = GroupKey { name: "/other".into(), ..key.clone() };
             svc.engine.create_group(&other).expect("create").wait().await.expect("commit");
+        }
+        // The dropped append's background commit task still holds the database (opened in
+        // exclusive mode) until it runs: let it finish before reopening.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
         }
         let svc = LogsService::new(Clock::new(), Arc::new(SqliteStore::open(&path, Durability::Process).expect("reopen"))).expect("service");
         assert_eq!(count(&svc, &key, "s"), 4);

@@ -3,7 +3,7 @@
 //! The engine keeps groups, streams and events in memory and describes every change as a
 //! [`Mutation`]; a store makes a batch durable. [`SqliteStore`] writes through the
 //! group-committing writer of `nimbus_core::storage` (submission never blocks: the
-//! writer thread does the disk I/O); [`MemoryStore`] (`--in-memory`) keeps nothing.
+//! group commit does the disk I/O); [`MemoryStore`] (`--in-memory`) keeps nothing.
 
 use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
 use rusqlite::{params, Connection};

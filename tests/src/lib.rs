@@ -26,6 +26,8 @@ use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_smithy_http_client::Builder as HttpClientBuilder;
 
 pub use aws_sdk_cloudwatchlogs;
+pub use aws_sdk_dynamodb;
+pub use aws_sdk_dynamodbstreams;
 pub use aws_sdk_lambda;
 
 pub mod lambda;
@@ -338,6 +340,34 @@ impl Nimbus {
             .timeout_config(timeouts())
             .build();
         aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    /// DynamoDB client for the default test identity and region.
+    pub fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_dynamodb::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    /// DynamoDB Streams client for the default test identity and region.
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        let conf = aws_sdk_dynamodbstreams::Config::builder()
+            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_dynamodbstreams::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_dynamodbstreams::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(conf)
     }
 
     pub fn sts_client(&self) -> aws_sdk_sts::Client {

@@ -99,12 +99,20 @@ struct Shared {
 /// member's caller gets the error (nothing of it was acknowledged).
 fn run_group(conn: &mut Connection, jobs: Vec<Job>) -> Vec<Result<(), String>> {
     let n = jobs.len();
+    // BEGIN and COMMIT as cached statements: a group commit runs them every time.
     let outcome = (|| -> rusqlite::Result<()> {
-        let tx = conn.transaction()?;
+        conn.prepare_cached("BEGIN")?.execute([])?;
         for job in jobs {
-            job(&tx)?;
+            if let Err(e) = job(conn) {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
         }
-        tx.commit()
+        if let Err(e) = conn.prepare_cached("COMMIT")?.execute([]) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        Ok(())
     })();
     match outcome {
         Ok(()) => vec![Ok(()); n],

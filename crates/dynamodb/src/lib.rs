@@ -1,1 +1,32 @@
-//! Amazon DynamoDB and DynamoDB Streams for nimbus (being written).
+//! Amazon DynamoDB and DynamoDB Streams for nimbus.
+//!
+//! Layers, top to bottom: [`service`] (the two `AwsService`s: decode typed input,
+//! dispatch), `ops_*` (one file per family of operations: validation and response
+//! shapes), [`write`] (one item write: decode, condition, update, limits), [`engine`]
+//! (table registry and the shared write path: memory, durable batch, stream record),
+//! [`table`] (one table: items, indexes, TTL index), [`streams`] (records, iterators,
+//! notification), [`ttl`] (the expiry sweeper), [`store`] (durable storage behind a
+//! trait). The data language (attribute values, expressions) is `nimbus-dynamodb-expr`.
+
+pub mod api;
+pub mod capacity;
+pub mod engine;
+pub mod errors;
+pub mod exprs;
+pub mod keys;
+mod ops_batch;
+mod ops_items;
+mod ops_read;
+mod ops_streams;
+mod ops_tables;
+mod ops_transact;
+pub mod schema;
+pub mod service;
+pub mod store;
+pub mod streams;
+pub mod table;
+pub mod time;
+pub mod ttl;
+pub mod write;
+
+pub use service::{DynamoDbService, StreamsService};

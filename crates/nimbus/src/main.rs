@@ -100,6 +100,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         )?);
         router.register(lambda.clone());
         router.register(Arc::new(nimbus_sts::StsService));
+        let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
+        router.register(Arc::new(dynamodb.streams()));
+        router.register(dynamodb);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -121,6 +124,7 @@ struct Stores {
     sqs: Arc<dyn SqsStore>,
     logs: Arc<dyn nimbus_logs::store::LogsStore>,
     lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
+    dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -136,6 +140,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_sqs::service::model());
         s.spawn(|| nimbus_logs::service::model());
         s.spawn(|| nimbus_lambda::service::model());
+        s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
         });
@@ -153,7 +158,14 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_lambda::store::SqliteStore::open(&dir.join("lambda.db"), durability)?)
             })
         });
-        Ok(Stores { sqs: joined(sqs.join())?, logs: joined(logs.join())?, lambda: joined(lambda.join())? })
+        let dynamodb = s.spawn(move || -> Result<Arc<dyn nimbus_dynamodb::store::DdbStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_dynamodb::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_dynamodb::store::SqliteStore::open(&dir.join("dynamodb.db"), durability)?)
+            })
+        });
+        Ok(Stores { sqs: joined(sqs.join())?, logs: joined(logs.join())?, lambda: joined(lambda.join())?, dynamodb: joined(dynamodb.join())? })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)
 }

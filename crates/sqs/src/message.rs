@@ -29,7 +29,13 @@ pub type Attributes = BTreeMap<String, AttributeValue>;
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
 }
 
 pub fn md5_hex(bytes: &[u8]) -> String {
@@ -80,6 +86,10 @@ pub fn md5_of_attributes(attrs: &Attributes) -> Option<String> {
 /// Characters SQS accepts in a body or string attribute: #x9 | #xA | #xD | #x20–#xD7FF |
 /// #xE000–#xFFFD | #x10000–#x10FFFF.
 pub fn first_invalid_char(text: &str) -> Option<char> {
+    // Fast path: printable ASCII, tab, newline and carriage return are always allowed.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n' || b == b'\r') {
+        return None;
+    }
     text.chars().find(|&c| {
         let u = c as u32;
         !(u == 0x9 || u == 0xA || u == 0xD || (0x20..=0xD7FF).contains(&u) || (0xE000..=0xFFFD).contains(&u) || u >= 0x10000)

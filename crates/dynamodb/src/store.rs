@@ -1,0 +1,170 @@
+//! Durable DynamoDB state behind one trait: table definitions, items, streams and their
+//! records. The engine describes every change as a [`Mutation`] and hands one batch per
+//! API call to the store (an item change and its stream record travel together, so both
+//! or neither survive a crash). [`SqliteStore`] writes through the group-committing
+//! writer of `nimbus_core::storage`; [`MemoryStore`] keeps nothing.
+
+use crate::schema::TableDef;
+use crate::streams::{record_from_storage, record_to_storage, StreamMeta, StreamRecord};
+use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
+use nimbus_dynamodb_expr::value::{item_from_json, item_to_json};
+use nimbus_dynamodb_expr::Item;
+use rusqlite::{params, Connection};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum Mutation {
+    PutTable(Arc<TableDef>),
+    /// Drops the table and its items.
+    DeleteTable(u64),
+    PutItem { table: u64, key: Vec<u8>, item: Arc<Item> },
+    DeleteItem { table: u64, key: Vec<u8> },
+    PutStream(Arc<StreamMeta>),
+    DeleteStream(u64),
+    AppendRecord { stream: u64, record: Arc<StreamRecord> },
+    /// Drops records with a sequence number below `below`.
+    TrimRecords { stream: u64, below: u64 },
+}
+
+#[derive(Default)]
+pub struct Loaded {
+    pub tables: Vec<TableDef>,
+    pub items: Vec<(u64, Item)>,
+    pub streams: Vec<StreamMeta>,
+    pub records: Vec<(u64, StreamRecord)>,
+}
+
+pub trait DdbStore: Send + Sync {
+    fn load(&self) -> Result<Loaded, StorageError>;
+    /// Makes `batch` durable, atomically, in order with every earlier call.
+    fn apply(&self, batch: Vec<Mutation>) -> Pending;
+}
+
+/// Keeps nothing: for `--in-memory` and tests.
+pub struct MemoryStore;
+
+impl DdbStore for MemoryStore {
+    fn load(&self) -> Result<Loaded, StorageError> {
+        Ok(Loaded::default())
+    }
+    fn apply(&self, _batch: Vec<Mutation>) -> Pending {
+        Pending::done()
+    }
+}
+
+pub struct SqliteStore {
+    writer: Writer,
+    loaded: parking_lot::Mutex<Option<Loaded>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ddb_tables (id INTEGER PRIMARY KEY, definition TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ddb_items (
+  table_id INTEGER NOT NULL, key BLOB NOT NULL, item TEXT NOT NULL,
+  PRIMARY KEY (table_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_streams (id INTEGER PRIMARY KEY, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ddb_stream_records (
+  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+";
+
+impl SqliteStore {
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StorageError> {
+        let db = Database::open(path, durability)?;
+        db.conn().execute_batch(SCHEMA)?;
+        let loaded = load_all(db.conn())?;
+        Ok(SqliteStore { writer: db.into_writer("dynamodb")?, loaded: parking_lot::Mutex::new(Some(loaded)) })
+    }
+}
+
+fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
+    let mut out = Loaded::default();
+    let mut q = conn.prepare("SELECT definition FROM ddb_tables ORDER BY id")?;
+    for row in q.query_map([], |r| r.get::<_, String>(0))? {
+        match serde_json::from_str::<TableDef>(&row?) {
+            Ok(def) => out.tables.push(def),
+            Err(e) => tracing::error!(error = %e, "unreadable DynamoDB table definition skipped"),
+        }
+    }
+    let mut q = conn.prepare("SELECT table_id, item FROM ddb_items")?;
+    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))? {
+        let (table, text) = row?;
+        let item = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| item_from_json(&v).ok());
+        match item {
+            Some(item) => out.items.push((table, item)),
+            None => tracing::error!(table, "unreadable DynamoDB item skipped"),
+        }
+    }
+    let mut q = conn.prepare("SELECT meta FROM ddb_streams ORDER BY id")?;
+    for row in q.query_map([], |r| r.get::<_, String>(0))? {
+        if let Ok(meta) = serde_json::from_str::<StreamMeta>(&row?) {
+            out.streams.push(meta);
+        }
+    }
+    let mut q = conn.prepare("SELECT stream_id, seq, record FROM ddb_stream_records ORDER BY stream_id, seq")?;
+    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, String>(2)?)))? {
+        let (stream, seq, text) = row?;
+        if let Some(rec) = record_from_storage(seq, &text) {
+            out.records.push((stream, rec));
+        }
+    }
+    Ok(out)
+}
+
+fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
+    match m {
+        Mutation::PutTable(def) => {
+            let text = serde_json::to_string(&**def).unwrap_or_default();
+            conn.prepare_cached("INSERT OR REPLACE INTO ddb_tables (id, definition) VALUES (?1, ?2)")?.execute(params![def.id as i64, text])?;
+        }
+        Mutation::DeleteTable(id) => {
+            conn.prepare_cached("DELETE FROM ddb_items WHERE table_id = ?1")?.execute([*id as i64])?;
+            conn.prepare_cached("DELETE FROM ddb_tables WHERE id = ?1")?.execute([*id as i64])?;
+        }
+        Mutation::PutItem { table, key, item } => {
+            let text = item_to_json(item).to_string();
+            conn.prepare_cached("INSERT OR REPLACE INTO ddb_items (table_id, key, item) VALUES (?1, ?2, ?3)")?.execute(params![*table as i64, key, text])?;
+        }
+        Mutation::DeleteItem { table, key } => {
+            conn.prepare_cached("DELETE FROM ddb_items WHERE table_id = ?1 AND key = ?2")?.execute(params![*table as i64, key])?;
+        }
+        Mutation::PutStream(meta) => {
+            let text = serde_json::to_string(&**meta).unwrap_or_default();
+            conn.prepare_cached("INSERT OR REPLACE INTO ddb_streams (id, meta) VALUES (?1, ?2)")?.execute(params![meta.id as i64, text])?;
+        }
+        Mutation::DeleteStream(id) => {
+            conn.prepare_cached("DELETE FROM ddb_stream_records WHERE stream_id = ?1")?.execute([*id as i64])?;
+            conn.prepare_cached("DELETE FROM ddb_streams WHERE id = ?1")?.execute([*id as i64])?;
+        }
+        Mutation::AppendRecord { stream, record } => {
+            conn.prepare_cached("INSERT OR REPLACE INTO ddb_stream_records (stream_id, seq, record) VALUES (?1, ?2, ?3)")?.execute(params![
+                *stream as i64,
+                record.seq as i64,
+                record_to_storage(record)
+            ])?;
+        }
+        Mutation::TrimRecords { stream, below } => {
+            conn.prepare_cached("DELETE FROM ddb_stream_records WHERE stream_id = ?1 AND seq < ?2")?.execute(params![*stream as i64, *below as i64])?;
+        }
+    }
+    Ok(())
+}
+
+impl DdbStore for SqliteStore {
+    fn load(&self) -> Result<Loaded, StorageError> {
+        Ok(self.loaded.lock().take().unwrap_or_default())
+    }
+
+    fn apply(&self, batch: Vec<Mutation>) -> Pending {
+        if batch.is_empty() {
+            return Pending::done();
+        }
+        self.writer.submit(Box::new(move |conn| {
+            for m in &batch {
+                write(conn, m)?;
+            }
+            Ok(())
+        }))
+    }
+}

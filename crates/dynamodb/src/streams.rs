@@ -1,0 +1,190 @@
+//! Table streams: one shard per stream holding change records in commit order, 24-hour
+//! retention, sequence numbers, shard iterators, and the notification consumers wait
+//! on (`watch` of the last sequence number) instead of polling.
+
+use crate::keys::KeySchema;
+use base64::Engine as _;
+use nimbus_dynamodb_expr::value::{item_size, item_to_json};
+use nimbus_dynamodb_expr::Item;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub const RETENTION_MS: u64 = 24 * 3600 * 1000;
+pub const ITERATOR_TTL_MS: u64 = 15 * 60 * 1000;
+/// Sequence numbers are this plus a per-stream counter: 21 digits, increasing.
+const SEQ_BASE: u128 = 100_000_000_000_000_000_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StreamMeta {
+    pub id: u64,
+    pub arn: String,
+    pub label: String,
+    pub account: String,
+    pub region: String,
+    pub table_name: String,
+    pub view_type: String,
+    pub key: KeySchema,
+    pub created_ms: u64,
+    pub shard_id: String,
+    /// Set when the stream was disabled (or its table deleted): the shard is closed.
+    pub closed_ms: Option<u64>,
+}
+
+/// One change record, images already cut down to the stream's view type.
+#[derive(Debug, Clone)]
+pub struct StreamRecord {
+    pub seq: u64,
+    pub event_id: String,
+    pub event_name: &'static str,
+    pub created_ms: u64,
+    pub keys: Item,
+    pub old: Option<Arc<Item>>,
+    pub new: Option<Arc<Item>>,
+    /// Deleted by TTL: the record names the DynamoDB service as the actor.
+    pub by_service: bool,
+}
+
+pub struct StreamState {
+    pub meta: StreamMeta,
+    pub records: VecDeque<Arc<StreamRecord>>,
+    /// The sequence the next record gets.
+    pub next_seq: u64,
+}
+
+pub struct Stream {
+    pub state: Mutex<StreamState>,
+    /// The last sequence number appended (or 0): consumers wait on changes.
+    pub tx: watch::Sender<u64>,
+}
+
+impl Stream {
+    pub fn new(meta: StreamMeta, records: Vec<StreamRecord>) -> Stream {
+        let next_seq = records.last().map(|r| r.seq + 1).unwrap_or(1);
+        let (tx, _) = watch::channel(next_seq - 1);
+        Stream { state: Mutex::new(StreamState { meta, records: records.into_iter().map(Arc::new).collect(), next_seq }), tx }
+    }
+}
+
+pub fn seq_text(seq: u64) -> String {
+    (SEQ_BASE + seq as u128).to_string()
+}
+
+pub fn parse_seq(text: &str) -> Option<u64> {
+    let n: u128 = text.parse().ok()?;
+    n.checked_sub(SEQ_BASE).and_then(|v| u64::try_from(v).ok())
+}
+
+pub fn event_name(old: bool, new: bool) -> &'static str {
+    match (old, new) {
+        (false, _) => "INSERT",
+        (true, true) => "MODIFY",
+        (true, false) => "REMOVE",
+    }
+}
+
+/// Cuts the images down to what the view type keeps.
+pub fn images_for(view_type: &str, old: Option<Arc<Item>>, new: Option<Arc<Item>>) -> (Option<Arc<Item>>, Option<Arc<Item>>) {
+    match view_type {
+        "KEYS_ONLY" => (None, None),
+        "NEW_IMAGE" => (None, new),
+        "OLD_IMAGE" => (old, None),
+        _ => (old, new),
+    }
+}
+
+/// The `Record` shape GetRecords returns.
+pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
+    let mut size = item_size(&r.keys);
+    let mut d = json!({
+        "ApproximateCreationDateTime": (r.created_ms / 1000) as f64,
+        "Keys": item_to_json(&r.keys),
+        "SequenceNumber": seq_text(r.seq),
+        "StreamViewType": meta.view_type,
+    });
+    if let Some(n) = &r.new {
+        size += item_size(n);
+        d["NewImage"] = item_to_json(n);
+    }
+    if let Some(o) = &r.old {
+        size += item_size(o);
+        d["OldImage"] = item_to_json(o);
+    }
+    d["SizeBytes"] = json!(size);
+    let mut rec = json!({
+        "eventID": r.event_id,
+        "eventName": r.event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": meta.region,
+        "dynamodb": d,
+    });
+    if r.by_service {
+        // The API spells the members as its model does; Lambda events use type / principalId.
+        rec["userIdentity"] = json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"});
+    }
+    rec
+}
+
+/// The durable form of a record.
+pub fn record_to_storage(r: &StreamRecord) -> String {
+    json!({
+        "id": r.event_id,
+        "name": r.event_name,
+        "at": r.created_ms,
+        "keys": item_to_json(&r.keys),
+        "old": r.old.as_ref().map(|i| item_to_json(i)),
+        "new": r.new.as_ref().map(|i| item_to_json(i)),
+        "svc": r.by_service,
+    })
+    .to_string()
+}
+
+pub fn record_from_storage(seq: u64, text: &str) -> Option<StreamRecord> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let item = |k: &str| -> Option<Arc<Item>> { v.get(k).filter(|x| !x.is_null()).and_then(|x| nimbus_dynamodb_expr::value::item_from_json(x).ok()).map(Arc::new) };
+    let event_name = match v.get("name")?.as_str()? {
+        "INSERT" => "INSERT",
+        "MODIFY" => "MODIFY",
+        _ => "REMOVE",
+    };
+    Some(StreamRecord {
+        seq,
+        event_id: v.get("id")?.as_str()?.to_string(),
+        event_name,
+        created_ms: v.get("at")?.as_u64()?,
+        keys: nimbus_dynamodb_expr::value::item_from_json(v.get("keys")?).ok()?,
+        old: item("old"),
+        new: item("new"),
+        by_service: v.get("svc").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// What a shard iterator encodes: where to read next and when it was issued.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Iterator {
+    pub arn: String,
+    pub shard: String,
+    /// The next sequence number to read.
+    pub pos: u64,
+    pub issued_ms: u64,
+}
+
+impl Iterator {
+    pub fn encode(&self) -> String {
+        let raw = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+    pub fn decode(text: &str) -> Option<Iterator> {
+        let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+        serde_json::from_slice(&raw).ok()
+    }
+}
+
+/// `shardId-<20 digits>-<8 hex>`, like AWS's.
+pub fn shard_id(created_ms: u64) -> String {
+    format!("shardId-{:020}-{:08x}", created_ms, rand::random::<u32>())
+}

@@ -64,3 +64,28 @@ pub trait QueueSource: Send + Sync {
     fn receive<'a>(&'a self, queue_arn: &'a str, max: usize, wait_ms: u64) -> crate::service::BoxFuture<'a, Result<Vec<PolledMessage>, String>>;
     fn delete<'a>(&'a self, queue_arn: &'a str, receipt_handles: Vec<String>) -> crate::service::BoxFuture<'a, Result<(), String>>;
 }
+
+/// One stream record as an event source mapping delivers it: its position and the
+/// record already in the shape of Lambda's event record for that source.
+#[derive(Debug, Clone)]
+pub struct StreamEntry {
+    pub seq: u64,
+    /// The record's sequence number as the event shows it.
+    pub sequence_number: String,
+    pub created_ms: u64,
+    pub record: serde_json::Value,
+}
+
+/// What an event source mapping needs of a stream (DynamoDB Streams implements it;
+/// Kinesis will too). Positions are exclusive sequence numbers; waiting is by
+/// notification through `subscribe`.
+pub trait StreamSource: Send + Sync {
+    /// The stream's shard ids (DynamoDB: one shard).
+    fn shards(&self, stream_arn: &str) -> Result<Vec<String>, String>;
+    /// Up to `max` records of the shard after `after` (`None`: from the oldest retained).
+    fn read(&self, stream_arn: &str, shard_id: &str, after: Option<u64>, max: usize) -> Result<Vec<StreamEntry>, String>;
+    /// The last record's position now (for `StartingPosition: LATEST`).
+    fn latest(&self, stream_arn: &str) -> Result<Option<u64>, String>;
+    /// A receiver that changes whenever records are appended.
+    fn subscribe(&self, stream_arn: &str) -> Option<tokio::sync::watch::Receiver<u64>>;
+}

@@ -22,6 +22,7 @@ mod ops_tables;
 mod ops_transact;
 pub mod schema;
 pub mod service;
+mod source;
 pub mod store;
 pub mod streams;
 pub mod table;

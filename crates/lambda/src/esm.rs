@@ -34,6 +34,9 @@ pub struct Mapping {
     pub max_concurrency: Option<u32>,
     pub filters: Vec<Value>,
     pub last_modified: f64,
+    /// Stream sources only (DynamoDB Streams).
+    #[serde(default)]
+    pub stream: Option<crate::esm_stream::StreamSettings>,
 }
 
 impl Mapping {
@@ -45,7 +48,7 @@ impl Mapping {
         }
     }
 
-    fn to_json(&self, state: &str) -> Value {
+    pub(crate) fn to_json(&self, state: &str) -> Value {
         let mut v = json!({
             "UUID": self.uuid,
             "BatchSize": self.batch_size,
@@ -60,6 +63,9 @@ impl Mapping {
         });
         if let Some(c) = self.max_concurrency {
             v["ScalingConfig"] = json!({ "MaximumConcurrency": c });
+        }
+        if let Some(s) = &self.stream {
+            s.to_json(&mut v);
         }
         if !self.filters.is_empty() {
             v["FilterCriteria"] = json!({ "Filters": self.filters.iter().map(|p| json!({ "Pattern": p.to_string() })).collect::<Vec<_>>() });
@@ -127,8 +133,10 @@ fn not_for_sqs(input: &MappingIn) -> Option<&'static str> {
 }
 
 /// Applies and validates the settable fields of `input` onto `m` (SQS sources).
-fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult<()> {
-    if let Some(name) = not_for_sqs(input) {
+pub(crate) fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult<()> {
+    if m.stream.is_some() {
+        crate::esm_stream::apply(m, input)?;
+    } else if let Some(name) = not_for_sqs(input) {
         return Err(LambdaError::invalid(format!("Unsupported {name} parameter for given event source")));
     }
     if let Some(w) = input.maximum_batching_window_in_seconds {
@@ -143,7 +151,7 @@ fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult<()> {
             return Err(LambdaError::Validation(format!("1 validation error detected: Value '{b}' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000")));
         }
     }
-    if m.batch_size > 10 && m.window_s == 0 {
+    if m.stream.is_none() && m.batch_size > 10 && m.window_s == 0 {
         return Err(LambdaError::invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"));
     }
     if let Some(types) = &input.function_response_types {
@@ -178,7 +186,7 @@ fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult<()> {
 }
 
 impl Inner {
-    fn mapping_function(&self, ctx: &RequestContext, raw: &str) -> LambdaResult<(String, Option<String>)> {
+    pub(crate) fn mapping_function(&self, ctx: &RequestContext, raw: &str) -> LambdaResult<(String, Option<String>)> {
         let (account, name, qualifier) = parse_function_name(ctx, raw)?;
         self.get(&Inner::key(ctx, account, name.clone()))?;
         Ok((name, qualifier))
@@ -186,8 +194,12 @@ impl Inner {
 
     pub async fn create_mapping(self: &Arc<Self>, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
         let source = input.event_source_arn.clone().ok_or_else(|| LambdaError::invalid("EventSourceArn is required"))?;
-        if !source.starts_with("arn:aws:sqs:") {
-            return Err(LambdaError::invalid(format!("Event source {source} is not supported by nimbus yet: only SQS queues can be mapped (DynamoDB Streams and Kinesis come later).")));
+        let is_stream = source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/");
+        if !source.starts_with("arn:aws:sqs:") && !is_stream {
+            return Err(LambdaError::invalid(format!("Event source {source} is not supported by nimbus yet: SQS queues and DynamoDB streams can be mapped (Kinesis comes later).")));
+        }
+        if is_stream {
+            return self.create_stream_mapping(ctx, source, input).await;
         }
         self.queues.facts(&source).map_err(|_| LambdaError::invalid(format!("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")))?;
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
@@ -206,6 +218,7 @@ impl Inner {
             max_concurrency: None,
             filters: Vec::new(),
             last_modified: self.clock.now_ms() as f64 / 1000.0,
+            stream: None,
         };
         apply_settings(&mut m, &input)?;
         Inner::commit(self.store.put_mapping(&m)).await?;
@@ -294,6 +307,10 @@ impl Inner {
         }
         let (tx, rx) = watch::channel(false);
         self.pollers.lock().insert(m.uuid.clone(), tx);
+        if m.stream.is_some() {
+            crate::esm_stream::start(self, m, rx);
+            return;
+        }
         // AWS starts five pollers and scales up to MaximumConcurrency.
         let workers = m.max_concurrency.unwrap_or(5).min(50);
         for _ in 0..workers {
@@ -373,17 +390,24 @@ fn passes_filters(m: &Mapping, rec: &Value) -> bool {
 }
 
 /// The message ids a `ReportBatchItemFailures` response names as failed; `None` when the
-/// response is malformed (the whole batch then counts as failed, as on AWS).
-fn reported_failures(payload: &[u8]) -> Option<HashSet<String>> {
+/// response is malformed — an empty, null or missing `itemIdentifier`, or one that is not
+/// a message of this batch — and the whole batch then counts as failed, as on AWS. A null
+/// or empty response or list is a complete success.
+fn reported_failures(payload: &[u8], batch: &[PolledMessage]) -> Option<HashSet<String>> {
     if payload.is_empty() || payload == b"null" {
         return Some(HashSet::new());
     }
     let v: Value = serde_json::from_slice(payload).ok()?;
-    let Some(items) = v.get("batchItemFailures") else { return Some(HashSet::new()) };
-    let items = items.as_array()?;
+    let items = match v.get("batchItemFailures") {
+        None | Some(Value::Null) => return Some(HashSet::new()),
+        Some(items) => items.as_array()?,
+    };
     let mut ids = HashSet::new();
     for it in items {
         let id = it.get("itemIdentifier").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+        if !batch.iter().any(|msg| msg.message_id == id) {
+            return None;
+        }
         ids.insert(id.to_string());
     }
     Some(ids)
@@ -406,52 +430,84 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
         if keep.is_empty() {
             continue;
         }
-        let event = json!({ "Records": keep.iter().map(|msg| record(&m, msg)).collect::<Vec<_>>() });
-        let key = (m.account.clone(), m.region.clone(), m.function_name.clone());
-        let mut backoff_ms = 100;
-        let outcome = loop {
-            let req = Request {
-                key: key.clone(),
-                qualifier: m.qualifier.clone(),
-                request_id: nimbus_core::ids::uuid(),
-                payload: bytes::Bytes::from(event.to_string()),
-                tail: false,
-                client_context: None,
-                trace_id: new_trace_id(inner.clock.now_ms()),
-            };
-            match run(&inner, req).await {
-                Err(LambdaError::TooManyRequests { .. }) => {
-                    // Throttled: back off and retry the same batch (it stays invisible meanwhile).
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
-                        _ = stop.changed() => return,
-                    }
-                    backoff_ms = (backoff_ms * 2).min(2_000);
-                }
-                other => break other,
-            }
-        };
-        let done: Vec<String> = match outcome {
-            Ok(resp) if !resp.function_error => {
-                if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
-                    match reported_failures(&resp.payload) {
-                        Some(failed) => succeeded(&keep, &failed, fifo),
-                        None => Vec::new(),
-                    }
-                } else {
-                    keep.iter().map(|k| k.receipt_handle.clone()).collect()
-                }
-            }
-            // A function error or a failed invoke: every message returns to the queue
-            // when its visibility timeout ends.
-            _ => Vec::new(),
-        };
-        if !done.is_empty() {
-            if let Err(e) = inner.queues.delete(&m.event_source_arn, done).await {
-                tracing::warn!(mapping = %m.uuid, error = %e, "deleting processed messages failed");
+        // One invocation's payload stays within the 6 MB synchronous limit, as on AWS: a
+        // gathered batch that would exceed it goes out as several invocations.
+        for chunk in within_payload_limit(&m, keep) {
+            if deliver(&inner, &m, fifo, chunk, &mut stop).await.is_none() {
+                return;
             }
         }
     }
+}
+
+/// The payload budget of one invocation: the 6 MB synchronous limit less the envelope.
+const PAYLOAD_BUDGET: usize = crate::invoke::MAX_SYNC_PAYLOAD - 1024;
+
+/// Splits `keep` into consecutive runs whose event fits in one synchronous invocation.
+fn within_payload_limit(m: &Mapping, keep: Vec<PolledMessage>) -> Vec<Vec<PolledMessage>> {
+    let mut out: Vec<Vec<PolledMessage>> = Vec::new();
+    let mut size = 0;
+    for msg in keep {
+        let len = record(m, &msg).to_string().len() + 1;
+        if out.is_empty() || size + len > PAYLOAD_BUDGET {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += len;
+        out.last_mut().expect("a chunk").push(msg);
+    }
+    out
+}
+
+/// Invokes the function with one batch and deletes what succeeded; `None` when the
+/// mapping was stopped meanwhile.
+async fn deliver(inner: &Arc<Inner>, m: &Mapping, fifo: bool, keep: Vec<PolledMessage>, stop: &mut watch::Receiver<bool>) -> Option<()> {
+    let event = json!({ "Records": keep.iter().map(|msg| record(m, msg)).collect::<Vec<_>>() });
+    let key = (m.account.clone(), m.region.clone(), m.function_name.clone());
+    let mut backoff_ms = 100;
+    let outcome = loop {
+        let req = Request {
+            key: key.clone(),
+            qualifier: m.qualifier.clone(),
+            request_id: nimbus_core::ids::uuid(),
+            payload: bytes::Bytes::from(event.to_string()),
+            tail: false,
+            client_context: None,
+            trace_id: new_trace_id(inner.clock.now_ms()),
+        };
+        match run(inner, req).await {
+            Err(LambdaError::TooManyRequests { .. }) => {
+                // Throttled: back off and retry the same batch (it stays invisible meanwhile).
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
+                    _ = stop.changed() => return None,
+                }
+                backoff_ms = (backoff_ms * 2).min(2_000);
+            }
+            other => break other,
+        }
+    };
+    let done: Vec<String> = match outcome {
+        Ok(resp) if !resp.function_error => {
+            if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
+                match reported_failures(&resp.payload, &keep) {
+                    Some(failed) => succeeded(&keep, &failed, fifo),
+                    None => Vec::new(),
+                }
+            } else {
+                keep.iter().map(|k| k.receipt_handle.clone()).collect()
+            }
+        }
+        // A function error or a failed invoke: every message returns to the queue
+        // when its visibility timeout ends.
+        _ => Vec::new(),
+    };
+    if !done.is_empty() {
+        if let Err(e) = inner.queues.delete(&m.event_source_arn, done).await {
+            tracing::warn!(mapping = %m.uuid, error = %e, "deleting processed messages failed");
+        }
+    }
+    Some(())
 }
 
 /// Receipt handles of the messages that succeeded: all but the failed ones — and on a

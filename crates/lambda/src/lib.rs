@@ -11,6 +11,7 @@ pub mod code;
 pub mod environment;
 pub mod errors;
 pub mod esm;
+pub mod esm_stream;
 pub mod filter;
 pub mod function;
 pub mod invoke;

@@ -7,7 +7,7 @@ use crate::errors::{lambda_names, LambdaError, LambdaResult};
 use crate::function::Function;
 use crate::pool::Pool;
 use crate::store::LambdaStore;
-use nimbus_core::internal::{LogSink, MessageBus, QueueSource};
+use nimbus_core::internal::{LogSink, MessageBus, QueueSource, StreamSource};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::{typed, BoxFuture};
 use nimbus_core::storage::Pending;
@@ -54,6 +54,7 @@ pub struct Inner {
     pub endpoint_url: String,
     pub async_queue: AsyncQueue,
     pub queues: Arc<dyn QueueSource>,
+    pub streams: Arc<dyn StreamSource>,
     pub mappings: RwLock<HashMap<String, crate::esm::Mapping>>,
     /// Stop signals of running event source mapping pollers, by mapping UUID.
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
@@ -127,6 +128,7 @@ impl LambdaService {
         logs: Arc<dyn LogSink>,
         bus: Arc<dyn MessageBus>,
         queues: Arc<dyn QueueSource>,
+        streams: Arc<dyn StreamSource>,
     ) -> std::io::Result<LambdaService> {
         let code = CodeStore::new(config.data_dir.join("code"))?;
         let runtimes_dir = config.data_dir.join("runtimes");
@@ -150,6 +152,7 @@ impl LambdaService {
             endpoint_url: config.endpoint_url,
             async_queue: AsyncQueue::new(),
             queues,
+            streams,
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
         });

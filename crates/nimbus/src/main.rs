@@ -85,6 +85,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             args.data_dir.join("lambda")
         };
+        let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
+        let streams = Arc::new(dynamodb.streams());
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(
             nimbus_lambda::LambdaConfig {
                 data_dir: lambda_dir,
@@ -97,11 +99,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             logs.clone(),
             sqs.clone(),
             sqs.clone(),
+            streams.clone(),
         )?);
         router.register(lambda.clone());
         router.register(Arc::new(nimbus_sts::StsService));
-        let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
-        router.register(Arc::new(dynamodb.streams()));
+        router.register(streams);
         router.register(dynamodb);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);

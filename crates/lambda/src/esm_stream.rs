@@ -1,0 +1,341 @@
+//! Event source mappings from streams (DynamoDB Streams now; the `StreamSource` trait
+//! keeps Kinesis open): one poller per shard delivers records in order, waiting for new
+//! ones by notification. A failing batch holds its shard: it is retried, split in two
+//! when `BisectBatchOnFunctionError` is set (splits do not use up retries), until it
+//! succeeds, runs out of `MaximumRetryAttempts`, or its oldest record is older than
+//! `MaximumRecordAgeInSeconds`; then the batch's description goes to the on-failure
+//! destination and the shard moves on. With `ReportBatchItemFailures` the checkpoint
+//! moves to just before the lowest failed sequence number. Checkpoints are stored with
+//! the mapping, so a restart resumes after the last finished batch.
+
+use crate::errors::LambdaError;
+use crate::esm::Mapping;
+use crate::function::timestamp;
+use crate::invoke::{new_trace_id, run, Request};
+use crate::service::Inner;
+use nimbus_core::internal::StreamEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The settings only stream sources have, and where each shard has got to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StreamSettings {
+    pub starting_position: String,
+    pub parallelization_factor: u32,
+    pub bisect: bool,
+    /// -1: retry until the record expires.
+    pub max_retries: i64,
+    /// -1: no limit.
+    pub max_record_age_s: i64,
+    pub on_failure: Option<String>,
+    /// Position of the last finished record, per shard.
+    pub checkpoints: BTreeMap<String, u64>,
+    /// `LATEST`: the stream's position when the mapping was created.
+    pub start_after: Option<u64>,
+}
+
+impl StreamSettings {
+    pub fn to_json(&self, v: &mut Value) {
+        v["StartingPosition"] = json!(self.starting_position);
+        v["ParallelizationFactor"] = json!(self.parallelization_factor);
+        v["BisectBatchOnFunctionError"] = json!(self.bisect);
+        v["MaximumRetryAttempts"] = json!(self.max_retries);
+        v["MaximumRecordAgeInSeconds"] = json!(self.max_record_age_s);
+        v["DestinationConfig"] = json!({ "OnFailure": self.on_failure.as_ref().map(|d| json!({ "Destination": d })).unwrap_or(json!({})) });
+    }
+}
+
+/// Starts one poller per shard.
+pub fn start(inner: &Arc<Inner>, m: &Mapping, stop: watch::Receiver<bool>) {
+    let shards = match inner.streams.shards(&m.event_source_arn) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(mapping = %m.uuid, error = %e, "stream event source unavailable");
+            return;
+        }
+    };
+    for shard in shards {
+        let inner = inner.clone();
+        let uuid = m.uuid.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move { shard_loop(inner, uuid, shard, stop).await });
+    }
+}
+
+fn iso(ms: u64) -> String {
+    timestamp(ms).replace("+0000", "Z")
+}
+
+async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: watch::Receiver<bool>) {
+    let Some(first) = inner.mappings.read().get(&uuid).cloned() else { return };
+    let Some(mut appended) = inner.streams.subscribe(&first.event_source_arn) else { return };
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let Some(m) = inner.mappings.read().get(&uuid).cloned() else { return };
+        let Some(settings) = m.stream.clone() else { return };
+        let pos = settings.checkpoints.get(&shard).copied().or(settings.start_after);
+        let batch = m.batch_size as usize;
+        let mut records = inner.streams.read(&m.event_source_arn, &shard, pos, batch).unwrap_or_default();
+        if records.len() < batch && m.window_s > 0 && !records.is_empty() {
+            // Batching window: wait for a full batch or the window's end.
+            let deadline = inner.clock.now_ms() + m.window_s as u64 * 1000;
+            loop {
+                tokio::select! {
+                    changed = appended.changed() => if changed.is_err() { break },
+                    _ = inner.clock.sleep_until(deadline) => break,
+                    _ = stop.changed() => return,
+                }
+                records = inner.streams.read(&m.event_source_arn, &shard, pos, batch).unwrap_or_default();
+                if records.len() >= batch {
+                    break;
+                }
+            }
+        }
+        if records.is_empty() {
+            tokio::select! {
+                changed = appended.changed() => if changed.is_err() { return },
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
+        let last = records.last().map(|r| r.seq);
+        if process(&inner, &m, &settings, &shard, records, &mut stop).await.is_none() {
+            return;
+        }
+        if let Some(last) = last {
+            checkpoint(&inner, &uuid, &shard, last).await;
+        }
+    }
+}
+
+async fn checkpoint(inner: &Arc<Inner>, uuid: &str, shard: &str, seq: u64) {
+    let updated = {
+        let mut map = inner.mappings.write();
+        let Some(m) = map.get_mut(uuid) else { return };
+        if let Some(s) = m.stream.as_mut() {
+            s.checkpoints.insert(shard.to_string(), seq);
+        }
+        m.clone()
+    };
+    if let Err(e) = inner.store.put_mapping(&updated).wait().await {
+        tracing::error!(mapping = %uuid, error = %e, "could not store the stream checkpoint");
+    }
+}
+
+enum Outcome {
+    Done,
+    /// Everything before this record succeeded (ReportBatchItemFailures).
+    FailedFrom(usize),
+    Failed,
+}
+
+/// Runs one batch through retries and bisection. `None` when the mapping was stopped.
+async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, stop: &mut watch::Receiver<bool>) -> Option<()> {
+    let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || m.filters.iter().any(|f| crate::filter::matches(f, &r.record))).collect();
+    let mut work: VecDeque<(Vec<StreamEntry>, u32)> = VecDeque::new();
+    if !records.is_empty() {
+        work.push_back((records, 0));
+    }
+    while let Some((batch, attempts)) = work.pop_front() {
+        let oldest = batch.first().map(|r| r.created_ms).unwrap_or(0);
+        if s.max_record_age_s >= 0 && inner.clock.now_ms().saturating_sub(oldest) > s.max_record_age_s as u64 * 1000 {
+            send_failure(inner, m, s, shard, &batch, "RecordAgeExceeded", attempts).await;
+            continue;
+        }
+        match invoke(inner, m, &batch, stop).await? {
+            Outcome::Done => {}
+            outcome => {
+                let attempts = attempts + 1;
+                let rest = match outcome {
+                    Outcome::FailedFrom(i) => batch[i..].to_vec(),
+                    _ => batch,
+                };
+                if s.bisect && rest.len() > 1 {
+                    let mid = rest.len() / 2;
+                    work.push_front((rest[mid..].to_vec(), attempts - 1));
+                    work.push_front((rest[..mid].to_vec(), attempts - 1));
+                } else if s.max_retries >= 0 && attempts as i64 > s.max_retries {
+                    send_failure(inner, m, s, shard, &rest, "RetryAttemptsExhausted", attempts).await;
+                } else {
+                    work.push_front((rest, attempts));
+                    // Back off a little between retries of the same records.
+                    let pause = std::time::Duration::from_millis((50u64 << attempts.min(5)).min(1_000));
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => return None,
+                    }
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+async fn invoke(inner: &Arc<Inner>, m: &Mapping, batch: &[StreamEntry], stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
+    let event = json!({ "Records": batch.iter().map(|r| r.record.clone()).collect::<Vec<_>>() });
+    let mut backoff_ms = 100;
+    loop {
+        let req = Request {
+            key: (m.account.clone(), m.region.clone(), m.function_name.clone()),
+            qualifier: m.qualifier.clone(),
+            request_id: nimbus_core::ids::uuid(),
+            payload: bytes::Bytes::from(event.to_string()),
+            tail: false,
+            client_context: None,
+            trace_id: new_trace_id(inner.clock.now_ms()),
+        };
+        match run(inner, req).await {
+            Err(LambdaError::TooManyRequests { .. }) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
+                    _ = stop.changed() => return None,
+                }
+                backoff_ms = (backoff_ms * 2).min(2_000);
+            }
+            Ok(resp) if !resp.function_error => {
+                if !m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
+                    return Some(Outcome::Done);
+                }
+                return Some(first_failure(&resp.payload, batch));
+            }
+            _ => return Some(Outcome::Failed),
+        }
+    }
+}
+
+/// Where a `ReportBatchItemFailures` response says the batch first failed: the lowest
+/// reported sequence number. A malformed response fails the whole batch.
+fn first_failure(payload: &[u8], batch: &[StreamEntry]) -> Outcome {
+    if payload.is_empty() || payload == b"null" {
+        return Outcome::Done;
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(payload) else { return Outcome::Failed };
+    let items = match v.get("batchItemFailures") {
+        None | Some(Value::Null) => return Outcome::Done,
+        Some(Value::Array(items)) => items,
+        Some(_) => return Outcome::Failed,
+    };
+    let mut lowest: Option<usize> = None;
+    for it in items {
+        let Some(id) = it.get("itemIdentifier").and_then(Value::as_str) else { return Outcome::Failed };
+        let Some(i) = batch.iter().position(|r| r.sequence_number == id) else { return Outcome::Failed };
+        lowest = Some(lowest.map_or(i, |l| l.min(i)));
+    }
+    match lowest {
+        None => Outcome::Done,
+        Some(i) => Outcome::FailedFrom(i),
+    }
+}
+
+/// AWS's record of a discarded batch, sent to the on-failure destination.
+async fn send_failure(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, batch: &[StreamEntry], condition: &str, attempts: u32) {
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return };
+    tracing::warn!(mapping = %m.uuid, condition, records = batch.len(), "stream batch discarded");
+    let Some(dest) = &s.on_failure else { return };
+    let now = inner.clock.now_ms();
+    let record = json!({
+        "requestContext": {
+            "requestId": nimbus_core::ids::uuid(),
+            "functionArn": format!("arn:aws:lambda:{}:{}:function:{}", m.region, m.account, m.function_name),
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
+        "version": "1.0",
+        "timestamp": iso(now),
+        "DDBStreamBatchInfo": {
+            "shardId": shard,
+            "startSequenceNumber": first.sequence_number,
+            "endSequenceNumber": last.sequence_number,
+            "approximateArrivalOfFirstRecord": iso(first.created_ms),
+            "approximateArrivalOfLastRecord": iso(last.created_ms),
+            "batchSize": batch.len(),
+            "streamArn": m.event_source_arn,
+        },
+    });
+    if let Err(e) = inner.bus.send_to_queue(dest, record.to_string(), Vec::new()).await {
+        tracing::warn!(mapping = %m.uuid, destination = %dest, error = %e, "on-failure destination delivery failed");
+    }
+}
+
+/// Validates and applies the stream-only settings of a Create or Update request.
+pub fn apply(m: &mut Mapping, input: &crate::esm::MappingIn) -> crate::errors::LambdaResult<()> {
+    let s = m.stream.get_or_insert_with(StreamSettings::default);
+    let bad = |name: &str, v: i64, rule: &str| LambdaError::Validation(format!("1 validation error detected: Value '{v}' at '{name}' failed to satisfy constraint: {rule}"));
+    if input.scaling_config.is_some() {
+        return Err(LambdaError::invalid("Unsupported ScalingConfig parameter for given event source"));
+    }
+    if input.tumbling_window_in_seconds.is_some() {
+        return Err(LambdaError::invalid("TumblingWindowInSeconds is not supported by nimbus yet."));
+    }
+    if let Some(p) = input.parallelization_factor {
+        if !(1..=10).contains(&p) {
+            return Err(bad("parallelizationFactor", p, "Member must have value between 1 and 10"));
+        }
+        s.parallelization_factor = p as u32;
+    }
+    if let Some(b) = input.bisect_batch_on_function_error {
+        s.bisect = b;
+    }
+    if let Some(r) = input.maximum_retry_attempts {
+        if !(-1..=10_000).contains(&r) {
+            return Err(bad("maximumRetryAttempts", r, "Member must have value between -1 and 10000"));
+        }
+        s.max_retries = r;
+    }
+    if let Some(a) = input.maximum_record_age_in_seconds {
+        if a != -1 && !(60..=604_800).contains(&a) {
+            return Err(bad("maximumRecordAgeInSeconds", a, "Member must have value -1, or between 60 and 604800"));
+        }
+        s.max_record_age_s = a;
+    }
+    if let Some(d) = &input.destination_config {
+        let dest = d.get("OnFailure").and_then(|o| o.get("Destination")).and_then(Value::as_str).map(str::to_string);
+        if let Some(dest) = &dest {
+            if !dest.starts_with("arn:aws:sqs:") {
+                return Err(LambdaError::invalid(format!("The destination {dest} is not supported by nimbus: on-failure destinations must be SQS queues.")));
+            }
+        }
+        s.on_failure = dest;
+    }
+    Ok(())
+}
+
+impl Inner {
+    pub(crate) async fn create_stream_mapping(self: &Arc<Self>, ctx: &nimbus_core::RequestContext, source: String, input: crate::esm::MappingIn) -> crate::errors::LambdaResult<Value> {
+        let position = input.starting_position.clone().ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null"))?;
+        if position != "TRIM_HORIZON" && position != "LATEST" {
+            return Err(LambdaError::invalid(format!("Unsupported starting position {position} for DynamoDB streams: use TRIM_HORIZON or LATEST.")));
+        }
+        self.streams.shards(&source).map_err(|_| LambdaError::invalid(format!("Stream not found: {source}")))?;
+        let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
+        let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
+        let start_after = if position == "LATEST" { self.streams.latest(&source).map_err(LambdaError::invalid)? } else { None };
+        let mut m = Mapping {
+            uuid: nimbus_core::ids::uuid(),
+            account: ctx.account_id.clone(),
+            region: ctx.region.clone(),
+            function_name,
+            qualifier,
+            event_source_arn: source,
+            batch_size: 100,
+            window_s: 0,
+            enabled: true,
+            function_response_types: Vec::new(),
+            max_concurrency: None,
+            filters: Vec::new(),
+            last_modified: self.clock.now_ms() as f64 / 1000.0,
+            stream: Some(StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, start_after, ..StreamSettings::default() }),
+        };
+        crate::esm::apply_settings(&mut m, &input)?;
+        crate::service::Inner::commit(self.store.put_mapping(&m)).await?;
+        self.mappings.write().insert(m.uuid.clone(), m.clone());
+        self.start_pollers(&m);
+        Ok(m.to_json("Creating"))
+    }
+}

@@ -94,7 +94,7 @@ pub struct ColdResult {
 }
 
 /// Zips `bootstrap` (mode 0755) in memory.
-fn zip_bootstrap(path: &PathBuf) -> Result<Vec<u8>, String> {
+pub(crate) fn zip_bootstrap(path: &PathBuf) -> Result<Vec<u8>, String> {
     let bin = std::fs::read(path).map_err(|e| {
         format!(
             "read {}: {e} (build it with `cargo build --release -p nimbus-test-fn`)",
@@ -111,7 +111,7 @@ fn zip_bootstrap(path: &PathBuf) -> Result<Vec<u8>, String> {
     Ok(w.finish().map_err(|e| format!("zip: {e}"))?.into_inner())
 }
 
-fn base_headers(host: &str, auth: &'static str) -> HeaderMap {
+pub(crate) fn base_headers(host: &str, auth: &'static str) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(HOST, HeaderValue::from_str(host).unwrap());
     h.insert("x-amz-date", HeaderValue::from_static(AMZ_DATE));

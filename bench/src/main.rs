@@ -1,6 +1,7 @@
 //! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
 
 mod client;
+mod esm;
 mod lambda;
 mod null_server;
 mod payload;
@@ -123,6 +124,37 @@ enum Cmd {
         #[arg(long)]
         threads: Option<usize>,
         /// Per-request timeout (counted as an error); above the function's Timeout.
+        #[arg(long, default_value = "35s")]
+        request_timeout: String,
+    },
+    /// SQS → Lambda event source mappings: SendMessage → handler start latency of an
+    /// idle mapping, and drain throughput of a prefilled queue per batch size.
+    Esm {
+        /// NAME=URL of the nimbus to measure, e.g. nimbus=http://127.0.0.1:4566
+        #[arg(long, default_value = "nimbus=http://127.0.0.1:4566")]
+        target: String,
+        /// The function's `bootstrap` (cargo build --release -p nimbus-test-fn).
+        #[arg(long, default_value = "target/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Latency samples (one message each); 0 = skip.
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+        /// Messages prefilled per throughput run.
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// Comma-separated batch sizes of the throughput runs; empty = skip.
+        #[arg(long, default_value = "10,100")]
+        batch_sizes: String,
+        /// MaximumBatchingWindowInSeconds of the throughput runs.
+        #[arg(long, default_value_t = 1)]
+        window: u32,
+        /// Throughput runs per batch size (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Per-request timeout.
         #[arg(long, default_value = "35s")]
         request_timeout: String,
     },
@@ -266,6 +298,38 @@ fn main() {
                     memory_mb: memory,
                     pause: parse_duration(&pause)?,
                     keep_function,
+                    json,
+                })
+                .await
+            })
+        })(),
+        Cmd::Esm {
+            target,
+            bootstrap,
+            samples,
+            messages,
+            batch_sizes,
+            window,
+            runs,
+            json,
+            request_timeout,
+        } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                esm::run(esm::Config {
+                    target: client::Target::parse(&target).await?,
+                    bootstrap,
+                    samples,
+                    messages,
+                    batch_sizes: list(&batch_sizes, |b| {
+                        b.parse::<u32>().map_err(|_| format!("bad batch size {b:?}"))
+                    })?,
+                    window_s: window,
+                    runs: runs.max(1),
                     json,
                 })
                 .await

@@ -204,6 +204,7 @@ impl Inner {
         self.queues.facts(&source).map_err(|_| LambdaError::invalid(format!("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")))?;
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
+        self.check_visibility(ctx, &source, &function_name, qualifier.as_deref())?;
         let mut m = Mapping {
             uuid: nimbus_core::ids::uuid(),
             account: ctx.account_id.clone(),
@@ -225,6 +226,21 @@ impl Inner {
         self.mappings.write().insert(m.uuid.clone(), m.clone());
         self.start_pollers(&m);
         Ok(m.to_json("Creating"))
+    }
+
+    /// AWS refuses a queue whose visibility timeout is shorter than the function's
+    /// timeout: a batch could become visible again while the function still runs.
+    fn check_visibility(&self, ctx: &RequestContext, queue_arn: &str, function: &str, qualifier: Option<&str>) -> LambdaResult<()> {
+        let facts = self.queues.facts(queue_arn).map_err(LambdaError::invalid)?;
+        let f = self.get(&Inner::key(ctx, ctx.account_id.clone(), function.to_string()))?;
+        let timeout = f.resolve(qualifier).map(|v| v.timeout as u64).unwrap_or(3);
+        if facts.visibility_timeout_s < timeout {
+            return Err(LambdaError::invalid(format!(
+                "Queue visibility timeout: {} seconds is less than Function timeout: {timeout} seconds",
+                facts.visibility_timeout_s
+            )));
+        }
+        Ok(())
     }
 
     fn mapping(&self, ctx: &RequestContext, uuid: Option<&str>) -> LambdaResult<Mapping> {
@@ -440,6 +456,34 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
     }
 }
 
+/// Invokes the mapping's function with one event, retrying with backoff while it is
+/// throttled (the records wait meanwhile). `None` when the mapping was stopped.
+pub(crate) async fn invoke_batch(inner: &Arc<Inner>, m: &Mapping, event: &Value, stop: &mut watch::Receiver<bool>) -> Option<LambdaResult<crate::invoke::Response>> {
+    let payload = bytes::Bytes::from(event.to_string());
+    let mut backoff_ms = 100;
+    loop {
+        let req = Request {
+            key: (m.account.clone(), m.region.clone(), m.function_name.clone()),
+            qualifier: m.qualifier.clone(),
+            request_id: nimbus_core::ids::uuid(),
+            payload: payload.clone(),
+            tail: false,
+            client_context: None,
+            trace_id: new_trace_id(inner.clock.now_ms()),
+        };
+        match run(inner, req).await {
+            Err(LambdaError::TooManyRequests { .. }) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
+                    _ = stop.changed() => return None,
+                }
+                backoff_ms = (backoff_ms * 2).min(2_000);
+            }
+            other => return Some(other),
+        }
+    }
+}
+
 /// The payload budget of one invocation: the 6 MB synchronous limit less the envelope.
 const PAYLOAD_BUDGET: usize = crate::invoke::MAX_SYNC_PAYLOAD - 1024;
 
@@ -463,30 +507,7 @@ fn within_payload_limit(m: &Mapping, keep: Vec<PolledMessage>) -> Vec<Vec<Polled
 /// mapping was stopped meanwhile.
 async fn deliver(inner: &Arc<Inner>, m: &Mapping, fifo: bool, keep: Vec<PolledMessage>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let event = json!({ "Records": keep.iter().map(|msg| record(m, msg)).collect::<Vec<_>>() });
-    let key = (m.account.clone(), m.region.clone(), m.function_name.clone());
-    let mut backoff_ms = 100;
-    let outcome = loop {
-        let req = Request {
-            key: key.clone(),
-            qualifier: m.qualifier.clone(),
-            request_id: nimbus_core::ids::uuid(),
-            payload: bytes::Bytes::from(event.to_string()),
-            tail: false,
-            client_context: None,
-            trace_id: new_trace_id(inner.clock.now_ms()),
-        };
-        match run(inner, req).await {
-            Err(LambdaError::TooManyRequests { .. }) => {
-                // Throttled: back off and retry the same batch (it stays invisible meanwhile).
-                tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
-                    _ = stop.changed() => return None,
-                }
-                backoff_ms = (backoff_ms * 2).min(2_000);
-            }
-            other => break other,
-        }
-    };
+    let outcome = invoke_batch(inner, m, &event, stop).await?;
     let done: Vec<String> = match outcome {
         Ok(resp) if !resp.function_error => {
             if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {

@@ -11,13 +11,12 @@
 use crate::errors::LambdaError;
 use crate::esm::Mapping;
 use crate::function::timestamp;
-use crate::invoke::{new_trace_id, run, Request};
 use crate::service::Inner;
 use nimbus_core::internal::StreamEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 
 /// The settings only stream sources have, and where each shard has got to.
@@ -69,7 +68,21 @@ fn iso(ms: u64) -> String {
     timestamp(ms).replace("+0000", "Z")
 }
 
+/// One poller at a time per (mapping, shard): a poller restarted by an update waits
+/// until the stopped one has finished its batch, so a batch never runs twice at once.
+fn shard_lock(uuid: &str, shard: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<parking_lot::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock();
+    locks.retain(|_, l| Arc::strong_count(l) > 1);
+    locks.entry((uuid.to_string(), shard.to_string())).or_default().clone()
+}
+
 async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: watch::Receiver<bool>) {
+    let lock = shard_lock(&uuid, &shard);
+    let _running = tokio::select! {
+        g = lock.lock_owned() => g,
+        _ = stop.changed() => return,
+    };
     let Some(first) = inner.mappings.read().get(&uuid).cloned() else { return };
     let Some(mut appended) = inner.streams.subscribe(&first.event_source_arn) else { return };
     loop {
@@ -178,34 +191,16 @@ async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &st
 
 async fn invoke(inner: &Arc<Inner>, m: &Mapping, batch: &[StreamEntry], stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
     let event = json!({ "Records": batch.iter().map(|r| r.record.clone()).collect::<Vec<_>>() });
-    let mut backoff_ms = 100;
-    loop {
-        let req = Request {
-            key: (m.account.clone(), m.region.clone(), m.function_name.clone()),
-            qualifier: m.qualifier.clone(),
-            request_id: nimbus_core::ids::uuid(),
-            payload: bytes::Bytes::from(event.to_string()),
-            tail: false,
-            client_context: None,
-            trace_id: new_trace_id(inner.clock.now_ms()),
-        };
-        match run(inner, req).await {
-            Err(LambdaError::TooManyRequests { .. }) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)) => {}
-                    _ = stop.changed() => return None,
-                }
-                backoff_ms = (backoff_ms * 2).min(2_000);
+    Some(match crate::esm::invoke_batch(inner, m, &event, stop).await? {
+        Ok(resp) if !resp.function_error => {
+            if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
+                first_failure(&resp.payload, batch)
+            } else {
+                Outcome::Done
             }
-            Ok(resp) if !resp.function_error => {
-                if !m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
-                    return Some(Outcome::Done);
-                }
-                return Some(first_failure(&resp.payload, batch));
-            }
-            _ => return Some(Outcome::Failed),
         }
-    }
+        _ => Outcome::Failed,
+    })
 }
 
 /// Where a `ReportBatchItemFailures` response says the batch first failed: the lowest

@@ -10,6 +10,11 @@
 //! - `print` → writes `event.text` to stdout and stderr, returns `{"ok": true}`
 //! - `big`   → returns a JSON string of `event.bytes` bytes
 //!
+//! An event without `"action"` but with `"Records"` (an SQS event source mapping's
+//! batch) prints one line `ESM <now ms> <records> <min SentTimestamp ms>` to stdout and
+//! returns `{}` (every record succeeded): `nimbus-bench esm` reads these lines back
+//! through CloudWatch Logs to time SendMessage → handler start.
+//!
 //! Init: with `INIT_FAIL=1` in the environment the process panics before it ever
 //! contacts the Runtime API (an init failure as AWS sees one).
 
@@ -42,6 +47,24 @@ fn failure(error_type: &str, message: impl Into<String>) -> Diagnostic {
 async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, ctx) = event.into_parts();
     let pid = std::process::id();
+    if payload.get("action").is_none() {
+        if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            let min_sent = records
+                .iter()
+                .filter_map(|r| r.pointer("/attributes/SentTimestamp").and_then(Value::as_str))
+                .filter_map(|s| s.parse::<u128>().ok())
+                .min()
+                .unwrap_or(0);
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "ESM {now_ms} {} {min_sent}", records.len());
+            let _ = out.flush();
+            return Ok(json!({}));
+        }
+    }
     let action = payload
         .get("action")
         .and_then(Value::as_str)

@@ -287,16 +287,28 @@ impl Inner {
     }
 
     pub async fn update_mapping(self: &Arc<Self>, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
-        let mut m = self.mapping(ctx, input.uuid.as_deref())?;
-        if let Some(raw) = &input.function_name {
-            let (name, qualifier) = self.mapping_function(ctx, raw)?;
-            m.function_name = name;
-            m.qualifier = qualifier;
-        }
-        apply_settings(&mut m, &input)?;
-        m.last_modified = self.clock.now_ms() as f64 / 1000.0;
-        Inner::commit(self.store.put_mapping(&m)).await?;
-        self.mappings.write().insert(m.uuid.clone(), m.clone());
+        let uuid = self.mapping(ctx, input.uuid.as_deref())?.uuid;
+        let target = match &input.function_name {
+            Some(raw) => Some(self.mapping_function(ctx, raw)?),
+            None => None,
+        };
+        // Edit the registry's copy under its lock, so a checkpoint a poller stores
+        // meanwhile is neither lost nor rolled back, and store it in the same order.
+        let (m, pending) = {
+            let mut map = self.mappings.write();
+            let current = map.get_mut(&uuid).ok_or_else(|| LambdaError::ResourceNotFound("The resource you requested does not exist.".into()))?;
+            let mut m = current.clone();
+            if let Some((name, qualifier)) = target {
+                m.function_name = name;
+                m.qualifier = qualifier;
+            }
+            apply_settings(&mut m, &input)?;
+            m.last_modified = self.clock.now_ms() as f64 / 1000.0;
+            *current = m.clone();
+            let pending = self.store.put_mapping(&m);
+            (m, pending)
+        };
+        Inner::commit(pending).await?;
         self.start_pollers(&m);
         Ok(m.to_json("Updating"))
     }

@@ -127,15 +127,16 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
 }
 
 async fn checkpoint(inner: &Arc<Inner>, uuid: &str, shard: &str, seq: u64) {
-    let updated = {
+    // Stored while the registry is locked: durable writes follow the order of changes.
+    let pending = {
         let mut map = inner.mappings.write();
         let Some(m) = map.get_mut(uuid) else { return };
         if let Some(s) = m.stream.as_mut() {
             s.checkpoints.insert(shard.to_string(), seq);
         }
-        m.clone()
+        inner.store.put_mapping(m)
     };
-    if let Err(e) = inner.store.put_mapping(&updated).wait().await {
+    if let Err(e) = pending.wait().await {
         tracing::error!(mapping = %uuid, error = %e, "could not store the stream checkpoint");
     }
 }

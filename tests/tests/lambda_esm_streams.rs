@@ -1,0 +1,662 @@
+//! Event source mappings from DynamoDB Streams to Lambda functions, through the AWS SDK
+//! for Rust: in-order delivery, BisectBatchOnFunctionError, MaximumRetryAttempts and the
+//! SQS on-failure destination (AWS's failure record with DDBStreamBatchInfo),
+//! ReportBatchItemFailures, MaximumRecordAgeInSeconds (with the clock advanced),
+//! StartingPosition LATEST / TRIM_HORIZON, durable checkpoints across kill -9, filter
+//! criteria, validation, and the event's shape.
+//!
+//! The function is `tests/functions/python/streams.py`: it forwards one message per
+//! record ({"pk","seq","event","batch"}) to a FIFO output queue (so the order it sent in
+//! is the order the test reads), and raises (or, with PARTIAL=1, reports a batch item
+//! failure) on a record whose NewImage has v = "poison".
+//!
+//! Batches are made deterministic by writing the items before creating the mapping
+//! (TRIM_HORIZON): the first read then finds them all.
+
+use aws_sdk_dynamodb::types::AttributeValue as AV;
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType};
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use aws_sdk_lambda::types::{DestinationConfig, EventSourcePosition, Filter, FilterCriteria, FunctionResponseType, OnFailure};
+use aws_sdk_sqs::types::QueueAttributeName;
+use nimbus_tests::lambda::{self, expect_err, FnSpec};
+use nimbus_tests::{sqs, unique_name, Nimbus};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+type Ddb = aws_sdk_dynamodb::Client;
+type Lam = aws_sdk_lambda::Client;
+type Sqs = aws_sdk_sqs::Client;
+
+fn s(v: &str) -> AV {
+    AV::S(v.into())
+}
+
+/// A table keyed by `pk` (S) with a stream; returns (name, stream ARN).
+async fn table(c: &Ddb, view: StreamViewType) -> (String, String) {
+    let name = unique_name("esmt");
+    c.create_table()
+        .table_name(&name)
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(view).build().unwrap())
+        .send()
+        .await
+        .expect("create_table");
+    let arn = c.describe_table().table_name(&name).send().await.unwrap().table.unwrap().latest_stream_arn.expect("LatestStreamArn");
+    (name, arn)
+}
+
+async fn put(c: &Ddb, t: &str, pk: &str, v: &str) {
+    c.put_item().table_name(t).item("pk", s(pk)).item("v", s(v)).send().await.expect("put_item");
+}
+
+/// Puts `k00`..`k{n-1}` in order, `v = "poison"` at the given indexes, else "ok".
+async fn put_range(c: &Ddb, t: &str, from: usize, to: usize, poison: &[usize]) {
+    for i in from..to {
+        put(c, t, &key(i), if poison.contains(&i) { "poison" } else { "ok" }).await;
+    }
+}
+
+fn key(i: usize) -> String {
+    format!("k{i:02}")
+}
+
+/// Creates a queue (FIFO when `fifo`); returns (url, arn).
+async fn queue(c: &Sqs, prefix: &str, fifo: bool) -> (String, String) {
+    let (name, attrs) = if fifo {
+        (format!("{}.fifo", unique_name(prefix)), vec![(QueueAttributeName::FifoQueue, "true")])
+    } else {
+        (unique_name(prefix), vec![])
+    };
+    let url = sqs::create_queue(c, &name, &attrs).await;
+    let arn = sqs::queue_attrs(c, &url).await.remove(&QueueAttributeName::QueueArn).expect("QueueArn");
+    (url, arn)
+}
+
+/// The streams.py function forwarding to `out_url`; returns its name.
+async fn forwarder(lam: &Lam, out_url: &str, extra_env: &[(&str, &str)]) -> String {
+    let name = unique_name("esms-py");
+    let mut spec = FnSpec::python("streams.handler").env("OUT_URL", out_url).timeout(30);
+    for (k, v) in extra_env {
+        spec = spec.env(k, v);
+    }
+    lambda::create(lam, &name, spec).await;
+    name
+}
+
+/// Reads (and deletes) messages from `url` until `want` arrived or `secs` passed; the
+/// bodies as JSON, in the order received.
+async fn collect(c: &Sqs, url: &str, want: usize, secs: u64) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut out = Vec::new();
+    while out.len() < want && Instant::now() < deadline {
+        for m in sqs::receive(c, url, 10, 1, Some(30)).await {
+            sqs::delete(c, url, &m).await;
+            out.push(serde_json::from_str(m.body().unwrap()).expect("JSON body"));
+        }
+    }
+    out
+}
+
+/// Whatever else arrives on `url` within `secs` (expected: nothing).
+async fn extras(c: &Sqs, url: &str, secs: u64) -> Vec<Value> {
+    collect(c, url, usize::MAX, secs).await
+}
+
+/// (pk, sequence number) of every record in the stream, in order.
+async fn stream_seqs(n: &Nimbus, arn: &str) -> Vec<(String, String)> {
+    let sc = n.streams_client();
+    let d = sc.describe_stream().stream_arn(arn).send().await.unwrap().stream_description.unwrap();
+    let shard = d.shards()[0].shard_id.clone().unwrap();
+    let mut it = sc.get_shard_iterator().stream_arn(arn).shard_id(&shard).shard_iterator_type(ShardIteratorType::TrimHorizon).send().await.unwrap().shard_iterator;
+    let mut out = Vec::new();
+    while let Some(i) = it {
+        let r = sc.get_records().shard_iterator(i).send().await.unwrap();
+        if r.records().is_empty() {
+            break;
+        }
+        for rec in r.records() {
+            let d = rec.dynamodb.as_ref().unwrap();
+            let pk = match &d.keys.as_ref().unwrap()["pk"] {
+                aws_sdk_dynamodbstreams::types::AttributeValue::S(s) => s.clone(),
+                other => panic!("pk {other:?}"),
+            };
+            out.push((pk, d.sequence_number.clone().unwrap()));
+        }
+        it = r.next_shard_iterator;
+    }
+    out
+}
+
+fn seq_of(seqs: &[(String, String)], pk: &str) -> String {
+    seqs.iter().find(|(k, _)| k == pk).unwrap_or_else(|| panic!("{pk} not in the stream")).1.clone()
+}
+
+fn pks(fwd: &[Value]) -> Vec<String> {
+    fwd.iter().map(|v| v["pk"].as_str().unwrap().to_string()).collect()
+}
+
+/// Forwarded records are in strictly increasing sequence order (so no duplicates).
+#[track_caller]
+fn assert_in_order(fwd: &[Value]) {
+    let seqs: Vec<u128> = fwd.iter().map(|v| v["seq"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "not in sequence order (or repeated): {:?}", pks(fwd));
+}
+
+fn keys(range: impl IntoIterator<Item = usize>, skip: &[usize]) -> Vec<String> {
+    range.into_iter().filter(|i| !skip.contains(i)).map(key).collect()
+}
+
+/// Checks AWS's on-failure record for a DynamoDB stream batch.
+#[track_caller]
+fn assert_failure_record(f: &Value, condition: &str, stream_arn: &str, start: &str, end: &str, size: u64) {
+    assert_eq!(f["requestContext"]["condition"], json!(condition), "condition in {f:#}");
+    let info = &f["DDBStreamBatchInfo"];
+    assert_eq!(info["startSequenceNumber"], json!(start), "start in {f:#}");
+    assert_eq!(info["endSequenceNumber"], json!(end), "end in {f:#}");
+    assert_eq!(info["batchSize"], json!(size), "batchSize in {f:#}");
+    assert_eq!(info["streamArn"], json!(stream_arn), "streamArn in {f:#}");
+    assert!(info["shardId"].as_str().is_some_and(|s| !s.is_empty()), "shardId in {f:#}");
+    for k in ["approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"] {
+        assert!(info[k].as_str().is_some_and(|s| s.len() >= 20 && s.contains('T')), "{k} in {f:#}");
+    }
+    assert!(f["requestContext"]["functionArn"].as_str().is_some_and(|a| a.starts_with("arn:aws:lambda:")), "functionArn in {f:#}");
+    assert!(f["requestContext"]["approximateInvokeCount"].as_u64().is_some_and(|n| n >= 1), "approximateInvokeCount in {f:#}");
+    assert!(f["timestamp"].is_string(), "timestamp in {f:#}");
+}
+
+fn on_failure(arn: &str) -> DestinationConfig {
+    DestinationConfig::builder().on_failure(OnFailure::builder().destination(arn).build()).build()
+}
+
+/// 1. BatchSize 10, bisect, one retry, on-failure queue; 20 items with a poison in the
+/// middle: every good record exactly once, in order; the poison alone in the failure
+/// record; the shard moves on.
+#[tokio::test]
+async fn bisect_isolates_the_poison_record() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    put_range(&c, &t, 0, 20, &[12]).await;
+    let seqs = stream_seqs(&n, &stream).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(10)
+        .bisect_batch_on_function_error(true)
+        .maximum_retry_attempts(1)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+
+    let fwd = collect(&q, &out, 19, 90).await;
+    assert_eq!(pks(&fwd), keys(0..20, &[12]), "forwarded records");
+    assert_in_order(&fwd);
+    let fails = collect(&q, &dlq, 1, 30).await;
+    assert_eq!(fails.len(), 1, "one failure record");
+    let poison = seq_of(&seqs, "k12");
+    assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &poison, &poison, 1);
+    // Bisection does not use up retries: the poison alone ran 1 + MaximumRetryAttempts times.
+    assert_eq!(fails[0]["requestContext"]["approximateInvokeCount"], json!(2), "{:#}", fails[0]);
+
+    put(&c, &t, "later", "ok").await;
+    let more = collect(&q, &out, 1, 30).await;
+    assert_eq!(pks(&more), vec!["later"], "a later put is still processed");
+    assert_eq!(more[0]["batch"], json!(1));
+    assert!(extras(&q, &out, 2).await.is_empty(), "nothing delivered twice");
+    assert!(extras(&q, &dlq, 1).await.is_empty(), "no second failure record");
+}
+
+/// 2. No bisect, no retries: the whole batch holding the poison goes to the failure
+/// queue; the batches around it are processed.
+#[tokio::test]
+async fn without_bisect_the_whole_batch_fails() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    put_range(&c, &t, 0, 25, &[12]).await;
+    let seqs = stream_seqs(&n, &stream).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(10)
+        .maximum_retry_attempts(0)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+
+    let fwd = collect(&q, &out, 15, 90).await;
+    assert_eq!(pks(&fwd), keys((0..10).chain(20..25), &[]), "batches 1 and 3 forwarded");
+    assert_in_order(&fwd);
+    assert!(fwd[..10].iter().all(|v| v["batch"] == json!(10)), "first batch of 10: {fwd:?}");
+    assert!(fwd[10..].iter().all(|v| v["batch"] == json!(5)), "last batch of 5: {fwd:?}");
+    let fails = collect(&q, &dlq, 1, 30).await;
+    assert_eq!(fails.len(), 1, "one failure record");
+    assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &seq_of(&seqs, "k10"), &seq_of(&seqs, "k19"), 10);
+    assert_eq!(fails[0]["requestContext"]["approximateInvokeCount"], json!(1), "{:#}", fails[0]);
+    assert!(extras(&q, &out, 2).await.is_empty(), "nothing else forwarded");
+}
+
+/// 3. ReportBatchItemFailures (with bisection): the records before the poison once, the
+/// poison retried alone until its retries are used up, the records after it once.
+#[tokio::test]
+async fn report_batch_item_failures_resumes_at_the_failed_record() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (trace, _) = queue(&q, "trace", false).await;
+    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
+    put_range(&c, &t, 0, 15, &[4]).await;
+    let seqs = stream_seqs(&n, &stream).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(10)
+        .bisect_batch_on_function_error(true)
+        .maximum_retry_attempts(2)
+        .function_response_types(FunctionResponseType::ReportBatchItemFailures)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+
+    let fwd = collect(&q, &out, 14, 90).await;
+    assert_eq!(pks(&fwd), keys(0..15, &[4]), "forwarded records");
+    assert_in_order(&fwd);
+    assert!(fwd[..4].iter().all(|v| v["batch"] == json!(10)), "k00..k03 in the first invocation: {fwd:?}");
+    let fails = collect(&q, &dlq, 1, 30).await;
+    assert_eq!(fails.len(), 1, "one failure record");
+    let poison = seq_of(&seqs, "k04");
+    assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &poison, &poison, 1);
+
+    // The invocations: the poison alone 1 + MaximumRetryAttempts times.
+    let traces = extras(&q, &trace, 2).await;
+    let alone = traces.iter().filter(|t| t["seqs"] == json!([poison])).count();
+    assert_eq!(alone, 3, "invocations of the poison alone; all invocations: {traces:?}");
+    let with_first = traces.iter().filter(|t| t["seqs"][0] == json!(seq_of(&seqs, "k00"))).count();
+    assert_eq!(with_first, 1, "the records before the poison were not retried: {traces:?}");
+    assert!(extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
+}
+
+/// 4. MaximumRecordAgeInSeconds: a batch that keeps failing is discarded once its
+/// oldest record is older than the limit (the server's clock advanced 61 s).
+#[tokio::test]
+async fn record_age_exceeded_goes_to_the_failure_queue() {
+    let n = Nimbus::start_with_clock_control();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (trace, _) = queue(&q, "trace", false).await;
+    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[("TRACE_URL", &trace)]).await;
+    put(&c, &t, "bad", "poison").await;
+    let seqs = stream_seqs(&n, &stream).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .maximum_record_age_in_seconds(60)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+
+    // Retries forever (MaximumRetryAttempts defaults to -1) until the record is too old.
+    let first = collect(&q, &trace, 2, 60).await;
+    assert!(first.len() >= 2, "the poison batch is retried: {first:?}");
+    assert!(collect(&q, &dlq, 1, 1).await.is_empty(), "not discarded before it is 60 s old");
+    assert_ne!(n.advance_clock(61), 404, "the clock endpoint is enabled");
+    let fails = collect(&q, &dlq, 1, 30).await;
+    assert_eq!(fails.len(), 1, "one failure record");
+    let bad = seq_of(&seqs, "bad");
+    assert_failure_record(&fails[0], "RecordAgeExceeded", &stream, &bad, &bad, 1);
+
+    put(&c, &t, "later", "ok").await;
+    let fwd = collect(&q, &out, 1, 30).await;
+    assert_eq!(pks(&fwd), vec!["later"], "the shard moved on");
+}
+
+/// 5. LATEST starts after what the stream held when the mapping was created;
+/// TRIM_HORIZON at its oldest record.
+#[tokio::test]
+async fn starting_position_latest_and_trim_horizon() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out_latest, _) = queue(&q, "latest", true).await;
+    let (out_trim, _) = queue(&q, "trim", true).await;
+    let f_latest = forwarder(&lam, &out_latest, &[]).await;
+    let f_trim = forwarder(&lam, &out_trim, &[]).await;
+    put_range(&c, &t, 0, 3, &[]).await;
+    for (f, pos) in [(&f_latest, EventSourcePosition::Latest), (&f_trim, EventSourcePosition::TrimHorizon)] {
+        lam.create_event_source_mapping().function_name(f).event_source_arn(&stream).starting_position(pos).send().await.expect("create mapping");
+    }
+    put_range(&c, &t, 3, 5, &[]).await;
+    let trim = collect(&q, &out_trim, 5, 60).await;
+    assert_eq!(pks(&trim), keys(0..5, &[]), "TRIM_HORIZON");
+    assert_in_order(&trim);
+    let latest = collect(&q, &out_latest, 2, 60).await;
+    assert_eq!(pks(&latest), keys(3..5, &[]), "LATEST");
+    assert!(extras(&q, &out_latest, 2).await.is_empty(), "LATEST skipped the older records");
+    assert!(extras(&q, &out_trim, 1).await.is_empty());
+}
+
+/// 6. Checkpoints survive kill -9: after the restart the mapping resumes after the last
+/// finished batch — nothing skipped, nothing finished delivered again.
+#[tokio::test]
+async fn checkpoint_survives_kill9() {
+    let mut n = Nimbus::start();
+    let (out, stream, t) = {
+        let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+        let (t, stream) = table(&c, StreamViewType::NewImage).await;
+        let (out, _) = queue(&q, "out", true).await;
+        let f = forwarder(&lam, &out, &[]).await;
+        lam.create_event_source_mapping()
+            .function_name(&f)
+            .event_source_arn(&stream)
+            .starting_position(EventSourcePosition::TrimHorizon)
+            .batch_size(3)
+            .send()
+            .await
+            .expect("create mapping");
+        put_range(&c, &t, 0, 6, &[]).await;
+        let fwd = collect(&q, &out, 6, 60).await;
+        assert_eq!(pks(&fwd), keys(0..6, &[]), "before the restart");
+        assert_in_order(&fwd);
+        // Let the last batch's checkpoint reach the store.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        (out, stream, t)
+    };
+    n.kill9();
+    n.restart();
+    let (c, q) = (n.dynamodb_client(), n.sqs_client());
+    put_range(&c, &t, 6, 10, &[]).await;
+    let fwd = collect(&q, &out, 4, 60).await;
+    assert_eq!(pks(&fwd), keys(6..10, &[]), "after the restart: the new records only, none skipped");
+    assert_in_order(&fwd);
+    assert!(extras(&q, &out, 2).await.is_empty(), "no record delivered twice");
+    let seqs = stream_seqs(&n, &stream).await;
+    assert_eq!(fwd[0]["seq"], json!(seq_of(&seqs, "k06")));
+}
+
+/// 6b. A batch still running when the server is killed is delivered again after the
+/// restart (at least once), and nothing after it is skipped.
+#[tokio::test]
+async fn unfinished_batch_is_redelivered_after_kill9() {
+    let mut n = Nimbus::start();
+    let (out, trace, t) = {
+        let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+        let (t, stream) = table(&c, StreamViewType::NewImage).await;
+        let (out, _) = queue(&q, "out", true).await;
+        let (trace, _) = queue(&q, "trace", false).await;
+        let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "3000")]).await;
+        put_range(&c, &t, 0, 3, &[]).await;
+        lam.create_event_source_mapping()
+            .function_name(&f)
+            .event_source_arn(&stream)
+            .starting_position(EventSourcePosition::TrimHorizon)
+            .send()
+            .await
+            .expect("create mapping");
+        // The invocation has started (and sleeps 3 s before forwarding): kill it mid-batch.
+        let started = collect(&q, &trace, 1, 60).await;
+        assert_eq!(started.len(), 1, "the first batch started");
+        assert_eq!(started[0]["seqs"].as_array().map(Vec::len), Some(3));
+        (out, trace, t)
+    };
+    n.kill9();
+    n.restart();
+    let (c, q) = (n.dynamodb_client(), n.sqs_client());
+    put(&c, &t, &key(3), "ok").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut fwd: Vec<Value> = Vec::new();
+    while Instant::now() < deadline && !pks(&fwd).contains(&key(3)) {
+        fwd.extend(collect(&q, &out, 1, 1).await);
+    }
+    fwd.extend(extras(&q, &out, 2).await);
+    // The killed invocation's process may still finish its sends to the restarted server,
+    // so a record of the unfinished batch can arrive twice; but every record arrives, and
+    // the first arrivals are in order.
+    let mut first_seen: Vec<String> = Vec::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for p in pks(&fwd) {
+        if !first_seen.contains(&p) {
+            first_seen.push(p.clone());
+        }
+        *counts.entry(p).or_default() += 1;
+    }
+    assert_eq!(first_seen, keys(0..4, &[]), "every record, none skipped: {:?}", pks(&fwd));
+    assert!(counts.values().all(|&c| c <= 2), "at most the killed run and the redelivery: {counts:?}");
+    assert_eq!(counts[&key(3)], 1, "the record after the unfinished batch once");
+    let traces = extras(&q, &trace, 1).await;
+    assert!(!traces.is_empty(), "the unfinished batch was invoked again after the restart");
+}
+
+/// Updating a mapping while a batch is running restarts its poller, but the shard still
+/// runs one batch at a time: the running batch is not started a second time.
+#[tokio::test]
+async fn update_during_a_batch_does_not_run_it_twice() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (trace, _) = queue(&q, "trace", false).await;
+    let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "2000")]).await;
+    put_range(&c, &t, 0, 5, &[]).await;
+    let uuid = lam
+        .create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .expect("create mapping")
+        .uuid
+        .unwrap();
+    let started = collect(&q, &trace, 1, 60).await;
+    assert_eq!(started.len(), 1, "the first batch started");
+    lam.update_event_source_mapping().uuid(&uuid).maximum_retry_attempts(3).send().await.expect("update");
+    put_range(&c, &t, 5, 7, &[]).await;
+    let fwd = collect(&q, &out, 7, 60).await;
+    let fwd = [fwd, extras(&q, &out, 3).await].concat();
+    assert_eq!(pks(&fwd), keys(0..7, &[]), "every record once, in order");
+    let traces = [started, extras(&q, &trace, 1).await].concat();
+    let first = traces.iter().filter(|t| t["seqs"].as_array().map(Vec::len) == Some(5)).count();
+    assert_eq!(first, 1, "the first batch ran once: {traces:?}");
+}
+
+/// Disabling stops delivery; enabling again resumes at the checkpoint.
+#[tokio::test]
+async fn disable_and_enable_resume_at_the_checkpoint() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    let uuid = lam
+        .create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::Latest)
+        .send()
+        .await
+        .expect("create mapping")
+        .uuid
+        .unwrap();
+    put_range(&c, &t, 0, 2, &[]).await;
+    assert_eq!(pks(&collect(&q, &out, 2, 60).await), keys(0..2, &[]));
+    lam.update_event_source_mapping().uuid(&uuid).enabled(false).send().await.expect("disable");
+    put_range(&c, &t, 2, 4, &[]).await;
+    assert!(extras(&q, &out, 2).await.is_empty(), "nothing delivered while disabled");
+    lam.update_event_source_mapping().uuid(&uuid).enabled(true).send().await.expect("enable");
+    let fwd = collect(&q, &out, 2, 60).await;
+    assert_eq!(pks(&fwd), keys(2..4, &[]), "resumed after the last delivered record");
+    assert!(extras(&q, &out, 1).await.is_empty());
+}
+
+/// Filter criteria: records that match no pattern are skipped (and checkpointed).
+#[tokio::test]
+async fn filter_criteria_on_stream_records() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    for (i, v) in ["keep", "drop", "keep", "drop", "keep"].iter().enumerate() {
+        put(&c, &t, &key(i), v).await;
+    }
+    c.delete_item().table_name(&t).key("pk", s("k00")).send().await.unwrap();
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .filter_criteria(FilterCriteria::builder().filters(Filter::builder().pattern(r#"{"eventName":["INSERT"],"dynamodb":{"NewImage":{"v":{"S":["keep"]}}}}"#).build()).build())
+        .send()
+        .await
+        .expect("create mapping");
+    let fwd = collect(&q, &out, 3, 60).await;
+    assert_eq!(pks(&fwd), vec!["k00", "k02", "k04"]);
+    assert!(fwd.iter().all(|v| v["event"] == json!("INSERT")));
+    assert!(extras(&q, &out, 2).await.is_empty(), "filtered records are not delivered");
+}
+
+/// 7. Validation and the stream settings in Get / List.
+#[tokio::test]
+async fn validation_and_settings() {
+    let n = Nimbus::start_in_memory();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (_t, stream) = table(&c, StreamViewType::NewAndOldImages).await;
+    let (out, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    let base = || lam.create_event_source_mapping().function_name(&f).event_source_arn(&stream);
+
+    let r = base().send().await;
+    let err = r.expect_err("StartingPosition is required");
+    use aws_sdk_lambda::error::ProvideErrorMetadata;
+    assert!(matches!(err.code(), Some("InvalidParameterValueException") | Some("ValidationException")), "missing StartingPosition: {err:?}");
+
+    let ts = aws_sdk_lambda::primitives::DateTime::from_secs(1_700_000_000);
+    expect_err(base().starting_position(EventSourcePosition::AtTimestamp).starting_position_timestamp(ts).send().await, "InvalidParameterValueException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).maximum_retry_attempts(10_001).send().await, "ValidationException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).maximum_retry_attempts(-2).send().await, "ValidationException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).maximum_record_age_in_seconds(59).send().await, "ValidationException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).maximum_record_age_in_seconds(604_801).send().await, "ValidationException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).parallelization_factor(11).send().await, "ValidationException", Some(400));
+    let msg = expect_err(base().starting_position(EventSourcePosition::Latest).tumbling_window_in_seconds(60).send().await, "InvalidParameterValueException", Some(400));
+    assert!(msg.contains("not supported"), "tumbling window message: {msg}");
+    let missing = format!("{}-gone/stream/2024-01-01T00:00:00.000", stream.split("/stream/").next().unwrap());
+    expect_err(
+        lam.create_event_source_mapping().function_name(&f).event_source_arn(&missing).starting_position(EventSourcePosition::Latest).send().await,
+        "InvalidParameterValueException",
+        Some(400),
+    );
+    // Nothing was created by the failed calls.
+    let listed = lam.list_event_source_mappings().event_source_arn(&stream).send().await.unwrap();
+    assert!(listed.event_source_mappings().is_empty(), "{listed:?}");
+
+    let created = base()
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .bisect_batch_on_function_error(true)
+        .maximum_retry_attempts(5)
+        .maximum_record_age_in_seconds(120)
+        .parallelization_factor(4)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+    let uuid = created.uuid().unwrap().to_string();
+    assert_eq!(created.batch_size(), Some(100), "default BatchSize for streams");
+    let g = lam.get_event_source_mapping().uuid(&uuid).send().await.unwrap();
+    assert_eq!(g.starting_position(), Some(&EventSourcePosition::TrimHorizon));
+    assert_eq!(g.bisect_batch_on_function_error(), Some(true));
+    assert_eq!(g.maximum_retry_attempts(), Some(5));
+    assert_eq!(g.maximum_record_age_in_seconds(), Some(120));
+    assert_eq!(g.parallelization_factor(), Some(4));
+    assert_eq!(g.event_source_arn(), Some(stream.as_str()));
+    assert_eq!(g.batch_size(), Some(100));
+    assert_eq!(g.destination_config().and_then(|d| d.on_failure()).and_then(|o| o.destination()), Some(dlq_arn.as_str()));
+
+    // Update validates the same way and keeps what it does not change.
+    expect_err(lam.update_event_source_mapping().uuid(&uuid).maximum_retry_attempts(10_001).send().await, "ValidationException", Some(400));
+    lam.update_event_source_mapping().uuid(&uuid).maximum_retry_attempts(-1).bisect_batch_on_function_error(false).send().await.expect("update");
+    let g = lam.get_event_source_mapping().uuid(&uuid).send().await.unwrap();
+    assert_eq!(g.maximum_retry_attempts(), Some(-1));
+    assert_eq!(g.bisect_batch_on_function_error(), Some(false));
+    assert_eq!(g.maximum_record_age_in_seconds(), Some(120));
+    assert_eq!(g.destination_config().and_then(|d| d.on_failure()).and_then(|o| o.destination()), Some(dlq_arn.as_str()));
+    let listed = lam.list_event_source_mappings().event_source_arn(&stream).send().await.unwrap();
+    assert_eq!(listed.event_source_mappings().len(), 1);
+    assert_eq!(listed.event_source_mappings()[0].starting_position(), Some(&EventSourcePosition::TrimHorizon));
+}
+
+/// 8. The event: AWS's DynamoDB Streams record shape, one record per change.
+#[tokio::test]
+async fn event_shape() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (raw, _) = queue(&q, "raw", false).await;
+    let f = forwarder(&lam, &out, &[("RAW_URL", &raw)]).await;
+    put(&c, &t, "k1", "a").await;
+    c.update_item().table_name(&t).key("pk", s("k1")).update_expression("SET v = :v").expression_attribute_values(":v", s("b")).send().await.unwrap();
+    c.delete_item().table_name(&t).key("pk", s("k1")).send().await.unwrap();
+    let seqs = stream_seqs(&n, &stream).await;
+    assert_eq!(seqs.len(), 3);
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .expect("create mapping");
+    let events = collect(&q, &raw, 1, 60).await;
+    assert_eq!(events.len(), 1, "one invocation");
+    let records = events[0]["Records"].as_array().expect("Records");
+    assert_eq!(records.len(), 3, "{:#}", events[0]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let mut ids = std::collections::HashSet::new();
+    for (i, (r, name)) in records.iter().zip(["INSERT", "MODIFY", "REMOVE"]).enumerate() {
+        assert!(r["eventID"].as_str().is_some_and(|s| !s.is_empty()), "eventID: {r:#}");
+        ids.insert(r["eventID"].as_str().unwrap().to_string());
+        assert_eq!(r["eventName"], json!(name), "{r:#}");
+        assert_eq!(r["eventVersion"], json!("1.1"), "{r:#}");
+        assert_eq!(r["eventSource"], json!("aws:dynamodb"), "{r:#}");
+        assert_eq!(r["awsRegion"], json!("us-east-1"), "{r:#}");
+        assert_eq!(r["eventSourceARN"], json!(stream), "{r:#}");
+        let d = &r["dynamodb"];
+        assert_eq!(d["Keys"], json!({"pk": {"S": "k1"}}), "{r:#}");
+        assert_eq!(d["SequenceNumber"], json!(seqs[i].1), "{r:#}");
+        assert!(d["SizeBytes"].as_u64().is_some_and(|b| b > 0), "SizeBytes: {r:#}");
+        assert_eq!(d["StreamViewType"], json!("NEW_IMAGE"), "{r:#}");
+        let at = d["ApproximateCreationDateTime"].as_f64().expect("ApproximateCreationDateTime is a number");
+        assert!((at - now).abs() < 120.0, "ApproximateCreationDateTime {at} vs now {now}");
+        assert!(d.get("OldImage").is_none(), "NEW_IMAGE has no OldImage: {r:#}");
+    }
+    assert_eq!(ids.len(), 3, "distinct eventIDs");
+    assert_eq!(records[0]["dynamodb"]["NewImage"], json!({"pk": {"S": "k1"}, "v": {"S": "a"}}));
+    assert_eq!(records[1]["dynamodb"]["NewImage"], json!({"pk": {"S": "k1"}, "v": {"S": "b"}}));
+    assert!(records[2]["dynamodb"].get("NewImage").is_none(), "REMOVE has no NewImage");
+    assert!(records[0]["dynamodb"]["SizeBytes"].as_u64() > records[2]["dynamodb"]["SizeBytes"].as_u64(), "an image adds to SizeBytes");
+
+    // And the forwarder saw the same three, in order, in one batch.
+    let fwd = collect(&q, &out, 3, 30).await;
+    let evs: Vec<&str> = fwd.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(evs, vec!["INSERT", "MODIFY", "REMOVE"]);
+    assert!(fwd.iter().all(|v| v["batch"] == json!(3)));
+}

@@ -1,6 +1,7 @@
 //! Typed requests, as the JSON codec hands them over. Attribute values stay
 //! `serde_json::Value` here and become `AttributeValue`s (with AWS's validation) in the
-//! operations; legacy parameters are captured so they can be refused by name.
+//! operations; legacy parameters are captured as JSON and rewritten into expressions by
+//! `legacy`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -176,7 +177,7 @@ pub struct Expressions {
     pub expression_attribute_values: Option<HashMap<String, Value>>,
 }
 
-/// The legacy (pre-expression) parameters nimbus refuses by name.
+/// The legacy (pre-expression) parameters; `legacy` turns them into expressions.
 #[derive(Deserialize, Default, Debug, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct Legacy {
@@ -187,23 +188,6 @@ pub struct Legacy {
     pub expected: Option<Value>,
     pub attribute_updates: Option<Value>,
     pub conditional_operator: Option<Value>,
-}
-
-impl Legacy {
-    pub fn first(&self) -> Option<&'static str> {
-        [
-            ("AttributesToGet", &self.attributes_to_get),
-            ("KeyConditions", &self.key_conditions),
-            ("QueryFilter", &self.query_filter),
-            ("ScanFilter", &self.scan_filter),
-            ("Expected", &self.expected),
-            ("AttributeUpdates", &self.attribute_updates),
-            ("ConditionalOperator", &self.conditional_operator),
-        ]
-        .into_iter()
-        .find(|(_, v)| v.as_ref().is_some_and(|v| !v.is_null()))
-        .map(|(n, _)| n)
-    }
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod errors;
 pub mod exprs;
 pub mod keys;
+mod legacy;
 mod ops_batch;
 mod ops_items;
 mod ops_read;

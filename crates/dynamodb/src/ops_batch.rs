@@ -67,9 +67,6 @@ impl DynamoDbService {
                     exprs: r.exprs.clone(),
                     legacy: r.legacy.clone(),
                 };
-                if let Some(p) = r.legacy.first() {
-                    return Err(DdbError::unsupported(p));
-                }
                 let (found, _) = self.read_one(&table, &get)?;
                 if let Some((item, size)) = found {
                     bytes += size;
@@ -82,6 +79,9 @@ impl DynamoDbService {
                 let mut u = json!({ "Keys": left });
                 if let Some(p) = &r.projection_expression {
                     u["ProjectionExpression"] = json!(p);
+                }
+                if let Some(a) = r.legacy.attributes_to_get.as_ref().filter(|a| !a.is_null()) {
+                    u["AttributesToGet"] = a.clone();
                 }
                 if let Some(n) = &r.exprs.expression_attribute_names {
                     u["ExpressionAttributeNames"] = json!(n);

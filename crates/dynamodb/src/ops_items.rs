@@ -81,9 +81,6 @@ impl DynamoDbService {
 
     pub(crate) fn get_item(&self, ctx: &RequestContext, input: GetItemInput) -> DdbResult<Value> {
         check_mode(input.return_consumed_capacity.as_deref())?;
-        if let Some(p) = input.legacy.first() {
-            return Err(DdbError::unsupported(p));
-        }
         let table = self.table(ctx, &input.table_name)?;
         let (item, name) = self.read_one(&table, &input)?;
         let mut out = json!({});
@@ -101,6 +98,8 @@ impl DynamoDbService {
 
     /// Reads one item by key with an optional projection: (item JSON, full item size).
     pub(crate) fn read_one(&self, table: &crate::engine::Table, input: &GetItemInput) -> DdbResult<(Option<(Value, usize)>, String)> {
+        let rewritten = crate::legacy::get(input)?;
+        let input: &GetItemInput = &rewritten;
         let key = if input.key.is_null() {
             return Err(DdbError::validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null"));
         } else {

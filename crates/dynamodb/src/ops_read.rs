@@ -142,9 +142,6 @@ struct Common<'a> {
 
 fn common<'a>(st: &'a TableState, input: &QueryInput, op: &str) -> DdbResult<Common<'a>> {
     check_mode(input.return_consumed_capacity.as_deref())?;
-    if let Some(p) = input.legacy.first() {
-        return Err(DdbError::unsupported(p));
-    }
     let limit = match input.limit {
         Some(l) if l < 1 => {
             return Err(DdbError::validation(format!(
@@ -198,12 +195,14 @@ fn common<'a>(st: &'a TableState, input: &QueryInput, op: &str) -> DdbResult<Com
 
 impl DynamoDbService {
     pub(crate) fn query(&self, ctx: &RequestContext, input: QueryInput) -> DdbResult<Value> {
+        let rewritten = crate::legacy::read(&input, true)?;
+        let input: &QueryInput = &rewritten;
         let table = self.table(ctx, &input.table_name)?;
         let st = table.state.lock();
         if st.deleted {
             return Err(DdbError::table_not_found());
         }
-        let c = common(&st, &input, "Query")?;
+        let c = common(&st, input, "Query")?;
         if input.segment.is_some() || input.total_segments.is_some() {
             return Err(DdbError::validation("Segment and TotalSegments are only supported by Scan"));
         }
@@ -212,6 +211,7 @@ impl DynamoDbService {
         let kc_text = non_empty(input.key_condition_expression.as_deref(), "KeyConditionExpression")?
             .ok_or_else(|| DdbError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."))?;
         let key = c.index.map(|i| &i.key).unwrap_or(&st.def.key);
+        crate::legacy::check_query_filter(&input.legacy, &key.names())?;
         let kc = parse_key_condition(kc_text, &s, &key.hash.0, key.range.as_ref().map(|r| r.0.as_str()))?;
         if !key.hash.1.matches(&kc.partition_value) {
             return Err(DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type"));
@@ -250,12 +250,14 @@ impl DynamoDbService {
     }
 
     pub(crate) fn scan(&self, ctx: &RequestContext, input: QueryInput) -> DdbResult<Value> {
+        let rewritten = crate::legacy::read(&input, false)?;
+        let input: &QueryInput = &rewritten;
         let table = self.table(ctx, &input.table_name)?;
         let st = table.state.lock();
         if st.deleted {
             return Err(DdbError::table_not_found());
         }
-        let c = common(&st, &input, "Scan")?;
+        let c = common(&st, input, "Scan")?;
         if input.key_condition_expression.is_some() {
             return Err(DdbError::validation("KeyConditionExpression is not supported by Scan"));
         }

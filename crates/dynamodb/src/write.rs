@@ -69,9 +69,8 @@ fn item_arg(v: &Value, what: &str) -> DdbResult<Item> {
 }
 
 pub fn put_op(input: &PutItemInput) -> DdbResult<WriteOp> {
-    if let Some(p) = input.legacy.first() {
-        return Err(DdbError::unsupported(p));
-    }
+    let rewritten = crate::legacy::put(input)?;
+    let input: &PutItemInput = &rewritten;
     let item = item_arg(&input.item, "item")?;
     let subs = Subs::new(&input.exprs)?;
     subs.require_expression(input.condition_expression.is_some())?;
@@ -91,9 +90,8 @@ pub fn put_op(input: &PutItemInput) -> DdbResult<WriteOp> {
 }
 
 pub fn delete_op(input: &DeleteItemInput) -> DdbResult<WriteOp> {
-    if let Some(p) = input.legacy.first() {
-        return Err(DdbError::unsupported(p));
-    }
+    let rewritten = crate::legacy::delete(input)?;
+    let input: &DeleteItemInput = &rewritten;
     let key = item_arg(&input.key, "key")?;
     let subs = Subs::new(&input.exprs)?;
     subs.require_expression(input.condition_expression.is_some())?;
@@ -115,9 +113,8 @@ pub fn delete_op(input: &DeleteItemInput) -> DdbResult<WriteOp> {
 /// UpdateItem, or a transaction's ConditionCheck when `check` (which requires a
 /// condition and takes no update).
 pub fn update_op(input: &UpdateItemInput, check: bool) -> DdbResult<WriteOp> {
-    if let Some(p) = input.legacy.first() {
-        return Err(DdbError::unsupported(p));
-    }
+    let rewritten = crate::legacy::update(input)?;
+    let input: &UpdateItemInput = &rewritten;
     let key = item_arg(&input.key, "key")?;
     let subs = Subs::new(&input.exprs)?;
     subs.require_expression(input.condition_expression.is_some() || input.update_expression.is_some())?;

@@ -88,17 +88,29 @@ CREATE TABLE IF NOT EXISTS sqs_queues (
   fifo INTEGER NOT NULL, attributes TEXT NOT NULL, tags TEXT NOT NULL,
   created_s INTEGER NOT NULL, modified_s INTEGER NOT NULL, UNIQUE (account, region, name));
 CREATE TABLE IF NOT EXISTS sqs_messages (
-  queue_id INTEGER NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL, body TEXT NOT NULL,
+  id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, body TEXT NOT NULL,
   attributes TEXT, md5_body TEXT NOT NULL, md5_attributes TEXT, trace_header TEXT, md5_system TEXT,
   sender_id TEXT NOT NULL, sent_ms INTEGER NOT NULL, visible_at_ms INTEGER NOT NULL,
   receive_count INTEGER NOT NULL, first_receive_ms INTEGER, last_receive_ms INTEGER, nonce INTEGER NOT NULL,
-  group_id TEXT, dedup_id TEXT, sequence_number TEXT, dead_letter_source TEXT,
-  PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;
+  group_id TEXT, dedup_id TEXT, sequence_number TEXT, dead_letter_source TEXT);
 CREATE TABLE IF NOT EXISTS sqs_dedup (
   queue_id INTEGER NOT NULL, key TEXT NOT NULL, expires_ms INTEGER NOT NULL, message_id TEXT NOT NULL,
   sequence_number TEXT, PRIMARY KEY (queue_id, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sqs_dedup_expiry ON sqs_dedup (expires_ms);
 ";
+
+/// A message's row id: its queue in the high bits, its position in the queue below.
+/// (A rowid table: message rows are large, which WITHOUT ROWID tables handle poorly.)
+const SEQ_BITS: u32 = 40;
+
+fn row_id(queue: u64, seq: u64) -> i64 {
+    ((queue << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1))) as i64
+}
+
+/// Row ids of one queue's messages: [first, last].
+fn queue_rows(queue: u64) -> (i64, i64) {
+    (row_id(queue, 0), row_id(queue + 1, 0) - 1)
+}
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
@@ -131,9 +143,9 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
         out.queues.push(row?);
     }
     let mut m = conn.prepare(
-        "SELECT queue_id, seq, message_id, body, attributes, md5_body, md5_attributes, trace_header, md5_system, sender_id, sent_ms,
+        "SELECT id >> 40, id & 1099511627775, message_id, body, attributes, md5_body, md5_attributes, trace_header, md5_system, sender_id, sent_ms,
                 visible_at_ms, receive_count, first_receive_ms, last_receive_ms, nonce, group_id, dedup_id, sequence_number, dead_letter_source
-         FROM sqs_messages ORDER BY queue_id, seq",
+         FROM sqs_messages ORDER BY id",
     )?;
     let rows = m.query_map([], |r| {
         let attributes: Option<String> = r.get(4)?;
@@ -203,20 +215,20 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
             ])?;
         }
         Mutation::DeleteQueue(id) => {
-            conn.prepare_cached("DELETE FROM sqs_messages WHERE queue_id = ?1")?.execute([*id as i64])?;
+            let (first, last) = queue_rows(*id);
+            conn.prepare_cached("DELETE FROM sqs_messages WHERE id BETWEEN ?1 AND ?2")?.execute([first, last])?;
             conn.prepare_cached("DELETE FROM sqs_dedup WHERE queue_id = ?1")?.execute([*id as i64])?;
             conn.prepare_cached("DELETE FROM sqs_queues WHERE id = ?1")?.execute([*id as i64])?;
         }
         Mutation::InsertMessage(queue, msg) => {
             let attributes = if msg.attributes.is_empty() { None } else { Some(to_json(&*msg.attributes)) };
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO sqs_messages (queue_id, seq, message_id, body, attributes, md5_body, md5_attributes, trace_header, md5_system,
+                "INSERT OR REPLACE INTO sqs_messages (id, message_id, body, attributes, md5_body, md5_attributes, trace_header, md5_system,
                    sender_id, sent_ms, visible_at_ms, receive_count, first_receive_ms, last_receive_ms, nonce, group_id, dedup_id, sequence_number, dead_letter_source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?
             .execute(params![
-                *queue as i64,
-                msg.seq as i64,
+                row_id(*queue, msg.seq),
                 msg.message_id,
                 &*msg.body,
                 attributes,
@@ -239,12 +251,11 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
         }
         Mutation::UpdateMessage { queue, seq, visible_at_ms, receive_count, first_receive_ms, last_receive_ms, nonce } => {
             conn.prepare_cached(
-                "UPDATE sqs_messages SET visible_at_ms = ?3, receive_count = ?4, first_receive_ms = ?5, last_receive_ms = ?6, nonce = ?7
-                 WHERE queue_id = ?1 AND seq = ?2",
+                "UPDATE sqs_messages SET visible_at_ms = ?2, receive_count = ?3, first_receive_ms = ?4, last_receive_ms = ?5, nonce = ?6
+                 WHERE id = ?1",
             )?
             .execute(params![
-                *queue as i64,
-                *seq as i64,
+                row_id(*queue, *seq),
                 *visible_at_ms as i64,
                 *receive_count as i64,
                 first_receive_ms.map(|v| v as i64),
@@ -253,10 +264,11 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
             ])?;
         }
         Mutation::DeleteMessage { queue, seq } => {
-            conn.prepare_cached("DELETE FROM sqs_messages WHERE queue_id = ?1 AND seq = ?2")?.execute(params![*queue as i64, *seq as i64])?;
+            conn.prepare_cached("DELETE FROM sqs_messages WHERE id = ?1")?.execute([row_id(*queue, *seq)])?;
         }
         Mutation::PurgeMessages(queue) => {
-            conn.prepare_cached("DELETE FROM sqs_messages WHERE queue_id = ?1")?.execute([*queue as i64])?;
+            let (first, last) = queue_rows(*queue);
+            conn.prepare_cached("DELETE FROM sqs_messages WHERE id BETWEEN ?1 AND ?2")?.execute([first, last])?;
         }
         Mutation::PutDedup { queue, key, expires_ms, message_id, sequence_number } => {
             // Expired windows go as new ones open (indexed by expiry, so this stays cheap).

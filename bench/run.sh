@@ -3,12 +3,15 @@
 # peers asked for, measures startup and SQS throughput/latency against all of them
 # in one invocation, prints the comparison, and stops everything it started.
 # With --with-lambda it also builds the test function (nimbus-test-fn) and runs the
-# Lambda benchmark (warm invoke + cold start) against nimbus.
+# Lambda benchmark (warm invoke + cold start) against nimbus. With --with-dynamodb it
+# also runs the DynamoDB benchmark (PutItem, GetItem, Query, UpdateItem) against nimbus,
+# the null server and moto (with --with-moto).
 #
 #   bench/run.sh [--with-moto] [--with-localstack] [--clients 1,16,64]
 #                [--duration 5s] [--warmup 500ms] [--mode raw,sdk]
 #                [--workload send,recv-delete] [--prefill 2000] [--json FILE]
 #                [--with-lambda] [--lambda-clients 1,16] [--cold-starts 20] [--no-sqs]
+#                [--with-dynamodb] [--ddb-workload put,get,update,query] [--ddb-stream]
 #                [--no-build] [--no-startup] [--no-null]
 #
 # All traffic stays on 127.0.0.1. Ports: nimbus 4566, null 4580, moto 5001,
@@ -34,6 +37,9 @@ with_lambda=0
 sqs=1
 lambda_clients="1,16"
 cold_starts="20"
+with_dynamodb=0
+ddb_workload="put,get,update,query"
+ddb_stream=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -41,6 +47,9 @@ while [ $# -gt 0 ]; do
         --with-localstack) with_localstack=1 ;;
         --with-lambda) with_lambda=1 ;;
         --no-sqs) sqs=0 ;;
+        --with-dynamodb) with_dynamodb=1 ;;
+        --ddb-workload) ddb_workload="$2"; shift ;;
+        --ddb-stream) ddb_stream=1 ;;
         --lambda-clients) lambda_clients="$2"; shift ;;
         --cold-starts) cold_starts="$2"; shift ;;
         --no-build) build=0 ;;
@@ -53,7 +62,7 @@ while [ $# -gt 0 ]; do
         --workload) workload="$2"; shift ;;
         --prefill) prefill="$2"; shift ;;
         --json) json="$2"; shift ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -171,6 +180,24 @@ if [ "$sqs" = 1 ]; then
     "$bench_bin" sqs "${targets[@]}" \
         --clients "$clients" --duration "$duration" --warmup "$warmup" \
         --mode "$mode" --workload "$workload" --prefill "$prefill" "${extra[@]}"
+fi
+
+if [ "$with_dynamodb" = 1 ]; then
+    # nimbus, the null server (canned DynamoDB answers) and moto. Not LocalStack: it is
+    # started with SERVICES=sqs, and its DynamoDB needs DynamoDB Local (Java).
+    ddb_targets=()
+    for ((i = 0; i < ${#targets[@]}; i += 2)); do
+        case "${targets[$((i + 1))]}" in
+            localstack=*) ;;
+            *) ddb_targets+=("${targets[$i]}" "${targets[$((i + 1))]}") ;;
+        esac
+    done
+    extra=()
+    [ -n "$json" ] && extra+=(--json "${json%.json}-dynamodb.json")
+    [ "$ddb_stream" = 1 ] && extra+=(--stream)
+    "$bench_bin" dynamodb "${ddb_targets[@]}" \
+        --clients "$clients" --duration "$duration" --warmup "$warmup" \
+        --mode "$mode" --workload "$ddb_workload" "${extra[@]}"
 fi
 
 if [ "$with_lambda" = 1 ]; then

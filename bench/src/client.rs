@@ -23,7 +23,7 @@ pub fn set_request_timeout(t: std::time::Duration) {
     let _ = REQUEST_TIMEOUT.set(t);
 }
 
-fn request_timeout() -> std::time::Duration {
+pub fn request_timeout() -> std::time::Duration {
     *REQUEST_TIMEOUT.get_or_init(|| std::time::Duration::from_secs(10))
 }
 

@@ -1,6 +1,7 @@
 //! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
 
 mod client;
+mod dynamodb;
 mod esm;
 mod lambda;
 mod null_server;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "nimbus-bench", about = "Benchmarks for nimbus (SQS, Lambda) against peers and a null server")]
+#[command(name = "nimbus-bench", about = "Benchmarks for nimbus (SQS, Lambda, DynamoDB) against peers and a null server")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -30,6 +31,12 @@ enum Cmd {
         /// Tokio worker threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// DynamoDB Query answers carry this many items (match `dynamodb --items`).
+        #[arg(long, default_value_t = 100)]
+        query_items: usize,
+        /// Size of the items in DynamoDB answers (match `dynamodb --item-size`).
+        #[arg(long, default_value_t = 200)]
+        item_size: usize,
     },
     /// Closed-loop SQS load against one or more targets; prints a comparison table.
     Sqs {
@@ -77,6 +84,60 @@ enum Cmd {
         #[arg(long)]
         threads: Option<usize>,
         /// Per-request timeout (counted as an error; keeps every loop bounded).
+        #[arg(long, default_value = "10s")]
+        request_timeout: String,
+    },
+    /// Closed-loop DynamoDB load (PutItem, GetItem, Query, UpdateItem) against one or
+    /// more targets; prints a comparison table.
+    Dynamodb {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated concurrent client counts.
+        #[arg(long, default_value = "1,16,64")]
+        clients: String,
+        /// Measured time per (workload, mode, target, client count).
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// Unmeasured time before each measurement.
+        #[arg(long, default_value = "500ms")]
+        warmup: String,
+        /// raw | sdk, or a comma-separated list.
+        #[arg(long, default_value = "raw")]
+        mode: String,
+        /// put | get | query | update, or a comma-separated list (run in that order; moto
+        /// keeps working on abandoned Queries, so put query last).
+        #[arg(long, default_value = "put,get,update,query")]
+        workload: String,
+        /// put also runs on a table with a NEW_AND_OLD_IMAGES stream; prints the cost.
+        #[arg(long)]
+        stream: bool,
+        /// Partitions (distinct pk) of the prefilled data table.
+        #[arg(long, default_value_t = 1_000)]
+        partitions: usize,
+        /// Items per partition (what one Query returns).
+        #[arg(long, default_value_t = 100)]
+        items: usize,
+        /// Approximate item size in bytes (attribute names + values).
+        #[arg(long, default_value_t = 200)]
+        item_size: usize,
+        /// Give up prefilling a target after this long (its get/query/update runs fail).
+        #[arg(long, default_value = "180s")]
+        prefill_timeout: String,
+        /// Pause between runs.
+        #[arg(long, default_value = "300ms")]
+        pause: String,
+        #[arg(long, default_value = "nimbus")]
+        baseline: String,
+        #[arg(long, default_value = "null")]
+        null_name: String,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Tokio worker threads for the load generator (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Per-request timeout (counted as an error).
         #[arg(long, default_value = "10s")]
         request_timeout: String,
     },
@@ -200,7 +261,9 @@ fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Str
 fn main() {
     let cli = Cli::parse();
     let res = match cli.cmd {
-        Cmd::NullServer { listen, threads } => null_server::run(listen, threads),
+        Cmd::NullServer { listen, threads, query_items, item_size } => {
+            null_server::run(listen, threads, query_items, item_size)
+        }
         Cmd::Sqs {
             targets,
             clients,
@@ -251,6 +314,65 @@ fn main() {
                     json,
                 };
                 sqs::run(cfg).await
+            })
+        })(),
+        Cmd::Dynamodb {
+            targets,
+            clients,
+            duration,
+            warmup,
+            mode,
+            workload,
+            stream,
+            partitions,
+            items,
+            item_size,
+            prefill_timeout,
+            pause,
+            baseline,
+            null_name,
+            json,
+            threads,
+            request_timeout,
+        } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            if partitions == 0 || items == 0 {
+                return Err("--partitions and --items must be > 0".to_string());
+            }
+            let mut rt = tokio::runtime::Builder::new_multi_thread();
+            rt.enable_all();
+            if let Some(t) = threads {
+                rt.worker_threads(t);
+            }
+            let rt = rt.build().map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let mut ts = Vec::new();
+                for t in &targets {
+                    ts.push(client::Target::parse(t).await?);
+                }
+                dynamodb::run(dynamodb::Config {
+                    targets: ts,
+                    clients: list(&clients, |c| {
+                        c.parse::<usize>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or(format!("bad client count {c:?}"))
+                    })?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    modes: list(&mode, sqs::Mode::parse)?,
+                    workloads: list(&workload, dynamodb::Workload::parse)?,
+                    stream,
+                    partitions,
+                    items,
+                    item_size,
+                    prefill_timeout: parse_duration(&prefill_timeout)?,
+                    pause: parse_duration(&pause)?,
+                    baseline,
+                    null_name,
+                    json,
+                })
+                .await
             })
         })(),
         Cmd::Lambda {

@@ -6,6 +6,7 @@ mod esm;
 mod lambda;
 mod null_server;
 mod payload;
+mod report;
 mod sqs;
 mod startup;
 

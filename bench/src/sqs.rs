@@ -5,6 +5,7 @@
 //! latency of every request issued after the warmup in an HDR histogram, delete the
 //! queue. Every loop is bounded by the duration; a drained queue ends a run early.
 
+use crate::report::ratio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -475,19 +476,6 @@ fn one_line(r: &RunResult) -> String {
         s.push_str(&format!("\n    first error: {e}"));
     }
     s
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    if a > 0.0 && b > 0.0 {
-        let r = a / b;
-        if r < 0.1 {
-            format!("{r:.4}x")
-        } else {
-            format!("{r:.2}x")
-        }
-    } else {
-        "-".into()
-    }
 }
 
 fn print_section(cfg: &Config, workload: Workload, mode: Mode, rs: &[RunResult]) {

@@ -339,13 +339,17 @@ impl Inner {
             crate::esm_stream::start(self, m, rx);
             return;
         }
-        // AWS starts five pollers and scales up to MaximumConcurrency.
+        // AWS starts five pollers and scales up to MaximumConcurrency. With a batching
+        // window, one poller at a time gathers (the others invoke meanwhile), so a burst
+        // fills one batch instead of being split across every waiting poller.
         let workers = m.max_concurrency.unwrap_or(5).min(50);
+        let gathering = Arc::new(tokio::sync::Mutex::new(()));
         for _ in 0..workers {
             let inner = self.clone();
             let m = m.clone();
             let stop = rx.clone();
-            tokio::spawn(async move { poll_loop(inner, m, stop).await });
+            let gathering = gathering.clone();
+            tokio::spawn(async move { poll_loop(inner, m, stop, gathering).await });
         }
     }
 }
@@ -441,13 +445,22 @@ fn reported_failures(payload: &[u8], batch: &[PolledMessage]) -> Option<HashSet<
     Some(ids)
 }
 
-async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>) {
+async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>, gathering: Arc<tokio::sync::Mutex<()>>) {
     let fifo = inner.queues.facts(&m.event_source_arn).map(|f| f.fifo).unwrap_or(false);
     loop {
         if *stop.borrow() {
             return;
         }
+        let turn = if m.window_s > 0 {
+            tokio::select! {
+                g = gathering.lock() => Some(g),
+                _ = stop.changed() => return,
+            }
+        } else {
+            None
+        };
         let Some(batch) = gather(&inner, &m, &mut stop).await else { return };
+        drop(turn);
         if batch.is_empty() {
             continue;
         }

@@ -3,7 +3,7 @@
 //! SQS on-failure destination (AWS's failure record with DDBStreamBatchInfo),
 //! ReportBatchItemFailures, MaximumRecordAgeInSeconds (with the clock advanced),
 //! StartingPosition LATEST / TRIM_HORIZON, durable checkpoints across kill -9, filter
-//! criteria, validation, and the event's shape.
+//! criteria, validation, the event's shape, tumbling windows and ParallelizationFactor.
 //!
 //! The function is `tests/functions/python/streams.py`: it forwards one message per
 //! record ({"pk","seq","event","batch"}) to a FIFO output queue (so the order it sent in
@@ -557,8 +557,8 @@ async fn validation_and_settings() {
     expect_err(base().starting_position(EventSourcePosition::Latest).maximum_record_age_in_seconds(59).send().await, "ValidationException", Some(400));
     expect_err(base().starting_position(EventSourcePosition::Latest).maximum_record_age_in_seconds(604_801).send().await, "ValidationException", Some(400));
     expect_err(base().starting_position(EventSourcePosition::Latest).parallelization_factor(11).send().await, "ValidationException", Some(400));
-    let msg = expect_err(base().starting_position(EventSourcePosition::Latest).tumbling_window_in_seconds(60).send().await, "InvalidParameterValueException", Some(400));
-    assert!(msg.contains("not supported"), "tumbling window message: {msg}");
+    expect_err(base().starting_position(EventSourcePosition::Latest).tumbling_window_in_seconds(901).send().await, "ValidationException", Some(400));
+    expect_err(base().starting_position(EventSourcePosition::Latest).tumbling_window_in_seconds(-1).send().await, "ValidationException", Some(400));
     let missing = format!("{}-gone/stream/2024-01-01T00:00:00.000", stream.split("/stream/").next().unwrap());
     expect_err(
         lam.create_event_source_mapping().function_name(&f).event_source_arn(&missing).starting_position(EventSourcePosition::Latest).send().await,
@@ -575,6 +575,7 @@ async fn validation_and_settings() {
         .maximum_retry_attempts(5)
         .maximum_record_age_in_seconds(120)
         .parallelization_factor(4)
+        .tumbling_window_in_seconds(120)
         .destination_config(on_failure(&dlq_arn))
         .send()
         .await
@@ -587,6 +588,7 @@ async fn validation_and_settings() {
     assert_eq!(g.maximum_retry_attempts(), Some(5));
     assert_eq!(g.maximum_record_age_in_seconds(), Some(120));
     assert_eq!(g.parallelization_factor(), Some(4));
+    assert_eq!(g.tumbling_window_in_seconds(), Some(120));
     assert_eq!(g.event_source_arn(), Some(stream.as_str()));
     assert_eq!(g.batch_size(), Some(100));
     assert_eq!(g.destination_config().and_then(|d| d.on_failure()).and_then(|o| o.destination()), Some(dlq_arn.as_str()));
@@ -659,4 +661,170 @@ async fn event_shape() {
     let evs: Vec<&str> = fwd.iter().map(|v| v["event"].as_str().unwrap()).collect();
     assert_eq!(evs, vec!["INSERT", "MODIFY", "REMOVE"]);
     assert!(fwd.iter().all(|v| v["batch"] == json!(3)));
+}
+
+/// Seconds since the epoch of an ISO-8601 UTC time as the window fields spell it.
+fn epoch_secs(iso: &str) -> i64 {
+    let dt = aws_sdk_lambda::primitives::DateTime::from_str(iso, aws_sdk_lambda::primitives::DateTimeFormat::DateTime).unwrap_or_else(|e| panic!("{iso}: {e}"));
+    dt.secs()
+}
+
+/// Windowed reports (streams.py with WINDOW=1) until `done` says enough or `secs` pass.
+async fn window_reports(c: &Sqs, url: &str, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut all = Vec::new();
+    while !done(&all) && Instant::now() < deadline {
+        all.extend(collect(c, url, 1, 1).await);
+    }
+    all
+}
+
+fn count(v: &Value) -> u64 {
+    v["state_in"]["count"].as_u64().unwrap_or(0)
+}
+
+/// 9. Tumbling windows: batches of one window carry the state the function returned
+/// last; when the window's end passes (the clock moved 61 s), one final invocation with
+/// no records and `isFinalInvokeForWindow` gets the whole window's state; the next
+/// record opens a new window with a fresh state.
+#[tokio::test]
+async fn tumbling_window_carries_state_and_ends_with_a_final_invoke() {
+    let n = Nimbus::start_with_clock_control();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[("WINDOW", "1")]).await;
+    put_range(&c, &t, 0, 5, &[]).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(2)
+        .tumbling_window_in_seconds(60)
+        .send()
+        .await
+        .expect("create mapping");
+
+    let records_seen = |r: &[Value]| r.iter().map(|v| v["n"].as_u64().unwrap()).sum::<u64>();
+    let mut reports = window_reports(&q, &out, 60, |r| records_seen(r) >= 5).await;
+    assert_eq!(records_seen(&reports), 5, "all five records delivered: {reports:#?}");
+    assert_ne!(n.advance_clock(61), 404, "the clock endpoint is enabled");
+    let windows_open = |r: &[Value]| {
+        let opened: std::collections::BTreeSet<String> = r.iter().map(|v| v["window"]["start"].to_string()).collect();
+        let closed = r.iter().filter(|v| v["final"] == json!(true)).count();
+        closed >= opened.len()
+    };
+    reports.extend(window_reports(&q, &out, 60, |r| windows_open(&reports.iter().chain(r).cloned().collect::<Vec<_>>())).await);
+
+    // Per window (the five puts may straddle a minute boundary): state chains through
+    // the window's batches, and its final invocation has no records and the total.
+    let mut per_window: std::collections::BTreeMap<i64, Vec<&Value>> = Default::default();
+    for r in &reports {
+        let (start, end) = (epoch_secs(r["window"]["start"].as_str().unwrap()), epoch_secs(r["window"]["end"].as_str().unwrap()));
+        assert_eq!(end - start, 60, "a 60 s window: {r:#}");
+        assert_eq!(start % 60, 0, "windows are aligned to their length: {r:#}");
+        assert_eq!(r["shard"].as_str().map(|s| s.starts_with("shardId-")), Some(true), "shardId: {r:#}");
+        assert_eq!(r["arn"], json!(stream), "eventSourceARN: {r:#}");
+        assert_eq!(r["early"], json!(false), "{r:#}");
+        per_window.entry(start).or_default().push(r);
+    }
+    let mut total = 0;
+    let mut delivered = Vec::new();
+    for (start, rs) in &per_window {
+        let mut running = 0;
+        for r in &rs[..rs.len() - 1] {
+            assert_eq!(r["final"], json!(false), "only the last invocation of window {start} is final: {rs:#?}");
+            assert_eq!(count(r), running, "the state carried into this batch of window {start}: {rs:#?}");
+            assert!(r["n"].as_u64().unwrap() <= 2, "BatchSize 2: {r:#}");
+            running += r["n"].as_u64().unwrap();
+            delivered.extend(r["pks"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()));
+        }
+        let last = rs.last().unwrap();
+        assert_eq!(last["final"], json!(true), "window {start} ends with its final invocation: {rs:#?}");
+        assert_eq!(last["n"], json!(0), "the final invocation has no records: {last:#}");
+        assert_eq!(count(last), running, "the final invocation has the window's whole state: {rs:#?}");
+        total += running;
+    }
+    assert_eq!(total, 5);
+    assert_eq!(delivered, keys(0..5, &[]), "records in order, each once");
+
+    // A later record opens a new window with a fresh state.
+    put(&c, &t, "later", "ok").await;
+    let next = window_reports(&q, &out, 60, |r| !r.is_empty()).await;
+    assert_eq!(next.len(), 1, "{next:#?}");
+    assert!(epoch_secs(next[0]["window"]["start"].as_str().unwrap()) > *per_window.keys().last().unwrap(), "a new window: {:#}", next[0]);
+    assert_eq!(next[0]["state_in"], json!({}), "fresh state: {:#}", next[0]);
+    assert_eq!(next[0]["final"], json!(false));
+}
+
+/// 10. A windowed function that answers without a state has failed (AWS's rule): with
+/// MaximumRetryAttempts 0 the batch goes straight to the on-failure destination.
+#[tokio::test]
+async fn tumbling_window_response_without_state_is_a_failure() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
+    let f = forwarder(&lam, &out, &[("WINDOW", "1"), ("NO_STATE", "1")]).await;
+    put(&c, &t, "k1", "ok").await;
+    let seqs = stream_seqs(&n, &stream).await;
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .tumbling_window_in_seconds(300)
+        .maximum_retry_attempts(0)
+        .destination_config(on_failure(&dlq_arn))
+        .send()
+        .await
+        .expect("create mapping");
+    let fails = collect(&q, &dlq, 1, 60).await;
+    assert_eq!(fails.len(), 1, "the batch is discarded as failed");
+    let k1 = seq_of(&seqs, "k1");
+    assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &k1, &k1, 1);
+}
+
+/// 11. ParallelizationFactor 4: several batches of one shard run at once (more than one
+/// execution environment), every record is processed once, and each key's records stay
+/// in order.
+#[tokio::test]
+async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[("SLEEP_MS", "300")]).await;
+    for round in 0..3 {
+        for k in 0..8 {
+            put(&c, &t, &key(k), &format!("ok-{round}")).await;
+        }
+    }
+    let seqs = stream_seqs(&n, &stream).await;
+    assert_eq!(seqs.len(), 24);
+    lam.create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(3)
+        .parallelization_factor(4)
+        .send()
+        .await
+        .expect("create mapping");
+    let fwd = collect(&q, &out, 24, 90).await;
+    assert_eq!(fwd.len(), 24, "every record once: {fwd:#?}");
+    let mut got: Vec<String> = fwd.iter().map(|v| v["seq"].as_str().unwrap().to_string()).collect();
+    got.sort();
+    let mut want: Vec<String> = seqs.iter().map(|(_, s)| s.clone()).collect();
+    want.sort();
+    assert_eq!(got, want, "exactly the stream's records");
+    for k in 0..8 {
+        let per_key: Vec<Value> = fwd.iter().filter(|v| v["pk"] == json!(key(k))).cloned().collect();
+        assert_eq!(per_key.len(), 3, "{}", key(k));
+        assert_in_order(&per_key);
+    }
+    assert!(fwd.iter().all(|v| v["batch"].as_u64().is_some_and(|b| b <= 3)), "BatchSize 3");
+    let pids: std::collections::HashSet<u64> = fwd.iter().map(|v| v["pid"].as_u64().unwrap()).collect();
+    assert!(pids.len() >= 2, "batches of the shard ran concurrently in several environments: {pids:?}");
+    assert!(extras(&q, &out, 1).await.is_empty());
 }

@@ -73,6 +73,9 @@ pub struct StreamEntry {
     /// The record's sequence number as the event shows it.
     pub sequence_number: String,
     pub created_ms: u64,
+    /// The record's partition key (DynamoDB: the item's hash key), which
+    /// `ParallelizationFactor` keeps in order.
+    pub partition_key: String,
     pub record: serde_json::Value,
 }
 

@@ -30,7 +30,8 @@ impl StreamSource for StreamsService {
                     // Lambda events spell the identity in lower camel case.
                     record["userIdentity"] = json!({ "type": "Service", "principalId": "dynamodb.amazonaws.com" });
                 }
-                StreamEntry { seq: r.seq, sequence_number: seq_text(r.seq), created_ms: r.created_ms, record }
+                let partition_key = record["dynamodb"]["Keys"][st.meta.key.hash.0.as_str()].to_string();
+                StreamEntry { seq: r.seq, sequence_number: seq_text(r.seq), created_ms: r.created_ms, partition_key, record }
             })
             .collect())
     }

@@ -7,9 +7,16 @@
 //! destination and the shard moves on. With `ReportBatchItemFailures` the checkpoint
 //! moves to just before the lowest failed sequence number. Checkpoints are stored with
 //! the mapping, so a restart resumes after the last finished batch.
+//!
+//! `ParallelizationFactor` N runs up to N batches of a shard at once: each round reads up
+//! to N × `BatchSize` records and splits them into N lanes by partition key, so records of
+//! one key stay in order; the checkpoint moves past the round when all its lanes are done.
+//! Tumbling windows (`esm_window.rs`) keep one state per shard, so a windowed mapping runs
+//! one batch at a time.
 
 use crate::errors::LambdaError;
 use crate::esm::Mapping;
+use crate::esm_window::{OpenWindow, Step};
 use crate::function::timestamp;
 use crate::service::Inner;
 use nimbus_core::internal::StreamEntry;
@@ -34,6 +41,12 @@ pub struct StreamSettings {
     pub checkpoints: BTreeMap<String, u64>,
     /// `LATEST`: the stream's position when the mapping was created.
     pub start_after: Option<u64>,
+    /// `TumblingWindowInSeconds` (0: none).
+    #[serde(default)]
+    pub tumbling_window_s: u32,
+    /// The open tumbling window, per shard.
+    #[serde(default)]
+    pub windows: BTreeMap<String, OpenWindow>,
 }
 
 impl StreamSettings {
@@ -43,6 +56,7 @@ impl StreamSettings {
         v["BisectBatchOnFunctionError"] = json!(self.bisect);
         v["MaximumRetryAttempts"] = json!(self.max_retries);
         v["MaximumRecordAgeInSeconds"] = json!(self.max_record_age_s);
+        v["TumblingWindowInSeconds"] = json!(self.tumbling_window_s);
         v["DestinationConfig"] = json!({ "OnFailure": self.on_failure.as_ref().map(|d| json!({ "Destination": d })).unwrap_or(json!({})) });
     }
 }
@@ -64,7 +78,8 @@ pub fn start(inner: &Arc<Inner>, m: &Mapping, stop: watch::Receiver<bool>) {
     }
 }
 
-fn iso(ms: u64) -> String {
+/// AWS's ISO-8601 form of a time in milliseconds, as failure records and windows show it.
+pub(crate) fn iso(ms: u64) -> String {
     timestamp(ms).replace("+0000", "Z")
 }
 
@@ -92,9 +107,11 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
         let Some(m) = inner.mappings.read().get(&uuid).cloned() else { return };
         let Some(settings) = m.stream.clone() else { return };
         let pos = settings.checkpoints.get(&shard).copied().or(settings.start_after);
-        let batch = m.batch_size as usize;
-        let mut records = inner.streams.read(&m.event_source_arn, &shard, pos, batch).unwrap_or_default();
-        if records.len() < batch && m.window_s > 0 && !records.is_empty() {
+        let tumbling_ms = settings.tumbling_window_s as u64 * 1000;
+        let lanes = if tumbling_ms > 0 { 1 } else { settings.parallelization_factor.max(1) as usize };
+        let want = m.batch_size as usize * lanes;
+        let mut records = inner.streams.read(&m.event_source_arn, &shard, pos, want).unwrap_or_default();
+        if records.len() < want && m.window_s > 0 && !records.is_empty() {
             // Batching window: wait for a full batch or the window's end.
             let deadline = inner.clock.now_ms() + m.window_s as u64 * 1000;
             loop {
@@ -103,36 +120,108 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
                     _ = inner.clock.sleep_until(deadline) => break,
                     _ = stop.changed() => return,
                 }
-                records = inner.streams.read(&m.event_source_arn, &shard, pos, batch).unwrap_or_default();
-                if records.len() >= batch {
+                records = inner.streams.read(&m.event_source_arn, &shard, pos, want).unwrap_or_default();
+                if records.len() >= want {
                     break;
                 }
             }
         }
+        let mut window = None;
+        let wait_until = if tumbling_ms > 0 {
+            let open = settings.windows.get(&shard);
+            match crate::esm_window::plan(open, &records, tumbling_ms, inner.clock.now_ms()) {
+                Step::Close => {
+                    let Some(w) = open else { continue };
+                    if crate::esm_window::close(&inner, &m, &shard, w, false, &mut stop).await.is_none() {
+                        return;
+                    }
+                    save_shard(&inner, &uuid, &shard, None, None).await;
+                    continue;
+                }
+                Step::Wait(until) => until,
+                Step::Process(w, n) => {
+                    records.truncate(n);
+                    window = Some(w);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         if records.is_empty() {
+            let until = async {
+                match wait_until {
+                    Some(t) => inner.clock.sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 changed = appended.changed() => if changed.is_err() { return },
+                _ = until => {}
                 _ = stop.changed() => return,
             }
             continue;
         }
         let last = records.last().map(|r| r.seq);
-        if process(&inner, &m, &settings, &shard, records, &mut stop).await.is_none() {
+        let done = if lanes > 1 {
+            process_lanes(&inner, &m, &settings, &shard, records, lanes, &stop).await
+        } else {
+            process(&inner, &m, &settings, &shard, records, &mut window, &mut stop).await
+        };
+        if done.is_none() {
             return;
         }
-        if let Some(last) = last {
-            checkpoint(&inner, &uuid, &shard, last).await;
+        if let Some(w) = window.as_mut().filter(|w| w.oversized()) {
+            if crate::esm_window::close(&inner, &m, &shard, w, true, &mut stop).await.is_none() {
+                return;
+            }
+            w.state = json!({});
         }
+        save_shard(&inner, &uuid, &shard, last, window).await;
     }
 }
 
-async fn checkpoint(inner: &Arc<Inner>, uuid: &str, shard: &str, seq: u64) {
+/// Splits a round's records into `lanes` by partition key and runs the lanes at once,
+/// each lane's records in order and in batches of `BatchSize`. `None` when stopped.
+async fn process_lanes(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, lanes: usize, stop: &watch::Receiver<bool>) -> Option<()> {
+    let mut split: Vec<Vec<StreamEntry>> = vec![Vec::new(); lanes];
+    for r in records {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&r.partition_key, &mut h);
+        split[(std::hash::Hasher::finish(&h) % lanes as u64) as usize].push(r);
+    }
+    let mut running = tokio::task::JoinSet::new();
+    for lane in split.into_iter().filter(|l| !l.is_empty()) {
+        let (inner, m, s, shard, mut stop) = (inner.clone(), m.clone(), s.clone(), shard.to_string(), stop.clone());
+        running.spawn(async move {
+            for batch in lane.chunks(m.batch_size.max(1) as usize) {
+                process(&inner, &m, &s, &shard, batch.to_vec(), &mut None, &mut stop).await?;
+            }
+            Some(())
+        });
+    }
+    let mut finished = true;
+    while let Some(lane) = running.join_next().await {
+        finished &= matches!(lane, Ok(Some(())));
+    }
+    finished.then_some(())
+}
+
+/// Stores where a shard has got to: its checkpoint (when `seq` is given) and its open
+/// tumbling window (none: closed).
+async fn save_shard(inner: &Arc<Inner>, uuid: &str, shard: &str, seq: Option<u64>, window: Option<OpenWindow>) {
     // Stored while the registry is locked: durable writes follow the order of changes.
     let pending = {
         let mut map = inner.mappings.write();
         let Some(m) = map.get_mut(uuid) else { return };
         if let Some(s) = m.stream.as_mut() {
-            s.checkpoints.insert(shard.to_string(), seq);
+            if let Some(seq) = seq {
+                s.checkpoints.insert(shard.to_string(), seq);
+            }
+            match window {
+                Some(w) => s.windows.insert(shard.to_string(), w),
+                None => s.windows.remove(shard),
+            };
         }
         inner.store.put_mapping(m)
     };
@@ -148,8 +237,9 @@ enum Outcome {
     Failed,
 }
 
-/// Runs one batch through retries and bisection. `None` when the mapping was stopped.
-async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, stop: &mut watch::Receiver<bool>) -> Option<()> {
+/// Runs one batch through retries and bisection; with a tumbling window open, each
+/// successful invocation's state is carried to the next. `None` when the mapping was stopped.
+async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || m.filters.iter().any(|f| crate::filter::matches(f, &r.record))).collect();
     let mut work: VecDeque<(Vec<StreamEntry>, u32)> = VecDeque::new();
     if !records.is_empty() {
@@ -161,7 +251,7 @@ async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &st
             send_failure(inner, m, s, shard, &batch, "RecordAgeExceeded", attempts).await;
             continue;
         }
-        match invoke(inner, m, &batch, stop).await? {
+        match invoke(inner, m, shard, &batch, window, stop).await? {
             Outcome::Done => {}
             outcome => {
                 let attempts = attempts + 1;
@@ -190,10 +280,19 @@ async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &st
     Some(())
 }
 
-async fn invoke(inner: &Arc<Inner>, m: &Mapping, batch: &[StreamEntry], stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
-    let event = json!({ "Records": batch.iter().map(|r| r.record.clone()).collect::<Vec<_>>() });
+async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEntry], window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
+    let mut event = json!({ "Records": batch.iter().map(|r| r.record.clone()).collect::<Vec<_>>() });
+    if let Some(w) = window.as_ref() {
+        w.decorate(&mut event, m, shard, false, false);
+    }
     Some(match crate::esm::invoke_batch(inner, m, &event, stop).await? {
         Ok(resp) if !resp.function_error => {
+            // A windowed invocation must answer with its state.
+            if let Some(w) = window.as_mut() {
+                if !w.take_state(&resp.payload) {
+                    return Some(Outcome::Failed);
+                }
+            }
             if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
                 first_failure(&resp.payload, batch)
             } else {
@@ -266,8 +365,11 @@ pub fn apply(m: &mut Mapping, input: &crate::esm::MappingIn) -> crate::errors::L
     if input.scaling_config.is_some() {
         return Err(LambdaError::invalid("Unsupported ScalingConfig parameter for given event source"));
     }
-    if input.tumbling_window_in_seconds.is_some() {
-        return Err(LambdaError::invalid("TumblingWindowInSeconds is not supported by nimbus yet."));
+    if let Some(t) = input.tumbling_window_in_seconds {
+        if !(0..=900).contains(&t) {
+            return Err(bad("tumblingWindowInSeconds", t, "Member must have value less than or equal to 900"));
+        }
+        s.tumbling_window_s = t as u32;
     }
     if let Some(p) = input.parallelization_factor {
         if !(1..=10).contains(&p) {

@@ -12,6 +12,7 @@ pub mod environment;
 pub mod errors;
 pub mod esm;
 pub mod esm_stream;
+pub mod esm_window;
 pub mod filter;
 pub mod function;
 pub mod invoke;

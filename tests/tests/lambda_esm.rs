@@ -715,9 +715,17 @@ async fn maximum_concurrency_caps_concurrent_invocations() {
     send_batch(&c, &url, &bodies, None).await;
     let reports = reports_until(&c, &out, 90, |r| distinct_bodies(r) >= 8).await;
     assert_eq!(distinct_bodies(&reports), 8);
-    // Max overlap of [start, end] intervals.
+    let max = max_overlap(&reports);
+    let pids: HashSet<u64> = reports.iter().map(|r| r["pid"].as_u64().unwrap()).collect();
+    assert!(max <= 2, "at most 2 concurrent invocations, saw {max}");
+    assert!(pids.len() <= 2, "at most 2 environments, saw {}", pids.len());
+    assert_eq!(max, 2, "two pollers do run concurrently");
+}
+
+/// The most invocations that ran at once: the max overlap of the reports' [start, end].
+fn max_overlap(reports: &[Value]) -> i32 {
     let mut edges: Vec<(u64, i32)> = Vec::new();
-    for r in &reports {
+    for r in reports {
         edges.push((r["start_ns"].as_u64().unwrap(), 1));
         edges.push((r["end_ns"].as_u64().unwrap(), -1));
     }
@@ -727,10 +735,28 @@ async fn maximum_concurrency_caps_concurrent_invocations() {
         cur += d;
         max = max.max(cur);
     }
-    let pids: HashSet<u64> = reports.iter().map(|r| r["pid"].as_u64().unwrap()).collect();
-    assert!(max <= 2, "at most 2 concurrent invocations, saw {max}");
-    assert!(pids.len() <= 2, "at most 2 environments, saw {}", pids.len());
-    assert_eq!(max, 2, "two pollers do run concurrently");
+    max
+}
+
+/// With a backlog, pollers scale past the first five (AWS adds pollers while batches
+/// come back full), up to the function's reserved concurrency; nothing is lost.
+#[tokio::test]
+async fn pollers_scale_up_with_a_backlog_to_the_reserved_concurrency() {
+    let n = Nimbus::start_in_memory();
+    let (lam, c) = (n.lambda_client(), n.sqs_client());
+    let (url, arn) = queue(&c, "esm-src", &[]).await;
+    let (out, _) = queue(&c, "esm-out", &[]).await;
+    let f = recorder(&lam, &out, &[("SLEEP_MS", "300")]).await;
+    lam.put_function_concurrency().function_name(&f).reserved_concurrent_executions(9).send().await.expect("reserve 9");
+    let bodies: Vec<String> = (0..600).map(|i| format!("s{i}")).collect();
+    send_batch(&c, &url, &bodies, None).await;
+    let uuid = lam.create_event_source_mapping().event_source_arn(&arn).function_name(&f).batch_size(10).send().await.expect("create").uuid.unwrap();
+    wait_enabled(&lam, &uuid).await;
+    let reports = reports_until(&c, &out, 120, |r| distinct_bodies(r) >= 600).await;
+    assert_eq!(distinct_bodies(&reports), 600, "every message processed");
+    let max = max_overlap(&reports);
+    assert!(max > 5, "more than the first five pollers ran at once, saw {max}");
+    assert!(max <= 9, "never more than the reserved concurrency, saw {max}");
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use nimbus_core::RequestContext;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -339,19 +340,62 @@ impl Inner {
             crate::esm_stream::start(self, m, rx);
             return;
         }
-        // AWS starts five pollers and scales up to MaximumConcurrency. With a batching
-        // window, one poller at a time gathers (the others invoke meanwhile), so a burst
-        // fills one batch instead of being split across every waiting poller.
-        let workers = m.max_concurrency.unwrap_or(5).min(50);
+        // With a batching window, one poller at a time gathers (the others invoke
+        // meanwhile), so a burst fills one batch instead of being split across every
+        // waiting poller.
         let gathering = Arc::new(tokio::sync::Mutex::new(()));
-        for _ in 0..workers {
-            let inner = self.clone();
-            let m = m.clone();
-            let stop = rx.clone();
-            let gathering = gathering.clone();
-            tokio::spawn(async move { poll_loop(inner, m, stop, gathering).await });
+        let scaling = Arc::new(Scaling::new(m.max_concurrency));
+        for _ in 0..scaling.floor {
+            spawn_poller(self.clone(), m.clone(), rx.clone(), gathering.clone(), scaling.clone());
         }
     }
+}
+
+/// How many pollers a queue mapping runs. As on AWS, five to begin with (fewer when
+/// `MaximumConcurrency` is lower); while batches come back full, one more at most every
+/// 200 ms (AWS: up to 300 a minute), up to `MaximumConcurrency`, the function's reserved
+/// concurrency, and 1,000; a poller above the first five leaves after a receive that
+/// found nothing (a 20-second long poll).
+struct Scaling {
+    running: AtomicUsize,
+    floor: usize,
+    cap: usize,
+    last_growth_ms: AtomicU64,
+}
+
+/// Fewest ms between two added pollers.
+const GROWTH_INTERVAL_MS: u64 = 200;
+
+impl Scaling {
+    fn new(max_concurrency: Option<u32>) -> Scaling {
+        let cap = max_concurrency.unwrap_or(1000).min(1000) as usize;
+        let floor = cap.min(5);
+        Scaling { running: AtomicUsize::new(floor), floor, cap, last_growth_ms: AtomicU64::new(0) }
+    }
+
+    /// Claims one more poller, if the cap (and `limit`, the function's reserved
+    /// concurrency) and the growth rate allow it.
+    fn grow(&self, now_ms: u64, limit: Option<u32>) -> bool {
+        let cap = limit.map_or(self.cap, |l| self.cap.min(l as usize));
+        let last = self.last_growth_ms.load(Ordering::Acquire);
+        if self.running.load(Ordering::Acquire) >= cap || now_ms < last + GROWTH_INTERVAL_MS {
+            return false;
+        }
+        if self.last_growth_ms.compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return false;
+        }
+        self.running.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// Lets one poller above the floor go.
+    fn retire(&self) -> bool {
+        self.running.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n > self.floor).then(|| n - 1)).is_ok()
+    }
+}
+
+fn spawn_poller(inner: Arc<Inner>, m: Mapping, stop: watch::Receiver<bool>, gathering: Arc<tokio::sync::Mutex<()>>, scaling: Arc<Scaling>) {
+    tokio::spawn(async move { poll_loop(inner, m, stop, gathering, scaling).await });
 }
 
 /// Receives up to the batch size, waiting for the first message as long as needed and
@@ -445,7 +489,7 @@ fn reported_failures(payload: &[u8], batch: &[PolledMessage]) -> Option<HashSet<
     Some(ids)
 }
 
-async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>, gathering: Arc<tokio::sync::Mutex<()>>) {
+async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>, gathering: Arc<tokio::sync::Mutex<()>>, scaling: Arc<Scaling>) {
     let fifo = inner.queues.facts(&m.event_source_arn).map(|f| f.fifo).unwrap_or(false);
     loop {
         if *stop.borrow() {
@@ -462,7 +506,14 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
         let Some(batch) = gather(&inner, &m, &mut stop).await else { return };
         drop(turn);
         if batch.is_empty() {
+            if scaling.retire() {
+                return;
+            }
             continue;
+        }
+        // A full batch means messages are waiting: scale up.
+        if batch.len() >= m.batch_size as usize && scaling.grow(inner.clock.now_ms(), reserved_concurrency(&inner, &m)) {
+            spawn_poller(inner.clone(), m.clone(), stop.clone(), gathering.clone(), scaling.clone());
         }
         let (keep, dropped): (Vec<_>, Vec<_>) = batch.into_iter().partition(|msg| passes_filters(&m, &record(&m, msg)));
         if !dropped.is_empty() {
@@ -479,6 +530,10 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
             }
         }
     }
+}
+
+fn reserved_concurrency(inner: &Inner, m: &Mapping) -> Option<u32> {
+    inner.functions.read().get(&(m.account.clone(), m.region.clone(), m.function_name.clone())).and_then(|f| f.reserved_concurrency)
 }
 
 /// Invokes the mapping's function with one event, retrying with backoff while it is

@@ -11,6 +11,7 @@ The suite talks to a running nimbus server over HTTP, the way real clients do.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -365,5 +366,51 @@ def aws_cli(endpoint):
         return p
 
     run.home = home
+    yield run
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def cli_v2_command():
+    """AWS CLI v2 (which has `logs tail`): $NIMBUS_AWS_CLI_V2, or an `aws` on PATH or in
+    /usr/bin that reports version 2 (Debian's `awscli` package is v2); None if absent."""
+    candidates = [os.environ.get("NIMBUS_AWS_CLI_V2"), shutil.which("aws"), "/usr/bin/aws"]
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        if (out.stdout + out.stderr).startswith("aws-cli/2."):
+            return [exe]
+    return None
+
+
+def cli_runner(command, endpoint):
+    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.path.join(home, "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
+        "AWS_PAGER": "",
+        "AWS_MAX_ATTEMPTS": "1",
+    })
+
+    def run(*args):
+        cmd = command + list(args) + ["--endpoint-url", endpoint]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+    return run, home
+
+
+@pytest.fixture(scope="session")
+def aws_v2(endpoint):
+    command = cli_v2_command()
+    if command is None:
+        if os.environ.get("NIMBUS_REQUIRE_CLI_V2") == "1":
+            pytest.fail("AWS CLI v2 not found (.ci/run installs Debian's awscli package)")
+        pytest.skip("no AWS CLI v2 here (Debian: apt-get install awscli); test_what_cli_v2_logs_tail_calls covers its API calls")
+    run, home = cli_runner(command, endpoint)
     yield run
     shutil.rmtree(home, ignore_errors=True)

@@ -1,9 +1,11 @@
-"""Lambda through boto3 and the AWS CLI v1: a Python function from tests/functions/python,
-created, invoked (LogType Tail) and waited on as real clients do."""
+"""Lambda through boto3 and the AWS CLI (v1 from PyPI; v2, for `logs tail`, from Debian): a
+Python function from tests/functions/python, created, invoked (LogType Tail) and waited on as
+real clients do."""
 
 import base64
 import json
 import os
+import time
 
 import pytest
 from conftest import LAMBDA_ROLE, unique_name
@@ -50,6 +52,26 @@ def test_boto3_print_and_error(awslambda, lambda_function):
         awslambda.invoke(FunctionName="does-not-exist", Payload=b"{}")
     with pytest.raises(awslambda.exceptions.InvalidRequestContentException):
         awslambda.invoke(FunctionName=name, Payload=b"not json")
+
+
+def test_cli_v2_logs_tail_of_a_function(aws_v2, awslambda, lambda_function):
+    """`aws logs tail /aws/lambda/<name>` (CLI v2) shows the invocation's output and its
+    START / END / REPORT lines."""
+    name = lambda_function("handler.print_it")
+    resp = awslambda.invoke(FunctionName=name, Payload=b'{"text": "tailed-by-cli-7"}')
+    assert json.loads(resp["Payload"].read()) == {"ok": True}
+    group = "/aws/lambda/" + name
+    out = ""
+    for _ in range(50):
+        p = aws_v2("logs", "tail", group, "--since", "10m")
+        assert p.returncode == 0, p.stderr
+        out = p.stdout
+        if "REPORT RequestId: " in out:
+            break
+        time.sleep(0.1)
+    for marker in ("START RequestId: ", "tailed-by-cli-7", "END RequestId: ", "REPORT RequestId: "):
+        assert marker in out, out
+    assert "[$LATEST]" in out, "lines name the function's log stream: " + out
 
 
 def test_aws_cli_create_wait_invoke(aws_cli, python_function_zip, tmp_path):

@@ -1,18 +1,17 @@
 """CloudWatch Logs through boto3 (the `logs` client) and the AWS CLI: groups, streams,
 events, filter patterns, retention and errors, plus the calls `aws logs tail` makes."""
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import _aws_cli_command, cli_runner
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -157,33 +156,9 @@ def test_what_cli_v2_logs_tail_calls(logs, group):
 # --------------------------------------------------------------------------- AWS CLI
 
 
-def aws_command():
-    if importlib.util.find_spec("awscli") is not None:
-        return [sys.executable, "-m", "awscli"]
-    exe = shutil.which("aws")
-    if exe is None:
-        pytest.fail("the AWS CLI is not installed (pip install -r tests/python/requirements.txt)")
-    return [exe]
-
-
 @pytest.fixture(scope="module")
 def aws(endpoint):
-    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.path.join(home, "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
-        "AWS_PAGER": "",
-        "AWS_MAX_ATTEMPTS": "1",
-    })
-
-    def run(*args):
-        cmd = aws_command() + list(args) + ["--endpoint-url", endpoint]
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-
+    run, home = cli_runner(_aws_cli_command(), endpoint)
     yield run
     shutil.rmtree(home, ignore_errors=True)
 
@@ -198,10 +173,17 @@ def test_cli_describe_log_groups_and_filter(aws, logs, group):
     assert [e["message"] for e in json.loads(p.stdout)["events"]] == ["hello cli"]
 
 
-def test_cli_logs_tail(aws, logs, group):
-    if aws("logs", "tail", "help").returncode != 0:
-        pytest.skip("this AWS CLI has no `logs tail` (CLI v1); test_what_cli_v2_logs_tail_calls covers its API calls")
+def test_cli_v2_logs_tail(aws_v2, logs, group):
+    """`aws logs tail` (CLI v2 only) prints the group's recent events, each with its stream."""
     logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": now_ms(), "message": "tail me"}])
-    p = aws("logs", "tail", group, "--since", "1h")
+    logs.create_log_stream(logGroupName=group, logStreamName="other")
+    logs.put_log_events(logGroupName=group, logStreamName="other", logEvents=[{"timestamp": now_ms(), "message": "and me"}])
+    p = aws_v2("logs", "tail", group, "--since", "1h", "--format", "short")
     assert p.returncode == 0, p.stderr
-    assert "tail me" in p.stdout
+    assert "tail me" in p.stdout and "and me" in p.stdout, p.stdout
+    p = aws_v2("logs", "tail", group, "--since", "1h", "--filter-pattern", "tail")
+    assert p.returncode == 0, p.stderr
+    assert "tail me" in p.stdout and "and me" not in p.stdout, p.stdout
+    assert " s " in p.stdout, "the detailed format names the stream: " + p.stdout
+    p = aws_v2("logs", "tail", group + "-missing")
+    assert p.returncode != 0 and "ResourceNotFoundException" in p.stderr, (p.returncode, p.stderr)

@@ -8,7 +8,7 @@ use nimbus_dynamodb_expr::value::{item_size, item_to_json};
 use nimbus_dynamodb_expr::Item;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -96,15 +96,21 @@ pub fn images_for(view_type: &str, old: Option<Arc<Item>>, new: Option<Arc<Item>
     }
 }
 
+/// A JSON object of these members, moved in. (`json!` would serialize a `Value` member
+/// again — a deep copy through the serializer — which made stream records costly.)
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<String, Value>>())
+}
+
 /// The `Record` shape GetRecords returns.
 pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
     let mut size = item_size(&r.keys);
-    let mut d = json!({
-        "ApproximateCreationDateTime": (r.created_ms / 1000) as f64,
-        "Keys": item_to_json(&r.keys),
-        "SequenceNumber": seq_text(r.seq),
-        "StreamViewType": meta.view_type,
-    });
+    let mut d = object([
+        ("ApproximateCreationDateTime", json!((r.created_ms / 1000) as f64)),
+        ("Keys", item_to_json(&r.keys)),
+        ("SequenceNumber", Value::String(seq_text(r.seq))),
+        ("StreamViewType", Value::String(meta.view_type.clone())),
+    ]);
     if let Some(n) = &r.new {
         size += item_size(n);
         d["NewImage"] = item_to_json(n);
@@ -114,14 +120,14 @@ pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
         d["OldImage"] = item_to_json(o);
     }
     d["SizeBytes"] = json!(size);
-    let mut rec = json!({
-        "eventID": r.event_id,
-        "eventName": r.event_name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": meta.region,
-        "dynamodb": d,
-    });
+    let mut rec = object([
+        ("eventID", Value::String(r.event_id.clone())),
+        ("eventName", Value::String(r.event_name.to_string())),
+        ("eventVersion", Value::String("1.1".to_string())),
+        ("eventSource", Value::String("aws:dynamodb".to_string())),
+        ("awsRegion", Value::String(meta.region.clone())),
+        ("dynamodb", d),
+    ]);
     if r.by_service {
         // The API spells the members as its model does; Lambda events use type / principalId.
         rec["userIdentity"] = json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"});
@@ -131,16 +137,17 @@ pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
 
 /// The durable form of a record.
 pub fn record_to_storage(r: &StreamRecord) -> String {
-    json!({
-        "id": r.event_id,
-        "name": r.event_name,
-        "at": r.created_ms,
-        "keys": item_to_json(&r.keys),
-        "old": r.old.as_ref().map(|i| item_to_json(i)),
-        "new": r.new.as_ref().map(|i| item_to_json(i)),
-        "svc": r.by_service,
-    })
-    .to_string()
+    let image = |i: &Option<Arc<Item>>| i.as_deref().map_or(Value::Null, item_to_json);
+    let record = object([
+        ("id", Value::String(r.event_id.clone())),
+        ("name", Value::String(r.event_name.to_string())),
+        ("at", json!(r.created_ms)),
+        ("keys", item_to_json(&r.keys)),
+        ("old", image(&r.old)),
+        ("new", image(&r.new)),
+        ("svc", Value::Bool(r.by_service)),
+    ]);
+    crate::store::json_text(&record)
 }
 
 pub fn record_from_storage(seq: u64, text: &str) -> Option<StreamRecord> {

@@ -346,16 +346,7 @@ def aws_cli(endpoint):
 
     base = _aws_cli_command()
     home = tempfile.mkdtemp(prefix="nimbus-awscli-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": os.path.join(home, "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
-        "AWS_PAGER": "",
-        "AWS_MAX_ATTEMPTS": "1",
-    })
+    env = cli_env(home)
 
     def run(*args, expect_ok=True):
         cmd = base + list(args) + ["--endpoint-url", endpoint, "--output", "json"]
@@ -384,18 +375,27 @@ def cli_v2_command():
     return None
 
 
-def cli_runner(command, endpoint):
-    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
+def cli_env(home):
+    """The environment for an AWS CLI run: this machine's AWS_* settings and config files
+    kept out of the picture, the test credentials and region, no pager, no retries."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": os.path.join(home, "config"),
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
         "AWS_PAGER": "",
         "AWS_MAX_ATTEMPTS": "1",
     })
+    return env
+
+
+def cli_runner(command, endpoint):
+    """run(*args) -> CompletedProcess of `command args --endpoint-url endpoint`, and the
+    temporary home it uses (the caller removes it)."""
+    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
+    env = cli_env(home)
 
     def run(*args):
         cmd = command + list(args) + ["--endpoint-url", endpoint]

@@ -1,13 +1,6 @@
 """The AWS CLI (v1, from pip) against the server: create-queue, send-message,
 receive-message, delete-message, with --output json."""
 
-import importlib.util
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import uuid
 
 import pytest
@@ -15,41 +8,10 @@ import pytest
 from nimbus_helpers import md5_hex, name_of
 
 
-def aws_command():
-    if importlib.util.find_spec("awscli") is not None:
-        return [sys.executable, "-m", "awscli"]
-    exe = shutil.which("aws")
-    if exe is None:
-        pytest.fail("the AWS CLI is not installed (pip install -r tests/python/requirements.txt)")
-    return [exe]
-
-
 @pytest.fixture(scope="module")
-def aws(endpoint):
-    base = aws_command()
-    home = tempfile.mkdtemp(prefix="nimbus-awscli-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        # Keep any config on this machine out of the picture.
-        "AWS_CONFIG_FILE": os.path.join(home, "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
-        "AWS_PAGER": "",
-        "AWS_MAX_ATTEMPTS": "1",
-    })
-
-    def run(*args, expect_ok=True):
-        cmd = base + list(args) + ["--endpoint-url", endpoint, "--output", "json"]
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-        if expect_ok:
-            assert p.returncode == 0, f"{cmd}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-            return json.loads(p.stdout) if p.stdout.strip() else None
-        return p
-
-    yield run
-    shutil.rmtree(home, ignore_errors=True)
+def aws(aws_cli):
+    """aws(*args, expect_ok=True): the AWS CLI against the server (conftest's aws_cli)."""
+    return aws_cli
 
 
 def test_cli_queue_and_message_round_trip(aws, sqs):

@@ -234,3 +234,53 @@ impl HttpStatus for aws_sdk_lambda::config::http::HttpResponse {
         self.status().as_u16()
     }
 }
+
+/// Prefix of the report line the Rust test function prints per `Records` event when
+/// `ESM_REPORT=1` is set (see `tests/functions/rust/src/main.rs`).
+pub const ESM_REPORT_PREFIX: &str = "ESM-REPORT ";
+
+/// The Rust test function, recording the `Records` events it gets (`ESM_REPORT=1`).
+pub fn rust_esm_reporter() -> FnSpec {
+    FnSpec::rust().env("ESM_REPORT", "1")
+}
+
+/// Every `ESM-REPORT` line the function has logged so far (CloudWatch Logs group
+/// `/aws/lambda/<function>`, all streams, every page of FilterLogEvents), parsed, ordered
+/// by the invocation's `start_ns`. Empty while the log group does not exist yet.
+pub async fn esm_reports(logs: &aws_sdk_cloudwatchlogs::Client, function: &str) -> Vec<Value> {
+    use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+    let group = format!("/aws/lambda/{function}");
+    let mut out: Vec<Value> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = match logs.filter_log_events().log_group_name(&group).set_next_token(token.take()).send().await {
+            Ok(p) => p,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Vec::new(),
+            Err(e) => panic!("filter_log_events {group}: {e:?}"),
+        };
+        for ev in page.events() {
+            if let Some(json) = ev.message().and_then(|m| m.strip_prefix(ESM_REPORT_PREFIX)) {
+                out.push(serde_json::from_str(json.trim_end()).unwrap_or_else(|e| panic!("ESM-REPORT line is not JSON ({e}): {json}")));
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    out.sort_by_key(|r| r["start_ns"].as_u64().unwrap_or(0));
+    out
+}
+
+/// [`esm_reports`] polled every 100 ms until `done` holds or `secs` have passed; the
+/// last read either way.
+pub async fn esm_reports_until(logs: &aws_sdk_cloudwatchlogs::Client, function: &str, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let reports = esm_reports(logs, function).await;
+        if done(&reports) || std::time::Instant::now() >= deadline {
+            return reports;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

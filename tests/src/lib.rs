@@ -30,6 +30,7 @@ pub use aws_sdk_dynamodb;
 pub use aws_sdk_dynamodbstreams;
 pub use aws_sdk_lambda;
 
+pub mod esm;
 pub mod lambda;
 pub use aws_sdk_sqs;
 pub use aws_sdk_sts;

@@ -11,6 +11,7 @@
 use aws_sdk_lambda::types::{EventSourcePosition, Filter, FilterCriteria, FunctionResponseType, ScalingConfig};
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 use nimbus_tests::lambda::{self, expect_err, FnSpec};
+use nimbus_tests::esm::{queue, wait_depth};
 use nimbus_tests::{sqs, unique_name, Nimbus};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,13 +19,6 @@ use std::time::{Duration, Instant};
 
 type Lam = aws_sdk_lambda::Client;
 type Sqs = aws_sdk_sqs::Client;
-
-/// Creates a queue; returns (url, arn).
-async fn queue(c: &Sqs, prefix: &str, attrs: &[(QueueAttributeName, &str)]) -> (String, String) {
-    let url = sqs::create_queue(c, &unique_name(prefix), attrs).await;
-    let arn = sqs::queue_attrs(c, &url).await.remove(&QueueAttributeName::QueueArn).expect("QueueArn");
-    (url, arn)
-}
 
 async fn fifo_queue(c: &Sqs, attrs: &[(QueueAttributeName, &str)]) -> (String, String) {
     let mut all = vec![(QueueAttributeName::FifoQueue, "true"), (QueueAttributeName::ContentBasedDeduplication, "true")];
@@ -97,24 +91,6 @@ fn by_body(reports: &[Value]) -> BTreeMap<String, Vec<Value>> {
 
 fn distinct_bodies(reports: &[Value]) -> usize {
     by_body(reports).len()
-}
-
-/// Visible + in-flight messages.
-async fn depth(c: &Sqs, url: &str) -> i64 {
-    sqs::attr_num(c, url, QueueAttributeName::ApproximateNumberOfMessages).await
-        + sqs::attr_num(c, url, QueueAttributeName::ApproximateNumberOfMessagesNotVisible).await
-}
-
-async fn wait_depth(c: &Sqs, url: &str, want: i64, secs: u64) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let d = depth(c, url).await;
-        if d == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "queue depth is {d}, expected {want} within {secs} s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn wait_enabled(lam: &Lam, uuid: &str) {

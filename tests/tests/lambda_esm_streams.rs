@@ -14,11 +14,11 @@
 //! (TRIM_HORIZON): the first read then finds them all.
 
 use aws_sdk_dynamodb::types::AttributeValue as AV;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType};
-use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use aws_sdk_lambda::types::{DestinationConfig, EventSourcePosition, Filter, FilterCriteria, FunctionResponseType, OnFailure};
+use aws_sdk_dynamodb::types::StreamViewType;
+use aws_sdk_lambda::types::{EventSourcePosition, Filter, FilterCriteria, FunctionResponseType};
 use aws_sdk_sqs::types::QueueAttributeName;
 use nimbus_tests::lambda::{self, expect_err, FnSpec};
+use nimbus_tests::esm::{self, key, on_failure, seq_of};
 use nimbus_tests::{sqs, unique_name, Nimbus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -32,22 +32,6 @@ fn s(v: &str) -> AV {
     AV::S(v.into())
 }
 
-/// A table keyed by `pk` (S) with a stream; returns (name, stream ARN).
-async fn table(c: &Ddb, view: StreamViewType) -> (String, String) {
-    let name = unique_name("esmt");
-    c.create_table()
-        .table_name(&name)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(view).build().unwrap())
-        .send()
-        .await
-        .expect("create_table");
-    let arn = c.describe_table().table_name(&name).send().await.unwrap().table.unwrap().latest_stream_arn.expect("LatestStreamArn");
-    (name, arn)
-}
-
 async fn put(c: &Ddb, t: &str, pk: &str, v: &str) {
     c.put_item().table_name(t).item("pk", s(pk)).item("v", s(v)).send().await.expect("put_item");
 }
@@ -59,20 +43,13 @@ async fn put_range(c: &Ddb, t: &str, from: usize, to: usize, poison: &[usize]) {
     }
 }
 
-fn key(i: usize) -> String {
-    format!("k{i:02}")
-}
-
 /// Creates a queue (FIFO when `fifo`); returns (url, arn).
 async fn queue(c: &Sqs, prefix: &str, fifo: bool) -> (String, String) {
-    let (name, attrs) = if fifo {
-        (format!("{}.fifo", unique_name(prefix)), vec![(QueueAttributeName::FifoQueue, "true")])
+    if fifo {
+        esm::queue_named(c, &format!("{}.fifo", unique_name(prefix)), &[(QueueAttributeName::FifoQueue, "true")]).await
     } else {
-        (unique_name(prefix), vec![])
-    };
-    let url = sqs::create_queue(c, &name, &attrs).await;
-    let arn = sqs::queue_attrs(c, &url).await.remove(&QueueAttributeName::QueueArn).expect("QueueArn");
-    (url, arn)
+        esm::queue(c, prefix, &[]).await
+    }
 }
 
 /// The streams.py function forwarding to `out_url`; returns its name.
@@ -103,35 +80,6 @@ async fn collect(c: &Sqs, url: &str, want: usize, secs: u64) -> Vec<Value> {
 /// Whatever else arrives on `url` within `secs` (expected: nothing).
 async fn extras(c: &Sqs, url: &str, secs: u64) -> Vec<Value> {
     collect(c, url, usize::MAX, secs).await
-}
-
-/// (pk, sequence number) of every record in the stream, in order.
-async fn stream_seqs(n: &Nimbus, arn: &str) -> Vec<(String, String)> {
-    let sc = n.streams_client();
-    let d = sc.describe_stream().stream_arn(arn).send().await.unwrap().stream_description.unwrap();
-    let shard = d.shards()[0].shard_id.clone().unwrap();
-    let mut it = sc.get_shard_iterator().stream_arn(arn).shard_id(&shard).shard_iterator_type(ShardIteratorType::TrimHorizon).send().await.unwrap().shard_iterator;
-    let mut out = Vec::new();
-    while let Some(i) = it {
-        let r = sc.get_records().shard_iterator(i).send().await.unwrap();
-        if r.records().is_empty() {
-            break;
-        }
-        for rec in r.records() {
-            let d = rec.dynamodb.as_ref().unwrap();
-            let pk = match &d.keys.as_ref().unwrap()["pk"] {
-                aws_sdk_dynamodbstreams::types::AttributeValue::S(s) => s.clone(),
-                other => panic!("pk {other:?}"),
-            };
-            out.push((pk, d.sequence_number.clone().unwrap()));
-        }
-        it = r.next_shard_iterator;
-    }
-    out
-}
-
-fn seq_of(seqs: &[(String, String)], pk: &str) -> String {
-    seqs.iter().find(|(k, _)| k == pk).unwrap_or_else(|| panic!("{pk} not in the stream")).1.clone()
 }
 
 fn pks(fwd: &[Value]) -> Vec<String> {
@@ -167,10 +115,6 @@ fn assert_failure_record(f: &Value, condition: &str, stream_arn: &str, start: &s
     assert!(f["timestamp"].is_string(), "timestamp in {f:#}");
 }
 
-fn on_failure(arn: &str) -> DestinationConfig {
-    DestinationConfig::builder().on_failure(OnFailure::builder().destination(arn).build()).build()
-}
-
 /// 1. BatchSize 10, bisect, one retry, on-failure queue; 20 items with a poison in the
 /// middle: every good record exactly once, in order; the poison alone in the failure
 /// record; the shard moves on.
@@ -178,12 +122,12 @@ fn on_failure(arn: &str) -> DestinationConfig {
 async fn bisect_isolates_the_poison_record() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (dlq, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[]).await;
     put_range(&c, &t, 0, 20, &[12]).await;
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
         .function_name(&f)
         .event_source_arn(&stream)
@@ -220,12 +164,12 @@ async fn bisect_isolates_the_poison_record() {
 async fn without_bisect_the_whole_batch_fails() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (dlq, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[]).await;
     put_range(&c, &t, 0, 25, &[12]).await;
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
         .function_name(&f)
         .event_source_arn(&stream)
@@ -255,13 +199,13 @@ async fn without_bisect_the_whole_batch_fails() {
 async fn report_batch_item_failures_resumes_at_the_failed_record() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (trace, _) = queue(&q, "trace", false).await;
     let (dlq, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
     put_range(&c, &t, 0, 15, &[4]).await;
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
         .function_name(&f)
         .event_source_arn(&stream)
@@ -299,13 +243,13 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
 async fn record_age_exceeded_goes_to_the_failure_queue() {
     let n = Nimbus::start_with_clock_control();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (trace, _) = queue(&q, "trace", false).await;
     let (dlq, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[("TRACE_URL", &trace)]).await;
     put(&c, &t, "bad", "poison").await;
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
         .function_name(&f)
         .event_source_arn(&stream)
@@ -337,7 +281,7 @@ async fn record_age_exceeded_goes_to_the_failure_queue() {
 async fn starting_position_latest_and_trim_horizon() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out_latest, _) = queue(&q, "latest", true).await;
     let (out_trim, _) = queue(&q, "trim", true).await;
     let f_latest = forwarder(&lam, &out_latest, &[]).await;
@@ -363,7 +307,7 @@ async fn checkpoint_survives_kill9() {
     let mut n = Nimbus::start();
     let (out, stream, t) = {
         let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-        let (t, stream) = table(&c, StreamViewType::NewImage).await;
+        let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
         let (out, _) = queue(&q, "out", true).await;
         let f = forwarder(&lam, &out, &[]).await;
         lam.create_event_source_mapping()
@@ -390,7 +334,7 @@ async fn checkpoint_survives_kill9() {
     assert_eq!(pks(&fwd), keys(6..10, &[]), "after the restart: the new records only, none skipped");
     assert_in_order(&fwd);
     assert!(extras(&q, &out, 2).await.is_empty(), "no record delivered twice");
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     assert_eq!(fwd[0]["seq"], json!(seq_of(&seqs, "k06")));
 }
 
@@ -401,7 +345,7 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
     let mut n = Nimbus::start();
     let (out, trace, t) = {
         let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-        let (t, stream) = table(&c, StreamViewType::NewImage).await;
+        let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
         let (out, _) = queue(&q, "out", true).await;
         let (trace, _) = queue(&q, "trace", false).await;
         let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "3000")]).await;
@@ -453,7 +397,7 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
 async fn update_during_a_batch_does_not_run_it_twice() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (trace, _) = queue(&q, "trace", false).await;
     let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "2000")]).await;
@@ -485,7 +429,7 @@ async fn update_during_a_batch_does_not_run_it_twice() {
 async fn disable_and_enable_resume_at_the_checkpoint() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let f = forwarder(&lam, &out, &[]).await;
     let uuid = lam
@@ -514,7 +458,7 @@ async fn disable_and_enable_resume_at_the_checkpoint() {
 async fn filter_criteria_on_stream_records() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let f = forwarder(&lam, &out, &[]).await;
     for (i, v) in ["keep", "drop", "keep", "drop", "keep"].iter().enumerate() {
@@ -540,7 +484,7 @@ async fn filter_criteria_on_stream_records() {
 async fn validation_and_settings() {
     let n = Nimbus::start_in_memory();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (_t, stream) = table(&c, StreamViewType::NewAndOldImages).await;
+    let (_t, stream) = esm::stream_table(&c, StreamViewType::NewAndOldImages).await;
     let (out, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[]).await;
     let base = || lam.create_event_source_mapping().function_name(&f).event_source_arn(&stream);
@@ -611,14 +555,14 @@ async fn validation_and_settings() {
 async fn event_shape() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (raw, _) = queue(&q, "raw", false).await;
     let f = forwarder(&lam, &out, &[("RAW_URL", &raw)]).await;
     put(&c, &t, "k1", "a").await;
     c.update_item().table_name(&t).key("pk", s("k1")).update_expression("SET v = :v").expression_attribute_values(":v", s("b")).send().await.unwrap();
     c.delete_item().table_name(&t).key("pk", s("k1")).send().await.unwrap();
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     assert_eq!(seqs.len(), 3);
     lam.create_event_source_mapping()
         .function_name(&f)
@@ -691,7 +635,7 @@ fn count(v: &Value) -> u64 {
 async fn tumbling_window_carries_state_and_ends_with_a_final_invoke() {
     let n = Nimbus::start_with_clock_control();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let f = forwarder(&lam, &out, &[("WINDOW", "1")]).await;
     put_range(&c, &t, 0, 5, &[]).await;
@@ -763,12 +707,12 @@ async fn tumbling_window_carries_state_and_ends_with_a_final_invoke() {
 async fn tumbling_window_response_without_state_is_a_failure() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let (dlq, dlq_arn) = queue(&q, "fail", false).await;
     let f = forwarder(&lam, &out, &[("WINDOW", "1"), ("NO_STATE", "1")]).await;
     put(&c, &t, "k1", "ok").await;
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
         .function_name(&f)
         .event_source_arn(&stream)
@@ -792,7 +736,7 @@ async fn tumbling_window_response_without_state_is_a_failure() {
 async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
-    let (t, stream) = table(&c, StreamViewType::NewImage).await;
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
     let (out, _) = queue(&q, "out", true).await;
     let f = forwarder(&lam, &out, &[("SLEEP_MS", "300")]).await;
     for round in 0..3 {
@@ -800,7 +744,7 @@ async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
             put(&c, &t, &key(k), &format!("ok-{round}")).await;
         }
     }
-    let seqs = stream_seqs(&n, &stream).await;
+    let seqs = esm::stream_records(&n, &stream).await.1;
     assert_eq!(seqs.len(), 24);
     lam.create_event_source_mapping()
         .function_name(&f)

@@ -15,6 +15,31 @@
 //! returns `{}` (every record succeeded): `nimbus-bench esm` reads these lines back
 //! through CloudWatch Logs to time SendMessage → handler start.
 //!
+//! With `ESM_REPORT=1` in the environment, such a `Records` event (SQS or DynamoDB
+//! Streams) is instead recorded and answered like the Python test functions
+//! (`tests/functions/python/esm.py`, `streams.py`) do. Per record:
+//! - SQS, when the body is a JSON object: `{"fail": true}` → listed in
+//!   `batchItemFailures` (by `messageId`); `{"fail_once": true}` → the same on the first
+//!   receive only (`ApproximateReceiveCount` "1"); `{"raise": true}` / `{"raise_once":
+//!   true}` → the whole invocation errors (always / on the first receive only). On a FIFO
+//!   queue (a record with `MessageGroupId`) the function stops at the first failed
+//!   record and lists it and every record after it, as AWS asks FIFO functions to do.
+//! - DynamoDB Streams: a `NewImage` with a `poison` attribute → the whole invocation
+//!   errors; with a `fail` attribute → `batchItemFailures` with that record's
+//!   `dynamodb.SequenceNumber`, and the records after it are left unprocessed (the
+//!   checkpoint semantics of streams).
+//!
+//! Any record asking for an error fails the whole invocation (`errorType`
+//! "EsmRecordFailure"); otherwise the answer is `{"batchItemFailures": [...]}`. Before
+//! answering, the function prints one stdout line `ESM-REPORT <json>` with
+//! `{"request_id", "pid", "start_ns", "end_ns", "source", "records": [{"id", ...}],
+//! "outcome": "ok" | "partial" | "error", "processed": [ids], "failures": [ids],
+//! "error"}`, where a record's `id` is its `messageId` (SQS) or `SequenceNumber`
+//! (streams), and `processed` lists the records the invocation counts as done (none
+//! when it errors). Tests read these lines back through CloudWatch Logs
+//! (`nimbus_tests::lambda::esm_reports`). `ESM_SLEEP_MS` makes every such invocation
+//! sleep that long first.
+//!
 //! Init: with `INIT_FAIL=1` in the environment the process panics before it ever
 //! contacts the Runtime API (an init failure as AWS sees one).
 
@@ -49,6 +74,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let pid = std::process::id();
     if payload.get("action").is_none() {
         if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+            if std::env::var("ESM_REPORT").as_deref() == Ok("1") {
+                return esm_report(records, &ctx.request_id).await;
+            }
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis())
@@ -121,6 +149,163 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
             Ok(Value::String("x".repeat(bytes)))
         }
         other => Err(failure("UnknownAction", format!("unknown action: {other}"))),
+    }
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// What a record asks the `ESM_REPORT` handler to do with it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Ok,
+    /// Listed in `batchItemFailures`.
+    Fail,
+    /// Fails the whole invocation.
+    Raise,
+}
+
+/// A record's identifier for `batchItemFailures`, a compact summary for the report, and
+/// what it asks for.
+fn classify(record: &Value) -> (String, Value, Verdict) {
+    let text = |p: &str| {
+        record
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    match record.get("eventSource").and_then(Value::as_str) {
+        Some("aws:sqs") => {
+            let id = text("/messageId");
+            let body = text("/body");
+            let flags = serde_json::from_str::<Value>(&body)
+                .ok()
+                .filter(Value::is_object)
+                .unwrap_or(Value::Null);
+            let flag = |k: &str| flags.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let first = text("/attributes/ApproximateReceiveCount") == "1";
+            let verdict = if flag("raise") || (flag("raise_once") && first) {
+                Verdict::Raise
+            } else if flag("fail") || (flag("fail_once") && first) {
+                Verdict::Fail
+            } else {
+                Verdict::Ok
+            };
+            let summary = json!({
+                "id": id,
+                "body": body,
+                "attributes": record.get("attributes").cloned().unwrap_or(Value::Null),
+            });
+            (id, summary, verdict)
+        }
+        Some("aws:dynamodb") => {
+            let id = text("/dynamodb/SequenceNumber");
+            let image = record.pointer("/dynamodb/NewImage");
+            let has = |k: &str| image.and_then(|i| i.get(k)).is_some();
+            let verdict = if has("poison") {
+                Verdict::Raise
+            } else if has("fail") {
+                Verdict::Fail
+            } else {
+                Verdict::Ok
+            };
+            let summary = json!({
+                "id": id,
+                "eventID": text("/eventID"),
+                "eventName": text("/eventName"),
+                "keys": record.pointer("/dynamodb/Keys").cloned().unwrap_or(Value::Null),
+                "newImage": image.cloned().unwrap_or(Value::Null),
+            });
+            (id, summary, verdict)
+        }
+        _ => {
+            let id = text("/eventID");
+            (id.clone(), json!({ "id": id }), Verdict::Ok)
+        }
+    }
+}
+
+/// The `ESM_REPORT=1` handler for a `Records` event (see the crate docs).
+async fn esm_report(records: &[Value], request_id: &str) -> Result<Value, Diagnostic> {
+    let start_ns = now_ns();
+    let sleep_ms = std::env::var("ESM_SLEEP_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if sleep_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+    }
+    let source = records
+        .first()
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let classified: Vec<(String, Value, Verdict)> = records.iter().map(classify).collect();
+    // FIFO queues and streams: stop at the first failure (what follows is redelivered).
+    let fifo = records
+        .iter()
+        .any(|r| r.pointer("/attributes/MessageGroupId").is_some());
+    let stream = source == "aws:dynamodb";
+    let raised = classified
+        .iter()
+        .find(|(_, _, v)| *v == Verdict::Raise)
+        .map(|(id, ..)| id.clone());
+    let mut processed = Vec::new();
+    let mut failures = Vec::new();
+    if raised.is_none() {
+        let mut stopped = false;
+        for (id, _, verdict) in &classified {
+            if stopped {
+                if fifo {
+                    failures.push(id.clone());
+                }
+                continue;
+            }
+            match verdict {
+                Verdict::Ok => processed.push(id.clone()),
+                _ => {
+                    failures.push(id.clone());
+                    stopped = fifo || stream;
+                }
+            }
+        }
+    }
+    let error = raised
+        .as_ref()
+        .map(|id| format!("record {id} asked for an error"));
+    let outcome = match (&error, failures.is_empty()) {
+        (Some(_), _) => "error",
+        (None, true) => "ok",
+        (None, false) => "partial",
+    };
+    let report = json!({
+        "request_id": request_id,
+        "pid": std::process::id(),
+        "start_ns": start_ns,
+        "end_ns": now_ns(),
+        "source": source,
+        "records": classified.iter().map(|(_, s, _)| s.clone()).collect::<Vec<_>>(),
+        "outcome": outcome,
+        "processed": processed,
+        "failures": failures,
+        "error": error,
+    });
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ESM-REPORT {report}");
+        let _ = out.flush();
+    }
+    match error {
+        Some(message) => Err(failure("EsmRecordFailure", message)),
+        None => Ok(json!({
+            "batchItemFailures": failures.iter().map(|id| json!({ "itemIdentifier": id })).collect::<Vec<_>>(),
+        })),
     }
 }
 

@@ -227,6 +227,10 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
     assert_eq!(fails.len(), 1, "one failure record");
     let poison = seq_of(&seqs, "k04");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &poison, &poison, 1);
+    // The last invocation answered normally (a reported item failure, not a function error).
+    let rc = &fails[0]["responseContext"];
+    assert_eq!((rc["statusCode"].as_u64(), rc["executedVersion"].as_str()), (Some(200), Some("$LATEST")), "{rc}");
+    assert!(rc.get("functionError").is_none(), "no function error in {rc}");
 
     // The invocations: the poison alone 1 + MaximumRetryAttempts times.
     let traces = extras(&q, &trace, 2).await;

@@ -41,7 +41,7 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    fn function_arn(&self) -> String {
+    pub(crate) fn function_arn(&self) -> String {
         let base = format!("arn:aws:lambda:{}:{}:function:{}", self.region, self.account, self.function_name);
         match &self.qualifier {
             Some(q) => format!("{base}:{q}"),

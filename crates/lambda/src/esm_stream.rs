@@ -242,16 +242,20 @@ enum Outcome {
 async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || m.filters.iter().any(|f| crate::filter::matches(f, &r.record))).collect();
     let mut work: VecDeque<(Vec<StreamEntry>, u32)> = VecDeque::new();
+    // The last invocation's `responseContext`, for a failure record.
+    let mut last_response = json!({ "statusCode": 200, "executedVersion": executed_version(m) });
     if !records.is_empty() {
         work.push_back((records, 0));
     }
     while let Some((batch, attempts)) = work.pop_front() {
         let oldest = batch.first().map(|r| r.created_ms).unwrap_or(0);
         if s.max_record_age_s >= 0 && inner.clock.now_ms().saturating_sub(oldest) > s.max_record_age_s as u64 * 1000 {
-            send_failure(inner, m, s, shard, &batch, "RecordAgeExceeded", attempts).await;
+            send_failure(inner, m, s, shard, &batch, "RecordAgeExceeded", attempts, &last_response).await;
             continue;
         }
-        match invoke(inner, m, shard, &batch, window, stop).await? {
+        let (outcome, response) = invoke(inner, m, shard, &batch, window, stop).await?;
+        last_response = response;
+        match outcome {
             Outcome::Done => {}
             outcome => {
                 let attempts = attempts + 1;
@@ -264,7 +268,7 @@ async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &st
                     work.push_front((rest[mid..].to_vec(), attempts - 1));
                     work.push_front((rest[..mid].to_vec(), attempts - 1));
                 } else if s.max_retries >= 0 && attempts as i64 > s.max_retries {
-                    send_failure(inner, m, s, shard, &rest, "RetryAttemptsExhausted", attempts).await;
+                    send_failure(inner, m, s, shard, &rest, "RetryAttemptsExhausted", attempts, &last_response).await;
                 } else {
                     work.push_front((rest, attempts));
                     // Back off a little between retries of the same records.
@@ -280,27 +284,38 @@ async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &st
     Some(())
 }
 
-async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEntry], window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
+/// The version a mapping's invocations run: its qualifier, unless that is an alias.
+fn executed_version(m: &Mapping) -> String {
+    m.qualifier.clone().filter(|q| q.chars().all(|c| c.is_ascii_digit())).unwrap_or_else(|| "$LATEST".to_string())
+}
+
+/// One invocation of the batch: what it means for the batch, and AWS's
+/// `responseContext` of it (for a failure record).
+async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEntry], window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<(Outcome, Value)> {
     let mut event = json!({ "Records": batch.iter().map(|r| r.record.clone()).collect::<Vec<_>>() });
     if let Some(w) = window.as_ref() {
         w.decorate(&mut event, m, shard, false, false);
     }
-    Some(match crate::esm::invoke_batch(inner, m, &event, stop).await? {
-        Ok(resp) if !resp.function_error => {
-            // A windowed invocation must answer with its state.
-            if let Some(w) = window.as_mut() {
-                if !w.take_state(&resp.payload) {
-                    return Some(Outcome::Failed);
-                }
-            }
-            if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {
-                first_failure(&resp.payload, batch)
-            } else {
-                Outcome::Done
-            }
+    let resp = match crate::esm::invoke_batch(inner, m, &event, stop).await? {
+        Ok(resp) => resp,
+        Err(e) => {
+            let status = nimbus_core::AwsError::from(e).status;
+            return Some((Outcome::Failed, json!({ "statusCode": status, "executedVersion": executed_version(m) })));
         }
-        _ => Outcome::Failed,
-    })
+    };
+    let mut context = json!({ "statusCode": 200, "executedVersion": resp.executed_version });
+    if resp.function_error {
+        context["functionError"] = json!("Unhandled");
+        return Some((Outcome::Failed, context));
+    }
+    // A windowed invocation must answer with its state.
+    if let Some(w) = window.as_mut() {
+        if !w.take_state(&resp.payload) {
+            return Some((Outcome::Failed, context));
+        }
+    }
+    let outcome = if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") { first_failure(&resp.payload, batch) } else { Outcome::Done };
+    Some((outcome, context))
 }
 
 /// Where a `ReportBatchItemFailures` response says the batch first failed: the lowest
@@ -328,7 +343,8 @@ fn first_failure(payload: &[u8], batch: &[StreamEntry]) -> Outcome {
 }
 
 /// AWS's record of a discarded batch, sent to the on-failure destination.
-async fn send_failure(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, batch: &[StreamEntry], condition: &str, attempts: u32) {
+#[allow(clippy::too_many_arguments)]
+async fn send_failure(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, batch: &[StreamEntry], condition: &str, attempts: u32, response: &Value) {
     let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return };
     tracing::warn!(mapping = %m.uuid, condition, records = batch.len(), "stream batch discarded");
     let Some(dest) = &s.on_failure else { return };
@@ -336,11 +352,11 @@ async fn send_failure(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard
     let record = json!({
         "requestContext": {
             "requestId": nimbus_core::ids::uuid(),
-            "functionArn": format!("arn:aws:lambda:{}:{}:function:{}", m.region, m.account, m.function_name),
+            "functionArn": m.function_arn(),
             "condition": condition,
             "approximateInvokeCount": attempts,
         },
-        "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
+        "responseContext": response,
         "version": "1.0",
         "timestamp": iso(now),
         "DDBStreamBatchInfo": {

@@ -776,3 +776,50 @@ async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
     assert!(pids.len() >= 2, "batches of the shard ran concurrently in several environments: {pids:?}");
     assert!(extras(&q, &out, 1).await.is_empty());
 }
+
+/// 12. A tumbling window's state is stored with the checkpoint: after kill -9 the open
+/// window goes on from its stored state, and its final invocation has all of it.
+#[tokio::test]
+async fn tumbling_window_state_survives_kill9() {
+    let mut n = Nimbus::start_with_clock_control();
+    let (out, t, first) = {
+        let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+        let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
+        let (out, _) = queue(&q, "out", true).await;
+        let f = forwarder(&lam, &out, &[("WINDOW", "1")]).await;
+        lam.create_event_source_mapping()
+            .function_name(&f)
+            .event_source_arn(&stream)
+            .starting_position(EventSourcePosition::TrimHorizon)
+            .batch_size(2)
+            .tumbling_window_in_seconds(900)
+            .send()
+            .await
+            .expect("create mapping");
+        put_range(&c, &t, 0, 2, &[]).await;
+        let first = window_reports(&q, &out, 60, |r| r.iter().map(|v| v["n"].as_u64().unwrap()).sum::<u64>() >= 2).await;
+        assert_eq!(first.iter().map(|v| v["n"].as_u64().unwrap()).sum::<u64>(), 2, "{first:#?}");
+        // Let the state reach the store.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        (out, t, first)
+    };
+    n.kill9();
+    n.restart();
+    let (c, q) = (n.dynamodb_client(), n.sqs_client());
+    let window_of = |v: &Value| v["window"]["start"].as_str().unwrap().to_string();
+    let before = window_of(first.last().unwrap());
+    put(&c, &t, "k02", "ok").await;
+    let after = window_reports(&q, &out, 60, |r| r.iter().any(|v| v["n"] == json!(1) && v["pks"] == json!(["k02"]))).await;
+    let k02 = after.iter().find(|v| v["pks"] == json!(["k02"])).expect("k02 delivered");
+    if window_of(k02) == before {
+        assert_eq!(count(k02), 2, "the window went on from its stored state: {after:#?}");
+    } else {
+        // The puts straddled a window boundary: the old window closed with its stored state.
+        let closed = after.iter().find(|v| v["final"] == json!(true) && window_of(v) == before).expect("the old window's final invocation");
+        assert_eq!(count(closed), 2, "{after:#?}");
+    }
+    assert_ne!(n.advance_clock(901), 404, "the clock endpoint is enabled after the restart");
+    let finals = window_reports(&q, &out, 60, |r| r.iter().any(|v| v["final"] == json!(true) && window_of(v) == window_of(k02))).await;
+    let last = finals.iter().find(|v| v["final"] == json!(true) && window_of(v) == window_of(k02)).expect("final invocation");
+    assert_eq!(count(last), count(k02) + 1, "the final state has every record of the window: {finals:#?}");
+}

@@ -18,12 +18,13 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(caller: &Caller, host: String, path: String) -> Self {
+    /// Takes the caller's strings (no copies: this runs on every request).
+    pub fn new(caller: Caller, host: String, path: String) -> Self {
         RequestContext {
             request_id: crate::ids::request_id(),
-            account_id: caller.account_id.clone(),
-            region: caller.region.clone(),
-            access_key_id: caller.access_key_id.clone(),
+            account_id: caller.account_id,
+            region: caller.region,
+            access_key_id: caller.access_key_id,
             host,
             path,
             protocol: Protocol::Json,

@@ -3,7 +3,10 @@
 
 /// A random UUID (request ids, message ids, task handles, …).
 pub fn uuid() -> String {
-    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>()).into_uuid().to_string()
+    let id = uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>()).into_uuid();
+    // Encoded into a buffer and copied once (`to_string` goes through `fmt` and grows).
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    id.hyphenated().encode_lower(&mut buf).to_string()
 }
 
 /// A request id like AWS's: a random UUID.

@@ -13,7 +13,7 @@ use crate::model::{Protocol, ServiceModel};
 use crate::protocol::{json, query, rest_json, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use std::collections::HashMap;
@@ -65,8 +65,8 @@ impl Router {
 
     /// Picks the service for a query request: the credential scope's service if we serve
     /// it, else the one service whose model has the action.
-    fn query_service(&self, caller: &Caller, action: &str) -> Option<&Arc<dyn AwsService>> {
-        if let Some(i) = caller.service.as_ref().and_then(|s| self.by_signing_name.get(s)) {
+    fn query_service(&self, scope_service: Option<&str>, action: &str) -> Option<&Arc<dyn AwsService>> {
+        if let Some(i) = scope_service.and_then(|s| self.by_signing_name.get(s)) {
             return Some(&self.services[*i]);
         }
         self.services
@@ -92,7 +92,7 @@ impl Router {
         // JSON protocols: X-Amz-Target names service and operation.
         if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
             let caller = Self::caller(&parts.headers, None);
-            let ctx = RequestContext::new(&caller, host, path);
+            let ctx = RequestContext::new(caller, host, path);
             let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
             let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
                 let err = AwsError::unknown_operation(target);
@@ -128,10 +128,11 @@ impl Router {
             params.extend(query::parse_form(&body));
         }
         let caller = Self::caller(&parts.headers, Some(&params));
-        let mut ctx = RequestContext::new(&caller, host, path);
+        let scope_service = caller.service.clone();
+        let mut ctx = RequestContext::new(caller, host, path);
         if let Some(action) = params.get("Action").cloned() {
             ctx.protocol = Protocol::Query;
-            let Some(service) = self.query_service(&caller, &action) else {
+            let Some(service) = self.query_service(scope_service.as_deref(), &action) else {
                 let err = AwsError::invalid_action(&action);
                 return finish(&ctx, "unknown", &action, started, error_without_model(&err, &ctx.request_id));
             };
@@ -154,7 +155,7 @@ impl Router {
 
         // REST protocols: the credential scope's service first, then any that has a route.
         let query_pairs: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
-        let preferred = caller.service.as_ref().and_then(|s| self.by_signing_name.get(s)).copied();
+        let preferred = scope_service.as_deref().and_then(|s| self.by_signing_name.get(s)).copied();
         let mut candidates: Vec<&(usize, rest_json::Routes)> = self.rest.iter().filter(|(i, _)| Some(*i) == preferred).collect();
         candidates.extend(self.rest.iter().filter(|(i, _)| Some(*i) != preferred));
         ctx.protocol = Protocol::RestJson;
@@ -232,15 +233,30 @@ fn finish(ctx: &RequestContext, service: &str, op: &str, started: Instant, wire:
         request_id = %ctx.request_id,
         "request"
     );
-    let mut builder = Response::builder()
-        .status(wire.status)
-        .header(http::header::CONTENT_TYPE, wire.content_type)
-        .header("x-amzn-RequestId", ctx.request_id.as_str());
+    // Built by hand with constant header names: no name parsing or copying per request.
+    // (HTTP/1 sends names in lower case whatever their spelling.)
+    let Ok(status) = StatusCode::from_u16(wire.status) else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed");
+    };
+    let mut response = Response::new(Full::new(wire.body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.reserve(2 + wire.headers.len());
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(wire.content_type));
+    match HeaderValue::from_str(&ctx.request_id) {
+        Ok(v) => headers.insert(REQUEST_ID, v),
+        Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed"),
+    };
     for (k, v) in &wire.headers {
-        builder = builder.header(k.as_str(), v.as_str());
+        match (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            (Ok(k), Ok(v)) => headers.append(k, v),
+            _ => return plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed"),
+        };
     }
-    builder.body(Full::new(wire.body)).unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "response build failed"))
+    response
 }
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));

@@ -13,7 +13,7 @@ pub fn decode(body: &[u8]) -> Result<Value, AwsError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Value::Object(Default::default()));
     }
-    match serde_json::from_slice::<Value>(body) {
+    match super::json_value::parse(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err(serialization_error("Start of structure or map found where not expected.")),
         Err(_) => Err(serialization_error("Failed to parse the request body as JSON.")),

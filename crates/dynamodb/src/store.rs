@@ -9,7 +9,8 @@ use crate::streams::{record_from_storage, record_to_storage, StreamMeta, StreamR
 use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
 use nimbus_dynamodb_expr::value::{item_from_json, item_to_json};
 use nimbus_dynamodb_expr::Item;
-use rusqlite::{params, Connection};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -112,43 +113,47 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     Ok(out)
 }
 
-fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
+/// One SQL statement with its parameters.
+type Statement = (&'static str, Vec<SqlValue>);
+
+fn int(n: u64) -> SqlValue {
+    SqlValue::Integer(n as i64)
+}
+
+/// The statements that make a mutation durable. JSON is written here, in the caller's
+/// task, so the group commit — which runs one at a time — only executes statements.
+fn statements(m: &Mutation, out: &mut Vec<Statement>) {
     match m {
         Mutation::PutTable(def) => {
             let text = serde_json::to_string(&**def).unwrap_or_default();
-            conn.prepare_cached("INSERT OR REPLACE INTO ddb_tables (id, definition) VALUES (?1, ?2)")?.execute(params![def.id as i64, text])?;
+            out.push(("INSERT OR REPLACE INTO ddb_tables (id, definition) VALUES (?1, ?2)", vec![int(def.id), SqlValue::Text(text)]));
         }
         Mutation::DeleteTable(id) => {
-            conn.prepare_cached("DELETE FROM ddb_items WHERE table_id = ?1")?.execute([*id as i64])?;
-            conn.prepare_cached("DELETE FROM ddb_tables WHERE id = ?1")?.execute([*id as i64])?;
+            out.push(("DELETE FROM ddb_items WHERE table_id = ?1", vec![int(*id)]));
+            out.push(("DELETE FROM ddb_tables WHERE id = ?1", vec![int(*id)]));
         }
         Mutation::PutItem { table, key, item } => {
             let text = json_text(&item_to_json(item));
-            conn.prepare_cached("INSERT OR REPLACE INTO ddb_items (table_id, key, item) VALUES (?1, ?2, ?3)")?.execute(params![*table as i64, key, text])?;
+            out.push(("INSERT OR REPLACE INTO ddb_items (table_id, key, item) VALUES (?1, ?2, ?3)", vec![int(*table), SqlValue::Blob(key.clone()), SqlValue::Text(text)]));
         }
         Mutation::DeleteItem { table, key } => {
-            conn.prepare_cached("DELETE FROM ddb_items WHERE table_id = ?1 AND key = ?2")?.execute(params![*table as i64, key])?;
+            out.push(("DELETE FROM ddb_items WHERE table_id = ?1 AND key = ?2", vec![int(*table), SqlValue::Blob(key.clone())]));
         }
         Mutation::PutStream(meta) => {
             let text = serde_json::to_string(&**meta).unwrap_or_default();
-            conn.prepare_cached("INSERT OR REPLACE INTO ddb_streams (id, meta) VALUES (?1, ?2)")?.execute(params![meta.id as i64, text])?;
+            out.push(("INSERT OR REPLACE INTO ddb_streams (id, meta) VALUES (?1, ?2)", vec![int(meta.id), SqlValue::Text(text)]));
         }
         Mutation::DeleteStream(id) => {
-            conn.prepare_cached("DELETE FROM ddb_stream_records WHERE stream_id = ?1")?.execute([*id as i64])?;
-            conn.prepare_cached("DELETE FROM ddb_streams WHERE id = ?1")?.execute([*id as i64])?;
+            out.push(("DELETE FROM ddb_stream_records WHERE stream_id = ?1", vec![int(*id)]));
+            out.push(("DELETE FROM ddb_streams WHERE id = ?1", vec![int(*id)]));
         }
         Mutation::AppendRecord { stream, record } => {
-            conn.prepare_cached("INSERT OR REPLACE INTO ddb_stream_records (stream_id, seq, record) VALUES (?1, ?2, ?3)")?.execute(params![
-                *stream as i64,
-                record.seq as i64,
-                record_to_storage(record)
-            ])?;
+            out.push(("INSERT OR REPLACE INTO ddb_stream_records (stream_id, seq, record) VALUES (?1, ?2, ?3)", vec![int(*stream), int(record.seq), SqlValue::Text(record_to_storage(record))]));
         }
         Mutation::TrimRecords { stream, below } => {
-            conn.prepare_cached("DELETE FROM ddb_stream_records WHERE stream_id = ?1 AND seq < ?2")?.execute(params![*stream as i64, *below as i64])?;
+            out.push(("DELETE FROM ddb_stream_records WHERE stream_id = ?1 AND seq < ?2", vec![int(*stream), int(*below)]));
         }
     }
-    Ok(())
 }
 
 impl DdbStore for SqliteStore {
@@ -160,9 +165,13 @@ impl DdbStore for SqliteStore {
         if batch.is_empty() {
             return Pending::done();
         }
+        let mut todo = Vec::with_capacity(batch.len());
+        for m in &batch {
+            statements(m, &mut todo);
+        }
         self.writer.submit(Box::new(move |conn| {
-            for m in &batch {
-                write(conn, m)?;
+            for (sql, values) in &todo {
+                conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values))?;
             }
             Ok(())
         }))

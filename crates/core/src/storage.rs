@@ -262,3 +262,44 @@ impl Drop for Pending {
         }
     }
 }
+
+/// What each service's SQLite store shares: at open, the database is opened, the schema
+/// created and everything loaded once; afterwards batches of the service's own
+/// mutations are made durable through the group-committing [`Writer`].
+pub struct DomainStore<L> {
+    writer: Writer,
+    loaded: Mutex<Option<L>>,
+}
+
+impl<L: Default> DomainStore<L> {
+    pub fn open(path: &Path, durability: Durability, name: &str, schema: &str, load: fn(&Connection) -> Result<L, StorageError>) -> Result<DomainStore<L>, StorageError> {
+        let db = Database::open(path, durability)?;
+        db.conn().execute_batch(schema)?;
+        let loaded = load(db.conn())?;
+        Ok(DomainStore { writer: db.into_writer(name)?, loaded: Mutex::new(Some(loaded)) })
+    }
+
+    /// What was loaded at open; once (later calls get an empty value).
+    pub fn take_loaded(&self) -> L {
+        self.loaded.lock().take().unwrap_or_default()
+    }
+
+    /// Submits a job of the service's own making (see [`Writer::submit`]).
+    pub fn submit(&self, job: Job) -> Pending {
+        self.writer.submit(job)
+    }
+
+    /// Makes `batch` durable, each mutation written by `write`, atomically and in order
+    /// with every earlier call. Never blocks.
+    pub fn apply<M: Send + 'static>(&self, batch: Vec<M>, write: fn(&Connection, &M) -> rusqlite::Result<()>) -> Pending {
+        if batch.is_empty() {
+            return Pending::done();
+        }
+        self.writer.submit(Box::new(move |conn| {
+            for m in &batch {
+                write(conn, m)?;
+            }
+            Ok(())
+        }))
+    }
+}

@@ -6,7 +6,7 @@
 
 use crate::schema::TableDef;
 use crate::streams::{record_from_storage, record_to_storage, StreamMeta, StreamRecord};
-use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
+use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
 use nimbus_dynamodb_expr::value::{item_from_json, item_to_json};
 use nimbus_dynamodb_expr::Item;
 use rusqlite::types::Value as SqlValue;
@@ -54,10 +54,7 @@ impl DdbStore for MemoryStore {
     }
 }
 
-pub struct SqliteStore {
-    writer: Writer,
-    loaded: parking_lot::Mutex<Option<Loaded>>,
-}
+pub struct SqliteStore(DomainStore<Loaded>);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS ddb_tables (id INTEGER PRIMARY KEY, definition TEXT NOT NULL);
@@ -72,10 +69,7 @@ CREATE TABLE IF NOT EXISTS ddb_stream_records (
 
 impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StorageError> {
-        let db = Database::open(path, durability)?;
-        db.conn().execute_batch(SCHEMA)?;
-        let loaded = load_all(db.conn())?;
-        Ok(SqliteStore { writer: db.into_writer("dynamodb")?, loaded: parking_lot::Mutex::new(Some(loaded)) })
+        DomainStore::open(path, durability, "dynamodb", SCHEMA, load_all).map(SqliteStore)
     }
 }
 
@@ -158,7 +152,7 @@ fn statements(m: &Mutation, out: &mut Vec<Statement>) {
 
 impl DdbStore for SqliteStore {
     fn load(&self) -> Result<Loaded, StorageError> {
-        Ok(self.loaded.lock().take().unwrap_or_default())
+        Ok(self.0.take_loaded())
     }
 
     fn apply(&self, batch: Vec<Mutation>) -> Pending {
@@ -169,7 +163,7 @@ impl DdbStore for SqliteStore {
         for m in &batch {
             statements(m, &mut todo);
         }
-        self.writer.submit(Box::new(move |conn| {
+        self.0.submit(Box::new(move |conn| {
             for (sql, values) in &todo {
                 conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values))?;
             }

@@ -5,7 +5,7 @@
 //! group-committing writer of `nimbus_core::storage` (submission never blocks: the
 //! group commit does the disk I/O); [`MemoryStore`] (`--in-memory`) keeps nothing.
 
-use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
+use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
 use rusqlite::{params, Connection};
 use std::path::Path;
 use std::sync::Arc;
@@ -75,10 +75,7 @@ impl LogsStore for MemoryStore {
     }
 }
 
-pub struct SqliteStore {
-    writer: Writer,
-    loaded: parking_lot::Mutex<Option<Loaded>>,
-}
+pub struct SqliteStore(DomainStore<Loaded>);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS logs_groups (
@@ -94,10 +91,7 @@ CREATE TABLE IF NOT EXISTS logs_events (
 
 impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StorageError> {
-        let db = Database::open(path, durability)?;
-        db.conn().execute_batch(SCHEMA)?;
-        let loaded = load_all(db.conn())?;
-        Ok(SqliteStore { writer: db.into_writer("logs")?, loaded: parking_lot::Mutex::new(Some(loaded)) })
+        DomainStore::open(path, durability, "logs", SCHEMA, load_all).map(SqliteStore)
     }
 }
 
@@ -176,18 +170,10 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
 
 impl LogsStore for SqliteStore {
     fn load(&self) -> Result<Loaded, StorageError> {
-        Ok(self.loaded.lock().take().unwrap_or_default())
+        Ok(self.0.take_loaded())
     }
 
     fn apply(&self, batch: Vec<Mutation>) -> Pending {
-        if batch.is_empty() {
-            return Pending::done();
-        }
-        self.writer.submit(Box::new(move |conn| {
-            for m in &batch {
-                write(conn, m)?;
-            }
-            Ok(())
-        }))
+        self.0.apply(batch, write)
     }
 }

@@ -10,7 +10,7 @@
 use crate::arn::QueueKey;
 use crate::message::Attributes;
 use crate::queue::Message;
-use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
+use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -77,10 +77,7 @@ impl SqsStore for MemoryStore {
     }
 }
 
-pub struct SqliteStore {
-    writer: Writer,
-    loaded: parking_lot::Mutex<Option<Loaded>>,
-}
+pub struct SqliteStore(DomainStore<Loaded>);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sqs_queues (
@@ -118,10 +115,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StorageError> {
-        let db = Database::open(path, durability)?;
-        db.conn().execute_batch(SCHEMA)?;
-        let loaded = load_all(db.conn())?;
-        Ok(SqliteStore { writer: db.into_writer("sqs")?, loaded: parking_lot::Mutex::new(Some(loaded)) })
+        DomainStore::open(path, durability, "sqs", SCHEMA, load_all).map(SqliteStore)
     }
 }
 
@@ -282,18 +276,10 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
 
 impl SqsStore for SqliteStore {
     fn load(&self) -> Result<Loaded, StorageError> {
-        Ok(self.loaded.lock().take().unwrap_or_default())
+        Ok(self.0.take_loaded())
     }
 
     fn apply(&self, batch: Vec<Mutation>) -> Pending {
-        if batch.is_empty() {
-            return Pending::done();
-        }
-        self.writer.submit(Box::new(move |conn| {
-            for m in &batch {
-                write(conn, m)?;
-            }
-            Ok(())
-        }))
+        self.0.apply(batch, write)
     }
 }

@@ -6,7 +6,8 @@
 //! `ReportBatchItemFailures`, all but the reported failures — and for FIFO queues all
 //! later messages of a failed message's group), and leaves failures to become visible
 //! again after the visibility timeout, so the queue's redrive policy takes them to its
-//! DLQ. Messages that the filter criteria reject are deleted, as AWS does.
+//! DLQ. Messages that the filter criteria reject are deleted, as AWS does. A mapping
+//! starts five pollers and adds more while batches come back full (`Scaling`).
 
 use crate::errors::{LambdaError, LambdaResult};
 use crate::invoke::{new_trace_id, run, Request};

@@ -62,9 +62,22 @@ CREATE TABLE IF NOT EXISTS ddb_items (
   table_id INTEGER NOT NULL, key BLOB NOT NULL, item TEXT NOT NULL,
   PRIMARY KEY (table_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ddb_streams (id INTEGER PRIMARY KEY, meta TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ddb_stream_records (
-  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
-  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_stream_log (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+";
+
+/// Stream records live in a rowid table keyed by (stream << SEQ_BITS | seq): appends go to
+/// the right edge of one b-tree, which SQLite splits cheaply. (Data dirs from before keep
+/// them in `ddb_stream_records`, moved over at open.)
+const SEQ_BITS: u32 = 40;
+
+fn record_row(stream: u64, seq: u64) -> u64 {
+    (stream << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1))
+}
+
+const MIGRATE_STREAM_RECORDS: &str = "
+INSERT OR REPLACE INTO ddb_stream_log (id, record)
+  SELECT (stream_id << 40) | seq, record FROM ddb_stream_records;
+DROP TABLE ddb_stream_records;
 ";
 
 impl SqliteStore {
@@ -97,9 +110,14 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
             out.streams.push(meta);
         }
     }
-    let mut q = conn.prepare("SELECT stream_id, seq, record FROM ddb_stream_records ORDER BY stream_id, seq")?;
-    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, String>(2)?)))? {
-        let (stream, seq, text) = row?;
+    let old_layout: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ddb_stream_records'", [], |r| r.get(0))?;
+    if old_layout > 0 {
+        conn.execute_batch(MIGRATE_STREAM_RECORDS)?;
+    }
+    let mut q = conn.prepare("SELECT id, record FROM ddb_stream_log ORDER BY id")?;
+    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))? {
+        let (id, text) = row?;
+        let (stream, seq) = (id >> SEQ_BITS, id & ((1 << SEQ_BITS) - 1));
         if let Some(rec) = record_from_storage(seq, &text) {
             out.records.push((stream, rec));
         }
@@ -138,14 +156,14 @@ fn statements(m: &Mutation, out: &mut Vec<Statement>) {
             out.push(("INSERT OR REPLACE INTO ddb_streams (id, meta) VALUES (?1, ?2)", vec![int(meta.id), SqlValue::Text(text)]));
         }
         Mutation::DeleteStream(id) => {
-            out.push(("DELETE FROM ddb_stream_records WHERE stream_id = ?1", vec![int(*id)]));
+            out.push(("DELETE FROM ddb_stream_log WHERE id >= ?1 AND id < ?2", vec![int(record_row(*id, 0)), int(record_row(*id + 1, 0))]));
             out.push(("DELETE FROM ddb_streams WHERE id = ?1", vec![int(*id)]));
         }
         Mutation::AppendRecord { stream, record } => {
-            out.push(("INSERT OR REPLACE INTO ddb_stream_records (stream_id, seq, record) VALUES (?1, ?2, ?3)", vec![int(*stream), int(record.seq), SqlValue::Text(record_to_storage(record))]));
+            out.push(("INSERT OR REPLACE INTO ddb_stream_log (id, record) VALUES (?1, ?2)", vec![int(record_row(*stream, record.seq)), SqlValue::Text(record_to_storage(record))]));
         }
         Mutation::TrimRecords { stream, below } => {
-            out.push(("DELETE FROM ddb_stream_records WHERE stream_id = ?1 AND seq < ?2", vec![int(*stream), int(*below)]));
+            out.push(("DELETE FROM ddb_stream_log WHERE id >= ?1 AND id < ?2", vec![int(record_row(*stream, 0)), int(record_row(*stream, *below))]));
         }
     }
 }
@@ -177,4 +195,41 @@ impl DdbStore for SqliteStore {
 /// callgrind showed costing several times as much.
 pub(crate) fn json_text(v: &serde_json::Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streams::StreamRecord;
+    use nimbus_core::storage::Durability;
+
+    fn record(seq: u64) -> StreamRecord {
+        StreamRecord { seq, event_id: format!("e{seq}"), event_name: "INSERT", created_ms: 1_700_000_000_000 + seq, keys: Item::new(), old: None, new: None, by_service: false }
+    }
+
+    /// A data dir from before the stream log moved to a rowid table: its records are
+    /// moved over at open, in order, and the old table is gone.
+    #[test]
+    fn stream_records_of_the_old_layout_are_migrated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dynamodb.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE ddb_stream_records (stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;",
+            )
+            .expect("old schema");
+            for (stream, seq) in [(2u64, 7u64), (1, 5), (1, 6)] {
+                conn.execute("INSERT INTO ddb_stream_records VALUES (?1, ?2, ?3)", rusqlite::params![stream as i64, seq as i64, record_to_storage(&record(seq))]).expect("insert");
+            }
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("open store");
+        let loaded = store.load().expect("load");
+        let got: Vec<(u64, u64, String)> = loaded.records.iter().map(|(s, r)| (*s, r.seq, r.event_id.clone())).collect();
+        assert_eq!(got, vec![(1, 5, "e5".to_string()), (1, 6, "e6".to_string()), (2, 7, "e7".to_string())]);
+        drop(store);
+        let conn = Connection::open(&path).expect("reopen");
+        let old: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'ddb_stream_records'", [], |r| r.get(0)).expect("query");
+        assert_eq!(old, 0, "the old table is dropped");
+    }
 }

@@ -384,38 +384,35 @@ pub fn get(input: &GetItemInput) -> DdbResult<Cow<'_, GetItemInput>> {
     Ok(Cow::Owned(out))
 }
 
-pub fn put(input: &PutItemInput) -> DdbResult<Cow<'_, PutItemInput>> {
-    let l = &input.legacy;
+/// `Expected` and `ConditionalOperator`, the legacy parameters PutItem and DeleteItem share:
+/// `None` when the request uses neither, else its condition expression and the expression
+/// names and values that go with it.
+fn expected_condition(l: &Legacy, condition: Option<&String>, exprs: &Expressions) -> DdbResult<Option<(Option<String>, Expressions)>> {
     let legacy = [("Expected", present(&l.expected)), ("ConditionalOperator", present(&l.conditional_operator))];
-    if !check_mix(&legacy, &[("ConditionExpression", input.condition_expression.is_some())], &input.exprs)? {
-        return Ok(Cow::Borrowed(input));
+    if !check_mix(&legacy, &[("ConditionExpression", condition.is_some())], exprs)? {
+        return Ok(None);
     }
-    let mut g = Gen::new(&input.exprs);
-    let mut out = input.clone();
+    let mut g = Gen::new(exprs);
     let joiner = conditional_operator(l)?;
-    if let Some(e) = l.expected.as_ref().filter(|v| !v.is_null()) {
-        out.condition_expression = expected(&mut g, e, joiner)?;
-    }
-    out.exprs = g.into_exprs();
-    out.legacy = Legacy::default();
-    Ok(Cow::Owned(out))
+    let condition = match l.expected.as_ref().filter(|v| !v.is_null()) {
+        Some(e) => expected(&mut g, e, joiner)?,
+        None => condition.cloned(),
+    };
+    Ok(Some((condition, g.into_exprs())))
+}
+
+pub fn put(input: &PutItemInput) -> DdbResult<Cow<'_, PutItemInput>> {
+    let Some((condition_expression, exprs)) = expected_condition(&input.legacy, input.condition_expression.as_ref(), &input.exprs)? else {
+        return Ok(Cow::Borrowed(input));
+    };
+    Ok(Cow::Owned(PutItemInput { condition_expression, exprs, legacy: Legacy::default(), ..input.clone() }))
 }
 
 pub fn delete(input: &DeleteItemInput) -> DdbResult<Cow<'_, DeleteItemInput>> {
-    let l = &input.legacy;
-    let legacy = [("Expected", present(&l.expected)), ("ConditionalOperator", present(&l.conditional_operator))];
-    if !check_mix(&legacy, &[("ConditionExpression", input.condition_expression.is_some())], &input.exprs)? {
+    let Some((condition_expression, exprs)) = expected_condition(&input.legacy, input.condition_expression.as_ref(), &input.exprs)? else {
         return Ok(Cow::Borrowed(input));
-    }
-    let mut g = Gen::new(&input.exprs);
-    let mut out = input.clone();
-    let joiner = conditional_operator(l)?;
-    if let Some(e) = l.expected.as_ref().filter(|v| !v.is_null()) {
-        out.condition_expression = expected(&mut g, e, joiner)?;
-    }
-    out.exprs = g.into_exprs();
-    out.legacy = Legacy::default();
-    Ok(Cow::Owned(out))
+    };
+    Ok(Cow::Owned(DeleteItemInput { condition_expression, exprs, legacy: Legacy::default(), ..input.clone() }))
 }
 
 pub fn update(input: &UpdateItemInput) -> DdbResult<Cow<'_, UpdateItemInput>> {

@@ -259,6 +259,29 @@ fn list<T>(s: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Str
     s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(f).collect()
 }
 
+/// The load generator's runtime: `threads` workers (default: one per core).
+fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(t) = threads {
+        rt.worker_threads(t);
+    }
+    rt.build().map_err(|e| e.to_string())
+}
+
+async fn parse_targets(targets: &[String]) -> Result<Vec<client::Target>, String> {
+    let mut ts = Vec::new();
+    for t in targets {
+        ts.push(client::Target::parse(t).await?);
+    }
+    Ok(ts)
+}
+
+/// `--clients 1,16,64`: positive counts.
+fn client_counts(s: &str) -> Result<Vec<usize>, String> {
+    list(s, |c| c.parse::<usize>().ok().filter(|n| *n > 0).ok_or(format!("bad client count {c:?}")))
+}
+
 fn main() {
     let cli = Cli::parse();
     let res = match cli.cmd {
@@ -283,25 +306,12 @@ fn main() {
             request_timeout,
         } => (|| {
             client::set_request_timeout(parse_duration(&request_timeout)?);
-            let mut rt = tokio::runtime::Builder::new_multi_thread();
-            rt.enable_all();
-            if let Some(t) = threads {
-                rt.worker_threads(t);
-            }
-            let rt = rt.build().map_err(|e| e.to_string())?;
+            let rt = runtime(threads)?;
             rt.block_on(async move {
-                let mut ts = Vec::new();
-                for t in &targets {
-                    ts.push(client::Target::parse(t).await?);
-                }
+                let ts = parse_targets(&targets).await?;
                 let cfg = sqs::Config {
                     targets: ts,
-                    clients: list(&clients, |c| {
-                        c.parse::<usize>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or(format!("bad client count {c:?}"))
-                    })?,
+                    clients: client_counts(&clients)?,
                     duration: parse_duration(&duration)?,
                     warmup: parse_duration(&warmup)?,
                     modes: list(&mode, sqs::Mode::parse)?,
@@ -340,25 +350,12 @@ fn main() {
             if partitions == 0 || items == 0 {
                 return Err("--partitions and --items must be > 0".to_string());
             }
-            let mut rt = tokio::runtime::Builder::new_multi_thread();
-            rt.enable_all();
-            if let Some(t) = threads {
-                rt.worker_threads(t);
-            }
-            let rt = rt.build().map_err(|e| e.to_string())?;
+            let rt = runtime(threads)?;
             rt.block_on(async move {
-                let mut ts = Vec::new();
-                for t in &targets {
-                    ts.push(client::Target::parse(t).await?);
-                }
+                let ts = parse_targets(&targets).await?;
                 dynamodb::run(dynamodb::Config {
                     targets: ts,
-                    clients: list(&clients, |c| {
-                        c.parse::<usize>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or(format!("bad client count {c:?}"))
-                    })?,
+                    clients: client_counts(&clients)?,
                     duration: parse_duration(&duration)?,
                     warmup: parse_duration(&warmup)?,
                     modes: list(&mode, sqs::Mode::parse)?,
@@ -393,25 +390,12 @@ fn main() {
             request_timeout,
         } => (|| {
             client::set_request_timeout(parse_duration(&request_timeout)?);
-            let mut rt = tokio::runtime::Builder::new_multi_thread();
-            rt.enable_all();
-            if let Some(t) = threads {
-                rt.worker_threads(t);
-            }
-            let rt = rt.build().map_err(|e| e.to_string())?;
+            let rt = runtime(threads)?;
             rt.block_on(async move {
-                let mut ts = Vec::new();
-                for t in &targets {
-                    ts.push(client::Target::parse(t).await?);
-                }
+                let ts = parse_targets(&targets).await?;
                 lambda::run(lambda::Config {
                     targets: ts,
-                    clients: list(&clients, |c| {
-                        c.parse::<usize>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or(format!("bad client count {c:?}"))
-                    })?,
+                    clients: client_counts(&clients)?,
                     duration: parse_duration(&duration)?,
                     warmup: parse_duration(&warmup)?,
                     bootstrap,
@@ -438,10 +422,7 @@ fn main() {
             request_timeout,
         } => (|| {
             client::set_request_timeout(parse_duration(&request_timeout)?);
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
+            let rt = runtime(None)?;
             rt.block_on(async move {
                 esm::run(esm::Config {
                     target: client::Target::parse(&target).await?,

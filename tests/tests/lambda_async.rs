@@ -195,19 +195,25 @@ async fn maximum_event_age_ends_retries() {
     assert_eq!(reports(&n, &name).await, 1, "not run again once too old");
 }
 
+/// The Rust test function with the queue `arn` as its DeadLetterConfig; returns its name.
+async fn rust_function_with_dlq(c: &aws_sdk_lambda::Client, arn: &str) -> String {
+    let name = unique_name("rs");
+    lambda::create(c, &name, FnSpec::rust()).await;
+    c.update_function_configuration()
+        .function_name(&name)
+        .dead_letter_config(DeadLetterConfig::builder().target_arn(arn).build())
+        .send()
+        .await
+        .expect("set DeadLetterConfig");
+    name
+}
+
 #[tokio::test]
 async fn dead_letter_queue_gets_the_original_payload() {
     let n = Nimbus::start_in_memory();
     let c = n.lambda_client();
     let (url, arn) = queue(&n).await;
-    let name = unique_name("rs");
-    lambda::create(&c, &name, FnSpec::rust()).await;
-    c.update_function_configuration()
-        .function_name(&name)
-        .dead_letter_config(DeadLetterConfig::builder().target_arn(&arn).build())
-        .send()
-        .await
-        .expect("set DeadLetterConfig");
+    let name = rust_function_with_dlq(&c, &arn).await;
     let cfg = c.get_function_configuration().function_name(&name).send().await.expect("get");
     assert_eq!(cfg.dead_letter_config().and_then(|d| d.target_arn()), Some(arn.as_str()));
     c.put_function_event_invoke_config().function_name(&name).maximum_retry_attempts(0).send().await.expect("no retries");
@@ -225,14 +231,7 @@ async fn dead_letter_message_has_error_attributes() {
     let n = Nimbus::start_in_memory();
     let c = n.lambda_client();
     let (url, arn) = queue(&n).await;
-    let name = unique_name("rs");
-    lambda::create(&c, &name, FnSpec::rust()).await;
-    c.update_function_configuration()
-        .function_name(&name)
-        .dead_letter_config(DeadLetterConfig::builder().target_arn(&arn).build())
-        .send()
-        .await
-        .expect("set DeadLetterConfig");
+    let name = rust_function_with_dlq(&c, &arn).await;
     c.put_function_event_invoke_config().function_name(&name).maximum_retry_attempts(0).send().await.expect("no retries");
     invoke_event(&c, &name, &json!({"action": "fail", "message": "attr check"})).await;
     let m = wait_message(&n, &url, 10).await.expect("DLQ message");

@@ -68,17 +68,23 @@ fn item_arg(v: &Value, what: &str) -> DdbResult<Item> {
     Ok(item_from_json(v)?)
 }
 
+/// The condition and `ReturnValues` (NONE or ALL_OLD) of a PutItem or DeleteItem.
+fn condition_and_return_values(exprs: &crate::api::Expressions, condition: Option<&str>, return_values: Option<&str>) -> DdbResult<(Option<Condition>, String)> {
+    let subs = Subs::new(exprs)?;
+    subs.require_expression(condition.is_some())?;
+    let condition = parse_cond(condition, &subs)?;
+    let rv = return_values.unwrap_or("NONE").to_string();
+    if rv != "NONE" && rv != "ALL_OLD" {
+        return Err(DdbError::validation("Return values set to invalid value"));
+    }
+    Ok((condition, rv))
+}
+
 pub fn put_op(input: &PutItemInput) -> DdbResult<WriteOp> {
     let rewritten = crate::legacy::put(input)?;
     let input: &PutItemInput = &rewritten;
     let item = item_arg(&input.item, "item")?;
-    let subs = Subs::new(&input.exprs)?;
-    subs.require_expression(input.condition_expression.is_some())?;
-    let condition = parse_cond(input.condition_expression.as_deref(), &subs)?;
-    let rv = input.return_values.clone().unwrap_or_else(|| "NONE".into());
-    if rv != "NONE" && rv != "ALL_OLD" {
-        return Err(DdbError::validation("Return values set to invalid value"));
-    }
+    let (condition, rv) = condition_and_return_values(&input.exprs, input.condition_expression.as_deref(), input.return_values.as_deref())?;
     Ok(WriteOp {
         table_name: input.table_name.clone(),
         key_item: Item::new(),
@@ -93,13 +99,7 @@ pub fn delete_op(input: &DeleteItemInput) -> DdbResult<WriteOp> {
     let rewritten = crate::legacy::delete(input)?;
     let input: &DeleteItemInput = &rewritten;
     let key = item_arg(&input.key, "key")?;
-    let subs = Subs::new(&input.exprs)?;
-    subs.require_expression(input.condition_expression.is_some())?;
-    let condition = parse_cond(input.condition_expression.as_deref(), &subs)?;
-    let rv = input.return_values.clone().unwrap_or_else(|| "NONE".into());
-    if rv != "NONE" && rv != "ALL_OLD" {
-        return Err(DdbError::validation("Return values set to invalid value"));
-    }
+    let (condition, rv) = condition_and_return_values(&input.exprs, input.condition_expression.as_deref(), input.return_values.as_deref())?;
     Ok(WriteOp {
         table_name: input.table_name.clone(),
         key_item: key,

@@ -207,6 +207,13 @@ impl Inner {
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
         self.check_visibility(ctx, &source, &function_name, qualifier.as_deref())?;
+        self.add_mapping(ctx, (function_name, qualifier), source, None, &input).await
+    }
+
+    /// Creates a mapping: AWS's defaults for its source (BatchSize 10 for queues, 100 for
+    /// streams), `input`'s settings applied, stored, then its pollers started.
+    pub(crate) async fn add_mapping(self: &Arc<Self>, ctx: &RequestContext, function: (String, Option<String>), source: String, stream: Option<crate::esm_stream::StreamSettings>, input: &MappingIn) -> LambdaResult<Value> {
+        let (function_name, qualifier) = function;
         let mut m = Mapping {
             uuid: nimbus_core::ids::uuid(),
             account: ctx.account_id.clone(),
@@ -214,16 +221,16 @@ impl Inner {
             function_name,
             qualifier,
             event_source_arn: source,
-            batch_size: 10,
+            batch_size: if stream.is_some() { 100 } else { 10 },
             window_s: 0,
             enabled: true,
             function_response_types: Vec::new(),
             max_concurrency: None,
             filters: Vec::new(),
             last_modified: self.clock.now_ms() as f64 / 1000.0,
-            stream: None,
+            stream,
         };
-        apply_settings(&mut m, &input)?;
+        apply_settings(&mut m, input)?;
         Inner::commit(self.store.put_mapping(&m)).await?;
         self.mappings.write().insert(m.uuid.clone(), m.clone());
         self.start_pollers(&m);

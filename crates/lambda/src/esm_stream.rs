@@ -430,26 +430,7 @@ impl Inner {
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
         let start_after = if position == "LATEST" { self.streams.latest(&source).map_err(LambdaError::invalid)? } else { None };
-        let mut m = Mapping {
-            uuid: nimbus_core::ids::uuid(),
-            account: ctx.account_id.clone(),
-            region: ctx.region.clone(),
-            function_name,
-            qualifier,
-            event_source_arn: source,
-            batch_size: 100,
-            window_s: 0,
-            enabled: true,
-            function_response_types: Vec::new(),
-            max_concurrency: None,
-            filters: Vec::new(),
-            last_modified: self.clock.now_ms() as f64 / 1000.0,
-            stream: Some(StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, start_after, ..StreamSettings::default() }),
-        };
-        crate::esm::apply_settings(&mut m, &input)?;
-        crate::service::Inner::commit(self.store.put_mapping(&m)).await?;
-        self.mappings.write().insert(m.uuid.clone(), m.clone());
-        self.start_pollers(&m);
-        Ok(m.to_json("Creating"))
+        let settings = StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, start_after, ..StreamSettings::default() };
+        self.add_mapping(ctx, (function_name, qualifier), source, Some(settings), &input).await
     }
 }

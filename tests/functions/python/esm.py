@@ -16,20 +16,7 @@ import json
 import os
 import time
 
-_sqs = None
-
-
-def _client():
-    global _sqs
-    if _sqs is None:
-        import boto3
-
-        _sqs = boto3.client(
-            "sqs",
-            endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
-            region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        )
-    return _sqs
+from nimbus_sqs import client as _client
 
 
 def _flags(record):

@@ -193,6 +193,19 @@ fn common<'a>(st: &'a TableState, input: &QueryInput, op: &str) -> DdbResult<Com
     Ok(Common { index, index_attrs, count_only: select == Some("COUNT"), limit })
 }
 
+/// The FilterExpression and ProjectionExpression of a Query or Scan, parsed.
+fn filter_and_projection(input: &QueryInput, s: &nimbus_dynamodb_expr::expr::Substitutions) -> DdbResult<(Option<Condition>, Option<Vec<Path>>)> {
+    let filter = match non_empty(input.filter_expression.as_deref(), "FilterExpression")? {
+        Some(f) => Some(parse_filter(f, s)?),
+        None => None,
+    };
+    let paths = match non_empty(input.projection_expression.as_deref(), "ProjectionExpression")? {
+        Some(p) => Some(parse_projection(p, s)?),
+        None => None,
+    };
+    Ok((filter, paths))
+}
+
 impl DynamoDbService {
     pub(crate) fn query(&self, ctx: &RequestContext, input: QueryInput) -> DdbResult<Value> {
         let rewritten = crate::legacy::read(&input, true)?;
@@ -216,14 +229,7 @@ impl DynamoDbService {
         if !key.hash.1.matches(&kc.partition_value) {
             return Err(DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type"));
         }
-        let filter = match non_empty(input.filter_expression.as_deref(), "FilterExpression")? {
-            Some(f) => Some(parse_filter(f, &s)?),
-            None => None,
-        };
-        let paths = match non_empty(input.projection_expression.as_deref(), "ProjectionExpression")? {
-            Some(p) => Some(parse_projection(p, &s)?),
-            None => None,
-        };
+        let (filter, paths) = filter_and_projection(input, &s)?;
         check_used(&s)?;
         let plan = Plan { st: &st, index: c.index, sort: kc.sort.clone(), segment: None, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
         let pk = encode_partition(&kc.partition_value);
@@ -285,14 +291,7 @@ impl DynamoDbService {
         let subs = Subs::new(&input.exprs)?;
         subs.require_expression(input.filter_expression.is_some() || input.projection_expression.is_some())?;
         let s = subs.get();
-        let filter = match non_empty(input.filter_expression.as_deref(), "FilterExpression")? {
-            Some(f) => Some(parse_filter(f, &s)?),
-            None => None,
-        };
-        let paths = match non_empty(input.projection_expression.as_deref(), "ProjectionExpression")? {
-            Some(p) => Some(parse_projection(p, &s)?),
-            None => None,
-        };
+        let (filter, paths) = filter_and_projection(input, &s)?;
         check_used(&s)?;
         let plan = Plan { st: &st, index: c.index, sort: None, segment, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
         let view = plan.view();

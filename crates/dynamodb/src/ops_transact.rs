@@ -39,16 +39,21 @@ fn lock_all<'a>(tables: &'a [Arc<Table>]) -> (Vec<MutexGuard<'a, TableState>>, V
     (guards, slots)
 }
 
+/// 1 to MAX_ACTIONS actions per transaction, as AWS validates; returns the count.
+fn check_action_count(n: usize) -> DdbResult<usize> {
+    if n == 0 || n > MAX_ACTIONS {
+        return Err(DdbError::validation(format!(
+            "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length {} {MAX_ACTIONS}",
+            if n == 0 { "greater than or equal to 1, less than or equal to" } else { "less than or equal to" }
+        )));
+    }
+    Ok(n)
+}
+
 impl DynamoDbService {
     pub(crate) async fn transact_write_items(&self, ctx: &RequestContext, input: TransactWriteItemsInput, fingerprint: String) -> DdbResult<Value> {
         check_mode(input.return_consumed_capacity.as_deref())?;
-        let n = input.transact_items.len();
-        if n == 0 || n > MAX_ACTIONS {
-            return Err(DdbError::validation(format!(
-                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length {} {MAX_ACTIONS}",
-                if n == 0 { "greater than or equal to 1, less than or equal to" } else { "less than or equal to" }
-            )));
-        }
+        let n = check_action_count(input.transact_items.len())?;
         let token_key = input.client_request_token.as_ref().map(|t| (ctx.account_id.clone(), t.clone()));
         if let Some(k) = &token_key {
             let now = self.engine.clock.now_ms();
@@ -141,13 +146,7 @@ impl DynamoDbService {
 
     pub(crate) fn transact_get_items(&self, ctx: &RequestContext, input: TransactGetItemsInput) -> DdbResult<Value> {
         check_mode(input.return_consumed_capacity.as_deref())?;
-        let n = input.transact_items.len();
-        if n == 0 || n > MAX_ACTIONS {
-            return Err(DdbError::validation(format!(
-                "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length {} {MAX_ACTIONS}",
-                if n == 0 { "greater than or equal to 1, less than or equal to" } else { "less than or equal to" }
-            )));
-        }
+        let n = check_action_count(input.transact_items.len())?;
         let gets: Vec<&GetItemInput> = input
             .transact_items
             .iter()

@@ -104,44 +104,90 @@ pub(crate) fn parse(text: &str, subs: &Substitutions, kind: ExprKind) -> Result<
     Ok(cond)
 }
 
+/// An operator waiting on the parse stack for its right-hand side (or, for `(`, its `)`).
+enum Pending {
+    Open,
+    Not,
+    And(Cond),
+    Or(Cond),
+}
+
+/// `or := and (OR and)*`, `and := not (AND not)*`, `not := NOT not | '(' or ')' | primary`,
+/// parsed with an explicit stack instead of recursion, so the nesting an input can
+/// ask for costs heap, not the worker's stack. Syntax errors fall on the same tokens
+/// as a recursive-descent parser's would.
 fn parse_or(p: &mut Parser) -> Result<Cond, ExprError> {
-    let mut left = parse_and(p)?;
-    while p.at_keyword("OR") {
-        p.advance();
-        let right = parse_and(p)?;
-        left = Cond::Or(Box::new(left), Box::new(right));
+    let mut stack: Vec<Pending> = Vec::new();
+    loop {
+        // Where a `not` begins: NOTs and opening parentheses, then a primary.
+        let mut operand = loop {
+            if p.at_keyword("NOT") {
+                p.advance();
+                p.operator()?;
+                p.enter()?;
+                stack.push(Pending::Not);
+            } else if *p.peek() == Tok::LParen {
+                p.advance();
+                p.enter()?;
+                stack.push(Pending::Open);
+            } else {
+                break parse_primary(p)?;
+            }
+        };
+        // After an operand: apply what binds tighter than the next operator.
+        loop {
+            if p.at_keyword("AND") {
+                operand = reduce(&mut stack, operand, p, |top| matches!(top, Pending::Not | Pending::And(_)));
+                p.advance();
+                p.operator()?;
+                stack.push(Pending::And(operand));
+                break;
+            }
+            if p.at_keyword("OR") {
+                operand = reduce(&mut stack, operand, p, |top| !matches!(top, Pending::Open));
+                p.advance();
+                p.operator()?;
+                stack.push(Pending::Or(operand));
+                break;
+            }
+            operand = reduce(&mut stack, operand, p, |top| !matches!(top, Pending::Open));
+            match stack.pop() {
+                None => return Ok(operand),
+                Some(_open) => {
+                    p.expect(Tok::RParen)?;
+                    p.leave();
+                    operand = Cond::Group(Box::new(operand));
+                }
+            }
+        }
     }
-    Ok(left)
 }
 
-fn parse_and(p: &mut Parser) -> Result<Cond, ExprError> {
-    let mut left = parse_not(p)?;
-    while p.at_keyword("AND") {
-        p.advance();
-        let right = parse_not(p)?;
-        left = Cond::And(Box::new(left), Box::new(right));
+/// Pops and applies pending operators while `applies` holds for the top one.
+fn reduce(stack: &mut Vec<Pending>, mut operand: Cond, p: &mut Parser, applies: impl Fn(&Pending) -> bool) -> Cond {
+    while let Some(top) = stack.pop() {
+        if !applies(&top) {
+            stack.push(top);
+            break;
+        }
+        operand = match top {
+            Pending::Not => {
+                p.leave();
+                Cond::Not(Box::new(operand))
+            }
+            Pending::And(left) => Cond::And(Box::new(left), Box::new(operand)),
+            Pending::Or(left) => Cond::Or(Box::new(left), Box::new(operand)),
+            Pending::Open => Cond::Group(Box::new(operand)),
+        };
     }
-    Ok(left)
-}
-
-fn parse_not(p: &mut Parser) -> Result<Cond, ExprError> {
-    if p.at_keyword("NOT") {
-        p.advance();
-        return Ok(Cond::Not(Box::new(parse_not(p)?)));
-    }
-    parse_primary(p)
+    operand
 }
 
 fn parse_primary(p: &mut Parser) -> Result<Cond, ExprError> {
-    if *p.peek() == Tok::LParen {
-        p.advance();
-        let inner = parse_or(p)?;
-        p.expect(Tok::RParen)?;
-        return Ok(Cond::Group(Box::new(inner)));
-    }
     if let (Tok::Ident(name), Tok::LParen) = (p.peek().clone(), p.peek_at(1).clone()) {
         if let Some(func) = Func::from_name(&name) {
             p.advance();
+            p.operator()?;
             let args = parse_args(p)?;
             if args.len() != func.arity() {
                 return Err(p.err(&format!(
@@ -163,6 +209,7 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, ExprError> {
         Tok::Ge => CmpOp::Ge,
         _ if p.at_keyword("BETWEEN") => {
             p.advance();
+            p.operator()?;
             let low = parse_operand(p)?;
             if !p.at_keyword("AND") {
                 return Err(p.syntax_error());
@@ -173,6 +220,7 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, ExprError> {
         }
         _ if p.at_keyword("IN") => {
             p.advance();
+            p.operator()?;
             let list = parse_args(p)?;
             if list.is_empty() {
                 return Err(p.syntax_error());
@@ -182,6 +230,7 @@ fn parse_primary(p: &mut Parser) -> Result<Cond, ExprError> {
         _ => return Err(p.syntax_error()),
     };
     p.advance();
+    p.operator()?;
     let right = parse_operand(p)?;
     Ok(Cond::Cmp(op, left, right))
 }
@@ -217,6 +266,7 @@ fn parse_operand(p: &mut Parser) -> Result<Operand, ExprError> {
         Tok::Ident(word) if *p.peek_at(1) == Tok::LParen => {
             if word == "size" {
                 p.advance();
+                p.operator()?;
                 let mut args = parse_args(p)?;
                 if args.len() != 1 {
                     return Err(p.err(&format!(
@@ -246,20 +296,31 @@ fn parse_operand(p: &mut Parser) -> Result<Operand, ExprError> {
     }
 }
 
-/// AWS's checks on a syntactically valid condition.
-fn check(c: &Cond, p: &Parser) -> Result<(), ExprError> {
-    match c {
-        Cond::Or(a, b) | Cond::And(a, b) => {
-            check(a, p)?;
-            check(b, p)
-        }
-        Cond::Not(a) => check(a, p),
-        Cond::Group(inner) => {
-            if matches!(**inner, Cond::Group(_)) {
-                return Err(p.err("The expression has redundant parentheses;"));
+/// AWS's checks on a syntactically valid condition, node by node in the order written
+/// (a worklist, not recursion: the tree may be a few hundred levels deep).
+fn check(root: &Cond, p: &Parser) -> Result<(), ExprError> {
+    let mut todo = vec![root];
+    while let Some(c) = todo.pop() {
+        match c {
+            Cond::Or(a, b) | Cond::And(a, b) => {
+                todo.push(b);
+                todo.push(a);
             }
-            check(inner, p)
+            Cond::Not(a) => todo.push(a),
+            Cond::Group(inner) => {
+                if matches!(**inner, Cond::Group(_)) {
+                    return Err(p.err("The expression has redundant parentheses;"));
+                }
+                todo.push(inner);
+            }
+            leaf => check_leaf(leaf, p)?,
         }
+    }
+    Ok(())
+}
+
+fn check_leaf(c: &Cond, p: &Parser) -> Result<(), ExprError> {
+    match c {
         Cond::Cmp(op, a, b) => distinct(op.symbol(), a, std::slice::from_ref(b), p),
         Cond::Between(a, low, high) => {
             distinct("BETWEEN", a, &[low.clone(), high.clone()], p)?;
@@ -284,6 +345,7 @@ fn check(c: &Cond, p: &Parser) -> Result<(), ExprError> {
             distinct("IN", a, list, p)
         }
         Cond::Func(func, args) => check_function(*func, args, p),
+        Cond::Or(..) | Cond::And(..) | Cond::Not(_) | Cond::Group(_) => Ok(()),
     }
 }
 

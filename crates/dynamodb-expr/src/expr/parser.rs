@@ -8,6 +8,15 @@ use super::reserved::is_reserved;
 use super::{ExprError, ExprKind, Path, PathElem, Substitutions};
 use crate::value::AttributeValue;
 
+/// Longest expression string AWS accepts, in bytes as sent (placeholders not substituted).
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-expression-parameters>
+pub(crate) const MAX_EXPRESSION_BYTES: usize = 4096;
+/// Most operators and functions one expression may use (same page).
+pub(crate) const MAX_OPERATORS: usize = 300;
+/// Deepest document path: 32 levels, the top-level attribute included (same page,
+/// "Nested attribute depth").
+pub(crate) const MAX_PATH_DEPTH: usize = 32;
+
 pub(crate) struct Parser<'s, 'a> {
     src: &'s str,
     toks: Vec<Token>,
@@ -16,17 +25,29 @@ pub(crate) struct Parser<'s, 'a> {
     subs: &'s Substitutions<'a>,
     /// The first semantic error met while parsing, reported once the syntax is known good.
     deferred: Option<ExprError>,
+    /// Operators and functions met so far (AWS stops at the 301st).
+    operators: usize,
+    /// How many parenthesised groups and NOTs enclose the parser's position: the parser
+    /// recurses once per level, so this bounds its stack.
+    depth: usize,
 }
 
 impl<'s, 'a> Parser<'s, 'a> {
     /// Tokenizes `src`; an empty expression or an unknown character is an error.
     pub fn new(src: &'s str, subs: &'s Substitutions<'a>, kind: ExprKind) -> Result<Self, ExprError> {
+        if src.len() > MAX_EXPRESSION_BYTES {
+            return Err(ExprError(format!(
+                "Invalid {}: Expression size has exceeded the maximum allowed size; expression size: {}",
+                kind.parameter(),
+                src.len()
+            )));
+        }
         let toks = match tokenize(src) {
             Ok(toks) => toks,
             Err((before, bad)) => {
                 let near_start = before.last().map_or(bad.at, |t| t.start);
                 let near_end = bad.at + bad.ch.len_utf8();
-                let p = Parser { src, toks: before, pos: 0, kind, subs, deferred: None };
+                let p = Parser { src, toks: before, pos: 0, kind, subs, deferred: None, operators: 0, depth: 0 };
                 return Err(p.err(&format!(
                     "Syntax error; token: \"{}\", near: \"{}\"",
                     bad.ch,
@@ -34,11 +55,37 @@ impl<'s, 'a> Parser<'s, 'a> {
                 )));
             }
         };
-        let p = Parser { src, toks, pos: 0, kind, subs, deferred: None };
+        let p = Parser { src, toks, pos: 0, kind, subs, deferred: None, operators: 0, depth: 0 };
         if p.toks.len() == 1 {
             return Err(p.err("The expression can not be empty;"));
         }
         Ok(p)
+    }
+
+    /// Counts one operator or function: "The expression contains too many operators;
+    /// operator count: 301" once past AWS's limit.
+    pub fn operator(&mut self) -> Result<(), ExprError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.err(&format!("The expression contains too many operators; operator count: {}", self.operators)));
+        }
+        Ok(())
+    }
+
+    /// Enters one more level of nesting (a parenthesised group, a NOT). Every level of a
+    /// valid expression holds an operator of its own (a group holding only a group is
+    /// "redundant parentheses"), so a depth past the operator limit is refused as too
+    /// many operators — before the recursion could exhaust the stack.
+    pub fn enter(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_OPERATORS {
+            return Err(self.err(&format!("The expression contains too many operators; operator count: {}", MAX_OPERATORS + 1)));
+        }
+        Ok(())
+    }
+
+    pub fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     /// "Invalid <Parameter>: <msg>".
@@ -165,9 +212,13 @@ impl<'s, 'a> Parser<'s, 'a> {
                     self.expect(Tok::RBracket)?;
                     path.push(PathElem::Index(index));
                 }
-                _ => return Ok(path),
+                _ => break,
             }
         }
+        if path.len() > MAX_PATH_DEPTH {
+            return Err(self.err(&format!("The document path has too many nesting levels; nesting levels: {}", path.len())));
+        }
+        Ok(path)
     }
 
     /// `:value` → its attribute value (Null stands in for an undefined one, whose

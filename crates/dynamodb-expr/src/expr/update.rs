@@ -72,10 +72,12 @@ fn parse_action(p: &mut Parser, clause: usize, actions: &mut Actions) -> Result<
             let value = match p.peek() {
                 Tok::Plus => {
                     p.advance();
+                    p.operator()?;
                     SetValue::Plus(left, parse_operand(p)?)
                 }
                 Tok::Minus => {
                     p.advance();
+                    p.operator()?;
                     SetValue::Minus(left, parse_operand(p)?)
                 }
                 _ => SetValue::Single(left),
@@ -95,49 +97,73 @@ fn parse_action(p: &mut Parser, clause: usize, actions: &mut Actions) -> Result<
     Ok(())
 }
 
+/// A function call whose arguments are still being read.
+struct Call {
+    name: String,
+    args: Vec<Operand>,
+}
+
+/// A SET operand: a `:value`, a path, or `if_not_exists(path, operand)` /
+/// `list_append(operand, operand)` nested to any depth. Nested calls wait on an
+/// explicit stack rather than the worker's: 4 KB of text can nest ~250 calls.
 fn parse_operand(p: &mut Parser) -> Result<Operand, ExprError> {
-    match p.peek().clone() {
-        Tok::Value(_) => Ok(Operand::Value(p.value()?)),
-        Tok::Ident(word) if *p.peek_at(1) == Tok::LParen => {
-            p.advance();
-            match word.as_str() {
-                "if_not_exists" | "list_append" => {}
-                w if CONDITION_FUNCTIONS.contains(&w) => {
-                    return Err(p.err(&format!("The function is not allowed in an update expression; function: {word}")))
+    let mut calls: Vec<Call> = Vec::new();
+    loop {
+        let mut done = match p.peek().clone() {
+            Tok::Value(_) => Operand::Value(p.value()?),
+            Tok::Ident(word) if *p.peek_at(1) == Tok::LParen => {
+                p.advance();
+                match word.as_str() {
+                    "if_not_exists" | "list_append" => {}
+                    w if CONDITION_FUNCTIONS.contains(&w) => {
+                        return Err(p.err(&format!("The function is not allowed in an update expression; function: {word}")))
+                    }
+                    _ => return Err(p.err(&format!("Invalid function name; function: {word}"))),
                 }
-                _ => return Err(p.err(&format!("Invalid function name; function: {word}"))),
+                p.operator()?;
+                p.enter()?;
+                p.expect(Tok::LParen)?;
+                calls.push(Call { name: word, args: Vec::new() });
+                continue;
             }
-            let mut args = parse_args(p)?;
-            if args.len() != 2 {
-                return Err(p.err(&format!(
-                    "Incorrect number of operands for operator or function; operator or function: {word}, number of operands: {}",
-                    args.len()
-                )));
+            Tok::Name(_) | Tok::Ident(_) => Operand::Path(p.path()?),
+            _ => return Err(p.syntax_error()),
+        };
+        // An operand is complete: it is an argument of the innermost open call, which
+        // either takes another one or closes.
+        loop {
+            let Some(call) = calls.last_mut() else { return Ok(done) };
+            call.args.push(done);
+            if *p.peek() == Tok::Comma {
+                p.advance();
+                break;
             }
-            let second = Box::new(args.pop().unwrap_or(Operand::Value(AttributeValue::Null)));
-            let first = args.pop().unwrap_or(Operand::Value(AttributeValue::Null));
-            if word == "list_append" {
-                return Ok(Operand::ListAppend(Box::new(first), second));
-            }
-            match first {
-                Operand::Path(path) => Ok(Operand::IfNotExists(path, second)),
-                _ => Err(p.err("Operator or function requires a document path; operator or function: if_not_exists")),
-            }
+            p.expect(Tok::RParen)?;
+            p.leave();
+            let Some(call) = calls.pop() else { return Err(p.syntax_error()) };
+            done = finish_call(p, call)?;
         }
-        Tok::Name(_) | Tok::Ident(_) => Ok(Operand::Path(p.path()?)),
-        _ => Err(p.syntax_error()),
     }
 }
 
-fn parse_args(p: &mut Parser) -> Result<Vec<Operand>, ExprError> {
-    p.expect(Tok::LParen)?;
-    let mut args = vec![parse_operand(p)?];
-    while *p.peek() == Tok::Comma {
-        p.advance();
-        args.push(parse_operand(p)?);
+/// `if_not_exists` / `list_append` from their arguments, with AWS's checks.
+fn finish_call(p: &Parser, call: Call) -> Result<Operand, ExprError> {
+    let Call { name, mut args } = call;
+    if args.len() != 2 {
+        return Err(p.err(&format!(
+            "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+            args.len()
+        )));
     }
-    p.expect(Tok::RParen)?;
-    Ok(args)
+    let second = Box::new(args.pop().unwrap_or(Operand::Value(AttributeValue::Null)));
+    let first = args.pop().unwrap_or(Operand::Value(AttributeValue::Null));
+    if name == "list_append" {
+        return Ok(Operand::ListAppend(Box::new(first), second));
+    }
+    match first {
+        Operand::Path(path) => Ok(Operand::IfNotExists(path, second)),
+        _ => Err(p.err("Operator or function requires a document path; operator or function: if_not_exists")),
+    }
 }
 
 /// AWS's long type names, used in ADD / DELETE operand messages.

@@ -17,7 +17,22 @@ fn empty() -> ValueError {
     ValueError("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes".into())
 }
 
+/// Deepest nesting of maps and lists: a top-level attribute is level 1, a value inside
+/// a map or list one level below its parent; a value at level 33 is refused.
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-attributes-nested-depth>
+pub const MAX_NESTING_LEVELS: usize = 32;
+
 pub(super) fn from_json(v: &Value) -> Result<AttributeValue, ValueError> {
+    value_at(v, 1)
+}
+
+/// The value at nesting `level` (recursion is bounded by the level check, not by the input).
+fn value_at(v: &Value, level: usize) -> Result<AttributeValue, ValueError> {
+    if level > MAX_NESTING_LEVELS {
+        return Err(ValueError(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit".into(),
+        ));
+    }
     let Value::Object(obj) = v else { return Err(empty()) };
     let mut present = obj.iter().filter(|(k, v)| TYPE_KEYS.contains(&k.as_str()) && !v.is_null());
     let Some((key, body)) = present.next() else { return Err(empty()) };
@@ -39,11 +54,11 @@ pub(super) fn from_json(v: &Value) -> Result<AttributeValue, ValueError> {
         },
         "M" => {
             let Value::Object(m) = body else { return Err(wrong()) };
-            map_from_json(m).map(AttributeValue::M)
+            map_at(m, level + 1).map(AttributeValue::M)
         }
         "L" => {
             let Value::Array(items) = body else { return Err(wrong()) };
-            items.iter().map(from_json).collect::<Result<Vec<_>, _>>().map(AttributeValue::L)
+            items.iter().map(|i| value_at(i, level + 1)).collect::<Result<Vec<_>, _>>().map(AttributeValue::L)
         }
         "SS" => {
             let texts = strings(body).ok_or_else(wrong)?;
@@ -88,8 +103,9 @@ fn check_set<T: PartialEq>(members: &[T], shown: &[String], kind: &str) -> Resul
     Ok(())
 }
 
-fn map_from_json(m: &Map<String, Value>) -> Result<BTreeMap<String, AttributeValue>, ValueError> {
-    m.iter().map(|(k, v)| Ok((k.clone(), from_json(v)?))).collect()
+/// A map's members, each at `level`.
+fn map_at(m: &Map<String, Value>, level: usize) -> Result<BTreeMap<String, AttributeValue>, ValueError> {
+    m.iter().map(|(k, v)| Ok((k.clone(), value_at(v, level)?))).collect()
 }
 
 pub(super) fn to_json(v: &AttributeValue) -> Value {
@@ -113,7 +129,7 @@ pub(super) fn to_json(v: &AttributeValue) -> Value {
 
 pub(super) fn item_from_json(v: &Value) -> Result<Item, ValueError> {
     match v {
-        Value::Object(m) => map_from_json(m),
+        Value::Object(m) => map_at(m, 1),
         _ => Err(ValueError("Item must be a map of attribute names to attribute values".into())),
     }
 }

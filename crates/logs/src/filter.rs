@@ -126,4 +126,21 @@ mod tests {
             assert!(Pattern::parse(Some(p)).is_err(), "{p} should be refused");
         }
     }
+
+    /// The longest pattern AWS accepts (1,024 characters) nested as deep as it can be:
+    /// refused, on a 256 KiB stack, without recursing once per level.
+    #[test]
+    fn deep_nesting_is_refused_on_a_small_stack() {
+        let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(506), ")".repeat(506));
+        assert!(deep.len() <= 1024);
+        let refused = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || Pattern::parse(Some(&deep)).is_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(refused);
+        let ok = format!("{{ {}$.a = 1{} }}", "(".repeat(64), ")".repeat(64));
+        assert!(m(&ok, r#"{"a":1}"#));
+    }
 }

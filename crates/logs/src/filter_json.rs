@@ -53,7 +53,7 @@ pub fn parse(pattern: &str) -> LogsResult<JsonExpr> {
         .strip_prefix('{')
         .and_then(|p| p.strip_suffix('}'))
         .ok_or_else(|| invalid("a JSON pattern must be enclosed in { }"))?;
-    let mut p = Parser { chars: inner.chars().collect(), i: 0 };
+    let mut p = Parser { chars: inner.chars().collect(), i: 0, depth: 0 };
     let expr = p.or()?;
     p.ws();
     if p.i < p.chars.len() {
@@ -62,9 +62,14 @@ pub fn parse(pattern: &str) -> LogsResult<JsonExpr> {
     Ok(expr)
 }
 
+/// Deepest parenthesis nesting parsed (the parser recurses once per level; a 1,024-
+/// character pattern could otherwise ask for ~500 levels).
+const MAX_GROUP_DEPTH: usize = 64;
+
 struct Parser {
     chars: Vec<char>,
     i: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -107,7 +112,12 @@ impl Parser {
 
     fn atom(&mut self) -> LogsResult<JsonExpr> {
         if self.eat("(") {
+            self.depth += 1;
+            if self.depth > MAX_GROUP_DEPTH {
+                return Err(invalid(&format!("parentheses nested deeper than {MAX_GROUP_DEPTH} levels are not supported by nimbus")));
+            }
             let e = self.or()?;
+            self.depth -= 1;
             if !self.eat(")") {
                 return Err(invalid("missing ')'"));
             }

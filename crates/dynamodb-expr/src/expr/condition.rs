@@ -267,6 +267,11 @@ fn parse_operand(p: &mut Parser) -> Result<Operand, ExprError> {
             if word == "size" {
                 p.advance();
                 p.operator()?;
+                // `size(size(…))`: the inner size is not a document path. Said before
+                // reading the argument, so nested sizes never recurse.
+                if matches!((p.peek_at(1), p.peek_at(2)), (Tok::Ident(w), Tok::LParen) if w == "size") {
+                    return Err(p.err("Operator or function requires a document path; operator or function: size"));
+                }
                 let mut args = parse_args(p)?;
                 if args.len() != 1 {
                     return Err(p.err(&format!(

@@ -168,3 +168,47 @@ async fn random_writes_match_a_model() {
     assert_eq!(contents(&c, &t).await, model);
     assert_eq!(stream(&n, &arn).await, expected_stream);
 }
+
+/// Only a tail of each stream is kept in memory (1,024 records); older records are read
+/// back from the store — by GetRecords across the boundary, after a restart (which
+/// loads only the tail), and until retention (24 hours on the server's clock) trims them.
+#[tokio::test]
+async fn stream_records_beyond_the_memory_tail_come_from_the_store() {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        return;
+    }
+    let c = n.dynamodb_client();
+    let (t, arn) = table(&c).await;
+    const N: usize = 2_500;
+    for batch in 0..N / 25 {
+        let writes = (0..25).map(|i| {
+            let item = [("pk".to_string(), AV::S(format!("k{:05}", batch * 25 + i))), ("v".to_string(), AV::N((batch * 25 + i).to_string()))];
+            WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item.into_iter().collect())).build().unwrap()).build()
+        });
+        c.batch_write_item().request_items(&t, writes.collect()).send().await.unwrap();
+    }
+    let expected: Vec<(String, String, Option<String>)> =
+        (0..N).map(|i| ("INSERT".to_string(), format!("k{i:05}"), Some(i.to_string()))).collect();
+    assert_eq!(stream(&n, &arn).await, expected, "read across the tail/store boundary");
+    n.kill9();
+    n.restart();
+    assert_eq!(stream(&n, &arn).await, expected, "after a restart that loaded only the tail");
+    let c = n.dynamodb_client();
+    // A day and an hour later, one more write; the sweeper trims everything older.
+    n.advance_clock(25 * 3600);
+    c.put_item().table_name(&t).item("pk", AV::S("late".into())).item("v", AV::N("1".into())).send().await.unwrap();
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = stream(&n, &arn).await;
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, vec![("INSERT".to_string(), "late".to_string(), Some("1".to_string()))]);
+    n.kill9();
+    n.restart();
+    assert_eq!(stream(&n, &arn).await.len(), 1, "the trimmed records stay gone after a restart");
+}

@@ -212,6 +212,14 @@ impl Writer {
         st.jobs.push(job);
         Pending { state: PendingState::Waiting(self.shared.clone(), ticket) }
     }
+
+    /// Runs a read on the writer's connection (the only one: the database is opened in
+    /// exclusive locking mode). It waits for a group commit that is running, and sees
+    /// everything committed before it. For rare reads of data kept out of memory.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StorageError> {
+        let conn = self.shared.conn.lock();
+        Ok(f(&conn)?)
+    }
 }
 
 /// A submitted job's commit, to be awaited. Dropped without waiting, it is committed in
@@ -282,6 +290,11 @@ impl<L: Default> DomainStore<L> {
     /// What was loaded at open; once (later calls get an empty value).
     pub fn take_loaded(&self) -> L {
         self.loaded.lock().take().unwrap_or_default()
+    }
+
+    /// Reads through the writer's connection (see [`Writer::read`]).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StorageError> {
+        self.writer.read(f)
     }
 
     /// Submits a job of the service's own making (see [`Writer::submit`]).

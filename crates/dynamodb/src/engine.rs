@@ -102,12 +102,14 @@ impl Engine {
         for (stream, rec) in loaded.records {
             records.entry(stream).or_default().push(rec);
         }
+        let first_seqs: HashMap<u64, u64> = loaded.first_seqs.into_iter().collect();
         let mut streams = BTreeMap::new();
         let mut max_stream = 0;
         for meta in loaded.streams {
             max_stream = max_stream.max(meta.id);
             let recs = records.remove(&meta.id).unwrap_or_default();
-            streams.insert(meta.arn.clone(), Arc::new(Stream::new(meta, recs)));
+            let first = first_seqs.get(&meta.id).copied();
+            streams.insert(meta.arn.clone(), Arc::new(Stream::new(meta, recs, first)));
         }
         Ok(Engine {
             clock,
@@ -193,7 +195,7 @@ impl Engine {
             closed_ms: None,
         };
         txn.batch.push(Mutation::PutStream(Arc::new(meta.clone())));
-        self.streams.write().insert(arn.clone(), Arc::new(Stream::new(meta, Vec::new())));
+        self.streams.write().insert(arn.clone(), Arc::new(Stream::new(meta, Vec::new(), None)));
         let settings = StreamSettings { view_type, arn, label };
         def.stream = Some(settings.clone());
         def.latest_stream = Some(settings);
@@ -261,7 +263,11 @@ impl Engine {
                     new: n,
                     by_service,
                 });
-                s.records.push_back(record.clone());
+                s.push(record.clone());
+                if self.store.keeps_records() {
+                    let committed = *stream.tx.borrow();
+                    s.evict(committed);
+                }
                 drop(s);
                 txn.batch.push(Mutation::AppendRecord { stream: stream_id_of(&stream), record });
                 txn.notify.push((stream, seq));
@@ -275,24 +281,39 @@ impl Engine {
         txn.batch.push(Mutation::PutTable(Arc::new(st.def.clone())));
     }
 
-    /// Drops stream records past retention and streams closed for longer than it.
+    /// Drops stream records past retention and streams closed for longer than it. The
+    /// retention point of records kept only in the store is found there, with the
+    /// stream unlocked while the store is read.
     pub fn trim_streams(&self) {
         let now = self.clock.now_ms();
         let horizon = now.saturating_sub(crate::streams::RETENTION_MS);
         let mut txn = Txn::default();
         let mut gone = Vec::new();
-        for (arn, stream) in self.streams.read().iter() {
-            let mut s = stream.state.lock();
-            let before = s.records.front().map(|r| r.seq);
-            while s.records.front().is_some_and(|r| r.created_ms < horizon) {
-                s.records.pop_front();
+        let streams: Vec<(String, Arc<Stream>)> = self.streams.read().iter().map(|(a, s)| (a.clone(), s.clone())).collect();
+        for (arn, stream) in streams {
+            let (id, first, tail_start) = {
+                let s = stream.state.lock();
+                (s.meta.id, s.first_seq, s.tail_start())
+            };
+            // Past retention in the store (older than the tail)…
+            let mut keep_from = first;
+            if self.store.keeps_records() && first < tail_start {
+                match self.store.retained_from(id, first, tail_start, horizon) {
+                    Ok(seq) => keep_from = seq,
+                    Err(e) => tracing::error!(error = %e, stream = id, "stream retention: reading the store failed"),
+                }
             }
-            if before != s.records.front().map(|r| r.seq) {
-                let below = s.records.front().map(|r| r.seq).unwrap_or(s.next_seq);
-                txn.batch.push(Mutation::TrimRecords { stream: s.meta.id, below });
+            let mut s = stream.state.lock();
+            // …and in the tail.
+            if keep_from >= s.tail_start() {
+                keep_from = s.records.iter().find(|r| r.created_ms >= horizon).map_or(s.next_seq, |r| r.seq);
+            }
+            if keep_from > s.first_seq {
+                s.trim_below(keep_from);
+                txn.batch.push(Mutation::TrimRecords { stream: id, below: keep_from });
             }
             if s.meta.closed_ms.is_some_and(|c| c < horizon) {
-                gone.push((arn.clone(), s.meta.id));
+                gone.push((arn, id));
             }
         }
         if !gone.is_empty() {
@@ -305,6 +326,27 @@ impl Engine {
         if !txn.batch.is_empty() {
             drop(self.store.apply(txn.batch));
         }
+    }
+
+    /// Up to `limit` records of `stream` from sequence number `from` on: the tail's from
+    /// memory, older ones from the store (read with the stream unlocked).
+    pub fn read_stream(&self, stream: &Stream, mut from: u64, limit: usize) -> DdbResult<Vec<Arc<StreamRecord>>> {
+        let mut out: Vec<Arc<StreamRecord>> = Vec::new();
+        while out.len() < limit {
+            let (id, below) = {
+                let s = stream.state.lock();
+                let start = s.tail_start();
+                if from >= start || !self.store.keeps_records() {
+                    out.extend(s.records.iter().filter(|r| r.seq >= from).take(limit - out.len()).cloned());
+                    return Ok(out);
+                }
+                (s.meta.id, start)
+            };
+            let older = self.store.read_records(id, from, below, limit - out.len()).map_err(|e| DdbError::Internal(e.to_string()))?;
+            from = if older.len() < limit - out.len() { below } else { older.last().map_or(below, |r| r.seq + 1) };
+            out.extend(older.into_iter().map(Arc::new));
+        }
+        Ok(out)
     }
 }
 

@@ -56,7 +56,7 @@ impl StreamsService {
         let stream = self.stream(ctx, &input.stream_arn)?;
         let s = stream.state.lock();
         let m = &s.meta;
-        let first = s.records.front().map(|r| r.seq).unwrap_or(s.next_seq);
+        let first = s.first_seq;
         let mut range = json!({ "StartingSequenceNumber": seq_text(first) });
         if m.closed_ms.is_some() {
             range["EndingSequenceNumber"] = json!(seq_text(s.next_seq.saturating_sub(1).max(first)));
@@ -88,7 +88,7 @@ impl StreamsService {
                 input.shard_id, input.stream_arn
             )));
         }
-        let first = s.records.front().map(|r| r.seq).unwrap_or(s.next_seq);
+        let first = s.first_seq;
         let seq = || -> DdbResult<u64> {
             let text = input.sequence_number.as_deref().ok_or_else(|| {
                 DdbError::validation(format!("SequenceNumber is required for ShardIteratorType {}", input.shard_iterator_type))
@@ -143,16 +143,15 @@ impl StreamsService {
             )));
         }
         let stream = self.stream(ctx, &it.arn)?;
-        let s = stream.state.lock();
-        let first = s.records.front().map(|r| r.seq).unwrap_or(s.next_seq);
-        if it.pos < first {
+        if it.pos < stream.state.lock().first_seq {
             return Err(DdbError::TrimmedDataAccess(
                 "Attempted to access data that has been trimmed or is beyond the shard's retention period".into(),
             ));
         }
-        let skip = (it.pos - first) as usize;
-        let records: Vec<Value> = s.records.iter().skip(skip).take(limit).map(|r| record_json(r, &s.meta)).collect();
-        let next = it.pos + records.len() as u64;
+        let found = self.engine.read_stream(&stream, it.pos, limit)?;
+        let s = stream.state.lock();
+        let records: Vec<Value> = found.iter().map(|r| record_json(r, &s.meta)).collect();
+        let next = found.last().map_or(it.pos, |r| r.seq + 1);
         let mut out = json!({ "Records": records });
         let exhausted_and_closed = s.meta.closed_ms.is_some() && next >= s.next_seq;
         if !exhausted_and_closed {

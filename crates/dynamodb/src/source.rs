@@ -16,13 +16,11 @@ impl StreamSource for StreamsService {
 
     fn read(&self, stream_arn: &str, _shard_id: &str, after: Option<u64>, max: usize) -> Result<Vec<StreamEntry>, String> {
         let s = self.engine.stream(stream_arn).ok_or_else(|| format!("stream {stream_arn} does not exist"))?;
-        let st = s.state.lock();
         let from = after.map(|a| a + 1).unwrap_or(0);
-        Ok(st
-            .records
+        let found = self.engine.read_stream(&s, from, max).map_err(|e| format!("{e:?}"))?;
+        let st = s.state.lock();
+        Ok(found
             .iter()
-            .filter(|r| r.seq >= from)
-            .take(max)
             .map(|r| {
                 let mut record: Value = record_json(r, &st.meta);
                 record["eventSourceARN"] = json!(stream_arn);

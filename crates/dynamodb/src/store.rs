@@ -3,6 +3,11 @@
 //! API call to the store (an item change and its stream record travel together, so both
 //! or neither survive a crash). [`SqliteStore`] writes through the group-committing
 //! writer of `nimbus_core::storage`; [`MemoryStore`] keeps nothing.
+//!
+//! Stream records are the one kind of state that grows with write traffic (24 hours of
+//! it), so only a tail of each stream is loaded at open and kept in memory; older
+//! records are read back from the store ([`DdbStore::read_records`]) when a consumer
+//! lags behind the tail.
 
 use crate::schema::TableDef;
 use crate::streams::{record_from_storage, record_to_storage, StreamMeta, StreamRecord};
@@ -33,13 +38,33 @@ pub struct Loaded {
     pub tables: Vec<TableDef>,
     pub items: Vec<(u64, Item)>,
     pub streams: Vec<StreamMeta>,
+    /// The newest records of each stream (at most [`LOADED_TAIL`] per stream), in order.
     pub records: Vec<(u64, StreamRecord)>,
+    /// Each stream's oldest stored sequence number.
+    pub first_seqs: Vec<(u64, u64)>,
 }
+
+/// Records per stream loaded at open.
+pub const LOADED_TAIL: u64 = 1024;
 
 pub trait DdbStore: Send + Sync {
     fn load(&self) -> Result<Loaded, StorageError>;
     /// Makes `batch` durable, atomically, in order with every earlier call.
     fn apply(&self, batch: Vec<Mutation>) -> Pending;
+    /// Whether committed stream records can be read back ([`Self::read_records`]), so
+    /// memory need only hold a tail of each stream.
+    fn keeps_records(&self) -> bool {
+        false
+    }
+    /// Committed records of `stream` with `from <= seq < below`, in order, at most `limit`.
+    fn read_records(&self, _stream: u64, _from: u64, _below: u64, _limit: usize) -> Result<Vec<StreamRecord>, StorageError> {
+        Ok(Vec::new())
+    }
+    /// The first sequence number in `from..below` whose record was created at or after
+    /// `horizon_ms` (`below` if none): everything before it is past retention.
+    fn retained_from(&self, _stream: u64, from: u64, _below: u64, _horizon_ms: u64) -> Result<u64, StorageError> {
+        Ok(from)
+    }
 }
 
 /// Keeps nothing: for `--in-memory` and tests.
@@ -72,6 +97,20 @@ const SEQ_BITS: u32 = 40;
 
 fn record_row(stream: u64, seq: u64) -> u64 {
     (stream << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1))
+}
+
+fn seq_of(row: u64) -> u64 {
+    row & ((1 << SEQ_BITS) - 1)
+}
+
+/// The first stored record of `stream` at or after `seq` (and before `below`).
+fn record_at_or_after(conn: &Connection, stream: u64, seq: u64, below: u64) -> rusqlite::Result<Option<StreamRecord>> {
+    let mut q = conn.prepare_cached("SELECT id, record FROM ddb_stream_log WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 1")?;
+    let mut rows = q.query([record_row(stream, seq) as i64, record_row(stream, below) as i64])?;
+    match rows.next()? {
+        Some(row) => Ok(record_from_storage(seq_of(row.get::<_, i64>(0)? as u64), &row.get::<_, String>(1)?)),
+        None => Ok(None),
+    }
 }
 
 const MIGRATE_STREAM_RECORDS: &str = "
@@ -114,12 +153,22 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     if old_layout > 0 {
         conn.execute_batch(MIGRATE_STREAM_RECORDS)?;
     }
-    let mut q = conn.prepare("SELECT id, record FROM ddb_stream_log ORDER BY id")?;
-    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))? {
-        let (id, text) = row?;
-        let (stream, seq) = (id >> SEQ_BITS, id & ((1 << SEQ_BITS) - 1));
-        if let Some(rec) = record_from_storage(seq, &text) {
-            out.records.push((stream, rec));
+    let ids: Vec<u64> = out.streams.iter().map(|m| m.id).collect();
+    for stream in ids {
+        let bounds: (Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT min(id), max(id) FROM ddb_stream_log WHERE id >= ?1 AND id < ?2",
+            [record_row(stream, 0) as i64, record_row(stream + 1, 0) as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(first), Some(last)) = bounds else { continue };
+        out.first_seqs.push((stream, seq_of(first as u64)));
+        let from = (last as u64).saturating_sub(LOADED_TAIL - 1).max(first as u64);
+        let mut q = conn.prepare_cached("SELECT id, record FROM ddb_stream_log WHERE id >= ?1 AND id <= ?2 ORDER BY id")?;
+        for row in q.query_map([from as i64, last], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))? {
+            let (id, text) = row?;
+            if let Some(rec) = record_from_storage(seq_of(id), &text) {
+                out.records.push((stream, rec));
+            }
         }
     }
     Ok(out)
@@ -173,6 +222,44 @@ impl DdbStore for SqliteStore {
         Ok(self.0.take_loaded())
     }
 
+    fn keeps_records(&self) -> bool {
+        true
+    }
+
+    fn read_records(&self, stream: u64, from: u64, below: u64, limit: usize) -> Result<Vec<StreamRecord>, StorageError> {
+        self.0.read(|conn| {
+            let mut q = conn.prepare_cached("SELECT id, record FROM ddb_stream_log WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3")?;
+            let rows = q.query_map([record_row(stream, from) as i64, record_row(stream, below) as i64, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, text) = row?;
+                match record_from_storage(seq_of(id), &text) {
+                    Some(rec) => out.push(rec),
+                    None => tracing::error!(stream, seq = seq_of(id), "unreadable stream record skipped"),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A binary search over sequence numbers (records are in creation order), one
+    /// indexed lookup per step: no scan, nothing held in memory.
+    fn retained_from(&self, stream: u64, from: u64, below: u64, horizon_ms: u64) -> Result<u64, StorageError> {
+        self.0.read(|conn| {
+            let (mut lo, mut hi) = (from, below);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match record_at_or_after(conn, stream, mid, hi)? {
+                    Some(rec) if rec.created_ms < horizon_ms => lo = rec.seq + 1,
+                    _ => hi = mid,
+                }
+            }
+            Ok(lo)
+        })
+    }
+
     fn apply(&self, batch: Vec<Mutation>) -> Pending {
         if batch.is_empty() {
             return Pending::done();
@@ -207,6 +294,49 @@ mod tests {
         StreamRecord { seq, event_id: format!("e{seq}"), event_name: "INSERT", created_ms: 1_700_000_000_000 + seq, keys: Item::new(), old: None, new: None, by_service: false }
     }
 
+    fn meta(id: u64) -> StreamMeta {
+        StreamMeta {
+            id,
+            arn: format!("arn:aws:dynamodb:us-east-1:000000000000:table/t{id}/stream/x"),
+            label: "x".into(),
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            table_name: format!("t{id}"),
+            view_type: "NEW_AND_OLD_IMAGES".into(),
+            key: crate::keys::KeySchema { hash: ("pk".into(), crate::keys::KeyType::S), range: None },
+            created_ms: 0,
+            shard_id: "shardId-1".into(),
+            closed_ms: None,
+        }
+    }
+
+    /// Only the newest LOADED_TAIL records of a stream are loaded; the rest are read
+    /// back in ranges, and retention finds its cut by creation time.
+    #[test]
+    fn stream_tail_loaded_and_older_records_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dynamodb.db");
+        let total = LOADED_TAIL + 500;
+        {
+            let store = SqliteStore::open(&path, Durability::Process).expect("open");
+            let mut batch = vec![Mutation::PutStream(Arc::new(meta(3)))];
+            batch.extend((1..=total).map(|seq| Mutation::AppendRecord { stream: 3, record: Arc::new(record(seq)) }));
+            drop(store.apply(batch));
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("reopen");
+        let loaded = store.load().expect("load");
+        let seqs: Vec<u64> = loaded.records.iter().map(|(_, r)| r.seq).collect();
+        assert_eq!(seqs, (501..=total).collect::<Vec<_>>());
+        assert_eq!(loaded.first_seqs, vec![(3, 1)]);
+        let older = store.read_records(3, 1, 501, 1000).expect("read");
+        assert_eq!(older.iter().map(|r| r.seq).collect::<Vec<_>>(), (1..=500).collect::<Vec<_>>());
+        assert_eq!(store.read_records(3, 490, 501, 5).expect("read").iter().map(|r| r.seq).collect::<Vec<_>>(), vec![490, 491, 492, 493, 494]);
+        // record(seq) was created at 1_700_000_000_000 + seq.
+        assert_eq!(store.retained_from(3, 1, 501, 1_700_000_000_000 + 200).expect("cut"), 200);
+        assert_eq!(store.retained_from(3, 1, 501, 1_700_000_000_000 + 9_999).expect("cut"), 501);
+        assert_eq!(store.retained_from(3, 1, 501, 0).expect("cut"), 1);
+    }
+
     /// A data dir from before the stream log moved to a rowid table: its records are
     /// moved over at open, in order, and the old table is gone.
     #[test]
@@ -219,6 +349,10 @@ mod tests {
                 "CREATE TABLE ddb_stream_records (stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;",
             )
             .expect("old schema");
+            conn.execute_batch(SCHEMA).expect("schema");
+            for stream in [1u64, 2] {
+                conn.execute("INSERT INTO ddb_streams (id, meta) VALUES (?1, ?2)", rusqlite::params![stream as i64, serde_json::to_string(&meta(stream)).unwrap()]).expect("meta");
+            }
             for (stream, seq) in [(2u64, 7u64), (1, 5), (1, 6)] {
                 conn.execute("INSERT INTO ddb_stream_records VALUES (?1, ?2, ?3)", rusqlite::params![stream as i64, seq as i64, record_to_storage(&record(seq))]).expect("insert");
             }

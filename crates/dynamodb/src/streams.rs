@@ -1,6 +1,10 @@
 //! Table streams: one shard per stream holding change records in commit order, 24-hour
 //! retention, sequence numbers, shard iterators, and the notification consumers wait
 //! on (`watch` of the last sequence number) instead of polling.
+//!
+//! Memory holds a tail of each stream (the records consumers usually read next); with a
+//! store that keeps records, older ones are evicted from memory once committed and are
+//! read back from the store (`Engine::read_stream`).
 
 use crate::keys::KeySchema;
 use base64::Engine as _;
@@ -48,11 +52,58 @@ pub struct StreamRecord {
     pub by_service: bool,
 }
 
+/// Most records a stream's in-memory tail keeps once they are committed…
+pub const TAIL_RECORDS: usize = 1024;
+/// …and most bytes (item sizes as DynamoDB counts them).
+pub const TAIL_BYTES: usize = 8 << 20;
+
 pub struct StreamState {
     pub meta: StreamMeta,
+    /// The newest records, in order; all of them when the store keeps none.
     pub records: VecDeque<Arc<StreamRecord>>,
+    /// Sum of the tail's record sizes.
+    pub tail_bytes: usize,
+    /// The oldest retained record's sequence number (in the tail or in the store);
+    /// `next_seq` when there is none.
+    pub first_seq: u64,
     /// The sequence the next record gets.
     pub next_seq: u64,
+}
+
+impl StreamState {
+    /// Where the in-memory tail starts.
+    pub fn tail_start(&self) -> u64 {
+        self.records.front().map_or(self.next_seq, |r| r.seq)
+    }
+
+    pub fn push(&mut self, record: Arc<StreamRecord>) {
+        self.tail_bytes += record.size();
+        self.records.push_back(record);
+    }
+
+    /// Drops the oldest tail records past the tail's bounds, but only committed ones
+    /// (`seq <= committed`): those are readable from the store.
+    pub fn evict(&mut self, committed: u64) {
+        while self.records.len() > TAIL_RECORDS || self.tail_bytes > TAIL_BYTES {
+            match self.records.front() {
+                Some(r) if r.seq <= committed => {
+                    self.tail_bytes -= r.size();
+                    self.records.pop_front();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Forgets every record below `seq` (retention).
+    pub fn trim_below(&mut self, seq: u64) {
+        while self.records.front().is_some_and(|r| r.seq < seq) {
+            if let Some(r) = self.records.pop_front() {
+                self.tail_bytes -= r.size();
+            }
+        }
+        self.first_seq = self.first_seq.max(seq.min(self.next_seq));
+    }
 }
 
 pub struct Stream {
@@ -62,10 +113,24 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(meta: StreamMeta, records: Vec<StreamRecord>) -> Stream {
+    /// A stream with its newest `records` in memory and its oldest retained record at
+    /// `first_seq` (if older than the tail, it is in the store).
+    pub fn new(meta: StreamMeta, records: Vec<StreamRecord>, first_seq: Option<u64>) -> Stream {
         let next_seq = records.last().map(|r| r.seq + 1).unwrap_or(1);
         let (tx, _) = watch::channel(next_seq - 1);
-        Stream { state: Mutex::new(StreamState { meta, records: records.into_iter().map(Arc::new).collect(), next_seq }), tx }
+        let first_seq = first_seq.or(records.first().map(|r| r.seq)).unwrap_or(next_seq).min(next_seq);
+        let mut state = StreamState { meta, records: VecDeque::new(), tail_bytes: 0, first_seq, next_seq };
+        for r in records {
+            state.push(Arc::new(r));
+        }
+        Stream { state: Mutex::new(state), tx }
+    }
+}
+
+impl StreamRecord {
+    /// The record's size as its `SizeBytes` counts it.
+    pub fn size(&self) -> usize {
+        item_size(&self.keys) + self.new.as_deref().map_or(0, item_size) + self.old.as_deref().map_or(0, item_size)
     }
 }
 
@@ -104,7 +169,6 @@ fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
 
 /// The `Record` shape GetRecords returns.
 pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
-    let mut size = item_size(&r.keys);
     let mut d = object([
         ("ApproximateCreationDateTime", json!((r.created_ms / 1000) as f64)),
         ("Keys", item_to_json(&r.keys)),
@@ -112,14 +176,12 @@ pub fn record_json(r: &StreamRecord, meta: &StreamMeta) -> Value {
         ("StreamViewType", Value::String(meta.view_type.clone())),
     ]);
     if let Some(n) = &r.new {
-        size += item_size(n);
         d["NewImage"] = item_to_json(n);
     }
     if let Some(o) = &r.old {
-        size += item_size(o);
         d["OldImage"] = item_to_json(o);
     }
-    d["SizeBytes"] = json!(size);
+    d["SizeBytes"] = json!(r.size());
     let mut rec = object([
         ("eventID", Value::String(r.event_id.clone())),
         ("eventName", Value::String(r.event_name.to_string())),

@@ -80,6 +80,8 @@ pub struct Config {
     pub modes: Vec<Mode>,
     pub workloads: Vec<Workload>,
     pub stream: bool,
+    /// Put runs on the stream table only.
+    pub stream_only: bool,
     pub partitions: usize,
     pub items: usize,
     pub item_size: usize,
@@ -823,7 +825,11 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let mut all: Vec<RunResult> = Vec::new();
     for &workload in &cfg.workloads {
         for &mode in &cfg.modes {
-            let variants: &[bool] = if workload == Workload::Put && cfg.stream { &[false, true] } else { &[false] };
+            let variants: &[bool] = match (workload == Workload::Put, cfg.stream, cfg.stream_only) {
+                (true, _, true) => &[true],
+                (true, true, false) => &[false, true],
+                _ => &[false],
+            };
             let mut section = Vec::new();
             for &stream in variants {
                 for ts in &states {

@@ -113,6 +113,9 @@ enum Cmd {
         /// put also runs on a table with a NEW_AND_OLD_IMAGES stream; prints the cost.
         #[arg(long)]
         stream: bool,
+        /// put runs only on the table with a stream (a soak of streamed writes; see soak.sh).
+        #[arg(long)]
+        stream_only: bool,
         /// Partitions (distinct pk) of the prefilled data table.
         #[arg(long, default_value_t = 1_000)]
         partitions: usize,
@@ -335,6 +338,7 @@ fn main() {
             mode,
             workload,
             stream,
+            stream_only,
             partitions,
             items,
             item_size,
@@ -360,7 +364,8 @@ fn main() {
                     warmup: parse_duration(&warmup)?,
                     modes: list(&mode, sqs::Mode::parse)?,
                     workloads: list(&workload, dynamodb::Workload::parse)?,
-                    stream,
+                    stream: stream || stream_only,
+                    stream_only,
                     partitions,
                     items,
                     item_size,

@@ -21,6 +21,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How to start an environment.
 pub struct Spec {
     pub kind: RuntimeKind,
+    /// The Python or Node.js executable (managed runtimes), found by `interpreters`.
+    pub interpreter: Option<PathBuf>,
     pub task_root: PathBuf,
     pub runtimes_dir: PathBuf,
     pub env: Vec<(String, String)>,
@@ -148,12 +150,12 @@ impl Environment {
         let mut cmd = match spec.kind {
             RuntimeKind::Provided => tokio::process::Command::new(spec.task_root.join("bootstrap")),
             RuntimeKind::Python => {
-                let mut c = tokio::process::Command::new("python3");
+                let mut c = tokio::process::Command::new(spec.interpreter.clone().unwrap_or_else(|| "python3".into()));
                 c.arg("-u").arg(spec.runtimes_dir.join("python").join("bootstrap.py"));
                 c
             }
             RuntimeKind::Node => {
-                let mut c = tokio::process::Command::new("node");
+                let mut c = tokio::process::Command::new(spec.interpreter.clone().unwrap_or_else(|| "node".into()));
                 c.arg(spec.runtimes_dir.join("node").join("bootstrap.mjs"));
                 c
             }

@@ -71,10 +71,15 @@ struct LogCollector {
     pending: Mutex<Vec<LogLine>>,
     tail: Mutex<Option<Vec<String>>>,
     flushers: Mutex<Vec<mpsc::Sender<oneshot::Sender<()>>>>,
+    /// nimbus's Python and Node.js bootstraps write a multi-line message (an error and
+    /// its traceback, a multi-line `console.log`) as one line with `\r` between its
+    /// lines, the Lambda runtimes' convention: it stays one event, with its newlines back.
+    carriage_returns_are_newlines: bool,
 }
 
 impl LogCollector {
     fn line(&self, text: String) {
+        let text = if self.carriage_returns_are_newlines && text.contains('\r') { text.replace('\r', "\n") } else { text };
         if let Some(t) = self.tail.lock().as_mut() {
             t.push(text.clone());
         }
@@ -191,6 +196,7 @@ impl Environment {
             pending: Mutex::new(Vec::new()),
             tail: Mutex::new(None),
             flushers: Mutex::new(Vec::new()),
+            carriage_returns_are_newlines: spec.kind != RuntimeKind::Provided,
         });
         if let Some(out) = child.stdout.take() {
             pump(out, logs.clone());

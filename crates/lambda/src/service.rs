@@ -61,6 +61,8 @@ pub struct Inner {
     pub mappings: RwLock<HashMap<String, crate::esm::Mapping>>,
     /// Stop signals of running event source mapping pollers, by mapping UUID.
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
+    /// How each mapping's last batches went (`LastProcessingResult`, warnings), by UUID.
+    pub mapping_health: parking_lot::Mutex<HashMap<String, crate::esm::Health>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -171,6 +173,7 @@ impl LambdaService {
             streams,
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
+            mapping_health: parking_lot::Mutex::new(HashMap::new()),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();

@@ -197,3 +197,29 @@ async fn a_python_error_is_one_log_event_with_var_task_paths() {
     }
     assert!(messages.iter().any(|m| m.trim_end() == "before the error"), "{messages:#?}");
 }
+
+/// Node.js errors name the package's files under /var/task too (AWS's `trace`:
+/// "at Runtime.handler (file:///var/task/index.mjs:3:9)"), and a multi-line
+/// `console.log` is one log event, as Lambda's Node.js runtime logs it.
+#[tokio::test]
+async fn node_traces_use_var_task_and_multi_line_console_log_is_one_event() {
+    let n = Nimbus::start_in_memory();
+    let c = n.lambda_client();
+    let logs = n.logs_client();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.js"), "exports.handler = async () => {\n  console.log('one\\ntwo\\nthree');\n  throw new Error('node broke');\n};\n").unwrap();
+    let name = unique_name("nodeerr");
+    create_in(&c, &name, lambda::node_runtime(), "index.handler", dir.path()).await.expect("create");
+    let r = lambda::invoke(&c, &name, &json!({})).await;
+    assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
+    let trace: Vec<&str> = r.payload["trace"].as_array().expect("trace").iter().filter_map(Value::as_str).collect();
+    assert!(trace.iter().any(|l| l.contains("/var/task/index.js:3")), "{trace:?}");
+    assert!(trace.iter().all(|l| !l.contains(dir.path().to_str().unwrap())), "host paths leak: {trace:?}");
+
+    let events = logs.filter_log_events().log_group_name(format!("/aws/lambda/{name}")).send().await.expect("filter_log_events");
+    let messages: Vec<&str> = events.events().iter().filter_map(|e| e.message()).collect();
+    let logged: Vec<&&str> = messages.iter().filter(|m| m.contains("one")).collect();
+    assert_eq!(logged.len(), 1, "{messages:#?}");
+    assert!(logged[0].contains("\tINFO\tone\ntwo\nthree"), "{:?}", logged[0]);
+    assert!(!messages.iter().any(|m| m.trim_end() == "two"), "{messages:#?}");
+}

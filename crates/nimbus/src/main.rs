@@ -113,7 +113,7 @@ fn list_runtimes(args: RuntimesArgs) {
         return;
     }
     println!("{:<13} {:<9} {:<10} interpreter", "runtime", "version", "found by");
-    println!("{:<13} {:<9} {:<10} {}", "provided.*", "-", "-", "the package's own bootstrap");
+    println!("{:<13} {:<9} {:<10} the package's own bootstrap", "provided.*", "-", "-");
     for (r, found) in rows {
         match found {
             Ok(f) => println!("{:<13} {:<9} {:<10} {}", r.name(), f.version, f.source, f.path.display()),

@@ -68,6 +68,18 @@ fn runtimes_subcommand_lists_every_supported_runtime() {
     // A runtime nimbus does not run on an interpreter is a usage error.
     let out = std::process::Command::new(Nimbus::binary()).args(["runtimes", "--runtime", "java21=/usr/bin/java"]).output().expect("run");
     assert!(!out.status.success());
+
+    // The runtimes file (`--runtimes-file`): one `runtime = path` per line.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runtimes.conf");
+    std::fs::write(&file, format!("# interpreters for nimbus\n{other} = {}\n", py["path"].as_str().unwrap())).unwrap();
+    let out = std::process::Command::new(Nimbus::binary()).args(["runtimes", "--json", "--runtimes-file"]).arg(&file).output().expect("run");
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let row = list.iter().find(|r| r["runtime"] == other).expect("row");
+    assert!(row["problem"].as_str().unwrap().contains(&format!("runtimes file {}, line 2 names", file.display())), "{row}");
+    std::fs::write(&file, "python3.12 /usr/bin/python3\n").unwrap();
+    let out = std::process::Command::new(Nimbus::binary()).args(["runtimes", "--runtimes-file"]).arg(&file).output().expect("run");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("line 1"), "{out:?}");
 }
 
 /// Every Python and Node.js runtime found here runs its function on that version (not on

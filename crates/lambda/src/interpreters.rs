@@ -3,7 +3,8 @@
 //!
 //! Lookup order for one runtime (the first candidate whose reported version matches wins):
 //! 1. an explicit path: `--runtime python3.12=/path` (the binary's flag), else the variable
-//!    `NIMBUS_RUNTIME_PYTHON3_12` (`NIMBUS_RUNTIME_NODEJS22_X`, …). An explicit path that
+//!    `NIMBUS_RUNTIME_PYTHON3_12` (`NIMBUS_RUNTIME_NODEJS22_X`, …), else a line
+//!    `python3.12 = /path` of the runtimes file (`--runtimes-file`). An explicit path that
 //!    does not run or is another version is an error, not a reason to look elsewhere;
 //! 2. `PATH`: `python3.12`, then `python3` and `python` (Node: `node22`, `nodejs22`, then
 //!    `node`), each only if it reports the right version. Shims are not run: a pyenv
@@ -137,16 +138,50 @@ fn looked_in(runtime: Managed) -> String {
     }
 }
 
-/// Finds and caches interpreters. `overrides` are the explicit paths given on the
-/// command line (`--runtime python3.12=/path`), by runtime name.
+/// Interpreters named explicitly, by runtime name: the command line's
+/// (`--runtime python3.12=/path`), which win over the `NIMBUS_RUNTIME_*` variables, and the
+/// runtimes file's, which those variables win over.
+#[derive(Debug, Clone, Default)]
+pub struct Explicit {
+    pub flags: HashMap<String, PathBuf>,
+    /// Path and where it was given ("runtimes file F, line N").
+    pub file: HashMap<String, (PathBuf, String)>,
+}
+
+impl Explicit {
+    /// Reads a runtimes file: one `runtime = /path/to/interpreter` per line; blank lines
+    /// and lines starting with `#` are ignored. Anything else is an error naming the line.
+    pub fn read_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the runtimes file {}: {e}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = format!("runtimes file {}, line {}", path.display(), i + 1);
+            let (runtime, exe) = line.split_once('=').ok_or_else(|| format!("{at}: expected `runtime = /path/to/interpreter`, got {line:?}"))?;
+            let (runtime, exe) = (runtime.trim(), exe.trim());
+            if Managed::parse(runtime).is_none() {
+                return Err(format!("{at}: {runtime} is not a runtime nimbus runs on an interpreter (python3.8-python3.14, nodejs18.x-nodejs24.x)"));
+            }
+            if exe.is_empty() {
+                return Err(format!("{at}: no interpreter path for {runtime}"));
+            }
+            self.file.insert(runtime.to_string(), (PathBuf::from(exe), at));
+        }
+        Ok(())
+    }
+}
+
+/// Finds and caches interpreters.
 pub struct Interpreters {
-    overrides: HashMap<String, PathBuf>,
+    explicit: Explicit,
     found: Mutex<HashMap<Managed, Found>>,
 }
 
 impl Interpreters {
-    pub fn new(overrides: HashMap<String, PathBuf>) -> Interpreters {
-        Interpreters { overrides, found: Mutex::new(HashMap::new()) }
+    pub fn new(explicit: Explicit) -> Interpreters {
+        Interpreters { explicit, found: Mutex::new(HashMap::new()) }
     }
 
     /// The interpreter for `runtime`, looked up on first use (blocking: runs candidates).
@@ -154,7 +189,7 @@ impl Interpreters {
         if let Some(f) = self.found.lock().get(&runtime) {
             return Ok(f.clone());
         }
-        let found = lookup(runtime, &self.overrides, &Host::from_env())?;
+        let found = lookup(runtime, &self.explicit, &Host::from_env())?;
         self.found.lock().insert(runtime, found.clone());
         Ok(found)
     }
@@ -225,11 +260,13 @@ impl Host {
 }
 
 /// Looks one runtime up in the order the module comment gives.
-pub fn lookup(runtime: Managed, overrides: &HashMap<String, PathBuf>, host: &Host) -> Result<Found, Missing> {
-    let explicit = overrides
+pub fn lookup(runtime: Managed, given: &Explicit, host: &Host) -> Result<Found, Missing> {
+    let explicit = given
+        .flags
         .get(&runtime.name())
         .map(|p| (format!("--runtime {}={}", runtime.name(), p.display()), p.clone()))
-        .or_else(|| host.var(&runtime.variable()).map(|p| (runtime.variable(), PathBuf::from(p))));
+        .or_else(|| host.var(&runtime.variable()).map(|p| (runtime.variable(), PathBuf::from(p))))
+        .or_else(|| given.file.get(&runtime.name()).map(|(p, at)| (at.clone(), p.clone())));
     if let Some((origin, path)) = explicit {
         return match probe(runtime, &path) {
             Ok((version, real)) if runtime.accepts(&version) => Ok(Found { path: real, version, source: origin }),
@@ -385,11 +422,11 @@ fn run_probe(runtime: Managed, path: &Path) -> Result<(String, PathBuf), String>
 }
 
 /// One line per runtime for `nimbus runtimes`; and the same as JSON objects.
-pub fn report(overrides: &HashMap<String, PathBuf>) -> Vec<(Managed, Result<Found, Missing>)> {
+pub fn report(given: &Explicit) -> Vec<(Managed, Result<Found, Missing>)> {
     let host = Host::from_env();
     // In parallel: each lookup may run several interpreters.
     std::thread::scope(|s| {
-        let handles: Vec<_> = Managed::all().into_iter().map(|r| { let host = &host; (r, s.spawn(move || lookup(r, overrides, host))) }).collect();
+        let handles: Vec<_> = Managed::all().into_iter().map(|r| { let host = &host; (r, s.spawn(move || lookup(r, given, host))) }).collect();
         handles.into_iter().map(|(r, h)| (r, h.join().unwrap_or(Err(Missing::NotFound { runtime: r })))).collect()
     })
 }
@@ -430,12 +467,34 @@ mod tests {
     #[test]
     fn an_explicit_path_that_is_wrong_is_an_error_not_a_fallback() {
         let host = Host { vars: HashMap::from([("NIMBUS_RUNTIME_PYTHON3_12".to_string(), "/nonexistent/python".to_string())]) };
-        let err = lookup(Managed::Python(12), &HashMap::new(), &host).unwrap_err();
+        let err = lookup(Managed::Python(12), &Explicit::default(), &host).unwrap_err();
         let m = err.message();
         assert!(m.contains("NIMBUS_RUNTIME_PYTHON3_12 names /nonexistent/python, which does not exist"), "{m}");
-        let err = lookup(Managed::Node(22), &HashMap::new(), &Host { vars: HashMap::new() }).unwrap_err();
+        let err = lookup(Managed::Node(22), &Explicit::default(), &Host { vars: HashMap::new() }).unwrap_err();
         assert_eq!(err, Missing::NotFound { runtime: Managed::Node(22) });
         assert!(err.message().contains("no Node.js 22 interpreter was found"), "{}", err.message());
+    }
+
+    #[test]
+    fn runtimes_file_lines_and_precedence() {
+        let dir = tempfile_dir();
+        let file = dir.join("runtimes.conf");
+        std::fs::write(&file, "# mine\n\npython3.12 = /nonexistent/file-python\nnodejs22.x=/nonexistent/node\n").unwrap();
+        let mut given = Explicit::default();
+        given.read_file(&file).unwrap();
+        let m = lookup(Managed::Python(12), &given, &Host { vars: HashMap::new() }).unwrap_err().message();
+        assert!(m.contains(&format!("runtimes file {}, line 3 names /nonexistent/file-python", file.display())), "{m}");
+        // The variable wins over the file, the flag over both.
+        let host = Host { vars: HashMap::from([("NIMBUS_RUNTIME_PYTHON3_12".to_string(), "/nonexistent/var-python".to_string())]) };
+        assert!(lookup(Managed::Python(12), &given, &host).unwrap_err().message().contains("/nonexistent/var-python"));
+        given.flags.insert("python3.12".into(), "/nonexistent/flag-python".into());
+        assert!(lookup(Managed::Python(12), &given, &host).unwrap_err().message().contains("/nonexistent/flag-python"));
+        for bad in ["python3.12 /x", "java21 = /x", "nodejs22.x ="] {
+            std::fs::write(&file, format!("{bad}\n")).unwrap();
+            let err = Explicit::default().read_file(&file).unwrap_err();
+            assert!(err.contains("line 1"), "{bad}: {err}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -36,8 +36,9 @@ pub struct LambdaConfig {
     pub endpoint_url: String,
     pub account_concurrency: u32,
     pub idle_timeout: std::time::Duration,
-    /// Interpreters given on the command line (`--runtime python3.12=/path`), by runtime.
-    pub runtime_overrides: HashMap<String, PathBuf>,
+    /// Interpreters named on the command line (`--runtime python3.12=/path`) or in the
+    /// runtimes file.
+    pub interpreters: crate::interpreters::Explicit,
 }
 
 pub struct LambdaService {
@@ -163,7 +164,7 @@ impl LambdaService {
             functions: RwLock::new(functions),
             code,
             runtimes_dir,
-            interpreters: Arc::new(crate::interpreters::Interpreters::new(config.runtime_overrides)),
+            interpreters: Arc::new(crate::interpreters::Interpreters::new(config.interpreters)),
             pool: Pool::new(config.account_concurrency, config.idle_timeout),
             logs,
             bus,

@@ -39,6 +39,18 @@ struct RuntimesArgs {
     /// The interpreter of a runtime, as for `serve`: `python3.12=/usr/bin/python3.12`.
     #[arg(long = "runtime", value_name = "RUNTIME=PATH", value_parser = runtime_override)]
     runtimes: Vec<(String, PathBuf)>,
+    /// A runtimes file, as for `serve`.
+    #[arg(long, env = "NIMBUS_RUNTIMES_FILE", value_name = "FILE")]
+    runtimes_file: Option<PathBuf>,
+}
+
+/// The interpreters named by `--runtime` flags and the runtimes file.
+fn explicit_interpreters(flags: &[(String, PathBuf)], file: Option<&std::path::Path>) -> Result<nimbus_lambda::interpreters::Explicit, String> {
+    let mut given = nimbus_lambda::interpreters::Explicit { flags: flags.iter().cloned().collect(), ..Default::default() };
+    if let Some(f) = file {
+        given.read_file(f)?;
+    }
+    Ok(given)
 }
 
 /// `python3.12=/path/to/python` → ("python3.12", path), for a runtime nimbus runs on an
@@ -81,6 +93,10 @@ struct ServeArgs {
     /// (repeatable; also `NIMBUS_RUNTIME_PYTHON3_12=…`). See `nimbus runtimes`.
     #[arg(long = "runtime", value_name = "RUNTIME=PATH", value_parser = runtime_override)]
     runtimes: Vec<(String, PathBuf)>,
+    /// Lambda: a file of `runtime = /path/to/interpreter` lines (`#` comments), below
+    /// `--runtime` and the `NIMBUS_RUNTIME_*` variables.
+    #[arg(long, env = "NIMBUS_RUNTIMES_FILE", value_name = "FILE")]
+    runtimes_file: Option<PathBuf>,
 }
 
 fn main() {
@@ -92,15 +108,20 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        Command::Runtimes(args) => list_runtimes(args),
+        Command::Runtimes(args) => {
+            if let Err(e) = list_runtimes(args) {
+                eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
     }
 }
 
 /// `nimbus runtimes`: what CreateFunction will accept on this machine, and why.
-fn list_runtimes(args: RuntimesArgs) {
+fn list_runtimes(args: RuntimesArgs) -> Result<(), String> {
     use nimbus_lambda::interpreters::{report, Missing};
-    let overrides = args.runtimes.into_iter().collect();
-    let rows = report(&overrides);
+    let given = explicit_interpreters(&args.runtimes, args.runtimes_file.as_deref())?;
+    let rows = report(&given);
     if args.json {
         let list: Vec<serde_json::Value> = rows
             .iter()
@@ -110,7 +131,7 @@ fn list_runtimes(args: RuntimesArgs) {
             })
             .collect();
         println!("{}", serde_json::Value::Array(list));
-        return;
+        return Ok(());
     }
     println!("{:<13} {:<9} {:<10} interpreter", "runtime", "version", "found by");
     println!("{:<13} {:<9} {:<10} the package's own bootstrap", "provided.*", "-", "-");
@@ -121,12 +142,14 @@ fn list_runtimes(args: RuntimesArgs) {
             Err(m) => println!("{:<13} {:<9} {:<10} {}", r.name(), "-", "error", m.message()),
         }
     }
+    Ok(())
 }
 
 fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // Before anything touches the directory: a second nimbus on it leaves at once
     // instead of waiting on SQLite's locks. Held (open) until the process ends.
     let _lock = if args.in_memory { None } else { Some(lock_data_dir(&args.data_dir)?) };
+    let interpreters = explicit_interpreters(&args.runtimes, args.runtimes_file.as_deref())?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
         .with_writer(std::io::stderr)
@@ -156,7 +179,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
                 endpoint_url: format!("http://{local}"),
                 account_concurrency: args.lambda_concurrency,
                 idle_timeout: std::time::Duration::from_secs(args.lambda_idle_seconds),
-                runtime_overrides: args.runtimes.iter().cloned().collect(),
+                interpreters,
             },
             clock.clone(),
             stores.lambda,

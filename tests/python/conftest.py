@@ -10,6 +10,8 @@ The suite talks to a running nimbus server over HTTP, the way real clients do.
   at the end.
 """
 
+import functools
+import json
 import os
 import shutil
 import socket
@@ -54,6 +56,31 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _nimbus_binary():
+    binary = Path(os.environ.get("NIMBUS_BIN", str(DEFAULT_BIN)))
+    return binary if binary.is_absolute() else REPO_ROOT / binary
+
+
+@functools.lru_cache(maxsize=None)
+def python_runtime():
+    """The ``python3.x`` runtime the suite creates functions with.
+
+    nimbus runs ``python3.X`` only on a Python 3.X interpreter, so the suite asks nimbus
+    which ones it finds here (``nimbus runtimes --json``, nimbus's own lookup) and takes
+    the version of the interpreter running the tests (it has boto3, which some test
+    functions import) when nimbus finds it, else the first one nimbus finds.
+    """
+    own = "python3.%d" % sys.version_info[1]
+    try:
+        out = subprocess.run([str(_nimbus_binary()), "runtimes", "--json"], capture_output=True, check=True, timeout=60).stdout
+        found = [r["runtime"] for r in json.loads(out) if r["available"] and r["runtime"].startswith("python3.")]
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return own  # e.g. NIMBUS_ENDPOINT without a local binary
+    if own in found or not found:
+        return own
+    return found[0]
+
+
 @pytest.fixture(scope="session")
 def endpoint():
     """Base URL of the server under test, without a trailing slash."""
@@ -62,9 +89,7 @@ def endpoint():
         yield given.rstrip("/")
         return
 
-    binary = Path(os.environ.get("NIMBUS_BIN", str(DEFAULT_BIN)))
-    if not binary.is_absolute():
-        binary = REPO_ROOT / binary
+    binary = _nimbus_binary()
     if not binary.exists():
         pytest.fail(
             f"nimbus binary not found at {binary}; build it (cargo build) or set "
@@ -307,7 +332,7 @@ def lambda_function(awslambda, python_function_zip):
         name = name or unique_name("fn")
         awslambda.create_function(
             FunctionName=name,
-            Runtime=kwargs.pop("Runtime", "python3.11"),
+            Runtime=kwargs.pop("Runtime", python_runtime()),
             Role=LAMBDA_ROLE,
             Handler=handler,
             Code={"ZipFile": python_function_zip},

@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from conftest import LAMBDA_ROLE, unique_name
+from conftest import LAMBDA_ROLE, python_runtime, unique_name
 
 
 def test_boto3_create_invoke_with_tail_log(awslambda, lambda_function):
@@ -16,7 +16,7 @@ def test_boto3_create_invoke_with_tail_log(awslambda, lambda_function):
     awslambda.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     cfg = awslambda.get_function_configuration(FunctionName=name)
     assert cfg["State"] == "Active"
-    assert cfg["Runtime"] == "python3.11"
+    assert cfg["Runtime"] == python_runtime()
     assert cfg["Handler"] == "handler.echo"
 
     resp = awslambda.invoke(FunctionName=name, Payload=json.dumps({"hello": "boto3"}), LogType="Tail")
@@ -81,7 +81,7 @@ def test_aws_cli_create_wait_invoke(aws_cli, python_function_zip, tmp_path):
     out = aws_cli(
         "lambda", "create-function",
         "--function-name", name,
-        "--runtime", "python3.11",
+        "--runtime", python_runtime(),
         "--role", LAMBDA_ROLE,
         "--handler", "handler.echo",
         "--zip-file", f"fileb://{zip_path}",

@@ -103,6 +103,55 @@ pub fn zip_dir(dir: &Path) -> Vec<u8> {
     zip_entries(&entries)
 }
 
+/// What `nimbus runtimes --json` reports on this machine (run once per test process):
+/// one object per runtime with `runtime`, `available`, and `version` / `path` / `source`
+/// or `problem`.
+pub fn host_runtimes() -> &'static [Value] {
+    static LIST: OnceLock<Vec<Value>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let out = std::process::Command::new(crate::Nimbus::binary())
+            .args(["runtimes", "--json"])
+            .output()
+            .unwrap_or_else(|e| panic!("run `nimbus runtimes --json`: {e}"));
+        assert!(out.status.success(), "nimbus runtimes --json: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("nimbus runtimes --json printed no JSON ({e})"))
+    })
+}
+
+/// The runtime the tests create functions with for a language (`python3.`, `nodejs`):
+/// the one whose interpreter the command `probe` runs here (`python3`, `node` on PATH:
+/// the one with the test's packages, e.g. boto3) when nimbus finds it, else the first
+/// one nimbus finds. So the suite runs on any machine with some Python 3 and Node.js.
+fn host_runtime(prefix: &str, probe: &[&str]) -> Runtime {
+    let available: Vec<&str> = host_runtimes()
+        .iter()
+        .filter(|r| r["available"] == true)
+        .filter_map(|r| r["runtime"].as_str())
+        .filter(|r| r.starts_with(prefix))
+        .collect();
+    let preferred = std::process::Command::new(probe[0])
+        .args(&probe[1..])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let pick = preferred
+        .as_deref()
+        .filter(|p| available.contains(p))
+        .or_else(|| available.first().copied())
+        .unwrap_or_else(|| panic!("no {prefix}* runtime available here: `nimbus runtimes` found none (install one, or set NIMBUS_RUNTIME_…)"));
+    Runtime::from(pick)
+}
+
+/// See [`host_runtime`]: the Python runtime of `python3` on PATH, e.g. `python3.11`.
+pub fn python_runtime() -> Runtime {
+    host_runtime("python3.", &["python3", "-c", "import sys; print('python3.%d' % sys.version_info[1])"])
+}
+
+/// See [`host_runtime`]: the Node.js runtime of `node` on PATH, e.g. `nodejs20.x`.
+pub fn node_runtime() -> Runtime {
+    host_runtime("nodejs", &["node", "-e", "console.log('nodejs' + process.versions.node.split('.')[0] + '.x')"])
+}
+
 /// What to create.
 pub struct FnSpec {
     pub runtime: Runtime,
@@ -118,7 +167,7 @@ impl FnSpec {
     }
     pub fn python(handler: &str) -> FnSpec {
         FnSpec {
-            runtime: Runtime::Python311,
+            runtime: python_runtime(),
             handler: Some(handler.into()),
             zip: zip_dir(&functions_dir("python")),
             env: vec![],

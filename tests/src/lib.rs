@@ -180,7 +180,8 @@ impl Nimbus {
         String::from_utf8_lossy(&data[start..]).into_owned()
     }
 
-    fn binary() -> PathBuf {
+    /// The server binary the harness starts (`NIMBUS_BIN`, else `target/debug/nimbus`).
+    pub fn binary() -> PathBuf {
         if let Ok(b) = std::env::var("NIMBUS_BIN") {
             return PathBuf::from(b);
         }

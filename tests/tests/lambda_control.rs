@@ -546,7 +546,7 @@ async fn create_function_validation() {
 
     let py_zip = lambda::zip_dir(&lambda::functions_dir("python"));
     let m = expect_err(
-        create_err(&c, |b| b.runtime(Runtime::Python311).code(FunctionCode::builder().zip_file(Blob::new(py_zip)).build())).await,
+        create_err(&c, |b| b.runtime(lambda::python_runtime()).code(FunctionCode::builder().zip_file(Blob::new(py_zip)).build())).await,
         "InvalidParameterValueException",
         Some(400),
     );

@@ -857,3 +857,40 @@ async fn restart_mid_stream_keeps_the_mapping_and_loses_nothing() {
     assert!(missing.is_empty(), "every acknowledged message is delivered after the restart; missing {missing:?}");
     wait_depth(&c, &url, 0, 30).await;
 }
+
+/// A queue mapping whose function was deleted. AWS keeps the mapping (DeleteFunction: "To
+/// delete Lambda event source mappings that invoke a function, use
+/// DeleteEventSourceMapping") and reports no `LastProcessingResult` for SQS sources (its
+/// recorded GetEventSourceMapping answers carry `State` and `StateTransitionReason:
+/// USER_INITIATED` only); nimbus does not fail silently: the server log warns, naming the
+/// mapping and the missing function. Disabling / enabling answer `Disabling` / `Enabling`
+/// (UpdateEventSourceMapping's State).
+#[tokio::test]
+async fn a_queue_mapping_whose_function_was_deleted_is_reported_in_the_log() {
+    let n = Nimbus::start_in_memory();
+    let (lam, c) = (n.lambda_client(), n.sqs_client());
+    let (url, arn) = queue(&c, "esm-gone", &[(QueueAttributeName::VisibilityTimeout, "5")]).await;
+    let (out, _) = queue(&c, "esm-out", &[]).await;
+    let f = recorder(&lam, &out, &[]).await;
+    let uuid = lam.create_event_source_mapping().event_source_arn(&arn).function_name(&f).send().await.expect("create mapping").uuid.unwrap();
+    lam.delete_function().function_name(&f).send().await.expect("delete function");
+    send_batch(&c, &url, &[json!({"i": 0}).to_string()], None).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let warned = |log: &str| log.lines().any(|l| l.contains("event source mapping failing") && l.contains(&uuid));
+    while !warned(&n.log_tail(1 << 20)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = n.log_tail(1 << 20);
+    let line = log.lines().find(|l| l.contains("event source mapping failing") && l.contains(&uuid)).unwrap_or_else(|| panic!("no warning in:\n{log}"));
+    assert!(line.contains("WARN") && line.contains(&format!("function:{f}")) && line.contains("was deleted"), "{line}");
+
+    let got = lam.get_event_source_mapping().uuid(&uuid).send().await.expect("get");
+    assert_eq!(got.state(), Some("Enabled"));
+    assert_eq!(got.state_transition_reason(), Some("USER_INITIATED"));
+    assert_eq!(got.last_processing_result(), None, "AWS shows none for SQS sources");
+    let off = lam.update_event_source_mapping().uuid(&uuid).enabled(false).send().await.expect("disable");
+    assert_eq!(off.state(), Some("Disabling"));
+    let on = lam.update_event_source_mapping().uuid(&uuid).enabled(true).send().await.expect("enable");
+    assert_eq!(on.state(), Some("Enabling"));
+}

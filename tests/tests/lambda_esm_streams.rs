@@ -823,3 +823,60 @@ async fn tumbling_window_state_survives_kill9() {
     let last = finals.iter().find(|v| v["final"] == json!(true) && window_of(v) == window_of(k02)).expect("final invocation");
     assert_eq!(count(last), count(k02) + 1, "the final state has every record of the window: {finals:#?}");
 }
+
+/// `LastProcessingResult` as AWS reports it for stream mappings (recorded answers: "No
+/// records processed" at creation, "OK" once a batch went through, `StateTransitionReason`
+/// "User action"; "PROBLEM: Function call failed" when invocations fail, as in the
+/// developer guide's with-ddb example), here with the mapping's function deleted: the
+/// shard holds its records, the server log warns naming the missing function, and once a
+/// function of that name exists again the held records flow and the result is "OK" again.
+#[tokio::test]
+async fn last_processing_result_reports_a_deleted_function() {
+    let n = Nimbus::start();
+    let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
+    let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[]).await;
+    let created = lam
+        .create_event_source_mapping()
+        .function_name(&f)
+        .event_source_arn(&stream)
+        .starting_position(EventSourcePosition::Latest)
+        .send()
+        .await
+        .expect("create mapping");
+    assert_eq!(created.last_processing_result(), Some("No records processed"));
+    assert_eq!(created.state_transition_reason(), Some("User action"));
+    let uuid = created.uuid.unwrap();
+    let result_becomes = |want: &'static str| {
+        let (lam, uuid) = (lam.clone(), uuid.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let got = lam.get_event_source_mapping().uuid(&uuid).send().await.expect("get mapping");
+                if got.last_processing_result() == Some(want) || Instant::now() > deadline {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    put_range(&c, &t, 0, 2, &[]).await;
+    assert_eq!(pks(&collect(&q, &out, 2, 60).await), keys(0..2, &[]));
+    assert_eq!(result_becomes("OK").await.last_processing_result(), Some("OK"));
+
+    lam.delete_function().function_name(&f).send().await.expect("delete function");
+    put_range(&c, &t, 2, 3, &[]).await;
+    let got = result_becomes("PROBLEM: Function call failed").await;
+    assert_eq!(got.last_processing_result(), Some("PROBLEM: Function call failed"));
+    assert_eq!(got.state(), Some("Enabled"), "AWS keeps the mapping of a deleted function");
+    let log = n.log_tail(1 << 20);
+    let line = log.lines().find(|l| l.contains("event source mapping failing") && l.contains(&uuid)).unwrap_or_else(|| panic!("no warning in:\n{log}"));
+    assert!(line.contains("WARN") && line.contains(&format!("function:{f}")) && line.contains("was deleted"), "{line}");
+
+    lambda::create(&lam, &f, FnSpec::python("streams.handler").env("OUT_URL", &out).timeout(30)).await;
+    assert_eq!(pks(&collect(&q, &out, 1, 60).await), keys(2..3, &[]), "the held record, once the function exists again");
+    assert_eq!(result_becomes("OK").await.last_processing_result(), Some("OK"));
+    assert!(n.log_tail(1 << 20).contains("event source mapping recovered"));
+}

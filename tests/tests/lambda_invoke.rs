@@ -87,9 +87,9 @@ async fn node_cjs_async_cjs_callback_and_esm() {
     let c = n.lambda_client();
     let input = json!({"hello": "node"});
     for (sub, handler, style, runtime) in [
-        ("node/cjs", "index.handler", "async", Runtime::Nodejs20x),
-        ("node/cjs", "index.callback", "callback", Runtime::Nodejs22x),
-        ("node/esm", "index.handler", "esm", Runtime::Nodejs18x),
+        ("node/cjs", "index.handler", "async", lambda::node_runtime()),
+        ("node/cjs", "index.callback", "callback", lambda::node_runtime()),
+        ("node/esm", "index.handler", "esm", lambda::node_runtime()),
     ] {
         let name = unique_name("node");
         create_node(&c, &name, sub, handler, runtime).await;
@@ -99,7 +99,7 @@ async fn node_cjs_async_cjs_callback_and_esm() {
     }
     // A thrown error.
     let name = unique_name("nodefail");
-    create_node(&c, &name, "node/cjs", "index.fail", Runtime::Nodejs20x).await;
+    create_node(&c, &name, "node/cjs", "index.fail", lambda::node_runtime()).await;
     let r = lambda::invoke(&c, &name, &json!({"message": "node says no"})).await;
     assert_eq!(r.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(r.payload["errorType"], "Error");
@@ -308,7 +308,7 @@ async fn init_errors() {
     let py = unique_name("pybroken");
     c.create_function()
         .function_name(&py)
-        .runtime(Runtime::Python311)
+        .runtime(lambda::python_runtime())
         .handler("handler.handler")
         .role(ROLE)
         .code(FunctionCode::builder().zip_file(Blob::new(lambda::zip_dir(&lambda::functions_dir("python_broken")))).build())
@@ -485,7 +485,7 @@ async fn hot_reload_directory_is_read_at_each_cold_start() {
     let created = c
         .create_function()
         .function_name(&name)
-        .runtime(Runtime::Python311)
+        .runtime(lambda::python_runtime())
         .handler("app.handler")
         .role(ROLE)
         .code(FunctionCode::builder().s3_bucket("hot-reload").s3_key(dir.path().to_str().unwrap()).build())
@@ -504,7 +504,7 @@ async fn hot_reload_directory_is_read_at_each_cold_start() {
     let missing = c
         .create_function()
         .function_name(unique_name("hot"))
-        .runtime(Runtime::Python311)
+        .runtime(lambda::python_runtime())
         .handler("app.handler")
         .role(ROLE)
         .code(FunctionCode::builder().s3_bucket("hot-reload").s3_key("/definitely/not/here").build())
@@ -524,7 +524,7 @@ async fn hanging_init_is_bounded() {
     let name = unique_name("hang");
     c.create_function()
         .function_name(&name)
-        .runtime(Runtime::Python311)
+        .runtime(lambda::python_runtime())
         .handler("slow.handler")
         .role(ROLE)
         .timeout(1)

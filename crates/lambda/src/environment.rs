@@ -21,6 +21,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How to start an environment.
 pub struct Spec {
     pub kind: RuntimeKind,
+    /// The Python or Node.js executable (managed runtimes), found by `interpreters`.
+    pub interpreter: Option<PathBuf>,
     pub task_root: PathBuf,
     pub runtimes_dir: PathBuf,
     pub env: Vec<(String, String)>,
@@ -69,10 +71,15 @@ struct LogCollector {
     pending: Mutex<Vec<LogLine>>,
     tail: Mutex<Option<Vec<String>>>,
     flushers: Mutex<Vec<mpsc::Sender<oneshot::Sender<()>>>>,
+    /// nimbus's Python and Node.js bootstraps write a multi-line message (an error and
+    /// its traceback, a multi-line `console.log`) as one line with `\r` between its
+    /// lines, the Lambda runtimes' convention: it stays one event, with its newlines back.
+    carriage_returns_are_newlines: bool,
 }
 
 impl LogCollector {
     fn line(&self, text: String) {
+        let text = if self.carriage_returns_are_newlines && text.contains('\r') { text.replace('\r', "\n") } else { text };
         if let Some(t) = self.tail.lock().as_mut() {
             t.push(text.clone());
         }
@@ -148,12 +155,12 @@ impl Environment {
         let mut cmd = match spec.kind {
             RuntimeKind::Provided => tokio::process::Command::new(spec.task_root.join("bootstrap")),
             RuntimeKind::Python => {
-                let mut c = tokio::process::Command::new("python3");
+                let mut c = tokio::process::Command::new(spec.interpreter.clone().unwrap_or_else(|| "python3".into()));
                 c.arg("-u").arg(spec.runtimes_dir.join("python").join("bootstrap.py"));
                 c
             }
             RuntimeKind::Node => {
-                let mut c = tokio::process::Command::new("node");
+                let mut c = tokio::process::Command::new(spec.interpreter.clone().unwrap_or_else(|| "node".into()));
                 c.arg(spec.runtimes_dir.join("node").join("bootstrap.mjs"));
                 c
             }
@@ -189,6 +196,7 @@ impl Environment {
             pending: Mutex::new(Vec::new()),
             tail: Mutex::new(None),
             flushers: Mutex::new(Vec::new()),
+            carriage_returns_are_newlines: spec.kind != RuntimeKind::Provided,
         });
         if let Some(out) = child.stdout.take() {
             pump(out, logs.clone());

@@ -76,6 +76,41 @@ impl Mapping {
     }
 }
 
+/// How a mapping's batches have been going, kept in memory: `LastProcessingResult`
+/// (stream sources, where AWS reports it: "No records processed" until the first batch,
+/// then "OK" or "PROBLEM: Function call failed") and the server's warnings.
+#[derive(Debug, Default)]
+pub struct Health {
+    processed: bool,
+    /// Failed invocations in a row.
+    failures: u64,
+}
+
+/// What one batch's invocation came to.
+pub(crate) enum Processed {
+    Ok,
+    /// A function error, or an invocation that could not run (why, for the log).
+    Failed(String),
+}
+
+impl Processed {
+    pub(crate) fn of(outcome: &LambdaResult<crate::invoke::Response>) -> Processed {
+        match outcome {
+            Ok(resp) if !resp.function_error => Processed::Ok,
+            Ok(_) => Processed::Failed("the function returned an error".into()),
+            Err(LambdaError::ResourceNotFound(m)) => Processed::Failed(format!(
+                "{m}: the function was deleted, so the records wait until a function of that name exists again or the mapping is deleted"
+            )),
+            Err(e) => Processed::Failed(format!("the function could not be invoked: {e:?}")),
+        }
+    }
+}
+
+/// A failing streak is logged at its 1st, 10th, 100th, … failure: visible, not flooding.
+fn worth_logging(failures: u64) -> bool {
+    failures == 1 || (failures >= 10 && 10u64.pow(failures.ilog10()) == failures)
+}
+
 /// Mapping input (Create and Update share it).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
@@ -188,6 +223,44 @@ pub(crate) fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult
 }
 
 impl Inner {
+    /// Records how a batch went; warns when a mapping starts (and keeps) failing and
+    /// says when it recovers.
+    pub(crate) fn processed(&self, m: &Mapping, outcome: Processed) {
+        let mut all = self.mapping_health.lock();
+        let h = all.entry(m.uuid.clone()).or_default();
+        h.processed = true;
+        match outcome {
+            Processed::Ok => {
+                if h.failures > 0 {
+                    tracing::info!(mapping = %m.uuid, function = %m.function_arn(), failures = h.failures, "event source mapping recovered: its function succeeded again");
+                }
+                h.failures = 0;
+            }
+            Processed::Failed(why) => {
+                h.failures += 1;
+                if worth_logging(h.failures) {
+                    tracing::warn!(mapping = %m.uuid, source = %m.event_source_arn, function = %m.function_arn(), failures = h.failures, "event source mapping failing: {why}");
+                }
+            }
+        }
+    }
+
+    /// A mapping as the API shows it: stream mappings add `LastProcessingResult` and say
+    /// "User action" where queue mappings say "USER_INITIATED" (as AWS answers each).
+    fn show(&self, m: &Mapping, state: &str) -> Value {
+        let mut v = m.to_json(state);
+        if m.stream.is_some() {
+            let result = match self.mapping_health.lock().get(&m.uuid) {
+                Some(h) if h.failures > 0 => "PROBLEM: Function call failed",
+                Some(h) if h.processed => "OK",
+                _ => "No records processed",
+            };
+            v["LastProcessingResult"] = json!(result);
+            v["StateTransitionReason"] = json!("User action");
+        }
+        v
+    }
+
     pub(crate) fn mapping_function(&self, ctx: &RequestContext, raw: &str) -> LambdaResult<(String, Option<String>)> {
         let (account, name, qualifier) = parse_function_name(ctx, raw)?;
         self.get(&Inner::key(ctx, account, name.clone()))?;
@@ -234,7 +307,7 @@ impl Inner {
         Inner::commit(self.store.put_mapping(&m)).await?;
         self.mappings.write().insert(m.uuid.clone(), m.clone());
         self.start_pollers(&m);
-        Ok(m.to_json("Creating"))
+        Ok(self.show(&m, "Creating"))
     }
 
     /// AWS refuses a queue whose visibility timeout is shorter than the function's
@@ -264,7 +337,7 @@ impl Inner {
 
     pub fn get_mapping(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
         let m = self.mapping(ctx, input.uuid.as_deref())?;
-        Ok(m.to_json(if m.enabled { "Enabled" } else { "Disabled" }))
+        Ok(self.show(&m, if m.enabled { "Enabled" } else { "Disabled" }))
     }
 
     pub fn list_mappings(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
@@ -286,7 +359,7 @@ impl Inner {
         let rest: Vec<Mapping> = all.into_iter().filter(|m| input.marker.as_ref().map(|k| &m.uuid > k).unwrap_or(true)).collect();
         let more = rest.len() > max;
         let page: Vec<&Mapping> = rest.iter().take(max).collect();
-        let mut out = json!({ "EventSourceMappings": page.iter().map(|m| m.to_json(if m.enabled { "Enabled" } else { "Disabled" })).collect::<Vec<_>>() });
+        let mut out = json!({ "EventSourceMappings": page.iter().map(|m| self.show(m, if m.enabled { "Enabled" } else { "Disabled" })).collect::<Vec<_>>() });
         if more {
             if let Some(last) = page.last() {
                 out["NextMarker"] = json!(last.uuid);
@@ -303,10 +376,12 @@ impl Inner {
         };
         // Edit the registry's copy under its lock, so a checkpoint a poller stores
         // meanwhile is neither lost nor rolled back, and store it in the same order.
+        let was_enabled;
         let (m, pending) = {
             let mut map = self.mappings.write();
             let current = map.get_mut(&uuid).ok_or_else(|| LambdaError::ResourceNotFound("The resource you requested does not exist.".into()))?;
             let mut m = current.clone();
+            was_enabled = m.enabled;
             if let Some((name, qualifier)) = target {
                 m.function_name = name;
                 m.qualifier = qualifier;
@@ -319,7 +394,12 @@ impl Inner {
         };
         Inner::commit(pending).await?;
         self.start_pollers(&m);
-        Ok(m.to_json("Updating"))
+        // AWS: "Enabling" / "Disabling" when `Enabled` changes, else "Updating".
+        Ok(self.show(&m, match (was_enabled, m.enabled) {
+            (false, true) => "Enabling",
+            (true, false) => "Disabling",
+            _ => "Updating",
+        }))
     }
 
     pub async fn delete_mapping(&self, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
@@ -327,7 +407,9 @@ impl Inner {
         Inner::commit(self.store.delete_mapping(&m.uuid)).await?;
         self.mappings.write().remove(&m.uuid);
         self.stop_pollers(&m.uuid);
-        Ok(m.to_json("Deleting"))
+        let shown = self.show(&m, "Deleting");
+        self.mapping_health.lock().remove(&m.uuid);
+        Ok(shown)
     }
 
     fn stop_pollers(&self, uuid: &str) {
@@ -596,6 +678,7 @@ fn within_payload_limit(m: &Mapping, keep: Vec<PolledMessage>) -> Vec<Vec<Polled
 async fn deliver(inner: &Arc<Inner>, m: &Mapping, fifo: bool, keep: Vec<PolledMessage>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let event = json!({ "Records": keep.iter().map(|msg| record(m, msg)).collect::<Vec<_>>() });
     let outcome = invoke_batch(inner, m, &event, stop).await?;
+    inner.processed(m, Processed::of(&outcome));
     let done: Vec<String> = match outcome {
         Ok(resp) if !resp.function_error => {
             if m.function_response_types.iter().any(|t| t == "ReportBatchItemFailures") {

@@ -296,7 +296,9 @@ async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEnt
     if let Some(w) = window.as_ref() {
         w.decorate(&mut event, m, shard, false, false);
     }
-    let resp = match crate::esm::invoke_batch(inner, m, &event, stop).await? {
+    let outcome = crate::esm::invoke_batch(inner, m, &event, stop).await?;
+    inner.processed(m, crate::esm::Processed::of(&outcome));
+    let resp = match outcome {
         Ok(resp) => resp,
         Err(e) => {
             let status = nimbus_core::AwsError::from(e).status;

@@ -200,12 +200,21 @@ const AWS_ONLY_RUNTIMES: &[&str] = &["java8", "java8.al2", "java11", "java17", "
 pub fn runtime_kind(runtime: Option<&str>) -> Result<RuntimeKind, String> {
     match runtime {
         None | Some("provided") | Some("provided.al2") | Some("provided.al2023") => Ok(RuntimeKind::Provided),
-        Some(r) if r.starts_with("python3.") && r[8..].parse::<u32>().map(|v| (8..=14).contains(&v)).unwrap_or(false) => Ok(RuntimeKind::Python),
-        Some("nodejs18.x") | Some("nodejs20.x") | Some("nodejs22.x") => Ok(RuntimeKind::Node),
-        Some(r) if AWS_ONLY_RUNTIMES.contains(&r) => Err(format!("Runtime {r} is not supported by nimbus: nimbus runs provided.al2023, provided.al2, python3.x and nodejs18.x/20.x/22.x functions as native processes.")),
-        Some(r) => Err(format!(
-            "Value {r} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs18.x, nodejs20.x, nodejs22.x, python3.9, python3.10, python3.11, python3.12, python3.13, provided.al2, provided.al2023, java11, java17, java21, dotnet8, ruby3.3] or be a valid ARN"
-        )),
+        Some(r) => match crate::interpreters::Managed::parse(r) {
+            Some(crate::interpreters::Managed::Python(_)) => Ok(RuntimeKind::Python),
+            Some(crate::interpreters::Managed::Node(_)) => Ok(RuntimeKind::Node),
+            None => unknown_runtime(r),
+        },
+    }
+}
+
+fn unknown_runtime(r: &str) -> Result<RuntimeKind, String> {
+    if AWS_ONLY_RUNTIMES.contains(&r) {
+        Err(format!("Runtime {r} is not supported by nimbus: nimbus runs provided.al2023, provided.al2, python3.8-3.14 and nodejs18.x/20.x/22.x/24.x functions as native processes."))
+    } else {
+        Err(format!(
+            "Value {r} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, python3.9, python3.10, python3.11, python3.12, python3.13, python3.14, provided.al2, provided.al2023, java11, java17, java21, dotnet8, ruby3.3] or be a valid ARN"
+        ))
     }
 }
 
@@ -244,6 +253,8 @@ mod tests {
         assert_eq!(timestamp(1_795_325_400_123), "2026-11-22T05:30:00.123+0000");
         assert_eq!(runtime_kind(Some("python3.12")), Ok(RuntimeKind::Python));
         assert_eq!(runtime_kind(Some("nodejs22.x")), Ok(RuntimeKind::Node));
+        assert_eq!(runtime_kind(Some("nodejs24.x")), Ok(RuntimeKind::Node));
+        assert!(runtime_kind(Some("python3.15")).is_err());
         assert!(runtime_kind(Some("java21")).unwrap_err().contains("not supported by nimbus"));
         assert!(runtime_kind(Some("cobol")).is_err());
     }

@@ -108,6 +108,8 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
     if kind == RuntimeKind::Provided && !task_root.join("bootstrap").exists() {
         return Err(error_doc("Runtime.InvalidEntrypoint", "RequestId: Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"));
     }
+    // A function created when its interpreter was there, run after it went away.
+    let interpreter = inner.interpreter(v.runtime.as_deref()).await.map_err(|m| error_doc("Runtime.Unknown", &m))?.map(|found| found.path);
     let runtime = v.runtime.clone().unwrap_or_else(|| "provided".into());
     let mut env: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone()),
@@ -138,6 +140,7 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
     env.extend(v.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     let spec = Spec {
         kind,
+        interpreter,
         task_root,
         runtimes_dir: inner.runtimes_dir.clone(),
         env,

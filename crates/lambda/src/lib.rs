@@ -3,7 +3,8 @@
 //! Layers: [`service`] (entry point, dispatch, registry) → [`ops_functions`] (control
 //! plane) and [`invoke`] / [`async_invoke`] (data plane) → [`pool`] (which environment,
 //! concurrency) → [`environment`] (one process and its logs) → [`runtime_api`] (the HTTP
-//! API the process speaks). [`code`] keeps packages; [`store`] keeps state.
+//! API the process speaks). [`code`] keeps packages; [`store`] keeps state;
+//! [`interpreters`] finds the host's Python / Node.js for each managed runtime.
 
 pub mod api;
 pub mod async_invoke;
@@ -15,6 +16,7 @@ pub mod esm_stream;
 pub mod esm_window;
 pub mod filter;
 pub mod function;
+pub mod interpreters;
 pub mod invoke;
 mod ops_functions;
 pub mod pool;

@@ -124,6 +124,8 @@ impl Inner {
         check_unsupported(&input.layers, input.package_type.as_deref(), input.code.as_ref().and_then(|c| c.image_uri.as_deref()))?;
         check_handler(input.runtime.as_deref(), input.handler.as_deref())?;
         let timeout = check_timeout(input.timeout.unwrap_or(3))?;
+        // Refused rather than run on another version of the language.
+        self.interpreter(input.runtime.as_deref()).await.map_err(LambdaError::invalid)?;
         let memory = check_memory(input.memory_size.unwrap_or(128))?;
         let environment = input.environment.and_then(|e| e.variables).unwrap_or_default();
         check_environment(&environment)?;
@@ -284,6 +286,10 @@ impl Inner {
         let environment = input.environment.map(|e| e.variables.unwrap_or_default());
         if let Some(e) = &environment {
             check_environment(e)?;
+        }
+        if input.runtime.is_some() && input.runtime != self.get(&key)?.latest.runtime {
+            runtime_kind(input.runtime.as_deref()).map_err(LambdaError::invalid)?;
+            self.interpreter(input.runtime.as_deref()).await.map_err(LambdaError::invalid)?;
         }
         let now = self.clock.now_ms();
         let shown = self

@@ -36,6 +36,9 @@ pub struct LambdaConfig {
     pub endpoint_url: String,
     pub account_concurrency: u32,
     pub idle_timeout: std::time::Duration,
+    /// Interpreters named on the command line (`--runtime python3.12=/path`) or in the
+    /// runtimes file.
+    pub interpreters: crate::interpreters::Explicit,
 }
 
 pub struct LambdaService {
@@ -48,6 +51,7 @@ pub struct Inner {
     pub functions: RwLock<HashMap<FunctionKey, Function>>,
     pub code: CodeStore,
     pub runtimes_dir: PathBuf,
+    pub interpreters: Arc<crate::interpreters::Interpreters>,
     pub pool: Arc<Pool>,
     pub logs: Arc<dyn LogSink>,
     pub bus: Arc<dyn MessageBus>,
@@ -58,6 +62,8 @@ pub struct Inner {
     pub mappings: RwLock<HashMap<String, crate::esm::Mapping>>,
     /// Stop signals of running event source mapping pollers, by mapping UUID.
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
+    /// How each mapping's last batches went (`LastProcessingResult`, warnings), by UUID.
+    pub mapping_health: parking_lot::Mutex<HashMap<String, crate::esm::Health>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -86,6 +92,18 @@ pub fn parse_function_name(ctx: &RequestContext, raw: &str) -> LambdaResult<(Str
 }
 
 impl Inner {
+    /// The host interpreter of a managed runtime (`None` for `provided*`); the error is
+    /// the message CreateFunction answers with when it is missing.
+    pub async fn interpreter(&self, runtime: Option<&str>) -> Result<Option<crate::interpreters::Found>, String> {
+        let Some(managed) = runtime.and_then(crate::interpreters::Managed::parse) else { return Ok(None) };
+        let interpreters = self.interpreters.clone();
+        match tokio::task::spawn_blocking(move || interpreters.resolve(managed)).await {
+            Ok(Ok(found)) => Ok(Some(found)),
+            Ok(Err(missing)) => Err(missing.message()),
+            Err(e) => Err(format!("interpreter lookup failed: {e}")),
+        }
+    }
+
     pub async fn commit(pending: Pending) -> LambdaResult<()> {
         pending.wait().await.map_err(|e| LambdaError::Service(format!("storage failure: {e}")))
     }
@@ -146,6 +164,7 @@ impl LambdaService {
             functions: RwLock::new(functions),
             code,
             runtimes_dir,
+            interpreters: Arc::new(crate::interpreters::Interpreters::new(config.interpreters)),
             pool: Pool::new(config.account_concurrency, config.idle_timeout),
             logs,
             bus,
@@ -155,6 +174,7 @@ impl LambdaService {
             streams,
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
+            mapping_health: parking_lot::Mutex::new(HashMap::new()),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();

@@ -27,6 +27,40 @@ struct Cli {
 enum Command {
     /// Serve every service on one port.
     Serve(ServeArgs),
+    /// List the Lambda runtimes nimbus can run here and the interpreter found for each.
+    Runtimes(RuntimesArgs),
+}
+
+#[derive(clap::Args)]
+struct RuntimesArgs {
+    /// Print JSON (one object per runtime) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// The interpreter of a runtime, as for `serve`: `python3.12=/usr/bin/python3.12`.
+    #[arg(long = "runtime", value_name = "RUNTIME=PATH", value_parser = runtime_override)]
+    runtimes: Vec<(String, PathBuf)>,
+    /// A runtimes file, as for `serve`.
+    #[arg(long, env = "NIMBUS_RUNTIMES_FILE", value_name = "FILE")]
+    runtimes_file: Option<PathBuf>,
+}
+
+/// The interpreters named by `--runtime` flags and the runtimes file.
+fn explicit_interpreters(flags: &[(String, PathBuf)], file: Option<&std::path::Path>) -> Result<nimbus_lambda::interpreters::Explicit, String> {
+    let mut given = nimbus_lambda::interpreters::Explicit { flags: flags.iter().cloned().collect(), ..Default::default() };
+    if let Some(f) = file {
+        given.read_file(f)?;
+    }
+    Ok(given)
+}
+
+/// `python3.12=/path/to/python` → ("python3.12", path), for a runtime nimbus runs on an
+/// interpreter.
+fn runtime_override(s: &str) -> Result<(String, PathBuf), String> {
+    let (runtime, path) = s.split_once('=').ok_or_else(|| format!("expected RUNTIME=PATH, got {s:?}"))?;
+    if nimbus_lambda::interpreters::Managed::parse(runtime).is_none() {
+        return Err(format!("{runtime} is not a runtime nimbus runs on an interpreter (python3.8-python3.14, nodejs18.x-nodejs24.x)"));
+    }
+    Ok((runtime.to_string(), PathBuf::from(path)))
 }
 
 #[derive(clap::Args)]
@@ -55,6 +89,14 @@ struct ServeArgs {
     /// Lambda: seconds an idle execution environment stays warm.
     #[arg(long, env = "NIMBUS_LAMBDA_IDLE_SECONDS", default_value_t = 300)]
     lambda_idle_seconds: u64,
+    /// Lambda: the interpreter of a runtime, e.g. `--runtime python3.12=/usr/bin/python3.12`
+    /// (repeatable; also `NIMBUS_RUNTIME_PYTHON3_12=…`). See `nimbus runtimes`.
+    #[arg(long = "runtime", value_name = "RUNTIME=PATH", value_parser = runtime_override)]
+    runtimes: Vec<(String, PathBuf)>,
+    /// Lambda: a file of `runtime = /path/to/interpreter` lines (`#` comments), below
+    /// `--runtime` and the `NIMBUS_RUNTIME_*` variables.
+    #[arg(long, env = "NIMBUS_RUNTIMES_FILE", value_name = "FILE")]
+    runtimes_file: Option<PathBuf>,
 }
 
 fn main() {
@@ -66,10 +108,48 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Command::Runtimes(args) => {
+            if let Err(e) = list_runtimes(args) {
+                eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
     }
 }
 
+/// `nimbus runtimes`: what CreateFunction will accept on this machine, and why.
+fn list_runtimes(args: RuntimesArgs) -> Result<(), String> {
+    use nimbus_lambda::interpreters::{report, Missing};
+    let given = explicit_interpreters(&args.runtimes, args.runtimes_file.as_deref())?;
+    let rows = report(&given);
+    if args.json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(r, found)| match found {
+                Ok(f) => serde_json::json!({ "runtime": r.name(), "available": true, "path": f.path, "version": f.version, "source": f.source }),
+                Err(m) => serde_json::json!({ "runtime": r.name(), "available": false, "problem": m.message() }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+        return Ok(());
+    }
+    println!("{:<13} {:<9} {:<10} interpreter", "runtime", "version", "found by");
+    println!("{:<13} {:<9} {:<10} the package's own bootstrap", "provided.*", "-", "-");
+    for (r, found) in rows {
+        match found {
+            Ok(f) => println!("{:<13} {:<9} {:<10} {}", r.name(), f.version, f.source, f.path.display()),
+            Err(Missing::NotFound { .. }) => println!("{:<13} {:<9} {:<10} not found (install {}, or set {})", r.name(), "-", "-", r.interpreter(), r.variable()),
+            Err(m) => println!("{:<13} {:<9} {:<10} {}", r.name(), "-", "error", m.message()),
+        }
+    }
+    Ok(())
+}
+
 fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    // Before anything touches the directory: a second nimbus on it leaves at once
+    // instead of waiting on SQLite's locks. Held (open) until the process ends.
+    let _lock = if args.in_memory { None } else { Some(lock_data_dir(&args.data_dir)?) };
+    let interpreters = explicit_interpreters(&args.runtimes, args.runtimes_file.as_deref())?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
         .with_writer(std::io::stderr)
@@ -99,6 +179,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
                 endpoint_url: format!("http://{local}"),
                 account_concurrency: args.lambda_concurrency,
                 idle_timeout: std::time::Duration::from_secs(args.lambda_idle_seconds),
+                interpreters,
             },
             clock.clone(),
             stores.lambda,
@@ -126,6 +207,42 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // checkpoint and close.
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Takes `<data dir>/nimbus.pid`'s exclusive lock (flock: released by the kernel however
+/// the process ends, `kill -9` included) and writes this process's PID into it. If another
+/// process holds it, the error names that process's PID (read from the file).
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::io::{Read, Seek, Write};
+    let shown = || std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).display().to_string();
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    let path = dir.join("nimbus.pid");
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            let holder = match text.trim().parse::<u32>() {
+                Ok(pid) => format!("another nimbus (PID {pid})"),
+                Err(_) => "another nimbus (PID unknown)".to_string(),
+            };
+            return Err(format!(
+                "{holder} holds the data directory {}: stop it, or give this one another --data-dir (or --in-memory)",
+                shown()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", path.display())),
+    }
+    let written = file.set_len(0).and_then(|_| file.rewind()).and_then(|_| writeln!(file, "{}", std::process::id())).and_then(|_| file.flush());
+    written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(file)
 }
 
 struct Stores {

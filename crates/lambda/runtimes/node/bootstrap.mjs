@@ -38,12 +38,22 @@ class InitError extends Error {
   }
 }
 
+// Paths in the function's package appear under /var/task, as on Lambda.
+const taskRoot = (() => {
+  try {
+    return fs.realpathSync(process.env.LAMBDA_TASK_ROOT || process.cwd());
+  } catch {
+    return process.env.LAMBDA_TASK_ROOT || process.cwd();
+  }
+})();
+const lambdaPaths = (text) => text.split(`file://${taskRoot}/`).join('file:///var/task/').split(`${taskRoot}/`).join('/var/task/');
+
 function errorDocument(err, type) {
   const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
   return {
     errorType: type || e.name || 'Error',
     errorMessage: e.message,
-    trace: (e.stack || '').split('\n'),
+    trace: lambdaPaths(e.stack || '').split('\n'),
   };
 }
 

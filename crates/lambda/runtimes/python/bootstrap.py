@@ -48,18 +48,35 @@ def error_document(error_type, message, stack=None, request_id=None):
 
 
 def log_error(doc):
-    # One log line per error, as Lambda shows it: the traceback joined by carriage returns.
+    # One log event per error, as on Lambda: the runtime writes the message and the
+    # traceback as one line whose lines are separated by carriage returns (AWS's runtime
+    # convention); nimbus turns them back into newlines inside the one event. The
+    # message's own newlines are kept inside the event too.
     lines = ["[ERROR] %s: %s" % (doc["errorType"], doc["errorMessage"])]
     if doc.get("stackTrace"):
         lines.append("Traceback (most recent call last):")
         lines.extend(line.rstrip("\n") for line in doc["stackTrace"])
-    sys.stderr.write("\r".join(lines) + "\n")
+    text = "\n".join(lines).replace("\r\n", "\n").replace("\n", "\r")
+    sys.stdout.write(text + "\n")
+
+
+TASK_ROOT = os.path.realpath(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()))
+
+
+def lambda_path(filename):
+    """A path in the function's package as Lambda shows it: under /var/task."""
+    real = os.path.realpath(filename)
+    if real == TASK_ROOT or real.startswith(TASK_ROOT + os.sep):
+        return "/var/task" + real[len(TASK_ROOT):]
+    return filename
 
 
 def user_frames(tb):
-    """The traceback without this file's own frames."""
+    """The traceback without this file's own frames, package paths under /var/task."""
     here = os.path.abspath(__file__)
     frames = [f for f in traceback.extract_tb(tb) if os.path.abspath(f.filename) != here]
+    for f in frames:
+        f.filename = lambda_path(f.filename)
     return traceback.format_list(frames)
 
 

@@ -25,7 +25,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from conftest import DEFAULT_BIN, REPO_ROOT, zip_directory
+from conftest import DEFAULT_BIN, REPO_ROOT, python_runtime, zip_directory
 
 SECONDS = float(os.environ.get("NIMBUS_FUZZ_SECONDS", "15"))
 SEED = int(os.environ.get("NIMBUS_FUZZ_SEED", "20261203"))
@@ -249,7 +249,7 @@ def test_mutated_requests_never_crash_or_corrupt(server):
     ddb.put_item(TableName=names["table"], Item={"pk": {"S": "keep"}, "doc": {"M": {"a": {"L": [{"N": "1"}]}}}})
     code = zip_directory(REPO_ROOT / "tests" / "functions" / "python")
     for fn in (names["function"], names["scratch_function"]):
-        lam.create_function(FunctionName=fn, Runtime="python3.11", Role="arn:aws:iam::000000000000:role/r", Handler="handler.echo",
+        lam.create_function(FunctionName=fn, Runtime=python_runtime(), Role="arn:aws:iam::000000000000:role/r", Handler="handler.echo",
                             Code={"ZipFile": code})
     logs.create_log_group(logGroupName=names["log_group"])
     logs.create_log_stream(logGroupName=names["log_group"], logStreamName="s")

@@ -54,7 +54,7 @@ sampler=$!
 
 target/release/nimbus-bench dynamodb --target "nimbus=http://127.0.0.1:$PORT" \
   --workload put --stream-only --mode raw --clients "$CLIENTS" \
-  --partitions 100 --items 1 --duration "${SECONDS_TOTAL}s" --warmup 1s \
+  --put-keys 100 --partitions 1 --items 1 --duration "${SECONDS_TOTAL}s" --warmup 1s \
   --json "$work/result.json" | tee "$work/bench.txt"
 
 kill "$sampler" 2>/dev/null || true

@@ -82,6 +82,8 @@ pub struct Config {
     pub stream: bool,
     /// Put runs on the stream table only.
     pub stream_only: bool,
+    /// Put overwrites this many keys at random instead of writing new ones.
+    pub put_keys: Option<usize>,
     pub partitions: usize,
     pub items: usize,
     pub item_size: usize,
@@ -471,6 +473,8 @@ struct RunSpec {
     data_str: Arc<str>,
     partitions: usize,
     items: usize,
+    /// Put cycles over this many keys (None: a new key per put).
+    put_keys: Option<usize>,
 }
 
 enum Conn {
@@ -498,12 +502,15 @@ impl Worker {
     }
 
     async fn one(&mut self) -> Result<(), String> {
-        let s = &self.spec;
-        let n_items = s.partitions * s.items;
-        match s.workload {
+        let n_items = self.spec.partitions * self.spec.items;
+        match self.spec.workload {
             Workload::Put => {
-                let pk = format!("w{}-{}", self.id, self.seq);
+                let pk = match self.spec.put_keys {
+                    Some(keys) => format!("k{}", self.next_rand() % keys as u64),
+                    None => format!("w{}-{}", self.id, self.seq),
+                };
                 self.seq += 1;
+                let s = &self.spec;
                 match &mut self.conn {
                     Conn::Raw(conn, h) => {
                         let body = self.spec.put.body(&pk);
@@ -587,7 +594,7 @@ impl Worker {
                 }
             }
             Workload::Query => {
-                let partitions = s.partitions as u64;
+                let partitions = self.spec.partitions as u64;
                 let p = (self.next_rand() % partitions) as usize;
                 let s = &self.spec;
                 let want = s.items as u64;
@@ -734,6 +741,7 @@ async fn run_one(
         data_str: filler(cfg.item_size).into(),
         partitions: cfg.partitions,
         items: cfg.items,
+        put_keys: cfg.put_keys,
     };
     let sdk = (mode == Mode::Sdk).then(|| build_sdk(target));
     let start = Instant::now();

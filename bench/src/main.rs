@@ -116,6 +116,9 @@ enum Cmd {
         /// put runs only on the table with a stream (a soak of streamed writes; see soak.sh).
         #[arg(long)]
         stream_only: bool,
+        /// put overwrites this many keys at random (default: a new key per put).
+        #[arg(long)]
+        put_keys: Option<usize>,
         /// Partitions (distinct pk) of the prefilled data table.
         #[arg(long, default_value_t = 1_000)]
         partitions: usize,
@@ -339,6 +342,7 @@ fn main() {
             workload,
             stream,
             stream_only,
+            put_keys,
             partitions,
             items,
             item_size,
@@ -366,6 +370,7 @@ fn main() {
                     workloads: list(&workload, dynamodb::Workload::parse)?,
                     stream: stream || stream_only,
                     stream_only,
+                    put_keys,
                     partitions,
                     items,
                     item_size,

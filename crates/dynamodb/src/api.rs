@@ -432,3 +432,45 @@ pub mod indexmap_like {
         }
     }
 }
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBackupInput {
+    #[serde(default)]
+    pub table_name: String,
+    #[serde(default)]
+    pub backup_name: String,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct BackupArnInput {
+    #[serde(default)]
+    pub backup_arn: String,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBackupsInput {
+    pub table_name: Option<String>,
+    pub limit: Option<i64>,
+    pub time_range_lower_bound: Option<f64>,
+    pub time_range_upper_bound: Option<f64>,
+    pub exclusive_start_backup_arn: Option<String>,
+    pub backup_type: Option<String>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableFromBackupInput {
+    #[serde(default)]
+    pub target_table_name: String,
+    #[serde(default)]
+    pub backup_arn: String,
+    pub billing_mode_override: Option<String>,
+    pub provisioned_throughput_override: Option<Throughput>,
+    pub global_secondary_index_override: Option<Value>,
+    pub local_secondary_index_override: Option<Value>,
+    #[serde(rename = "SSESpecificationOverride")]
+    pub sse_specification_override: Option<Value>,
+}

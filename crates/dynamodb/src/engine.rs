@@ -3,6 +3,7 @@
 //! handing both to the store in one batch while the table lock is held (so the store
 //! sees changes in memory order); callers answer only after the batch committed.
 
+use crate::backups::{Backup, BackupMeta};
 use crate::errors::{DdbError, DdbResult};
 use crate::keys::PKey;
 use crate::schema::{StreamSettings, TableDef};
@@ -72,6 +73,9 @@ pub struct Engine {
     next_table_id: AtomicU64,
     pub streams: RwLock<BTreeMap<String, Arc<Stream>>>,
     next_stream_id: AtomicU64,
+    /// On-demand backups by ARN.
+    pub backups: Mutex<BTreeMap<String, Backup>>,
+    next_backup_id: AtomicU64,
     pub tokens: Mutex<HashMap<(String, String), TokenRecord>>,
     /// Wakes the TTL sweeper (TTL enabled, an item with a TTL written).
     pub ttl_wake: Arc<Notify>,
@@ -103,6 +107,8 @@ impl Engine {
             records.entry(stream).or_default().push(rec);
         }
         let first_seqs: HashMap<u64, u64> = loaded.first_seqs.into_iter().collect();
+        let max_backup = loaded.backups.iter().map(|b| b.id).max().unwrap_or(0);
+        let backups = loaded.backups.into_iter().map(|m| (m.arn.clone(), Backup { meta: Arc::new(m), items: None })).collect();
         let mut streams = BTreeMap::new();
         let mut max_stream = 0;
         for meta in loaded.streams {
@@ -118,6 +124,8 @@ impl Engine {
             next_table_id: AtomicU64::new(max_table + 1),
             streams: RwLock::new(streams),
             next_stream_id: AtomicU64::new(max_stream + 1),
+            backups: Mutex::new(backups),
+            next_backup_id: AtomicU64::new(max_backup + 1),
             tokens: Mutex::new(HashMap::new()),
             ttl_wake: Arc::new(Notify::new()),
         })
@@ -325,6 +333,39 @@ impl Engine {
         }
         if !txn.batch.is_empty() {
             drop(self.store.apply(txn.batch));
+        }
+    }
+
+    /// Takes a backup of `st` (definition and items, as of now) named `name`.
+    pub fn create_backup(&self, st: &TableState, name: &str, txn: &mut Txn) -> Arc<BackupMeta> {
+        let created_ms = self.clock.now_ms();
+        let items: Arc<Vec<Arc<Item>>> = Arc::new(st.items.values().cloned().collect());
+        let meta = Arc::new(BackupMeta {
+            id: self.next_backup_id.fetch_add(1, Ordering::Relaxed),
+            arn: crate::backups::backup_arn(&st.def, created_ms),
+            name: name.to_string(),
+            table: st.def.clone(),
+            created_ms,
+            item_count: items.len() as u64,
+            size_bytes: st.size_bytes,
+        });
+        txn.batch.push(Mutation::PutBackup { meta: meta.clone(), items: items.clone() });
+        let kept = (!self.store.keeps_records()).then_some(items);
+        self.backups.lock().insert(meta.arn.clone(), Backup { meta: meta.clone(), items: kept });
+        meta
+    }
+
+    pub fn delete_backup(&self, arn: &str, txn: &mut Txn) -> Option<Arc<BackupMeta>> {
+        let gone = self.backups.lock().remove(arn)?;
+        txn.batch.push(Mutation::DeleteBackup(gone.meta.id));
+        Some(gone.meta)
+    }
+
+    /// A backup's items: from memory, or read back from the store.
+    pub fn backup_items(&self, backup: &Backup) -> DdbResult<Vec<Arc<Item>>> {
+        match &backup.items {
+            Some(items) => Ok(items.iter().cloned().collect()),
+            None => Ok(self.store.backup_items(backup.meta.id)?.into_iter().map(Arc::new).collect()),
         }
     }
 

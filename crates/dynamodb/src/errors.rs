@@ -20,8 +20,12 @@ pub enum DdbError {
     LimitExceeded(String),
     ExpiredIterator(String),
     TrimmedDataAccess(String),
-    /// DescribeContinuousBackups' own not-found error.
+    /// DescribeContinuousBackups' and CreateBackup's own not-found error.
     TableNotFoundForBackups(String),
+    /// A backup ARN that names no backup.
+    BackupNotFound(String),
+    /// RestoreTableFromBackup onto an existing table name.
+    TableAlreadyExists(String),
     Internal(String),
 }
 
@@ -87,6 +91,8 @@ impl From<DdbError> for AwsError {
             ExpiredIterator(m) => ("ExpiredIteratorException", 400, m, vec![]),
             TrimmedDataAccess(m) => ("TrimmedDataAccessException", 400, m, vec![]),
             TableNotFoundForBackups(n) => ("TableNotFoundException", 400, format!("Table not found: {n}"), vec![]),
+            BackupNotFound(arn) => ("BackupNotFoundException", 400, format!("Backup not found: {arn}"), vec![]),
+            TableAlreadyExists(n) => ("TableAlreadyExistsException", 400, format!("Table already exists: {n}"), vec![]),
             Internal(m) => ("InternalServerError", 500, m, vec![]),
         };
         let mut err = AwsError::new(qualified(code), status, message);

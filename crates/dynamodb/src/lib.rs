@@ -9,12 +9,14 @@
 //! trait). The data language (attribute values, expressions) is `nimbus-dynamodb-expr`.
 
 pub mod api;
+pub mod backups;
 pub mod capacity;
 pub mod engine;
 pub mod errors;
 pub mod exprs;
 pub mod keys;
 mod legacy;
+mod ops_backups;
 mod ops_batch;
 mod ops_items;
 mod ops_read;

@@ -72,6 +72,17 @@ pub struct TableDef {
     pub ttl_attribute: Option<String>,
     pub table_class: Option<String>,
     pub created_ms: u64,
+    /// Set on a table restored from a backup: the RestoreSummary.
+    #[serde(default)]
+    pub restored: Option<RestoredFrom>,
+}
+
+/// Where a restored table came from (DescribeTable's `RestoreSummary`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestoredFrom {
+    pub backup_arn: String,
+    pub source_table_arn: String,
+    pub at_ms: u64,
 }
 
 impl TableDef {
@@ -325,6 +336,7 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
         ttl_attribute: None,
         table_class: input.table_class.clone(),
         created_ms: now_ms,
+        restored: None,
     };
     Ok((def, view))
 }
@@ -356,6 +368,7 @@ fn throughput_json(t: (i64, i64)) -> Value {
 }
 
 /// Live numbers the description reports.
+#[derive(Default)]
 pub struct Counts {
     pub item_count: u64,
     pub size_bytes: u64,
@@ -425,6 +438,14 @@ pub fn describe(def: &TableDef, status: &str, counts: &Counts, index_status: &dy
     }
     if let Some(c) = &def.table_class {
         d["TableClassSummary"] = json!({"TableClass": c});
+    }
+    if let Some(r) = &def.restored {
+        d["RestoreSummary"] = json!({
+            "SourceBackupArn": r.backup_arn,
+            "SourceTableArn": r.source_table_arn,
+            "RestoreDateTime": epoch_seconds(r.at_ms),
+            "RestoreInProgress": status == "CREATING",
+        });
     }
     d
 }

@@ -9,6 +9,7 @@
 //! records are read back from the store ([`DdbStore::read_records`]) when a consumer
 //! lags behind the tail.
 
+use crate::backups::BackupMeta;
 use crate::schema::TableDef;
 use crate::streams::{record_from_storage, record_to_storage, StreamMeta, StreamRecord};
 use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
@@ -31,6 +32,9 @@ pub enum Mutation {
     AppendRecord { stream: u64, record: Arc<StreamRecord> },
     /// Drops records with a sequence number below `below`.
     TrimRecords { stream: u64, below: u64 },
+    /// A backup: its metadata and a copy of the table's items.
+    PutBackup { meta: Arc<BackupMeta>, items: Arc<Vec<Arc<Item>>> },
+    DeleteBackup(u64),
 }
 
 #[derive(Default)]
@@ -42,6 +46,8 @@ pub struct Loaded {
     pub records: Vec<(u64, StreamRecord)>,
     /// Each stream's oldest stored sequence number.
     pub first_seqs: Vec<(u64, u64)>,
+    /// Backups' metadata (their items stay in the store).
+    pub backups: Vec<BackupMeta>,
 }
 
 /// Records per stream loaded at open.
@@ -64,6 +70,10 @@ pub trait DdbStore: Send + Sync {
     /// `horizon_ms` (`below` if none): everything before it is past retention.
     fn retained_from(&self, _stream: u64, from: u64, _below: u64, _horizon_ms: u64) -> Result<u64, StorageError> {
         Ok(from)
+    }
+    /// A backup's items (stores that keep records only).
+    fn backup_items(&self, _backup: u64) -> Result<Vec<Item>, StorageError> {
+        Ok(Vec::new())
     }
 }
 
@@ -88,6 +98,10 @@ CREATE TABLE IF NOT EXISTS ddb_items (
   PRIMARY KEY (table_id, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ddb_streams (id INTEGER PRIMARY KEY, meta TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ddb_stream_log (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ddb_backups (id INTEGER PRIMARY KEY, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ddb_backup_items (
+  backup_id INTEGER NOT NULL, n INTEGER NOT NULL, item TEXT NOT NULL,
+  PRIMARY KEY (backup_id, n)) WITHOUT ROWID;
 ";
 
 /// Stream records live in a rowid table keyed by (stream << SEQ_BITS | seq): appends go to
@@ -153,6 +167,13 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     if old_layout > 0 {
         conn.execute_batch(MIGRATE_STREAM_RECORDS)?;
     }
+    let mut q = conn.prepare("SELECT meta FROM ddb_backups ORDER BY id")?;
+    for row in q.query_map([], |r| r.get::<_, String>(0))? {
+        match serde_json::from_str::<BackupMeta>(&row?) {
+            Ok(meta) => out.backups.push(meta),
+            Err(e) => tracing::error!(error = %e, "unreadable DynamoDB backup skipped"),
+        }
+    }
     let ids: Vec<u64> = out.streams.iter().map(|m| m.id).collect();
     for stream in ids {
         let bounds: (Option<i64>, Option<i64>) = conn.query_row(
@@ -214,6 +235,17 @@ fn statements(m: &Mutation, out: &mut Vec<Statement>) {
         Mutation::TrimRecords { stream, below } => {
             out.push(("DELETE FROM ddb_stream_log WHERE id >= ?1 AND id < ?2", vec![int(record_row(*stream, 0)), int(record_row(*stream, *below))]));
         }
+        Mutation::PutBackup { meta, items } => {
+            let text = serde_json::to_string(&**meta).unwrap_or_default();
+            out.push(("INSERT OR REPLACE INTO ddb_backups (id, meta) VALUES (?1, ?2)", vec![int(meta.id), SqlValue::Text(text)]));
+            for (n, item) in items.iter().enumerate() {
+                out.push(("INSERT OR REPLACE INTO ddb_backup_items (backup_id, n, item) VALUES (?1, ?2, ?3)", vec![int(meta.id), int(n as u64), SqlValue::Text(json_text(&item_to_json(item)))]));
+            }
+        }
+        Mutation::DeleteBackup(id) => {
+            out.push(("DELETE FROM ddb_backup_items WHERE backup_id = ?1", vec![int(*id)]));
+            out.push(("DELETE FROM ddb_backups WHERE id = ?1", vec![int(*id)]));
+        }
     }
 }
 
@@ -238,6 +270,22 @@ impl DdbStore for SqliteStore {
                 match record_from_storage(seq_of(id), &text) {
                     Some(rec) => out.push(rec),
                     None => tracing::error!(stream, seq = seq_of(id), "unreadable stream record skipped"),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn backup_items(&self, backup: u64) -> Result<Vec<Item>, StorageError> {
+        self.0.read(|conn| {
+            let mut q = conn.prepare_cached("SELECT item FROM ddb_backup_items WHERE backup_id = ?1 ORDER BY n")?;
+            let rows = q.query_map([backup as i64], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let item = serde_json::from_str::<serde_json::Value>(&row?).ok().and_then(|v| item_from_json(&v).ok());
+                match item {
+                    Some(item) => out.push(item),
+                    None => tracing::error!(backup, "unreadable backup item skipped"),
                 }
             }
             Ok(out)

@@ -327,3 +327,91 @@ async fn backups_are_consistent_durable_and_restorable() {
     assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("BackupNotFoundException"));
     assert_eq!(c.list_backups().table_name(&t).send().await.unwrap().backup_summaries().len(), 1);
 }
+
+/// Point-in-time recovery on nimbus's clock: enabling reports the window, a restore to a
+/// moment gives the table exactly as it was then (also after kill -9), and AWS's errors
+/// for a table without recovery and for a time outside the window.
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html>
+#[tokio::test]
+async fn point_in_time_recovery_restores_the_table_as_it_was() {
+    use aws_sdk_dynamodb::primitives::DateTime;
+    use aws_sdk_dynamodb::types::{PointInTimeRecoverySpecification, PointInTimeRecoveryStatus};
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        return;
+    }
+    let c = n.dynamodb_client();
+    let (t, _) = table(&c).await;
+    let put = |k: &str, v: i32| c.put_item().table_name(&t).item("pk", AV::S(k.into())).item("v", AV::N(v.to_string())).send();
+    put("a", 1).await.unwrap();
+    put("b", 1).await.unwrap();
+    let not_yet = c.restore_table_to_point_in_time().source_table_name(&t).target_table_name(unique_name("r")).use_latest_restorable_time(true).send().await.unwrap_err();
+    assert_eq!(not_yet.as_service_error().and_then(|e| e.meta().code()), Some("PointInTimeRecoveryUnavailableException"));
+    let bad = c
+        .update_continuous_backups()
+        .table_name(&t)
+        .point_in_time_recovery_specification(PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).recovery_period_in_days(36).build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.as_service_error().and_then(|e| e.meta().code()), Some("ValidationException"));
+    let on = c
+        .update_continuous_backups()
+        .table_name(&t)
+        .point_in_time_recovery_specification(PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).build().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .continuous_backups_description
+        .unwrap();
+    let pitr = on.point_in_time_recovery_description.unwrap();
+    assert_eq!(pitr.point_in_time_recovery_status, Some(PointInTimeRecoveryStatus::Enabled));
+    assert_eq!(pitr.recovery_period_in_days, Some(35));
+    let enabled_at = pitr.earliest_restorable_date_time.unwrap();
+
+    n.advance_clock(60);
+    put("a", 2).await.unwrap();
+    put("c", 2).await.unwrap();
+    n.advance_clock(60);
+    let moment = c.describe_continuous_backups().table_name(&t).send().await.unwrap().continuous_backups_description.unwrap().point_in_time_recovery_description.unwrap().latest_restorable_date_time.unwrap();
+    n.advance_clock(60);
+    c.delete_item().table_name(&t).key("pk", AV::S("b".into())).send().await.unwrap();
+    put("c", 3).await.unwrap();
+
+    let contents = |c: aws_sdk_dynamodb::Client, name: String| async move {
+        let items = c.scan().table_name(&name).consistent_read(true).send().await.unwrap().items().to_vec();
+        let mut out: Vec<(String, String)> = items.iter().map(|i| (i["pk"].as_s().unwrap().clone(), i["v"].as_n().unwrap().clone())).collect();
+        out.sort();
+        out
+    };
+    let at_moment = unique_name("r");
+    let td = c.restore_table_to_point_in_time().source_table_name(&t).target_table_name(&at_moment).restore_date_time(moment).send().await.unwrap().table_description.unwrap();
+    assert!(td.restore_summary.as_ref().unwrap().source_backup_arn.is_none());
+    assert_eq!(contents(c.clone(), at_moment).await, vec![("a".into(), "2".into()), ("b".into(), "1".into()), ("c".into(), "2".into())]);
+    let latest = unique_name("r");
+    c.restore_table_to_point_in_time().source_table_name(&t).target_table_name(&latest).use_latest_restorable_time(true).send().await.unwrap();
+    assert_eq!(contents(c.clone(), latest).await, vec![("a".into(), "2".into()), ("c".into(), "3".into())]);
+    // The log is durable. (A restart forgets the test clock's offset, so restore to the
+    // moment recovery was enabled, which was before the clock moved.)
+    n.kill9();
+    n.restart();
+    let c = n.dynamodb_client();
+    let at_start = unique_name("r");
+    c.restore_table_to_point_in_time().source_table_name(&t).target_table_name(&at_start).restore_date_time(enabled_at).send().await.unwrap();
+    assert_eq!(contents(c.clone(), at_start).await, vec![("a".into(), "1".into()), ("b".into(), "1".into())]);
+    let before = DateTime::from_secs(enabled_at.secs() - 3600);
+    let err = c.restore_table_to_point_in_time().source_table_name(&t).target_table_name(unique_name("r")).restore_date_time(before).send().await.unwrap_err();
+    assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("InvalidRestoreTimeException"));
+
+    let off = c
+        .update_continuous_backups()
+        .table_name(&t)
+        .point_in_time_recovery_specification(PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(false).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        off.continuous_backups_description.unwrap().point_in_time_recovery_description.unwrap().point_in_time_recovery_status,
+        Some(PointInTimeRecoveryStatus::Disabled)
+    );
+}

@@ -474,3 +474,35 @@ pub struct RestoreTableFromBackupInput {
     #[serde(rename = "SSESpecificationOverride")]
     pub sse_specification_override: Option<Value>,
 }
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct PitrSpecification {
+    pub point_in_time_recovery_enabled: Option<bool>,
+    pub recovery_period_in_days: Option<i64>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateContinuousBackupsInput {
+    #[serde(default)]
+    pub table_name: String,
+    pub point_in_time_recovery_specification: Option<PitrSpecification>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreTableToPointInTimeInput {
+    pub source_table_arn: Option<String>,
+    pub source_table_name: Option<String>,
+    #[serde(default)]
+    pub target_table_name: String,
+    pub use_latest_restorable_time: Option<bool>,
+    pub restore_date_time: Option<f64>,
+    pub billing_mode_override: Option<String>,
+    pub provisioned_throughput_override: Option<Throughput>,
+    pub global_secondary_index_override: Option<Value>,
+    pub local_secondary_index_override: Option<Value>,
+    #[serde(rename = "SSESpecificationOverride")]
+    pub sse_specification_override: Option<Value>,
+}

@@ -174,7 +174,40 @@ impl Engine {
         if let Some(s) = st.def.stream.take() {
             self.close_stream(&s.arn, txn);
         }
+        if st.def.pitr.is_some() {
+            txn.batch.push(Mutation::PitrDrop(st.def.id));
+        }
         txn.batch.push(Mutation::DeleteTable(st.def.id));
+    }
+
+    /// Turns point-in-time recovery on (logging every current item as of now) or off
+    /// (dropping the log). Only stores that keep records can hold the log.
+    pub fn set_pitr(&self, st: &mut TableState, period_days: Option<u32>, txn: &mut Txn) -> DdbResult<()> {
+        match (period_days, &mut st.def.pitr) {
+            (Some(_), _) if !self.store.keeps_records() => {
+                return Err(DdbError::validation("Point-in-time recovery is not supported by nimbus with --in-memory"));
+            }
+            (Some(days), Some(on)) => on.period_days = days,
+            (Some(days), None) => {
+                let now = self.clock.now_ms();
+                st.def.pitr = Some(crate::schema::PitrSettings { enabled_ms: now, period_days: days });
+                for (vkey, item) in &st.items {
+                    txn.batch.push(Mutation::PitrLog { table: st.def.id, at_ms: now, key: vkey.key.to_bytes(), item: Some(item.clone()) });
+                }
+            }
+            (None, Some(_)) => {
+                st.def.pitr = None;
+                txn.batch.push(Mutation::PitrDrop(st.def.id));
+            }
+            (None, None) => {}
+        }
+        self.put_def(st, txn);
+        Ok(())
+    }
+
+    /// The table's items at `at_ms`, from its point-in-time log.
+    pub fn pitr_items(&self, st: &TableState, at_ms: u64) -> DdbResult<Vec<Arc<Item>>> {
+        Ok(self.store.pitr_items(st.def.id, at_ms)?.into_iter().map(Arc::new).collect())
     }
 
     /// Starts a new stream for the table (new label and ARN).
@@ -250,6 +283,9 @@ impl Engine {
             Some(item) => txn.batch.push(Mutation::PutItem { table: st.def.id, key: key.to_bytes(), item: item.clone() }),
             None => txn.batch.push(Mutation::DeleteItem { table: st.def.id, key: key.to_bytes() }),
         }
+        if st.def.pitr.is_some() {
+            txn.batch.push(Mutation::PitrLog { table: st.def.id, at_ms: self.clock.now_ms(), key: key.to_bytes(), item: new.clone() });
+        }
         if has_ttl {
             self.ttl_wake.notify_one();
         }
@@ -322,6 +358,13 @@ impl Engine {
             }
             if s.meta.closed_ms.is_some_and(|c| c < horizon) {
                 gone.push((arn, id));
+            }
+        }
+        for table in self.all_tables() {
+            let st = table.state.lock();
+            if let Some(p) = &st.def.pitr {
+                let horizon_ms = now.saturating_sub(p.period_days as u64 * 86_400_000);
+                txn.batch.push(Mutation::PitrTrim { table: st.def.id, horizon_ms });
             }
         }
         if !gone.is_empty() {

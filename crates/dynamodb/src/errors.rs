@@ -26,6 +26,10 @@ pub enum DdbError {
     BackupNotFound(String),
     /// RestoreTableFromBackup onto an existing table name.
     TableAlreadyExists(String),
+    /// RestoreTableToPointInTime of a table without point-in-time recovery.
+    PointInTimeRecoveryUnavailable(String),
+    /// A restore time outside the recovery window.
+    InvalidRestoreTime(String),
     Internal(String),
 }
 
@@ -93,6 +97,8 @@ impl From<DdbError> for AwsError {
             TableNotFoundForBackups(n) => ("TableNotFoundException", 400, format!("Table not found: {n}"), vec![]),
             BackupNotFound(arn) => ("BackupNotFoundException", 400, format!("Backup not found: {arn}"), vec![]),
             TableAlreadyExists(n) => ("TableAlreadyExistsException", 400, format!("Table already exists: {n}"), vec![]),
+            PointInTimeRecoveryUnavailable(m) => ("PointInTimeRecoveryUnavailableException", 400, m, vec![]),
+            InvalidRestoreTime(m) => ("InvalidRestoreTimeException", 400, m, vec![]),
             Internal(m) => ("InternalServerError", 500, m, vec![]),
         };
         let mut err = AwsError::new(qualified(code), status, message);

@@ -19,6 +19,7 @@ mod legacy;
 mod ops_backups;
 mod ops_batch;
 mod ops_items;
+mod ops_pitr;
 mod ops_read;
 mod ops_streams;
 mod ops_tables;

@@ -10,10 +10,12 @@ use crate::api::*;
 use crate::backups::{description, details, summary, valid_name};
 use crate::engine::Txn;
 use crate::errors::{DdbError, DdbResult};
-use crate::schema::{describe, parse_throughput, validate_table_name, RestoredFrom};
+use crate::schema::{describe, parse_throughput, validate_table_name, RestoredFrom, TableDef};
 use crate::service::{table_name_of, DynamoDbService};
 use nimbus_core::RequestContext;
+use nimbus_dynamodb_expr::Item;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 impl DynamoDbService {
     pub(crate) async fn create_backup(&self, ctx: &RequestContext, input: CreateBackupInput) -> DdbResult<Value> {
@@ -99,32 +101,48 @@ impl DynamoDbService {
     }
 
     pub(crate) async fn restore_table_from_backup(&self, ctx: &RequestContext, input: RestoreTableFromBackupInput) -> DdbResult<Value> {
-        validate_table_name(&input.target_table_name, "targetTableName")?;
         let backup = self.backup(ctx, &input.backup_arn)?;
+        let items = self.engine.backup_items(&backup)?;
+        let from = RestoredFrom { backup_arn: Some(backup.meta.arn.clone()), source_table_arn: backup.meta.table.arn(), at_ms: backup.meta.created_ms };
+        self.restore(ctx, &backup.meta.table, &input.target_table_name, &input.overrides(), items, from).await
+    }
+
+    /// Creates `target` from `source`'s definition and `items`, with the overrides
+    /// applied; what AWS does not restore (stream, TTL, tags, point-in-time recovery) is
+    /// left off.
+    pub(crate) async fn restore(
+        &self,
+        ctx: &RequestContext,
+        source: &TableDef,
+        target: &str,
+        overrides: &RestoreOverrides<'_>,
+        items: Vec<Arc<Item>>,
+        from: RestoredFrom,
+    ) -> DdbResult<Value> {
+        validate_table_name(target, "targetTableName")?;
         for (given, what) in [
-            (input.global_secondary_index_override.is_some(), "GlobalSecondaryIndexOverride"),
-            (input.local_secondary_index_override.is_some(), "LocalSecondaryIndexOverride"),
-            (input.sse_specification_override.is_some(), "SSESpecificationOverride"),
+            (overrides.global_indexes, "GlobalSecondaryIndexOverride"),
+            (overrides.local_indexes, "LocalSecondaryIndexOverride"),
+            (overrides.sse, "SSESpecificationOverride"),
         ] {
             if given {
                 return Err(DdbError::unsupported(what));
             }
         }
-        if self.engine.table(&ctx.account_id, &ctx.region, &input.target_table_name).is_some() {
-            return Err(DdbError::TableAlreadyExists(input.target_table_name.clone()));
+        if self.engine.table(&ctx.account_id, &ctx.region, target).is_some() {
+            return Err(DdbError::TableAlreadyExists(target.to_string()));
         }
-        let now = self.engine.clock.now_ms();
-        let source = &backup.meta.table;
         let mut def = source.clone();
-        def.name = input.target_table_name.clone();
+        def.name = target.to_string();
         def.table_id = nimbus_core::ids::uuid();
-        def.created_ms = now;
+        def.created_ms = self.engine.clock.now_ms();
         def.stream = None;
         def.latest_stream = None;
         def.tags = Default::default();
         def.ttl_attribute = None;
-        def.restored = Some(RestoredFrom { backup_arn: backup.meta.arn.clone(), source_table_arn: source.arn(), at_ms: now });
-        match input.billing_mode_override.as_deref() {
+        def.pitr = None;
+        def.restored = Some(from);
+        match overrides.billing_mode {
             None => {}
             Some("PAY_PER_REQUEST") => def.pay_per_request = true,
             Some("PROVISIONED") => def.pay_per_request = false,
@@ -134,10 +152,9 @@ impl DynamoDbService {
                 )))
             }
         }
-        if let Some(t) = &input.provisioned_throughput_override {
+        if let Some(t) = overrides.throughput {
             def.throughput = parse_throughput(t)?;
         }
-        let items = self.engine.backup_items(&backup)?;
         let mut txn = Txn::default();
         let table = self.engine.create_table(def, None, &mut txn)?;
         let out = {
@@ -152,5 +169,26 @@ impl DynamoDbService {
         };
         self.engine.submit(txn).wait().await?;
         Ok(json!({ "TableDescription": out }))
+    }
+}
+
+/// The overrides RestoreTableFromBackup and RestoreTableToPointInTime share.
+pub(crate) struct RestoreOverrides<'a> {
+    pub billing_mode: Option<&'a str>,
+    pub throughput: Option<&'a Throughput>,
+    pub global_indexes: bool,
+    pub local_indexes: bool,
+    pub sse: bool,
+}
+
+impl RestoreTableFromBackupInput {
+    fn overrides(&self) -> RestoreOverrides<'_> {
+        RestoreOverrides {
+            billing_mode: self.billing_mode_override.as_deref(),
+            throughput: self.provisioned_throughput_override.as_ref(),
+            global_indexes: self.global_secondary_index_override.is_some(),
+            local_indexes: self.local_secondary_index_override.is_some(),
+            sse: self.sse_specification_override.is_some(),
+        }
     }
 }

@@ -6,7 +6,7 @@
 use crate::api::*;
 use crate::engine::Txn;
 use crate::errors::{DdbError, DdbResult};
-use crate::schema::{describe, parse_attribute_definitions, parse_index, parse_throughput, stream_view_type, table_def, validate_table_name};
+use crate::schema::{describe, parse_attribute_definitions, parse_index, parse_throughput, stream_view_type, table_def};
 use crate::service::{table_name_of, DynamoDbService};
 use crate::table::TableState;
 use nimbus_core::RequestContext;
@@ -302,16 +302,6 @@ impl DynamoDbService {
         let st = table.state.lock();
         let tags: Vec<Value> = st.def.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
         Ok(json!({ "Tags": tags }))
-    }
-
-    pub(crate) fn describe_continuous_backups(&self, ctx: &RequestContext, input: TableNameInput) -> DdbResult<Value> {
-        let name = table_name_of(&input.table_name)?;
-        validate_table_name(name, "tableName")?;
-        self.engine.table(&ctx.account_id, &ctx.region, name).ok_or_else(|| DdbError::TableNotFoundForBackups(name.to_string()))?;
-        Ok(json!({ "ContinuousBackupsDescription": {
-            "ContinuousBackupsStatus": "ENABLED",
-            "PointInTimeRecoveryDescription": { "PointInTimeRecoveryStatus": "DISABLED" }
-        }}))
     }
 }
 

@@ -75,13 +75,26 @@ pub struct TableDef {
     /// Set on a table restored from a backup: the RestoreSummary.
     #[serde(default)]
     pub restored: Option<RestoredFrom>,
+    /// Point-in-time recovery, when enabled.
+    #[serde(default)]
+    pub pitr: Option<PitrSettings>,
+}
+
+/// Point-in-time recovery of a table: since when its changes are logged, and how far
+/// back it can be restored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PitrSettings {
+    pub enabled_ms: u64,
+    pub period_days: u32,
 }
 
 /// Where a restored table came from (DescribeTable's `RestoreSummary`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RestoredFrom {
-    pub backup_arn: String,
+    /// The backup restored from (none for a point-in-time restore).
+    pub backup_arn: Option<String>,
     pub source_table_arn: String,
+    /// The moment the data is from: the backup's creation, or the point in time.
     pub at_ms: u64,
 }
 
@@ -337,6 +350,7 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
         table_class: input.table_class.clone(),
         created_ms: now_ms,
         restored: None,
+        pitr: None,
     };
     Ok((def, view))
 }
@@ -441,11 +455,13 @@ pub fn describe(def: &TableDef, status: &str, counts: &Counts, index_status: &dy
     }
     if let Some(r) = &def.restored {
         d["RestoreSummary"] = json!({
-            "SourceBackupArn": r.backup_arn,
             "SourceTableArn": r.source_table_arn,
             "RestoreDateTime": epoch_seconds(r.at_ms),
             "RestoreInProgress": status == "CREATING",
         });
+        if let Some(arn) = &r.backup_arn {
+            d["RestoreSummary"]["SourceBackupArn"] = json!(arn);
+        }
     }
     d
 }

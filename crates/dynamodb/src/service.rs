@@ -72,6 +72,8 @@ impl DynamoDbService {
             "ListBackups" => self.list_backups(ctx, typed(input)?),
             "DeleteBackup" => self.delete_backup(ctx, typed(input)?).await,
             "RestoreTableFromBackup" => self.restore_table_from_backup(ctx, typed(input)?).await,
+            "UpdateContinuousBackups" => self.update_continuous_backups(ctx, typed(input)?).await,
+            "RestoreTableToPointInTime" => self.restore_table_to_point_in_time(ctx, typed(input)?).await,
             "PutItem" => self.put_item(ctx, typed(input)?).await,
             "GetItem" => self.get_item(ctx, typed(input)?),
             "UpdateItem" => self.update_item(ctx, typed(input)?).await,

@@ -471,6 +471,7 @@ async fn lsi_projections_return_projected_attributes() {
     assert_eq!(names(q("incl").select(Select::AllProjectedAttributes).send().await.unwrap().items()), vec!["a", "l", "pk", "sk"]);
     // An LSI fetches the rest from the table when asked.
     assert_eq!(names(q("keys").select(Select::AllAttributes).send().await.unwrap().items()), vec!["a", "b", "l", "pk", "sk"]);
+    assert_eq!(names(q("keys").projection_expression("b, l").send().await.unwrap().items()), vec!["b", "l"]);
 }
 
 /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html#API_DeleteTable_Examples:

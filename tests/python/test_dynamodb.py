@@ -185,6 +185,8 @@ def test_get_root_answers_the_health_line(endpoint):
     r = requests.get(endpoint + "/")
     assert r.status_code == 200
     assert r.text == "healthy: dynamodb.us-east-1.amazonaws.com "
+    head = requests.head(endpoint + "/")
+    assert head.status_code == 200 and head.content == b""
 
 
 def test_cors_headers_and_preflight(endpoint):

@@ -592,3 +592,18 @@ async fn stream_iterators_and_input_validation() {
     let e = sc.get_records().shard_iterator(format!("{arn}|1|bogus")).send().await.unwrap_err();
     assert_eq!(e.code(), Some("ValidationException"));
 }
+
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeContinuousBackups.html:
+/// point-in-time recovery is DISABLED until someone enables it; an unknown table is
+/// TableNotFoundException.
+#[tokio::test]
+async fn continuous_backups_start_disabled() {
+    let nim = Nimbus::start_in_memory();
+    let c = nim.dynamodb_client();
+    let t = hash_table(&c).await;
+    let d = c.describe_continuous_backups().table_name(&t).send().await.unwrap().continuous_backups_description.unwrap();
+    assert_eq!(d.continuous_backups_status.as_str(), "ENABLED");
+    let pitr = d.point_in_time_recovery_description.unwrap();
+    assert_eq!(pitr.point_in_time_recovery_status.unwrap().as_str(), "DISABLED");
+    expect_err_code(c.describe_continuous_backups().table_name(unique_name("gone")).send().await, "TableNotFoundException");
+}

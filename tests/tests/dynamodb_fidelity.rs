@@ -179,8 +179,10 @@ async fn attribute_name_lengths() {
     assert!(m.starts_with("One or more parameter values were invalid"), "{m}");
     let m = validation(c.get_item().table_name(&t).key("pk", s("a")).projection_expression("#e").expression_attribute_names("#e", "").send().await);
     assert_eq!(m, "ExpressionAttributeNames contains invalid value: Empty attribute name for key #e");
+    let m = validation(c.put_item().table_name(&t).item("pk", s("a")).item("n".repeat(65_536), s("x")).send().await);
+    assert!(m.starts_with("One or more parameter values were invalid"), "{m}");
     // A long non-key name is fine.
-    c.put_item().table_name(&t).item("pk", s("a")).item("n".repeat(1000), s("x")).send().await.unwrap();
+    c.put_item().table_name(&t).item("pk", s("a")).item("n".repeat(65_535), s("x")).send().await.unwrap();
 }
 
 /// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-partition-sort-keys:
@@ -400,6 +402,8 @@ async fn contains_on_binaries_attribute_type_and_size() {
     assert_eq!(count("attribute_type(bs, :t)", vec![(":t", s("BS"))]).await, 1);
     assert_eq!(count("attribute_type(b, :t)", vec![(":t", s("S"))]).await, 0);
     assert_eq!(count("size(b) = :n AND size(l) < :m", vec![(":n", n(4)), (":m", n(3))]).await, 1);
+    let m = validation(c.scan().table_name(&t).filter_expression("size(:v) > :n").expression_attribute_values(":v", s("abc")).expression_attribute_values(":n", n(1)).send().await);
+    assert_eq!(m, "Invalid FilterExpression: Operator or function requires a document path; operator or function: size");
     let m = validation(c.scan().table_name(&t).filter_expression("attribute_type(b, :t)").expression_attribute_values(":t", n(1)).send().await);
     assert_eq!(m, "Invalid FilterExpression: Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N");
 }

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod compression;
 pub mod context;
 pub mod error;
 pub mod ids;

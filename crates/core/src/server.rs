@@ -4,13 +4,18 @@
 //! the query `Action` (form POST or GET), the SigV4 credential scope's service name where
 //! that is ambiguous — then decoded by the protocol codec, run by the service, and encoded
 //! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`).
+//! Also here, for every service: request bodies in `Content-Encoding: gzip`/`deflate`,
+//! the JSON protocol's type check (SerializationException), response compression for
+//! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
+//! and the bound on request-line and header size.
 
 use crate::auth::{self, Caller};
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::AwsError;
 use crate::model::{Protocol, ServiceModel};
-use crate::protocol::{json, query, rest_json, WireResponse};
+use crate::compression;
+use crate::protocol::{json, json_types, query, rest_json, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -25,6 +30,9 @@ use tokio::sync::watch;
 
 /// Largest request body accepted (SQS batches are ≤ 1 MiB of payload; base64 inflates).
 const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest request line plus headers read (hyper answers 431 beyond it).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 pub struct Router {
     services: Vec<Arc<dyn AwsService>>,
@@ -74,7 +82,21 @@ impl Router {
             .find(|s| s.model().protocols.contains(&Protocol::Query) && s.model().operations.contains_key(action))
     }
 
+    /// One request: a CORS preflight is answered here; every other response carries the
+    /// CORS headers when the request came from a browser (it has `Origin`).
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let from_browser = req.headers().contains_key(http::header::ORIGIN);
+        if from_browser && req.method() == Method::OPTIONS {
+            return cors::preflight(req.headers());
+        }
+        let mut response = self.route(req).await;
+        if from_browser {
+            cors::decorate(response.headers_mut());
+        }
+        response
+    }
+
+    async fn route(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -86,6 +108,12 @@ impl Router {
             Err(_) => {
                 return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
             }
+        };
+        let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+        let body = match compression::decode_request(encoding, body, MAX_BODY) {
+            Ok(b) => b,
+            Err(compression::DecodeError::TooLarge) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            Err(e) => return plain_owned(StatusCode::BAD_REQUEST, e.to_string()),
         };
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
 
@@ -99,17 +127,26 @@ impl Router {
                 return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
-            let mut wire = if !model.operations.contains_key(op) {
-                json::encode_error(model, &AwsError::unknown_operation(target))
-            } else {
-                match json::decode(&body) {
-                    Ok(input) => match service.call(&ctx, op, input).await {
-                        Ok(out) => json::encode_ok(model, &out),
+            let mut wire = match model.operations.get(op) {
+                None => json::encode_error(model, &AwsError::unknown_operation(target)),
+                Some(operation) => {
+                    let decoded = json::decode(&body).and_then(|input| match &operation.input {
+                        Some(shape) => json_types::check(model, shape, &input).map(|_| input),
+                        None => Ok(input),
+                    });
+                    match decoded {
+                        Ok(input) => match service.call(&ctx, op, input).await {
+                            Ok(out) => json::encode_ok(model, &out),
+                            Err(e) => json::encode_error(model, &e),
+                        },
                         Err(e) => json::encode_error(model, &e),
-                    },
-                    Err(e) => json::encode_error(model, &e),
+                    }
                 }
             };
+            if service.compresses_responses() {
+                compress_response(&parts.headers, &mut wire);
+            }
+            // The checksum covers the body as sent (compressed or not), as AWS computes it.
             if service.checksums_responses() {
                 wire.headers.push(("x-amz-crc32".to_string(), crc32fast::hash(&wire.body).to_string()));
             }
@@ -151,6 +188,17 @@ impl Router {
                 },
             };
             return finish(&ctx, &model.signing_name, &action, started, wire);
+        }
+
+        // `GET /` with no action: the endpoint's health line (DynamoDB answers one).
+        if (parts.method == Method::GET || parts.method == Method::HEAD) && ctx.path == "/" {
+            if let Some(line) = self.services.iter().find_map(|s| s.root_health_line(&ctx.region)) {
+                let mut wire = WireResponse { status: 200, content_type: "text/plain", headers: Vec::new(), body: Bytes::from(line) };
+                if parts.method == Method::HEAD {
+                    wire.body = Bytes::new();
+                }
+                return finish(&ctx, "health", "GET /", started, wire);
+            }
         }
 
         // REST protocols: the credential scope's service first, then any that has a route.
@@ -258,8 +306,58 @@ fn finish(ctx: &RequestContext, service: &str, op: &str, started: Instant, wire:
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
+/// Compresses a successful response body of at least [`compression::RESPONSE_THRESHOLD`]
+/// bytes when the request's `Accept-Encoding` allows gzip or deflate.
+fn compress_response(headers: &HeaderMap, wire: &mut WireResponse) {
+    if wire.status != 200 || wire.body.len() < compression::RESPONSE_THRESHOLD {
+        return;
+    }
+    // Only the last Accept-Encoding header counts, as on DynamoDB.
+    let Some(accept) = headers.get_all(http::header::ACCEPT_ENCODING).iter().last().and_then(|v| v.to_str().ok()) else { return };
+    if let Some(enc) = compression::choose(accept) {
+        wire.body = Bytes::from(compression::encode(enc, &wire.body));
+        wire.headers.push(("content-encoding".to_string(), enc.name().to_string()));
+    }
+}
+
+/// Cross-origin requests from browsers (the AWS SDK for JavaScript in a web page).
+mod cors {
+    use bytes::Bytes;
+    use http::{HeaderMap, HeaderValue, Response, StatusCode};
+    use http_body_util::Full;
+
+    /// Response headers a page may read: the ones the SDKs look at.
+    const EXPOSE: &str = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,x-amz-crc32,x-amzn-query-error,Date";
+    const METHODS: &str = "GET,POST,PUT,DELETE,HEAD,OPTIONS,PATCH";
+    const DEFAULT_HEADERS: &str = "authorization,content-type,content-encoding,x-amz-content-sha256,x-amz-date,x-amz-security-token,x-amz-target,x-amz-user-agent,amz-sdk-invocation-id,amz-sdk-request";
+
+    pub fn decorate(headers: &mut HeaderMap) {
+        headers.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        headers.insert(http::header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE));
+    }
+
+    /// `OPTIONS` with `Origin`: 200, no body, what the browser may send.
+    pub fn preflight(request: &HeaderMap) -> Response<Full<Bytes>> {
+        let mut r = Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = StatusCode::OK;
+        let h = r.headers_mut();
+        decorate(h);
+        h.insert(http::header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(METHODS));
+        let asked = request.get(http::header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+        h.insert(http::header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static(DEFAULT_HEADERS)));
+        h.insert(http::header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("172800"));
+        r
+    }
+}
+
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+fn plain_owned(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
     *r.status_mut() = status;
     r
 }
@@ -288,8 +386,11 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
                     let router = router.clone();
                     async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
                 });
+                // Request lines and headers larger than MAX_HEAD_BYTES are refused by
+                // hyper (431 / 414) before any routing.
                 let conn = hyper::server::conn::http1::Builder::new()
                     .keep_alive(true)
+                    .max_buf_size(MAX_HEAD_BYTES)
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -25,6 +25,18 @@ pub trait AwsService: Send + Sync + 'static {
         false
     }
 
+    /// Whether responses are gzip/deflate-compressed for clients whose `Accept-Encoding`
+    /// allows it (AWS decides this per service; DynamoDB does, at 4 KB and above).
+    fn compresses_responses(&self) -> bool {
+        false
+    }
+
+    /// The text line this service's endpoint answers `GET /` with, if it answers one
+    /// (DynamoDB: `healthy: dynamodb.<region>.amazonaws.com `).
+    fn root_health_line(&self, _region: &str) -> Option<String> {
+        None
+    }
+
     /// The state reported by the health endpoint.
     fn health(&self) -> &'static str {
         "running"

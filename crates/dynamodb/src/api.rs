@@ -35,6 +35,14 @@ pub struct Throughput {
     pub write_capacity_units: Option<i64>,
 }
 
+/// WarmThroughput: the read and write units per second a table or index is ready for.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughput {
+    pub read_units_per_second: Option<i64>,
+    pub write_units_per_second: Option<i64>,
+}
+
 #[derive(Deserialize, Default, Debug, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct IndexInput {
@@ -43,6 +51,7 @@ pub struct IndexInput {
     pub key_schema: Vec<KeySchemaElement>,
     pub projection: Option<Projection>,
     pub provisioned_throughput: Option<Throughput>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -79,6 +88,7 @@ pub struct CreateTableInput {
     pub tags: Option<Vec<Tag>>,
     pub table_class: Option<String>,
     pub deletion_protection_enabled: Option<bool>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -124,6 +134,7 @@ pub struct UpdateTableInput {
     pub table_class: Option<String>,
     pub deletion_protection_enabled: Option<bool>,
     pub replica_updates: Option<Value>,
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 #[derive(Deserialize, Default, Debug)]

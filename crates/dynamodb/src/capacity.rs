@@ -18,10 +18,26 @@ pub fn write_units(bytes: usize) -> f64 {
 
 /// The ConsumedCapacity member for `mode` (TOTAL / INDEXES), or None.
 pub fn consumed(mode: Option<&str>, table: &str, units: f64, read: bool) -> Option<Value> {
+    consumed_on(mode, table, None, units, read)
+}
+
+/// The same for a read of one view: with INDEXES, a read of an index reports its units
+/// under `GlobalSecondaryIndexes` / `LocalSecondaryIndexes` and none under `Table`
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ConsumedCapacity.html>).
+/// `index` is (name, global).
+pub fn consumed_on(mode: Option<&str>, table: &str, index: Option<(&str, bool)>, units: f64, read: bool) -> Option<Value> {
     let kind = if read { "ReadCapacityUnits" } else { "WriteCapacityUnits" };
-    match mode {
-        Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": units, kind: units})),
-        Some("INDEXES") => Some(json!({"TableName": table, "CapacityUnits": units, kind: units, "Table": {"CapacityUnits": units, kind: units}})),
+    match (mode, index) {
+        (Some("TOTAL"), _) => Some(json!({"TableName": table, "CapacityUnits": units, kind: units})),
+        (Some("INDEXES"), None) => Some(json!({"TableName": table, "CapacityUnits": units, kind: units, "Table": {"CapacityUnits": units, kind: units}})),
+        (Some("INDEXES"), Some((name, global))) => {
+            let group = if global { "GlobalSecondaryIndexes" } else { "LocalSecondaryIndexes" };
+            Some(json!({
+                "TableName": table, "CapacityUnits": units, kind: units,
+                "Table": {"CapacityUnits": 0.0, kind: 0.0},
+                group: {name: {"CapacityUnits": units, kind: units}},
+            }))
+        }
         _ => None,
     }
 }

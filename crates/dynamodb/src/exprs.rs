@@ -23,6 +23,14 @@ impl Subs {
         if e.expression_attribute_values.as_ref().is_some_and(|n| n.is_empty()) {
             return Err(DdbError::validation("ExpressionAttributeValues must not be empty"));
         }
+        let mut sorted: Vec<(&String, &String)> = names.iter().collect();
+        sorted.sort();
+        if let Some((k, _)) = sorted.iter().find(|(_, v)| v.is_empty()) {
+            return Err(DdbError::validation(format!("ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}")));
+        }
+        if let Some((k, _)) = sorted.iter().find(|(_, v)| v.len() > crate::write::MAX_ATTRIBUTE_NAME_BYTES) {
+            return Err(DdbError::validation(format!("ExpressionAttributeNames contains invalid value: Attribute name too long for key {k}")));
+        }
         let mut values = HashMap::new();
         for (k, v) in e.expression_attribute_values.iter().flatten() {
             let av = AttributeValue::from_json(v).map_err(|err| DdbError::validation(format!("ExpressionAttributeValues contains invalid value: {} for key {k}", err.0)))?;

@@ -202,7 +202,16 @@ impl KeySchema {
         self.key_of(key).ok_or_else(mismatch)
     }
 
-    fn check_sizes(&self, item: &Item) -> DdbResult<()> {
+    /// Do the item's values for these key attributes make a valid key (present, of the
+    /// declared type, not empty, within the size limits)? A GSI backfill skips items
+    /// for which they do not.
+    pub fn valid_key_values(&self, item: &Item) -> bool {
+        self.key_of(item).is_some()
+            && self.names().iter().all(|n| item.get(*n).is_some_and(|v| !is_empty_scalar(v)))
+            && self.check_sizes(item).is_ok()
+    }
+
+    pub fn check_sizes(&self, item: &Item) -> DdbResult<()> {
         if let Some(v) = item.get(&self.hash.0) {
             if scalar_len(v) > MAX_PARTITION_KEY_BYTES {
                 return Err(DdbError::validation(format!(

@@ -30,6 +30,7 @@ mod source;
 pub mod store;
 pub mod streams;
 pub mod table;
+mod tags;
 pub mod time;
 pub mod ttl;
 pub mod write;

@@ -16,6 +16,18 @@ const MAX_GET_KEYS: usize = 100;
 const MAX_WRITES: usize = 25;
 const MAX_GET_BYTES: usize = 16 * 1024 * 1024;
 
+/// A PutRequest's item must carry every key attribute with its declared type; AWS's
+/// BatchWriteItem says so with the key-schema message rather than PutItem's
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html>).
+fn put_key_matches(schema: &crate::keys::KeySchema, item: &nimbus_dynamodb_expr::Item) -> DdbResult<()> {
+    for (name, t) in std::iter::once(&schema.hash).chain(schema.range.iter()) {
+        if !item.get(name).is_some_and(|v| t.matches(v)) {
+            return Err(DdbError::validation("The provided key element does not match the schema"));
+        }
+    }
+    Ok(())
+}
+
 impl DynamoDbService {
     pub(crate) fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetItemInput) -> DdbResult<Value> {
         check_mode(input.return_consumed_capacity.as_deref())?;
@@ -52,7 +64,9 @@ impl DynamoDbService {
         for ((name, r), table) in requests.iter().zip(tables) {
             let mut items = Vec::new();
             let mut left = Vec::new();
-            let mut table_bytes = 0;
+            // Each key is charged on its own, rounded up to 4 KB (a missing item costs
+            // the minimum), then summed per table.
+            let mut table_units = 0.0;
             for key in &r.keys {
                 if bytes >= MAX_GET_BYTES {
                     left.push(key.clone());
@@ -68,9 +82,10 @@ impl DynamoDbService {
                     legacy: r.legacy.clone(),
                 };
                 let (found, _) = self.read_one(&table, &get)?;
+                let size = found.as_ref().map(|f| f.1).unwrap_or(0);
+                table_units += read_units(size, r.consistent_read.unwrap_or(false));
                 if let Some((item, size)) = found {
                     bytes += size;
-                    table_bytes += size;
                     items.push(item);
                 }
             }
@@ -91,7 +106,7 @@ impl DynamoDbService {
                 }
                 unprocessed.insert(name.clone(), u);
             }
-            if let Some(c) = consumed(input.return_consumed_capacity.as_deref(), name, read_units(table_bytes, r.consistent_read.unwrap_or(false)), true) {
+            if let Some(c) = consumed(input.return_consumed_capacity.as_deref(), name, table_units, true) {
                 capacity.push(c);
             }
         }
@@ -132,6 +147,9 @@ impl DynamoDbService {
                 let st = table.state.lock();
                 let mut keys = Vec::new();
                 for op in &ops {
+                    if let Action::Put(item) = &op.action {
+                        put_key_matches(&st.def.key, item)?;
+                    }
                     let key = op.key(&st.def.key)?;
                     if let Action::Put(item) = &op.action {
                         if nimbus_dynamodb_expr::value::item_size(item) > crate::write::MAX_ITEM_BYTES {

@@ -3,15 +3,15 @@
 //! request's), Select, Limit, the 1 MB page and parallel-scan segments.
 
 use crate::api::QueryInput;
-use crate::capacity::{check_mode, consumed, read_units};
+use crate::capacity::{check_mode, consumed_on, read_units};
 use crate::errors::{DdbError, DdbResult};
 use crate::exprs::{check_used, non_empty, Subs};
-use crate::keys::{encode_partition, VKey};
+use crate::keys::{encode_partition, KeySchema, VKey};
 use crate::schema::{IndexDef, ProjectionKind};
 use crate::service::DynamoDbService;
 use crate::table::{TableState, View};
 use nimbus_core::RequestContext;
-use nimbus_dynamodb_expr::expr::{parse_filter, parse_key_condition, parse_projection, project, Condition, Path, SortCondition};
+use nimbus_dynamodb_expr::expr::{parse_filter, parse_key_condition, parse_projection, project, Condition, KeyCondition, Path, SortCondition};
 use nimbus_dynamodb_expr::value::{item_from_json, item_size, item_to_json};
 use nimbus_dynamodb_expr::Item;
 use serde_json::{json, Value};
@@ -106,19 +106,45 @@ impl Plan<'_> {
         }
     }
 
-    /// The position an ExclusiveStartKey names.
+    /// The position an ExclusiveStartKey names. It must hold exactly the key attributes
+    /// of the table (and of the index read), with their types.
     fn start_key(&self, esk: &Value) -> DdbResult<VKey> {
         let bad = || DdbError::validation("The provided starting key is invalid: The provided key element does not match the schema");
         let item = item_from_json(esk)?;
+        let mut names = self.st.def.key.names();
+        if let Some(idx) = self.index {
+            names.extend(idx.key.names());
+        }
+        names.sort_unstable();
+        names.dedup();
+        if item.len() != names.len() || names.iter().any(|n| !item.contains_key(*n)) {
+            return Err(bad());
+        }
         let table_key = self.st.def.key.key_of(&item).ok_or_else(bad)?;
         Ok(match self.index {
             Some(idx) => VKey { key: idx.key.key_of(&item).ok_or_else(bad)?, table: Some(table_key) },
             None => VKey { key: table_key, table: None },
         })
     }
+
+    /// A Query's ExclusiveStartKey must lie in the partition and sort-key range the key
+    /// condition selects.
+    fn query_start_key(&self, esk: &Value, key: &KeySchema, kc: &KeyCondition) -> DdbResult<VKey> {
+        let k = self.start_key(esk)?;
+        if k.key.pk != encode_partition(&kc.partition_value) {
+            return Err(DdbError::validation("The provided starting key is invalid: The provided key element does not match the schema"));
+        }
+        if let (Some(sort), Some((name, _))) = (&kc.sort, &key.range) {
+            let item = item_from_json(esk)?;
+            if item.get(name).is_some_and(|v| !sort.matches(v)) {
+                return Err(DdbError::validation("The provided starting key does not match the range key predicate"));
+            }
+        }
+        Ok(k)
+    }
 }
 
-fn page_json(page: Page, count_only: bool, rcc: Option<&str>, table: &str, consistent: bool) -> Value {
+fn page_json(page: Page, count_only: bool, rcc: Option<&str>, table: &str, index: Option<&IndexDef>, consistent: bool) -> Value {
     let mut out = json!({ "Count": page.count, "ScannedCount": page.scanned });
     if !count_only {
         out["Items"] = Value::Array(page.items);
@@ -126,7 +152,7 @@ fn page_json(page: Page, count_only: bool, rcc: Option<&str>, table: &str, consi
     if let Some(l) = page.last {
         out["LastEvaluatedKey"] = l;
     }
-    if let Some(c) = consumed(rcc, table, read_units(page.bytes, consistent), true) {
+    if let Some(c) = consumed_on(rcc, table, index.map(|i| (i.name.as_str(), i.global)), read_units(page.bytes, consistent), true) {
         out["ConsumedCapacity"] = c;
     }
     out
@@ -186,7 +212,10 @@ fn common<'a>(st: &'a TableState, input: &QueryInput, op: &str) -> DdbResult<Com
                 idx.name
             )));
         }
-        if !wants_all {
+        // A local index fetches attributes it does not project from the table when the
+        // request names them (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LSI.html#LSI.Projections).
+        let fetches = !idx.global && has_projection;
+        if !wants_all && !fetches {
             index_attrs = idx.projected(&st.def.key);
         }
     }
@@ -204,6 +233,37 @@ fn filter_and_projection(input: &QueryInput, s: &nimbus_dynamodb_expr::expr::Sub
         None => None,
     };
     Ok((filter, paths))
+}
+
+/// Every value of a key condition must have the type the schema declares for its key
+/// attribute (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html>).
+fn check_key_condition_types(key: &KeySchema, kc: &KeyCondition) -> DdbResult<()> {
+    let mismatch = || DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type");
+    if !key.hash.1.matches(&kc.partition_value) {
+        return Err(mismatch());
+    }
+    let (Some(sort), Some((_, t))) = (&kc.sort, &key.range) else { return Ok(()) };
+    let values = match sort {
+        SortCondition::Eq(_, v) | SortCondition::Lt(_, v) | SortCondition::Le(_, v) | SortCondition::Gt(_, v) | SortCondition::Ge(_, v) | SortCondition::BeginsWith(_, v) => vec![v],
+        SortCondition::Between(_, l, h) => vec![l, h],
+    };
+    if values.iter().any(|v| !t.matches(v)) {
+        return Err(mismatch());
+    }
+    if matches!(sort, SortCondition::BeginsWith(..)) && *t == crate::keys::KeyType::N {
+        return Err(DdbError::validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"));
+    }
+    Ok(())
+}
+
+/// A Query's FilterExpression may not read the key attributes of the table or index it
+/// queries (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html>).
+fn no_key_attributes_in_filter(filter: &Condition, key: &KeySchema) -> DdbResult<()> {
+    let keys = key.names();
+    match filter.top_level_names().into_iter().find(|n| keys.contains(&n.as_str())) {
+        Some(k) => Err(DdbError::validation(format!("Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"))),
+        None => Ok(()),
+    }
 }
 
 impl DynamoDbService {
@@ -226,18 +286,19 @@ impl DynamoDbService {
         let key = c.index.map(|i| &i.key).unwrap_or(&st.def.key);
         crate::legacy::check_query_filter(&input.legacy, &key.names())?;
         let kc = parse_key_condition(kc_text, &s, &key.hash.0, key.range.as_ref().map(|r| r.0.as_str()))?;
-        if !key.hash.1.matches(&kc.partition_value) {
-            return Err(DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type"));
-        }
+        check_key_condition_types(key, &kc)?;
         let (filter, paths) = filter_and_projection(input, &s)?;
         check_used(&s)?;
+        if let Some(f) = &filter {
+            no_key_attributes_in_filter(f, key)?;
+        }
         let plan = Plan { st: &st, index: c.index, sort: kc.sort.clone(), segment: None, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
         let pk = encode_partition(&kc.partition_value);
         let start = VKey::partition_start(&pk);
         let end = VKey::partition_end(&pk);
         let forward = input.scan_index_forward.unwrap_or(true);
         let esk = match &input.exclusive_start_key {
-            Some(v) if !v.is_null() => Some(plan.start_key(v)?),
+            Some(v) if !v.is_null() => Some(plan.query_start_key(v, key, &kc)?),
             _ => None,
         };
         let view = plan.view();
@@ -252,7 +313,7 @@ impl DynamoDbService {
             (false, Some(k)) => plan.run(view.range(start..k).rev())?,
         };
         let consistent = input.consistent_read.unwrap_or(false);
-        Ok(page_json(page, c.count_only, input.return_consumed_capacity.as_deref(), &st.def.name, consistent))
+        Ok(page_json(page, c.count_only, input.return_consumed_capacity.as_deref(), &st.def.name, c.index, consistent))
     }
 
     pub(crate) fn scan(&self, ctx: &RequestContext, input: QueryInput) -> DdbResult<Value> {
@@ -303,6 +364,6 @@ impl DynamoDbService {
             _ => plan.run(view.iter())?,
         };
         let consistent = input.consistent_read.unwrap_or(false);
-        Ok(page_json(page, c.count_only, input.return_consumed_capacity.as_deref(), &st.def.name, consistent))
+        Ok(page_json(page, c.count_only, input.return_consumed_capacity.as_deref(), &st.def.name, c.index, consistent))
     }
 }

@@ -16,6 +16,30 @@ fn not_found(arn: &str) -> DdbError {
     DdbError::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found"))
 }
 
+/// A shard iterator as AWS shapes it: `<stream ARN>|1|<opaque>`
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetShardIterator.html#API_streams_GetShardIterator_Examples>).
+fn iterator_text(it: &Iterator) -> String {
+    format!("{}|1|{}", it.arn, it.encode())
+}
+
+fn parse_iterator(text: &str) -> Option<Iterator> {
+    let (prefix, opaque) = text.rsplit_once("|1|")?;
+    Iterator::decode(opaque).filter(|it| it.arn == prefix)
+}
+
+/// A string member's length constraint from the Streams API model, with AWS's message.
+fn length(field: &str, value: &str, min: usize, max: usize) -> DdbResult<()> {
+    let n = value.chars().count();
+    let constraint = if n < min {
+        format!("Member must have length greater than or equal to {min}")
+    } else if n > max {
+        format!("Member must have length less than or equal to {max}")
+    } else {
+        return Ok(());
+    };
+    Err(DdbError::validation(format!("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}")))
+}
+
 impl StreamsService {
     fn stream(&self, ctx: &RequestContext, arn: &str) -> DdbResult<Arc<Stream>> {
         if arn.is_empty() {
@@ -80,6 +104,16 @@ impl StreamsService {
     }
 
     pub(crate) fn get_shard_iterator(&self, ctx: &RequestContext, input: GetShardIteratorInput) -> DdbResult<Value> {
+        if input.shard_id.is_empty() {
+            return Err(DdbError::validation("1 validation error detected: Value null at 'shardId' failed to satisfy constraint: Member must not be null"));
+        }
+        if !input.stream_arn.is_empty() {
+            length("streamArn", &input.stream_arn, 37, 1024)?;
+        }
+        length("shardId", &input.shard_id, 28, 65)?;
+        if let Some(seq) = &input.sequence_number {
+            length("sequenceNumber", seq, 21, 40)?;
+        }
         let stream = self.stream(ctx, &input.stream_arn)?;
         let s = stream.state.lock();
         if input.shard_id != s.meta.shard_id {
@@ -120,7 +154,7 @@ impl StreamsService {
             )));
         }
         let it = Iterator { arn: s.meta.arn.clone(), shard: s.meta.shard_id.clone(), pos, issued_ms: self.engine.clock.now_ms() };
-        Ok(json!({ "ShardIterator": it.encode() }))
+        Ok(json!({ "ShardIterator": iterator_text(&it) }))
     }
 
     pub(crate) fn get_records(&self, ctx: &RequestContext, input: GetRecordsInput) -> DdbResult<Value> {
@@ -133,7 +167,8 @@ impl StreamsService {
                 )))
             }
         };
-        let it = Iterator::decode(&input.shard_iterator).ok_or_else(|| DdbError::validation("Invalid ShardIterator"))?;
+        length("shardIterator", &input.shard_iterator, 1, 2048)?;
+        let it = parse_iterator(&input.shard_iterator).ok_or_else(|| DdbError::validation("Invalid ShardIterator"))?;
         let now = self.engine.clock.now_ms();
         if now.saturating_sub(it.issued_ms) > ITERATOR_TTL_MS {
             return Err(DdbError::ExpiredIterator(format!(
@@ -155,7 +190,7 @@ impl StreamsService {
         let mut out = json!({ "Records": records });
         let exhausted_and_closed = s.meta.closed_ms.is_some() && next >= s.next_seq;
         if !exhausted_and_closed {
-            out["NextShardIterator"] = json!(Iterator { pos: next, issued_ms: now, ..it }.encode());
+            out["NextShardIterator"] = json!(iterator_text(&Iterator { pos: next, issued_ms: now, ..it }));
         }
         Ok(out)
     }

@@ -72,7 +72,7 @@ impl DynamoDbService {
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
                 ));
             }
-            let out = description(&st, "DELETING", &[]);
+            let out = crate::schema::describe_deleting(&st.def, &st.counts());
             self.engine.delete_table(&mut st, &mut txn);
             out
         };
@@ -96,7 +96,8 @@ impl DynamoDbService {
                 && input.sse_specification.is_none()
                 && input.deletion_protection_enabled.is_none()
                 && input.table_class.is_none()
-                && input.replica_updates.is_none();
+                && input.replica_updates.is_none()
+                && input.warm_throughput.is_none();
             if nothing {
                 return Err(DdbError::validation(
                     "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -168,11 +169,17 @@ impl DynamoDbService {
                     if let Some(t) = &up.provisioned_throughput {
                         g.throughput = Some(parse_throughput(t)?);
                     }
+                    if let Some(w) = &up.warm_throughput {
+                        g.warm = Some(crate::schema::parse_warm(w, g.warm)?);
+                    }
                 }
             }
             // Attribute definitions follow the keys that use them.
             let used: Vec<String> = def.key.names().into_iter().chain(def.indexes().flat_map(|i| i.key.names())).map(String::from).collect();
             def.attributes.retain(|(n, _)| used.contains(n));
+            if let Some(w) = &input.warm_throughput {
+                def.warm = Some(crate::schema::parse_warm(w, def.warm)?);
+            }
             if let Some(p) = input.deletion_protection_enabled {
                 def.deletion_protection = p;
             }
@@ -229,6 +236,9 @@ impl DynamoDbService {
         {
             let mut st = table.state.lock();
             match (&st.def.ttl_attribute, spec.enabled) {
+                (Some(a), true) if *a != spec.attribute_name => {
+                    return Err(DdbError::validation(format!("TimeToLive is active on a different AttributeName: current AttributeName is {a}")))
+                }
                 (Some(_), true) => return Err(DdbError::validation("TimeToLive is already enabled")),
                 (None, false) => return Err(DdbError::validation("TimeToLive is already disabled")),
                 (Some(a), false) if *a != spec.attribute_name => {
@@ -270,13 +280,14 @@ impl DynamoDbService {
         let table = self.table_by_arn(ctx, &input.resource_arn)?;
         let mut txn = Txn::default();
         {
+            crate::tags::check_tags(&input.tags)?;
             let mut st = table.state.lock();
+            let mut merged = st.def.tags.clone();
             for t in &input.tags {
-                st.def.tags.insert(t.key.clone(), t.value.clone());
+                merged.insert(t.key.clone(), t.value.clone());
             }
-            if st.def.tags.len() > 50 {
-                return Err(DdbError::LimitExceeded("Too many tags: a table can have at most 50".into()));
-            }
+            crate::tags::check_count(merged.len())?;
+            st.def.tags = merged;
             self.engine.put_def(&st, &mut txn);
         }
         self.engine.submit(txn).wait().await?;
@@ -285,6 +296,9 @@ impl DynamoDbService {
 
     pub(crate) async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> DdbResult<Value> {
         let table = self.table_by_arn(ctx, &input.resource_arn)?;
+        for (i, k) in input.tag_keys.iter().enumerate() {
+            crate::tags::check_key(k, &format!("tagKeys.{}.member", i + 1))?;
+        }
         let mut txn = Txn::default();
         {
             let mut st = table.state.lock();

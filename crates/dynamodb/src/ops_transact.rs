@@ -14,6 +14,7 @@ use crate::service::DynamoDbService;
 use crate::table::TableState;
 use crate::write::{delete_op, put_op, update_op, Action, WriteOp};
 use nimbus_core::RequestContext;
+use nimbus_dynamodb_expr::value::item_size;
 use parking_lot::MutexGuard;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ use std::sync::Arc;
 
 const MAX_ACTIONS: usize = 100;
 const TOKEN_WINDOW_MS: u64 = 10 * 60 * 1000;
+const MAX_TOKEN_CHARS: usize = 36;
+const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 
 /// Locks the distinct tables in id order; returns the guards and, per request entry, the
 /// index of its table's guard.
@@ -50,10 +53,42 @@ fn check_action_count(n: usize) -> DdbResult<usize> {
     Ok(n)
 }
 
+/// ClientRequestToken: 1 to 36 characters
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html>).
+fn check_token(t: &str) -> DdbResult<()> {
+    let n = t.chars().count();
+    if n == 0 || n > MAX_TOKEN_CHARS {
+        return Err(DdbError::validation(format!(
+            "1 validation error detected: Value '{t}' at 'clientRequestToken' failed to satisfy constraint: Member must have length {} {MAX_TOKEN_CHARS}",
+            if n == 0 { "greater than or equal to 1, less than or equal to" } else { "less than or equal to" }
+        )));
+    }
+    Ok(())
+}
+
+/// "The aggregate size of the items in the transaction cannot exceed 4 MB": the items
+/// put plus the keys of the other actions, checked before any condition.
+fn check_aggregate_size(ops: &[WriteOp]) -> DdbResult<()> {
+    let total: usize = ops
+        .iter()
+        .map(|op| match &op.action {
+            Action::Put(item) => item_size(item),
+            _ => item_size(&op.key_item),
+        })
+        .sum();
+    if total > MAX_TRANSACTION_BYTES {
+        return Err(DdbError::validation("Transaction request cannot be larger than 4 MB"));
+    }
+    Ok(())
+}
+
 impl DynamoDbService {
     pub(crate) async fn transact_write_items(&self, ctx: &RequestContext, input: TransactWriteItemsInput, fingerprint: String) -> DdbResult<Value> {
         check_mode(input.return_consumed_capacity.as_deref())?;
         let n = check_action_count(input.transact_items.len())?;
+        if let Some(t) = &input.client_request_token {
+            check_token(t)?;
+        }
         let token_key = input.client_request_token.as_ref().map(|t| (ctx.account_id.clone(), t.clone()));
         if let Some(k) = &token_key {
             let now = self.engine.clock.now_ms();
@@ -77,6 +112,7 @@ impl DynamoDbService {
             };
             ops.push(op);
         }
+        check_aggregate_size(&ops)?;
         let tables: Vec<Arc<Table>> = ops.iter().map(|op| self.table(ctx, &op.table_name)).collect::<DdbResult<_>>()?;
         let mut txn = Txn::default();
         let (submitted, response) = {

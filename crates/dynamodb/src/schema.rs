@@ -25,6 +25,9 @@ pub struct IndexDef {
     pub global: bool,
     pub throughput: Option<(i64, i64)>,
     pub created_ms: u64,
+    /// WarmThroughput (read, write units per second) when the request set it.
+    #[serde(default)]
+    pub warm: Option<(i64, i64)>,
 }
 
 impl IndexDef {
@@ -72,6 +75,9 @@ pub struct TableDef {
     pub ttl_attribute: Option<String>,
     pub table_class: Option<String>,
     pub created_ms: u64,
+    /// WarmThroughput (read, write units per second) when a request set it.
+    #[serde(default)]
+    pub warm: Option<(i64, i64)>,
     /// Set on a table restored from a backup: the RestoreSummary.
     #[serde(default)]
     pub restored: Option<RestoredFrom>,
@@ -132,9 +138,22 @@ pub fn validate_table_name(name: &str, field: &str) -> DdbResult<()> {
     Ok(())
 }
 
+/// Key attribute names: 1 to 255 bytes (`KeySchemaAttributeName` in the API model).
+fn key_attribute_name(name: &str, field: &str) -> DdbResult<()> {
+    let constraint = match name.len() {
+        0 => "Member must have length greater than or equal to 1",
+        n if n > MAX_KEY_ATTRIBUTE_NAME_BYTES => "Member must have length less than or equal to 255",
+        _ => return Ok(()),
+    };
+    Err(DdbError::validation(format!("1 validation error detected: Value '{name}' at '{field}' failed to satisfy constraint: {constraint}")))
+}
+
+const MAX_KEY_ATTRIBUTE_NAME_BYTES: usize = 255;
+
 pub fn parse_attribute_definitions(defs: &[AttributeDefinition]) -> DdbResult<Vec<(String, KeyType)>> {
     let mut out: Vec<(String, KeyType)> = Vec::new();
-    for d in defs {
+    for (i, d) in defs.iter().enumerate() {
+        key_attribute_name(&d.attribute_name, &format!("attributeDefinitions.{}.member.attributeName", i + 1))?;
         let t = KeyType::parse(&d.attribute_type).ok_or_else(|| {
             DdbError::validation(format!(
                 "1 validation error detected: Value '{}' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
@@ -142,7 +161,7 @@ pub fn parse_attribute_definitions(defs: &[AttributeDefinition]) -> DdbResult<Ve
             ))
         })?;
         if out.iter().any(|(n, _)| *n == d.attribute_name) {
-            return Err(DdbError::validation("Cannot have two attributes with the same name"));
+            return Err(DdbError::validation(format!("Attribute Name is duplicated: {}", d.attribute_name)));
         }
         out.push((d.attribute_name.clone(), t));
     }
@@ -156,6 +175,9 @@ pub fn parse_key_schema(elems: &[KeySchemaElement], attrs: &[(String, KeyType)],
         return Err(DdbError::validation(format!(
             "1 validation error detected: Value '[]' at '{what}' failed to satisfy constraint: Member must have length less than or equal to 2"
         )));
+    }
+    for (i, e) in elems.iter().enumerate() {
+        key_attribute_name(&e.attribute_name, &format!("{what}.{}.member.attributeName", i + 1))?;
     }
     let lookup = |name: &str| -> DdbResult<KeyType> {
         attrs.iter().find(|(n, _)| n == name).map(|(_, t)| *t).ok_or_else(|| {
@@ -239,7 +261,34 @@ pub fn parse_index(input: &IndexInput, attrs: &[(String, KeyType)], global: bool
         })?;
         Some(parse_throughput(t)?)
     };
-    Ok(IndexDef { name: input.index_name.clone(), key, projection, global, throughput, created_ms: now_ms })
+    let warm = match &input.warm_throughput {
+        Some(w) if global => Some(parse_warm(w, None)?),
+        _ => None,
+    };
+    Ok(IndexDef { name: input.index_name.clone(), key, projection, global, throughput, created_ms: now_ms, warm })
+}
+
+/// Warm throughput a new table or index starts with (on-demand defaults)
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html>).
+pub const DEFAULT_WARM: (i64, i64) = (12_000, 4_000);
+
+/// A WarmThroughput input; a member left out keeps `current`'s (or the default) value.
+pub fn parse_warm(w: &crate::api::WarmThroughput, current: Option<(i64, i64)>) -> DdbResult<(i64, i64)> {
+    let base = current.unwrap_or(DEFAULT_WARM);
+    let out = (w.read_units_per_second.unwrap_or(base.0), w.write_units_per_second.unwrap_or(base.1));
+    for (v, field) in [(out.0, "readUnitsPerSecond"), (out.1, "writeUnitsPerSecond")] {
+        if v < 1 {
+            return Err(DdbError::validation(format!(
+                "1 validation error detected: Value '{v}' at 'warmThroughput.{field}' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn warm_json(w: Option<(i64, i64)>) -> Value {
+    let (r, w) = w.unwrap_or(DEFAULT_WARM);
+    json!({"ReadUnitsPerSecond": r, "WriteUnitsPerSecond": w, "Status": "ACTIVE"})
 }
 
 pub fn stream_view_type(enabled: bool, view: Option<&str>) -> DdbResult<Option<String>> {
@@ -310,8 +359,8 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
     }
     let mut names: Vec<&str> = lsis.iter().chain(gsis.iter()).map(|i| i.name.as_str()).collect();
     names.sort();
-    if names.windows(2).any(|w| w[0] == w[1]) {
-        return Err(DdbError::validation("One or more parameter values were invalid: Duplicate index name"));
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(DdbError::validation(format!("One or more parameter values were invalid: Duplicate index name: {}", w[0])));
     }
     // Every defined attribute must be used by some key.
     let used: Vec<&str> = key.names().into_iter().chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.names())).collect();
@@ -320,11 +369,13 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
         ));
     }
+    crate::tags::check_count(input.tags.as_ref().map_or(0, |t| t.len()))?;
     let view = match &input.stream_specification {
         Some(s) => stream_view_type(s.stream_enabled, s.stream_view_type.as_deref())?,
         None => None,
     };
     let sse = input.sse_specification.as_ref().filter(|s| s.get("Enabled").and_then(Value::as_bool) == Some(true)).cloned();
+    crate::tags::check_tags(input.tags.as_deref().unwrap_or_default())?;
     let mut tags = BTreeMap::new();
     for t in input.tags.iter().flatten() {
         tags.insert(t.key.clone(), t.value.clone());
@@ -349,6 +400,7 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
         ttl_attribute: None,
         table_class: input.table_class.clone(),
         created_ms: now_ms,
+        warm: input.warm_throughput.as_ref().map(|w| parse_warm(w, None)).transpose()?,
         restored: None,
         pitr: None,
     };
@@ -390,6 +442,25 @@ pub struct Counts {
     pub indexes: BTreeMap<String, (u64, u64)>,
 }
 
+/// DeleteTable's TableDescription: AWS answers with the table's name, status, sizes,
+/// throughput and identity only — no key schema, attribute definitions or indexes
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html#API_DeleteTable_Examples>).
+pub fn describe_deleting(def: &TableDef, counts: &Counts) -> Value {
+    let mut d = json!({
+        "TableName": def.name,
+        "TableStatus": "DELETING",
+        "ProvisionedThroughput": throughput_json(def.throughput),
+        "TableSizeBytes": counts.size_bytes,
+        "ItemCount": counts.item_count,
+        "TableArn": def.arn(),
+        "TableId": def.table_id,
+    });
+    if def.pay_per_request {
+        d["BillingModeSummary"] = json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": epoch_seconds(def.created_ms)});
+    }
+    d
+}
+
 /// The TableDescription shape.
 pub fn describe(def: &TableDef, status: &str, counts: &Counts, index_status: &dyn Fn(&str) -> &'static str) -> Value {
     let mut d = json!({
@@ -404,6 +475,7 @@ pub fn describe(def: &TableDef, status: &str, counts: &Counts, index_status: &dy
         "TableArn": def.arn(),
         "TableId": def.table_id,
         "DeletionProtectionEnabled": def.deletion_protection,
+        "WarmThroughput": warm_json(def.warm),
     });
     if def.pay_per_request {
         d["BillingModeSummary"] = json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": epoch_seconds(def.created_ms)});
@@ -421,6 +493,7 @@ pub fn describe(def: &TableDef, status: &str, counts: &Counts, index_status: &dy
         if i.global {
             v["IndexStatus"] = json!(index_status(&i.name));
             v["ProvisionedThroughput"] = throughput_json(i.throughput.unwrap_or((0, 0)));
+            v["WarmThroughput"] = warm_json(i.warm);
         }
         v
     };

@@ -131,6 +131,16 @@ impl AwsService for DynamoDbService {
     fn checksums_responses(&self) -> bool {
         true
     }
+
+    /// DynamoDB gzips (or deflates) responses of 4 KB and more when asked.
+    fn compresses_responses(&self) -> bool {
+        true
+    }
+
+    /// `GET /` on a DynamoDB endpoint answers 200 with this line.
+    fn root_health_line(&self, region: &str) -> Option<String> {
+        Some(format!("healthy: dynamodb.{region}.amazonaws.com "))
+    }
 }
 
 impl StreamsService {
@@ -153,5 +163,13 @@ impl AwsService for StreamsService {
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(ddb_names) })
+    }
+
+    fn checksums_responses(&self) -> bool {
+        true
+    }
+
+    fn compresses_responses(&self) -> bool {
+        true
     }
 }

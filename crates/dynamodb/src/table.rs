@@ -98,6 +98,9 @@ impl TableState {
         let mut view = View::new();
         let mut bytes = 0u64;
         for (k, item) in &self.items {
+            if !idx.key.valid_key_values(item) {
+                continue;
+            }
             if let Some(ik) = idx.key.key_of(item) {
                 bytes += item_size(item) as u64;
                 view.insert(VKey { key: ik, table: Some(k.key.clone()) }, item.clone());
@@ -145,6 +148,8 @@ impl TableState {
                     )));
                 }
             }
+            // Index keys have the table's key size limits (2,048 / 1,024 bytes).
+            idx.key.check_sizes(item)?;
         }
         Ok(())
     }

@@ -80,10 +80,29 @@ fn condition_and_return_values(exprs: &crate::api::Expressions, condition: Optio
     Ok((condition, rv))
 }
 
+/// Attribute names are 1 to 65,535 bytes long
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-attributes>).
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 65_535;
+
+fn check_attribute_names(item: &Item) -> DdbResult<()> {
+    for name in item.keys() {
+        if name.is_empty() {
+            return Err(DdbError::validation("One or more parameter values were invalid: An attribute name in the item is empty"));
+        }
+        if name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+            return Err(DdbError::validation(format!(
+                "One or more parameter values were invalid: Size of an attribute name has exceeded the maximum size limit of {MAX_ATTRIBUTE_NAME_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn put_op(input: &PutItemInput) -> DdbResult<WriteOp> {
     let rewritten = crate::legacy::put(input)?;
     let input: &PutItemInput = &rewritten;
     let item = item_arg(&input.item, "item")?;
+    check_attribute_names(&item)?;
     let (condition, rv) = condition_and_return_values(&input.exprs, input.condition_expression.as_deref(), input.return_values.as_deref())?;
     Ok(WriteOp {
         table_name: input.table_name.clone(),
@@ -186,6 +205,11 @@ impl WriteOp {
                 };
                 if item_size(&item) > MAX_ITEM_BYTES {
                     return Err(DdbError::validation("Item size to update has exceeded the maximum allowed size"));
+                }
+                // An update of a missing item that leaves only its key (REMOVE / DELETE
+                // actions alone) creates nothing, as on AWS.
+                if old.is_none() && update.is_some() && item.len() == self.key_item.len() {
+                    return Ok(Applied { key, old, new: None, changed: Vec::new() });
                 }
                 st.validate_index_keys(&item)?;
                 (Some(Arc::new(item)), changed)

@@ -4,6 +4,7 @@
 //! the wire, so services see one representation.
 
 pub mod json;
+pub mod json_types;
 pub mod json_value;
 pub mod query;
 pub mod rest_json;

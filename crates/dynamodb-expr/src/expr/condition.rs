@@ -326,8 +326,14 @@ fn check(root: &Cond, p: &Parser) -> Result<(), ExprError> {
 
 fn check_leaf(c: &Cond, p: &Parser) -> Result<(), ExprError> {
     match c {
-        Cond::Cmp(op, a, b) => distinct(op.symbol(), a, std::slice::from_ref(b), p),
+        Cond::Cmp(op, a, b) => {
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                orderable(op.symbol(), &[a, b], p)?;
+            }
+            distinct(op.symbol(), a, std::slice::from_ref(b), p)
+        }
         Cond::Between(a, low, high) => {
+            orderable("BETWEEN", &[a, low, high], p)?;
             distinct("BETWEEN", a, &[low.clone(), high.clone()], p)?;
             if let (Operand::Value(l), Operand::Value(h)) = (low, high) {
                 let bounds = format!("lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}", value_text(l), value_text(h));
@@ -352,6 +358,19 @@ fn check_leaf(c: &Cond, p: &Parser) -> Result<(), ExprError> {
         Cond::Func(func, args) => check_function(*func, args, p),
         Cond::Or(..) | Cond::And(..) | Cond::Not(_) | Cond::Group(_) => Ok(()),
     }
+}
+
+/// `<`, `<=`, `>`, `>=` and BETWEEN order only numbers, strings and binaries: a value
+/// operand of another type (a list, a map, a set, a boolean, null) is refused.
+fn orderable(op: &str, operands: &[&Operand], p: &Parser) -> Result<(), ExprError> {
+    for o in operands {
+        if let Operand::Value(v) = o {
+            if !matches!(v, AttributeValue::N(_) | AttributeValue::S(_) | AttributeValue::B(_)) {
+                return Err(p.err(&format!("Incorrect operand type for operator or function; operator or function: {op}, operand type: {}", v.type_name())));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// "The first operand must be distinct from the remaining operands…" for `a = a`.
@@ -487,6 +506,7 @@ pub(crate) fn begins_with(a: &AttributeValue, prefix: &AttributeValue) -> bool {
 fn contains(a: &AttributeValue, b: &AttributeValue) -> bool {
     match (a, b) {
         (AttributeValue::S(s), AttributeValue::S(sub)) => s.contains(sub.as_str()),
+        (AttributeValue::B(b), AttributeValue::B(sub)) => sub.is_empty() || b.windows(sub.len()).any(|w| w == sub.as_slice()),
         (AttributeValue::SS(set), AttributeValue::S(m)) => set.contains(m),
         (AttributeValue::NS(set), AttributeValue::N(m)) => set.contains(m),
         (AttributeValue::BS(set), AttributeValue::B(m)) => set.contains(m),

@@ -6,6 +6,7 @@ mod condition;
 mod doc;
 mod key;
 mod lexer;
+mod names;
 mod parser;
 mod projection;
 mod reserved;

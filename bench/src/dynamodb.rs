@@ -163,29 +163,42 @@ fn create_table_body(table: &str, stream: bool) -> Bytes {
     to_bytes(&v)
 }
 
-/// A PutItem body with the key left out: `prefix + pk + suffix`, so that every put
-/// inserts a new item at the cost of one copy.
+/// A PutItem body with the key and the counter attribute `c` left out, so that every
+/// put writes a new item (or a new version of one) at the cost of a few copies.
 struct PutTemplate {
-    prefix: Bytes,
-    suffix: Bytes,
+    /// The body split at the two holes; `pk_first` tells which hole comes first.
+    parts: [Bytes; 3],
+    pk_first: bool,
 }
 
 impl PutTemplate {
     fn new(table: &str, item_size: usize) -> PutTemplate {
-        const MARK: &str = "@@PK@@";
-        let v = json!({"TableName": table, "Item": item(MARK, 0, &filler(item_size))});
+        const PK: &str = "@@PK@@";
+        const C: &str = "@@C@@";
+        let mut v = json!({"TableName": table, "Item": item(PK, 0, &filler(item_size))});
+        v["Item"]["c"] = json!({"N": C});
         let s = serde_json::to_string(&v).unwrap();
-        let (a, b) = s.split_once(MARK).unwrap();
+        let (at_pk, at_c) = (s.find(PK).unwrap(), s.find(C).unwrap());
+        let ((first, first_len), (second, second_len)) = if at_pk < at_c { ((at_pk, PK.len()), (at_c, C.len())) } else { ((at_c, C.len()), (at_pk, PK.len())) };
+        let b = s.as_bytes();
         PutTemplate {
-            prefix: Bytes::copy_from_slice(a.as_bytes()),
-            suffix: Bytes::copy_from_slice(b.as_bytes()),
+            parts: [
+                Bytes::copy_from_slice(&b[..first]),
+                Bytes::copy_from_slice(&b[first + first_len..second]),
+                Bytes::copy_from_slice(&b[second + second_len..]),
+            ],
+            pk_first: at_pk < at_c,
         }
     }
-    fn body(&self, pk: &str) -> Bytes {
-        let mut v = Vec::with_capacity(self.prefix.len() + pk.len() + self.suffix.len());
-        v.extend_from_slice(&self.prefix);
-        v.extend_from_slice(pk.as_bytes());
-        v.extend_from_slice(&self.suffix);
+    fn body(&self, pk: &str, counter: u64) -> Bytes {
+        let c = counter.to_string();
+        let (x, y) = if self.pk_first { (pk, c.as_str()) } else { (c.as_str(), pk) };
+        let mut v = Vec::with_capacity(self.parts.iter().map(Bytes::len).sum::<usize>() + x.len() + y.len());
+        v.extend_from_slice(&self.parts[0]);
+        v.extend_from_slice(x.as_bytes());
+        v.extend_from_slice(&self.parts[1]);
+        v.extend_from_slice(y.as_bytes());
+        v.extend_from_slice(&self.parts[2]);
         Bytes::from(v)
     }
 }
@@ -513,7 +526,7 @@ impl Worker {
                 let s = &self.spec;
                 match &mut self.conn {
                     Conn::Raw(conn, h) => {
-                        let body = self.spec.put.body(&pk);
+                        let body = self.spec.put.body(&pk, self.seq);
                         let (st, resp) = conn.call(&h.put, body).await?;
                         if !st.is_success() {
                             return Err(status_error("PutItem", st, &resp));
@@ -525,7 +538,7 @@ impl Worker {
                         let mut item = HashMap::with_capacity(4);
                         item.insert("pk".to_string(), A::S(pk));
                         item.insert("sk".to_string(), A::N("0".into()));
-                        item.insert("c".to_string(), A::N("0".into()));
+                        item.insert("c".to_string(), A::N(self.seq.to_string()));
                         item.insert("data".to_string(), A::S(s.data_str.to_string()));
                         c.put_item()
                             .table_name(&*s.table)

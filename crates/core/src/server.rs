@@ -88,11 +88,13 @@ impl Router {
             }
         };
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
+        let trace_id = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
 
         // JSON protocols: X-Amz-Target names service and operation.
         if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
             let caller = Self::caller(&parts.headers, None);
-            let ctx = RequestContext::new(caller, host, path);
+            let mut ctx = RequestContext::new(caller, host, path);
+            ctx.trace_id = trace_id;
             let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
             let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
                 let err = AwsError::unknown_operation(target);
@@ -130,6 +132,7 @@ impl Router {
         let caller = Self::caller(&parts.headers, Some(&params));
         let scope_service = caller.service.clone();
         let mut ctx = RequestContext::new(caller, host, path);
+        ctx.trace_id = trace_id;
         if let Some(action) = params.get("Action").cloned() {
             ctx.protocol = Protocol::Query;
             let Some(service) = self.query_service(scope_service.as_deref(), &action) else {

@@ -140,17 +140,21 @@ impl Router {
                 return finish(&ctx, "unknown", &action, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
+            // Query services answer JSON instead of XML when the client asks for it.
+            let json = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+            let encode_error = |e: &AwsError| if json { query::encode_error_json(e, &ctx.request_id) } else { query::encode_error(model, e, &ctx.request_id) };
             let wire = match model.operations.get(&action) {
-                None => query::encode_error(model, &AwsError::invalid_action(&action), &ctx.request_id),
+                None => encode_error(&service.unknown_action(&action)),
                 Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
                     Ok(mut input) => {
                         service.adapt_query_input(&ctx, &action, &mut input);
                         match service.call(&ctx, &action, input).await {
+                            Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
                             Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
-                            Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                            Err(e) => encode_error(&e),
                         }
                     }
-                    Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                    Err(e) => encode_error(&e),
                 },
             };
             return finish(&ctx, &model.signing_name, &action, started, wire);

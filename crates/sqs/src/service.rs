@@ -68,7 +68,7 @@ impl SqsService {
             "StartMessageMoveTask" => self.tasks.start(ctx, typed(input)?),
             "CancelMessageMoveTask" => self.tasks.cancel(typed(input)?),
             "ListMessageMoveTasks" => self.tasks.list(typed(input)?),
-            other => return Err(AwsError::invalid_action(other)),
+            other => return Err(nimbus_core::AwsService::unknown_action(self, other)),
         };
         out.map_err(AwsError::from)
     }
@@ -95,6 +95,13 @@ impl AwsService for SqsService {
                 e
             })
         })
+    }
+
+    /// SQS's words for an action it does not have (query protocol, POST or GET).
+    fn unknown_action(&self, action: &str) -> AwsError {
+        let mut err = AwsError::invalid_action(action);
+        err.message = format!("The action {action} is not valid for this endpoint.").into();
+        err
     }
 
     /// Query-protocol requests may name the queue by the URL path instead of QueueUrl.

@@ -612,3 +612,60 @@ fn update_of(queue: u64, m: &Message) -> Mutation {
         nonce: m.nonce,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arn::QueueKey;
+
+    fn state(fifo: bool) -> QueueState {
+        let key = QueueKey { account: "000000000000".into(), region: "us-east-1".into(), name: "q".into() };
+        QueueState::new(Arc::new(QueueRecord { id: 1, key, fifo, attributes: Default::default(), tags: Default::default(), created_s: 0, modified_s: 0 }))
+    }
+
+    fn put(st: &mut QueueState, now: u64, body: &str, group: Option<&str>) {
+        let new = NewMessage {
+            body: Arc::from(body),
+            attributes: Arc::new(Attributes::new()),
+            md5_body: String::new(),
+            md5_attributes: None,
+            trace_header: None,
+            md5_system: None,
+            sender_id: String::new(),
+            delay_ms: 0,
+            group_id: group.map(str::to_string),
+            dedup_id: Some(body.to_string()),
+            carried: None,
+        };
+        st.send(now, new, &mut Vec::new());
+    }
+
+    fn take(st: &mut QueueState, now: u64, max: usize, visibility_ms: u64) -> Vec<String> {
+        st.receive(now, max, visibility_ms, None, false, &mut Vec::new()).0.into_iter().map(|r| r.message.body.to_string()).collect()
+    }
+
+    #[test]
+    fn fifo_groups_in_order_of_availability() {
+        let mut st = state(true);
+        put(&mut st, 1_000, "a1", Some("A"));
+        put(&mut st, 1_000, "a2", Some("A"));
+        put(&mut st, 2_000, "b1", Some("B"));
+        put(&mut st, 2_500, "c1", Some("C"));
+        assert_eq!(take(&mut st, 3_000, 1, 10_000), ["a1"]);
+        // A locked: B then C.
+        assert_eq!(take(&mut st, 3_000, 10, 0), ["b1", "c1"]);
+        // A visible again at 13 000, after B and C (visible again at 3 000, receive with
+        // visibility 0) — those queued up first.
+        assert_eq!(take(&mut st, 20_000, 10, 10_000), ["b1", "c1", "a1", "a2"]);
+    }
+
+    #[test]
+    fn standard_oldest_visible_first() {
+        let mut st = state(false);
+        put(&mut st, 1_000, "old", None);
+        assert_eq!(take(&mut st, 1_000, 1, 5_000), ["old"]);
+        put(&mut st, 2_000, "new", None);
+        assert_eq!(take(&mut st, 2_000, 10, 0), ["new"]);
+        assert_eq!(take(&mut st, 7_000, 10, 0), ["old", "new"]);
+    }
+}

@@ -100,7 +100,7 @@ impl AwsService for SqsService {
     /// SQS's words for an action it does not have (query protocol, POST or GET).
     fn unknown_action(&self, action: &str) -> AwsError {
         let mut err = AwsError::invalid_action(action);
-        err.message = format!("The action {action} is not valid for this endpoint.").into();
+        err.message = format!("The action {action} is not valid for this endpoint.");
         err
     }
 

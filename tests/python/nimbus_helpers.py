@@ -37,8 +37,11 @@ def md5_of_message_attributes(attrs):
 
 
 def account_of(queue_url):
-    """The account id in a queue URL's path (/<account>/<name>)."""
+    """The account id in a queue URL's path (/queue/<region>/<account>/<name>, or
+    /<account>/<name>)."""
     parts = urllib.parse.urlparse(queue_url).path.strip("/").split("/")
+    if len(parts) == 4 and parts[0] == "queue":
+        parts = parts[2:]
     assert len(parts) == 2 and re.fullmatch(r"\d{12}", parts[0]), queue_url
     return parts[0]
 

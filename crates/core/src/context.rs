@@ -15,6 +15,8 @@ pub struct RequestContext {
     pub path: String,
     /// The wire protocol of the request (some messages differ by protocol).
     pub protocol: Protocol,
+    /// The `X-Amzn-Trace-Id` header, if sent (SQS stores it as a message's AWSTraceHeader).
+    pub trace_id: Option<String>,
 }
 
 impl RequestContext {
@@ -28,6 +30,7 @@ impl RequestContext {
             host,
             path,
             protocol: Protocol::Json,
+            trace_id: None,
         }
     }
 

@@ -116,11 +116,13 @@ impl Router {
             Err(e) => return plain_owned(StatusCode::BAD_REQUEST, e.to_string()),
         };
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
+        let trace_id = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
 
         // JSON protocols: X-Amz-Target names service and operation.
         if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
             let caller = Self::caller(&parts.headers, None);
-            let ctx = RequestContext::new(caller, host, path);
+            let mut ctx = RequestContext::new(caller, host, path);
+            ctx.trace_id = trace_id;
             let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
             let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
                 let err = AwsError::unknown_operation(target);
@@ -167,6 +169,7 @@ impl Router {
         let caller = Self::caller(&parts.headers, Some(&params));
         let scope_service = caller.service.clone();
         let mut ctx = RequestContext::new(caller, host, path);
+        ctx.trace_id = trace_id;
         if let Some(action) = params.get("Action").cloned() {
             ctx.protocol = Protocol::Query;
             let Some(service) = self.query_service(scope_service.as_deref(), &action) else {
@@ -174,17 +177,21 @@ impl Router {
                 return finish(&ctx, "unknown", &action, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
+            // Query services answer JSON instead of XML when the client asks for it.
+            let json = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+            let encode_error = |e: &AwsError| if json { query::encode_error_json(e, &ctx.request_id) } else { query::encode_error(model, e, &ctx.request_id) };
             let wire = match model.operations.get(&action) {
-                None => query::encode_error(model, &AwsError::invalid_action(&action), &ctx.request_id),
+                None => encode_error(&service.unknown_action(&action)),
                 Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
                     Ok(mut input) => {
                         service.adapt_query_input(&ctx, &action, &mut input);
                         match service.call(&ctx, &action, input).await {
+                            Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
                             Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
-                            Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                            Err(e) => encode_error(&e),
                         }
                     }
-                    Err(e) => query::encode_error(model, &e, &ctx.request_id),
+                    Err(e) => encode_error(&e),
                 },
             };
             return finish(&ctx, &model.signing_name, &action, started, wire);

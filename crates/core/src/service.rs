@@ -20,6 +20,12 @@ pub trait AwsService: Send + Sync + 'static {
     /// names the queue by the request path).
     fn adapt_query_input(&self, _ctx: &RequestContext, _operation: &str, _input: &mut Value) {}
 
+    /// The error for a query-protocol action the service does not have (each service
+    /// words it its own way).
+    fn unknown_action(&self, action: &str) -> crate::AwsError {
+        crate::AwsError::invalid_action(action)
+    }
+
     /// DynamoDB's clients check a CRC32 of every response body (`x-amz-crc32`).
     fn checksums_responses(&self) -> bool {
         false

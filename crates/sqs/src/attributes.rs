@@ -143,7 +143,8 @@ pub fn validate(attrs: &BTreeMap<String, String>, fifo: bool, creating: bool) ->
         if READ_ONLY.contains(&name.as_str()) || !SETTABLE.contains(&name.as_str()) {
             return Err(SqsError::InvalidAttributeName(format!("Unknown Attribute {name}.")));
         }
-        if !fifo && FIFO_ONLY.contains(&name.as_str()) {
+        // A standard queue knows no FIFO attribute, not even `FifoQueue=false`.
+        if !fifo && (FIFO_ONLY.contains(&name.as_str()) || name == "FifoQueue") {
             return Err(SqsError::InvalidAttributeName(format!("Unknown Attribute {name}.")));
         }
         match name.as_str() {
@@ -201,6 +202,41 @@ pub fn validate(attrs: &BTreeMap<String, String>, fifo: bool, creating: bool) ->
     Ok(())
 }
 
+/// Values as AWS stores and returns them: booleans in lower case (`"false"`, never
+/// `"False"`), integers without sign, padding or leading zeros. Call after [`validate`].
+pub fn normalize(attrs: &mut BTreeMap<String, String>) {
+    for (name, value) in attrs.iter_mut() {
+        match name.as_str() {
+            "FifoQueue" | "ContentBasedDeduplication" | "SqsManagedSseEnabled" => *value = value.to_ascii_lowercase(),
+            "DelaySeconds" | "MaximumMessageSize" | "MessageRetentionPeriod" | "ReceiveMessageWaitTimeSeconds" | "VisibilityTimeout"
+            | "KmsDataKeyReusePeriodSeconds" => {
+                if let Ok(n) = value.trim().parse::<i64>() {
+                    *value = n.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Settles the encryption attributes after `given` was merged into `attrs`: one SSE type
+/// at a time, and `KmsDataKeyReusePeriodSeconds` (default 300) shown exactly while a KMS
+/// key is set, as GetQueueAttributes shows them on AWS.
+pub fn settle_encryption(attrs: &mut BTreeMap<String, String>, given: &BTreeMap<String, String>) {
+    let kms = attrs.get("KmsMasterKeyId").map(|k| !k.is_empty()).unwrap_or(false);
+    if given.get("SqsManagedSseEnabled").map(|v| v == "true").unwrap_or(false) {
+        attrs.remove("KmsMasterKeyId");
+        attrs.remove("KmsDataKeyReusePeriodSeconds");
+    } else if kms {
+        attrs.insert("SqsManagedSseEnabled".into(), "false".into());
+        attrs.entry("KmsDataKeyReusePeriodSeconds".into()).or_insert_with(|| "300".into());
+    } else if given.contains_key("KmsMasterKeyId") {
+        // An empty key id turns KMS encryption off.
+        attrs.remove("KmsMasterKeyId");
+        attrs.remove("KmsDataKeyReusePeriodSeconds");
+    }
+}
+
 /// After merging new values into a queue's attributes: combinations AWS refuses.
 pub fn validate_combination(attrs: &BTreeMap<String, String>) -> SqsResult<()> {
     if attrs.get("FifoThroughputLimit").map(String::as_str) == Some("perMessageGroupId")
@@ -226,6 +262,15 @@ mod tests {
         assert!(validate(&a, false, true).is_ok());
         a.insert("ContentBasedDeduplication".to_string(), "true".to_string());
         assert!(matches!(validate(&a, false, true), Err(SqsError::InvalidAttributeName(_))));
+        let mut f = BTreeMap::new();
+        f.insert("FifoQueue".to_string(), "false".to_string());
+        assert_eq!(validate(&f, false, true), Err(SqsError::InvalidAttributeName("Unknown Attribute FifoQueue.".into())));
+        let mut n = BTreeMap::new();
+        n.insert("ContentBasedDeduplication".to_string(), "False".to_string());
+        n.insert("VisibilityTimeout".to_string(), " 030".to_string());
+        normalize(&mut n);
+        assert_eq!(n["ContentBasedDeduplication"], "false");
+        assert_eq!(n["VisibilityTimeout"], "30");
         let p = parse_redrive_policy(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#).unwrap();
         assert_eq!(p.max_receive_count, 3);
         assert!(parse_redrive_policy(r#"{"deadLetterTargetArn":"dummy","maxReceiveCount":3}"#).is_err());

@@ -213,7 +213,13 @@ impl Engine {
                     delay_ms: 0,
                     group_id: m.group_id,
                     dedup_id: m.dedup_id,
-                    carried: Some(Carried { message_id: m.message_id, sent_ms: if st.fifo() { now } else { m.sent_ms }, dead_letter_source }),
+                    carried: Some(Carried {
+                        message_id: m.message_id,
+                        sent_ms: if st.fifo() { now } else { m.sent_ms },
+                        dead_letter_source,
+                        receive_count: m.receive_count,
+                        first_receive_ms: m.first_receive_ms,
+                    }),
                 };
                 st.send(now, new, &mut muts);
             }
@@ -247,6 +253,16 @@ impl Engine {
             };
             Self::commit(pending).await?;
             if let (Some(dlq), false) = (&dlq, dead.is_empty()) {
+                // The receive that moves a message counts as one of its receives (AWS
+                // reports it in the dead-letter queue's ApproximateReceiveCount).
+                let dead = dead
+                    .into_iter()
+                    .map(|mut m| {
+                        m.receive_count += 1;
+                        m.first_receive_ms.get_or_insert(now);
+                        m
+                    })
+                    .collect();
                 self.move_messages(dlq, dead, dead_muts, Some(queue.arn())).await?;
             }
             if !got.is_empty() || now >= deadline || queue.deleted.load(Ordering::Acquire) {
@@ -292,7 +308,10 @@ impl Engine {
             let clear_source: Vec<Message> = messages
                 .into_iter()
                 .map(|mut m| {
+                    // A moved message starts afresh in its destination.
                     m.dead_letter_source = None;
+                    m.receive_count = 0;
+                    m.first_receive_ms = None;
                     m
                 })
                 .collect();

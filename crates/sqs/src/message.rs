@@ -109,16 +109,25 @@ pub fn check_body(body: &str) -> SqsResult<()> {
     Ok(())
 }
 
-fn valid_attribute_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    !name.is_empty()
-        && name.len() <= 256
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-        && !name.starts_with('.')
-        && !name.ends_with('.')
-        && !name.contains("..")
-        && !lower.starts_with("aws.")
-        && !lower.starts_with("amazon.")
+/// Why a message attribute name is refused, in AWS's words; None: the name is fine.
+/// Letters (also non-ASCII ones, such as `ä`), digits, `_`, `-` and `.`; at most 256
+/// characters; no `AWS.` or `Amazon.` prefix in any case; no leading or trailing `.`, and
+/// no `..`.
+fn attribute_name_problem(name: &str) -> Option<String> {
+    if name.chars().count() > 256 {
+        return Some(format!("Message (user) attribute name '{name}' is invalid. Message (user) attribute names must be shorter than 256 Bytes."));
+    }
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.') || name.contains("..") {
+        return Some(format!("Message (user) attribute name '{name}' is invalid."));
+    }
+    let lower = name.to_lowercase();
+    if lower.starts_with("aws.") || lower.starts_with("amazon.") || name.starts_with('.') || name.ends_with('.') {
+        return Some(
+            "You can't use message attribute names beginning with 'AWS.' or 'Amazon.'. These strings are reserved for internal use. Additionally, they cannot start or end with '.'."
+                .into(),
+        );
+    }
+    None
 }
 
 /// Validates message attributes and returns their size as SQS counts it toward
@@ -132,8 +141,8 @@ pub fn check_attributes(attrs: &Attributes) -> SqsResult<usize> {
     }
     let mut size = 0;
     for (name, v) in attrs {
-        if !valid_attribute_name(name) {
-            return Err(SqsError::InvalidParameterValue(format!("Message (user) attribute name '{name}' is invalid.")));
+        if let Some(problem) = attribute_name_problem(name) {
+            return Err(SqsError::InvalidParameterValue(problem));
         }
         let dt = v.data_type.as_str();
         if dt.is_empty() {
@@ -259,6 +268,18 @@ mod tests {
         );
         assert_eq!(md5_of_attributes(&d).unwrap(), "9fe1b90bbd9965bdf77bac517c7d2495");
         assert_eq!(md5_hex(b"msg"), "6e2baaf3b97dbeef01c0043275f9a0e7");
+    }
+
+    #[test]
+    fn attribute_names() {
+        assert_eq!(attribute_name_problem("Straße.Größe_1-x"), None);
+        assert_eq!(attribute_name_problem("AWSish"), None);
+        for reserved in ["AWS.x", "aws.x", "Amazon.x", "AMAZON.x", ".x", "x."] {
+            assert!(attribute_name_problem(reserved).unwrap().starts_with("You can't use message attribute names beginning with 'AWS.'"), "{reserved}");
+        }
+        assert!(attribute_name_problem("a..b").is_some());
+        assert!(attribute_name_problem("a b").is_some());
+        assert!(attribute_name_problem("").is_some());
     }
 
     #[test]

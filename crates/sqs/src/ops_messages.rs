@@ -16,6 +16,18 @@ use std::sync::Arc;
 
 const MAX_BATCH_BYTES: usize = 1_048_576;
 
+const NO_DEDUP_ID: &str = "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly";
+
+/// A batch result: `Failed` is left out when empty, as AWS does.
+fn batch_result(successful: Vec<Value>, failed: Vec<Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("Successful".into(), Value::Array(successful));
+    if !failed.is_empty() {
+        out.insert("Failed".into(), Value::Array(failed));
+    }
+    Value::Object(out)
+}
+
 fn valid_batch_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -69,7 +81,9 @@ struct Prepared {
 
 impl SqsService {
     /// Validates one message against its queue and computes its digests.
-    fn prepare(&self, sender_id: &str, queue: &Queue, input: SendMessage) -> SqsResult<Prepared> {
+    /// `trace_id`: the request's `X-Amzn-Trace-Id` header, the message's AWSTraceHeader
+    /// unless the message sets that system attribute itself.
+    fn prepare(&self, sender_id: &str, trace_id: Option<&str>, queue: &Queue, input: SendMessage) -> SqsResult<Prepared> {
         let (fifo, max_size, queue_delay, content_dedup) = {
             let st = queue.state.lock();
             (st.fifo(), st.max_message_size() as usize, st.delay_s(), st.content_based_dedup())
@@ -77,7 +91,9 @@ impl SqsService {
         let body = input.message_body.filter(|b| !b.is_empty()).ok_or_else(|| SqsError::MissingParameter("MessageBody".into()))?;
         let delay = match input.delay_seconds {
             None => queue_delay,
-            Some(d) if fifo && d != 0 => {
+            // FIFO queues take no per-message delay; an explicit 0 leaves the queue's.
+            Some(0) if fifo => queue_delay,
+            Some(d) if fifo => {
                 return Err(SqsError::invalid_value("DelaySeconds", d, "The request include parameter that is not valid for this queue type."))
             }
             Some(d) if !(0..=900).contains(&d) => {
@@ -111,11 +127,7 @@ impl SqsService {
                     d
                 }
                 None if content_dedup => content_dedup_id(&body),
-                None => {
-                    return Err(SqsError::InvalidParameterValue(
-                        "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly".into(),
-                    ))
-                }
+                None => return Err(SqsError::InvalidParameterValue(NO_DEDUP_ID.into())),
             };
             (Some(group), Some(dedup))
         } else {
@@ -130,7 +142,7 @@ impl SqsService {
         let md5_body = md5_hex(body.as_bytes());
         let md5_attributes = md5_of_attributes(&attributes);
         let md5_system = md5_of_attributes(&system);
-        let trace_header = system.get("AWSTraceHeader").and_then(|v| v.string_value.clone());
+        let trace_header = system.get("AWSTraceHeader").and_then(|v| v.string_value.clone()).or_else(|| trace_id.map(str::to_string));
         Ok(Prepared {
             message: NewMessage {
                 body: Arc::from(body),
@@ -153,7 +165,7 @@ impl SqsService {
 
     pub(crate) async fn send_message(&self, ctx: &RequestContext, input: SendMessage) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
-        let p = self.prepare(&ctx.access_key_id, &queue, input)?;
+        let p = self.prepare(&ctx.access_key_id, ctx.trace_id.as_deref(), &queue, input)?;
         let (md5_body, md5_attributes, md5_system) = (p.md5_body, p.md5_attributes, p.md5_system);
         let sent = self.engine.send(&queue, vec![p.message]).await?;
         let sent = sent.into_iter().next().ok_or_else(|| SqsError::Internal("send produced no result".into()))?;
@@ -176,9 +188,16 @@ impl SqsService {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
         let entries = input.entries.unwrap_or_default();
         check_batch_ids(entries.iter().map(|e| e.id.as_deref()), entries.len(), "SendMessageBatchRequestEntry")?;
-        let fifo = queue.state.lock().fifo();
+        let (fifo, content_dedup) = {
+            let st = queue.state.lock();
+            (st.fifo(), st.content_based_dedup())
+        };
         if fifo && entries.iter().any(|e| e.message_group_id.is_none()) {
             return Err(SqsError::InvalidParameterValue("The request must contain the parameter MessageGroupId.".into()));
+        }
+        // Like a missing group id, a missing deduplication id fails the whole batch.
+        if fifo && !content_dedup && entries.iter().any(|e| e.message_deduplication_id.is_none()) {
+            return Err(SqsError::InvalidParameterValue(NO_DEDUP_ID.into()));
         }
         let total: usize = entries
             .iter()
@@ -206,7 +225,7 @@ impl SqsService {
                 message_deduplication_id: e.message_deduplication_id,
                 message_group_id: e.message_group_id,
             };
-            match self.prepare(&ctx.access_key_id, &queue, single) {
+            match self.prepare(&ctx.access_key_id, ctx.trace_id.as_deref(), &queue, single) {
                 Ok(p) => ok.push((id, p)),
                 Err(err) => failed.push(batch_error(&id, err)),
             }
@@ -233,7 +252,7 @@ impl SqsService {
                 results.push(Value::Object(entry));
             }
         }
-        Ok(json!({ "Successful": results, "Failed": failed }))
+        Ok(batch_result(results, failed))
     }
 
     /// A send from another service (Lambda destinations, dead-letter queues), validated
@@ -253,7 +272,7 @@ impl SqsService {
             message_deduplication_id: if fifo { Some(nimbus_core::ids::uuid()) } else { None },
             ..SendMessage::default()
         };
-        let p = self.prepare(&queue.key.account, &queue, input)?;
+        let p = self.prepare(&queue.key.account, None, &queue, input)?;
         let sent = self.engine.send(&queue, vec![p.message]).await?;
         sent.into_iter().next().map(|s| s.message_id).ok_or_else(|| SqsError::Internal("send produced no result".into()))
     }
@@ -338,7 +357,7 @@ impl SqsService {
                 Err(err) => failed.push(batch_error(&id, err)),
             }
         }
-        Ok(json!({ "Successful": ok, "Failed": failed }))
+        Ok(batch_result(ok, failed))
     }
 
     async fn change_visibility_one(&self, queue: &Queue, handle: Option<&str>, timeout: Option<i64>) -> SqsResult<()> {
@@ -391,7 +410,7 @@ impl SqsService {
                 Err(err) => failed.push(batch_error(&id, err)),
             }
         }
-        Ok(json!({ "Successful": ok, "Failed": failed }))
+        Ok(batch_result(ok, failed))
     }
 }
 

@@ -53,11 +53,24 @@ fn check_tags(tags: &BTreeMap<String, String>) -> SqsResult<()> {
     Ok(())
 }
 
+/// IAM policy style: a single value as a string, several as a list (how AWS writes the
+/// statements AddPermission adds).
+fn one_or_list(mut values: Vec<String>) -> Value {
+    if values.len() == 1 {
+        return Value::String(values.remove(0));
+    }
+    Value::Array(values.into_iter().map(Value::String).collect())
+}
+
 impl SqsService {
     pub(crate) async fn create_queue(&self, ctx: &RequestContext, input: CreateQueue) -> SqsResult<Value> {
         let name = input.queue_name.filter(|n| !n.is_empty()).ok_or_else(|| SqsError::MissingParameter("QueueName".into()))?;
-        let given = input.attributes.unwrap_or_default();
+        let mut given = input.attributes.unwrap_or_default();
         let fifo = given.get("FifoQueue").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false);
+        if !fifo && given.contains_key("FifoQueue") {
+            // `FifoQueue=false` is not a way to ask for a standard queue on AWS.
+            return Err(SqsError::InvalidAttributeName("Unknown Attribute FifoQueue.".into()));
+        }
         if fifo {
             if !name.ends_with(".fifo") || !valid_name(&name) {
                 return Err(SqsError::InvalidParameterValue(
@@ -68,6 +81,7 @@ impl SqsService {
             return Err(SqsError::InvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length".into()));
         }
         attributes::validate(&given, fifo, true)?;
+        attributes::normalize(&mut given);
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
         let key = QueueKey { account: ctx.account_id.clone(), region: ctx.region.clone(), name };
@@ -81,13 +95,10 @@ impl SqsService {
             return Ok(json!({ "QueueUrl": key.url(&ctx.host) }));
         }
         let mut attrs = attributes::defaults(fifo);
-        for (k, v) in given {
-            attrs.insert(k, v);
+        for (k, v) in &given {
+            attrs.insert(k.clone(), v.clone());
         }
-        if attrs.get("KmsMasterKeyId").map(|k| !k.is_empty()).unwrap_or(false) {
-            attrs.insert("SqsManagedSseEnabled".into(), "false".into());
-            attrs.entry("KmsDataKeyReusePeriodSeconds".into()).or_insert_with(|| "300".into());
-        }
+        attributes::settle_encryption(&mut attrs, &given);
         attributes::validate_combination(&attrs)?;
         self.check_redrive_target(ctx, &key, fifo, &attrs)?;
         let (queue, created) = self.engine.create(key, fifo, attrs.clone(), tags).await?;
@@ -198,19 +209,15 @@ impl SqsService {
 
     pub(crate) async fn set_queue_attributes(&self, ctx: &RequestContext, input: SetQueueAttributes) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
-        let given = input.attributes.ok_or_else(|| SqsError::MissingParameter("Attribute.Name".into()))?;
+        let mut given = input.attributes.ok_or_else(|| SqsError::MissingParameter("Attribute.Name".into()))?;
         let fifo = queue.state.lock().fifo();
         attributes::validate(&given, fifo, false)?;
+        attributes::normalize(&mut given);
         let mut merged = queue.state.lock().record.attributes.clone();
         for (k, v) in &given {
             merged.insert(k.clone(), v.clone());
         }
-        if given.get("KmsMasterKeyId").map(|k| !k.is_empty()).unwrap_or(false) {
-            merged.insert("SqsManagedSseEnabled".into(), "false".into());
-        }
-        if given.get("SqsManagedSseEnabled").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false) {
-            merged.remove("KmsMasterKeyId");
-        }
+        attributes::settle_encryption(&mut merged, &given);
         attributes::validate_combination(&merged)?;
         self.check_redrive_target(ctx, &queue.key, fifo, &merged)?;
         self.engine
@@ -289,7 +296,13 @@ impl SqsService {
                 }
                 let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
                 let actions: Vec<String> = actions.iter().map(|a| format!("SQS:{a}")).collect();
-                statements.push(json!({ "Sid": label, "Effect": "Allow", "Principal": { "AWS": principals }, "Action": actions, "Resource": arn }));
+                statements.push(json!({
+                    "Sid": label,
+                    "Effect": "Allow",
+                    "Principal": { "AWS": one_or_list(principals) },
+                    "Action": one_or_list(actions),
+                    "Resource": arn,
+                }));
                 r.attributes.insert("Policy".into(), policy.to_string());
                 Ok(())
             })

@@ -30,11 +30,17 @@ impl SqsService {
         Ok(SqsService { tasks: MoveTasks::new(engine.clone()), engine })
     }
 
-    /// The queue a request's QueueUrl names, in the caller's region.
+    /// The queue a request's QueueUrl names: in the URL's region (the caller's when the
+    /// URL has none) and account (the caller's for a bare queue name).
     pub fn queue(&self, ctx: &RequestContext, url: Option<&str>) -> SqsResult<Arc<Queue>> {
         let url = url.filter(|u| !u.is_empty()).ok_or_else(|| SqsError::MissingParameter("QueueUrl".into()))?;
-        let (account, name) = parse_queue_url(url).ok_or(SqsError::QueueDoesNotExist)?;
-        self.engine.get(&QueueKey { account, region: ctx.region.clone(), name }).ok_or(SqsError::QueueDoesNotExist)
+        let r = parse_queue_url(url).ok_or(SqsError::QueueDoesNotExist)?;
+        let key = QueueKey {
+            account: r.account.unwrap_or_else(|| ctx.account_id.clone()),
+            region: r.region.unwrap_or_else(|| ctx.region.clone()),
+            name: r.name,
+        };
+        self.engine.get(&key).ok_or(SqsError::QueueDoesNotExist)
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> Result<Value, AwsError> {
@@ -62,7 +68,7 @@ impl SqsService {
             "StartMessageMoveTask" => self.tasks.start(ctx, typed(input)?),
             "CancelMessageMoveTask" => self.tasks.cancel(typed(input)?),
             "ListMessageMoveTasks" => self.tasks.list(typed(input)?),
-            other => return Err(AwsError::invalid_action(other)),
+            other => return Err(nimbus_core::AwsService::unknown_action(self, other)),
         };
         out.map_err(AwsError::from)
     }
@@ -91,10 +97,17 @@ impl AwsService for SqsService {
         })
     }
 
+    /// SQS's words for an action it does not have (query protocol, POST or GET).
+    fn unknown_action(&self, action: &str) -> AwsError {
+        let mut err = AwsError::invalid_action(action);
+        err.message = format!("The action {action} is not valid for this endpoint.");
+        err
+    }
+
     /// Query-protocol requests may name the queue by the URL path instead of QueueUrl.
     fn adapt_query_input(&self, ctx: &RequestContext, _operation: &str, input: &mut Value) {
         if let Value::Object(map) = input {
-            if !map.contains_key("QueueUrl") && parse_queue_url(&ctx.path).is_some() {
+            if !map.contains_key("QueueUrl") && ctx.path.len() > 1 && parse_queue_url(&ctx.path).is_some() {
                 map.insert("QueueUrl".into(), Value::String(format!("http://{}{}", ctx.host, ctx.path)));
             }
         }

@@ -37,6 +37,7 @@ pub enum Mutation {
     /// The receive-related fields of a message changed.
     UpdateMessage { queue: u64, seq: u64, visible_at_ms: u64, receive_count: u32, first_receive_ms: Option<u64>, last_receive_ms: Option<u64>, nonce: u64 },
     DeleteMessage { queue: u64, seq: u64 },
+    /// Every message of a queue and its deduplication history.
     PurgeMessages(u64),
     PutDedup { queue: u64, key: String, expires_ms: u64, message_id: String, sequence_number: Option<String> },
 }
@@ -263,6 +264,7 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
         Mutation::PurgeMessages(queue) => {
             let (first, last) = queue_rows(*queue);
             conn.prepare_cached("DELETE FROM sqs_messages WHERE id BETWEEN ?1 AND ?2")?.execute([first, last])?;
+            conn.prepare_cached("DELETE FROM sqs_dedup WHERE queue_id = ?1")?.execute([*queue as i64])?;
         }
         Mutation::PutDedup { queue, key, expires_ms, message_id, sequence_number } => {
             // Expired windows go as new ones open (indexed by expiry, so this stays cheap).

@@ -164,9 +164,19 @@ pub fn encode_ok(model: &ServiceModel, operation: &str, output: &Value, request_
     let op = model.operations.get(operation);
     if let Some(op) = op {
         if let (Some(wrapper), Some(shape)) = (&op.result_wrapper, op.output.as_deref().and_then(|s| model.shape(s))) {
+            let before = out.len();
             xml::open(&mut out, wrapper);
+            let opened = out.len();
             encode_members(model, shape, output, &mut out);
-            xml::close(&mut out, wrapper);
+            if out.len() == opened {
+                // An empty result is one empty element, as AWS writes it: `<ReceiveMessageResult/>`.
+                out.truncate(before);
+                out.push('<');
+                out.push_str(wrapper);
+                out.push_str("/>");
+            } else {
+                xml::close(&mut out, wrapper);
+            }
         }
     }
     out.push_str("<ResponseMetadata><RequestId>");
@@ -267,4 +277,27 @@ pub fn encode_error(model: &ServiceModel, err: &AwsError, request_id: &str) -> W
     xml::element(&mut out, "RequestId", request_id);
     out.push_str("</ErrorResponse>");
     WireResponse { status: err.status, content_type: "text/xml", headers: Vec::new(), body: Bytes::from(out) }
+}
+
+/// The JSON form of a query-protocol answer, for clients that send `Accept:
+/// application/json`: `{"<Op>Response": {"<Op>Result": {...}, "ResponseMetadata":
+/// {"RequestId": "..."}}}`, the result's members named as in the model.
+pub fn encode_ok_json(model: &ServiceModel, operation: &str, output: &Value, request_id: &str) -> WireResponse {
+    let mut response = Map::new();
+    if let Some(wrapper) = model.operations.get(operation).and_then(|op| op.result_wrapper.as_ref()) {
+        response.insert(wrapper.clone(), output.clone());
+    }
+    response.insert("ResponseMetadata".into(), serde_json::json!({ "RequestId": request_id }));
+    let body = serde_json::json!({ format!("{operation}Response"): response });
+    WireResponse { status: 200, content_type: "application/json", headers: Vec::new(), body: Bytes::from(body.to_string()) }
+}
+
+/// The JSON form of a query-protocol error: `{"Error": {"Type", "Code", "Message"},
+/// "RequestId"}`.
+pub fn encode_error_json(err: &AwsError, request_id: &str) -> WireResponse {
+    let body = serde_json::json!({
+        "Error": { "Type": err.fault.as_str(), "Code": err.wire_query_code(), "Message": err.message },
+        "RequestId": request_id,
+    });
+    WireResponse { status: err.status, content_type: "application/json", headers: Vec::new(), body: Bytes::from(body.to_string()) }
 }

@@ -1,0 +1,27 @@
+//! The integration tests: one binary (each file under tests/tests/ would be its own
+//! binary, each linking every AWS SDK again), one module per area. Every test starts its
+//! own nimbus (see `nimbus_tests::Nimbus`) unless it says otherwise. Run one area with
+//! `cargo test -p nimbus-tests --test it sqs_messages::`.
+
+mod crash;
+mod data_dir_lock;
+mod dynamodb_durability;
+mod dynamodb_fidelity;
+mod dynamodb_items;
+mod dynamodb_legacy;
+mod dynamodb_streams;
+mod dynamodb_tables;
+mod lambda_async;
+mod lambda_control;
+mod lambda_esm;
+mod lambda_esm_rust;
+mod lambda_esm_streams;
+mod lambda_invoke;
+mod lambda_runtimes;
+mod logs;
+mod sqs_dlq;
+mod sqs_fidelity;
+mod sqs_fifo;
+mod sqs_messages;
+mod sqs_queues;
+mod sts_and_isolation;

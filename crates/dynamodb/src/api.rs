@@ -471,6 +471,18 @@ pub struct ListBackupsInput {
     pub backup_type: Option<String>,
 }
 
+/// What both restores may override in the restored table.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreOverrides {
+    pub billing_mode_override: Option<String>,
+    pub provisioned_throughput_override: Option<Throughput>,
+    pub global_secondary_index_override: Option<Value>,
+    pub local_secondary_index_override: Option<Value>,
+    #[serde(rename = "SSESpecificationOverride")]
+    pub sse_specification_override: Option<Value>,
+}
+
 #[derive(Deserialize, Default, Debug, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct RestoreTableFromBackupInput {
@@ -478,12 +490,8 @@ pub struct RestoreTableFromBackupInput {
     pub target_table_name: String,
     #[serde(default)]
     pub backup_arn: String,
-    pub billing_mode_override: Option<String>,
-    pub provisioned_throughput_override: Option<Throughput>,
-    pub global_secondary_index_override: Option<Value>,
-    pub local_secondary_index_override: Option<Value>,
-    #[serde(rename = "SSESpecificationOverride")]
-    pub sse_specification_override: Option<Value>,
+    #[serde(flatten)]
+    pub overrides: RestoreOverrides,
 }
 
 #[derive(Deserialize, Default, Debug, Clone)]
@@ -510,10 +518,6 @@ pub struct RestoreTableToPointInTimeInput {
     pub target_table_name: String,
     pub use_latest_restorable_time: Option<bool>,
     pub restore_date_time: Option<f64>,
-    pub billing_mode_override: Option<String>,
-    pub provisioned_throughput_override: Option<Throughput>,
-    pub global_secondary_index_override: Option<Value>,
-    pub local_secondary_index_override: Option<Value>,
-    #[serde(rename = "SSESpecificationOverride")]
-    pub sse_specification_override: Option<Value>,
+    #[serde(flatten)]
+    pub overrides: RestoreOverrides,
 }

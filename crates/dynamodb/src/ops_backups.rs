@@ -104,7 +104,7 @@ impl DynamoDbService {
         let backup = self.backup(ctx, &input.backup_arn)?;
         let items = self.engine.backup_items(&backup)?;
         let from = RestoredFrom { backup_arn: Some(backup.meta.arn.clone()), source_table_arn: backup.meta.table.arn(), at_ms: backup.meta.created_ms };
-        self.restore(ctx, &backup.meta.table, &input.target_table_name, &input.overrides(), items, from).await
+        self.restore(ctx, &backup.meta.table, &input.target_table_name, &input.overrides, items, from).await
     }
 
     /// Creates `target` from `source`'s definition and `items`, with the overrides
@@ -115,15 +115,15 @@ impl DynamoDbService {
         ctx: &RequestContext,
         source: &TableDef,
         target: &str,
-        overrides: &RestoreOverrides<'_>,
+        overrides: &RestoreOverrides,
         items: Vec<Arc<Item>>,
         from: RestoredFrom,
     ) -> DdbResult<Value> {
         validate_table_name(target, "targetTableName")?;
         for (given, what) in [
-            (overrides.global_indexes, "GlobalSecondaryIndexOverride"),
-            (overrides.local_indexes, "LocalSecondaryIndexOverride"),
-            (overrides.sse, "SSESpecificationOverride"),
+            (overrides.global_secondary_index_override.is_some(), "GlobalSecondaryIndexOverride"),
+            (overrides.local_secondary_index_override.is_some(), "LocalSecondaryIndexOverride"),
+            (overrides.sse_specification_override.is_some(), "SSESpecificationOverride"),
         ] {
             if given {
                 return Err(DdbError::unsupported(what));
@@ -142,7 +142,7 @@ impl DynamoDbService {
         def.ttl_attribute = None;
         def.pitr = None;
         def.restored = Some(from);
-        match overrides.billing_mode {
+        match overrides.billing_mode_override.as_deref() {
             None => {}
             Some("PAY_PER_REQUEST") => def.pay_per_request = true,
             Some("PROVISIONED") => def.pay_per_request = false,
@@ -152,7 +152,7 @@ impl DynamoDbService {
                 )))
             }
         }
-        if let Some(t) = overrides.throughput {
+        if let Some(t) = &overrides.provisioned_throughput_override {
             def.throughput = parse_throughput(t)?;
         }
         let mut txn = Txn::default();
@@ -169,26 +169,5 @@ impl DynamoDbService {
         };
         self.engine.submit(txn).wait().await?;
         Ok(json!({ "TableDescription": out }))
-    }
-}
-
-/// The overrides RestoreTableFromBackup and RestoreTableToPointInTime share.
-pub(crate) struct RestoreOverrides<'a> {
-    pub billing_mode: Option<&'a str>,
-    pub throughput: Option<&'a Throughput>,
-    pub global_indexes: bool,
-    pub local_indexes: bool,
-    pub sse: bool,
-}
-
-impl RestoreTableFromBackupInput {
-    fn overrides(&self) -> RestoreOverrides<'_> {
-        RestoreOverrides {
-            billing_mode: self.billing_mode_override.as_deref(),
-            throughput: self.provisioned_throughput_override.as_ref(),
-            global_indexes: self.global_secondary_index_override.is_some(),
-            local_indexes: self.local_secondary_index_override.is_some(),
-            sse: self.sse_specification_override.is_some(),
-        }
     }
 }

@@ -9,7 +9,6 @@
 use crate::api::*;
 use crate::engine::Txn;
 use crate::errors::{DdbError, DdbResult};
-use crate::ops_backups::RestoreOverrides;
 use crate::schema::{validate_table_name, RestoredFrom, TableDef};
 use crate::service::{table_name_of, DynamoDbService};
 use crate::time::epoch_seconds;
@@ -107,14 +106,7 @@ impl DynamoDbService {
             }
             (st.def.clone(), self.engine.pitr_items(&st, at_ms)?, at_ms)
         };
-        let overrides = RestoreOverrides {
-            billing_mode: input.billing_mode_override.as_deref(),
-            throughput: input.provisioned_throughput_override.as_ref(),
-            global_indexes: input.global_secondary_index_override.is_some(),
-            local_indexes: input.local_secondary_index_override.is_some(),
-            sse: input.sse_specification_override.is_some(),
-        };
         let from = RestoredFrom { backup_arn: None, source_table_arn: source.arn(), at_ms };
-        self.restore(ctx, &source, &input.target_table_name, &overrides, items, from).await
+        self.restore(ctx, &source, &input.target_table_name, &input.overrides, items, from).await
     }
 }

@@ -71,7 +71,7 @@ impl LogsService {
         Ok(Value::Null)
     }
 
-    pub(crate) fn describe_log_groups(&self, ctx: &RequestContext, req: DescribeLogGroups) -> LogsResult<Value> {
+    pub(crate) async fn describe_log_groups(&self, ctx: &RequestContext, req: DescribeLogGroups) -> LogsResult<Value> {
         let limit = in_range("limit", req.limit, 1, 50, 50)? as usize;
         if req.log_group_name_prefix.is_some() && req.log_group_name_pattern.is_some() {
             return Err(LogsError::InvalidParameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.".into()));
@@ -81,6 +81,10 @@ impl LogsService {
         let pattern = req.log_group_name_pattern.map(|p| p.to_lowercase());
         let identifiers: Option<Vec<String>> =
             req.log_group_identifiers.map(|ids| ids.into_iter().filter_map(|id| crate::names::group_from(None, Some(id)).ok()).collect());
+        // Retention due in the store first: storedBytes follows it.
+        for key in self.engine.group_keys().iter().filter(|k| k.account == ctx.account_id && k.region == ctx.region && k.name.starts_with(&prefix)) {
+            self.engine.expire(key).await?;
+        }
         self.engine.read(|st| {
             let mut out = Vec::new();
             let mut next = None;

@@ -48,13 +48,11 @@ pub struct Group {
     pub streams: BTreeMap<String, Stream>,
     /// Events older than this have been deleted from the store.
     expired_below: u64,
-    /// A retention pass is in flight.
-    expiring: bool,
 }
 
 impl Group {
     fn new(id: u64, created_ms: u64, retention_days: Option<u32>) -> Group {
-        Group { id, created_ms, retention_days, streams: BTreeMap::new(), expired_below: 0, expiring: false }
+        Group { id, created_ms, retention_days, streams: BTreeMap::new(), expired_below: 0 }
     }
 
     /// The oldest timestamp still readable under the retention policy.
@@ -153,6 +151,9 @@ pub struct Engine {
     pub clock: Clock,
     store: Arc<dyn LogsStore>,
     state: RwLock<State>,
+    /// One retention pass at a time: a read that finds one running waits for it, then
+    /// sees its outcome.
+    expiry: tokio::sync::Mutex<()>,
 }
 
 fn group_record(key: &GroupKey, g: &Group) -> GroupRecord {
@@ -182,7 +183,7 @@ impl Engine {
             (s.first_ts, s.last_ts, s.last_ingestion_ms, s.stored_bytes) = (l.first_ts, l.last_ts, l.last_ingestion_ms, l.stored_bytes);
             g.streams.insert(l.record.name, s);
         }
-        Ok(Engine { clock, store, state: RwLock::new(state) })
+        Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()) })
     }
 
     /// Runs `f` with shared access to groups and streams.
@@ -293,12 +294,11 @@ impl Engine {
     /// Deletes the group's events that are past retention and the deletion delay from
     /// the store, if due, and waits for it; then the group's figures are updated.
     pub async fn expire(&self, key: &GroupKey) -> LogsResult<()> {
+        let _one_at_a_time = self.expiry.lock().await;
         let Some((group_id, horizon, expiry)) = self.start_expiry(key) else { return Ok(()) };
-        let committed = expiry.pending.wait().await;
+        expiry.pending.wait().await.map_err(LogsError::Internal)?;
         let mut st = self.state.write();
         let Some(g) = st.groups.get_mut(key).filter(|g| g.id == group_id) else { return Ok(()) };
-        g.expiring = false;
-        committed.map_err(LogsError::Internal)?;
         g.expired_below = g.expired_below.max(horizon);
         for outcome in expiry.outcome.lock().iter() {
             if let Some(s) = g.streams.values_mut().find(|s| s.id == outcome.stream) {
@@ -309,13 +309,13 @@ impl Engine {
     }
 
     /// Submits a retention pass over `key`'s streams that hold events below the
-    /// deletion horizon, unless one is running or the last one is recent.
+    /// deletion horizon, unless the last one is recent.
     fn start_expiry(&self, key: &GroupKey) -> Option<(u64, u64, crate::store::Expiry)> {
         let now = self.clock.now_ms();
         let mut st = self.state.write();
         let g = st.groups.get_mut(key)?;
         let horizon = g.deletion_horizon(now);
-        if g.expiring || horizon < g.expired_below.saturating_add(EXPIRY_STEP_MS) {
+        if horizon < g.expired_below.saturating_add(EXPIRY_STEP_MS) {
             return None;
         }
         let due: Vec<u64> = g.streams.values().filter(|s| s.first_ts.is_some_and(|t| t < horizon)).map(|s| s.id).collect();
@@ -326,7 +326,6 @@ impl Engine {
         for s in g.streams.values_mut() {
             s.first_since_expiry = None;
         }
-        g.expiring = true;
         Some((g.id, horizon, self.store.expire(due, horizon)))
     }
 }

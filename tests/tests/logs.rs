@@ -531,10 +531,11 @@ async fn many_events_page_in_order_from_the_store_across_a_restart() {
 /// Retention deletes events in the store. Reads hide events past retention at once;
 /// AWS deletes them later ("typically up to 72 hours" after they expire:
 /// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html),
-/// and so does nimbus: two days on (retention 1 day) they are hidden but still counted
-/// in storedBytes; five days on they are deleted — storedBytes and firstEventTimestamp
-/// follow, removing the policy does not bring them back, nor does a restart (whose clock
-/// is the wall clock again). A group without retention keeps its events.
+/// and so does nimbus: two days on (retention 1 day) they are hidden and, "marked for
+/// deletion", left out of storedBytes (PutRetentionPolicy's API reference); five days on
+/// they are deleted — firstEventTimestamp follows, removing the policy does not bring
+/// them back, nor does a restart (whose clock is the wall clock again). A group without
+/// retention keeps its events.
 #[tokio::test]
 async fn retention_deletes_events_in_the_store() {
     let mut n = Nimbus::start_with_clock_control();
@@ -556,7 +557,13 @@ async fn retention_deletes_events_in_the_store() {
     let day = 86_400;
     assert!(matches!(n.advance_clock(2 * day), 200 | 204), "needs --clock-control");
     assert!(walk_get(&c, &group, "s", true, 10_000).await.is_empty(), "hidden past retention");
-    assert_eq!(figures(&c, &group).await, full, "not deleted yet: within AWS's deletion delay");
+    let marked = figures(&c, &group).await;
+    assert_eq!(marked[0].1, full[0].1, "not deleted yet: within AWS's deletion delay");
+    assert_eq!(marked[0].4, Some(0), "events marked for deletion are not in storedBytes (PutRetentionPolicy's page)");
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    #[allow(deprecated)]
+    let stored = out.log_groups()[0].stored_bytes();
+    assert_eq!(stored, Some(0));
 
     assert!(matches!(n.advance_clock(3 * day), 200 | 204));
     let after = figures(&c, &group).await;

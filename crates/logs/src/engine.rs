@@ -17,14 +17,15 @@
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html>):
 //! events more than [`DELETION_DELAY_MS`] past the retention period are deleted when
 //! their group is next read or swept (the service's sweeper visits every group hourly
-//! on the server's clock).
+//! on the server's clock). Until then they are left out of `storedBytes`, as AWS does
+//! with events "marked for deletion" ([`Engine::hidden_bytes`]).
 
 use crate::errors::{LogsError, LogsResult};
 use crate::store::{EventRecord, Expired, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
 use nimbus_core::storage::{Pending, StorageError};
 use nimbus_core::Clock;
 use parking_lot::RwLock;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub use crate::store::EVENT_OVERHEAD;
@@ -284,6 +285,27 @@ impl Engine {
             batch.push(Mutation::InsertEvents { stream: s.id, events: records });
         }
         self.store.apply(batch)
+    }
+
+    /// Bytes of each stream of `key` (by id) that are past retention but not deleted
+    /// yet: AWS leaves events "marked for deletion" out of `storedBytes`. Reads the
+    /// store only for streams that hold such events.
+    pub async fn hidden_bytes(&self, key: &GroupKey) -> LogsResult<HashMap<u64, u64>> {
+        let now = self.clock.now_ms();
+        let (cutoff, streams) = self.read(|st| {
+            let Ok(g) = st.group(key) else { return (0, Vec::new()) };
+            let cutoff = g.cutoff(now);
+            (cutoff, g.streams.values().filter(|s| s.first_ts.is_some_and(|t| t < cutoff)).map(|s| s.id).collect::<Vec<u64>>())
+        });
+        let mut out = HashMap::new();
+        if streams.is_empty() {
+            return Ok(out);
+        }
+        self.sync().await?;
+        for id in streams {
+            out.insert(id, self.store.bytes_before(id, cutoff).map_err(internal)?);
+        }
+        Ok(out)
     }
 
     /// Every group's key (for the sweeper).

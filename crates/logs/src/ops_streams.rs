@@ -9,7 +9,8 @@ use crate::tokens;
 use nimbus_core::RequestContext;
 use serde_json::{json, Map, Value};
 
-fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream) -> Value {
+/// A stream's description; `hidden` bytes are past retention, not counted.
+fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream, hidden: u64) -> Value {
     let mut m = Map::new();
     m.insert("logStreamName".into(), json!(name));
     m.insert("creationTime".into(), json!(s.created_ms));
@@ -26,7 +27,7 @@ fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream) -> Val
         m.insert("uploadSequenceToken".into(), json!(s.uploads.to_string()));
     }
     m.insert("arn".into(), json!(stream_arn(&ctx.region, &ctx.account_id, group, name)));
-    m.insert("storedBytes".into(), json!(s.stored_bytes));
+    m.insert("storedBytes".into(), json!(s.stored_bytes.saturating_sub(hidden)));
     Value::Object(m)
 }
 
@@ -65,6 +66,7 @@ impl LogsService {
         let key = Self::key(ctx, group.clone());
         // Retention due in the store first: storedBytes and firstEventTimestamp follow it.
         self.engine.expire(&key).await?;
+        let hidden = self.engine.hidden_bytes(&key).await?;
         self.engine.read(|st| {
             let g = st.group(&key)?;
             let mut items: Vec<((u64, &str), &Stream)> = g
@@ -85,7 +87,7 @@ impl LogsService {
                 }
             };
             let page = &items[start..(start + limit).min(items.len())];
-            let out: Vec<Value> = page.iter().map(|((_, n), s)| stream_json(ctx, &group, n, s)).collect();
+            let out: Vec<Value> = page.iter().map(|((_, n), s)| stream_json(ctx, &group, n, s, hidden.get(&s.id).copied().unwrap_or(0))).collect();
             let mut resp = json!({ "logStreams": out });
             if start + limit < items.len() {
                 if let (Some(((k, n), _)), Value::Object(m)) = (page.last(), &mut resp) {

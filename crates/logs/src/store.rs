@@ -136,6 +136,8 @@ pub trait LogsStore: Send + Sync {
     fn read(&self, stream: u64, scan: &Scan) -> Result<Vec<EventRecord>, StorageError>;
     /// Deletes the events of `streams` older than `before_ts`, in order with `apply`.
     fn expire(&self, streams: Vec<u64>, before_ts: u64) -> Expiry;
+    /// Message bytes of `stream`'s events older than `before_ts` (after a barrier).
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError>;
 }
 
 /// Keeps events in memory, nothing on disk: for `--in-memory` and tests.
@@ -209,6 +211,12 @@ impl LogsStore for MemoryEventStore {
             outcome.push(Expired { stream, bytes, first_ts: events.keys().next().map(|k| k.0) });
         }
         Expiry { pending: Pending::done(), outcome: Arc::new(Mutex::new(outcome)) }
+    }
+
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError> {
+        let all = self.events.lock();
+        let older = all.get(&stream).map(|events| events.range(..(before_ts, 0)).map(|(_, e)| e.message.len() as u64).sum());
+        Ok(older.unwrap_or(0))
     }
 }
 
@@ -373,11 +381,14 @@ fn read_events(conn: &Connection, stream: u64, scan: &Scan) -> rusqlite::Result<
     Ok(out)
 }
 
+fn bytes_before(conn: &Connection, stream: u64, before_ts: u64) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?1 AND ts < ?2")?
+        .query_row([int(stream), int(before_ts)], |r| r.get(0))
+}
+
 fn expire_stream(conn: &Connection, stream: u64, before_ts: u64) -> rusqlite::Result<Expired> {
     let (id, before) = (int(stream), int(before_ts));
-    let bytes: i64 = conn
-        .prepare_cached("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?1 AND ts < ?2")?
-        .query_row([id, before], |r| r.get(0))?;
+    let bytes = bytes_before(conn, stream, before_ts)?;
     conn.prepare_cached("DELETE FROM logs_events WHERE stream_id = ?1 AND ts < ?2")?.execute([id, before])?;
     conn.prepare_cached("UPDATE logs_stream_stats SET stored_bytes = max(0, stored_bytes - ?2) WHERE stream_id = ?1")?.execute([id, bytes])?;
     let first: Option<i64> = conn.prepare_cached("SELECT min(ts) FROM logs_events WHERE stream_id = ?1")?.query_row([id], |r| r.get(0))?;
@@ -414,6 +425,10 @@ impl LogsStore for SqliteStore {
         }));
         Expiry { pending, outcome }
     }
+
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError> {
+        self.0.read(|conn| bytes_before(conn, stream, before_ts)).map(|b| b.max(0) as u64)
+    }
 }
 
 #[cfg(test)]
@@ -448,6 +463,7 @@ mod tests {
         assert_eq!(seqs(&store.read(2, &scan((20, 4), (40, 0), true, 1)).expect("read")), vec![1]);
         assert_eq!(seqs(&store.read(2, &Scan { max_bytes: 3, ..all }).expect("read")), vec![2], "at least one event");
         assert!(store.read(9, &all).expect("read").is_empty());
+        assert_eq!((store.bytes_before(2, 20).expect("bytes"), store.bytes_before(2, 21).expect("bytes")), (2, 6));
         let expiry = store.expire(vec![2], 25);
         expiry.pending.wait().await.expect("expire");
         assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 6, first_ts: Some(30) }]);

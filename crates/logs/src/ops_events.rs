@@ -25,7 +25,6 @@ const MAX_AGE_MS: u64 = 14 * DAY_MS;
 const MAX_FUTURE_MS: u64 = 2 * 3_600_000;
 /// Events FilterLogEvents reads from one stream at a time.
 const CHUNK_EVENTS: usize = 256;
-const LAST_KEY: EventKey = (u64::MAX, u64::MAX);
 
 /// One stream's place in FilterLogEvents' merge: read ahead by chunks.
 struct Cursor<'a> {
@@ -44,7 +43,7 @@ impl Cursor<'_> {
             if let Some(from) = self.next_from {
                 let scan = Scan { from, to: self.to, backward: false, max_events: CHUNK_EVENTS, max_bytes: MAX_RESPONSE_BYTES };
                 let chunk = svc.engine.events(self.id, &scan)?;
-                self.next_from = chunk.last().map(|e| tokens::succ(e.key())).filter(|k| *k <= self.to && *k != LAST_KEY);
+                self.next_from = chunk.last().map(|e| tokens::succ(e.key())).filter(|k| *k <= self.to);
                 self.buffered.extend(chunk);
             }
         }

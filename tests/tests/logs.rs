@@ -547,9 +547,12 @@ async fn retention_deletes_events_in_the_store() {
     let group = group_with_stream(&c, "s").await;
     let kept = group_with_stream(&c, "s").await;
     let t = now_ms() - HOUR;
-    let old: Vec<InputLogEvent> = (0..3_000).map(|i| ev(t + i, &format!("old {i}"))).collect();
-    put(&c, &group, "s", old.clone()).await;
-    put(&c, &kept, "s", old).await;
+    // 12,000 events: more than one deletion pass (10,000 per stream) removes.
+    let old: Vec<InputLogEvent> = (0..12_000).map(|i| ev(t + i, &format!("old {i}"))).collect();
+    for half in old.chunks(6_000) {
+        put(&c, &group, "s", half.to_vec()).await;
+        put(&c, &kept, "s", half.to_vec()).await;
+    }
     c.put_retention_policy().log_group_name(&group).retention_in_days(1).send().await.expect("retention");
     let full = figures(&c, &group).await;
     assert!(full[0].4.is_some_and(|b| b > 0));
@@ -577,12 +580,12 @@ async fn retention_deletes_events_in_the_store() {
     c.delete_retention_policy().log_group_name(&group).send().await.expect("delete retention");
     assert_eq!(walk_filter(&c, &group, "", 10_000).await, ["fresh"], "deleted events do not come back");
     assert_eq!(figures(&c, &group).await[0].1, Some(fresh_ts));
-    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 3_000, "no retention, nothing deleted");
+    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 12_000, "no retention, nothing deleted");
 
     n.kill9();
     n.restart();
     let c = n.logs_client();
     assert_eq!(walk_get(&c, &group, "s", true, 10_000).await, ["fresh"], "still deleted after a restart");
     assert_eq!(figures(&c, &group).await[0].4, Some(5));
-    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 3_000);
+    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 12_000);
 }

@@ -34,6 +34,8 @@ pub const DAY_MS: u64 = 86_400_000;
 pub const DELETION_DELAY_MS: u64 = 3 * DAY_MS;
 /// A group's expired events are deleted at most once per this much clock time.
 pub const EXPIRY_STEP_MS: u64 = 3_600_000;
+/// Events deleted per stream in one transaction of a retention pass.
+pub const EXPIRY_BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupKey {
@@ -314,25 +316,36 @@ impl Engine {
     }
 
     /// Deletes the group's events that are past retention and the deletion delay from
-    /// the store, if due, and waits for it; then the group's figures are updated.
+    /// the store, if due, and waits for it; the group's figures follow each pass. Passes
+    /// delete at most [`EXPIRY_BATCH`] events per stream, so other writes to the store
+    /// interleave with a large deletion instead of waiting for all of it.
     pub async fn expire(&self, key: &GroupKey) -> LogsResult<()> {
         let _one_at_a_time = self.expiry.lock().await;
-        let Some((group_id, horizon, expiry)) = self.start_expiry(key) else { return Ok(()) };
-        expiry.pending.wait().await.map_err(LogsError::Internal)?;
-        let mut st = self.state.write();
-        let Some(g) = st.groups.get_mut(key).filter(|g| g.id == group_id) else { return Ok(()) };
-        g.expired_below = g.expired_below.max(horizon);
-        for outcome in expiry.outcome.lock().iter() {
-            if let Some(s) = g.streams.values_mut().find(|s| s.id == outcome.stream) {
-                s.expired(outcome);
+        let Some((group_id, horizon, mut due)) = self.start_expiry(key) else { return Ok(()) };
+        while !due.is_empty() {
+            let expiry = self.store.expire(due, horizon, EXPIRY_BATCH);
+            expiry.pending.wait().await.map_err(LogsError::Internal)?;
+            let mut st = self.state.write();
+            let Some(g) = st.groups.get_mut(key).filter(|g| g.id == group_id) else { return Ok(()) };
+            due = Vec::new();
+            for outcome in expiry.outcome.lock().iter() {
+                if let Some(s) = g.streams.values_mut().find(|s| s.id == outcome.stream) {
+                    s.expired(outcome);
+                    if outcome.more {
+                        due.push(outcome.stream);
+                    }
+                }
+            }
+            if due.is_empty() {
+                g.expired_below = g.expired_below.max(horizon);
             }
         }
         Ok(())
     }
 
-    /// Submits a retention pass over `key`'s streams that hold events below the
-    /// deletion horizon, unless the last one is recent.
-    fn start_expiry(&self, key: &GroupKey) -> Option<(u64, u64, crate::store::Expiry)> {
+    /// The group's id, deletion horizon and the streams holding events below it, when a
+    /// retention pass is due (not when the last one is recent).
+    fn start_expiry(&self, key: &GroupKey) -> Option<(u64, u64, Vec<u64>)> {
         let now = self.clock.now_ms();
         let mut st = self.state.write();
         let g = st.groups.get_mut(key)?;
@@ -348,7 +361,7 @@ impl Engine {
         for s in g.streams.values_mut() {
             s.first_since_expiry = None;
         }
-        Some((g.id, horizon, self.store.expire(due, horizon)))
+        Some((g.id, horizon, due))
     }
 }
 

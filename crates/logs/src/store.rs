@@ -117,6 +117,8 @@ pub struct Expired {
     pub bytes: u64,
     /// The oldest timestamp left in the stream, if any.
     pub first_ts: Option<u64>,
+    /// Events below the cut are left (the pass stopped at its batch size).
+    pub more: bool,
 }
 
 /// A submitted retention pass: its outcome is readable once `pending` committed.
@@ -134,8 +136,9 @@ pub trait LogsStore: Send + Sync {
     /// Events of `stream` within `scan`, in key order (reversed when backward). Call
     /// after a [`LogsStore::barrier`] to see every accepted event.
     fn read(&self, stream: u64, scan: &Scan) -> Result<Vec<EventRecord>, StorageError>;
-    /// Deletes the events of `streams` older than `before_ts`, in order with `apply`.
-    fn expire(&self, streams: Vec<u64>, before_ts: u64) -> Expiry;
+    /// Deletes the oldest events of `streams` older than `before_ts`, at most `batch`
+    /// per stream (one pass stays a short transaction), in order with `apply`.
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry;
     /// Message bytes of `stream`'s events older than `before_ts` (after a barrier).
     fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError>;
 }
@@ -200,15 +203,15 @@ impl LogsStore for MemoryEventStore {
         Ok(if scan.backward { capped(range.rev(), scan) } else { capped(range, scan) })
     }
 
-    fn expire(&self, streams: Vec<u64>, before_ts: u64) -> Expiry {
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry {
         let mut all = self.events.lock();
         let mut outcome = Vec::new();
         for stream in streams {
             let Some(events) = all.get_mut(&stream) else { continue };
-            let kept = events.split_off(&(before_ts, 0));
-            let bytes = events.values().map(|e| e.message.len() as u64).sum();
-            *events = kept;
-            outcome.push(Expired { stream, bytes, first_ts: events.keys().next().map(|k| k.0) });
+            let doomed: Vec<EventKey> = events.range(..(before_ts, 0)).take(batch).map(|(k, _)| *k).collect();
+            let bytes = doomed.iter().filter_map(|k| events.remove(k)).map(|e| e.message.len() as u64).sum();
+            let first_ts = events.keys().next().map(|k| k.0);
+            outcome.push(Expired { stream, bytes, first_ts, more: first_ts.is_some_and(|t| t < before_ts) });
         }
         Expiry { pending: Pending::done(), outcome: Arc::new(Mutex::new(outcome)) }
     }
@@ -386,13 +389,19 @@ fn bytes_before(conn: &Connection, stream: u64, before_ts: u64) -> rusqlite::Res
         .query_row([int(stream), int(before_ts)], |r| r.get(0))
 }
 
-fn expire_stream(conn: &Connection, stream: u64, before_ts: u64) -> rusqlite::Result<Expired> {
-    let (id, before) = (int(stream), int(before_ts));
-    let bytes = bytes_before(conn, stream, before_ts)?;
-    conn.prepare_cached("DELETE FROM logs_events WHERE stream_id = ?1 AND ts < ?2")?.execute([id, before])?;
+/// The oldest `?3` events of stream `?1` older than `?2`.
+const OLDEST: &str = "SELECT seq FROM logs_events WHERE stream_id = ?1 AND ts < ?2 ORDER BY ts, seq LIMIT ?3";
+
+fn expire_stream(conn: &Connection, stream: u64, before_ts: u64, batch: usize) -> rusqlite::Result<Expired> {
+    let (id, before, batch) = (int(stream), int(before_ts), int(batch as u64));
+    let bytes: i64 = conn
+        .prepare_cached(&format!("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?1 AND seq IN ({OLDEST})"))?
+        .query_row([id, before, batch], |r| r.get(0))?;
+    conn.prepare_cached(&format!("DELETE FROM logs_events WHERE stream_id = ?1 AND seq IN ({OLDEST})"))?.execute([id, before, batch])?;
     conn.prepare_cached("UPDATE logs_stream_stats SET stored_bytes = max(0, stored_bytes - ?2) WHERE stream_id = ?1")?.execute([id, bytes])?;
     let first: Option<i64> = conn.prepare_cached("SELECT min(ts) FROM logs_events WHERE stream_id = ?1")?.query_row([id], |r| r.get(0))?;
-    Ok(Expired { stream, bytes: bytes.max(0) as u64, first_ts: first.map(|t| t.max(0) as u64) })
+    let first_ts = first.map(|t| t.max(0) as u64);
+    Ok(Expired { stream, bytes: bytes.max(0) as u64, first_ts, more: first_ts.is_some_and(|t| t < before_ts) })
 }
 
 impl LogsStore for SqliteStore {
@@ -412,13 +421,13 @@ impl LogsStore for SqliteStore {
         self.0.read(|conn| read_events(conn, stream, scan))
     }
 
-    fn expire(&self, streams: Vec<u64>, before_ts: u64) -> Expiry {
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry {
         let outcome = Arc::new(Mutex::new(Vec::new()));
         let slot = outcome.clone();
         let pending = self.0.submit(Box::new(move |conn| {
             let mut done = Vec::with_capacity(streams.len());
             for stream in streams {
-                done.push(expire_stream(conn, stream, before_ts)?);
+                done.push(expire_stream(conn, stream, before_ts, batch)?);
             }
             *slot.lock() = done;
             Ok(())
@@ -464,9 +473,14 @@ mod tests {
         assert_eq!(seqs(&store.read(2, &Scan { max_bytes: 3, ..all }).expect("read")), vec![2], "at least one event");
         assert!(store.read(9, &all).expect("read").is_empty());
         assert_eq!((store.bytes_before(2, 20).expect("bytes"), store.bytes_before(2, 21).expect("bytes")), (2, 6));
-        let expiry = store.expire(vec![2], 25);
+        // In batches: the oldest first, `more` until none is left below the cut.
+        let expiry = store.expire(vec![2], 25, 2);
         expiry.pending.wait().await.expect("expire");
-        assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 6, first_ts: Some(30) }]);
+        assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 4, first_ts: Some(20), more: true }]);
+        assert_eq!(seqs(&store.read(2, &all).expect("read")), vec![4, 1, 5]);
+        let expiry = store.expire(vec![2], 25, 2);
+        expiry.pending.wait().await.expect("expire");
+        assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 2, first_ts: Some(30), more: false }]);
         assert_eq!(seqs(&store.read(2, &all).expect("read")), vec![1, 5]);
     }
 

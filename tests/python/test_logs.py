@@ -153,6 +153,40 @@ def test_what_cli_v2_logs_tail_calls(logs, group):
     assert [e["message"] for e in again if e["eventId"] not in seen] == ["three"]
 
 
+
+def test_many_events_page_by_the_response_size_cap(logs, group):
+    """Events are read from the store in pages: 12,000 events of ~200 bytes in two
+    streams (about 2.7 MB, over the 1 MB a response carries) come back complete and in
+    time order through FilterLogEvents' paginator (as `aws logs tail` pages it) and
+    through GetLogEvents' forward tokens until the token repeats (how SDKs stop)."""
+    t = now_ms() - HOUR
+    logs.create_log_stream(logGroupName=group, logStreamName="b")
+    pad = "x" * 190
+    expected = []
+    for stream, offset in (("s", 0), ("b", 1)):
+        for batch in range(2):
+            evs = [{"timestamp": t + 2 * (batch * 3000 + i) + offset, "message": f"{stream} {batch * 3000 + i:05d} {pad}"} for i in range(3000)]
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=evs)
+            expected += [(e["timestamp"], e["message"]) for e in evs]
+    expected.sort()
+    pages = list(logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=t, interleaved=True))
+    got = [(e["timestamp"], e["message"]) for page in pages for e in page["events"]]
+    assert got == expected
+    assert len(pages) >= 3, "each response stays within 1 MB"
+    assert len({e["eventId"] for page in pages for e in page["events"]}) == len(expected)
+    seen, token = [], None
+    while True:
+        kwargs = {"nextToken": token} if token else {"startFromHead": True}
+        out = logs.get_log_events(logGroupName=group, logStreamName="s", **kwargs)
+        seen += [e["message"] for e in out["events"]]
+        if out["nextForwardToken"] == token:
+            break
+        token = out["nextForwardToken"]
+    assert seen == [m for _, m in expected if m.startswith("s ")]
+    streams = {s["logStreamName"]: s for s in logs.describe_log_streams(logGroupName=group)["logStreams"]}
+    assert streams["b"]["firstEventTimestamp"] == t + 1 and streams["b"]["lastEventTimestamp"] == t + 2 * 5999 + 1
+    assert streams["s"]["storedBytes"] == sum(len(m) for _, m in expected if m.startswith("s "))
+
 # --------------------------------------------------------------------------- AWS CLI
 
 

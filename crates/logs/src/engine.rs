@@ -1,21 +1,41 @@
-//! Groups, streams and events in memory, and the glue to durable storage.
+//! Groups and streams in memory, events in the store, and retention.
 //!
-//! One lock guards the whole registry: writes hold it briefly while they change memory
-//! and submit the matching mutations to the store (so the store sees changes in memory
-//! order); reads take it shared. Nothing waits for the disk under the lock — callers
-//! await the returned `Pending` afterwards (or drop it, as the log sink does).
+//! Memory holds only what grows with the number of groups and streams: each stream's
+//! figures (first/last event timestamp, last ingestion time, stored bytes, upload count),
+//! updated as events are accepted and restored at start from the store's indexes and
+//! stats. Events themselves are read from the store ([`Engine::events`]) after
+//! [`Engine::sync`], which waits for every write submitted before it (see `store.rs`).
+//!
+//! One lock guards the registry: writes hold it briefly while they change memory and
+//! submit the matching mutations (so the store sees changes in memory order); reads take
+//! it shared. Nothing waits for the disk under the lock, and the store is never read
+//! under it — callers await the returned `Pending` afterwards (or drop it, as the log
+//! sink does).
+//!
+//! Retention: reads hide events older than the group's retention at once; the store
+//! deletes them later, as AWS does ("typically up to 72 hours" after they expire,
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html>):
+//! events more than [`DELETION_DELAY_MS`] past the retention period are deleted when
+//! their group is next read or swept (the service's sweeper visits every group hourly
+//! on the server's clock). Until then they are left out of `storedBytes`, as AWS does
+//! with events "marked for deletion" ([`Engine::hidden_bytes`]).
 
 use crate::errors::{LogsError, LogsResult};
-use crate::store::{EventRecord, GroupRecord, LogsStore, Mutation, StreamRecord};
+use crate::store::{EventRecord, Expired, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
 use nimbus_core::storage::{Pending, StorageError};
 use nimbus_core::Clock;
 use parking_lot::RwLock;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Bytes AWS counts per event on top of its message.
-pub const EVENT_OVERHEAD: usize = 26;
+pub use crate::store::EVENT_OVERHEAD;
 pub const DAY_MS: u64 = 86_400_000;
+/// How long after their retention period expired events stay in the store.
+pub const DELETION_DELAY_MS: u64 = 3 * DAY_MS;
+/// A group's expired events are deleted at most once per this much clock time.
+pub const EXPIRY_STEP_MS: u64 = 3_600_000;
+/// Events deleted per stream in one transaction of a retention pass.
+pub const EXPIRY_BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupKey {
@@ -29,12 +49,23 @@ pub struct Group {
     pub created_ms: u64,
     pub retention_days: Option<u32>,
     pub streams: BTreeMap<String, Stream>,
+    /// Events older than this have been deleted from the store.
+    expired_below: u64,
 }
 
 impl Group {
+    fn new(id: u64, created_ms: u64, retention_days: Option<u32>) -> Group {
+        Group { id, created_ms, retention_days, streams: BTreeMap::new(), expired_below: 0 }
+    }
+
     /// The oldest timestamp still readable under the retention policy.
     pub fn cutoff(&self, now_ms: u64) -> u64 {
         self.retention_days.map(|d| now_ms.saturating_sub(d as u64 * DAY_MS)).unwrap_or(0)
+    }
+
+    /// Events older than this are deleted from the store.
+    fn deletion_horizon(&self, now_ms: u64) -> u64 {
+        self.retention_days.map(|_| self.cutoff(now_ms).saturating_sub(DELETION_DELAY_MS)).unwrap_or(0)
     }
 
     pub fn stored_bytes(&self) -> u64 {
@@ -42,35 +73,47 @@ impl Group {
     }
 }
 
+/// A stream's figures; its events are in the store.
 pub struct Stream {
     pub id: u64,
     pub created_ms: u64,
-    /// Ordered by (timestamp, seq).
-    pub events: Vec<EventRecord>,
+    pub first_ts: Option<u64>,
+    pub last_ts: Option<u64>,
     pub last_ingestion_ms: Option<u64>,
     pub stored_bytes: u64,
     /// Counts accepted PutLogEvents calls (the upload sequence token).
     pub uploads: u64,
+    /// The oldest timestamp accepted since a retention pass was submitted.
+    first_since_expiry: Option<u64>,
+}
+
+fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Stream {
     fn new(id: u64, created_ms: u64) -> Stream {
-        Stream { id, created_ms, events: Vec::new(), last_ingestion_ms: None, stored_bytes: 0, uploads: 0 }
+        Stream { id, created_ms, first_ts: None, last_ts: None, last_ingestion_ms: None, stored_bytes: 0, uploads: 0, first_since_expiry: None }
     }
 
-    fn insert(&mut self, e: EventRecord) {
-        let at = self.events.partition_point(|x| (x.timestamp, x.seq) < (e.timestamp, e.seq));
-        self.stored_bytes += e.message.len() as u64;
-        self.last_ingestion_ms = Some(self.last_ingestion_ms.unwrap_or(0).max(e.ingestion_ms));
-        self.events.insert(at, e);
+    /// Counts accepted events in the stream's figures.
+    fn note(&mut self, events: &[EventRecord]) {
+        for e in events {
+            self.first_ts = min_opt(self.first_ts, Some(e.timestamp));
+            self.first_since_expiry = min_opt(self.first_since_expiry, Some(e.timestamp));
+            self.last_ts = self.last_ts.max(Some(e.timestamp));
+            self.last_ingestion_ms = self.last_ingestion_ms.max(Some(e.ingestion_ms));
+            self.stored_bytes += e.message.len() as u64;
+        }
     }
 
-    pub fn first_timestamp(&self) -> Option<u64> {
-        self.events.first().map(|e| e.timestamp)
-    }
-
-    pub fn last_timestamp(&self) -> Option<u64> {
-        self.events.iter().map(|e| e.timestamp).max()
+    /// Applies a retention pass's outcome.
+    fn expired(&mut self, outcome: &Expired) {
+        self.stored_bytes = self.stored_bytes.saturating_sub(outcome.bytes);
+        self.first_ts = min_opt(outcome.first_ts, self.first_since_expiry);
     }
 }
 
@@ -94,16 +137,34 @@ impl State {
         self.next_id += 1;
         self.next_id
     }
+
+    /// Numbers `events` (in order) as accepted now.
+    fn records(&mut self, now: u64, events: Vec<(u64, String)>) -> Vec<EventRecord> {
+        events
+            .into_iter()
+            .map(|(timestamp, message)| {
+                self.next_seq += 1;
+                EventRecord { seq: self.next_seq, timestamp, ingestion_ms: now, message: Arc::from(message) }
+            })
+            .collect()
+    }
 }
 
 pub struct Engine {
     pub clock: Clock,
     store: Arc<dyn LogsStore>,
     state: RwLock<State>,
+    /// One retention pass at a time: a read that finds one running waits for it, then
+    /// sees its outcome.
+    expiry: tokio::sync::Mutex<()>,
 }
 
 fn group_record(key: &GroupKey, g: &Group) -> GroupRecord {
     GroupRecord { id: g.id, account: key.account.clone(), region: key.region.clone(), name: key.name.clone(), created_ms: g.created_ms, retention_days: g.retention_days }
+}
+
+fn internal(e: StorageError) -> LogsError {
+    LogsError::Internal(e.to_string())
 }
 
 impl Engine {
@@ -115,33 +176,32 @@ impl Engine {
             state.next_id = state.next_id.max(g.id);
             let key = GroupKey { account: g.account, region: g.region, name: g.name };
             keys.insert(g.id, key.clone());
-            state.groups.insert(key, Group { id: g.id, created_ms: g.created_ms, retention_days: g.retention_days, streams: BTreeMap::new() });
+            state.groups.insert(key, Group::new(g.id, g.created_ms, g.retention_days));
         }
-        let mut streams = BTreeMap::new();
-        for s in loaded.streams {
-            state.next_id = state.next_id.max(s.id);
-            if let Some(key) = keys.get(&s.group) {
-                streams.insert(s.id, (key.clone(), s.name.clone()));
-                if let Some(g) = state.groups.get_mut(key) {
-                    g.streams.insert(s.name, Stream::new(s.id, s.created_ms));
-                }
-            }
+        for l in loaded.streams {
+            state.next_id = state.next_id.max(l.record.id);
+            state.next_seq = state.next_seq.max(l.max_seq);
+            let Some(g) = keys.get(&l.record.group).and_then(|key| state.groups.get_mut(key)) else { continue };
+            let mut s = Stream::new(l.record.id, l.record.created_ms);
+            (s.first_ts, s.last_ts, s.last_ingestion_ms, s.stored_bytes) = (l.first_ts, l.last_ts, l.last_ingestion_ms, l.stored_bytes);
+            g.streams.insert(l.record.name, s);
         }
-        for (stream_id, e) in loaded.events {
-            state.next_seq = state.next_seq.max(e.seq);
-            let Some((key, name)) = streams.get(&stream_id) else { continue };
-            if let Some(s) = state.groups.get_mut(key).and_then(|g| g.streams.get_mut(name)) {
-                s.stored_bytes += e.message.len() as u64;
-                s.last_ingestion_ms = Some(s.last_ingestion_ms.unwrap_or(0).max(e.ingestion_ms));
-                s.events.push(e); // already ordered by (timestamp, seq)
-            }
-        }
-        Ok(Engine { clock, store, state: RwLock::new(state) })
+        Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()) })
     }
 
-    /// Runs `f` with shared access to everything.
+    /// Runs `f` with shared access to groups and streams.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.state.read())
+    }
+
+    /// Waits until every event accepted before this call can be read.
+    pub async fn sync(&self) -> LogsResult<()> {
+        self.store.barrier().wait().await.map_err(LogsError::Internal)
+    }
+
+    /// Events of one stream (by id) within `scan`; call after [`Engine::sync`].
+    pub fn events(&self, stream: u64, scan: &Scan) -> LogsResult<Vec<EventRecord>> {
+        self.store.read(stream, scan).map_err(internal)
     }
 
     pub fn create_group(&self, key: &GroupKey) -> LogsResult<Pending> {
@@ -149,7 +209,7 @@ impl Engine {
         if st.groups.contains_key(key) {
             return Err(LogsError::GroupExists);
         }
-        let g = Group { id: st.id(), created_ms: self.clock.now_ms(), retention_days: None, streams: BTreeMap::new() };
+        let g = Group::new(st.id(), self.clock.now_ms(), None);
         let pending = self.store.apply(vec![Mutation::PutGroup(group_record(key, &g))]);
         st.groups.insert(key.clone(), g);
         Ok(pending)
@@ -158,7 +218,8 @@ impl Engine {
     pub fn delete_group(&self, key: &GroupKey) -> LogsResult<Pending> {
         let mut st = self.state.write();
         let g = st.groups.remove(key).ok_or(LogsError::GroupNotFound)?;
-        Ok(self.store.apply(vec![Mutation::DeleteGroup(g.id)]))
+        let streams = g.streams.values().map(|s| s.id).collect();
+        Ok(self.store.apply(vec![Mutation::DeleteGroup { id: g.id, streams }]))
     }
 
     pub fn set_retention(&self, key: &GroupKey, days: Option<u32>) -> LogsResult<Pending> {
@@ -193,24 +254,13 @@ impl Engine {
     pub fn put_events(&self, key: &GroupKey, stream: &str, events: Vec<(u64, String)>) -> LogsResult<(Pending, u64)> {
         let now = self.clock.now_ms();
         let mut st = self.state.write();
-        let mut seq = st.next_seq;
-        let g = st.group_mut(key)?;
-        let s = g.streams.get_mut(stream).ok_or(LogsError::StreamNotFound)?;
-        let records: Vec<EventRecord> = events
-            .into_iter()
-            .map(|(timestamp, message)| {
-                seq += 1;
-                EventRecord { seq, timestamp, ingestion_ms: now, message: Arc::from(message) }
-            })
-            .collect();
-        for r in &records {
-            s.insert(r.clone());
-        }
+        let id = st.group(key)?.streams.get(stream).ok_or(LogsError::StreamNotFound)?.id;
+        let records = st.records(now, events);
+        let s = st.group_mut(key)?.streams.get_mut(stream).ok_or(LogsError::StreamNotFound)?;
+        s.note(&records);
         s.uploads += 1;
         let uploads = s.uploads;
-        let pending = self.store.apply(vec![Mutation::InsertEvents { stream: s.id, events: records }]);
-        st.next_seq = seq;
-        Ok((pending, uploads))
+        Ok((self.store.apply(vec![Mutation::InsertEvents { stream: id, events: records }]), uploads))
     }
 
     /// The log sink's path: creates the group and stream if missing, then stores the
@@ -220,32 +270,120 @@ impl Engine {
         let mut batch = Vec::new();
         let mut st = self.state.write();
         if !st.groups.contains_key(key) {
-            let g = Group { id: st.id(), created_ms: now, retention_days: None, streams: BTreeMap::new() };
+            let g = Group::new(st.id(), now, None);
             batch.push(Mutation::PutGroup(group_record(key, &g)));
             st.groups.insert(key.clone(), g);
         }
         let new_id = st.id();
-        let mut seq = st.next_seq;
+        let records = st.records(now, events);
         let Some(g) = st.groups.get_mut(key) else { return Pending::done() };
         let group_id = g.id;
         let s = g.streams.entry(stream.to_string()).or_insert_with(|| {
             batch.push(Mutation::PutStream(StreamRecord { id: new_id, group: group_id, name: stream.to_string(), created_ms: now }));
             Stream::new(new_id, now)
         });
-        let records: Vec<EventRecord> = events
-            .into_iter()
-            .map(|(timestamp, message)| {
-                seq += 1;
-                EventRecord { seq, timestamp, ingestion_ms: now, message: Arc::from(message) }
-            })
-            .collect();
-        for r in &records {
-            s.insert(r.clone());
-        }
+        s.note(&records);
         if !records.is_empty() {
             batch.push(Mutation::InsertEvents { stream: s.id, events: records });
         }
-        st.next_seq = seq;
         self.store.apply(batch)
     }
+
+    /// Bytes of each stream of `key` (by id) that are past retention but not deleted
+    /// yet: AWS leaves events "marked for deletion" out of `storedBytes`. Reads the
+    /// store only for streams that hold such events.
+    pub async fn hidden_bytes(&self, key: &GroupKey) -> LogsResult<HashMap<u64, u64>> {
+        let now = self.clock.now_ms();
+        let (cutoff, streams) = self.read(|st| {
+            let Ok(g) = st.group(key) else { return (0, Vec::new()) };
+            let cutoff = g.cutoff(now);
+            (cutoff, g.streams.values().filter(|s| s.first_ts.is_some_and(|t| t < cutoff)).map(|s| s.id).collect::<Vec<u64>>())
+        });
+        let mut out = HashMap::new();
+        if streams.is_empty() {
+            return Ok(out);
+        }
+        self.sync().await?;
+        for id in streams {
+            out.insert(id, self.store.bytes_before(id, cutoff).map_err(internal)?);
+        }
+        Ok(out)
+    }
+
+    /// Every group's key (for the sweeper).
+    pub fn group_keys(&self) -> Vec<GroupKey> {
+        self.state.read().groups.keys().cloned().collect()
+    }
+
+    /// Deletes the group's events that are past retention and the deletion delay from
+    /// the store, if due, and waits for it; the group's figures follow each pass. Passes
+    /// delete at most [`EXPIRY_BATCH`] events per stream, so other writes to the store
+    /// interleave with a large deletion instead of waiting for all of it.
+    pub async fn expire(&self, key: &GroupKey) -> LogsResult<()> {
+        let _one_at_a_time = self.expiry.lock().await;
+        let Some((group_id, horizon, mut due)) = self.start_expiry(key) else { return Ok(()) };
+        while !due.is_empty() {
+            let expiry = self.store.expire(due, horizon, EXPIRY_BATCH);
+            expiry.pending.wait().await.map_err(LogsError::Internal)?;
+            let mut st = self.state.write();
+            let Some(g) = st.groups.get_mut(key).filter(|g| g.id == group_id) else { return Ok(()) };
+            due = Vec::new();
+            for outcome in expiry.outcome.lock().iter() {
+                if let Some(s) = g.streams.values_mut().find(|s| s.id == outcome.stream) {
+                    s.expired(outcome);
+                    if outcome.more {
+                        due.push(outcome.stream);
+                    }
+                }
+            }
+            if due.is_empty() {
+                g.expired_below = g.expired_below.max(horizon);
+            }
+        }
+        Ok(())
+    }
+
+    /// The group's id, deletion horizon and the streams holding events below it, when a
+    /// retention pass is due (not when the last one is recent).
+    fn start_expiry(&self, key: &GroupKey) -> Option<(u64, u64, Vec<u64>)> {
+        let now = self.clock.now_ms();
+        let mut st = self.state.write();
+        let g = st.groups.get_mut(key)?;
+        let horizon = g.deletion_horizon(now);
+        if horizon < g.expired_below.saturating_add(EXPIRY_STEP_MS) {
+            return None;
+        }
+        let due: Vec<u64> = g.streams.values().filter(|s| s.first_ts.is_some_and(|t| t < horizon)).map(|s| s.id).collect();
+        if due.is_empty() {
+            g.expired_below = horizon;
+            return None;
+        }
+        for s in g.streams.values_mut() {
+            s.first_since_expiry = None;
+        }
+        Some((g.id, horizon, due))
+    }
+}
+
+/// Runs retention over every group now and then: hourly on the server's clock (and at
+/// once when the clock is moved). Needs a Tokio runtime; without one, reads still expire
+/// the groups they touch.
+pub fn spawn_sweeper(engine: &Arc<Engine>) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    let weak = Arc::downgrade(engine);
+    let clock = engine.clock.clone();
+    tokio::spawn(async move {
+        loop {
+            let Some(engine) = weak.upgrade() else { return };
+            for key in engine.group_keys() {
+                if let Err(e) = engine.expire(&key).await {
+                    tracing::error!(error = ?e, group = %key.name, "log retention pass failed");
+                }
+            }
+            drop(engine);
+            clock.sleep_until(clock.now_ms() + EXPIRY_STEP_MS).await;
+        }
+    });
 }

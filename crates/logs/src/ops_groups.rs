@@ -13,14 +13,15 @@ use serde_json::{json, Value};
 /// The retention periods AWS accepts, in days.
 pub const RETENTION_DAYS: [u32; 22] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-fn group_json(key: &GroupKey, g: &Group) -> Value {
+/// A group's description; `hidden` bytes are past retention, not counted.
+fn group_json(key: &GroupKey, g: &Group, hidden: u64) -> Value {
     let arn = group_arn(&key.region, &key.account, &key.name);
     let mut v = json!({
         "logGroupName": key.name,
         "creationTime": g.created_ms,
         "metricFilterCount": 0,
         "arn": format!("{arn}:*"),
-        "storedBytes": g.stored_bytes(),
+        "storedBytes": g.stored_bytes().saturating_sub(hidden),
         "logGroupClass": "STANDARD",
         "logGroupArn": arn,
     });
@@ -71,7 +72,7 @@ impl LogsService {
         Ok(Value::Null)
     }
 
-    pub(crate) fn describe_log_groups(&self, ctx: &RequestContext, req: DescribeLogGroups) -> LogsResult<Value> {
+    pub(crate) async fn describe_log_groups(&self, ctx: &RequestContext, req: DescribeLogGroups) -> LogsResult<Value> {
         let limit = in_range("limit", req.limit, 1, 50, 50)? as usize;
         if req.log_group_name_prefix.is_some() && req.log_group_name_pattern.is_some() {
             return Err(LogsError::InvalidParameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.".into()));
@@ -81,6 +82,13 @@ impl LogsService {
         let pattern = req.log_group_name_pattern.map(|p| p.to_lowercase());
         let identifiers: Option<Vec<String>> =
             req.log_group_identifiers.map(|ids| ids.into_iter().filter_map(|id| crate::names::group_from(None, Some(id)).ok()).collect());
+        // Retention due in the store first: storedBytes follows it (and leaves out events
+        // past retention that are not deleted yet).
+        let mut hidden = std::collections::HashMap::new();
+        for key in self.engine.group_keys().iter().filter(|k| k.account == ctx.account_id && k.region == ctx.region && k.name.starts_with(&prefix)) {
+            self.engine.expire(key).await?;
+            hidden.insert(key.name.clone(), self.engine.hidden_bytes(key).await?.values().sum::<u64>());
+        }
         self.engine.read(|st| {
             let mut out = Vec::new();
             let mut next = None;
@@ -97,7 +105,7 @@ impl LogsService {
                     next = out.last().and_then(|v: &Value| v["logGroupName"].as_str()).map(|n| tokens::item_token(0, n));
                     break;
                 }
-                out.push(group_json(key, g));
+                out.push(group_json(key, g, hidden.get(&key.name).copied().unwrap_or(0)));
             }
             let mut resp = json!({ "logGroups": out });
             if let (Some(t), Value::Object(m)) = (next, &mut resp) {

@@ -9,14 +9,15 @@ use crate::tokens;
 use nimbus_core::RequestContext;
 use serde_json::{json, Map, Value};
 
-fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream) -> Value {
+/// A stream's description; `hidden` bytes are past retention, not counted.
+fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream, hidden: u64) -> Value {
     let mut m = Map::new();
     m.insert("logStreamName".into(), json!(name));
     m.insert("creationTime".into(), json!(s.created_ms));
-    if let Some(t) = s.first_timestamp() {
+    if let Some(t) = s.first_ts {
         m.insert("firstEventTimestamp".into(), json!(t));
     }
-    if let Some(t) = s.last_timestamp() {
+    if let Some(t) = s.last_ts {
         m.insert("lastEventTimestamp".into(), json!(t));
     }
     if let Some(t) = s.last_ingestion_ms {
@@ -26,7 +27,7 @@ fn stream_json(ctx: &RequestContext, group: &str, name: &str, s: &Stream) -> Val
         m.insert("uploadSequenceToken".into(), json!(s.uploads.to_string()));
     }
     m.insert("arn".into(), json!(stream_arn(&ctx.region, &ctx.account_id, group, name)));
-    m.insert("storedBytes".into(), json!(s.stored_bytes));
+    m.insert("storedBytes".into(), json!(s.stored_bytes.saturating_sub(hidden)));
     Value::Object(m)
 }
 
@@ -48,7 +49,7 @@ impl LogsService {
         Ok(Value::Null)
     }
 
-    pub(crate) fn describe_log_streams(&self, ctx: &RequestContext, req: DescribeLogStreams) -> LogsResult<Value> {
+    pub(crate) async fn describe_log_streams(&self, ctx: &RequestContext, req: DescribeLogStreams) -> LogsResult<Value> {
         let group = group_from(req.log_group_name, req.log_group_identifier)?;
         let limit = in_range("limit", req.limit, 1, 50, 50)? as usize;
         let by_time = match req.order_by.as_deref() {
@@ -63,13 +64,16 @@ impl LogsService {
         let after = req.next_token.as_deref().filter(|t| !t.is_empty()).map(tokens::parse_item_token).transpose()?;
         let prefix = req.log_stream_name_prefix.unwrap_or_default();
         let key = Self::key(ctx, group.clone());
+        // Retention due in the store first: storedBytes and firstEventTimestamp follow it.
+        self.engine.expire(&key).await?;
+        let hidden = self.engine.hidden_bytes(&key).await?;
         self.engine.read(|st| {
             let g = st.group(&key)?;
             let mut items: Vec<((u64, &str), &Stream)> = g
                 .streams
                 .iter()
                 .filter(|(n, _)| n.starts_with(&prefix))
-                .map(|(n, s)| ((if by_time { s.last_timestamp().unwrap_or(0) } else { 0 }, n.as_str()), s))
+                .map(|(n, s)| ((if by_time { s.last_ts.unwrap_or(0) } else { 0 }, n.as_str()), s))
                 .collect();
             items.sort_by(|a, b| a.0.cmp(&b.0));
             if descending {
@@ -83,7 +87,7 @@ impl LogsService {
                 }
             };
             let page = &items[start..(start + limit).min(items.len())];
-            let out: Vec<Value> = page.iter().map(|((_, n), s)| stream_json(ctx, &group, n, s)).collect();
+            let out: Vec<Value> = page.iter().map(|((_, n), s)| stream_json(ctx, &group, n, s, hidden.get(&s.id).copied().unwrap_or(0))).collect();
             let mut resp = json!({ "logStreams": out });
             if start + limit < items.len() {
                 if let (Some(((k, n), _)), Value::Object(m)) = (page.last(), &mut resp) {

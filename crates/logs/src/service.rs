@@ -24,8 +24,11 @@ pub struct LogsService {
 }
 
 impl LogsService {
+    /// Loads the store and starts the retention sweeper (when a Tokio runtime runs).
     pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
-        Ok(LogsService { engine: Arc::new(Engine::new(clock, store)?) })
+        let engine = Arc::new(Engine::new(clock, store)?);
+        crate::engine::spawn_sweeper(&engine);
+        Ok(LogsService { engine })
     }
 
     /// The key of a group named in the caller's account and region.
@@ -42,15 +45,15 @@ impl LogsService {
         let out = match op {
             "CreateLogGroup" => self.create_log_group(ctx, typed(input)?).await,
             "DeleteLogGroup" => self.delete_log_group(ctx, typed(input)?).await,
-            "DescribeLogGroups" => self.describe_log_groups(ctx, typed(input)?),
+            "DescribeLogGroups" => self.describe_log_groups(ctx, typed(input)?).await,
             "PutRetentionPolicy" => self.put_retention_policy(ctx, typed(input)?).await,
             "DeleteRetentionPolicy" => self.delete_retention_policy(ctx, typed(input)?).await,
             "CreateLogStream" => self.create_log_stream(ctx, typed(input)?).await,
             "DeleteLogStream" => self.delete_log_stream(ctx, typed(input)?).await,
-            "DescribeLogStreams" => self.describe_log_streams(ctx, typed(input)?),
+            "DescribeLogStreams" => self.describe_log_streams(ctx, typed(input)?).await,
             "PutLogEvents" => self.put_log_events(ctx, typed(input)?).await,
-            "GetLogEvents" => self.get_log_events(ctx, typed(input)?),
-            "FilterLogEvents" => self.filter_log_events(ctx, typed(input)?),
+            "GetLogEvents" => self.get_log_events(ctx, typed(input)?).await,
+            "FilterLogEvents" => self.filter_log_events(ctx, typed(input)?).await,
             other => Err(LogsError::NotSupported(format!("The operation {other}"))),
         };
         out.map_err(AwsError::from)

@@ -20,7 +20,7 @@ impl LogSink for LogsService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MemoryStore, SqliteStore};
+    use crate::store::{MemoryStore, Scan, SqliteStore};
     use nimbus_core::storage::Durability;
     use nimbus_core::Clock;
     use std::sync::Arc;
@@ -29,18 +29,22 @@ mod tests {
         (0..n).map(|i| LogLine { timestamp_ms: 1000 + i, message: format!("line {i}") }).collect()
     }
 
-    fn count(svc: &LogsService, key: &GroupKey, stream: &str) -> usize {
-        svc.engine.read(|st| st.groups.get(key).and_then(|g| g.streams.get(stream)).map(|s| s.events.len()).unwrap_or(0))
+    /// The stream's events as a read sees them (after a sync, as the operations do).
+    async fn count(svc: &LogsService, key: &GroupKey, stream: &str) -> usize {
+        svc.engine.sync().await.expect("sync");
+        let Some(id) = svc.engine.read(|st| st.groups.get(key).and_then(|g| g.streams.get(stream)).map(|s| s.id)) else { return 0 };
+        let all = Scan { from: (0, 0), to: (u64::MAX, u64::MAX), backward: false, max_events: usize::MAX, max_bytes: usize::MAX };
+        svc.engine.events(id, &all).expect("read").len()
     }
 
-    #[test]
-    fn append_creates_group_and_stream() {
+    #[tokio::test]
+    async fn append_creates_group_and_stream() {
         let svc = LogsService::new(Clock::new(), Arc::new(MemoryStore)).expect("service");
         let sink: &dyn LogSink = &svc;
         sink.append("111122223333", "eu-west-1", "/aws/lambda/f", "2024/01/01/[$LATEST]abc", lines(3));
         sink.append("111122223333", "eu-west-1", "/aws/lambda/f", "2024/01/01/[$LATEST]abc", lines(2));
         let key = GroupKey { account: "111122223333".into(), region: "eu-west-1".into(), name: "/aws/lambda/f".into() };
-        assert_eq!(count(&svc, &key, "2024/01/01/[$LATEST]abc"), 5);
+        assert_eq!(count(&svc, &key, "2024/01/01/[$LATEST]abc").await, 5);
     }
 
     #[tokio::test]
@@ -55,12 +59,25 @@ mod tests {
             let other = GroupKey { name: "/other".into(), ..key.clone() };
             svc.engine.create_group(&other).expect("create").wait().await.expect("commit");
         }
-        // The dropped append's background commit task still holds the database (opened in
-        // exclusive mode) until it runs: let it finish before reopening.
+        // The dropped append's background commit task still holds the writer until it
+        // runs: let it finish before reopening.
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
         let svc = LogsService::new(Clock::new(), Arc::new(SqliteStore::open(&path, Durability::Process).expect("reopen"))).expect("service");
-        assert_eq!(count(&svc, &key, "s"), 4);
+        assert_eq!(count(&svc, &key, "s").await, 4);
+    }
+
+    /// Read-your-writes: lines the sink submitted without waiting for their commit are
+    /// seen by the next read (the read's barrier commits them first).
+    #[tokio::test]
+    async fn appended_lines_are_readable_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let svc = LogsService::new(Clock::new(), Arc::new(SqliteStore::open(&dir.path().join("logs.db"), Durability::Process).expect("open"))).expect("service");
+        let key = GroupKey { account: "000000000000".into(), region: "us-east-1".into(), name: "/aws/lambda/h".into() };
+        for round in 1..=3 {
+            svc.append(&key.account, &key.region, &key.name, "s", lines(10));
+            assert_eq!(count(&svc, &key, "s").await, 10 * round);
+        }
     }
 }

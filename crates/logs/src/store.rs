@@ -1,14 +1,31 @@
-//! Durable CloudWatch Logs state behind one trait.
+//! Where CloudWatch Logs events live, behind one trait.
 //!
-//! The engine keeps groups, streams and events in memory and describes every change as a
-//! [`Mutation`]; a store makes a batch durable. [`SqliteStore`] writes through the
-//! group-committing writer of `nimbus_core::storage` (submission never blocks: the
-//! group commit does the disk I/O); [`MemoryStore`] (`--in-memory`) keeps nothing.
+//! The engine keeps groups and streams (with bounded per-stream figures) in memory and
+//! describes every change as a [`Mutation`]; events are only in the store, which reads
+//! them back by key range (`(timestamp, seq)` order) and deletes them for retention.
+//!
+//! [`SqliteStore`] writes through the group-committing writer of `nimbus_core::storage`
+//! (submission never blocks: the group commit does the disk I/O). Reads run on the
+//! writer's connection (`DomainStore::read`) after a **barrier**: a no-op job submitted
+//! to the writer queue and awaited ([`LogsStore::barrier`]). Jobs commit in submission
+//! order, so once the barrier has committed, every event accepted before the read (even
+//! by the Lambda log sink, which does not wait for its commit) is in the database.
+//! Events are indexed by `(stream_id, ts, seq)`, so a time-range read is a range scan;
+//! per-stream byte counts and last ingestion times are kept in `logs_stream_stats`
+//! (updated with each insert), so a start reads a few rows per stream, never the events.
+//!
+//! [`MemoryStore`] (`--in-memory`) keeps events in memory, bounded by retention only.
 
+use crate::tokens::EventKey;
 use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
+use parking_lot::Mutex;
 use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Bytes AWS counts per event on top of its message (response size caps).
+pub const EVENT_OVERHEAD: usize = 26;
 
 #[derive(Debug, Clone)]
 pub struct GroupRecord {
@@ -37,41 +54,172 @@ pub struct EventRecord {
     pub message: Arc<str>,
 }
 
+impl EventRecord {
+    pub fn key(&self) -> EventKey {
+        (self.timestamp, self.seq)
+    }
+
+    /// The event's size as AWS counts it against response limits.
+    pub fn size(&self) -> usize {
+        self.message.len() + EVENT_OVERHEAD
+    }
+}
+
 /// One change to durable state.
 #[derive(Debug, Clone)]
 pub enum Mutation {
     /// Insert a group or update its retention.
     PutGroup(GroupRecord),
-    DeleteGroup(u64),
+    /// A group and its streams (ids given for stores that do not track the relation).
+    DeleteGroup { id: u64, streams: Vec<u64> },
     PutStream(StreamRecord),
     DeleteStream(u64),
     InsertEvents { stream: u64, events: Vec<EventRecord> },
 }
 
-/// Everything a store holds, read once at start. Events come ordered by stream, then
-/// timestamp, then seq.
+/// A stream as loaded at start: its record and the figures DescribeLogStreams shows,
+/// computed without reading events.
+#[derive(Debug, Clone)]
+pub struct LoadedStream {
+    pub record: StreamRecord,
+    pub first_ts: Option<u64>,
+    pub last_ts: Option<u64>,
+    pub last_ingestion_ms: Option<u64>,
+    pub stored_bytes: u64,
+    /// The highest event `seq` stored in the stream.
+    pub max_seq: u64,
+}
+
+/// Everything kept in memory, read once at start.
 #[derive(Default)]
 pub struct Loaded {
     pub groups: Vec<GroupRecord>,
-    pub streams: Vec<StreamRecord>,
-    pub events: Vec<(u64, EventRecord)>,
+    pub streams: Vec<LoadedStream>,
+}
+
+/// Inclusive bounds on event keys, and how much to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Scan {
+    pub from: EventKey,
+    pub to: EventKey,
+    /// Newest first.
+    pub backward: bool,
+    pub max_events: usize,
+    /// Stop before an event that would take the sizes past this (never before the first).
+    pub max_bytes: usize,
+}
+
+/// What a retention pass did to one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub stream: u64,
+    /// Message bytes deleted.
+    pub bytes: u64,
+    /// The oldest timestamp left in the stream, if any.
+    pub first_ts: Option<u64>,
+    /// Events below the cut are left (the pass stopped at its batch size).
+    pub more: bool,
+}
+
+/// A submitted retention pass: its outcome is readable once `pending` committed.
+pub struct Expiry {
+    pub pending: Pending,
+    pub outcome: Arc<Mutex<Vec<Expired>>>,
 }
 
 pub trait LogsStore: Send + Sync {
     fn load(&self) -> Result<Loaded, StorageError>;
     /// Makes `batch` durable, atomically, in order with every earlier call. Never blocks.
     fn apply(&self, batch: Vec<Mutation>) -> Pending;
+    /// Resolves once everything applied before it can be read.
+    fn barrier(&self) -> Pending;
+    /// Events of `stream` within `scan`, in key order (reversed when backward). Call
+    /// after a [`LogsStore::barrier`] to see every accepted event.
+    fn read(&self, stream: u64, scan: &Scan) -> Result<Vec<EventRecord>, StorageError>;
+    /// Deletes the oldest events of `streams` older than `before_ts`, at most `batch`
+    /// per stream (one pass stays a short transaction), in order with `apply`.
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry;
+    /// Message bytes of `stream`'s events older than `before_ts` (after a barrier).
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError>;
 }
 
-/// Keeps nothing: for `--in-memory` and tests.
-pub struct MemoryStore;
+/// Keeps events in memory, nothing on disk: for `--in-memory` and tests.
+#[derive(Default)]
+pub struct MemoryEventStore {
+    events: Mutex<BTreeMap<u64, BTreeMap<EventKey, EventRecord>>>,
+}
 
-impl LogsStore for MemoryStore {
+impl MemoryEventStore {
+    pub const fn new() -> MemoryEventStore {
+        MemoryEventStore { events: Mutex::new(BTreeMap::new()) }
+    }
+}
+
+/// A new, empty [`MemoryEventStore`] wherever it is named (as the binary does:
+/// `Arc::new(nimbus_logs::store::MemoryStore)`); each use is its own store.
+#[allow(non_upper_case_globals, clippy::declare_interior_mutable_const)]
+pub const MemoryStore: MemoryEventStore = MemoryEventStore::new();
+
+/// Takes events (in iteration order) within the scan's count and size caps.
+fn capped(events: impl Iterator<Item = EventRecord>, scan: &Scan) -> Vec<EventRecord> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for e in events {
+        if out.len() == scan.max_events || (bytes + e.size() > scan.max_bytes && !out.is_empty()) {
+            break;
+        }
+        bytes += e.size();
+        out.push(e);
+    }
+    out
+}
+
+impl LogsStore for MemoryEventStore {
     fn load(&self) -> Result<Loaded, StorageError> {
         Ok(Loaded::default())
     }
-    fn apply(&self, _batch: Vec<Mutation>) -> Pending {
+
+    fn apply(&self, batch: Vec<Mutation>) -> Pending {
+        let mut all = self.events.lock();
+        for m in batch {
+            match m {
+                Mutation::DeleteGroup { streams, .. } => streams.iter().for_each(|s| drop(all.remove(s))),
+                Mutation::DeleteStream(id) => drop(all.remove(&id)),
+                Mutation::InsertEvents { stream, events } => all.entry(stream).or_default().extend(events.into_iter().map(|e| (e.key(), e))),
+                Mutation::PutGroup(_) | Mutation::PutStream(_) => {}
+            }
+        }
         Pending::done()
+    }
+
+    fn barrier(&self) -> Pending {
+        Pending::done()
+    }
+
+    fn read(&self, stream: u64, scan: &Scan) -> Result<Vec<EventRecord>, StorageError> {
+        let all = self.events.lock();
+        let Some(events) = all.get(&stream).filter(|_| scan.from <= scan.to) else { return Ok(Vec::new()) };
+        let range = events.range(scan.from..=scan.to).map(|(_, e)| e.clone());
+        Ok(if scan.backward { capped(range.rev(), scan) } else { capped(range, scan) })
+    }
+
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry {
+        let mut all = self.events.lock();
+        let mut outcome = Vec::new();
+        for stream in streams {
+            let Some(events) = all.get_mut(&stream) else { continue };
+            let doomed: Vec<EventKey> = events.range(..(before_ts, 0)).take(batch).map(|(k, _)| *k).collect();
+            let bytes = doomed.iter().filter_map(|k| events.remove(k)).map(|e| e.message.len() as u64).sum();
+            let first_ts = events.keys().next().map(|k| k.0);
+            outcome.push(Expired { stream, bytes, first_ts, more: first_ts.is_some_and(|t| t < before_ts) });
+        }
+        Expiry { pending: Pending::done(), outcome: Arc::new(Mutex::new(outcome)) }
+    }
+
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError> {
+        let all = self.events.lock();
+        let older = all.get(&stream).map(|events| events.range(..(before_ts, 0)).map(|(_, e)| e.message.len() as u64).sum());
+        Ok(older.unwrap_or(0))
     }
 }
 
@@ -87,6 +235,18 @@ CREATE TABLE IF NOT EXISTS logs_streams (
 CREATE TABLE IF NOT EXISTS logs_events (
   stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, ingestion_ms INTEGER NOT NULL,
   message TEXT NOT NULL, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS logs_events_by_time ON logs_events (stream_id, ts, seq);
+CREATE TABLE IF NOT EXISTS logs_stream_stats (
+  stream_id INTEGER PRIMARY KEY, stored_bytes INTEGER NOT NULL, last_ingestion_ms INTEGER NOT NULL);
+";
+
+/// `PRAGMA user_version` of a database whose `logs_stream_stats` are filled in.
+const LAYOUT_VERSION: i64 = 1;
+
+/// Fills `logs_stream_stats` of a data dir written before it existed (once).
+const MIGRATE_STATS: &str = "
+INSERT OR REPLACE INTO logs_stream_stats (stream_id, stored_bytes, last_ingestion_ms)
+  SELECT stream_id, sum(length(CAST(message AS BLOB))), max(ingestion_ms) FROM logs_events GROUP BY stream_id;
 ";
 
 impl SqliteStore {
@@ -95,7 +255,17 @@ impl SqliteStore {
     }
 }
 
+/// SQLite integers are signed: keys beyond `i64::MAX` are clamped (no event has one).
+fn int(v: u64) -> i64 {
+    v.min(i64::MAX as u64) as i64
+}
+
 fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < LAYOUT_VERSION {
+        conn.execute_batch(MIGRATE_STATS)?;
+        conn.pragma_update(None, "user_version", LAYOUT_VERSION)?;
+    }
     let mut out = Loaded::default();
     let mut g = conn.prepare("SELECT id, account, region, name, created_ms, retention_days FROM logs_groups")?;
     let rows = g.query_map([], |r| {
@@ -111,29 +281,47 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     for row in rows {
         out.groups.push(row?);
     }
-    let mut s = conn.prepare("SELECT id, group_id, name, created_ms FROM logs_streams")?;
+    // Each subquery is one descent of an index (SQLite's min/max optimisation).
+    let mut s = conn.prepare(
+        "SELECT s.id, s.group_id, s.name, s.created_ms,
+           (SELECT min(ts) FROM logs_events WHERE stream_id = s.id),
+           (SELECT max(ts) FROM logs_events WHERE stream_id = s.id),
+           (SELECT max(seq) FROM logs_events WHERE stream_id = s.id),
+           st.stored_bytes, st.last_ingestion_ms
+         FROM logs_streams s LEFT JOIN logs_stream_stats st ON st.stream_id = s.id",
+    )?;
     let rows = s.query_map([], |r| {
-        Ok(StreamRecord { id: r.get::<_, i64>(0)? as u64, group: r.get::<_, i64>(1)? as u64, name: r.get(2)?, created_ms: r.get::<_, i64>(3)? as u64 })
+        let opt = |i: usize| -> rusqlite::Result<Option<u64>> { Ok(r.get::<_, Option<i64>>(i)?.map(|v| v.max(0) as u64)) };
+        Ok(LoadedStream {
+            record: StreamRecord { id: r.get::<_, i64>(0)? as u64, group: r.get::<_, i64>(1)? as u64, name: r.get(2)?, created_ms: r.get::<_, i64>(3)? as u64 },
+            first_ts: opt(4)?,
+            last_ts: opt(5)?,
+            max_seq: opt(6)?.unwrap_or(0),
+            stored_bytes: opt(7)?.unwrap_or(0),
+            last_ingestion_ms: opt(8)?,
+        })
     })?;
     for row in rows {
         out.streams.push(row?);
     }
-    let mut e = conn.prepare("SELECT stream_id, seq, ts, ingestion_ms, message FROM logs_events ORDER BY stream_id, ts, seq")?;
-    let rows = e.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)? as u64,
-            EventRecord {
-                seq: r.get::<_, i64>(1)? as u64,
-                timestamp: r.get::<_, i64>(2)? as u64,
-                ingestion_ms: r.get::<_, i64>(3)? as u64,
-                message: Arc::from(r.get::<_, String>(4)?),
-            },
-        ))
-    })?;
-    for row in rows {
-        out.events.push(row?);
-    }
     Ok(out)
+}
+
+fn insert_events(conn: &Connection, stream: u64, events: &[EventRecord]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO logs_events (stream_id, seq, ts, ingestion_ms, message) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let (mut bytes, mut ingested) = (0u64, 0u64);
+    for e in events {
+        stmt.execute(params![int(stream), int(e.seq), int(e.timestamp), int(e.ingestion_ms), &*e.message])?;
+        bytes += e.message.len() as u64;
+        ingested = ingested.max(e.ingestion_ms);
+    }
+    conn.prepare_cached(
+        "INSERT INTO logs_stream_stats (stream_id, stored_bytes, last_ingestion_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT(stream_id) DO UPDATE SET stored_bytes = stored_bytes + excluded.stored_bytes,
+           last_ingestion_ms = max(last_ingestion_ms, excluded.last_ingestion_ms)",
+    )?
+    .execute(params![int(stream), int(bytes), int(ingested)])?;
+    Ok(())
 }
 
 fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
@@ -143,29 +331,77 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
                 "INSERT INTO logs_groups (id, account, region, name, created_ms, retention_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(id) DO UPDATE SET retention_days = ?6",
             )?
-            .execute(params![g.id as i64, g.account, g.region, g.name, g.created_ms as i64, g.retention_days.map(|d| d as i64)])?;
+            .execute(params![int(g.id), g.account, g.region, g.name, int(g.created_ms), g.retention_days.map(|d| d as i64)])?;
         }
-        Mutation::DeleteGroup(id) => {
-            conn.prepare_cached("DELETE FROM logs_events WHERE stream_id IN (SELECT id FROM logs_streams WHERE group_id = ?1)")?.execute([*id as i64])?;
-            conn.prepare_cached("DELETE FROM logs_streams WHERE group_id = ?1")?.execute([*id as i64])?;
-            conn.prepare_cached("DELETE FROM logs_groups WHERE id = ?1")?.execute([*id as i64])?;
+        Mutation::DeleteGroup { id, .. } => {
+            let id = int(*id);
+            conn.prepare_cached("DELETE FROM logs_events WHERE stream_id IN (SELECT id FROM logs_streams WHERE group_id = ?1)")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM logs_stream_stats WHERE stream_id IN (SELECT id FROM logs_streams WHERE group_id = ?1)")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM logs_streams WHERE group_id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM logs_groups WHERE id = ?1")?.execute([id])?;
         }
         Mutation::PutStream(s) => {
             conn.prepare_cached("INSERT OR REPLACE INTO logs_streams (id, group_id, name, created_ms) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![s.id as i64, s.group as i64, s.name, s.created_ms as i64])?;
+                .execute(params![int(s.id), int(s.group), s.name, int(s.created_ms)])?;
         }
         Mutation::DeleteStream(id) => {
-            conn.prepare_cached("DELETE FROM logs_events WHERE stream_id = ?1")?.execute([*id as i64])?;
-            conn.prepare_cached("DELETE FROM logs_streams WHERE id = ?1")?.execute([*id as i64])?;
+            conn.prepare_cached("DELETE FROM logs_events WHERE stream_id = ?1")?.execute([int(*id)])?;
+            conn.prepare_cached("DELETE FROM logs_stream_stats WHERE stream_id = ?1")?.execute([int(*id)])?;
+            conn.prepare_cached("DELETE FROM logs_streams WHERE id = ?1")?.execute([int(*id)])?;
         }
-        Mutation::InsertEvents { stream, events } => {
-            let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO logs_events (stream_id, seq, ts, ingestion_ms, message) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for e in events {
-                stmt.execute(params![*stream as i64, e.seq as i64, e.timestamp as i64, e.ingestion_ms as i64, &*e.message])?;
-            }
-        }
+        Mutation::InsertEvents { stream, events } => insert_events(conn, *stream, events)?,
     }
     Ok(())
+}
+
+/// The range condition on `(ts, seq)` between `(?2, ?3)` and `(?4, ?5)`, inclusive,
+/// written so that SQLite ranges over the `(stream_id, ts, seq)` index.
+const RANGE: &str = "stream_id = ?1 AND ts >= ?2 AND ts <= ?4 AND (ts > ?2 OR seq >= ?3) AND (ts < ?4 OR seq <= ?5)";
+
+fn read_events(conn: &Connection, stream: u64, scan: &Scan) -> rusqlite::Result<Vec<EventRecord>> {
+    if scan.from > scan.to || scan.max_events == 0 {
+        return Ok(Vec::new());
+    }
+    let order = if scan.backward { "DESC" } else { "ASC" };
+    let sql = format!("SELECT seq, ts, ingestion_ms, message FROM logs_events INDEXED BY logs_events_by_time WHERE {RANGE} ORDER BY ts {order}, seq {order}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![int(stream), int(scan.from.0), int(scan.from.1), int(scan.to.0), int(scan.to.1)])?;
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    while let Some(r) = rows.next()? {
+        let e = EventRecord {
+            seq: r.get::<_, i64>(0)? as u64,
+            timestamp: r.get::<_, i64>(1)? as u64,
+            ingestion_ms: r.get::<_, i64>(2)? as u64,
+            message: Arc::from(r.get::<_, String>(3)?),
+        };
+        if out.len() == scan.max_events || (bytes + e.size() > scan.max_bytes && !out.is_empty()) {
+            break;
+        }
+        bytes += e.size();
+        out.push(e);
+    }
+    Ok(out)
+}
+
+fn bytes_before(conn: &Connection, stream: u64, before_ts: u64) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?1 AND ts < ?2")?
+        .query_row([int(stream), int(before_ts)], |r| r.get(0))
+}
+
+/// The oldest `?3` events of stream `?1` older than `?2`.
+const OLDEST: &str = "SELECT seq FROM logs_events WHERE stream_id = ?1 AND ts < ?2 ORDER BY ts, seq LIMIT ?3";
+
+fn expire_stream(conn: &Connection, stream: u64, before_ts: u64, batch: usize) -> rusqlite::Result<Expired> {
+    let (id, before, batch) = (int(stream), int(before_ts), int(batch as u64));
+    let bytes: i64 = conn
+        .prepare_cached(&format!("SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM logs_events WHERE stream_id = ?1 AND seq IN ({OLDEST})"))?
+        .query_row([id, before, batch], |r| r.get(0))?;
+    conn.prepare_cached(&format!("DELETE FROM logs_events WHERE stream_id = ?1 AND seq IN ({OLDEST})"))?.execute([id, before, batch])?;
+    conn.prepare_cached("UPDATE logs_stream_stats SET stored_bytes = max(0, stored_bytes - ?2) WHERE stream_id = ?1")?.execute([id, bytes])?;
+    let first: Option<i64> = conn.prepare_cached("SELECT min(ts) FROM logs_events WHERE stream_id = ?1")?.query_row([id], |r| r.get(0))?;
+    let first_ts = first.map(|t| t.max(0) as u64);
+    Ok(Expired { stream, bytes: bytes.max(0) as u64, first_ts, more: first_ts.is_some_and(|t| t < before_ts) })
 }
 
 impl LogsStore for SqliteStore {
@@ -175,5 +411,118 @@ impl LogsStore for SqliteStore {
 
     fn apply(&self, batch: Vec<Mutation>) -> Pending {
         self.0.apply(batch, write)
+    }
+
+    fn barrier(&self) -> Pending {
+        self.0.submit(Box::new(|_| Ok(())))
+    }
+
+    fn read(&self, stream: u64, scan: &Scan) -> Result<Vec<EventRecord>, StorageError> {
+        self.0.read(|conn| read_events(conn, stream, scan))
+    }
+
+    fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry {
+        let outcome = Arc::new(Mutex::new(Vec::new()));
+        let slot = outcome.clone();
+        let pending = self.0.submit(Box::new(move |conn| {
+            let mut done = Vec::with_capacity(streams.len());
+            for stream in streams {
+                done.push(expire_stream(conn, stream, before_ts, batch)?);
+            }
+            *slot.lock() = done;
+            Ok(())
+        }));
+        Expiry { pending, outcome }
+    }
+
+    fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError> {
+        self.0.read(|conn| bytes_before(conn, stream, before_ts)).map(|b| b.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: u64, ts: u64) -> EventRecord {
+        EventRecord { seq, timestamp: ts, ingestion_ms: ts + 1, message: Arc::from(format!("m{seq}")) }
+    }
+
+    fn scan(from: EventKey, to: EventKey, backward: bool, max_events: usize) -> Scan {
+        Scan { from, to, backward, max_events, max_bytes: usize::MAX }
+    }
+
+    fn seqs(events: &[EventRecord]) -> Vec<u64> {
+        events.iter().map(|e| e.seq).collect()
+    }
+
+    /// Both stores answer the same key-range reads and retention passes.
+    async fn reads_and_expiry(store: &dyn LogsStore) {
+        let group = GroupRecord { id: 1, account: "a".into(), region: "r".into(), name: "g".into(), created_ms: 0, retention_days: None };
+        let stream = StreamRecord { id: 2, group: 1, name: "s".into(), created_ms: 0 };
+        // Timestamps out of seq order: reads follow (ts, seq).
+        let events = vec![ev(1, 30), ev(2, 10), ev(3, 20), ev(4, 20), ev(5, 40)];
+        let p = store.apply(vec![Mutation::PutGroup(group), Mutation::PutStream(stream), Mutation::InsertEvents { stream: 2, events }]);
+        p.wait().await.expect("commit");
+        store.barrier().wait().await.expect("barrier");
+        let all = scan((0, 0), (u64::MAX, u64::MAX), false, 100);
+        assert_eq!(seqs(&store.read(2, &all).expect("read")), vec![2, 3, 4, 1, 5]);
+        assert_eq!(seqs(&store.read(2, &Scan { backward: true, ..all }).expect("read")), vec![5, 1, 4, 3, 2]);
+        assert_eq!(seqs(&store.read(2, &scan((20, 4), (30, 1), false, 100)).expect("read")), vec![4, 1]);
+        assert_eq!(seqs(&store.read(2, &scan((20, 4), (40, 0), true, 1)).expect("read")), vec![1]);
+        assert_eq!(seqs(&store.read(2, &Scan { max_bytes: 3, ..all }).expect("read")), vec![2], "at least one event");
+        assert!(store.read(9, &all).expect("read").is_empty());
+        assert_eq!((store.bytes_before(2, 20).expect("bytes"), store.bytes_before(2, 21).expect("bytes")), (2, 6));
+        // In batches: the oldest first, `more` until none is left below the cut.
+        let expiry = store.expire(vec![2], 25, 2);
+        expiry.pending.wait().await.expect("expire");
+        assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 4, first_ts: Some(20), more: true }]);
+        assert_eq!(seqs(&store.read(2, &all).expect("read")), vec![4, 1, 5]);
+        let expiry = store.expire(vec![2], 25, 2);
+        expiry.pending.wait().await.expect("expire");
+        assert_eq!(*expiry.outcome.lock(), vec![Expired { stream: 2, bytes: 2, first_ts: Some(30), more: false }]);
+        assert_eq!(seqs(&store.read(2, &all).expect("read")), vec![1, 5]);
+    }
+
+    #[tokio::test]
+    async fn memory_store_reads_and_expires() {
+        reads_and_expiry(&MemoryEventStore::new()).await;
+    }
+
+    /// Reads by time range, retention, and a start that loads per-stream figures (not
+    /// events) from the stats table and the time index.
+    #[tokio::test]
+    async fn sqlite_store_reads_expires_and_loads_figures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs.db");
+        {
+            let store = SqliteStore::open(&path, Durability::Process).expect("open");
+            reads_and_expiry(&store).await;
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("reopen");
+        let loaded = store.load().expect("load");
+        let s = &loaded.streams[0];
+        assert_eq!((s.first_ts, s.last_ts, s.max_seq, s.stored_bytes, s.last_ingestion_ms), (Some(30), Some(40), 5, 4, Some(41)));
+    }
+
+    /// A data dir from before the stats table: its figures are computed once at open.
+    #[test]
+    fn stats_of_an_older_data_dir_are_filled_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(SCHEMA).expect("schema");
+            conn.execute_batch(
+                "DROP TABLE logs_stream_stats;
+                 CREATE TABLE logs_stream_stats (stream_id INTEGER PRIMARY KEY, stored_bytes INTEGER NOT NULL, last_ingestion_ms INTEGER NOT NULL);
+                 INSERT INTO logs_streams VALUES (7, 1, 's', 0);
+                 INSERT INTO logs_events VALUES (7, 1, 100, 150, 'héllo'), (7, 2, 90, 160, 'x');",
+            )
+            .expect("old rows");
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("open");
+        let s = store.load().expect("load").streams[0].clone();
+        assert_eq!((s.first_ts, s.last_ts, s.stored_bytes, s.last_ingestion_ms, s.max_seq), (Some(90), Some(100), 7, Some(160), 2));
     }
 }

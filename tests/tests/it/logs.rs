@@ -428,3 +428,164 @@ async fn logs_survive_a_restart() {
     assert_eq!(ids.len(), 51);
     assert_eq!(out.events()[50].message(), Some("after restart"));
 }
+
+/// Every message of a GetLogEvents walk from the head (forward tokens) or from the end
+/// (backward tokens), oldest first.
+async fn walk_get(c: &Client, group: &str, stream: &str, forward: bool, limit: i32) -> Vec<String> {
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = c
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(forward)
+            .limit(limit)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("get");
+        if out.events().is_empty() {
+            break;
+        }
+        pages.push(messages(out.events()));
+        token = if forward { out.next_forward_token() } else { out.next_backward_token() }.map(str::to_string);
+    }
+    if !forward {
+        pages.reverse();
+    }
+    pages.concat()
+}
+
+/// Every message of a FilterLogEvents walk (nextToken), in order.
+async fn walk_filter(c: &Client, group: &str, pattern: &str, limit: i32) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = c.filter_log_events().log_group_name(group).filter_pattern(pattern).limit(limit).set_next_token(token).send().await.expect("filter");
+        all.extend(out.events().iter().map(|e| e.message().unwrap_or_default().to_string()));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return all;
+        }
+    }
+}
+
+/// A stream's DescribeLogStreams figures.
+async fn figures(c: &Client, group: &str) -> Vec<(String, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> {
+    let out = c.describe_log_streams().log_group_name(group).send().await.expect("streams");
+    #[allow(deprecated)] // storedBytes: deprecated in the model, still returned by AWS
+    out.log_streams()
+        .iter()
+        .map(|s| (s.log_stream_name().unwrap_or_default().to_string(), s.first_event_timestamp(), s.last_event_timestamp(), s.last_ingestion_time(), s.stored_bytes()))
+        .collect()
+}
+
+/// Events live in the store, not in memory: 30,000 events in one stream and 1,000 in
+/// another (far more than one response holds) come back complete and in order through
+/// GetLogEvents pages (forward and backward tokens) and FilterLogEvents pages (the two
+/// streams merged by time, with and without a pattern) — also after kill -9 and a
+/// restart, which restores DescribeLogStreams' figures without loading events.
+#[tokio::test]
+async fn many_events_page_in_order_from_the_store_across_a_restart() {
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        eprintln!("skipped: needs a spawned server");
+        return;
+    }
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "a").await;
+    c.create_log_stream().log_group_name(&group).log_stream_name("b").send().await.expect("stream b");
+    let t0 = now_ms() - HOUR;
+    // Stream a at even milliseconds, b at odd ones: the merged order is by time.
+    let a: Vec<(i64, String)> = (0..30_000).map(|i| (t0 + 2 * i, format!("a {i:05} even"))).collect();
+    let b: Vec<(i64, String)> = (0..1_000).map(|j| (t0 + 60 * j + 1, format!("b {j:05} odd"))).collect();
+    for chunk in a.chunks(10_000) {
+        put(&c, &group, "a", chunk.iter().map(|(t, m)| ev(*t, m)).collect()).await;
+    }
+    put(&c, &group, "b", b.iter().map(|(t, m)| ev(*t, m)).collect()).await;
+    let mut merged: Vec<(i64, String)> = a.iter().chain(b.iter()).cloned().collect();
+    merged.sort();
+    let text = |v: &[(i64, String)]| v.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>();
+    let (all_a, all_b, all) = (text(&a), text(&b), text(&merged));
+
+    let before = figures(&c, &group).await;
+    let bytes_a: i64 = a.iter().map(|(_, m)| m.len() as i64).sum();
+    assert_eq!(before[0], ("a".to_string(), Some(t0), Some(t0 + 59_998), before[0].3, Some(bytes_a)));
+    assert!(before[0].3.is_some(), "lastIngestionTime");
+    for round in ["before the restart", "after kill -9 and a restart"] {
+        let c = n.logs_client();
+        assert_eq!(walk_get(&c, &group, "a", true, 4_000).await, all_a, "GetLogEvents forward, {round}");
+        assert_eq!(walk_get(&c, &group, "a", false, 7_000).await, all_a, "GetLogEvents backward, {round}");
+        assert_eq!(walk_get(&c, &group, "b", true, 300).await, all_b, "GetLogEvents of b, {round}");
+        assert_eq!(walk_filter(&c, &group, "", 5_000).await, all, "FilterLogEvents, {round}");
+        assert_eq!(walk_filter(&c, &group, "odd", 400).await, all_b, "FilterLogEvents with a pattern, {round}");
+        assert_eq!(figures(&c, &group).await, before, "DescribeLogStreams, {round}");
+        if round.starts_with("before") {
+            n.kill9();
+            n.restart();
+        }
+    }
+}
+
+/// Retention deletes events in the store. Reads hide events past retention at once;
+/// AWS deletes them later ("typically up to 72 hours" after they expire:
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html),
+/// and so does nimbus: two days on (retention 1 day) they are hidden and, "marked for
+/// deletion", left out of storedBytes (PutRetentionPolicy's API reference); five days on
+/// they are deleted — firstEventTimestamp follows, removing the policy does not bring
+/// them back, nor does a restart (whose clock is the wall clock again). A group without
+/// retention keeps its events.
+#[tokio::test]
+async fn retention_deletes_events_in_the_store() {
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        eprintln!("skipped: needs a spawned server");
+        return;
+    }
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    let kept = group_with_stream(&c, "s").await;
+    let t = now_ms() - HOUR;
+    // 12,000 events: more than one deletion pass (10,000 per stream) removes.
+    let old: Vec<InputLogEvent> = (0..12_000).map(|i| ev(t + i, &format!("old {i}"))).collect();
+    for half in old.chunks(6_000) {
+        put(&c, &group, "s", half.to_vec()).await;
+        put(&c, &kept, "s", half.to_vec()).await;
+    }
+    c.put_retention_policy().log_group_name(&group).retention_in_days(1).send().await.expect("retention");
+    let full = figures(&c, &group).await;
+    assert!(full[0].4.is_some_and(|b| b > 0));
+
+    let day = 86_400;
+    assert!(matches!(n.advance_clock(2 * day), 200 | 204), "needs --clock-control");
+    assert!(walk_get(&c, &group, "s", true, 10_000).await.is_empty(), "hidden past retention");
+    let marked = figures(&c, &group).await;
+    assert_eq!(marked[0].1, full[0].1, "not deleted yet: within AWS's deletion delay");
+    assert_eq!(marked[0].4, Some(0), "events marked for deletion are not in storedBytes (PutRetentionPolicy's page)");
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    #[allow(deprecated)]
+    let stored = out.log_groups()[0].stored_bytes();
+    assert_eq!(stored, Some(0));
+
+    assert!(matches!(n.advance_clock(3 * day), 200 | 204));
+    let after = figures(&c, &group).await;
+    assert_eq!((after[0].1, after[0].4), (None, Some(0)), "deleted: no first event, no stored bytes");
+    let out = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    #[allow(deprecated)]
+    let stored = out.log_groups()[0].stored_bytes();
+    assert_eq!(stored, Some(0));
+    let fresh_ts = now_ms() + 5 * DAY;
+    put(&c, &group, "s", vec![ev(fresh_ts, "fresh")]).await;
+    c.delete_retention_policy().log_group_name(&group).send().await.expect("delete retention");
+    assert_eq!(walk_filter(&c, &group, "", 10_000).await, ["fresh"], "deleted events do not come back");
+    assert_eq!(figures(&c, &group).await[0].1, Some(fresh_ts));
+    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 12_000, "no retention, nothing deleted");
+
+    n.kill9();
+    n.restart();
+    let c = n.logs_client();
+    assert_eq!(walk_get(&c, &group, "s", true, 10_000).await, ["fresh"], "still deleted after a restart");
+    assert_eq!(figures(&c, &group).await[0].4, Some(5));
+    assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 12_000);
+}

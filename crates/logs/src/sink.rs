@@ -39,7 +39,7 @@ mod tests {
 
     #[tokio::test]
     async fn append_creates_group_and_stream() {
-        let svc = LogsService::new(Clock::new(), Arc::new(MemoryStore)).expect("service");
+        let svc = LogsService::new(Clock::new(), Arc::new(MemoryStore::new())).expect("service");
         let sink: &dyn LogSink = &svc;
         sink.append("111122223333", "eu-west-1", "/aws/lambda/f", "2024/01/01/[$LATEST]abc", lines(3));
         sink.append("111122223333", "eu-west-1", "/aws/lambda/f", "2024/01/01/[$LATEST]abc", lines(2));

@@ -145,20 +145,15 @@ pub trait LogsStore: Send + Sync {
 
 /// Keeps events in memory, nothing on disk: for `--in-memory` and tests.
 #[derive(Default)]
-pub struct MemoryEventStore {
+pub struct MemoryStore {
     events: Mutex<BTreeMap<u64, BTreeMap<EventKey, EventRecord>>>,
 }
 
-impl MemoryEventStore {
-    pub const fn new() -> MemoryEventStore {
-        MemoryEventStore { events: Mutex::new(BTreeMap::new()) }
+impl MemoryStore {
+    pub const fn new() -> MemoryStore {
+        MemoryStore { events: Mutex::new(BTreeMap::new()) }
     }
 }
-
-/// A new, empty [`MemoryEventStore`] wherever it is named (as the binary does:
-/// `Arc::new(nimbus_logs::store::MemoryStore)`); each use is its own store.
-#[allow(non_upper_case_globals, clippy::declare_interior_mutable_const)]
-pub const MemoryStore: MemoryEventStore = MemoryEventStore::new();
 
 /// Takes events (in iteration order) within the scan's count and size caps.
 fn capped(events: impl Iterator<Item = EventRecord>, scan: &Scan) -> Vec<EventRecord> {
@@ -174,7 +169,7 @@ fn capped(events: impl Iterator<Item = EventRecord>, scan: &Scan) -> Vec<EventRe
     out
 }
 
-impl LogsStore for MemoryEventStore {
+impl LogsStore for MemoryStore {
     fn load(&self) -> Result<Loaded, StorageError> {
         Ok(Loaded::default())
     }
@@ -486,7 +481,7 @@ mod tests {
 
     #[tokio::test]
     async fn memory_store_reads_and_expires() {
-        reads_and_expiry(&MemoryEventStore::new()).await;
+        reads_and_expiry(&MemoryStore::new()).await;
     }
 
     /// Reads by time range, retention, and a start that loads per-stream figures (not

@@ -271,7 +271,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         });
         let logs = s.spawn(move || -> Result<Arc<dyn nimbus_logs::store::LogsStore>, StartError> {
             Ok(if in_memory {
-                Arc::new(nimbus_logs::store::MemoryStore)
+                Arc::new(nimbus_logs::store::MemoryStore::new())
             } else {
                 Arc::new(nimbus_logs::store::SqliteStore::open(&dir.join("logs.db"), durability)?)
             })

@@ -234,6 +234,7 @@ impl Engine {
             created_ms: now,
             shard_id: shard_id(now),
             closed_ms: None,
+            next_seq_floor: 0,
         };
         txn.batch.push(Mutation::PutStream(Arc::new(meta.clone())));
         self.streams.write().insert(arn.clone(), Arc::new(Stream::new(meta, Vec::new(), None)));
@@ -355,6 +356,11 @@ impl Engine {
             if keep_from > s.first_seq {
                 s.trim_below(keep_from);
                 txn.batch.push(Mutation::TrimRecords { stream: id, below: keep_from });
+                if keep_from >= s.next_seq {
+                    // Nothing left to read the next number from after a restart.
+                    s.meta.next_seq_floor = s.next_seq;
+                    txn.batch.push(Mutation::PutStream(Arc::new(s.meta.clone())));
+                }
             }
             if s.meta.closed_ms.is_some_and(|c| c < horizon) {
                 gone.push((arn, id));

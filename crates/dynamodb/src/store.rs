@@ -405,6 +405,7 @@ mod tests {
             created_ms: 0,
             shard_id: "shardId-1".into(),
             closed_ms: None,
+            next_seq_floor: 0,
         }
     }
 

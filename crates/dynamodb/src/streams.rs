@@ -36,6 +36,11 @@ pub struct StreamMeta {
     pub shard_id: String,
     /// Set when the stream was disabled (or its table deleted): the shard is closed.
     pub closed_ms: Option<u64>,
+    /// The sequence number the next record gets at least: written when retention trims
+    /// every record, so that a restart (which reads the last record's number) does not
+    /// hand out numbers again.
+    #[serde(default)]
+    pub next_seq_floor: u64,
 }
 
 /// One change record, images already cut down to the stream's view type.
@@ -116,7 +121,7 @@ impl Stream {
     /// A stream with its newest `records` in memory and its oldest retained record at
     /// `first_seq` (if older than the tail, it is in the store).
     pub fn new(meta: StreamMeta, records: Vec<StreamRecord>, first_seq: Option<u64>) -> Stream {
-        let next_seq = records.last().map(|r| r.seq + 1).unwrap_or(1);
+        let next_seq = records.last().map(|r| r.seq + 1).unwrap_or(1).max(meta.next_seq_floor);
         let (tx, _) = watch::channel(next_seq - 1);
         let first_seq = first_seq.or(records.first().map(|r| r.seq)).unwrap_or(next_seq).min(next_seq);
         let mut state = StreamState { meta, records: VecDeque::new(), tail_bytes: 0, first_seq, next_seq };

@@ -211,6 +211,45 @@ async fn stream_records_beyond_the_memory_tail_come_from_the_store() {
     n.kill9();
     n.restart();
     assert_eq!(stream(&n, &arn).await.len(), 1, "the trimmed records stay gone after a restart");
+    let late_seq = last_sequence_number(&n, &arn).await;
+    // Another day passes: retention trims the last record too. After a restart the next
+    // record must not reuse a sequence number. (The restart forgot the clock's first 25
+    // hours: move it 50 from the real time.)
+    n.advance_clock(50 * 3600);
+    for _ in 0..100 {
+        if stream(&n, &arn).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(stream(&n, &arn).await.is_empty());
+    // A write committed after the sweeper's trim means the trim is committed too (the
+    // group commit keeps submission order): then kill -9.
+    let (other, _) = table(&n.dynamodb_client()).await;
+    n.dynamodb_client().put_item().table_name(&other).item("pk", AV::S("x".into())).send().await.unwrap();
+    n.kill9();
+    n.restart();
+    assert!(stream(&n, &arn).await.is_empty(), "the trim survived the restart");
+    n.dynamodb_client().put_item().table_name(&t).item("pk", AV::S("after".into())).item("v", AV::N("2".into())).send().await.unwrap();
+    let next_seq = last_sequence_number(&n, &arn).await;
+    assert!(next_seq.len() == late_seq.len() && next_seq > late_seq, "{next_seq} follows {late_seq}");
+}
+
+/// The sequence number of the stream's last record.
+async fn last_sequence_number(n: &Nimbus, arn: &str) -> String {
+    let sc = n.streams_client();
+    let shard = sc.describe_stream().stream_arn(arn).send().await.unwrap().stream_description.unwrap().shards()[0].shard_id.clone().unwrap();
+    let mut it = sc.get_shard_iterator().stream_arn(arn).shard_id(&shard).shard_iterator_type(ShardIteratorType::TrimHorizon).send().await.unwrap().shard_iterator;
+    let mut last = String::new();
+    while let Some(i) = it {
+        let r = sc.get_records().shard_iterator(i).send().await.unwrap();
+        if r.records().is_empty() {
+            break;
+        }
+        last = r.records().last().and_then(|x| x.dynamodb.as_ref()).and_then(|d| d.sequence_number.clone()).unwrap_or_default();
+        it = r.next_shard_iterator;
+    }
+    last
 }
 
 /// On-demand backups: a consistent copy of the table at CreateBackup, listed and

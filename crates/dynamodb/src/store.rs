@@ -167,7 +167,7 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     let mut q = conn.prepare("SELECT table_id, item FROM ddb_items")?;
     for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))? {
         let (table, text) = row?;
-        let item = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| item_from_json(&v).ok());
+        let item = item_of(&text);
         match item {
             Some(item) => out.items.push((table, item)),
             None => tracing::error!(table, "unreadable DynamoDB item skipped"),
@@ -206,6 +206,23 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
             if let Some(rec) = record_from_storage(seq_of(id), &text) {
                 out.records.push((stream, rec));
             }
+        }
+    }
+    Ok(out)
+}
+
+/// An item from its stored JSON text.
+fn item_of(text: &str) -> Option<Item> {
+    serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| item_from_json(&v).ok())
+}
+
+/// The items of `rows` of stored JSON texts; unreadable ones are logged and skipped.
+fn items_of(rows: impl Iterator<Item = rusqlite::Result<String>>, what: &str) -> rusqlite::Result<Vec<Item>> {
+    let mut out = Vec::new();
+    for row in rows {
+        match item_of(&row?) {
+            Some(item) => out.push(item),
+            None => tracing::error!(what, "unreadable stored item skipped"),
         }
     }
     Ok(out)
@@ -309,16 +326,8 @@ impl DdbStore for SqliteStore {
     fn backup_items(&self, backup: u64) -> Result<Vec<Item>, StorageError> {
         self.0.read(|conn| {
             let mut q = conn.prepare_cached("SELECT item FROM ddb_backup_items WHERE backup_id = ?1 ORDER BY n")?;
-            let rows = q.query_map([backup as i64], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let item = serde_json::from_str::<serde_json::Value>(&row?).ok().and_then(|v| item_from_json(&v).ok());
-                match item {
-                    Some(item) => out.push(item),
-                    None => tracing::error!(backup, "unreadable backup item skipped"),
-                }
-            }
-            Ok(out)
+            let items = items_of(q.query_map([backup as i64], |r| r.get::<_, String>(0))?, "backup");
+            items
         })
     }
 
@@ -329,16 +338,8 @@ impl DdbStore for SqliteStore {
                 "SELECT item FROM ddb_pitr p WHERE table_id = ?1 AND id = \
                  (SELECT max(id) FROM ddb_pitr WHERE table_id = ?1 AND key = p.key AND at_ms <= ?2) AND item IS NOT NULL",
             )?;
-            let rows = q.query_map([table as i64, at_ms as i64], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let item = serde_json::from_str::<serde_json::Value>(&row?).ok().and_then(|v| item_from_json(&v).ok());
-                match item {
-                    Some(item) => out.push(item),
-                    None => tracing::error!(table, "unreadable point-in-time item skipped"),
-                }
-            }
-            Ok(out)
+            let items = items_of(q.query_map([table as i64, at_ms as i64], |r| r.get::<_, String>(0))?, "point-in-time");
+            items
         })
     }
 

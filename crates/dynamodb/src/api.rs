@@ -521,3 +521,21 @@ pub struct RestoreTableToPointInTimeInput {
     #[serde(flatten)]
     pub overrides: RestoreOverrides,
 }
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContributorInsightsInput {
+    #[serde(default)]
+    pub table_name: String,
+    pub index_name: Option<String>,
+    pub contributor_insights_action: Option<String>,
+    pub contributor_insights_mode: Option<String>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListContributorInsightsInput {
+    pub table_name: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+}

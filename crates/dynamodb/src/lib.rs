@@ -18,6 +18,7 @@ pub mod keys;
 mod legacy;
 mod ops_backups;
 mod ops_batch;
+mod ops_insights;
 mod ops_items;
 mod ops_pitr;
 mod ops_read;

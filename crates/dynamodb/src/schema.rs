@@ -84,6 +84,18 @@ pub struct TableDef {
     /// Point-in-time recovery, when enabled.
     #[serde(default)]
     pub pitr: Option<PitrSettings>,
+    /// Contributor Insights settings by index name ("" for the table itself).
+    #[serde(default)]
+    pub insights: BTreeMap<String, InsightsSettings>,
+}
+
+/// Contributor Insights on a table or index: stored and reported (nimbus computes no
+/// contributor figures; there is no CloudWatch Contributor Insights yet).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InsightsSettings {
+    pub enabled: bool,
+    pub mode: String,
+    pub updated_ms: u64,
 }
 
 /// Point-in-time recovery of a table: since when its changes are logged, and how far
@@ -403,6 +415,7 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
         warm: input.warm_throughput.as_ref().map(|w| parse_warm(w, None)).transpose()?,
         restored: None,
         pitr: None,
+        insights: BTreeMap::new(),
     };
     Ok((def, view))
 }

@@ -1,0 +1,452 @@
+//! PartiQL statements → [`Statement`]: recursive descent over the tokens, with every
+//! nesting level (parentheses, NOT, maps, lists, sets) counted against [`MAX_DEPTH`] so
+//! no statement can exhaust a worker's stack. `?` parameters are bound while parsing.
+
+use super::lexer::Tok;
+use super::ParseError;
+use serde_json::{json, Map, Value};
+
+/// Deepest nesting a statement may use (DynamoDB itself allows 32 levels of documents).
+pub const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Name(String),
+    Index(u64),
+}
+
+pub type Path = Vec<Seg>;
+
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Path(Path),
+    /// An attribute value in DynamoDB JSON.
+    Value(Value),
+    Size(Path),
+}
+
+#[derive(Debug, Clone)]
+pub enum Cond {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Cmp(&'static str, Operand, Operand),
+    Between(Operand, Operand, Operand),
+    In(Operand, Vec<Operand>),
+    /// `IS MISSING` (false) / `IS NOT MISSING` (true).
+    Exists(Path, bool),
+    /// begins_with, contains, attribute_exists, attribute_not_exists, attribute_type.
+    Func(String, Vec<Operand>),
+}
+
+#[derive(Debug, Clone)]
+pub enum SetValue {
+    Operand(Operand),
+    Arith(Operand, &'static str, Operand),
+    ListAppend(Operand, Operand),
+}
+
+#[derive(Debug, Clone)]
+pub enum Statement {
+    Select { table: String, index: Option<String>, projection: Option<Vec<Path>>, filter: Option<Cond> },
+    Insert { table: String, item: Value },
+    Update { table: String, sets: Vec<(Path, SetValue)>, removes: Vec<Path>, filter: Cond },
+    Delete { table: String, filter: Cond },
+}
+
+struct Parser<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    params: &'a [Value],
+    next_param: usize,
+    depth: usize,
+}
+
+/// Parses one statement, binding `params` to its `?`s in order.
+pub fn parse(text: &str, params: &[Value]) -> Result<Statement, ParseError> {
+    let toks = super::lexer::lex(text)?;
+    let mut p = Parser { toks, pos: 0, params, next_param: 0, depth: 0 };
+    let stmt = p.statement()?;
+    if let Some(t) = p.peek() {
+        return Err(ParseError::Syntax(format!("Unexpected token: {}", show(t))));
+    }
+    if p.next_param != params.len() {
+        return Err(ParseError::Parameters);
+    }
+    Ok(stmt)
+}
+
+fn show(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s, _) | Tok::Num(s) => s.clone(),
+        Tok::Str(s) => format!("'{s}'"),
+        Tok::Param => "?".into(),
+        Tok::Punct(p) => (*p).into(),
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+
+    fn next(&mut self) -> Result<Tok, ParseError> {
+        let t = self.toks.get(self.pos).cloned().ok_or_else(|| ParseError::Syntax("Unexpected end of statement".into()))?;
+        self.pos += 1;
+        Ok(t)
+    }
+
+    fn is_kw(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(s, false)) if s.eq_ignore_ascii_case(kw))
+    }
+
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        let yes = self.is_kw(kw);
+        if yes {
+            self.pos += 1;
+        }
+        yes
+    }
+
+    fn expect_kw(&mut self, kw: &str) -> Result<(), ParseError> {
+        if self.eat_kw(kw) {
+            return Ok(());
+        }
+        Err(ParseError::Syntax(format!("Expected {kw}")))
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Punct(q)) if *q == p)
+    }
+
+    fn eat_punct(&mut self, p: &str) -> bool {
+        let yes = self.is_punct(p);
+        if yes {
+            self.pos += 1;
+        }
+        yes
+    }
+
+    fn expect_punct(&mut self, p: &str) -> Result<(), ParseError> {
+        if self.eat_punct(p) {
+            return Ok(());
+        }
+        Err(ParseError::Syntax(format!("Expected {p}")))
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError::TooDeep);
+        }
+        Ok(())
+    }
+
+    fn statement(&mut self) -> Result<Statement, ParseError> {
+        if self.eat_kw("SELECT") {
+            self.select()
+        } else if self.eat_kw("INSERT") {
+            self.insert()
+        } else if self.eat_kw("UPDATE") {
+            self.update()
+        } else if self.eat_kw("DELETE") {
+            self.delete()
+        } else {
+            Err(ParseError::Syntax("Expected data manipulation".into()))
+        }
+    }
+
+    fn name(&mut self) -> Result<String, ParseError> {
+        match self.next()? {
+            Tok::Ident(s, _) => Ok(s),
+            t => Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+        }
+    }
+
+    fn select(&mut self) -> Result<Statement, ParseError> {
+        let projection = if self.eat_punct("*") {
+            None
+        } else {
+            let mut paths = vec![self.path()?];
+            while self.eat_punct(",") {
+                paths.push(self.path()?);
+            }
+            Some(paths)
+        };
+        self.expect_kw("FROM")?;
+        let table = self.name()?;
+        let index = if self.eat_punct(".") { Some(self.name()?) } else { None };
+        let filter = if self.eat_kw("WHERE") { Some(self.condition()?) } else { None };
+        Ok(Statement::Select { table, index, projection, filter })
+    }
+
+    fn insert(&mut self) -> Result<Statement, ParseError> {
+        self.expect_kw("INTO")?;
+        let table = self.name()?;
+        self.expect_kw("VALUE")?;
+        let item = self.value()?;
+        if item.get("M").is_none() {
+            return Err(ParseError::Syntax("INSERT VALUE must be a map (tuple)".into()));
+        }
+        Ok(Statement::Insert { table, item })
+    }
+
+    fn update(&mut self) -> Result<Statement, ParseError> {
+        let table = self.name()?;
+        let (mut sets, mut removes) = (Vec::new(), Vec::new());
+        loop {
+            let is_set = if self.eat_kw("SET") {
+                true
+            } else if self.eat_kw("REMOVE") {
+                false
+            } else {
+                break;
+            };
+            loop {
+                if is_set {
+                    let path = self.path()?;
+                    self.expect_punct("=")?;
+                    sets.push((path, self.set_value()?));
+                } else {
+                    removes.push(self.path()?);
+                }
+                if !self.eat_punct(",") {
+                    break;
+                }
+            }
+        }
+        if sets.is_empty() && removes.is_empty() {
+            return Err(ParseError::Syntax("Expected SET or REMOVE".into()));
+        }
+        self.expect_kw("WHERE")?;
+        let filter = self.condition()?;
+        Ok(Statement::Update { table, sets, removes, filter })
+    }
+
+    fn set_value(&mut self) -> Result<SetValue, ParseError> {
+        if self.is_kw("list_append") && matches!(self.toks.get(self.pos + 1), Some(Tok::Punct("("))) {
+            self.pos += 2;
+            let a = self.operand()?;
+            self.expect_punct(",")?;
+            let b = self.operand()?;
+            self.expect_punct(")")?;
+            return Ok(SetValue::ListAppend(a, b));
+        }
+        let a = self.operand()?;
+        for op in ["+", "-"] {
+            if self.eat_punct(op) {
+                return Ok(SetValue::Arith(a, op, self.operand()?));
+            }
+        }
+        Ok(SetValue::Operand(a))
+    }
+
+    fn delete(&mut self) -> Result<Statement, ParseError> {
+        self.expect_kw("FROM")?;
+        let table = self.name()?;
+        self.expect_kw("WHERE")?;
+        let filter = self.condition()?;
+        Ok(Statement::Delete { table, filter })
+    }
+
+    fn condition(&mut self) -> Result<Cond, ParseError> {
+        self.enter()?;
+        let mut ors = vec![self.conjunction()?];
+        while self.eat_kw("OR") {
+            ors.push(self.conjunction()?);
+        }
+        self.depth -= 1;
+        Ok(if ors.len() == 1 { ors.remove(0) } else { Cond::Or(ors) })
+    }
+
+    fn conjunction(&mut self) -> Result<Cond, ParseError> {
+        let mut ands = vec![self.negation()?];
+        while self.eat_kw("AND") {
+            ands.push(self.negation()?);
+        }
+        Ok(if ands.len() == 1 { ands.remove(0) } else { Cond::And(ands) })
+    }
+
+    fn negation(&mut self) -> Result<Cond, ParseError> {
+        if self.eat_kw("NOT") {
+            self.enter()?;
+            let c = self.negation()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(c)));
+        }
+        if self.eat_punct("(") {
+            let c = self.condition()?;
+            self.expect_punct(")")?;
+            return Ok(c);
+        }
+        self.predicate()
+    }
+
+    fn predicate(&mut self) -> Result<Cond, ParseError> {
+        if let Some(Tok::Ident(f, false)) = self.peek() {
+            let f = f.to_ascii_lowercase();
+            let is_call = matches!(self.toks.get(self.pos + 1), Some(Tok::Punct("(")));
+            if is_call && matches!(f.as_str(), "begins_with" | "contains" | "attribute_exists" | "attribute_not_exists" | "attribute_type") {
+                self.pos += 2;
+                let mut args = vec![self.operand()?];
+                while self.eat_punct(",") {
+                    args.push(self.operand()?);
+                }
+                self.expect_punct(")")?;
+                return Ok(Cond::Func(f, args));
+            }
+        }
+        let left = self.operand()?;
+        if self.eat_kw("BETWEEN") {
+            let lo = self.operand()?;
+            self.expect_kw("AND")?;
+            return Ok(Cond::Between(left, lo, self.operand()?));
+        }
+        if self.eat_kw("IN") {
+            return self.in_list(left);
+        }
+        if self.eat_kw("IS") {
+            let negated = self.eat_kw("NOT");
+            if !self.eat_kw("MISSING") {
+                return Err(ParseError::Unsupported("IS NULL and IS <type> predicates are".into()));
+            }
+            let Operand::Path(p) = left else {
+                return Err(ParseError::Syntax("IS MISSING needs an attribute path".into()));
+            };
+            return Ok(Cond::Exists(p, negated));
+        }
+        let op = match self.next()? {
+            Tok::Punct(p @ ("=" | "<>" | "<" | "<=" | ">" | ">=")) => p,
+            Tok::Punct("!=") => "<>",
+            t => return Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+        };
+        Ok(Cond::Cmp(op, left, self.operand()?))
+    }
+
+    fn in_list(&mut self, left: Operand) -> Result<Cond, ParseError> {
+        let close = if self.eat_punct("[") {
+            "]"
+        } else {
+            self.expect_punct("(")?;
+            ")"
+        };
+        let mut items = vec![self.operand()?];
+        while self.eat_punct(",") {
+            items.push(self.operand()?);
+        }
+        self.expect_punct(close)?;
+        Ok(Cond::In(left, items))
+    }
+
+    fn operand(&mut self) -> Result<Operand, ParseError> {
+        match self.peek() {
+            Some(Tok::Ident(f, false)) if f.eq_ignore_ascii_case("size") && matches!(self.toks.get(self.pos + 1), Some(Tok::Punct("("))) => {
+                self.pos += 2;
+                let p = self.path()?;
+                self.expect_punct(")")?;
+                Ok(Operand::Size(p))
+            }
+            Some(Tok::Ident(s, false)) if ["true", "false", "null"].iter().any(|k| s.eq_ignore_ascii_case(k)) => Ok(Operand::Value(self.value()?)),
+            Some(Tok::Ident(..)) => Ok(Operand::Path(self.path()?)),
+            _ => Ok(Operand::Value(self.value()?)),
+        }
+    }
+
+    fn path(&mut self) -> Result<Path, ParseError> {
+        let mut path = vec![Seg::Name(self.name()?)];
+        loop {
+            if self.eat_punct(".") {
+                path.push(Seg::Name(self.name()?));
+            } else if self.eat_punct("[") {
+                match self.next()? {
+                    Tok::Num(n) => path.push(Seg::Index(n.parse().map_err(|_| ParseError::Syntax(format!("Invalid list index: {n}")))?)),
+                    Tok::Str(s) => path.push(Seg::Name(s)),
+                    t => return Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+                }
+                self.expect_punct("]")?;
+            } else {
+                return Ok(path);
+            }
+        }
+    }
+
+    /// A literal or `?` as an attribute value in DynamoDB JSON.
+    fn value(&mut self) -> Result<Value, ParseError> {
+        match self.next()? {
+            Tok::Str(s) => Ok(json!({ "S": s })),
+            Tok::Num(n) => Ok(json!({ "N": n })),
+            Tok::Punct("-") => match self.next()? {
+                Tok::Num(n) => Ok(json!({ "N": format!("-{n}") })),
+                t => Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+            },
+            Tok::Param => {
+                let v = self.params.get(self.next_param).cloned().ok_or(ParseError::Parameters)?;
+                self.next_param += 1;
+                Ok(v)
+            }
+            Tok::Ident(s, false) if s.eq_ignore_ascii_case("true") => Ok(json!({ "BOOL": true })),
+            Tok::Ident(s, false) if s.eq_ignore_ascii_case("false") => Ok(json!({ "BOOL": false })),
+            Tok::Ident(s, false) if s.eq_ignore_ascii_case("null") => Ok(json!({ "NULL": true })),
+            Tok::Punct("{") => self.nested(Self::map_body),
+            Tok::Punct("[") => self.nested(Self::list_body),
+            Tok::Punct("<<") => self.nested(Self::set_body),
+            t => Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+        }
+    }
+
+    fn nested(&mut self, body: fn(&mut Self) -> Result<Value, ParseError>) -> Result<Value, ParseError> {
+        self.enter()?;
+        let v = body(self)?;
+        self.depth -= 1;
+        Ok(v)
+    }
+
+    fn map_body(&mut self) -> Result<Value, ParseError> {
+        let mut m = Map::new();
+        if self.eat_punct("}") {
+            return Ok(json!({ "M": m }));
+        }
+        loop {
+            let key = match self.next()? {
+                Tok::Str(s) => s,
+                t => return Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
+            };
+            self.expect_punct(":")?;
+            m.insert(key, self.value()?);
+            if self.eat_punct("}") {
+                return Ok(json!({ "M": m }));
+            }
+            self.expect_punct(",")?;
+        }
+    }
+
+    fn list_body(&mut self) -> Result<Value, ParseError> {
+        let items = self.items("]")?;
+        Ok(json!({ "L": items }))
+    }
+
+    fn set_body(&mut self) -> Result<Value, ParseError> {
+        let items = self.items(">>")?;
+        for ty in ["S", "N", "B"] {
+            if !items.is_empty() && items.iter().all(|v| v.get(ty).is_some()) {
+                let members: Vec<Value> = items.iter().filter_map(|v| v.get(ty).cloned()).collect();
+                return Ok(json!({ format!("{ty}S"): members }));
+            }
+        }
+        Err(ParseError::Syntax("A set must hold strings, numbers or binaries of one type".into()))
+    }
+
+    fn items(&mut self, close: &str) -> Result<Vec<Value>, ParseError> {
+        let mut items = Vec::new();
+        if self.eat_punct(close) {
+            return Ok(items);
+        }
+        loop {
+            items.push(self.value()?);
+            if self.eat_punct(close) {
+                return Ok(items);
+            }
+            self.expect_punct(",")?;
+        }
+    }
+}

@@ -345,9 +345,7 @@ impl DynamoDbService {
         }
         let reads = plans.iter().filter(|p| p.is_read()).count();
         if reads == n {
-            if input.client_request_token.is_some() {
-                return Err(DdbError::validation("ClientRequestToken is not supported for read-only transactions"));
-            }
+            // SDKs fill ClientRequestToken in on every call; a read has nothing to replay.
             return self.read_transaction(ctx, plans, input.return_consumed_capacity);
         }
         if reads > 0 {

@@ -93,6 +93,11 @@ async fn select_by_whole_key_partition_key_and_scan() {
     assert_eq!(items[0]["pk"], s("b"));
     let items = exec(&c, &format!(r#"SELECT * FROM "{t}" WHERE g IS NOT MISSING AND NOT contains(g, 'dd')"#), vec![]).await;
     assert_eq!(items.len(), 2);
+    // NOT binds tighter than AND, AND tighter than OR; parentheses regroup.
+    let items = exec(&c, &format!(r#"SELECT * FROM "{t}" WHERE NOT v = 10 AND v < 40 OR v = 99"#), vec![]).await;
+    assert_eq!(items.len(), 3, "20, 30, 99");
+    let items = exec(&c, &format!(r#"SELECT * FROM "{t}" WHERE NOT (v = 10 OR v = 20) AND (v < 40 OR (pk = 'b' AND v != 0))"#), vec![]).await;
+    assert_eq!(items.len(), 2, "30, 99");
     // Key attribute used outside a key condition (OR): still answered (as a Scan).
     let items = exec(&c, &format!(r#"SELECT * FROM "{t}" WHERE pk = 'a' AND (sk = 1 OR sk = 5)"#), vec![]).await;
     assert_eq!(items.len(), 2);
@@ -228,6 +233,9 @@ async fn batch_execute_statement_reports_errors_per_statement() {
     // A batch SELECT must name a whole key.
     let out = c.batch_execute_statement().statements(st(format!(r#"SELECT * FROM "{t}" WHERE pk = 'y'"#), vec![])).send().await.unwrap();
     assert_eq!(out.responses.unwrap()[0].error.as_ref().unwrap().code.as_ref().map(|c| c.as_str()), Some("ValidationError"));
+    // Reads and writes do not mix in one batch (API_BatchExecuteStatement).
+    let mixed = c.batch_execute_statement().statements(st(format!(r#"SELECT * FROM "{t}" WHERE pk = 'y' AND sk = 1"#), vec![])).statements(st(format!(r#"DELETE FROM "{t}" WHERE pk = 'y' AND sk = 1"#), vec![]));
+    expect_err_code(mixed.send().await, "ValidationException");
     // At most 25 statements.
     let mut req = c.batch_execute_statement();
     for i in 0..26 {

@@ -304,6 +304,13 @@ impl DynamoDbService {
             let c = if n == 0 { "Member must have length greater than or equal to 1" } else { "Member must have length less than or equal to 25" };
             return Err(DdbError::validation(format!("1 validation error detected: Value at 'statements' failed to satisfy constraint: {c}")));
         }
+        let is_read = |s: &BatchStatement| s.statement.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("SELECT"));
+        let reads = input.statements.iter().filter(|s| is_read(s)).count();
+        if reads != 0 && reads != n {
+            // "The entire batch must consist of either read statements or write statements"
+            // (API_BatchExecuteStatement); the wording of AWS's error is not documented.
+            return Err(DdbError::validation("The entire batch must consist of either read statements or write statements"));
+        }
         let mut responses = Vec::with_capacity(n);
         for s in &input.statements {
             let opts = ReadOpts { consistent: s.consistent_read, ..Default::default() };

@@ -54,6 +54,52 @@ pub enum Statement {
     Delete { table: String, filter: Cond },
 }
 
+/// A pending operator of the condition parser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Open,
+    Not,
+    And,
+    Or,
+}
+
+fn invalid() -> ParseError {
+    ParseError::Syntax("Invalid condition".into())
+}
+
+/// Applies the NOTs waiting on top of the stack to the last operand.
+fn reduce_nots(ops: &mut Vec<Op>, out: &mut Vec<Cond>) -> Result<(), ParseError> {
+    while ops.last() == Some(&Op::Not) {
+        ops.pop();
+        apply(Op::Not, out)?;
+    }
+    Ok(())
+}
+
+/// Combines operands on `out` with `op` (AND / OR lists are flattened).
+fn apply(op: Op, out: &mut Vec<Cond>) -> Result<(), ParseError> {
+    let right = out.pop().ok_or_else(invalid)?;
+    let combined = match op {
+        Op::Not => Cond::Not(Box::new(right)),
+        Op::And | Op::Or => {
+            let left = out.pop().ok_or_else(invalid)?;
+            let mut terms = match (op, left) {
+                (Op::And, Cond::And(v)) | (Op::Or, Cond::Or(v)) => v,
+                (_, l) => vec![l],
+            };
+            terms.push(right);
+            if op == Op::And {
+                Cond::And(terms)
+            } else {
+                Cond::Or(terms)
+            }
+        }
+        Op::Open => return Err(invalid()),
+    };
+    out.push(combined);
+    Ok(())
+}
+
 struct Parser<'a> {
     toks: Vec<Tok>,
     pos: usize,
@@ -249,37 +295,65 @@ impl Parser<'_> {
         Ok(Statement::Delete { table, filter })
     }
 
+    /// A WHERE condition, parsed without recursion: an operator stack (shunting-yard)
+    /// holds pending `(`, NOT, AND and OR; nesting (open parentheses plus NOTs) is
+    /// capped at [`MAX_DEPTH`] so the resulting tree stays shallow.
     fn condition(&mut self) -> Result<Cond, ParseError> {
-        self.enter()?;
-        let mut ors = vec![self.conjunction()?];
-        while self.eat_kw("OR") {
-            ors.push(self.conjunction()?);
+        let mut ops: Vec<Op> = Vec::new();
+        let mut out: Vec<Cond> = Vec::new();
+        loop {
+            loop {
+                let op = if self.eat_kw("NOT") {
+                    Op::Not
+                } else if self.eat_punct("(") {
+                    Op::Open
+                } else {
+                    break;
+                };
+                ops.push(op);
+                if ops.iter().filter(|o| matches!(o, Op::Not | Op::Open)).count() > MAX_DEPTH {
+                    return Err(ParseError::TooDeep);
+                }
+            }
+            out.push(self.predicate()?);
+            reduce_nots(&mut ops, &mut out)?;
+            while self.is_punct(")") && ops.contains(&Op::Open) {
+                self.pos += 1;
+                while let Some(op) = ops.pop() {
+                    if op == Op::Open {
+                        break;
+                    }
+                    apply(op, &mut out)?;
+                }
+                reduce_nots(&mut ops, &mut out)?;
+            }
+            let op = if self.eat_kw("AND") {
+                Op::And
+            } else if self.eat_kw("OR") {
+                Op::Or
+            } else {
+                break;
+            };
+            while let Some(&top) = ops.last() {
+                if top == Op::And || (top == Op::Or && op == Op::Or) {
+                    ops.pop();
+                    apply(top, &mut out)?;
+                } else {
+                    break;
+                }
+            }
+            ops.push(op);
         }
-        self.depth -= 1;
-        Ok(if ors.len() == 1 { ors.remove(0) } else { Cond::Or(ors) })
-    }
-
-    fn conjunction(&mut self) -> Result<Cond, ParseError> {
-        let mut ands = vec![self.negation()?];
-        while self.eat_kw("AND") {
-            ands.push(self.negation()?);
+        while let Some(op) = ops.pop() {
+            if op == Op::Open {
+                return Err(ParseError::Syntax("Expected )".into()));
+            }
+            apply(op, &mut out)?;
         }
-        Ok(if ands.len() == 1 { ands.remove(0) } else { Cond::And(ands) })
-    }
-
-    fn negation(&mut self) -> Result<Cond, ParseError> {
-        if self.eat_kw("NOT") {
-            self.enter()?;
-            let c = self.negation()?;
-            self.depth -= 1;
-            return Ok(Cond::Not(Box::new(c)));
+        match (out.pop(), out.is_empty()) {
+            (Some(c), true) => Ok(c),
+            _ => Err(ParseError::Syntax("Invalid condition".into())),
         }
-        if self.eat_punct("(") {
-            let c = self.condition()?;
-            self.expect_punct(")")?;
-            return Ok(c);
-        }
-        self.predicate()
     }
 
     fn predicate(&mut self) -> Result<Cond, ParseError> {
@@ -372,6 +446,26 @@ impl Parser<'_> {
 
     /// A literal or `?` as an attribute value in DynamoDB JSON.
     fn value(&mut self) -> Result<Value, ParseError> {
+        self.boxed_value().map(|b| *b)
+    }
+
+    // Maps, lists and sets recurse through here once per level; the Boxes keep those
+    // frames small (they are large in debug builds).
+    fn boxed_value(&mut self) -> Result<Box<Value>, ParseError> {
+        let body: fn(&mut Self) -> Result<Box<Value>, ParseError> = match self.peek() {
+            Some(Tok::Punct("{")) => Self::map_body,
+            Some(Tok::Punct("[")) => Self::list_body,
+            Some(Tok::Punct("<<")) => Self::set_body,
+            _ => return self.scalar().map(Box::new),
+        };
+        self.pos += 1;
+        self.enter()?;
+        let v = body(self)?;
+        self.depth -= 1;
+        Ok(v)
+    }
+
+    fn scalar(&mut self) -> Result<Value, ParseError> {
         match self.next()? {
             Tok::Str(s) => Ok(json!({ "S": s })),
             Tok::Num(n) => Ok(json!({ "N": n })),
@@ -387,24 +481,14 @@ impl Parser<'_> {
             Tok::Ident(s, false) if s.eq_ignore_ascii_case("true") => Ok(json!({ "BOOL": true })),
             Tok::Ident(s, false) if s.eq_ignore_ascii_case("false") => Ok(json!({ "BOOL": false })),
             Tok::Ident(s, false) if s.eq_ignore_ascii_case("null") => Ok(json!({ "NULL": true })),
-            Tok::Punct("{") => self.nested(Self::map_body),
-            Tok::Punct("[") => self.nested(Self::list_body),
-            Tok::Punct("<<") => self.nested(Self::set_body),
             t => Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
         }
     }
 
-    fn nested(&mut self, body: fn(&mut Self) -> Result<Value, ParseError>) -> Result<Value, ParseError> {
-        self.enter()?;
-        let v = body(self)?;
-        self.depth -= 1;
-        Ok(v)
-    }
-
-    fn map_body(&mut self) -> Result<Value, ParseError> {
+    fn map_body(&mut self) -> Result<Box<Value>, ParseError> {
         let mut m = Map::new();
         if self.eat_punct("}") {
-            return Ok(json!({ "M": m }));
+            return Ok(Box::new(json!({ "M": m })));
         }
         loop {
             let key = match self.next()? {
@@ -412,25 +496,26 @@ impl Parser<'_> {
                 t => return Err(ParseError::Syntax(format!("Unexpected token: {}", show(&t)))),
             };
             self.expect_punct(":")?;
-            m.insert(key, self.value()?);
+            let v = self.boxed_value()?;
+            m.insert(key, *v);
             if self.eat_punct("}") {
-                return Ok(json!({ "M": m }));
+                return Ok(Box::new(json!({ "M": m })));
             }
             self.expect_punct(",")?;
         }
     }
 
-    fn list_body(&mut self) -> Result<Value, ParseError> {
+    fn list_body(&mut self) -> Result<Box<Value>, ParseError> {
         let items = self.items("]")?;
-        Ok(json!({ "L": items }))
+        Ok(Box::new(json!({ "L": items })))
     }
 
-    fn set_body(&mut self) -> Result<Value, ParseError> {
+    fn set_body(&mut self) -> Result<Box<Value>, ParseError> {
         let items = self.items(">>")?;
         for ty in ["S", "N", "B"] {
             if !items.is_empty() && items.iter().all(|v| v.get(ty).is_some()) {
                 let members: Vec<Value> = items.iter().filter_map(|v| v.get(ty).cloned()).collect();
-                return Ok(json!({ format!("{ty}S"): members }));
+                return Ok(Box::new(json!({ format!("{ty}S"): members })));
             }
         }
         Err(ParseError::Syntax("A set must hold strings, numbers or binaries of one type".into()))
@@ -442,7 +527,8 @@ impl Parser<'_> {
             return Ok(items);
         }
         loop {
-            items.push(self.value()?);
+            let v = self.boxed_value()?;
+            items.push(*v);
             if self.eat_punct(close) {
                 return Ok(items);
             }

@@ -24,6 +24,7 @@ pub struct ExecuteStatementInput {
     pub next_token: Option<String>,
     pub return_consumed_capacity: Option<String>,
     pub limit: Option<i64>,
+    pub return_values_on_condition_check_failure: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -285,6 +286,9 @@ impl DynamoDbService {
     }
 
     pub(crate) async fn execute_statement(&self, ctx: &RequestContext, input: ExecuteStatementInput) -> DdbResult<Value> {
+        if input.return_values_on_condition_check_failure.as_deref().is_some_and(|v| v != "NONE") {
+            return Err(DdbError::unsupported("ReturnValuesOnConditionCheckFailure with ExecuteStatement"));
+        }
         if let Some(l) = input.limit {
             if l < 1 {
                 return Err(DdbError::validation(format!(

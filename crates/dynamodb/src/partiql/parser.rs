@@ -223,6 +223,9 @@ impl Parser<'_> {
         let table = self.name()?;
         let index = if self.eat_punct(".") { Some(self.name()?) } else { None };
         let filter = if self.eat_kw("WHERE") { Some(self.condition()?) } else { None };
+        if self.is_kw("ORDER") {
+            return Err(ParseError::Unsupported("ORDER BY is".into()));
+        }
         Ok(Statement::Select { table, index, projection, filter })
     }
 
@@ -266,10 +269,23 @@ impl Parser<'_> {
         }
         self.expect_kw("WHERE")?;
         let filter = self.condition()?;
+        self.no_returning()?;
         Ok(Statement::Update { table, sets, removes, filter })
     }
 
+    fn no_returning(&self) -> Result<(), ParseError> {
+        if self.is_kw("RETURNING") {
+            return Err(ParseError::Unsupported("RETURNING is".into()));
+        }
+        Ok(())
+    }
+
     fn set_value(&mut self) -> Result<SetValue, ParseError> {
+        if let (Some(Tok::Ident(f, false)), Some(Tok::Punct("("))) = (self.peek(), self.toks.get(self.pos + 1)) {
+            if !f.eq_ignore_ascii_case("list_append") && !f.eq_ignore_ascii_case("size") {
+                return Err(ParseError::Unsupported(format!("{f}() in UPDATE is")));
+            }
+        }
         if self.is_kw("list_append") && matches!(self.toks.get(self.pos + 1), Some(Tok::Punct("("))) {
             self.pos += 2;
             let a = self.operand()?;
@@ -292,6 +308,7 @@ impl Parser<'_> {
         let table = self.name()?;
         self.expect_kw("WHERE")?;
         let filter = self.condition()?;
+        self.no_returning()?;
         Ok(Statement::Delete { table, filter })
     }
 

@@ -107,6 +107,15 @@ async fn select_by_whole_key_partition_key_and_scan() {
     // ConsistentRead is accepted on table reads.
     let out = c.execute_statement().statement(format!(r#"SELECT * FROM "{t}" WHERE pk = 'b'"#)).consistent_read(true).send().await.unwrap();
     assert_eq!(out.items.unwrap().len(), 1);
+    // ReturnConsumedCapacity is answered by the operation the statement became.
+    let out = c
+        .execute_statement()
+        .statement(format!(r#"SELECT * FROM "{t}" WHERE pk = 'b' AND sk = 1"#))
+        .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.consumed_capacity.unwrap().table_name.as_deref(), Some(t.as_str()));
 }
 
 #[tokio::test]

@@ -82,6 +82,8 @@ impl Plan {
 #[derive(Default)]
 struct ReadOpts {
     consistent: Option<bool>,
+    /// ReturnConsumedCapacity, passed on to the operation the statement becomes.
+    rcc: Option<String>,
     limit: Option<i64>,
     start: Option<Value>,
 }
@@ -143,7 +145,7 @@ impl DynamoDbService {
                 let mut r = Render::default();
                 let cond = format!("attribute_not_exists({})", r.path(&vec![Seg::Name(hash)]));
                 let item = item.get("M").cloned().unwrap_or(Value::Null);
-                Ok(Plan::Insert(PutItemInput { table_name: table, item, condition_expression: Some(cond), exprs: r.exprs(), ..Default::default() }))
+                Ok(Plan::Insert(PutItemInput { table_name: table, item, condition_expression: Some(cond), return_consumed_capacity: opts.rcc, exprs: r.exprs(), ..Default::default() }))
             }
             Statement::Update { table, sets, removes, filter } => {
                 let (key, rest, hash) = self.whole_key(ctx, &table, filter)?;
@@ -154,13 +156,13 @@ impl DynamoDbService {
                     Some(c) => format!("{exists} AND ({c})"),
                     None => exists,
                 };
-                Ok(Plan::Update(UpdateItemInput { table_name: table, key, update_expression: Some(update), condition_expression: Some(cond), exprs: r.exprs(), ..Default::default() }))
+                Ok(Plan::Update(UpdateItemInput { table_name: table, key, update_expression: Some(update), condition_expression: Some(cond), return_consumed_capacity: opts.rcc, exprs: r.exprs(), ..Default::default() }))
             }
             Statement::Delete { table, filter } => {
                 let (key, rest, _) = self.whole_key(ctx, &table, filter)?;
                 let mut r = Render::default();
                 let cond = r.all(&rest);
-                Ok(Plan::Delete(DeleteItemInput { table_name: table, key, condition_expression: cond, exprs: r.exprs(), ..Default::default() }))
+                Ok(Plan::Delete(DeleteItemInput { table_name: table, key, condition_expression: cond, return_consumed_capacity: opts.rcc, exprs: r.exprs(), ..Default::default() }))
             }
         }
     }
@@ -200,6 +202,7 @@ impl DynamoDbService {
                 limit: opts.limit,
                 exclusive_start_key: opts.start,
                 consistent_read: opts.consistent,
+                return_consumed_capacity: opts.rcc,
                 exprs: r.exprs(),
                 ..Default::default()
             })
@@ -223,6 +226,7 @@ impl DynamoDbService {
                     key: Value::Object(key),
                     projection_expression: proj,
                     consistent_read: opts.consistent,
+                    return_consumed_capacity: opts.rcc,
                     exprs: r.exprs(),
                     ..Default::default()
                 }));
@@ -253,6 +257,7 @@ impl DynamoDbService {
             limit: opts.limit,
             exclusive_start_key: opts.start,
             consistent_read: opts.consistent,
+            return_consumed_capacity: opts.rcc,
             exprs: r.exprs(),
             ..Default::default()
         }))
@@ -268,20 +273,30 @@ impl DynamoDbService {
 
     /// Runs one planned statement: `Items` (and `NextToken`) as ExecuteStatement answers.
     async fn run(&self, ctx: &RequestContext, plan: Plan) -> DdbResult<Value> {
+        let (out, shaped) = self.run_op(ctx, plan).await?;
+        let mut shaped = shaped;
+        if let Some(c) = out.get("ConsumedCapacity") {
+            shaped["ConsumedCapacity"] = c.clone();
+        }
+        Ok(shaped)
+    }
+
+    /// The operation's own answer and the ExecuteStatement-shaped one.
+    async fn run_op(&self, ctx: &RequestContext, plan: Plan) -> DdbResult<(Value, Value)> {
         match plan {
             Plan::Get(i) => {
                 let out = self.get_item(ctx, i)?;
                 let items: Vec<Value> = out.get("Item").cloned().into_iter().collect();
-                Ok(json!({ "Items": items }))
+                Ok((out, json!({ "Items": items })))
             }
-            Plan::Query(i) => Ok(page(self.query(ctx, i)?)),
-            Plan::Scan(i) => Ok(page(self.scan(ctx, i)?)),
+            Plan::Query(i) => self.query(ctx, i).map(|out| (out.clone(), page(out))),
+            Plan::Scan(i) => self.scan(ctx, i).map(|out| (out.clone(), page(out))),
             Plan::Insert(i) => match self.put_item(ctx, i).await {
                 Err(DdbError::ConditionalCheckFailed(_)) => Err(DdbError::DuplicateItem("Duplicate primary key exists in table".into())),
-                other => other.map(|_| json!({ "Items": [] })),
+                other => other.map(|out| (out, json!({ "Items": [] }))),
             },
-            Plan::Update(i) => self.update_item(ctx, i).await.map(|_| json!({ "Items": [] })),
-            Plan::Delete(i) => self.delete_item(ctx, i).await.map(|_| json!({ "Items": [] })),
+            Plan::Update(i) => self.update_item(ctx, i).await.map(|out| (out, json!({ "Items": [] }))),
+            Plan::Delete(i) => self.delete_item(ctx, i).await.map(|out| (out, json!({ "Items": [] }))),
         }
     }
 
@@ -297,7 +312,7 @@ impl DynamoDbService {
             }
         }
         let start = input.next_token.as_deref().map(decode_token).transpose()?;
-        let opts = ReadOpts { consistent: input.consistent_read, limit: input.limit, start };
+        let opts = ReadOpts { consistent: input.consistent_read, rcc: input.return_consumed_capacity.clone(), limit: input.limit, start };
         let plan = self.prepare(ctx, &input.statement, input.parameters.as_deref().unwrap_or_default(), opts)?;
         self.run(ctx, plan).await
     }

@@ -41,3 +41,21 @@ fn parameters_must_match_the_placeholders() {
     assert_eq!(parse("SELECT * FROM t WHERE a = 'x'", &one).map(drop), Err(ParseError::Parameters));
     assert!(parse("SELECT * FROM t WHERE a = ? AND b = '?'", &one).is_ok(), "a ? inside a string literal is not a parameter");
 }
+
+#[test]
+fn random_token_soup_never_panics() {
+    const PARTS: [&str; 34] = [
+        "SELECT", "INSERT", "INTO", "VALUE", "UPDATE", "SET", "REMOVE", "DELETE", "FROM", "WHERE", "AND", "OR", "NOT", "BETWEEN", "IN", "IS", "MISSING", "(", ")",
+        "[", "]", "{", "}", "<<", ">>", ",", ".", ":", "=", "<>", "?", "'s'", "1", "\"t\"",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..(seed % 40) {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            text.push_str(PARTS[(seed >> 33) as usize % PARTS.len()]);
+            text.push(' ');
+        }
+        let _ = on_small_stack(text);
+    }
+}

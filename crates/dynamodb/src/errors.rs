@@ -30,6 +30,8 @@ pub enum DdbError {
     PointInTimeRecoveryUnavailable(String),
     /// A restore time outside the recovery window.
     InvalidRestoreTime(String),
+    /// A PartiQL INSERT of a key that exists: DuplicateItemException.
+    DuplicateItem(String),
     Internal(String),
 }
 
@@ -99,6 +101,7 @@ impl From<DdbError> for AwsError {
             TableAlreadyExists(n) => ("TableAlreadyExistsException", 400, format!("Table already exists: {n}"), vec![]),
             PointInTimeRecoveryUnavailable(m) => ("PointInTimeRecoveryUnavailableException", 400, m, vec![]),
             InvalidRestoreTime(m) => ("InvalidRestoreTimeException", 400, m, vec![]),
+            DuplicateItem(m) => ("DuplicateItemException", 400, m, vec![]),
             Internal(m) => ("InternalServerError", 500, m, vec![]),
         };
         let mut err = AwsError::new(qualified(code), status, message);

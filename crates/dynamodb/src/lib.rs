@@ -25,6 +25,7 @@ mod ops_read;
 mod ops_streams;
 mod ops_tables;
 mod ops_transact;
+pub mod partiql;
 pub mod schema;
 pub mod service;
 mod source;

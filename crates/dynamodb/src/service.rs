@@ -89,6 +89,12 @@ impl DynamoDbService {
                 let fingerprint = canonical(input.get("TransactItems").unwrap_or(&Value::Null));
                 self.transact_write_items(ctx, typed(input)?, fingerprint).await
             }
+            "ExecuteStatement" => self.execute_statement(ctx, typed(input)?).await,
+            "BatchExecuteStatement" => self.batch_execute_statement(ctx, typed(input)?).await,
+            "ExecuteTransaction" => {
+                let fingerprint = canonical(input.get("TransactStatements").unwrap_or(&Value::Null));
+                self.execute_transaction(ctx, typed(input)?, fingerprint).await
+            }
             "TransactGetItems" => self.transact_get_items(ctx, typed(input)?),
             other => return Err(AwsError::from(DdbError::unsupported(other))),
         };

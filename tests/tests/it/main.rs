@@ -9,6 +9,7 @@ mod dynamodb_durability;
 mod dynamodb_fidelity;
 mod dynamodb_items;
 mod dynamodb_legacy;
+mod dynamodb_partiql;
 mod dynamodb_streams;
 mod dynamodb_tables;
 mod lambda_async;

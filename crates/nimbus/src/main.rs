@@ -167,7 +167,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let logs = Arc::new(nimbus_logs::LogsService::new(clock.clone(), stores.logs)?);
         router.register(logs.clone());
         let lambda_dir = if args.in_memory {
-            std::env::temp_dir().join(format!("nimbus-{}", std::process::id())).join("lambda")
+            sweep_dead_temp_dirs();
+            temp_dir_of(std::process::id()).join("lambda")
         } else {
             args.data_dir.join("lambda")
         };
@@ -201,12 +202,38 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         });
         serve(listener, Arc::new(router), rx).await?;
         lambda.shutdown();
+        if args.in_memory {
+            let _ = std::fs::remove_dir_all(temp_dir_of(std::process::id()));
+        }
         Ok::<(), Box<dyn std::error::Error>>(())
     })?;
     // Dropping the runtime dropped the services and their storage writers, which
     // checkpoint and close.
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where an `--in-memory` server keeps Lambda code: `<tmp>/nimbus-<pid>`.
+fn temp_dir_of(pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("nimbus-{pid}"))
+}
+
+/// Removes the temp dirs of `--in-memory` servers that no longer run (killed servers
+/// never remove theirs: test suites left hundreds behind). Linux only (`/proc`); a PID
+/// that was reused keeps its dir, which is harmless.
+fn sweep_dead_temp_dirs() {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("nimbus-")).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Takes `<data dir>/nimbus.pid`'s exclusive lock (flock: released by the kernel however

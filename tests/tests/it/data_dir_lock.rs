@@ -43,3 +43,25 @@ fn a_second_nimbus_on_the_same_data_directory_exits_at_once_naming_the_first() {
     let again = std::fs::read_to_string(dir.join("nimbus.pid")).expect("nimbus.pid");
     assert_ne!(again.trim(), pid, "the new server wrote its own PID");
 }
+
+/// An `--in-memory` server keeps Lambda code in `<tmp>/nimbus-<pid>`; a killed one leaves
+/// it behind. The next in-memory server removes the dirs of processes that no longer run
+/// (and keeps those that do).
+#[test]
+fn in_memory_servers_sweep_the_temp_dirs_of_dead_ones() {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    // A PID above the kernel's largest (4,194,304) can never be running.
+    let dead = std::env::temp_dir().join("nimbus-4194399");
+    std::fs::create_dir_all(dead.join("lambda")).expect("fake dir");
+    let alive = std::env::temp_dir().join(format!("nimbus-{}", std::process::id()));
+    std::fs::create_dir_all(&alive).expect("live dir");
+    let n = Nimbus::start_in_memory();
+    if n.is_external() {
+        return;
+    }
+    assert!(!dead.exists(), "the dead server's dir is gone");
+    assert!(alive.exists(), "a running process's dir stays");
+    let _ = std::fs::remove_dir_all(&alive);
+}

@@ -92,3 +92,36 @@ pub trait StreamSource: Send + Sync {
     /// A receiver that changes whenever records are appended.
     fn subscribe(&self, stream_arn: &str) -> Option<tokio::sync::watch::Receiver<u64>>;
 }
+
+/// What a signed request's access key id stands for: its secret, and who signs with it.
+/// IAM implements the lookup (user access keys, temporary credentials from STS); the
+/// binary adds the account's root key pair in front of it.
+#[derive(Debug, Clone)]
+pub struct ResolvedKey {
+    pub secret_access_key: String,
+    pub account_id: String,
+    /// The signer: `arn:aws:iam::<acct>:root`, `arn:aws:iam::<acct>:user/<path><name>`,
+    /// `arn:aws:sts::<acct>:assumed-role/<role>/<session>`, `arn:aws:sts::<acct>:federated-user/<name>`.
+    pub principal_arn: String,
+    /// The unique id GetCallerIdentity shows as `UserId` (`AIDA…`, `AROA…:<session>`, the account id for root).
+    pub user_id: String,
+    /// Temporary credentials: the session token that must accompany the key, and when it expires.
+    pub session_token: Option<String>,
+    pub expires_at_ms: Option<u64>,
+    /// False for an access key made Inactive by UpdateAccessKey.
+    pub active: bool,
+}
+
+/// Looks up access key ids (see `ResolvedKey`).
+pub trait CredentialResolver: Send + Sync {
+    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey>;
+}
+
+/// No keys known (when IAM is not wired).
+pub struct NoCredentials;
+
+impl CredentialResolver for NoCredentials {
+    fn resolve(&self, _access_key_id: &str) -> Option<ResolvedKey> {
+        None
+    }
+}

@@ -17,6 +17,12 @@ pub struct RequestContext {
     pub protocol: Protocol,
     /// The `X-Amzn-Trace-Id` header, if sent (SQS stores it as a message's AWSTraceHeader).
     pub trace_id: Option<String>,
+    /// The signer, when its access key is known to IAM (a user, an assumed-role session,
+    /// the root key pair): `arn:aws:iam::<acct>:user/<name>`, `arn:aws:sts::…:assumed-role/…`.
+    /// `None` for keys nimbus does not know (accepted in the open mode as the account root).
+    pub principal_arn: Option<String>,
+    /// The signer's unique id as GetCallerIdentity shows it (`AIDA…`, `AROA…:<session>`).
+    pub user_id: Option<String>,
 }
 
 impl RequestContext {
@@ -31,6 +37,8 @@ impl RequestContext {
             path,
             protocol: Protocol::Json,
             trace_id: None,
+            principal_arn: None,
+            user_id: None,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod time;
 pub mod xml;
 
 pub use clock::Clock;

@@ -190,7 +190,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             streams.clone(),
         )?);
         router.register(lambda.clone());
-        router.register(Arc::new(nimbus_sts::StsService));
+        let iam = nimbus_iam::Iam::open(clock.clone(), stores.iam).map_err(|e| format!("iam: {e:?}"))?;
+        router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
+        router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
         router.register(dynamodb);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
@@ -277,6 +279,7 @@ struct Stores {
     logs: Arc<dyn nimbus_logs::store::LogsStore>,
     lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
+    iam: Arc<dyn nimbus_iam::store::IamStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -317,7 +320,20 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_dynamodb::store::SqliteStore::open(&dir.join("dynamodb.db"), durability)?)
             })
         });
-        Ok(Stores { sqs: joined(sqs.join())?, logs: joined(logs.join())?, lambda: joined(lambda.join())?, dynamodb: joined(dynamodb.join())? })
+        let iam = s.spawn(move || -> Result<Arc<dyn nimbus_iam::store::IamStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_iam::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_iam::store::SqliteStore::open(&dir.join("iam.db"), durability)?)
+            })
+        });
+        Ok(Stores {
+            sqs: joined(sqs.join())?,
+            logs: joined(logs.join())?,
+            lambda: joined(lambda.join())?,
+            dynamodb: joined(dynamodb.join())?,
+            iam: joined(iam.join())?,
+        })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)
 }

@@ -19,6 +19,7 @@ pub mod ops_account;
 pub mod ops_policies;
 pub mod ops_roles;
 pub mod ops_users;
+pub mod service_roles;
 pub mod store;
 pub mod sts;
 

@@ -64,6 +64,8 @@ pub struct Inner {
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
     /// How each mapping's last batches went (`LastProcessingResult`, warnings), by UUID.
     pub mapping_health: parking_lot::Mutex<HashMap<String, crate::esm::Health>>,
+    /// How a function gets its execution role's credentials (IAM/STS).
+    pub roles: Arc<dyn nimbus_core::internal::RoleAssumer>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -147,6 +149,7 @@ impl LambdaService {
         bus: Arc<dyn MessageBus>,
         queues: Arc<dyn QueueSource>,
         streams: Arc<dyn StreamSource>,
+        roles: Arc<dyn nimbus_core::internal::RoleAssumer>,
     ) -> std::io::Result<LambdaService> {
         let code = CodeStore::new(config.data_dir.join("code"))?;
         let runtimes_dir = config.data_dir.join("runtimes");
@@ -175,6 +178,7 @@ impl LambdaService {
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
             mapping_health: parking_lot::Mutex::new(HashMap::new()),
+            roles,
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();

@@ -172,6 +172,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             args.data_dir.join("lambda")
         };
+        let iam = nimbus_iam::Iam::open(clock.clone(), stores.iam).map_err(|e| format!("iam: {e:?}"))?;
         let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
         let streams = Arc::new(dynamodb.streams());
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(
@@ -188,9 +189,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             sqs.clone(),
             sqs.clone(),
             streams.clone(),
+            iam.clone(),
         )?);
         router.register(lambda.clone());
-        let iam = nimbus_iam::Iam::open(clock.clone(), stores.iam).map_err(|e| format!("iam: {e:?}"))?;
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);

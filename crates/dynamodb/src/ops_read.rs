@@ -300,6 +300,7 @@ impl DynamoDbService {
             .ok_or_else(|| DdbError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."))?;
         let key = c.index.map(|i| &i.key).unwrap_or(&st.def.key);
         crate::legacy::check_query_filter(&input.legacy, &key.names())?;
+        crate::legacy::check_key_condition_count(&input.legacy, key.names().len())?;
         let kc = parse_key_condition(kc_text, &s, &key.hash_names(), &key.range_names())?;
         check_key_condition_types(key, &kc)?;
         let (filter, paths) = filter_and_projection(input, &s)?;

@@ -249,7 +249,7 @@ fn check_key_schema_shape(elems: &[KeySchemaElement], what: &str, multi: bool) -
     let mut names: Vec<&str> = elems.iter().map(|e| e.attribute_name.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
-        return Err(invalid(if elems.len() == 2 {
+        return Err(invalid(if hashes == 1 && elems.len() == 2 {
             "Both the Hash Key and the Range Key element in the KeySchema have the same name"
         } else {
             "The KeySchema contains multiple key attributes with the same name"

@@ -378,3 +378,53 @@ def test_raw_query_response_shape(endpoint):
     assert 'xmlns="https://iam.amazonaws.com/doc/2010-05-08/"' in r.text
     assert "<CreateRoleResult><Role>" in r.text
     assert "%7B%22Version%22" in r.text
+
+
+# ---- Lambda runs as its role; the AWS CLI tutorial sequence
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-awscli.html
+
+
+def test_function_calls_sts_as_its_execution_role(make_client, python_function_zip):
+    from conftest import python_runtime, unique_name
+    iam = make_client("iam")
+    awslambda = make_client("lambda")
+    role_name = unique_name("exec-role")
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]
+    iam.attach_role_policy(RoleName=role_name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    name = unique_name("whoami")
+    awslambda.create_function(FunctionName=name, Runtime=python_runtime(), Role=role["Arn"], Handler="handler.whoami", Code={"ZipFile": python_function_zip}, Timeout=30)
+    try:
+        awslambda.get_waiter("function_active_v2").wait(FunctionName=name)
+        out = awslambda.invoke(FunctionName=name, Payload=b"{}")
+        body = json.loads(out["Payload"].read())
+        assert "FunctionError" not in out, body
+        assert body["Arn"] == "arn:aws:sts::000000000000:assumed-role/%s/%s" % (role_name, name)
+        assert body["UserId"] == "%s:%s" % (role["RoleId"], name)
+        assert body["key_prefix"] == "ASIA" and body["has_token"]
+        assert iam.get_role(RoleName=role_name)["Role"]["RoleLastUsed"].get("LastUsedDate")
+    finally:
+        awslambda.delete_function(FunctionName=name)
+
+
+def test_aws_cli_lambda_tutorial_sequence(aws_cli, python_function_zip, tmp_path):
+    from conftest import python_runtime, unique_name
+    role_name = unique_name("lambda-ex")
+    trust = tmp_path / "trust-policy.json"
+    trust.write_text(TRUST_LAMBDA)
+    role = aws_cli("iam", "create-role", "--role-name", role_name, "--assume-role-policy-document", "file://%s" % trust)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRole"
+    p = aws_cli("iam", "attach-role-policy", "--role-name", role_name, "--policy-arn", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", expect_ok=False)
+    assert p.returncode == 0, p.stderr
+    zip_path = tmp_path / "function.zip"
+    zip_path.write_bytes(python_function_zip)
+    name = unique_name("my-function")
+    aws_cli("lambda", "create-function", "--function-name", name, "--zip-file", "fileb://%s" % zip_path, "--handler", "handler.whoami",
+            "--runtime", python_runtime(), "--role", role["Arn"], "--timeout", "30")
+    aws_cli("lambda", "wait", "function-active-v2", "--function-name", name)
+    out_file = tmp_path / "out.json"
+    meta = aws_cli("lambda", "invoke", "--function-name", name, "--payload", "{}", str(out_file))
+    assert meta["StatusCode"] == 200 and "FunctionError" not in meta, out_file.read_text()
+    assert json.loads(out_file.read_text())["Arn"].startswith("arn:aws:sts::000000000000:assumed-role/%s/" % role_name)
+    aws_cli("lambda", "delete-function", "--function-name", name, expect_ok=False)
+    aws_cli("iam", "detach-role-policy", "--role-name", role_name, "--policy-arn", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", expect_ok=False)
+    assert aws_cli("iam", "delete-role", "--role-name", role_name, expect_ok=False).returncode == 0

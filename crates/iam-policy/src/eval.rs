@@ -8,20 +8,22 @@
 //!    allows, and then only if the permissions boundary (when set) and the session
 //!    policies (when the session has any) allow too — except that a resource-based policy
 //!    naming the caller's own ARN (the IAM user ARN, the role session ARN, the federated
-//!    user ARN) grants without those limits. One naming the role ARN, the account or `*`
-//!    is limited by them.
+//!    user ARN) grants without those limits. One naming the role ARN, `*` or a service
+//!    is limited by them. One naming only the account delegates to the account: it does
+//!    not grant by itself, an identity-based policy must allow.
 //! 3. Cross-account (`resource_account` ≠ the caller's account): the identity side
 //!    (identity ∩ boundary ∩ session) AND the resource-based policy must both allow.
 //! 4. The root user: identity policies do not apply; allowed in its own account unless a
-//!    resource-based policy denies. Anonymous callers and service principals are allowed
-//!    only by a resource-based policy.
+//!    resource-based policy denies. Anonymous callers, service principals and
+//!    web-identity / SAML callers (a `FederatedUser` with no account) are allowed only by
+//!    a resource-based (or trust) policy.
 //!
 //! Hot path: statements are matched action first, then resource, principal, conditions;
 //! nothing is allocated unless a pattern holds a policy variable or a `*` that stops at
 //! colons.
 
 use crate::policy::{Actions, Effect, Policy, Principals, Resources, Statement};
-use crate::principal::{match_any, How};
+use crate::principal::{match_any, not_principal_exempts, How};
 use crate::request::{PrincipalKind, Request};
 
 /// The policies that apply to one request.
@@ -107,6 +109,8 @@ struct Outcome {
     deny: Option<usize>,
     allow: Option<usize>,
     allow_direct: Option<usize>,
+    /// An Allow that grants on its own in the same account (not by account delegation).
+    allow_grant: Option<usize>,
 }
 
 impl Statement {
@@ -130,10 +134,8 @@ impl Statement {
         let how = match &self.principals {
             Principals::Implicit => How::Implicit,
             Principals::Principal(ids) => match_any(ids, req.principal)?,
-            Principals::NotPrincipal(ids) => match match_any(ids, req.principal) {
-                Some(_) => return None,
-                None => How::Other,
-            },
+            Principals::NotPrincipal(ids) if not_principal_exempts(ids, req.principal) => return None,
+            Principals::NotPrincipal(_) => How::Other,
         };
         self.conditions.iter().all(|c| c.holds(req)).then_some(how)
     }
@@ -154,6 +156,9 @@ impl Policy {
                     if how == How::Direct {
                         out.allow_direct.get_or_insert(i);
                     }
+                    if how != How::Account {
+                        out.allow_grant.get_or_insert(i);
+                    }
                 }
             }
         }
@@ -172,7 +177,10 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explain {
     let res = set.resource.map(|p| p.outcome(req)).unwrap_or_default();
     let res_allow = res.allow.map(|i| at(PolicyType::Resource, 0, i));
     let kind = &req.principal.kind;
-    if matches!(kind, PrincipalKind::Root | PrincipalKind::Anonymous | PrincipalKind::Service(_)) {
+    // A web-identity / SAML caller (a federated principal of no account) has no
+    // identity-based policies: like a service, only the trust policy decides.
+    let external = *kind == PrincipalKind::FederatedUser && req.principal.account.is_empty();
+    if external || matches!(kind, PrincipalKind::Root | PrincipalKind::Anonymous | PrincipalKind::Service(_)) {
         if let Some(i) = res.deny {
             return Explain::deny(at(PolicyType::Resource, 0, i));
         }
@@ -230,7 +238,8 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explain {
     if let Some(i) = res.allow_direct {
         return Explain::allow(Some(at(PolicyType::Resource, 0, i)));
     }
-    let Some(grant) = id_allow.or(res_allow) else {
+    let res_grant = res.allow_grant.map(|i| at(PolicyType::Resource, 0, i));
+    let Some(grant) = id_allow.or(res_grant) else {
         return Explain::implicit(PolicyType::Identity);
     };
     match limits() {

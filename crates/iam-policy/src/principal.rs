@@ -3,13 +3,22 @@
 //! principal is matched against it.
 //!
 //! - `"*"` or `{"AWS": "*"}`: everyone, anonymous callers included.
-//! - an account id or `arn:aws:iam::<acct>:root`: any principal of that account.
+//! - an account id or `arn:aws:iam::<acct>:root`: any principal of that account, by
+//!   delegation ("This delegates authority to the account"): an identity-based policy
+//!   of the caller must allow too, in the same account as across accounts (as a role
+//!   trust policy naming the account needs the caller's own `sts:AssumeRole` permission).
 //! - a user, role, role-session or federated-user ARN: that principal; a role ARN also
 //!   matches every session of that role (`arn:aws:sts::<acct>:assumed-role/<role>/<s>`).
 //! - `{"Service": "sqs.amazonaws.com"}`: that service.
 //! - `{"Federated": "<provider>"}`: a web-identity / SAML caller of that provider (pass a
 //!   `PrincipalKind::FederatedUser` whose `arn` is the provider's ARN or name).
 //! - `{"CanonicalUser": …}` is S3's and matches nothing here.
+//!
+//! NotPrincipal ("AWS JSON policy elements: NotPrincipal") exempts a caller only when
+//! every identity AWS checks is listed: the account (id or `:root`) and the user ARN for
+//! a user; the account, the role ARN and the session ARN for a role session; the account
+//! and the federated user ARN for a federated user. Naming only the user leaves the user
+//! denied by a `Deny` with NotPrincipal, as the page warns.
 
 use serde_json::Value;
 
@@ -38,8 +47,10 @@ pub(crate) enum How {
     Direct,
     /// A role session by its role's ARN.
     Role,
-    /// By account, `*`, a service, or NotPrincipal.
+    /// By `*`, a service, or NotPrincipal.
     Other,
+    /// By the account (id or `:root` ARN): delegation to the account's own policies.
+    Account,
 }
 
 pub(crate) fn parse(v: &Value) -> Result<Vec<PrincipalId>, PolicyError> {
@@ -113,7 +124,7 @@ pub(crate) fn match_one(id: &PrincipalId, p: &Principal) -> Option<How> {
     );
     match id {
         PrincipalId::Everyone => Some(How::Other),
-        PrincipalId::Account(a) => (authenticated && p.account == *a).then_some(How::Other),
+        PrincipalId::Account(a) => (authenticated && p.account == *a).then_some(How::Account),
         PrincipalId::Arn(arn) if authenticated && *arn == p.arn => Some(How::Direct),
         PrincipalId::Arn(arn) => match &p.kind {
             PrincipalKind::AssumedRole { role_arn } if role_arn == arn => Some(How::Role),
@@ -127,14 +138,27 @@ pub(crate) fn match_one(id: &PrincipalId, p: &Principal) -> Option<How> {
 
 /// The best way `p` matches any entry of a Principal list.
 pub(crate) fn match_any(ids: &[PrincipalId], p: &Principal) -> Option<How> {
-    let mut best = None;
-    for id in ids {
-        match match_one(id, p) {
-            Some(How::Direct) => return Some(How::Direct),
-            Some(How::Role) => best = Some(How::Role),
-            Some(h) if best.is_none() => best = Some(h),
-            _ => {}
-        }
+    let rank = |h: &How| match h {
+        How::Direct => 4,
+        How::Role => 3,
+        How::Other | How::Implicit => 2,
+        How::Account => 1,
+    };
+    ids.iter().filter_map(|id| match_one(id, p)).max_by_key(rank)
+}
+
+/// Whether a NotPrincipal list exempts `p` (see the module comment).
+pub(crate) fn not_principal_exempts(ids: &[PrincipalId], p: &Principal) -> bool {
+    if ids.contains(&PrincipalId::Everyone) {
+        return true;
     }
-    best
+    let arn_listed = |arn: &str| ids.iter().any(|id| matches!(id, PrincipalId::Arn(a) if a == arn));
+    let account_listed = ids.iter().any(|id| matches!(id, PrincipalId::Account(a) if *a == p.account));
+    match &p.kind {
+        PrincipalKind::Root => account_listed,
+        PrincipalKind::User | PrincipalKind::FederatedUser => account_listed && arn_listed(&p.arn),
+        PrincipalKind::AssumedRole { role_arn } => account_listed && arn_listed(role_arn) && arn_listed(&p.arn),
+        PrincipalKind::Service(s) => ids.iter().any(|id| matches!(id, PrincipalId::Service(n) if n == s)),
+        PrincipalKind::Anonymous => false,
+    }
 }

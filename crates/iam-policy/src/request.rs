@@ -33,7 +33,10 @@ pub enum PrincipalKind {
     User,
     /// A role session; `role_arn` is the role's ARN (with its path).
     AssumedRole { role_arn: String },
-    /// A GetFederationToken session.
+    /// A GetFederationToken session (`arn:aws:sts::A:federated-user/N`, account set).
+    /// With an empty `account` and the identity provider's ARN (or name, such as
+    /// `cognito-identity.amazonaws.com`) as `arn`: a web-identity or SAML caller, for
+    /// checking a trust policy's `Federated` principal in AssumeRoleWith….
     FederatedUser,
     /// An AWS service principal such as `sqs.amazonaws.com`.
     Service(String),

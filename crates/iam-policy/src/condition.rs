@@ -191,7 +191,7 @@ fn read_bool(v: &str) -> Option<bool> {
 fn value_matches(base: Base, pv: &Val, rv: &str, req: &Request) -> bool {
     match (base, pv) {
         (Base::StringEquals, Val::Text(t)) => t.render(req).is_some_and(|s| s == rv),
-        (Base::StringEqualsIgnoreCase, Val::Text(t)) => t.render(req).is_some_and(|s| s.to_lowercase() == rv.to_lowercase()),
+        (Base::StringEqualsIgnoreCase, Val::Text(t)) => t.render(req).is_some_and(|s| eq_ignore_case(&s, rv)),
         (Base::StringLike | Base::Arn, Val::Pattern(p)) => p.matches(rv, req),
         (Base::Numeric(c), Val::Num(n)) => rv.trim().parse::<f64>().is_ok_and(|r| c.holds(r, *n)),
         (Base::Date(c), Val::Date(d)) => parse_date_millis(rv).is_some_and(|r| c.holds(r, *d)),
@@ -199,6 +199,14 @@ fn value_matches(base: Base, pv: &Val, rv: &str, req: &Request) -> bool {
         (Base::Binary, Val::Bytes(b)) => base64::engine::general_purpose::STANDARD.decode(rv.trim()).is_ok_and(|r| &r == b),
         (Base::Ip, Val::Ip(net, bits)) => rv.trim().parse::<IpAddr>().is_ok_and(|ip| in_cidr(ip, *net, *bits)),
         _ => false,
+    }
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 

@@ -192,24 +192,42 @@ pub fn explain(set: &PolicySet, req: &Request) -> Explain {
         };
     }
 
-    let identity: Vec<Outcome> = set.identity.iter().map(|p| p.outcome(req)).collect();
-    let boundary = set.boundary.map(|p| p.outcome(req));
-    let session: Option<Vec<Outcome>> = set.session.as_ref().map(|v| v.iter().map(|p| p.outcome(req)).collect());
-
+    // Each policy is evaluated once; nothing is collected.
+    let mut deny = None;
+    let mut id_allow = None;
+    for (pi, p) in set.identity.iter().enumerate() {
+        let o = p.outcome(req);
+        if let Some(si) = o.deny {
+            deny = Some(at(PolicyType::Identity, pi, si));
+            break;
+        }
+        if id_allow.is_none() {
+            id_allow = o.allow.map(|si| at(PolicyType::Identity, pi, si));
+        }
+    }
+    let mut boundary_ok = true;
+    if let (None, Some(b)) = (deny, set.boundary) {
+        let o = b.outcome(req);
+        deny = o.deny.map(|si| at(PolicyType::PermissionsBoundary, 0, si));
+        boundary_ok = o.allow.is_some();
+    }
+    let mut session_ok = true;
+    if let (None, Some(list)) = (deny, &set.session) {
+        session_ok = false;
+        for (pi, p) in list.iter().enumerate() {
+            let o = p.outcome(req);
+            if let Some(si) = o.deny {
+                deny = Some(at(PolicyType::Session, pi, si));
+                break;
+            }
+            session_ok |= o.allow.is_some();
+        }
+    }
     // 1. explicit deny anywhere
-    let first_deny = |list: &[Outcome], t| list.iter().enumerate().find_map(|(pi, o)| o.deny.map(|si| at(t, pi, si)));
-    let deny = first_deny(&identity, PolicyType::Identity)
-        .or_else(|| boundary.and_then(|b| b.deny.map(|si| at(PolicyType::PermissionsBoundary, 0, si))))
-        .or_else(|| session.as_deref().and_then(|s| first_deny(s, PolicyType::Session)))
-        .or_else(|| res.deny.map(|si| at(PolicyType::Resource, 0, si)));
-    if let Some(d) = deny {
+    if let Some(d) = deny.or_else(|| res.deny.map(|si| at(PolicyType::Resource, 0, si))) {
         return Explain::deny(d);
     }
 
-    let first_allow = |list: &[Outcome], t| list.iter().enumerate().find_map(|(pi, o)| o.allow.map(|si| at(t, pi, si)));
-    let id_allow = first_allow(&identity, PolicyType::Identity);
-    let boundary_ok = boundary.is_none_or(|b| b.allow.is_some());
-    let session_ok = session.as_deref().is_none_or(|s| first_allow(s, PolicyType::Session).is_some());
     let limits = || {
         if !boundary_ok {
             Some(PolicyType::PermissionsBoundary)

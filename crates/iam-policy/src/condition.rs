@@ -132,6 +132,11 @@ fn operator(name: &str) -> Result<(Base, bool, bool, SetOp), UnknownOperator> {
     Ok((base, negated, if_exists, set))
 }
 
+/// Whether `name` is a condition operator (with its qualifier and suffix).
+pub(crate) fn is_operator(name: &str) -> bool {
+    operator(name).is_ok()
+}
+
 impl Clause {
     /// Builds a clause from its operator name, key and values (already stringified).
     pub(crate) fn new(op: &str, key: &str, values: &[String], variables: bool) -> Result<Clause, UnknownOperator> {

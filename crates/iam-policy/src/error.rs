@@ -28,8 +28,6 @@ pub(crate) const SYNTAX: &str = "Syntax errors in policy.";
 pub(crate) const INVALID_JSON: &str = "This policy contains invalid Json";
 pub(crate) const LEGACY: &str = "The policy failed legacy parsing";
 pub(crate) const VERSION_2012: &str = "Policy document must be version 2012-10-17 or greater.";
-pub(crate) const MISSING_STATEMENT: &str = "Missing required field Statement";
-pub(crate) const MISSING_EFFECT: &str = "Missing required field Effect";
 pub(crate) const MISSING_PRINCIPAL: &str = "Missing required field Principal";
 pub(crate) const TRUST_NO_PRINCIPAL: &str =
     "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!";

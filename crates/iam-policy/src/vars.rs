@@ -3,7 +3,8 @@
 //! `${*}`, `${?}`, `${$}` for a literal `*`, `?`, `$`. Only in policies of Version
 //! 2012-10-17, in Resource / NotResource and condition values; in 2008-10-17 policies
 //! the text is literal. A variable whose key the request does not have (and that has no
-//! default) makes that value match nothing.
+//! default) has no value: that value matches nothing, so `StringEquals` / `StringLike`
+//! fail and `StringNotEquals` / `StringNotLike` hold ("Policy variables with no value").
 
 use std::borrow::Cow;
 
@@ -49,7 +50,8 @@ fn var(inner: &str) -> Part {
         Some((k, d)) => {
             let d = d.trim();
             let d = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')).unwrap_or(d);
-            (k.trim(), Some(d.into()))
+            // Within the quotes, '' stands for one quote.
+            (k.trim(), Some(d.replace("''", "'").into()))
         }
         None => (inner, None),
     };

@@ -38,8 +38,11 @@ fn holds(condition: &str, ctx: &[(&str, &str)]) -> bool {
     holds_in("2012-10-17", condition, &keys)
 }
 
-/// (condition, request keys, expected) rows, reported together.
-fn table(rows: &[(&str, &[(&str, &str)], bool)]) {
+/// One row: a Condition block, the request's keys, whether the statement applies.
+type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+
+/// Checks every row and reports all that differ.
+fn table(rows: &[Row]) {
     let bad: Vec<String> = rows
         .iter()
         .filter(|(c, ctx, want)| holds(c, ctx) != *want)
@@ -229,6 +232,11 @@ fn variables_in_condition_values() {
         (r#"{"StringLike": {"s3:prefix": "home/${aws:userid}/*"}}"#, &[("s3:prefix", "home/AIDADAVID/x")], true),
         (r#"{"StringEquals": {"aws:ResourceTag/dept": "${aws:PrincipalTag/department}"}}"#, &[("aws:ResourceTag/dept", "finance")], true),
         (r#"{"StringEquals": {"aws:ResourceTag/x": "${aws:PrincipalTag/none, 'fallback'}"}}"#, &[("aws:ResourceTag/x", "fallback")], true),
+        (r#"{"StringEquals": {"aws:ResourceTag/x": "${aws:PrincipalTag/none, 'it''s'}"}}"#, &[("aws:ResourceTag/x", "it's")], true),
+        // "Policy variables with no value": equal / like fail, not-equal / not-like hold.
+        (r#"{"StringEquals": {"aws:ResourceTag/x": "${aws:PrincipalTag/none}"}}"#, &[("aws:ResourceTag/x", "")], false),
+        (r#"{"StringNotEquals": {"aws:ResourceTag/x": "${aws:PrincipalTag/none}"}}"#, &[("aws:ResourceTag/x", "a")], true),
+        (r#"{"StringNotLike": {"aws:ResourceTag/x": "${aws:PrincipalTag/none}*"}}"#, &[("aws:ResourceTag/x", "a")], true),
         (r#"{"ArnLike": {"aws:SourceArn": "arn:aws:sqs:*:${aws:PrincipalAccount}:*"}}"#, &[("aws:SourceArn", "arn:aws:sqs:us-east-1:111122223333:q")], true),
     ]);
     // Version 2008-10-17: "${aws:username}" is just text.

@@ -137,45 +137,82 @@ impl Glob {
         }
     }
 
-    /// Set-of-positions simulation, for patterns with a `*` that stops at `:`.
+    /// Set-of-positions simulation, for patterns with a `*` that stops at `:`. Texts
+    /// shorter than 128 bytes use a bit set on the stack.
     fn matches_nfa(&self, t: &[u8]) -> bool {
+        if t.len() < 128 {
+            self.nfa::<u128>(t)
+        } else {
+            self.nfa::<Vec<bool>>(t)
+        }
+    }
+
+    fn nfa<B: Positions>(&self, t: &[u8]) -> bool {
         let n = t.len();
-        let mut cur = vec![false; n + 1];
-        let mut next = vec![false; n + 1];
-        cur[0] = true;
+        let mut cur = B::empty(n + 1);
+        cur.set(0);
         for tok in &self.toks {
-            next.iter_mut().for_each(|b| *b = false);
+            let mut next = B::empty(n + 1);
             match tok {
                 Tok::Lit(l) => {
-                    for i in 0..=n {
-                        if cur[i] && starts_with(&t[i..], l.as_bytes(), self.ci) {
-                            next[i + l.len()] = true;
+                    for i in (0..=n).filter(|i| cur.get(*i)) {
+                        if starts_with(&t[i..], l.as_bytes(), self.ci) {
+                            next.set(i + l.len());
                         }
                     }
                 }
                 Tok::One => {
-                    for i in 0..n {
-                        if cur[i] && !is_continuation(t[i]) {
-                            next[i + char_len(t[i])] = true;
-                        }
+                    for i in (0..n).filter(|i| cur.get(*i) && !is_continuation(t[*i])) {
+                        next.set(i + char_len(t[i]));
                     }
                 }
                 Tok::Star { cross } => {
                     let mut on = false;
                     for i in 0..=n {
-                        on |= cur[i];
+                        on |= cur.get(i);
                         if on {
-                            next[i] = true;
-                            if i < n && !cross && t[i] == b':' {
+                            next.set(i);
+                            if !cross && t.get(i) == Some(&b':') {
                                 on = false;
                             }
                         }
                     }
                 }
             }
-            std::mem::swap(&mut cur, &mut next);
+            cur = next;
         }
-        cur[n]
+        cur.get(n)
+    }
+}
+
+/// A set of text positions.
+trait Positions {
+    fn empty(len: usize) -> Self;
+    fn get(&self, i: usize) -> bool;
+    fn set(&mut self, i: usize);
+}
+
+impl Positions for u128 {
+    fn empty(_: usize) -> u128 {
+        0
+    }
+    fn get(&self, i: usize) -> bool {
+        self >> i & 1 == 1
+    }
+    fn set(&mut self, i: usize) {
+        *self |= 1 << i;
+    }
+}
+
+impl Positions for Vec<bool> {
+    fn empty(len: usize) -> Vec<bool> {
+        vec![false; len]
+    }
+    fn get(&self, i: usize) -> bool {
+        self[i]
+    }
+    fn set(&mut self, i: usize) {
+        self[i] = true;
     }
 }
 
@@ -254,6 +291,10 @@ mod tests {
         assert!(g.matches("arn:aws:s3:::b/x/y.txt"));
         assert!(!g.matches("arn:aws:s3:::b/x:y.txt"));
         assert!(Glob::new("arn:aws:sqs:*:111:q*", Mode::Resource).matches("arn:aws:sqs:us-east-1:111:q1"));
+        // Past 127 bytes the position set is on the heap; same answers.
+        let long = format!("arn:aws:s3:::b/{}/y.txt", "x".repeat(200));
+        assert!(g.matches(&long));
+        assert!(!g.matches(&format!("{long}:z.txt")));
     }
 
     #[test]

@@ -91,7 +91,7 @@ def test_role_errors_as_aws_words_them(iam, unchecked_iam):
     assert error(e)[:2] == ("ValidationError", "1 validation error detected: Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600")
     with pytest.raises(ClientError) as e:
         iam.create_role(RoleName="r2", AssumeRolePolicyDocument="{not json")
-    assert error(e)[:2] == ("MalformedPolicyDocument", "Syntax errors in policy.")
+    assert error(e)[:2] == ("MalformedPolicyDocument", "This policy contains invalid Json")
     with pytest.raises(ClientError) as e:
         iam.create_role(RoleName="r2", Path="noslash", AssumeRolePolicyDocument=TRUST_LAMBDA)
     assert error(e)[0] == "ValidationError"

@@ -3,6 +3,7 @@
 //! messages).
 
 use crate::errors::{IamError, IamResult};
+use nimbus_iam_policy::{Policy, PolicyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocKind {
@@ -22,7 +23,7 @@ fn size_without_whitespace(doc: &str) -> usize {
 }
 
 /// Checks a document the caller sent for `kind`; `owner` names the entity for messages.
-pub fn check(doc: &str, kind: DocKind, owner: &str) -> IamResult<()> {
+pub fn check(doc: &str, kind: DocKind, owner: &str) -> IamResult<Policy> {
     if doc.is_empty() {
         return Err(IamError::constraint("policyDocument", doc, "Member must have length greater than or equal to 1"));
     }
@@ -37,30 +38,10 @@ pub fn check(doc: &str, kind: DocKind, owner: &str) -> IamResult<()> {
     if size > quota.0 {
         return Err(IamError::LimitExceeded(quota.1));
     }
-    grammar(doc, kind == DocKind::Trust)
-}
-
-/// TEMPORARY until the policy crate lands: JSON with statements of Allow/Deny.
-fn grammar(doc: &str, trust: bool) -> IamResult<()> {
-    let bad = |m: &str| IamError::MalformedPolicyDocument(m.to_string());
-    let v: serde_json::Value = serde_json::from_str(doc).map_err(|_| bad("Syntax errors in policy."))?;
-    let stmts = match v.get("Statement") {
-        Some(serde_json::Value::Array(a)) => a.clone(),
-        Some(o @ serde_json::Value::Object(_)) => vec![o.clone()],
-        _ => return Err(bad("Syntax errors in policy.")),
-    };
-    for s in stmts {
-        match s.get("Effect").and_then(|e| e.as_str()) {
-            Some("Allow") | Some("Deny") => {}
-            None => return Err(bad("Missing required field Effect")),
-            Some(_) => return Err(bad("Invalid effect: must be Allow or Deny")),
-        }
-        if trust && s.get("Principal").is_none() && s.get("NotPrincipal").is_none() {
-            return Err(bad("Missing required field Principal"));
-        }
-        if !trust && (s.get("Principal").is_some() || s.get("NotPrincipal").is_some()) {
-            return Err(bad("Policy document should not specify a principal."));
-        }
+    let grammar = if kind == DocKind::Trust { PolicyKind::Trust } else { PolicyKind::Identity };
+    let policy = Policy::parse(doc, grammar).map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
+    if kind == DocKind::Managed {
+        policy.require_version_2012().map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
     }
-    Ok(())
+    Ok(policy)
 }

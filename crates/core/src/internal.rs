@@ -161,3 +161,11 @@ impl RoleAssumer for NoRoles {
         Box::pin(async { Err("no IAM".to_string()) })
     }
 }
+
+/// Resource-based policies a service keeps (an SQS queue's `Policy` attribute, a Lambda
+/// function's policy), read by the IAM authorizer when it decides a request on that
+/// resource.
+pub trait ResourcePolicies: Send + Sync {
+    /// The policy document of the resource named by `arn`, if it has one.
+    fn policy_of(&self, arn: &str) -> Option<String>;
+}

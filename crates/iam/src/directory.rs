@@ -126,6 +126,8 @@ pub struct Directory {
     store: Arc<dyn IamStore>,
     accounts: Mutex<HashMap<String, Account>>,
     keys: RwLock<HashMap<String, ResolvedKey>>,
+    /// Bumped by every change: compiled-policy caches compare it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 pub fn user_key(k: &AccessKey, u: &User, account: &str) -> ResolvedKey {
@@ -203,7 +205,7 @@ impl Directory {
                 keys.insert(s.access_key_id.clone(), session_key(s));
             }
         }
-        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys) })
+        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys), generation: Default::default() })
     }
 
     /// Reads an account (created empty on first use).
@@ -221,6 +223,7 @@ impl Directory {
             let mut accounts = self.accounts.lock();
             let acct = accounts.entry(account.to_string()).or_insert_with(|| Account::new(account));
             let out = f(acct, &mut changes)?;
+            self.generation.fetch_add(1, std::sync::atomic::Ordering::Release);
             let mut last: Option<Pending> = None;
             for (kind, k, doc) in changes.rows {
                 last = Some(match doc {
@@ -243,6 +246,10 @@ impl Directory {
             p.wait().await.map_err(IamError::Internal)?;
         }
         Ok(out)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Drops expired sessions of every account (called when sessions are created).

@@ -272,4 +272,7 @@ pub struct Session {
     pub session_policy_arns: Vec<String>,
     pub tags: Vec<Tag>,
     pub source_identity: Option<String>,
+    /// The IAM user a GetSessionToken / GetFederationToken session acts for.
+    #[serde(default)]
+    pub parent_arn: Option<String>,
 }

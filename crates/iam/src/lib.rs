@@ -8,6 +8,8 @@
 //! `ops_users.rs` (users, groups, access keys), `ops_account.rs` (identity providers,
 //! aliases, account reports), `sts.rs` (temporary credentials and caller identity).
 
+pub mod actions;
+pub mod authorizer;
 pub mod directory;
 pub mod documents;
 pub mod entities;
@@ -51,11 +53,12 @@ fn sts_model() -> &'static ServiceModel {
 pub struct Iam {
     pub dir: Directory,
     enforce: AtomicBool,
+    pub(crate) caches: authorizer::Caches,
 }
 
 impl Iam {
     pub fn open(clock: Clock, store: Arc<dyn store::IamStore>) -> IamResult<Arc<Iam>> {
-        Ok(Arc::new(Iam { dir: Directory::open(clock, store)?, enforce: AtomicBool::new(false) }))
+        Ok(Arc::new(Iam { dir: Directory::open(clock, store)?, enforce: AtomicBool::new(false), caches: Default::default() }))
     }
 
     /// Turns on trust-policy checks (the `iam` authentication mode).
@@ -67,14 +70,40 @@ impl Iam {
         self.enforce.load(Ordering::Relaxed)
     }
 
-    /// Whether a role's trust policy lets the caller assume it.
-    pub fn check_trust(&self, _role: &entities::Role, _ctx: &RequestContext, _action: &str, _external_id: Option<&str>) -> IamResult<()> {
-        Ok(())
+    /// Whether the caller may assume `role` (its trust policy, and for a caller of the
+    /// role's own account or another, the caller's identity policies, as AWS evaluates
+    /// `sts:AssumeRole`).
+    pub fn check_trust(&self, role: &entities::Role, ctx: &RequestContext, action: &str, external_id: Option<&str>) -> IamResult<()> {
+        let mut context = nimbus_iam_policy::ContextKeys::new();
+        if let Some(e) = external_id {
+            context.insert("sts:ExternalId", e);
+        }
+        self.decide_trust(role, ctx, action, context)
     }
 
-    /// Whether a role's trust policy lets a web identity from `provider` assume it.
-    pub fn check_web_identity_trust(&self, _role: &entities::Role, _provider: &entities::OidcProvider, _claims: &Value) -> IamResult<()> {
-        Ok(())
+    /// Whether a role's trust policy lets a web identity from `provider` assume it (the
+    /// token's claims are the `<provider>:aud` / `:sub` / `:amr` condition keys).
+    pub fn check_web_identity_trust(&self, role: &entities::Role, provider: &entities::OidcProvider, claims: &Value) -> IamResult<()> {
+        let trust = nimbus_iam_policy::Policy::parse(&role.assume_role_policy, nimbus_iam_policy::PolicyKind::Trust).map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
+        let principal = nimbus_iam_policy::Principal::new(provider.arn.clone(), "", nimbus_iam_policy::PrincipalKind::FederatedUser);
+        let mut context = nimbus_iam_policy::ContextKeys::new();
+        for claim in ["aud", "sub", "amr", "azp"] {
+            match claims.get(claim) {
+                Some(Value::String(v)) => {
+                    context.insert(&format!("{}:{claim}", provider.url), v.clone());
+                }
+                Some(Value::Array(vs)) => {
+                    context.set(&format!("{}:{claim}", provider.url), vs.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+                }
+                _ => {}
+            }
+        }
+        let set = nimbus_iam_policy::PolicySet { identity: Vec::new(), boundary: None, session: None, resource: Some(&trust) };
+        let req = nimbus_iam_policy::Request { principal: &principal, action: "sts:AssumeRoleWithWebIdentity", resource: &role.arn, resource_account: None, context: &context };
+        match nimbus_iam_policy::evaluate(&set, &req) {
+            nimbus_iam_policy::Decision::Allow => Ok(()),
+            _ => Err(IamError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into())),
+        }
     }
 }
 

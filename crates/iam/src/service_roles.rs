@@ -7,7 +7,7 @@ use crate::entities::Session;
 use crate::{ids, Iam};
 use nimbus_core::internal::{RoleAssumer, RoleCredentials};
 use nimbus_core::service::BoxFuture;
-use serde_json::Value;
+use nimbus_iam_policy::{evaluate, ContextKeys, Decision, Policy, PolicyKind, PolicySet, Principal, Request};
 
 /// `arn:aws:iam::<acct>:role/<path/>name` → (account, name).
 pub fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
@@ -18,28 +18,15 @@ pub fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty()).then_some((account, name))
 }
 
-/// Whether a trust policy has an Allow statement for `sts:AssumeRole` naming `service`.
-/// (The full evaluator decides when requests are authorized; a service principal is
-/// matched on the `Principal.Service` element alone, as AWS does.)
-pub fn trusts_service(trust: &str, service: &str) -> bool {
-    let Ok(doc) = serde_json::from_str::<Value>(trust) else { return false };
-    let statements = match doc.get("Statement") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(s @ Value::Object(_)) => vec![s.clone()],
-        _ => return false,
-    };
-    let names = |v: Option<&Value>, want: &str| -> bool {
-        match v {
-            Some(Value::String(s)) => s == want || s == "*",
-            Some(Value::Array(a)) => a.iter().any(|x| x.as_str().is_some_and(|s| s == want || s == "*")),
-            _ => false,
-        }
-    };
-    statements.iter().any(|s| {
-        s.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && (names(s.get("Action"), "sts:AssumeRole") || names(s.get("Action"), "sts:*"))
-            && s.get("Principal").is_some_and(|p| p.as_str() == Some("*") || names(p.get("Service"), service))
-    })
+/// Whether a trust policy lets the service principal `service` assume the role, by the
+/// same evaluator as every other decision.
+pub fn trusts_service(trust: &str, role_arn: &str, service: &str) -> bool {
+    let Ok(policy) = Policy::parse(trust, PolicyKind::Trust) else { return false };
+    let principal = Principal::service(service);
+    let context = ContextKeys::new();
+    let set = PolicySet { identity: Vec::new(), boundary: None, session: None, resource: Some(&policy) };
+    let req = Request { principal: &principal, action: "sts:AssumeRole", resource: role_arn, resource_account: None, context: &context };
+    evaluate(&set, &req) == Decision::Allow
 }
 
 impl RoleAssumer for Iam {
@@ -48,7 +35,7 @@ impl RoleAssumer for Iam {
         let trust = self.dir.read(account, |a| Ok(a.roles.get(&key(name)).map(|r| r.assume_role_policy.clone()))).map_err(|e| format!("{e:?}"))?;
         match trust {
             None => Err(format!("the role {role_arn} does not exist")),
-            Some(doc) if trusts_service(&doc, service) => Ok(()),
+            Some(doc) if trusts_service(&doc, role_arn, service) => Ok(()),
             Some(_) => Err(format!("the trust policy of {role_arn} does not allow {service} to assume it")),
         }
     }
@@ -76,6 +63,7 @@ impl RoleAssumer for Iam {
                 session_policy_arns: Vec::new(),
                 tags: Vec::new(),
                 source_identity: None,
+                parent_arn: None,
             };
             let creds = RoleCredentials {
                 access_key_id: session.access_key_id.clone(),
@@ -96,9 +84,10 @@ mod tests {
     #[test]
     fn service_trust() {
         let t = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
-        assert!(trusts_service(t, "lambda.amazonaws.com"));
-        assert!(!trusts_service(t, "states.amazonaws.com"));
-        assert!(!trusts_service(&t.replace("Allow", "Deny"), "lambda.amazonaws.com"));
+        let role = "arn:aws:iam::123456789012:role/r";
+        assert!(trusts_service(t, role, "lambda.amazonaws.com"));
+        assert!(!trusts_service(t, role, "states.amazonaws.com"));
+        assert!(!trusts_service(&t.replace("Allow", "Deny"), role, "lambda.amazonaws.com"));
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/a/b/MyRole"), Some(("123456789012", "MyRole")));
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:user/x"), None);
     }

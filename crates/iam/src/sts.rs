@@ -159,6 +159,7 @@ pub async fn assume_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
         session_policy_arns: extras.policy_arns,
         tags: extras.tags,
         source_identity: inp.opt("SourceIdentity").map(String::from),
+        parent_arn: None,
     };
     let mut out = json!({
         "Credentials": credentials_json(&session),
@@ -263,6 +264,7 @@ pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp
         session_policy_arns: extras.policy_arns,
         tags: extras.tags,
         source_identity: None,
+        parent_arn: None,
     };
     let audience = audiences.first().cloned().unwrap_or_default();
     let mut out = json!({
@@ -303,6 +305,7 @@ pub async fn get_session_token(iam: &Iam, ctx: &RequestContext, inp: Input) -> I
         session_policy_arns: Vec::new(),
         tags: Vec::new(),
         source_identity: None,
+        parent_arn: ctx.principal_arn.clone(),
     };
     let out = json!({"Credentials": credentials_json(&session)});
     issue(iam, &ctx.account_id, session, None).await?;
@@ -332,6 +335,7 @@ pub async fn get_federation_token(iam: &Iam, ctx: &RequestContext, inp: Input) -
         session_policy_arns: extras.policy_arns,
         tags: extras.tags,
         source_identity: None,
+        parent_arn: ctx.principal_arn.clone(),
     };
     let mut out = json!({
         "Credentials": credentials_json(&session),

@@ -249,3 +249,17 @@ impl AwsService for LambdaService {
         Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(lambda_names) })
     }
 }
+
+/// A function's resource-based policy (AddPermission), for the IAM authorizer. The ARN
+/// may carry a qualifier; the policy is the function's.
+impl nimbus_core::internal::ResourcePolicies for LambdaService {
+    fn policy_of(&self, arn: &str) -> Option<String> {
+        let mut parts = arn.split(':');
+        let (_, _, _, region, account, _, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let f = self.inner.functions.read().get(&(account.to_string(), region.to_string(), name.to_string())).cloned()?;
+        if f.policy.is_empty() {
+            return None;
+        }
+        Some(serde_json::json!({ "Version": "2012-10-17", "Id": "default", "Statement": f.policy }).to_string())
+    }
+}

@@ -192,6 +192,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             iam.clone(),
         )?);
         router.register(lambda.clone());
+        iam.add_resource_policies("sqs", sqs.clone());
+        iam.add_resource_policies("lambda", lambda.clone());
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);

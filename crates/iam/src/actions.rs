@@ -476,3 +476,28 @@ fn partiql_tokens(s: &str) -> Vec<(String, bool)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_file_parses_and_names_only_known_resource_types() {
+        if let Err(e) = load() {
+            panic!("{e}");
+        }
+    }
+
+    #[test]
+    fn templates_fill_and_list_their_variables() {
+        assert_eq!(template_vars("a:${X}:${Y}"), vec!["X", "Y"]);
+        assert_eq!(fill("a:${X}:${Y}", |k| k.to_lowercase()), "a:x:y");
+    }
+
+    #[test]
+    fn partiql_tokens_keep_quoted_identifiers_and_skip_strings() {
+        let t = partiql_tokens(r#"SELECT "a""b" FROM "T"."I" WHERE x = 'it''s'"#);
+        let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(texts, vec!["SELECT", "a\"b", "FROM", "T", ".", "I", "WHERE", "x", "="]);
+    }
+}

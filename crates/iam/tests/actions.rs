@@ -263,6 +263,14 @@ fn logs_put_log_events_names_the_stream_and_group_actions_name_the_group() {
         run("logs", "CreateLogGroup", json!({"logGroupName": "/aws/lambda/f"})),
         vec![c("logs:CreateLogGroup", "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/f:log-stream:")]
     );
+    // CreateLogGroup with tags: "An additional permission \"logs:TagResource\" is required."
+    assert_eq!(
+        run("logs", "CreateLogGroup", json!({"logGroupName": "g", "tags": {"k": "v"}})),
+        vec![
+            c("logs:CreateLogGroup", "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:"),
+            c("logs:TagResource", "arn:aws:logs:us-east-1:000000000000:log-group:g")
+        ]
+    );
     assert_eq!(run("logs", "DescribeLogGroups", json!({})), vec![c("logs:DescribeLogGroups", "arn:aws:logs:us-east-1:000000000000:log-group::log-stream:")]);
     assert_eq!(
         run("logs", "DescribeLogStreams", json!({"logGroupIdentifier": "arn:aws:logs:eu-west-1:111111111111:log-group:g:*"})),

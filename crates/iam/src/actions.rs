@@ -22,8 +22,9 @@
 //!
 //! Known gaps (also in docs/iam.md): unparseable PartiQL statements give the action
 //! `dynamodb:PartiQLUnknown`; condition keys are not produced here; entries marked
-//! `unverified` in the data (operations newer than the reference checked) are
-//! authorized on their same-name action on `*` or the ARN they carry.
+//! `unverified` in the data were derived by rule, not confirmed against the reference
+//! (operations newer than it, authorized as their same-name action on `*` or the ARN
+//! they carry, and TagResource on DynamoDB / Lambda creates with tags).
 
 use base64::Engine;
 use serde::Deserialize;

@@ -171,9 +171,30 @@ impl Iam {
         }
     }
 
+    /// The ARN (with its path) of an IAM entity a request names; `("user", "")` is the caller.
+    fn entity_arn(&self, ctx: &RequestContext, kind: &str, name: &str) -> Option<String> {
+        if kind == "user" && name.is_empty() {
+            return ctx.principal_arn.clone();
+        }
+        self.dir
+            .read(&ctx.account_id, |a| {
+                Ok(match kind {
+                    "role" | "service-linked-role" => a.roles.get(&key(name)).map(|r| r.arn.clone()),
+                    "user" => a.users.get(&key(name)).map(|u| u.arn.clone()),
+                    "group" => a.groups.get(&key(name)).map(|g| g.arn.clone()),
+                    "instance-profile" => a.instance_profiles.get(&key(name)).map(|p| p.arn.clone()),
+                    "access-key" => a.access_keys.get(name).and_then(|k| a.users.get(&key(&k.user_name))).map(|u| u.arn.clone()),
+                    _ => None,
+                })
+            })
+            .ok()
+            .flatten()
+    }
+
     /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
     pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
-        let Some(checks) = crate::actions::checks(service, operation, &ctx.region, &ctx.account_id, input) else {
+        let lookup = |kind: &str, name: &str| -> Option<String> { self.entity_arn(ctx, kind, name) };
+        let Some(checks) = crate::actions::checks_with(service, operation, &ctx.region, &ctx.account_id, input, &lookup) else {
             return Err(denied(service, format!("{service}:{operation} has no IAM action mapping in nimbus; with --auth iam it is denied")));
         };
         if checks.is_empty() {

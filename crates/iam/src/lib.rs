@@ -7,6 +7,8 @@
 //! instance profiles), `ops_policies.rs` (managed and inline policies, attachments),
 //! `ops_users.rs` (users, groups, access keys), `ops_account.rs` (identity providers,
 //! aliases, account reports), `sts.rs` (temporary credentials and caller identity).
+//! `actions.rs` maps every operation of nimbus's services to its IAM action(s) and
+//! resource ARN(s) for `--auth iam`, from `data/actions.json`.
 
 pub mod actions;
 pub mod authorizer;

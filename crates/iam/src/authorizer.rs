@@ -262,3 +262,9 @@ impl Iam {
         Ok(())
     }
 }
+
+impl nimbus_core::internal::Authorizer for Iam {
+    fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
+        Iam::authorize(self, ctx, service, operation, input)
+    }
+}

@@ -17,6 +17,7 @@ pub mod model;
 pub mod protocol;
 pub mod server;
 pub mod service;
+pub mod sigv4;
 pub mod storage;
 pub mod xml;
 

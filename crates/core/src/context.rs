@@ -17,6 +17,12 @@ pub struct RequestContext {
     pub protocol: Protocol,
     /// The `X-Amzn-Trace-Id` header, if sent (SQS stores it as a message's AWSTraceHeader).
     pub trace_id: Option<String>,
+    /// The signer, when its access key is known (`arn:aws:iam::<acct>:root`, a user, an
+    /// assumed role). `None`: an unknown key (open mode); services fall back to the
+    /// account root.
+    pub principal_arn: Option<String>,
+    /// The signer's unique id (GetCallerIdentity's `UserId`), when its key is known.
+    pub user_id: Option<String>,
 }
 
 impl RequestContext {
@@ -31,6 +37,8 @@ impl RequestContext {
             path,
             protocol: Protocol::Json,
             trace_id: None,
+            principal_arn: None,
+            user_id: None,
         }
     }
 

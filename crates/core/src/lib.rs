@@ -7,6 +7,7 @@
 //! request ids — lives here, so service code never sees a protocol.
 
 pub mod auth;
+pub mod authn;
 pub mod clock;
 pub mod compression;
 pub mod context;

@@ -2,6 +2,8 @@
 //! one router and serves them until SIGINT/SIGTERM.
 
 use clap::{Parser, Subcommand};
+use nimbus_core::authn::{AuthMode, Authenticator};
+use nimbus_core::internal::{CredentialResolver, NoCredentials, ResolvedKey};
 use nimbus_core::server::{serve, Router};
 use nimbus_core::storage::Durability;
 use nimbus_core::Clock;
@@ -63,6 +65,46 @@ fn runtime_override(s: &str) -> Result<(String, PathBuf), String> {
     Ok((runtime.to_string(), PathBuf::from(path)))
 }
 
+fn parse_auth_mode(s: &str) -> Result<AuthMode, String> {
+    s.parse()
+}
+
+/// The account's root key pair (`NIMBUS_ROOT_ACCESS_KEY_ID` / `NIMBUS_ROOT_SECRET_ACCESS_KEY`),
+/// in front of the keys IAM and STS issue (`inner`).
+struct RootKey {
+    access_key_id: String,
+    key: ResolvedKey,
+    inner: Arc<dyn CredentialResolver>,
+}
+
+impl RootKey {
+    fn new(access_key_id: &str, secret: &str, inner: Arc<dyn CredentialResolver>) -> Self {
+        let account = nimbus_core::auth::DEFAULT_ACCOUNT;
+        RootKey {
+            access_key_id: access_key_id.to_string(),
+            key: ResolvedKey {
+                secret_access_key: secret.to_string(),
+                account_id: account.to_string(),
+                principal_arn: format!("arn:aws:iam::{account}:root"),
+                user_id: account.to_string(),
+                session_token: None,
+                expires_at_ms: None,
+                active: true,
+            },
+            inner,
+        }
+    }
+}
+
+impl CredentialResolver for RootKey {
+    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
+        if access_key_id == self.access_key_id {
+            return Some(self.key.clone());
+        }
+        self.inner.resolve(access_key_id)
+    }
+}
+
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
@@ -83,6 +125,16 @@ struct ServeArgs {
     /// Allow `POST /_nimbus/clock/advance?seconds=N` (tests move time with it).
     #[arg(long, env = "NIMBUS_CLOCK_CONTROL")]
     clock_control: bool,
+    /// Request authentication: `open` (any credentials accepted), `sigv4` (every request's
+    /// Signature Version 4 verified against known keys), `iam` (sigv4, then IAM policies).
+    #[arg(long, env = "NIMBUS_AUTH", default_value = "open", value_parser = parse_auth_mode)]
+    auth: AuthMode,
+    /// The access key id of account 000000000000's root key pair.
+    #[arg(long, env = "NIMBUS_ROOT_ACCESS_KEY_ID", default_value = "test", hide_env_values = true)]
+    root_access_key_id: String,
+    /// The secret of the root key pair.
+    #[arg(long, env = "NIMBUS_ROOT_SECRET_ACCESS_KEY", default_value = "test", hide_env_values = true, hide_default_value = true)]
+    root_secret_access_key: String,
     /// Lambda: concurrent executions per account (AWS's default is 1000).
     #[arg(long, env = "NIMBUS_LAMBDA_CONCURRENCY", default_value_t = 1000)]
     lambda_concurrency: u32,
@@ -161,6 +213,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let local = listener.local_addr()?;
         let mut router = Router::new(clock.clone(), args.clock_control);
+        let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(NoCredentials)));
+        router.set_auth(Authenticator::new(args.auth, credentials));
         let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), stores.sqs)?);
         router.register(sqs.clone());
         // Also the `LogSink` other services (Lambda) write through.
@@ -193,7 +247,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_sts::StsService));
         router.register(streams);
         router.register(dynamodb);
-        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
+        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;

@@ -25,10 +25,11 @@ impl AwsService for StsService {
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, _input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move {
             match operation {
+                // The signer when its key is known (root key pair, IAM keys), else the account root.
                 "GetCallerIdentity" => Ok(json!({
-                    "UserId": ctx.access_key_id,
+                    "UserId": ctx.user_id.as_deref().unwrap_or(&ctx.access_key_id),
                     "Account": ctx.account_id,
-                    "Arn": format!("arn:aws:iam::{}:root", ctx.account_id),
+                    "Arn": ctx.principal_arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:root", ctx.account_id)),
                 })),
                 other => Err(AwsError::not_supported(&format!("STS {other}"))),
             }

@@ -126,3 +126,126 @@ fn name_signer(ctx: &mut RequestContext, key: ResolvedKey) {
 pub fn authorize(_principal_arn: &str, _service: &str, _operation: &str, _ctx: &RequestContext) -> Result<(), AwsError> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks around the signature (key state, session tokens, expiry, scope) with an
+    //! in-memory resolver; the signature itself is covered in `sigv4`'s tests.
+    use super::*;
+    use crate::auth::Caller;
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest as SdkRequest, SigningSettings};
+    use http::HeaderMap;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const NOW_MS: u64 = 1_796_299_200_000; // 2026-12-03T12:00:00Z
+
+    struct Keys(Vec<(&'static str, ResolvedKey)>);
+
+    impl CredentialResolver for Keys {
+        fn resolve(&self, id: &str) -> Option<ResolvedKey> {
+            self.0.iter().find(|(k, _)| *k == id).map(|(_, v)| v.clone())
+        }
+    }
+
+    fn key(token: Option<&str>, expires_at_ms: Option<u64>, active: bool) -> ResolvedKey {
+        ResolvedKey {
+            secret_access_key: "secret".into(),
+            account_id: "111122223333".into(),
+            principal_arn: "arn:aws:sts::111122223333:assumed-role/r/s".into(),
+            user_id: "AROAEXAMPLE:s".into(),
+            session_token: token.map(str::to_string),
+            expires_at_ms,
+            active,
+        }
+    }
+
+    /// Headers of a request to `service` signed by `id` (with `token`).
+    fn signed(id: &str, token: Option<&str>, service: &str) -> HeaderMap {
+        let headers = [("host", "localhost")];
+        let signable = SdkRequest::new("POST", "http://localhost/", headers.into_iter(), SignableBody::Bytes(b"{}")).unwrap();
+        let identity = Credentials::new(id, "secret", token.map(str::to_string), None, "t").into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name(service)
+            .time(UNIX_EPOCH + Duration::from_millis(NOW_MS))
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut request = http::Request::builder().method("POST").uri("http://localhost/").header("host", "localhost").body(()).unwrap();
+        instructions.apply_to_request_http1x(&mut request);
+        request.into_parts().0.headers
+    }
+
+    fn run(auth: &Authenticator, headers: &HeaderMap, service: &str, now_ms: u64) -> Result<RequestContext, AwsError> {
+        let req = SignableRequest { method: "POST", path: "/", query: "", headers, body: b"{}" };
+        let caller = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::auth::from_authorization_header)
+            .unwrap_or_else(Caller::default);
+        let mut ctx = RequestContext::new(caller, "localhost".into(), "/".into());
+        auth.check(&req, service, "ListTables", now_ms, &mut ctx).map(|()| ctx)
+    }
+
+    fn code(r: Result<RequestContext, AwsError>) -> String {
+        r.err().map(|e| e.code.to_string()).unwrap_or_else(|| "ok".into())
+    }
+
+    #[test]
+    fn temporary_credentials_need_their_token_and_expire_on_the_clock() {
+        let keys = Keys(vec![("ASIATEMP", key(Some("tok"), Some(NOW_MS + 60_000), true))]);
+        let auth = Authenticator::new(AuthMode::SigV4, Arc::new(keys));
+        let ctx = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", NOW_MS).unwrap();
+        assert_eq!(ctx.principal_arn.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/r/s"));
+        assert_eq!(ctx.user_id.as_deref(), Some("AROAEXAMPLE:s"));
+        assert_eq!(ctx.account_id, "111122223333");
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", None, "sqs"), "sqs", NOW_MS)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("other"), "sqs"), "sqs", NOW_MS)), "InvalidClientTokenId");
+        let expired = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", NOW_MS + 60_000).unwrap_err();
+        assert_eq!((expired.code.as_ref(), expired.message.as_str()), ("ExpiredToken", "The security token included in the request is expired"));
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("tok"), "dynamodb"), "dynamodb", NOW_MS + 60_000)), "ExpiredTokenException");
+    }
+
+    #[test]
+    fn inactive_and_unknown_keys_are_invalid() {
+        let keys = Keys(vec![("AKIAOFF", key(None, None, false))]);
+        let auth = Authenticator::new(AuthMode::SigV4, Arc::new(keys));
+        assert_eq!(code(run(&auth, &signed("AKIAOFF", None, "sts"), "sts", NOW_MS)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "sts"), "sts", NOW_MS)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "lambda"), "lambda", NOW_MS)), "UnrecognizedClientException");
+        assert_eq!(code(run(&auth, &HeaderMap::new(), "dynamodb", NOW_MS)), "MissingAuthenticationTokenException");
+    }
+
+    #[test]
+    fn credential_scope_must_name_the_service() {
+        let keys = Keys(vec![("AKIAON", key(None, None, true))]);
+        let auth = Authenticator::new(AuthMode::Iam, Arc::new(keys));
+        assert_eq!(code(run(&auth, &signed("AKIAON", None, "dynamodb"), "dynamodb", NOW_MS)), "ok");
+        let e = run(&auth, &signed("AKIAON", None, "sqs"), "dynamodb", NOW_MS).unwrap_err();
+        assert_eq!((e.code.as_ref(), e.message.as_str()), ("InvalidSignatureException", "Credential should be scoped to correct service: 'dynamodb'. "));
+    }
+
+    #[test]
+    fn open_mode_names_known_signers_only() {
+        let keys = Keys(vec![("AKIAKNOWN", key(None, None, true))]);
+        let auth = Authenticator::new(AuthMode::Open, Arc::new(keys));
+        let ctx = run(&auth, &HeaderMap::new(), "sqs", NOW_MS).unwrap();
+        assert_eq!((ctx.principal_arn, ctx.user_id), (None, None));
+        let mut wrong = signed("AKIAKNOWN", None, "sqs");
+        wrong.insert("x-amz-date", http::HeaderValue::from_static("19990101T000000Z"));
+        let ctx = run(&auth, &wrong, "sqs", NOW_MS).unwrap();
+        assert_eq!(ctx.principal_arn.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/r/s"));
+        assert_eq!(ctx.account_id, "111122223333");
+    }
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!("SigV4".parse::<AuthMode>(), Ok(AuthMode::SigV4));
+        assert_eq!("iam".parse::<AuthMode>(), Ok(AuthMode::Iam));
+        assert!("none".parse::<AuthMode>().is_err());
+    }
+}

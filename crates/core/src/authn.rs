@@ -8,6 +8,7 @@
 //!   known, active key (session token and expiry checked for temporary credentials).
 //! - `iam`: `sigv4`, then [`authorize`] (allows everything until the policy evaluator lands).
 
+use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::AwsError;
 use crate::internal::{CredentialResolver, ResolvedKey};
@@ -65,10 +66,10 @@ impl Authenticator {
         self.mode
     }
 
-    /// The check for a request to `service` (its signing name) and `operation`, at
-    /// `now_ms` on the server clock. Fills the context's signer on success; the error is
-    /// the service family's (see `sigv4::style_for`).
-    pub fn check(&self, req: &SignableRequest<'_>, service: &str, operation: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), AwsError> {
+    /// The check for a request to `service` (its signing name) and `operation`, on the
+    /// server clock. Fills the context's signer on success; the error is the service
+    /// family's (see `sigv4::style_for`). Open mode reads neither the clock nor the request.
+    pub fn check(&self, req: &SignableRequest<'_>, service: &str, operation: &str, clock: &Clock, ctx: &mut RequestContext) -> Result<(), AwsError> {
         if self.mode == AuthMode::Open {
             // No allocation unless the key is known.
             if let Some(key) = self.credentials.resolve(&ctx.access_key_id) {
@@ -76,7 +77,7 @@ impl Authenticator {
             }
             return Ok(());
         }
-        self.verify(req, service, now_ms, ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))?;
+        self.verify(req, service, clock.now_ms(), ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))?;
         if self.mode == AuthMode::Iam {
             let principal = ctx.principal_arn.as_deref().unwrap_or_default();
             authorize(principal, service, operation, ctx)?;
@@ -138,7 +139,10 @@ mod tests {
     use http::HeaderMap;
     use std::time::{Duration, UNIX_EPOCH};
 
-    const NOW_MS: u64 = 1_796_299_200_000; // 2026-12-03T12:00:00Z
+    /// Wall time when the test signs (the server clock starts there and tests move it on).
+    fn now_ms() -> u64 {
+        Clock::new().now_ms()
+    }
 
     struct Keys(Vec<(&'static str, ResolvedKey)>);
 
@@ -169,7 +173,7 @@ mod tests {
             .identity(&identity)
             .region("us-east-1")
             .name(service)
-            .time(UNIX_EPOCH + Duration::from_millis(NOW_MS))
+            .time(UNIX_EPOCH + Duration::from_millis(now_ms()))
             .settings(SigningSettings::default())
             .build()
             .unwrap()
@@ -180,7 +184,10 @@ mod tests {
         request.into_parts().0.headers
     }
 
-    fn run(auth: &Authenticator, headers: &HeaderMap, service: &str, now_ms: u64) -> Result<RequestContext, AwsError> {
+    /// Checks the request on a server clock `later_ms` ahead of wall time.
+    fn run(auth: &Authenticator, headers: &HeaderMap, service: &str, later_ms: u64) -> Result<RequestContext, AwsError> {
+        let clock = Clock::new();
+        clock.advance_ms(later_ms);
         let req = SignableRequest { method: "POST", path: "/", query: "", headers, body: b"{}" };
         let caller = headers
             .get("authorization")
@@ -188,7 +195,7 @@ mod tests {
             .and_then(crate::auth::from_authorization_header)
             .unwrap_or_else(Caller::default);
         let mut ctx = RequestContext::new(caller, "localhost".into(), "/".into());
-        auth.check(&req, service, "ListTables", now_ms, &mut ctx).map(|()| ctx)
+        auth.check(&req, service, "ListTables", &clock, &mut ctx).map(|()| ctx)
     }
 
     fn code(r: Result<RequestContext, AwsError>) -> String {
@@ -197,35 +204,35 @@ mod tests {
 
     #[test]
     fn temporary_credentials_need_their_token_and_expire_on_the_clock() {
-        let keys = Keys(vec![("ASIATEMP", key(Some("tok"), Some(NOW_MS + 60_000), true))]);
+        let keys = Keys(vec![("ASIATEMP", key(Some("tok"), Some(now_ms() + 60_000), true))]);
         let auth = Authenticator::new(AuthMode::SigV4, Arc::new(keys));
-        let ctx = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", NOW_MS).unwrap();
+        let ctx = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", 0).unwrap();
         assert_eq!(ctx.principal_arn.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/r/s"));
         assert_eq!(ctx.user_id.as_deref(), Some("AROAEXAMPLE:s"));
         assert_eq!(ctx.account_id, "111122223333");
-        assert_eq!(code(run(&auth, &signed("ASIATEMP", None, "sqs"), "sqs", NOW_MS)), "InvalidClientTokenId");
-        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("other"), "sqs"), "sqs", NOW_MS)), "InvalidClientTokenId");
-        let expired = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", NOW_MS + 60_000).unwrap_err();
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", None, "sqs"), "sqs", 0)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("other"), "sqs"), "sqs", 0)), "InvalidClientTokenId");
+        let expired = run(&auth, &signed("ASIATEMP", Some("tok"), "sqs"), "sqs", 60_000).unwrap_err();
         assert_eq!((expired.code.as_ref(), expired.message.as_str()), ("ExpiredToken", "The security token included in the request is expired"));
-        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("tok"), "dynamodb"), "dynamodb", NOW_MS + 60_000)), "ExpiredTokenException");
+        assert_eq!(code(run(&auth, &signed("ASIATEMP", Some("tok"), "dynamodb"), "dynamodb", 60_000)), "ExpiredTokenException");
     }
 
     #[test]
     fn inactive_and_unknown_keys_are_invalid() {
         let keys = Keys(vec![("AKIAOFF", key(None, None, false))]);
         let auth = Authenticator::new(AuthMode::SigV4, Arc::new(keys));
-        assert_eq!(code(run(&auth, &signed("AKIAOFF", None, "sts"), "sts", NOW_MS)), "InvalidClientTokenId");
-        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "sts"), "sts", NOW_MS)), "InvalidClientTokenId");
-        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "lambda"), "lambda", NOW_MS)), "UnrecognizedClientException");
-        assert_eq!(code(run(&auth, &HeaderMap::new(), "dynamodb", NOW_MS)), "MissingAuthenticationTokenException");
+        assert_eq!(code(run(&auth, &signed("AKIAOFF", None, "sts"), "sts", 0)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "sts"), "sts", 0)), "InvalidClientTokenId");
+        assert_eq!(code(run(&auth, &signed("AKIANONE", None, "lambda"), "lambda", 0)), "UnrecognizedClientException");
+        assert_eq!(code(run(&auth, &HeaderMap::new(), "dynamodb", 0)), "MissingAuthenticationTokenException");
     }
 
     #[test]
     fn credential_scope_must_name_the_service() {
         let keys = Keys(vec![("AKIAON", key(None, None, true))]);
         let auth = Authenticator::new(AuthMode::Iam, Arc::new(keys));
-        assert_eq!(code(run(&auth, &signed("AKIAON", None, "dynamodb"), "dynamodb", NOW_MS)), "ok");
-        let e = run(&auth, &signed("AKIAON", None, "sqs"), "dynamodb", NOW_MS).unwrap_err();
+        assert_eq!(code(run(&auth, &signed("AKIAON", None, "dynamodb"), "dynamodb", 0)), "ok");
+        let e = run(&auth, &signed("AKIAON", None, "sqs"), "dynamodb", 0).unwrap_err();
         assert_eq!((e.code.as_ref(), e.message.as_str()), ("InvalidSignatureException", "Credential should be scoped to correct service: 'dynamodb'. "));
     }
 
@@ -233,11 +240,11 @@ mod tests {
     fn open_mode_names_known_signers_only() {
         let keys = Keys(vec![("AKIAKNOWN", key(None, None, true))]);
         let auth = Authenticator::new(AuthMode::Open, Arc::new(keys));
-        let ctx = run(&auth, &HeaderMap::new(), "sqs", NOW_MS).unwrap();
+        let ctx = run(&auth, &HeaderMap::new(), "sqs", 0).unwrap();
         assert_eq!((ctx.principal_arn, ctx.user_id), (None, None));
         let mut wrong = signed("AKIAKNOWN", None, "sqs");
         wrong.insert("x-amz-date", http::HeaderValue::from_static("19990101T000000Z"));
-        let ctx = run(&auth, &wrong, "sqs", NOW_MS).unwrap();
+        let ctx = run(&auth, &wrong, "sqs", 0).unwrap();
         assert_eq!(ctx.principal_arn.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/r/s"));
         assert_eq!(ctx.account_id, "111122223333");
     }

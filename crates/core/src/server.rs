@@ -76,7 +76,7 @@ impl Router {
             headers: &parts.headers,
             body: raw_body,
         };
-        self.auth.check(&req, service, operation, self.clock.now_ms(), ctx)
+        self.auth.check(&req, service, operation, &self.clock, ctx)
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {

@@ -221,12 +221,17 @@ fn parse_header_form(auth: &str, headers: &HeaderMap) -> Result<ParsedSignature,
         return Err(SigV4Error::IncompleteSignature(format!("Unsupported AWS 'algorithm': '{algorithm}'. nimbus verifies AWS4-HMAC-SHA256 only.")));
     };
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        match k.trim() {
-            "Credential" => credential = Some(v.trim()),
-            "SignedHeaders" => signed_headers = Some(v.trim()),
-            "Signature" => signature = Some(v.trim()),
+    // Parts are separated by commas and/or spaces; each must be `key=value`.
+    for part in rest.split([',', ' ']).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(SigV4Error::IncompleteSignature(format!(
+                "'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{trimmed}'."
+            )));
+        };
+        match k {
+            "Credential" => credential = Some(v),
+            "SignedHeaders" => signed_headers = Some(v),
+            "Signature" => signature = Some(v),
             _ => {}
         }
     }
@@ -581,8 +586,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// per request. Bounded: cleared when it grows past `MAX_KEYS`.
 #[derive(Default)]
 pub struct KeyCache {
-    keys: Mutex<HashMap<(String, String, String, String), [u8; 32]>>,
+    keys: Mutex<HashMap<KeyScope, [u8; 32]>>,
 }
+
+/// (secret, date, region, service).
+type KeyScope = (String, String, String, String);
 
 const MAX_KEYS: usize = 4096;
 

@@ -372,6 +372,10 @@ fn unsigned_and_incomplete_requests() {
     wire.set_header("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261203/us-east-1, SignedHeaders=host, Signature=00");
     let Err(SigV4Error::IncompleteSignature(m)) = parse(&wire.signable()) else { panic!() };
     assert!(m.starts_with("Credential must have exactly 5 slash-delimited elements"), "{m}");
+    // The wording DynamoDB answers for a stray space after `Credential=`.
+    wire.set_header("authorization", "AWS4-HMAC-SHA256 Credential= AKIDEXAMPLE/20261203/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00");
+    let Err(SigV4Error::IncompleteSignature(m)) = parse(&wire.signable()) else { panic!() };
+    assert!(m.starts_with("'AKIDEXAMPLE/20261203/us-east-1/dynamodb/aws4_request' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 Credential= AKID"), "{m}");
     wire.set_header("authorization", "AWS AKIDEXAMPLE:c2lnbmF0dXJl");
     assert!(matches!(parse(&wire.signable()), Err(SigV4Error::IncompleteSignature(_))));
     wire.headers.remove(http::header::AUTHORIZATION);

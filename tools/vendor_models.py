@@ -5,7 +5,7 @@ nimbus's protocol codecs are driven by these models. SQS needs two sources: the 
 model (JSON protocol, newest members such as MessageSystemAttributeNames) and the last
 query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
 `resultWrapper` traits name the query/XML wire elements. We keep the current model and
-overlay the query-era XML traits onto it. CloudWatch Logs (JSON only) is the current model as is.
+overlay the query-era XML traits onto it. CloudWatch Logs (JSON only) and IAM (query) are the current models as they are.
 Documentation strings are dropped: they are
 large and not needed at run time.
 
@@ -89,12 +89,14 @@ def main():
     sqs = overlay(load(model_path("sqs", "2012-11-05")),
                   load(os.path.join(old_root, "botocore/data/sqs/2012-11-05/service-2.json")))
     write(sqs, os.path.join(here, "crates/sqs/model/sqs-2012-11-05.json"))
-    write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/sts/model/sts-2011-06-15.json"))
+    write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/iam/model/sts-2011-06-15.json"))
     write(load(model_path("lambda", "2015-03-31")), os.path.join(here, "crates/lambda/model/lambda-2015-03-31.json"))
     for name in ("dynamodb", "dynamodbstreams"):
         write(load(model_path(name, "2012-08-10")), os.path.join(here, f"crates/dynamodb/model/{name}-2012-08-10.json"))
     os.makedirs(os.path.join(here, "crates/logs/model"), exist_ok=True)
     write(load(model_path("logs", "2014-03-28")), os.path.join(here, "crates/logs/model/logs-2014-03-28.json"))
+    os.makedirs(os.path.join(here, "crates/iam/model"), exist_ok=True)
+    write(load(model_path("iam", "2010-05-08")), os.path.join(here, "crates/iam/model/iam-2010-05-08.json"))
 
 
 if __name__ == "__main__":

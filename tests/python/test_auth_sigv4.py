@@ -4,6 +4,8 @@ nimbus's verifier, and AWS's errors per service family.
 AWS references: "Create a signed AWS API request" (IAM user guide) and
 "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"."""
 
+import json
+
 import boto3
 import botocore.auth
 import botocore.awsrequest
@@ -119,3 +121,59 @@ def test_skewed_clock():
         assert requests.post(url + "/_nimbus/clock/advance?seconds=600", timeout=5).status_code == 200
         code, message, _ = error_of(lambda: client(url, "sts").get_caller_identity())
         assert code == "SignatureDoesNotMatch" and message.endswith(" - 15 min.)"), message
+
+
+# ---- Keys IAM and STS issue, verified in sigv4 mode
+
+
+def test_iam_user_access_key_signs_until_made_inactive(signed_endpoint):
+    url = signed_endpoint
+    iam = client(url, "iam")
+    iam.create_user(UserName="py-signer")
+    key = iam.create_access_key(UserName="py-signer")["AccessKey"]
+    user_sts = client(url, "sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    me = user_sts.get_caller_identity()
+    assert me["Arn"] == "arn:aws:iam::000000000000:user/py-signer"
+    assert me["UserId"].startswith("AIDA")
+    assert error_of(lambda: client(url, "sts", key=key["AccessKeyId"], secret="wrong").get_caller_identity())[0] == "SignatureDoesNotMatch"
+    iam.update_access_key(UserName="py-signer", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert error_of(user_sts.get_caller_identity)[0] == "InvalidClientTokenId"
+    iam.update_access_key(UserName="py-signer", AccessKeyId=key["AccessKeyId"], Status="Active")
+    user_sts.get_caller_identity()
+    iam.delete_access_key(UserName="py-signer", AccessKeyId=key["AccessKeyId"])
+    assert error_of(user_sts.get_caller_identity)[0] == "InvalidClientTokenId"
+
+
+def test_assumed_role_credentials_need_their_token_and_expire():
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}'
+    with nimbus_server(["--auth", "sigv4", "--clock-control"], ENV) as url:
+        client(url, "iam").create_role(RoleName="py-temp", AssumeRolePolicyDocument=trust)
+        creds = client(url, "sts").assume_role(RoleArn="arn:aws:iam::000000000000:role/py-temp", RoleSessionName="s1", DurationSeconds=900)["Credentials"]
+        key, secret, token = creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
+        me = client(url, "sts", key=key, secret=secret, token=token).get_caller_identity()
+        assert me["Arn"] == "arn:aws:sts::000000000000:assumed-role/py-temp/s1"
+        client(url, "sqs", key=key, secret=secret, token=token).list_queues()
+        assert error_of(lambda: client(url, "sts", key=key, secret=secret).get_caller_identity())[0] == "InvalidClientTokenId"
+        assert error_of(lambda: client(url, "sts", key=key, secret=secret, token=token + "x").get_caller_identity())[0] == "InvalidClientTokenId"
+        assert error_of(lambda: client(url, "dynamodb", key=key, secret=secret).list_tables())[0] == "UnrecognizedClientException"
+        assert requests.post(url + "/_nimbus/clock/advance?seconds=901", timeout=5).status_code == 200
+        code, message, status = error_of(lambda: client(url, "sts", key=key, secret=secret, token=token).get_caller_identity())
+        assert (code, message, status) == ("ExpiredToken", "The security token included in the request is expired", 403)
+        assert error_of(lambda: client(url, "dynamodb", key=key, secret=secret, token=token).list_tables())[0] == "ExpiredTokenException"
+
+
+def test_function_calls_back_as_its_role_under_sigv4(python_function_zip):
+    # Lambda puts the role's temporary credentials in the environment; in sigv4 mode the
+    # function's own SDK calls are verified with them.
+    from conftest import python_runtime
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    with nimbus_server(["--auth", "sigv4"], ENV) as url:
+        role = client(url, "iam").create_role(RoleName="py-fn-role", AssumeRolePolicyDocument=trust)["Role"]
+        awslambda = client(url, "lambda")
+        awslambda.create_function(FunctionName="py-whoami", Runtime=python_runtime(), Role=role["Arn"], Handler="handler.whoami", Code={"ZipFile": python_function_zip}, Timeout=30)
+        awslambda.get_waiter("function_active_v2").wait(FunctionName="py-whoami")
+        out = awslambda.invoke(FunctionName="py-whoami", Payload=b"{}")
+        body = json.loads(out["Payload"].read())
+        assert "FunctionError" not in out, body
+        assert body["Arn"] == "arn:aws:sts::000000000000:assumed-role/py-fn-role/py-whoami"
+        assert body["key_prefix"] == "ASIA" and body["has_token"]

@@ -80,6 +80,50 @@ def test_table_resource_conditions_and_queries(ddb):
     table.wait_until_not_exists()
 
 
+def test_multi_attribute_gsi_key_through_boto3(ddb):
+    """A GSI keyed by two HASH and two RANGE attributes
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.MultiAttributeKeys):
+    boto3's Key conditions on every HASH attribute and a RANGE prefix."""
+    name = f"py-{uuid.uuid4().hex[:10]}"
+    attrs = [("pk", "S"), ("tenant", "S"), ("site", "S"), ("stage", "N"), ("slot", "S")]
+    table = ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in attrs],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "multi",
+            "KeySchema": [
+                {"AttributeName": "tenant", "KeyType": "HASH"},
+                {"AttributeName": "site", "KeyType": "HASH"},
+                {"AttributeName": "stage", "KeyType": "RANGE"},
+                {"AttributeName": "slot", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.wait_until_exists()
+    rows = [("a", 10, "x"), ("b", 2, "y"), ("c", 2, "x"), ("d", 2, None)]
+    for pk, stage, slot in rows:
+        item = {"pk": pk, "tenant": "t", "site": "s", "stage": stage}
+        if slot:
+            item["slot"] = slot
+        table.put_item(Item=item)
+    ks = table.meta.client.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]["KeySchema"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in ks] == [("tenant", "HASH"), ("site", "HASH"), ("stage", "RANGE"), ("slot", "RANGE")]
+    both = Key("tenant").eq("t") & Key("site").eq("s")
+    res = table.query(IndexName="multi", KeyConditionExpression=both)
+    assert [i["pk"] for i in res["Items"]] == ["c", "b", "a"]  # d lacks slot: not indexed
+    res = table.query(IndexName="multi", KeyConditionExpression=both & Key("stage").eq(2) & Key("slot").gt("x"))
+    assert [i["pk"] for i in res["Items"]] == ["b"]
+    with pytest.raises(ClientError) as e:
+        table.query(IndexName="multi", KeyConditionExpression=both & Key("slot").eq("x"))
+    assert e.value.response["Error"]["Message"] == (
+        "RANGE key attributes stage must have equality conditions specified in the query "
+        "because a condition is present on key attribute slot"
+    )
+
+
 def test_cli_put_item_and_query(aws, ddb):  # noqa: F811
     table = make_table(ddb)
     aws("dynamodb", "put-item", "--table-name", table.name, "--item", '{"pk": {"S": "cli"}, "sk": {"N": "1"}, "v": {"S": "hello"}}')

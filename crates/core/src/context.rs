@@ -17,11 +17,11 @@ pub struct RequestContext {
     pub protocol: Protocol,
     /// The `X-Amzn-Trace-Id` header, if sent (SQS stores it as a message's AWSTraceHeader).
     pub trace_id: Option<String>,
-    /// The signer, when its access key is known (`arn:aws:iam::<acct>:root`, a user, an
-    /// assumed role). `None`: an unknown key (open mode); services fall back to the
-    /// account root.
+    /// The signer, when its access key is known to IAM (a user, an assumed-role session,
+    /// the root key pair): `arn:aws:iam::<acct>:user/<name>`, `arn:aws:sts::…:assumed-role/…`.
+    /// `None` for keys nimbus does not know (accepted in the open mode as the account root).
     pub principal_arn: Option<String>,
-    /// The signer's unique id (GetCallerIdentity's `UserId`), when its key is known.
+    /// The signer's unique id as GetCallerIdentity shows it (`AIDA…`, `AROA…:<session>`).
     pub user_id: Option<String>,
 }
 

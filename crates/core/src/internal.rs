@@ -125,3 +125,47 @@ impl CredentialResolver for NoCredentials {
         None
     }
 }
+
+/// Temporary credentials a service receives for a role it acts as.
+#[derive(Debug, Clone)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expires_at_ms: u64,
+}
+
+/// How services act as roles (Lambda runs a function as its execution role). IAM/STS
+/// implements it; the binary wires it.
+pub trait RoleAssumer: Send + Sync {
+    /// Whether `service` (e.g. `lambda.amazonaws.com`) may assume the role: Err names why
+    /// not (no such role, or its trust policy does not name the service).
+    fn check_service_trust(&self, role_arn: &str, service: &str) -> Result<(), String>;
+    /// Whether a failed trust check refuses the call (the `iam` auth mode) or only warns.
+    fn enforcing(&self) -> bool;
+    /// Credentials for the role, as `service` gets them, valid for `duration_s`.
+    fn assume_for_service<'a>(&'a self, role_arn: &'a str, service: &'a str, session_name: &'a str, duration_s: u64) -> crate::service::BoxFuture<'a, Result<RoleCredentials, String>>;
+}
+
+/// No IAM wired: nothing to check, no credentials.
+pub struct NoRoles;
+
+impl RoleAssumer for NoRoles {
+    fn check_service_trust(&self, _role_arn: &str, _service: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn enforcing(&self) -> bool {
+        false
+    }
+    fn assume_for_service<'a>(&'a self, _role_arn: &'a str, _service: &'a str, _session_name: &'a str, _duration_s: u64) -> crate::service::BoxFuture<'a, Result<RoleCredentials, String>> {
+        Box::pin(async { Err("no IAM".to_string()) })
+    }
+}
+
+/// Resource-based policies a service keeps (an SQS queue's `Policy` attribute, a Lambda
+/// function's policy), read by the IAM authorizer when it decides a request on that
+/// resource.
+pub trait ResourcePolicies: Send + Sync {
+    /// The policy document of the resource named by `arn`, if it has one.
+    fn policy_of(&self, arn: &str) -> Option<String>;
+}

@@ -20,6 +20,7 @@ pub mod server;
 pub mod service;
 pub mod sigv4;
 pub mod storage;
+pub mod time;
 pub mod xml;
 
 pub use clock::Clock;

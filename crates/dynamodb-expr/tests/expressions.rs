@@ -280,8 +280,48 @@ fn update_reports_changed_attributes_and_is_atomic() {
 fn key(text: &str, sort: Option<&str>) -> Result<(String, AttributeValue, Option<SortCondition>), String> {
     let (n, v) = (names(), values());
     let subs = Substitutions::new(&n, &v);
-    let k = parse_key_condition(text, &subs, "pk", sort).map_err(|e: ExprError| e.0)?;
-    Ok((k.partition_name, k.partition_value, k.sort))
+    let sort: Vec<&str> = sort.into_iter().collect();
+    let k = parse_key_condition(text, &subs, &["pk"], &sort).map_err(|e: ExprError| e.0)?;
+    let (name, value) = k.partition.into_iter().next().ok_or("no partition condition")?;
+    assert!(k.sort.len() <= 1, "{text}");
+    Ok((name, value, k.sort.into_iter().next()))
+}
+
+/// A key condition on a multi-attribute key: partition `pk`, `h2`; sort `sk`, `r2`, `r3`
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.MultiAttributeKeys>).
+fn multi_key(text: &str) -> Result<(Vec<String>, Vec<SortCondition>), String> {
+    let (n, v) = (names(), values());
+    let subs = Substitutions::new(&n, &v);
+    let k = parse_key_condition(text, &subs, &["pk", "h2"], &["sk", "r2", "r3"]).map_err(|e: ExprError| e.0)?;
+    Ok((k.partition.into_iter().map(|(n, _)| n).collect(), k.sort))
+}
+
+#[test]
+fn multi_attribute_key_conditions() {
+    let s = |x: &str| AttributeValue::S(x.into());
+    let n = |x: &str| AttributeValue::N(nimbus_dynamodb_expr::Number::parse(x).unwrap());
+    let both = vec!["pk".to_string(), "h2".to_string()];
+    assert_eq!(multi_key("h2 = :a AND pk = :p1"), Ok((both.clone(), vec![])));
+    assert_eq!(
+        multi_key("r2 < :n10 AND pk = :p1 AND sk = :a AND h2 = :a"),
+        Ok((both.clone(), vec![SortCondition::Eq("sk".into(), s("a")), SortCondition::Lt("r2".into(), n("10"))]))
+    );
+    assert_eq!(
+        multi_key("pk = :p1 AND h2 = :a AND sk = :a AND r2 = :one AND begins_with(r3, :a)"),
+        Ok((both, vec![SortCondition::Eq("sk".into(), s("a")), SortCondition::Eq("r2".into(), n("1")), SortCondition::BeginsWith("r3".into(), s("a"))]))
+    );
+    let errors: &[(&str, &str)] = &[
+        ("pk = :p1", "Query condition missed key schema element: h2"),
+        ("pk = :p1 AND h2 > :a", "Query key condition not supported"),
+        ("pk = :p1 AND h2 = :a AND r2 = :one", "RANGE key attributes sk must have equality conditions specified in the query because a condition is present on key attribute r2"),
+        ("pk = :p1 AND h2 = :a AND sk > :a AND r2 = :one", "RANGE key attributes sk must have equality conditions specified in the query because a condition is present on key attribute r2"),
+        ("pk = :p1 AND h2 = :a AND r3 = :a", "RANGE key attributes sk, r2 must have equality conditions specified in the query because a condition is present on key attribute r3"),
+        ("pk = :p1 AND h2 = :a AND extra = :a", "Query key condition not supported"),
+        ("pk = :p1 AND h2 = :a AND sk = :a AND sk = :a", "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key"),
+    ];
+    for (text, msg) in errors {
+        assert_eq!(multi_key(text).map(|_| ()), Err(msg.to_string()), "{text}");
+    }
 }
 
 #[test]

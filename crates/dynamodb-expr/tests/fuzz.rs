@@ -87,7 +87,7 @@ fn parse_everything(text: String) {
         let _ = c.eval(&item);
     }
     let _ = parse_filter(&text, &subs);
-    let _ = parse_key_condition(&text, &subs, "pk", Some("sk"));
+    let _ = parse_key_condition(&text, &subs, &["pk"], &["sk"]);
     let _ = parse_projection(&text, &subs);
     if let Ok(u) = parse_update(&text, &subs) {
         let _ = u.apply(&mut item, &["pk"]);

@@ -32,7 +32,7 @@ fn parse(kind: &'static str, text: String) -> Result<(), String> {
         match kind {
             "condition" => parse_condition(&text, &subs).map(drop),
             "filter" => parse_filter(&text, &subs).map(drop),
-            "key" => parse_key_condition(&text, &subs, "pk", Some("sk")).map(drop),
+            "key" => parse_key_condition(&text, &subs, &["pk"], &["sk"]).map(drop),
             "projection" => parse_projection(&text, &subs).map(drop),
             "update" => parse_update(&text, &subs).map(drop),
             _ => unreachable!(),

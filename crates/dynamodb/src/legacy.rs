@@ -488,8 +488,10 @@ pub fn read(input: &QueryInput, query: bool) -> DdbResult<Cow<'_, QueryInput>> {
     }
     if key_conditions {
         let conds = conditions("KeyConditions", l.key_conditions.as_ref().unwrap_or(&Value::Null))?;
-        if conds.is_empty() || conds.len() > 2 {
-            return Err(DdbError::validation("Conditions can be of length 1 or 2 only"));
+        // At most one per key attribute: 2 for a table, 8 for a global index with
+        // multi-attribute keys (`check_key_condition_count` holds a view to its own).
+        if conds.is_empty() || conds.len() > 2 * crate::keys::MAX_KEY_PART_ATTRIBUTES {
+            return Err(conditions_length());
         }
         if conds.iter().any(|(_, c)| !["EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN"].contains(&c.op.as_str())) {
             return Err(DdbError::validation("Attempted conditional constraint is not an indexable operation"));
@@ -498,6 +500,19 @@ pub fn read(input: &QueryInput, query: bool) -> DdbResult<Cow<'_, QueryInput>> {
     }
     out.exprs = g.into_exprs();
     Ok(Cow::Owned(out))
+}
+
+fn conditions_length() -> DdbError {
+    DdbError::validation("Conditions can be of length 1 or 2 only")
+}
+
+/// KeyConditions may hold one condition per key attribute of the queried view (two for
+/// a table or local index).
+pub fn check_key_condition_count(l: &Legacy, key_attributes: usize) -> DdbResult<()> {
+    match &l.key_conditions {
+        Some(Value::Object(m)) if m.len() > key_attributes.max(2) => Err(conditions_length()),
+        _ => Ok(()),
+    }
 }
 
 /// QueryFilter may not name the queried view's key attributes.

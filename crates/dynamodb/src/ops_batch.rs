@@ -20,7 +20,7 @@ const MAX_GET_BYTES: usize = 16 * 1024 * 1024;
 /// BatchWriteItem says so with the key-schema message rather than PutItem's
 /// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html>).
 fn put_key_matches(schema: &crate::keys::KeySchema, item: &nimbus_dynamodb_expr::Item) -> DdbResult<()> {
-    for (name, t) in std::iter::once(&schema.hash).chain(schema.range.iter()) {
+    for (name, t) in schema.attributes() {
         if !item.get(name).is_some_and(|v| t.matches(v)) {
             return Err(DdbError::validation("The provided key element does not match the schema"));
         }

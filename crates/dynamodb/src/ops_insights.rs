@@ -20,8 +20,8 @@ const MODES: [&str; 2] = ["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"];
 /// throttled, named after the table (or index) and when insights were turned on.
 fn rules(def: &TableDef, index: &str, s: &InsightsSettings) -> Vec<String> {
     let (name, has_sort) = match def.gsis.iter().find(|g| g.name == index) {
-        Some(g) => (format!("{}-{}", def.name, g.name), g.key.range.is_some()),
-        None => (def.name.clone(), def.key.range.is_some()),
+        Some(g) => (format!("{}-{}", def.name, g.name), !g.key.range.is_empty()),
+        None => (def.name.clone(), !def.key.range.is_empty()),
     };
     let kinds: &[&str] = if has_sort { &["PKC", "PKT", "SKC", "SKT"] } else { &["PKC", "PKT"] };
     kinds.iter().map(|k| format!("DynamoDBContributorInsights-{k}-{name}-{}", s.updated_ms)).collect()

@@ -20,7 +20,7 @@ pub fn collection_metrics(st: &TableState, a: &Applied, mode: Option<&str>) -> O
         return None;
     }
     let item = a.new.as_deref().or(a.old.as_deref())?;
-    let hash = &st.def.key.hash.0;
+    let hash = st.def.key.first_hash();
     let v = item.get(hash)?;
     Some(json!({ "ItemCollectionKey": { hash: v.to_json() }, "SizeEstimateRangeGB": [0.0, 1.0] }))
 }

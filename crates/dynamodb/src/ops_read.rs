@@ -6,7 +6,7 @@ use crate::api::QueryInput;
 use crate::capacity::{check_mode, consumed_on, read_units};
 use crate::errors::{DdbError, DdbResult};
 use crate::exprs::{check_used, non_empty, Subs};
-use crate::keys::{encode_partition, KeySchema, VKey};
+use crate::keys::{encode_values, KeySchema, VKey};
 use crate::schema::{IndexDef, ProjectionKind};
 use crate::service::DynamoDbService;
 use crate::table::{TableState, View};
@@ -24,7 +24,8 @@ pub const PAGE_BYTES: usize = 1024 * 1024;
 struct Plan<'a> {
     st: &'a TableState,
     index: Option<&'a IndexDef>,
-    sort: Option<SortCondition>,
+    /// The key condition's sort-key conditions, each met by every item returned.
+    sort: Vec<SortCondition>,
     segment: Option<(u32, u32)>,
     filter: Option<Condition>,
     paths: Option<Vec<Path>>,
@@ -47,12 +48,8 @@ impl Plan<'_> {
         let mut page = Page { items: Vec::new(), count: 0, scanned: 0, last: None, bytes: 0 };
         let mut iter = iter.peekable();
         while let Some((vkey, item)) = iter.next() {
-            if let Some(sort) = &self.sort {
-                let attr = sort.attribute();
-                match item.get(attr) {
-                    Some(v) if sort.matches(v) => {}
-                    _ => continue,
-                }
+            if !self.sort.iter().all(|c| item.get(c.attribute()).is_some_and(|v| c.matches(v))) {
+                continue;
             }
             if let Some((seg, total)) = self.segment {
                 if crc32fast::hash(&vkey.key.pk) % total != seg {
@@ -129,19 +126,26 @@ impl Plan<'_> {
 
     /// A Query's ExclusiveStartKey must lie in the partition and sort-key range the key
     /// condition selects.
-    fn query_start_key(&self, esk: &Value, key: &KeySchema, kc: &KeyCondition) -> DdbResult<VKey> {
+    fn query_start_key(&self, esk: &Value, kc: &KeyCondition) -> DdbResult<VKey> {
         let k = self.start_key(esk)?;
-        if k.key.pk != encode_partition(&kc.partition_value) {
+        if k.key.pk != partition_bytes(kc) {
             return Err(DdbError::validation("The provided starting key is invalid: The provided key element does not match the schema"));
         }
-        if let (Some(sort), Some((name, _))) = (&kc.sort, &key.range) {
-            let item = item_from_json(esk)?;
-            if item.get(name).is_some_and(|v| !sort.matches(v)) {
-                return Err(DdbError::validation("The provided starting key does not match the range key predicate"));
-            }
+        let item = item_from_json(esk)?;
+        if kc.sort.iter().any(|c| item.get(c.attribute()).is_some_and(|v| !c.matches(v))) {
+            return Err(DdbError::validation("The provided starting key does not match the range key predicate"));
         }
         Ok(k)
     }
+}
+
+/// The partition a key condition selects, as the view's keys encode it.
+fn partition_bytes(kc: &KeyCondition) -> Vec<u8> {
+    let values: Vec<&nimbus_dynamodb_expr::AttributeValue> = kc.partition.iter().map(|(_, v)| v).collect();
+    encode_values(&values)
+}
+
+impl Plan<'_> {
 }
 
 fn page_json(page: Page, count_only: bool, rcc: Option<&str>, table: &str, index: Option<&IndexDef>, consistent: bool) -> Value {
@@ -239,10 +243,21 @@ fn filter_and_projection(input: &QueryInput, s: &nimbus_dynamodb_expr::expr::Sub
 /// attribute (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html>).
 fn check_key_condition_types(key: &KeySchema, kc: &KeyCondition) -> DdbResult<()> {
     let mismatch = || DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type");
-    if !key.hash.1.matches(&kc.partition_value) {
-        return Err(mismatch());
+    let type_of = |name: &str| key.attributes().find(|(n, _)| n == name).map(|(_, t)| *t);
+    for (name, v) in &kc.partition {
+        if !type_of(name).is_some_and(|t| t.matches(v)) {
+            return Err(mismatch());
+        }
     }
-    let (Some(sort), Some((_, t))) = (&kc.sort, &key.range) else { return Ok(()) };
+    for sort in &kc.sort {
+        let Some(t) = type_of(sort.attribute()) else { return Err(mismatch()) };
+        check_sort_condition_type(sort, t)?;
+    }
+    Ok(())
+}
+
+fn check_sort_condition_type(sort: &SortCondition, t: crate::keys::KeyType) -> DdbResult<()> {
+    let mismatch = || DdbError::validation("One or more parameter values were invalid: Condition parameter type does not match schema type");
     let values = match sort {
         SortCondition::Eq(_, v) | SortCondition::Lt(_, v) | SortCondition::Le(_, v) | SortCondition::Gt(_, v) | SortCondition::Ge(_, v) | SortCondition::BeginsWith(_, v) => vec![v],
         SortCondition::Between(_, l, h) => vec![l, h],
@@ -250,7 +265,7 @@ fn check_key_condition_types(key: &KeySchema, kc: &KeyCondition) -> DdbResult<()
     if values.iter().any(|v| !t.matches(v)) {
         return Err(mismatch());
     }
-    if matches!(sort, SortCondition::BeginsWith(..)) && *t == crate::keys::KeyType::N {
+    if matches!(sort, SortCondition::BeginsWith(..)) && t == crate::keys::KeyType::N {
         return Err(DdbError::validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N"));
     }
     Ok(())
@@ -285,7 +300,8 @@ impl DynamoDbService {
             .ok_or_else(|| DdbError::validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."))?;
         let key = c.index.map(|i| &i.key).unwrap_or(&st.def.key);
         crate::legacy::check_query_filter(&input.legacy, &key.names())?;
-        let kc = parse_key_condition(kc_text, &s, &key.hash.0, key.range.as_ref().map(|r| r.0.as_str()))?;
+        crate::legacy::check_key_condition_count(&input.legacy, key.names().len())?;
+        let kc = parse_key_condition(kc_text, &s, &key.hash_names(), &key.range_names())?;
         check_key_condition_types(key, &kc)?;
         let (filter, paths) = filter_and_projection(input, &s)?;
         check_used(&s)?;
@@ -293,12 +309,12 @@ impl DynamoDbService {
             no_key_attributes_in_filter(f, key)?;
         }
         let plan = Plan { st: &st, index: c.index, sort: kc.sort.clone(), segment: None, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
-        let pk = encode_partition(&kc.partition_value);
+        let pk = partition_bytes(&kc);
         let start = VKey::partition_start(&pk);
         let end = VKey::partition_end(&pk);
         let forward = input.scan_index_forward.unwrap_or(true);
         let esk = match &input.exclusive_start_key {
-            Some(v) if !v.is_null() => Some(plan.query_start_key(v, key, &kc)?),
+            Some(v) if !v.is_null() => Some(plan.query_start_key(v, &kc)?),
             _ => None,
         };
         let view = plan.view();
@@ -354,7 +370,7 @@ impl DynamoDbService {
         let s = subs.get();
         let (filter, paths) = filter_and_projection(input, &s)?;
         check_used(&s)?;
-        let plan = Plan { st: &st, index: c.index, sort: None, segment, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
+        let plan = Plan { st: &st, index: c.index, sort: Vec::new(), segment, filter, paths, index_attrs: c.index_attrs, count_only: c.count_only, limit: c.limit };
         let view = plan.view();
         let page = match &input.exclusive_start_key {
             Some(v) if !v.is_null() => {

@@ -4,7 +4,7 @@
 
 use crate::api::{AttributeDefinition, CreateTableInput, IndexInput, KeySchemaElement, Throughput};
 use crate::errors::{DdbError, DdbResult};
-use crate::keys::{KeySchema, KeyType};
+use crate::keys::{KeySchema, KeyType, MAX_KEY_PART_ATTRIBUTES};
 use crate::time::epoch_seconds;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -180,17 +180,12 @@ pub fn parse_attribute_definitions(defs: &[AttributeDefinition]) -> DdbResult<Ve
     Ok(out)
 }
 
-/// A KeySchema list → the key, checking each attribute is defined.
-pub fn parse_key_schema(elems: &[KeySchemaElement], attrs: &[(String, KeyType)], what: &str) -> DdbResult<KeySchema> {
-    let invalid = |m: &str| DdbError::validation(format!("One or more parameter values were invalid: {m}"));
-    if elems.is_empty() || elems.len() > 2 {
-        return Err(DdbError::validation(format!(
-            "1 validation error detected: Value '[]' at '{what}' failed to satisfy constraint: Member must have length less than or equal to 2"
-        )));
-    }
-    for (i, e) in elems.iter().enumerate() {
-        key_attribute_name(&e.attribute_name, &format!("{what}.{}.member.attributeName", i + 1))?;
-    }
+/// A KeySchema list → the key, checking each attribute is defined. Tables and local
+/// indexes have one HASH element and at most one RANGE element; a global index (`multi`)
+/// up to four of each, every HASH before every RANGE
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.MultiAttributeKeys>).
+pub fn parse_key_schema(elems: &[KeySchemaElement], attrs: &[(String, KeyType)], what: &str, multi: bool) -> DdbResult<KeySchema> {
+    check_key_schema_shape(elems, what, multi)?;
     let lookup = |name: &str| -> DdbResult<KeyType> {
         attrs.iter().find(|(n, _)| n == name).map(|(_, t)| *t).ok_or_else(|| {
             let defined: Vec<&str> = attrs.iter().map(|(n, _)| n.as_str()).collect();
@@ -202,22 +197,65 @@ pub fn parse_key_schema(elems: &[KeySchemaElement], attrs: &[(String, KeyType)],
             ))
         })
     };
-    let first = &elems[0];
-    if first.key_type != "HASH" {
+    let mut key = KeySchema { hash: Vec::new(), range: Vec::new() };
+    for e in elems {
+        let part = if e.key_type == "HASH" { &mut key.hash } else { &mut key.range };
+        part.push((e.attribute_name.clone(), lookup(&e.attribute_name)?));
+    }
+    Ok(key)
+}
+
+fn invalid(m: &str) -> DdbError {
+    DdbError::validation(format!("One or more parameter values were invalid: {m}"))
+}
+
+/// The order, number and names of KeySchema elements, before their definitions.
+fn check_key_schema_shape(elems: &[KeySchemaElement], what: &str, multi: bool) -> DdbResult<()> {
+    if elems.is_empty() || (!multi && elems.len() > 2) {
+        let bound = if elems.is_empty() && multi { "greater than or equal to 1" } else { "less than or equal to 2" };
+        return Err(DdbError::validation(format!(
+            "1 validation error detected: Value '[]' at '{what}' failed to satisfy constraint: Member must have length {bound}"
+        )));
+    }
+    for (i, e) in elems.iter().enumerate() {
+        key_attribute_name(&e.attribute_name, &format!("{what}.{}.member.attributeName", i + 1))?;
+        if e.key_type != "HASH" && e.key_type != "RANGE" {
+            return Err(DdbError::validation(format!(
+                "1 validation error detected: Value '{}' at '{what}.{}.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                e.key_type,
+                i + 1
+            )));
+        }
+    }
+    if elems[0].key_type != "HASH" {
         return Err(invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
     }
-    let hash = (first.attribute_name.clone(), lookup(&first.attribute_name)?);
-    let range = match elems.get(1) {
-        Some(e) if e.key_type == "RANGE" => {
-            if e.attribute_name == first.attribute_name {
-                return Err(invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
-            }
-            Some((e.attribute_name.clone(), lookup(&e.attribute_name)?))
+    if !multi {
+        return match elems.get(1) {
+            Some(e) if e.key_type != "RANGE" => Err(invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")),
+            Some(e) if e.attribute_name == elems[0].attribute_name => Err(invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name")),
+            _ => Ok(()),
+        };
+    }
+    let hashes = elems.iter().take_while(|e| e.key_type == "HASH").count();
+    if elems[hashes..].iter().any(|e| e.key_type == "HASH") {
+        return Err(invalid("All HASH key attributes must precede RANGE key attributes in the KeySchema"));
+    }
+    for (count, kind) in [(hashes, "HASH"), (elems.len() - hashes, "RANGE")] {
+        if count > MAX_KEY_PART_ATTRIBUTES {
+            return Err(invalid(&format!("The KeySchema exceeds the maximum allowed number of {kind} key attributes")));
         }
-        Some(_) => return Err(invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")),
-        None => None,
-    };
-    Ok(KeySchema { hash, range })
+    }
+    let mut names: Vec<&str> = elems.iter().map(|e| e.attribute_name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(invalid(if hashes == 1 && elems.len() == 2 {
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        } else {
+            "The KeySchema contains multiple key attributes with the same name"
+        }));
+    }
+    Ok(())
 }
 
 pub fn parse_throughput(t: &Throughput) -> DdbResult<(i64, i64)> {
@@ -234,7 +272,7 @@ pub fn parse_throughput(t: &Throughput) -> DdbResult<(i64, i64)> {
 
 pub fn parse_index(input: &IndexInput, attrs: &[(String, KeyType)], global: bool, pay_per_request: bool, now_ms: u64) -> DdbResult<IndexDef> {
     validate_table_name(&input.index_name, "indexName")?;
-    let key = parse_key_schema(&input.key_schema, attrs, "keySchema")?;
+    let key = parse_key_schema(&input.key_schema, attrs, "keySchema", global)?;
     let projection = match &input.projection {
         None => return Err(DdbError::validation("One or more parameter values were invalid: Projection is required")),
         Some(p) => match (p.projection_type.as_deref().unwrap_or(""), &p.non_key_attributes) {
@@ -320,7 +358,7 @@ pub fn stream_view_type(enabled: bool, view: Option<&str>) -> DdbResult<Option<S
 pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: u64) -> DdbResult<(TableDef, Option<String>)> {
     validate_table_name(&input.table_name, "tableName")?;
     let attributes = parse_attribute_definitions(&input.attribute_definitions)?;
-    let key = parse_key_schema(&input.key_schema, &attributes, "keySchema")?;
+    let key = parse_key_schema(&input.key_schema, &attributes, "keySchema", false)?;
     let pay_per_request = match input.billing_mode.as_deref() {
         None | Some("PROVISIONED") => false,
         Some("PAY_PER_REQUEST") => true,
@@ -343,18 +381,20 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
     let mut lsis = Vec::new();
     for l in input.local_secondary_indexes.iter().flatten() {
         let idx = parse_index(l, &attributes, false, pay_per_request, now_ms)?;
-        let Some(_) = &key.range else {
+        if key.range.is_empty() {
             return Err(DdbError::validation(
                 "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
             ));
-        };
+        }
         if idx.key.hash != key.hash {
             return Err(DdbError::validation(format!(
                 "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
-                idx.name, idx.key.hash.0, key.hash.0
+                idx.name,
+                idx.key.first_hash(),
+                key.first_hash()
             )));
         }
-        if idx.key.range.is_none() {
+        if idx.key.range.is_empty() {
             return Err(DdbError::validation(format!("One or more parameter values were invalid: Index KeySchema does not have a range key for index: {}", idx.name)));
         }
         lsis.push(idx);
@@ -427,10 +467,9 @@ impl TableDef {
 }
 
 fn key_schema_json(k: &KeySchema) -> Value {
-    let mut v = vec![json!({"AttributeName": k.hash.0, "KeyType": "HASH"})];
-    if let Some((r, _)) = &k.range {
-        v.push(json!({"AttributeName": r, "KeyType": "RANGE"}));
-    }
+    let part = |attrs: &[(String, KeyType)], kind: &str| attrs.iter().map(|(n, _)| json!({"AttributeName": n, "KeyType": kind})).collect::<Vec<_>>();
+    let mut v = part(&k.hash, "HASH");
+    v.extend(part(&k.range, "RANGE"));
     Value::Array(v)
 }
 

@@ -28,7 +28,7 @@ impl StreamSource for StreamsService {
                     // Lambda events spell the identity in lower camel case.
                     record["userIdentity"] = json!({ "type": "Service", "principalId": "dynamodb.amazonaws.com" });
                 }
-                let partition_key = record["dynamodb"]["Keys"][st.meta.key.hash.0.as_str()].to_string();
+                let partition_key = record["dynamodb"]["Keys"][st.meta.key.first_hash()].to_string();
                 StreamEntry { seq: r.seq, sequence_number: seq_text(r.seq), created_ms: r.created_ms, partition_key, record }
             })
             .collect())

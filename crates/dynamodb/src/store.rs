@@ -402,7 +402,7 @@ mod tests {
             region: "us-east-1".into(),
             table_name: format!("t{id}"),
             view_type: "NEW_AND_OLD_IMAGES".into(),
-            key: crate::keys::KeySchema { hash: ("pk".into(), crate::keys::KeyType::S), range: None },
+            key: crate::keys::KeySchema::simple(("pk".into(), crate::keys::KeyType::S), None),
             created_ms: 0,
             shard_id: "shardId-1".into(),
             closed_ms: None,

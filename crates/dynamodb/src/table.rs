@@ -131,7 +131,7 @@ impl TableState {
     /// be empty.
     pub fn validate_index_keys(&self, item: &Item) -> DdbResult<()> {
         for idx in self.def.indexes() {
-            for (name, t) in std::iter::once(&idx.key.hash).chain(idx.key.range.iter()) {
+            for (name, t) in idx.key.attributes() {
                 let Some(v) = item.get(name) else { continue };
                 if !t.matches(v) {
                     return Err(DdbError::validation(format!(

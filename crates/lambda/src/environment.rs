@@ -32,6 +32,8 @@ pub struct Spec {
     pub version: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    /// When the role credentials in `env` expire (None: no role credentials).
+    pub credentials_expire_ms: Option<u64>,
 }
 
 /// How an invocation ended, from the caller's point of view.
@@ -55,6 +57,7 @@ pub struct Environment {
     spawned: Instant,
     pub dead: AtomicBool,
     spec_memory: u32,
+    credentials_expire_ms: Option<u64>,
     spec_timeout: u32,
     version: String,
 }
@@ -220,6 +223,7 @@ impl Environment {
             spawned: Instant::now(),
             dead: AtomicBool::new(false),
             spec_memory: spec.memory_mb,
+            credentials_expire_ms: spec.credentials_expire_ms,
             spec_timeout: spec.timeout_s,
             version: spec.version,
         });
@@ -242,6 +246,12 @@ impl Environment {
 
     pub fn alive(&self) -> bool {
         !self.dead.load(Ordering::Acquire)
+    }
+
+    /// Alive, and its role credentials good for five more minutes (an environment whose
+    /// credentials are about to expire is retired and a new one gets fresh ones).
+    pub fn reusable(&self) -> bool {
+        self.alive() && self.credentials_expire_ms.is_none_or(|exp| self.logs.clock.now_ms() + 300_000 < exp)
     }
 
     /// Ends the process (timeout, retirement, shutdown).

@@ -98,6 +98,32 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
     Ok(Response { payload, function_error, log_tail, executed_version: v.version })
 }
 
+/// How long a function's role credentials last; environments are retired five minutes
+/// before (AWS, too, hands the runtime credentials in its environment and recycles it).
+const ROLE_SESSION_S: u64 = 12 * 3600;
+
+/// The execution role's temporary credentials into the environment (as on AWS), so the
+/// function's SDK calls are made as its role. Without them (no IAM wired, or a role IAM
+/// cannot issue for while not enforcing) a 12-digit access key id names the function's
+/// account, as before IAM existed.
+async fn role_credentials(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::function::VersionConfig, env: &mut Vec<(String, String)>) -> Result<Option<u64>, Bytes> {
+    match inner.roles.assume_for_service(&v.role, "lambda.amazonaws.com", &f.name, ROLE_SESSION_S).await {
+        Ok(c) => {
+            env.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id));
+            env.push(("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key));
+            env.push(("AWS_SESSION_TOKEN".into(), c.session_token));
+            Ok(Some(c.expires_at_ms))
+        }
+        Err(reason) if inner.roles.enforcing() => Err(error_doc("Runtime.Unknown", &format!("The role defined for the function cannot be assumed by Lambda: {reason}"))),
+        Err(_) => {
+            env.push(("AWS_ACCESS_KEY_ID".into(), f.account.clone()));
+            env.push(("AWS_SECRET_ACCESS_KEY".into(), "nimbus".into()));
+            env.push(("AWS_SESSION_TOKEN".into(), "nimbus".into()));
+            Ok(None)
+        }
+    }
+}
+
 async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::function::VersionConfig, kind: RuntimeKind) -> Result<Arc<Environment>, Bytes> {
     let code = v.code.clone();
     let task_root = {
@@ -122,15 +148,11 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         ("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{runtime}")),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), f.log_group(v)),
         ("AWS_LAMBDA_INITIALIZATION_TYPE".into(), "on-demand".into()),
-        // A 12-digit access key id is that account in nimbus: calls made from the
-        // function act in the function's account.
-        ("AWS_ACCESS_KEY_ID".into(), f.account.clone()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "nimbus".into()),
-        ("AWS_SESSION_TOKEN".into(), "nimbus".into()),
         ("AWS_ENDPOINT_URL".into(), inner.endpoint_url.clone()),
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
     ];
+    let credentials_expire_ms = role_credentials(inner, f, v, &mut env).await?;
     if matches!(v.code.source, crate::function::CodeSource::HotReload { .. }) {
         // Python's bytecode cache validates by source mtime (whole seconds) and size: an
         // edit within the same second as the last import would run stale code. Also
@@ -139,6 +161,7 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
     }
     env.extend(v.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     let spec = Spec {
+        credentials_expire_ms,
         kind,
         interpreter,
         task_root,

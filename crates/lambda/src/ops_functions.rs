@@ -109,6 +109,19 @@ impl Inner {
         f.configuration(v, ("Active", "Successful"))
     }
 
+    /// The execution role must exist and trust `lambda.amazonaws.com`: refused as AWS
+    /// refuses it when IAM enforces, a warning otherwise (CreateFunction's "Errors").
+    fn check_role_trust(&self, role: &str) -> LambdaResult<()> {
+        match self.roles.check_service_trust(role, "lambda.amazonaws.com") {
+            Ok(()) => Ok(()),
+            Err(_) if self.roles.enforcing() => Err(LambdaError::invalid("The role defined for the function cannot be assumed by Lambda.")),
+            Err(reason) => {
+                tracing::warn!(role, %reason, "lambda: the execution role cannot be assumed by Lambda (accepted: IAM is not enforcing)");
+                Ok(())
+            }
+        }
+    }
+
     fn arn_of(&self, ctx: &RequestContext, account: &str, name: &str) -> String {
         format!("arn:aws:lambda:{}:{account}:function:{name}", ctx.region)
     }
@@ -121,6 +134,7 @@ impl Inner {
         }
         let role = input.role.ok_or_else(|| LambdaError::invalid("Role is required"))?;
         check_role(&role)?;
+        self.check_role_trust(&role)?;
         check_unsupported(&input.layers, input.package_type.as_deref(), input.code.as_ref().and_then(|c| c.image_uri.as_deref()))?;
         check_handler(input.runtime.as_deref(), input.handler.as_deref())?;
         let timeout = check_timeout(input.timeout.unwrap_or(3))?;
@@ -282,6 +296,7 @@ impl Inner {
         let memory = input.memory_size.map(check_memory).transpose()?;
         if let Some(r) = &input.role {
             check_role(r)?;
+            self.check_role_trust(r)?;
         }
         let environment = input.environment.map(|e| e.variables.unwrap_or_default());
         if let Some(e) = &environment {

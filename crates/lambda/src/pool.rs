@@ -72,7 +72,7 @@ impl Pool {
         let mut warm = None;
         if let Some(list) = st.idle.get_mut(&key) {
             while let Some((gen, env, _)) = list.pop() {
-                if gen == generation && env.alive() {
+                if gen == generation && env.reusable() {
                     warm = Some(env);
                     break;
                 }

@@ -64,6 +64,8 @@ pub struct Inner {
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
     /// How each mapping's last batches went (`LastProcessingResult`, warnings), by UUID.
     pub mapping_health: parking_lot::Mutex<HashMap<String, crate::esm::Health>>,
+    /// How a function gets its execution role's credentials (IAM/STS).
+    pub roles: Arc<dyn nimbus_core::internal::RoleAssumer>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -147,6 +149,7 @@ impl LambdaService {
         bus: Arc<dyn MessageBus>,
         queues: Arc<dyn QueueSource>,
         streams: Arc<dyn StreamSource>,
+        roles: Arc<dyn nimbus_core::internal::RoleAssumer>,
     ) -> std::io::Result<LambdaService> {
         let code = CodeStore::new(config.data_dir.join("code"))?;
         let runtimes_dir = config.data_dir.join("runtimes");
@@ -175,6 +178,7 @@ impl LambdaService {
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
             mapping_health: parking_lot::Mutex::new(HashMap::new()),
+            roles,
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -243,5 +247,19 @@ impl AwsService for LambdaService {
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(lambda_names) })
+    }
+}
+
+/// A function's resource-based policy (AddPermission), for the IAM authorizer. The ARN
+/// may carry a qualifier; the policy is the function's.
+impl nimbus_core::internal::ResourcePolicies for LambdaService {
+    fn policy_of(&self, arn: &str) -> Option<String> {
+        let mut parts = arn.split(':');
+        let (_, _, _, region, account, _, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let f = self.inner.functions.read().get(&(account.to_string(), region.to_string(), name.to_string())).cloned()?;
+        if f.policy.is_empty() {
+            return None;
+        }
+        Some(serde_json::json!({ "Version": "2012-10-17", "Id": "default", "Statement": f.policy }).to_string())
     }
 }

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use nimbus_core::authn::{AuthMode, Authenticator};
-use nimbus_core::internal::{CredentialResolver, NoCredentials, ResolvedKey};
+use nimbus_core::internal::{CredentialResolver, ResolvedKey};
 use nimbus_core::server::{serve, Router};
 use nimbus_core::storage::Durability;
 use nimbus_core::Clock;
@@ -93,6 +93,15 @@ impl RootKey {
             },
             inner,
         }
+    }
+}
+
+/// IAM users' access keys and STS's temporary credentials.
+struct IamKeys(Arc<nimbus_iam::Iam>);
+
+impl CredentialResolver for IamKeys {
+    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
+        self.0.dir.resolve(access_key_id)
     }
 }
 
@@ -213,8 +222,6 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let local = listener.local_addr()?;
         let mut router = Router::new(clock.clone(), args.clock_control);
-        let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(NoCredentials)));
-        router.set_auth(Authenticator::new(args.auth, credentials));
         let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), stores.sqs)?);
         router.register(sqs.clone());
         // Also the `LogSink` other services (Lambda) write through.
@@ -226,6 +233,12 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             args.data_dir.join("lambda")
         };
+        let iam = nimbus_iam::Iam::open(clock.clone(), stores.iam).map_err(|e| format!("iam: {e:?}"))?;
+        // Trust policies are checked when enforcing policies (`--auth iam`).
+        iam.set_enforcing(args.auth == AuthMode::Iam);
+        // The root key pair, then IAM's access keys and STS's temporary credentials.
+        let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(IamKeys(iam.clone()))));
+        router.set_auth(Authenticator::new(args.auth, credentials));
         let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
         let streams = Arc::new(dynamodb.streams());
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(
@@ -242,9 +255,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             sqs.clone(),
             sqs.clone(),
             streams.clone(),
+            iam.clone(),
         )?);
         router.register(lambda.clone());
-        router.register(Arc::new(nimbus_sts::StsService));
+        iam.add_resource_policies("sqs", sqs.clone());
+        iam.add_resource_policies("lambda", lambda.clone());
+        router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
+        router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
         router.register(dynamodb);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
@@ -331,6 +348,7 @@ struct Stores {
     logs: Arc<dyn nimbus_logs::store::LogsStore>,
     lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
+    iam: Arc<dyn nimbus_iam::store::IamStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -371,7 +389,20 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_dynamodb::store::SqliteStore::open(&dir.join("dynamodb.db"), durability)?)
             })
         });
-        Ok(Stores { sqs: joined(sqs.join())?, logs: joined(logs.join())?, lambda: joined(lambda.join())?, dynamodb: joined(dynamodb.join())? })
+        let iam = s.spawn(move || -> Result<Arc<dyn nimbus_iam::store::IamStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_iam::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_iam::store::SqliteStore::open(&dir.join("iam.db"), durability)?)
+            })
+        });
+        Ok(Stores {
+            sqs: joined(sqs.join())?,
+            logs: joined(logs.join())?,
+            lambda: joined(lambda.join())?,
+            dynamodb: joined(dynamodb.join())?,
+            iam: joined(iam.join())?,
+        })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)
 }

@@ -67,3 +67,12 @@ fn to_record(m: Value) -> PolledMessage {
         message_attributes,
     }
 }
+
+/// A queue's `Policy` attribute, for the IAM authorizer (`--auth iam`).
+impl nimbus_core::internal::ResourcePolicies for SqsService {
+    fn policy_of(&self, arn: &str) -> Option<String> {
+        let q = self.engine.get_by_arn(arn)?;
+        let policy = q.state.lock().record.attributes.get("Policy").cloned();
+        policy.filter(|p| !p.is_empty())
+    }
+}

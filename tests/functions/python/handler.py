@@ -1,6 +1,7 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
-Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs.
+Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
+handler.whoami.
 """
 
 import os
@@ -61,3 +62,19 @@ def use_sqs(event, context):
     )
     resp = sqs.send_message(QueueUrl=event["queue_url"], MessageBody=event["body"])
     return resp["MessageId"]
+
+
+def whoami(event, context):
+    """STS GetCallerIdentity with the credentials Lambda put in the environment (the
+    execution role's), plus whether a session token was there."""
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    ident = sts.get_caller_identity()
+    return {
+        "Arn": ident["Arn"],
+        "Account": ident["Account"],
+        "UserId": ident["UserId"],
+        "key_prefix": os.environ.get("AWS_ACCESS_KEY_ID", "")[:4],
+        "has_token": bool(os.environ.get("AWS_SESSION_TOKEN")),
+    }

@@ -8,6 +8,7 @@ mod crash;
 mod data_dir_lock;
 mod dynamodb_durability;
 mod dynamodb_fidelity;
+mod dynamodb_gsi_multikey;
 mod dynamodb_items;
 mod dynamodb_legacy;
 mod dynamodb_partiql;

@@ -1,6 +1,7 @@
-//! KeyConditionExpression: the condition language restricted to equality on the
-//! partition key and at most one condition (= < <= > >= BETWEEN begins_with) on the
-//! sort key, and matching sort-key values against it.
+//! KeyConditionExpression: the condition language restricted to equality on every
+//! partition key attribute and conditions on a left-to-right prefix of the sort key's
+//! attributes (equalities, then one = < <= > >= BETWEEN begins_with on the last one
+//! named), and matching sort-key values against them.
 
 use super::condition::{self, begins_with, CmpOp, Cond, Func, Operand};
 use super::{ExprError, ExprKind, KeyCondition, PathElem, SortCondition, Substitutions};
@@ -15,7 +16,7 @@ fn bad_operator(op: &str) -> ExprError {
     invalid(&format!("Invalid operator used in KeyConditionExpression: {op}"))
 }
 
-pub(crate) fn parse(text: &str, subs: &Substitutions, partition_key: &str, sort_key: Option<&str>) -> Result<KeyCondition, ExprError> {
+pub(crate) fn parse(text: &str, subs: &Substitutions, partition_keys: &[&str], sort_keys: &[&str]) -> Result<KeyCondition, ExprError> {
     let cond = condition::parse(text, subs, ExprKind::KeyCondition)?;
     let mut parts = Vec::new();
     flatten(&cond, &mut parts)?;
@@ -27,22 +28,46 @@ pub(crate) fn parse(text: &str, subs: &Substitutions, partition_key: &str, sort_
         }
         conditions.push(c);
     }
-    let Some(at) = conditions.iter().position(|c| c.attribute() == partition_key) else {
-        return Err(ExprError(format!("Query condition missed key schema element: {partition_key}")));
-    };
-    let SortCondition::Eq(partition_name, partition_value) = conditions.remove(at) else {
-        return Err(ExprError("Query key condition not supported".into()));
-    };
-    let sort = conditions.pop();
-    if let Some(s) = &sort {
-        if !conditions.is_empty() || Some(s.attribute()) != sort_key {
-            return Err(match sort_key {
-                Some(sk) => ExprError(format!("Query condition missed key schema element: {sk}")),
-                None => ExprError("Query key condition not supported".into()),
-            });
-        }
+    let mut partition = Vec::new();
+    for name in partition_keys {
+        let Some(at) = conditions.iter().position(|c| c.attribute() == *name) else {
+            return Err(ExprError(format!("Query condition missed key schema element: {name}")));
+        };
+        let SortCondition::Eq(n, v) = conditions.remove(at) else {
+            return Err(ExprError("Query key condition not supported".into()));
+        };
+        partition.push((n, v));
     }
-    Ok(KeyCondition { partition_name, partition_value, sort })
+    if conditions.iter().any(|c| !sort_keys.contains(&c.attribute())) {
+        return Err(match sort_keys {
+            [one] => ExprError(format!("Query condition missed key schema element: {one}")),
+            _ => ExprError("Query key condition not supported".into()),
+        });
+    }
+    let sort = sort_prefix(conditions, sort_keys)?;
+    Ok(KeyCondition { partition, sort })
+}
+
+/// The sort-key conditions in key-schema order. They must cover a left-to-right prefix
+/// of the sort key's attributes with equalities, except the last, which may be any
+/// condition (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.MultiAttributeKeys>).
+fn sort_prefix(mut conditions: Vec<SortCondition>, sort_keys: &[&str]) -> Result<Vec<SortCondition>, ExprError> {
+    let position = |c: &SortCondition| sort_keys.iter().position(|k| *k == c.attribute()).unwrap_or(usize::MAX);
+    conditions.sort_by_key(position);
+    let Some(last) = conditions.last().map(position) else { return Ok(conditions) };
+    let without_equality: Vec<&str> = sort_keys[..last]
+        .iter()
+        .filter(|k| !conditions.iter().any(|c| c.attribute() == **k && matches!(c, SortCondition::Eq(..))))
+        .copied()
+        .collect();
+    if !without_equality.is_empty() {
+        return Err(ExprError(format!(
+            "RANGE key attributes {} must have equality conditions specified in the query because a condition is present on key attribute {}",
+            without_equality.join(", "),
+            sort_keys[last]
+        )));
+    }
+    Ok(conditions)
 }
 
 /// The conditions joined by AND (parentheses allowed); any other operator is refused.

@@ -77,13 +77,13 @@ pub struct Update {
     actions: update::Actions,
 }
 
-/// A parsed KeyConditionExpression: equality on the partition key, optionally one
-/// condition on the sort key.
+/// A parsed KeyConditionExpression: equality on each partition key attribute (in
+/// key-schema order), and conditions on a prefix of the sort key's attributes (in
+/// key-schema order: equalities, then any condition on the last).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyCondition {
-    pub partition_name: String,
-    pub partition_value: AttributeValue,
-    pub sort: Option<SortCondition>,
+    pub partition: Vec<(String, AttributeValue)>,
+    pub sort: Vec<SortCondition>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,8 +151,10 @@ impl Condition {
     }
 }
 
-pub fn parse_key_condition(text: &str, subs: &Substitutions, partition_key: &str, sort_key: Option<&str>) -> Result<KeyCondition, ExprError> {
-    key::parse(text, subs, partition_key, sort_key)
+/// A KeyConditionExpression against a key of `partition_keys` (one for a table, up to
+/// four for a global index) and `sort_keys` (none to four), in key-schema order.
+pub fn parse_key_condition(text: &str, subs: &Substitutions, partition_keys: &[&str], sort_keys: &[&str]) -> Result<KeyCondition, ExprError> {
+    key::parse(text, subs, partition_keys, sort_keys)
 }
 
 pub fn parse_projection(text: &str, subs: &Substitutions) -> Result<Vec<Path>, ExprError> {

@@ -123,8 +123,10 @@ fn error_message(e: &DdbError) -> String {
 }
 
 impl DynamoDbService {
-    /// The key attribute names of a table, or of one of its indexes.
-    fn key_names(&self, ctx: &RequestContext, table: &str, index: Option<&str>) -> DdbResult<(String, Option<String>)> {
+    /// The key attribute names of a table, or of one of its indexes: the partition key's
+    /// and the sort key's (one and at most one for a table, up to four each for a global
+    /// index), in key-schema order.
+    fn key_names(&self, ctx: &RequestContext, table: &str, index: Option<&str>) -> DdbResult<(Vec<String>, Vec<String>)> {
         let t = self.table(ctx, table)?;
         let st = t.state.lock();
         let key = match index {
@@ -134,14 +136,21 @@ impl DynamoDbService {
                 &found.ok_or_else(|| DdbError::validation(format!("The table does not have the specified index: {i}")))?.key
             }
         };
-        Ok((key.hash.0.clone(), key.range.as_ref().map(|r| r.0.clone())))
+        let names = |part: &[(String, crate::keys::KeyType)]| part.iter().map(|(n, _)| n.clone()).collect();
+        Ok((names(&key.hash), names(&key.range)))
+    }
+
+    /// A table's partition key and optional sort key.
+    fn table_key_names(&self, ctx: &RequestContext, table: &str) -> DdbResult<(String, Option<String>)> {
+        let (hash, range) = self.key_names(ctx, table, None)?;
+        Ok((hash.into_iter().next().unwrap_or_default(), range.into_iter().next()))
     }
 
     fn plan(&self, ctx: &RequestContext, stmt: Statement, opts: ReadOpts) -> DdbResult<Plan> {
         match stmt {
             Statement::Select { table, index, projection, filter } => self.plan_select(ctx, table, index, projection, filter, opts),
             Statement::Insert { table, item } => {
-                let (hash, _) = self.key_names(ctx, &table, None)?;
+                let (hash, _) = self.table_key_names(ctx, &table)?;
                 let mut r = Render::default();
                 let cond = format!("attribute_not_exists({})", r.path(&vec![Seg::Name(hash)]));
                 let item = item.get("M").cloned().unwrap_or(Value::Null);
@@ -169,7 +178,7 @@ impl DynamoDbService {
 
     /// The key a WHERE clause fixes with equalities, the remaining terms, and the hash key name.
     fn whole_key(&self, ctx: &RequestContext, table: &str, filter: Cond) -> DdbResult<(Value, Vec<Cond>, String)> {
-        let (hash, range) = self.key_names(ctx, table, None)?;
+        let (hash, range) = self.table_key_names(ctx, table)?;
         let mut conds = conjuncts(filter);
         let mut key = serde_json::Map::new();
         key.insert(hash.clone(), take_key(&mut conds, &hash).ok_or_else(key_missing)?);
@@ -207,18 +216,26 @@ impl DynamoDbService {
                 ..Default::default()
             })
         };
-        let keys: Vec<&str> = std::iter::once(hash.as_str()).chain(range.as_deref()).collect();
-        let Some(hv) = take_key(&mut conds, &hash) else {
-            return Ok(scan(r, conds, proj, index, table, opts));
-        };
+        let keys: Vec<&str> = hash.iter().chain(range.iter()).map(String::as_str).collect();
+        let equality = |name: &String, v: Value| Cond::Cmp("=", Operand::Path(vec![Seg::Name(name.clone())]), Operand::Value(v));
+        // Every partition key attribute needs an equality, else only a Scan can answer.
+        let mut partition: Vec<(String, Value)> = Vec::new();
+        for h in &hash {
+            match take_key(&mut conds, h) {
+                Some(v) => partition.push((h.clone(), v)),
+                None => {
+                    conds.extend(partition.into_iter().map(|(n, v)| equality(&n, v)));
+                    return Ok(scan(r, conds, proj, index, table, opts));
+                }
+            }
+        }
         // GetItem when the whole key is fixed and nothing else is asked.
         if index.is_none() && opts.start.is_none() {
             let mut probe = conds.clone();
-            let rv = range.as_ref().map(|rk| take_key(&mut probe, rk));
+            let rv = range.first().map(|rk| take_key(&mut probe, rk));
             if probe.is_empty() && !matches!(rv, Some(None)) {
-                let mut key = serde_json::Map::new();
-                key.insert(hash.clone(), hv);
-                if let (Some(rk), Some(Some(v))) = (&range, rv) {
+                let mut key: serde_json::Map<String, Value> = partition.into_iter().collect();
+                if let (Some(rk), Some(Some(v))) = (range.first(), rv) {
                     key.insert(rk.clone(), v);
                 }
                 return Ok(Plan::Get(GetItemInput {
@@ -232,21 +249,26 @@ impl DynamoDbService {
                 }));
             }
         }
-        let sort_at = range.as_deref().and_then(|rk| conds.iter().position(|c| is_sort_condition(c, rk)));
-        let sort = sort_at.map(|i| conds.remove(i));
+        // Sort-key conditions on a left-to-right prefix: equalities, then any one.
+        let mut sort = Vec::new();
+        for rk in &range {
+            let Some(i) = conds.iter().position(|c| is_sort_condition(c, rk)) else { break };
+            let c = conds.remove(i);
+            let equal = matches!(&c, Cond::Cmp(op, ..) if *op == "=");
+            sort.push(c);
+            if !equal {
+                break;
+            }
+        }
         if conds.iter().any(|c| keys.iter().any(|k| mentions(c, k))) {
             // A key attribute used outside a key condition: only a Scan can filter on it.
-            if let Some(s) = sort {
-                conds.push(s);
-            }
-            conds.push(Cond::Cmp("=", Operand::Path(vec![Seg::Name(hash)]), Operand::Value(hv)));
+            conds.extend(sort);
+            conds.extend(partition.into_iter().map(|(n, v)| equality(&n, v)));
             return Ok(scan(r, conds, proj, index, table, opts));
         }
-        let hash_path = r.path(&vec![Seg::Name(hash)]);
-        let mut kc = format!("{hash_path} = {}", r.operand(&Operand::Value(hv)));
-        if let Some(s) = &sort {
-            kc = format!("{kc} AND {}", r.cond(s));
-        }
+        let mut terms: Vec<String> = partition.into_iter().map(|(n, v)| format!("{} = {}", r.path(&vec![Seg::Name(n)]), r.operand(&Operand::Value(v)))).collect();
+        terms.extend(sort.iter().map(|s| r.cond(s)));
+        let kc = terms.join(" AND ");
         let filter_expression = r.all(&conds);
         Ok(Plan::Query(QueryInput {
             table_name: table,

@@ -1,0 +1,209 @@
+//! Request authorization for `--auth iam`: each request's operation becomes IAM checks
+//! (`actions.rs`: action + resource ARN, from AWS's Service Authorization Reference),
+//! each decided by AWS's policy evaluation logic (`nimbus-iam-policy`) over the caller's
+//! identity policies (user + groups, or role + session policies), permissions boundary,
+//! and the resource's own policy (an SQS queue policy, a Lambda function policy) when a
+//! service provides it. Compiled policies are cached per principal and invalidated by
+//! any IAM change (the directory's generation).
+
+use crate::directory::key;
+use crate::entities::{Policies, Session};
+use crate::ops_policies::lookup;
+use crate::Iam;
+use nimbus_core::internal::ResourcePolicies;
+use nimbus_core::{AwsError, RequestContext};
+use nimbus_iam_policy::{explain, ContextKeys, Decision, Policy, PolicyKind, PolicySet, Principal, PrincipalKind, Request};
+use parking_lot::Mutex;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A caller's policies, compiled.
+pub struct Compiled {
+    pub principal: Principal,
+    pub identity: Vec<Arc<Policy>>,
+    pub boundary: Option<Arc<Policy>>,
+    pub session: Option<Vec<Arc<Policy>>>,
+}
+
+#[derive(Default)]
+pub struct Caches {
+    /// principal ARN + access key → (directory generation, compiled policies).
+    principals: Mutex<HashMap<String, (u64, Arc<Compiled>)>>,
+    /// Resource policy text → compiled (bounded: cleared past 1,024 entries).
+    resource: Mutex<HashMap<String, Arc<Policy>>>,
+    /// Services that hold resource policies, by ARN service (`sqs`, `lambda`).
+    pub sources: Mutex<HashMap<String, Arc<dyn ResourcePolicies>>>,
+}
+
+fn parse_identity(doc: &str) -> Option<Arc<Policy>> {
+    match Policy::parse(doc, PolicyKind::Identity) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "iam: a stored policy no longer parses; it is ignored");
+            None
+        }
+    }
+}
+
+/// The protocol shape of an access denial, per service (AWS's error names differ).
+fn denied(service: &str, message: String) -> AwsError {
+    match service {
+        "dynamodb" | "logs" => AwsError::new("AccessDeniedException", 400, message),
+        "lambda" => AwsError::new("AccessDeniedException", 403, message),
+        "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
+        _ => AwsError::new("AccessDenied", 403, message),
+    }
+}
+
+impl Iam {
+    /// Registers the service that answers resource policies for ARNs of `arn_service`.
+    pub fn add_resource_policies(&self, arn_service: &str, source: Arc<dyn ResourcePolicies>) {
+        self.caches.sources.lock().insert(arn_service.to_string(), source);
+    }
+
+    fn compile(&self, ctx: &RequestContext) -> Arc<Compiled> {
+        let arn = ctx.principal_arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:root", ctx.account_id));
+        let cache_key = format!("{arn}\u{0}{}", ctx.access_key_id);
+        let generation = self.dir.generation();
+        if let Some((g, c)) = self.caches.principals.lock().get(&cache_key) {
+            if *g == generation {
+                return c.clone();
+            }
+        }
+        let session = self.dir.session(&ctx.account_id, &ctx.access_key_id);
+        let compiled = Arc::new(self.compile_uncached(&arn, &ctx.account_id, ctx.user_id.clone().unwrap_or_default(), session));
+        let mut cache = self.caches.principals.lock();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(cache_key, (generation, compiled.clone()));
+        compiled
+    }
+
+    fn compile_uncached(&self, arn: &str, account: &str, user_id: String, session: Option<Session>) -> Compiled {
+        let mut out = Compiled { principal: Principal::root(account), identity: Vec::new(), boundary: None, session: None };
+        out.principal.user_id = user_id;
+        let _ = self.dir.read(account, |a| {
+            let mut add = |p: &Policies| {
+                out.identity.extend(p.inline.values().filter_map(|d| parse_identity(d)));
+                out.identity.extend(p.attached.iter().filter_map(|m| lookup(a, m)).filter_map(|m| parse_identity(m.default_document())));
+            };
+            let boundary_of = |b: &Option<String>| b.as_deref().and_then(|arn| lookup(a, arn)).and_then(|m| parse_identity(m.default_document()));
+            // The user behind a GetSessionToken / GetFederationToken session, or the caller itself.
+            let user_arn = session.as_ref().and_then(|s| s.parent_arn.clone()).unwrap_or_else(|| arn.to_string());
+            if let Some((_, path_name)) = user_arn.split_once(":user/") {
+                let name = path_name.rsplit('/').next().unwrap_or(path_name);
+                if let Some(u) = a.users.get(&key(name)) {
+                    add(&u.policies);
+                    for g in &u.groups {
+                        if let Some(group) = a.groups.get(&key(g)) {
+                            add(&group.policies);
+                        }
+                    }
+                    out.boundary = boundary_of(&u.permissions_boundary);
+                    out.principal.tags = u.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+                    if session.is_none() || arn.contains(":user/") {
+                        out.principal.kind = PrincipalKind::User;
+                        out.principal.arn = u.arn.clone();
+                        out.principal.user_name = Some(u.name.clone());
+                    }
+                }
+            }
+            if let Some(s) = &session {
+                if let Some(role_arn) = &s.role_arn {
+                    let role_name = role_arn.rsplit('/').next().unwrap_or("");
+                    if let Some(r) = a.roles.get(&key(role_name)) {
+                        add(&r.policies);
+                        out.boundary = boundary_of(&r.permissions_boundary);
+                        out.principal.tags = r.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+                    }
+                    out.principal.kind = PrincipalKind::AssumedRole { role_arn: role_arn.clone() };
+                    out.principal.arn = s.principal_arn.clone();
+                } else if s.principal_arn.contains(":federated-user/") {
+                    out.principal.kind = PrincipalKind::FederatedUser;
+                    out.principal.arn = s.principal_arn.clone();
+                }
+                for t in &s.tags {
+                    out.principal.tags.insert(t.key.clone(), t.value.clone());
+                }
+                let mut session_policies: Vec<Arc<Policy>> = s.session_policies.iter().filter_map(|d| parse_identity(d)).collect();
+                session_policies.extend(s.session_policy_arns.iter().filter_map(|m| lookup(a, m)).filter_map(|m| parse_identity(m.default_document())));
+                let federated = s.principal_arn.contains(":federated-user/");
+                if !session_policies.is_empty() || federated {
+                    out.session = Some(session_policies);
+                }
+            }
+            Ok(())
+        });
+        out
+    }
+
+    fn resource_policy(&self, resource: &str) -> Option<Arc<Policy>> {
+        let service = resource.split(':').nth(2)?;
+        let source = self.caches.sources.lock().get(service).cloned()?;
+        let text = source.policy_of(resource)?;
+        let mut cache = self.caches.resource.lock();
+        if let Some(p) = cache.get(&text) {
+            return Some(p.clone());
+        }
+        let p = Arc::new(Policy::parse(&text, PolicyKind::Resource).ok()?);
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(text, p.clone());
+        Some(p)
+    }
+
+    /// `sts:AssumeRole` (or `sts:TagSession`…) on `role`: the trust policy as the
+    /// resource policy, the caller's own policies as identity policies.
+    pub(crate) fn decide_trust(&self, role: &crate::entities::Role, ctx: &RequestContext, action: &str, context: ContextKeys) -> crate::errors::IamResult<()> {
+        let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|e| crate::errors::IamError::MalformedPolicyDocument(e.message))?;
+        let compiled = self.compile(ctx);
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.as_ref()).collect();
+        let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
+        let set = PolicySet { identity, boundary: compiled.boundary.as_deref(), session, resource: Some(&trust) };
+        let role_account = role.arn.split(':').nth(4);
+        let req = Request { principal: &compiled.principal, action, resource: &role.arn, resource_account: role_account, context: &context };
+        match explain(&set, &req).decision {
+            Decision::Allow => Ok(()),
+            _ => Err(crate::errors::IamError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {}", compiled.principal.arn, role.arn))),
+        }
+    }
+
+    /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
+    pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
+        let Some(checks) = crate::actions::checks(service, operation, &ctx.region, &ctx.account_id, input) else {
+            return Err(denied(service, format!("{service}:{operation} has no IAM action mapping in nimbus; with --auth iam it is denied")));
+        };
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let compiled = self.compile(ctx);
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.as_ref()).collect();
+        let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
+        let now = self.dir.clock.now_ms();
+        let mut context = ContextKeys::new();
+        context.insert("aws:CurrentTime", nimbus_core::time::iso8601(now));
+        context.insert("aws:EpochTime", (now / 1000).to_string());
+        context.insert("aws:SecureTransport", "false");
+        context.insert("aws:RequestedRegion", ctx.region.clone());
+        for check in &checks {
+            let resource_account = check.resource.split(':').nth(4).filter(|a| !a.is_empty());
+            let resource_policy = if check.resource == "*" { None } else { self.resource_policy(&check.resource) };
+            let set = PolicySet { identity: identity.clone(), boundary: compiled.boundary.as_deref(), session: session.clone(), resource: resource_policy.as_deref() };
+            let req = Request { principal: &compiled.principal, action: &check.action, resource: &check.resource, resource_account, context: &context };
+            let verdict = explain(&set, &req);
+            if verdict.decision != Decision::Allow {
+                let who = if compiled.principal.arn.is_empty() { format!("arn:aws:iam::{}:root", ctx.account_id) } else { compiled.principal.arn.clone() };
+                let why = match (verdict.decision, verdict.statement, verdict.missing_allow) {
+                    (Decision::ExplicitDeny, Some(s), _) => format!("with an explicit deny in a {}", s.policy_type.label()),
+                    (_, _, Some(t)) => format!("because no {} allows the {} action", t.label(), check.action),
+                    _ => format!("because no identity-based policy allows the {} action", check.action),
+                };
+                return Err(denied(service, format!("User: {who} is not authorized to perform: {} on resource: {} {why}", check.action, check.resource)));
+            }
+        }
+        Ok(())
+    }
+}

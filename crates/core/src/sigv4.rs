@@ -259,7 +259,7 @@ fn parse_header_form(auth: &str, headers: &HeaderMap) -> Result<ParsedSignature,
         service,
         signed_headers: split_signed_headers(signed_headers),
         signature: signature.to_string(),
-        amz_date: format_amz_date(request_time_secs),
+        amz_date: if iso { date.to_string() } else { format_amz_date(request_time_secs) },
         request_time_secs,
         expires_secs: None,
         security_token: header_str(headers, "x-amz-security-token").map(str::to_string),
@@ -526,12 +526,15 @@ fn canonical_query(query: &str, presigned: bool) -> String {
 /// SigV4's URI encoding: every byte but the unreserved characters (`A-Z a-z 0-9 - _ . ~`)
 /// as `%XY` (upper-case hex); `/` too when `encode_slash`.
 fn uri_encode(s: &str, encode_slash: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (b == b'/' && !encode_slash) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
         }
     }
     out
@@ -563,10 +566,12 @@ fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
 }
 
 fn hex_sha256(data: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(data);
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
     }
     out
 }

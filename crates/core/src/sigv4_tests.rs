@@ -434,3 +434,43 @@ fn dates_round_trip() {
     assert!(!constant_time_eq(b"abc", b"abd"));
     assert!(!constant_time_eq(b"abc", b"ab"));
 }
+
+/// Cost probe (run with `cargo test --release -p nimbus-core cost_of_verify -- --ignored --nocapture`):
+/// parse + verify of a header-signed 256-byte JSON request with a warm key cache.
+#[test]
+#[ignore]
+fn cost_of_verify() {
+    let body = vec![b'x'; 256];
+    let wire = Signing::new("POST", "/", &body).sign(SECRET);
+    let cache = KeyCache::new();
+    let n = 20_000;
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        let req = wire.signable();
+        let sig = parse(&req).unwrap().unwrap();
+        verify(&req, &sig, SECRET, &opts(), &cache).unwrap();
+    }
+    println!("parse + verify: {} ns per request", started.elapsed().as_nanos() / n);
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(parse(&wire.signable()).unwrap());
+    }
+    println!("parse: {} ns per request", started.elapsed().as_nanos() / n);
+    let req = wire.signable();
+    let sig = parse(&req).unwrap().unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(cache.signing_key(SECRET, &sig.scope_date, &sig.region, &sig.service).unwrap());
+    }
+    println!("key cache: {} ns per request", started.elapsed().as_nanos() / n);
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(canonical_request(&req, &sig, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", true));
+    }
+    println!("canonical request: {} ns per request", started.elapsed().as_nanos() / n);
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(hex_sha256(&body));
+    }
+    println!("body hash: {} ns per request", started.elapsed().as_nanos() / n);
+}

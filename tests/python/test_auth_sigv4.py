@@ -177,3 +177,19 @@ def test_function_calls_back_as_its_role_under_sigv4(python_function_zip):
         assert "FunctionError" not in out, body
         assert body["Arn"] == "arn:aws:sts::000000000000:assumed-role/py-fn-role/py-whoami"
         assert body["key_prefix"] == "ASIA" and body["has_token"]
+
+
+def test_signature_covers_the_compressed_body(signed_endpoint):
+    # A gzip request body is signed as sent (compressed), then decoded for the service.
+    import gzip
+
+    creds = botocore.credentials.Credentials(ROOT_KEY, ROOT_SECRET)
+    body = gzip.compress(b'{"Limit": 5}')
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Encoding": "gzip"}
+    request = botocore.awsrequest.AWSRequest(method="POST", url=signed_endpoint + "/", data=body, headers=headers)
+    botocore.auth.SigV4Auth(creds, "dynamodb", REGION).add_auth(request)
+    r = requests.post(signed_endpoint + "/", data=body, headers=dict(request.headers.items()), timeout=5)
+    assert r.status_code == 200, r.text
+    assert "TableNames" in r.json()
+    r = requests.post(signed_endpoint + "/", data=gzip.compress(b'{"Limit": 6}'), headers=dict(request.headers.items()), timeout=5)
+    assert r.status_code == 400 and r.json()["__type"].endswith("InvalidSignatureException"), r.text

@@ -10,6 +10,7 @@ The suite talks to a running nimbus server over HTTP, the way real clients do.
   at the end.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -88,7 +89,14 @@ def endpoint():
     if given:
         yield given.rstrip("/")
         return
+    with nimbus_server() as url:
+        yield url
 
+
+@contextlib.contextmanager
+def nimbus_server(extra_args=(), env=None):
+    """Starts ``nimbus serve --in-memory`` on a free port with ``extra_args`` and extra
+    environment variables ``env``; yields its URL; kills it on exit."""
     binary = _nimbus_binary()
     if not binary.exists():
         pytest.fail(
@@ -101,10 +109,11 @@ def endpoint():
     url = f"http://127.0.0.1:{port}"
     log = tempfile.NamedTemporaryFile(prefix="nimbus-test-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--in-memory"],
+        [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--in-memory", *extra_args],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -61,6 +61,7 @@ pub struct Nimbus {
     workdir: Option<tempfile::TempDir>,
     in_memory: bool,
     extra_args: Vec<String>,
+    env: Vec<(String, String)>,
     external: bool,
     restarts: u32,
 }
@@ -71,6 +72,8 @@ pub struct StartOptions {
     pub in_memory: bool,
     /// Extra CLI arguments appended after the standard ones.
     pub extra_args: Vec<String>,
+    /// Extra environment variables for the server process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Nimbus {
@@ -101,6 +104,7 @@ impl Nimbus {
                 workdir: None,
                 in_memory: opts.in_memory,
                 extra_args: opts.extra_args,
+                env: opts.env,
                 external: true,
                 restarts: 0,
             });
@@ -114,6 +118,7 @@ impl Nimbus {
             workdir: Some(workdir),
             in_memory: opts.in_memory,
             extra_args: opts.extra_args,
+            env: opts.env,
             external: false,
             restarts: 0,
         };
@@ -138,7 +143,7 @@ impl Nimbus {
     pub fn start_with_clock_control() -> Nimbus {
         let args = std::env::var("NIMBUS_CLOCK_ARGS").unwrap_or_else(|_| "--clock-control".to_string());
         let extra_args: Vec<String> = args.split_whitespace().map(str::to_string).collect();
-        match Self::try_start_with(StartOptions { in_memory: false, extra_args }) {
+        match Self::try_start_with(StartOptions { in_memory: false, extra_args, ..Default::default() }) {
             Ok(n) => n,
             Err(e) => {
                 eprintln!("server rejected clock flags {args:?}; starting without them:\n{e}");
@@ -208,6 +213,7 @@ impl Nimbus {
             cmd.arg("--data-dir").arg(self.data_dir().expect("data dir"));
         }
         cmd.args(&self.extra_args);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null()).stdout(Stdio::from(log)).stderr(Stdio::from(log2));
         let child = cmd.spawn().map_err(|e| format!("spawn {}: {e}", bin.display()))?;
         self.child = Some(child);
@@ -387,6 +393,87 @@ impl Nimbus {
             .timeout_config(timeouts())
             .build();
         aws_sdk_sts::Client::from_conf(conf)
+    }
+}
+
+/// Clients signing with explicit credentials (key, secret, optional session token), for
+/// the authentication tests.
+pub struct Signer<'a> {
+    pub access_key: &'a str,
+    pub secret: &'a str,
+    pub session_token: Option<&'a str>,
+}
+
+impl Signer<'_> {
+    fn credentials(&self) -> Credentials {
+        Credentials::new(self.access_key, self.secret, self.session_token.map(str::to_string), None, "nimbus-tests")
+    }
+}
+
+impl Nimbus {
+    pub fn sqs_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    pub fn sts_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(aws_sdk_sts::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn dynamodb_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(aws_sdk_dynamodb::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    pub fn lambda_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(aws_sdk_lambda::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    pub fn logs_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_cloudwatchlogs::Client {
+        let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }
 }
 

@@ -7,6 +7,7 @@
 //! request ids — lives here, so service code never sees a protocol.
 
 pub mod auth;
+pub mod authn;
 pub mod clock;
 pub mod compression;
 pub mod context;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod protocol;
 pub mod server;
 pub mod service;
+pub mod sigv4;
 pub mod storage;
 pub mod time;
 pub mod xml;

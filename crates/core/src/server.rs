@@ -8,8 +8,12 @@
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
 //! and the bound on request-line and header size.
+//! Authentication (`--auth`, see `authn.rs`) runs once a request's service and operation
+//! are known, before its input is decoded; its errors take the service's protocol shape.
 
 use crate::auth::{self, Caller};
+use crate::authn::Authenticator;
+use crate::sigv4::SignableRequest;
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::AwsError;
@@ -42,11 +46,37 @@ pub struct Router {
     rest: Vec<(usize, rest_json::Routes)>,
     clock: Clock,
     allow_clock_control: bool,
+    auth: Authenticator,
 }
 
 impl Router {
     pub fn new(clock: Clock, allow_clock_control: bool) -> Self {
-        Router { services: Vec::new(), by_target_prefix: HashMap::new(), by_signing_name: HashMap::new(), rest: Vec::new(), clock, allow_clock_control }
+        Router {
+            services: Vec::new(),
+            by_target_prefix: HashMap::new(),
+            by_signing_name: HashMap::new(),
+            rest: Vec::new(),
+            clock,
+            allow_clock_control,
+            auth: Authenticator::open(),
+        }
+    }
+
+    /// Sets the authentication mode and the keys it knows (default: open, none known).
+    pub fn set_auth(&mut self, auth: Authenticator) {
+        self.auth = auth;
+    }
+
+    /// Runs the authentication check for a request to `service` / `operation`.
+    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, operation: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
+        let req = SignableRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers: &parts.headers,
+            body: raw_body,
+        };
+        self.auth.check(&req, service, operation, &self.clock, ctx)
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -109,6 +139,8 @@ impl Router {
                 return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
             }
         };
+        // The signature covers the body as sent (compressed or not).
+        let raw_body = body.clone();
         let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
         let body = match compression::decode_request(encoding, body, MAX_BODY) {
             Ok(b) => b,
@@ -129,6 +161,9 @@ impl Router {
                 return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
+                return finish(&ctx, &model.signing_name, op, started, json::encode_error(model, &e));
+            }
             let mut wire = match model.operations.get(op) {
                 None => json::encode_error(model, &AwsError::unknown_operation(target)),
                 Some(operation) => {
@@ -179,6 +214,10 @@ impl Router {
             let model = service.model();
             // Query services answer JSON instead of XML when the client asks for it.
             let json = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &action, &mut ctx) {
+                let wire = if json { query::encode_error_json(&e, &ctx.request_id) } else { query::encode_error(model, &e, &ctx.request_id) };
+                return finish(&ctx, &model.signing_name, &action, started, wire);
+            }
             let encode_error = |e: &AwsError| if json { query::encode_error_json(e, &ctx.request_id) } else { query::encode_error(model, e, &ctx.request_id) };
             let wire = match model.operations.get(&action) {
                 None => encode_error(&service.unknown_action(&action)),
@@ -218,6 +257,9 @@ impl Router {
             if let Some((op, labels)) = routes.find(parts.method.as_str(), &ctx.path, &query_pairs) {
                 let service = &self.services[*idx];
                 let model = service.model();
+                if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
+                    return finish(&ctx, &model.signing_name, op, started, rest_json::encode_error(&e));
+                }
                 let wire = match rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body) {
                     Ok(input) => match service.call(&ctx, op, input).await {
                         Ok(out) => rest_json::encode_ok(model, op, &out),

@@ -2,6 +2,8 @@
 //! one router and serves them until SIGINT/SIGTERM.
 
 use clap::{Parser, Subcommand};
+use nimbus_core::authn::{AuthMode, Authenticator};
+use nimbus_core::internal::{CredentialResolver, ResolvedKey};
 use nimbus_core::server::{serve, Router};
 use nimbus_core::storage::Durability;
 use nimbus_core::Clock;
@@ -63,6 +65,55 @@ fn runtime_override(s: &str) -> Result<(String, PathBuf), String> {
     Ok((runtime.to_string(), PathBuf::from(path)))
 }
 
+fn parse_auth_mode(s: &str) -> Result<AuthMode, String> {
+    s.parse()
+}
+
+/// The account's root key pair (`NIMBUS_ROOT_ACCESS_KEY_ID` / `NIMBUS_ROOT_SECRET_ACCESS_KEY`),
+/// in front of the keys IAM and STS issue (`inner`).
+struct RootKey {
+    access_key_id: String,
+    key: ResolvedKey,
+    inner: Arc<dyn CredentialResolver>,
+}
+
+impl RootKey {
+    fn new(access_key_id: &str, secret: &str, inner: Arc<dyn CredentialResolver>) -> Self {
+        let account = nimbus_core::auth::DEFAULT_ACCOUNT;
+        RootKey {
+            access_key_id: access_key_id.to_string(),
+            key: ResolvedKey {
+                secret_access_key: secret.to_string(),
+                account_id: account.to_string(),
+                principal_arn: format!("arn:aws:iam::{account}:root"),
+                user_id: account.to_string(),
+                session_token: None,
+                expires_at_ms: None,
+                active: true,
+            },
+            inner,
+        }
+    }
+}
+
+/// IAM users' access keys and STS's temporary credentials.
+struct IamKeys(Arc<nimbus_iam::Iam>);
+
+impl CredentialResolver for IamKeys {
+    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
+        self.0.dir.resolve(access_key_id)
+    }
+}
+
+impl CredentialResolver for RootKey {
+    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
+        if access_key_id == self.access_key_id {
+            return Some(self.key.clone());
+        }
+        self.inner.resolve(access_key_id)
+    }
+}
+
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
@@ -83,6 +134,16 @@ struct ServeArgs {
     /// Allow `POST /_nimbus/clock/advance?seconds=N` (tests move time with it).
     #[arg(long, env = "NIMBUS_CLOCK_CONTROL")]
     clock_control: bool,
+    /// Request authentication: `open` (any credentials accepted), `sigv4` (every request's
+    /// Signature Version 4 verified against known keys), `iam` (sigv4, then IAM policies).
+    #[arg(long, env = "NIMBUS_AUTH", default_value = "open", value_parser = parse_auth_mode)]
+    auth: AuthMode,
+    /// The access key id of account 000000000000's root key pair.
+    #[arg(long, env = "NIMBUS_ROOT_ACCESS_KEY_ID", default_value = "test", hide_env_values = true)]
+    root_access_key_id: String,
+    /// The secret of the root key pair.
+    #[arg(long, env = "NIMBUS_ROOT_SECRET_ACCESS_KEY", default_value = "test", hide_env_values = true, hide_default_value = true)]
+    root_secret_access_key: String,
     /// Lambda: concurrent executions per account (AWS's default is 1000).
     #[arg(long, env = "NIMBUS_LAMBDA_CONCURRENCY", default_value_t = 1000)]
     lambda_concurrency: u32,
@@ -173,6 +234,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             args.data_dir.join("lambda")
         };
         let iam = nimbus_iam::Iam::open(clock.clone(), stores.iam).map_err(|e| format!("iam: {e:?}"))?;
+        // Trust policies are checked when enforcing policies (`--auth iam`).
+        iam.set_enforcing(args.auth == AuthMode::Iam);
+        // The root key pair, then IAM's access keys and STS's temporary credentials.
+        let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(IamKeys(iam.clone()))));
+        router.set_auth(Authenticator::new(args.auth, credentials));
         let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
         let streams = Arc::new(dynamodb.streams());
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(
@@ -198,7 +264,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
         router.register(dynamodb);
-        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, "nimbus ready");
+        tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;

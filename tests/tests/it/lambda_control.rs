@@ -331,7 +331,7 @@ async fn lambda_invoke_err(
 
 #[tokio::test]
 async fn function_concurrency_put_get_delete_and_account_settings() {
-    let n = Nimbus::start_with(StartOptions { in_memory: true, extra_args: vec!["--lambda-concurrency".into(), "150".into()] });
+    let n = Nimbus::start_with(StartOptions { in_memory: true, extra_args: vec!["--lambda-concurrency".into(), "150".into()], ..Default::default() });
     let c = n.lambda_client();
     let name = unique_name("fn");
     lambda::create(&c, &name, FnSpec::rust()).await;

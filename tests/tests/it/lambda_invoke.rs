@@ -543,7 +543,7 @@ async fn hanging_init_is_bounded() {
 
 #[tokio::test]
 async fn idle_environments_are_retired() {
-    let n = Nimbus::start_with(nimbus_tests::StartOptions { in_memory: true, extra_args: vec!["--lambda-idle-seconds".into(), "1".into()] });
+    let n = Nimbus::start_with(nimbus_tests::StartOptions { in_memory: true, extra_args: vec!["--lambda-idle-seconds".into(), "1".into()], ..Default::default() });
     let c = n.lambda_client();
     let name = unique_name("rs");
     lambda::create(&c, &name, FnSpec::rust()).await;

@@ -125,6 +125,7 @@ async fn create_and_update_refuse_a_runtime_without_its_interpreter() {
             "--runtime".into(),
             format!("{wrong}={}", py["path"].as_str().unwrap()),
         ],
+        ..Default::default()
     });
     let c = n.lambda_client();
     let dir = tempfile::tempdir().unwrap();

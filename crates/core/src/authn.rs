@@ -77,12 +77,10 @@ impl Authenticator {
             }
             return Ok(());
         }
-        self.verify(req, service, clock.now_ms(), ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))?;
-        if self.mode == AuthMode::Iam {
-            let principal = ctx.principal_arn.as_deref().unwrap_or_default();
-            authorize(principal, service, operation, ctx)?;
-        }
-        Ok(())
+        // `iam` adds authorization after the request is decoded (the router calls its
+        // `Authorizer` with the input, where the resource names are).
+        let _ = operation;
+        self.verify(req, service, clock.now_ms(), ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))
     }
 
     fn verify(&self, req: &SignableRequest<'_>, service: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), SigV4Error> {
@@ -119,13 +117,6 @@ fn name_signer(ctx: &mut RequestContext, key: ResolvedKey) {
     ctx.account_id = key.account_id;
     ctx.principal_arn = Some(key.principal_arn);
     ctx.user_id = Some(key.user_id);
-}
-
-/// The authorization seam for `--auth iam`: the verified principal may call `operation`
-/// of `service` (signing name) in `ctx`'s account and region. Allows everything until
-/// the IAM policy evaluator is wired here.
-pub fn authorize(_principal_arn: &str, _service: &str, _operation: &str, _ctx: &RequestContext) -> Result<(), AwsError> {
-    Ok(())
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub struct Router {
     clock: Clock,
     allow_clock_control: bool,
     auth: Authenticator,
+    authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
 }
 
 impl Router {
@@ -59,12 +60,26 @@ impl Router {
             clock,
             allow_clock_control,
             auth: Authenticator::open(),
+            authorizer: None,
         }
     }
 
     /// Sets the authentication mode and the keys it knows (default: open, none known).
     pub fn set_auth(&mut self, auth: Authenticator) {
         self.auth = auth;
+    }
+
+    /// Authorizes every decoded request before the service runs it (`--auth iam`).
+    pub fn set_authorizer(&mut self, authorizer: Arc<dyn crate::internal::Authorizer>) {
+        self.authorizer = Some(authorizer);
+    }
+
+    /// The authorizer's decision on a decoded request (always allowed without one).
+    fn authorized(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
+        match &self.authorizer {
+            Some(a) => a.authorize(ctx, service, operation, input),
+            None => Ok(()),
+        }
     }
 
     /// Runs the authentication check for a request to `service` / `operation`.
@@ -171,6 +186,7 @@ impl Router {
                         Some(shape) => json_types::check(model, shape, &input).map(|_| input),
                         None => Ok(input),
                     });
+                    let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
                     match decoded {
                         Ok(input) => match service.call(&ctx, op, input).await {
                             Ok(out) => json::encode_ok(model, &out),
@@ -224,6 +240,9 @@ impl Router {
                 Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
                     Ok(mut input) => {
                         service.adapt_query_input(&ctx, &action, &mut input);
+                        if let Err(e) = self.authorized(&ctx, &model.signing_name, &action, &input) {
+                            return finish(&ctx, &model.signing_name, &action, started, encode_error(&e));
+                        }
                         match service.call(&ctx, &action, input).await {
                             Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
                             Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
@@ -260,7 +279,9 @@ impl Router {
                 if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
                     return finish(&ctx, &model.signing_name, op, started, rest_json::encode_error(&e));
                 }
-                let wire = match rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body) {
+                let decoded = rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body)
+                    .and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
+                let wire = match decoded {
                     Ok(input) => match service.call(&ctx, op, input).await {
                         Ok(out) => rest_json::encode_ok(model, op, &out),
                         Err(e) => rest_json::encode_error(&e),

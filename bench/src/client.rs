@@ -285,7 +285,13 @@ impl RawClient {
     }
 }
 
-/// Setup and teardown calls (create/delete queue, prefill), always over raw HTTP.
+/// Setup and teardown calls go through the SDK (signed) when the bench signs with given
+/// credentials (`NIMBUS_BENCH_ACCESS_KEY_ID`: servers that verify signatures).
+fn signed_admin() -> bool {
+    std::env::var_os("NIMBUS_BENCH_ACCESS_KEY_ID").is_some()
+}
+
+/// Setup and teardown calls (create/delete queue, prefill), over raw HTTP unless signed.
 pub struct Admin {
     conn: RawConn,
     headers: Headers,
@@ -302,6 +308,10 @@ impl Admin {
     }
 
     pub async fn create_queue(&mut self, name: &str) -> Result<String, String> {
+        if signed_admin() {
+            let out = build_sdk(&self.target).create_queue().queue_name(name).send().await.map_err(|e| sdk_err("CreateQueue", e))?;
+            return out.queue_url.ok_or_else(|| "CreateQueue: no QueueUrl".to_string());
+        }
         let (status, body) = self
             .conn
             .call(&self.headers.create_queue, Bytes::from(payload::create_queue(name)))
@@ -318,6 +328,10 @@ impl Admin {
     }
 
     pub async fn delete_queue(&mut self, queue_url: &str) -> Result<(), String> {
+        if signed_admin() {
+            build_sdk(&self.target).delete_queue().queue_url(queue_url).send().await.map_err(|e| sdk_err("DeleteQueue", e))?;
+            return Ok(());
+        }
         let (status, body) = self
             .conn
             .call(&self.headers.delete_queue, Bytes::from(payload::delete_queue(queue_url)))
@@ -357,13 +371,10 @@ pub fn build_sdk(target: &Target) -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::retry::RetryConfig;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     let http = aws_smithy_http_client::Builder::new().build_http();
-    let creds = Credentials::new(
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        None,
-        None,
-        "nimbus-bench",
-    );
+    // `bench/auth.sh` signs as an IAM user of a `--auth iam` server.
+    let key = std::env::var("NIMBUS_BENCH_ACCESS_KEY_ID").unwrap_or_else(|_| "AKIAIOSFODNN7EXAMPLE".into());
+    let secret = std::env::var("NIMBUS_BENCH_SECRET_ACCESS_KEY").unwrap_or_else(|_| "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
+    let creds = Credentials::new(key, secret, None, None, "nimbus-bench");
     let conf = aws_sdk_sqs::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

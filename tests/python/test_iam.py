@@ -428,3 +428,30 @@ def test_aws_cli_lambda_tutorial_sequence(aws_cli, python_function_zip, tmp_path
     aws_cli("lambda", "delete-function", "--function-name", name, expect_ok=False)
     aws_cli("iam", "detach-role-policy", "--role-name", role_name, "--policy-arn", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", expect_ok=False)
     assert aws_cli("iam", "delete-role", "--role-name", role_name, expect_ok=False).returncode == 0
+
+
+# ---- the policy simulator: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+
+
+def test_simulate_custom_and_principal_policy(iam, account):
+    allow_q1 = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:%s:q1" % account}]})
+    deny_all = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "NoDelete", "Effect": "Deny", "Action": "sqs:Delete*", "Resource": "*"}]})
+    out = iam.simulate_custom_policy(PolicyInputList=[allow_q1, deny_all], ActionNames=["sqs:SendMessage", "sqs:DeleteQueue"],
+                                     ResourceArns=["arn:aws:sqs:us-east-1:%s:q1" % account, "arn:aws:sqs:us-east-1:%s:q2" % account])
+    got = {(r["EvalActionName"], r["EvalResourceName"].rsplit(":", 1)[1]): r["EvalDecision"] for r in out["EvaluationResults"]}
+    assert got == {("sqs:SendMessage", "q1"): "allowed", ("sqs:SendMessage", "q2"): "implicitDeny",
+                   ("sqs:DeleteQueue", "q1"): "explicitDeny", ("sqs:DeleteQueue", "q2"): "explicitDeny"}
+    allowed = [r for r in out["EvaluationResults"] if r["EvalDecision"] == "allowed"][0]
+    assert allowed["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
+    iam.create_user(UserName="sim")
+    iam.put_user_policy(UserName="sim", PolicyName="send-q1", PolicyDocument=allow_q1)
+    arn = iam.get_user(UserName="sim")["User"]["Arn"]
+    res = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["sqs:SendMessage"], ResourceArns=["arn:aws:sqs:us-east-1:%s:q1" % account])
+    r = res["EvaluationResults"][0]
+    assert r["EvalDecision"] == "allowed" and r["MatchedStatements"][0]["SourcePolicyId"] == "send-q1"
+    cond = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
+    res = iam.simulate_custom_policy(PolicyInputList=[cond], ActionNames=["s3:GetObject"], ContextEntries=[{"ContextKeyName": "aws:PrincipalTag/team", "ContextKeyValues": ["blue"], "ContextKeyType": "string"}])
+    assert res["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    with pytest.raises(ClientError) as e:
+        iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::%s:user/nobody" % account, ActionNames=["sqs:SendMessage"])
+    assert error(e)[0] == "NoSuchEntity"

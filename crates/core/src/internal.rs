@@ -169,3 +169,12 @@ pub trait ResourcePolicies: Send + Sync {
     /// The policy document of the resource named by `arn`, if it has one.
     fn policy_of(&self, arn: &str) -> Option<String>;
 }
+
+/// Decides whether a verified caller may run an operation (`--auth iam`); IAM
+/// implements it with AWS's policy evaluation logic. Called after the request is decoded
+/// (resource names come from the input) and before the service runs it.
+pub trait Authorizer: Send + Sync {
+    /// `service` is the signing name (`sqs`, `dynamodb`, …); the error is the service's
+    /// AccessDenied shape with AWS's message.
+    fn authorize(&self, ctx: &crate::RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), crate::AwsError>;
+}

@@ -18,10 +18,19 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A compiled policy and where it came from (SimulatePrincipalPolicy's `SourcePolicyId`
+/// and `SourcePolicyType`: an inline policy's name with `user` / `group` / `role`, a
+/// managed policy's ARN with `managed` / `aws-managed`).
+pub struct Sourced {
+    pub id: String,
+    pub kind: &'static str,
+    pub policy: Arc<Policy>,
+}
+
 /// A caller's policies, compiled.
 pub struct Compiled {
     pub principal: Principal,
-    pub identity: Vec<Arc<Policy>>,
+    pub identity: Vec<Sourced>,
     pub boundary: Option<Arc<Policy>>,
     pub session: Option<Vec<Arc<Policy>>>,
 }
@@ -81,13 +90,22 @@ impl Iam {
         compiled
     }
 
-    fn compile_uncached(&self, arn: &str, account: &str, user_id: String, session: Option<Session>) -> Compiled {
+    pub(crate) fn compile_uncached(&self, arn: &str, account: &str, user_id: String, session: Option<Session>) -> Compiled {
         let mut out = Compiled { principal: Principal::root(account), identity: Vec::new(), boundary: None, session: None };
         out.principal.user_id = user_id;
         let _ = self.dir.read(account, |a| {
-            let mut add = |p: &Policies| {
-                out.identity.extend(p.inline.values().filter_map(|d| parse_identity(d)));
-                out.identity.extend(p.attached.iter().filter_map(|m| lookup(a, m)).filter_map(|m| parse_identity(m.default_document())));
+            let mut add = |p: &Policies, holder: &'static str| {
+                for (name, doc) in &p.inline {
+                    if let Some(policy) = parse_identity(doc) {
+                        out.identity.push(Sourced { id: name.clone(), kind: holder, policy });
+                    }
+                }
+                for m in p.attached.iter().filter_map(|m| lookup(a, m)) {
+                    if let Some(policy) = parse_identity(m.default_document()) {
+                        let kind = if crate::managed::is_aws_managed(&m.arn) { "aws-managed" } else { "managed" };
+                        out.identity.push(Sourced { id: m.arn.clone(), kind, policy });
+                    }
+                }
             };
             let boundary_of = |b: &Option<String>| b.as_deref().and_then(|arn| lookup(a, arn)).and_then(|m| parse_identity(m.default_document()));
             // The user behind a GetSessionToken / GetFederationToken session, or the caller itself.
@@ -95,10 +113,10 @@ impl Iam {
             if let Some((_, path_name)) = user_arn.split_once(":user/") {
                 let name = path_name.rsplit('/').next().unwrap_or(path_name);
                 if let Some(u) = a.users.get(&key(name)) {
-                    add(&u.policies);
+                    add(&u.policies, "user");
                     for g in &u.groups {
                         if let Some(group) = a.groups.get(&key(g)) {
-                            add(&group.policies);
+                            add(&group.policies, "group");
                         }
                     }
                     out.boundary = boundary_of(&u.permissions_boundary);
@@ -110,11 +128,27 @@ impl Iam {
                     }
                 }
             }
+            // A role or group named directly (SimulatePrincipalPolicy's PolicySourceArn).
+            if let Some((_, path_name)) = arn.split_once(":role/") {
+                if let Some(r) = a.roles.get(&key(path_name.rsplit('/').next().unwrap_or(path_name))) {
+                    add(&r.policies, "role");
+                    out.boundary = boundary_of(&r.permissions_boundary);
+                    out.principal.kind = PrincipalKind::AssumedRole { role_arn: r.arn.clone() };
+                    out.principal.arn = r.arn.clone();
+                }
+            }
+            if let Some((_, path_name)) = arn.split_once(":group/") {
+                if let Some(g) = a.groups.get(&key(path_name.rsplit('/').next().unwrap_or(path_name))) {
+                    add(&g.policies, "group");
+                    out.principal.kind = PrincipalKind::User;
+                    out.principal.arn = g.arn.clone();
+                }
+            }
             if let Some(s) = &session {
                 if let Some(role_arn) = &s.role_arn {
                     let role_name = role_arn.rsplit('/').next().unwrap_or("");
                     if let Some(r) = a.roles.get(&key(role_name)) {
-                        add(&r.policies);
+                        add(&r.policies, "role");
                         out.boundary = boundary_of(&r.permissions_boundary);
                         out.principal.tags = r.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
                     }
@@ -139,7 +173,7 @@ impl Iam {
         out
     }
 
-    fn resource_policy(&self, resource: &str) -> Option<Arc<Policy>> {
+    pub(crate) fn resource_policy(&self, resource: &str) -> Option<Arc<Policy>> {
         let service = resource.split(':').nth(2)?;
         let source = self.caches.sources.lock().get(service).cloned()?;
         let text = source.policy_of(resource)?;
@@ -160,7 +194,7 @@ impl Iam {
     pub(crate) fn decide_trust(&self, role: &crate::entities::Role, ctx: &RequestContext, action: &str, context: ContextKeys) -> crate::errors::IamResult<()> {
         let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|e| crate::errors::IamError::MalformedPolicyDocument(e.message))?;
         let compiled = self.compile(ctx);
-        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.as_ref()).collect();
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.policy.as_ref()).collect();
         let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
         let set = PolicySet { identity, boundary: compiled.boundary.as_deref(), session, resource: Some(&trust) };
         let role_account = role.arn.split(':').nth(4);
@@ -171,16 +205,37 @@ impl Iam {
         }
     }
 
+    /// The ARN (with its path) of an IAM entity a request names; `("user", "")` is the caller.
+    fn entity_arn(&self, ctx: &RequestContext, kind: &str, name: &str) -> Option<String> {
+        if kind == "user" && name.is_empty() {
+            return ctx.principal_arn.clone();
+        }
+        self.dir
+            .read(&ctx.account_id, |a| {
+                Ok(match kind {
+                    "role" | "service-linked-role" => a.roles.get(&key(name)).map(|r| r.arn.clone()),
+                    "user" => a.users.get(&key(name)).map(|u| u.arn.clone()),
+                    "group" => a.groups.get(&key(name)).map(|g| g.arn.clone()),
+                    "instance-profile" => a.instance_profiles.get(&key(name)).map(|p| p.arn.clone()),
+                    "access-key" => a.access_keys.get(name).and_then(|k| a.users.get(&key(&k.user_name))).map(|u| u.arn.clone()),
+                    _ => None,
+                })
+            })
+            .ok()
+            .flatten()
+    }
+
     /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
     pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
-        let Some(checks) = crate::actions::checks(service, operation, &ctx.region, &ctx.account_id, input) else {
+        let lookup = |kind: &str, name: &str| -> Option<String> { self.entity_arn(ctx, kind, name) };
+        let Some(checks) = crate::actions::checks_with(service, operation, &ctx.region, &ctx.account_id, input, &lookup) else {
             return Err(denied(service, format!("{service}:{operation} has no IAM action mapping in nimbus; with --auth iam it is denied")));
         };
         if checks.is_empty() {
             return Ok(());
         }
         let compiled = self.compile(ctx);
-        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.as_ref()).collect();
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.policy.as_ref()).collect();
         let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
         let now = self.dir.clock.now_ms();
         let mut context = ContextKeys::new();
@@ -205,5 +260,11 @@ impl Iam {
             }
         }
         Ok(())
+    }
+}
+
+impl nimbus_core::internal::Authorizer for Iam {
+    fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
+        Iam::authorize(self, ctx, service, operation, input)
     }
 }

@@ -7,6 +7,8 @@
 //! instance profiles), `ops_policies.rs` (managed and inline policies, attachments),
 //! `ops_users.rs` (users, groups, access keys), `ops_account.rs` (identity providers,
 //! aliases, account reports), `sts.rs` (temporary credentials and caller identity).
+//! `actions.rs` maps every operation of nimbus's services to its IAM action(s) and
+//! resource ARN(s) for `--auth iam`, from `data/actions.json`.
 
 pub mod actions;
 pub mod authorizer;
@@ -20,6 +22,7 @@ pub mod managed;
 pub mod ops_account;
 pub mod ops_policies;
 pub mod ops_roles;
+pub mod ops_simulate;
 pub mod ops_users;
 pub mod service_roles;
 pub mod store;
@@ -227,6 +230,8 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "DeleteAccountAlias" => acc::delete_account_alias(iam, ctx, inp).await,
         "ListAccountAliases" => acc::list_account_aliases(iam, ctx, inp).await,
         "GetAccountSummary" => acc::get_account_summary(iam, ctx, inp).await,
+        "SimulatePrincipalPolicy" => ops_simulate::simulate_principal_policy(iam, ctx, inp).await,
+        "SimulateCustomPolicy" => ops_simulate::simulate_custom_policy(iam, ctx, inp).await,
         "GetAccountAuthorizationDetails" => acc::get_account_authorization_details(iam, ctx, inp).await,
 
         "CreateLoginProfile" | "GetLoginProfile" | "UpdateLoginProfile" | "DeleteLoginProfile" | "ChangePassword" => {

@@ -1,0 +1,322 @@
+//! The operation → IAM action / resource ARN map (`nimbus_iam::actions`): complete for
+//! every vendored model, and right on representative operations (Service Authorization
+//! Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/).
+
+use nimbus_iam::actions::{checks, checks_with, operations, Check};
+use serde_json::{json, Value};
+
+const R: &str = "us-east-1";
+const A: &str = "000000000000";
+
+/// (signing name, model file relative to the workspace's crates/ directory).
+const MODELS: &[(&str, &str)] = &[
+    ("sqs", "sqs/model/sqs-2012-11-05.json"),
+    ("dynamodb", "dynamodb/model/dynamodb-2012-08-10.json"),
+    ("dynamodb", "dynamodb/model/dynamodbstreams-2012-08-10.json"),
+    ("lambda", "lambda/model/lambda-2015-03-31.json"),
+    ("logs", "logs/model/logs-2014-03-28.json"),
+    ("iam", "iam/model/iam-2010-05-08.json"),
+    ("sts", "iam/model/sts-2011-06-15.json"),
+];
+
+fn model(path: &str) -> Value {
+    let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+#[test]
+fn the_map_parses_and_covers_every_operation_of_every_vendored_model() {
+    let mut missing = Vec::new();
+    for (signing, path) in MODELS {
+        let m = model(path);
+        let ops = m["operations"].as_object().expect("model has operations");
+        assert!(!ops.is_empty(), "{path}");
+        for op in ops.keys() {
+            if checks(signing, op, R, A, &json!({})).is_none() {
+                missing.push(format!("{signing} {op}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "operations missing from crates/iam/data/actions.json: {missing:#?}");
+}
+
+#[test]
+fn the_map_has_no_operation_that_no_model_defines() {
+    let mut known = std::collections::BTreeSet::new();
+    for (signing, path) in MODELS {
+        for op in model(path)["operations"].as_object().expect("operations").keys() {
+            known.insert(format!("{signing} {op}"));
+        }
+    }
+    let mut extra = Vec::new();
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts"] {
+        let ops = operations(signing);
+        assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
+        extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));
+    }
+    assert!(extra.is_empty(), "entries for operations no vendored model has: {extra:?}");
+}
+
+#[test]
+fn the_streams_model_signs_as_dynamodb() {
+    let m = model("dynamodb/model/dynamodbstreams-2012-08-10.json");
+    assert_eq!(m["metadata"]["signingName"], "dynamodb");
+}
+
+#[test]
+fn an_unknown_operation_or_service_is_none() {
+    assert_eq!(checks("sqs", "FlyToTheMoon", R, A, &json!({})), None);
+    assert_eq!(checks("s3", "GetObject", R, A, &json!({})), None);
+}
+
+fn c(action: &str, resource: &str) -> Check {
+    Check { action: action.into(), resource: resource.into() }
+}
+
+fn run(signing: &str, op: &str, input: Value) -> Vec<Check> {
+    checks(signing, op, R, A, &input).unwrap_or_else(|| panic!("{signing} {op} unknown"))
+}
+
+// --- SQS (list_amazonsqs.html; SQS API permissions reference)
+
+#[test]
+fn sqs_send_message_names_the_queue_of_each_url_form() {
+    let cases = [
+        ("http://localhost:4566/queue/eu-west-1/111111111111/q1", "arn:aws:sqs:eu-west-1:111111111111:q1"),
+        ("/queue/eu-west-1/111111111111/q1", "arn:aws:sqs:eu-west-1:111111111111:q1"),
+        ("http://localhost:4566/111111111111/q1", "arn:aws:sqs:us-east-1:111111111111:q1"),
+        ("https://sqs.eu-central-1.amazonaws.com/111111111111/q1", "arn:aws:sqs:eu-central-1:111111111111:q1"),
+        ("q1", "arn:aws:sqs:us-east-1:000000000000:q1"),
+    ];
+    for (url, arn) in cases {
+        assert_eq!(run("sqs", "SendMessage", json!({"QueueUrl": url, "MessageBody": "x"})), vec![c("sqs:SendMessage", arn)], "{url}");
+    }
+}
+
+#[test]
+fn sqs_batches_authorize_the_single_action() {
+    let q = json!({"QueueUrl": "http://h/queue/us-east-1/000000000000/q1", "Entries": []});
+    assert_eq!(run("sqs", "SendMessageBatch", q.clone()), vec![c("sqs:SendMessage", "arn:aws:sqs:us-east-1:000000000000:q1")]);
+    assert_eq!(run("sqs", "DeleteMessageBatch", q.clone()), vec![c("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:000000000000:q1")]);
+    assert_eq!(run("sqs", "ChangeMessageVisibilityBatch", q), vec![c("sqs:ChangeMessageVisibility", "arn:aws:sqs:us-east-1:000000000000:q1")]);
+}
+
+#[test]
+fn sqs_delete_queue_list_queues_create_queue_get_queue_url() {
+    assert_eq!(run("sqs", "DeleteQueue", json!({"QueueUrl": "http://h/000000000000/q1"})), vec![c("sqs:DeleteQueue", "arn:aws:sqs:us-east-1:000000000000:q1")]);
+    assert_eq!(run("sqs", "ListQueues", json!({})), vec![c("sqs:ListQueues", "*")]);
+    assert_eq!(run("sqs", "CreateQueue", json!({"QueueName": "q2"})), vec![c("sqs:CreateQueue", "arn:aws:sqs:us-east-1:000000000000:q2")]);
+    // API_CreateQueue: tagging on creation needs sqs:TagQueue as well.
+    assert_eq!(
+        run("sqs", "CreateQueue", json!({"QueueName": "q2", "tags": {"k": "v"}})),
+        vec![c("sqs:CreateQueue", "arn:aws:sqs:us-east-1:000000000000:q2"), c("sqs:TagQueue", "arn:aws:sqs:us-east-1:000000000000:q2")]
+    );
+    assert_eq!(
+        run("sqs", "GetQueueUrl", json!({"QueueName": "q3", "QueueOwnerAWSAccountId": "222222222222"})),
+        vec![c("sqs:GetQueueUrl", "arn:aws:sqs:us-east-1:222222222222:q3")]
+    );
+}
+
+#[test]
+fn sqs_message_move_tasks_need_the_dlq_actions() {
+    let dlq = "arn:aws:sqs:us-east-1:000000000000:dlq";
+    let handle = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(json!({"taskId": "t", "sourceArn": dlq}).to_string())
+    };
+    let want = |first: &str| vec![c(first, dlq), c("sqs:ReceiveMessage", dlq), c("sqs:DeleteMessage", dlq), c("sqs:GetQueueAttributes", dlq)];
+    assert_eq!(run("sqs", "CancelMessageMoveTask", json!({"TaskHandle": handle})), want("sqs:CancelMessageMoveTask"));
+    let mut start = want("sqs:StartMessageMoveTask");
+    start.push(c("sqs:SendMessage", "arn:aws:sqs:us-east-1:000000000000:back"));
+    assert_eq!(run("sqs", "StartMessageMoveTask", json!({"SourceArn": dlq, "DestinationArn": "arn:aws:sqs:us-east-1:000000000000:back"})), start);
+}
+
+// --- DynamoDB (list_amazondynamodb.html)
+
+const T1: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/T1";
+const T2: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/T2";
+
+#[test]
+fn dynamodb_get_item_by_name_and_by_arn() {
+    assert_eq!(run("dynamodb", "GetItem", json!({"TableName": "T1", "Key": {}})), vec![c("dynamodb:GetItem", T1)]);
+    let other = "arn:aws:dynamodb:eu-west-1:333333333333:table/T9";
+    assert_eq!(run("dynamodb", "GetItem", json!({"TableName": other, "Key": {}})), vec![c("dynamodb:GetItem", other)]);
+}
+
+#[test]
+fn dynamodb_query_and_scan_on_an_index_are_authorized_on_the_index_arn() {
+    assert_eq!(run("dynamodb", "Query", json!({"TableName": "T1", "IndexName": "I"})), vec![c("dynamodb:Query", &format!("{T1}/index/I"))]);
+    assert_eq!(run("dynamodb", "Query", json!({"TableName": "T1"})), vec![c("dynamodb:Query", T1)]);
+    assert_eq!(run("dynamodb", "Scan", json!({"TableName": "T1", "IndexName": "I"})), vec![c("dynamodb:Scan", &format!("{T1}/index/I"))]);
+}
+
+#[test]
+fn dynamodb_batches_authorize_each_table() {
+    let input = json!({"RequestItems": {"T1": [{"PutRequest": {"Item": {}}}], T2: [{"DeleteRequest": {"Key": {}}}]}});
+    assert_eq!(run("dynamodb", "BatchWriteItem", input), vec![c("dynamodb:BatchWriteItem", T1), c("dynamodb:BatchWriteItem", T2)]);
+    let input = json!({"RequestItems": {"T1": {"Keys": []}, "T2": {"Keys": []}}});
+    assert_eq!(run("dynamodb", "BatchGetItem", input), vec![c("dynamodb:BatchGetItem", T1), c("dynamodb:BatchGetItem", T2)]);
+}
+
+#[test]
+fn dynamodb_transactions_authorize_each_items_own_action() {
+    // "Using IAM with DynamoDB transactions": TransactWriteItems needs the action of each item.
+    let input = json!({"TransactItems": [
+        {"Put": {"TableName": "T1", "Item": {}}},
+        {"Update": {"TableName": "T2", "Key": {}}},
+        {"ConditionCheck": {"TableName": "T2", "Key": {}}},
+        {"Delete": {"TableName": "T1", "Key": {}}},
+        {"Put": {"TableName": "T1", "Item": {}}}
+    ]});
+    assert_eq!(
+        run("dynamodb", "TransactWriteItems", input),
+        vec![c("dynamodb:ConditionCheckItem", T2), c("dynamodb:PutItem", T1), c("dynamodb:UpdateItem", T2), c("dynamodb:DeleteItem", T1)]
+    );
+    let input = json!({"TransactItems": [{"Get": {"TableName": "T1"}}, {"Get": {"TableName": "T2"}}]});
+    assert_eq!(run("dynamodb", "TransactGetItems", input), vec![c("dynamodb:GetItem", T1), c("dynamodb:GetItem", T2)]);
+}
+
+#[test]
+fn dynamodb_an_empty_transaction_still_needs_a_permission() {
+    assert_eq!(run("dynamodb", "TransactWriteItems", json!({"TransactItems": []})), vec![c("dynamodb:ConditionCheckItem", "arn:aws:dynamodb:us-east-1:000000000000:table/")]);
+}
+
+#[test]
+fn dynamodb_partiql_authorizes_the_statement_kind_on_its_table() {
+    let one = |s: &str| run("dynamodb", "ExecuteStatement", json!({"Statement": s}));
+    assert_eq!(one(r#"SELECT * FROM "T1" WHERE pk = ?"#), vec![c("dynamodb:PartiQLSelect", T1)]);
+    assert_eq!(one(r#"select a from "T1"."I" where pk='x'"#), vec![c("dynamodb:PartiQLSelect", &format!("{T1}/index/I"))]);
+    assert_eq!(one(r#"INSERT INTO "T2" VALUE {'pk': 'a'}"#), vec![c("dynamodb:PartiQLInsert", T2)]);
+    assert_eq!(one("UPDATE T1 SET a = 1 WHERE pk = 'x'"), vec![c("dynamodb:PartiQLUpdate", T1)]);
+    assert_eq!(one(r#"DELETE FROM "T2" WHERE pk = 'x'"#), vec![c("dynamodb:PartiQLDelete", T2)]);
+    assert_eq!(one("EXPLAIN nothing"), vec![c("dynamodb:PartiQLUnknown", "arn:aws:dynamodb:us-east-1:000000000000:table/")]);
+    let batch = json!({"Statements": [{"Statement": r#"SELECT * FROM "T1""#}, {"Statement": r#"DELETE FROM "T2" WHERE pk='a'"#}]});
+    assert_eq!(run("dynamodb", "BatchExecuteStatement", batch), vec![c("dynamodb:PartiQLSelect", T1), c("dynamodb:PartiQLDelete", T2)]);
+    let tx = json!({"TransactStatements": [{"Statement": r#"EXISTS(SELECT * FROM "T1" WHERE pk='a')"#}, {"Statement": r#"UPDATE "T2" SET b=1 WHERE pk='a'"#}]});
+    assert_eq!(run("dynamodb", "ExecuteTransaction", tx), vec![c("dynamodb:PartiQLSelect", T1), c("dynamodb:PartiQLUpdate", T2)]);
+}
+
+#[test]
+fn dynamodb_list_tables_and_describe_endpoints() {
+    assert_eq!(run("dynamodb", "ListTables", json!({})), vec![c("dynamodb:ListTables", "*")]);
+    assert_eq!(run("dynamodb", "DescribeEndpoints", json!({})), vec![]);
+}
+
+#[test]
+fn dynamodb_streams_authorize_on_the_stream_arn() {
+    let stream = "arn:aws:dynamodb:us-east-1:000000000000:table/T1/stream/2024-01-01T00:00:00.000";
+    assert_eq!(run("dynamodb", "DescribeStream", json!({"StreamArn": stream})), vec![c("dynamodb:DescribeStream", stream)]);
+    assert_eq!(run("dynamodb", "GetRecords", json!({"ShardIterator": format!("{stream}|1|opaque")})), vec![c("dynamodb:GetRecords", stream)]);
+    assert_eq!(run("dynamodb", "ListStreams", json!({"TableName": "T1"})), vec![c("dynamodb:ListStreams", "*")]);
+}
+
+// --- Lambda (list_awslambda.html; lambda-api-permissions-ref.html)
+
+const FN: &str = "arn:aws:lambda:us-east-1:000000000000:function:f";
+
+#[test]
+fn lambda_invoke_names_the_function_with_its_qualifier() {
+    let inv = |input: Value| run("lambda", "Invoke", input);
+    assert_eq!(inv(json!({"FunctionName": "f"})), vec![c("lambda:InvokeFunction", FN)]);
+    assert_eq!(inv(json!({"FunctionName": "f", "Qualifier": "live"})), vec![c("lambda:InvokeFunction", &format!("{FN}:live"))]);
+    assert_eq!(inv(json!({"FunctionName": "f:3"})), vec![c("lambda:InvokeFunction", &format!("{FN}:3"))]);
+    assert_eq!(inv(json!({"FunctionName": "111111111111:function:f"})), vec![c("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:111111111111:function:f")]);
+    assert_eq!(
+        inv(json!({"FunctionName": "arn:aws:lambda:eu-west-1:111111111111:function:f:live"})),
+        vec![c("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:111111111111:function:f:live")]
+    );
+}
+
+#[test]
+fn lambda_create_function_needs_pass_role() {
+    let role = "arn:aws:iam::000000000000:role/exec";
+    assert_eq!(
+        run("lambda", "CreateFunction", json!({"FunctionName": "f", "Role": role, "Code": {}})),
+        vec![c("lambda:CreateFunction", FN), c("iam:PassRole", role)]
+    );
+}
+
+#[test]
+fn lambda_event_source_mappings_and_layers() {
+    assert_eq!(run("lambda", "CreateEventSourceMapping", json!({"FunctionName": "f"})), vec![c("lambda:CreateEventSourceMapping", "*")]);
+    assert_eq!(
+        run("lambda", "DeleteEventSourceMapping", json!({"UUID": "u-1"})),
+        vec![c("lambda:DeleteEventSourceMapping", "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:u-1")]
+    );
+    assert_eq!(
+        run("lambda", "GetLayerVersion", json!({"LayerName": "l", "VersionNumber": 2})),
+        vec![c("lambda:GetLayerVersion", "arn:aws:lambda:us-east-1:000000000000:layer:l:2")]
+    );
+    assert_eq!(run("lambda", "ListFunctions", json!({})), vec![c("lambda:ListFunctions", "*")]);
+}
+
+// --- CloudWatch Logs (list_amazoncloudwatchlogs.html)
+
+#[test]
+fn logs_put_log_events_names_the_stream_and_group_actions_name_the_group() {
+    assert_eq!(
+        run("logs", "PutLogEvents", json!({"logGroupName": "/aws/lambda/f", "logStreamName": "s1", "logEvents": []})),
+        vec![c("logs:PutLogEvents", "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/f:log-stream:s1")]
+    );
+    assert_eq!(
+        run("logs", "CreateLogGroup", json!({"logGroupName": "/aws/lambda/f"})),
+        vec![c("logs:CreateLogGroup", "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/f:log-stream:")]
+    );
+    // CreateLogGroup with tags: "An additional permission \"logs:TagResource\" is required."
+    assert_eq!(
+        run("logs", "CreateLogGroup", json!({"logGroupName": "g", "tags": {"k": "v"}})),
+        vec![
+            c("logs:CreateLogGroup", "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:"),
+            c("logs:TagResource", "arn:aws:logs:us-east-1:000000000000:log-group:g")
+        ]
+    );
+    assert_eq!(run("logs", "DescribeLogGroups", json!({})), vec![c("logs:DescribeLogGroups", "arn:aws:logs:us-east-1:000000000000:log-group::log-stream:")]);
+    assert_eq!(
+        run("logs", "DescribeLogStreams", json!({"logGroupIdentifier": "arn:aws:logs:eu-west-1:111111111111:log-group:g:*"})),
+        vec![c("logs:DescribeLogStreams", "arn:aws:logs:eu-west-1:111111111111:log-group:g:log-stream:")]
+    );
+}
+
+// --- IAM and STS (list_awsidentityandaccessmanagementiam.html, list_awssecuritytokenservice.html)
+
+#[test]
+fn iam_create_role_uses_the_path_it_is_given() {
+    assert_eq!(run("iam", "CreateRole", json!({"RoleName": "r"})), vec![c("iam:CreateRole", "arn:aws:iam::000000000000:role/r")]);
+    assert_eq!(run("iam", "CreateRole", json!({"RoleName": "r", "Path": "/app/"})), vec![c("iam:CreateRole", "arn:aws:iam::000000000000:role/app/r")]);
+}
+
+#[test]
+fn iam_entities_get_their_path_from_the_lookup() {
+    let lookup = |kind: &str, name: &str| match (kind, name) {
+        ("role", "r") => Some("arn:aws:iam::000000000000:role/app/r".to_string()),
+        ("user", "") => Some("arn:aws:iam::000000000000:user/me".to_string()),
+        _ => None,
+    };
+    let input = json!({"RoleName": "r", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
+    assert_eq!(checks_with("iam", "AttachRolePolicy", R, A, &input, &lookup), Some(vec![c("iam:AttachRolePolicy", "arn:aws:iam::000000000000:role/app/r")]));
+    assert_eq!(run("iam", "AttachRolePolicy", input), vec![c("iam:AttachRolePolicy", "arn:aws:iam::000000000000:role/r")]);
+    // No UserName: the caller's own user.
+    assert_eq!(checks_with("iam", "CreateAccessKey", R, A, &json!({}), &lookup), Some(vec![c("iam:CreateAccessKey", "arn:aws:iam::000000000000:user/me")]));
+    assert_eq!(run("iam", "ListRoles", json!({})), vec![c("iam:ListRoles", "*")]);
+    assert_eq!(
+        run("iam", "GetPolicy", json!({"PolicyArn": "arn:aws:iam::000000000000:policy/p"})),
+        vec![c("iam:GetPolicy", "arn:aws:iam::000000000000:policy/p")]
+    );
+}
+
+#[test]
+fn sts_assume_role_and_caller_identity() {
+    let role = "arn:aws:iam::111111111111:role/r";
+    assert_eq!(run("sts", "AssumeRole", json!({"RoleArn": role, "RoleSessionName": "s"})), vec![c("sts:AssumeRole", role)]);
+    assert_eq!(
+        run("sts", "AssumeRole", json!({"RoleArn": role, "RoleSessionName": "s", "Tags": [{"Key": "k", "Value": "v"}]})),
+        vec![c("sts:AssumeRole", role), c("sts:TagSession", role)]
+    );
+    // API_GetCallerIdentity: "No permissions are required to perform this operation."
+    assert_eq!(run("sts", "GetCallerIdentity", json!({})), vec![]);
+    assert_eq!(
+        run("sts", "GetFederationToken", json!({"Name": "bob"})),
+        vec![c("sts:GetFederationToken", "arn:aws:sts::000000000000:federated-user/bob")]
+    );
+}

@@ -8,8 +8,9 @@
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
 //! and the bound on request-line and header size.
-//! Authentication (`--auth`, see `authn.rs`) runs once a request's service and operation
-//! are known, before its input is decoded; its errors take the service's protocol shape.
+//! Authentication (`--auth`, see `authn.rs`) runs once a request's service is known,
+//! before its input is decoded; authorization (`--auth iam`) once the input is decoded,
+//! before the service runs it. Their errors take the service's protocol shape.
 
 use crate::auth::{self, Caller};
 use crate::authn::Authenticator;
@@ -67,8 +68,8 @@ impl Router {
         self.auth = auth;
     }
 
-    /// Runs the authentication check for a request to `service` / `operation`.
-    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, operation: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
+    /// Runs the authentication check for a request to `service`.
+    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
         let req = SignableRequest {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -76,7 +77,7 @@ impl Router {
             headers: &parts.headers,
             body: raw_body,
         };
-        self.auth.check(&req, service, operation, &self.clock, ctx)
+        self.auth.check(&req, service, &self.clock, ctx)
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -161,7 +162,7 @@ impl Router {
                 return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
-            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
                 return finish(&ctx, &model.signing_name, op, started, json::encode_error(model, &e));
             }
             let mut wire = match model.operations.get(op) {
@@ -171,7 +172,7 @@ impl Router {
                         Some(shape) => json_types::check(model, shape, &input).map(|_| input),
                         None => Ok(input),
                     });
-                    match decoded {
+                    match decoded.and_then(|input| self.auth.authorize(&ctx, &model.signing_name, op, &input).map(|()| input)) {
                         Ok(input) => match service.call(&ctx, op, input).await {
                             Ok(out) => json::encode_ok(model, &out),
                             Err(e) => json::encode_error(model, &e),
@@ -214,7 +215,7 @@ impl Router {
             let model = service.model();
             // Query services answer JSON instead of XML when the client asks for it.
             let json = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
-            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &action, &mut ctx) {
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
                 let wire = if json { query::encode_error_json(&e, &ctx.request_id) } else { query::encode_error(model, &e, &ctx.request_id) };
                 return finish(&ctx, &model.signing_name, &action, started, wire);
             }
@@ -224,10 +225,14 @@ impl Router {
                 Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
                     Ok(mut input) => {
                         service.adapt_query_input(&ctx, &action, &mut input);
-                        match service.call(&ctx, &action, input).await {
-                            Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
-                            Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
-                            Err(e) => encode_error(&e),
+                        if let Err(e) = self.auth.authorize(&ctx, &model.signing_name, &action, &input) {
+                            encode_error(&e)
+                        } else {
+                            match service.call(&ctx, &action, input).await {
+                                Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
+                                Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
+                                Err(e) => encode_error(&e),
+                            }
                         }
                     }
                     Err(e) => encode_error(&e),
@@ -257,10 +262,12 @@ impl Router {
             if let Some((op, labels)) = routes.find(parts.method.as_str(), &ctx.path, &query_pairs) {
                 let service = &self.services[*idx];
                 let model = service.model();
-                if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
+                if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
                     return finish(&ctx, &model.signing_name, op, started, rest_json::encode_error(&e));
                 }
-                let wire = match rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body) {
+                let decoded = rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body)
+                    .and_then(|input| self.auth.authorize(&ctx, &model.signing_name, op, &input).map(|()| input));
+                let wire = match decoded {
                     Ok(input) => match service.call(&ctx, op, input).await {
                         Ok(out) => rest_json::encode_ok(model, op, &out),
                         Err(e) => rest_json::encode_error(&e),

@@ -424,6 +424,19 @@ impl Nimbus {
         aws_sdk_sqs::Client::from_conf(conf)
     }
 
+    pub fn iam_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .credentials_provider(signer.credentials())
+            .region(aws_sdk_iam::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
     pub fn sts_client_signed(&self, signer: &Signer<'_>) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())

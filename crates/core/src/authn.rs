@@ -1,18 +1,17 @@
 //! Who signed a request, and whether nimbus believes it: the `--auth` mode, the check the
-//! router runs once it knows a request's service and operation, and the authorization step
-//! it runs once the input is decoded.
+//! router runs once it knows a request's service and operation, and the seam where the
+//! IAM policy check will go.
 //!
 //! - `open` (default): nothing is verified; when the credential resolver knows the access
 //!   key, the request context names the real signer (principal ARN, user id, account).
 //! - `sigv4`: every request to a service must carry a valid Signature Version 4 from a
 //!   known, active key (session token and expiry checked for temporary credentials).
-//! - `iam`: `sigv4`, then [`Authenticator::authorize`] asks the `Authorizer` (IAM's policy
-//!   evaluation) once the input is decoded; with no authorizer set, everything is allowed.
+//! - `iam`: `sigv4`, then [`authorize`] (allows everything until the policy evaluator lands).
 
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::AwsError;
-use crate::internal::{Authorizer, CredentialResolver, ResolvedKey};
+use crate::internal::{CredentialResolver, ResolvedKey};
 use crate::sigv4::{self, KeyCache, SigV4Error, SignableRequest, VerifyOptions};
 use std::sync::Arc;
 
@@ -51,19 +50,11 @@ pub struct Authenticator {
     mode: AuthMode,
     credentials: Arc<dyn CredentialResolver>,
     keys: KeyCache,
-    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 impl Authenticator {
     pub fn new(mode: AuthMode, credentials: Arc<dyn CredentialResolver>) -> Self {
-        Authenticator { mode, credentials, keys: KeyCache::new(), authorizer: None }
-    }
-
-    /// The policy decision for `--auth iam` (IAM implements it). Without one, `iam` only
-    /// authenticates.
-    pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
-        self.authorizer = Some(authorizer);
-        self
+        Authenticator { mode, credentials, keys: KeyCache::new() }
     }
 
     /// Open mode with no keys known.
@@ -75,9 +66,10 @@ impl Authenticator {
         self.mode
     }
 
-    /// The check for a request to `service` (its signing name), on the server clock. Fills the context's signer on success; the error is the service
+    /// The check for a request to `service` (its signing name) and `operation`, on the
+    /// server clock. Fills the context's signer on success; the error is the service
     /// family's (see `sigv4::style_for`). Open mode reads neither the clock nor the request.
-    pub fn check(&self, req: &SignableRequest<'_>, service: &str, clock: &Clock, ctx: &mut RequestContext) -> Result<(), AwsError> {
+    pub fn check(&self, req: &SignableRequest<'_>, service: &str, operation: &str, clock: &Clock, ctx: &mut RequestContext) -> Result<(), AwsError> {
         if self.mode == AuthMode::Open {
             // No allocation unless the key is known.
             if let Some(key) = self.credentials.resolve(&ctx.access_key_id) {
@@ -85,17 +77,10 @@ impl Authenticator {
             }
             return Ok(());
         }
+        // `iam` adds authorization after the request is decoded (the router calls its
+        // `Authorizer` with the input, where the resource names are).
+        let _ = operation;
         self.verify(req, service, clock.now_ms(), ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))
-    }
-
-    /// `--auth iam`: may the verified caller in `ctx` run `operation` of `service` (signing
-    /// name) with this decoded `input`? Called after decoding, before the service runs.
-    /// Other modes, or no authorizer set: allowed.
-    pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
-        match (&self.authorizer, self.mode) {
-            (Some(authorizer), AuthMode::Iam) => authorizer.authorize(ctx, service, operation, input),
-            _ => Ok(()),
-        }
     }
 
     fn verify(&self, req: &SignableRequest<'_>, service: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), SigV4Error> {
@@ -201,7 +186,7 @@ mod tests {
             .and_then(crate::auth::from_authorization_header)
             .unwrap_or_else(Caller::default);
         let mut ctx = RequestContext::new(caller, "localhost".into(), "/".into());
-        auth.check(&req, service, &clock, &mut ctx).map(|()| ctx)
+        auth.check(&req, service, "ListTables", &clock, &mut ctx).map(|()| ctx)
     }
 
     fn code(r: Result<RequestContext, AwsError>) -> String {
@@ -253,32 +238,6 @@ mod tests {
         let ctx = run(&auth, &wrong, "sqs", 0).unwrap();
         assert_eq!(ctx.principal_arn.as_deref(), Some("arn:aws:sts::111122223333:assumed-role/r/s"));
         assert_eq!(ctx.account_id, "111122223333");
-    }
-
-    /// Denies everything, naming what it was asked.
-    struct DenyAll;
-
-    impl Authorizer for DenyAll {
-        fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, _input: &serde_json::Value) -> Result<(), AwsError> {
-            Err(AwsError::new("AccessDenied", 403, format!("{} may not {service}:{operation}", ctx.principal_arn.as_deref().unwrap_or("?"))))
-        }
-    }
-
-    #[test]
-    fn only_iam_mode_asks_the_authorizer() {
-        let keys = || Arc::new(Keys(vec![("AKIAON", key(None, None, true))]));
-        let input = serde_json::json!({});
-        for (mode, denied) in [(AuthMode::Open, false), (AuthMode::SigV4, false), (AuthMode::Iam, true)] {
-            let auth = Authenticator::new(mode, keys()).with_authorizer(Arc::new(DenyAll));
-            let ctx = run(&auth, &signed("AKIAON", None, "sqs"), "sqs", 0).unwrap();
-            let decision = auth.authorize(&ctx, "sqs", "SendMessage", &input);
-            assert_eq!(decision.is_err(), denied, "{mode:?}");
-            if let Err(e) = decision {
-                assert_eq!(e.message, "arn:aws:sts::111122223333:assumed-role/r/s may not sqs:SendMessage");
-            }
-        }
-        let unset = Authenticator::new(AuthMode::Iam, keys());
-        assert!(unset.authorize(&run(&unset, &signed("AKIAON", None, "sqs"), "sqs", 0).unwrap(), "sqs", "SendMessage", &input).is_ok());
     }
 
     #[test]

@@ -8,9 +8,8 @@
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
 //! and the bound on request-line and header size.
-//! Authentication (`--auth`, see `authn.rs`) runs once a request's service is known,
-//! before its input is decoded; authorization (`--auth iam`) once the input is decoded,
-//! before the service runs it. Their errors take the service's protocol shape.
+//! Authentication (`--auth`, see `authn.rs`) runs once a request's service and operation
+//! are known, before its input is decoded; its errors take the service's protocol shape.
 
 use crate::auth::{self, Caller};
 use crate::authn::Authenticator;
@@ -48,6 +47,7 @@ pub struct Router {
     clock: Clock,
     allow_clock_control: bool,
     auth: Authenticator,
+    authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
 }
 
 impl Router {
@@ -60,6 +60,7 @@ impl Router {
             clock,
             allow_clock_control,
             auth: Authenticator::open(),
+            authorizer: None,
         }
     }
 
@@ -68,8 +69,21 @@ impl Router {
         self.auth = auth;
     }
 
-    /// Runs the authentication check for a request to `service`.
-    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
+    /// Authorizes every decoded request before the service runs it (`--auth iam`).
+    pub fn set_authorizer(&mut self, authorizer: Arc<dyn crate::internal::Authorizer>) {
+        self.authorizer = Some(authorizer);
+    }
+
+    /// The authorizer's decision on a decoded request (always allowed without one).
+    fn authorized(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
+        match &self.authorizer {
+            Some(a) => a.authorize(ctx, service, operation, input),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs the authentication check for a request to `service` / `operation`.
+    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, operation: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
         let req = SignableRequest {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -77,7 +91,7 @@ impl Router {
             headers: &parts.headers,
             body: raw_body,
         };
-        self.auth.check(&req, service, &self.clock, ctx)
+        self.auth.check(&req, service, operation, &self.clock, ctx)
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -162,7 +176,7 @@ impl Router {
                 return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
             };
             let model = service.model();
-            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
                 return finish(&ctx, &model.signing_name, op, started, json::encode_error(model, &e));
             }
             let mut wire = match model.operations.get(op) {
@@ -172,7 +186,8 @@ impl Router {
                         Some(shape) => json_types::check(model, shape, &input).map(|_| input),
                         None => Ok(input),
                     });
-                    match decoded.and_then(|input| self.auth.authorize(&ctx, &model.signing_name, op, &input).map(|()| input)) {
+                    let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
+                    match decoded {
                         Ok(input) => match service.call(&ctx, op, input).await {
                             Ok(out) => json::encode_ok(model, &out),
                             Err(e) => json::encode_error(model, &e),
@@ -215,7 +230,7 @@ impl Router {
             let model = service.model();
             // Query services answer JSON instead of XML when the client asks for it.
             let json = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
-            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &action, &mut ctx) {
                 let wire = if json { query::encode_error_json(&e, &ctx.request_id) } else { query::encode_error(model, &e, &ctx.request_id) };
                 return finish(&ctx, &model.signing_name, &action, started, wire);
             }
@@ -225,14 +240,13 @@ impl Router {
                 Some(op) => match query::decode_input(model, op.input.as_deref(), &params) {
                     Ok(mut input) => {
                         service.adapt_query_input(&ctx, &action, &mut input);
-                        if let Err(e) = self.auth.authorize(&ctx, &model.signing_name, &action, &input) {
-                            encode_error(&e)
-                        } else {
-                            match service.call(&ctx, &action, input).await {
-                                Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
-                                Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
-                                Err(e) => encode_error(&e),
-                            }
+                        if let Err(e) = self.authorized(&ctx, &model.signing_name, &action, &input) {
+                            return finish(&ctx, &model.signing_name, &action, started, encode_error(&e));
+                        }
+                        match service.call(&ctx, &action, input).await {
+                            Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
+                            Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
+                            Err(e) => encode_error(&e),
                         }
                     }
                     Err(e) => encode_error(&e),
@@ -262,11 +276,11 @@ impl Router {
             if let Some((op, labels)) = routes.find(parts.method.as_str(), &ctx.path, &query_pairs) {
                 let service = &self.services[*idx];
                 let model = service.model();
-                if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, &mut ctx) {
+                if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
                     return finish(&ctx, &model.signing_name, op, started, rest_json::encode_error(&e));
                 }
                 let decoded = rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body)
-                    .and_then(|input| self.auth.authorize(&ctx, &model.signing_name, op, &input).map(|()| input));
+                    .and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
                 let wire = match decoded {
                     Ok(input) => match service.call(&ctx, op, input).await {
                         Ok(out) => rest_json::encode_ok(model, op, &out),

@@ -199,8 +199,20 @@ impl Iam {
         let set = PolicySet { identity, boundary: compiled.boundary.as_deref(), session, resource: Some(&trust) };
         let role_account = role.arn.split(':').nth(4);
         let req = Request { principal: &compiled.principal, action, resource: &role.arn, resource_account: role_account, context: &context };
+        // Unlike other resource policies, a trust policy must itself allow the caller
+        // (naming it, or its account — which then also needs the identity allow above):
+        // an identity-policy allow alone never lets anyone assume a role (IAM User Guide,
+        // "Policy evaluation logic": role trust policies). Checked as a cross-account
+        // request with an identity policy that allows everything.
+        static ALLOW_ALL: std::sync::OnceLock<Option<Policy>> = std::sync::OnceLock::new();
+        let allow_all = ALLOW_ALL.get_or_init(|| Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#, PolicyKind::Identity).ok());
+        let trust_alone = allow_all.as_ref().is_some_and(|all| {
+            let only_trust = PolicySet { identity: vec![all], boundary: None, session: None, resource: Some(&trust) };
+            let elsewhere = Request { resource_account: Some("trust-policy-check"), ..Request { principal: &compiled.principal, action, resource: &role.arn, resource_account: None, context: &context } };
+            explain(&only_trust, &elsewhere).decision == Decision::Allow
+        });
         match explain(&set, &req).decision {
-            Decision::Allow => Ok(()),
+            Decision::Allow if trust_alone => Ok(()),
             _ => Err(crate::errors::IamError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {}", compiled.principal.arn, role.arn))),
         }
     }
@@ -252,7 +264,11 @@ impl Iam {
             if verdict.decision != Decision::Allow {
                 let who = if compiled.principal.arn.is_empty() { format!("arn:aws:iam::{}:root", ctx.account_id) } else { compiled.principal.arn.clone() };
                 let why = match (verdict.decision, verdict.statement, verdict.missing_allow) {
-                    (Decision::ExplicitDeny, Some(s), _) => format!("with an explicit deny in a {}", s.policy_type.label()),
+                    (Decision::ExplicitDeny, Some(s), _) => {
+                        let label = s.policy_type.label();
+                        let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                        format!("with an explicit deny in {article} {label}")
+                    }
                     (_, _, Some(t)) => format!("because no {} allows the {} action", t.label(), check.action),
                     _ => format!("because no identity-based policy allows the {} action", check.action),
                 };

@@ -239,6 +239,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // The root key pair, then IAM's access keys and STS's temporary credentials.
         let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(IamKeys(iam.clone()))));
         router.set_auth(Authenticator::new(args.auth, credentials));
+        if args.auth == AuthMode::Iam {
+            router.set_authorizer(iam.clone());
+        }
         let dynamodb = Arc::new(nimbus_dynamodb::DynamoDbService::new(clock.clone(), stores.dynamodb)?);
         let streams = Arc::new(dynamodb.streams());
         let lambda = Arc::new(nimbus_lambda::LambdaService::new(

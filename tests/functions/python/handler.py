@@ -1,7 +1,7 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
 Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
-handler.whoami.
+handler.whoami, handler.put_item.
 """
 
 import os
@@ -78,3 +78,17 @@ def whoami(event, context):
         "key_prefix": os.environ.get("AWS_ACCESS_KEY_ID", "")[:4],
         "has_token": bool(os.environ.get("AWS_SESSION_TOKEN")),
     }
+
+
+def put_item(event, context):
+    """PutItem into event["table"] with the execution role's credentials; returns the
+    error code when refused (AccessDeniedException when the role lacks the permission)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    ddb = boto3.client("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    try:
+        ddb.put_item(TableName=event["table"], Item={"pk": {"S": "from-lambda"}})
+        return {"ok": True}
+    except ClientError as e:
+        return {"ok": False, "code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"]}

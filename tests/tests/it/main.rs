@@ -14,6 +14,7 @@ mod dynamodb_legacy;
 mod dynamodb_partiql;
 mod dynamodb_streams;
 mod dynamodb_tables;
+mod iam_enforcement;
 mod lambda_async;
 mod lambda_control;
 mod lambda_esm;

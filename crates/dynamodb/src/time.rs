@@ -1,18 +1,6 @@
 //! Timestamps in the text forms DynamoDB uses (stream labels: `2024-05-01T12:34:56.789`).
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+use nimbus_core::time::civil_from_days as civil;
 
 /// `YYYY-MM-DDTHH:MM:SS.mmm` (UTC), the form of a stream label.
 pub fn stream_label(ms: u64) -> String {

@@ -276,3 +276,25 @@ pub struct Session {
     #[serde(default)]
     pub parent_arn: Option<String>,
 }
+
+impl Session {
+    /// New temporary credentials (`ASIA…`, a secret, a session token) for `principal_arn`,
+    /// with no role, session policies or tags yet.
+    pub fn new(account: &str, principal_arn: String, user_id: String, expires_ms: u64) -> Session {
+        Session {
+            access_key_id: crate::ids::access_key_id("ASIA"),
+            secret: crate::ids::secret_access_key(),
+            token: crate::ids::session_token(),
+            expires_ms,
+            account: account.to_string(),
+            principal_arn,
+            user_id,
+            role_arn: None,
+            session_policies: Vec::new(),
+            session_policy_arns: Vec::new(),
+            tags: Vec::new(),
+            source_identity: None,
+            parent_arn: None,
+        }
+    }
+}

@@ -23,6 +23,7 @@ pub mod ops_account;
 pub mod ops_policies;
 pub mod ops_roles;
 pub mod ops_simulate;
+pub mod ops_tags;
 pub mod ops_users;
 pub mod service_roles;
 pub mod store;
@@ -124,6 +125,7 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
     use ops_account as acc;
     use ops_policies as pol;
     use ops_roles as roles;
+    use ops_tags::{self as tags, Tagged};
     use ops_users as users;
     match op {
         "CreateRole" => roles::create_role(iam, ctx, inp).await,
@@ -133,9 +135,9 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "UpdateRoleDescription" => roles::update_role_description(iam, ctx, inp).await,
         "UpdateAssumeRolePolicy" => roles::update_assume_role_policy(iam, ctx, inp).await,
         "DeleteRole" => roles::delete_role(iam, ctx, inp).await,
-        "TagRole" => roles::tag_role(iam, ctx, inp).await,
-        "UntagRole" => roles::untag_role(iam, ctx, inp).await,
-        "ListRoleTags" => roles::list_role_tags(iam, ctx, inp).await,
+        "TagRole" => tags::tag(iam, ctx, inp, Tagged::Role).await,
+        "UntagRole" => tags::untag(iam, ctx, inp, Tagged::Role).await,
+        "ListRoleTags" => tags::list(iam, ctx, inp, Tagged::Role).await,
         "PutRolePermissionsBoundary" => roles::put_role_permissions_boundary(iam, ctx, inp).await,
         "DeleteRolePermissionsBoundary" => roles::delete_role_permissions_boundary(iam, ctx, inp).await,
         "CreateServiceLinkedRole" => roles::create_service_linked_role(iam, ctx, inp).await,
@@ -148,9 +150,9 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "AddRoleToInstanceProfile" => roles::add_role_to_instance_profile(iam, ctx, inp).await,
         "RemoveRoleFromInstanceProfile" => roles::remove_role_from_instance_profile(iam, ctx, inp).await,
         "DeleteInstanceProfile" => roles::delete_instance_profile(iam, ctx, inp).await,
-        "TagInstanceProfile" => roles::tag_instance_profile(iam, ctx, inp).await,
-        "UntagInstanceProfile" => roles::untag_instance_profile(iam, ctx, inp).await,
-        "ListInstanceProfileTags" => roles::list_instance_profile_tags(iam, ctx, inp).await,
+        "TagInstanceProfile" => tags::tag(iam, ctx, inp, Tagged::InstanceProfile).await,
+        "UntagInstanceProfile" => tags::untag(iam, ctx, inp, Tagged::InstanceProfile).await,
+        "ListInstanceProfileTags" => tags::list(iam, ctx, inp, Tagged::InstanceProfile).await,
 
         "CreatePolicy" => pol::create_policy(iam, ctx, inp).await,
         "GetPolicy" => pol::get_policy(iam, ctx, inp).await,
@@ -161,9 +163,9 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "ListPolicyVersions" => pol::list_policy_versions(iam, ctx, inp).await,
         "SetDefaultPolicyVersion" => pol::set_default_policy_version(iam, ctx, inp).await,
         "DeletePolicyVersion" => pol::delete_policy_version(iam, ctx, inp).await,
-        "TagPolicy" => pol::tag_policy(iam, ctx, inp).await,
-        "UntagPolicy" => pol::untag_policy(iam, ctx, inp).await,
-        "ListPolicyTags" => pol::list_policy_tags(iam, ctx, inp).await,
+        "TagPolicy" => tags::tag(iam, ctx, inp, Tagged::Policy).await,
+        "UntagPolicy" => tags::untag(iam, ctx, inp, Tagged::Policy).await,
+        "ListPolicyTags" => tags::list(iam, ctx, inp, Tagged::Policy).await,
         "ListEntitiesForPolicy" => pol::list_entities_for_policy(iam, ctx, inp).await,
         "AttachRolePolicy" => pol::attach(iam, ctx, inp, Holder::Role).await,
         "AttachUserPolicy" => pol::attach(iam, ctx, inp, Holder::User).await,
@@ -192,9 +194,9 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "ListUsers" => users::list_users(iam, ctx, inp).await,
         "UpdateUser" => users::update_user(iam, ctx, inp).await,
         "DeleteUser" => users::delete_user(iam, ctx, inp).await,
-        "TagUser" => users::tag_user(iam, ctx, inp).await,
-        "UntagUser" => users::untag_user(iam, ctx, inp).await,
-        "ListUserTags" => users::list_user_tags(iam, ctx, inp).await,
+        "TagUser" => tags::tag(iam, ctx, inp, Tagged::User).await,
+        "UntagUser" => tags::untag(iam, ctx, inp, Tagged::User).await,
+        "ListUserTags" => tags::list(iam, ctx, inp, Tagged::User).await,
         "PutUserPermissionsBoundary" => users::put_user_permissions_boundary(iam, ctx, inp).await,
         "DeleteUserPermissionsBoundary" => users::delete_user_permissions_boundary(iam, ctx, inp).await,
         "CreateGroup" => users::create_group(iam, ctx, inp).await,

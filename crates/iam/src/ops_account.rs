@@ -6,7 +6,7 @@ use crate::entities::*;
 use crate::errors::{IamError, IamResult};
 use crate::input::*;
 use crate::ops_policies::lookup;
-use crate::ops_roles::{merge_tags, tag_page};
+use crate::ops_tags::{merge_tags, remove_tags, tag_page};
 use crate::Iam;
 use nimbus_core::time::iso8601;
 use nimbus_core::RequestContext;
@@ -111,11 +111,8 @@ pub async fn edit_oidc_provider(iam: &Iam, ctx: &RequestContext, inp: Input, op:
                     p.client_ids.retain(|c| c != id);
                 }
                 "UpdateOpenIDConnectProviderThumbprint" => p.thumbprints = inp.strings("ThumbprintList"),
-                "TagOpenIDConnectProvider" => p.tags = merge_tags(&p.tags, tags)?,
-                _ => {
-                    let keys = inp.strings("TagKeys");
-                    p.tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-                }
+                "TagOpenIDConnectProvider" => merge_tags(&mut p.tags, tags)?,
+                _ => remove_tags(&mut p.tags, &inp.strings("TagKeys")),
             }
             ch.put("oidc", &arn, p);
             Ok(json!({}))

@@ -8,7 +8,6 @@ use crate::entities::*;
 use crate::errors::{IamError, IamResult};
 use crate::input::*;
 use crate::managed::{self, is_aws_managed};
-use crate::ops_roles::{merge_tags, tag_page};
 use crate::{ids, Iam};
 use nimbus_core::RequestContext;
 use serde_json::{json, Map, Value};
@@ -192,7 +191,7 @@ pub async fn list_policies(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamRe
     Ok(with_page(out, next))
 }
 
-fn customer_only(arn: &str) -> IamResult<()> {
+pub(crate) fn customer_only(arn: &str) -> IamResult<()> {
     if is_aws_managed(arn) {
         return Err(IamError::AccessDenied(format!("Policy {arn} is an AWS managed policy and cannot be changed.")));
     }
@@ -316,41 +315,6 @@ pub async fn delete_policy_version(iam: &Iam, ctx: &RequestContext, inp: Input) 
             Ok(json!({}))
         })
         .await
-}
-
-pub async fn tag_policy(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let arn = inp.req("PolicyArn")?.to_string();
-    customer_only(&arn)?;
-    let tags = inp.tags("Tags")?;
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let p = a.customer_policy_mut(&arn)?;
-            p.tags = merge_tags(&p.tags, tags)?;
-            ch.put_policy(p);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn untag_policy(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let arn = inp.req("PolicyArn")?.to_string();
-    customer_only(&arn)?;
-    let keys = inp.strings("TagKeys");
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let p = a.customer_policy_mut(&arn)?;
-            p.tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-            ch.put_policy(p);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn list_policy_tags(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let arn = inp.req("PolicyArn")?;
-    let (marker, max) = inp.page()?;
-    let tags = iam.dir.read(&ctx.account_id, |a| Ok(lookup(a, arn).ok_or_else(|| IamError::NoSuchEntity(format!("Policy {arn} was not found.")))?.tags.clone()))?;
-    Ok(tag_page(&tags, marker.as_deref(), max))
 }
 
 // ---- attachments ----

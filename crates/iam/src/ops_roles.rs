@@ -173,63 +173,6 @@ pub async fn delete_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
         .await
 }
 
-pub async fn tag_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("RoleName")?.to_string();
-    let tags = inp.tags("Tags")?;
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let role = a.role_mut(&name)?;
-            let merged = merge_tags(&role.tags, tags)?;
-            role.tags = merged;
-            ch.put_role(role);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn untag_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("RoleName")?.to_string();
-    let keys = inp.strings("TagKeys");
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let role = a.role_mut(&name)?;
-            role.tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-            ch.put_role(role);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn list_role_tags(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("RoleName")?;
-    let (marker, max) = inp.page()?;
-    let tags = iam.dir.read(&ctx.account_id, |a| Ok(a.role(name)?.tags.clone()))?;
-    Ok(tag_page(&tags, marker.as_deref(), max))
-}
-
-/// Adds or overwrites tags (keys compared ignoring case); at most 50 in all.
-pub(crate) fn merge_tags(existing: &[Tag], new: Vec<Tag>) -> IamResult<Vec<Tag>> {
-    let mut out = existing.to_vec();
-    for t in new {
-        match out.iter_mut().find(|o| o.key.eq_ignore_ascii_case(&t.key)) {
-            Some(o) => *o = t,
-            None => out.push(t),
-        }
-    }
-    if out.len() > 50 {
-        return Err(IamError::LimitExceeded("The number of tags has reached the maximum limit.".into()));
-    }
-    Ok(out)
-}
-
-pub(crate) fn tag_page(tags: &[Tag], marker: Option<&str>, max: usize) -> Value {
-    let items: Vec<(String, Value)> = tags.iter().enumerate().map(|(i, t)| (format!("{i:06}"), json!({"Key": t.key, "Value": t.value}))).collect();
-    let (page, next) = paginate(items, marker, max);
-    let mut out = Map::new();
-    out.insert("Tags".into(), Value::Array(page));
-    with_page(out, next)
-}
-
 pub async fn put_role_permissions_boundary(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
     let name = inp.req("RoleName")?.to_string();
     let arn = inp.req("PermissionsBoundary")?.to_string();
@@ -466,35 +409,3 @@ pub async fn delete_instance_profile(iam: &Iam, ctx: &RequestContext, inp: Input
         .await
 }
 
-pub async fn tag_instance_profile(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("InstanceProfileName")?.to_string();
-    let tags = inp.tags("Tags")?;
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let p = a.profile_mut(&name)?;
-            p.tags = merge_tags(&p.tags, tags)?;
-            ch.put_profile(p);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn untag_instance_profile(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("InstanceProfileName")?.to_string();
-    let keys = inp.strings("TagKeys");
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let p = a.profile_mut(&name)?;
-            p.tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-            ch.put_profile(p);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn list_instance_profile_tags(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("InstanceProfileName")?;
-    let (marker, max) = inp.page()?;
-    let tags = iam.dir.read(&ctx.account_id, |a| Ok(a.profile(name)?.tags.clone()))?;
-    Ok(tag_page(&tags, marker.as_deref(), max))
-}

@@ -5,7 +5,7 @@ use crate::directory::{key, user_key, Account, Changes};
 use crate::entities::*;
 use crate::errors::{IamError, IamResult};
 use crate::input::*;
-use crate::ops_roles::{check_boundary, merge_tags, tag_page};
+use crate::ops_roles::check_boundary;
 use crate::{ids, Iam};
 use nimbus_core::time::iso8601;
 use nimbus_core::RequestContext;
@@ -135,39 +135,6 @@ pub async fn delete_user(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
             Ok(json!({}))
         })
         .await
-}
-
-pub async fn tag_user(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("UserName")?.to_string();
-    let tags = inp.tags("Tags")?;
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let u = a.user_mut(&name)?;
-            u.tags = merge_tags(&u.tags, tags)?;
-            ch.put_user(u);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn untag_user(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("UserName")?.to_string();
-    let keys = inp.strings("TagKeys");
-    iam.dir
-        .write(&ctx.account_id, |a, ch| {
-            let u = a.user_mut(&name)?;
-            u.tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-            ch.put_user(u);
-            Ok(json!({}))
-        })
-        .await
-}
-
-pub async fn list_user_tags(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
-    let name = inp.req("UserName")?;
-    let (marker, max) = inp.page()?;
-    let tags = iam.dir.read(&ctx.account_id, |a| Ok(a.user(name)?.tags.clone()))?;
-    Ok(tag_page(&tags, marker.as_deref(), max))
 }
 
 pub async fn put_user_permissions_boundary(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {

@@ -4,7 +4,7 @@
 
 use crate::directory::key;
 use crate::entities::Session;
-use crate::{ids, Iam};
+use crate::Iam;
 use nimbus_core::internal::{RoleAssumer, RoleCredentials};
 use nimbus_core::service::BoxFuture;
 use nimbus_iam_policy::{evaluate, ContextKeys, Decision, Policy, PolicyKind, PolicySet, Principal, Request};
@@ -50,21 +50,13 @@ impl RoleAssumer for Iam {
             let (account, name) = parse_role_arn(role_arn).ok_or_else(|| format!("{role_arn} is not a role ARN"))?;
             let role = self.dir.read(account, |a| Ok(a.roles.get(&key(name)).cloned())).map_err(|e| format!("{e:?}"))?.ok_or("no such role")?;
             let session_name: String = session_name.chars().filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)).take(64).collect();
-            let session = Session {
-                access_key_id: ids::access_key_id("ASIA"),
-                secret: ids::secret_access_key(),
-                token: ids::session_token(),
-                expires_ms: self.dir.clock.now_ms() + duration_s * 1000,
-                account: account.to_string(),
-                principal_arn: format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name),
-                user_id: format!("{}:{session_name}", role.id),
-                role_arn: Some(role.arn.clone()),
-                session_policies: Vec::new(),
-                session_policy_arns: Vec::new(),
-                tags: Vec::new(),
-                source_identity: None,
-                parent_arn: None,
-            };
+            let mut session = Session::new(
+                account,
+                format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name),
+                format!("{}:{session_name}", role.id),
+                self.dir.clock.now_ms() + duration_s * 1000,
+            );
+            session.role_arn = Some(role.arn.clone());
             let creds = RoleCredentials {
                 access_key_id: session.access_key_id.clone(),
                 secret_access_key: session.secret.clone(),

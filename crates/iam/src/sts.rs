@@ -8,7 +8,7 @@ use crate::directory::{key, session_key, Changes};
 use crate::entities::{Session, Tag};
 use crate::errors::{IamError, IamResult};
 use crate::input::Input;
-use crate::{ids, Iam};
+use crate::Iam;
 use base64::Engine;
 use nimbus_core::time::iso8601;
 use nimbus_core::RequestContext;
@@ -45,6 +45,14 @@ struct SessionInputs {
     policy_arns: Vec<String>,
     tags: Vec<Tag>,
     packed: Option<u32>,
+}
+
+impl SessionInputs {
+    fn apply(&self, session: &mut Session) {
+        session.session_policies = self.policies.clone();
+        session.session_policy_arns = self.policy_arns.clone();
+        session.tags = self.tags.clone();
+    }
 }
 
 fn session_inputs(inp: &Input) -> IamResult<SessionInputs> {
@@ -146,21 +154,10 @@ pub async fn assume_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
         }
     };
     let now = iam.dir.clock.now_ms();
-    let session = Session {
-        access_key_id: ids::access_key_id("ASIA"),
-        secret: ids::secret_access_key(),
-        token: ids::session_token(),
-        expires_ms: now + requested as u64 * 1000,
-        account: account.to_string(),
-        principal_arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
-        user_id: format!("{role_id}:{session_name}"),
-        role_arn: Some(role.as_ref().map(|r| r.arn.clone()).unwrap_or(role_arn.clone())),
-        session_policies: extras.policies,
-        session_policy_arns: extras.policy_arns,
-        tags: extras.tags,
-        source_identity: inp.opt("SourceIdentity").map(String::from),
-        parent_arn: None,
-    };
+    let mut session = Session::new(account, format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"), format!("{role_id}:{session_name}"), now + requested as u64 * 1000);
+    session.role_arn = Some(role.as_ref().map(|r| r.arn.clone()).unwrap_or(role_arn.clone()));
+    session.source_identity = inp.opt("SourceIdentity").map(String::from);
+    extras.apply(&mut session);
     let mut out = json!({
         "Credentials": credentials_json(&session),
         "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.principal_arn},
@@ -251,21 +248,9 @@ pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp
     if iam.enforcing() {
         iam.check_web_identity_trust(&role, &provider, &claims)?;
     }
-    let session = Session {
-        access_key_id: ids::access_key_id("ASIA"),
-        secret: ids::secret_access_key(),
-        token: ids::session_token(),
-        expires_ms: now + requested as u64 * 1000,
-        account: account.to_string(),
-        principal_arn: format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name),
-        user_id: format!("{}:{session_name}", role.id),
-        role_arn: Some(role.arn.clone()),
-        session_policies: extras.policies,
-        session_policy_arns: extras.policy_arns,
-        tags: extras.tags,
-        source_identity: None,
-        parent_arn: None,
-    };
+    let mut session = Session::new(account, format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name), format!("{}:{session_name}", role.id), now + requested as u64 * 1000);
+    session.role_arn = Some(role.arn.clone());
+    extras.apply(&mut session);
     let audience = audiences.first().cloned().unwrap_or_default();
     let mut out = json!({
         "Credentials": credentials_json(&session),
@@ -292,21 +277,8 @@ pub async fn get_session_token(iam: &Iam, ctx: &RequestContext, inp: Input) -> I
         return Err(IamError::NotSupported("MFA (SerialNumber / TokenCode)".into()));
     }
     let now = iam.dir.clock.now_ms();
-    let session = Session {
-        access_key_id: ids::access_key_id("ASIA"),
-        secret: ids::secret_access_key(),
-        token: ids::session_token(),
-        expires_ms: now + requested as u64 * 1000,
-        account: ctx.account_id.clone(),
-        principal_arn: caller_arn(ctx),
-        user_id: ctx.user_id.clone().unwrap_or_else(|| ctx.account_id.clone()),
-        role_arn: None,
-        session_policies: Vec::new(),
-        session_policy_arns: Vec::new(),
-        tags: Vec::new(),
-        source_identity: None,
-        parent_arn: ctx.principal_arn.clone(),
-    };
+    let mut session = Session::new(&ctx.account_id, caller_arn(ctx), ctx.user_id.clone().unwrap_or_else(|| ctx.account_id.clone()), now + requested as u64 * 1000);
+    session.parent_arn = ctx.principal_arn.clone();
     let out = json!({"Credentials": credentials_json(&session)});
     issue(iam, &ctx.account_id, session, None).await?;
     Ok(out)
@@ -322,21 +294,9 @@ pub async fn get_federation_token(iam: &Iam, ctx: &RequestContext, inp: Input) -
     let requested = duration(&inp, 900, 129_600, 43_200)?;
     let now = iam.dir.clock.now_ms();
     let account = ctx.account_id.clone();
-    let session = Session {
-        access_key_id: ids::access_key_id("ASIA"),
-        secret: ids::secret_access_key(),
-        token: ids::session_token(),
-        expires_ms: now + requested as u64 * 1000,
-        account: account.clone(),
-        principal_arn: format!("arn:aws:sts::{account}:federated-user/{name}"),
-        user_id: format!("{account}:{name}"),
-        role_arn: None,
-        session_policies: extras.policies,
-        session_policy_arns: extras.policy_arns,
-        tags: extras.tags,
-        source_identity: None,
-        parent_arn: ctx.principal_arn.clone(),
-    };
+    let mut session = Session::new(&account, format!("arn:aws:sts::{account}:federated-user/{name}"), format!("{account}:{name}"), now + requested as u64 * 1000);
+    session.parent_arn = ctx.principal_arn.clone();
+    extras.apply(&mut session);
     let mut out = json!({
         "Credentials": credentials_json(&session),
         "FederatedUser": {"FederatedUserId": session.user_id, "Arn": session.principal_arn},

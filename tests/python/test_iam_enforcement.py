@@ -6,6 +6,7 @@ import json
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import pytest
 
 from conftest import REGION, nimbus_server, python_runtime
@@ -55,3 +56,85 @@ def test_create_function_with_a_role_lambda_cannot_assume_is_refused(iam_endpoin
         with pytest.raises(awslambda.exceptions.InvalidParameterValueException) as e:
             awslambda.create_function(FunctionName="nope", Runtime=python_runtime(), Role=arn, Handler="handler.echo", Code={"ZipFile": python_function_zip})
         assert e.value.response["Error"]["Message"] == "The role defined for the function cannot be assumed by Lambda."
+
+
+# ---- SimulatePrincipalPolicy agrees with enforcement
+# Cases follow the patterns of the IAM User Guide's "Policy evaluation logic", "Determining
+# whether a request is allowed or denied within an account", "Permissions boundaries" and
+# "IAM JSON policy elements" pages: allow by action and resource, wildcards, NotAction,
+# NotResource, explicit deny over allow, implicit deny, group policies, permissions
+# boundaries intersecting, policy variables, and conditions on global keys.
+
+A = "arn:aws:sqs:us-east-1:000000000000:"
+
+
+def _doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+SETUPS = {
+    "send-alpha": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": A + "sim-alpha"})]},
+    "all-sqs-on-alpha": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "Resource": A + "sim-alpha"})]},
+    "get-star-wildcard": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:Get*", "Resource": A + "sim-*"})]},
+    "not-action": {"inline": [_doc({"Effect": "Allow", "NotAction": ["sqs:SendMessage", "sqs:Tag*"], "Resource": "*"})]},
+    "not-resource": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "NotResource": A + "sim-beta"})]},
+    "deny-over-allow": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}, {"Effect": "Deny", "Action": ["sqs:SendMessage", "sqs:SetQueueAttributes"], "Resource": A + "sim-alpha"})]},
+    "group-policy": {"group": [_doc({"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:ListQueueTags"], "Resource": "*"})]},
+    "boundary-intersects": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})],
+                            "boundary": _doc({"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"], "Resource": A + "sim-*"})},
+    "username-variable": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "Resource": A + "sim-${aws:username}"})]},
+    "condition-time": {"inline": [_doc({"Effect": "Allow", "Action": "sqs:*", "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2001-01-01T00:00:00Z"}, "Bool": {"aws:SecureTransport": "false"}}},
+                                       {"Effect": "Deny", "Action": "sqs:ReceiveMessage", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2001-01-01T00:00:00Z"}}})]},
+    "nothing": {},
+}
+
+ACTIONS = {
+    "sqs:SendMessage": lambda c, url: c.send_message(QueueUrl=url, MessageBody="x"),
+    "sqs:ReceiveMessage": lambda c, url: c.receive_message(QueueUrl=url, WaitTimeSeconds=0),
+    "sqs:GetQueueAttributes": lambda c, url: c.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+    "sqs:ListQueueTags": lambda c, url: c.list_queue_tags(QueueUrl=url),
+    "sqs:TagQueue": lambda c, url: c.tag_queue(QueueUrl=url, Tags={"k": "v"}),
+    "sqs:SetQueueAttributes": lambda c, url: c.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"}),
+}
+
+
+def test_simulate_principal_policy_agrees_with_enforcement(iam_endpoint):
+    iam, sqs_root = client(iam_endpoint, "iam"), client(iam_endpoint, "sqs")
+    queues = {name: sqs_root.create_queue(QueueName=name)["QueueUrl"] for name in ("sim-alpha", "sim-beta")}
+    boundary_arns = {}
+    cases = 0
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for setup, spec in SETUPS.items():
+        user = "alpha" if setup == "username-variable" else "u-" + setup
+        iam.create_user(UserName=user)
+        for i, d in enumerate(spec.get("inline", [])):
+            iam.put_user_policy(UserName=user, PolicyName="p%d" % i, PolicyDocument=d)
+        if "group" in spec:
+            iam.create_group(GroupName="g-" + setup)
+            iam.put_group_policy(GroupName="g-" + setup, PolicyName="g", PolicyDocument=spec["group"][0])
+            iam.add_user_to_group(GroupName="g-" + setup, UserName=user)
+        if "boundary" in spec:
+            arn = iam.create_policy(PolicyName="b-" + setup, PolicyDocument=spec["boundary"])["Policy"]["Arn"]
+            boundary_arns[setup] = arn
+            iam.put_user_permissions_boundary(UserName=user, PermissionsBoundary=arn)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        as_user = boto3.session.Session().client("sqs", region_name=REGION, endpoint_url=iam_endpoint, aws_access_key_id=key["AccessKeyId"],
+                                                 aws_secret_access_key=key["SecretAccessKey"], config=CONFIG)
+        user_arn = iam.get_user(UserName=user)["User"]["Arn"]
+        for action, call in ACTIONS.items():
+            for qname, url in queues.items():
+                # The simulator takes context keys from the caller, as AWS's does
+                # (ContextEntries); enforcement supplies the same ones itself.
+                context = [{"ContextKeyName": "aws:CurrentTime", "ContextKeyValues": [now], "ContextKeyType": "date"},
+                           {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["false"], "ContextKeyType": "boolean"}]
+                simulated = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=[action], ResourceArns=[A + qname], ContextEntries=context)["EvaluationResults"][0]["EvalDecision"]
+                try:
+                    call(as_user, url)
+                    enforced = "allowed"
+                except botocore.exceptions.ClientError as e:
+                    assert e.response["Error"]["Code"] == "AccessDenied", e.response
+                    enforced = "denied"
+                assert (simulated == "allowed") == (enforced == "allowed"), (setup, action, qname, simulated, enforced)
+                cases += 1
+    assert cases >= 50

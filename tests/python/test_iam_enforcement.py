@@ -138,3 +138,29 @@ def test_simulate_principal_policy_agrees_with_enforcement(iam_endpoint):
                 assert (simulated == "allowed") == (enforced == "allowed"), (setup, action, qname, simulated, enforced)
                 cases += 1
     assert cases >= 50
+
+
+def test_tag_based_access_control(iam_endpoint):
+    """ABAC as the IAM User Guide's "Define permissions based on attributes with ABAC
+    authorization" shows it: aws:ResourceTag against aws:PrincipalTag, and aws:RequestTag
+    / aws:TagKeys on creation."""
+    iam, sqs_root = client(iam_endpoint, "iam"), client(iam_endpoint, "sqs")
+    blue = sqs_root.create_queue(QueueName="abac-blue", tags={"team": "blue"})["QueueUrl"]
+    red = sqs_root.create_queue(QueueName="abac-red", tags={"team": "red"})["QueueUrl"]
+    iam.create_user(UserName="abac", Tags=[{"Key": "team", "Value": "blue"}])
+    iam.put_user_policy(UserName="abac", PolicyName="abac", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+        {"Effect": "Allow", "Action": ["sqs:CreateQueue", "sqs:TagQueue"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": "dev"}, "ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}}))
+    key = iam.create_access_key(UserName="abac")["AccessKey"]
+    sqs = boto3.session.Session().client("sqs", region_name=REGION, endpoint_url=iam_endpoint, aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"], config=CONFIG)
+    sqs.send_message(QueueUrl=blue, MessageBody="mine")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sqs.send_message(QueueUrl=red, MessageBody="not mine")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    sqs.create_queue(QueueName="abac-dev", tags={"env": "dev"})
+    for tags in ({"env": "prod"}, {"env": "dev", "owner": "x"}, {}):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sqs.create_queue(QueueName="abac-other", tags=tags)
+        assert e.value.response["Error"]["Code"] == "AccessDenied", tags

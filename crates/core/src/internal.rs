@@ -168,6 +168,10 @@ impl RoleAssumer for NoRoles {
 pub trait ResourcePolicies: Send + Sync {
     /// The policy document of the resource named by `arn`, if it has one.
     fn policy_of(&self, arn: &str) -> Option<String>;
+    /// The resource's tags (the `aws:ResourceTag/<key>` condition keys).
+    fn tags_of(&self, _arn: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// Decides whether a verified caller may run an operation (`--auth iam`); IAM

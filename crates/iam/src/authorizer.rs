@@ -173,6 +173,30 @@ impl Iam {
         out
     }
 
+    /// The tags of the resource a check names: the service's, or an IAM role's / user's.
+    fn resource_tags(&self, resource: &str) -> Vec<(String, String)> {
+        let mut parts = resource.splitn(6, ':');
+        let (Some(_), Some(_), Some(service), Some(_), Some(account), Some(rest)) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else { return Vec::new() };
+        if service == "iam" {
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            return self
+                .dir
+                .read(account, |a| {
+                    let tags = if rest.starts_with("role/") {
+                        a.roles.get(&key(name)).map(|r| r.tags.clone())
+                    } else if rest.starts_with("user/") {
+                        a.users.get(&key(name)).map(|u| u.tags.clone())
+                    } else {
+                        None
+                    };
+                    Ok(tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect())
+                })
+                .unwrap_or_default();
+        }
+        let source = self.caches.sources.lock().get(service).cloned();
+        source.map(|s| s.tags_of(resource)).unwrap_or_default()
+    }
+
     pub(crate) fn resource_policy(&self, resource: &str) -> Option<Arc<Policy>> {
         let service = resource.split(':').nth(2)?;
         let source = self.caches.sources.lock().get(service).cloned()?;
@@ -255,11 +279,30 @@ impl Iam {
         context.insert("aws:EpochTime", (now / 1000).to_string());
         context.insert("aws:SecureTransport", "false");
         context.insert("aws:RequestedRegion", ctx.region.clone());
+        let request_tags = request_tags(input);
+        if !request_tags.is_empty() {
+            context.set("aws:TagKeys", request_tags.iter().map(|(k, _)| k.clone()).collect());
+            for (k, v) in &request_tags {
+                context.insert(&format!("aws:RequestTag/{k}"), v.clone());
+            }
+        }
         for check in &checks {
             let resource_account = check.resource.split(':').nth(4).filter(|a| !a.is_empty());
             let resource_policy = if check.resource == "*" { None } else { self.resource_policy(&check.resource) };
             let set = PolicySet { identity: identity.clone(), boundary: compiled.boundary.as_deref(), session: session.clone(), resource: resource_policy.as_deref() };
-            let req = Request { principal: &compiled.principal, action: &check.action, resource: &check.resource, resource_account, context: &context };
+            let resource_tags = self.resource_tags(&check.resource);
+            let with_tags;
+            let context = if resource_tags.is_empty() {
+                &context
+            } else {
+                let mut c = context.clone();
+                for (k, v) in resource_tags {
+                    c.insert(&format!("aws:ResourceTag/{k}"), v);
+                }
+                with_tags = c;
+                &with_tags
+            };
+            let req = Request { principal: &compiled.principal, action: &check.action, resource: &check.resource, resource_account, context };
             let verdict = explain(&set, &req);
             if verdict.decision != Decision::Allow {
                 let who = if compiled.principal.arn.is_empty() { format!("arn:aws:iam::{}:root", ctx.account_id) } else { compiled.principal.arn.clone() };
@@ -282,5 +325,19 @@ impl Iam {
 impl nimbus_core::internal::Authorizer for Iam {
     fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
         Iam::authorize(self, ctx, service, operation, input)
+    }
+}
+
+/// Tags a request sets (`aws:RequestTag/<key>`, `aws:TagKeys`): a `Tags` / `tags` member
+/// as a map (SQS, Lambda) or a list of `{Key, Value}` (IAM, DynamoDB, Logs).
+fn request_tags(input: &Value) -> Vec<(String, String)> {
+    let Some(tags) = input.get("Tags").or_else(|| input.get("tags")) else { return Vec::new() };
+    match tags {
+        Value::Object(m) => m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect(),
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|t| Some((t.get("Key").or_else(|| t.get("key"))?.as_str()?.to_string(), t.get("Value").or_else(|| t.get("value"))?.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
     }
 }

@@ -262,4 +262,11 @@ impl nimbus_core::internal::ResourcePolicies for LambdaService {
         }
         Some(serde_json::json!({ "Version": "2012-10-17", "Id": "default", "Statement": f.policy }).to_string())
     }
+
+    fn tags_of(&self, arn: &str) -> Vec<(String, String)> {
+        let mut parts = arn.split(':').skip(3);
+        let (Some(region), Some(account), Some(_), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Vec::new() };
+        let functions = self.inner.functions.read();
+        functions.get(&(account.to_string(), region.to_string(), name.to_string())).map(|f| f.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    }
 }

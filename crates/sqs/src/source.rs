@@ -75,4 +75,10 @@ impl nimbus_core::internal::ResourcePolicies for SqsService {
         let policy = q.state.lock().record.attributes.get("Policy").cloned();
         policy.filter(|p| !p.is_empty())
     }
+
+    fn tags_of(&self, arn: &str) -> Vec<(String, String)> {
+        let Some(q) = self.engine.get_by_arn(arn) else { return Vec::new() };
+        let st = q.state.lock();
+        st.record.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
 }

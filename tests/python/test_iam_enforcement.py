@@ -164,3 +164,36 @@ def test_tag_based_access_control(iam_endpoint):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             sqs.create_queue(QueueName="abac-other", tags=tags)
         assert e.value.response["Error"]["Code"] == "AccessDenied", tags
+
+
+def test_event_source_mapping_needs_the_role_to_read_the_queue(iam_endpoint, python_function_zip):
+    """CreateEventSourceMapping checks the function's role can read the source (Lambda
+    developer guide, "Execution role permissions" for SQS: ReceiveMessage, DeleteMessage,
+    GetQueueAttributes)."""
+    iam, awslambda, sqs = client(iam_endpoint, "iam"), client(iam_endpoint, "lambda"), client(iam_endpoint, "sqs")
+    queue_arn = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="esm-src", Attributes={"VisibilityTimeout": "60"})["QueueUrl"],
+                                         AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    role = iam.create_role(RoleName="esm-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.attach_role_policy(RoleName="esm-role", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    awslambda.create_function(FunctionName="esm-fn", Runtime=python_runtime(), Role=role["Arn"], Handler="handler.echo", Code={"ZipFile": python_function_zip})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        awslambda.create_event_source_mapping(FunctionName="esm-fn", EventSourceArn=queue_arn)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert e.value.response["Error"]["Message"] == "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+    iam.attach_role_policy(RoleName="esm-role", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")
+    uuid = awslambda.create_event_source_mapping(FunctionName="esm-fn", EventSourceArn=queue_arn)["UUID"]
+    awslambda.delete_event_source_mapping(UUID=uuid)
+
+
+def test_function_logs_need_the_role_to_allow_writing_them(iam_endpoint, python_function_zip):
+    """A role without logs:CreateLogStream / logs:PutLogEvents: the function runs but its
+    logs never reach CloudWatch Logs (Lambda developer guide, "Sending Lambda function logs
+    to CloudWatch Logs": the execution role needs those permissions); the invocation's
+    LogType=Tail still answers."""
+    import base64
+    iam, awslambda, logs = client(iam_endpoint, "iam"), client(iam_endpoint, "lambda"), client(iam_endpoint, "logs")
+    role = iam.create_role(RoleName="mute-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    awslambda.create_function(FunctionName="mute-fn", Runtime=python_runtime(), Role=role["Arn"], Handler="handler.print_it", Code={"ZipFile": python_function_zip})
+    out = awslambda.invoke(FunctionName="mute-fn", Payload=json.dumps({"text": "quiet-line"}), LogType="Tail")
+    assert "quiet-line" in base64.b64decode(out["LogResult"]).decode()
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/mute-fn")["logGroups"] == []

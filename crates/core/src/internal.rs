@@ -143,6 +143,11 @@ pub trait RoleAssumer: Send + Sync {
     fn check_service_trust(&self, role_arn: &str, service: &str) -> Result<(), String>;
     /// Whether a failed trust check refuses the call (the `iam` auth mode) or only warns.
     fn enforcing(&self) -> bool;
+    /// Whether the role's policies allow `action` on `resource` (a service acting as the
+    /// role: an event source mapping reading its queue). Always true when not enforcing.
+    fn role_allows(&self, _role_arn: &str, _action: &str, _resource: &str) -> bool {
+        true
+    }
     /// Credentials for the role, as `service` gets them, valid for `duration_s`.
     fn assume_for_service<'a>(&'a self, role_arn: &'a str, service: &'a str, session_name: &'a str, duration_s: u64) -> crate::service::BoxFuture<'a, Result<RoleCredentials, String>>;
 }

@@ -261,6 +261,19 @@ impl Iam {
             .flatten()
     }
 
+    /// Whether an IAM entity (`arn`: a role or user, acting through a service) may do
+    /// `action` on `resource`: its own policies and boundary, and the resource's policy.
+    pub(crate) fn principal_allowed(&self, arn: &str, action: &str, resource: &str) -> bool {
+        let Some(account) = arn.split(':').nth(4) else { return false };
+        let compiled = self.compile_uncached(arn, account, String::new(), None);
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.policy.as_ref()).collect();
+        let resource_policy = self.resource_policy(resource);
+        let set = PolicySet { identity, boundary: compiled.boundary.as_deref(), session: None, resource: resource_policy.as_deref() };
+        let context = ContextKeys::new();
+        let req = Request { principal: &compiled.principal, action, resource, resource_account: resource.split(':').nth(4), context: &context };
+        explain(&set, &req).decision == Decision::Allow
+    }
+
     /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
     pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
         let lookup = |kind: &str, name: &str| -> Option<String> { self.entity_arn(ctx, kind, name) };

@@ -59,7 +59,8 @@ pub async fn get_user(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<
             if caller.contains(":assumed-role/") || caller.contains(":federated-user/") {
                 return Err(IamError::Validation("Must specify userName when calling with non-User credentials".into()));
             }
-            Ok(json!({"User": {"UserId": ctx.account_id, "Arn": format!("arn:aws:iam::{}:root", ctx.account_id), "CreateDate": iso8601(0), "Path": "/", "UserName": ""}}))
+            // The root user has no name or path (GetUser's example for root credentials).
+            Ok(json!({"User": {"UserId": ctx.account_id, "Arn": format!("arn:aws:iam::{}:root", ctx.account_id), "CreateDate": iso8601(0)}}))
         }
     }
 }

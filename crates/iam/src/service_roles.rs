@@ -44,6 +44,10 @@ impl RoleAssumer for Iam {
         Iam::enforcing(self)
     }
 
+    fn role_allows(&self, role_arn: &str, action: &str, resource: &str) -> bool {
+        !self.enforcing() || self.principal_allowed(role_arn, action, resource)
+    }
+
     fn assume_for_service<'a>(&'a self, role_arn: &'a str, service: &'a str, session_name: &'a str, duration_s: u64) -> BoxFuture<'a, Result<RoleCredentials, String>> {
         Box::pin(async move {
             self.check_service_trust(role_arn, service)?;

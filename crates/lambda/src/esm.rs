@@ -280,6 +280,9 @@ impl Inner {
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
         self.check_visibility(ctx, &source, &function_name, qualifier.as_deref())?;
+        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], |action| {
+            format!("The provided execution role does not have permissions to call {} on SQS", action.trim_start_matches("sqs:"))
+        })?;
         self.add_mapping(ctx, (function_name, qualifier), source, None, &input).await
     }
 
@@ -308,6 +311,20 @@ impl Inner {
         self.mappings.write().insert(m.uuid.clone(), m.clone());
         self.start_pollers(&m);
         Ok(self.show(&m, "Creating"))
+    }
+
+    /// When IAM enforces, the function's execution role must allow reading the source
+    /// (CreateEventSourceMapping fails as on AWS, naming the first missing permission).
+    pub(crate) fn check_role_reads(&self, ctx: &RequestContext, function: &str, qualifier: Option<&str>, source: &str, actions: &[&str], message: impl Fn(&str) -> String) -> LambdaResult<()> {
+        if !self.roles.enforcing() {
+            return Ok(());
+        }
+        let f = self.get(&Inner::key(ctx, ctx.account_id.clone(), function.to_string()))?;
+        let role = f.resolve(qualifier).map(|v| v.role.clone()).unwrap_or_default();
+        match actions.iter().find(|a| !self.roles.role_allows(&role, a, source)) {
+            Some(missing) => Err(LambdaError::invalid(message(missing))),
+            None => Ok(()),
+        }
     }
 
     /// AWS refuses a queue whose visibility timeout is shorter than the function's

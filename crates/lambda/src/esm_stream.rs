@@ -431,6 +431,10 @@ impl Inner {
         self.streams.shards(&source).map_err(|_| LambdaError::invalid(format!("Stream not found: {source}")))?;
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
+        let reads = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"];
+        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &reads, |_| {
+            format!("Cannot access stream {source}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
+        })?;
         let start_after = if position == "LATEST" { self.streams.latest(&source).map_err(LambdaError::invalid)? } else { None };
         let settings = StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, start_after, ..StreamSettings::default() };
         self.add_mapping(ctx, (function_name, qualifier), source, Some(settings), &input).await

@@ -124,6 +124,20 @@ async fn role_credentials(inner: &Arc<Inner>, f: &crate::function::Function, v: 
     }
 }
 
+/// Where an environment's logs go: CloudWatch Logs, unless IAM enforces and the
+/// execution role may not write them — then, as on AWS, nothing reaches CloudWatch Logs
+/// (the invocation's `LogType=Tail` still works: the Lambda service keeps that).
+fn log_sink(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::function::VersionConfig) -> Arc<dyn nimbus_core::internal::LogSink> {
+    let stream = format!("arn:aws:logs:{}:{}:log-group:{}:log-stream:nimbus", f.region, f.account, f.log_group(v));
+    let allowed = ["logs:CreateLogStream", "logs:PutLogEvents"].iter().all(|a| inner.roles.role_allows(&v.role, a, &stream));
+    if allowed {
+        inner.logs.clone()
+    } else {
+        tracing::warn!(function = %f.name, role = %v.role, "lambda: the execution role may not write CloudWatch Logs; the function's logs are dropped");
+        Arc::new(nimbus_core::internal::NoLogs)
+    }
+}
+
 async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::function::VersionConfig, kind: RuntimeKind) -> Result<Arc<Environment>, Bytes> {
     let code = v.code.clone();
     let task_root = {
@@ -174,7 +188,7 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         memory_mb: v.memory_size,
         timeout_s: v.timeout,
     };
-    Environment::spawn(spec, inner.clock.clone(), inner.logs.clone())
+    Environment::spawn(spec, inner.clock.clone(), log_sink(inner, f, v))
         .await
         .map_err(|e| error_doc("Runtime.InvalidEntrypoint", &format!("RequestId: Error: fork/exec failed: {e}")))
 }

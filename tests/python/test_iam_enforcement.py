@@ -197,3 +197,21 @@ def test_function_logs_need_the_role_to_allow_writing_them(iam_endpoint, python_
     out = awslambda.invoke(FunctionName="mute-fn", Payload=json.dumps({"text": "quiet-line"}), LogType="Tail")
     assert "quiet-line" in base64.b64decode(out["LogResult"]).decode()
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/mute-fn")["logGroups"] == []
+
+
+def test_source_ip_condition(iam_endpoint):
+    """aws:SourceIp is the client's address (IAM User Guide, "AWS global condition context
+    keys"); the tests connect from 127.0.0.1."""
+    iam, sqs_root = client(iam_endpoint, "iam"), client(iam_endpoint, "sqs")
+    url = sqs_root.create_queue(QueueName="ip-q")["QueueUrl"]
+    iam.create_user(UserName="ip-user")
+    iam.put_user_policy(UserName="ip-user", PolicyName="ip", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+        {"Effect": "Allow", "Action": "sqs:ReceiveMessage", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}}))
+    key = iam.create_access_key(UserName="ip-user")["AccessKey"]
+    sqs = boto3.session.Session().client("sqs", region_name=REGION, endpoint_url=iam_endpoint, aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"], config=CONFIG)
+    sqs.send_message(QueueUrl=url, MessageBody="from loopback")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sqs.receive_message(QueueUrl=url)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"

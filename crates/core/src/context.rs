@@ -23,6 +23,8 @@ pub struct RequestContext {
     pub principal_arn: Option<String>,
     /// The signer's unique id as GetCallerIdentity shows it (`AIDA…`, `AROA…:<session>`).
     pub user_id: Option<String>,
+    /// The client's address (the `aws:SourceIp` condition key).
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl RequestContext {
@@ -39,6 +41,7 @@ impl RequestContext {
             trace_id: None,
             principal_arn: None,
             user_id: None,
+            source_ip: None,
         }
     }
 

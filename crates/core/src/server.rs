@@ -129,19 +129,19 @@ impl Router {
 
     /// One request: a CORS preflight is answered here; every other response carries the
     /// CORS headers when the request came from a browser (it has `Origin`).
-    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn handle(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
         let from_browser = req.headers().contains_key(http::header::ORIGIN);
         if from_browser && req.method() == Method::OPTIONS {
             return cors::preflight(req.headers());
         }
-        let mut response = self.route(req).await;
+        let mut response = self.route(req, peer).await;
         if from_browser {
             cors::decorate(response.headers_mut());
         }
         response
     }
 
-    async fn route(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn route(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -170,6 +170,7 @@ impl Router {
             let caller = Self::caller(&parts.headers, None);
             let mut ctx = RequestContext::new(caller, host, path);
             ctx.trace_id = trace_id;
+            ctx.source_ip = Some(peer);
             let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
             let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
                 let err = AwsError::unknown_operation(target);
@@ -221,6 +222,7 @@ impl Router {
         let scope_service = caller.service.clone();
         let mut ctx = RequestContext::new(caller, host, path);
         ctx.trace_id = trace_id;
+        ctx.source_ip = Some(peer);
         if let Some(action) = params.get("Action").cloned() {
             ctx.protocol = Protocol::Query;
             let Some(service) = self.query_service(scope_service.as_deref(), &action) else {
@@ -446,7 +448,7 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer): (tokio::net::TcpStream, SocketAddr) = match accepted {
+                let (stream, peer): (tokio::net::TcpStream, SocketAddr) = match accepted {
                     Ok(a) => a,
                     Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
                 };
@@ -454,7 +456,7 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
                 let router = router.clone();
                 let svc = hyper::service::service_fn(move |req| {
                     let router = router.clone();
-                    async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
+                    async move { Ok::<_, std::convert::Infallible>(router.handle(req, peer.ip()).await) }
                 });
                 // Request lines and headers larger than MAX_HEAD_BYTES are refused by
                 // hyper (431 / 414) before any routing.

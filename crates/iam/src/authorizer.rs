@@ -292,6 +292,9 @@ impl Iam {
         context.insert("aws:EpochTime", (now / 1000).to_string());
         context.insert("aws:SecureTransport", "false");
         context.insert("aws:RequestedRegion", ctx.region.clone());
+        if let Some(ip) = ctx.source_ip {
+            context.insert("aws:SourceIp", ip.to_string());
+        }
         let request_tags = request_tags(input);
         if !request_tags.is_empty() {
             context.set("aws:TagKeys", request_tags.iter().map(|(k, _)| k.clone()).collect());

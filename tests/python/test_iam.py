@@ -304,6 +304,9 @@ def test_access_keys_authenticate_as_their_user(iam, sts_for, account):
     assert ident["Arn"] == "arn:aws:iam::%s:user/bob" % account and ident["Account"] == account
     assert ident["UserId"] == iam.get_user(UserName="bob")["User"]["UserId"]
     assert sts_for(account).get_access_key_info(AccessKeyId=key["AccessKeyId"])["Account"] == account
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    assert used["UserName"] == "bob" and used["AccessKeyLastUsed"]["ServiceName"] == "sts" and used["AccessKeyLastUsed"]["Region"] == "us-east-1"
+    assert "LastUsedDate" in used["AccessKeyLastUsed"]
     iam.update_access_key(UserName="bob", AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert [k["Status"] for k in iam.list_access_keys(UserName="bob")["AccessKeyMetadata"] if k["AccessKeyId"] == key["AccessKeyId"]] == ["Inactive"]
     with pytest.raises(ClientError) as e:

@@ -73,6 +73,7 @@ impl Authenticator {
         if self.mode == AuthMode::Open {
             // No allocation unless the key is known.
             if let Some(key) = self.credentials.resolve(&ctx.access_key_id) {
+                self.credentials.note_used(&ctx.access_key_id, service, &ctx.region);
                 name_signer(ctx, key);
             }
             return Ok(());
@@ -108,6 +109,7 @@ impl Authenticator {
         sigv4::verify(req, &sig, &key.secret_access_key, &opts, &self.keys)?;
         ctx.access_key_id = sig.access_key_id;
         ctx.region = sig.region;
+        self.credentials.note_used(&ctx.access_key_id, service, &ctx.region);
         name_signer(ctx, key);
         Ok(())
     }

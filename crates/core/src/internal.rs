@@ -115,6 +115,8 @@ pub struct ResolvedKey {
 /// Looks up access key ids (see `ResolvedKey`).
 pub trait CredentialResolver: Send + Sync {
     fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey>;
+    /// A request signed with the key was accepted (GetAccessKeyLastUsed).
+    fn note_used(&self, _access_key_id: &str, _service: &str, _region: &str) {}
 }
 
 /// No keys known (when IAM is not wired).

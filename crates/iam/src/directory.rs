@@ -126,6 +126,9 @@ pub struct Directory {
     store: Arc<dyn IamStore>,
     accounts: Mutex<HashMap<String, Account>>,
     keys: RwLock<HashMap<String, ResolvedKey>>,
+    /// When each long-term access key was last used (time, service, region), in memory
+    /// only: AWS too reports it with a delay and keeps it approximate.
+    last_used: Mutex<HashMap<String, (u64, String, String)>>,
     /// Bumped by every change: compiled-policy caches compare it.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -205,7 +208,7 @@ impl Directory {
                 keys.insert(s.access_key_id.clone(), session_key(s));
             }
         }
-        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys), generation: Default::default() })
+        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys), last_used: Mutex::new(HashMap::new()), generation: Default::default() })
     }
 
     /// Reads an account (created empty on first use).
@@ -246,6 +249,18 @@ impl Directory {
             p.wait().await.map_err(IamError::Internal)?;
         }
         Ok(out)
+    }
+
+    /// Records a use of a long-term key (STS session keys are not reported by AWS).
+    pub fn note_used(&self, access_key_id: &str, service: &str, region: &str) {
+        if access_key_id.starts_with("AKIA") {
+            let now = self.clock.now_ms();
+            self.last_used.lock().insert(access_key_id.to_string(), (now, service.to_string(), region.to_string()));
+        }
+    }
+
+    pub fn last_used(&self, access_key_id: &str) -> Option<(u64, String, String)> {
+        self.last_used.lock().get(access_key_id).cloned()
     }
 
     pub fn generation(&self) -> u64 {

@@ -436,11 +436,12 @@ pub async fn get_access_key_last_used(iam: &Iam, ctx: &RequestContext, inp: Inpu
     iam.dir.read(&ctx.account_id, |a| {
         let k = a.access_keys.get(id).ok_or_else(|| IamError::AccessDenied(format!("The Access Key with id {id} cannot be found.")))?;
         let mut used = Map::new();
-        match k.last_used_ms {
-            Some(ms) => {
+        let seen = iam.dir.last_used(id).or_else(|| k.last_used_ms.map(|ms| (ms, k.last_used_service.clone().unwrap_or_default(), k.last_used_region.clone().unwrap_or_default())));
+        match seen {
+            Some((ms, service, region)) => {
                 used.insert("LastUsedDate".into(), json!(iso8601(ms)));
-                used.insert("ServiceName".into(), json!(k.last_used_service.clone().unwrap_or_default()));
-                used.insert("Region".into(), json!(k.last_used_region.clone().unwrap_or_default()));
+                used.insert("ServiceName".into(), json!(service));
+                used.insert("Region".into(), json!(region));
             }
             None => {
                 used.insert("ServiceName".into(), json!("N/A"));

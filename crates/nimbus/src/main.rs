@@ -103,6 +103,9 @@ impl CredentialResolver for IamKeys {
     fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
         self.0.dir.resolve(access_key_id)
     }
+    fn note_used(&self, access_key_id: &str, service: &str, region: &str) {
+        self.0.dir.note_used(access_key_id, service, region);
+    }
 }
 
 impl CredentialResolver for RootKey {
@@ -111,6 +114,11 @@ impl CredentialResolver for RootKey {
             return Some(self.key.clone());
         }
         self.inner.resolve(access_key_id)
+    }
+    fn note_used(&self, access_key_id: &str, service: &str, region: &str) {
+        if access_key_id != self.access_key_id {
+            self.inner.note_used(access_key_id, service, region);
+        }
     }
 }
 

@@ -458,3 +458,12 @@ def test_simulate_custom_and_principal_policy(iam, account):
     with pytest.raises(ClientError) as e:
         iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::%s:user/nobody" % account, ActionNames=["sqs:SendMessage"])
     assert error(e)[0] == "NoSuchEntity"
+
+
+def test_iam_is_global_not_per_region(make_client, account):
+    """IAM entities are global: a role created through one region is the same in every
+    region (IAM User Guide, "IAM is a global service")."""
+    west = make_client("iam", region="eu-west-1", access_key=account)
+    east = make_client("iam", region="us-east-1", access_key=account)
+    west.create_role(RoleName="everywhere", AssumeRolePolicyDocument=TRUST_LAMBDA)
+    assert east.get_role(RoleName="everywhere")["Role"]["Arn"] == "arn:aws:iam::%s:role/everywhere" % account

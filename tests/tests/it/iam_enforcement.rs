@@ -152,3 +152,34 @@ async fn iam_mode_assume_role_needs_the_trust_policy() {
     let missing = carol.assume_role().role_arn("arn:aws:iam::000000000000:role/nope").role_session_name("xy").send().await;
     assert_eq!(missing.as_ref().err().and_then(|e| e.code()), Some("AccessDenied"), "{missing:?}");
 }
+
+#[tokio::test]
+async fn iam_state_and_credentials_survive_a_restart() {
+    let mut n = Nimbus::start_with(StartOptions {
+        in_memory: false,
+        extra_args: vec!["--auth".into(), "sigv4".into()],
+        env: vec![("NIMBUS_ROOT_ACCESS_KEY_ID".into(), ROOT_KEY.into()), ("NIMBUS_ROOT_SECRET_ACCESS_KEY".into(), ROOT_SECRET.into())],
+    });
+    let iam = n.iam_client_signed(&root());
+    let trust = doc(serde_json::json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole"}]));
+    let role = iam.create_role().role_name("durable").path("/svc/").assume_role_policy_document(&trust).send().await.unwrap().role.unwrap();
+    let policy = iam.create_policy().policy_name("p").policy_document(doc(serde_json::json!([{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]))).send().await.unwrap();
+    let policy_arn = policy.policy.unwrap().arn.unwrap();
+    iam.create_policy_version().policy_arn(&policy_arn).policy_document(doc(serde_json::json!([{"Effect": "Deny", "Action": "*", "Resource": "*"}]))).set_as_default(true).send().await.unwrap();
+    iam.attach_role_policy().role_name("durable").policy_arn(&policy_arn).send().await.unwrap();
+    let (id, secret) = user_with_key(&iam, "keeper").await;
+    let creds = n.sts_client_signed(&root()).assume_role().role_arn(role.arn()).role_session_name("long").send().await.unwrap().credentials.unwrap();
+    n.restart();
+    let iam = n.iam_client_signed(&root());
+    let got = iam.get_role().role_name("durable").send().await.unwrap().role.unwrap();
+    assert_eq!((got.arn(), got.role_id()), (role.arn(), role.role_id()));
+    let p = iam.get_policy().policy_arn(&policy_arn).send().await.unwrap().policy.unwrap();
+    assert_eq!(p.default_version_id(), Some("v2"));
+    assert_eq!(p.attachment_count(), Some(1));
+    // The user's key and the role session still sign after the restart.
+    let me = n.sts_client_signed(&Signer { access_key: &id, secret: &secret, session_token: None }).get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some("arn:aws:iam::000000000000:user/keeper"));
+    let session = Signer { access_key: &creds.access_key_id, secret: &creds.secret_access_key, session_token: Some(&creds.session_token) };
+    let me = n.sts_client_signed(&session).get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some("arn:aws:sts::000000000000:assumed-role/durable/long"));
+}

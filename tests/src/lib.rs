@@ -256,6 +256,13 @@ impl Nimbus {
     }
 
     /// Start the server again on the same port and data directory.
+    /// Restarts on the same data directory with other extra arguments (e.g. set up in
+    /// the open mode, then enforce).
+    pub fn restart_with_args(&mut self, extra_args: Vec<String>) {
+        self.extra_args = extra_args;
+        self.restart();
+    }
+
     pub fn restart(&mut self) {
         assert!(!self.external, "restart needs a spawned server");
         self.kill_child();

@@ -183,3 +183,39 @@ async fn iam_state_and_credentials_survive_a_restart() {
     let me = n.sts_client_signed(&session).get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some("arn:aws:sts::000000000000:assumed-role/durable/long"));
 }
+
+/// Cross-account access needs both sides (IAM User Guide, "Cross-account policy
+/// evaluation logic"): the caller's identity policy AND the queue's policy. The two
+/// accounts' users are set up in the open mode (a 12-digit key acts in that account), then
+/// the server restarts enforcing.
+#[tokio::test]
+async fn cross_account_needs_the_identity_policy_and_the_queue_policy() {
+    let mut n = Nimbus::start_with(StartOptions {
+        in_memory: false,
+        extra_args: vec![],
+        env: vec![("NIMBUS_ROOT_ACCESS_KEY_ID".into(), ROOT_KEY.into()), ("NIMBUS_ROOT_SECRET_ACCESS_KEY".into(), ROOT_SECRET.into())],
+    });
+    let owner = Signer { access_key: "000000000000", secret: "x", session_token: None };
+    let other = Signer { access_key: "222233334444", secret: "x", session_token: None };
+    let queue = n.sqs_client_signed(&owner).create_queue().queue_name("shared").send().await.unwrap().queue_url.unwrap();
+    let queue_arn = "arn:aws:sqs:us-east-1:000000000000:shared";
+    let iam_b = n.iam_client_signed(&other);
+    let (id, secret) = user_with_key(&iam_b, "sender").await;
+    let send_anywhere = doc(serde_json::json!([{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]));
+    iam_b.put_user_policy().user_name("sender").policy_name("send").policy_document(&send_anywhere).send().await.unwrap();
+    let (idle_id, idle_secret) = user_with_key(&iam_b, "idle").await;
+    n.restart_with_args(vec!["--auth".into(), "iam".into()]);
+
+    let sender = n.sqs_client_signed(&Signer { access_key: &id, secret: &secret, session_token: None });
+    let e = expect_err_code(sender.send_message().queue_url(&queue).message_body("no policy yet").send().await, "AccessDenied");
+    assert!(e.message().unwrap().starts_with("User: arn:aws:iam::222233334444:user/sender is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:us-east-1:000000000000:shared"), "{e:?}");
+    let policy = doc(serde_json::json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222233334444:root"}, "Action": "sqs:SendMessage", "Resource": queue_arn}]));
+    let sqs_root = n.sqs_client_signed(&root());
+    sqs_root.set_queue_attributes().queue_url(&queue).attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, policy).send().await.unwrap();
+    sender.send_message().queue_url(&queue).message_body("both sides allow").send().await.unwrap();
+    // The queue policy alone does not do: a user of that account without an identity allow is denied.
+    let idle = n.sqs_client_signed(&Signer { access_key: &idle_id, secret: &idle_secret, session_token: None });
+    expect_err_code(idle.send_message().queue_url(&queue).message_body("no identity allow").send().await, "AccessDenied");
+    let got = sqs_root.receive_message().queue_url(&queue).send().await.unwrap();
+    assert_eq!(got.messages()[0].body(), Some("both sides allow"));
+}

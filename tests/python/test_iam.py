@@ -467,3 +467,17 @@ def test_iam_is_global_not_per_region(make_client, account):
     east = make_client("iam", region="us-east-1", access_key=account)
     west.create_role(RoleName="everywhere", AssumeRolePolicyDocument=TRUST_LAMBDA)
     assert east.get_role(RoleName="everywhere")["Role"]["Arn"] == "arn:aws:iam::%s:role/everywhere" % account
+
+
+def test_context_keys_for_policies(iam):
+    """GetContextKeysForCustomPolicy / …PrincipalPolicy list the condition keys the
+    policies use, so a simulation can supply them."""
+    cond = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "StringEquals": {"aws:PrincipalTag/team": "x"}}}]})
+    assert iam.get_context_keys_for_custom_policy(PolicyInputList=[cond])["ContextKeyNames"] == ["aws:PrincipalTag/team", "aws:SourceIp"]
+    iam.create_group(GroupName="ck")
+    iam.put_group_policy(GroupName="ck", PolicyName="c", PolicyDocument=cond)
+    iam.create_user(UserName="ck-user")
+    iam.add_user_to_group(GroupName="ck", UserName="ck-user")
+    arn = iam.get_user(UserName="ck-user")["User"]["Arn"]
+    assert iam.get_context_keys_for_principal_policy(PolicySourceArn=arn)["ContextKeyNames"] == ["aws:PrincipalTag/team", "aws:SourceIp"]

@@ -234,6 +234,8 @@ async fn dispatch_iam(iam: &Iam, ctx: &RequestContext, op: &str, inp: Input) -> 
         "GetAccountSummary" => acc::get_account_summary(iam, ctx, inp).await,
         "SimulatePrincipalPolicy" => ops_simulate::simulate_principal_policy(iam, ctx, inp).await,
         "SimulateCustomPolicy" => ops_simulate::simulate_custom_policy(iam, ctx, inp).await,
+        "GetContextKeysForCustomPolicy" => ops_simulate::get_context_keys_for_custom_policy(iam, ctx, inp).await,
+        "GetContextKeysForPrincipalPolicy" => ops_simulate::get_context_keys_for_principal_policy(iam, ctx, inp).await,
         "GetAccountAuthorizationDetails" => acc::get_account_authorization_details(iam, ctx, inp).await,
 
         "CreateLoginProfile" | "GetLoginProfile" | "UpdateLoginProfile" | "DeleteLoginProfile" | "ChangePassword" => {

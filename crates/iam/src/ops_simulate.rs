@@ -147,3 +147,68 @@ pub async fn simulate_principal_policy(iam: &Iam, ctx: &RequestContext, inp: Inp
     }
     run(&Simulation { principal, identity, boundary, resource: resource_policy(&inp)? }, &inp)
 }
+
+/// The condition keys a policy document uses (`Condition: {operator: {key: …}}`).
+fn condition_keys(doc: &str, into: &mut std::collections::BTreeSet<String>) {
+    let Ok(v) = serde_json::from_str::<Value>(doc) else { return };
+    let statements = match v.get("Statement") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(s @ Value::Object(_)) => vec![s.clone()],
+        _ => return,
+    };
+    for s in &statements {
+        for block in s.get("Condition").and_then(Value::as_object).into_iter().flat_map(|c| c.values()) {
+            for key in block.as_object().into_iter().flat_map(|k| k.keys()) {
+                into.insert(key.clone());
+            }
+        }
+    }
+}
+
+fn context_keys_result(keys: std::collections::BTreeSet<String>) -> Value {
+    json!({"ContextKeyNames": keys.into_iter().collect::<Vec<_>>()})
+}
+
+pub async fn get_context_keys_for_custom_policy(_iam: &Iam, _ctx: &RequestContext, inp: Input) -> IamResult<Value> {
+    let docs = inp.strings("PolicyInputList");
+    if docs.is_empty() {
+        return Err(IamError::missing("PolicyInputList"));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for d in &docs {
+        Policy::parse(d, PolicyKind::Identity).map_err(|e| IamError::MalformedPolicyDocument(e.message))?;
+        condition_keys(d, &mut keys);
+    }
+    Ok(context_keys_result(keys))
+}
+
+/// The keys of every policy that applies to a user (its groups' too), group or role, plus
+/// any given.
+pub async fn get_context_keys_for_principal_policy(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResult<Value> {
+    let source = inp.req("PolicySourceArn")?.to_string();
+    let mut keys = std::collections::BTreeSet::new();
+    let docs = iam.dir.read(&ctx.account_id, |a| {
+        let name = |marker: &str| source.split_once(marker).map(|(_, p)| crate::directory::key(p.rsplit('/').next().unwrap_or(p)));
+        let mut holders: Vec<&crate::entities::Policies> = Vec::new();
+        if let Some(u) = name(":user/").and_then(|n| a.users.get(&n)) {
+            holders.push(&u.policies);
+            holders.extend(u.groups.iter().filter_map(|g| a.groups.get(&crate::directory::key(g))).map(|g| &g.policies));
+        } else if let Some(r) = name(":role/").and_then(|n| a.roles.get(&n)) {
+            holders.push(&r.policies);
+        } else if let Some(g) = name(":group/").and_then(|n| a.groups.get(&n)) {
+            holders.push(&g.policies);
+        } else {
+            return Err(IamError::NoSuchEntity(format!("Could not find user, group or role with specified ARN: {source}")));
+        }
+        let mut docs: Vec<String> = Vec::new();
+        for p in holders {
+            docs.extend(p.inline.values().cloned());
+            docs.extend(p.attached.iter().filter_map(|arn| crate::ops_policies::lookup(a, arn)).map(|m| m.default_document().to_string()));
+        }
+        Ok(docs)
+    })?;
+    for d in docs.iter().chain(inp.strings("PolicyInputList").iter()) {
+        condition_keys(d, &mut keys);
+    }
+    Ok(context_keys_result(keys))
+}

@@ -54,6 +54,27 @@ class SigningKey:
         return openssl("dgst", "-sha256", "-sign", str(self.path), input=data)
 
 
+class EcSigningKey:
+    """A P-256 key made and used through the openssl CLI (JWS ES256: raw r||s signatures)."""
+
+    def __init__(self, path, kid):
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(path))
+        self.path, self.kid = path, kid
+        point = openssl("ec", "-in", str(path), "-pubout", "-outform", "DER")[-65:]
+        assert point[0] == 4
+        self.jwk = {"kty": "EC", "crv": "P-256", "kid": kid, "x": b64url(point[1:33]), "y": b64url(point[33:])}
+
+    def sign(self, data):
+        der = openssl("dgst", "-sha256", "-sign", str(self.path), input=data)
+        # ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, short lengths for P-256.
+        assert der[0] == 0x30 and der[2] == 0x02
+        r_len = der[3]
+        r = der[4:4 + r_len]
+        s_len = der[5 + r_len]
+        s = der[6 + r_len:6 + r_len + s_len]
+        return r.lstrip(b"\0").rjust(32, b"\0") + s.lstrip(b"\0").rjust(32, b"\0")
+
+
 def make_token(key, claims, kid=None, alg="RS256", signer=None):
     header = {"alg": alg, "typ": "JWT", "kid": kid if kid is not None else key.kid}
     signed = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
@@ -118,7 +139,30 @@ def pki(tmp_path_factory):
         "thumbprint": fingerprint.replace(":", "").upper(),
         "k1": SigningKey(d / "k1.pem", "key-1"),
         "k2": SigningKey(d / "k2.pem", "key-2"),
+        "ec": EcSigningKey(d / "ec.pem", "ec-1"),
     }
+
+
+def sha1_thumbprint(cert):
+    return openssl("x509", "-in", str(cert), "-noout", "-fingerprint", "-sha1").decode().strip().split("=", 1)[1].replace(":", "")
+
+
+@pytest.fixture(scope="module")
+def ca_chain(tmp_path_factory):
+    """A private CA and a server certificate it signed; the server sends leaf + CA."""
+    d = tmp_path_factory.mktemp("oidc-ca")
+    ca_crt, ca_key = d / "ca.crt", d / "ca.key"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "2",
+            "-subj", "/CN=nimbus test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    key, csr, leaf = d / "leaf.key", d / "leaf.csr", d / "leaf.crt"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(leaf),
+            "-days", "2", "-extfile", str(ext))
+    chain = d / "chain.crt"
+    chain.write_bytes(leaf.read_bytes() + ca_crt.read_bytes())
+    return {"cert": chain, "key": key, "ca": sha1_thumbprint(ca_crt), "leaf": sha1_thumbprint(leaf)}
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +237,43 @@ def test_thumbprint_is_case_insensitive(server, pki):
     with issuer_for(pki, [pki["k1"]]) as it:
         role = register(server, it.url, pki["thumbprint"].lower())
         assume(server, role, make_token(pki["k1"], claims(it.url)))
+
+
+def test_es256_token(server, pki):
+    with issuer_for(pki, [pki["k1"], pki["ec"]]) as it:
+        role = register(server, it.url, pki["thumbprint"])
+        out = assume(server, role, make_token(pki["ec"], claims(it.url, sub="ec-user"), alg="ES256"))
+        assert out["SubjectFromWebIdentityToken"] == "ec-user"
+        # An RS256 token naming the EC key is refused (the key does not fit the algorithm).
+        token = make_token(pki["ec"], claims(it.url), alg="RS256", signer=pki["k1"])
+        assert error_of(lambda: assume(server, role, token)) == ("InvalidIdentityToken", BAD_TOKEN, 400)
+
+
+def test_no_kid_uses_the_only_key(server, pki):
+    with issuer_for(pki, [pki["k1"]]) as it:
+        role = register(server, it.url, pki["thumbprint"])
+        header = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+        signed = header + "." + b64url(json.dumps(claims(it.url)).encode())
+        assume(server, role, signed + "." + b64url(pki["k1"].sign(signed.encode())))
+        # With two keys published, a token without a kid names none of them.
+        it.keys = [pki["k1"], pki["k2"]]
+        requests.post(server + "/_nimbus/clock/advance?seconds=301", timeout=5)
+        signed2 = header + "." + b64url(json.dumps(claims(it.url, sub="again")).encode())
+        token = signed2 + "." + b64url(pki["k1"].sign(signed2.encode()))
+        assert error_of(lambda: assume(server, role, token)) == ("InvalidIdentityToken", NO_KEY, 400)
+
+
+def test_thumbprint_of_the_top_certificate_of_the_chain(server, pki, ca_chain):
+    # "Obtain the thumbprint for an OpenID Connect identity provider": the thumbprint is the
+    # one of the top intermediate / root certificate the server sends, not of its own.
+    chain_pki = dict(pki, cert=ca_chain["cert"], key=ca_chain["key"])
+    with issuer_for(chain_pki, [pki["k1"]]) as it:
+        role = register(server, it.url, ca_chain["ca"])
+        assume(server, role, make_token(pki["k1"], claims(it.url)))
+    with issuer_for(chain_pki, [pki["k1"]]) as it:
+        role = register(server, it.url, ca_chain["leaf"])
+        token = make_token(pki["k1"], claims(it.url))
+        assert error_of(lambda: assume(server, role, token)) == ("InvalidIdentityToken", BAD_THUMBPRINT, 400)
 
 
 def test_token_signed_by_another_key_is_invalid(server, issuer, role, pki):

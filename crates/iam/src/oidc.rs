@@ -61,11 +61,14 @@ impl From<FetchError> for IamError {
     }
 }
 
-/// Each issuer's JWKS keys with the time (nimbus's clock) they were fetched, keyed by
-/// provider url and thumbprints (a provider's thumbprints decide whether a fetch succeeds).
+/// An issuer's JWKS `keys` and when (nimbus's clock, ms) they were fetched.
+type Fetched = (u64, Arc<Vec<Value>>);
+
+/// Each issuer's JWKS keys with the time they were fetched, keyed by provider url and
+/// thumbprints (a provider's thumbprints decide whether a fetch succeeds).
 #[derive(Default)]
 pub struct JwksCache {
-    entries: Mutex<HashMap<String, (u64, Arc<Vec<Value>>)>>,
+    entries: Mutex<HashMap<String, Fetched>>,
 }
 
 /// A JWT split into its parts.

@@ -217,7 +217,7 @@ pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp
     let Some((account, role_name)) = parse_role_arn(&role_arn) else {
         return Err(IamError::Validation(format!("{role_arn} is invalid")));
     };
-    let claims = jwt_claims(&token).ok_or_else(|| IamError::InvalidIdentityToken("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".into()))?;
+    let claims = jwt_claims(&token).ok_or_else(|| IamError::InvalidIdentityToken(crate::oidc::NO_KEY.into()))?;
     let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or("").to_string();
     let audiences: Vec<String> = match claims.get("aud") {
         Some(Value::String(s)) => vec![s.clone()],

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import http.server
 import json
+import socket
 import ssl
 import subprocess
 import threading
@@ -90,6 +91,7 @@ class Issuer:
         self.keys = list(keys)
         self.jwks_fetches = 0
         self.broken = False
+        self.huge = False
         issuer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -99,6 +101,8 @@ class Issuer:
                 elif self.path == "/jwks.json":
                     issuer.jwks_fetches += 1
                     body = {"keys": [k.jwk for k in issuer.keys]}
+                    if issuer.huge:
+                        body["padding"] = "x" * (1 << 20)
                 else:
                     self.send_error(404)
                     return
@@ -353,3 +357,30 @@ def test_empty_key_set_and_broken_jwks(server, pki):
         # A JWKS that is not JSON: the keys cannot be had.
         it.broken = True
         assert error_of(lambda: assume(server, role, token)) == ("IDPCommunicationError", NO_KEY, 400)
+
+
+def test_oversized_jwks_and_non_200_are_idp_communication_errors(server, pki):
+    with issuer_for(pki, [pki["k1"]]) as it:
+        # A JWKS over 1 MiB is not read.
+        it.huge = True
+        role = register(server, it.url, pki["thumbprint"])
+        token = make_token(pki["k1"], claims(it.url))
+        assert error_of(lambda: assume(server, role, token)) == ("IDPCommunicationError", NO_KEY, 400)
+        # An issuer URL with a path whose discovery document is not found (404).
+        role = register(server, it.url + "/tenant", pki["thumbprint"])
+        token = make_token(pki["k1"], claims(it.url + "/tenant"))
+        assert error_of(lambda: assume(server, role, token)) == ("IDPCommunicationError", NO_KEY, 400)
+
+
+def test_issuer_that_never_answers_times_out(server, pki):
+    # A listener that accepts connections and never speaks: nimbus gives up after its
+    # bounded wait (5 s) instead of hanging the call.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = "https://127.0.0.1:%d" % silent.getsockname()[1]
+        role = register(server, url, pki["thumbprint"])
+        token = make_token(pki["k1"], claims(url))
+        started = time.monotonic()
+        assert error_of(lambda: assume(server, role, token)) == ("IDPCommunicationError", NO_KEY, 400)
+        assert time.monotonic() - started < 15

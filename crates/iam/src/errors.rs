@@ -28,6 +28,8 @@ pub enum IamError {
     /// 400 STS ExpiredTokenException / InvalidIdentityToken.
     InvalidIdentityToken(String),
     ExpiredToken(String),
+    /// 400 STS IDPCommunicationError: the OIDC issuer's keys could not be fetched.
+    IdpCommunication(String),
     /// 400 STS IDPRejectedClaim.
     IdpRejectedClaim(String),
     /// 400 STS PackedPolicyTooLarge.
@@ -78,6 +80,7 @@ impl From<IamError> for AwsError {
             IamError::InvalidParameterValue(m) => AwsError::new("InvalidParameterValue", 400, m),
             IamError::InvalidIdentityToken(m) => AwsError::new("InvalidIdentityToken", 400, m),
             IamError::ExpiredToken(m) => AwsError::new("ExpiredTokenException", 400, m).with_query_code("ExpiredTokenException"),
+            IamError::IdpCommunication(m) => AwsError::new("IDPCommunicationError", 400, m),
             IamError::IdpRejectedClaim(m) => AwsError::new("IDPRejectedClaim", 403, m),
             IamError::PackedPolicyTooLarge(m) => AwsError::new("PackedPolicyTooLarge", 400, m),
             IamError::InvalidAuthorizationMessage(m) => AwsError::new("InvalidAuthorizationMessageException", 400, m),

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod ids;
 pub mod input;
 pub mod managed;
+pub mod oidc;
 pub mod ops_account;
 pub mod ops_policies;
 pub mod ops_roles;
@@ -58,11 +59,12 @@ pub struct Iam {
     pub dir: Directory,
     enforce: AtomicBool,
     pub(crate) caches: authorizer::Caches,
+    pub(crate) jwks: oidc::JwksCache,
 }
 
 impl Iam {
     pub fn open(clock: Clock, store: Arc<dyn store::IamStore>) -> IamResult<Arc<Iam>> {
-        Ok(Arc::new(Iam { dir: Directory::open(clock, store)?, enforce: AtomicBool::new(false), caches: Default::default() }))
+        Ok(Arc::new(Iam { dir: Directory::open(clock, store)?, enforce: AtomicBool::new(false), caches: Default::default(), jwks: Default::default() }))
     }
 
     /// Turns on trust-policy checks (the `iam` authentication mode).

@@ -202,9 +202,8 @@ fn jwt_claims(token: &str) -> Option<Value> {
 }
 
 /// Checks the token's issuer against the OIDC providers registered in the role's account,
-/// its audience against the provider's client ids, and its expiry on nimbus's clock. The
-/// token's signature is not verified against the issuer's JWKS (nimbus has no HTTPS
-/// client); docs/iam.md says so.
+/// its signature against the issuer's JWKS (oidc.rs), its audience against the provider's
+/// client ids, and its expiry on nimbus's clock.
 pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp: Input) -> IamResult<Value> {
     let role_arn = inp.req("RoleArn")?.to_string();
     let session_name = inp.req("RoleSessionName")?.to_string();
@@ -218,7 +217,7 @@ pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp
     let Some((account, role_name)) = parse_role_arn(&role_arn) else {
         return Err(IamError::Validation(format!("{role_arn} is invalid")));
     };
-    let claims = jwt_claims(&token).ok_or_else(|| IamError::InvalidIdentityToken("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".into()))?;
+    let claims = jwt_claims(&token).ok_or_else(|| IamError::InvalidIdentityToken(crate::oidc::NO_KEY.into()))?;
     let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or("").to_string();
     let audiences: Vec<String> = match claims.get("aud") {
         Some(Value::String(s)) => vec![s.clone()],
@@ -236,6 +235,7 @@ pub async fn assume_role_with_web_identity(iam: &Iam, _ctx: &RequestContext, inp
     let Some(provider) = provider else {
         return Err(IamError::InvalidIdentityToken("No OpenIDConnect provider found in your account for ".to_string() + &issuer));
     };
+    iam.jwks.verify(&token, &provider.url, &provider.thumbprints, now).await?;
     if !provider.client_ids.is_empty() && !audiences.iter().any(|a| provider.client_ids.contains(a)) {
         return Err(IamError::InvalidIdentityToken("Incorrect token audience".into()));
     }

@@ -1,6 +1,6 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
-Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
+Handlers: handler.echo, handler.respond, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
 handler.whoami, handler.put_item.
 """
 
@@ -32,6 +32,14 @@ def echo(event, context):
         "env": {name: os.environ.get(name) for name in ECHO_ENV},
         "pid": os.getpid(),
     }
+
+
+def respond(event, context):
+    """Answers with the JSON document an API Gateway request sent as its body (tests of
+    the proxy integration's response mapping choose the answer this way)."""
+    import json
+
+    return json.loads(event["body"])
 
 
 def fail(event, context):

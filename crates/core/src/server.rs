@@ -3,7 +3,9 @@
 //! A request is routed by what AWS clients put on it — `X-Amz-Target` (JSON protocols),
 //! the query `Action` (form POST or GET), the SigV4 credential scope's service name where
 //! that is ambiguous — then decoded by the protocol codec, run by the service, and encoded
-//! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`).
+//! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`); data
+//! planes the binary registers (`DataPlane`: API Gateway's `/_aws/execute-api/`) get their
+//! prefix's requests, unsigned and protocol-free, before AWS routing.
 //! Also here, for every service: request bodies in `Content-Encoding: gzip`/`deflate`,
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,

@@ -176,3 +176,54 @@ def test_bare_json_result_is_a_200_json_body(quick_api, endpoint):
     api_id = quick_api(handler="handler.respond")
     r = requests.post(url(endpoint, api_id, "/x"), data=json.dumps([1, 2]), headers={"Content-Type": "application/json"}, timeout=60)
     assert (r.status_code, r.json(), r.headers["content-type"]) == (200, [1, 2], "application/json")
+
+
+@pytest.fixture
+def api_with_integration(apigw, lambda_function):
+    """api_with_integration(handler, version, route_key) -> api id with one route to an
+    AWS_PROXY integration of that payload format and a `$default` stage (deleted after)."""
+    made = []
+
+    def make(handler, version, route_key="ANY /items/{id}"):
+        fn = lambda_function(handler=handler)
+        api_id = apigw.create_api(Name="v", ProtocolType="HTTP")["ApiId"]
+        made.append(api_id)
+        integration = apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn(fn), PayloadFormatVersion=version)
+        apigw.create_route(ApiId=api_id, RouteKey=route_key, Target="integrations/" + integration["IntegrationId"])
+        apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+        return api_id
+
+    yield make
+    for api_id in made:
+        apigw.delete_api(ApiId=api_id)
+
+
+def test_payload_format_1_0_event(api_with_integration, endpoint):
+    api_id = api_with_integration("handler.echo_proxy", "1.0")
+    r = requests.put(url(endpoint, api_id, "/items/7?q=a&q=b"), data="text body", headers={"Content-Type": "text/plain", "X-Twice": "1"}, timeout=60)
+    assert r.status_code == 200, r.text
+    event = r.json()
+    assert event["version"] == "1.0"
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/items/{id}", "/items/7", "PUT")
+    assert event["queryStringParameters"] == {"q": "b"}
+    assert event["multiValueQueryStringParameters"] == {"q": ["a", "b"]}
+    assert event["headers"]["x-twice"] == "1" and event["multiValueHeaders"]["x-twice"] == ["1"]
+    assert event["pathParameters"] == {"id": "7"}
+    assert event["stageVariables"] is None
+    assert (event["body"], event["isBase64Encoded"]) == ("text body", False)
+    ctx = event["requestContext"]
+    assert (ctx["apiId"], ctx["stage"], ctx["resourceId"]) == (api_id, "$default", "ANY /items/{id}")
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1"
+
+
+def test_payload_format_1_0_has_no_inference(api_with_integration, endpoint):
+    # 1.0 answers need a statusCode; a bare JSON result is a 500.
+    api_id = api_with_integration("handler.echo", "1.0")
+    r = requests.get(url(endpoint, api_id, "/items/7"), timeout=60)
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_payload_format_2_0_integration_created_by_hand(api_with_integration, endpoint):
+    api_id = api_with_integration("handler.echo_proxy", "2.0")
+    event = requests.get(url(endpoint, api_id, "/items/7"), timeout=60).json()
+    assert (event["version"], event["routeKey"], event["pathParameters"]) == ("2.0", "ANY /items/{id}", {"id": "7"})

@@ -100,9 +100,7 @@ impl ExecuteApi {
             Some(other) => return message(500, &format!("{other} integrations are not supported by nimbus yet"), &rid),
             None => return message(500, "Internal Server Error", &rid),
         }
-        if integration.get("PayloadFormatVersion").and_then(Value::as_str) != Some("2.0") {
-            return message(500, "Payload format version 1.0 is not supported by nimbus yet", &rid);
-        }
+        let v2 = integration.get("PayloadFormatVersion").and_then(Value::as_str) == Some("2.0");
         let uri = integration.get("IntegrationUri").and_then(Value::as_str).unwrap_or_default();
         let raw_path = if stage == "$default" { path.clone() } else { format!("/{stage}{path}") };
         let stage_variables = doc.stages.get(&stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
@@ -123,7 +121,8 @@ impl ExecuteApi {
             request_id: &rid,
             now_ms: self.clock.now_ms(),
         };
-        let payload = Bytes::from(event::event_v2(&incoming).to_string());
+        let event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
+        let payload = Bytes::from(event.to_string());
         let outcome = match self.invoker.invoke(function_arn(uri), payload).await {
             Ok(o) if !o.function_error => o,
             Ok(_) => return message(500, "Internal Server Error", &rid),
@@ -132,7 +131,8 @@ impl ExecuteApi {
                 return message(500, "Internal Server Error", &rid);
             }
         };
-        match event::response_v2(&outcome.payload) {
+        let mapped = if v2 { event::response_v2(&outcome.payload) } else { event::response_v1(&outcome.payload) };
+        match mapped {
             Some(m) => {
                 let mut headers = m.headers;
                 headers.push(("apigw-requestid".into(), rid));

@@ -1,5 +1,5 @@
-//! Lambda proxy integrations' payload format 2.0: the event API Gateway sends the function
-//! and how the function's answer becomes the HTTP response
+//! Lambda proxy integrations' payload formats 2.0 and 1.0: the event API Gateway sends the
+//! function and how the function's answer becomes the HTTP response
 //! (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
 
 use base64::Engine;
@@ -140,6 +140,100 @@ pub fn event_v2(i: &Incoming) -> Value {
     e
 }
 
+/// Headers as 1.0 has them twice: the last value of each, and every value in a list.
+fn headers_v1(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (name, value) in headers {
+        let v = Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        single.insert(name.as_str().to_string(), v.clone());
+        match multi.get_mut(name.as_str()) {
+            Some(Value::Array(list)) => list.push(v),
+            _ => {
+                multi.insert(name.as_str().to_string(), Value::Array(vec![v]));
+            }
+        }
+    }
+    (single, multi)
+}
+
+fn query_v1(raw: &str) -> (Value, Value) {
+    if raw.is_empty() {
+        return (Value::Null, Value::Null);
+    }
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (k, v) in form_pairs(raw) {
+        single.insert(k.clone(), Value::String(v.clone()));
+        match multi.get_mut(&k) {
+            Some(Value::Array(list)) => list.push(Value::String(v)),
+            _ => {
+                multi.insert(k, Value::Array(vec![Value::String(v)]));
+            }
+        }
+    }
+    (Value::Object(single), Value::Object(multi))
+}
+
+/// The version 1.0 event (REST API proxy shape): `resource` is the route's path
+/// (`/pets/{id}`, or `$default`), absent members are `null`.
+pub fn event_v1(i: &Incoming) -> Value {
+    let (headers, multi_headers) = headers_v1(i.headers);
+    let (query, multi_query) = query_v1(i.raw_query);
+    let resource = i.route_key.split_once(' ').map(|(_, p)| p).unwrap_or(i.route_key);
+    let user_agent = i.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (body, encoded) = match (i.body.is_empty(), std::str::from_utf8(i.body)) {
+        (true, _) => (Value::Null, false),
+        (false, Ok(text)) if is_text(i.headers) => (json!(text), false),
+        _ => (json!(B64.encode(i.body)), true),
+    };
+    json!({
+        "version": "1.0",
+        "resource": resource,
+        "path": i.raw_path,
+        "httpMethod": i.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "requestContext": {
+            "accountId": i.account_id,
+            "apiId": i.api_id,
+            "domainName": i.host,
+            "domainPrefix": i.host.split('.').next().unwrap_or(i.host),
+            "extendedRequestId": i.request_id,
+            "httpMethod": i.method,
+            "identity": { "sourceIp": i.source_ip, "userAgent": user_agent },
+            "path": i.raw_path,
+            "protocol": "HTTP/1.1",
+            "requestId": i.request_id,
+            "requestTime": clf_time(i.now_ms),
+            "requestTimeEpoch": i.now_ms,
+            "resourceId": i.route_key,
+            "resourcePath": resource,
+            "stage": i.stage,
+        },
+        "pathParameters": if i.path_parameters.is_empty() { Value::Null } else { json!(i.path_parameters) },
+        "stageVariables": if i.stage_variables.is_empty() { Value::Null } else { Value::Object(i.stage_variables.clone()) },
+        "body": body,
+        "isBase64Encoded": encoded,
+    })
+}
+
+/// Maps a 1.0 answer: it must be an object with `statusCode` (no inference in 1.0).
+pub fn response_v1(payload: &[u8]) -> Option<Mapped> {
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    if !v.as_object()?.contains_key("statusCode") {
+        return None;
+    }
+    let mut m = response_v2(payload)?;
+    // 1.0 has no `cookies` member: only 2.0 turns it into Set-Cookie.
+    if v.get("cookies").is_some() {
+        m.headers.retain(|(k, _)| k != "set-cookie");
+    }
+    Some(m)
+}
+
 /// The HTTP response a function's answer maps to.
 #[derive(Debug)]
 pub struct Mapped {
@@ -213,5 +307,11 @@ mod tests {
         assert!(m.headers.contains(&("set-cookie".into(), "a=b".into())));
         assert!(response_v2(b"not json").is_none());
         assert!(response_v2(br#"{"statusCode":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn format_1_0_needs_a_status_code() {
+        assert!(response_v1(br#"{"a":1}"#).is_none());
+        assert_eq!(response_v1(br#"{"statusCode":204}"#).map(|m| m.status), Some(204));
     }
 }

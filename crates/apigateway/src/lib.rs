@@ -4,7 +4,7 @@
 //! `registry.rs` (every API with its routes, integrations, stages and deployments in
 //! memory, written through to `store.rs` before a call answers). `routes.rs` parses and
 //! matches route keys; `data_plane.rs` serves `/_aws/execute-api/<api-id>/…` and invokes
-//! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: the 2.0 payload format).
+//! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0).
 
 pub mod data_plane;
 pub mod errors;

@@ -1,6 +1,6 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
-Handlers: handler.echo, handler.respond, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
+Handlers: handler.echo, handler.respond, handler.echo_proxy, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
 handler.whoami, handler.put_item.
 """
 
@@ -40,6 +40,13 @@ def respond(event, context):
     import json
 
     return json.loads(event["body"])
+
+
+def echo_proxy(event, context):
+    """The event back as an API Gateway proxy response (both payload formats)."""
+    import json
+
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
 
 
 def fail(event, context):

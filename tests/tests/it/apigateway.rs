@@ -73,6 +73,12 @@ async fn routes_validate_keys_and_conflicts() {
     }
     expect_err(c.create_route().api_id(&id).route_key("GET /pets/{id}").send().await, "ConflictException", Some(409));
     expect_err(c.create_route().api_id(&id).route_key("GET /x").target("integrations/nope123").send().await, "BadRequestException", Some(400));
+    let msg = expect_err(
+        c.create_route().api_id(&id).route_key("GET /jwt").authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt).send().await,
+        "BadRequestException",
+        Some(400),
+    );
+    assert!(msg.ends_with("is not supported by nimbus yet"), "{msg}");
     let all = c.get_routes().api_id(&id).send().await.expect("get_routes");
     assert_eq!(all.items().len(), 4);
     let rid = all.items()[0].route_id().expect("id").to_string();

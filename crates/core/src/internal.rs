@@ -189,3 +189,27 @@ pub trait Authorizer: Send + Sync {
     /// AccessDenied shape with AWS's message.
     fn authorize(&self, ctx: &crate::RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), crate::AwsError>;
 }
+
+/// What a synchronous function invocation answered: the function's result document, and
+/// whether it is an error document (`X-Amz-Function-Error`).
+#[derive(Debug, Clone)]
+pub struct InvokeOutcome {
+    pub payload: bytes::Bytes,
+    pub function_error: bool,
+}
+
+/// Runs a function synchronously by ARN (API Gateway's `AWS_PROXY` integrations). The
+/// Lambda service implements it. `Err` is why the function could not be run at all (no
+/// such function, throttled); the caller decides how that surfaces.
+pub trait FunctionInvoker: Send + Sync {
+    fn invoke<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<InvokeOutcome, String>>;
+}
+
+/// No functions (when Lambda is not wired).
+pub struct NoFunctions;
+
+impl FunctionInvoker for NoFunctions {
+    fn invoke<'a>(&'a self, function_arn: &'a str, _payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<InvokeOutcome, String>> {
+        Box::pin(async move { Err(format!("no function service for {function_arn}")) })
+    }
+}

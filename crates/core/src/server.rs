@@ -3,7 +3,9 @@
 //! A request is routed by what AWS clients put on it — `X-Amz-Target` (JSON protocols),
 //! the query `Action` (form POST or GET), the SigV4 credential scope's service name where
 //! that is ambiguous — then decoded by the protocol codec, run by the service, and encoded
-//! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`).
+//! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`); data
+//! planes the binary registers (`DataPlane`: API Gateway's `/_aws/execute-api/`) get their
+//! prefix's requests, unsigned and protocol-free, before AWS routing.
 //! Also here, for every service: request bodies in `Content-Encoding: gzip`/`deflate`,
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
@@ -48,6 +50,36 @@ pub struct Router {
     allow_clock_control: bool,
     auth: Authenticator,
     authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
+    /// Data planes by path prefix (`/_aws/execute-api/`), tried before AWS routing.
+    data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
+}
+
+/// A request to a data plane (an API Gateway API invoked by path), as the client sent it:
+/// no AWS protocol, no signature.
+pub struct DataRequest {
+    pub method: String,
+    /// The path after the data plane's prefix, still percent-encoded.
+    pub path: String,
+    /// The raw query string (without `?`), `""` when there is none.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub host: String,
+    pub source_ip: std::net::IpAddr,
+    pub request_id: String,
+}
+
+/// What a data plane answers.
+pub struct DataResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// Serves requests under a path prefix that are not AWS API calls (the API Gateway
+/// crate's execute-api endpoint). Registered by the binary with [`Router::add_data_plane`].
+pub trait DataPlane: Send + Sync {
+    fn handle<'a>(&'a self, req: DataRequest) -> crate::service::BoxFuture<'a, DataResponse>;
 }
 
 impl Router {
@@ -61,6 +93,7 @@ impl Router {
             allow_clock_control,
             auth: Authenticator::open(),
             authorizer: None,
+            data_planes: Vec::new(),
         }
     }
 
@@ -92,6 +125,34 @@ impl Router {
             body: raw_body,
         };
         self.auth.check(&req, service, operation, &self.clock, ctx)
+    }
+
+    /// Sends every request whose path starts with `prefix` to `plane`.
+    pub fn add_data_plane(&mut self, prefix: &'static str, plane: Arc<dyn DataPlane>) {
+        self.data_planes.push((prefix, plane));
+    }
+
+    async fn data_plane(&self, plane: &Arc<dyn DataPlane>, parts: &http::request::Parts, rest: String, body: Bytes, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
+        let req = DataRequest {
+            method: parts.method.as_str().to_string(),
+            path: rest,
+            query: parts.uri.query().unwrap_or("").to_string(),
+            headers: parts.headers.clone(),
+            body,
+            host,
+            source_ip: peer,
+            request_id: crate::ids::uuid(),
+        };
+        let out = plane.handle(req).await;
+        let mut response = Response::new(Full::new(out.body));
+        *response.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (k, v) in &out.headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                response.headers_mut().append(k, v);
+            }
+        }
+        response
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -154,6 +215,10 @@ impl Router {
                 return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
             }
         };
+        if let Some((prefix, plane)) = self.data_planes.iter().find(|(p, _)| path.starts_with(p)) {
+            let rest = path[prefix.len()..].to_string();
+            return self.data_plane(plane, &parts, rest, body, peer).await;
+        }
         // The signature covers the body as sent (compressed or not).
         let raw_body = body.clone();
         let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());

@@ -270,3 +270,32 @@ impl nimbus_core::internal::ResourcePolicies for LambdaService {
         functions.get(&(account.to_string(), region.to_string(), name.to_string())).map(|f| f.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
     }
 }
+
+/// Synchronous invocations by ARN for API Gateway's `AWS_PROXY` integrations: the same
+/// path as Invoke's RequestResponse (`invoke::run`), qualifier from the ARN.
+impl nimbus_core::internal::FunctionInvoker for LambdaService {
+    fn invoke<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<nimbus_core::internal::InvokeOutcome, String>> {
+        Box::pin(async move {
+            let parts: Vec<&str> = function_arn.split(':').collect();
+            let (region, account, name, qualifier) = match parts.as_slice() {
+                ["arn", _, "lambda", region, account, "function", name] => (*region, *account, *name, None),
+                ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
+                _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
+            };
+            let now = self.inner.clock.now_ms();
+            let req = crate::invoke::Request {
+                key: (account.to_string(), region.to_string(), name.to_string()),
+                qualifier,
+                request_id: nimbus_core::ids::uuid(),
+                payload,
+                tail: false,
+                client_context: None,
+                trace_id: crate::invoke::new_trace_id(now),
+            };
+            match crate::invoke::run(&self.inner, req).await {
+                Ok(r) => Ok(nimbus_core::internal::InvokeOutcome { payload: r.payload, function_error: r.function_error }),
+                Err(e) => Err(format!("{e:?}")),
+            }
+        })
+    }
+}

@@ -275,6 +275,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
         router.register(dynamodb);
+        // API Gateway v2: the control plane, and the execute-api data plane invoking
+        // Lambda proxy integrations through `FunctionInvoker`.
+        let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
+        router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
+        router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, Arc::new(nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), clock.clone())));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -360,6 +365,7 @@ struct Stores {
     lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
     iam: Arc<dyn nimbus_iam::store::IamStore>,
+    apigateway: Arc<dyn nimbus_apigateway::store::ApiStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -374,6 +380,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
     let result: Result<Stores, StartError> = std::thread::scope(|s| {
         s.spawn(|| nimbus_sqs::service::model());
         s.spawn(|| nimbus_logs::service::model());
+        s.spawn(|| nimbus_apigateway::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -407,12 +414,20 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_iam::store::SqliteStore::open(&dir.join("iam.db"), durability)?)
             })
         });
+        let apigateway = s.spawn(move || -> Result<Arc<dyn nimbus_apigateway::store::ApiStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_apigateway::store::MemoryStore)
+            } else {
+                Arc::new(nimbus_apigateway::store::SqliteStore::open(&dir.join("apigateway.db"), durability)?)
+            })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
             lambda: joined(lambda.join())?,
             dynamodb: joined(dynamodb.join())?,
             iam: joined(iam.join())?,
+            apigateway: joined(apigateway.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

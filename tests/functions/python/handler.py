@@ -1,6 +1,6 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
-Handlers: handler.echo, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
+Handlers: handler.echo, handler.respond, handler.echo_proxy, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
 handler.whoami, handler.put_item.
 """
 
@@ -32,6 +32,21 @@ def echo(event, context):
         "env": {name: os.environ.get(name) for name in ECHO_ENV},
         "pid": os.getpid(),
     }
+
+
+def respond(event, context):
+    """Answers with the JSON document an API Gateway request sent as its body (tests of
+    the proxy integration's response mapping choose the answer this way)."""
+    import json
+
+    return json.loads(event["body"])
+
+
+def echo_proxy(event, context):
+    """The event back as an API Gateway proxy response (both payload formats)."""
+    import json
+
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
 
 
 def fail(event, context):

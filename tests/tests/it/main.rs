@@ -3,6 +3,7 @@
 //! own nimbus (see `nimbus_tests::Nimbus`) unless it says otherwise. Run one area with
 //! `cargo test -p nimbus-tests --test it sqs_messages::`.
 
+mod apigateway;
 mod auth_sigv4;
 mod crash;
 mod data_dir_lock;

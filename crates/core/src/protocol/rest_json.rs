@@ -200,13 +200,54 @@ pub fn decode(model: &ServiceModel, operation: &str, labels: &Labels, query: &[(
             for m in members.iter().filter(|m| m.location == Location::Body) {
                 let wire = m.location_name.as_deref().unwrap_or(&m.name);
                 if let Some(v) = obj.get(wire) {
-                    out.insert(m.name.clone(), v.clone());
+                    out.insert(m.name.clone(), rename_nested(model, &m.shape, v, Direction::FromWire));
                 }
             }
         }
         None => {}
     }
     Ok(Value::Object(out))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    FromWire,
+    ToWire,
+}
+
+/// Renames the members of nested structures between the model's member names and the
+/// wire's JSON names (`locationName`, e.g. API Gateway's `apiId`), walking lists and map
+/// values. Members without a `locationName` keep their names, so a model with none (Lambda)
+/// passes through unchanged; keys the shape does not know are kept as they are.
+fn rename_nested(model: &ServiceModel, shape: &str, v: &Value, dir: Direction) -> Value {
+    let Some(s) = model.shape(shape) else { return v.clone() };
+    match (&s.kind, v) {
+        (ShapeKind::Structure { members, .. }, Value::Object(obj)) => {
+            let mut out = Map::new();
+            for (k, val) in obj {
+                let found = members.iter().find(|m| match dir {
+                    Direction::FromWire => m.location_name.as_deref().unwrap_or(&m.name) == k,
+                    Direction::ToWire => &m.name == k,
+                });
+                match found {
+                    Some(m) => {
+                        let key = match dir {
+                            Direction::FromWire => m.name.clone(),
+                            Direction::ToWire => m.location_name.clone().unwrap_or_else(|| m.name.clone()),
+                        };
+                        out.insert(key, rename_nested(model, &m.shape, val, dir));
+                    }
+                    None => {
+                        out.insert(k.clone(), val.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        (ShapeKind::List { member }, Value::Array(items)) => Value::Array(items.iter().map(|i| rename_nested(model, &member.shape, i, dir)).collect()),
+        (ShapeKind::Map { value, .. }, Value::Object(obj)) => Value::Object(obj.iter().map(|(k, i)| (k.clone(), rename_nested(model, &value.shape, i, dir))).collect()),
+        _ => v.clone(),
+    }
 }
 
 fn header_text(v: &Value) -> Option<String> {
@@ -250,7 +291,7 @@ pub fn encode_ok(model: &ServiceModel, operation: &str, output: &Value) -> WireR
                 }
             }
             _ => {
-                body.insert(wire.to_string(), v.clone());
+                body.insert(wire.to_string(), rename_nested(model, &m.shape, v, Direction::ToWire));
             }
         }
     }
@@ -282,5 +323,52 @@ pub fn encode_error(err: &AwsError) -> WireResponse {
         content_type: "application/json",
         headers,
         body: Bytes::from(body.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // API Gateway v2's model names JSON members in lower camel case with `locationName`,
+    // at the top level and inside nested structures (CreateApi's `corsConfiguration`,
+    // GetApis' `items`).
+    const MODEL: &str = r#"{
+      "metadata": {"apiVersion": "2018-11-29", "protocol": "rest-json", "signingName": "apigateway"},
+      "operations": {
+        "Op": {"name": "Op", "http": {"method": "POST", "requestUri": "/v2/x/{apiId}", "responseCode": 201},
+               "input": {"shape": "In"}, "output": {"shape": "Out"}}
+      },
+      "shapes": {
+        "In": {"type": "structure", "members": {
+          "ApiId": {"shape": "S", "location": "uri", "locationName": "apiId"},
+          "Cors": {"shape": "Cors", "locationName": "corsConfiguration"},
+          "Tags": {"shape": "Tags", "locationName": "tags"}}},
+        "Out": {"type": "structure", "members": {
+          "Items": {"shape": "Items", "locationName": "items"},
+          "NextToken": {"shape": "S", "locationName": "nextToken"}}},
+        "Items": {"type": "list", "member": {"shape": "Cors"}},
+        "Cors": {"type": "structure", "members": {
+          "AllowOrigins": {"shape": "L", "locationName": "allowOrigins"},
+          "MaxAge": {"shape": "I", "locationName": "maxAge"}}},
+        "Tags": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "S"}},
+        "L": {"type": "list", "member": {"shape": "S"}},
+        "S": {"type": "string"},
+        "I": {"type": "integer"}
+      }
+    }"#;
+
+    #[test]
+    fn nested_location_names_are_decoded_and_encoded() {
+        let model = ServiceModel::parse(MODEL).expect("model");
+        let mut labels = Labels::new();
+        labels.insert("apiId".into(), "abc".into());
+        let body = br#"{"corsConfiguration":{"allowOrigins":["*"],"maxAge":5},"tags":{"maxAge":"x"}}"#;
+        let v = decode(&model, "Op", &labels, &[], &HeaderMap::new(), body).expect("decode");
+        assert_eq!(v, serde_json::json!({"ApiId": "abc", "Cors": {"AllowOrigins": ["*"], "MaxAge": 5}, "Tags": {"maxAge": "x"}}));
+        let out = encode_ok(&model, "Op", &serde_json::json!({"Items": [{"AllowOrigins": ["a"], "MaxAge": 1}], "NextToken": "t"}));
+        assert_eq!(out.status, 201);
+        let body: Value = serde_json::from_slice(&out.body).expect("json");
+        assert_eq!(body, serde_json::json!({"items": [{"allowOrigins": ["a"], "maxAge": 1}], "nextToken": "t"}));
     }
 }

@@ -1,0 +1,20 @@
+//! nimbus-apigateway: Amazon API Gateway v2 HTTP APIs.
+//!
+//! `service.rs` (model, dispatch) → `ops_*.rs` (the control plane's operations) →
+//! `registry.rs` (every API with its routes, integrations, stages and deployments in
+//! memory, written through to `store.rs` before a call answers). `routes.rs` parses and
+//! matches route keys; `data_plane.rs` serves `/_aws/execute-api/<api-id>/…` and invokes
+//! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0).
+
+pub mod data_plane;
+pub mod errors;
+pub mod event;
+pub mod ops_apis;
+pub mod ops_children;
+pub mod registry;
+pub mod routes;
+pub mod service;
+pub mod store;
+
+pub use data_plane::ExecuteApi;
+pub use service::ApiGatewayService;

@@ -1,7 +1,9 @@
 """API Gateway v2 HTTP APIs with boto3 and raw HTTP: quick create with a Python function,
 then the API called by path through nimbus's execute-api endpoint
 (`/_aws/execute-api/<api-id>/<path>`): the event's payload format 2.0, route precedence,
-404 for no route, 500 for a function error or a malformed answer.
+404 for no route, 500 for a function error or a malformed answer; the host form
+(`Host: <api-id>.execute-api.localhost`), CORS configuration, stage throttling and
+SQS-SendMessage service integrations.
 
 AWS's reference for the event and the response mapping:
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
@@ -13,7 +15,9 @@ import re
 import pytest
 import requests
 
-from conftest import REGION
+import boto3
+
+from conftest import ACCESS_KEY, REGION, SECRET_KEY, nimbus_server
 
 ACCOUNT = "000000000000"
 
@@ -227,3 +231,255 @@ def test_payload_format_2_0_integration_created_by_hand(api_with_integration, en
     api_id = api_with_integration("handler.echo_proxy", "2.0")
     event = requests.get(url(endpoint, api_id, "/items/7"), timeout=60).json()
     assert (event["version"], event["routeKey"], event["pathParameters"]) == ("2.0", "ANY /items/{id}", {"id": "7"})
+
+
+# Host-based routing: ApiEndpoint's host form, `<api-id>.execute-api.localhost[:port]`,
+# sent to 127.0.0.1 with a Host header (the same stage resolution as the path form).
+def host_headers(api_id, port="4566"):
+    return {"Host": f"{api_id}.execute-api.localhost:{port}"}
+
+
+def test_host_form_default_stage(quick_api, endpoint):
+    api_id = quick_api()
+    r = requests.get(endpoint + "/pets/dog?a=1", headers=host_headers(api_id), timeout=60)
+    assert r.status_code == 200, r.text
+    event = r.json()["echo"]
+    assert (event["rawPath"], event["rawQueryString"]) == ("/pets/dog", "a=1")
+    assert event["requestContext"]["domainName"] == f"{api_id}.execute-api.localhost:4566"
+
+
+def test_host_form_any_port_and_no_port(quick_api, endpoint):
+    api_id = quick_api()
+    for host in (f"{api_id}.execute-api.localhost", f"{api_id}.execute-api.localhost:9"):
+        r = requests.get(endpoint + "/", headers={"Host": host}, timeout=60)
+        assert r.status_code == 200, (host, r.text)
+        assert r.json()["echo"]["rawPath"] == "/"
+
+
+def test_host_form_named_stage(apigw, quick_api, endpoint):
+    api_id = quick_api()
+    apigw.create_stage(ApiId=api_id, StageName="dev", StageVariables={"color": "blue"})
+    event = requests.get(endpoint + "/dev/x", headers=host_headers(api_id), timeout=60).json()["echo"]
+    assert (event["requestContext"]["stage"], event["rawPath"], event["stageVariables"]) == ("dev", "/dev/x", {"color": "blue"})
+
+
+def test_host_form_unknown_api_is_404(endpoint):
+    r = requests.get(endpoint + "/x", headers=host_headers("nosuchapi0"), timeout=60)
+    assert (r.status_code, r.json()) == (404, {"message": "Not Found"})
+
+
+def test_host_form_does_not_catch_aws_calls(apigw):
+    # An ordinary Host (boto3's 127.0.0.1:<port>) still reaches the control plane.
+    assert "Items" in apigw.get_apis()
+
+
+# CORS, as "Configure CORS for HTTP APIs in API Gateway" describes it
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+CORS = {
+    "AllowOrigins": ["https://app.example.com"],
+    "AllowMethods": ["GET", "POST"],
+    "AllowHeaders": ["content-type", "x-custom"],
+    "ExposeHeaders": ["x-a"],
+    "MaxAge": 300,
+    "AllowCredentials": True,
+}
+
+
+def preflight(endpoint, api_id, origin="https://app.example.com", method="POST"):
+    headers = {"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"}
+    return requests.options(url(endpoint, api_id, "/anything"), headers=headers, timeout=60)
+
+
+def test_cors_preflight_is_answered_by_the_gateway(quick_api, endpoint):
+    # handler.fail would make any integration call a 500: a 204 shows it did not run.
+    api_id = quick_api(handler="handler.fail", CorsConfiguration=CORS)
+    r = preflight(endpoint, api_id)
+    assert (r.status_code, r.content) == (204, b"")
+    assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert r.headers["access-control-allow-methods"] == "GET,POST"
+    assert r.headers["access-control-allow-headers"] == "content-type,x-custom"
+    assert r.headers["access-control-max-age"] == "300"
+    assert r.headers["access-control-allow-credentials"] == "true"
+    assert r.headers.get("apigw-requestid")
+
+
+def test_cors_preflight_from_another_origin_has_no_cors_headers(quick_api, endpoint):
+    api_id = quick_api(handler="handler.fail", CorsConfiguration=CORS)
+    for r in (preflight(endpoint, api_id, origin="https://evil.example.com"), preflight(endpoint, api_id, method="DELETE")):
+        assert r.status_code == 204
+        assert not [h for h in r.headers if h.lower().startswith("access-control-")]
+
+
+def test_cors_wildcard_origin(quick_api, endpoint):
+    api_id = quick_api(handler="handler.fail", CorsConfiguration={"AllowOrigins": ["*"], "AllowMethods": ["*"]})
+    r = preflight(endpoint, api_id, origin="https://any.example.com", method="PATCH")
+    assert (r.status_code, r.headers["access-control-allow-origin"], r.headers["access-control-allow-methods"]) == (204, "*", "*")
+
+
+def test_cors_headers_on_responses_replace_the_integrations(quick_api, endpoint):
+    api_id = quick_api(handler="handler.respond", CorsConfiguration=CORS)
+    answer = {"statusCode": 200, "headers": {"X-A": "1", "Access-Control-Allow-Origin": "https://backend.example.com"}, "body": "ok"}
+    r = requests.post(url(endpoint, api_id, "/x"), data=json.dumps(answer), headers={"Origin": "https://app.example.com", "Content-Type": "application/json"}, timeout=60)
+    assert (r.status_code, r.text) == (200, "ok")
+    assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert r.headers["access-control-expose-headers"] == "x-a"
+    assert r.headers["access-control-allow-credentials"] == "true"
+    r = requests.post(url(endpoint, api_id, "/x"), data=json.dumps(answer), headers={"Origin": "https://evil.example.com"}, timeout=60)
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_without_cors_configuration_options_reaches_the_integration(quick_api, endpoint):
+    # No CorsConfiguration: the preflight is an ordinary request for the $default route.
+    api_id = quick_api()
+    r = preflight(endpoint, api_id)
+    assert r.status_code == 200, r.text
+    assert r.json()["echo"]["requestContext"]["http"]["method"] == "OPTIONS"
+    assert "access-control-allow-origin" not in r.headers
+
+
+# Throttling: the stage's DefaultRouteSettings / RouteSettings ThrottlingBurstLimit and
+# ThrottlingRateLimit (a token bucket per route), 429 {"message":"Too Many Requests"}.
+# The route has no integration (404) so requests are fast and need no function.
+@pytest.fixture(scope="module")
+def clock_server():
+    with nimbus_server(["--clock-control"]) as server_url:
+        yield server_url
+
+
+def clock_client(server_url):
+    return boto3.session.Session().client("apigatewayv2", region_name=REGION, endpoint_url=server_url,
+                                          aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+
+def throttled_api(apigw, default=None, route_settings=None):
+    api_id = apigw.create_api(Name="th", ProtocolType="HTTP")["ApiId"]
+    apigw.create_route(ApiId=api_id, RouteKey="GET /a")
+    apigw.create_route(ApiId=api_id, RouteKey="GET /b")
+    kwargs = {"DefaultRouteSettings": default or {}}
+    if route_settings:
+        kwargs["RouteSettings"] = route_settings
+    apigw.create_stage(ApiId=api_id, StageName="$default", **kwargs)
+    return api_id
+
+
+def statuses(base, api_id, path, n):
+    return [requests.get(url(base, api_id, path), timeout=60).status_code for _ in range(n)]
+
+
+def test_throttling_burst_then_refill(clock_server):
+    apigw = clock_client(clock_server)
+    api_id = throttled_api(apigw, default={"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 1.0})
+    stage = apigw.get_stage(ApiId=api_id, StageName="$default")
+    assert (stage["DefaultRouteSettings"]["ThrottlingBurstLimit"], stage["DefaultRouteSettings"]["ThrottlingRateLimit"]) == (2, 1.0)
+    assert statuses(clock_server, api_id, "/a", 3) == [404, 404, 429]
+    r = requests.get(url(clock_server, api_id, "/a"), timeout=60)
+    assert (r.status_code, r.json()) == (429, {"message": "Too Many Requests"})
+    # Each route has its own bucket.
+    assert statuses(clock_server, api_id, "/b", 1) == [404]
+    requests.post(clock_server + "/_nimbus/clock/advance?seconds=1", timeout=60).raise_for_status()
+    assert statuses(clock_server, api_id, "/a", 2) == [404, 429]
+
+
+def test_throttling_route_settings_override_defaults(clock_server):
+    apigw = clock_client(clock_server)
+    api_id = throttled_api(apigw, default={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0.0},
+                           route_settings={"GET /b": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 5.0}})
+    assert statuses(clock_server, api_id, "/a", 1) == [429]
+    assert statuses(clock_server, api_id, "/b", 3) == [404, 404, 404]
+    apigw.update_stage(ApiId=api_id, StageName="$default", RouteSettings={"GET /b": {"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0.0}})
+    assert apigw.get_stage(ApiId=api_id, StageName="$default")["RouteSettings"]["GET /b"]["ThrottlingBurstLimit"] == 0
+    assert statuses(clock_server, api_id, "/b", 1) == [429]
+
+
+def test_without_throttling_settings_nothing_is_throttled(apigw, endpoint):
+    api_id = throttled_api(apigw)
+    try:
+        assert statuses(endpoint, api_id, "/a", 5) == [404] * 5
+    finally:
+        apigw.delete_api(ApiId=api_id)
+
+
+# AWS service integrations, SQS-SendMessage ("Integration subtype reference",
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html).
+@pytest.fixture
+def sqs_api(apigw):
+    """sqs_api(request_parameters, subtype="SQS-SendMessage") -> api id with `POST /send/{id}`
+    to that integration and a `$default` stage with a stage variable (deleted after)."""
+    made = []
+
+    def make(request_parameters, subtype="SQS-SendMessage"):
+        api_id = apigw.create_api(Name="q", ProtocolType="HTTP")["ApiId"]
+        made.append(api_id)
+        integration = apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationSubtype=subtype, PayloadFormatVersion="1.0",
+                                               CredentialsArn=f"arn:aws:iam::{ACCOUNT}:role/apigw-sqs", RequestParameters=request_parameters)
+        apigw.create_route(ApiId=api_id, RouteKey="POST /send/{id}", Target="integrations/" + integration["IntegrationId"])
+        apigw.create_stage(ApiId=api_id, StageName="$default", StageVariables={"env": "test"})
+        return api_id
+
+    yield make
+    for api_id in made:
+        apigw.delete_api(ApiId=api_id)
+
+
+def test_sqs_send_message_integration(sqs_api, queue, sqs, endpoint):
+    queue_url = queue()
+    api_id = sqs_api({
+        "QueueUrl": queue_url,
+        "MessageBody": "$request.body.message",
+        "MessageAttributes": "$request.body.attributes",
+        "DelaySeconds": "$request.querystring.delay",
+    })
+    attributes = {"who": {"DataType": "String", "StringValue": "alice"}}
+    r = requests.post(url(endpoint, api_id, "/send/7?delay=0"), json={"message": "hello", "attributes": attributes}, timeout=60)
+    assert r.status_code == 200, r.text
+    result = r.json()["SendMessageResponse"]["SendMessageResult"]
+    assert result["MD5OfMessageBody"] == "5d41402abc4b2a76b9719d911017c592"  # md5("hello")
+    assert result["SequenceNumber"] is None
+    got = sqs.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"])["Messages"]
+    assert [(m["MessageId"], m["Body"]) for m in got] == [(result["MessageId"], "hello")]
+    assert got[0]["MessageAttributes"]["who"]["StringValue"] == "alice"
+
+
+def test_sqs_send_message_maps_header_path_context_and_stage_variables(sqs_api, queue, sqs, endpoint):
+    queue_url = queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    api_id = sqs_api({"QueueUrl": queue_url, "MessageBody": "$request.body", "MessageGroupId": "$request.path.id",
+                      "MessageDeduplicationId": "$context.requestId"})
+    r = requests.post(url(endpoint, api_id, "/send/g1"), data="raw body", timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["SendMessageResponse"]["SendMessageResult"]["SequenceNumber"]
+    got = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+    assert (got[0]["Body"], got[0]["Attributes"]["MessageGroupId"]) == ("raw body", "g1")
+    # Literal values and $stageVariables / $request.header.
+    api_id = sqs_api({"QueueUrl": queue_url, "MessageBody": "$request.header.x-note", "MessageGroupId": "$stageVariables.env"})
+    r = requests.post(url(endpoint, api_id, "/send/x"), data="ignored", headers={"X-Note": "from header"}, timeout=60)
+    assert r.status_code == 200, r.text
+
+
+def test_sqs_send_message_errors_are_sqs_errors(sqs_api, queue, endpoint):
+    api_id = sqs_api({"QueueUrl": queue(fifo=True), "MessageBody": "$request.body"})
+    r = requests.post(url(endpoint, api_id, "/send/1"), data="no group", timeout=60)
+    assert r.status_code == 400, r.text
+    assert r.json()["Error"]["Code"] == "MissingParameter"
+    api_id = sqs_api({"QueueUrl": f"http://localhost:4566/{ACCOUNT}/no-such-queue-xyz", "MessageBody": "$request.body"})
+    r = requests.post(url(endpoint, api_id, "/send/1"), data="x", timeout=60)
+    assert r.status_code == 400, r.text
+    assert r.json()["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_other_subtypes_are_stored_but_not_supported_when_called(sqs_api, endpoint):
+    api_id = sqs_api({"Source": "app", "DetailType": "t", "Detail": "$request.body"}, subtype="EventBridge-PutEvents")
+    r = requests.post(url(endpoint, api_id, "/send/1"), data="{}", timeout=60)
+    assert (r.status_code, r.json()) == (500, {"message": "EventBridge-PutEvents integrations are not supported by nimbus yet"})
+
+
+def test_service_integration_create_checks(apigw):
+    api_id = apigw.create_api(Name="bad", ProtocolType="HTTP")["ApiId"]
+    try:
+        base = {"ApiId": api_id, "IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "1.0"}
+        for extra in ({"IntegrationSubtype": "SQS-Teleport", "RequestParameters": {"QueueUrl": "q"}},
+                      {"IntegrationSubtype": "SQS-SendMessage", "RequestParameters": {"QueueUrl": "q"}},
+                      {"IntegrationSubtype": "SQS-SendMessage", "RequestParameters": {"QueueUrl": "q", "MessageBody": "b"}, "PayloadFormatVersion": "2.0"}):
+            with pytest.raises(apigw.exceptions.BadRequestException):
+                apigw.create_integration(**{**base, **extra})
+    finally:
+        apigw.delete_api(ApiId=api_id)

@@ -1,15 +1,19 @@
 //! The execute-api endpoint: `/_aws/execute-api/<api-id>/<stage>/<path>` (or
-//! `/_aws/execute-api/<api-id>/<path>` when the API has a `$default` stage) picks the
+//! `/_aws/execute-api/<api-id>/<path>` when the API has a `$default` stage; or the same
+//! without the prefix with `Host: <api-id>.execute-api.localhost`) picks the
 //! API's route and runs its integration. Lambda proxy integrations run through
 //! `FunctionInvoker`; their errors and malformed answers are AWS's 500
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
 //! `{"message":"Not Found"}`.
 
+use crate::cors::Cors;
 use crate::event::{self, Incoming};
+use crate::throttle::{self, Throttle};
 use crate::registry::{ApiDoc, Attrs, Registry};
 use crate::routes::{self, RouteKey};
+use crate::service_integration::{self, Source};
 use bytes::Bytes;
-use nimbus_core::internal::FunctionInvoker;
+use nimbus_core::internal::{FunctionInvoker, QueueSender};
 use nimbus_core::server::{DataPlane, DataRequest, DataResponse};
 use nimbus_core::service::BoxFuture;
 use nimbus_core::Clock;
@@ -18,11 +22,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const PREFIX: &str = "/_aws/execute-api/";
+/// `Host: <api-id>.execute-api.localhost[:port]` serves the same paths without the prefix.
+pub const HOST_SUFFIX: &str = ".execute-api.localhost";
 
 pub struct ExecuteApi {
     registry: Arc<Registry>,
     invoker: Arc<dyn FunctionInvoker>,
+    queues: Arc<dyn QueueSender>,
     clock: Clock,
+    throttle: Throttle,
 }
 
 fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -79,20 +87,43 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 }
 
 impl ExecuteApi {
-    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, clock: Clock) -> ExecuteApi {
-        ExecuteApi { registry, invoker, clock }
+    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, clock: Clock) -> ExecuteApi {
+        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default() }
     }
 
     async fn serve(&self, req: DataRequest) -> DataResponse {
         let rid = request_id();
         let not_found = || message(404, "Not Found", &rid);
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
-        let Some(((account, _region), doc)) = self.registry.find(api_id) else { return not_found() };
+        let Some(((account, region), doc)) = self.registry.find(api_id) else { return not_found() };
         if doc.api.get("ProtocolType").and_then(Value::as_str) != Some("HTTP") {
             return message(501, "WebSocket APIs' data plane is not supported by nimbus yet", &rid);
         }
         let Some((stage, path)) = stage_of(&doc, rest) else { return not_found() };
-        let Some((route, params)) = pick_route(&doc, &req.method, &path) else { return not_found() };
+        let cors = Cors::of(&doc.api);
+        if let Some(cors) = cors.as_ref().filter(|_| Cors::is_preflight(&req.method, &req.headers)) {
+            let mut headers = cors.preflight(&req.headers);
+            headers.push(("apigw-requestid".into(), rid));
+            return DataResponse { status: 204, headers, body: Bytes::new() };
+        }
+        let mut out = self.run(&req, (api_id, &account, &region), &doc, &stage, &path, rid).await;
+        if let Some(cors) = cors {
+            cors.decorate(&req.headers, &mut out.headers);
+        }
+        out
+    }
+
+    /// The request's route and integration, after the API and stage are known.
+    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String) -> DataResponse {
+        let not_found = || message(404, "Not Found", &rid);
+        let Some((route, params)) = pick_route(doc, &req.method, path) else { return not_found() };
+        let route_key = route.get("RouteKey").and_then(Value::as_str).unwrap_or("$default");
+        if let Some(limits) = doc.stages.get(stage).and_then(|s| throttle::limits(s, route_key)) {
+            let key = (api_id.to_string(), stage.to_string(), route_key.to_string());
+            if !self.throttle.admit(key, limits, self.clock.now_ms()) {
+                return message(429, "Too Many Requests", &rid);
+            }
+        }
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found() };
         match integration.get("IntegrationType").and_then(Value::as_str) {
@@ -100,15 +131,24 @@ impl ExecuteApi {
             Some(other) => return message(500, &format!("{other} integrations are not supported by nimbus yet"), &rid),
             None => return message(500, "Internal Server Error", &rid),
         }
+        let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
+        if let Some(subtype) = integration.get("IntegrationSubtype").and_then(Value::as_str) {
+            let src = Source { body: &req.body, headers: &req.headers, query: &req.query, path_parameters: &params, stage_variables: &stage_variables, request_id: &rid };
+            let mapped = integration.get("RequestParameters").and_then(Value::as_object).into_iter().flatten();
+            let values = mapped.filter_map(|(k, v)| Some((k.clone(), service_integration::evaluate(v.as_str()?, &src)?))).collect();
+            let answer = service_integration::call(self.queues.as_ref(), subtype, values, region, &rid).await;
+            let mut out = message(answer.status, "", &rid);
+            out.body = Bytes::from(answer.body.to_string());
+            return out;
+        }
         let v2 = integration.get("PayloadFormatVersion").and_then(Value::as_str) == Some("2.0");
         let uri = integration.get("IntegrationUri").and_then(Value::as_str).unwrap_or_default();
-        let raw_path = if stage == "$default" { path.clone() } else { format!("/{stage}{path}") };
-        let stage_variables = doc.stages.get(&stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
+        let raw_path = if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") };
         let incoming = Incoming {
             api_id,
-            account_id: &account,
-            stage: &stage,
-            route_key: route.get("RouteKey").and_then(Value::as_str).unwrap_or("$default"),
+            account_id: account,
+            stage,
+            route_key,
             method: &req.method,
             raw_path: &raw_path,
             raw_query: &req.query,

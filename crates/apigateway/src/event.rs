@@ -86,7 +86,8 @@ fn query_parameters(raw: &str) -> Map<String, Value> {
     out
 }
 
-fn form_pairs(raw: &str) -> Vec<(String, String)> {
+/// A query string's (or form's) decoded pairs, in order.
+pub fn form_pairs(raw: &str) -> Vec<(String, String)> {
     let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
     raw.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').map(|(k, v)| (dec(k), dec(v))).unwrap_or_else(|| (dec(p), String::new()))).collect()
 }

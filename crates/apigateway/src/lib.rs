@@ -4,8 +4,11 @@
 //! `registry.rs` (every API with its routes, integrations, stages and deployments in
 //! memory, written through to `store.rs` before a call answers). `routes.rs` parses and
 //! matches route keys; `data_plane.rs` serves `/_aws/execute-api/<api-id>/…` and invokes
-//! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0).
+//! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0),
+//! or AWS service integrations (`service_integration.rs`: SQS-SendMessage through `QueueSender`),
+//! applying the API's CORS configuration (`cors.rs`) and the stage's throttling (`throttle.rs`).
 
+pub mod cors;
 pub mod data_plane;
 pub mod errors;
 pub mod event;
@@ -14,7 +17,9 @@ pub mod ops_children;
 pub mod registry;
 pub mod routes;
 pub mod service;
+pub mod service_integration;
 pub mod store;
+pub mod throttle;
 
 pub use data_plane::ExecuteApi;
 pub use service::ApiGatewayService;

@@ -1,6 +1,7 @@
 //! An API's routes, integrations, stages and deployments: create, get, list, update,
 //! delete. Each lives inside its API's document (`registry.rs`).
 
+use crate::service_integration::SUBTYPES;
 use crate::errors::{ApiGwError, ApiGwResult};
 use crate::ops_apis::{copy, page};
 use crate::registry::{new_id, ApiDoc, Attrs};
@@ -101,6 +102,9 @@ pub fn new_integration(http: bool, input: &Value) -> ApiGwResult<Attrs> {
 fn check_integration(http: bool, i: &Attrs) -> ApiGwResult<()> {
     let kind = i.get("IntegrationType").and_then(Value::as_str).unwrap_or_default();
     let version = i.get("PayloadFormatVersion").and_then(Value::as_str);
+    if let Some(subtype) = i.get("IntegrationSubtype").and_then(Value::as_str) {
+        return check_subtype(http, kind, subtype, version, i);
+    }
     if kind == "AWS_PROXY" && i.get("IntegrationUri").and_then(Value::as_str).is_none() {
         return Err(ApiGwError::BadRequest("IntegrationUri is required for AWS_PROXY integrations".into()));
     }
@@ -109,6 +113,25 @@ fn check_integration(http: bool, i: &Attrs) -> ApiGwResult<()> {
         (true, "AWS_PROXY", Some("1.0" | "2.0")) | (_, _, None | Some("1.0")) => Ok(()),
         (_, _, Some(v)) => Err(ApiGwError::BadRequest(format!("Invalid payload format version: {v}"))),
     }
+}
+
+/// An AWS service integration ("Integration subtype reference"): HTTP APIs' `AWS_PROXY`,
+/// a known subtype, payload format 1.0, and the subtype's required `RequestParameters`.
+fn check_subtype(http: bool, kind: &str, subtype: &str, version: Option<&str>, i: &Attrs) -> ApiGwResult<()> {
+    let Some((_, required)) = SUBTYPES.iter().find(|(s, _)| *s == subtype) else {
+        return Err(ApiGwError::BadRequest(format!("Invalid integration subtype: {subtype}")));
+    };
+    if !http || kind != "AWS_PROXY" {
+        return Err(ApiGwError::BadRequest("IntegrationSubtype is supported only for AWS_PROXY integrations of HTTP APIs".into()));
+    }
+    if version != Some("1.0") {
+        return Err(ApiGwError::BadRequest("PayloadFormatVersion must be 1.0 for AWS service integrations".into()));
+    }
+    let params = i.get("RequestParameters").and_then(Value::as_object);
+    if let Some(missing) = required.iter().find(|p| params.is_none_or(|m| !m.contains_key(**p))) {
+        return Err(ApiGwError::BadRequest(format!("Request parameter {missing} is required for integration subtype {subtype}")));
+    }
+    Ok(())
 }
 
 /// A new stage from CreateStage's input.

@@ -39,6 +39,14 @@ impl MessageBus for NoBus {
     }
 }
 
+/// SendMessage on a queue named by ARN with SQS's own checks and answer (API Gateway's
+/// `SQS-SendMessage` integrations). `input` is SendMessage's JSON input (`MessageBody`,
+/// `DelaySeconds`, `MessageAttributes`, `MessageGroupId`, `MessageDeduplicationId`);
+/// the answer is SendMessage's JSON output, or SQS's error. The SQS service implements it.
+pub trait QueueSender: Send + Sync {
+    fn send_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+}
+
 /// A message as an event source mapping receives it, already in the shape of Lambda's
 /// SQS event record (`attributes` and `messageAttributes` as AWS writes them there).
 #[derive(Debug, Clone)]

@@ -52,6 +52,9 @@ pub struct Router {
     authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
     /// Data planes by path prefix (`/_aws/execute-api/`), tried before AWS routing.
     data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
+    /// Data planes by host-name suffix (`.execute-api.localhost`): `Host: <id><suffix>[:port]`
+    /// sends `<id><path>` to the plane, tried before the path prefixes.
+    host_data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
 }
 
 /// A request to a data plane (an API Gateway API invoked by path), as the client sent it:
@@ -94,6 +97,7 @@ impl Router {
             auth: Authenticator::open(),
             authorizer: None,
             data_planes: Vec::new(),
+            host_data_planes: Vec::new(),
         }
     }
 
@@ -130,6 +134,37 @@ impl Router {
     /// Sends every request whose path starts with `prefix` to `plane`.
     pub fn add_data_plane(&mut self, prefix: &'static str, plane: Arc<dyn DataPlane>) {
         self.data_planes.push((prefix, plane));
+    }
+
+    /// Sends every request whose `Host` is `<name><suffix>` (any port) to `plane`, with the
+    /// path `<name><path>` — the same as `<prefix><name><path>` by path.
+    pub fn add_host_data_plane(&mut self, suffix: &'static str, plane: Arc<dyn DataPlane>) {
+        self.host_data_planes.push((suffix, plane));
+    }
+
+    /// The data plane a request goes to and the path it sees: by `Host` suffix first (checked
+    /// without allocating), then by path prefix.
+    fn data_plane_for(&self, headers: &HeaderMap, uri: &http::Uri) -> Option<(&Arc<dyn DataPlane>, String)> {
+        let path = uri.path();
+        if let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+            for (suffix, plane) in &self.host_data_planes {
+                if let Some(name) = host_name_before(host, suffix) {
+                    return Some((plane, format!("{name}{path}")));
+                }
+            }
+        }
+        let (prefix, plane) = self.data_planes.iter().find(|(p, _)| path.starts_with(p))?;
+        Some((plane, path[prefix.len()..].to_string()))
+    }
+
+    /// A data plane's request: the plane answers everything itself (CORS included).
+    async fn to_data_plane(&self, req: Request<Incoming>, plane: &Arc<dyn DataPlane>, rest: String, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+        };
+        self.data_plane(plane, &parts, rest, body, peer).await
     }
 
     async fn data_plane(&self, plane: &Arc<dyn DataPlane>, parts: &http::request::Parts, rest: String, body: Bytes, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
@@ -191,6 +226,9 @@ impl Router {
     /// One request: a CORS preflight is answered here; every other response carries the
     /// CORS headers when the request came from a browser (it has `Origin`).
     async fn handle(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+        if let Some((plane, rest)) = self.data_plane_for(req.headers(), req.uri()) {
+            return self.to_data_plane(req, plane, rest, peer).await;
+        }
         let from_browser = req.headers().contains_key(http::header::ORIGIN);
         if from_browser && req.method() == Method::OPTIONS {
             return cors::preflight(req.headers());
@@ -215,10 +253,6 @@ impl Router {
                 return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
             }
         };
-        if let Some((prefix, plane)) = self.data_planes.iter().find(|(p, _)| path.starts_with(p)) {
-            let rest = path[prefix.len()..].to_string();
-            return self.data_plane(plane, &parts, rest, body, peer).await;
-        }
         // The signature covers the body as sent (compressed or not).
         let raw_body = body.clone();
         let encoding = parts.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
@@ -441,6 +475,18 @@ fn finish(ctx: &RequestContext, service: &str, op: &str, started: Instant, wire:
     response
 }
 
+/// `name` when `host` is `<name><suffix>` or `<name><suffix>:<port>` (suffix compared
+/// without case), `name` a single non-empty label.
+fn host_name_before<'h>(host: &'h str, suffix: &str) -> Option<&'h str> {
+    let name = match host.rsplit_once(':') {
+        Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => host,
+    };
+    let cut = name.len().checked_sub(suffix.len())?;
+    let (label, tail) = (name.get(..cut)?, name.get(cut..)?);
+    (tail.eq_ignore_ascii_case(suffix) && !label.is_empty() && !label.contains('.')).then_some(label)
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
 /// Compresses a successful response body of at least [`compression::RESPONSE_THRESHOLD`]
@@ -547,4 +593,27 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::host_name_before;
+
+    const SUFFIX: &str = ".execute-api.localhost";
+
+    #[test]
+    fn host_with_and_without_port() {
+        assert_eq!(host_name_before("abc123.execute-api.localhost:4566", SUFFIX), Some("abc123"));
+        assert_eq!(host_name_before("abc123.execute-api.localhost", SUFFIX), Some("abc123"));
+        assert_eq!(host_name_before("ABC.Execute-API.localhost:1", SUFFIX), Some("ABC"));
+    }
+
+    #[test]
+    fn other_hosts_are_not_data_plane() {
+        assert_eq!(host_name_before("localhost:4566", SUFFIX), None);
+        assert_eq!(host_name_before(".execute-api.localhost", SUFFIX), None);
+        assert_eq!(host_name_before("a.b.execute-api.localhost", SUFFIX), None);
+        assert_eq!(host_name_before("sqs.us-east-1.localhost", SUFFIX), None);
+        assert_eq!(host_name_before("é", SUFFIX), None);
+    }
 }

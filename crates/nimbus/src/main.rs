@@ -279,7 +279,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Lambda proxy integrations through `FunctionInvoker`.
         let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
         router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
-        router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, Arc::new(nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), clock.clone())));
+        let execute_api: Arc<nimbus_apigateway::ExecuteApi> = Arc::new(nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), clock.clone()));
+        router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
+        router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

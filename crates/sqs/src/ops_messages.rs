@@ -165,9 +165,14 @@ impl SqsService {
 
     pub(crate) async fn send_message(&self, ctx: &RequestContext, input: SendMessage) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
-        let p = self.prepare(&ctx.access_key_id, ctx.trace_id.as_deref(), &queue, input)?;
+        self.send_to(&ctx.access_key_id, ctx.trace_id.as_deref(), &queue, input).await
+    }
+
+    /// SendMessage on a known queue: the checks, the send, SendMessage's output.
+    pub(crate) async fn send_to(&self, sender_id: &str, trace_id: Option<&str>, queue: &Arc<Queue>, input: SendMessage) -> SqsResult<Value> {
+        let p = self.prepare(sender_id, trace_id, queue, input)?;
         let (md5_body, md5_attributes, md5_system) = (p.md5_body, p.md5_attributes, p.md5_system);
-        let sent = self.engine.send(&queue, vec![p.message]).await?;
+        let sent = self.engine.send(queue, vec![p.message]).await?;
         let sent = sent.into_iter().next().ok_or_else(|| SqsError::Internal("send produced no result".into()))?;
         let mut out = Map::new();
         out.insert("MD5OfMessageBody".into(), md5_body.into());

@@ -80,6 +80,18 @@ impl nimbus_core::internal::MessageBus for SqsService {
     }
 }
 
+/// API Gateway's SQS-SendMessage integrations: SendMessage's JSON input on a queue by ARN.
+impl nimbus_core::internal::QueueSender for SqsService {
+    fn send_message<'a>(&'a self, queue_arn: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move {
+            let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist).map_err(AwsError::from)?;
+            let input = typed(input)?;
+            let account = queue.key.account.clone();
+            self.send_to(&account, None, &queue, input).await.map_err(AwsError::from).map_err(sqs_names)
+        })
+    }
+}
+
 impl AwsService for SqsService {
     fn model(&self) -> &ServiceModel {
         model()

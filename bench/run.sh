@@ -5,13 +5,14 @@
 # With --with-lambda it also builds the test function (nimbus-test-fn) and runs the
 # Lambda benchmark (warm invoke + cold start) against nimbus. With --with-dynamodb it
 # also runs the DynamoDB benchmark (PutItem, GetItem, Query, UpdateItem) against nimbus,
-# the null server and moto (with --with-moto).
+# the null server and moto (with --with-moto). With --with-apigw it runs the API Gateway
+# benchmark (HTTP API -> Lambda proxy vs direct Invoke of the same event).
 #
 #   bench/run.sh [--with-moto] [--with-localstack] [--clients 1,16,64]
 #                [--duration 5s] [--warmup 500ms] [--mode raw,sdk]
 #                [--workload send,recv-delete] [--prefill 2000] [--json FILE]
 #                [--with-lambda] [--lambda-clients 1,16] [--cold-starts 20] [--no-sqs]
-#                [--with-dynamodb] [--ddb-workload put,get,update,query] [--ddb-stream]
+#                [--with-apigw] [--with-dynamodb] [--ddb-workload put,get,update,query] [--ddb-stream]
 #                [--no-build] [--no-startup] [--no-null]
 #
 # All traffic stays on 127.0.0.1. Ports: nimbus 4566, null 4580, moto 5001,
@@ -34,6 +35,7 @@ workload="send,recv-delete"
 prefill="2000"
 json=""
 with_lambda=0
+with_apigw=0
 sqs=1
 lambda_clients="1,16"
 cold_starts="20"
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
         --with-moto) with_moto=1 ;;
         --with-localstack) with_localstack=1 ;;
         --with-lambda) with_lambda=1 ;;
+        --with-apigw) with_apigw=1 ;;
         --no-sqs) sqs=0 ;;
         --with-dynamodb) with_dynamodb=1 ;;
         --ddb-workload) ddb_workload="$2"; shift ;;
@@ -128,7 +131,7 @@ wait_http() {
 
 cd "$root"
 build_pkgs=(-p nimbus -p nimbus-bench)
-[ "$with_lambda" = 1 ] && build_pkgs+=(-p nimbus-test-fn)
+{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ]; } && build_pkgs+=(-p nimbus-test-fn)
 if [ "$build" = 1 ]; then
     echo "run.sh: cargo build --release ${build_pkgs[*]}" >&2
     cargo build --release "${build_pkgs[@]}"
@@ -137,7 +140,7 @@ nimbus_bin="$root/target/release/nimbus"
 bench_bin="$root/target/release/nimbus-bench"
 bootstrap_bin="$root/target/release/bootstrap"
 check_bins=("$nimbus_bin" "$bench_bin")
-[ "$with_lambda" = 1 ] && check_bins+=("$bootstrap_bin")
+{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ]; } && check_bins+=("$bootstrap_bin")
 for b in "${check_bins[@]}"; do
     [ -x "$b" ] || { echo "run.sh: $b missing (build first)" >&2; exit 1; }
 done
@@ -207,6 +210,14 @@ if [ "$with_lambda" = 1 ]; then
     "$bench_bin" lambda --target "nimbus=http://127.0.0.1:$NIMBUS_PORT" \
         --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
         --bootstrap "$bootstrap_bin" --cold-starts "$cold_starts" "${extra[@]}"
+fi
+
+if [ "$with_apigw" = 1 ]; then
+    extra=()
+    [ -n "$json" ] && extra+=(--json "${json%.json}-apigw.json")
+    "$bench_bin" apigw --target "nimbus=http://127.0.0.1:$NIMBUS_PORT" \
+        --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
+        --bootstrap "$bootstrap_bin" "${extra[@]}"
 fi
 
 echo >&2

@@ -44,14 +44,14 @@ pub struct Config {
     pub json: Option<String>,
 }
 
-struct Rest {
+pub(crate) struct Rest {
     conn: RawConn,
     headers: http::HeaderMap,
     logs_headers: http::HeaderMap,
 }
 
 impl Rest {
-    fn new(target: &Target) -> Rest {
+    pub(crate) fn new(target: &Target) -> Rest {
         let mut headers = base_headers(&target.host, AUTHORIZATION_LAMBDA);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let mut logs_headers = base_headers(&target.host, AUTHORIZATION_LAMBDA);
@@ -60,7 +60,7 @@ impl Rest {
         Rest { conn: RawConn::new(target.addr), headers, logs_headers }
     }
 
-    async fn call(&mut self, op: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    pub(crate) async fn call(&mut self, op: &str, method: Method, path: &str, body: Option<Value>) -> Result<Value, String> {
         let uri: Uri = path.parse().map_err(|e| format!("{path}: {e}"))?;
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
         let (status, _, resp) = self.conn.request(method, uri, &self.headers, body).await?;
@@ -105,7 +105,7 @@ async fn esm_lines(rest: &mut Rest, function: &str) -> Result<Vec<(u64, u64, u64
     }
 }
 
-async fn create_function(rest: &mut Rest, name: &str, zip: &[u8]) -> Result<(), String> {
+pub(crate) async fn create_function(rest: &mut Rest, name: &str, zip: &[u8]) -> Result<(), String> {
     rest.call(
         "CreateFunction",
         Method::POST,

@@ -1,5 +1,6 @@
 //! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
 
+mod apigw;
 mod client;
 mod dynamodb;
 mod esm;
@@ -226,6 +227,31 @@ enum Cmd {
         #[arg(long, default_value = "35s")]
         request_timeout: String,
     },
+    /// What an API Gateway HTTP API adds in front of a Lambda function: the same event
+    /// through the gateway and by direct Invoke, alternating rounds (see apigw.rs).
+    Apigw {
+        /// NAME=URL of the nimbus to measure.
+        #[arg(long, default_value = "nimbus=http://127.0.0.1:4566")]
+        target: String,
+        /// The function's `bootstrap` (cargo build --release -p nimbus-test-fn).
+        #[arg(long, default_value = "target/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Comma-separated concurrent client counts.
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Measured time per round and side.
+        #[arg(long, default_value = "3s")]
+        duration: String,
+        /// Unmeasured time before each measurement.
+        #[arg(long, default_value = "500ms")]
+        warmup: String,
+        /// Alternating direct/gateway rounds per client count (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+    },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
         #[arg(long)]
@@ -444,6 +470,21 @@ fn main() {
                     })?,
                     window_s: window,
                     runs: runs.max(1),
+                    json,
+                })
+                .await
+            })
+        })(),
+        Cmd::Apigw { target, bootstrap, clients, duration, warmup, rounds, json } => (|| {
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                apigw::run(apigw::Config {
+                    target: client::Target::parse(&target).await?,
+                    bootstrap,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    rounds: rounds.max(1),
                     json,
                 })
                 .await

@@ -3,7 +3,7 @@
 //! output shape's members — written through to the store before a call answers.
 
 use crate::errors::{ApiGwError, ApiGwResult};
-use crate::store::{ApiStore, Row};
+use nimbus_core::doc_store::{Doc, DocStore};
 use nimbus_core::storage::Pending;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ pub type Scope = (String, String);
 
 pub struct Registry {
     apis: RwLock<HashMap<Scope, BTreeMap<String, ApiDoc>>>,
-    store: Arc<dyn ApiStore>,
+    store: Arc<dyn DocStore>,
 }
 
 fn not_found(account: &str, id: &str) -> ApiGwError {
@@ -39,17 +39,18 @@ async fn commit(p: Pending) -> ApiGwResult<()> {
 }
 
 impl Registry {
-    pub fn open(store: Arc<dyn ApiStore>) -> Result<Registry, String> {
+    pub fn open(store: Arc<dyn DocStore>) -> Result<Registry, String> {
         let mut apis: HashMap<Scope, BTreeMap<String, ApiDoc>> = HashMap::new();
         for row in store.load().map_err(|e| e.to_string())? {
-            let doc: ApiDoc = serde_json::from_str(&row.doc).map_err(|e| format!("stored API {}: {e}", row.api_id))?;
-            apis.entry((row.account, row.region)).or_default().insert(row.api_id, doc);
+            let [account, region, api_id] = row.keys;
+            let doc: ApiDoc = serde_json::from_str(&row.doc).map_err(|e| format!("stored API {api_id}: {e}"))?;
+            apis.entry((account, region)).or_default().insert(api_id, doc);
         }
         Ok(Registry { apis: RwLock::new(apis), store })
     }
 
-    fn row(scope: &Scope, id: &str, doc: &ApiDoc) -> Row {
-        Row { account: scope.0.clone(), region: scope.1.clone(), api_id: id.to_string(), doc: serde_json::to_string(doc).unwrap_or_default() }
+    fn row(scope: &Scope, id: &str, doc: &ApiDoc) -> Doc {
+        Doc { keys: [scope.0.clone(), scope.1.clone(), id.to_string()], doc: serde_json::to_string(doc).unwrap_or_default() }
     }
 
     pub async fn insert(&self, scope: &Scope, id: &str, doc: ApiDoc) -> ApiGwResult<()> {
@@ -93,7 +94,7 @@ impl Registry {
         let pending = {
             let mut all = self.apis.write();
             all.get_mut(scope).and_then(|m| m.remove(id)).ok_or_else(|| not_found(&scope.0, id))?;
-            self.store.delete(&scope.0, &scope.1, id)
+            self.store.delete([scope.0.clone(), scope.1.clone(), id.to_string()])
         };
         commit(pending).await
     }

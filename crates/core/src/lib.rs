@@ -11,6 +11,7 @@ pub mod authn;
 pub mod clock;
 pub mod compression;
 pub mod context;
+pub mod doc_store;
 pub mod error;
 pub mod ids;
 pub mod internal;

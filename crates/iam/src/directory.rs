@@ -5,7 +5,7 @@
 
 use crate::entities::*;
 use crate::errors::{IamError, IamResult};
-use crate::store::{IamStore, Row};
+use nimbus_core::doc_store::{Doc, DocStore};
 use nimbus_core::internal::{CredentialResolver, ResolvedKey};
 use nimbus_core::storage::Pending;
 use nimbus_core::Clock;
@@ -123,7 +123,7 @@ impl Changes {
 
 pub struct Directory {
     pub clock: Clock,
-    store: Arc<dyn IamStore>,
+    store: Arc<dyn DocStore>,
     accounts: Mutex<HashMap<String, Account>>,
     keys: RwLock<HashMap<String, ResolvedKey>>,
     /// When each long-term access key was last used (time, service, region), in memory
@@ -158,32 +158,33 @@ pub fn session_key(s: &Session) -> ResolvedKey {
 }
 
 impl Directory {
-    pub fn open(clock: Clock, store: Arc<dyn IamStore>) -> IamResult<Directory> {
+    pub fn open(clock: Clock, store: Arc<dyn DocStore>) -> IamResult<Directory> {
         let mut accounts: HashMap<String, Account> = HashMap::new();
         let now = clock.now_ms();
         let mut expired = Vec::new();
         for row in store.load()? {
-            let acct = accounts.entry(row.account.clone()).or_insert_with(|| Account::new(&row.account));
-            let ok = match row.kind.as_str() {
-                "user" => serde_json::from_str(&row.doc).map(|u| acct.users.insert(row.key.clone(), u)).is_ok(),
-                "group" => serde_json::from_str(&row.doc).map(|g| acct.groups.insert(row.key.clone(), g)).is_ok(),
-                "role" => serde_json::from_str(&row.doc).map(|r| acct.roles.insert(row.key.clone(), r)).is_ok(),
-                "policy" => serde_json::from_str(&row.doc).map(|p| acct.policies.insert(row.key.clone(), p)).is_ok(),
-                "profile" => serde_json::from_str(&row.doc).map(|p| acct.instance_profiles.insert(row.key.clone(), p)).is_ok(),
-                "oidc" => serde_json::from_str(&row.doc).map(|p| acct.oidc.insert(row.key.clone(), p)).is_ok(),
-                "saml" => serde_json::from_str(&row.doc).map(|p| acct.saml.insert(row.key.clone(), p)).is_ok(),
-                "key" => serde_json::from_str(&row.doc).map(|k| acct.access_keys.insert(row.key.clone(), k)).is_ok(),
+            let Doc { keys: [account, kind, name], doc } = row;
+            let acct = accounts.entry(account.clone()).or_insert_with(|| Account::new(&account));
+            let ok = match kind.as_str() {
+                "user" => serde_json::from_str(&doc).map(|u| acct.users.insert(name.clone(), u)).is_ok(),
+                "group" => serde_json::from_str(&doc).map(|g| acct.groups.insert(name.clone(), g)).is_ok(),
+                "role" => serde_json::from_str(&doc).map(|r| acct.roles.insert(name.clone(), r)).is_ok(),
+                "policy" => serde_json::from_str(&doc).map(|p| acct.policies.insert(name.clone(), p)).is_ok(),
+                "profile" => serde_json::from_str(&doc).map(|p| acct.instance_profiles.insert(name.clone(), p)).is_ok(),
+                "oidc" => serde_json::from_str(&doc).map(|p| acct.oidc.insert(name.clone(), p)).is_ok(),
+                "saml" => serde_json::from_str(&doc).map(|p| acct.saml.insert(name.clone(), p)).is_ok(),
+                "key" => serde_json::from_str(&doc).map(|k| acct.access_keys.insert(name.clone(), k)).is_ok(),
                 "alias" => {
-                    acct.aliases.push(row.key.clone());
+                    acct.aliases.push(name.clone());
                     true
                 }
-                "session" => match serde_json::from_str::<Session>(&row.doc) {
+                "session" => match serde_json::from_str::<Session>(&doc) {
                     Ok(s) if s.expires_ms > now => {
-                        acct.sessions.insert(row.key.clone(), s);
+                        acct.sessions.insert(name.clone(), s);
                         true
                     }
                     Ok(_) => {
-                        expired.push((row.account.clone(), row.key.clone()));
+                        expired.push((account.clone(), name.clone()));
                         true
                     }
                     Err(_) => false,
@@ -191,11 +192,11 @@ impl Directory {
                 _ => false,
             };
             if !ok {
-                tracing::warn!(account = %row.account, kind = %row.kind, key = %row.key, "iam: skipped a stored entity that no longer parses");
+                tracing::warn!(account = %account, kind = %kind, key = %name, "iam: skipped a stored entity that no longer parses");
             }
         }
         for (account, id) in expired {
-            drop(store.delete(&account, "session", &id));
+            drop(store.delete([account, "session".to_string(), id]));
         }
         let mut keys = HashMap::new();
         for acct in accounts.values() {
@@ -230,8 +231,8 @@ impl Directory {
             let mut last: Option<Pending> = None;
             for (kind, k, doc) in changes.rows {
                 last = Some(match doc {
-                    Some(doc) => self.store.put(Row { account: account.to_string(), kind, key: k, doc }),
-                    None => self.store.delete(account, &kind, &k),
+                    Some(doc) => self.store.put(Doc { keys: [account.to_string(), kind, k], doc }),
+                    None => self.store.delete([account.to_string(), kind, k]),
                 });
             }
             if !changes.keys.is_empty() {

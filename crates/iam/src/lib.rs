@@ -63,7 +63,7 @@ pub struct Iam {
 }
 
 impl Iam {
-    pub fn open(clock: Clock, store: Arc<dyn store::IamStore>) -> IamResult<Arc<Iam>> {
+    pub fn open(clock: Clock, store: Arc<dyn nimbus_core::doc_store::DocStore>) -> IamResult<Arc<Iam>> {
         Ok(Arc::new(Iam { dir: Directory::open(clock, store)?, enforce: AtomicBool::new(false), caches: Default::default(), jwks: Default::default() }))
     }
 

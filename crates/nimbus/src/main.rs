@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use nimbus_core::authn::{AuthMode, Authenticator};
+use nimbus_core::doc_store::{DocStore, MemoryDocs, SqliteDocs};
 use nimbus_core::internal::{CredentialResolver, ResolvedKey};
 use nimbus_core::server::{serve, Router};
 use nimbus_core::storage::Durability;
@@ -366,8 +367,8 @@ struct Stores {
     logs: Arc<dyn nimbus_logs::store::LogsStore>,
     lambda: Arc<dyn nimbus_lambda::store::LambdaStore>,
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
-    iam: Arc<dyn nimbus_iam::store::IamStore>,
-    apigateway: Arc<dyn nimbus_apigateway::store::ApiStore>,
+    iam: Arc<dyn DocStore>,
+    apigateway: Arc<dyn DocStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -409,18 +410,18 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_dynamodb::store::SqliteStore::open(&dir.join("dynamodb.db"), durability)?)
             })
         });
-        let iam = s.spawn(move || -> Result<Arc<dyn nimbus_iam::store::IamStore>, StartError> {
+        let iam = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory {
-                Arc::new(nimbus_iam::store::MemoryStore)
+                Arc::new(MemoryDocs)
             } else {
-                Arc::new(nimbus_iam::store::SqliteStore::open(&dir.join("iam.db"), durability)?)
+                Arc::new(SqliteDocs::open(&dir.join("iam.db"), durability, nimbus_iam::store::TABLE, "iam")?)
             })
         });
-        let apigateway = s.spawn(move || -> Result<Arc<dyn nimbus_apigateway::store::ApiStore>, StartError> {
+        let apigateway = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory {
-                Arc::new(nimbus_apigateway::store::MemoryStore)
+                Arc::new(MemoryDocs)
             } else {
-                Arc::new(nimbus_apigateway::store::SqliteStore::open(&dir.join("apigateway.db"), durability)?)
+                Arc::new(SqliteDocs::open(&dir.join("apigateway.db"), durability, nimbus_apigateway::store::TABLE, "apigateway")?)
             })
         });
         Ok(Stores {

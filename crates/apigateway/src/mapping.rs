@@ -144,6 +144,9 @@ fn parse(value: &str, side: Side) -> Result<Vec<Part>, String> {
     Ok(parts)
 }
 
+/// An integration's answer as response values read it: headers and body.
+pub type Answered<'a> = (&'a [(String, String)], &'a [u8]);
+
 /// What values read.
 pub struct Source<'a> {
     pub body: &'a [u8],
@@ -155,7 +158,7 @@ pub struct Source<'a> {
     pub stage_variables: &'a Map<String, Value>,
     pub facts: &'a Facts,
     /// The integration's answer, for response parameters.
-    pub response: Option<(&'a [(String, String)], &'a [u8])>,
+    pub response: Option<Answered<'a>>,
 }
 
 /// A JSON path's value (`a.b`, `a[0].b`, `$.a`); strings as their text, others as JSON.

@@ -149,6 +149,16 @@ def test_http_proxy_without_a_uri_path_gets_the_request_path(api, upstream, endp
     assert r.json()["path"] == "/pets/7"
 
 
+def test_quick_create_with_a_url_proxies_every_path(apigw, upstream, endpoint):
+    api_id = apigw.create_api(Name=unique_name("api"), ProtocolType="HTTP", Target=upstream)["ApiId"]
+    try:
+        r = requests.post(url(endpoint, api_id, "/any/where?x=1"), data="b", timeout=30)
+        assert r.status_code == 201, r.text
+        assert (r.json()["method"], r.json()["path"], r.json()["body"]) == ("POST", "/any/where?x=1", "b")
+    finally:
+        apigw.delete_api(ApiId=api_id)
+
+
 def test_http_proxy_integration_method_overrides_the_request_method(api, upstream, endpoint):
     api_id = api(dict(proxy(upstream), IntegrationMethod="POST"))
     assert requests.get(url(endpoint, api_id, "/x"), timeout=30).json()["method"] == "POST"
@@ -180,7 +190,7 @@ def test_https_upstreams_are_not_supported_yet(api, endpoint):
     api_id = api(proxy("https://example.com"))
     r = requests.get(url(endpoint, api_id, "/x"), timeout=30)
     assert r.status_code == 500
-    assert "not supported by nimbus yet" in r.json()["message"]
+    assert r.json() == {"message": "HTTPS integration endpoints are not supported by nimbus yet"}
 
 
 # --- request parameter mapping --------------------------------------------------------
@@ -242,6 +252,23 @@ def test_lambda_proxy_integration_sees_mapped_request(api, lambda_function, endp
     event = r.json()
     assert event["headers"]["x-tenant"] == "acme"
     assert event["queryStringParameters"] == {"keep": "1", "src": "apigw"}
+
+
+def test_lambda_integration_timeout_is_503(api, lambda_function, endpoint):
+    fn = lambda_function(handler="handler.sleep_proxy", Timeout=10)
+    api_id = api(dict(
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn}",
+        PayloadFormatVersion="2.0",
+        TimeoutInMillis=1000,
+    ))
+    fast = requests.get(url(endpoint, api_id, "/x?ms=0"), timeout=60)
+    assert (fast.status_code, fast.text) == (200, "slept 0")
+    started = time.monotonic()
+    slow = requests.get(url(endpoint, api_id, "/x?ms=4000"), timeout=60)
+    assert slow.status_code == 503
+    assert slow.json() == {"message": "Service Unavailable"}
+    assert time.monotonic() - started < 3.5, "answered at the 1 s timeout, not after the function"
 
 
 # --- response parameter mapping -------------------------------------------------------

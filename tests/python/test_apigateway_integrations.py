@@ -269,6 +269,9 @@ def test_lambda_integration_timeout_is_503(api, lambda_function, endpoint):
     assert slow.status_code == 503
     assert slow.json() == {"message": "Service Unavailable"}
     assert time.monotonic() - started < 3.5, "answered at the 1 s timeout, not after the function"
+    # The function stays usable after an abandoned invocation.
+    again = requests.get(url(endpoint, api_id, "/x?ms=0"), timeout=60)
+    assert (again.status_code, again.text) == (200, "slept 0")
 
 
 # --- response parameter mapping -------------------------------------------------------

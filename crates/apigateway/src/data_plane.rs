@@ -4,16 +4,18 @@
 //! API's route and runs its integration. Lambda proxy integrations run through
 //! `FunctionInvoker`; their errors and malformed answers are AWS's 500
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
-//! `{"message":"Not Found"}`.
+//! `{"message":"Not Found"}`. Integrations run in `integration.rs`; after each request
+//! on a stage the stage's access log line is written (`access_log.rs`).
 
+use crate::context::Facts;
 use crate::cors::Cors;
-use crate::event::{self, Incoming};
+use crate::integration::{self, Routed, Services};
 use crate::throttle::{self, Throttle};
 use crate::registry::{ApiDoc, Attrs, Registry};
 use crate::routes::{self, RouteKey};
-use crate::service_integration::{self, Source};
+use crate::access_log;
 use bytes::Bytes;
-use nimbus_core::internal::{FunctionInvoker, QueueSender};
+use nimbus_core::internal::{FunctionInvoker, LogSink, QueueSender};
 use nimbus_core::server::{DataPlane, DataRequest, DataResponse};
 use nimbus_core::service::BoxFuture;
 use nimbus_core::Clock;
@@ -29,11 +31,12 @@ pub struct ExecuteApi {
     registry: Arc<Registry>,
     invoker: Arc<dyn FunctionInvoker>,
     queues: Arc<dyn QueueSender>,
+    logs: Arc<dyn LogSink>,
     clock: Clock,
     throttle: Throttle,
 }
 
-fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
+pub(crate) fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
     DataResponse {
         status,
         headers: vec![("content-type".into(), "application/json".into()), ("apigw-requestid".into(), request_id.to_string())],
@@ -46,15 +49,6 @@ fn request_id() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let id: String = (0..14).map(|_| CHARS[rand::random::<usize>() % CHARS.len()] as char).collect();
     id + "="
-}
-
-/// The function ARN of an `AWS_PROXY` integration URI: a Lambda ARN, or the API Gateway
-/// form `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`.
-fn function_arn(uri: &str) -> &str {
-    match uri.split_once("/functions/") {
-        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
-        None => uri,
-    }
 }
 
 /// The stage a path (after the API id) names and the rest of the path: a named stage's
@@ -87,8 +81,8 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 }
 
 impl ExecuteApi {
-    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, clock: Clock) -> ExecuteApi {
-        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default() }
+    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
+        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default() }
     }
 
     async fn serve(&self, req: DataRequest) -> DataResponse {
@@ -106,80 +100,61 @@ impl ExecuteApi {
             headers.push(("apigw-requestid".into(), rid));
             return DataResponse { status: 204, headers, body: Bytes::new() };
         }
-        let mut out = self.run(&req, (api_id, &account, &region), &doc, &stage, &path, rid).await;
+        let mut facts = self.facts(&req, api_id, &account, &stage, &path, &rid);
+        let mut out = self.run(&req, (api_id, &account, &region), &doc, &stage, &path, rid, &mut facts).await;
         if let Some(cors) = cors {
             cors.decorate(&req.headers, &mut out.headers);
+        }
+        if let Some(stage) = doc.stages.get(&stage) {
+            let now = self.clock.now_ms();
+            facts.status = Some(out.status);
+            facts.response_length = Some(out.body.len());
+            facts.response_latency_ms = Some(now.saturating_sub(facts.request_time_ms));
+            access_log::write(self.logs.as_ref(), stage, &facts, now);
         }
         out
     }
 
+    /// The `$context` facts known once the API and stage are.
+    fn facts(&self, req: &DataRequest, api_id: &str, account: &str, stage: &str, path: &str, rid: &str) -> Facts {
+        Facts {
+            request_id: rid.to_string(),
+            account_id: account.to_string(),
+            api_id: api_id.to_string(),
+            stage: stage.to_string(),
+            http_method: req.method.clone(),
+            path: if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") },
+            source_ip: req.source_ip.to_string(),
+            user_agent: req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            domain_name: req.host.clone(),
+            request_time_ms: self.clock.now_ms(),
+            ..Facts::default()
+        }
+    }
+
     /// The request's route and integration, after the API and stage are known.
-    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String) -> DataResponse {
-        let not_found = || message(404, "Not Found", &rid);
-        let Some((route, params)) = pick_route(doc, &req.method, path) else { return not_found() };
+    #[allow(clippy::too_many_arguments)]
+    async fn run(&self, req: &DataRequest, (api_id, _account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts) -> DataResponse {
+        let not_found = |facts: &mut Facts| {
+            facts.error_message = Some("Not Found".into());
+            message(404, "Not Found", &rid)
+        };
+        let Some((route, params)) = pick_route(doc, &req.method, path) else { return not_found(facts) };
         let route_key = route.get("RouteKey").and_then(Value::as_str).unwrap_or("$default");
+        facts.route_key = Some(route_key.to_string());
         if let Some(limits) = doc.stages.get(stage).and_then(|s| throttle::limits(s, route_key)) {
             let key = (api_id.to_string(), stage.to_string(), route_key.to_string());
             if !self.throttle.admit(key, limits, self.clock.now_ms()) {
+                facts.error_message = Some("Too Many Requests".into());
                 return message(429, "Too Many Requests", &rid);
             }
         }
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
-        let Some(integration) = integration else { return not_found() };
-        match integration.get("IntegrationType").and_then(Value::as_str) {
-            Some("AWS_PROXY") => {}
-            Some(other) => return message(500, &format!("{other} integrations are not supported by nimbus yet"), &rid),
-            None => return message(500, "Internal Server Error", &rid),
-        }
+        let Some(integration) = integration else { return not_found(facts) };
         let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
-        if let Some(subtype) = integration.get("IntegrationSubtype").and_then(Value::as_str) {
-            let src = Source { body: &req.body, headers: &req.headers, query: &req.query, path_parameters: &params, stage_variables: &stage_variables, request_id: &rid };
-            let mapped = integration.get("RequestParameters").and_then(Value::as_object).into_iter().flatten();
-            let values = mapped.filter_map(|(k, v)| Some((k.clone(), service_integration::evaluate(v.as_str()?, &src)?))).collect();
-            let answer = service_integration::call(self.queues.as_ref(), subtype, values, region, &rid).await;
-            let mut out = message(answer.status, "", &rid);
-            out.body = Bytes::from(answer.body.to_string());
-            return out;
-        }
-        let v2 = integration.get("PayloadFormatVersion").and_then(Value::as_str) == Some("2.0");
-        let uri = integration.get("IntegrationUri").and_then(Value::as_str).unwrap_or_default();
-        let raw_path = if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") };
-        let incoming = Incoming {
-            api_id,
-            account_id: account,
-            stage,
-            route_key,
-            method: &req.method,
-            raw_path: &raw_path,
-            raw_query: &req.query,
-            headers: &req.headers,
-            body: &req.body,
-            host: &req.host,
-            source_ip: req.source_ip.to_string(),
-            path_parameters: params,
-            stage_variables,
-            request_id: &rid,
-            now_ms: self.clock.now_ms(),
-        };
-        let event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
-        let payload = Bytes::from(event.to_string());
-        let outcome = match self.invoker.invoke(function_arn(uri), payload).await {
-            Ok(o) if !o.function_error => o,
-            Ok(_) => return message(500, "Internal Server Error", &rid),
-            Err(e) => {
-                tracing::debug!(api = api_id, error = %e, "integration failed");
-                return message(500, "Internal Server Error", &rid);
-            }
-        };
-        let mapped = if v2 { event::response_v2(&outcome.payload) } else { event::response_v1(&outcome.payload) };
-        match mapped {
-            Some(m) => {
-                let mut headers = m.headers;
-                headers.push(("apigw-requestid".into(), rid));
-                DataResponse { status: m.status, headers, body: m.body }
-            }
-            None => message(500, "Internal Server Error", &rid),
-        }
+        let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), clock: &self.clock };
+        let routed = Routed { req, region, path, path_parameters: params, stage_variables };
+        integration::run(&services, integration, &routed, facts).await
     }
 }
 

@@ -5,13 +5,22 @@
 //! memory, written through to `store.rs` before a call answers). `routes.rs` parses and
 //! matches route keys; `data_plane.rs` serves `/_aws/execute-api/<api-id>/…` and invokes
 //! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0),
-//! or AWS service integrations (`service_integration.rs`: SQS-SendMessage through `QueueSender`),
-//! applying the API's CORS configuration (`cors.rs`) and the stage's throttling (`throttle.rs`).
+//! `HTTP_PROXY` integrations (`http_proxy.rs`), or AWS service integrations
+//! (`service_integration.rs`: SQS-SendMessage / ReceiveMessage / DeleteMessage / PurgeQueue
+//! through `QueueSender`) — `integration.rs` runs them with their timeout and parameter
+//! mapping (`mapping.rs`) — applying the API's CORS configuration (`cors.rs`) and the
+//! stage's throttling (`throttle.rs`), and writing the stage's access logs (`access_log.rs`,
+//! from the request's `$context` facts in `context.rs`).
 
+pub mod access_log;
+pub mod context;
 pub mod cors;
 pub mod data_plane;
 pub mod errors;
 pub mod event;
+pub mod http_proxy;
+pub mod integration;
+pub mod mapping;
 pub mod ops_apis;
 pub mod ops_children;
 pub mod registry;

@@ -1,6 +1,8 @@
 //! An API's routes, integrations, stages and deployments: create, get, list, update,
 //! delete. Each lives inside its API's document (`registry.rs`).
 
+use crate::access_log;
+use crate::mapping::{self, Side};
 use crate::service_integration::SUBTYPES;
 use crate::errors::{ApiGwError, ApiGwResult};
 use crate::ops_apis::{copy, page};
@@ -12,7 +14,7 @@ use std::collections::BTreeMap;
 
 const ROUTE_SETTABLE: &[&str] = &["ApiKeyRequired", "AuthorizationScopes", "AuthorizationType", "AuthorizerId", "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters", "RouteKey", "RouteResponseSelectionExpression", "Target"];
 const INTEGRATION_SETTABLE: &[&str] = &["ConnectionId", "ConnectionType", "CredentialsArn", "Description", "IntegrationMethod", "IntegrationSubtype", "IntegrationType", "IntegrationUri", "PayloadFormatVersion", "RequestParameters", "ResponseParameters", "TimeoutInMillis"];
-const STAGE_SETTABLE: &[&str] = &["AutoDeploy", "DeploymentId", "Description", "StageVariables", "DefaultRouteSettings", "RouteSettings", "ClientCertificateId"];
+const STAGE_SETTABLE: &[&str] = &["AccessLogSettings", "AutoDeploy", "DeploymentId", "Description", "StageVariables", "DefaultRouteSettings", "RouteSettings", "ClientCertificateId"];
 
 fn route_not_found(call: &Call, api: &str, id: &str) -> ApiGwError {
     ApiGwError::NotFound(format!("Invalid Route identifier specified {}:{api}:{id}", call.scope.0))
@@ -102,17 +104,64 @@ pub fn new_integration(http: bool, input: &Value) -> ApiGwResult<Attrs> {
 fn check_integration(http: bool, i: &Attrs) -> ApiGwResult<()> {
     let kind = i.get("IntegrationType").and_then(Value::as_str).unwrap_or_default();
     let version = i.get("PayloadFormatVersion").and_then(Value::as_str);
+    if http {
+        check_mappings(i)?;
+    }
     if let Some(subtype) = i.get("IntegrationSubtype").and_then(Value::as_str) {
         return check_subtype(http, kind, subtype, version, i);
     }
+    if http {
+        if let Some(params) = i.get("RequestParameters").and_then(Value::as_object) {
+            mapping::check_request_parameters(params).map_err(ApiGwError::BadRequest)?;
+        }
+    }
     if kind == "AWS_PROXY" && i.get("IntegrationUri").and_then(Value::as_str).is_none() {
         return Err(ApiGwError::BadRequest("IntegrationUri is required for AWS_PROXY integrations".into()));
+    }
+    if kind == "HTTP_PROXY" && http && i.get("ConnectionType").and_then(Value::as_str) != Some("VPC_LINK") {
+        let uri = i.get("IntegrationUri").and_then(Value::as_str).unwrap_or_default();
+        let host = uri.strip_prefix("http://").or_else(|| uri.strip_prefix("https://")).map(|r| r.split(['/', '?', ':']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) {
+            return Err(ApiGwError::BadRequest("Invalid HTTP endpoint specified for URI".into()));
+        }
     }
     match (http, kind, version) {
         (true, "AWS_PROXY", None) => Err(ApiGwError::BadRequest("PayloadFormatVersion is required for AWS_PROXY integrations of HTTP APIs".into())),
         (true, "AWS_PROXY", Some("1.0" | "2.0")) | (_, _, None | Some("1.0")) => Ok(()),
         (_, _, Some(v)) => Err(ApiGwError::BadRequest(format!("Invalid payload format version: {v}"))),
     }
+}
+
+/// An HTTP API integration's `TimeoutInMillis` (50 to 30,000) and `ResponseParameters`
+/// ("Transform API requests and responses for HTTP APIs").
+fn check_mappings(i: &Attrs) -> ApiGwResult<()> {
+    if let Some(t) = i.get("TimeoutInMillis") {
+        if !t.as_i64().is_some_and(|t| (50..=30_000).contains(&t)) {
+            return Err(ApiGwError::BadRequest("Timeout should be between 50 ms and 30000 ms".into()));
+        }
+    }
+    if let Some(params) = i.get("ResponseParameters").and_then(Value::as_object) {
+        mapping::check_response_parameters(params).map_err(ApiGwError::BadRequest)?;
+    }
+    Ok(())
+}
+
+/// UpdateIntegration: the settable members, with `RequestParameters` / `ResponseParameters`
+/// merged into the stored maps (an empty value removes its key).
+fn update_integration(input: &Value, i: &mut Attrs) {
+    let mut plain = input.clone();
+    for name in ["RequestParameters", "ResponseParameters"] {
+        let Some(update) = plain.as_object_mut().and_then(|m| m.remove(name)) else { continue };
+        let Some(update) = update.as_object() else { continue };
+        let mut stored = i.get(name).and_then(Value::as_object).cloned().unwrap_or_default();
+        mapping::merge(&mut stored, update);
+        if stored.is_empty() {
+            i.remove(name);
+        } else {
+            i.insert(name.to_string(), Value::Object(stored));
+        }
+    }
+    copy(&plain, i, INTEGRATION_SETTABLE);
 }
 
 /// An AWS service integration ("Integration subtype reference"): HTTP APIs' `AWS_PROXY`,
@@ -131,7 +180,19 @@ fn check_subtype(http: bool, kind: &str, subtype: &str, version: Option<&str>, i
     if let Some(missing) = required.iter().find(|p| params.is_none_or(|m| !m.contains_key(**p))) {
         return Err(ApiGwError::BadRequest(format!("Request parameter {missing} is required for integration subtype {subtype}")));
     }
+    for value in params.into_iter().flat_map(|m| m.values()) {
+        let value = value.as_str().ok_or_else(|| ApiGwError::BadRequest(format!("Invalid mapping expression specified: {value}")))?;
+        mapping::check_value(value, Side::Request).map_err(ApiGwError::BadRequest)?;
+    }
     Ok(())
+}
+
+/// A stage's `AccessLogSettings` ("Configure logging for HTTP APIs").
+fn check_stage(input: &Value) -> ApiGwResult<()> {
+    match input.get("AccessLogSettings") {
+        Some(settings) => access_log::check(settings).map_err(ApiGwError::BadRequest),
+        None => Ok(()),
+    }
 }
 
 /// A new stage from CreateStage's input.
@@ -218,7 +279,7 @@ pub async fn integrations(call: &Call<'_>, op: &str, input: Value) -> ApiGwResul
             let id = required(&input, "IntegrationId")?;
             let i = call.registry.update(&call.scope, &api, |doc| {
                 let mut i = doc.integrations.get(&id).cloned().ok_or_else(|| integration_not_found(call, &api, &id))?;
-                copy(&input, &mut i, INTEGRATION_SETTABLE);
+                update_integration(&input, &mut i);
                 check_integration(is_http(doc), &i)?;
                 doc.integrations.insert(id.clone(), i.clone());
                 Ok(i)
@@ -257,6 +318,7 @@ pub async fn stages(call: &Call<'_>, op: &str, input: Value) -> ApiGwResult<Valu
                 if let Some(d) = text(&input, "DeploymentId").filter(|d| !doc.deployments.contains_key(d)) {
                     return Err(deployment_not_found(call, &api, &d));
                 }
+                check_stage(&input)?;
                 let s = new_stage(call, &input);
                 doc.stages.insert(name.clone(), s.clone());
                 Ok(s)
@@ -276,6 +338,7 @@ pub async fn stages(call: &Call<'_>, op: &str, input: Value) -> ApiGwResult<Valu
                 if let Some(d) = text(&input, "DeploymentId").filter(|d| !doc.deployments.contains_key(d)) {
                     return Err(deployment_not_found(call, &api, &d));
                 }
+                check_stage(&input)?;
                 copy(&input, &mut s, STAGE_SETTABLE);
                 s.insert("LastUpdatedDate".into(), json!(call.now));
                 doc.stages.insert(name.clone(), s.clone());

@@ -1,12 +1,11 @@
 //! HTTP APIs' AWS service integrations (`AWS_PROXY` with an `IntegrationSubtype`, AWS's
 //! "Integration subtype reference"). `RequestParameters` map the request to the action's
-//! parameters (`$request.body`, `$request.body.<path>`, `$request.header.<name>`,
-//! `$request.querystring.<name>`, `$request.path.<name>`, `$context.requestId`,
-//! `$stageVariables.<name>`, else a literal). `SQS-SendMessage` runs through
+//! parameters in the mapping language of `mapping.rs` (`$request.body.<path>`,
+//! `$request.header.<name>`, `$context.<name>`, literals and mixtures). `SQS-SendMessage`,
+//! `SQS-ReceiveMessage`, `SQS-DeleteMessage` and `SQS-PurgeQueue` run through
 //! `QueueSender`; the other subtypes are accepted at create and answer 500 "… not
 //! supported by nimbus yet" when called.
 
-use http::HeaderMap;
 use nimbus_core::internal::QueueSender;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -24,58 +23,6 @@ pub const SUBTYPES: &[(&str, &[&str])] = &[
     ("StepFunctions-StartSyncExecution", &["StateMachineArn"]),
     ("StepFunctions-StopExecution", &["ExecutionArn"]),
 ];
-
-/// What a mapping expression reads.
-pub struct Source<'a> {
-    pub body: &'a [u8],
-    pub headers: &'a HeaderMap,
-    pub query: &'a str,
-    pub path_parameters: &'a HashMap<String, String>,
-    pub stage_variables: &'a Map<String, Value>,
-    pub request_id: &'a str,
-}
-
-fn query_value(query: &str, name: &str) -> Option<String> {
-    crate::event::form_pairs(query).into_iter().filter(|(k, _)| k == name).map(|(_, v)| v).last()
-}
-
-fn body_value(body: &[u8], path: &str) -> Option<String> {
-    let mut v: Value = serde_json::from_slice(body).ok()?;
-    for key in path.split('.') {
-        v = v.get_mut(key)?.take();
-    }
-    Some(match v {
-        Value::String(s) => s,
-        Value::Null => return None,
-        other => other.to_string(),
-    })
-}
-
-/// A mapping's value: `None` when what it names is absent (the parameter is left out).
-pub fn evaluate(expr: &str, src: &Source) -> Option<String> {
-    if expr == "$request.body" {
-        return Some(String::from_utf8_lossy(src.body).into_owned());
-    }
-    if let Some(path) = expr.strip_prefix("$request.body.") {
-        return body_value(src.body, path);
-    }
-    if let Some(name) = expr.strip_prefix("$request.header.") {
-        return src.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    }
-    if let Some(name) = expr.strip_prefix("$request.querystring.") {
-        return query_value(src.query, name);
-    }
-    if let Some(name) = expr.strip_prefix("$request.path.") {
-        return src.path_parameters.get(name).cloned();
-    }
-    if expr == "$context.requestId" {
-        return Some(src.request_id.to_string());
-    }
-    if let Some(name) = expr.strip_prefix("$stageVariables.") {
-        return src.stage_variables.get(name).and_then(Value::as_str).map(str::to_string);
-    }
-    Some(expr.to_string())
-}
 
 /// `arn:aws:sqs:<region>:<account>:<name>` of a queue URL: nimbus's
 /// `http://host/queue/<region>/<account>/<name>` or `http://host/<account>/<name>`
@@ -121,29 +68,81 @@ fn send_input(params: &HashMap<String, String>) -> Result<Value, String> {
     Ok(Value::Object(input))
 }
 
+/// ReceiveMessage's input from the evaluated parameters (numbers, and the name lists
+/// as comma-separated text).
+fn receive_input(params: &HashMap<String, String>) -> Result<Value, String> {
+    let mut input = Map::new();
+    for (k, v) in params {
+        let value = match k.as_str() {
+            "MaxNumberOfMessages" | "VisibilityTimeout" | "WaitTimeSeconds" => json!(v.trim().parse::<i64>().map_err(|_| format!("{k} is not a number: {v}"))?),
+            "AttributeNames" | "MessageAttributeNames" | "MessageSystemAttributeNames" => json!(v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>()),
+            "ReceiveRequestAttemptId" => json!(v),
+            _ => continue,
+        };
+        input.insert(k.clone(), value);
+    }
+    Ok(Value::Object(input))
+}
+
+/// ReceiveMessage's messages as the integration answers them (`messages` null when none).
+fn received(result: &Value) -> Value {
+    let Some(messages) = result.get("Messages").and_then(Value::as_array) else { return Value::Null };
+    let field = |m: &Value, k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+    let shown: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "Attributes": field(m, "Attributes"),
+                "Body": field(m, "Body"),
+                "MD5OfBody": field(m, "MD5OfBody"),
+                "MD5OfMessageAttributes": field(m, "MD5OfMessageAttributes"),
+                "MessageAttributes": field(m, "MessageAttributes"),
+                "MessageId": field(m, "MessageId"),
+                "ReceiptHandle": field(m, "ReceiptHandle"),
+            })
+        })
+        .collect();
+    Value::Array(shown)
+}
+
 /// Runs `subtype` with the evaluated parameters.
 pub async fn call(queues: &dyn QueueSender, subtype: &str, params: HashMap<String, String>, region: &str, request_id: &str) -> Answer {
-    if subtype != "SQS-SendMessage" {
+    if !matches!(subtype, "SQS-SendMessage" | "SQS-ReceiveMessage" | "SQS-DeleteMessage" | "SQS-PurgeQueue") {
         return not_supported(subtype);
     }
     let Some(arn) = params.get("QueueUrl").and_then(|u| queue_arn(u, region)) else {
         return error(400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist or you do not have access to it.", request_id);
     };
-    let input = match send_input(&params) {
-        Ok(i) => i,
-        Err(e) => return error(400, "InvalidParameterValue", &e, request_id),
-    };
-    match queues.send_message(&arn, input).await {
-        Ok(result) => Answer {
-            status: 200,
-            body: json!({ "SendMessageResponse": { "ResponseMetadata": { "RequestId": request_id }, "SendMessageResult": {
-                "MD5OfMessageAttributes": result.get("MD5OfMessageAttributes").cloned().unwrap_or(Value::Null),
-                "MD5OfMessageBody": result.get("MD5OfMessageBody").cloned().unwrap_or(Value::Null),
-                "MD5OfMessageSystemAttributes": result.get("MD5OfMessageSystemAttributes").cloned().unwrap_or(Value::Null),
-                "MessageId": result.get("MessageId").cloned().unwrap_or(Value::Null),
-                "SequenceNumber": result.get("SequenceNumber").cloned().unwrap_or(Value::Null),
-            } } }),
+    let metadata = json!({ "RequestId": request_id });
+    let outcome = match subtype {
+        "SQS-SendMessage" => match send_input(&params) {
+            Ok(input) => queues.send_message(&arn, input).await.map(|result| {
+                let field = |k: &str| result.get(k).cloned().unwrap_or(Value::Null);
+                json!({ "SendMessageResponse": { "ResponseMetadata": metadata, "SendMessageResult": {
+                    "MD5OfMessageAttributes": field("MD5OfMessageAttributes"),
+                    "MD5OfMessageBody": field("MD5OfMessageBody"),
+                    "MD5OfMessageSystemAttributes": field("MD5OfMessageSystemAttributes"),
+                    "MessageId": field("MessageId"),
+                    "SequenceNumber": field("SequenceNumber"),
+                } } })
+            }),
+            Err(e) => return error(400, "InvalidParameterValue", &e, request_id),
         },
+        "SQS-ReceiveMessage" => match receive_input(&params) {
+            Ok(input) => queues
+                .receive_message(&arn, input)
+                .await
+                .map(|result| json!({ "ReceiveMessageResponse": { "ReceiveMessageResult": { "messages": received(&result) }, "ResponseMetadata": metadata } })),
+            Err(e) => return error(400, "InvalidParameterValue", &e, request_id),
+        },
+        "SQS-DeleteMessage" => {
+            let input = json!({ "ReceiptHandle": params.get("ReceiptHandle") });
+            queues.delete_message(&arn, input).await.map(|_| json!({ "DeleteMessageResponse": { "ResponseMetadata": metadata } }))
+        }
+        _ => queues.purge_queue(&arn).await.map(|_| json!({ "PurgeQueueResponse": { "ResponseMetadata": metadata } })),
+    };
+    match outcome {
+        Ok(body) => Answer { status: 200, body },
         Err(e) => {
             let code = e.query_code.as_deref().unwrap_or(&e.code).to_string();
             error(e.status, &code, &e.message, request_id)

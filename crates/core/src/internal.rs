@@ -43,8 +43,15 @@ impl MessageBus for NoBus {
 /// `SQS-SendMessage` integrations). `input` is SendMessage's JSON input (`MessageBody`,
 /// `DelaySeconds`, `MessageAttributes`, `MessageGroupId`, `MessageDeduplicationId`);
 /// the answer is SendMessage's JSON output, or SQS's error. The SQS service implements it.
+///
+/// The other SQS subtypes work the same way: ReceiveMessage's input (`MaxNumberOfMessages`,
+/// `VisibilityTimeout`, `WaitTimeSeconds`, `AttributeNames`, `MessageAttributeNames`,
+/// `ReceiveRequestAttemptId`) and output; DeleteMessage's (`ReceiptHandle`); PurgeQueue's.
 pub trait QueueSender: Send + Sync {
     fn send_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+    fn receive_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+    fn delete_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+    fn purge_queue<'a>(&'a self, queue_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
 }
 
 /// A message as an event source mapping receives it, already in the shape of Lambda's

@@ -277,10 +277,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(streams);
         router.register(dynamodb);
         // API Gateway v2: the control plane, and the execute-api data plane invoking
-        // Lambda proxy integrations through `FunctionInvoker`.
+        // Lambda proxy integrations through `FunctionInvoker`, SQS integrations through
+        // `QueueSender`, and writing stage access logs through `LogSink`.
         let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
         router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
-        let execute_api: Arc<nimbus_apigateway::ExecuteApi> = Arc::new(nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), clock.clone()));
+        let execute_api: Arc<nimbus_apigateway::ExecuteApi> = Arc::new(nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), logs.clone(), clock.clone()));
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");

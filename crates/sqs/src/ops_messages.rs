@@ -284,6 +284,12 @@ impl SqsService {
 
     pub(crate) async fn receive_message(&self, ctx: &RequestContext, input: ReceiveMessage) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
+        self.receive_from(&queue, input).await
+    }
+
+    /// ReceiveMessage on a known queue (also API Gateway's SQS-ReceiveMessage integrations).
+    pub(crate) async fn receive_from(&self, queue: &Arc<Queue>, input: ReceiveMessage) -> SqsResult<Value> {
+        let queue = queue.clone();
         let max = match input.max_number_of_messages {
             None => 1,
             Some(n) if (1..=10).contains(&n) => n as usize,

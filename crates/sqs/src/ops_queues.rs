@@ -339,6 +339,11 @@ impl SqsService {
 
     pub(crate) async fn purge_queue(&self, ctx: &RequestContext, input: QueueOnly) -> SqsResult<Value> {
         let queue = self.queue(ctx, input.queue_url.as_deref())?;
+        self.purge(&queue).await
+    }
+
+    /// PurgeQueue on a known queue (also API Gateway's SQS-PurgeQueue integrations).
+    pub(crate) async fn purge(&self, queue: &Queue) -> SqsResult<Value> {
         let now = self.engine.now();
         let pending = {
             let mut st = queue.state.lock();

@@ -80,7 +80,7 @@ impl nimbus_core::internal::MessageBus for SqsService {
     }
 }
 
-/// API Gateway's SQS-SendMessage integrations: SendMessage's JSON input on a queue by ARN.
+/// API Gateway's SQS-* integrations: the actions' JSON input on a queue by ARN.
 impl nimbus_core::internal::QueueSender for SqsService {
     fn send_message<'a>(&'a self, queue_arn: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move {
@@ -88,6 +88,29 @@ impl nimbus_core::internal::QueueSender for SqsService {
             let input = typed(input)?;
             let account = queue.key.account.clone();
             self.send_to(&account, None, &queue, input).await.map_err(AwsError::from).map_err(sqs_names)
+        })
+    }
+
+    fn receive_message<'a>(&'a self, queue_arn: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move {
+            let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist).map_err(AwsError::from)?;
+            let input = typed(input)?;
+            self.receive_from(&queue, input).await.map_err(AwsError::from).map_err(sqs_names)
+        })
+    }
+
+    fn delete_message<'a>(&'a self, queue_arn: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move {
+            let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist).map_err(AwsError::from)?;
+            let handle = input.get("ReceiptHandle").and_then(Value::as_str);
+            self.delete_one(&queue, handle).await.map(|()| serde_json::json!({})).map_err(AwsError::from).map_err(sqs_names)
+        })
+    }
+
+    fn purge_queue<'a>(&'a self, queue_arn: &'a str) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move {
+            let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist).map_err(AwsError::from)?;
+            self.purge(&queue).await.map_err(AwsError::from).map_err(sqs_names)
         })
     }
 }

@@ -1,7 +1,7 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
-Handlers: handler.echo, handler.respond, handler.echo_proxy, handler.fail, handler.sleep, handler.print_it, handler.use_sqs,
-handler.whoami, handler.put_item.
+Handlers: handler.echo, handler.respond, handler.echo_proxy, handler.fail, handler.sleep, handler.sleep_proxy,
+handler.print_it, handler.use_sqs, handler.whoami, handler.put_item.
 """
 
 import os
@@ -57,6 +57,13 @@ def sleep(event, context):
     ms = event.get("ms", 0)
     time.sleep(ms / 1000.0)
     return {"slept": ms, "pid": os.getpid()}
+
+
+def sleep_proxy(event, context):
+    """API Gateway proxy event: sleeps `?ms=N` milliseconds, then answers 200."""
+    ms = int((event.get("queryStringParameters") or {}).get("ms", "0"))
+    time.sleep(ms / 1000.0)
+    return {"statusCode": 200, "body": f"slept {ms}"}
 
 
 def print_it(event, context):

@@ -4,8 +4,10 @@
 //! API's route and runs its integration. Lambda proxy integrations run through
 //! `FunctionInvoker`; their errors and malformed answers are AWS's 500
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
-//! `{"message":"Not Found"}`.
+//! `{"message":"Not Found"}`. A route's authorization (`authorize/`) runs before its
+//! integration.
 
+use crate::authorize::{AuthInput, Authorizers};
 use crate::cors::Cors;
 use crate::event::{self, Incoming};
 use crate::throttle::{self, Throttle};
@@ -31,6 +33,7 @@ pub struct ExecuteApi {
     queues: Arc<dyn QueueSender>,
     clock: Clock,
     throttle: Throttle,
+    authorizers: Authorizers,
 }
 
 fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -54,6 +57,16 @@ fn function_arn(uri: &str) -> &str {
     match uri.split_once("/functions/") {
         Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
         None => uri,
+    }
+}
+
+/// The path the client sent (and signed): without the prefix in the host form.
+fn signed_path(req: &DataRequest, api_id: &str) -> String {
+    let host = req.host.split(':').next().unwrap_or_default();
+    let host_form = host.strip_suffix(HOST_SUFFIX).is_some_and(|name| name.eq_ignore_ascii_case(api_id));
+    match req.path.strip_prefix(api_id) {
+        Some(rest) if host_form => if rest.is_empty() { "/".to_string() } else { rest.to_string() },
+        _ => format!("{PREFIX}{}", req.path),
     }
 }
 
@@ -88,7 +101,17 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 
 impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, clock: Clock) -> ExecuteApi {
-        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default() }
+        let authorizers = Authorizers::new(clock.clone(), invoker.clone());
+        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default(), authorizers }
+    }
+
+    /// The route authorization step (`AWS_IAM` settings, and for WebSocket `$connect`).
+    pub fn authorizers_mut(&mut self) -> &mut Authorizers {
+        &mut self.authorizers
+    }
+
+    pub fn authorizers(&self) -> &Authorizers {
+        &self.authorizers
     }
 
     async fn serve(&self, req: DataRequest) -> DataResponse {
@@ -124,6 +147,14 @@ impl ExecuteApi {
                 return message(429, "Too Many Requests", &rid);
             }
         }
+        let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
+        let raw_path = if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") };
+        let signed_path = signed_path(req, api_id);
+        let auth = AuthInput { req, api_id, account, region, stage, route_key, path, raw_path: &raw_path, signed_path: &signed_path, path_parameters: &params, stage_variables: &stage_variables, request_id: &rid };
+        let granted = match self.authorizers.authorize(doc, route, &auth).await {
+            Ok(granted) => granted,
+            Err(refusal) => return refusal.response(&rid),
+        };
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found() };
         match integration.get("IntegrationType").and_then(Value::as_str) {
@@ -131,7 +162,6 @@ impl ExecuteApi {
             Some(other) => return message(500, &format!("{other} integrations are not supported by nimbus yet"), &rid),
             None => return message(500, "Internal Server Error", &rid),
         }
-        let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
         if let Some(subtype) = integration.get("IntegrationSubtype").and_then(Value::as_str) {
             let src = Source { body: &req.body, headers: &req.headers, query: &req.query, path_parameters: &params, stage_variables: &stage_variables, request_id: &rid };
             let mapped = integration.get("RequestParameters").and_then(Value::as_object).into_iter().flatten();
@@ -143,7 +173,6 @@ impl ExecuteApi {
         }
         let v2 = integration.get("PayloadFormatVersion").and_then(Value::as_str) == Some("2.0");
         let uri = integration.get("IntegrationUri").and_then(Value::as_str).unwrap_or_default();
-        let raw_path = if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") };
         let incoming = Incoming {
             api_id,
             account_id: account,
@@ -161,7 +190,8 @@ impl ExecuteApi {
             request_id: &rid,
             now_ms: self.clock.now_ms(),
         };
-        let event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
+        let mut event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
+        granted.decorate(&mut event, v2);
         let payload = Bytes::from(event.to_string());
         let outcome = match self.invoker.invoke(function_arn(uri), payload).await {
             Ok(o) if !o.function_error => o,

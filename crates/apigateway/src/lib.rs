@@ -7,12 +7,16 @@
 //! Lambda proxy integrations through `FunctionInvoker` (`event.rs`: payload formats 2.0 and 1.0),
 //! or AWS service integrations (`service_integration.rs`: SQS-SendMessage through `QueueSender`),
 //! applying the API's CORS configuration (`cors.rs`) and the stage's throttling (`throttle.rs`).
+//! `ops_authorizers.rs` keeps JWT and Lambda REQUEST authorizers; `authorize/` enforces a
+//! route's `JWT`, `CUSTOM` or `AWS_IAM` authorization on the data plane.
 
+pub mod authorize;
 pub mod cors;
 pub mod data_plane;
 pub mod errors;
 pub mod event;
 pub mod ops_apis;
+pub mod ops_authorizers;
 pub mod ops_children;
 pub mod registry;
 pub mod routes;

@@ -1,5 +1,5 @@
 //! Every account's and region's HTTP APIs in memory. An API is one document — its
-//! attributes and its routes, integrations, stages and deployments, each kept as the
+//! attributes and its routes, integrations, stages, deployments and authorizers, each kept as the
 //! output shape's members — written through to the store before a call answers.
 
 use crate::errors::{ApiGwError, ApiGwResult};
@@ -20,6 +20,9 @@ pub struct ApiDoc {
     pub integrations: BTreeMap<String, Attrs>,
     pub stages: BTreeMap<String, Attrs>,
     pub deployments: BTreeMap<String, Attrs>,
+    /// Absent in documents stored before authorizers existed.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Attrs>,
 }
 
 /// (account, region)

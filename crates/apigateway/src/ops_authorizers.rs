@@ -202,7 +202,7 @@ fn used_by(doc: &ApiDoc, id: &str) -> Option<String> {
 }
 
 /// A route's authorization settings against the API's authorizers: `NONE` and `AWS_IAM`
-/// take no authorizer (an `AuthorizerId` left from before is dropped), `JWT` needs a JWT
+/// take no authorizer (an `AuthorizerId` or scopes left from before are dropped), `JWT` needs a JWT
 /// authorizer and `CUSTOM` a REQUEST one of this API; `AuthorizationScopes` are for JWT
 /// routes only. WebSocket APIs authorize their `$connect` route only, with `AWS_IAM` or
 /// `CUSTOM`.
@@ -213,9 +213,7 @@ pub fn check_route(doc: &ApiDoc, r: &mut Attrs) -> ApiGwResult<()> {
     match kind.as_str() {
         "NONE" | "AWS_IAM" => {
             r.remove("AuthorizerId");
-            if scopes {
-                return Err(bad(format!("AuthorizationScopes are supported only for JWT authorizers, not for authorization type {kind}")));
-            }
+            r.remove("AuthorizationScopes");
         }
         "JWT" | "CUSTOM" => {
             let wanted = if kind == "JWT" { "JWT" } else { "REQUEST" };

@@ -418,8 +418,13 @@ async fn lambda_authorizer_iam_policy_responses() {
 
 /// The headers of a request signed with SigV4 for `execute-api`.
 fn signed_headers(port: u16, path: &str, key: &str, secret: &str) -> Vec<(&'static str, String)> {
+    signed_for_host(&format!("127.0.0.1:{port}"), path, key, secret)
+}
+
+/// The same for a request sent with `Host: host`.
+fn signed_for_host(host: &str, path: &str, key: &str, secret: &str) -> Vec<(&'static str, String)> {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    let host = format!("127.0.0.1:{port}");
+    let host = host.to_string();
     let uri = format!("http://{host}{path}");
     let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -474,6 +479,10 @@ async fn aws_iam_routes_need_a_sigv4_signature() {
     // A signature for another path does not carry over.
     let other = format!("/_aws/execute-api/{id}/other");
     assert_eq!(call(n.port(), "GET", &path, &signed_headers(n.port(), &other, ROOT_KEY, ROOT_SECRET)).await.status, 403);
+    // The host form signs the path without the prefix.
+    let host = format!("{id}.execute-api.localhost:{}", n.port());
+    let r = call(n.port(), "GET", "/iam", &signed_for_host(&host, "/iam", ROOT_KEY, ROOT_SECRET)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// Under `--auth iam` the signer also needs `execute-api:Invoke` on the route's ARN (set up

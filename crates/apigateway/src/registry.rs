@@ -112,3 +112,15 @@ pub fn new_id(len: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     (0..len).map(|_| CHARS[rand::random::<usize>() % CHARS.len()] as char).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_stored_before_authorizers_still_load() {
+        let old = r#"{"api":{"ApiId":"a"},"routes":{},"integrations":{},"stages":{},"deployments":{}}"#;
+        let doc: ApiDoc = serde_json::from_str(old).expect("an old document loads");
+        assert!(doc.authorizers.is_empty());
+    }
+}

@@ -258,6 +258,23 @@ async fn authorizer_control_plane_validates_as_aws() {
 }
 
 #[tokio::test]
+async fn authorizers_survive_a_restart() {
+    let mut n = Nimbus::start();
+    let c = n.apigateway_client();
+    let id = c.create_api().name("durable").protocol_type(ProtocolType::Http).send().await.expect("create_api").api_id().expect("id").to_string();
+    let conf = JwtConfiguration::builder().issuer("https://issuer.example.com").audience("a").build();
+    let a = c.create_authorizer().api_id(&id).name("jwt").authorizer_type(AuthorizerType::Jwt).identity_source("$request.header.Authorization").jwt_configuration(conf).send().await.expect("authorizer");
+    let aid = a.authorizer_id().expect("id").to_string();
+    c.create_route().api_id(&id).route_key("GET /x").authorization_type(AuthorizationType::Jwt).authorizer_id(&aid).authorization_scopes("s").send().await.expect("route");
+    n.restart();
+    let c = n.apigateway_client();
+    let got = c.get_authorizer().api_id(&id).authorizer_id(&aid).send().await.expect("get_authorizer after restart");
+    assert_eq!(got.jwt_configuration().and_then(|j| j.issuer()), Some("https://issuer.example.com"));
+    let routes = c.get_routes().api_id(&id).send().await.expect("get_routes");
+    assert_eq!(routes.items()[0].authorizer_id(), Some(aid.as_str()));
+}
+
+#[tokio::test]
 async fn jwt_authorizer_verifies_tokens_claims_and_scopes() {
     let n = Nimbus::start_in_memory();
     let issuer = Issuer::start().await;

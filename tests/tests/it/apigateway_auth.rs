@@ -327,6 +327,8 @@ async fn jwt_authorizer_verifies_tokens_claims_and_scopes() {
     invalid(&get("/open", bearer(&hs256)).await, "algorithm");
     let other_kid = issuer.sign(&json!({"alg": "RS256", "kid": "unknown-kid"}), &json!({"iss": issuer.url, "aud": "aud-1"}));
     invalid(&get("/open", bearer(&other_kid)).await, "key");
+    let no_kid = issuer.sign(&json!({"alg": "RS256"}), &json!({"iss": issuer.url, "aud": "aud-1"}));
+    invalid(&get("/open", bearer(&no_kid)).await, "kid");
 
     // Scopes: one of the route's, from `scope` or `scp`; else 403 Forbidden.
     let r = get("/scoped", bearer(&issuer.token(json!({"scope": "write"})))).await;

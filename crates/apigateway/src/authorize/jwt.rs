@@ -87,6 +87,10 @@ pub async fn authorize(jwks: &JwksCache, authorizer: &Attrs, route_scopes: &[Str
     if !rsa {
         return Err(invalid(if nimbus_jwt::Jwt::parse(token).is_some() { "the token's signing algorithm is not supported" } else { "the token is malformed" }));
     }
+    // The token must name its key (the workflow's `kid` check).
+    if nimbus_jwt::Jwt::parse(token).is_some_and(|j| j.kid().is_none()) {
+        return Err(invalid("the token does not name its signing key (kid)"));
+    }
     let tls = nimbus_jwt::fetch::web_roots_config();
     let jwt = match jwks.verify(token, issuer, issuer, &tls, now_ms, KEYS_MAX_AGE_MS).await {
         Ok(jwt) => jwt,

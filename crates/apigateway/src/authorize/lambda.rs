@@ -182,7 +182,8 @@ fn function_arn(uri: &str) -> &str {
 pub async fn authorize(invoker: &dyn FunctionInvoker, cache: &ResultCache, id: &str, authorizer: &Attrs, input: &AuthInput<'_>, now_ms: u64) -> Result<Granted, Refusal> {
     let sources = identity_sources(authorizer);
     let values = identity::values(&sources, input).ok_or_else(Refusal::unauthorized)?;
-    let v2 = authorizer.get("AuthorizerPayloadFormatVersion").and_then(Value::as_str) != Some("1.0");
+    // HTTP APIs name the format; WebSocket APIs' REQUEST authorizers have none and get 1.0's shape.
+    let v2 = authorizer.get("AuthorizerPayloadFormatVersion").and_then(Value::as_str) == Some("2.0");
     let simple = v2 && authorizer.get("EnableSimpleResponses").and_then(Value::as_bool) == Some(true);
     let uri = authorizer.get("AuthorizerUri").and_then(Value::as_str).unwrap_or_default();
     let ttl_s = authorizer.get("AuthorizerResultTtlInSeconds").and_then(Value::as_u64).unwrap_or(0);

@@ -52,9 +52,11 @@ pub struct AuthInput<'a> {
 
 impl AuthInput<'_> {
     /// `arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>` — the
-    /// Lambda authorizer's `routeArn` / `methodArn` and `execute-api:Invoke`'s resource.
+    /// Lambda authorizer's `routeArn` / `methodArn` and `execute-api:Invoke`'s resource; a
+    /// WebSocket API's `$connect` is `…/<stage>/$connect`.
     pub fn route_arn(&self) -> String {
-        format!("arn:aws:execute-api:{}:{}:{}/{}/{}{}", self.region, self.account, self.api_id, self.stage, self.req.method, self.path)
+        let tail = if self.route_key == "$connect" { "$connect".to_string() } else { format!("{}{}", self.req.method, self.path) };
+        format!("arn:aws:execute-api:{}:{}:{}/{}/{tail}", self.region, self.account, self.api_id, self.stage)
     }
 }
 
@@ -178,5 +180,46 @@ impl Authorizers {
             "AWS_IAM" => iam::authorize(self.signatures.as_deref(), self.policies.as_deref(), input, self.clock.now_ms()),
             _ => Err(Refusal::internal()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str) -> DataRequest {
+        DataRequest {
+            method: method.into(),
+            path: "abc/prod/pets/1".into(),
+            query: String::new(),
+            headers: Default::default(),
+            body: Bytes::new(),
+            host: "localhost".into(),
+            source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            request_id: "r".into(),
+        }
+    }
+
+    #[test]
+    fn route_arns() {
+        let (req, params, vars) = (request("GET"), HashMap::new(), Map::new());
+        let mut input = AuthInput { req: &req, api_id: "abc", account: "111", region: "eu-west-1", stage: "prod", route_key: "GET /pets/{id}", path: "/pets/1", raw_path: "/prod/pets/1", signed_path: "/", path_parameters: &params, stage_variables: &vars, request_id: "r" };
+        assert_eq!(input.route_arn(), "arn:aws:execute-api:eu-west-1:111:abc/prod/GET/pets/1");
+        input.route_key = "$connect";
+        assert_eq!(input.route_arn(), "arn:aws:execute-api:eu-west-1:111:abc/prod/$connect");
+    }
+
+    #[test]
+    fn granted_context_in_each_payload_format() {
+        let mut e2 = json!({"requestContext": {}});
+        let lambda = Granted::Lambda { context: json!({"k": "v"}).as_object().cloned().unwrap_or_default(), principal_id: Some("p".into()) };
+        lambda.decorate(&mut e2, true);
+        assert_eq!(e2["requestContext"]["authorizer"], json!({"lambda": {"k": "v"}}));
+        let mut e1 = json!({"requestContext": {}});
+        lambda.decorate(&mut e1, false);
+        assert_eq!(e1["requestContext"]["authorizer"], json!({"k": "v", "principalId": "p"}));
+        let mut open = json!({"requestContext": {}});
+        Granted::Open.decorate(&mut open, true);
+        assert_eq!(open, json!({"requestContext": {}}));
     }
 }

@@ -60,11 +60,15 @@ pub fn web_roots_config() -> Arc<rustls::ClientConfig> {
 }
 
 /// Discovery document → `jwks_uri` → the JWKS's `keys`. `issuer` is a base URL with its
-/// scheme (`https://host[:port][/path]` or `http://…`), without a trailing slash.
+/// scheme (`https://host[:port][/path]` or `http://…`), without a trailing slash. An https
+/// issuer's `jwks_uri` must be https too (no downgrade to plain http).
 pub async fn fetch_keys(issuer: &str, tls: &Arc<rustls::ClientConfig>) -> Result<Vec<Value>, FetchError> {
     let issuer = issuer.trim_end_matches('/');
     let config = get_json(&format!("{issuer}/.well-known/openid-configuration"), tls).await?;
     let jwks_uri = config.get("jwks_uri").and_then(Value::as_str).ok_or_else(|| FetchError::Unavailable("no jwks_uri".into()))?;
+    if issuer.starts_with("https://") && !jwks_uri.starts_with("https://") {
+        return Err(FetchError::Unavailable(format!("{jwks_uri}: an https issuer's jwks_uri must be https")));
+    }
     let jwks = get_json(jwks_uri, tls).await?;
     match jwks.get("keys") {
         Some(Value::Array(keys)) => Ok(keys.clone()),

@@ -4,9 +4,11 @@
 //! API's route and runs its integration. Lambda proxy integrations run through
 //! `FunctionInvoker`; their errors and malformed answers are AWS's 500
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
-//! `{"message":"Not Found"}`. Integrations run in `integration.rs`; after each request
-//! on a stage the stage's access log line is written (`access_log.rs`).
+//! `{"message":"Not Found"}`. A route's authorization (`authorize/`) runs before its
+//! integration; integrations run in `integration.rs`; after each request on a stage the
+//! stage's access log line is written (`access_log.rs`).
 
+use crate::authorize::{AuthInput, Authorizers};
 use crate::context::Facts;
 use crate::cors::Cors;
 use crate::integration::{self, Routed, Services};
@@ -34,6 +36,7 @@ pub struct ExecuteApi {
     logs: Arc<dyn LogSink>,
     clock: Clock,
     throttle: Throttle,
+    authorizers: Authorizers,
 }
 
 pub(crate) fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -49,6 +52,16 @@ fn request_id() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let id: String = (0..14).map(|_| CHARS[rand::random::<usize>() % CHARS.len()] as char).collect();
     id + "="
+}
+
+/// The path the client sent (and signed): without the prefix in the host form.
+fn signed_path(req: &DataRequest, api_id: &str) -> String {
+    let host = req.host.split(':').next().unwrap_or_default();
+    let host_form = host.strip_suffix(HOST_SUFFIX).is_some_and(|name| name.eq_ignore_ascii_case(api_id));
+    match req.path.strip_prefix(api_id) {
+        Some(rest) if host_form => if rest.is_empty() { "/".to_string() } else { rest.to_string() },
+        _ => format!("{PREFIX}{}", req.path),
+    }
 }
 
 /// The stage a path (after the API id) names and the rest of the path: a named stage's
@@ -82,7 +95,17 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 
 impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
-        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default() }
+        let authorizers = Authorizers::new(clock.clone(), invoker.clone());
+        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default(), authorizers }
+    }
+
+    /// The route authorization step (`AWS_IAM` settings, and for WebSocket `$connect`).
+    pub fn authorizers_mut(&mut self) -> &mut Authorizers {
+        &mut self.authorizers
+    }
+
+    pub fn authorizers(&self) -> &Authorizers {
+        &self.authorizers
     }
 
     async fn serve(&self, req: DataRequest) -> DataResponse {
@@ -134,7 +157,7 @@ impl ExecuteApi {
 
     /// The request's route and integration, after the API and stage are known.
     #[allow(clippy::too_many_arguments)]
-    async fn run(&self, req: &DataRequest, (api_id, _account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts) -> DataResponse {
+    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts) -> DataResponse {
         let not_found = |facts: &mut Facts| {
             facts.error_message = Some("Not Found".into());
             message(404, "Not Found", &rid)
@@ -149,11 +172,22 @@ impl ExecuteApi {
                 return message(429, "Too Many Requests", &rid);
             }
         }
+        let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
+        let raw_path = if stage == "$default" { path.to_string() } else { format!("/{stage}{path}") };
+        let signed_path = signed_path(req, api_id);
+        let auth = AuthInput { req, api_id, account, region, stage, route_key, path, raw_path: &raw_path, signed_path: &signed_path, path_parameters: &params, stage_variables: &stage_variables, request_id: &rid };
+        let granted = match self.authorizers.authorize(doc, route, &auth).await {
+            Ok(granted) => granted,
+            Err(refusal) => {
+                let out = refusal.response(&rid);
+                facts.error_message = serde_json::from_slice::<Value>(&out.body).ok().and_then(|v| v.get("message")?.as_str().map(str::to_string));
+                return out;
+            }
+        };
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found(facts) };
-        let stage_variables = doc.stages.get(stage).and_then(|s| s.get("StageVariables")).and_then(Value::as_object).cloned().unwrap_or_else(Map::new);
         let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), clock: &self.clock };
-        let routed = Routed { req, region, path, path_parameters: params, stage_variables };
+        let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted };
         integration::run(&services, integration, &routed, facts).await
     }
 }

@@ -40,6 +40,8 @@ pub struct Routed<'a> {
     pub path: &'a str,
     pub path_parameters: HashMap<String, String>,
     pub stage_variables: Map<String, Value>,
+    /// What the route's authorizer granted (its claims or context go into Lambda events).
+    pub granted: crate::authorize::Granted,
 }
 
 /// An integration's own answer, before response parameters.
@@ -184,7 +186,8 @@ async fn lambda(services: &Services<'_>, integration: &Attrs, routed: &Routed<'_
         request_id: &facts.request_id,
         now_ms: facts.request_time_ms,
     };
-    let event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
+    let mut event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
+    routed.granted.decorate(&mut event, v2);
     let outcome = match services.invoker.invoke(function_arn(uri), Bytes::from(event.to_string())).await {
         Ok(o) if !o.function_error => o,
         Ok(_) => return Err(Failure::internal("The Lambda function returned an error".into())),

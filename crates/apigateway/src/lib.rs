@@ -11,8 +11,11 @@
 //! mapping (`mapping.rs`) — applying the API's CORS configuration (`cors.rs`) and the
 //! stage's throttling (`throttle.rs`), and writing the stage's access logs (`access_log.rs`,
 //! from the request's `$context` facts in `context.rs`).
+//! `ops_authorizers.rs` keeps JWT and Lambda REQUEST authorizers; `authorize/` enforces a
+//! route's `JWT`, `CUSTOM` or `AWS_IAM` authorization on the data plane.
 
 pub mod access_log;
+pub mod authorize;
 pub mod context;
 pub mod cors;
 pub mod data_plane;
@@ -22,6 +25,7 @@ pub mod http_proxy;
 pub mod integration;
 pub mod mapping;
 pub mod ops_apis;
+pub mod ops_authorizers;
 pub mod ops_children;
 pub mod registry;
 pub mod routes;

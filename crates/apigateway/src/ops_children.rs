@@ -65,17 +65,9 @@ pub fn new_route(doc: &ApiDoc, input: &Value) -> ApiGwResult<Attrs> {
     r.insert("ApiKeyRequired".into(), json!(false));
     r.insert("AuthorizationType".into(), json!("NONE"));
     copy(input, &mut r, ROUTE_SETTABLE);
-    check_authorization(&r)?;
+    crate::ops_authorizers::check_route(doc, &mut r)?;
     check_target(doc, &r)?;
     Ok(r)
-}
-
-/// Authorizers are not there yet: routes are `AuthorizationType` NONE only.
-fn check_authorization(r: &Attrs) -> ApiGwResult<()> {
-    if r.get("AuthorizationType").and_then(Value::as_str) != Some("NONE") {
-        return Err(ApiGwError::NotSupported("Route authorization (JWT, CUSTOM and AWS_IAM authorizers)".into()));
-    }
-    Ok(())
 }
 
 /// Checks an integration's settings for an HTTP API (or not) and fills AWS's defaults.
@@ -239,7 +231,7 @@ pub async fn routes(call: &Call<'_>, op: &str, input: Value) -> ApiGwResult<Valu
                 }
                 let mut r = doc.routes.get(&id).cloned().ok_or_else(|| route_not_found(call, &api, &id))?;
                 copy(&input, &mut r, ROUTE_SETTABLE);
-                check_authorization(&r)?;
+                crate::ops_authorizers::check_route(doc, &mut r)?;
                 check_target(doc, &r)?;
                 doc.routes.insert(id.clone(), r.clone());
                 Ok(r)

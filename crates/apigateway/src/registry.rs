@@ -1,5 +1,5 @@
 //! Every account's and region's HTTP APIs in memory. An API is one document — its
-//! attributes and its routes, integrations, stages and deployments, each kept as the
+//! attributes and its routes, integrations, stages, deployments and authorizers, each kept as the
 //! output shape's members — written through to the store before a call answers.
 
 use crate::errors::{ApiGwError, ApiGwResult};
@@ -20,6 +20,9 @@ pub struct ApiDoc {
     pub integrations: BTreeMap<String, Attrs>,
     pub stages: BTreeMap<String, Attrs>,
     pub deployments: BTreeMap<String, Attrs>,
+    /// Absent in documents stored before authorizers existed.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Attrs>,
 }
 
 /// (account, region)
@@ -109,4 +112,16 @@ impl Registry {
 pub fn new_id(len: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     (0..len).map(|_| CHARS[rand::random::<usize>() % CHARS.len()] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_stored_before_authorizers_still_load() {
+        let old = r#"{"api":{"ApiId":"a"},"routes":{},"integrations":{},"stages":{},"deployments":{}}"#;
+        let doc: ApiDoc = serde_json::from_str(old).expect("an old document loads");
+        assert!(doc.authorizers.is_empty());
+    }
 }

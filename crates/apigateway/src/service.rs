@@ -4,7 +4,7 @@
 
 use crate::errors::{ApiGwError, ApiGwResult};
 use crate::registry::{Registry, Scope};
-use crate::{ops_apis, ops_children};
+use crate::{ops_apis, ops_authorizers, ops_children};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
@@ -66,6 +66,7 @@ impl ApiGatewayService {
             "CreateIntegration" | "GetIntegration" | "GetIntegrations" | "UpdateIntegration" | "DeleteIntegration" => ops_children::integrations(&call, op, input).await,
             "CreateStage" | "GetStage" | "GetStages" | "UpdateStage" | "DeleteStage" => ops_children::stages(&call, op, input).await,
             "CreateDeployment" | "GetDeployment" | "GetDeployments" | "DeleteDeployment" => ops_children::deployments(&call, op, input).await,
+            "CreateAuthorizer" | "GetAuthorizer" | "GetAuthorizers" | "UpdateAuthorizer" | "DeleteAuthorizer" => ops_authorizers::authorizers(&call, op, input).await,
             other => Err(ApiGwError::NotSupported(other.to_string())),
         }
     }

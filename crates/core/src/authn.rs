@@ -84,6 +84,13 @@ impl Authenticator {
         self.verify(req, service, clock.now_ms(), ctx).map_err(|e| e.to_aws(sigv4::style_for(service)))
     }
 
+    /// Verifies a request's SigV4 signature for `service` whatever the mode — API Gateway's
+    /// `AWS_IAM` routes always need one — and names the signer in the context. The error is
+    /// left for the caller to render (the execute-api data plane has its own shapes).
+    pub fn verify_signature(&self, req: &SignableRequest<'_>, service: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), SigV4Error> {
+        self.verify(req, service, now_ms, ctx)
+    }
+
     fn verify(&self, req: &SignableRequest<'_>, service: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), SigV4Error> {
         let sig = sigv4::parse(req)?.ok_or(SigV4Error::MissingAuthenticationToken)?;
         let key = self.credentials.resolve(&sig.access_key_id).filter(|k| k.active).ok_or(SigV4Error::InvalidClientTokenId)?;

@@ -320,3 +320,12 @@ fn sts_assume_role_and_caller_identity() {
         vec![c("sts:GetFederationToken", "arn:aws:sts::000000000000:federated-user/bob")]
     );
 }
+
+/// API Gateway's data plane asks for `execute-api:Invoke` on the route's ARN (Service
+/// Authorization Reference, Amazon API Gateway: `execute-api:Invoke` on
+/// `arn:${Partition}:execute-api:${Region}:${Account}:${ApiId}/${Stage}/${Method}/${ApiSpecificResourcePath}`).
+#[test]
+fn execute_api_invoke_is_on_the_route_arn() {
+    let arn = "arn:aws:execute-api:us-east-1:111111111111:abcdefghij/$default/GET/pets/1";
+    assert_eq!(run("execute-api", "Invoke", json!({ "Arn": arn })), vec![c("execute-api:Invoke", arn)]);
+}

@@ -78,7 +78,7 @@ async fn routes_validate_keys_and_conflicts() {
         "BadRequestException",
         Some(400),
     );
-    assert!(msg.ends_with("is not supported by nimbus yet"), "{msg}");
+    assert_eq!(msg, "AuthorizerId is required for authorization type JWT");
     let all = c.get_routes().api_id(&id).send().await.expect("get_routes");
     assert_eq!(all.items().len(), 4);
     let rid = all.items()[0].route_id().expect("id").to_string();

@@ -4,7 +4,8 @@
 //! API's route and runs its integration. Lambda proxy integrations run through
 //! `FunctionInvoker`; their errors and malformed answers are AWS's 500
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
-//! `{"message":"Not Found"}`.
+//! `{"message":"Not Found"}`. WebSocket APIs' upgrades and `@connections` requests go to
+//! `ws/`.
 
 use crate::cors::Cors;
 use crate::event::{self, Incoming};
@@ -14,7 +15,8 @@ use crate::routes::{self, RouteKey};
 use crate::service_integration::{self, Source};
 use bytes::Bytes;
 use nimbus_core::internal::{FunctionInvoker, QueueSender};
-use nimbus_core::server::{DataPlane, DataRequest, DataResponse};
+use crate::ws::WebSockets;
+use nimbus_core::data_plane::{DataPlane, DataRequest, DataResponse, UpgradeAnswer};
 use nimbus_core::service::BoxFuture;
 use nimbus_core::Clock;
 use serde_json::{json, Map, Value};
@@ -31,6 +33,8 @@ pub struct ExecuteApi {
     queues: Arc<dyn QueueSender>,
     clock: Clock,
     throttle: Throttle,
+    /// WebSocket APIs (`ws/`): upgrades and the `@connections` API.
+    ws: Arc<WebSockets>,
 }
 
 fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -50,7 +54,7 @@ fn request_id() -> String {
 
 /// The function ARN of an `AWS_PROXY` integration URI: a Lambda ARN, or the API Gateway
 /// form `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`.
-fn function_arn(uri: &str) -> &str {
+pub(crate) fn function_arn(uri: &str) -> &str {
     match uri.split_once("/functions/") {
         Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
         None => uri,
@@ -88,7 +92,8 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 
 impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, clock: Clock) -> ExecuteApi {
-        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default() }
+        let ws = Arc::new(WebSockets::new(registry.clone(), invoker.clone(), clock.clone()));
+        ExecuteApi { registry, invoker, queues, clock, throttle: Throttle::default(), ws }
     }
 
     async fn serve(&self, req: DataRequest) -> DataResponse {
@@ -97,7 +102,7 @@ impl ExecuteApi {
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
         let Some(((account, region), doc)) = self.registry.find(api_id) else { return not_found() };
         if doc.api.get("ProtocolType").and_then(Value::as_str) != Some("HTTP") {
-            return message(501, "WebSocket APIs' data plane is not supported by nimbus yet", &rid);
+            return self.ws.http(&req, api_id, &doc, rest, &rid);
         }
         let Some((stage, path)) = stage_of(&doc, rest) else { return not_found() };
         let cors = Cors::of(&doc.api);
@@ -186,5 +191,15 @@ impl ExecuteApi {
 impl DataPlane for ExecuteApi {
     fn handle<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, DataResponse> {
         Box::pin(self.serve(req))
+    }
+
+    /// WebSocket APIs take the connection; any other API answers the request as usual.
+    fn upgrade<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, UpgradeAnswer> {
+        Box::pin(async move {
+            match self.ws.upgrade(req).await {
+                Ok(answer) => answer,
+                Err(req) => UpgradeAnswer::Respond(self.serve(req).await),
+            }
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! Every account's and region's HTTP APIs in memory. An API is one document — its
-//! attributes and its routes, integrations, stages and deployments, each kept as the
+//! attributes and its routes, integrations, stages and deployments (and a WebSocket API's
+//! route and integration responses), each kept as the
 //! output shape's members — written through to the store before a call answers.
 
 use crate::errors::{ApiGwError, ApiGwResult};
@@ -20,6 +21,12 @@ pub struct ApiDoc {
     pub integrations: BTreeMap<String, Attrs>,
     pub stages: BTreeMap<String, Attrs>,
     pub deployments: BTreeMap<String, Attrs>,
+    /// WebSocket APIs' route responses: route id → route response id → attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_responses: BTreeMap<String, BTreeMap<String, Attrs>>,
+    /// WebSocket APIs' integration responses: integration id → response id → attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub integration_responses: BTreeMap<String, BTreeMap<String, Attrs>>,
 }
 
 /// (account, region)

@@ -4,6 +4,7 @@
 //! `cargo test -p nimbus-tests --test it sqs_messages::`.
 
 mod apigateway;
+mod apigateway_ws;
 mod auth_sigv4;
 mod crash;
 mod data_dir_lock;

@@ -74,10 +74,21 @@ async fn refused(url: &str) -> (u16, String) {
     }
 }
 
+/// A bound on waiting for a frame: a server that never sends one fails the test.
+const FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Timer tests expect the close right after the clock moves: well before the real time a
+/// wrong deadline would take (nimbus's timers also run on wall time).
+const PROMPT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn next_frame(c: &mut Client, wait: std::time::Duration) -> Option<Result<Message, WsError>> {
+    tokio::time::timeout(wait, c.next()).await.unwrap_or_else(|_| panic!("no frame from nimbus within {wait:?}"))
+}
+
 /// The next text frame (panics on anything else).
 async fn next_text(c: &mut Client) -> String {
     loop {
-        match c.next().await {
+        match next_frame(c, FRAME_WAIT).await {
             Some(Ok(Message::Text(t))) => return t.to_string(),
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             other => panic!("expected a text frame, got {other:?}"),
@@ -85,15 +96,19 @@ async fn next_text(c: &mut Client) -> String {
     }
 }
 
-/// The close frame the server sends (code, reason).
-async fn next_close(c: &mut Client) -> (u16, String) {
+/// The close frame the server sends (code, reason), within `wait`.
+async fn close_within(c: &mut Client, wait: std::time::Duration) -> (u16, String) {
     loop {
-        match c.next().await {
+        match next_frame(c, wait).await {
             Some(Ok(Message::Close(Some(f)))) => return (u16::from(f.code), f.reason.to_string()),
             Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => continue,
             other => panic!("expected a close frame, got {other:?}"),
         }
     }
+}
+
+async fn next_close(c: &mut Client) -> (u16, String) {
+    close_within(c, FRAME_WAIT).await
 }
 
 /// The next event the function reported (an SQS long poll: woken by the send).
@@ -253,6 +268,8 @@ async fn connections_api_post_get_delete_and_gone() {
     let by_host = n.apigateway_management_client(&host_endpoint, Some(SharedInterceptor::new(ToLoopback { port: n.port() })));
     by_host.post_to_connection().connection_id(&id).data(Blob::new("via host")).send().await.expect("post by host");
     assert_eq!(next_text(&mut c).await, "via host");
+    let too_big = Blob::new(vec![b'z'; 128 * 1024 + 1]);
+    expect_err(by_path.post_to_connection().connection_id(&id).data(too_big).send().await, "PayloadTooLargeException", Some(413));
 
     let got = by_path.get_connection().connection_id(&id).send().await.expect("get_connection");
     let identity = got.identity().expect("identity");
@@ -269,6 +286,8 @@ async fn connections_api_post_get_delete_and_gone() {
     expect_err(by_path.post_to_connection().connection_id(&id).data(Blob::new("late")).send().await, "GoneException", Some(410));
     expect_err(by_path.get_connection().connection_id(&id).send().await, "GoneException", Some(410));
     expect_err(by_host.delete_connection().connection_id("NoSuchConnect=").send().await, "GoneException", Some(410));
+    let no_stage = n.apigateway_management_client(&format!("{}/_aws/execute-api/{}/nostage", n.endpoint(), api.id), None);
+    expect_err(no_stage.get_connection().connection_id(&id).send().await, "ForbiddenException", Some(403));
 }
 
 #[tokio::test]
@@ -340,7 +359,7 @@ async fn idle_for_10_minutes_closes_1001_on_the_clock() {
         n.advance_clock(599);
     }
     n.advance_clock(2);
-    assert_eq!(next_close(&mut c).await.0, 1001);
+    assert_eq!(close_within(&mut c, PROMPT).await.0, 1001);
     let gone = next_event_of(&n, &api, "DISCONNECT").await;
     assert_eq!(gone["requestContext"]["disconnectStatusCode"], 1001);
 }
@@ -358,7 +377,7 @@ async fn connections_end_after_two_hours_even_when_active() {
     c.send(Message::text("keepalive")).await.expect("send");
     assert_eq!(serde_json::from_str::<Value>(&next_text(&mut c).await).expect("json")["message"], "Forbidden");
     n.advance_clock(130); // 7,210 s since connecting
-    assert_eq!(next_close(&mut c).await.0, 1001);
+    assert_eq!(close_within(&mut c, PROMPT).await.0, 1001);
 }
 
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html

@@ -75,7 +75,7 @@ pub fn handle(ws: &WebSockets, req: &DataRequest, api_id: &str, connection: &str
             conn.send(Outbound::Close { code: 1000, reason: "Connection deleted by the server".into() });
             ok(204, Bytes::new(), request_id)
         }
-        _ => error(403, "ForbiddenException", json!("Forbidden"), request_id),
+        _ => super::forbidden(),
     }
 }
 

@@ -55,9 +55,12 @@ fn json_message(status: u16, message: &str) -> DataResponse {
     }
 }
 
-/// What API Gateway answers a request a WebSocket API does not serve.
+/// What API Gateway answers a request a WebSocket API does not serve (an unknown stage,
+/// path or method): 403 `{"message":"Forbidden"}`, typed for the SDKs' management client.
 fn forbidden() -> DataResponse {
-    json_message(403, "Forbidden")
+    let mut out = json_message(403, "Forbidden");
+    out.headers.push(("x-amzn-errortype".into(), "ForbiddenException".into()));
+    out
 }
 
 fn is_websocket(doc: &ApiDoc) -> bool {

@@ -15,6 +15,7 @@ import json
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -132,3 +133,18 @@ def test_post_get_delete_connection_with_boto3(ws_api, endpoint):
         client.post_to_connection(ConnectionId=connection_id, Data=b"too late")
     assert gone.value.response["Error"]["Code"] == "GoneException"
     assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_other_upgrade_requests_are_plain_requests(apigw, lambda_function, endpoint):
+    """curl's `--http2` over http:// asks `Upgrade: h2c` on an ordinary request: nimbus
+    answers it as HTTP/1.1 with its body intact (HTTP API), and a WebSocket API's
+    @connections answers it too."""
+    fn = lambda_function(handler="handler.echo_proxy")
+    api = apigw.create_api(Name="h2c", ProtocolType="HTTP", Target=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn}")
+    try:
+        h2c = {"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c", "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA"}
+        r = requests.post(f"{endpoint}/_aws/execute-api/{api['ApiId']}/x", data="the body", headers=h2c, timeout=WAIT)
+        assert r.status_code == 200, r.text
+        assert r.json()["body"] == "the body"
+    finally:
+        apigw.delete_api(ApiId=api["ApiId"])

@@ -54,8 +54,8 @@ pub enum UpgradeAnswer {
 pub trait DataPlane: Send + Sync {
     fn handle<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, DataResponse>;
 
-    /// A request asking to switch protocols ([`is_upgrade`]; its body is empty). By
-    /// default answered like any other request.
+    /// A request asking to switch protocols ([`is_upgrade`]: a WebSocket handshake, or
+    /// e.g. curl's `Upgrade: h2c`). By default answered like any other request.
     fn upgrade<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, UpgradeAnswer> {
         Box::pin(async move { UpgradeAnswer::Respond(self.handle(req).await) })
     }

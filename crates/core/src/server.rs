@@ -132,33 +132,33 @@ impl Router {
         Some((plane, path[prefix.len()..].to_string()))
     }
 
-    /// A data plane's request: the plane answers everything itself (CORS included).
+    /// A data plane's request: the plane answers everything itself (CORS included). An
+    /// upgrade request (`Connection: upgrade`) goes to the plane's `upgrade`, which may
+    /// switch protocols and take the connection over.
     async fn to_data_plane(&self, mut req: Request<Incoming>, plane: &Arc<dyn DataPlane>, rest: String, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
-        if crate::data_plane::is_upgrade(req.headers()) {
-            let switched = hyper::upgrade::on(&mut req);
-            let (parts, _) = req.into_parts();
-            return match plane.upgrade(data_request(&parts, rest, Bytes::new(), peer)).await {
-                UpgradeAnswer::Respond(out) => data_response(out),
-                UpgradeAnswer::Switch { response, then } => {
-                    tokio::spawn(async move {
-                        match switched.await {
-                            Ok(io) => then(Some(hyper_util::rt::TokioIo::new(io))).await,
-                            Err(e) => {
-                                tracing::debug!(error = %e, "protocol switch failed");
-                                then(None).await
-                            }
-                        }
-                    });
-                    data_response(response)
-                }
-            };
-        }
+        let switched = crate::data_plane::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
         };
-        data_response(plane.handle(data_request(&parts, rest, body, peer)).await)
+        let req = data_request(&parts, rest, body, peer);
+        let Some(switched) = switched else { return data_response(plane.handle(req).await) };
+        match plane.upgrade(req).await {
+            UpgradeAnswer::Respond(out) => data_response(out),
+            UpgradeAnswer::Switch { response, then } => {
+                tokio::spawn(async move {
+                    match switched.await {
+                        Ok(io) => then(Some(hyper_util::rt::TokioIo::new(io))).await,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "protocol switch failed");
+                            then(None).await
+                        }
+                    }
+                });
+                data_response(response)
+            }
+        }
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {

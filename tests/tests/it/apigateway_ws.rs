@@ -156,7 +156,9 @@ async fn connect_route_by_action_default_and_disconnect_events() {
     assert_eq!(connect_event["queryStringParameters"]["team"], "red");
     assert_eq!(connect_event["multiValueQueryStringParameters"]["team"], json!(["blue", "red"]));
     assert_eq!(connect_event["headers"]["sec-websocket-version"], "13");
-    assert_eq!(connect_event["multiValueHeaders"]["upgrade"], json!(["websocket"]));
+    assert_eq!(connect_event["multiValueHeaders"]["x-forwarded-for"], json!(["127.0.0.1"]));
+    assert_eq!(connect_event["headers"]["x-forwarded-port"], n.port().to_string());
+    assert!(connect_event["headers"].get("upgrade").is_none() && connect_event["headers"].get("connection").is_none());
     assert_eq!(connect_event["isBase64Encoded"], false);
 
     // A custom route (one-way: its answer is not sent back).

@@ -55,10 +55,26 @@ fn request_context(c: &Connection, h: &Happening, event_type: &str) -> Map<Strin
     rc
 }
 
+/// The upgrade request's headers as `$connect` sees them: without the hop-by-hop
+/// `Connection` / `Upgrade`, with `X-Forwarded-For` / `-Port` / `-Proto` added (as AWS's
+/// front end adds them; nimbus speaks plain HTTP).
+fn forwarded(c: &Connection, headers: &HeaderMap) -> HeaderMap {
+    let mut out = headers.clone();
+    out.remove(http::header::CONNECTION);
+    out.remove(http::header::UPGRADE);
+    let port = c.domain_name.rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).unwrap_or("80");
+    for (name, value) in [("x-forwarded-for", c.source_ip.as_str()), ("x-forwarded-port", port), ("x-forwarded-proto", "http")] {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            out.insert(name, v);
+        }
+    }
+    out
+}
+
 /// `$connect`: the upgrade request's headers and query string; `messageId` and the
 /// disconnect members `null`.
 pub fn connect(c: &Connection, h: &Happening, headers: &HeaderMap, query: &str) -> Value {
-    let (single, multi) = headers_v1(headers);
+    let (single, multi) = headers_v1(&forwarded(c, headers));
     let (query, multi_query) = query_v1(query);
     let mut rc = request_context(c, h, "CONNECT");
     rc.insert("messageId".into(), Value::Null);
@@ -124,12 +140,15 @@ mod tests {
         let h = Happening { route_key: "$connect", request_id: "rid=", now_ms: 2_000 };
         let mut headers = HeaderMap::new();
         headers.insert("user-agent", "ua".parse().unwrap());
+        headers.insert("upgrade", "websocket".parse().unwrap());
         let e = connect(&c, &h, &headers, "a=1&a=2");
         assert_eq!(e["requestContext"]["eventType"], "CONNECT");
         assert_eq!(e["requestContext"]["messageId"], Value::Null);
         assert_eq!(e["queryStringParameters"]["a"], "2");
         assert_eq!(e["multiValueQueryStringParameters"]["a"], json!(["1", "2"]));
         assert_eq!(e["headers"]["user-agent"], "ua");
+        assert_eq!((e["headers"]["x-forwarded-for"].as_str(), e["headers"]["x-forwarded-port"].as_str()), (Some("127.0.0.1"), Some("4566")));
+        assert!(e["headers"].get("upgrade").is_none());
         let no_query = connect(&c, &h, &headers, "");
         assert!(no_query.get("queryStringParameters").is_none());
 

@@ -22,7 +22,7 @@ const RESERVED: &[&str] = &["connection", "upgrade", "sec-websocket-accept", "co
 pub async fn upgrade(ws: &Arc<WebSockets>, req: DataRequest, api_id: &str, doc: &ApiDoc, stage: String) -> UpgradeAnswer {
     let respond = UpgradeAnswer::Respond;
     let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
-    if !req.method.eq_ignore_ascii_case("GET") || !header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+    if !req.method.eq_ignore_ascii_case("GET") {
         return respond(forbidden());
     }
     let (Some(key), Some("13")) = (header("sec-websocket-key"), header("sec-websocket-version")) else {

@@ -82,9 +82,13 @@ impl WebSockets {
         WebSockets { registry, invoker, clock, connections: Connections::default() }
     }
 
-    /// An upgrade request. `Err` gives it back when its path names no WebSocket API (the
-    /// HTTP data plane answers it).
+    /// An upgrade request. `Err` gives it back when it is no WebSocket handshake or its
+    /// path names no WebSocket API (answered as a plain request).
     pub async fn upgrade(self: &Arc<Self>, req: DataRequest) -> Result<UpgradeAnswer, DataRequest> {
+        let websocket = req.headers.get(http::header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+        if !websocket {
+            return Err(req);
+        }
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
         let Some((_, doc)) = self.registry.find(api_id).filter(|(_, d)| is_websocket(d)) else { return Err(req) };
         let (api_id, rest) = (api_id.to_string(), rest.to_string());

@@ -385,10 +385,11 @@ async fn connections_end_after_two_hours_even_when_active() {
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html
 #[tokio::test]
 async fn route_and_integration_responses_control_plane() {
-    let n = Nimbus::start_in_memory();
+    let mut n = Nimbus::start();
     let c = n.apigateway_client();
     let api = c.create_api().name("ws").protocol_type(ProtocolType::Websocket).route_selection_expression("$request.body.action").send().await.expect("create_api");
     let id = api.api_id().expect("id");
+    assert_eq!(api.api_endpoint(), Some(format!("ws://{id}.execute-api.localhost:{}", n.port()).as_str()));
     let integration = c.create_integration().api_id(id).integration_type(IntegrationType::AwsProxy).integration_uri("arn:aws:lambda:us-east-1:000000000000:function:f").send().await.expect("integration");
     let integration_id = integration.integration_id().expect("id");
     let route = c.create_route().api_id(id).route_key("$default").route_response_selection_expression("$default").send().await.expect("route");
@@ -419,6 +420,13 @@ async fn route_and_integration_responses_control_plane() {
     c.update_integration_response().api_id(id).integration_id(integration_id).integration_response_id(ir_id).template_selection_expression("\\$default").send().await.expect("update");
     c.delete_integration_response().api_id(id).integration_id(integration_id).integration_response_id(ir_id).send().await.expect("delete");
     expect_err(c.get_integration_response().api_id(id).integration_id(integration_id).integration_response_id(ir_id).send().await, "NotFoundException", Some(404));
+
+    // They are kept with their API, durably.
+    c.create_route_response().api_id(id).route_id(route_id).route_response_key("$default").send().await.expect("create again");
+    let (id, route_id) = (id.to_string(), route_id.to_string());
+    n.restart();
+    let c = n.apigateway_client();
+    assert_eq!(c.get_route_responses().api_id(&id).route_id(&route_id).send().await.expect("list after restart").items().len(), 1);
 
     // HTTP APIs have neither.
     let http = c.create_api().name("h").protocol_type(ProtocolType::Http).send().await.expect("http api");

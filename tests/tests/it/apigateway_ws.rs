@@ -348,6 +348,27 @@ async fn frames_over_32_kb_close_1009_and_binary_frames_1003() {
     assert_eq!(serde_json::from_str::<Value>(&next_text(&mut c).await).expect("json")["message"], "Forbidden");
 }
 
+/// A text message in fragments of `sizes` bytes (each its own frame).
+async fn send_fragmented(c: &mut Client, sizes: &[usize]) {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    for (i, size) in sizes.iter().enumerate() {
+        let opcode = OpCode::Data(if i == 0 { Data::Text } else { Data::Continue });
+        c.send(Message::Frame(Frame::message(vec![b'f'; *size], opcode, i + 1 == sizes.len()))).await.expect("send fragment");
+    }
+}
+
+#[tokio::test]
+async fn messages_over_128_kb_close_1009_even_in_small_frames() {
+    let n = Nimbus::start_in_memory();
+    let api = ws_api(&n, &[]).await;
+    let mut c = connect(&path_url(&n, &api, "")).await;
+    send_fragmented(&mut c, &[30 * 1024; 4]).await; // 120 KB: one message (no route: Forbidden)
+    assert_eq!(serde_json::from_str::<Value>(&next_text(&mut c).await).expect("json")["message"], "Forbidden");
+    send_fragmented(&mut c, &[30 * 1024; 5]).await; // 150 KB in 30 KB frames
+    assert_eq!(next_close(&mut c).await.0, 1009);
+}
+
 #[tokio::test]
 async fn idle_for_10_minutes_closes_1001_on_the_clock() {
     let n = Nimbus::start_with_clock_control();

@@ -25,6 +25,7 @@ use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use aws_smithy_http_client::Builder as HttpClientBuilder;
 
+pub use aws_sdk_apigatewaymanagement;
 pub use aws_sdk_cloudwatchlogs;
 pub use aws_sdk_dynamodb;
 pub use aws_sdk_dynamodbstreams;
@@ -369,6 +370,28 @@ impl Nimbus {
             .timeout_config(timeouts())
             .build();
         aws_sdk_apigatewayv2::Client::from_conf(conf)
+    }
+
+    /// API Gateway management API (`@connections`) client for `endpoint_url` (an API's
+    /// endpoint with its stage), optionally with an interceptor (e.g. one that rewrites
+    /// the host form's URI to nimbus's address).
+    pub fn apigateway_management_client(
+        &self,
+        endpoint_url: &str,
+        interceptor: Option<aws_sdk_apigatewaymanagement::config::SharedInterceptor>,
+    ) -> aws_sdk_apigatewaymanagement::Client {
+        let mut conf = aws_sdk_apigatewaymanagement::Config::builder()
+            .behavior_version(aws_sdk_apigatewaymanagement::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_apigatewaymanagement::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(endpoint_url)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_apigatewaymanagement::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts());
+        if let Some(i) = interceptor {
+            conf.push_interceptor(i);
+        }
+        aws_sdk_apigatewaymanagement::Client::from_conf(conf.build())
     }
 
     /// DynamoDB client for the default test identity and region.

@@ -6,7 +6,8 @@
 //! `{"message":"Internal Server Error"}`, a request no route matches is 404
 //! `{"message":"Not Found"}`. A route's authorization (`authorize/`) runs before its
 //! integration; integrations run in `integration.rs`; after each request on a stage the
-//! stage's access log line is written (`access_log.rs`).
+//! stage's access log line is written (`access_log.rs`). WebSocket APIs' upgrades and
+//! `@connections` requests go to `ws/`.
 
 use crate::authorize::{AuthInput, Authorizers};
 use crate::context::Facts;
@@ -17,8 +18,9 @@ use crate::registry::{ApiDoc, Attrs, Registry};
 use crate::routes::{self, RouteKey};
 use crate::access_log;
 use bytes::Bytes;
+use crate::ws::WebSockets;
+use nimbus_core::data_plane::{DataPlane, DataRequest, DataResponse, UpgradeAnswer};
 use nimbus_core::internal::{FunctionInvoker, LogSink, QueueSender};
-use nimbus_core::server::{DataPlane, DataRequest, DataResponse};
 use nimbus_core::service::BoxFuture;
 use nimbus_core::Clock;
 use serde_json::{json, Map, Value};
@@ -36,7 +38,9 @@ pub struct ExecuteApi {
     logs: Arc<dyn LogSink>,
     clock: Clock,
     throttle: Throttle,
-    authorizers: Authorizers,
+    authorizers: Arc<Authorizers>,
+    /// WebSocket APIs (`ws/`): upgrades and the `@connections` API.
+    ws: Arc<WebSockets>,
 }
 
 pub(crate) fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -55,7 +59,7 @@ fn request_id() -> String {
 }
 
 /// The path the client sent (and signed): without the prefix in the host form.
-fn signed_path(req: &DataRequest, api_id: &str) -> String {
+pub(crate) fn signed_path(req: &DataRequest, api_id: &str) -> String {
     let host = req.host.split(':').next().unwrap_or_default();
     let host_form = host.strip_suffix(HOST_SUFFIX).is_some_and(|name| name.eq_ignore_ascii_case(api_id));
     match req.path.strip_prefix(api_id) {
@@ -95,15 +99,13 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 
 impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
-        let authorizers = Authorizers::new(clock.clone(), invoker.clone());
-        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default(), authorizers }
+        let authorizers = Arc::new(Authorizers::new(clock.clone(), invoker.clone()));
+        let ws = Arc::new(WebSockets::new(registry.clone(), invoker.clone(), authorizers.clone(), clock.clone()));
+        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default(), authorizers, ws }
     }
 
-    /// The route authorization step (`AWS_IAM` settings, and for WebSocket `$connect`).
-    pub fn authorizers_mut(&mut self) -> &mut Authorizers {
-        &mut self.authorizers
-    }
-
+    /// The route authorization step (HTTP routes and WebSocket `$connect`); the binary sets
+    /// its `AWS_IAM` verifier at start.
     pub fn authorizers(&self) -> &Authorizers {
         &self.authorizers
     }
@@ -114,7 +116,7 @@ impl ExecuteApi {
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
         let Some(((account, region), doc)) = self.registry.find(api_id) else { return not_found() };
         if doc.api.get("ProtocolType").and_then(Value::as_str) != Some("HTTP") {
-            return message(501, "WebSocket APIs' data plane is not supported by nimbus yet", &rid);
+            return self.ws.http(&req, api_id, &doc, rest, &rid);
         }
         let Some((stage, path)) = stage_of(&doc, rest) else { return not_found() };
         let cors = Cors::of(&doc.api);
@@ -195,5 +197,15 @@ impl ExecuteApi {
 impl DataPlane for ExecuteApi {
     fn handle<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, DataResponse> {
         Box::pin(self.serve(req))
+    }
+
+    /// WebSocket APIs take the connection; any other API answers the request as usual.
+    fn upgrade<'a>(&'a self, req: DataRequest) -> BoxFuture<'a, UpgradeAnswer> {
+        Box::pin(async move {
+            match self.ws.upgrade(req).await {
+                Ok(answer) => answer,
+                Err(req) => UpgradeAnswer::Respond(self.serve(req).await),
+            }
+        })
     }
 }

@@ -142,7 +142,7 @@ pub fn event_v2(i: &Incoming) -> Value {
 }
 
 /// Headers as 1.0 has them twice: the last value of each, and every value in a list.
-fn headers_v1(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
+pub(crate) fn headers_v1(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
     for (name, value) in headers {
@@ -158,7 +158,7 @@ fn headers_v1(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
     (single, multi)
 }
 
-fn query_v1(raw: &str) -> (Value, Value) {
+pub(crate) fn query_v1(raw: &str) -> (Value, Value) {
     if raw.is_empty() {
         return (Value::Null, Value::Null);
     }

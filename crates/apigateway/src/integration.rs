@@ -70,7 +70,7 @@ fn text<'a>(i: &'a Attrs, name: &str) -> Option<&'a str> {
 
 /// The function ARN of an `AWS_PROXY` integration URI: a Lambda ARN, or the API Gateway
 /// form `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`.
-fn function_arn(uri: &str) -> &str {
+pub(crate) fn function_arn(uri: &str) -> &str {
     match uri.split_once("/functions/") {
         Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
         None => uri,

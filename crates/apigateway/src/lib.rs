@@ -1,4 +1,4 @@
-//! nimbus-apigateway: Amazon API Gateway v2 HTTP APIs.
+//! nimbus-apigateway: Amazon API Gateway v2 HTTP and WebSocket APIs.
 //!
 //! `service.rs` (model, dispatch) → `ops_*.rs` (the control plane's operations) →
 //! `registry.rs` (every API with its routes, integrations, stages and deployments in
@@ -13,6 +13,8 @@
 //! from the request's `$context` facts in `context.rs`).
 //! `ops_authorizers.rs` keeps JWT and Lambda REQUEST authorizers; `authorize/` enforces a
 //! route's `JWT`, `CUSTOM` or `AWS_IAM` authorization on the data plane.
+//! WebSocket APIs' connections, routes and `@connections` API live in `ws/`; their route
+//! and integration responses in `ops_responses.rs`.
 
 pub mod access_log;
 pub mod authorize;
@@ -27,12 +29,14 @@ pub mod mapping;
 pub mod ops_apis;
 pub mod ops_authorizers;
 pub mod ops_children;
+pub mod ops_responses;
 pub mod registry;
 pub mod routes;
 pub mod service;
 pub mod service_integration;
 pub mod store;
 pub mod throttle;
+pub mod ws;
 
 pub use data_plane::ExecuteApi;
 pub use service::ApiGatewayService;

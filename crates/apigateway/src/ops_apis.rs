@@ -18,17 +18,19 @@ pub fn copy(input: &Value, attrs: &mut Attrs, names: &[&str]) {
     }
 }
 
-/// `http://<api-id>.execute-api.localhost:<port>`, the port from the request's Host.
-fn endpoint(host: &str, id: &str) -> String {
+/// `http://<api-id>.execute-api.localhost:<port>` (`ws://` for a WebSocket API, as AWS
+/// answers `wss://`), the port from the request's Host.
+fn endpoint(host: &str, id: &str, scheme: &str) -> String {
     let port = host.rsplit_once(':').map(|(_, p)| p).filter(|p| p.bytes().all(|b| b.is_ascii_digit())).unwrap_or("80");
-    format!("http://{id}.execute-api.localhost:{port}")
+    format!("{scheme}://{id}.execute-api.localhost:{port}")
 }
 
 /// The API as its output shapes show it.
 pub fn shown(call: &Call, doc: &ApiDoc) -> Value {
     let mut a = doc.api.clone();
     if let Some(id) = a.get("ApiId").and_then(Value::as_str).map(str::to_string) {
-        a.insert("ApiEndpoint".into(), Value::String(endpoint(call.host, &id)));
+        let scheme = if a.get("ProtocolType").and_then(Value::as_str) == Some("WEBSOCKET") { "ws" } else { "http" };
+        a.insert("ApiEndpoint".into(), Value::String(endpoint(call.host, &id, scheme)));
     }
     Value::Object(a)
 }

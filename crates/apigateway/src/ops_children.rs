@@ -241,7 +241,10 @@ pub async fn routes(call: &Call<'_>, op: &str, input: Value) -> ApiGwResult<Valu
         _ => {
             let id = required(&input, "RouteId")?;
             call.registry
-                .update(&call.scope, &api, |doc| doc.routes.remove(&id).map(|_| ()).ok_or_else(|| route_not_found(call, &api, &id)))
+                .update(&call.scope, &api, |doc| {
+                    doc.route_responses.remove(&id);
+                    doc.routes.remove(&id).map(|_| ()).ok_or_else(|| route_not_found(call, &api, &id))
+                })
                 .await?;
             Ok(json!({}))
         }
@@ -290,6 +293,7 @@ pub async fn integrations(call: &Call<'_>, op: &str, input: Value) -> ApiGwResul
                         return Err(ApiGwError::Conflict(format!("Integration {id} is used by one or more routes; remove them first")));
                     }
                     doc.integrations.remove(&id);
+                    doc.integration_responses.remove(&id);
                     Ok(())
                 })
                 .await?;

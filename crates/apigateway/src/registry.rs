@@ -1,5 +1,6 @@
 //! Every account's and region's HTTP APIs in memory. An API is one document — its
-//! attributes and its routes, integrations, stages, deployments and authorizers, each kept as the
+//! attributes and its routes, integrations, stages, deployments and authorizers (and a
+//! WebSocket API's route and integration responses), each kept as the
 //! output shape's members — written through to the store before a call answers.
 
 use crate::errors::{ApiGwError, ApiGwResult};
@@ -23,6 +24,12 @@ pub struct ApiDoc {
     /// Absent in documents stored before authorizers existed.
     #[serde(default)]
     pub authorizers: BTreeMap<String, Attrs>,
+    /// WebSocket APIs' route responses: route id → route response id → attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_responses: BTreeMap<String, BTreeMap<String, Attrs>>,
+    /// WebSocket APIs' integration responses: integration id → response id → attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub integration_responses: BTreeMap<String, BTreeMap<String, Attrs>>,
 }
 
 /// (account, region)

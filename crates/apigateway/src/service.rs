@@ -4,7 +4,7 @@
 
 use crate::errors::{ApiGwError, ApiGwResult};
 use crate::registry::{Registry, Scope};
-use crate::{ops_apis, ops_authorizers, ops_children};
+use crate::{ops_apis, ops_authorizers, ops_children, ops_responses};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
@@ -67,6 +67,10 @@ impl ApiGatewayService {
             "CreateStage" | "GetStage" | "GetStages" | "UpdateStage" | "DeleteStage" => ops_children::stages(&call, op, input).await,
             "CreateDeployment" | "GetDeployment" | "GetDeployments" | "DeleteDeployment" => ops_children::deployments(&call, op, input).await,
             "CreateAuthorizer" | "GetAuthorizer" | "GetAuthorizers" | "UpdateAuthorizer" | "DeleteAuthorizer" => ops_authorizers::authorizers(&call, op, input).await,
+            "CreateRouteResponse" | "GetRouteResponse" | "GetRouteResponses" | "UpdateRouteResponse" | "DeleteRouteResponse" => ops_responses::route_responses(&call, op, input).await,
+            "CreateIntegrationResponse" | "GetIntegrationResponse" | "GetIntegrationResponses" | "UpdateIntegrationResponse" | "DeleteIntegrationResponse" => {
+                ops_responses::integration_responses(&call, op, input).await
+            }
             other => Err(ApiGwError::NotSupported(other.to_string())),
         }
     }

@@ -51,11 +51,12 @@ impl Clock {
     /// Waits until the clock reads `deadline_ms` or later, following jumps.
     pub async fn sleep_until(&self, deadline_ms: u64) {
         loop {
+            // Registered before reading the time, so a jump in between is not missed.
+            let jumped = self.inner.jumped.notified();
             let now = self.now_ms();
             if now >= deadline_ms {
                 return;
             }
-            let jumped = self.inner.jumped.notified();
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_millis(deadline_ms - now)) => {}
                 _ = jumped => {}

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authn;
 pub mod clock;
 pub mod compression;
+pub mod data_plane;
 pub mod context;
 pub mod doc_store;
 pub mod error;

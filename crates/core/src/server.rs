@@ -5,7 +5,8 @@
 //! that is ambiguous — then decoded by the protocol codec, run by the service, and encoded
 //! back. Internal endpoints live under `/_nimbus/` (and `/_localstack/health`); data
 //! planes the binary registers (`DataPlane`: API Gateway's `/_aws/execute-api/`) get their
-//! prefix's requests, unsigned and protocol-free, before AWS routing.
+//! prefix's requests, unsigned and protocol-free, before AWS routing (`data_plane.rs`),
+//! including protocol upgrades (WebSocket), whose connection the plane then takes over.
 //! Also here, for every service: request bodies in `Content-Encoding: gzip`/`deflate`,
 //! the JSON protocol's type check (SerializationException), response compression for
 //! services that compress (DynamoDB), `GET /` health lines, CORS headers and preflights,
@@ -21,6 +22,8 @@ use crate::context::RequestContext;
 use crate::error::AwsError;
 use crate::model::{Protocol, ServiceModel};
 use crate::compression;
+pub use crate::data_plane::{DataPlane, DataRequest, DataResponse};
+use crate::data_plane::UpgradeAnswer;
 use crate::protocol::{json, json_types, query, rest_json, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
@@ -55,34 +58,6 @@ pub struct Router {
     /// Data planes by host-name suffix (`.execute-api.localhost`): `Host: <id><suffix>[:port]`
     /// sends `<id><path>` to the plane, tried before the path prefixes.
     host_data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
-}
-
-/// A request to a data plane (an API Gateway API invoked by path), as the client sent it:
-/// no AWS protocol, no signature.
-pub struct DataRequest {
-    pub method: String,
-    /// The path after the data plane's prefix, still percent-encoded.
-    pub path: String,
-    /// The raw query string (without `?`), `""` when there is none.
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub host: String,
-    pub source_ip: std::net::IpAddr,
-    pub request_id: String,
-}
-
-/// What a data plane answers.
-pub struct DataResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-/// Serves requests under a path prefix that are not AWS API calls (the API Gateway
-/// crate's execute-api endpoint). Registered by the binary with [`Router::add_data_plane`].
-pub trait DataPlane: Send + Sync {
-    fn handle<'a>(&'a self, req: DataRequest) -> crate::service::BoxFuture<'a, DataResponse>;
 }
 
 impl Router {
@@ -157,37 +132,33 @@ impl Router {
         Some((plane, path[prefix.len()..].to_string()))
     }
 
-    /// A data plane's request: the plane answers everything itself (CORS included).
-    async fn to_data_plane(&self, req: Request<Incoming>, plane: &Arc<dyn DataPlane>, rest: String, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+    /// A data plane's request: the plane answers everything itself (CORS included). An
+    /// upgrade request (`Connection: upgrade`) goes to the plane's `upgrade`, which may
+    /// switch protocols and take the connection over.
+    async fn to_data_plane(&self, mut req: Request<Incoming>, plane: &Arc<dyn DataPlane>, rest: String, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+        let switched = crate::data_plane::is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
         };
-        self.data_plane(plane, &parts, rest, body, peer).await
-    }
-
-    async fn data_plane(&self, plane: &Arc<dyn DataPlane>, parts: &http::request::Parts, rest: String, body: Bytes, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
-        let req = DataRequest {
-            method: parts.method.as_str().to_string(),
-            path: rest,
-            query: parts.uri.query().unwrap_or("").to_string(),
-            headers: parts.headers.clone(),
-            body,
-            host,
-            source_ip: peer,
-            request_id: crate::ids::uuid(),
-        };
-        let out = plane.handle(req).await;
-        let mut response = Response::new(Full::new(out.body));
-        *response.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        for (k, v) in &out.headers {
-            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-                response.headers_mut().append(k, v);
+        let req = data_request(&parts, rest, body, peer);
+        let Some(switched) = switched else { return data_response(plane.handle(req).await) };
+        match plane.upgrade(req).await {
+            UpgradeAnswer::Respond(out) => data_response(out),
+            UpgradeAnswer::Switch { response, then } => {
+                tokio::spawn(async move {
+                    match switched.await {
+                        Ok(io) => then(Some(hyper_util::rt::TokioIo::new(io))).await,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "protocol switch failed");
+                            then(None).await
+                        }
+                    }
+                });
+                data_response(response)
             }
         }
-        response
     }
 
     pub fn register(&mut self, service: Arc<dyn AwsService>) {
@@ -425,6 +396,31 @@ impl Router {
     }
 }
 
+/// A data plane's view of a request: the path after the plane's prefix (or host).
+fn data_request(parts: &http::request::Parts, rest: String, body: Bytes, peer: std::net::IpAddr) -> DataRequest {
+    DataRequest {
+        method: parts.method.as_str().to_string(),
+        path: rest,
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers.clone(),
+        body,
+        host: parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string(),
+        source_ip: peer,
+        request_id: crate::ids::uuid(),
+    }
+}
+
+fn data_response(out: DataResponse) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(out.body));
+    *response.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in &out.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            response.headers_mut().append(k, v);
+        }
+    }
+    response
+}
+
 /// An error for a request no service claimed: query-style XML, which every AWS SDK parses.
 fn error_without_model(err: &AwsError, request_id: &str) -> WireResponse {
     let model = ServiceModel {
@@ -553,9 +549,12 @@ fn json_response(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 }
 
 /// Serves `router` on `listener` until `shutdown` turns true; then stops accepting and
-/// lets in-flight connections finish their current requests.
+/// lets in-flight connections finish their current requests. Connections may switch
+/// protocols (a data plane's WebSocket): hyper's graceful-shutdown watcher does not take
+/// upgradeable connections, so each connection task holds a `done` sender and shutdown
+/// waits for the last one to drop.
 pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (done, mut all_done) = tokio::sync::mpsc::channel::<()>(1);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -574,10 +573,21 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
                 let conn = hyper::server::conn::http1::Builder::new()
                     .keep_alive(true)
                     .max_buf_size(MAX_HEAD_BYTES)
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
-                let conn = graceful.watch(conn);
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .with_upgrades();
+                let mut stop = shutdown.clone();
+                let done = done.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let _done = done;
+                    tokio::pin!(conn);
+                    let ended = tokio::select! {
+                        ended = conn.as_mut() => ended,
+                        _ = async { stop.wait_for(|stopping| *stopping).await.is_ok() } => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = ended {
                         tracing::trace!(error = %e, "connection ended with error");
                     }
                 });
@@ -586,8 +596,9 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
         }
     }
     drop(listener);
+    drop(done);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = all_done.recv() => {}
         _ = tokio::time::sleep(std::time::Duration::from_secs(25)) => {
             tracing::warn!("connections still open after 25 s; closing");
         }

@@ -281,11 +281,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // `QueueSender`, and writing stage access logs through `LogSink`.
         let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
         router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
-        let mut execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), logs.clone(), clock.clone());
+        let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
         let invoke_policies: Option<Arc<dyn nimbus_core::internal::Authorizer>> = (args.auth == AuthMode::Iam).then(|| iam.clone() as Arc<dyn nimbus_core::internal::Authorizer>);
-        execute_api.authorizers_mut().set_iam(Arc::new(Authenticator::new(AuthMode::SigV4, credentials)), invoke_policies);
+        execute_api.authorizers().set_iam(Arc::new(Authenticator::new(AuthMode::SigV4, credentials)), invoke_policies);
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);

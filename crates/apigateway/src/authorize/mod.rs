@@ -145,20 +145,23 @@ pub struct Authorizers {
     invoker: Arc<dyn FunctionInvoker>,
     jwks: nimbus_jwt::JwksCache,
     results: lambda::ResultCache,
-    signatures: Option<Arc<Authenticator>>,
-    policies: Option<Arc<dyn Authorizer>>,
+    /// Set once at start (`set_iam`), before any request.
+    signatures: std::sync::OnceLock<Arc<Authenticator>>,
+    policies: std::sync::OnceLock<Arc<dyn Authorizer>>,
 }
 
 impl Authorizers {
     pub fn new(clock: Clock, invoker: Arc<dyn FunctionInvoker>) -> Authorizers {
-        Authorizers { clock, invoker, jwks: Default::default(), results: Default::default(), signatures: None, policies: None }
+        Authorizers { clock, invoker, jwks: Default::default(), results: Default::default(), signatures: Default::default(), policies: Default::default() }
     }
 
     /// The SigV4 verifier for `AWS_IAM` routes (its credential resolver knows the keys), and
     /// the policy check for `execute-api:Invoke` (`--auth iam`; `None` allows every signer).
-    pub fn set_iam(&mut self, signatures: Arc<Authenticator>, policies: Option<Arc<dyn Authorizer>>) {
-        self.signatures = Some(signatures);
-        self.policies = policies;
+    pub fn set_iam(&self, signatures: Arc<Authenticator>, policies: Option<Arc<dyn Authorizer>>) {
+        let _ = self.signatures.set(signatures);
+        if let Some(p) = policies {
+            let _ = self.policies.set(p);
+        }
     }
 
     /// The route's authorization for a request: `Granted` for the integration's event, or
@@ -177,7 +180,7 @@ impl Authorizers {
                 let (id, a) = authorizer().ok_or_else(Refusal::internal)?;
                 lambda::authorize(self.invoker.as_ref(), &self.results, id, a, input, self.clock.now_ms()).await
             }
-            "AWS_IAM" => iam::authorize(self.signatures.as_deref(), self.policies.as_deref(), input, self.clock.now_ms()),
+            "AWS_IAM" => iam::authorize(self.signatures.get().map(|a| a.as_ref()), self.policies.get().map(|a| a.as_ref()), input, self.clock.now_ms()),
             _ => Err(Refusal::internal()),
         }
     }

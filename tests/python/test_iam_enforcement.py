@@ -215,3 +215,61 @@ def test_source_ip_condition(iam_endpoint):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sqs.receive_message(QueueUrl=url)
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def _until(probe, what, seconds=20.0):
+    """Asks `probe` until it answers truthy: state a server changes on its own tasks."""
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        got = probe()
+        if got:
+            return got
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
+def test_running_mapping_reads_as_the_role_and_stops_when_it_loses_the_permission(iam_endpoint, python_function_zip):
+    """A running SQS event source mapping polls as the function's execution role (Lambda
+    developer guide, "Using Lambda with Amazon SQS": the execution role needs
+    ReceiveMessage, DeleteMessage and GetQueueAttributes): detaching
+    AWSLambdaSQSQueueExecutionRole stops delivery and the mapping says why; attaching it
+    again resumes delivery of what waited."""
+    iam, awslambda, sqs = client(iam_endpoint, "iam"), client(iam_endpoint, "lambda"), client(iam_endpoint, "sqs")
+    src = sqs.create_queue(QueueName="run-src", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    out = sqs.create_queue(QueueName="run-out")["QueueUrl"]
+    src_arn = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    reads = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+    role = iam.create_role(RoleName="run-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.attach_role_policy(RoleName="run-role", PolicyArn=reads)
+    iam.put_role_policy(RoleName="run-role", PolicyName="report", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": A + "run-out"}))
+    awslambda.create_function(FunctionName="run-fn", Runtime=python_runtime(), Role=role["Arn"], Handler="esm.handler", Timeout=30,
+                              Code={"ZipFile": python_function_zip}, Environment={"Variables": {"OUT_QUEUE_URL": out}})
+    uuid = awslambda.create_event_source_mapping(FunctionName="run-fn", EventSourceArn=src_arn, BatchSize=1)["UUID"]
+
+    def delivered(body):
+        got = sqs.receive_message(QueueUrl=out, WaitTimeSeconds=20, MaxNumberOfMessages=1).get("Messages", [])
+        assert got, "nothing delivered"
+        report = json.loads(got[0]["Body"])
+        sqs.delete_message(QueueUrl=out, ReceiptHandle=got[0]["ReceiptHandle"])
+        assert [r["body"] for r in report["records"]] == [body]
+
+    sqs.send_message(QueueUrl=src, MessageBody="before")
+    delivered("before")
+
+    iam.detach_role_policy(RoleName="run-role", PolicyArn=reads)
+    problem = "PROBLEM: Lambda function execution role does not have permissions to call ReceiveMessage on SQS"
+    _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["StateTransitionReason"] == problem, "the mapping to report the missing permission")
+    listed = awslambda.list_event_source_mappings(FunctionName="run-fn")["EventSourceMappings"][0]
+    assert listed["StateTransitionReason"] == problem and listed["State"] == "Enabled"
+    sqs.send_message(QueueUrl=src, MessageBody="while-denied")
+    # Nothing reads the queue meanwhile: the message stays visible and nothing reports.
+    assert sqs.receive_message(QueueUrl=out, WaitTimeSeconds=2).get("Messages", []) == []
+    attrs = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert attrs == {"ApproximateNumberOfMessages": "1", "ApproximateNumberOfMessagesNotVisible": "0"}, attrs
+
+    iam.attach_role_policy(RoleName="run-role", PolicyArn=reads)
+    delivered("while-denied")
+    assert awslambda.get_event_source_mapping(UUID=uuid)["StateTransitionReason"] == "USER_INITIATED"
+    awslambda.delete_event_source_mapping(UUID=uuid)

@@ -141,7 +141,7 @@ pub async fn assume_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
                 return Err(IamError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()));
             }
             if iam.enforcing() {
-                iam.check_trust(r, ctx, "sts:AssumeRole", inp.opt("ExternalId"))?;
+                iam.check_trust(r, ctx, "sts:AssumeRole", &inp.0)?;
             }
             (r.id.clone(), r.name.clone())
         }

@@ -296,3 +296,17 @@ def test_malformed_root_keys_stop_nimbus_at_start(value, message):
     p = subprocess.run([str(_nimbus_binary()), "serve", "--listen", "127.0.0.1:0", "--in-memory"], env=env, capture_output=True, timeout=30)
     assert p.returncode != 0
     assert message in (p.stdout + p.stderr).decode(), (p.stdout + p.stderr).decode()
+
+
+def test_log_group_resource_tags(url):
+    logs = client(url, "logs")
+    blue, red = unique_name("/app/blue-"), unique_name("/app/red-")
+    logs.create_log_group(logGroupName=blue, tags={"team": "blue"})
+    logs.create_log_group(logGroupName=red)
+    logs.tag_log_group(logGroupName=red, tags={"team": "red"})
+    u = User(url, {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}})
+    mine = u.client("logs")
+    stream_arn = lambda g: "arn:aws:logs:%s:%s:log-group:%s:log-stream:s" % (REGION, ACCT, g)
+    assert agrees(u, "logs:CreateLogStream", stream_arn(blue), {"aws:ResourceTag/team": "blue"}, lambda: mine.create_log_stream(logGroupName=blue, logStreamName="s"))
+    assert not agrees(u, "logs:CreateLogStream", stream_arn(red), {"aws:ResourceTag/team": "red"}, lambda: mine.create_log_stream(logGroupName=red, logStreamName="s"))

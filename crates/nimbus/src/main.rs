@@ -241,6 +241,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         iam.add_resource_policies("sqs", sqs.clone());
         iam.add_resource_policies("lambda", lambda.clone());
         iam.add_resource_policies("dynamodb", dynamodb.clone());
+        iam.add_resource_policies("logs", logs.clone());
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);

@@ -536,4 +536,33 @@ mod tests {
         let s = store.load().expect("load").streams[0].clone();
         assert_eq!((s.first_ts, s.last_ts, s.stored_bytes, s.last_ingestion_ms, s.max_seq), (Some(90), Some(100), 7, Some(160), 2));
     }
+
+    /// Group tags survive a restart; a data dir whose groups table predates tags gets the
+    /// column at open, its groups with none.
+    #[tokio::test]
+    async fn group_tags_are_stored_and_older_tables_get_the_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE logs_groups (id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                   created_ms INTEGER NOT NULL, retention_days INTEGER, UNIQUE (account, region, name));
+                 INSERT INTO logs_groups VALUES (1, 'a', 'r', 'old', 0, NULL);",
+            )
+            .expect("old table");
+        }
+        {
+            let store = SqliteStore::open(&path, Durability::Process).expect("open");
+            let loaded = store.load().expect("load");
+            assert!(loaded.groups[0].tags.is_empty());
+            let tags: BTreeMap<String, String> = [("team".to_string(), "blue".to_string())].into();
+            let group = GroupRecord { id: 2, account: "a".into(), region: "r".into(), name: "new".into(), created_ms: 0, retention_days: None, tags };
+            store.apply(vec![Mutation::PutGroup(group)]).wait().await.expect("commit");
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("reopen");
+        let loaded = store.load().expect("load");
+        let new = loaded.groups.iter().find(|g| g.name == "new").expect("new group");
+        assert_eq!(new.tags.get("team").map(String::as_str), Some("blue"));
+    }
 }

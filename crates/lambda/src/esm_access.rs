@@ -44,8 +44,8 @@ impl Inner {
         let version = self.roles.policy_version();
         let role = {
             let functions = self.functions.read();
-            let Some(f) = functions.get(&(m.account.clone(), m.region.clone(), m.function_name.clone())) else { return None };
-            let Some(v) = f.resolve(m.qualifier.as_deref()) else { return None };
+            let f = functions.get(&(m.account.clone(), m.region.clone(), m.function_name.clone()))?;
+            let v = f.resolve(m.qualifier.as_deref())?;
             if cache.checked && cache.version == version && cache.role == v.role {
                 return cache.missing;
             }

@@ -310,3 +310,27 @@ def test_log_group_resource_tags(url):
     stream_arn = lambda g: "arn:aws:logs:%s:%s:log-group:%s:log-stream:s" % (REGION, ACCT, g)
     assert agrees(u, "logs:CreateLogStream", stream_arn(blue), {"aws:ResourceTag/team": "blue"}, lambda: mine.create_log_stream(logGroupName=blue, logStreamName="s"))
     assert not agrees(u, "logs:CreateLogStream", stream_arn(red), {"aws:ResourceTag/team": "red"}, lambda: mine.create_log_stream(logGroupName=red, logStreamName="s"))
+
+
+def test_lambda_function_arn_of_an_existing_mapping(url, python_function_zip):
+    """Get/DeleteEventSourceMapping are keyed by the mapping's function (lambda:FunctionArn)."""
+    from conftest import python_runtime
+    iam, lam, sqs = client(url, "iam"), client(url, "lambda"), client(url, "sqs")
+    trust = doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    role = iam.create_role(RoleName=unique_name("map-role"), AssumeRolePolicyDocument=trust)["Role"]
+    iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")
+    uuids = {}
+    for prefix in ("ok", "other"):
+        fn = unique_name(prefix + "-map")
+        lam.create_function(FunctionName=fn, Runtime=python_runtime(), Role=role["Arn"], Handler="handler.echo", Code={"ZipFile": python_function_zip})
+        q = sqs.create_queue(QueueName=unique_name("map-q"), Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        uuids[prefix] = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, Enabled=False)["UUID"]
+    pattern = "arn:aws:lambda:%s:%s:function:ok-*" % (REGION, ACCT)
+    u = User(url, {"Effect": "Allow", "Action": ["lambda:GetEventSourceMapping", "lambda:DeleteEventSourceMapping"], "Resource": "*",
+                   "Condition": {"ArnLike": {"lambda:FunctionArn": pattern}}})
+    mine = u.client("lambda")
+    assert allowed(lambda: mine.get_event_source_mapping(UUID=uuids["ok"]))
+    assert not allowed(lambda: mine.get_event_source_mapping(UUID=uuids["other"]))
+    assert not allowed(lambda: mine.delete_event_source_mapping(UUID=uuids["other"]))
+    mine.delete_event_source_mapping(UUID=uuids["ok"])

@@ -631,9 +631,7 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
             return;
         }
         // Read as the execution role: while it lacks a permission, wait for IAM to change.
-        let missing = inner.missing_read(&m, &SQS_READS, &mut access);
-        inner.access_problem(&m, missing);
-        if missing.is_some() {
+        if inner.missing_read(&m, &SQS_READS, &mut access).is_some() {
             tokio::select! {
                 _ = inner.roles.policy_changed(access.version()) => continue,
                 _ = stop.changed() => return,

@@ -24,6 +24,8 @@ pub(crate) struct Access {
     /// The first action the role lacks.
     missing: Option<&'static str>,
     checked: bool,
+    /// What this poller last recorded in the mapping's health (records only changes).
+    reported: Option<&'static str>,
 }
 
 impl Access {
@@ -36,8 +38,18 @@ impl Access {
 impl Inner {
     /// The first of `actions` the mapping's role may not perform on its source; None when
     /// it may read (always, unless IAM enforces), or when the function is gone (the
-    /// invocation then fails as it does without IAM).
+    /// invocation then fails as it does without IAM). A change from the poller's last
+    /// answer is recorded in the mapping's health (`access_problem`).
     pub(crate) fn missing_read(&self, m: &Mapping, actions: &'static [&'static str], cache: &mut Access) -> Option<&'static str> {
+        let missing = self.decide_read(m, actions, cache);
+        if missing != cache.reported {
+            self.access_problem(m, missing);
+            cache.reported = missing;
+        }
+        missing
+    }
+
+    fn decide_read(&self, m: &Mapping, actions: &'static [&'static str], cache: &mut Access) -> Option<&'static str> {
         if !self.roles.enforcing() {
             return None;
         }
@@ -52,13 +64,13 @@ impl Inner {
             v.role.clone()
         };
         let missing = actions.iter().copied().find(|a| !self.roles.role_allows(&role, a, &m.event_source_arn));
-        *cache = Access { version, role, missing, checked: true };
+        *cache = Access { version, role, missing, checked: true, reported: cache.reported };
         missing
     }
 
     /// Records that the mapping's role lacks `missing` (or, with None, that it may read
     /// again), logging the change once each way.
-    pub(crate) fn access_problem(&self, m: &Mapping, missing: Option<&str>) {
+    fn access_problem(&self, m: &Mapping, missing: Option<&str>) {
         let problem = missing.map(|action| problem_text(m, action));
         let mut all = self.mapping_health.lock();
         let h = all.entry(m.uuid.clone()).or_default();

@@ -107,9 +107,7 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
         }
         let Some(m) = inner.mappings.read().get(&uuid).cloned() else { return };
         // Read as the execution role: while it lacks a permission, wait for IAM to change.
-        let missing = inner.missing_read(&m, &crate::esm_access::STREAM_READS, &mut access);
-        inner.access_problem(&m, missing);
-        if missing.is_some() {
+        if inner.missing_read(&m, &crate::esm_access::STREAM_READS, &mut access).is_some() {
             tokio::select! {
                 _ = inner.roles.policy_changed(access.version()) => continue,
                 _ = stop.changed() => return,

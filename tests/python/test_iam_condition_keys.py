@@ -334,3 +334,28 @@ def test_lambda_function_arn_of_an_existing_mapping(url, python_function_zip):
     assert not allowed(lambda: mine.get_event_source_mapping(UUID=uuids["other"]))
     assert not allowed(lambda: mine.delete_event_source_mapping(UUID=uuids["other"]))
     mine.delete_event_source_mapping(UUID=uuids["ok"])
+
+
+def test_session_tags_and_source_identity_need_the_trust_policy(url):
+    """IAM User Guide, "Pass session tags in AWS STS" (the trust policy must allow
+    sts:TagSession) and "Monitor and control actions taken with assumed roles"
+    (sts:SetSourceIdentity)."""
+    name = unique_name("tagging")
+    iam = client(url, "iam")
+    iam.create_user(UserName=name)
+    user_arn = "arn:aws:iam::%s:user/%s" % (ACCT, name)
+    role_name = unique_name("trusting")
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.put_user_policy(UserName=name, PolicyName="assume", PolicyDocument=doc({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"], "Resource": role}))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    sts = client(url, "sts", k["AccessKeyId"], k["SecretAccessKey"])
+    assert allowed(lambda: sts.assume_role(RoleArn=role, RoleSessionName="plain"))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role(RoleArn=role, RoleSessionName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert "sts:TagSession" in e.value.response["Error"]["Message"]
+    assert not allowed(lambda: sts.assume_role(RoleArn=role, RoleSessionName="traced", SourceIdentity="alice"))
+    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]}))
+    assert allowed(lambda: sts.assume_role(RoleArn=role, RoleSessionName="tagged", Tags=[{"Key": "team", "Value": "blue"}]))
+    assert allowed(lambda: sts.assume_role(RoleArn=role, RoleSessionName="traced", SourceIdentity="alice"))

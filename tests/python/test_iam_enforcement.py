@@ -215,3 +215,103 @@ def test_source_ip_condition(iam_endpoint):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sqs.receive_message(QueueUrl=url)
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def _until(probe, what, seconds=20.0):
+    """Asks `probe` until it answers truthy: state a server changes on its own tasks."""
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        got = probe()
+        if got:
+            return got
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
+def test_running_mapping_reads_as_the_role_and_stops_when_it_loses_the_permission(iam_endpoint, python_function_zip):
+    """A running SQS event source mapping polls as the function's execution role (Lambda
+    developer guide, "Using Lambda with Amazon SQS": the execution role needs
+    ReceiveMessage, DeleteMessage and GetQueueAttributes): detaching
+    AWSLambdaSQSQueueExecutionRole stops delivery and the mapping says why; attaching it
+    again resumes delivery of what waited."""
+    iam, awslambda, sqs = client(iam_endpoint, "iam"), client(iam_endpoint, "lambda"), client(iam_endpoint, "sqs")
+    src = sqs.create_queue(QueueName="run-src", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    out = sqs.create_queue(QueueName="run-out")["QueueUrl"]
+    src_arn = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    reads = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+    role = iam.create_role(RoleName="run-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.attach_role_policy(RoleName="run-role", PolicyArn=reads)
+    iam.put_role_policy(RoleName="run-role", PolicyName="report", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": A + "run-out"}))
+    awslambda.create_function(FunctionName="run-fn", Runtime=python_runtime(), Role=role["Arn"], Handler="esm.handler", Timeout=30,
+                              Code={"ZipFile": python_function_zip}, Environment={"Variables": {"OUT_QUEUE_URL": out}})
+    uuid = awslambda.create_event_source_mapping(FunctionName="run-fn", EventSourceArn=src_arn, BatchSize=1)["UUID"]
+
+    def delivered(body):
+        got = sqs.receive_message(QueueUrl=out, WaitTimeSeconds=20, MaxNumberOfMessages=1).get("Messages", [])
+        assert got, "nothing delivered"
+        report = json.loads(got[0]["Body"])
+        sqs.delete_message(QueueUrl=out, ReceiptHandle=got[0]["ReceiptHandle"])
+        assert [r["body"] for r in report["records"]] == [body]
+
+    sqs.send_message(QueueUrl=src, MessageBody="before")
+    delivered("before")
+
+    iam.detach_role_policy(RoleName="run-role", PolicyArn=reads)
+    problem = "PROBLEM: Lambda function execution role does not have permissions to call ReceiveMessage on SQS"
+    _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["StateTransitionReason"] == problem, "the mapping to report the missing permission")
+    listed = awslambda.list_event_source_mappings(FunctionName="run-fn")["EventSourceMappings"][0]
+    assert listed["StateTransitionReason"] == problem and listed["State"] == "Enabled"
+    sqs.send_message(QueueUrl=src, MessageBody="while-denied")
+    # Nothing reads the queue meanwhile: the message stays visible and nothing reports.
+    assert sqs.receive_message(QueueUrl=out, WaitTimeSeconds=2).get("Messages", []) == []
+    attrs = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert attrs == {"ApproximateNumberOfMessages": "1", "ApproximateNumberOfMessagesNotVisible": "0"}, attrs
+
+    iam.attach_role_policy(RoleName="run-role", PolicyArn=reads)
+    delivered("while-denied")
+    assert awslambda.get_event_source_mapping(UUID=uuid)["StateTransitionReason"] == "USER_INITIATED"
+    awslambda.delete_event_source_mapping(UUID=uuid)
+
+
+def test_running_stream_mapping_stops_when_the_role_loses_the_stream_actions(iam_endpoint, python_function_zip):
+    """A DynamoDB stream mapping reads as the function's role (Lambda developer guide,
+    "Process DynamoDB records with Lambda": GetRecords, GetShardIterator, DescribeStream,
+    ListStreams): without them its LastProcessingResult says why and its checkpoint stays;
+    with them back it delivers what waited."""
+    iam, awslambda, sqs, ddb = (client(iam_endpoint, s) for s in ("iam", "lambda", "sqs", "dynamodb"))
+    stream_arn = ddb.create_table(TableName="run-tab", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                                  StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]["LatestStreamArn"]
+    out = sqs.create_queue(QueueName="run-stream-out")["QueueUrl"]
+    reads = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+    role = iam.create_role(RoleName="run-stream-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.attach_role_policy(RoleName="run-stream-role", PolicyArn=reads)
+    iam.put_role_policy(RoleName="run-stream-role", PolicyName="report", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": A + "run-stream-out"}))
+    awslambda.create_function(FunctionName="run-stream-fn", Runtime=python_runtime(), Role=role["Arn"], Handler="streams.handler", Timeout=30,
+                              Code={"ZipFile": python_function_zip}, Environment={"Variables": {"OUT_URL": out}})
+    uuid = awslambda.create_event_source_mapping(FunctionName="run-stream-fn", EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=1)["UUID"]
+
+    def delivered(pk):
+        got = sqs.receive_message(QueueUrl=out, WaitTimeSeconds=20).get("Messages", [])
+        assert got, "nothing delivered"
+        sqs.delete_message(QueueUrl=out, ReceiptHandle=got[0]["ReceiptHandle"])
+        assert json.loads(got[0]["Body"])["pk"] == pk
+
+    ddb.put_item(TableName="run-tab", Item={"pk": {"S": "before"}})
+    delivered("before")
+    _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK", "the first batch's result")
+
+    iam.detach_role_policy(RoleName="run-stream-role", PolicyArn=reads)
+    problem = ("PROBLEM: Cannot access stream %s. Please ensure the role can perform the GetRecords, GetShardIterator, "
+               "DescribeStream, and ListStreams Actions on your stream in IAM." % stream_arn)
+    ddb.put_item(TableName="run-tab", Item={"pk": {"S": "while-denied"}})
+    _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == problem, "the mapping to report the missing permission")
+    assert sqs.receive_message(QueueUrl=out, WaitTimeSeconds=2).get("Messages", []) == []
+
+    iam.attach_role_policy(RoleName="run-stream-role", PolicyArn=reads)
+    delivered("while-denied")
+    _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK", "the result after recovery")
+    awslambda.delete_event_source_mapping(UUID=uuid)

@@ -221,3 +221,36 @@ def test_cli_v2_logs_tail(aws_v2, logs, group):
     assert " s " in p.stdout, "the detailed format names the stream: " + p.stdout
     p = aws_v2("logs", "tail", group + "-missing")
     assert p.returncode != 0 and "ResourceNotFoundException" in p.stderr, (p.returncode, p.stderr)
+
+
+def test_log_group_tags(logs):
+    """CreateLogGroup's tags, TagResource / UntagResource / ListTagsForResource on the log
+    group's ARN and the older TagLogGroup / UntagLogGroup / ListTagsLogGroup (CloudWatch
+    Logs API reference), with their errors."""
+    name = f"/app/tagged-{uuid.uuid4().hex[:12]}"
+    logs.create_log_group(logGroupName=name, tags={"team": "blue"})
+    arn = "arn:aws:logs:us-east-1:000000000000:log-group:" + name
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "blue"}
+    logs.tag_resource(resourceArn=arn, tags={"env": "dev", "team": "red"})
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev", "team": "red"}
+    logs.untag_resource(resourceArn=arn, tagKeys=["env"])
+    assert logs.list_tags_log_group(logGroupName=name)["tags"] == {"team": "red"}
+    logs.tag_log_group(logGroupName=name, tags={"owner": "ops"})
+    logs.untag_log_group(logGroupName=name, tags=["team"])
+    assert logs.list_tags_for_resource(resourceArn=arn + ":*")["tags"] == {"owner": "ops"}
+    with pytest.raises(ClientError) as e:
+        logs.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(50)})
+    assert e.value.response["Error"]["Code"] == "TooManyTagsException"
+    with pytest.raises(ClientError) as e:
+        logs.tag_resource(resourceArn=arn, tags={"aws:reserved": "v"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        logs.list_tags_log_group(logGroupName=name + "-missing")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        logs.create_log_group(logGroupName=name + "-bad", tags={"bad key!": "v"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    logs.delete_log_group(logGroupName=name)
+    with pytest.raises(ClientError) as e:
+        logs.list_tags_for_resource(resourceArn=arn)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -165,6 +165,16 @@ pub trait RoleAssumer: Send + Sync {
     fn role_allows(&self, _role_arn: &str, _action: &str, _resource: &str) -> bool {
         true
     }
+    /// A counter that moves whenever an identity policy may have changed (IAM's change
+    /// generation): a service caches `role_allows` answers per role and this version.
+    fn policy_version(&self) -> u64 {
+        0
+    }
+    /// Resolves once `policy_version` differs from `seen` (a running event source mapping
+    /// that lost its permissions waits on it instead of polling). Never, without IAM.
+    fn policy_changed(&self, _seen: u64) -> crate::service::BoxFuture<'_, ()> {
+        Box::pin(std::future::pending())
+    }
     /// Credentials for the role, as `service` gets them, valid for `duration_s`.
     fn assume_for_service<'a>(&'a self, role_arn: &'a str, service: &'a str, session_name: &'a str, duration_s: u64) -> crate::service::BoxFuture<'a, Result<RoleCredentials, String>>;
 }
@@ -192,6 +202,12 @@ pub trait ResourcePolicies: Send + Sync {
     fn policy_of(&self, arn: &str) -> Option<String>;
     /// The resource's tags (the `aws:ResourceTag/<key>` condition keys).
     fn tags_of(&self, _arn: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// Service-specific condition keys that need the resource's own data, for a request
+    /// of `operation` (decoded `input`) on the resource `arn`: DynamoDB's
+    /// `dynamodb:LeadingKeys` needs the table's key schema. `(key, values)`.
+    fn condition_keys(&self, _arn: &str, _operation: &str, _input: &serde_json::Value) -> Vec<(String, Vec<String>)> {
         Vec::new()
     }
 }

@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod engine;
 pub mod errors;
 pub mod exprs;
+pub mod iam_keys;
 pub mod keys;
 mod legacy;
 mod ops_backups;

@@ -20,8 +20,13 @@
 //! caller itself, for operations whose UserName is optional). Without one (`checks`),
 //! entities are named without a path (`arn:aws:iam::<acct>:role/<name>`).
 //!
+//! Entries may also name service-specific condition keys (`keys`: key → input path,
+//! `=literal`, or `path|transform`), which the check carries to the evaluator; keys that
+//! need a resource's own data (DynamoDB's `dynamodb:LeadingKeys` needs the table's key
+//! schema) come from the owning service through `ResourcePolicies::condition_keys`.
+//!
 //! Known gaps (also in docs/iam.md): unparseable PartiQL statements give the action
-//! `dynamodb:PartiQLUnknown`; condition keys are not produced here; entries marked
+//! `dynamodb:PartiQLUnknown`; entries marked
 //! `unverified` in the data were derived by rule, not confirmed against the reference
 //! (operations newer than it, authorized as their same-name action on `*` or the ARN
 //! they carry, and TagResource on DynamoDB / Lambda creates with tags).
@@ -34,11 +39,14 @@ use std::sync::OnceLock;
 
 const DATA: &str = include_str!("../data/actions.json");
 
-/// One authorization check: an action on a resource ARN ("*" when the reference says so).
+/// One authorization check: an action on a resource ARN ("*" when the reference says so),
+/// with the service-specific condition keys the request gives it (`lambda:Principal`,
+/// `iam:PolicyARN`, `sts:RoleSessionName`, …; empty lists are left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     pub action: String,
     pub resource: String,
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// `(kind, name) -> full ARN` for entities whose ARN the request does not spell out.
@@ -80,6 +88,10 @@ struct Entry {
     unless: Option<String>,
     #[serde(default)]
     decode: Option<String>,
+    /// Condition key → where its values come from: an input path, `=literal`, or
+    /// `path|transform` (`function-arn`, `role-boundary`, `user-boundary`).
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
 }
 
 fn load() -> Result<Map, String> {
@@ -141,6 +153,7 @@ pub fn checks_with(signing_name: &str, operation: &str, region: &str, account: &
     Some(out)
 }
 
+
 /// The signing names and operations the map knows, for completeness tests and docs.
 pub fn operations(signing_name: &str) -> Vec<String> {
     map().and_then(|m| m.services.get(signing_name)).map(|s| s.operations.keys().cloned().collect()).unwrap_or_default()
@@ -193,7 +206,39 @@ impl Request<'_> {
             Some("arn") => vars.get("Arn").filter(|a| !a.is_empty()).cloned().unwrap_or_else(|| "*".into()),
             Some(t) => self.resource(t, &vars),
         };
-        Check { action, resource }
+        let keys = entry.keys.iter().map(|(k, spec)| (k.clone(), self.key_values(spec))).filter(|(_, v)| !v.is_empty()).collect();
+        Check { action, resource, keys }
+    }
+
+    /// A condition key's values from its spec (see `Entry::keys`).
+    fn key_values(&self, spec: &str) -> Vec<String> {
+        if let Some(literal) = spec.strip_prefix('=') {
+            return vec![literal.to_string()];
+        }
+        let (path, transform) = spec.split_once('|').unwrap_or((spec, ""));
+        let values = select(self.input, path);
+        match transform {
+            "" => values.into_iter().filter(|v| !v.is_empty()).collect(),
+            "function-arn" => values
+                .iter()
+                .map(|v| {
+                    let mut vars = Vars::new();
+                    function(v, &mut vars);
+                    let get = |k: &str| vars.get(k).cloned().unwrap_or_else(|| if k == "Region" { self.region.into() } else { self.account.into() });
+                    let base = format!("arn:{}:lambda:{}:{}:function:{}", self.partition, get("Region"), get("Account"), vars.get("FunctionName").cloned().unwrap_or_default());
+                    match vars.get("Qualifier") {
+                        Some(q) => format!("{base}:{q}"),
+                        None => base,
+                    }
+                })
+                .collect(),
+            "role-boundary" | "user-boundary" => {
+                let kind = transform;
+                let name = values.into_iter().next().unwrap_or_default();
+                (self.lookup)(kind, &name).into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn resource(&self, type_name: &str, vars: &Vars) -> String {

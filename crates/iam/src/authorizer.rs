@@ -254,6 +254,9 @@ impl Iam {
                     "group" => a.groups.get(&key(name)).map(|g| g.arn.clone()),
                     "instance-profile" => a.instance_profiles.get(&key(name)).map(|p| p.arn.clone()),
                     "access-key" => a.access_keys.get(name).and_then(|k| a.users.get(&key(&k.user_name))).map(|u| u.arn.clone()),
+                    // The permissions boundary an entity has now (`iam:PermissionsBoundary`).
+                    "role-boundary" => a.roles.get(&key(name)).and_then(|r| r.permissions_boundary.clone()),
+                    "user-boundary" => a.users.get(&key(name)).and_then(|u| u.permissions_boundary.clone()),
                     _ => None,
                 })
             })
@@ -274,18 +277,9 @@ impl Iam {
         explain(&set, &req).decision == Decision::Allow
     }
 
-    /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
-    pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
-        let lookup = |kind: &str, name: &str| -> Option<String> { self.entity_arn(ctx, kind, name) };
-        let Some(checks) = crate::actions::checks_with(service, operation, &ctx.region, &ctx.account_id, input, &lookup) else {
-            return Err(denied(service, format!("{service}:{operation} has no IAM action mapping in nimbus; with --auth iam it is denied")));
-        };
-        if checks.is_empty() {
-            return Ok(());
-        }
-        let compiled = self.compile(ctx);
-        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.policy.as_ref()).collect();
-        let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
+    /// The keys every check of a request shares: the global request keys and the tags the
+    /// request sets (`aws:RequestTag/<key>`, `aws:TagKeys`).
+    pub(crate) fn request_context(&self, ctx: &RequestContext, input: &Value) -> ContextKeys {
         let now = self.dir.clock.now_ms();
         let mut context = ContextKeys::new();
         context.insert("aws:CurrentTime", nimbus_core::time::iso8601(now));
@@ -302,21 +296,60 @@ impl Iam {
                 context.insert(&format!("aws:RequestTag/{k}"), v.clone());
             }
         }
+        context
+    }
+
+    /// The keys of one check beyond the request's: the resource's tags
+    /// (`aws:ResourceTag/<key>`, and `iam:ResourceTag/<key>` for roles and users), the
+    /// service-specific keys of the action map, and those the resource's service derives
+    /// from its own data (DynamoDB's `dynamodb:LeadingKeys`). None when there are none.
+    fn check_keys(&self, check: &crate::actions::Check, operation: &str, input: &Value) -> Option<Vec<(String, Vec<String>)>> {
+        let mut out: Vec<(String, Vec<String>)> = check.keys.clone();
+        if check.resource != "*" {
+            let iam = check.resource.starts_with("arn:aws:iam:");
+            for (k, v) in self.resource_tags(&check.resource) {
+                if iam {
+                    out.push((format!("iam:ResourceTag/{k}"), vec![v.clone()]));
+                }
+                out.push((format!("aws:ResourceTag/{k}"), vec![v]));
+            }
+            let service = check.resource.split(':').nth(2).unwrap_or("");
+            let source = self.caches.sources.lock().get(service).cloned();
+            if let Some(source) = source {
+                out.extend(source.condition_keys(&check.resource, operation, input));
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Decides one request of `service` (signing name) / `operation` with decoded `input`.
+    pub fn authorize(&self, ctx: &RequestContext, service: &str, operation: &str, input: &Value) -> Result<(), AwsError> {
+        let lookup = |kind: &str, name: &str| -> Option<String> { self.entity_arn(ctx, kind, name) };
+        let Some(checks) = crate::actions::checks_with(service, operation, &ctx.region, &ctx.account_id, input, &lookup) else {
+            return Err(denied(service, format!("{service}:{operation} has no IAM action mapping in nimbus; with --auth iam it is denied")));
+        };
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let compiled = self.compile(ctx);
+        let identity: Vec<&Policy> = compiled.identity.iter().map(|p| p.policy.as_ref()).collect();
+        let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
+        let context = self.request_context(ctx, input);
         for check in &checks {
             let resource_account = check.resource.split(':').nth(4).filter(|a| !a.is_empty());
             let resource_policy = if check.resource == "*" { None } else { self.resource_policy(&check.resource) };
             let set = PolicySet { identity: identity.clone(), boundary: compiled.boundary.as_deref(), session: session.clone(), resource: resource_policy.as_deref() };
-            let resource_tags = self.resource_tags(&check.resource);
-            let with_tags;
-            let context = if resource_tags.is_empty() {
-                &context
-            } else {
-                let mut c = context.clone();
-                for (k, v) in resource_tags {
-                    c.insert(&format!("aws:ResourceTag/{k}"), v);
+            let with_keys;
+            let context = match self.check_keys(check, operation, input) {
+                None => &context,
+                Some(extra) => {
+                    let mut c = context.clone();
+                    for (k, v) in extra {
+                        c.set(&k, v);
+                    }
+                    with_keys = c;
+                    &with_keys
                 }
-                with_tags = c;
-                &with_tags
             };
             let req = Request { principal: &compiled.principal, action: &check.action, resource: &check.resource, resource_account, context };
             let verdict = explain(&set, &req);

@@ -131,6 +131,9 @@ pub struct Directory {
     last_used: Mutex<HashMap<String, (u64, String, String)>>,
     /// Bumped by every change: compiled-policy caches compare it.
     generation: std::sync::atomic::AtomicU64,
+    /// The generation, for those who wait for the next change (running event source
+    /// mappings whose role lost a permission).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 pub fn user_key(k: &AccessKey, u: &User, account: &str) -> ResolvedKey {
@@ -209,7 +212,7 @@ impl Directory {
                 keys.insert(s.access_key_id.clone(), session_key(s));
             }
         }
-        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys), last_used: Mutex::new(HashMap::new()), generation: Default::default() })
+        Ok(Directory { clock, store, accounts: Mutex::new(accounts), keys: RwLock::new(keys), last_used: Mutex::new(HashMap::new()), generation: Default::default(), changes: tokio::sync::watch::Sender::new(0) })
     }
 
     /// Reads an account (created empty on first use).
@@ -227,7 +230,8 @@ impl Directory {
             let mut accounts = self.accounts.lock();
             let acct = accounts.entry(account.to_string()).or_insert_with(|| Account::new(account));
             let out = f(acct, &mut changes)?;
-            self.generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            let generation = self.generation.fetch_add(1, std::sync::atomic::Ordering::Release) + 1;
+            self.changes.send_replace(generation);
             let mut last: Option<Pending> = None;
             for (kind, k, doc) in changes.rows {
                 last = Some(match doc {
@@ -266,6 +270,12 @@ impl Directory {
 
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Resolves once the generation differs from `seen`.
+    pub async fn changed(&self, seen: u64) {
+        let mut rx = self.changes.subscribe();
+        let _ = rx.wait_for(|g| *g != seen).await;
     }
 
     /// Drops expired sessions of every account (called when sessions are created).

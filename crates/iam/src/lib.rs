@@ -79,10 +79,15 @@ impl Iam {
     /// Whether the caller may assume `role` (its trust policy, and for a caller of the
     /// role's own account or another, the caller's identity policies, as AWS evaluates
     /// `sts:AssumeRole`).
-    pub fn check_trust(&self, role: &entities::Role, ctx: &RequestContext, action: &str, external_id: Option<&str>) -> IamResult<()> {
-        let mut context = nimbus_iam_policy::ContextKeys::new();
-        if let Some(e) = external_id {
-            context.insert("sts:ExternalId", e);
+    /// The trust policy sees the same keys as enforcement computes for the request
+    /// (`sts:ExternalId`, `sts:RoleSessionName`, `sts:SourceIdentity`,
+    /// `sts:TransitiveTagKeys`, `aws:RequestTag/*`, `aws:TagKeys`, the global keys).
+    pub fn check_trust(&self, role: &entities::Role, ctx: &RequestContext, action: &str, input: &serde_json::Value) -> IamResult<()> {
+        let checks = actions::checks("sts", "AssumeRole", &ctx.region, &ctx.account_id, input).unwrap_or_default();
+        let keys = checks.into_iter().find(|c| c.action == action).map(|c| c.keys).unwrap_or_default();
+        let mut context = self.request_context(ctx, input);
+        for (k, v) in keys {
+            context.set(&k, v);
         }
         self.decide_trust(role, ctx, action, context)
     }

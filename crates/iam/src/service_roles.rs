@@ -48,6 +48,14 @@ impl RoleAssumer for Iam {
         !self.enforcing() || self.principal_allowed(role_arn, action, resource)
     }
 
+    fn policy_version(&self) -> u64 {
+        self.dir.generation()
+    }
+
+    fn policy_changed(&self, seen: u64) -> BoxFuture<'_, ()> {
+        Box::pin(self.dir.changed(seen))
+    }
+
     fn assume_for_service<'a>(&'a self, role_arn: &'a str, service: &'a str, session_name: &'a str, duration_s: u64) -> BoxFuture<'a, Result<RoleCredentials, String>> {
         Box::pin(async move {
             self.check_service_trust(role_arn, service)?;

@@ -141,7 +141,16 @@ pub async fn assume_role(iam: &Iam, ctx: &RequestContext, inp: Input) -> IamResu
                 return Err(IamError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()));
             }
             if iam.enforcing() {
-                iam.check_trust(r, ctx, "sts:AssumeRole", inp.opt("ExternalId"))?;
+                iam.check_trust(r, ctx, "sts:AssumeRole", &inp.0)?;
+                // Session tags and a source identity need their own allow in the trust
+                // policy (IAM User Guide, "Pass session tags in AWS STS", "Monitor and
+                // control actions taken with assumed roles").
+                if inp.has("Tags") || inp.has("TransitiveTagKeys") {
+                    iam.check_trust(r, ctx, "sts:TagSession", &inp.0)?;
+                }
+                if inp.has("SourceIdentity") {
+                    iam.check_trust(r, ctx, "sts:SetSourceIdentity", &inp.0)?;
+                }
             }
             (r.id.clone(), r.name.clone())
         }

@@ -71,11 +71,62 @@ fn an_unknown_operation_or_service_is_none() {
 }
 
 fn c(action: &str, resource: &str) -> Check {
-    Check { action: action.into(), resource: resource.into() }
+    Check { action: action.into(), resource: resource.into(), keys: Vec::new() }
 }
 
+/// The checks of a request, without their condition keys (see `condition_keys_*`).
 fn run(signing: &str, op: &str, input: Value) -> Vec<Check> {
-    checks(signing, op, R, A, &input).unwrap_or_else(|| panic!("{signing} {op} unknown"))
+    let mut out = checks(signing, op, R, A, &input).unwrap_or_else(|| panic!("{signing} {op} unknown"));
+    out.iter_mut().for_each(|c| c.keys.clear());
+    out
+}
+
+/// The condition keys of the check of `action`.
+fn keys_of(signing: &str, op: &str, input: Value, action: &str, lookup: nimbus_iam::actions::Lookup) -> Vec<(String, Vec<String>)> {
+    let all = checks_with(signing, op, R, A, &input, lookup).unwrap_or_else(|| panic!("{signing} {op} unknown"));
+    all.into_iter().find(|c| c.action == action).map(|c| c.keys).unwrap_or_default()
+}
+
+fn k(key: &str, values: &[&str]) -> (String, Vec<String>) {
+    (key.to_string(), values.iter().map(|v| v.to_string()).collect())
+}
+
+// --- Service-specific condition keys (Service Authorization Reference: the "Condition
+// keys" column of each action; IAM User Guide, "IAM and AWS STS condition context keys")
+
+#[test]
+fn condition_keys_of_lambda_requests() {
+    let none = &|_: &str, _: &str| None;
+    let esm = json!({"FunctionName": "f:live", "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:q"});
+    assert_eq!(keys_of("lambda", "CreateEventSourceMapping", esm, "lambda:CreateEventSourceMapping", none), vec![k("lambda:FunctionArn", &["arn:aws:lambda:us-east-1:000000000000:function:f:live"])]);
+    let perm = json!({"FunctionName": "f", "StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"});
+    assert_eq!(keys_of("lambda", "AddPermission", perm, "lambda:AddPermission", none), vec![k("lambda:Principal", &["s3.amazonaws.com"])]);
+    let create = json!({"FunctionName": "arn:aws:lambda:eu-west-1:111111111111:function:g", "Role": "arn:aws:iam::111111111111:role/r"});
+    assert_eq!(
+        keys_of("lambda", "CreateFunction", create, "iam:PassRole", none),
+        vec![k("iam:AssociatedResourceArn", &["arn:aws:lambda:eu-west-1:111111111111:function:g"]), k("iam:PassedToService", &["lambda.amazonaws.com"])]
+    );
+}
+
+#[test]
+fn condition_keys_of_iam_and_sts_requests() {
+    let boundary = "arn:aws:iam::000000000000:policy/edge";
+    let lookup = &|kind: &str, name: &str| (kind == "role-boundary" && name == "bounded").then(|| boundary.to_string());
+    let attach = json!({"RoleName": "bounded", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
+    assert_eq!(
+        keys_of("iam", "AttachRolePolicy", attach, "iam:AttachRolePolicy", lookup),
+        vec![k("iam:PermissionsBoundary", &[boundary]), k("iam:PolicyARN", &["arn:aws:iam::aws:policy/AdministratorAccess"])]
+    );
+    let free = json!({"RoleName": "free", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
+    assert_eq!(keys_of("iam", "DetachRolePolicy", free, "iam:DetachRolePolicy", lookup), vec![k("iam:PolicyARN", &["arn:aws:iam::aws:policy/AdministratorAccess"])]);
+    let create = json!({"RoleName": "r", "AssumeRolePolicyDocument": "{}", "PermissionsBoundary": boundary});
+    assert_eq!(keys_of("iam", "CreateRole", create, "iam:CreateRole", lookup), vec![k("iam:PermissionsBoundary", &[boundary])]);
+    let assume = json!({"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "alice", "ExternalId": "ext-1", "TransitiveTagKeys": ["team"], "Tags": [{"Key": "team", "Value": "blue"}]});
+    assert_eq!(
+        keys_of("sts", "AssumeRole", assume.clone(), "sts:AssumeRole", lookup),
+        vec![k("sts:ExternalId", &["ext-1"]), k("sts:RoleSessionName", &["alice"]), k("sts:TransitiveTagKeys", &["team"])]
+    );
+    assert_eq!(keys_of("sts", "AssumeRole", assume, "sts:TagSession", lookup), vec![k("sts:TransitiveTagKeys", &["team"])]);
 }
 
 // --- SQS (list_amazonsqs.html; SQS API permissions reference)
@@ -294,7 +345,8 @@ fn iam_entities_get_their_path_from_the_lookup() {
         _ => None,
     };
     let input = json!({"RoleName": "r", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
-    assert_eq!(checks_with("iam", "AttachRolePolicy", R, A, &input, &lookup), Some(vec![c("iam:AttachRolePolicy", "arn:aws:iam::000000000000:role/app/r")]));
+    let with_policy_arn = Check { keys: vec![("iam:PolicyARN".into(), vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()])], ..c("iam:AttachRolePolicy", "arn:aws:iam::000000000000:role/app/r") };
+    assert_eq!(checks_with("iam", "AttachRolePolicy", R, A, &input, &lookup), Some(vec![with_policy_arn]));
     assert_eq!(run("iam", "AttachRolePolicy", input), vec![c("iam:AttachRolePolicy", "arn:aws:iam::000000000000:role/r")]);
     // No UserName: the caller's own user.
     assert_eq!(checks_with("iam", "CreateAccessKey", R, A, &json!({}), &lookup), Some(vec![c("iam:CreateAccessKey", "arn:aws:iam::000000000000:user/me")]));

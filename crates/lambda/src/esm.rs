@@ -10,6 +10,7 @@
 //! starts five pollers and adds more while batches come back full (`Scaling`).
 
 use crate::errors::{LambdaError, LambdaResult};
+use crate::esm_access::{Access, SQS_READS};
 use crate::invoke::{new_trace_id, run, Request};
 use crate::service::{parse_function_name, Inner};
 use nimbus_core::internal::PolledMessage;
@@ -84,6 +85,9 @@ pub struct Health {
     processed: bool,
     /// Failed invocations in a row.
     failures: u64,
+    /// Why the execution role may not read the source now (`esm_access.rs`), as the API
+    /// shows it.
+    pub(crate) access_problem: Option<String>,
 }
 
 /// What one batch's invocation came to.
@@ -247,16 +251,25 @@ impl Inner {
 
     /// A mapping as the API shows it: stream mappings add `LastProcessingResult` and say
     /// "User action" where queue mappings say "USER_INITIATED" (as AWS answers each).
+    /// A role that may no longer read the source shows as `LastProcessingResult` of a
+    /// stream mapping and as the `StateTransitionReason` of a queue mapping (which has no
+    /// `LastProcessingResult` on AWS).
     fn show(&self, m: &Mapping, state: &str) -> Value {
         let mut v = m.to_json(state);
+        let health = self.mapping_health.lock();
+        let h = health.get(&m.uuid);
+        let problem = h.and_then(|h| h.access_problem.clone());
         if m.stream.is_some() {
-            let result = match self.mapping_health.lock().get(&m.uuid) {
-                Some(h) if h.failures > 0 => "PROBLEM: Function call failed",
-                Some(h) if h.processed => "OK",
-                _ => "No records processed",
+            let result = match h {
+                _ if problem.is_some() => problem.unwrap_or_default(),
+                Some(h) if h.failures > 0 => "PROBLEM: Function call failed".into(),
+                Some(h) if h.processed => "OK".into(),
+                _ => "No records processed".into(),
             };
             v["LastProcessingResult"] = json!(result);
             v["StateTransitionReason"] = json!("User action");
+        } else if let Some(p) = problem.filter(|_| m.enabled) {
+            v["StateTransitionReason"] = json!(p);
         }
         v
     }
@@ -280,7 +293,7 @@ impl Inner {
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
         self.check_visibility(ctx, &source, &function_name, qualifier.as_deref())?;
-        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], |action| {
+        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &crate::esm_access::SQS_READS, |action| {
             format!("The provided execution role does not have permissions to call {} on SQS", action.trim_start_matches("sqs:"))
         })?;
         self.add_mapping(ctx, (function_name, qualifier), source, None, &input).await
@@ -429,9 +442,13 @@ impl Inner {
         Ok(shown)
     }
 
+    /// Stops a mapping's pollers; the next ones find out afresh whether the role may read.
     fn stop_pollers(&self, uuid: &str) {
         if let Some(stop) = self.pollers.lock().remove(uuid) {
             let _ = stop.send(true);
+        }
+        if let Some(h) = self.mapping_health.lock().get_mut(uuid) {
+            h.access_problem = None;
         }
     }
 
@@ -507,11 +524,21 @@ fn spawn_poller(inner: Arc<Inner>, m: Mapping, stop: watch::Receiver<bool>, gath
 
 /// Receives up to the batch size, waiting for the first message as long as needed and
 /// for more only within the batching window.
-async fn gather(inner: &Inner, m: &Mapping, stop: &mut watch::Receiver<bool>) -> Option<Vec<PolledMessage>> {
+/// With `--auth iam`, an IAM change ends the wait for the first message (empty), so the
+/// poller checks the role again before it receives anything.
+async fn gather(inner: &Inner, m: &Mapping, stop: &mut watch::Receiver<bool>, access: &Access) -> Option<Vec<PolledMessage>> {
     let mut batch = Vec::new();
+    let iam_changed = async {
+        if inner.roles.enforcing() {
+            inner.roles.policy_changed(access.version()).await
+        } else {
+            std::future::pending().await
+        }
+    };
     let first = tokio::select! {
         r = inner.queues.receive(&m.event_source_arn, (m.batch_size as usize).min(10), 20_000) => r,
         _ = stop.changed() => return None,
+        _ = iam_changed => return Some(batch),
     };
     match first {
         Ok(msgs) => batch.extend(msgs),
@@ -598,9 +625,17 @@ fn reported_failures(payload: &[u8], batch: &[PolledMessage]) -> Option<HashSet<
 
 async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool>, gathering: Arc<tokio::sync::Mutex<()>>, scaling: Arc<Scaling>) {
     let fifo = inner.queues.facts(&m.event_source_arn).map(|f| f.fifo).unwrap_or(false);
+    let mut access = Access::default();
     loop {
         if *stop.borrow() {
             return;
+        }
+        // Read as the execution role: while it lacks a permission, wait for IAM to change.
+        if inner.missing_read(&m, &SQS_READS, &mut access).is_some() {
+            tokio::select! {
+                _ = inner.roles.policy_changed(access.version()) => continue,
+                _ = stop.changed() => return,
+            }
         }
         let turn = if m.window_s > 0 {
             tokio::select! {
@@ -610,7 +645,7 @@ async fn poll_loop(inner: Arc<Inner>, m: Mapping, mut stop: watch::Receiver<bool
         } else {
             None
         };
-        let Some(batch) = gather(&inner, &m, &mut stop).await else { return };
+        let Some(batch) = gather(&inner, &m, &mut stop, &access).await else { return };
         drop(turn);
         if batch.is_empty() {
             if scaling.retire() {

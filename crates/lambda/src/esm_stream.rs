@@ -100,11 +100,19 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
     };
     let Some(first) = inner.mappings.read().get(&uuid).cloned() else { return };
     let Some(mut appended) = inner.streams.subscribe(&first.event_source_arn) else { return };
+    let mut access = crate::esm_access::Access::default();
     loop {
         if *stop.borrow() {
             return;
         }
         let Some(m) = inner.mappings.read().get(&uuid).cloned() else { return };
+        // Read as the execution role: while it lacks a permission, wait for IAM to change.
+        if inner.missing_read(&m, &crate::esm_access::STREAM_READS, &mut access).is_some() {
+            tokio::select! {
+                _ = inner.roles.policy_changed(access.version()) => continue,
+                _ = stop.changed() => return,
+            }
+        }
         let Some(settings) = m.stream.clone() else { return };
         let pos = settings.checkpoints.get(&shard).copied().or(settings.start_after);
         let tumbling_ms = settings.tumbling_window_s as u64 * 1000;
@@ -431,8 +439,7 @@ impl Inner {
         self.streams.shards(&source).map_err(|_| LambdaError::invalid(format!("Stream not found: {source}")))?;
         let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
         let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
-        let reads = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"];
-        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &reads, |_| {
+        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), &source, &crate::esm_access::STREAM_READS, |_| {
             format!("Cannot access stream {source}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
         })?;
         let start_after = if position == "LATEST" { self.streams.latest(&source).map_err(LambdaError::invalid)? } else { None };

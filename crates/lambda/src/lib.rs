@@ -12,6 +12,7 @@ pub mod code;
 pub mod environment;
 pub mod errors;
 pub mod esm;
+pub mod esm_access;
 pub mod esm_stream;
 pub mod esm_window;
 pub mod filter;

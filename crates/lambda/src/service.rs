@@ -269,6 +269,18 @@ impl nimbus_core::internal::ResourcePolicies for LambdaService {
         let functions = self.inner.functions.read();
         functions.get(&(account.to_string(), region.to_string(), name.to_string())).map(|f| f.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
     }
+
+    /// `lambda:FunctionArn` of a request on an event source mapping: the function it maps
+    /// to (Get/Delete/UpdateEventSourceMapping; an update naming a new function is keyed
+    /// by that one, from the action map).
+    fn condition_keys(&self, arn: &str, operation: &str, input: &Value) -> Vec<(String, Vec<String>)> {
+        let Some((_, uuid)) = arn.split_once(":event-source-mapping:") else { return Vec::new() };
+        if operation == "UpdateEventSourceMapping" && input.get("FunctionName").is_some() {
+            return Vec::new();
+        }
+        let mappings = self.inner.mappings.read();
+        mappings.get(uuid).map(|m| vec![("lambda:FunctionArn".to_string(), vec![m.function_arn()])]).unwrap_or_default()
+    }
 }
 
 /// Synchronous invocations by ARN for API Gateway's `AWS_PROXY` integrations: the same

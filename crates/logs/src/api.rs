@@ -99,3 +99,38 @@ pub struct FilterLogEvents {
     pub limit: Option<i64>,
     pub interleaved: Option<bool>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TagResource {
+    pub resource_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UntagResource {
+    pub resource_arn: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ListTagsForResource {
+    pub resource_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TagLogGroup {
+    pub log_group_name: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// UntagLogGroup's `tags` is the list of keys to remove.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UntagLogGroup {
+    pub log_group_name: Option<String>,
+    pub tags: Option<Vec<String>>,
+}

@@ -48,6 +48,7 @@ pub struct Group {
     pub id: u64,
     pub created_ms: u64,
     pub retention_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
     pub streams: BTreeMap<String, Stream>,
     /// Events older than this have been deleted from the store.
     expired_below: u64,
@@ -55,7 +56,7 @@ pub struct Group {
 
 impl Group {
     fn new(id: u64, created_ms: u64, retention_days: Option<u32>) -> Group {
-        Group { id, created_ms, retention_days, streams: BTreeMap::new(), expired_below: 0 }
+        Group { id, created_ms, retention_days, tags: BTreeMap::new(), streams: BTreeMap::new(), expired_below: 0 }
     }
 
     /// The oldest timestamp still readable under the retention policy.
@@ -160,7 +161,15 @@ pub struct Engine {
 }
 
 fn group_record(key: &GroupKey, g: &Group) -> GroupRecord {
-    GroupRecord { id: g.id, account: key.account.clone(), region: key.region.clone(), name: key.name.clone(), created_ms: g.created_ms, retention_days: g.retention_days }
+    GroupRecord {
+        id: g.id,
+        account: key.account.clone(),
+        region: key.region.clone(),
+        name: key.name.clone(),
+        created_ms: g.created_ms,
+        retention_days: g.retention_days,
+        tags: g.tags.clone(),
+    }
 }
 
 fn internal(e: StorageError) -> LogsError {
@@ -176,7 +185,9 @@ impl Engine {
             state.next_id = state.next_id.max(g.id);
             let key = GroupKey { account: g.account, region: g.region, name: g.name };
             keys.insert(g.id, key.clone());
-            state.groups.insert(key, Group::new(g.id, g.created_ms, g.retention_days));
+            let mut group = Group::new(g.id, g.created_ms, g.retention_days);
+            group.tags = g.tags;
+            state.groups.insert(key, group);
         }
         for l in loaded.streams {
             state.next_id = state.next_id.max(l.record.id);
@@ -204,12 +215,13 @@ impl Engine {
         self.store.read(stream, scan).map_err(internal)
     }
 
-    pub fn create_group(&self, key: &GroupKey) -> LogsResult<Pending> {
+    pub fn create_group(&self, key: &GroupKey, tags: BTreeMap<String, String>) -> LogsResult<Pending> {
         let mut st = self.state.write();
         if st.groups.contains_key(key) {
             return Err(LogsError::GroupExists);
         }
-        let g = Group::new(st.id(), self.clock.now_ms(), None);
+        let mut g = Group::new(st.id(), self.clock.now_ms(), None);
+        g.tags = tags;
         let pending = self.store.apply(vec![Mutation::PutGroup(group_record(key, &g))]);
         st.groups.insert(key.clone(), g);
         Ok(pending)
@@ -220,6 +232,16 @@ impl Engine {
         let g = st.groups.remove(key).ok_or(LogsError::GroupNotFound)?;
         let streams = g.streams.values().map(|s| s.id).collect();
         Ok(self.store.apply(vec![Mutation::DeleteGroup { id: g.id, streams }]))
+    }
+
+    /// Changes a group's tags with `f` (which may refuse); stored before the caller answers.
+    pub fn change_tags(&self, key: &GroupKey, f: impl FnOnce(&mut BTreeMap<String, String>) -> LogsResult<()>) -> LogsResult<Pending> {
+        let mut st = self.state.write();
+        let g = st.group_mut(key)?;
+        let mut tags = g.tags.clone();
+        f(&mut tags)?;
+        g.tags = tags;
+        Ok(self.store.apply(vec![Mutation::PutGroup(group_record(key, g))]))
     }
 
     pub fn set_retention(&self, key: &GroupKey, days: Option<u32>) -> LogsResult<Pending> {

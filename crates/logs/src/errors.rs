@@ -9,6 +9,7 @@ pub enum LogsError {
     GroupExists,
     StreamExists,
     InvalidParameter(String),
+    TooManyTags(String),
     /// Syntax AWS accepts that nimbus does not implement.
     NotSupported(String),
     Internal(String),
@@ -36,6 +37,7 @@ impl From<LogsError> for AwsError {
             GroupExists => ("ResourceAlreadyExistsException", 400, "The specified log group already exists".into()),
             StreamExists => ("ResourceAlreadyExistsException", 400, "The specified log stream already exists".into()),
             InvalidParameter(m) => ("InvalidParameterException", 400, m),
+            TooManyTags(m) => ("TooManyTagsException", 400, m),
             NotSupported(m) => ("InvalidParameterException", 400, format!("{m} is not supported by nimbus")),
             Internal(m) => ("ServiceUnavailableException", 500, m),
         };

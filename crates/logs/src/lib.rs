@@ -17,6 +17,7 @@ pub mod names;
 mod ops_events;
 mod ops_groups;
 mod ops_streams;
+mod ops_tags;
 pub mod service;
 pub mod sink;
 pub mod store;

@@ -41,7 +41,9 @@ impl LogsService {
         if let Some(class) = req.log_group_class.filter(|c| c != "STANDARD") {
             return Err(LogsError::NotSupported(format!("The log group class {class}")));
         }
-        let pending = self.engine.create_group(&Self::key(ctx, name))?;
+        let tags = req.tags.unwrap_or_default();
+        crate::ops_tags::check_tags("tags", &tags)?;
+        let pending = self.engine.create_group(&Self::key(ctx, name), tags)?;
         Self::committed(pending).await?;
         Ok(Value::Null)
     }

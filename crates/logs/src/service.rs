@@ -54,6 +54,12 @@ impl LogsService {
             "PutLogEvents" => self.put_log_events(ctx, typed(input)?).await,
             "GetLogEvents" => self.get_log_events(ctx, typed(input)?).await,
             "FilterLogEvents" => self.filter_log_events(ctx, typed(input)?).await,
+            "TagResource" => self.tag_resource(ctx, typed(input)?).await,
+            "UntagResource" => self.untag_resource(ctx, typed(input)?).await,
+            "ListTagsForResource" => self.list_tags_for_resource(ctx, typed(input)?),
+            "TagLogGroup" => self.tag_log_group(ctx, typed(input)?).await,
+            "UntagLogGroup" => self.untag_log_group(ctx, typed(input)?).await,
+            "ListTagsLogGroup" => self.list_tags_log_group(ctx, typed(input)?),
             other => Err(LogsError::NotSupported(format!("The operation {other}"))),
         };
         out.map_err(AwsError::from)

@@ -57,7 +57,7 @@ mod tests {
             svc.append(&key.account, &key.region, &key.name, "s", lines(4));
             // Commits are ordered: once this one is durable, so is the append before it.
             let other = GroupKey { name: "/other".into(), ..key.clone() };
-            svc.engine.create_group(&other).expect("create").wait().await.expect("commit");
+            svc.engine.create_group(&other, Default::default()).expect("create").wait().await.expect("commit");
         }
         // The dropped append's background commit task still holds the writer until it
         // runs: let it finish before reopening.

@@ -35,6 +35,8 @@ pub struct GroupRecord {
     pub name: String,
     pub created_ms: u64,
     pub retention_days: Option<u32>,
+    /// The group's tags (TagResource / TagLogGroup, CreateLogGroup's `tags`).
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -223,7 +225,7 @@ pub struct SqliteStore(DomainStore<Loaded>);
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS logs_groups (
   id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, retention_days INTEGER, UNIQUE (account, region, name));
+  created_ms INTEGER NOT NULL, retention_days INTEGER, tags TEXT, UNIQUE (account, region, name));
 CREATE TABLE IF NOT EXISTS logs_streams (
   id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
   UNIQUE (group_id, name));
@@ -261,8 +263,13 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
         conn.execute_batch(MIGRATE_STATS)?;
         conn.pragma_update(None, "user_version", LAYOUT_VERSION)?;
     }
+    // Data dirs written before groups had tags: add the column (NULL: no tags).
+    let has_tags: bool = conn.query_row("SELECT count(*) FROM pragma_table_info('logs_groups') WHERE name = 'tags'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_tags {
+        conn.execute_batch("ALTER TABLE logs_groups ADD COLUMN tags TEXT")?;
+    }
     let mut out = Loaded::default();
-    let mut g = conn.prepare("SELECT id, account, region, name, created_ms, retention_days FROM logs_groups")?;
+    let mut g = conn.prepare("SELECT id, account, region, name, created_ms, retention_days, tags FROM logs_groups")?;
     let rows = g.query_map([], |r| {
         Ok(GroupRecord {
             id: r.get::<_, i64>(0)? as u64,
@@ -271,6 +278,7 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
             name: r.get(3)?,
             created_ms: r.get::<_, i64>(4)? as u64,
             retention_days: r.get::<_, Option<i64>>(5)?.map(|d| d as u32),
+            tags: r.get::<_, Option<String>>(6)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
         })
     })?;
     for row in rows {
@@ -323,10 +331,18 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
     match m {
         Mutation::PutGroup(g) => {
             conn.prepare_cached(
-                "INSERT INTO logs_groups (id, account, region, name, created_ms, retention_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(id) DO UPDATE SET retention_days = ?6",
+                "INSERT INTO logs_groups (id, account, region, name, created_ms, retention_days, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET retention_days = ?6, tags = ?7",
             )?
-            .execute(params![int(g.id), g.account, g.region, g.name, int(g.created_ms), g.retention_days.map(|d| d as i64)])?;
+            .execute(params![
+                int(g.id),
+                g.account,
+                g.region,
+                g.name,
+                int(g.created_ms),
+                g.retention_days.map(|d| d as i64),
+                (!g.tags.is_empty()).then(|| serde_json::to_string(&g.tags).unwrap_or_default())
+            ])?;
         }
         Mutation::DeleteGroup { id, .. } => {
             let id = int(*id);
@@ -453,7 +469,7 @@ mod tests {
 
     /// Both stores answer the same key-range reads and retention passes.
     async fn reads_and_expiry(store: &dyn LogsStore) {
-        let group = GroupRecord { id: 1, account: "a".into(), region: "r".into(), name: "g".into(), created_ms: 0, retention_days: None };
+        let group = GroupRecord { id: 1, account: "a".into(), region: "r".into(), name: "g".into(), created_ms: 0, retention_days: None, tags: Default::default() };
         let stream = StreamRecord { id: 2, group: 1, name: "s".into(), created_ms: 0 };
         // Timestamps out of seq order: reads follow (ts, seq).
         let events = vec![ev(1, 30), ev(2, 10), ev(3, 20), ev(4, 20), ev(5, 40)];
@@ -519,5 +535,34 @@ mod tests {
         let store = SqliteStore::open(&path, Durability::Process).expect("open");
         let s = store.load().expect("load").streams[0].clone();
         assert_eq!((s.first_ts, s.last_ts, s.stored_bytes, s.last_ingestion_ms, s.max_seq), (Some(90), Some(100), 7, Some(160), 2));
+    }
+
+    /// Group tags survive a restart; a data dir whose groups table predates tags gets the
+    /// column at open, its groups with none.
+    #[tokio::test]
+    async fn group_tags_are_stored_and_older_tables_get_the_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE logs_groups (id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                   created_ms INTEGER NOT NULL, retention_days INTEGER, UNIQUE (account, region, name));
+                 INSERT INTO logs_groups VALUES (1, 'a', 'r', 'old', 0, NULL);",
+            )
+            .expect("old table");
+        }
+        {
+            let store = SqliteStore::open(&path, Durability::Process).expect("open");
+            let loaded = store.load().expect("load");
+            assert!(loaded.groups[0].tags.is_empty());
+            let tags: BTreeMap<String, String> = [("team".to_string(), "blue".to_string())].into();
+            let group = GroupRecord { id: 2, account: "a".into(), region: "r".into(), name: "new".into(), created_ms: 0, retention_days: None, tags };
+            store.apply(vec![Mutation::PutGroup(group)]).wait().await.expect("commit");
+        }
+        let store = SqliteStore::open(&path, Durability::Process).expect("reopen");
+        let loaded = store.load().expect("load");
+        let new = loaded.groups.iter().find(|g| g.name == "new").expect("new group");
+        assert_eq!(new.tags.get("team").map(String::as_str), Some("blue"));
     }
 }

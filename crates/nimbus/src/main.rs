@@ -13,6 +13,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod root_keys;
+use root_keys::RootKeys;
+
 /// jemalloc: its malloc/free fast paths cost far fewer instructions than glibc's on the
 /// request path (about 8% of a SendMessage), and unlike mimalloc it keeps idle RSS low
 /// (about 16 MiB; the target is 20). No background threads: the default config.
@@ -70,33 +73,6 @@ fn parse_auth_mode(s: &str) -> Result<AuthMode, String> {
     s.parse()
 }
 
-/// The account's root key pair (`NIMBUS_ROOT_ACCESS_KEY_ID` / `NIMBUS_ROOT_SECRET_ACCESS_KEY`),
-/// in front of the keys IAM and STS issue (`inner`).
-struct RootKey {
-    access_key_id: String,
-    key: ResolvedKey,
-    inner: Arc<dyn CredentialResolver>,
-}
-
-impl RootKey {
-    fn new(access_key_id: &str, secret: &str, inner: Arc<dyn CredentialResolver>) -> Self {
-        let account = nimbus_core::auth::DEFAULT_ACCOUNT;
-        RootKey {
-            access_key_id: access_key_id.to_string(),
-            key: ResolvedKey {
-                secret_access_key: secret.to_string(),
-                account_id: account.to_string(),
-                principal_arn: format!("arn:aws:iam::{account}:root"),
-                user_id: account.to_string(),
-                session_token: None,
-                expires_at_ms: None,
-                active: true,
-            },
-            inner,
-        }
-    }
-}
-
 /// IAM users' access keys and STS's temporary credentials.
 struct IamKeys(Arc<nimbus_iam::Iam>);
 
@@ -106,20 +82,6 @@ impl CredentialResolver for IamKeys {
     }
     fn note_used(&self, access_key_id: &str, service: &str, region: &str) {
         self.0.dir.note_used(access_key_id, service, region);
-    }
-}
-
-impl CredentialResolver for RootKey {
-    fn resolve(&self, access_key_id: &str) -> Option<ResolvedKey> {
-        if access_key_id == self.access_key_id {
-            return Some(self.key.clone());
-        }
-        self.inner.resolve(access_key_id)
-    }
-    fn note_used(&self, access_key_id: &str, service: &str, region: &str) {
-        if access_key_id != self.access_key_id {
-            self.inner.note_used(access_key_id, service, region);
-        }
     }
 }
 
@@ -153,6 +115,9 @@ struct ServeArgs {
     /// The secret of the root key pair.
     #[arg(long, env = "NIMBUS_ROOT_SECRET_ACCESS_KEY", default_value = "test", hide_env_values = true, hide_default_value = true)]
     root_secret_access_key: String,
+    /// Root key pairs of other accounts: `<account>:<access key id>:<secret>,…`.
+    #[arg(long, env = "NIMBUS_ROOT_KEYS", default_value = "", hide_env_values = true, hide_default_value = true)]
+    root_keys: String,
     /// Lambda: concurrent executions per account (AWS's default is 1000).
     #[arg(long, env = "NIMBUS_LAMBDA_CONCURRENCY", default_value_t = 1000)]
     lambda_concurrency: u32,
@@ -246,7 +211,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Trust policies are checked when enforcing policies (`--auth iam`).
         iam.set_enforcing(args.auth == AuthMode::Iam);
         // The root key pair, then IAM's access keys and STS's temporary credentials.
-        let credentials = Arc::new(RootKey::new(&args.root_access_key_id, &args.root_secret_access_key, Arc::new(IamKeys(iam.clone()))));
+        let others = root_keys::parse(&args.root_keys)?;
+        let credentials = Arc::new(RootKeys::new((&args.root_access_key_id, &args.root_secret_access_key), others, Arc::new(IamKeys(iam.clone())))?);
+        if credentials.accounts() > 1 {
+            tracing::info!(accounts = credentials.accounts(), "root key pairs of several accounts (NIMBUS_ROOT_KEYS)");
+        }
         router.set_auth(Authenticator::new(args.auth, credentials.clone()));
         if args.auth == AuthMode::Iam {
             router.set_authorizer(iam.clone());
@@ -272,6 +241,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(lambda.clone());
         iam.add_resource_policies("sqs", sqs.clone());
         iam.add_resource_policies("lambda", lambda.clone());
+        iam.add_resource_policies("dynamodb", dynamodb.clone());
+        iam.add_resource_policies("logs", logs.clone());
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);

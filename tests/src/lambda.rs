@@ -17,8 +17,9 @@ pub fn functions_dir(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("functions").join(sub)
 }
 
-/// Path of the `nimbus-test-fn` `bootstrap` binary, built once per test process
-/// (`NIMBUS_TEST_FN_BIN` overrides).
+/// Path of the `nimbus-test-fn` `bootstrap` binary, built (or found up to date) once per
+/// test process, so an edited test function is never run stale (`NIMBUS_TEST_FN_BIN`
+/// overrides).
 pub fn rust_bootstrap_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -27,7 +28,7 @@ pub fn rust_bootstrap_path() -> PathBuf {
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let bin = root.join("target").join("debug").join("bootstrap");
-        if !bin.exists() {
+        {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = std::process::Command::new(cargo)
                 .args(["build", "-q", "-p", "nimbus-test-fn"])

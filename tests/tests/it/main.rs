@@ -6,6 +6,7 @@
 mod apigateway;
 mod apigateway_auth;
 mod apigateway_integrations;
+mod apigateway_runtimes;
 mod apigateway_ws;
 mod auth_sigv4;
 mod crash;

@@ -1,5 +1,6 @@
 // Node.js test function (CommonJS) for nimbus's Lambda integration tests.
-// Handlers: index.handler (async echo), index.callback (callback-style echo), index.fail.
+// Handlers: index.handler (async echo), index.callback (callback-style echo), index.fail,
+// index.proxy (an API Gateway proxy response: 200 with the event as its JSON body).
 
 const ECHO_ENV = [
   'AWS_LAMBDA_FUNCTION_NAME',
@@ -40,3 +41,9 @@ exports.callback = (event, context, callback) => {
 exports.fail = async (event) => {
   throw new Error((event && event.message) || 'failed on purpose');
 };
+
+exports.proxy = async (event) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(event),
+});

@@ -40,6 +40,10 @@
 //! (`nimbus_tests::lambda::esm_reports`). `ESM_SLEEP_MS` makes every such invocation
 //! sleep that long first.
 //!
+//! API Gateway: with `APIGW_PROXY=1` in the environment, an event without `"action"` but
+//! with `"requestContext"` (a proxy integration's event, either payload format) is answered
+//! as a proxy response: 200, `content-type: application/json`, the event as the body.
+//!
 //! Init: with `INIT_FAIL=1` in the environment the process panics before it ever
 //! contacts the Runtime API (an init failure as AWS sees one).
 
@@ -72,6 +76,13 @@ fn failure(error_type: &str, message: impl Into<String>) -> Diagnostic {
 async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, ctx) = event.into_parts();
     let pid = std::process::id();
+    if payload.get("action").is_none() && payload.get("requestContext").is_some() && std::env::var("APIGW_PROXY").as_deref() == Ok("1") {
+        return Ok(json!({
+            "statusCode": 200,
+            "headers": { "content-type": "application/json" },
+            "body": payload.to_string(),
+        }));
+    }
     if payload.get("action").is_none() {
         if let Some(records) = payload.get("Records").and_then(Value::as_array) {
             if std::env::var("ESM_REPORT").as_deref() == Ok("1") {

@@ -217,7 +217,7 @@ if [ "$with_apigw" = 1 ]; then
     [ -n "$json" ] && extra+=(--json "${json%.json}-apigw.json")
     "$bench_bin" apigw --target "nimbus=http://127.0.0.1:$NIMBUS_PORT" \
         --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
-        --bootstrap "$bootstrap_bin" "${extra[@]}"
+        --bootstrap "$bootstrap_bin" --ws "${extra[@]}"
 fi
 
 echo >&2

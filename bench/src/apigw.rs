@@ -12,6 +12,9 @@
 //! loop of `GET /_aws/execute-api/<api>/bench?x=1` through the gateway, each for
 //! `--duration` after `--warmup`. Alternating rounds spread the machine's noise over both
 //! sides; the table gives the median of the rounds' p50, p99 and throughput.
+//!
+//! With `--ws`, also WebSocket messages echoed through a WebSocket API's `$default` route
+//! (`apigw_ws.rs`), `--rounds` rounds per client count.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +25,7 @@ use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST};
 use http::{Method, StatusCode, Uri};
 use serde_json::{json, Value};
 
+use crate::apigw_ws;
 use crate::client::{status_error, RawConn, Target};
 use crate::esm::{create_function, Rest};
 use crate::lambda::{base_headers, zip_bootstrap, AUTHORIZATION_LAMBDA};
@@ -37,6 +41,7 @@ pub struct Config {
     pub duration: Duration,
     pub warmup: Duration,
     pub rounds: usize,
+    pub ws: bool,
     pub json: Option<String>,
 }
 
@@ -56,6 +61,8 @@ pub struct Row {
     pub clients: usize,
     pub direct: Vec<Round>,
     pub gateway: Vec<Round>,
+    /// `--ws`: messages echoed through the WebSocket API.
+    pub websocket: Vec<Round>,
 }
 
 /// How one side is called: method, path, headers and body of every request.
@@ -139,25 +146,28 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Quick-creates the HTTP API in front of `function_arn`; returns its id.
-async fn create_api(target: &Target, function_arn: &str) -> Result<String, String> {
+/// One API Gateway control-plane call (REST-JSON); the answer's JSON.
+pub(crate) async fn control(target: &Target, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
     let mut headers = base_headers(&target.host, AUTHORIZATION_APIGW);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let body = json!({ "Name": "nimbus-bench", "ProtocolType": "HTTP", "Target": function_arn });
-    let mut conn = RawConn::new(target.addr);
-    let (status, _, resp) = conn.request(Method::POST, Uri::from_static("/v2/apis"), &headers, Bytes::from(body.to_string())).await?;
+    let method: Method = method.parse().map_err(|e| format!("{method}: {e}"))?;
+    let uri: Uri = path.parse().map_err(|e| format!("{path}: {e}"))?;
+    let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+    let (status, _, resp) = RawConn::new(target.addr).request(method.clone(), uri, &headers, body).await?;
     if !status.is_success() {
-        return Err(status_error("CreateApi", status, &resp));
+        return Err(status_error(&format!("{method} {path}"), status, &resp));
     }
-    let v: Value = serde_json::from_slice(&resp).map_err(|e| format!("CreateApi: {e}"))?;
+    Ok(serde_json::from_slice(&resp).unwrap_or(Value::Null))
+}
+
+/// Quick-creates the HTTP API in front of `function_arn`; returns its id.
+async fn create_api(target: &Target, function_arn: &str) -> Result<String, String> {
+    let v = control(target, "POST", "/v2/apis", Some(json!({ "name": "nimbus-bench", "protocolType": "HTTP", "target": function_arn }))).await?;
     v["apiId"].as_str().map(str::to_string).ok_or_else(|| format!("CreateApi: no apiId in {v}"))
 }
 
 async fn delete_api(target: &Target, api_id: &str) {
-    let headers = base_headers(&target.host, AUTHORIZATION_APIGW);
-    let mut conn = RawConn::new(target.addr);
-    let uri: Uri = format!("/v2/apis/{api_id}").parse().expect("api path");
-    if let Err(e) = conn.request(Method::DELETE, uri, &headers, Bytes::new()).await {
+    if let Err(e) = control(target, "DELETE", &format!("/v2/apis/{api_id}"), None).await {
         eprintln!("apigw: DeleteApi {api_id}: {e}");
     }
 }
@@ -182,10 +192,21 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let target = cfg.target.clone();
     let name = format!("bench-apigw-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let mut rest = Rest::new(&target);
-    create_function(&mut rest, &name, &zip).await?;
+    create_function(&mut rest, &name, &zip, json!({})).await?;
     let function_arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
     let api_id = create_api(&target, &function_arn).await?;
     eprintln!("apigw: function {name}, HTTP API {api_id}");
+    let ws = match cfg.ws {
+        true => {
+            // The WebSocket route's function answers proxy responses (a MESSAGE event back).
+            let ws_name = format!("{name}-ws");
+            create_function(&mut rest, &ws_name, &zip, json!({ "APIGW_PROXY": "1" })).await?;
+            let id = apigw_ws::create_api(&target, &format!("arn:aws:lambda:us-east-1:000000000000:function:{ws_name}")).await?;
+            eprintln!("apigw: function {ws_name}, WebSocket API {id}");
+            Some((ws_name, id))
+        }
+        false => None,
+    };
 
     let mut gw_headers = HeaderMap::new();
     gw_headers.insert(HOST, HeaderValue::from_str(&target.host).map_err(|e| e.to_string())?);
@@ -224,11 +245,24 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             );
             row.direct.push(d);
             row.gateway.push(g);
+            if let Some((_, ws_api)) = &ws {
+                let w = apigw_ws::round(&target, ws_api, c, cfg.warmup, cfg.duration).await;
+                eprintln!(
+                    "[apigw c={c:<3} round {i}] websocket {:>7.0} msg/s p50 {:.3} ms p99 {:.3} ms err {}{}",
+                    w.per_s, w.p50_ms, w.p99_ms, w.errors,
+                    w.first_error.as_ref().map(|e| format!("\n    first error: {e}")).unwrap_or_default()
+                );
+                row.websocket.push(w);
+            }
         }
         rows.push(row);
     }
     delete_api(&target, &api_id).await;
     let _ = rest.call("DeleteFunction", Method::DELETE, &format!("/2015-03-31/functions/{name}"), None).await;
+    if let Some((ws_name, ws_api)) = &ws {
+        delete_api(&target, ws_api).await;
+        let _ = rest.call("DeleteFunction", Method::DELETE, &format!("/2015-03-31/functions/{ws_name}"), None).await;
+    }
 
     println!();
     println!(
@@ -247,6 +281,16 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             r.clients, dr, gr, if dr > 0.0 { gr / dr } else { 0.0 }, dp, gp, gp - dp,
             m(&r.direct, |x| x.p99_ms), m(&r.gateway, |x| x.p99_ms)
         );
+    }
+    if ws.is_some() {
+        println!();
+        println!("== apigw --ws: WebSocket API two-way $default route -> provided.al2023 function (APIGW_PROXY=1), one message in flight per client; median of {} rounds", cfg.rounds);
+        println!("| clients | msg/s | p50 ms | p99 ms | errors |");
+        println!("|---:|---:|---:|---:|---:|");
+        for r in &rows {
+            let m = |f: fn(&Round) -> f64| median(r.websocket.iter().map(f).collect());
+            println!("| {} | {:.0} | {:.3} | {:.3} | {} |", r.clients, m(|x| x.per_s), m(|x| x.p50_ms), m(|x| x.p99_ms), r.websocket.iter().map(|x| x.errors).sum::<u64>());
+        }
     }
     if let Some(path) = &cfg.json {
         let doc = json!({ "duration_s": cfg.duration.as_secs_f64(), "rounds": cfg.rounds, "rows": rows });

@@ -105,7 +105,9 @@ async fn esm_lines(rest: &mut Rest, function: &str) -> Result<Vec<(u64, u64, u64
     }
 }
 
-pub(crate) async fn create_function(rest: &mut Rest, name: &str, zip: &[u8]) -> Result<(), String> {
+/// CreateFunction of the test function (`env`: its environment variables), then waits
+/// until it is Active.
+pub(crate) async fn create_function(rest: &mut Rest, name: &str, zip: &[u8], env: Value) -> Result<(), String> {
     rest.call(
         "CreateFunction",
         Method::POST,
@@ -113,6 +115,7 @@ pub(crate) async fn create_function(rest: &mut Rest, name: &str, zip: &[u8]) -> 
         Some(json!({
             "FunctionName": name, "Runtime": "provided.al2023", "Role": ROLE, "Handler": "bootstrap",
             "Code": { "ZipFile": B64.encode(zip) }, "Timeout": 30, "MemorySize": 128,
+            "Environment": { "Variables": env },
         })),
     )
     .await?;
@@ -241,7 +244,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let mut rest = Rest::new(&cfg.target);
     let id = || uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let function = format!("bench-esm-{}", id());
-    create_function(&mut rest, &function, &zip).await?;
+    create_function(&mut rest, &function, &zip, json!({})).await?;
     let mut doc = json!({ "function": function });
 
     // (a) latency

@@ -1,6 +1,7 @@
 //! nimbus-bench: the benchmark harness for nimbus. See bench/README.md.
 
 mod apigw;
+mod apigw_ws;
 mod client;
 mod dynamodb;
 mod esm;
@@ -248,6 +249,9 @@ enum Cmd {
         /// Alternating direct/gateway rounds per client count (medians are reported).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Also echo WebSocket messages through a WebSocket API's `$default` route.
+        #[arg(long)]
+        ws: bool,
         /// Also write all figures as JSON to this file.
         #[arg(long)]
         json: Option<String>,
@@ -475,7 +479,7 @@ fn main() {
                 .await
             })
         })(),
-        Cmd::Apigw { target, bootstrap, clients, duration, warmup, rounds, json } => (|| {
+        Cmd::Apigw { target, bootstrap, clients, duration, warmup, rounds, ws, json } => (|| {
             let rt = runtime(None)?;
             rt.block_on(async move {
                 apigw::run(apigw::Config {
@@ -485,6 +489,7 @@ fn main() {
                     duration: parse_duration(&duration)?,
                     warmup: parse_duration(&warmup)?,
                     rounds: rounds.max(1),
+                    ws,
                     json,
                 })
                 .await

@@ -84,11 +84,11 @@ impl Call {
     }
 }
 
-fn hist() -> Histogram<u64> {
+pub(crate) fn hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
 }
 
-async fn closed_loop(target: Target, call: Arc<Call>, record_from: Instant, end: Instant) -> (Histogram<u64>, u64, Option<String>) {
+async fn closed_loop(target: Target, call: Arc<Call>, record_from: Instant, end: Instant) -> Measured {
     let mut conn = RawConn::new(target.addr);
     let (mut lat, mut errors, mut first_error) = (hist(), 0u64, None);
     while Instant::now() < end {
@@ -108,10 +108,11 @@ async fn closed_loop(target: Target, call: Arc<Call>, record_from: Instant, end:
     (lat, errors, first_error)
 }
 
-async fn round(cfg: &Config, call: &Arc<Call>, clients: usize) -> Round {
-    let record_from = Instant::now() + cfg.warmup;
-    let end = record_from + cfg.duration;
-    let tasks: Vec<_> = (0..clients).map(|_| tokio::spawn(closed_loop(cfg.target.clone(), call.clone(), record_from, end))).collect();
+/// What one client's loop measured: latencies, errors, the first error.
+pub(crate) type Measured = (Histogram<u64>, u64, Option<String>);
+
+/// Waits for every client of a round and merges what they measured over `duration`.
+pub(crate) async fn gather(tasks: Vec<tokio::task::JoinHandle<Measured>>, duration: Duration) -> Round {
     let mut lat = hist();
     let mut r = Round::default();
     for t in tasks {
@@ -130,12 +131,19 @@ async fn round(cfg: &Config, call: &Arc<Call>, clients: usize) -> Round {
         }
     }
     r.calls = lat.len();
-    r.per_s = r.calls as f64 / cfg.duration.as_secs_f64();
+    r.per_s = r.calls as f64 / duration.as_secs_f64();
     if !lat.is_empty() {
         r.p50_ms = lat.value_at_quantile(0.50) as f64 / 1000.0;
         r.p99_ms = lat.value_at_quantile(0.99) as f64 / 1000.0;
     }
     r
+}
+
+async fn round(cfg: &Config, call: &Arc<Call>, clients: usize) -> Round {
+    let record_from = Instant::now() + cfg.warmup;
+    let end = record_from + cfg.duration;
+    let tasks: Vec<_> = (0..clients).map(|_| tokio::spawn(closed_loop(cfg.target.clone(), call.clone(), record_from, end))).collect();
+    gather(tasks, cfg.duration).await
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

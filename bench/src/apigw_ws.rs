@@ -11,11 +11,10 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::apigw::{control, Round};
+use crate::apigw::{control, gather, hist, Measured, Round};
 use crate::client::Target;
 
 /// Creates the WebSocket API in front of `function_arn`; returns its id.
@@ -31,11 +30,7 @@ pub async fn create_api(target: &Target, function_arn: &str) -> Result<String, S
     Ok(id)
 }
 
-fn hist() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
-}
-
-async fn client(url: String, record_from: Instant, end: Instant) -> (Histogram<u64>, u64, Option<String>) {
+async fn client(url: String, record_from: Instant, end: Instant) -> Measured {
     let (mut lat, mut errors) = (hist(), 0u64);
     let (mut socket, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
         Ok(s) => s,
@@ -71,28 +66,5 @@ pub async fn round(target: &Target, api_id: &str, clients: usize, warmup: Durati
     let record_from = Instant::now() + warmup;
     let end = record_from + duration;
     let tasks: Vec<_> = (0..clients).map(|_| tokio::spawn(client(url.clone(), record_from, end))).collect();
-    let mut lat = hist();
-    let mut r = Round::default();
-    for t in tasks {
-        match t.await {
-            Ok((h, errors, first)) => {
-                let _ = lat.add(&h);
-                r.errors += errors;
-                if r.first_error.is_none() {
-                    r.first_error = first;
-                }
-            }
-            Err(e) => {
-                r.errors += 1;
-                r.first_error.get_or_insert(format!("client task: {e}"));
-            }
-        }
-    }
-    r.calls = lat.len();
-    r.per_s = r.calls as f64 / duration.as_secs_f64();
-    if !lat.is_empty() {
-        r.p50_ms = lat.value_at_quantile(0.50) as f64 / 1000.0;
-        r.p99_ms = lat.value_at_quantile(0.99) as f64 / 1000.0;
-    }
-    r
+    gather(tasks, duration).await
 }

@@ -1,0 +1,137 @@
+//! Delivering a matched event to a rule's targets: the input each target gets
+//! (`transform.rs`), the send (SQS through `QueueSender`, FIFO with
+//! `SqsParameters.MessageGroupId` and the event id as deduplication id; Lambda through
+//! `EventInvoker`), retries per `RetryPolicy` on nimbus's clock, and the target's SQS
+//! dead-letter queue with AWS's message attributes when delivery gives up.
+//! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html>
+
+use crate::transform::{self, Predefined};
+use nimbus_core::internal::{EventInvoker, QueueSender};
+use nimbus_core::Clock;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The services targets are reached through (wired by the binary).
+#[derive(Clone)]
+pub struct Targets {
+    pub queues: Arc<dyn QueueSender>,
+    pub functions: Arc<dyn EventInvoker>,
+}
+
+const DEFAULT_RETRIES: u64 = 185;
+const DEFAULT_MAX_AGE_S: u64 = 86_400;
+const MAX_BACKOFF_MS: u64 = 60_000;
+
+/// Why one attempt failed.
+struct Failure {
+    code: String,
+    message: String,
+    /// A missing resource or a refused request is not retried (as AWS).
+    retryable: bool,
+}
+
+/// The input a target receives for `event`.
+pub fn input_for(target: &Value, event: &Value, rule_arn: &str, rule_name: &str) -> String {
+    if let Some(input) = target.get("Input").and_then(Value::as_str) {
+        return input.to_string();
+    }
+    if let Some(path) = target.get("InputPath").and_then(Value::as_str) {
+        return transform::select(event, path).cloned().unwrap_or(Value::Null).to_string();
+    }
+    if let Some(t) = target.get("InputTransformer") {
+        let empty = serde_json::Map::new();
+        let paths = t.get("InputPathsMap").and_then(Value::as_object).unwrap_or(&empty);
+        let template = t.get("InputTemplate").and_then(Value::as_str).unwrap_or("");
+        let time = event.get("time").and_then(Value::as_str).unwrap_or("");
+        return transform::fill(template, paths, event, &Predefined { rule_arn, rule_name, ingestion_time: time });
+    }
+    event.to_string()
+}
+
+/// Sends `event` to every target of a rule, each in its own task (retries do not hold
+/// the others back).
+pub fn to_targets(targets: &Targets, clock: &Clock, rule_arn: &str, rule_name: &str, rule_targets: &[Value], event: &Value) {
+    let now = clock.now_ms();
+    for t in rule_targets {
+        let payload = input_for(t, event, rule_arn, rule_name);
+        let (targets, clock, t, event, rule_arn) = (targets.clone(), clock.clone(), t.clone(), event.clone(), rule_arn.to_string());
+        tokio::spawn(async move { with_retries(&targets, &clock, &t, &event, &rule_arn, payload, now).await });
+    }
+}
+
+async fn with_retries(targets: &Targets, clock: &Clock, target: &Value, event: &Value, rule_arn: &str, payload: String, accepted_ms: u64) {
+    let policy = target.get("RetryPolicy");
+    let retries = policy.and_then(|p| p.get("MaximumRetryAttempts")).and_then(Value::as_u64).unwrap_or(DEFAULT_RETRIES);
+    let max_age_ms = policy.and_then(|p| p.get("MaximumEventAgeInSeconds")).and_then(Value::as_u64).unwrap_or(DEFAULT_MAX_AGE_S) * 1000;
+    let mut attempt = 0u64;
+    loop {
+        let failure = match send(targets, target, event, &payload).await {
+            Ok(()) => return,
+            Err(f) => f,
+        };
+        let exhausted = if !failure.retryable {
+            None
+        } else if attempt >= retries {
+            Some("MaximumRetryAttempts")
+        } else if clock.now_ms().saturating_sub(accepted_ms) >= max_age_ms {
+            Some("MaximumEventAgeInSeconds")
+        } else {
+            attempt += 1;
+            let backoff = (1000u64 << attempt.min(6)).min(MAX_BACKOFF_MS);
+            clock.sleep_until(clock.now_ms() + backoff).await;
+            continue;
+        };
+        let arn = target.get("Arn").and_then(|a| a.as_str()).unwrap_or("");
+        tracing::warn!(target_arn = arn, code = %failure.code, message = %failure.message, "EventBridge target delivery failed");
+        dead_letter(targets, target, event, rule_arn, &failure, exhausted, attempt).await;
+        return;
+    }
+}
+
+async fn send(targets: &Targets, target: &Value, event: &Value, payload: &str) -> Result<(), Failure> {
+    let arn = target.get("Arn").and_then(Value::as_str).unwrap_or("");
+    if arn.starts_with("arn:aws:sqs:") {
+        let mut input = json!({ "MessageBody": payload });
+        if let Some(group) = target.pointer("/SqsParameters/MessageGroupId").and_then(Value::as_str) {
+            input["MessageGroupId"] = json!(group);
+            input["MessageDeduplicationId"] = event.get("id").cloned().unwrap_or(Value::Null);
+        }
+        return match targets.queues.send_message(arn, input).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let retryable = e.status >= 500 || e.code.contains("Throttl");
+                Err(Failure { code: e.code.to_string(), message: e.message, retryable })
+            }
+        };
+    }
+    if arn.starts_with("arn:aws:lambda:") {
+        return match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let missing = e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN");
+                Err(Failure { code: if missing { "ResourceNotFoundException".into() } else { "ServiceException".into() }, message: e, retryable: !missing })
+            }
+        };
+    }
+    Err(Failure { code: "InvalidTarget".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false })
+}
+
+/// The target's `DeadLetterConfig` queue gets the event with AWS's attributes.
+async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn: &str, f: &Failure, exhausted: Option<&str>, attempts: u64) {
+    let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str) else { return };
+    let s = |v: &str| json!({ "DataType": "String", "StringValue": v });
+    let mut attrs = json!({
+        "RULE_ARN": s(rule_arn),
+        "TARGET_ARN": s(target.get("Arn").and_then(Value::as_str).unwrap_or("")),
+        "ERROR_CODE": s(&f.code),
+        "ERROR_MESSAGE": s(&f.message),
+    });
+    if let Some(cond) = exhausted {
+        attrs["EXHAUSTED_RETRY_CONDITION"] = s(cond);
+        attrs["RETRY_ATTEMPTS"] = json!({ "DataType": "Number", "StringValue": attempts.to_string() });
+    }
+    let input = json!({ "MessageBody": event.to_string(), "MessageAttributes": attrs });
+    if let Err(e) = targets.queues.send_message(dlq, input).await {
+        tracing::warn!(dlq, error = %e.message, "EventBridge dead-letter queue send failed; event dropped");
+    }
+}

@@ -1,0 +1,118 @@
+//! PutEvents (the event envelope, per-entry errors, matching every enabled rule of the
+//! bus and handing the event to `deliver.rs`) and TestEventPattern.
+//! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>
+//! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>
+
+use crate::deliver;
+use crate::errors::{required, EventsError, EventsResult};
+use crate::names::{bus_name, rule_arn};
+use crate::service::{s, EventsService};
+use nimbus_core::RequestContext;
+use nimbus_event_pattern::{Dialect, Pattern};
+use serde_json::{json, Value};
+
+const MAX_ENTRIES: usize = 10;
+const MAX_REQUEST_BYTES: usize = 256 * 1024;
+/// The size AWS counts for an entry's `Time`, present or not.
+const TIME_BYTES: usize = 14;
+
+/// An entry's size as AWS counts it.
+fn entry_size(e: &Value) -> usize {
+    let len = |m: &str| s(e, m).map(str::len).unwrap_or(0);
+    let resources: usize = e.get("Resources").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).map(str::len).sum()).unwrap_or(0);
+    TIME_BYTES + len("Source") + len("DetailType") + len("Detail") + resources
+}
+
+fn entry_error(code: &str, message: String) -> Value {
+    json!({ "ErrorCode": code, "ErrorMessage": message })
+}
+
+impl EventsService {
+    pub(crate) fn put_events(&self, ctx: &RequestContext, input: &Value) -> EventsResult<Value> {
+        let entries = required("entries", input.get("Entries").and_then(Value::as_array))?;
+        if entries.is_empty() || entries.len() > MAX_ENTRIES {
+            return Err(EventsError::constraint(format!("{} entries", entries.len()), "entries", "Member must have length between 1 and 10"));
+        }
+        if entries.iter().map(entry_size).sum::<usize>() > MAX_REQUEST_BYTES {
+            return Err(EventsError::Validation("Total size of the entries in the request is over the limit.".into()));
+        }
+        let now = self.clock.now_ms();
+        let mut results = Vec::with_capacity(entries.len());
+        let mut failed = 0;
+        for e in entries {
+            match self.accept(ctx, e, now) {
+                Ok(id) => results.push(json!({ "EventId": id })),
+                Err(err) => {
+                    failed += 1;
+                    results.push(err);
+                }
+            }
+        }
+        Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
+    }
+
+    /// Checks one entry, builds its event and delivers it to the matching rules.
+    fn accept(&self, ctx: &RequestContext, e: &Value, now: u64) -> Result<String, Value> {
+        for (member, name) in [("Source", "Source"), ("DetailType", "DetailType"), ("Detail", "Detail")] {
+            if s(e, member).is_none_or(str::is_empty) {
+                return Err(entry_error("InvalidArgument", format!("Parameter {name} is not valid. Reason: {name} is a required argument.")));
+            }
+        }
+        let detail: Value = match serde_json::from_str(s(e, "Detail").unwrap_or_default()) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return Err(entry_error("MalformedDetail", "Detail is malformed.".into())),
+        };
+        let bus = bus_name(s(e, "EventBusName")).map_err(|err| entry_error("InvalidArgument", AwsMessage::of(err)))?;
+        if !self.reg.bus_exists(&ctx.account_id, &ctx.region, &bus) {
+            return Err(entry_error("ResourceNotFoundException", format!("Event bus {bus} does not exist.")));
+        }
+        let time_ms = match e.get("Time") {
+            Some(Value::Number(n)) => n.as_f64().map(|t| (t * 1000.0) as u64).unwrap_or(now),
+            Some(Value::String(t)) => nimbus_core::time::parse_iso8601(t).unwrap_or(now),
+            _ => now,
+        };
+        let id = nimbus_core::ids::uuid();
+        let event = json!({
+            "version": "0",
+            "id": id,
+            "detail-type": s(e, "DetailType"),
+            "source": s(e, "Source"),
+            "account": ctx.account_id,
+            "time": nimbus_core::time::iso8601(time_ms),
+            "region": ctx.region,
+            "resources": e.get("Resources").cloned().unwrap_or_else(|| json!([])),
+            "detail": detail,
+        });
+        for (key, rule) in self.reg.rules_of(&ctx.account_id, &ctx.region, &bus) {
+            let Some(pattern) = &rule.compiled else { continue };
+            if pattern.matches(&event) {
+                let arn = rule_arn(&key.1, &key.0, &key.2, &key.3);
+                deliver::to_targets(&self.targets, &self.clock, &arn, &key.3, &rule.targets, &event);
+            }
+        }
+        Ok(id)
+    }
+}
+
+/// An error's message text for a per-entry result.
+struct AwsMessage;
+
+impl AwsMessage {
+    fn of(e: EventsError) -> String {
+        nimbus_core::AwsError::from(e).message
+    }
+}
+
+/// The fields TestEventPattern requires of the event.
+const REQUIRED_FIELDS: &[&str] = &["id", "account", "source", "time", "region", "detail-type"];
+
+pub fn test_event_pattern(input: &Value) -> EventsResult<Value> {
+    let pattern = required("eventPattern", s(input, "EventPattern"))?;
+    let event = required("event", s(input, "Event"))?;
+    let pattern = Pattern::parse(pattern, Dialect::EventBridge).map_err(|e| EventsError::InvalidEventPattern(e.message))?;
+    let event: Value = serde_json::from_str(event).map_err(|_| EventsError::Validation("Parameter Event is not valid.".into()))?;
+    if !event.is_object() || REQUIRED_FIELDS.iter().any(|f| event.get(*f).is_none()) {
+        return Err(EventsError::Validation("Parameter Event is not valid.".into()));
+    }
+    Ok(json!({ "Result": pattern.matches(&event) }))
+}

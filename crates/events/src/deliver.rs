@@ -2,10 +2,15 @@
 //! (`transform.rs`), the send (SQS through `QueueSender`, FIFO with
 //! `SqsParameters.MessageGroupId` and the event id as deduplication id; Lambda through
 //! `EventInvoker`), retries per `RetryPolicy` on nimbus's clock, and the target's SQS
-//! dead-letter queue with AWS's message attributes when delivery gives up.
+//! dead-letter queue with AWS's message attributes when delivery gives up. Every
+//! delivery is stored (core's document table, next to the configuration) before
+//! PutEvents answers and removed when it is done, so an acknowledged event is delivered
+//! after a restart (`resume`).
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html>
 
+use crate::registry::Registry;
 use crate::transform::{self, Predefined};
+use serde::{Deserialize, Serialize};
 use nimbus_core::internal::{EventInvoker, QueueSender};
 use nimbus_core::Clock;
 use serde_json::{json, Value};
@@ -48,24 +53,63 @@ pub fn input_for(target: &Value, event: &Value, rule_arn: &str, rule_name: &str)
     event.to_string()
 }
 
-/// Sends `event` to every target of a rule, each in its own task (retries do not hold
-/// the others back).
-pub fn to_targets(targets: &Targets, clock: &Clock, rule_arn: &str, rule_name: &str, rule_targets: &[Value], event: &Value) {
-    let now = clock.now_ms();
-    for t in rule_targets {
-        let payload = input_for(t, event, rule_arn, rule_name);
-        let (targets, clock, t, event, rule_arn) = (targets.clone(), clock.clone(), t.clone(), event.clone(), rule_arn.to_string());
-        tokio::spawn(async move { with_retries(&targets, &clock, &t, &event, &rule_arn, payload, now).await });
+/// One event on its way to one target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub rule_arn: String,
+    pub target: Value,
+    pub event: Value,
+    pub payload: String,
+    pub accepted_ms: u64,
+}
+
+/// The deliveries of `event` to every target of a rule.
+pub fn for_targets(account: &str, region: &str, rule_arn: &str, rule_name: &str, rule_targets: &[Value], event: &Value, now: u64) -> Vec<Delivery> {
+    rule_targets
+        .iter()
+        .map(|t| Delivery {
+            id: nimbus_core::ids::uuid(),
+            account: account.to_string(),
+            region: region.to_string(),
+            rule_arn: rule_arn.to_string(),
+            target: t.clone(),
+            event: event.clone(),
+            payload: input_for(t, event, rule_arn, rule_name),
+            accepted_ms: now,
+        })
+        .collect()
+}
+
+/// Stores the deliveries, then starts each in its own task (retries do not hold the
+/// others back). Resolves once they are durable.
+pub async fn start(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, deliveries: Vec<Delivery>) -> Result<(), String> {
+    reg.save_deliveries(&deliveries).await?;
+    resume(reg, targets, clock, deliveries);
+    Ok(())
+}
+
+/// Runs stored deliveries (at start, the ones a previous process left).
+pub fn resume(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, deliveries: Vec<Delivery>) {
+    for d in deliveries {
+        let (reg, targets, clock) = (reg.clone(), targets.clone(), clock.clone());
+        tokio::spawn(async move {
+            with_retries(&targets, &clock, &d).await;
+            reg.forget_delivery(&d).await;
+        });
     }
 }
 
-async fn with_retries(targets: &Targets, clock: &Clock, target: &Value, event: &Value, rule_arn: &str, payload: String, accepted_ms: u64) {
+async fn with_retries(targets: &Targets, clock: &Clock, d: &Delivery) {
+    let (target, event, rule_arn, payload, accepted_ms) = (&d.target, &d.event, d.rule_arn.as_str(), &d.payload, d.accepted_ms);
     let policy = target.get("RetryPolicy");
     let retries = policy.and_then(|p| p.get("MaximumRetryAttempts")).and_then(Value::as_u64).unwrap_or(DEFAULT_RETRIES);
     let max_age_ms = policy.and_then(|p| p.get("MaximumEventAgeInSeconds")).and_then(Value::as_u64).unwrap_or(DEFAULT_MAX_AGE_S) * 1000;
     let mut attempt = 0u64;
     loop {
-        let failure = match send(targets, target, event, &payload).await {
+        let failure = match send(targets, target, event, payload).await {
             Ok(()) => return,
             Err(f) => f,
         };

@@ -28,7 +28,7 @@ fn entry_error(code: &str, message: String) -> Value {
 }
 
 impl EventsService {
-    pub(crate) fn put_events(&self, ctx: &RequestContext, input: &Value) -> EventsResult<Value> {
+    pub(crate) async fn put_events(&self, ctx: &RequestContext, input: &Value) -> EventsResult<Value> {
         let entries = required("entries", input.get("Entries").and_then(Value::as_array))?;
         if entries.is_empty() || entries.len() > MAX_ENTRIES {
             return Err(EventsError::constraint(format!("{} entries", entries.len()), "entries", "Member must have length between 1 and 10"));
@@ -39,8 +39,9 @@ impl EventsService {
         let now = self.clock.now_ms();
         let mut results = Vec::with_capacity(entries.len());
         let mut failed = 0;
+        let mut deliveries = Vec::new();
         for e in entries {
-            match self.accept(ctx, e, now) {
+            match self.accept(ctx, e, now, &mut deliveries) {
                 Ok(id) => results.push(json!({ "EventId": id })),
                 Err(err) => {
                     failed += 1;
@@ -48,11 +49,12 @@ impl EventsService {
                 }
             }
         }
+        deliver::start(&self.reg, &self.targets, &self.clock, deliveries).await.map_err(EventsError::Internal)?;
         Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
     }
 
-    /// Checks one entry, builds its event and delivers it to the matching rules.
-    fn accept(&self, ctx: &RequestContext, e: &Value, now: u64) -> Result<String, Value> {
+    /// Checks one entry, builds its event and adds its deliveries to the matching rules' targets.
+    fn accept(&self, ctx: &RequestContext, e: &Value, now: u64, out: &mut Vec<deliver::Delivery>) -> Result<String, Value> {
         for (member, name) in [("Source", "Source"), ("DetailType", "DetailType"), ("Detail", "Detail")] {
             if s(e, member).is_none_or(str::is_empty) {
                 return Err(entry_error("InvalidArgument", format!("Parameter {name} is not valid. Reason: {name} is a required argument.")));
@@ -87,7 +89,7 @@ impl EventsService {
             let Some(pattern) = &rule.compiled else { continue };
             if pattern.matches(&event) {
                 let arn = rule_arn(&key.1, &key.0, &key.2, &key.3);
-                deliver::to_targets(&self.targets, &self.clock, &arn, &key.3, &rule.targets, &event);
+                out.extend(deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, &event, now));
             }
         }
         Ok(id)

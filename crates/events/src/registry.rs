@@ -53,6 +53,8 @@ impl Rule {
 pub struct Registry {
     pub buses: RwLock<BTreeMap<BusKey, Bus>>,
     pub rules: RwLock<BTreeMap<RuleKey, Rule>>,
+    /// Deliveries a previous process accepted and did not finish (taken at start).
+    pub unfinished: parking_lot::Mutex<Vec<crate::deliver::Delivery>>,
     docs: Arc<dyn DocStore>,
 }
 
@@ -69,6 +71,7 @@ impl Registry {
         let _ = TABLE;
         let mut buses = BTreeMap::new();
         let mut rules = BTreeMap::new();
+        let mut unfinished = Vec::new();
         for d in docs.load().map_err(|e| format!("{e:?}"))? {
             let [account, region, item] = d.keys;
             if let Some(bus) = item.strip_prefix("bus/") {
@@ -79,9 +82,11 @@ impl Registry {
                 let mut r: Rule = serde_json::from_str(&d.doc).map_err(|e| e.to_string())?;
                 r.compile();
                 rules.insert((account, region, bus.to_string(), name.to_string()), r);
+            } else if item.starts_with("delivery/") {
+                unfinished.push(serde_json::from_str(&d.doc).map_err(|e| e.to_string())?);
             }
         }
-        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), docs })
+        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), docs })
     }
 
     async fn write(&self, keys: [String; 3], doc: Option<String>) -> EventsResult<()> {
@@ -100,6 +105,23 @@ impl Registry {
     pub async fn save_rule(&self, key: &RuleKey, rule: Option<&Rule>) -> EventsResult<()> {
         let doc = rule.map(|r| serde_json::to_string(r).unwrap_or_default());
         self.write([key.0.clone(), key.1.clone(), item_of_rule(&key.2, &key.3)], doc).await
+    }
+
+    /// Stores deliveries in flight (one document each), durable when this resolves.
+    pub async fn save_deliveries(&self, ds: &[crate::deliver::Delivery]) -> Result<(), String> {
+        let pending: Vec<_> = ds
+            .iter()
+            .map(|d| self.docs.put(Doc { keys: [d.account.clone(), d.region.clone(), format!("delivery/{}", d.id)], doc: serde_json::to_string(d).unwrap_or_default() }))
+            .collect();
+        for p in pending {
+            p.wait().await?;
+        }
+        Ok(())
+    }
+
+    /// A delivery is done (delivered or dead-lettered).
+    pub async fn forget_delivery(&self, d: &crate::deliver::Delivery) {
+        let _ = self.docs.delete([d.account.clone(), d.region.clone(), format!("delivery/{}", d.id)]).wait().await;
     }
 
     /// Whether the bus exists (`default` always does).

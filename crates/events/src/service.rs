@@ -32,6 +32,10 @@ impl EventsService {
     pub fn new(clock: Clock, docs: Arc<dyn DocStore>, targets: Targets) -> Result<EventsService, String> {
         let reg = Arc::new(Registry::open(docs)?);
         let scheduler = Scheduler::start(reg.clone(), targets.clone(), clock.clone());
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let unfinished = std::mem::take(&mut *reg.unfinished.lock());
+            crate::deliver::resume(&reg, &targets, &clock, unfinished);
+        }
         Ok(EventsService { reg, targets, clock, scheduler })
     }
 
@@ -50,7 +54,7 @@ impl EventsService {
             "PutTargets" => self.put_targets(ctx, &input).await,
             "RemoveTargets" => self.remove_targets(ctx, &input).await,
             "ListTargetsByRule" => self.list_targets_by_rule(ctx, &input),
-            "PutEvents" => self.put_events(ctx, &input),
+            "PutEvents" => self.put_events(ctx, &input).await,
             "TestEventPattern" => crate::ops_events::test_event_pattern(&input),
             other => Err(EventsError::NotSupported(format!("The operation {other}"))),
         }

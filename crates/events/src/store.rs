@@ -1,6 +1,6 @@
 //! Durable EventBridge configuration: one JSON document per event bus and per rule (the
-//! rule with its targets), keyed by (account, region, `bus/<name>` | `rule/<bus>/<name>`),
-//! in core's document table (`doc_store.rs`), read back whole at start.
+//! rule with its targets), and one per delivery in flight, keyed by (account, region,
+//! `bus/<name>` | `rule/<bus>/<name>` | `delivery/<id>`), in core's document table (`doc_store.rs`), read back whole at start.
 
 use nimbus_core::doc_store::DocTable;
 

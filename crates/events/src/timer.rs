@@ -92,7 +92,10 @@ impl Scheduler {
                     "resources": [arn],
                     "detail": {}
                 });
-                deliver::to_targets(&targets, &self.clock, &arn, &key.3, &rule.targets, &event);
+                let ds = deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, &event, at_ms);
+                if let Err(e) = deliver::start(&reg, &targets, &self.clock, ds).await {
+                    tracing::warn!(rule = %arn, error = %e, "scheduled event not stored");
+                }
             }
             match earliest {
                 Some(t) if t != u64::MAX => {

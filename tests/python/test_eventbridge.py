@@ -251,3 +251,34 @@ def test_aws_cli_put_events(aws_cli, events, sqs, queue):
                   json.dumps([{"Source": "cli.app", "DetailType": "FromCli", "Detail": '{"k": 1}'}]))
     assert out["FailedEntryCount"] == 0
     assert json.loads(receive_one(sqs, url)["Body"])["detail-type"] == "FromCli"
+
+
+def test_event_bus_and_log_group_targets(events, sqs, queue, make_client):
+    import time
+
+    logs = make_client("logs")
+    bus = unique_name("bus")
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    group = "/aws/events/" + unique_name("g")
+    logs.create_log_group(logGroupName=group)
+    url = queue()
+    fwd = unique_name("r")
+    events.put_rule(Name=fwd, EventPattern=json.dumps({"source": ["app.fwd"]}))
+    events.put_targets(Rule=fwd, Targets=[
+        {"Id": "bus", "Arn": bus_arn},
+        {"Id": "log", "Arn": f"arn:aws:logs:{REGION}:000000000000:log-group:{group}"},
+    ])
+    on_bus = unique_name("r")
+    events.put_rule(Name=on_bus, EventBusName=bus, EventPattern=json.dumps({"detail-type": ["Fwd"]}))
+    events.put_targets(Rule=on_bus, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn_of(sqs, url)}])
+    event_id = events.put_events(Entries=[entry(source="app.fwd", detail_type="Fwd")])["Entries"][0]["EventId"]
+    # The custom bus's rule saw the event as it was sent to the default bus.
+    assert json.loads(receive_one(sqs, url)["Body"])["id"] == event_id
+    # The log group got the event in a stream named by its id.
+    deadline = time.monotonic() + 10
+    found = []
+    while not found and time.monotonic() < deadline:
+        found = logs.filter_log_events(logGroupName=group).get("events", [])
+        if not found:
+            time.sleep(0.05)
+    assert [(e["logStreamName"], json.loads(e["message"])["id"]) for e in found] == [(event_id, event_id)]

@@ -11,7 +11,7 @@
 use crate::registry::Registry;
 use crate::transform::{self, Predefined};
 use serde::{Deserialize, Serialize};
-use nimbus_core::internal::{EventInvoker, QueueSender};
+use nimbus_core::internal::{EventInvoker, LogLine, LogSink, QueueSender};
 use nimbus_core::Clock;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub struct Targets {
     pub queues: Arc<dyn QueueSender>,
     pub functions: Arc<dyn EventInvoker>,
+    pub logs: Arc<dyn LogSink>,
 }
 
 const DEFAULT_RETRIES: u64 = 185;
@@ -96,20 +97,20 @@ pub fn resume(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, deliveries:
     for d in deliveries {
         let (reg, targets, clock) = (reg.clone(), targets.clone(), clock.clone());
         tokio::spawn(async move {
-            with_retries(&targets, &clock, &d).await;
+            with_retries(&reg, &targets, &clock, &d).await;
             reg.forget_delivery(&d).await;
         });
     }
 }
 
-async fn with_retries(targets: &Targets, clock: &Clock, d: &Delivery) {
-    let (target, event, rule_arn, payload, accepted_ms) = (&d.target, &d.event, d.rule_arn.as_str(), &d.payload, d.accepted_ms);
+async fn with_retries(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Delivery) {
+    let (target, event, rule_arn, accepted_ms) = (&d.target, &d.event, d.rule_arn.as_str(), d.accepted_ms);
     let policy = target.get("RetryPolicy");
     let retries = policy.and_then(|p| p.get("MaximumRetryAttempts")).and_then(Value::as_u64).unwrap_or(DEFAULT_RETRIES);
     let max_age_ms = policy.and_then(|p| p.get("MaximumEventAgeInSeconds")).and_then(Value::as_u64).unwrap_or(DEFAULT_MAX_AGE_S) * 1000;
     let mut attempt = 0u64;
     loop {
-        let failure = match send(targets, target, event, payload).await {
+        let failure = match send(reg, targets, clock, d).await {
             Ok(()) => return,
             Err(f) => f,
         };
@@ -132,32 +133,54 @@ async fn with_retries(targets: &Targets, clock: &Clock, d: &Delivery) {
     }
 }
 
-async fn send(targets: &Targets, target: &Value, event: &Value, payload: &str) -> Result<(), Failure> {
+async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Delivery) -> Result<(), Failure> {
+    let (target, event, payload) = (&d.target, &d.event, d.payload.as_str());
     let arn = target.get("Arn").and_then(Value::as_str).unwrap_or("");
-    if arn.starts_with("arn:aws:sqs:") {
-        let mut input = json!({ "MessageBody": payload });
-        if let Some(group) = target.pointer("/SqsParameters/MessageGroupId").and_then(Value::as_str) {
-            input["MessageGroupId"] = json!(group);
-            input["MessageDeduplicationId"] = event.get("id").cloned().unwrap_or(Value::Null);
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let gone = |what: String| Failure { code: "ResourceNotFoundException".into(), message: what, retryable: false };
+    match parts.as_slice() {
+        ["arn", _, "sqs", ..] => {
+            let mut input = json!({ "MessageBody": payload });
+            if let Some(group) = target.pointer("/SqsParameters/MessageGroupId").and_then(Value::as_str) {
+                input["MessageGroupId"] = json!(group);
+                input["MessageDeduplicationId"] = event.get("id").cloned().unwrap_or(Value::Null);
+            }
+            match targets.queues.send_message(arn, input).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let retryable = e.status >= 500 || e.code.contains("Throttl");
+                    Err(Failure { code: e.code.to_string(), message: e.message, retryable })
+                }
+            }
         }
-        return match targets.queues.send_message(arn, input).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let retryable = e.status >= 500 || e.code.contains("Throttl");
-                Err(Failure { code: e.code.to_string(), message: e.message, retryable })
-            }
-        };
-    }
-    if arn.starts_with("arn:aws:lambda:") {
-        return match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
+        ["arn", _, "lambda", ..] => match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
             Ok(()) => Ok(()),
-            Err(e) => {
-                let missing = e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN");
-                Err(Failure { code: if missing { "ResourceNotFoundException".into() } else { "ServiceException".into() }, message: e, retryable: !missing })
+            Err(e) if e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN") => Err(gone(e)),
+            Err(e) => Err(Failure { code: "ServiceException".into(), message: e, retryable: true }),
+        },
+        // A log group target: one log stream per event, named by the event id.
+        ["arn", _, "logs", region, account, rest] => {
+            let group = rest.strip_prefix("log-group:").unwrap_or(rest).trim_end_matches(":*");
+            let stream = event.get("id").and_then(Value::as_str).unwrap_or("events");
+            targets.logs.append(account, region, group, stream, vec![LogLine { timestamp_ms: clock.now_ms(), message: payload.to_string() }]);
+            Ok(())
+        }
+        // Another event bus of the same account and region: its rules see the event as is.
+        ["arn", _, "events", region, account, rest] if rest.starts_with("event-bus/") => {
+            let bus = &rest["event-bus/".len()..];
+            if *account != d.account || *region != d.region {
+                return Err(Failure { code: "AccessDeniedException".into(), message: format!("Event bus targets in other accounts or regions ({arn}) are not supported by nimbus yet"), retryable: false });
             }
-        };
+            if !reg.bus_exists(account, region, bus) {
+                return Err(gone(format!("Event bus {bus} does not exist.")));
+            }
+            let now = clock.now_ms();
+            let ds = reg.matching(account, region, bus, event, now);
+            let started: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> = Box::pin(start(reg, targets, clock, ds));
+            started.await.map_err(|e| Failure { code: "InternalException".into(), message: e, retryable: true })
+        }
+        _ => Err(Failure { code: "InvalidTarget".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
     }
-    Err(Failure { code: "InvalidTarget".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false })
 }
 
 /// The target's `DeadLetterConfig` queue gets the event with AWS's attributes.

@@ -5,7 +5,7 @@
 
 use crate::deliver;
 use crate::errors::{required, EventsError, EventsResult};
-use crate::names::{bus_name, rule_arn};
+use crate::names::bus_name;
 use crate::service::{s, EventsService};
 use nimbus_core::RequestContext;
 use nimbus_event_pattern::{Dialect, Pattern};
@@ -85,13 +85,7 @@ impl EventsService {
             "resources": e.get("Resources").cloned().unwrap_or_else(|| json!([])),
             "detail": detail,
         });
-        for (key, rule) in self.reg.rules_of(&ctx.account_id, &ctx.region, &bus) {
-            let Some(pattern) = &rule.compiled else { continue };
-            if pattern.matches(&event) {
-                let arn = rule_arn(&key.1, &key.0, &key.2, &key.3);
-                out.extend(deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, &event, now));
-            }
-        }
+        out.extend(self.reg.matching(&ctx.account_id, &ctx.region, &bus, &event, now));
         Ok(id)
     }
 }

@@ -1,6 +1,7 @@
 //! Targets: PutTargets, RemoveTargets, ListTargetsByRule. Targets are stored as given
 //! (the `Target` shape) with the rule. nimbus delivers to SQS queues (FIFO with
-//! `SqsParameters.MessageGroupId`) and Lambda functions; other target types are refused.
+//! `SqsParameters.MessageGroupId`), Lambda functions, CloudWatch Logs log groups and
+//! event buses; other target types are refused.
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html>
 
 use crate::errors::{required, EventsError, EventsResult};
@@ -18,7 +19,7 @@ fn check_target(t: &Value) -> EventsResult<()> {
     check_name("targets.member.id", id, 64)?;
     let arn = required("targets.member.arn", s(t, "Arn"))?;
     let service = arn.split(':').nth(2).unwrap_or("");
-    if !matches!(service, "sqs" | "lambda") {
+    if !matches!(service, "sqs" | "lambda" | "logs" | "events") || (service == "events" && !arn.contains(":event-bus/")) {
         return Err(EventsError::NotSupported(format!("Target {arn} (targets of service '{service}')")));
     }
     let given = ["Input", "InputPath", "InputTransformer"].iter().filter(|m| t.get(**m).is_some_and(|v| !v.is_null())).count();

@@ -129,6 +129,20 @@ impl Registry {
         bus == crate::names::DEFAULT_BUS || self.buses.read().contains_key(&(account.to_string(), region.to_string(), bus.to_string()))
     }
 
+    /// The deliveries of `event` on `bus`: one per target of every enabled rule whose
+    /// pattern matches it.
+    pub fn matching(&self, account: &str, region: &str, bus: &str, event: &Value, now: u64) -> Vec<crate::deliver::Delivery> {
+        let mut out = Vec::new();
+        for (key, rule) in self.rules_of(account, region, bus) {
+            let Some(pattern) = &rule.compiled else { continue };
+            if pattern.matches(event) {
+                let arn = crate::names::rule_arn(&key.1, &key.0, &key.2, &key.3);
+                out.extend(crate::deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, event, now));
+            }
+        }
+        out
+    }
+
     /// The enabled rules of a bus (cloned, so delivery runs without the lock).
     pub fn rules_of(&self, account: &str, region: &str, bus: &str) -> Vec<(RuleKey, Rule)> {
         let rules = self.rules.read();

@@ -260,9 +260,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
-        // EventBridge: targets reached through SQS (`QueueSender`) and Lambda's
-        // asynchronous invoke (`EventInvoker`).
-        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone() };
+        // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
+        // asynchronous invoke (`EventInvoker`) and CloudWatch Logs (`LogSink`).
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone() };
         router.register(Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);

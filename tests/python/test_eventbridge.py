@@ -282,3 +282,57 @@ def test_event_bus_and_log_group_targets(events, sqs, queue, make_client):
         if not found:
             time.sleep(0.05)
     assert [(e["logStreamName"], json.loads(e["message"])["id"]) for e in found] == [(event_id, event_id)]
+
+
+def test_archive_and_replay(events, sqs, queue):
+    import datetime
+    import time
+
+    name = unique_name("arch")[:48]
+    bus_arn = events.describe_event_bus()["Arn"]
+    arn = events.create_archive(ArchiveName=name, EventSourceArn=bus_arn, EventPattern=json.dumps({"source": ["app.arch"]}), RetentionDays=1)["ArchiveArn"]
+    assert arn == f"arn:aws:events:{REGION}:000000000000:archive/{name}"
+    with pytest.raises(ClientError) as e:
+        events.create_archive(ArchiveName=name, EventSourceArn=bus_arn)
+    assert e.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+    url = queue()
+    rule = unique_name("r")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["app.arch"], "replay-name": [{"exists": True}]}))["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn_of(sqs, url)}])
+    ids = [e["EventId"] for e in events.put_events(Entries=[entry(source="app.arch", detail={"n": 1}), entry(source="app.arch", detail={"n": 2}), entry(source="app.other")])["Entries"]]
+    d = events.describe_archive(ArchiveName=name)
+    assert (d["EventCount"], d["State"], d["RetentionDays"], d["EventSourceArn"]) == (2, "ENABLED", 1, bus_arn)
+    # Live events lack `replay-name`: the rule does not see them.
+    assert_empty(sqs, url)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    replay = unique_name("rp")
+    out = events.start_replay(ReplayName=replay, EventSourceArn=arn, EventStartTime=now - datetime.timedelta(minutes=5),
+                              EventEndTime=now + datetime.timedelta(minutes=5), Destination={"Arn": bus_arn, "FilterArns": [rule_arn]})
+    assert out["State"] == "STARTING"
+    got = []
+    while len(got) < 2:
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20, MaxNumberOfMessages=10).get("Messages", []):
+            got.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert sorted(g["id"] for g in got) == sorted(ids[:2])
+    assert {g["replay-name"] for g in got} == {replay}
+    deadline = time.monotonic() + 10
+    while events.describe_replay(ReplayName=replay)["State"] != "COMPLETED":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    r = events.describe_replay(ReplayName=replay)
+    assert (r["EventSourceArn"], r["Destination"]["Arn"]) == (arn, bus_arn)
+    with pytest.raises(ClientError) as e:
+        events.cancel_replay(ReplayName=replay)
+    assert e.value.response["Error"]["Code"] == "IllegalStatusException"
+    assert replay in [x["ReplayName"] for x in events.list_replays()["Replays"]]
+    # Replayed events are not archived again.
+    assert events.describe_archive(ArchiveName=name)["EventCount"] == 2
+    with pytest.raises(ClientError) as e:
+        events.start_replay(ReplayName=unique_name("rp"), EventSourceArn=arn, EventStartTime=now, EventEndTime=now - datetime.timedelta(minutes=1),
+                            Destination={"Arn": bus_arn})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    events.delete_archive(ArchiveName=name)
+    with pytest.raises(ClientError) as e:
+        events.describe_archive(ArchiveName=name)
+    assert e.value.response["Error"]["Message"] == f"Archive {name} does not exist."

@@ -11,6 +11,7 @@ pub enum EventsError {
     Validation(String),
     InvalidEventPattern(String),
     LimitExceeded(String),
+    IllegalStatus(String),
     /// Something AWS supports that nimbus does not implement yet.
     NotSupported(String),
     Internal(String),
@@ -36,6 +37,7 @@ impl From<EventsError> for AwsError {
             Validation(m) => ("ValidationException", 400, m),
             InvalidEventPattern(m) => ("InvalidEventPatternException", 400, m),
             LimitExceeded(m) => ("LimitExceededException", 400, m),
+            IllegalStatus(m) => ("IllegalStatusException", 400, m),
             NotSupported(m) => ("ValidationException", 400, format!("{m} is not supported by nimbus yet")),
             Internal(m) => ("InternalException", 500, m),
         };

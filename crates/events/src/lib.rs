@@ -4,6 +4,7 @@
 //! `Input` / `InputPath` / `InputTransformer`, retries and SQS dead-letter queues.
 //! Configuration (buses, rules with their targets) is durable in core's document table.
 
+pub mod archives;
 pub mod errors;
 pub mod registry;
 pub mod schedule;
@@ -13,6 +14,7 @@ pub mod transform;
 
 mod deliver;
 mod names;
+mod ops_archives;
 mod ops_buses;
 mod ops_events;
 mod ops_rules;

@@ -40,21 +40,29 @@ impl EventsService {
         let mut results = Vec::with_capacity(entries.len());
         let mut failed = 0;
         let mut deliveries = Vec::new();
+        let mut accepted: Vec<(String, Value)> = Vec::new();
         for e in entries {
             match self.accept(ctx, e, now, &mut deliveries) {
-                Ok(id) => results.push(json!({ "EventId": id })),
+                Ok((id, bus, event)) => {
+                    results.push(json!({ "EventId": id }));
+                    accepted.push((bus, event));
+                }
                 Err(err) => {
                     failed += 1;
                     results.push(err);
                 }
             }
         }
+        for (bus, event) in &accepted {
+            self.reg.archives.archive(&ctx.account_id, &ctx.region, bus, std::slice::from_ref(event), now).await.map_err(EventsError::Internal)?;
+        }
         deliver::start(&self.reg, &self.targets, &self.clock, deliveries).await.map_err(EventsError::Internal)?;
         Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
     }
 
     /// Checks one entry, builds its event and adds its deliveries to the matching rules' targets.
-    fn accept(&self, ctx: &RequestContext, e: &Value, now: u64, out: &mut Vec<deliver::Delivery>) -> Result<String, Value> {
+    /// Answers the event id, its bus and the event.
+    fn accept(&self, ctx: &RequestContext, e: &Value, now: u64, out: &mut Vec<deliver::Delivery>) -> Result<(String, String, Value), Value> {
         for (member, name) in [("Source", "Source"), ("DetailType", "DetailType"), ("Detail", "Detail")] {
             if s(e, member).is_none_or(str::is_empty) {
                 return Err(entry_error("InvalidArgument", format!("Parameter {name} is not valid. Reason: {name} is a required argument.")));
@@ -86,7 +94,7 @@ impl EventsService {
             "detail": detail,
         });
         out.extend(self.reg.matching(&ctx.account_id, &ctx.region, &bus, &event, now));
-        Ok(id)
+        Ok((id, bus, event))
     }
 }
 

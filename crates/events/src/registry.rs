@@ -55,6 +55,7 @@ pub struct Registry {
     pub rules: RwLock<BTreeMap<RuleKey, Rule>>,
     /// Deliveries a previous process accepted and did not finish (taken at start).
     pub unfinished: parking_lot::Mutex<Vec<crate::deliver::Delivery>>,
+    pub archives: crate::archives::Archives,
     docs: Arc<dyn DocStore>,
 }
 
@@ -72,6 +73,7 @@ impl Registry {
         let mut buses = BTreeMap::new();
         let mut rules = BTreeMap::new();
         let mut unfinished = Vec::new();
+        let archives = crate::archives::Archives::new(docs.clone());
         for d in docs.load().map_err(|e| format!("{e:?}"))? {
             let [account, region, item] = d.keys;
             if let Some(bus) = item.strip_prefix("bus/") {
@@ -84,9 +86,11 @@ impl Registry {
                 rules.insert((account, region, bus.to_string(), name.to_string()), r);
             } else if item.starts_with("delivery/") {
                 unfinished.push(serde_json::from_str(&d.doc).map_err(|e| e.to_string())?);
+            } else {
+                archives.load(&account, &region, &item, &d.doc)?;
             }
         }
-        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), docs })
+        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), archives, docs })
     }
 
     async fn write(&self, keys: [String; 3], doc: Option<String>) -> EventsResult<()> {

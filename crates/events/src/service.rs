@@ -56,6 +56,15 @@ impl EventsService {
             "ListTargetsByRule" => self.list_targets_by_rule(ctx, &input),
             "PutEvents" => self.put_events(ctx, &input).await,
             "TestEventPattern" => crate::ops_events::test_event_pattern(&input),
+            "CreateArchive" => self.create_archive(ctx, &input).await,
+            "DescribeArchive" => self.describe_archive(ctx, &input),
+            "ListArchives" => self.list_archives(ctx, &input),
+            "UpdateArchive" => self.update_archive(ctx, &input).await,
+            "DeleteArchive" => self.delete_archive(ctx, &input).await,
+            "StartReplay" => self.start_replay(ctx, &input).await,
+            "DescribeReplay" => self.describe_replay(ctx, &input),
+            "ListReplays" => self.list_replays(ctx, &input),
+            "CancelReplay" => self.cancel_replay(ctx, &input),
             other => Err(EventsError::NotSupported(format!("The operation {other}"))),
         }
     }

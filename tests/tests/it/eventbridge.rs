@@ -1,6 +1,7 @@
 //! EventBridge through the AWS SDK for Rust: PutEvents → rule → SQS (standard and FIFO)
 //! and Lambda targets with input transformation, scheduled rules fired by moving the
-//! clock, AWS's messages for bad patterns, and configuration surviving a restart.
+//! clock, AWS's messages for bad patterns, and configuration and archives surviving a
+//! restart.
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html>
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>
@@ -169,6 +170,10 @@ async fn rules_and_targets_survive_a_restart() {
     ev.put_rule().name("r").event_bus_name("orders").event_pattern(r#"{"source": ["s"]}"#).state(RuleState::Disabled).send().await.expect("put_rule");
     let (_, arn) = queue(&n, false).await;
     ev.put_targets().rule("r").event_bus_name("orders").targets(Target::builder().id("t").arn(&arn).input(r#"{"x":1}"#).build().expect("target")).send().await.expect("targets");
+    let bus_arn = format!("arn:aws:events:us-east-1:{}:event-bus/orders", nimbus_tests::default_account());
+    ev.create_archive().archive_name("all-orders").event_source_arn(&bus_arn).send().await.expect("archive");
+    let e = PutEventsRequestEntry::builder().source("s").detail_type("d").detail("{}").event_bus_name("orders").build();
+    assert_eq!(ev.put_events().entries(e).send().await.expect("put_events").failed_entry_count(), 0);
     n.restart();
     let ev = n.events_client();
     let d = ev.describe_rule().name("r").event_bus_name("orders").send().await.expect("describe");
@@ -178,4 +183,7 @@ async fn rules_and_targets_survive_a_restart() {
     assert_eq!(t.targets().len(), 1);
     assert_eq!(t.targets()[0].input(), Some(r#"{"x":1}"#));
     assert!(ev.list_event_buses().send().await.expect("buses").event_buses().iter().any(|b| b.name() == Some("orders")));
+    let a = ev.describe_archive().archive_name("all-orders").send().await.expect("archive");
+    assert_eq!(a.event_count(), 1);
+    assert_eq!(a.event_source_arn(), Some(bus_arn.as_str()));
 }

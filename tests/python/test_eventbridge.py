@@ -162,7 +162,9 @@ def test_dead_letter_queue_when_the_target_is_gone(events, sqs, queue):
     assert json.loads(m["Body"])["id"] == event_id
     attrs = {k: v["StringValue"] for k, v in m["MessageAttributes"].items()}
     assert attrs["RULE_ARN"] == rule_arn and attrs["TARGET_ARN"] == gone
-    assert attrs["ERROR_CODE"] and attrs["ERROR_MESSAGE"]
+    assert attrs["ERROR_CODE"] == "NO_RESOURCE" and attrs["ERROR_MESSAGE"]
+    # A missing resource is not retried (no retry attributes).
+    assert "RETRY_ATTEMPTS" not in attrs
 
 
 def test_bad_patterns_and_test_event_pattern(events):

@@ -30,6 +30,7 @@ const MAX_BACKOFF_MS: u64 = 60_000;
 
 /// Why one attempt failed.
 struct Failure {
+    /// The DLQ's `ERROR_CODE` (AWS's list: `NO_RESOURCE`, `ERROR_FROM_TARGET`, `THROTTLING`, …).
     code: String,
     message: String,
     /// A missing resource or a refused request is not retried (as AWS).
@@ -137,7 +138,8 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
     let (target, event, payload) = (&d.target, &d.event, d.payload.as_str());
     let arn = target.get("Arn").and_then(Value::as_str).unwrap_or("");
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let gone = |what: String| Failure { code: "ResourceNotFoundException".into(), message: what, retryable: false };
+    // Errors that cannot get better are not retried, as AWS: the event goes to the DLQ.
+    let gone = |what: String| Failure { code: "NO_RESOURCE".into(), message: what, retryable: false };
     match parts.as_slice() {
         ["arn", _, "sqs", ..] => {
             let mut input = json!({ "MessageBody": payload });
@@ -147,16 +149,16 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
             }
             match targets.queues.send_message(arn, input).await {
                 Ok(_) => Ok(()),
-                Err(e) => {
-                    let retryable = e.status >= 500 || e.code.contains("Throttl");
-                    Err(Failure { code: e.code.to_string(), message: e.message, retryable })
-                }
+                Err(e) if e.code.contains("NonExistentQueue") || e.code.contains("QueueDoesNotExist") => Err(gone(e.message)),
+                Err(e) if e.code.contains("Throttl") || e.status == 429 => Err(Failure { code: "THROTTLING".into(), message: e.message, retryable: true }),
+                // AWS retries 5xx answers and not other 4xx ones.
+                Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e.message, retryable: e.status >= 500 }),
             }
         }
         ["arn", _, "lambda", ..] => match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
             Ok(()) => Ok(()),
             Err(e) if e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN") => Err(gone(e)),
-            Err(e) => Err(Failure { code: "ServiceException".into(), message: e, retryable: true }),
+            Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
         },
         // A log group target: one log stream per event, named by the event id.
         ["arn", _, "logs", region, account, rest] => {
@@ -169,7 +171,7 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
         ["arn", _, "events", region, account, rest] if rest.starts_with("event-bus/") => {
             let bus = &rest["event-bus/".len()..];
             if *account != d.account || *region != d.region {
-                return Err(Failure { code: "AccessDeniedException".into(), message: format!("Event bus targets in other accounts or regions ({arn}) are not supported by nimbus yet"), retryable: false });
+                return Err(Failure { code: "NO_PERMISSIONS".into(), message: format!("Event bus targets in other accounts or regions ({arn}) are not supported by nimbus yet"), retryable: false });
             }
             if !reg.bus_exists(account, region, bus) {
                 return Err(gone(format!("Event bus {bus} does not exist.")));
@@ -177,9 +179,9 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
             let now = clock.now_ms();
             let ds = reg.matching(account, region, bus, event, now);
             let started: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> = Box::pin(start(reg, targets, clock, ds));
-            started.await.map_err(|e| Failure { code: "InternalException".into(), message: e, retryable: true })
+            started.await.map_err(|e| Failure { code: "INTERNAL_ERROR".into(), message: e, retryable: true })
         }
-        _ => Err(Failure { code: "InvalidTarget".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
+        _ => Err(Failure { code: "INVALID_PARAMETER".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
     }
 }
 

@@ -11,7 +11,7 @@
 use crate::registry::Registry;
 use crate::transform::{self, Predefined};
 use serde::{Deserialize, Serialize};
-use nimbus_core::internal::{EventInvoker, LogLine, LogSink, QueueSender};
+use nimbus_core::internal::{EventInvoker, LogLine, LogSink, QueueSender, TopicPublisher};
 use nimbus_core::Clock;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub struct Targets {
     pub queues: Arc<dyn QueueSender>,
     pub functions: Arc<dyn EventInvoker>,
     pub logs: Arc<dyn LogSink>,
+    /// SNS topics, when an SNS service is wired (else SNS targets are refused).
+    pub topics: Option<Arc<dyn TopicPublisher>>,
 }
 
 const DEFAULT_RETRIES: u64 = 185;
@@ -159,6 +161,14 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
             Ok(()) => Ok(()),
             Err(e) if e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN") => Err(gone(e)),
             Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
+        },
+        ["arn", _, "sns", ..] => match &targets.topics {
+            Some(topics) => match topics.publish(arn, payload.to_string()).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.contains("NotFound") || e.contains("does not exist") => Err(gone(e)),
+                Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
+            },
+            None => Err(Failure { code: "INVALID_PARAMETER".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
         },
         // A log group target: one log stream per event, named by the event id.
         ["arn", _, "logs", region, account, rest] => {

@@ -1,7 +1,7 @@
 //! Targets: PutTargets, RemoveTargets, ListTargetsByRule. Targets are stored as given
 //! (the `Target` shape) with the rule. nimbus delivers to SQS queues (FIFO with
-//! `SqsParameters.MessageGroupId`), Lambda functions, CloudWatch Logs log groups and
-//! event buses; other target types are refused.
+//! `SqsParameters.MessageGroupId`), Lambda functions, CloudWatch Logs log groups, event
+//! buses and (when an SNS service is wired) SNS topics; other target types are refused.
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html>
 
 use crate::errors::{required, EventsError, EventsResult};
@@ -14,12 +14,13 @@ use serde_json::{json, Value};
 /// AWS's quota of targets per rule.
 const MAX_TARGETS: usize = 5;
 
-fn check_target(t: &Value) -> EventsResult<()> {
+fn check_target(t: &Value, sns: bool) -> EventsResult<()> {
     let id = required("targets.member.id", s(t, "Id"))?;
     check_name("targets.member.id", id, 64)?;
     let arn = required("targets.member.arn", s(t, "Arn"))?;
     let service = arn.split(':').nth(2).unwrap_or("");
-    if !matches!(service, "sqs" | "lambda" | "logs" | "events") || (service == "events" && !arn.contains(":event-bus/")) {
+    let known = matches!(service, "sqs" | "lambda" | "logs" | "events") || (service == "sns" && sns);
+    if !known || (service == "events" && !arn.contains(":event-bus/")) {
         return Err(EventsError::NotSupported(format!("Target {arn} (targets of service '{service}')")));
     }
     let given = ["Input", "InputPath", "InputTransformer"].iter().filter(|m| t.get(**m).is_some_and(|v| !v.is_null())).count();
@@ -68,7 +69,7 @@ impl EventsService {
             return Err(EventsError::constraint(format!("{} targets", given.len()), "targets", "Member must have length between 1 and 10"));
         }
         for t in given {
-            check_target(t)?;
+            check_target(t, self.targets.topics.is_some())?;
         }
         let mut rule = self.reg.rules.read().get(&key).cloned().ok_or_else(|| Self::no_rule(&key))?;
         for t in given {

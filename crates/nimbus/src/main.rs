@@ -261,8 +261,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
-        // asynchronous invoke (`EventInvoker`) and CloudWatch Logs (`LogSink`).
-        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone() };
+        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and, once an SNS
+        // service is wired, SNS (`TopicPublisher`).
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: None };
         router.register(Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);

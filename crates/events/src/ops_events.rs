@@ -72,7 +72,7 @@ impl EventsService {
             Ok(v @ Value::Object(_)) => v,
             _ => return Err(entry_error("MalformedDetail", "Detail is malformed.".into())),
         };
-        let bus = bus_name(s(e, "EventBusName")).map_err(|err| entry_error("InvalidArgument", AwsMessage::of(err)))?;
+        let bus = bus_name(s(e, "EventBusName")).map_err(|err| entry_error("InvalidArgument", nimbus_core::AwsError::from(err).message))?;
         if !self.reg.bus_exists(&ctx.account_id, &ctx.region, &bus) {
             return Err(entry_error("ResourceNotFoundException", format!("Event bus {bus} does not exist.")));
         }
@@ -95,15 +95,6 @@ impl EventsService {
         });
         out.extend(self.reg.matching(&ctx.account_id, &ctx.region, &bus, &event, now));
         Ok((id, bus, event))
-    }
-}
-
-/// An error's message text for a per-entry result.
-struct AwsMessage;
-
-impl AwsMessage {
-    fn of(e: EventsError) -> String {
-        nimbus_core::AwsError::from(e).message
     }
 }
 

@@ -3,7 +3,6 @@
 //! the document store before a call answers, and read back at start.
 
 use crate::errors::{EventsError, EventsResult};
-use crate::store::TABLE;
 use nimbus_core::doc_store::{Doc, DocStore};
 use nimbus_event_pattern::{Dialect, Pattern};
 use parking_lot::RwLock;
@@ -69,7 +68,6 @@ fn item_of_rule(bus: &str, rule: &str) -> String {
 
 impl Registry {
     pub fn open(docs: Arc<dyn DocStore>) -> Result<Registry, String> {
-        let _ = TABLE;
         let mut buses = BTreeMap::new();
         let mut rules = BTreeMap::new();
         let mut unfinished = Vec::new();

@@ -350,3 +350,24 @@ def test_unsupported_targets_say_so(events):
             events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": arn}])
         assert e.value.response["Error"]["Code"] == "ValidationException"
         assert e.value.response["Error"]["Message"].endswith("is not supported by nimbus yet"), e.value.response["Error"]["Message"]
+
+
+def test_tags_on_rules_and_buses(events):
+    bus = unique_name("bus")
+    bus_arn = events.create_event_bus(Name=bus, Tags=[{"Key": "team", "Value": "orders"}])["EventBusArn"]
+    assert events.list_tags_for_resource(ResourceARN=bus_arn)["Tags"] == [{"Key": "team", "Value": "orders"}]
+    rule = unique_name("r")
+    rule_arn = events.put_rule(Name=rule, EventBusName=bus, EventPattern='{"source": ["x"]}', Tags=[{"Key": "a", "Value": "1"}])["RuleArn"]
+    # Tags given when updating a rule are ignored (API_PutRule).
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern='{"source": ["y"]}', Tags=[{"Key": "b", "Value": "2"}])
+    assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == [{"Key": "a", "Value": "1"}]
+    events.tag_resource(ResourceARN=rule_arn, Tags=[{"Key": "a", "Value": "3"}, {"Key": "c", "Value": "4"}])
+    events.untag_resource(ResourceARN=rule_arn, TagKeys=["c"])
+    assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == [{"Key": "a", "Value": "3"}]
+    default_arn = events.describe_event_bus()["Arn"]
+    events.tag_resource(ResourceARN=default_arn, Tags=[{"Key": "env", "Value": "dev"}])
+    assert events.list_tags_for_resource(ResourceARN=default_arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    assert [b["Name"] for b in events.list_event_buses(NamePrefix="default")["EventBuses"]] == ["default"]
+    with pytest.raises(ClientError) as e:
+        events.list_tags_for_resource(ResourceARN=rule_arn + "-nope")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -18,6 +18,7 @@ mod ops_archives;
 mod ops_buses;
 mod ops_events;
 mod ops_rules;
+mod ops_tags;
 mod ops_targets;
 mod timer;
 

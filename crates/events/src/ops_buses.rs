@@ -20,7 +20,8 @@ impl EventsService {
             return Err(EventsError::AlreadyExists(format!("Event bus {name} already exists.")));
         }
         let now = self.clock.now_ms();
-        let bus = Bus { description: s(input, "Description").map(str::to_string), created_ms: now, modified_ms: now };
+        let tags = crate::ops_tags::tags_in(input.get("Tags"))?;
+        let bus = Bus { description: s(input, "Description").map(str::to_string), created_ms: now, modified_ms: now, tags };
         let key = (ctx.account_id.clone(), ctx.region.clone(), name.to_string());
         self.reg.save_bus(&key, Some(&bus)).await?;
         self.reg.buses.write().insert(key, bus);
@@ -59,7 +60,8 @@ impl EventsService {
         let after = s(input, "NextToken");
         let mut all = vec![(DEFAULT_BUS.to_string(), None)];
         let buses = self.reg.buses.read();
-        for (k, b) in buses.iter().filter(|(k, _)| k.0 == ctx.account_id && k.1 == ctx.region) {
+        // (The default bus has an entry only once it is tagged.)
+        for (k, b) in buses.iter().filter(|(k, _)| k.0 == ctx.account_id && k.1 == ctx.region && k.2 != DEFAULT_BUS) {
             all.push((k.2.clone(), Some(b.clone())));
         }
         drop(buses);

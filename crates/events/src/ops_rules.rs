@@ -54,6 +54,11 @@ impl EventsService {
             return Err(EventsError::constraint(state, "state", &format!("Member must satisfy enum value set: [{}]", STATES.join(", "))));
         }
         let existing = self.reg.rules.read().get(&key).cloned();
+        // Tags given when updating an existing rule are ignored, as AWS documents.
+        let tags = match &existing {
+            Some(r) => r.tags.clone(),
+            None => crate::ops_tags::tags_in(input.get("Tags"))?,
+        };
         let mut rule = Rule {
             event_pattern: pattern,
             schedule: sched,
@@ -62,6 +67,7 @@ impl EventsService {
             role_arn: s(input, "RoleArn").map(str::to_string),
             created_ms: existing.as_ref().map(|r| r.created_ms).unwrap_or_else(|| self.clock.now_ms()),
             targets: existing.map(|r| r.targets).unwrap_or_default(),
+            tags,
             compiled: None,
         };
         rule.compile();

@@ -21,6 +21,8 @@ pub struct Bus {
     pub description: Option<String>,
     pub created_ms: u64,
     pub modified_ms: u64,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +36,8 @@ pub struct Rule {
     pub created_ms: u64,
     /// Targets as PutTargets gave them (the `Target` shape), by id in insertion order.
     pub targets: Vec<Value>,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
     #[serde(skip)]
     pub compiled: Option<Arc<Pattern>>,
 }

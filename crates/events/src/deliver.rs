@@ -160,6 +160,8 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
         ["arn", _, "lambda", ..] => match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
             Ok(()) => Ok(()),
             Err(e) if e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN") => Err(gone(e)),
+            // A payload Lambda refuses will be refused again.
+            Err(e) if e.contains("TooLarge") || e.contains("InvalidRequestContent") => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: false }),
             Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
         },
         ["arn", _, "sns", ..] => match &targets.topics {

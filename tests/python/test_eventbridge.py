@@ -371,3 +371,15 @@ def test_tags_on_rules_and_buses(events):
     with pytest.raises(ClientError) as e:
         events.list_tags_for_resource(ResourceARN=rule_arn + "-nope")
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_entry_time_becomes_the_event_time(events, sqs, queue):
+    import datetime
+
+    url = queue()
+    rule = unique_name("r")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["app.time"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn_of(sqs, url)}])
+    when = datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    events.put_events(Entries=[entry(source="app.time", Time=when)])
+    assert json.loads(receive_one(sqs, url)["Body"])["time"] == "2020-01-02T03:04:05Z"

@@ -311,3 +311,28 @@ impl nimbus_core::internal::FunctionInvoker for LambdaService {
         })
     }
 }
+
+/// Asynchronous invocations by ARN (EventBridge and SNS targets): the same path as
+/// Invoke's `Event` type (`async_invoke::enqueue`, durable, with the function's retries,
+/// destinations and dead-letter queue), qualifier from the ARN.
+impl nimbus_core::internal::EventInvoker for LambdaService {
+    fn invoke_event<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let parts: Vec<&str> = function_arn.split(':').collect();
+            let (region, account, name, qualifier) = match parts.as_slice() {
+                ["arn", _, "lambda", region, account, "function", name] => (*region, *account, *name, None),
+                ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
+                _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
+            };
+            let key: FunctionKey = (account.to_string(), region.to_string(), name.to_string());
+            {
+                let f = self.inner.get(&key).map_err(|e| format!("{e:?}"))?;
+                if f.resolve(qualifier.as_deref()).is_none() {
+                    return Err(format!("Function not found: {function_arn}"));
+                }
+            }
+            let now = self.inner.clock.now_ms();
+            crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await.map_err(|e| format!("{e:?}"))
+        })
+    }
+}

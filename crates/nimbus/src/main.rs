@@ -260,6 +260,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
+        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and, once an SNS
+        // service is wired, SNS (`TopicPublisher`).
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: None };
+        router.register(Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -346,6 +351,7 @@ struct Stores {
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
     iam: Arc<dyn DocStore>,
     apigateway: Arc<dyn DocStore>,
+    events: Arc<dyn DocStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -361,6 +367,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_sqs::service::model());
         s.spawn(|| nimbus_logs::service::model());
         s.spawn(|| nimbus_apigateway::service::model());
+        s.spawn(|| nimbus_events::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -401,6 +408,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(SqliteDocs::open(&dir.join("apigateway.db"), durability, nimbus_apigateway::store::TABLE, "apigateway")?)
             })
         });
+        let events = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
+            Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("events.db"), durability, nimbus_events::store::TABLE, "events")?) })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -408,6 +418,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             dynamodb: joined(dynamodb.join())?,
             iam: joined(iam.join())?,
             apigateway: joined(apigateway.join())?,
+            events: joined(events.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

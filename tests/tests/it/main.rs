@@ -19,6 +19,7 @@ mod dynamodb_legacy;
 mod dynamodb_partiql;
 mod dynamodb_streams;
 mod dynamodb_tables;
+mod eventbridge;
 mod iam_enforcement;
 mod lambda_async;
 mod lambda_control;

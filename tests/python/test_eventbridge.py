@@ -223,6 +223,10 @@ def test_scheduled_rules_fire_when_the_clock_moves(sqs):
         ev, q = mk("events"), mk("sqs")
         rate_q = q.create_queue(QueueName="rate")["QueueUrl"]
         cron_q = q.create_queue(QueueName="cron")["QueueUrl"]
+        # Start just past an hour boundary, so the first 301 s never cross one and the hour
+        # after crosses exactly one, whatever the time of day the test runs at.
+        now_s = requests.get(url + "/_nimbus/clock", timeout=10).json()["now_ms"] // 1000
+        requests.post(url + f"/_nimbus/clock/advance?seconds={3600 - now_s % 3600 + 1}", timeout=10).raise_for_status()
         rate_arn = ev.put_rule(Name="every5", ScheduleExpression="rate(5 minutes)")["RuleArn"]
         ev.put_rule(Name="hourly", ScheduleExpression="cron(0 * * * ? *)")
         ev.put_targets(Rule="every5", Targets=[{"Id": "q", "Arn": arn_of(q, rate_q)}])

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-in
 """
 
 import json
+import uuid
 import re
 
 import pytest
@@ -466,10 +467,39 @@ def test_sqs_send_message_errors_are_sqs_errors(sqs_api, queue, endpoint):
     assert r.json()["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
 
 
+def test_eventbridge_put_events_integration_puts_the_event_on_the_bus(sqs_api, queue, sqs, make_client, endpoint):
+    """EventBridge-PutEvents: the mapped entry goes to the bus and its rules; the answer is
+    PutEvents' (`Entries` with the `EventId`, `FailedEntryCount`)."""
+    events = make_client("events")
+    queue_url = queue()
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"from-api-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.api"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+    try:
+        api_id = sqs_api({"Source": "shop.api", "DetailType": "$request.header.x-kind", "Detail": "$request.body",
+                          "Resources": "arn:aws:shop:::order/$request.path.id"}, subtype="EventBridge-PutEvents")
+        r = requests.post(url(endpoint, api_id, "/send/42"), json={"order": 42}, headers={"X-Kind": "OrderPlaced"}, timeout=60)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["FailedEntryCount"] == 0 and answer["Entries"][0]["EventId"]
+        got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=10)["Messages"]
+        event = json.loads(got[0]["Body"])
+        assert (event["id"], event["source"], event["detail-type"], event["detail"], event["resources"]) == (
+            answer["Entries"][0]["EventId"], "shop.api", "OrderPlaced", {"order": 42}, ["arn:aws:shop:::order/42"])
+        # A Detail that is not a JSON object is PutEvents' per-entry error, passed on.
+        r = requests.post(url(endpoint, api_id, "/send/1"), data="not json", headers={"X-Kind": "k"}, timeout=60)
+        assert r.status_code == 200, r.text
+        assert r.json()["FailedEntryCount"] == 1 and r.json()["Entries"][0]["ErrorCode"] == "MalformedDetail"
+    finally:
+        events.remove_targets(Rule=rule, Ids=["q"])
+        events.delete_rule(Name=rule)
+
+
 def test_other_subtypes_are_stored_but_not_supported_when_called(sqs_api, endpoint):
-    api_id = sqs_api({"Source": "app", "DetailType": "t", "Detail": "$request.body"}, subtype="EventBridge-PutEvents")
+    api_id = sqs_api({"StreamName": "s", "Data": "$request.body", "PartitionKey": "k"}, subtype="Kinesis-PutRecord")
     r = requests.post(url(endpoint, api_id, "/send/1"), data="{}", timeout=60)
-    assert (r.status_code, r.json()) == (500, {"message": "EventBridge-PutEvents integrations are not supported by nimbus yet"})
+    assert (r.status_code, r.json()) == (500, {"message": "Kinesis-PutRecord integrations are not supported by nimbus yet"})
 
 
 def test_service_integration_create_checks(apigw):

@@ -20,7 +20,7 @@ use crate::access_log;
 use bytes::Bytes;
 use crate::ws::WebSockets;
 use nimbus_core::data_plane::{DataPlane, DataRequest, DataResponse, UpgradeAnswer};
-use nimbus_core::internal::{FunctionInvoker, LogSink, QueueSender};
+use nimbus_core::internal::{EventPublisher, FunctionInvoker, LogSink, QueueSender};
 use nimbus_core::service::BoxFuture;
 use nimbus_core::Clock;
 use serde_json::{json, Map, Value};
@@ -35,6 +35,7 @@ pub struct ExecuteApi {
     registry: Arc<Registry>,
     invoker: Arc<dyn FunctionInvoker>,
     queues: Arc<dyn QueueSender>,
+    events: Arc<dyn EventPublisher>,
     logs: Arc<dyn LogSink>,
     clock: Clock,
     throttle: Throttle,
@@ -98,10 +99,12 @@ fn pick_route<'a>(doc: &'a ApiDoc, method: &str, path: &str) -> Option<(&'a Attr
 }
 
 impl ExecuteApi {
-    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
+    /// The gateway over `registry`'s APIs, reaching functions, queues, event buses and log
+    /// groups through the other services.
+    pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, events: Arc<dyn EventPublisher>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
         let authorizers = Arc::new(Authorizers::new(clock.clone(), invoker.clone()));
         let ws = Arc::new(WebSockets::new(registry.clone(), invoker.clone(), authorizers.clone(), clock.clone()));
-        ExecuteApi { registry, invoker, queues, logs, clock, throttle: Throttle::default(), authorizers, ws }
+        ExecuteApi { registry, invoker, queues, events, logs, clock, throttle: Throttle::default(), authorizers, ws }
     }
 
     /// The route authorization step (HTTP routes and WebSocket `$connect`); the binary sets
@@ -188,7 +191,7 @@ impl ExecuteApi {
         };
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found(facts) };
-        let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), clock: &self.clock };
+        let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), events: self.events.as_ref(), clock: &self.clock };
         let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted };
         integration::run(&services, integration, &routed, facts).await
     }

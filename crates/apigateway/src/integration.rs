@@ -16,7 +16,7 @@ use crate::registry::Attrs;
 use crate::service_integration;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use nimbus_core::internal::{FunctionInvoker, QueueSender};
+use nimbus_core::internal::{EventPublisher, FunctionInvoker, QueueSender};
 use nimbus_core::server::{DataRequest, DataResponse};
 use nimbus_core::Clock;
 use serde_json::{Map, Value};
@@ -29,6 +29,7 @@ pub const MAX_TIMEOUT_MS: u64 = 30_000;
 pub struct Services<'a> {
     pub invoker: &'a dyn FunctionInvoker,
     pub queues: &'a dyn QueueSender,
+    pub events: &'a dyn EventPublisher,
     pub clock: &'a Clock,
 }
 
@@ -136,7 +137,8 @@ async fn call(services: &Services<'_>, integration: &Attrs, routed: &Routed<'_>,
     if let Some(subtype) = text(integration, "IntegrationSubtype") {
         let mapped = integration.get("RequestParameters").and_then(Value::as_object).into_iter().flatten();
         let values = mapped.filter_map(|(k, v)| Some((k.clone(), mapping::evaluate(v.as_str()?, Side::Request, src)?))).collect();
-        let answer = service_integration::call(services.queues, subtype, values, routed.region, &src.facts.request_id).await;
+        let backends = service_integration::Backends { queues: services.queues, events: services.events };
+        let answer = service_integration::call(&backends, subtype, values, (&src.facts.account_id, routed.region), &src.facts.request_id).await;
         let headers = vec![("content-type".to_string(), "application/json".to_string())];
         return Ok((answer.status, Answer { status: answer.status, headers, body: Bytes::from(answer.body.to_string()) }));
     }

@@ -3,10 +3,10 @@
 //! parameters in the mapping language of `mapping.rs` (`$request.body.<path>`,
 //! `$request.header.<name>`, `$context.<name>`, literals and mixtures). `SQS-SendMessage`,
 //! `SQS-ReceiveMessage`, `SQS-DeleteMessage` and `SQS-PurgeQueue` run through
-//! `QueueSender`; the other subtypes are accepted at create and answer 500 "… not
-//! supported by nimbus yet" when called.
+//! `QueueSender`; `EventBridge-PutEvents` through `EventPublisher`; the other subtypes are
+//! accepted at create and answer 500 "… not supported by nimbus yet" when called.
 
-use nimbus_core::internal::QueueSender;
+use nimbus_core::internal::{EventPublisher, QueueSender};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -105,8 +105,42 @@ fn received(result: &Value) -> Value {
     Value::Array(shown)
 }
 
-/// Runs `subtype` with the evaluated parameters.
-pub async fn call(queues: &dyn QueueSender, subtype: &str, params: HashMap<String, String>, region: &str, request_id: &str) -> Answer {
+/// PutEvents' one entry from the evaluated parameters (`Detail`, `DetailType`, `Source`,
+/// `Time`, `EventBusName`, `Resources` — a comma-separated list —, `TraceHeader`) and the
+/// region it goes to (`Region`, else the API's).
+fn put_events_input(params: &HashMap<String, String>) -> Value {
+    let mut entry = Map::new();
+    for (k, v) in params {
+        let value = match k.as_str() {
+            "Resources" => Value::Array(v.split(',').map(|r| Value::String(r.trim().to_string())).filter(|r| r != "").collect()),
+            "Time" => match v.parse::<f64>() {
+                Ok(n) => json!(n),
+                Err(_) => Value::String(v.clone()),
+            },
+            "Detail" | "DetailType" | "Source" | "EventBusName" | "TraceHeader" => Value::String(v.clone()),
+            _ => continue,
+        };
+        entry.insert(k.clone(), value);
+    }
+    json!({ "Entries": [entry] })
+}
+
+/// Where a service integration's calls go.
+pub struct Backends<'a> {
+    pub queues: &'a dyn QueueSender,
+    pub events: &'a dyn EventPublisher,
+}
+
+/// Runs `subtype` with the evaluated parameters for the API of `account` in `region`.
+pub async fn call(backends: &Backends<'_>, subtype: &str, params: HashMap<String, String>, (account, region): (&str, &str), request_id: &str) -> Answer {
+    if subtype == "EventBridge-PutEvents" {
+        let region = params.get("Region").map(String::as_str).unwrap_or(region);
+        return match backends.events.put_events(account, region, put_events_input(&params)).await {
+            Ok(body) => Answer { status: 200, body },
+            Err(e) => Answer { status: e.status, body: json!({ "__type": e.code, "message": e.message }) },
+        };
+    }
+    let queues = backends.queues;
     if !matches!(subtype, "SQS-SendMessage" | "SQS-ReceiveMessage" | "SQS-DeleteMessage" | "SQS-PurgeQueue") {
         return not_supported(subtype);
     }

@@ -54,6 +54,23 @@ pub trait QueueSender: Send + Sync {
     fn purge_queue<'a>(&'a self, queue_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
 }
 
+/// PutEvents on an account's and region's event buses with EventBridge's own checks and
+/// answer (API Gateway's `EventBridge-PutEvents` integrations): `input` is PutEvents' JSON
+/// input (`Entries`), the answer its JSON output (`Entries`, `FailedEntryCount`) or
+/// EventBridge's error. The EventBridge service implements it.
+pub trait EventPublisher: Send + Sync {
+    fn put_events<'a>(&'a self, account: &'a str, region: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+}
+
+/// No event buses (when EventBridge is not wired).
+pub struct NoEvents;
+
+impl EventPublisher for NoEvents {
+    fn put_events<'a>(&'a self, _: &'a str, _: &'a str, _: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>> {
+        Box::pin(async { Err(crate::AwsError::internal("no EventBridge service")) })
+    }
+}
+
 /// A message as an event source mapping receives it, already in the shape of Lambda's
 /// SQS event record (`attributes` and `messageAttributes` as AWS writes them there).
 #[derive(Debug, Clone)]

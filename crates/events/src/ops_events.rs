@@ -111,3 +111,14 @@ pub fn test_event_pattern(input: &Value) -> EventsResult<Value> {
     }
     Ok(json!({ "Result": pattern.matches(&event) }))
 }
+
+/// API Gateway's `EventBridge-PutEvents` integrations put events as the API's account.
+impl nimbus_core::internal::EventPublisher for EventsService {
+    fn put_events<'a>(&'a self, account: &'a str, region: &'a str, input: Value) -> nimbus_core::service::BoxFuture<'a, Result<Value, nimbus_core::AwsError>> {
+        Box::pin(async move {
+            let caller = nimbus_core::auth::Caller { access_key_id: String::new(), account_id: account.to_string(), region: region.to_string(), service: Some("events".into()) };
+            let ctx = RequestContext::new(caller, String::new(), "/".into());
+            EventsService::put_events(self, &ctx, &input).await.map_err(nimbus_core::AwsError::from)
+        })
+    }
+}

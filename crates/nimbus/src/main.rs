@@ -252,7 +252,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // `QueueSender`, and writing stage access logs through `LogSink`.
         let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
         router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
-        let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), logs.clone(), clock.clone());
+        // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
+        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and, once an SNS
+        // service is wired, SNS (`TopicPublisher`).
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: None };
+        let events = Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?);
+        router.register(events.clone());
+        let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
         let invoke_policies: Option<Arc<dyn nimbus_core::internal::Authorizer>> = (args.auth == AuthMode::Iam).then(|| iam.clone() as Arc<dyn nimbus_core::internal::Authorizer>);
@@ -260,11 +266,6 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
-        // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
-        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and, once an SNS
-        // service is wired, SNS (`TopicPublisher`).
-        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: None };
-        router.register(Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

@@ -244,3 +244,24 @@ impl FunctionInvoker for NoFunctions {
         Box::pin(async move { Err(format!("no function service for {function_arn}")) })
     }
 }
+
+/// Queues an asynchronous (`InvocationType=Event`) invocation of a function by ARN, with
+/// Lambda's own retries, destinations and dead-letter queue (SNS and EventBridge deliver
+/// to functions this way). `Ok` once Lambda has stored the event; `Err` when it cannot be
+/// queued (no such function). The Lambda service implements it.
+pub trait EventInvoker: Send + Sync {
+    fn invoke_event<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<(), String>>;
+}
+
+/// No functions (when Lambda is not wired).
+impl EventInvoker for NoFunctions {
+    fn invoke_event<'a>(&'a self, function_arn: &'a str, _payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move { Err(format!("no function service for {function_arn}")) })
+    }
+}
+
+/// Publishes a message to an SNS topic by ARN (Lambda's asynchronous-invocation
+/// destinations). `Ok` is the new message's id. The SNS service implements it.
+pub trait TopicPublisher: Send + Sync {
+    fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> crate::service::BoxFuture<'a, Result<String, String>>;
+}

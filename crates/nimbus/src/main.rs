@@ -260,6 +260,12 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // SNS: deliveries to SQS through `QueueSender` and to Lambda through `EventInvoker`;
+        // Lambda's destinations on topics publish through it (`TopicPublisher`).
+        let sns = Arc::new(nimbus_sns::SnsService::open(stores.sns, clock.clone(), format!("http://{local}"), sqs.clone(), lambda.clone()).map_err(|e| format!("sns: {e}"))?);
+        lambda.set_topic_publisher(sns.clone());
+        router.add_data_plane(nimbus_sns::data_plane::PREFIX, Arc::new(nimbus_sns::data_plane::SnsPlane(sns.sns.clone())));
+        router.register(sns);
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -346,6 +352,7 @@ struct Stores {
     dynamodb: Arc<dyn nimbus_dynamodb::store::DdbStore>,
     iam: Arc<dyn DocStore>,
     apigateway: Arc<dyn DocStore>,
+    sns: Arc<dyn DocStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -361,6 +368,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_sqs::service::model());
         s.spawn(|| nimbus_logs::service::model());
         s.spawn(|| nimbus_apigateway::service::model());
+        s.spawn(|| nimbus_sns::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -401,6 +409,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(SqliteDocs::open(&dir.join("apigateway.db"), durability, nimbus_apigateway::store::TABLE, "apigateway")?)
             })
         });
+        let sns = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
+            Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("sns.db"), durability, nimbus_sns::store::TABLE, "sns")?) })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -408,6 +419,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             dynamodb: joined(dynamodb.join())?,
             iam: joined(iam.join())?,
             apigateway: joined(apigateway.join())?,
+            sns: joined(sns.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -211,8 +211,7 @@ pub(crate) fn apply_settings(m: &mut Mapping, input: &MappingIn) -> LambdaResult
         let mut filters = Vec::new();
         for p in f.filters.iter().flatten() {
             let text = p.pattern.clone().unwrap_or_default();
-            let pattern: Value = serde_json::from_str(&text).map_err(|_| LambdaError::invalid(format!("Invalid filter pattern definition. {text}")))?;
-            crate::filter::validate(&pattern).map_err(LambdaError::invalid)?;
+            let pattern = crate::filter::parse(&text).map_err(LambdaError::invalid)?;
             filters.push(pattern);
         }
         if filters.len() > 5 {

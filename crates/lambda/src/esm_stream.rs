@@ -248,7 +248,8 @@ enum Outcome {
 /// Runs one batch through retries and bisection; with a tumbling window open, each
 /// successful invocation's state is carried to the next. `None` when the mapping was stopped.
 async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<()> {
-    let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || m.filters.iter().any(|f| crate::filter::matches(f, &r.record))).collect();
+    let filters = crate::filter::compile(&m.filters);
+    let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || filters.iter().any(|f| f.matches(&r.record))).collect();
     let mut work: VecDeque<(Vec<StreamEntry>, u32)> = VecDeque::new();
     // The last invocation's `responseContext`, for a failure record.
     let mut last_response = json!({ "statusCode": 200, "executedVersion": executed_version(m) });

@@ -316,8 +316,9 @@ impl nimbus_core::internal::FunctionInvoker for LambdaService {
     }
 }
 
-/// SNS and EventBridge deliver to functions as `Event` invocations: stored, then run with
-/// Lambda's retries, destinations and dead-letter queue.
+/// Asynchronous invocations by ARN (EventBridge and SNS targets): the same path as
+/// Invoke's `Event` type (`async_invoke::enqueue`, durable, with the function's retries,
+/// destinations and dead-letter queue), qualifier from the ARN.
 impl nimbus_core::internal::EventInvoker for LambdaService {
     fn invoke_event<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
@@ -327,12 +328,15 @@ impl nimbus_core::internal::EventInvoker for LambdaService {
                 ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
                 _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
             };
-            let key = (account.to_string(), region.to_string(), name.to_string());
-            self.inner.get(&key).map_err(|e| format!("{e:?}"))?;
+            let key: FunctionKey = (account.to_string(), region.to_string(), name.to_string());
+            {
+                let f = self.inner.get(&key).map_err(|e| format!("{e:?}"))?;
+                if f.resolve(qualifier.as_deref()).is_none() {
+                    return Err(format!("Function not found: {function_arn}"));
+                }
+            }
             let now = self.inner.clock.now_ms();
-            crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now))
-                .await
-                .map_err(|e| format!("{e:?}"))
+            crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await.map_err(|e| format!("{e:?}"))
         })
     }
 }

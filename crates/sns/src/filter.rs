@@ -5,6 +5,7 @@
 //! https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html
 
 use crate::errors::{SnsError, SnsResult};
+use nimbus_event_pattern::{Dialect, Pattern};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ pub enum Scope {
 
 pub struct Filter {
     scope: Scope,
+    pattern: Pattern,
 }
 
 impl std::fmt::Debug for Filter {
@@ -39,16 +41,24 @@ impl Filter {
         let scope = scope_of(attributes.get("FilterPolicyScope").map(String::as_str))?;
         match attributes.get("FilterPolicy").map(|p| p.trim()) {
             None | Some("") | Some("{}") => Ok(None),
-            Some(_) => {
-                let _ = scope;
-                Err(SnsError::NotSupported("FilterPolicy".to_string()))
+            Some(policy) => {
+                let dialect = match scope {
+                    Scope::MessageAttributes => Dialect::SnsAttributes,
+                    Scope::MessageBody => Dialect::SnsBody,
+                };
+                // The engine words the message as SNS does ("Invalid parameter: FilterPolicy: …").
+                let pattern = Pattern::parse(policy, dialect).map_err(|e| SnsError::InvalidParameter(e.message))?;
+                Ok(Some(Filter { scope, pattern }))
             }
         }
     }
 
     /// Whether a publish passes the filter: `attributes` is the `{name: value}` document
     /// (`message_attrs::filter_event`), `body` parses the message (JSON, else null).
-    pub fn matches(&self, _attributes: &Value, _body: &dyn Fn() -> Value) -> bool {
-        true
+    pub fn matches(&self, attributes: &Value, body: &dyn Fn() -> Value) -> bool {
+        match self.scope {
+            Scope::MessageAttributes => self.pattern.matches(attributes),
+            Scope::MessageBody => self.pattern.matches(&body()),
+        }
     }
 }

@@ -1,0 +1,168 @@
+"""Amazon SNS with boto3, raw query-protocol requests and the AWS CLI: topics and their
+attributes, email subscriptions confirmed with the token of their recorded
+SubscriptionConfirmation, fan-out to SQS with filter policies, pagination, and AWS's
+error documents.
+https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html
+https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html
+https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html
+"""
+
+import json
+
+import botocore.exceptions
+import pytest
+import requests
+
+from conftest import REGION, unique_name
+
+SNS_VERSION = "2010-03-31"
+
+
+@pytest.fixture(scope="module")
+def sns(make_client):
+    return make_client("sns")
+
+
+def queue_arn(sqs, url):
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def receive_all(sqs, url, want, rounds=10):
+    got = []
+    for _ in range(rounds):
+        if len(got) >= want:
+            break
+        r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"])
+        for m in r.get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            got.append(m)
+    return got
+
+
+def test_topic_attributes_and_idempotent_create(sns):
+    name = unique_name("attrs")
+    arn = sns.create_topic(Name=name, Attributes={"DisplayName": "Shown", "SignatureVersion": "2"})["TopicArn"]
+    assert arn.endswith(f":{name}") and arn.startswith(f"arn:aws:sns:{REGION}:")
+    assert sns.create_topic(Name=name, Attributes={"DisplayName": "Shown"})["TopicArn"] == arn
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.create_topic(Name=name, Attributes={"DisplayName": "Other"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attrs["DisplayName"] == "Shown"
+    assert attrs["SignatureVersion"] == "2"
+    assert json.loads(attrs["Policy"])["Statement"][0]["Resource"] == arn
+    assert "http" in json.loads(attrs["EffectiveDeliveryPolicy"])
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="New")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "New"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="Bogus", AttributeValue="x")
+    err = e.value.response["Error"]
+    assert (err["Type"], err["Code"], err["Message"]) == ("Sender", "InvalidParameter", "Invalid parameter: AttributeName")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="ContentBasedDeduplication", AttributeValue="true")
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.create_topic(Name="bad name!")
+    assert e.value.response["Error"]["Message"] == "Invalid parameter: Topic Name"
+
+
+def test_list_topics_pages(sns):
+    arns = {sns.create_topic(Name=unique_name("page"))["TopicArn"] for _ in range(105)}
+    seen, token, pages = [], None, 0
+    while True:
+        r = sns.list_topics(**({"NextToken": token} if token else {}))
+        pages += 1
+        seen += [t["TopicArn"] for t in r["Topics"]]
+        token = r.get("NextToken")
+        if not token:
+            break
+    assert pages >= 2
+    assert arns <= set(seen)
+    assert len(seen) == len(set(seen))
+
+
+def test_email_subscription_is_pending_until_confirmed_with_the_recorded_token(sns, endpoint):
+    arn = sns.create_topic(Name=unique_name("mail"))["TopicArn"]
+    address = f"{unique_name('u')}@example.com"
+    r = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
+    assert r["SubscriptionArn"] == "pending confirmation"
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in subs] == ["PendingConfirmation"]
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsPending"] == "1"
+    recorded = requests.get(f"{endpoint}/_aws/sns/messages", params={"endpoint": address}, timeout=10).json()
+    confirmation = [m for m in recorded if m["Type"] == "SubscriptionConfirmation"]
+    assert len(confirmation) == 1
+    token = confirmation[0]["Message"]["Token"]
+    assert "Action=ConfirmSubscription" in confirmation[0]["Message"]["SubscribeURL"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.confirm_subscription(TopicArn=arn, Token="not-the-token")
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    sub_arn = sns.confirm_subscription(TopicArn=arn, Token=token)["SubscriptionArn"]
+    assert sub_arn.startswith(arn + ":")
+    assert sns.get_subscription_attributes(SubscriptionArn=sub_arn)["Attributes"]["PendingConfirmation"] == "false"
+    sns.publish(TopicArn=arn, Message="to the inbox", Subject="Hi")
+    recorded = requests.get(f"{endpoint}/_aws/sns/messages", params={"endpoint": address}, timeout=10).json()
+    notes = [m for m in recorded if m["Type"] == "Notification"]
+    assert [m["Message"] for m in notes] == ["to the inbox"]
+    sns.unsubscribe(SubscriptionArn=sub_arn)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.get_subscription_attributes(SubscriptionArn=sub_arn)
+    assert e.value.response["Error"]["Code"] == "NotFound"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_fan_out_with_a_filter_policy_and_string_array_attributes(sns, sqs, queue):
+    arn = sns.create_topic(Name=unique_name("boto-fan"))["TopicArn"]
+    all_url, picky_url = queue(), queue()
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn(sqs, all_url))
+    policy = {"tags": ["urgent"], "price": [{"numeric": ["<", 5]}]}
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn(sqs, picky_url),
+                  Attributes={"FilterPolicy": json.dumps(policy), "RawMessageDelivery": "true"})
+    for msg, tags, price in [("yes", '["low", "urgent"]', "4.5"), ("no-tag", '["low"]', "1"), ("no-price", '["urgent"]', "9")]:
+        sns.publish(TopicArn=arn, Message=msg, MessageAttributes={
+            "tags": {"DataType": "String.Array", "StringValue": tags},
+            "price": {"DataType": "Number", "StringValue": price},
+        })
+    everything = receive_all(sqs, all_url, 3)
+    assert sorted(json.loads(m["Body"])["Message"] for m in everything) == ["no-price", "no-tag", "yes"]
+    picked = receive_all(sqs, picky_url, 1)
+    assert [m["Body"] for m in picked] == ["yes"]
+    assert picked[0]["MessageAttributes"]["tags"]["DataType"] == "String.Array"
+    assert receive_all(sqs, picky_url, 1, rounds=1) == []
+
+
+def test_raw_query_requests(query):
+    name = unique_name("query")
+    r = query("CreateTopic", {"Name": name, "Attributes.entry.1.key": "DisplayName", "Attributes.entry.1.value": "Q",
+                              "Tags.member.1.Key": "k", "Tags.member.1.Value": "v"},
+              service="sns", version=SNS_VERSION)
+    assert r.status == 200, r.response.text
+    arn = r.root.find("CreateTopicResult/TopicArn").text
+    assert r.root.find("ResponseMetadata/RequestId").text
+    r = query("GetTopicAttributes", {"TopicArn": arn}, service="sns", version=SNS_VERSION)
+    entries = {e.find("key").text: e.find("value").text for e in r.root.findall("GetTopicAttributesResult/Attributes/entry")}
+    assert entries["DisplayName"] == "Q"
+    r = query("ListTagsForResource", {"ResourceArn": arn}, service="sns", version=SNS_VERSION)
+    assert [m.find("Key").text for m in r.root.findall("ListTagsForResourceResult/Tags/member")] == ["k"]
+    r = query("Publish", {"TopicArn": arn, "Message": "m", "MessageAttributes.entry.1.Name": "a",
+                          "MessageAttributes.entry.1.Value.DataType": "Binary"}, service="sns", version=SNS_VERSION)
+    assert r.status == 400
+    assert r.root.find("Error/Code").text == "InvalidParameterValue"
+    assert r.root.find("Error/Type").text == "Sender"
+    r = query("Publish", {"TopicArn": arn + "x", "Message": "m"}, service="sns", version=SNS_VERSION)
+    assert r.status == 404
+    assert r.root.find("Error/Code").text == "NotFound"
+    assert r.root.find("Error/Message").text == "Topic does not exist"
+    r = query("CreatePlatformApplication", {"Name": "p", "Platform": "GCM"}, service="sns", version=SNS_VERSION)
+    assert r.status == 400
+    assert "not supported by nimbus" in r.root.find("Error/Message").text
+
+
+def test_aws_cli_publish(aws_cli, sqs, queue):
+    arn = aws_cli("sns", "create-topic", "--name", unique_name("cli"))["TopicArn"]
+    url = queue()
+    aws_cli("sns", "subscribe", "--topic-arn", arn, "--protocol", "sqs", "--notification-endpoint", queue_arn(sqs, url),
+            "--attributes", "RawMessageDelivery=true")
+    out = aws_cli("sns", "publish", "--topic-arn", arn, "--message", "from the cli")
+    assert out["MessageId"]
+    assert [m["Body"] for m in receive_all(sqs, url, 1)] == ["from the cli"]

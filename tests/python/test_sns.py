@@ -166,3 +166,54 @@ def test_aws_cli_publish(aws_cli, sqs, queue):
     out = aws_cli("sns", "publish", "--topic-arn", arn, "--message", "from the cli")
     assert out["MessageId"]
     assert [m["Body"] for m in receive_all(sqs, url, 1)] == ["from the cli"]
+
+
+# --------------------------------------------------------------------------- signatures
+# https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html: the
+# canonical string of the signed fields, the certificate from SigningCertURL, then
+# SHA1withRSA (SignatureVersion 1) or SHA256withRSA (2) — checked here by openssl.
+
+NOTIFICATION_FIELDS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+CONFIRMATION_FIELDS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+
+
+def verify_sns_signature(doc, tmp_path):
+    import base64
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl CLI not installed")
+    fields = NOTIFICATION_FIELDS if doc["Type"] == "Notification" else CONFIRMATION_FIELDS
+    text = "".join(f"{k}\n{doc[k]}\n" for k in fields if k in doc)
+    cert = requests.get(doc["SigningCertURL"], timeout=10)
+    assert cert.status_code == 200, cert.text
+    (tmp_path / "cert.pem").write_text(cert.text)
+    pub = subprocess.run([openssl, "x509", "-in", str(tmp_path / "cert.pem"), "-pubkey", "-noout"], capture_output=True, text=True, check=True).stdout
+    (tmp_path / "pub.pem").write_text(pub)
+    (tmp_path / "data").write_text(text)
+    (tmp_path / "sig").write_bytes(base64.b64decode(doc["Signature"]))
+    digest = "-sha256" if doc["SignatureVersion"] == "2" else "-sha1"
+    p = subprocess.run([openssl, "dgst", digest, "-verify", str(tmp_path / "pub.pem"), "-signature", str(tmp_path / "sig"), str(tmp_path / "data")],
+                       capture_output=True, text=True)
+    return p.returncode == 0
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_notifications_and_confirmations_verify_against_the_served_certificate(sns, sqs, queue, endpoint, tmp_path, version):
+    arn = sns.create_topic(Name=unique_name("signed"), Attributes={"SignatureVersion": version})["TopicArn"]
+    url = queue()
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn(sqs, url))
+    sns.publish(TopicArn=arn, Message="signed message\nwith two lines", Subject="Sig")
+    doc = json.loads(receive_all(sqs, url, 1)[0]["Body"])
+    assert doc["SignatureVersion"] == version
+    assert verify_sns_signature(doc, tmp_path)
+    tampered = dict(doc, Message="something else")
+    assert not verify_sns_signature(tampered, tmp_path)
+    address = f"{unique_name('sig')}@example.com"
+    sns.subscribe(TopicArn=arn, Protocol="email-json", Endpoint=address)
+    recorded = requests.get(f"{endpoint}/_aws/sns/messages", params={"endpoint": address}, timeout=10).json()
+    confirmation = recorded[0]["Message"]
+    assert confirmation["Type"] == "SubscriptionConfirmation"
+    assert verify_sns_signature(confirmation, tmp_path)

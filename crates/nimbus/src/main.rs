@@ -262,7 +262,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // SNS: deliveries to SQS through `QueueSender` and to Lambda through `EventInvoker`;
         // Lambda's destinations on topics publish through it (`TopicPublisher`).
-        let sns = Arc::new(nimbus_sns::SnsService::open(stores.sns, clock.clone(), format!("http://{local}"), sqs.clone(), lambda.clone()).map_err(|e| format!("sns: {e}"))?);
+        let sns = Arc::new(nimbus_sns::SnsService::open(stores.sns, clock.clone(), format!("http://{local}"), (!args.in_memory).then(|| args.data_dir.join("sns")), sqs.clone(), lambda.clone()).map_err(|e| format!("sns: {e}"))?);
         lambda.set_topic_publisher(sns.clone());
         router.add_data_plane(nimbus_sns::data_plane::PREFIX, Arc::new(nimbus_sns::data_plane::SnsPlane(sns.sns.clone())));
         router.register(sns);

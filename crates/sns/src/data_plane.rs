@@ -1,7 +1,7 @@
 //! `/_aws/sns/…`: what nimbus shows of SNS outside the API — the messages recorded for
 //! email and HTTP/S subscribers (`GET /_aws/sns/messages[?endpoint=…]`, a JSON list with
-//! their SubscriptionConfirmation tokens), and `SimpleNotificationService.pem` (404 until
-//! nimbus signs notifications).
+//! their SubscriptionConfirmation tokens), and `SimpleNotificationService.pem`, the
+//! certificate notifications are signed for (`signing.rs`).
 
 use crate::service::Sns;
 use bytes::Bytes;
@@ -25,6 +25,10 @@ impl DataPlane for SnsPlane {
                     let endpoint = form_value(&req.query, "endpoint");
                     answer(200, serde_json::Value::from(self.0.recorded(endpoint.as_deref())).to_string())
                 }
+                ("GET", "SimpleNotificationService.pem") => match self.0.signing.certificate() {
+                    Some(pem) => DataResponse { status: 200, headers: vec![("content-type".into(), "application/x-pem-file".into())], body: Bytes::from(pem) },
+                    None => answer(503, r#"{"message":"no signing certificate"}"#.into()),
+                },
                 _ => answer(404, r#"{"message":"not found"}"#.into()),
             }
         })

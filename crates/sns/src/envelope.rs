@@ -6,6 +6,7 @@
 //! https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
 
 use crate::message_attrs::{self, Attributes};
+use crate::signing::Signing;
 use serde_json::{json, Map, Value};
 
 /// One published message as every subscriber's document is built from it.
@@ -21,6 +22,19 @@ pub struct Notification<'a> {
     pub sequence_number: Option<&'a str>,
     /// nimbus's own endpoint (`http://host:port`), for the certificate and unsubscribe URLs.
     pub endpoint: &'a str,
+    /// `signature` of this message (the same for every subscriber of one message).
+    pub signature: &'a str,
+}
+
+/// The signature over AWS's canonical string of a Notification (Message, MessageId,
+/// Subject when given, Timestamp, TopicArn, Type).
+pub fn signature(signing: &Signing, version: &str, message: &str, message_id: &str, subject: Option<&str>, timestamp: &str, topic_arn: &str) -> String {
+    let mut fields = vec![("Message", message), ("MessageId", message_id)];
+    if let Some(s) = subject {
+        fields.push(("Subject", s));
+    }
+    fields.extend([("Timestamp", timestamp), ("TopicArn", topic_arn), ("Type", "Notification")]);
+    signing.sign(version, &fields)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as SNS writes Timestamp.
@@ -52,7 +66,7 @@ pub fn envelope(n: &Notification<'_>, subscription_arn: &str) -> Value {
     m.insert("Message".into(), n.message.into());
     m.insert("Timestamp".into(), n.timestamp.into());
     m.insert("SignatureVersion".into(), n.signature_version.into());
-    m.insert("Signature".into(), crate::signing::UNSIGNED.into());
+    m.insert("Signature".into(), n.signature.into());
     m.insert("SigningCertURL".into(), signing_cert_url(n.endpoint).into());
     m.insert("UnsubscribeURL".into(), unsubscribe_url(n.endpoint, subscription_arn).into());
     if !n.attributes.is_empty() {
@@ -75,7 +89,7 @@ pub fn lambda_event(n: &Notification<'_>, subscription_arn: &str) -> Value {
             "Message": n.message,
             "Timestamp": n.timestamp,
             "SignatureVersion": n.signature_version,
-            "Signature": crate::signing::UNSIGNED,
+            "Signature": n.signature,
             "SigningCertUrl": signing_cert_url(n.endpoint),
             "UnsubscribeUrl": unsubscribe_url(n.endpoint, subscription_arn),
             "MessageAttributes": message_attrs::envelope(n.attributes),

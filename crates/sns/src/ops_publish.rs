@@ -14,7 +14,7 @@ use crate::registry::Topic;
 use crate::service::{required, Call, Sns};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// 256 KB: a message with its attributes, and a whole batch.
 pub const MAX_SIZE: usize = 262_144;
@@ -136,6 +136,8 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
     let body_event = || serde_json::from_str::<Value>(&bodies.default).unwrap_or(Value::Null);
     let attr_event = message_attrs::filter_event(&e.attributes);
     let mut batch = Vec::new();
+    // One signature per distinct message (MessageStructure=json may give several).
+    let mut signatures: HashMap<String, String> = HashMap::new();
     for (sub, filter) in sns.registry.subscribers(&topic.arn) {
         if !sub.confirmed {
             continue;
@@ -145,16 +147,27 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
                 continue;
             }
         }
+        let message = bodies.for_protocol(&sub.protocol);
+        let wants_signature = !(sub.raw() || sub.protocol == "email");
+        let signature = if wants_signature {
+            signatures
+                .entry(message.to_string())
+                .or_insert_with(|| envelope::signature(&sns.signing, &signature_version, message, &message_id, e.subject.as_deref(), &timestamp, &topic.arn))
+                .clone()
+        } else {
+            String::new()
+        };
         let n = Notification {
             message_id: &message_id,
             topic_arn: &topic.arn,
             subject: e.subject.as_deref(),
-            message: bodies.for_protocol(&sub.protocol),
+            message,
             timestamp: &timestamp,
             attributes: &e.attributes,
             signature_version: &signature_version,
             sequence_number: sequence_number.as_deref(),
             endpoint: &sns.endpoint,
+            signature: &signature,
         };
         let body = match sub.protocol.as_str() {
             "sqs" => {

@@ -7,6 +7,7 @@ use crate::delivery::{self, Deliveries};
 use crate::errors::{SnsError, SnsResult};
 use crate::ops_publish::{Entry, Published};
 use crate::registry::{Registry, Subscription};
+use crate::signing::Signing;
 use crate::{ops_publish, ops_subscriptions, ops_topics};
 use nimbus_core::doc_store::DocStore;
 use nimbus_core::internal::{EventInvoker, QueueSender};
@@ -33,6 +34,7 @@ pub struct Sns {
     /// `http://host:port` of this nimbus (SigningCertURL, UnsubscribeURL, SubscribeURL).
     pub endpoint: String,
     pub deliveries: Arc<Deliveries>,
+    pub signing: Signing,
     /// (topic ARN, deduplication id) → until when, and what the first publish answered.
     dedup: Mutex<HashMap<(String, String), (u64, String, Option<String>)>>,
     recorded: Mutex<std::collections::VecDeque<Value>>,
@@ -66,11 +68,16 @@ impl Sns {
     pub fn record_confirmation(&self, sub: &Subscription) {
         let token = sub.token.clone().unwrap_or_default();
         let url = format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.endpoint, sub.topic_arn);
+        let id = nimbus_core::ids::uuid();
+        let text = format!("You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.", sub.topic_arn);
+        let timestamp = crate::envelope::timestamp(self.clock.now_ms());
+        let version = self.registry.topic(&sub.topic_arn).ok().and_then(|t| t.attributes.get("SignatureVersion").cloned()).unwrap_or_else(|| "1".into());
+        let fields = [("Message", text.as_str()), ("MessageId", &id), ("SubscribeURL", &url), ("Timestamp", &timestamp), ("Token", &token), ("TopicArn", &sub.topic_arn), ("Type", "SubscriptionConfirmation")];
+        let signature = self.signing.sign(&version, &fields);
         let message = json!({
-            "Type": "SubscriptionConfirmation", "MessageId": nimbus_core::ids::uuid(), "Token": token, "TopicArn": sub.topic_arn,
-            "Message": format!("You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.", sub.topic_arn),
-            "SubscribeURL": url, "Timestamp": crate::envelope::timestamp(self.clock.now_ms()), "SignatureVersion": "1",
-            "Signature": crate::signing::UNSIGNED, "SigningCertURL": crate::envelope::signing_cert_url(&self.endpoint),
+            "Type": "SubscriptionConfirmation", "MessageId": id, "Token": token, "TopicArn": sub.topic_arn,
+            "Message": text, "SubscribeURL": url, "Timestamp": timestamp, "SignatureVersion": version,
+            "Signature": signature, "SigningCertURL": crate::envelope::signing_cert_url(&self.endpoint),
         });
         self.record(sub, "SubscriptionConfirmation", message);
     }
@@ -120,12 +127,21 @@ pub fn page(items: Vec<String>, token: Option<&str>, size: usize) -> SnsResult<(
 impl SnsService {
     /// Opens SNS over its document store; starts the delivery worker with the deliveries
     /// a previous run left.
-    pub fn open(store: Arc<dyn DocStore>, clock: Clock, endpoint: String, queues: Arc<dyn QueueSender>, functions: Arc<dyn EventInvoker>) -> Result<SnsService, String> {
+    /// `key_dir` keeps the signing key (`None`: a key for this process only).
+    pub fn open(
+        store: Arc<dyn DocStore>,
+        clock: Clock,
+        endpoint: String,
+        key_dir: Option<std::path::PathBuf>,
+        queues: Arc<dyn QueueSender>,
+        functions: Arc<dyn EventInvoker>,
+    ) -> Result<SnsService, String> {
         let (registry, stored) = Registry::open(store)?;
         let registry = Arc::new(registry);
         let deliveries = Arc::new(Deliveries::new(queues, functions));
         delivery::start(Arc::new(delivery::Worker { registry: registry.clone(), clock: clock.clone(), deliveries: deliveries.clone() }), stored);
-        let sns = Arc::new(Sns { registry, clock, endpoint, deliveries, dedup: Mutex::default(), recorded: Mutex::default() });
+        let signing = Signing::start(key_dir);
+        let sns = Arc::new(Sns { registry, clock, endpoint, deliveries, signing, dedup: Mutex::default(), recorded: Mutex::default() });
         Ok(SnsService { sns })
     }
 

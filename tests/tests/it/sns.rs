@@ -386,8 +386,13 @@ async fn acknowledged_publishes_are_delivered_after_kill_9() {
     for i in 0..3 {
         c.publish().topic_arn(&t).message(format!("kept {i}")).send().await.expect("publish");
     }
+    let cert = n.http("GET", "/_aws/sns/SimpleNotificationService.pem", None).expect("certificate");
+    assert_eq!(cert.0, 200);
+    assert!(cert.1.starts_with("-----BEGIN CERTIFICATE-----"), "{}", cert.1);
     n.kill9();
     n.restart();
+    let again = n.http("GET", "/_aws/sns/SimpleNotificationService.pem", None).expect("certificate");
+    assert_eq!(again.1, cert.1, "the signing key and certificate are kept in the data directory");
     let (url, arn2) = queue(&n, &qname).await;
     assert_eq!(arn, arn2);
     let c = n.sns_client();

@@ -217,3 +217,123 @@ def test_notifications_and_confirmations_verify_against_the_served_certificate(s
     confirmation = recorded[0]["Message"]
     assert confirmation["Type"] == "SubscriptionConfirmation"
     assert verify_sns_signature(confirmation, tmp_path)
+
+
+# --------------------------------------------------------------------------- HTTP subscribers
+# https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.prepare.html: the endpoint
+# gets a SubscriptionConfirmation POST, confirms by visiting SubscribeURL, then gets
+# Notification POSTs with the x-amz-sns-* headers; failures are retried per the delivery
+# policy and end in the subscription's dead-letter queue.
+
+import http.server
+import queue as queue_mod
+import threading
+
+
+class Subscriber:
+    """An HTTP endpoint served by the test: every POST lands in `received`; `status(kind)`
+    decides the answer by x-amz-sns-message-type."""
+
+    def __init__(self, status=lambda kind: 200):
+        self.received = queue_mod.Queue()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+                kind = self.headers.get("x-amz-sns-message-type")
+                outer.received.put((kind, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(status(kind))
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next(self, timeout=10):
+        return self.received.get(timeout=timeout)
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_http_endpoint_confirms_and_receives_signed_notifications(sns, tmp_path):
+    sub = Subscriber()
+    try:
+        arn = sns.create_topic(Name=unique_name("http"))["TopicArn"]
+        assert sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url)["SubscriptionArn"] == "pending confirmation"
+        kind, headers, body = sub.next()
+        assert kind == "SubscriptionConfirmation"
+        doc = json.loads(body)
+        assert headers["x-amz-sns-topic-arn"] == arn
+        assert headers["x-amz-sns-message-id"] == doc["MessageId"]
+        assert verify_sns_signature(doc, tmp_path)
+        # Visiting SubscribeURL confirms, as a subscriber's code does.
+        r = requests.get(doc["SubscribeURL"], timeout=10)
+        assert r.status_code == 200, r.text
+        assert "<SubscriptionArn>" in r.text
+        subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        assert subs[0]["SubscriptionArn"].startswith(arn + ":")
+        sns.publish(TopicArn=arn, Message="over http", Subject="S")
+        kind, headers, body = sub.next()
+        note = json.loads(body)
+        assert kind == "Notification"
+        assert headers["x-amz-sns-subscription-arn"] == subs[0]["SubscriptionArn"]
+        assert headers["content-type"].startswith("text/plain")
+        assert note["Message"] == "over http" and note["Subject"] == "S"
+        assert verify_sns_signature(note, tmp_path)
+        # Raw delivery: the message itself, flagged by x-amz-sns-rawdelivery.
+        sns.set_subscription_attributes(SubscriptionArn=subs[0]["SubscriptionArn"], AttributeName="RawMessageDelivery", AttributeValue="true")
+        sns.publish(TopicArn=arn, Message="raw over http")
+        kind, headers, body = sub.next()
+        assert body == "raw over http"
+        assert headers["x-amz-sns-rawdelivery"] == "true"
+    finally:
+        sub.close()
+
+
+@pytest.fixture(scope="module")
+def clock_server():
+    from conftest import nimbus_server
+    with nimbus_server(["--clock-control"]) as server_url:
+        yield server_url
+
+
+def test_failing_http_endpoint_is_retried_per_policy_then_dead_lettered(clock_server):
+    import boto3
+    from conftest import ACCESS_KEY, SECRET_KEY
+
+    def client(service):
+        return boto3.session.Session().client(service, region_name=REGION, endpoint_url=clock_server,
+                                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    sns_c, sqs_c = client("sns"), client("sqs")
+    sub = Subscriber(status=lambda kind: 200 if kind == "SubscriptionConfirmation" else 503)
+    try:
+        arn = sns_c.create_topic(Name=unique_name("failing"))["TopicArn"]
+        dlq = sqs_c.create_queue(QueueName=unique_name("dlq"))["QueueUrl"]
+        policy = {"healthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 0, "minDelayTarget": 5, "maxDelayTarget": 5}}
+        sns_c.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url, Attributes={
+            "DeliveryPolicy": json.dumps(policy),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs_c, dlq)}),
+        })
+        token = json.loads(sub.next()[2])["Token"]
+        sns_c.confirm_subscription(TopicArn=arn, Token=token)
+        sns_c.publish(TopicArn=arn, Message="keeps failing")
+        assert sub.next()[0] == "Notification"
+        with pytest.raises(queue_mod.Empty):
+            sub.next(timeout=0.5)  # the retry waits for the clock
+        for attempt in range(2):
+            requests.post(f"{clock_server}/_nimbus/clock/advance?seconds=5", timeout=10)
+            assert sub.next()[0] == "Notification", f"retry {attempt + 1}"
+        requests.post(f"{clock_server}/_nimbus/clock/advance?seconds=5", timeout=10)
+        got = sqs_c.receive_message(QueueUrl=dlq, WaitTimeSeconds=5).get("Messages", [])
+        assert len(got) == 1
+        assert json.loads(got[0]["Body"])["Message"] == "keeps failing"
+        assert sub.received.empty(), "no attempts beyond numRetries"
+    finally:
+        sub.close()

@@ -5,11 +5,13 @@
 //! again. Deliveries of one subscription go out one at a time in publish order (a lane per
 //! subscription), so FIFO queues see a FIFO topic's order.
 //!
-//! Failures are retried on nimbus's clock: 3 immediate retries, then backoff doubling from
-//! 1 s to 20 s, 15 attempts in all (the first phases of AWS's policy for AWS-managed
-//! endpoints); then the message goes to the subscription's RedrivePolicy queue, if any.
+//! Failures are retried on nimbus's clock: SQS and Lambda with 3 immediate retries, then
+//! backoff doubling from 1 s to 20 s, 15 attempts in all (the first phases of AWS's policy
+//! for AWS-managed endpoints); HTTP endpoints (`http_delivery.rs`) per their delivery
+//! policy. Then the message goes to the subscription's RedrivePolicy queue, if any.
 //! https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
 
+use crate::http_delivery::{self, Outcome, RetryPolicy};
 use crate::registry::{commit, Registry};
 use crate::store;
 use nimbus_core::doc_store::Doc;
@@ -36,8 +38,12 @@ pub struct Delivery {
     /// `sqs` or `lambda`.
     pub protocol: String,
     pub endpoint: String,
-    /// SQS: SendMessage's input. Lambda: the event.
+    /// SQS: SendMessage's input. Lambda: the event. HTTP: `{"headers": [[name, value]…],
+    /// "payload": "…"}`.
     pub body: Value,
+    /// HTTP: the subscription's retry policy when the publish was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<RetryPolicy>,
     pub attempts: u32,
     pub next_ms: u64,
 }
@@ -168,20 +174,42 @@ async fn run_lane(w: &Arc<Worker>, sub: &str) {
     }
 }
 
-async fn send(w: &Worker, d: &Delivery) -> Result<(), String> {
+async fn send(w: &Worker, d: &Delivery) -> Outcome {
+    let retry = |r: Result<(), String>| match r {
+        Ok(()) => Outcome::Delivered,
+        Err(e) => Outcome::Retry(e),
+    };
     match d.protocol.as_str() {
-        "sqs" => w.deliveries.queues.send_message(&d.endpoint, d.body.clone()).await.map(|_| ()).map_err(|e| e.to_string()),
-        "lambda" => w.deliveries.functions.invoke_event(&d.endpoint, bytes::Bytes::from(d.body.to_string())).await,
-        other => Err(format!("protocol {other} is not delivered by the worker")),
+        "sqs" => retry(w.deliveries.queues.send_message(&d.endpoint, d.body.clone()).await.map(|_| ()).map_err(|e| e.to_string())),
+        "lambda" => retry(w.deliveries.functions.invoke_event(&d.endpoint, bytes::Bytes::from(d.body.to_string())).await),
+        "http" => {
+            let headers: Vec<(String, String)> = serde_json::from_value(d.body["headers"].clone()).unwrap_or_default();
+            http_delivery::post(&d.endpoint, &headers, d.body["payload"].as_str().unwrap_or("").to_string()).await
+        }
+        other => Outcome::Permanent(format!("protocol {other} is not delivered by the worker")),
+    }
+}
+
+/// The wait before the next attempt after `attempts` failed ones, or `None` when the
+/// policy is exhausted.
+fn next_delay(d: &Delivery) -> Option<u64> {
+    match &d.policy {
+        Some(p) => (d.attempts <= p.num_retries).then(|| p.delay_ms(d.attempts)),
+        None if d.attempts < MAX_ATTEMPTS => Some(if d.attempts <= 3 { 0 } else { (1000u64 << (d.attempts - 4).min(5)).min(20_000) }),
+        None => None,
     }
 }
 
 async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
     d.attempts += 1;
-    match send(w, &d).await {
-        Ok(()) => forget(w, &d).await,
-        Err(e) if d.attempts < MAX_ATTEMPTS => {
-            let delay_ms = if d.attempts <= 3 { 0 } else { (1000u64 << (d.attempts - 4).min(5)).min(20_000) };
+    let outcome = send(w, &d).await;
+    let delay = match &outcome {
+        Outcome::Retry(_) => next_delay(&d),
+        _ => None,
+    };
+    match (outcome, delay) {
+        (Outcome::Delivered, _) => forget(w, &d).await,
+        (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
             d.next_ms = w.clock.now_ms() + delay_ms;
             if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
@@ -189,12 +217,13 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
             }
             w.deliveries.schedule(d);
         }
-        Err(e) => {
+        (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
             let dlq = w.registry.subscription(&d.subscription_arn).ok().and_then(|s| s.dead_letter_arn());
             match dlq {
                 Some(q) => {
                     let input = match d.protocol.as_str() {
                         "sqs" => d.body.clone(),
+                        "http" => serde_json::json!({ "MessageBody": d.body["payload"].as_str().unwrap_or("") }),
                         _ => serde_json::json!({ "MessageBody": d.body["Records"][0]["Sns"].to_string() }),
                     };
                     let mut input = input;

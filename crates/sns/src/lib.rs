@@ -6,8 +6,9 @@
 //! `message_attrs.rs`, the envelope and Lambda event of `envelope.rs`) → `registry.rs`
 //! (topics and subscriptions in memory, written through to core's document table,
 //! `store.rs`) and `delivery.rs` (durable deliveries to SQS through `QueueSender` and to
-//! Lambda through `EventInvoker`, retries on the clock, RedrivePolicy dead-letter
-//! queues). `data_plane.rs` serves `/_aws/sns/` (recorded email/HTTP messages).
+//! Lambda through `EventInvoker`, to HTTP endpoints through `http_delivery.rs`, retries on the
+//! clock, RedrivePolicy dead-letter queues). `signing.rs` signs notifications.
+//! `data_plane.rs` serves `/_aws/sns/` (recorded email/HTTP messages, the certificate).
 
 pub mod arns;
 pub mod data_plane;
@@ -15,6 +16,7 @@ pub mod delivery;
 pub mod envelope;
 pub mod errors;
 pub mod filter;
+pub mod http_delivery;
 pub mod message_attrs;
 pub mod ops_publish;
 pub mod ops_subscriptions;

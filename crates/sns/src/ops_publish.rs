@@ -188,13 +188,20 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
             }
             "lambda" => envelope::lambda_event(&n, &sub.arn),
             _ => {
-                // email, email-json, http, https: recorded for inspection, not sent.
+                // email, email-json, https: recorded for inspection; http:// also POSTed.
                 let shown = match sub.protocol.as_str() {
                     "email" => Value::from(n.message),
                     _ if sub.raw() => Value::from(n.message),
                     _ => envelope::envelope(&n, &sub.arn),
                 };
-                sns.record(&sub, "Notification", shown);
+                sns.record(&sub, "Notification", shown.clone());
+                if sub.protocol == "http" && sub.endpoint.starts_with("http://") {
+                    let payload = match shown {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    batch.push(sns.http_delivery(&sub, "Notification", &message_id, payload, sub.raw()));
+                }
                 continue;
             }
         };
@@ -206,6 +213,7 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
             protocol: sub.protocol.clone(),
             endpoint: sub.endpoint.clone(),
             body,
+            policy: None,
             attempts: 0,
             next_ms: now,
         });

@@ -118,7 +118,7 @@ pub async fn subscribe(call: &Call<'_>, input: Value) -> SnsResult<Value> {
     };
     call.sns.registry.put_subscription(sub.clone(), filter).await?;
     if !confirmed {
-        call.sns.record_confirmation(&sub);
+        call.sns.send_confirmation(&sub).await?;
     }
     let shown = if confirmed || return_arn { sub.arn } else { "pending confirmation".to_string() };
     Ok(json!({ "SubscriptionArn": shown }))

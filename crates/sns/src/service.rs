@@ -3,7 +3,8 @@
 //! recorded for email and HTTP/S subscribers. The SMS and mobile-push operations answer
 //! "… is not supported by nimbus yet".
 
-use crate::delivery::{self, Deliveries};
+use crate::delivery::{self, Deliveries, Delivery};
+use crate::http_delivery::RetryPolicy;
 use crate::errors::{SnsError, SnsResult};
 use crate::ops_publish::{Entry, Published};
 use crate::registry::{Registry, Subscription};
@@ -64,8 +65,8 @@ impl Sns {
         }));
     }
 
-    /// The SubscriptionConfirmation a pending subscription's endpoint would get.
-    pub fn record_confirmation(&self, sub: &Subscription) {
+    /// The SubscriptionConfirmation a pending subscription's endpoint gets (signed).
+    pub fn confirmation(&self, sub: &Subscription) -> Value {
         let token = sub.token.clone().unwrap_or_default();
         let url = format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.endpoint, sub.topic_arn);
         let id = nimbus_core::ids::uuid();
@@ -74,12 +75,56 @@ impl Sns {
         let version = self.registry.topic(&sub.topic_arn).ok().and_then(|t| t.attributes.get("SignatureVersion").cloned()).unwrap_or_else(|| "1".into());
         let fields = [("Message", text.as_str()), ("MessageId", &id), ("SubscribeURL", &url), ("Timestamp", &timestamp), ("Token", &token), ("TopicArn", &sub.topic_arn), ("Type", "SubscriptionConfirmation")];
         let signature = self.signing.sign(&version, &fields);
-        let message = json!({
+        json!({
             "Type": "SubscriptionConfirmation", "MessageId": id, "Token": token, "TopicArn": sub.topic_arn,
             "Message": text, "SubscribeURL": url, "Timestamp": timestamp, "SignatureVersion": version,
             "Signature": signature, "SigningCertURL": crate::envelope::signing_cert_url(&self.endpoint),
-        });
-        self.record(sub, "SubscriptionConfirmation", message);
+        })
+    }
+
+    /// Sends a pending subscription its SubscriptionConfirmation: recorded, and POSTed to
+    /// an `http://` endpoint (durably, with the subscription's retries).
+    pub async fn send_confirmation(&self, sub: &Subscription) -> SnsResult<()> {
+        let doc = self.confirmation(sub);
+        self.record(sub, "SubscriptionConfirmation", doc.clone());
+        if sub.endpoint.starts_with("http://") {
+            let id = doc["MessageId"].as_str().unwrap_or("").to_string();
+            let d = self.http_delivery(sub, "SubscriptionConfirmation", &id, doc.to_string(), false);
+            self.deliveries.accept(&self.registry, vec![d]).await?;
+        }
+        Ok(())
+    }
+
+    /// An HTTP delivery: SNS's headers, the payload, the retry policy of the moment.
+    pub fn http_delivery(&self, sub: &Subscription, kind: &str, message_id: &str, payload: String, raw: bool) -> Delivery {
+        let topic_policy = self.registry.topic(&sub.topic_arn).ok().and_then(|t| t.attributes.get("DeliveryPolicy").cloned());
+        let policy = RetryPolicy::of(topic_policy.as_deref(), sub.attributes.get("DeliveryPolicy").map(String::as_str));
+        let mut headers = vec![
+            ("x-amz-sns-message-type".to_string(), kind.to_string()),
+            ("x-amz-sns-message-id".to_string(), message_id.to_string()),
+            ("x-amz-sns-topic-arn".to_string(), sub.topic_arn.clone()),
+            ("content-type".to_string(), policy.content_type.clone()),
+            ("user-agent".to_string(), "Amazon Simple Notification Service Agent".to_string()),
+        ];
+        if kind == "Notification" {
+            headers.push(("x-amz-sns-subscription-arn".to_string(), sub.arn.clone()));
+        }
+        if raw {
+            headers.push(("x-amz-sns-rawdelivery".to_string(), "true".to_string()));
+        }
+        let account = sub.topic_arn.split(':').nth(4).unwrap_or("").to_string();
+        Delivery {
+            id: nimbus_core::ids::uuid(),
+            seq: self.deliveries.next_seq(),
+            account,
+            subscription_arn: sub.arn.clone(),
+            protocol: "http".to_string(),
+            endpoint: sub.endpoint.clone(),
+            body: json!({ "headers": headers, "payload": payload }),
+            policy: Some(policy),
+            attempts: 0,
+            next_ms: self.clock.now_ms(),
+        }
     }
 
     /// Recorded messages, optionally only those of one endpoint.

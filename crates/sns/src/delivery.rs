@@ -201,6 +201,11 @@ fn next_delay(d: &Delivery) -> Option<u64> {
 }
 
 async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
+    // An unsubscribed endpoint (or a deleted topic's) gets nothing more.
+    if w.registry.subscription(&d.subscription_arn).is_err() {
+        forget(w, &d).await;
+        return;
+    }
     d.attempts += 1;
     let outcome = send(w, &d).await;
     let delay = match &outcome {
@@ -218,7 +223,9 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
             w.deliveries.schedule(d);
         }
         (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
-            let dlq = w.registry.subscription(&d.subscription_arn).ok().and_then(|s| s.dead_letter_arn());
+            // Confirmations are not dead-lettered (they carry no message).
+            let confirmation = d.body["headers"].to_string().contains("SubscriptionConfirmation");
+            let dlq = w.registry.subscription(&d.subscription_arn).ok().and_then(|s| s.dead_letter_arn()).filter(|_| !confirmation);
             match dlq {
                 Some(q) => {
                     let input = match d.protocol.as_str() {

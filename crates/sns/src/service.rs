@@ -29,6 +29,10 @@ pub fn model() -> &'static ServiceModel {
     MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored SNS model parses"))
 }
 
+/// A FIFO publish within the deduplication window: until when, its MessageId and
+/// SequenceNumber.
+type Remembered = (u64, String, Option<String>);
+
 pub struct Sns {
     pub registry: Arc<Registry>,
     pub clock: Clock,
@@ -37,7 +41,7 @@ pub struct Sns {
     pub deliveries: Arc<Deliveries>,
     pub signing: Signing,
     /// (topic ARN, deduplication id) → until when, and what the first publish answered.
-    dedup: Mutex<HashMap<(String, String), (u64, String, Option<String>)>>,
+    dedup: Mutex<HashMap<(String, String), Remembered>>,
     recorded: Mutex<std::collections::VecDeque<Value>>,
 }
 

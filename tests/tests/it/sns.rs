@@ -410,3 +410,22 @@ async fn acknowledged_publishes_are_delivered_after_kill_9() {
     bodies.sort();
     assert_eq!(bodies, ["kept 0", "kept 1", "kept 2"], "{}", n.log_tail(3000));
 }
+
+#[tokio::test]
+async fn pending_deliveries_stop_when_the_subscription_goes() {
+    let n = Nimbus::start_with_clock_control();
+    let c = n.sns_client();
+    let t = topic(&c, &unique_name("gone"), &[]).await;
+    let qname = unique_name("late");
+    let arn = format!("arn:aws:sqs:us-east-1:{}:{qname}", nimbus_tests::default_account());
+    let sub = subscribe(&c, &t, "sqs", &arn, &[("RawMessageDelivery", "true")]).await;
+    let kept = unique_name("kept");
+    let (kept_url, kept_arn) = queue(&n, &kept).await;
+    subscribe(&c, &t, "sqs", &kept_arn, &[("RawMessageDelivery", "true")]).await;
+    c.publish().topic_arn(&t).message("before unsubscribe").send().await.expect("publish");
+    assert_eq!(drain(&n, &kept_url, 1, 10).await.len(), 1, "the other subscription got it at once");
+    c.unsubscribe().subscription_arn(&sub).send().await.expect("unsubscribe");
+    let (url, _) = queue(&n, &qname).await;
+    n.advance_clock(60);
+    assert!(drain(&n, &url, 1, 2).await.is_empty(), "nothing after Unsubscribe");
+}

@@ -3,7 +3,8 @@
 //! worker then sends each one (SQS through `QueueSender`, Lambda through `EventInvoker`)
 //! and removes the document. Documents left by a crash are read back at start and sent
 //! again. Deliveries of one subscription go out one at a time in publish order (a lane per
-//! subscription), so FIFO queues see a FIFO topic's order.
+//! subscription), so FIFO queues see a FIFO topic's order; a FIFO queue's lane waits for
+//! its failed head instead of letting later deliveries overtake it.
 //!
 //! Failures are retried on nimbus's clock: SQS and Lambda with 3 immediate retries, then
 //! backoff doubling from 1 s to 20 s, 15 attempts in all (the first phases of AWS's policy
@@ -170,7 +171,17 @@ async fn run_lane(w: &Arc<Worker>, sub: &str) {
                 }
             }
         };
-        attempt(w, next).await;
+        let mut d = next;
+        // A FIFO queue's lane waits for its failed head (on the clock) so order holds;
+        // other lanes go on and retry the failed one later.
+        while let Some(retry) = attempt(w, d).await {
+            if !retry.endpoint.ends_with(".fifo") {
+                w.deliveries.schedule(retry);
+                break;
+            }
+            w.clock.sleep_until(retry.next_ms).await;
+            d = retry;
+        }
     }
 }
 
@@ -200,11 +211,12 @@ fn next_delay(d: &Delivery) -> Option<u64> {
     }
 }
 
-async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
+/// One attempt; `Some` is the delivery to retry at its `next_ms` (already stored).
+async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     // An unsubscribed endpoint (or a deleted topic's) gets nothing more.
     if w.registry.subscription(&d.subscription_arn).is_err() {
         forget(w, &d).await;
-        return;
+        return None;
     }
     d.attempts += 1;
     let outcome = send(w, &d).await;
@@ -213,14 +225,17 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
         _ => None,
     };
     match (outcome, delay) {
-        (Outcome::Delivered, _) => forget(w, &d).await,
+        (Outcome::Delivered, _) => {
+            forget(w, &d).await;
+            None
+        }
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
             d.next_ms = w.clock.now_ms() + delay_ms;
             if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
                 tracing::error!(error = %e, "could not store an SNS delivery's retry");
             }
-            w.deliveries.schedule(d);
+            return Some(d);
         }
         (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
             // Confirmations are not dead-lettered (they carry no message).
@@ -248,6 +263,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) {
                 None => tracing::warn!(subscription = %d.subscription_arn, error = %e, "SNS delivery failed after retries; dropped (no RedrivePolicy)"),
             }
             forget(w, &d).await;
+            None
         }
     }
 }

@@ -429,3 +429,22 @@ async fn pending_deliveries_stop_when_the_subscription_goes() {
     n.advance_clock(60);
     assert!(drain(&n, &url, 1, 2).await.is_empty(), "nothing after Unsubscribe");
 }
+
+#[tokio::test]
+async fn a_failing_fifo_delivery_holds_back_the_later_ones() {
+    let n = Nimbus::start_with_clock_control();
+    let c = n.sns_client();
+    let t = topic(&c, &format!("{}.fifo", unique_name("held")), &[("FifoTopic", "true"), ("ContentBasedDeduplication", "true")]).await;
+    let qname = format!("{}.fifo", unique_name("late"));
+    let arn = format!("arn:aws:sqs:us-east-1:{}:{qname}", nimbus_tests::default_account());
+    subscribe(&c, &t, "sqs", &arn, &[("RawMessageDelivery", "true")]).await;
+    // m0 fails (no queue yet) and waits for its retry; m1, published once the queue
+    // exists, must not overtake it.
+    c.publish().topic_arn(&t).message("m0").message_group_id("g").send().await.expect("publish");
+    let (url, _) = queue(&n, &qname).await;
+    c.publish().topic_arn(&t).message("m1").message_group_id("g").send().await.expect("publish");
+    n.advance_clock(5);
+    let got = drain(&n, &url, 2, 10).await;
+    let bodies: Vec<&str> = got.iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["m0", "m1"]);
+}

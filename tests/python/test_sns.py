@@ -337,3 +337,33 @@ def test_failing_http_endpoint_is_retried_per_policy_then_dead_lettered(clock_se
         assert sub.received.empty(), "no attempts beyond numRetries"
     finally:
         sub.close()
+
+
+# --------------------------------------------------------------------------- --auth iam
+# SNS actions on topic ARNs (Service Authorization Reference, "Actions defined by Amazon SNS").
+
+def test_iam_policies_decide_sns_calls():
+    import boto3
+    from conftest import nimbus_server
+
+    root_key, root_secret = "AKIASNSROOTEXAMPLE00", "sns/root+secret/EXAMPLE"
+
+    def client(url, service, key, secret):
+        return boto3.session.Session().client(service, region_name=REGION, endpoint_url=url, aws_access_key_id=key,
+                                              aws_secret_access_key=secret)
+
+    with nimbus_server(["--auth", "iam"], {"NIMBUS_ROOT_ACCESS_KEY_ID": root_key, "NIMBUS_ROOT_SECRET_ACCESS_KEY": root_secret}) as url:
+        iam, sns_root = client(url, "iam", root_key, root_secret), client(url, "sns", root_key, root_secret)
+        allowed = sns_root.create_topic(Name="allowed")["TopicArn"]
+        other = sns_root.create_topic(Name="other")["TopicArn"]
+        iam.create_user(UserName="publisher")
+        iam.put_user_policy(UserName="publisher", PolicyName="pub", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": allowed}]}))
+        key = iam.create_access_key(UserName="publisher")["AccessKey"]
+        sns_user = client(url, "sns", key["AccessKeyId"], key["SecretAccessKey"])
+        assert sns_user.publish(TopicArn=allowed, Message="ok")["MessageId"]
+        for call in (lambda: sns_user.publish(TopicArn=other, Message="no"), lambda: sns_user.list_topics()):
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                call()
+            assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            assert "is not authorized to perform: sns:" in e.value.response["Error"]["Message"]

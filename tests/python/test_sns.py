@@ -86,6 +86,8 @@ def test_email_subscription_is_pending_until_confirmed_with_the_recorded_token(s
     address = f"{unique_name('u')}@example.com"
     r = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address)
     assert r["SubscriptionArn"] == "pending confirmation"
+    again = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=address, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert again.startswith(arn + ":"), "ReturnSubscriptionArn names even a pending subscription"
     subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
     assert [s["SubscriptionArn"] for s in subs] == ["PendingConfirmation"]
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsPending"] == "1"
@@ -292,6 +294,10 @@ def test_http_endpoint_confirms_and_receives_signed_notifications(sns, tmp_path)
         kind, headers, body = sub.next()
         assert body == "raw over http"
         assert headers["x-amz-sns-rawdelivery"] == "true"
+        # Visiting UnsubscribeURL unsubscribes.
+        r = requests.get(note["UnsubscribeURL"], timeout=10)
+        assert r.status_code == 200, r.text
+        assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
     finally:
         sub.close()
 

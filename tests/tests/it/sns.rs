@@ -166,6 +166,9 @@ async fn fifo_topic_keeps_group_order_and_deduplicates() {
     let (raw_url, raw_arn) = queue(&n, &format!("{}.fifo", unique_name("raw"))).await;
     subscribe(&c, &t, "sqs", &arn, &[]).await;
     subscribe(&c, &t, "sqs", &raw_arn, &[("RawMessageDelivery", "true")]).await;
+    // A FIFO topic also fans out to standard queues.
+    let (std_url, std_arn) = queue(&n, &unique_name("std")).await;
+    subscribe(&c, &t, "sqs", &std_arn, &[("RawMessageDelivery", "true")]).await;
     let mut seqs = Vec::new();
     for i in 0..5 {
         let out = c.publish().topic_arn(&t).message(format!("m{i}")).message_group_id("g").send().await.expect("fifo publish");
@@ -183,6 +186,9 @@ async fn fifo_topic_keeps_group_order_and_deduplicates() {
     let messages: Vec<String> = env.iter().map(|m| body(m)["Message"].as_str().unwrap_or("").to_string()).collect();
     assert_eq!(messages, ["m0", "m1", "m2", "m3", "m4"]);
     assert_eq!(body(&env[0])["SequenceNumber"], seqs[0].as_str());
+    let mut plain: Vec<String> = drain(&n, &std_url, 5, 10).await.iter().filter_map(|m| m.body().map(str::to_string)).collect();
+    plain.sort();
+    assert_eq!(plain, ["m0", "m1", "m2", "m3", "m4"], "the standard queue got each message once");
 
     // FIFO rules.
     let e = c.publish().topic_arn(&t).message("x").send().await.expect_err("no group id");

@@ -235,7 +235,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
             if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
                 tracing::error!(error = %e, "could not store an SNS delivery's retry");
             }
-            return Some(d);
+            Some(d)
         }
         (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
             // Confirmations are not dead-lettered (they carry no message).

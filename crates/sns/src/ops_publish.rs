@@ -115,13 +115,25 @@ pub struct Published {
 pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Published> {
     let bodies = check(topic, &e)?;
     let now = sns.clock.now_ms();
+    let message_id = nimbus_core::ids::uuid();
     let dedup_id = if topic.fifo { Some(e.dedup_id.clone().unwrap_or_else(|| hex(&Sha256::digest(e.message.as_bytes())))) } else { None };
     if let Some(d) = &dedup_id {
-        if let Some(previous) = sns.deduplicated(&topic.arn, d, now) {
+        if let Some(previous) = sns.claim_dedup(&topic.arn, d, now, now + DEDUP_WINDOW_MS, &message_id) {
             return Ok(previous);
         }
     }
-    let message_id = nimbus_core::ids::uuid();
+    let out = fan_out(sns, topic, &e, &bodies, now, message_id, dedup_id.as_deref()).await;
+    if let Some(d) = &dedup_id {
+        match &out {
+            Ok(p) => sns.settle_dedup(&topic.arn, d, p),
+            Err(_) => sns.release_dedup(&topic.arn, d),
+        }
+    }
+    out
+}
+
+/// Builds and durably hands over the deliveries of one accepted publish.
+async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64, message_id: String, dedup_id: Option<&str>) -> SnsResult<Published> {
     let sequence_number = if topic.fifo {
         let n = sns.registry.update_topic(&topic.arn, |t| {
             t.sequence += 1;
@@ -182,7 +194,7 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
                 }
                 if sub.endpoint.ends_with(".fifo") {
                     input.insert("MessageGroupId".into(), e.group_id.clone().unwrap_or_default().into());
-                    input.insert("MessageDeduplicationId".into(), dedup_id.clone().unwrap_or_default().into());
+                    input.insert("MessageDeduplicationId".into(), dedup_id.unwrap_or_default().into());
                 }
                 Value::Object(input)
             }
@@ -219,11 +231,7 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
         });
     }
     sns.deliveries.accept(&sns.registry, batch).await?;
-    let out = Published { message_id, sequence_number };
-    if let Some(d) = dedup_id {
-        sns.remember(&topic.arn, d, now + DEDUP_WINDOW_MS, &out);
-    }
-    Ok(out)
+    Ok(Published { message_id, sequence_number })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -46,15 +46,30 @@ pub struct Sns {
 }
 
 impl Sns {
-    /// A publish with this deduplication id within the window: what the first answered.
-    pub fn deduplicated(&self, topic: &str, id: &str, now: u64) -> Option<Published> {
+    /// Claims a deduplication id for a publish (`message_id`) until `until`; a publish
+    /// with the same id within the window gets what the first answered instead. Checked
+    /// and claimed under one lock, so two concurrent duplicates deliver once.
+    pub fn claim_dedup(&self, topic: &str, id: &str, now: u64, until: u64, message_id: &str) -> Option<Published> {
         let mut d = self.dedup.lock();
-        d.retain(|_, (until, _, _)| *until > now);
-        d.get(&(topic.to_string(), id.to_string())).map(|(_, m, s)| Published { message_id: m.clone(), sequence_number: s.clone() })
+        d.retain(|_, (u, _, _)| *u > now);
+        let key = (topic.to_string(), id.to_string());
+        if let Some((_, m, s)) = d.get(&key) {
+            return Some(Published { message_id: m.clone(), sequence_number: s.clone() });
+        }
+        d.insert(key, (until, message_id.to_string(), None));
+        None
     }
 
-    pub fn remember(&self, topic: &str, id: String, until: u64, p: &Published) {
-        self.dedup.lock().insert((topic.to_string(), id), (until, p.message_id.clone(), p.sequence_number.clone()));
+    /// The claimed publish went through: later duplicates also get its SequenceNumber.
+    pub fn settle_dedup(&self, topic: &str, id: &str, p: &Published) {
+        if let Some(entry) = self.dedup.lock().get_mut(&(topic.to_string(), id.to_string())) {
+            entry.2 = p.sequence_number.clone();
+        }
+    }
+
+    /// The claimed publish failed: the id is free again.
+    pub fn release_dedup(&self, topic: &str, id: &str) {
+        self.dedup.lock().remove(&(topic.to_string(), id.to_string()));
     }
 
     /// Records a message for an email or HTTP/S subscriber (`GET /_aws/sns/messages`).

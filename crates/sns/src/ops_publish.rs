@@ -10,11 +10,11 @@ use crate::delivery::Delivery;
 use crate::envelope::{self, Notification};
 use crate::errors::{SnsError, SnsResult};
 use crate::message_attrs::{self, Attributes};
-use crate::registry::Topic;
+use crate::registry::{Subscription, Topic};
 use crate::service::{required, Call, Sns};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// 256 KB: a message with its attributes, and a whole batch.
 pub const MAX_SIZE: usize = 262_144;
@@ -145,30 +145,40 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
     };
     let timestamp = envelope::timestamp(now);
     let signature_version = topic.attributes.get("SignatureVersion").cloned().unwrap_or_else(|| "1".into());
-    let body_event = || serde_json::from_str::<Value>(&bodies.default).unwrap_or(Value::Null);
-    let attr_event = message_attrs::filter_event(&e.attributes);
+    let targets: Vec<Subscription> = {
+        // The body is parsed once, and only if a MessageBody-scope filter asks.
+        let parsed_body = std::cell::OnceCell::new();
+        let body_event = || parsed_body.get_or_init(|| serde_json::from_str::<Value>(&bodies.default).unwrap_or(Value::Null)).clone();
+        let attr_event = message_attrs::filter_event(&e.attributes);
+        sns.registry
+            .subscribers(&topic.arn)
+            .into_iter()
+            .filter(|(sub, filter)| sub.confirmed && filter.as_ref().is_none_or(|f| f.matches(&attr_event, &body_event)))
+            .map(|(sub, _)| sub)
+            .collect()
+    };
+    let wants_signature = |sub: &Subscription| !(sub.raw() || sub.protocol == "email");
+    // One signature per distinct message (MessageStructure=json may give several), made
+    // on a blocking thread: an RSA-2048 signature is milliseconds of CPU.
+    let to_sign: BTreeSet<String> = targets.iter().filter(|s| wants_signature(s)).map(|s| bodies.for_protocol(&s.protocol).to_string()).collect();
+    let signatures: HashMap<String, String> = if to_sign.is_empty() {
+        HashMap::new()
+    } else {
+        let (signing, version, id, subject, ts, arn) = (sns.signing.clone(), signature_version.clone(), message_id.clone(), e.subject.clone(), timestamp.clone(), topic.arn.clone());
+        tokio::task::spawn_blocking(move || {
+            to_sign.into_iter().map(|m| {
+                let sig = envelope::signature(&signing, &version, &m, &id, subject.as_deref(), &ts, &arn);
+                (m, sig)
+            })
+            .collect()
+        })
+        .await
+        .map_err(|e| SnsError::Internal(format!("signing failed: {e}")))?
+    };
     let mut batch = Vec::new();
-    // One signature per distinct message (MessageStructure=json may give several).
-    let mut signatures: HashMap<String, String> = HashMap::new();
-    for (sub, filter) in sns.registry.subscribers(&topic.arn) {
-        if !sub.confirmed {
-            continue;
-        }
-        if let Some(f) = &filter {
-            if !f.matches(&attr_event, &body_event) {
-                continue;
-            }
-        }
+    for sub in targets {
         let message = bodies.for_protocol(&sub.protocol);
-        let wants_signature = !(sub.raw() || sub.protocol == "email");
-        let signature = if wants_signature {
-            signatures
-                .entry(message.to_string())
-                .or_insert_with(|| envelope::signature(&sns.signing, &signature_version, message, &message_id, e.subject.as_deref(), &timestamp, &topic.arn))
-                .clone()
-        } else {
-            String::new()
-        };
+        let signature = if wants_signature(&sub) { signatures.get(message).cloned().unwrap_or_default() } else { String::new() };
         let n = Notification {
             message_id: &message_id,
             topic_arn: &topic.arn,

@@ -85,7 +85,7 @@ impl Sns {
     }
 
     /// The SubscriptionConfirmation a pending subscription's endpoint gets (signed).
-    pub fn confirmation(&self, sub: &Subscription) -> Value {
+    pub async fn confirmation(&self, sub: &Subscription) -> Value {
         let token = sub.token.clone().unwrap_or_default();
         let url = format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={token}", self.endpoint, sub.topic_arn);
         let id = nimbus_core::ids::uuid();
@@ -93,7 +93,8 @@ impl Sns {
         let timestamp = crate::envelope::timestamp(self.clock.now_ms());
         let version = self.registry.topic(&sub.topic_arn).ok().and_then(|t| t.attributes.get("SignatureVersion").cloned()).unwrap_or_else(|| "1".into());
         let fields = [("Message", text.as_str()), ("MessageId", &id), ("SubscribeURL", &url), ("Timestamp", &timestamp), ("Token", &token), ("TopicArn", &sub.topic_arn), ("Type", "SubscriptionConfirmation")];
-        let signature = self.signing.sign(&version, &fields);
+        let owned = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let signature = self.signing.sign_off_thread(version.clone(), owned).await;
         json!({
             "Type": "SubscriptionConfirmation", "MessageId": id, "Token": token, "TopicArn": sub.topic_arn,
             "Message": text, "SubscribeURL": url, "Timestamp": timestamp, "SignatureVersion": version,
@@ -104,7 +105,7 @@ impl Sns {
     /// Sends a pending subscription its SubscriptionConfirmation: recorded, and POSTed to
     /// an `http://` endpoint (durably, with the subscription's retries).
     pub async fn send_confirmation(&self, sub: &Subscription) -> SnsResult<()> {
-        let doc = self.confirmation(sub);
+        let doc = self.confirmation(sub).await;
         self.record(sub, "SubscriptionConfirmation", doc.clone());
         if sub.endpoint.starts_with("http://") {
             let id = doc["MessageId"].as_str().unwrap_or("").to_string();
@@ -204,7 +205,7 @@ impl SnsService {
         let registry = Arc::new(registry);
         let deliveries = Arc::new(Deliveries::new(queues, functions));
         delivery::start(Arc::new(delivery::Worker { registry: registry.clone(), clock: clock.clone(), deliveries: deliveries.clone() }), stored);
-        let signing = Signing::start(key_dir);
+        let signing = Signing::new(key_dir);
         let sns = Arc::new(Sns { registry, clock, endpoint, deliveries, signing, dedup: Mutex::default(), recorded: Mutex::default() });
         Ok(SnsService { sns })
     }

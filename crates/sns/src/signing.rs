@@ -1,5 +1,5 @@
-//! Notification signatures, as subscribers verify them: an RSA key generated at first
-//! start (kept in `<data dir>/sns/signing-key.pem`; per process with `--in-memory`), a
+//! Notification signatures, as subscribers verify them: an RSA key generated when first
+//! needed (kept in `<data dir>/sns/signing-key.pem`; per process with `--in-memory`), a
 //! self-signed X.509 certificate for it served at `SigningCertURL`
 //! (`/_aws/sns/SimpleNotificationService.pem`), and the signature of each message's
 //! canonical string: SHA1withRSA for SignatureVersion 1, SHA256withRSA for 2.
@@ -19,7 +19,8 @@ pub struct Signer {
     cert_pem: String,
 }
 
-/// The signer, made on a background thread at start; the first signature waits for it.
+/// The signer, loaded (or generated: ~150 ms of CPU) when first needed, so servers that
+/// never sign — most test servers — do not pay for a key.
 #[derive(Clone)]
 pub struct Signing {
     cell: Arc<OnceLock<Result<Signer, String>>>,
@@ -27,14 +28,19 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// Starts loading (or generating) the key under `dir` (`None`: a key for this process).
-    pub fn start(dir: Option<PathBuf>) -> Signing {
-        let s = Signing { cell: Arc::new(OnceLock::new()), dir };
-        let bg = s.clone();
-        std::thread::spawn(move || {
-            bg.get();
+    /// The key under `dir` (`None`: a key for this process), made on first use.
+    pub fn new(dir: Option<PathBuf>) -> Signing {
+        Signing { cell: Arc::new(OnceLock::new()), dir }
+    }
+
+    /// `sign` on a blocking thread (an RSA signature, or the first key, is CPU-heavy).
+    pub async fn sign_off_thread(&self, version: String, fields: Vec<(String, String)>) -> String {
+        let s = self.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            s.sign(&version, &borrowed)
         });
-        s
+        job.await.unwrap_or_default()
     }
 
     fn get(&self) -> &Result<Signer, String> {

@@ -9,6 +9,7 @@ mod lambda;
 mod null_server;
 mod payload;
 mod report;
+mod sns;
 mod sqs;
 mod startup;
 
@@ -256,6 +257,25 @@ enum Cmd {
         #[arg(long)]
         json: Option<String>,
     },
+    /// SNS fan-out: Publish into 1, 10, 100 raw SQS subscriptions; publishes/s and
+    /// publish-to-last-delivery p50/p99 per target (see sns.rs).
+    Sns {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated subscription counts.
+        #[arg(long, default_value = "1,10,100")]
+        subscriptions: String,
+        /// Publishes per (target, subscription count).
+        #[arg(long, default_value_t = 2000)]
+        publishes: usize,
+        /// Concurrent publishing clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Give up on deliveries after this long without one.
+        #[arg(long, default_value = "10s")]
+        drain_timeout: String,
+    },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
         #[arg(long)]
@@ -491,6 +511,19 @@ fn main() {
                     rounds: rounds.max(1),
                     ws,
                     json,
+                })
+                .await
+            })
+        })(),
+        Cmd::Sns { targets, subscriptions, publishes, clients, drain_timeout } => (|| {
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                sns::run(sns::Config {
+                    targets: parse_targets(&targets).await?,
+                    fanouts: client_counts(&subscriptions)?,
+                    publishes: publishes.max(1),
+                    clients: clients.max(1),
+                    drain_timeout: parse_duration(&drain_timeout)?,
                 })
                 .await
             })

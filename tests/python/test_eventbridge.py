@@ -344,16 +344,23 @@ def test_archive_and_replay(events, sqs, queue):
     assert e.value.response["Error"]["Message"] == f"Archive {name} does not exist."
 
 
-def test_unsupported_targets_say_so(events):
-    # SNS targets go through the `TopicPublisher` seam once an SNS service is wired into
-    # the binary; until then (and for other services) PutTargets says nimbus lacks them.
+def test_sns_targets_publish_and_other_services_say_so(events, sqs, queue, make_client):
+    """An SNS target publishes the event (its JSON) to the topic, which delivers it to the
+    topic's subscribers; targets of services nimbus lacks are refused at PutTargets."""
+    sns = make_client("sns")
+    topic = sns.create_topic(Name=unique_name("t"))["TopicArn"]
+    url = queue()
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn_of(sqs, url), Attributes={"RawMessageDelivery": "true"})
     rule = unique_name("r")
-    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["x"]}))
-    for arn in (f"arn:aws:sns:{REGION}:000000000000:topic", f"arn:aws:states:{REGION}:000000000000:stateMachine:sm"):
-        with pytest.raises(ClientError) as e:
-            events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": arn}])
-        assert e.value.response["Error"]["Code"] == "ValidationException"
-        assert e.value.response["Error"]["Message"].endswith("is not supported by nimbus yet"), e.value.response["Error"]["Message"]
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["to.sns"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": topic}])
+    events.put_events(Entries=[{"Source": "to.sns", "DetailType": "T", "Detail": '{"k": 1}'}])
+    event = json.loads(receive_one(sqs, url)["Body"])
+    assert (event["source"], event["detail"]) == ("to.sns", {"k": 1})
+    with pytest.raises(ClientError) as e:
+        events.put_targets(Rule=rule, Targets=[{"Id": "s", "Arn": f"arn:aws:states:{REGION}:000000000000:stateMachine:sm"}])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"].endswith("is not supported by nimbus yet"), e.value.response["Error"]["Message"]
 
 
 def test_tags_on_rules_and_buses(events):

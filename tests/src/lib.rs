@@ -372,6 +372,20 @@ impl Nimbus {
         aws_sdk_lambda::Client::from_conf(conf)
     }
 
+    /// SNS client for the default test identity and region.
+    pub fn sns_client(&self) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::Config::builder()
+            .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_sns::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_sns::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
     /// API Gateway v2 client for the default test identity and region.
     pub fn apigateway_client(&self) -> aws_sdk_apigatewayv2::Client {
         let conf = aws_sdk_apigatewayv2::Config::builder()

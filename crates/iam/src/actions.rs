@@ -335,7 +335,7 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
 const KNOWN_VARS: &[&str] = &[
     "Account", "Qualifier", "IndexName", "UUID", "LayerName", "LayerVersion", "CapacityProviderName", "LogStreamName",
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
-    "GlobalTableName", "SamlProviderName", "EntityPath", "UserName",
+    "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {

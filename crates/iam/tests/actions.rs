@@ -17,6 +17,7 @@ const MODELS: &[(&str, &str)] = &[
     ("logs", "logs/model/logs-2014-03-28.json"),
     ("iam", "iam/model/iam-2010-05-08.json"),
     ("sts", "iam/model/sts-2011-06-15.json"),
+    ("sns", "sns/model/sns-2010-03-31.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -50,7 +51,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));
@@ -380,4 +381,22 @@ fn sts_assume_role_and_caller_identity() {
 fn execute_api_invoke_is_on_the_route_arn() {
     let arn = "arn:aws:execute-api:us-east-1:111111111111:abcdefghij/$default/GET/pets/1";
     assert_eq!(run("execute-api", "Invoke", json!({ "Arn": arn })), vec![c("execute-api:Invoke", arn)]);
+}
+
+/// SNS: topic operations on the topic's ARN, Subscribe with `sns:Endpoint` / `sns:Protocol`,
+/// PublishBatch as `sns:Publish`, listing on `*`
+/// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html).
+#[test]
+fn sns_operations_name_the_topic() {
+    let topic = "arn:aws:sns:us-east-1:000000000000:orders";
+    let c = checks("sns", "Publish", R, A, &json!({"TopicArn": topic})).expect("Publish");
+    assert_eq!((c[0].action.as_str(), c[0].resource.as_str()), ("sns:Publish", topic));
+    let c = checks("sns", "PublishBatch", R, A, &json!({"TopicArn": topic})).expect("PublishBatch");
+    assert_eq!(c[0].action, "sns:Publish");
+    let c = checks("sns", "CreateTopic", R, A, &json!({"Name": "orders", "Tags": [{"Key": "k", "Value": "v"}]})).expect("CreateTopic");
+    assert_eq!(c.iter().map(|c| (c.action.as_str(), c.resource.as_str())).collect::<Vec<_>>(), [("sns:CreateTopic", topic), ("sns:TagResource", topic)]);
+    let c = checks("sns", "Subscribe", R, A, &json!({"TopicArn": topic, "Protocol": "sqs", "Endpoint": "arn:aws:sqs:us-east-1:000000000000:q"})).expect("Subscribe");
+    assert!(c[0].keys.iter().any(|(k, v)| k == "sns:Protocol" && v == &vec!["sqs".to_string()]), "{:?}", c[0].keys);
+    let c = checks("sns", "ListTopics", R, A, &json!({})).expect("ListTopics");
+    assert_eq!(c[0].resource, "*");
 }

@@ -2,7 +2,7 @@
 //! then run by a worker that waits for work by notification and for retry times by the
 //! clock. Failed events are retried (MaximumRetryAttempts, default 2, after 1 and 2
 //! minutes) until they succeed, run out of retries or exceed MaximumEventAgeInSeconds
-//! (default 6 hours); then the OnSuccess / OnFailure destination (SQS or Lambda) gets
+//! (default 6 hours); then the OnSuccess / OnFailure destination (SQS, SNS or Lambda) gets
 //! AWS's destination record, and a failed event goes to the DeadLetterConfig queue.
 
 use crate::errors::{LambdaError, LambdaResult};
@@ -226,6 +226,15 @@ async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, a
             if let Err(err) = enqueue(inner, &key, qualifier, body.as_bytes(), nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await {
                 tracing::warn!(event = %e.id, destination = arn, error = ?err, "destination delivery failed");
             }
+        }
+    } else if arn.starts_with("arn:aws:sns:") {
+        match inner.topics.get() {
+            Some(topics) => {
+                if let Err(err) = topics.publish(arn, body).await {
+                    tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
+                }
+            }
+            None => tracing::warn!(event = %e.id, destination = arn, "no SNS service for the destination"),
         }
     } else {
         tracing::warn!(event = %e.id, destination = arn, "destination type not supported by nimbus");

@@ -66,6 +66,9 @@ pub struct Inner {
     pub mapping_health: parking_lot::Mutex<HashMap<String, crate::esm::Health>>,
     /// How a function gets its execution role's credentials (IAM/STS).
     pub roles: Arc<dyn nimbus_core::internal::RoleAssumer>,
+    /// SNS, for OnSuccess / OnFailure destinations on topics (set by the binary once SNS
+    /// exists, which itself needs Lambda).
+    pub topics: std::sync::OnceLock<Arc<dyn nimbus_core::internal::TopicPublisher>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -179,6 +182,7 @@ impl LambdaService {
             pollers: parking_lot::Mutex::new(HashMap::new()),
             mapping_health: parking_lot::Mutex::new(HashMap::new()),
             roles,
+            topics: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -334,5 +338,12 @@ impl nimbus_core::internal::EventInvoker for LambdaService {
             let now = self.inner.clock.now_ms();
             crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await.map_err(|e| format!("{e:?}"))
         })
+    }
+}
+
+impl LambdaService {
+    /// Where OnSuccess / OnFailure destinations on SNS topics publish.
+    pub fn set_topic_publisher(&self, topics: Arc<dyn nimbus_core::internal::TopicPublisher>) {
+        let _ = self.inner.topics.set(topics);
     }
 }

@@ -252,10 +252,16 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // `QueueSender`, and writing stage access logs through `LogSink`.
         let apis = Arc::new(nimbus_apigateway::registry::Registry::open(stores.apigateway).map_err(|e| format!("apigateway: {e}"))?);
         router.register(Arc::new(nimbus_apigateway::ApiGatewayService::new(apis.clone(), clock.clone())));
+        // SNS: deliveries to SQS through `QueueSender` and to Lambda through `EventInvoker`;
+        // Lambda's destinations on topics publish through it (`TopicPublisher`).
+        let sns = Arc::new(nimbus_sns::SnsService::open(stores.sns, clock.clone(), format!("http://{local}"), (!args.in_memory).then(|| args.data_dir.join("sns")), sqs.clone(), lambda.clone()).map_err(|e| format!("sns: {e}"))?);
+        lambda.set_topic_publisher(sns.clone());
+        router.add_data_plane(nimbus_sns::data_plane::PREFIX, Arc::new(nimbus_sns::data_plane::SnsPlane(sns.sns.clone())));
+        router.register(sns.clone());
         // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
-        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and, once an SNS
-        // service is wired, SNS (`TopicPublisher`).
-        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: None };
+        // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and SNS
+        // (`TopicPublisher`).
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: Some(sns.clone()) };
         let events = Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?);
         router.register(events.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
@@ -353,6 +359,7 @@ struct Stores {
     iam: Arc<dyn DocStore>,
     apigateway: Arc<dyn DocStore>,
     events: Arc<dyn DocStore>,
+    sns: Arc<dyn DocStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -369,6 +376,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_logs::service::model());
         s.spawn(|| nimbus_apigateway::service::model());
         s.spawn(|| nimbus_events::service::model());
+        s.spawn(|| nimbus_sns::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -412,6 +420,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let events = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("events.db"), durability, nimbus_events::store::TABLE, "events")?) })
         });
+        let sns = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
+            Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("sns.db"), durability, nimbus_sns::store::TABLE, "sns")?) })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -420,6 +431,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             iam: joined(iam.join())?,
             apigateway: joined(apigateway.join())?,
             events: joined(events.join())?,
+            sns: joined(sns.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -29,6 +29,7 @@ mod lambda_esm_streams;
 mod lambda_invoke;
 mod lambda_runtimes;
 mod logs;
+mod sns;
 mod sqs_dlq;
 mod sqs_fidelity;
 mod sqs_fifo;

@@ -1,0 +1,12 @@
+//! Durable SNS state in core's document table (`doc_store.rs`): topics and
+//! subscriptions (configuration) and the pending deliveries of accepted publishes, one
+//! JSON document each under (kind, account, id), all read back at start.
+
+use nimbus_core::doc_store::DocTable;
+
+/// `sns.db`'s table.
+pub const TABLE: DocTable = DocTable { name: "sns_docs", keys: ["kind", "account", "id"] };
+
+pub const TOPIC: &str = "topic";
+pub const SUBSCRIPTION: &str = "subscription";
+pub const DELIVERY: &str = "delivery";

@@ -2,7 +2,10 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`); this file only reads it and fills ARN templates from the decoded request.
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`); this file only reads it and fills
+//! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
+//! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
+//! the input's members.
 //!
 //! Each operation lists check entries: an action, a resource type (an ARN template, `arn`
 //! for an ARN the request carries verbatim, or none for `*`), `bind` (ARN variable →
@@ -10,7 +13,7 @@
 //! fan-out per entry, one check per value), and `if` / `unless` (an input path that must
 //! be present / absent). The only per-service code derives names from the input forms
 //! AWS accepts: queue URLs, table ARNs, function names / partial ARNs / qualified ARNs,
-//! log group ARNs, PartiQL statements (kind and table), shard iterators and message-move
+//! log group ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule ARNs), PartiQL statements (kind and table), shard iterators and message-move
 //! task handles.
 //!
 //! IAM ARNs carry the entity's path, which the request does not: `checks_with` takes a
@@ -88,6 +91,11 @@ struct Entry {
     unless: Option<String>,
     #[serde(default)]
     decode: Option<String>,
+    /// A REST path (`/apis/{ApiId}/routes/{RouteId}`) whose `{Member}` placeholders are
+    /// filled from the input's top-level members (`{Member|urlencode}` percent-encodes the
+    /// value); the result is the `Path` variable (API Gateway's resource ARNs are paths).
+    #[serde(default)]
+    path: Option<String>,
     /// Condition key → where its values come from: an input path, `=literal`, or
     /// `path|transform` (`function-arn`, `role-boundary`, `user-boundary`).
     #[serde(default)]
@@ -179,6 +187,9 @@ impl Request<'_> {
     fn expand(&self, entry: &Entry) -> Vec<Check> {
         let fan = entry.bind.iter().find(|(_, p)| p.contains("[]") || p.contains("{}"));
         let mut base = Vars::new();
+        if let Some(path) = &entry.path {
+            base.insert("Path", rest_path(path, self.input));
+        }
         for (var, path) in entry.bind.iter().filter(|(_, p)| !(p.contains("[]") || p.contains("{}"))) {
             if let Some(v) = select(self.input, path).into_iter().next() {
                 derive(var, &v, entry.decode.as_deref(), &mut base);
@@ -255,6 +266,62 @@ impl Request<'_> {
     }
 }
 
+/// `entry.path` filled from the input (see `Entry::path`); absent members give "".
+fn rest_path(template: &str, input: &Value) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let Some((spec, tail)) = after.split_once('}') else {
+            out.push('{');
+            rest = after;
+            continue;
+        };
+        let (member, transform) = spec.split_once('|').unwrap_or((spec, ""));
+        let value = select(input, member).into_iter().next().unwrap_or_default();
+        match transform {
+            "urlencode" => out.push_str(&percent_encode(&value)),
+            _ => out.push_str(&value),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// EventBridge's `EventBusName`: a name or a bus ARN (which also names region and account).
+/// `RuleBus` is the bus segment of a rule ARN: none for the default bus
+/// (`rule/<name>`), the bus name otherwise (`rule/<bus>/<name>`).
+fn event_bus(value: &str, vars: &mut Vars) {
+    let name = match value.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            if let [_, _, region, account, resource] = parts.as_slice() {
+                set(vars, "Region", region);
+                set(vars, "Account", account);
+                resource.strip_prefix("event-bus/").unwrap_or(resource)
+            } else {
+                value
+            }
+        }
+        None => value,
+    };
+    set(vars, "EventBusName", name);
+    if name != "default" {
+        set(vars, "RuleBus", name);
+    }
+}
+
 /// The `${Name}` variables of a template.
 fn template_vars(t: &str) -> Vec<&str> {
     t.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(k, _)| k)).collect()
@@ -322,6 +389,7 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
         "Statement" => partiql(value, vars),
         "OidcProviderName" => set(vars, "OidcProviderName", value.trim_start_matches("https://")),
         "Arn" => set(vars, "Arn", &decoded_arn(value, decode)),
+        "EventBusName" => event_bus(value, vars),
         "Account" if value.is_empty() => {}
         other => {
             if let Some(k) = KNOWN_VARS.iter().find(|k| **k == other) {
@@ -335,7 +403,8 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
 const KNOWN_VARS: &[&str] = &[
     "Account", "Qualifier", "IndexName", "UUID", "LayerName", "LayerVersion", "CapacityProviderName", "LogStreamName",
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
-    "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName",
+    "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName", "RuleName", "ArchiveName", "ReplayName",
+    "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {

@@ -18,6 +18,8 @@ const MODELS: &[(&str, &str)] = &[
     ("iam", "iam/model/iam-2010-05-08.json"),
     ("sts", "iam/model/sts-2011-06-15.json"),
     ("sns", "sns/model/sns-2010-03-31.json"),
+    ("events", "events/model/events-2015-10-07.json"),
+    ("apigateway", "apigateway/model/apigatewayv2-2018-11-29.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -51,7 +53,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));
@@ -399,4 +401,106 @@ fn sns_operations_name_the_topic() {
     assert!(c[0].keys.iter().any(|(k, v)| k == "sns:Protocol" && v == &vec!["sqs".to_string()]), "{:?}", c[0].keys);
     let c = checks("sns", "ListTopics", R, A, &json!({})).expect("ListTopics");
     assert_eq!(c[0].resource, "*");
+}
+
+// --- EventBridge (list_amazoneventbridge.html; eb-manage-iam-access.html for the ARN forms)
+
+const BUS: &str = "arn:aws:events:us-east-1:000000000000:event-bus/";
+const RULE: &str = "arn:aws:events:us-east-1:000000000000:rule/";
+
+#[test]
+fn events_rules_on_the_default_bus_have_no_bus_segment() {
+    assert_eq!(run("events", "PutRule", json!({"Name": "r1"})), vec![c("events:PutRule", &format!("{RULE}r1"))]);
+    assert_eq!(run("events", "PutRule", json!({"Name": "r1", "EventBusName": "default"})), vec![c("events:PutRule", &format!("{RULE}r1"))]);
+    assert_eq!(run("events", "DeleteRule", json!({"Name": "r1", "EventBusName": "orders"})), vec![c("events:DeleteRule", &format!("{RULE}orders/r1"))]);
+    // The bus may be given as its ARN, which also names the account.
+    assert_eq!(
+        run("events", "DescribeRule", json!({"Name": "r1", "EventBusName": "arn:aws:events:us-east-1:111111111111:event-bus/orders"})),
+        vec![c("events:DescribeRule", "arn:aws:events:us-east-1:111111111111:rule/orders/r1")]
+    );
+}
+
+#[test]
+fn events_put_targets_is_on_the_rule_and_passes_the_target_roles() {
+    let role = "arn:aws:iam::000000000000:role/invoke";
+    let input = json!({"Rule": "r1", "EventBusName": "orders", "Targets": [{"Id": "1", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"}, {"Id": "2", "Arn": "x", "RoleArn": role}]});
+    assert_eq!(run("events", "PutTargets", input), vec![c("events:PutTargets", &format!("{RULE}orders/r1")), c("iam:PassRole", role)]);
+    assert_eq!(run("events", "RemoveTargets", json!({"Rule": "r1", "Ids": ["1"]})), vec![c("events:RemoveTargets", &format!("{RULE}r1"))]);
+}
+
+#[test]
+fn events_put_events_is_on_each_bus_with_source_and_detail_type_keys() {
+    assert_eq!(run("events", "PutEvents", json!({"Entries": [{"Source": "s", "DetailType": "d", "Detail": "{}"}]})), vec![c("events:PutEvents", &format!("{BUS}default"))]);
+    let input = json!({"Entries": [
+        {"Source": "a", "DetailType": "x", "EventBusName": "orders"},
+        {"Source": "b", "DetailType": "y", "EventBusName": "arn:aws:events:us-east-1:000000000000:event-bus/audit"}
+    ]});
+    assert_eq!(run("events", "PutEvents", input.clone()), vec![c("events:PutEvents", &format!("{BUS}orders")), c("events:PutEvents", &format!("{BUS}audit"))]);
+    let got = checks("events", "PutEvents", R, A, &input).expect("PutEvents");
+    assert_eq!(got[0].keys, vec![("events:detail-type".to_string(), vec!["x".to_string(), "y".to_string()]), ("events:source".to_string(), vec!["a".to_string(), "b".to_string()])]);
+}
+
+#[test]
+fn events_other_resources_and_star() {
+    let arn = |t: &str| format!("arn:aws:events:us-east-1:000000000000:{t}");
+    assert_eq!(run("events", "CreateEventBus", json!({"Name": "orders"})), vec![c("events:CreateEventBus", &format!("{BUS}orders"))]);
+    assert_eq!(run("events", "DescribeEventBus", json!({})), vec![c("events:DescribeEventBus", &format!("{BUS}default"))]);
+    assert_eq!(
+        run("events", "CreateArchive", json!({"ArchiveName": "a", "EventSourceArn": format!("{BUS}orders")})),
+        vec![c("events:CreateArchive", &arn("archive/a")), c("events:CreateArchive", &format!("{BUS}orders"))]
+    );
+    assert_eq!(run("events", "DescribeReplay", json!({"ReplayName": "p"})), vec![c("events:DescribeReplay", &arn("replay/p"))]);
+    assert_eq!(run("events", "DeleteConnection", json!({"Name": "cn"})), vec![c("events:DeleteConnection", &arn("connection/cn"))]);
+    assert_eq!(run("events", "DescribeApiDestination", json!({"Name": "d"})), vec![c("events:DescribeApiDestination", &arn("api-destination/d"))]);
+    assert_eq!(run("events", "TagResource", json!({"ResourceARN": arn("rule/r1"), "Tags": []})), vec![c("events:TagResource", &arn("rule/r1"))]);
+    assert_eq!(run("events", "ListRules", json!({})), vec![c("events:ListRules", "*")]);
+    assert_eq!(run("events", "TestEventPattern", json!({"EventPattern": "{}", "Event": "{}"})), vec![c("events:TestEventPattern", "*")]);
+}
+
+// --- API Gateway v2 control plane (list_amazonapigatewaymanagementv2.html: HTTP verbs on REST paths)
+
+const APIS: &str = "arn:aws:apigateway:us-east-1::/apis";
+
+#[test]
+fn apigateway_actions_are_verbs_on_the_rest_path() {
+    assert_eq!(run("apigateway", "GetApis", json!({})), vec![c("apigateway:GET", APIS)]);
+    assert_eq!(run("apigateway", "CreateApi", json!({"Name": "a", "ProtocolType": "HTTP"})), vec![c("apigateway:POST", APIS)]);
+    assert_eq!(run("apigateway", "GetApi", json!({"ApiId": "abc"})), vec![c("apigateway:GET", &format!("{APIS}/abc"))]);
+    assert_eq!(run("apigateway", "UpdateRoute", json!({"ApiId": "abc", "RouteId": "r1"})), vec![c("apigateway:PATCH", &format!("{APIS}/abc/routes/r1"))]);
+    assert_eq!(run("apigateway", "DeleteStage", json!({"ApiId": "abc", "StageName": "$default"})), vec![c("apigateway:DELETE", &format!("{APIS}/abc/stages/$default"))]);
+    assert_eq!(run("apigateway", "ImportApi", json!({"Body": "{}"})), vec![c("apigateway:PUT", APIS)]);
+    // Tags: the resource's ARN, URL-encoded, under /tags.
+    assert_eq!(
+        run("apigateway", "TagResource", json!({"ResourceArn": "arn:aws:apigateway:us-east-1::/apis/abc", "Tags": {}})),
+        vec![c("apigateway:POST", "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fabc")]
+    );
+}
+
+/// Every API Gateway v2 entry asks for its model's HTTP method on its model's request URI
+/// (without `/v2`), path members filled in — so the data cannot drift from the model.
+#[test]
+fn apigateway_entries_follow_the_model_http_binding() {
+    let m = model("apigateway/model/apigatewayv2-2018-11-29.json");
+    let routing_rules = ["CreateRoutingRule", "DeleteRoutingRule", "GetRoutingRule", "ListRoutingRules", "PutRoutingRule"];
+    for (op, def) in m["operations"].as_object().expect("operations") {
+        let http = &def["http"];
+        let mut uri = http["requestUri"].as_str().expect("requestUri").trim_start_matches("/v2").to_string();
+        let mut input = serde_json::Map::new();
+        if let Some(shape) = def["input"]["shape"].as_str() {
+            for (member, spec) in m["shapes"][shape]["members"].as_object().expect("members") {
+                if spec["location"] == "uri" {
+                    let loc = spec["locationName"].as_str().expect("locationName");
+                    let value = format!("v-{member}");
+                    uri = uri.replace(&format!("{{{loc}}}"), &value);
+                    input.insert(member.clone(), Value::String(value));
+                }
+            }
+        }
+        let got = run("apigateway", op, Value::Object(input));
+        assert_eq!(got.len(), 1, "{op}");
+        assert_eq!(got[0].resource, format!("arn:aws:apigateway:us-east-1::{uri}"), "{op}");
+        if !routing_rules.contains(&op.as_str()) {
+            assert_eq!(got[0].action, format!("apigateway:{}", http["method"].as_str().expect("method")), "{op}");
+        }
+    }
 }

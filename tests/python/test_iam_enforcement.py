@@ -315,3 +315,80 @@ def test_running_stream_mapping_stops_when_the_role_loses_the_stream_actions(iam
     delivered("while-denied")
     _until(lambda: awslambda.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK", "the result after recovery")
     awslambda.delete_event_source_mapping(UUID=uuid)
+
+
+# ---- EventBridge and API Gateway v2 under --auth iam
+# Service Authorization Reference: "Actions, resources, and condition keys for Amazon
+# EventBridge" (events:PutEvents on the event-bus ARN, events:source / events:detail-type)
+# and "... for Amazon API Gateway Management V2" (HTTP verbs on the REST path's ARN).
+
+def _user_client(url, iam, name, service, *statements):
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=_doc(*statements))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.session.Session().client(service, region_name=REGION, endpoint_url=url, aws_access_key_id=key["AccessKeyId"],
+                                          aws_secret_access_key=key["SecretAccessKey"], config=CONFIG)
+
+
+def test_eventbridge_put_events_allowed_on_one_bus_only(iam_endpoint):
+    iam, events = client(iam_endpoint, "iam"), client(iam_endpoint, "events")
+    bus = events.create_event_bus(Name="iam-orders")["EventBusArn"]
+    assert bus == "arn:aws:events:us-east-1:000000000000:event-bus/iam-orders"
+    publisher = _user_client(iam_endpoint, iam, "eb-publisher", "events", {"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus})
+    entry = {"Source": "app.orders", "DetailType": "placed", "Detail": "{}"}
+    out = publisher.put_events(Entries=[{**entry, "EventBusName": "iam-orders"}])
+    assert out["FailedEntryCount"] == 0, out
+    out = publisher.put_events(Entries=[{**entry, "EventBusName": bus}])
+    assert out["FailedEntryCount"] == 0, out
+    # The default bus is another resource.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        publisher.put_events(Entries=[entry])
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "events:PutEvents on resource: arn:aws:events:us-east-1:000000000000:event-bus/default" in e.value.response["Error"]["Message"]
+    # PutRule is another action, on the rule's ARN (rule/<bus>/<name> off the default bus).
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        publisher.put_rule(Name="r1", EventBusName="iam-orders", EventPattern='{"source": ["app.orders"]}')
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["Error"]["Message"] == (
+        "User: arn:aws:iam::000000000000:user/eb-publisher is not authorized to perform: events:PutRule on resource: "
+        "arn:aws:events:us-east-1:000000000000:rule/iam-orders/r1 because no identity-based policy allows the events:PutRule action")
+
+
+def test_eventbridge_put_events_source_condition(iam_endpoint):
+    iam = client(iam_endpoint, "iam")
+    publisher = _user_client(iam_endpoint, iam, "eb-sourced", "events", {
+        "Effect": "Allow", "Action": "events:PutEvents", "Resource": "arn:aws:events:us-east-1:000000000000:event-bus/default",
+        "Condition": {"StringEquals": {"events:source": "app.billing"}}})
+    ok = publisher.put_events(Entries=[{"Source": "app.billing", "DetailType": "paid", "Detail": "{}"}])
+    assert ok["FailedEntryCount"] == 0, ok
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        publisher.put_events(Entries=[{"Source": "app.other", "DetailType": "paid", "Detail": "{}"}])
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_apigateway_get_allowed_post_denied(iam_endpoint):
+    iam, apigw = client(iam_endpoint, "iam"), client(iam_endpoint, "apigatewayv2")
+    api = apigw.create_api(Name="iam-api", ProtocolType="HTTP")["ApiId"]
+    apis = "arn:aws:apigateway:us-east-1::/apis"
+    # Only /apis/*: the collection itself (GetApis, CreateApi) is the resource /apis, which
+    # the wildcard does not cover.
+    reader = _user_client(iam_endpoint, iam, "apigw-reader", "apigatewayv2", {"Effect": "Allow", "Action": "apigateway:GET", "Resource": apis + "/*"})
+    assert reader.get_api(ApiId=api)["Name"] == "iam-api"
+    assert reader.get_routes(ApiId=api)["Items"] == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.get_apis()
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    iam.put_user_policy(UserName="apigw-reader", PolicyName="p", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "apigateway:GET", "Resource": [apis, apis + "/*"]}))
+    assert api in [a["ApiId"] for a in reader.get_apis()["Items"]]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.create_api(Name="nope", ProtocolType="HTTP")
+    assert e.value.response["Error"]["Message"] == (
+        "User: arn:aws:iam::000000000000:user/apigw-reader is not authorized to perform: apigateway:POST on resource: "
+        f"{apis} because no identity-based policy allows the apigateway:POST action")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.delete_api(ApiId=api)
+    assert f"apigateway:DELETE on resource: {apis}/{api}" in e.value.response["Error"]["Message"]
+    assert apigw.get_api(ApiId=api)["Name"] == "iam-api"

@@ -505,8 +505,8 @@ async fn aws_iam_routes_need_a_sigv4_signature() {
 }
 
 /// Under `--auth iam` the signer also needs `execute-api:Invoke` on the route's ARN (set up
-/// in the open mode, then enforced after a restart: the API Gateway control plane has no
-/// IAM action map in nimbus yet, so it cannot be called under `--auth iam`).
+/// in the open mode, then enforced after a restart; the control plane's own `apigateway:*`
+/// actions are tested in tests/python/test_iam_enforcement.py).
 #[tokio::test]
 async fn aws_iam_routes_under_auth_iam_need_execute_api_invoke() {
     let mut n = Nimbus::start_with(StartOptions {

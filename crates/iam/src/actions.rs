@@ -13,8 +13,9 @@
 //! fan-out per entry, one check per value), and `if` / `unless` (an input path that must
 //! be present / absent). The only per-service code derives names from the input forms
 //! AWS accepts: queue URLs, table ARNs, function names / partial ARNs / qualified ARNs,
-//! log group ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule ARNs), PartiQL statements (kind and table), shard iterators and message-move
-//! task handles.
+//! log group ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule
+//! ARNs), PartiQL statements (kind and table), shard iterators and message-move task
+//! handles.
 //!
 //! IAM ARNs carry the entity's path, which the request does not: `checks_with` takes a
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,

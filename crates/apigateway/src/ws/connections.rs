@@ -18,15 +18,10 @@ pub enum Outbound {
     Close { code: u16, reason: String },
 }
 
+/// A live connection: who connected and where (its [`Facts`], read through `Deref`), when
+/// the client last sent something, and the way to its session.
 pub struct Connection {
-    pub id: String,
-    pub api_id: String,
-    pub stage: String,
-    /// The `Host` the client connected with (the events' `domainName`).
-    pub domain_name: String,
-    pub source_ip: String,
-    pub user_agent: Option<String>,
-    pub connected_at_ms: u64,
+    facts: Facts,
     last_active_ms: AtomicU64,
     tx: UnboundedSender<Outbound>,
 }
@@ -36,25 +31,23 @@ pub struct Facts {
     pub id: String,
     pub api_id: String,
     pub stage: String,
+    /// The `Host` the client connected with (the events' `domainName`).
     pub domain_name: String,
     pub source_ip: String,
     pub user_agent: Option<String>,
     pub connected_at_ms: u64,
 }
 
+impl std::ops::Deref for Connection {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        &self.facts
+    }
+}
+
 impl Connection {
-    pub fn new(f: Facts, tx: UnboundedSender<Outbound>) -> Connection {
-        Connection {
-            last_active_ms: AtomicU64::new(f.connected_at_ms),
-            id: f.id,
-            api_id: f.api_id,
-            stage: f.stage,
-            domain_name: f.domain_name,
-            source_ip: f.source_ip,
-            user_agent: f.user_agent,
-            connected_at_ms: f.connected_at_ms,
-            tx,
-        }
+    pub fn new(facts: Facts, tx: UnboundedSender<Outbound>) -> Connection {
+        Connection { last_active_ms: AtomicU64::new(facts.connected_at_ms), facts, tx }
     }
 
     /// The client sent a message (the idle timeout restarts).

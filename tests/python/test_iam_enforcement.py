@@ -392,3 +392,95 @@ def test_apigateway_get_allowed_post_denied(iam_endpoint):
         reader.delete_api(ApiId=api)
     assert f"apigateway:DELETE on resource: {apis}/{api}" in e.value.response["Error"]["Message"]
     assert apigw.get_api(ApiId=api)["Name"] == "iam-api"
+
+
+# ---- Service principals: SNS and EventBridge deliveries need the target's resource policy
+# SNS developer guide, "Subscribing an Amazon SQS queue to an Amazon SNS topic" (the queue
+# policy must allow sqs:SendMessage by sns.amazonaws.com, with aws:SourceArn the topic);
+# EventBridge user guide, "Using resource-based policies for Amazon EventBridge" (SQS
+# queue policies for events.amazonaws.com; a denied target is NO_PERMISSIONS in the DLQ).
+
+def _queue(sqs, name, policy_for=None):
+    """A queue, with a policy letting `policy_for` = (service, source ARN) send to it."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if policy_for:
+        service, source = policy_for
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _doc({
+            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sqs:SendMessage", "Resource": arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": source}}})})
+    return url, arn
+
+
+def _receive_one(sqs, url):
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10, MessageAttributeNames=["All"]).get("Messages", [])
+    assert got, "nothing arrived in " + url
+    return got[0]
+
+
+def test_sns_delivers_only_where_the_queue_policy_allows_the_topic(iam_endpoint):
+    sns, sqs = client(iam_endpoint, "sns"), client(iam_endpoint, "sqs")
+    topic = sns.create_topic(Name="policed-topic")["TopicArn"]
+    other_topic = "arn:aws:sns:us-east-1:000000000000:some-other-topic"
+    allowed_url, allowed = _queue(sqs, "sns-allowed", ("sns.amazonaws.com", topic))
+    # A policy for another topic does not let this one in; nor does no policy at all.
+    wrong_url, wrong = _queue(sqs, "sns-wrong-source", ("sns.amazonaws.com", other_topic))
+    bare_url, bare = _queue(sqs, "sns-no-policy")
+    dlq_url, dlq = _queue(sqs, "sns-sub-dlq", ("sns.amazonaws.com", topic))
+    for arn in (allowed, wrong, bare):
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True,
+                      Attributes={"RawMessageDelivery": "true", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})})
+    sns.publish(TopicArn=topic, Message="policed")
+    assert _receive_one(sqs, allowed_url)["Body"] == "policed"
+    # A permission error is client-side: not retried, straight to the subscription's DLQ
+    # (one per refused subscription).
+    first, second = _receive_one(sqs, dlq_url), _receive_one(sqs, dlq_url)
+    assert first["Body"] == second["Body"] == "policed"
+    for url in (wrong_url, bare_url):
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_sns_to_lambda_needs_the_function_policy(iam_endpoint, python_function_zip):
+    sns, awslambda, iam, logs, sqs = (client(iam_endpoint, s) for s in ("sns", "lambda", "iam", "logs", "sqs"))
+    role = iam.create_role(RoleName="sns-target-role", AssumeRolePolicyDocument=TRUST)["Role"]
+    iam.attach_role_policy(RoleName="sns-target-role", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    fn = awslambda.create_function(FunctionName="sns-target", Runtime=python_runtime(), Role=role["Arn"], Handler="handler.print_it",
+                                   Code={"ZipFile": python_function_zip})["FunctionArn"]
+    awslambda.get_waiter("function_active_v2").wait(FunctionName="sns-target")
+    topic = sns.create_topic(Name="to-lambda")["TopicArn"]
+    dlq_url, dlq = _queue(sqs, "sns-lambda-dlq", ("sns.amazonaws.com", topic))
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn, Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})})
+    # Without a function policy letting sns.amazonaws.com invoke it the delivery is refused
+    # (to the subscription's DLQ); with lambda:AddPermission for this topic the function runs.
+    sns.publish(TopicArn=topic, Message="refused-one")
+    assert json.loads(_receive_one(sqs, dlq_url)["Body"])["Message"] == "refused-one"
+    awslambda.add_permission(FunctionName="sns-target", StatementId="sns", Action="lambda:InvokeFunction",
+                             Principal="sns.amazonaws.com", SourceArn=topic)
+    sns.publish(TopicArn=topic, Message="allowed-one")
+
+    def runs():
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/sns-target")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        return [e for e in events if e["message"].startswith("END RequestId")] or None
+    assert len(_until(runs, "the function to run once")) == 1
+
+
+def test_eventbridge_target_without_queue_policy_is_no_permissions_in_the_dlq(iam_endpoint):
+    events, sqs = client(iam_endpoint, "events"), client(iam_endpoint, "sqs")
+    rule = events.put_rule(Name="policed-rule", EventPattern=json.dumps({"source": ["app.policed"]}))["RuleArn"]
+    allowed_url, allowed = _queue(sqs, "eb-allowed", ("events.amazonaws.com", rule))
+    bare_url, bare = _queue(sqs, "eb-no-policy")
+    dlq_url, dlq = _queue(sqs, "eb-dlq", ("events.amazonaws.com", rule))
+    events.put_targets(Rule="policed-rule", Targets=[{"Id": "ok", "Arn": allowed},
+                                                     {"Id": "bare", "Arn": bare, "DeadLetterConfig": {"Arn": dlq}}])
+    out = events.put_events(Entries=[{"Source": "app.policed", "DetailType": "t", "Detail": json.dumps({"n": 1})}])
+    assert out["FailedEntryCount"] == 0
+    assert json.loads(_receive_one(sqs, allowed_url)["Body"])["detail"] == {"n": 1}
+    dead = _receive_one(sqs, dlq_url)
+    attrs = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attrs["ERROR_CODE"] == "NO_PERMISSIONS", attrs
+    assert attrs["TARGET_ARN"] == bare and attrs["RULE_ARN"] == rule
+    assert "RETRY_ATTEMPTS" not in attrs  # not retried
+    assert sqs.receive_message(QueueUrl=bare_url, WaitTimeSeconds=0).get("Messages", []) == []

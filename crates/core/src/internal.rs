@@ -282,3 +282,39 @@ impl EventInvoker for NoFunctions {
 pub trait TopicPublisher: Send + Sync {
     fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> crate::service::BoxFuture<'a, Result<String, String>>;
 }
+
+/// One AWS service acting on another service's resource for one of the caller's
+/// resources: SNS delivering a topic's message to a queue, EventBridge sending a rule's
+/// event to a function. AWS decides it by the target resource's own policy, which must
+/// allow the service principal (`sns.amazonaws.com`), usually under a condition on
+/// `aws:SourceArn` (the topic or rule) or `aws:SourceAccount`.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn>
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceCall<'a> {
+    /// The service principal, e.g. `sns.amazonaws.com`.
+    pub service: &'a str,
+    /// The action on the target, e.g. `sqs:SendMessage`.
+    pub action: &'a str,
+    /// The target resource's ARN.
+    pub resource: &'a str,
+    /// The resource the service acts for (`aws:SourceArn`).
+    pub source_arn: &'a str,
+    /// Its account (`aws:SourceAccount`).
+    pub source_account: &'a str,
+}
+
+/// Decides `ServiceCall`s (IAM implements it; the binary wires it into the services that
+/// deliver). Only enforced under `--auth iam`, like every other policy.
+pub trait ServiceGrants: Send + Sync {
+    /// `Err` says why the target's policy does not allow the call.
+    fn allows(&self, call: &ServiceCall<'_>) -> Result<(), String>;
+}
+
+/// Nothing enforced (no IAM wired, or not `--auth iam`).
+pub struct OpenGrants;
+
+impl ServiceGrants for OpenGrants {
+    fn allows(&self, _call: &ServiceCall<'_>) -> Result<(), String> {
+        Ok(())
+    }
+}

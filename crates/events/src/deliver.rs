@@ -11,7 +11,7 @@
 use crate::registry::Registry;
 use crate::transform::{self, Predefined};
 use serde::{Deserialize, Serialize};
-use nimbus_core::internal::{EventInvoker, LogLine, LogSink, QueueSender, TopicPublisher};
+use nimbus_core::internal::{EventInvoker, LogLine, LogSink, QueueSender, ServiceCall, ServiceGrants, TopicPublisher};
 use nimbus_core::Clock;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -24,6 +24,18 @@ pub struct Targets {
     pub logs: Arc<dyn LogSink>,
     /// SNS topics, when an SNS service is wired (else SNS targets are refused).
     pub topics: Option<Arc<dyn TopicPublisher>>,
+    /// The targets' resource policies (`--auth iam`): a queue's policy must allow
+    /// `sqs:SendMessage` by `events.amazonaws.com`, a function's `lambda:InvokeFunction`,
+    /// a topic's `sns:Publish`.
+    pub grants: Arc<dyn ServiceGrants>,
+}
+
+/// Whether the rule may reach `target` with `action` by the target's policy; AWS's
+/// `NO_PERMISSIONS` (not retried) when not.
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html>
+fn permitted(targets: &Targets, rule_arn: &str, account: &str, action: &str, target: &str) -> Result<(), Failure> {
+    let call = ServiceCall { service: "events.amazonaws.com", action, resource: target, source_arn: rule_arn, source_account: account };
+    targets.grants.allows(&call).map_err(|message| Failure { code: "NO_PERMISSIONS".into(), message, retryable: false })
 }
 
 const DEFAULT_RETRIES: u64 = 185;
@@ -142,6 +154,15 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     // Errors that cannot get better are not retried, as AWS: the event goes to the DLQ.
     let gone = |what: String| Failure { code: "NO_RESOURCE".into(), message: what, retryable: false };
+    let action = match parts.get(2) {
+        Some(&"sqs") => Some("sqs:SendMessage"),
+        Some(&"lambda") => Some("lambda:InvokeFunction"),
+        Some(&"sns") => Some("sns:Publish"),
+        _ => None,
+    };
+    if let Some(action) = action {
+        permitted(targets, &d.rule_arn, &d.account, action, arn)?;
+    }
     match parts.as_slice() {
         ["arn", _, "sqs", ..] => {
             let mut input = json!({ "MessageBody": payload });
@@ -212,7 +233,12 @@ async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn:
         attrs["RETRY_ATTEMPTS"] = json!({ "DataType": "Number", "StringValue": attempts.to_string() });
     }
     let input = json!({ "MessageBody": event.to_string(), "MessageAttributes": attrs });
-    if let Err(e) = targets.queues.send_message(dlq, input).await {
-        tracing::warn!(dlq, error = %e.message, "EventBridge dead-letter queue send failed; event dropped");
+    let account = rule_arn.split(':').nth(4).unwrap_or("");
+    let sent = match permitted(targets, rule_arn, account, "sqs:SendMessage", dlq) {
+        Ok(()) => targets.queues.send_message(dlq, input).await.map(|_| ()).map_err(|e| e.message),
+        Err(f) => Err(f.message),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(dlq, error = %e, "EventBridge dead-letter queue send failed; event dropped");
     }
 }

@@ -1,11 +1,13 @@
 //! Roles assumed by nimbus's own services on a user's behalf (`RoleAssumer`): Lambda
 //! runs a function with its execution role's temporary credentials, issued as STS
-//! issues them to `lambda.amazonaws.com`.
+//! issues them to `lambda.amazonaws.com`. And the calls services make on a user's
+//! resources for another resource (`ServiceGrants`): SNS delivering to a queue is allowed
+//! by the queue's policy naming `sns.amazonaws.com`, as AWS decides it.
 
 use crate::directory::key;
 use crate::entities::Session;
 use crate::Iam;
-use nimbus_core::internal::{RoleAssumer, RoleCredentials};
+use nimbus_core::internal::{RoleAssumer, RoleCredentials, ServiceCall, ServiceGrants};
 use nimbus_core::service::BoxFuture;
 use nimbus_iam_policy::{evaluate, ContextKeys, Decision, Policy, PolicyKind, PolicySet, Principal, Request};
 
@@ -78,6 +80,32 @@ impl RoleAssumer for Iam {
             crate::sts::issue(self, account, session, Some((role.name.clone(), "us-east-1".into()))).await.map_err(|e| format!("{e:?}"))?;
             Ok(creds)
         })
+    }
+}
+
+impl ServiceGrants for Iam {
+    /// A service principal has no identity policies: only the target's resource policy
+    /// can allow it, with `aws:SourceArn`, `aws:SourceAccount` (and SNS's older
+    /// `aws:SourceOwner`) and `aws:PrincipalServiceName` as condition keys.
+    fn allows(&self, call: &ServiceCall<'_>) -> Result<(), String> {
+        if !self.enforcing() {
+            return Ok(());
+        }
+        let denied = || format!("the resource policy of {} does not allow {} to perform {} (aws:SourceArn {})", call.resource, call.service, call.action, call.source_arn);
+        let Some(policy) = self.resource_policy(call.resource) else { return Err(denied()) };
+        let principal = Principal::service(call.service);
+        let mut context = ContextKeys::new();
+        context.insert("aws:SourceArn", call.source_arn.to_string());
+        context.insert("aws:SourceAccount", call.source_account.to_string());
+        context.insert("aws:SourceOwner", call.source_account.to_string());
+        context.insert("aws:PrincipalServiceName", call.service.to_string());
+        context.insert("aws:SecureTransport", "true".to_string());
+        let set = PolicySet { identity: Vec::new(), boundary: None, session: None, resource: Some(&policy) };
+        let req = Request { principal: &principal, action: call.action, resource: call.resource, resource_account: call.resource.split(':').nth(4), context: &context };
+        match evaluate(&set, &req) {
+            Decision::Allow => Ok(()),
+            _ => Err(denied()),
+        }
     }
 }
 

@@ -256,12 +256,15 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Lambda's destinations on topics publish through it (`TopicPublisher`).
         let sns = Arc::new(nimbus_sns::SnsService::open(stores.sns, clock.clone(), format!("http://{local}"), (!args.in_memory).then(|| args.data_dir.join("sns")), sqs.clone(), lambda.clone()).map_err(|e| format!("sns: {e}"))?);
         lambda.set_topic_publisher(sns.clone());
+        // Deliveries need the subscriber's resource policy to allow SNS (`--auth iam`).
+        sns.set_grants(iam.clone());
+        iam.add_resource_policies("sns", sns.clone());
         router.add_data_plane(nimbus_sns::data_plane::PREFIX, Arc::new(nimbus_sns::data_plane::SnsPlane(sns.sns.clone())));
         router.register(sns.clone());
         // EventBridge: targets reached through SQS (`QueueSender`), Lambda's
         // asynchronous invoke (`EventInvoker`), CloudWatch Logs (`LogSink`) and SNS
         // (`TopicPublisher`).
-        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: Some(sns.clone()) };
+        let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: Some(sns.clone()), grants: iam.clone() };
         let events = Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?);
         router.register(events.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());

@@ -16,7 +16,7 @@ use crate::http_delivery::{self, Outcome, RetryPolicy};
 use crate::registry::{commit, Registry};
 use crate::store;
 use nimbus_core::doc_store::Doc;
-use nimbus_core::internal::{EventInvoker, QueueSender};
+use nimbus_core::internal::{EventInvoker, OpenGrants, QueueSender, ServiceCall, ServiceGrants};
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -62,11 +62,30 @@ pub struct Deliveries {
     next_seq: AtomicU64,
     pub queues: Arc<dyn QueueSender>,
     pub functions: Arc<dyn EventInvoker>,
+    /// The subscribers' resource policies (`--auth iam`): a queue's policy must allow
+    /// `sqs:SendMessage` by `sns.amazonaws.com`, a function's `lambda:InvokeFunction`.
+    grants: parking_lot::RwLock<Arc<dyn ServiceGrants>>,
 }
 
 impl Deliveries {
     pub fn new(queues: Arc<dyn QueueSender>, functions: Arc<dyn EventInvoker>) -> Deliveries {
-        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions }
+        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions, grants: parking_lot::RwLock::new(Arc::new(OpenGrants)) }
+    }
+
+    /// Wires the resource-policy checks of deliveries (IAM, under `--auth iam`).
+    pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
+        *self.grants.write() = grants;
+    }
+
+    /// Whether the topic may send to `target` by the target's policy: SNS's
+    /// "client-side" error when not, which is neither retried nor lost silently.
+    /// <https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html>
+    fn permitted(&self, subscription_arn: &str, action: &str, target: &str) -> Result<(), String> {
+        let topic = subscription_arn.rsplit_once(':').map_or(subscription_arn, |(t, _)| t);
+        let account = topic.split(':').nth(4).unwrap_or("");
+        let call = ServiceCall { service: "sns.amazonaws.com", action, resource: target, source_arn: topic, source_account: account };
+        let grants = self.grants.read().clone();
+        grants.allows(&call)
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -190,6 +209,16 @@ async fn send(w: &Worker, d: &Delivery) -> Outcome {
         Ok(()) => Outcome::Delivered,
         Err(e) => Outcome::Retry(e),
     };
+    let action = match d.protocol.as_str() {
+        "sqs" => Some("sqs:SendMessage"),
+        "lambda" => Some("lambda:InvokeFunction"),
+        _ => None,
+    };
+    if let Some(action) = action {
+        if let Err(why) = w.deliveries.permitted(&d.subscription_arn, action, &d.endpoint) {
+            return Outcome::Permanent(why);
+        }
+    }
     match d.protocol.as_str() {
         "sqs" => retry(w.deliveries.queues.send_message(&d.endpoint, d.body.clone()).await.map(|_| ()).map_err(|e| e.to_string())),
         "lambda" => retry(w.deliveries.functions.invoke_event(&d.endpoint, bytes::Bytes::from(d.body.to_string())).await),
@@ -256,7 +285,11 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
                             m.remove("MessageDeduplicationId");
                         }
                     }
-                    if let Err(err) = w.deliveries.queues.send_message(&q, input).await {
+                    let sent = match w.deliveries.permitted(&d.subscription_arn, "sqs:SendMessage", &q) {
+                        Ok(()) => w.deliveries.queues.send_message(&q, input).await.map(|_| ()).map_err(|e| e.to_string()),
+                        Err(why) => Err(why),
+                    };
+                    if let Err(err) = sent {
                         tracing::warn!(subscription = %d.subscription_arn, dlq = %q, error = %err, "SNS dead-letter delivery failed");
                     }
                 }

@@ -8,7 +8,7 @@
 //! `store.rs`) and `delivery.rs` (durable deliveries to SQS through `QueueSender` and to
 //! Lambda through `EventInvoker`, to HTTP endpoints through `http_delivery.rs`, retries on the
 //! clock, RedrivePolicy dead-letter queues). `signing.rs` signs notifications.
-//! `data_plane.rs` serves `/_aws/sns/` (recorded email/HTTP messages, the certificate).
+//! `policies.rs` lets IAM read topic policies and tags. `data_plane.rs` serves `/_aws/sns/` (recorded email/HTTP messages, the certificate).
 
 pub mod arns;
 pub mod data_plane;
@@ -21,6 +21,7 @@ pub mod message_attrs;
 pub mod ops_publish;
 pub mod ops_subscriptions;
 pub mod ops_topics;
+pub mod policies;
 pub mod registry;
 pub mod service;
 pub mod signing;

@@ -210,6 +210,11 @@ impl SnsService {
         Ok(SnsService { sns })
     }
 
+    /// Wires the subscribers' resource-policy checks (IAM's, under `--auth iam`).
+    pub fn set_grants(&self, grants: Arc<dyn nimbus_core::internal::ServiceGrants>) {
+        self.sns.deliveries.set_grants(grants);
+    }
+
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> SnsResult<Value> {
         let call = Call { account: ctx.account_id.clone(), region: ctx.region.clone(), sns: &self.sns };
         match op {

@@ -394,3 +394,69 @@ def test_entry_time_becomes_the_event_time(events, sqs, queue):
     when = datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     events.put_events(Entries=[entry(source="app.time", Time=when)])
     assert json.loads(receive_one(sqs, url)["Body"])["time"] == "2020-01-02T03:04:05Z"
+
+
+# ---- AWS API Call via CloudTrail (--cloudtrail-events)
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+
+def test_write_api_calls_reach_the_default_bus_as_cloudtrail_events():
+    with nimbus_server(["--cloudtrail-events"]) as url:
+        mk = lambda svc: boto3.session.Session().client(svc, region_name=REGION, endpoint_url=url,
+                                                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        ev, q, awslambda = mk("events"), mk("sqs"), mk("lambda")
+        audit = q.create_queue(QueueName="audit")["QueueUrl"]
+        ev.put_rule(Name="sqs-calls", EventPattern=json.dumps({"source": ["aws.sqs"], "detail-type": ["AWS API Call via CloudTrail"]}))
+        ev.put_targets(Rule="sqs-calls", Targets=[{"Id": "audit", "Arn": arn_of(q, audit)}])
+        watched = q.create_queue(QueueName="watched", Attributes={"VisibilityTimeout": "7"})["QueueUrl"]
+        q.send_message(QueueUrl=watched, MessageBody="a data event")          # not sent
+        q.get_queue_attributes(QueueUrl=watched, AttributeNames=["All"])     # read-only: not sent
+        with pytest.raises(ClientError):
+            q.create_queue(QueueName="bad name!")                            # failed calls are sent
+        q.tag_queue(QueueUrl=watched, Tags={"team": "a"})
+
+        seen = []
+        while not any(e["detail"]["eventName"] == "TagQueue" for e in seen):
+            msgs = q.receive_message(QueueUrl=audit, WaitTimeSeconds=20, MaxNumberOfMessages=10).get("Messages", [])
+            assert msgs, seen
+            seen += [json.loads(m["Body"]) for m in msgs]
+        names = sorted(e["detail"]["eventName"] for e in seen)
+        assert names == ["CreateQueue", "CreateQueue", "TagQueue"], names
+        created = next(e for e in seen if e["detail"]["eventName"] == "CreateQueue" and "errorCode" not in e["detail"])
+        assert (created["source"], created["detail-type"], created["account"], created["region"]) == (
+            "aws.sqs", "AWS API Call via CloudTrail", "000000000000", REGION)
+        d = created["detail"]
+        assert d["eventSource"] == "sqs.amazonaws.com" and d["awsRegion"] == REGION and d["eventType"] == "AwsApiCall"
+        assert d["readOnly"] is False and d["managementEvent"] is True and d["recipientAccountId"] == "000000000000"
+        assert d["requestParameters"] == {"queueName": "watched", "attributes": {"VisibilityTimeout": "7"}}
+        assert d["responseElements"] == {"queueUrl": watched}
+        assert d["userIdentity"]["accountId"] == "000000000000" and d["userIdentity"]["accessKeyId"] == ACCESS_KEY
+        failed = next(e for e in seen if "errorCode" in e["detail"])
+        assert failed["detail"]["errorCode"].startswith("InvalidParameterValue") and failed["detail"]["responseElements"] is None
+
+        # Secrets are hidden, as CloudTrail hides them: function code is not in the event.
+        ev.put_rule(Name="lambda-calls", EventPattern=json.dumps({"source": ["aws.lambda"], "detail": {"eventName": ["CreateFunction"]}}))
+        ev.put_targets(Rule="lambda-calls", Targets=[{"Id": "audit", "Arn": arn_of(q, audit)}])
+        with pytest.raises(ClientError):
+            awslambda.create_function(FunctionName="f", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                                      Handler="h.h", Code={"ZipFile": b"not a zip"})
+        body = json.loads(receive_one(q, audit)["Body"])
+        assert body["detail"]["requestParameters"]["code"] == {"ZipFile": "HIDDEN_DUE_TO_SECURITY_REASONS"}
+
+
+def test_no_cloudtrail_events_without_the_flag(events, sqs, queue):
+    rule = unique_name("all-sqs-calls")
+    url = queue()
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.sqs"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn_of(sqs, url)}])
+    try:
+        sqs.tag_queue(QueueUrl=url, Tags={"k": "v"})
+        # A PutEvents event after the call arrives; the call's event would have come first.
+        events.put_rule(Name=rule + "-marker", EventPattern=json.dumps({"source": ["marker"]}))
+        events.put_targets(Rule=rule + "-marker", Targets=[{"Id": "q", "Arn": arn_of(sqs, url)}])
+        events.put_events(Entries=[{"Source": "marker", "DetailType": "m", "Detail": "{}"}])
+        assert json.loads(receive_one(sqs, url)["Body"])["source"] == "marker"
+    finally:
+        for r in (rule, rule + "-marker"):
+            events.remove_targets(Rule=r, Ids=["q"])
+            events.delete_rule(Name=r)

@@ -318,3 +318,22 @@ impl ServiceGrants for OpenGrants {
         Ok(())
     }
 }
+
+/// One finished API request, as CloudTrail records it (`AWS API Call via CloudTrail`
+/// events on the default event bus).
+pub struct ApiCall<'a> {
+    pub ctx: &'a crate::RequestContext,
+    /// The service's signing name (`sqs`, `lambda`, …).
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub input: &'a serde_json::Value,
+    pub outcome: Result<&'a serde_json::Value, &'a crate::AwsError>,
+}
+
+/// Receives finished API requests (EventBridge implements it; the binary wires it when
+/// asked to). The router asks `wants` before it keeps a copy of the input, so requests
+/// nobody records cost one call.
+pub trait ApiCallRecorder: Send + Sync {
+    fn wants(&self, service: &str, operation: &str) -> bool;
+    fn record(&self, call: ApiCall<'_>);
+}

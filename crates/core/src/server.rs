@@ -53,6 +53,8 @@ pub struct Router {
     allow_clock_control: bool,
     auth: Authenticator,
     authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
+    /// Told of each finished request it wants (CloudTrail-style API call events).
+    api_calls: Option<Arc<dyn crate::internal::ApiCallRecorder>>,
     /// Data planes by path prefix (`/_aws/execute-api/`), tried before AWS routing.
     data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
     /// Data planes by host-name suffix (`.execute-api.localhost`): `Host: <id><suffix>[:port]`
@@ -71,6 +73,7 @@ impl Router {
             allow_clock_control,
             auth: Authenticator::open(),
             authorizer: None,
+            api_calls: None,
             data_planes: Vec::new(),
             host_data_planes: Vec::new(),
         }
@@ -84,6 +87,23 @@ impl Router {
     /// Authorizes every decoded request before the service runs it (`--auth iam`).
     pub fn set_authorizer(&mut self, authorizer: Arc<dyn crate::internal::Authorizer>) {
         self.authorizer = Some(authorizer);
+    }
+
+    /// Tells `recorder` of every finished request it wants.
+    pub fn set_api_call_recorder(&mut self, recorder: Arc<dyn crate::internal::ApiCallRecorder>) {
+        self.api_calls = Some(recorder);
+    }
+
+    /// Runs an authorized request on its service, and tells the API-call recorder of it
+    /// (the input is copied only for requests the recorder wants).
+    async fn run(&self, service: &Arc<dyn AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value) -> Result<serde_json::Value, AwsError> {
+        let Some(recorder) = self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) else {
+            return service.call(ctx, op, input).await;
+        };
+        let kept = input.clone();
+        let result = service.call(ctx, op, input).await;
+        recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref() });
+        result
     }
 
     /// The authorizer's decision on a decoded request (always allowed without one).
@@ -259,7 +279,7 @@ impl Router {
                     });
                     let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
                     match decoded {
-                        Ok(input) => match service.call(&ctx, op, input).await {
+                        Ok(input) => match self.run(service, &ctx, &model.signing_name, op, input).await {
                             Ok(out) => json::encode_ok(model, &out),
                             Err(e) => json::encode_error(model, &e),
                         },
@@ -315,7 +335,7 @@ impl Router {
                         if let Err(e) = self.authorized(&ctx, &model.signing_name, &action, &input) {
                             return finish(&ctx, &model.signing_name, &action, started, encode_error(&e));
                         }
-                        match service.call(&ctx, &action, input).await {
+                        match self.run(service, &ctx, &model.signing_name, &action, input).await {
                             Ok(out) if json => query::encode_ok_json(model, &action, &out, &ctx.request_id),
                             Ok(out) => query::encode_ok(model, &action, &out, &ctx.request_id),
                             Err(e) => encode_error(&e),
@@ -354,7 +374,7 @@ impl Router {
                 let decoded = rest_json::decode(model, op, &labels, &query_pairs, &parts.headers, &body)
                     .and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
                 let wire = match decoded {
-                    Ok(input) => match service.call(&ctx, op, input).await {
+                    Ok(input) => match self.run(service, &ctx, &model.signing_name, op, input).await {
                         Ok(out) => rest_json::encode_ok(model, op, &out),
                         Err(e) => rest_json::encode_error(&e),
                     },

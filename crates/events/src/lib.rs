@@ -3,7 +3,9 @@
 //! nimbus's clock), targets (SQS incl. FIFO, Lambda's asynchronous invoke) with
 //! `Input` / `InputPath` / `InputTransformer`, retries and SQS dead-letter queues.
 //! Configuration (buses, rules with their targets) is durable in core's document table.
+//! `api_calls.rs` turns nimbus's own write API calls into CloudTrail-style events.
 
+pub mod api_calls;
 pub mod archives;
 pub mod errors;
 pub mod registry;

@@ -132,6 +132,10 @@ struct ServeArgs {
     /// `--runtime` and the `NIMBUS_RUNTIME_*` variables.
     #[arg(long, env = "NIMBUS_RUNTIMES_FILE", value_name = "FILE")]
     runtimes_file: Option<PathBuf>,
+    /// Send `AWS API Call via CloudTrail` events for write management calls to each
+    /// account's default event bus, as AWS does when a CloudTrail trail is logging.
+    #[arg(long, env = "NIMBUS_CLOUDTRAIL_EVENTS")]
+    cloudtrail_events: bool,
 }
 
 fn main() {
@@ -267,6 +271,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: Some(sns.clone()), grants: iam.clone() };
         let events = Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?);
         router.register(events.clone());
+        if args.cloudtrail_events {
+            router.set_api_call_recorder(events.clone());
+        }
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.

@@ -1,8 +1,10 @@
 //! Durable delivery of accepted publishes to SQS queues and Lambda functions. Publish
-//! stores one `Delivery` document per matching subscription before it answers; this
-//! worker then sends each one (SQS through `QueueSender`, Lambda through `EventInvoker`)
-//! and removes the document. Documents left by a crash are read back at start and sent
-//! again. Deliveries of one subscription go out one at a time in publish order (a lane per
+//! stores its deliveries (one per matching subscription) as one document before it
+//! answers; this worker then sends each one (SQS through `QueueSender`, Lambda through
+//! `EventInvoker`) and removes the document when the last of them is done. A delivery
+//! that must wait for a retry is stored on its own. Documents left by a crash are read
+//! back at start and sent again (at least once: a finished delivery of a publish whose
+//! others were not finished is sent again). Deliveries of one subscription go out one at a time in publish order (a lane per
 //! subscription), so FIFO queues see a FIFO topic's order; a FIFO queue's lane waits for
 //! its failed head instead of letting later deliveries overtake it.
 //!
@@ -22,11 +24,25 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
 const MAX_ATTEMPTS: u32 = 15;
+
+/// The stored document of a publish's deliveries, removed when the last is done.
+#[derive(Debug)]
+pub struct Group {
+    id: String,
+    account: String,
+    remaining: AtomicUsize,
+}
+
+/// How a publish's deliveries are stored together.
+#[derive(Serialize, Deserialize)]
+struct Stored<L> {
+    deliveries: L,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
@@ -47,6 +63,9 @@ pub struct Delivery {
     pub policy: Option<RetryPolicy>,
     pub attempts: u32,
     pub next_ms: u64,
+    /// The publish's document while the delivery is stored in it (else its own).
+    #[serde(skip)]
+    pub group: Option<Arc<Group>>,
 }
 
 #[derive(Default)]
@@ -97,17 +116,38 @@ impl Deliveries {
         self.wake.notify_one();
     }
 
-    /// Stores the deliveries of one publish, waits for the store, then schedules them.
-    pub async fn accept(&self, registry: &Registry, batch: Vec<Delivery>) -> crate::errors::SnsResult<()> {
-        let pendings: Vec<_> = batch.iter().map(|d| registry.store().put(doc_of(d))).collect();
-        for p in pendings {
-            commit(p).await?;
+    /// Stores the deliveries of one publish (one document), waits for the store, then
+    /// schedules them.
+    pub async fn accept(&self, registry: &Registry, mut batch: Vec<Delivery>) -> crate::errors::SnsResult<()> {
+        match batch.as_slice() {
+            [] => return Ok(()),
+            [one] => commit(registry.store().put(doc_of(one))).await?,
+            [first, ..] => {
+                let group = Arc::new(Group { id: format!("publish-{}", first.id), account: first.account.clone(), remaining: AtomicUsize::new(batch.len()) });
+                let doc = serde_json::to_string(&Stored { deliveries: &batch }).unwrap_or_default();
+                commit(registry.store().put(Doc { keys: [store::DELIVERY.to_string(), group.account.clone(), group.id.clone()], doc })).await?;
+                for d in &mut batch {
+                    d.group = Some(group.clone());
+                }
+            }
         }
         for d in batch {
             self.schedule(d);
         }
         Ok(())
     }
+}
+
+/// A delivery is done with its stored document: its own is removed, or its publish's
+/// once the last delivery of it is done. Not waited for: a removal lost in a crash only
+/// sends the delivery again.
+fn release(registry: &Registry, d: &mut Delivery) {
+    let keys = match d.group.take() {
+        Some(g) if g.remaining.fetch_sub(1, Ordering::AcqRel) == 1 => [store::DELIVERY.to_string(), g.account.clone(), g.id.clone()],
+        Some(_) => return,
+        None => [store::DELIVERY.to_string(), d.account.clone(), d.id.clone()],
+    };
+    drop(registry.store().delete(keys));
 }
 
 fn doc_of(d: &Delivery) -> Doc {
@@ -121,14 +161,28 @@ pub struct Worker {
     pub deliveries: Arc<Deliveries>,
 }
 
+/// The deliveries of one stored document: a publish's, or one delivery's.
+fn read_back(d: &Doc) -> Result<Vec<Delivery>, serde_json::Error> {
+    if let Ok(stored) = serde_json::from_str::<Stored<Vec<Delivery>>>(&d.doc) {
+        let group = Arc::new(Group { id: d.keys[2].clone(), account: d.keys[1].clone(), remaining: AtomicUsize::new(stored.deliveries.len()) });
+        return Ok(stored.deliveries.into_iter().map(|mut x| {
+            x.group = Some(group.clone());
+            x
+        }).collect());
+    }
+    serde_json::from_str::<Delivery>(&d.doc).map(|x| vec![x])
+}
+
 /// Starts the worker with the deliveries read back from the store.
 pub fn start(w: Arc<Worker>, stored: Vec<Doc>) {
     let mut max_seq = 0;
     for d in stored {
-        match serde_json::from_str::<Delivery>(&d.doc) {
-            Ok(x) => {
-                max_seq = max_seq.max(x.seq);
-                w.deliveries.due.lock().insert((x.next_ms, x.seq), x);
+        match read_back(&d) {
+            Ok(xs) => {
+                for x in xs {
+                    max_seq = max_seq.max(x.seq);
+                    w.deliveries.due.lock().insert((x.next_ms, x.seq), x);
+                }
             }
             Err(e) => tracing::error!(id = %d.keys[2], error = %e, "unreadable stored SNS delivery"),
         }
@@ -244,7 +298,7 @@ fn next_delay(d: &Delivery) -> Option<u64> {
 async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     // An unsubscribed endpoint (or a deleted topic's) gets nothing more.
     if w.registry.subscription(&d.subscription_arn).is_err() {
-        forget(w, &d).await;
+        release(&w.registry, &mut d);
         return None;
     }
     d.attempts += 1;
@@ -255,14 +309,18 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     };
     match (outcome, delay) {
         (Outcome::Delivered, _) => {
-            forget(w, &d).await;
+            release(&w.registry, &mut d);
             None
         }
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
             d.next_ms = w.clock.now_ms() + delay_ms;
+            // Stored on its own from now on (its publish's document may go first).
             if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
                 tracing::error!(error = %e, "could not store an SNS delivery's retry");
+            }
+            if d.group.is_some() {
+                release(&w.registry, &mut d);
             }
             Some(d)
         }
@@ -295,14 +353,43 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
                 }
                 None => tracing::warn!(subscription = %d.subscription_arn, error = %e, "SNS delivery failed after retries; dropped (no RedrivePolicy)"),
             }
-            forget(w, &d).await;
+            release(&w.registry, &mut d);
             None
         }
     }
 }
 
-async fn forget(w: &Worker, d: &Delivery) {
-    if let Err(e) = w.registry.store().delete([store::DELIVERY.to_string(), d.account.clone(), d.id.clone()]).wait().await {
-        tracing::error!(error = %e, "could not remove a finished SNS delivery");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: &str) -> Delivery {
+        Delivery {
+            id: id.into(),
+            seq: 1,
+            account: "000000000000".into(),
+            subscription_arn: "arn:aws:sns:us-east-1:000000000000:t:1".into(),
+            protocol: "sqs".into(),
+            endpoint: "arn:aws:sqs:us-east-1:000000000000:q".into(),
+            body: serde_json::json!({"MessageBody": "m"}),
+            policy: None,
+            attempts: 0,
+            next_ms: 0,
+            group: None,
+        }
+    }
+
+    #[test]
+    fn a_publish_document_reads_back_as_its_deliveries_in_one_group() {
+        let doc = serde_json::to_string(&Stored { deliveries: vec![delivery("a"), delivery("b")] }).unwrap();
+        let keys = [store::DELIVERY.to_string(), "000000000000".to_string(), "publish-a".to_string()];
+        let back = read_back(&Doc { keys: keys.clone(), doc }).unwrap();
+        assert_eq!(back.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let group = back[0].group.as_ref().unwrap();
+        assert!(Arc::ptr_eq(group, back[1].group.as_ref().unwrap()));
+        assert_eq!((group.id.as_str(), group.remaining.load(Ordering::Relaxed)), ("publish-a", 2));
+        // A single delivery's document is itself, with no group.
+        let one = read_back(&Doc { keys, doc: serde_json::to_string(&delivery("c")).unwrap() }).unwrap();
+        assert!(one.len() == 1 && one[0].id == "c" && one[0].group.is_none());
     }
 }

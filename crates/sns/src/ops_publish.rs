@@ -238,6 +238,7 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
             policy: None,
             attempts: 0,
             next_ms: now,
+            group: None,
         });
     }
     sns.deliveries.accept(&sns.registry, batch).await?;

@@ -144,6 +144,7 @@ impl Sns {
             policy: Some(policy),
             attempts: 0,
             next_ms: self.clock.now_ms(),
+            group: None,
         }
     }
 

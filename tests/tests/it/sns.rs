@@ -385,10 +385,14 @@ async fn acknowledged_publishes_are_delivered_after_kill_9() {
     let mut n = Nimbus::start_with_clock_control();
     let c = n.sns_client();
     let t = topic(&c, &unique_name("durable"), &[]).await;
-    let qname = unique_name("later");
-    let arn = format!("arn:aws:sqs:us-east-1:{}:{qname}", nimbus_tests::default_account());
-    subscribe(&c, &t, "sqs", &arn, &[("RawMessageDelivery", "true")]).await;
-    // The queue does not exist yet: the deliveries stay pending, retried on the clock.
+    // Two subscribers: a publish's deliveries are stored together, and each that waits
+    // for a retry on its own.
+    let qnames = [unique_name("later"), unique_name("later-too")];
+    for q in &qnames {
+        let arn = format!("arn:aws:sqs:us-east-1:{}:{q}", nimbus_tests::default_account());
+        subscribe(&c, &t, "sqs", &arn, &[("RawMessageDelivery", "true")]).await;
+    }
+    // The queues do not exist yet: the deliveries stay pending, retried on the clock.
     for i in 0..3 {
         c.publish().topic_arn(&t).message(format!("kept {i}")).send().await.expect("publish");
     }
@@ -399,22 +403,27 @@ async fn acknowledged_publishes_are_delivered_after_kill_9() {
     n.restart();
     let again = n.http("GET", "/_aws/sns/SimpleNotificationService.pem", None).expect("certificate");
     assert_eq!(again.1, cert.1, "the signing key and certificate are kept in the data directory");
-    let (url, arn2) = queue(&n, &qname).await;
-    assert_eq!(arn, arn2);
     let c = n.sns_client();
     let attrs = c.get_topic_attributes().topic_arn(&t).send().await.expect("topic survived").attributes.unwrap_or_default();
-    assert_eq!(attrs["SubscriptionsConfirmed"], "1");
-    let mut got = Vec::new();
-    for _ in 0..10 {
-        n.advance_clock(30);
-        got.extend(drain(&n, &url, 3 - got.len(), 1).await);
-        if got.len() == 3 {
-            break;
-        }
+    assert_eq!(attrs["SubscriptionsConfirmed"], "2");
+    let mut urls = Vec::new();
+    for q in &qnames {
+        urls.push(queue(&n, q).await.0);
     }
-    let mut bodies: Vec<String> = got.iter().filter_map(|m| m.body().map(str::to_string)).collect();
-    bodies.sort();
-    assert_eq!(bodies, ["kept 0", "kept 1", "kept 2"], "{}", n.log_tail(3000));
+    for url in &urls {
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            n.advance_clock(30);
+            got.extend(drain(&n, url, 3 - got.len(), 1).await);
+            if got.len() == 3 {
+                break;
+            }
+        }
+        let mut bodies: Vec<String> = got.iter().filter_map(|m| m.body().map(str::to_string)).collect();
+        bodies.sort();
+        bodies.dedup();
+        assert_eq!(bodies, ["kept 0", "kept 1", "kept 2"], "{url}: {}", n.log_tail(3000));
+    }
 }
 
 #[tokio::test]

@@ -275,6 +275,10 @@ enum Cmd {
         /// Give up on deliveries after this long without one.
         #[arg(long, default_value = "10s")]
         drain_timeout: String,
+        /// Subscribe without RawMessageDelivery: each message arrives in SNS's signed
+        /// JSON envelope (what most applications use).
+        #[arg(long)]
+        enveloped: bool,
     },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
@@ -515,7 +519,7 @@ fn main() {
                 .await
             })
         })(),
-        Cmd::Sns { targets, subscriptions, publishes, clients, drain_timeout } => (|| {
+        Cmd::Sns { targets, subscriptions, publishes, clients, drain_timeout, enveloped } => (|| {
             let rt = runtime(None)?;
             rt.block_on(async move {
                 sns::run(sns::Config {
@@ -524,6 +528,7 @@ fn main() {
                     publishes: publishes.max(1),
                     clients: clients.max(1),
                     drain_timeout: parse_duration(&drain_timeout)?,
+                    enveloped,
                 })
                 .await
             })

@@ -1,4 +1,5 @@
-//! SNS fan-out: one topic with N raw SQS subscriptions (`RawMessageDelivery=true`), P
+//! SNS fan-out: one topic with N SQS subscriptions (raw, `RawMessageDelivery=true`, or
+//! with `--enveloped` SNS's signed JSON envelope), P
 //! publishes from C concurrent clients (query protocol, one keep-alive connection each),
 //! and one long-polling reader per queue. Reports publishes/s and, per message, the time
 //! from its Publish request to its arrival in the last of the N queues (p50 / p99).
@@ -21,6 +22,8 @@ pub struct Config {
     pub clients: usize,
     /// How long to wait for the last delivery after the last publish.
     pub drain_timeout: Duration,
+    /// Subscriptions without RawMessageDelivery (signed envelopes).
+    pub enveloped: bool,
 }
 
 /// One (target, fan-out) measurement.
@@ -94,13 +97,12 @@ async fn one(target: &Target, fanout: usize, cfg: &Config) -> Result<Row, String
         let name = format!("bench-{}-{i}", &run[..12]);
         let url = admin.create_queue(&name).await?;
         let arn = format!("arn:aws:sqs:us-east-1:000000000000:{name}");
-        sns_call(
-            &mut admin_conn,
-            &sns,
-            "Subscribe",
-            &[("TopicArn", &topic), ("Protocol", "sqs"), ("Endpoint", &arn), ("Attributes.entry.1.key", "RawMessageDelivery"), ("Attributes.entry.1.value", "true")],
-        )
-        .await?;
+        let raw = [("Attributes.entry.1.key", "RawMessageDelivery"), ("Attributes.entry.1.value", "true")];
+        let mut params = vec![("TopicArn", topic.as_str()), ("Protocol", "sqs"), ("Endpoint", arn.as_str())];
+        if !cfg.enveloped {
+            params.extend(raw);
+        }
+        sns_call(&mut admin_conn, &sns, "Subscribe", &params).await?;
         queues.push(url);
     }
 
@@ -126,7 +128,13 @@ async fn one(target: &Target, fanout: usize, cfg: &Config) -> Result<Row, String
                 let now = Instant::now();
                 let v: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
                 for m in v.get("Messages").and_then(|m| m.as_array()).into_iter().flatten() {
-                    let Some(seq) = m.get("Body").and_then(|b| b.as_str()).and_then(|b| b.parse::<usize>().ok()) else { continue };
+                    // A raw body is the message; an envelope carries it as `Message`.
+                    let body = m.get("Body").and_then(|b| b.as_str()).unwrap_or("");
+                    let text = match body.starts_with('{') {
+                        true => serde_json::from_str::<serde_json::Value>(body).ok().and_then(|e| e.get("Message").and_then(|x| x.as_str()).map(str::to_string)),
+                        false => Some(body.to_string()),
+                    };
+                    let Some(seq) = text.and_then(|t| t.parse::<usize>().ok()) else { continue };
                     if let Some(slot) = last.get(seq) {
                         let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
                         s.0 += 1;
@@ -200,7 +208,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             }
         }
     }
-    println!("SNS fan-out: {} publishes, {} clients, raw SQS subscriptions", cfg.publishes, cfg.clients);
+    let kind = if cfg.enveloped { "enveloped (signed)" } else { "raw" };
+    println!("SNS fan-out: {} publishes, {} clients, {kind} SQS subscriptions", cfg.publishes, cfg.clients);
     println!("{:<12} {:>8} {:>14} {:>22} {:>22} {:>10}", "target", "subs", "publishes/s", "publish→last p50 ms", "publish→last p99 ms", "complete");
     for r in &rows {
         println!("{:<12} {:>8} {:>14.0} {:>22.2} {:>22.2} {:>10}", r.target, r.fanout, r.publishes_per_s, r.p50_ms, r.p99_ms, format!("{}/{}", r.delivered, cfg.publishes));

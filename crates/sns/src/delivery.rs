@@ -297,7 +297,7 @@ fn next_delay(d: &Delivery) -> Option<u64> {
 /// One attempt; `Some` is the delivery to retry at its `next_ms` (already stored).
 async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     // An unsubscribed endpoint (or a deleted topic's) gets nothing more.
-    if w.registry.subscription(&d.subscription_arn).is_err() {
+    if !w.registry.has_subscription(&d.subscription_arn) {
         release(&w.registry, &mut d);
         return None;
     }

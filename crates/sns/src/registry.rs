@@ -163,10 +163,22 @@ impl Registry {
         self.state.read().subs.get(arn).cloned().ok_or_else(SnsError::subscription_not_found)
     }
 
-    /// A topic's subscriptions (confirmed or not), with their filters.
+    /// Whether the subscription still exists (a pending delivery to a gone one is dropped).
+    pub fn has_subscription(&self, arn: &str) -> bool {
+        self.state.read().subs.contains_key(arn)
+    }
+
+    /// A topic's subscriptions (confirmed or not), with their filters. A subscription's ARN
+    /// is `<topic ARN>:<id>`, so a topic's are one range of the ARN-ordered map.
     pub fn subscribers(&self, topic_arn: &str) -> Vec<(Subscription, Option<Arc<Filter>>)> {
         let s = self.state.read();
-        s.subs.values().filter(|x| x.topic_arn == topic_arn).map(|x| (x.clone(), s.filters.get(&x.arn).cloned())).collect()
+        let prefix = format!("{topic_arn}:");
+        s.subs
+            .range(prefix.clone()..)
+            .take_while(|(arn, _)| arn.starts_with(&prefix))
+            .filter(|(_, x)| x.topic_arn == topic_arn)
+            .map(|(_, x)| (x.clone(), s.filters.get(&x.arn).cloned()))
+            .collect()
     }
 
     /// Every subscription the filter `keep` selects, in ARN order.

@@ -210,14 +210,14 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
             }
             "lambda" => envelope::lambda_event(&n, &sub.arn),
             _ => {
-                // email, email-json, https: recorded for inspection; http:// also POSTed.
+                // email, email-json: recorded for inspection; http(s) recorded and POSTed.
                 let shown = match sub.protocol.as_str() {
                     "email" => Value::from(n.message),
                     _ if sub.raw() => Value::from(n.message),
                     _ => envelope::envelope(&n, &sub.arn),
                 };
                 sns.record(&sub, "Notification", shown.clone());
-                if sub.protocol == "http" && sub.endpoint.starts_with("http://") {
+                if matches!(sub.protocol.as_str(), "http" | "https") {
                     let payload = match shown {
                         Value::String(s) => s,
                         other => other.to_string(),

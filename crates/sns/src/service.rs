@@ -103,11 +103,11 @@ impl Sns {
     }
 
     /// Sends a pending subscription its SubscriptionConfirmation: recorded, and POSTed to
-    /// an `http://` endpoint (durably, with the subscription's retries).
+    /// an `http://` or `https://` endpoint (durably, with the subscription's retries).
     pub async fn send_confirmation(&self, sub: &Subscription) -> SnsResult<()> {
         let doc = self.confirmation(sub).await;
         self.record(sub, "SubscriptionConfirmation", doc.clone());
-        if sub.endpoint.starts_with("http://") {
+        if matches!(sub.protocol.as_str(), "http" | "https") {
             let id = doc["MessageId"].as_str().unwrap_or("").to_string();
             let d = self.http_delivery(sub, "SubscriptionConfirmation", &id, doc.to_string(), false);
             self.deliveries.accept(&self.registry, vec![d]).await?;

@@ -434,4 +434,6 @@ def test_iam_policies_decide_sns_calls():
             with pytest.raises(botocore.exceptions.ClientError) as e:
                 call()
             assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            # SNS's own code for a denial (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+            assert e.value.response["Error"]["Code"] == "AuthorizationError"
             assert "is not authorized to perform: sns:" in e.value.response["Error"]["Message"]

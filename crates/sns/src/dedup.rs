@@ -91,33 +91,29 @@ impl Dedup {
     /// Claims `id` on `topic` for a publish (`message_id`) until `until`; a publish with
     /// the same id within the window gets what the first answered instead.
     pub fn claim(&self, topic: &str, id: &str, now: u64, until: u64, message_id: &str) -> Option<Published> {
-        let gone = {
-            let mut w = self.window.lock();
-            let gone = w.expire(now);
-            if let Some(e) = w.entries.get(&(topic.to_string(), id.to_string())) {
-                return Some(Published { message_id: e.message_id.clone(), sequence_number: e.sequence_number.clone() });
-            }
-            w.insert(Entry { topic: topic.to_string(), id: id.to_string(), until, message_id: message_id.to_string(), sequence_number: None });
-            gone
-        };
-        // Only entries that were settled (stored) have rows; deleting others is a no-op.
-        for e in gone {
+        let mut w = self.window.lock();
+        // Only settled (stored) entries have rows; deleting others is a no-op. Submitted
+        // under the lock, so a later claim's row of the same id is written after this.
+        for e in w.expire(now) {
             drop(self.store.delete(keys(&e.topic, &e.id)));
         }
+        if let Some(e) = w.entries.get(&(topic.to_string(), id.to_string())) {
+            return Some(Published { message_id: e.message_id.clone(), sequence_number: e.sequence_number.clone() });
+        }
+        w.insert(Entry { topic: topic.to_string(), id: id.to_string(), until, message_id: message_id.to_string(), sequence_number: None });
         None
     }
 
     /// The claimed publish went through: later duplicates also get its SequenceNumber,
     /// after a restart too (stored before this returns).
     pub async fn settle(&self, topic: &str, id: &str, p: &Published) {
-        let entry = {
+        let pending = {
             let mut w = self.window.lock();
             let Some(e) = w.entries.get_mut(&(topic.to_string(), id.to_string())) else { return };
             e.sequence_number = p.sequence_number.clone();
-            e.clone()
+            self.store.put(Doc { keys: keys(topic, id), doc: serde_json::to_string(&*e).unwrap_or_default() })
         };
-        let doc = Doc { keys: keys(topic, id), doc: serde_json::to_string(&entry).unwrap_or_default() };
-        if let Err(e) = self.store.put(doc).wait().await {
+        if let Err(e) = pending.wait().await {
             tracing::error!(error = %e, "could not store an SNS deduplication id");
         }
     }

@@ -294,7 +294,7 @@ fn check_throttle(v: &Value, path: &str) -> SnsResult<()> {
         return Err(unexpected(k));
     }
     match m.get("maxReceivesPerSecond") {
-        Some(x) if !x.as_i64().is_some_and(|n| n >= 1) => Err(bad(format!("{path}.maxReceivesPerSecond must be greater than or equal to 1"))),
+        Some(x) if x.as_i64().is_none_or(|n| n < 1) => Err(bad(format!("{path}.maxReceivesPerSecond must be greater than or equal to 1"))),
         _ => Ok(()),
     }
 }

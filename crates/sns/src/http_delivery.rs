@@ -25,9 +25,11 @@ pub enum Outcome {
 
 /// One POST to `url` (`http://` or `https://`) with `headers` and `body`.
 pub async fn post(url: &str, headers: &[(String, String)], body: String) -> Outcome {
-    let (tls, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
+    // The scheme in any case, as Subscribe accepts it.
+    let scheme = |s: &str| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s));
+    let (tls, rest) = match (scheme("https://"), scheme("http://")) {
+        (true, _) => (true, &url[8..]),
+        (false, true) => (false, &url[7..]),
         _ => return Outcome::Permanent(format!("{url}: not an http(s) URL")),
     };
     let (authority, path) = match rest.find(['/', '?']) {

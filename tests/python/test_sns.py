@@ -345,6 +345,68 @@ def test_failing_http_endpoint_is_retried_per_policy_then_dead_lettered(clock_se
         sub.close()
 
 
+def test_exponential_delivery_policy_spaces_retries_on_the_clock(clock_server):
+    """healthyRetryPolicy with backoffFunction=exponential: 4 backoff retries from
+    minDelayTarget 10 s doubling to maxDelayTarget 80 s (10, 20, 40, 80), each only once
+    the clock reaches it, then the dead-letter queue.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html#creating-delivery-policy"""
+    import boto3
+    from conftest import ACCESS_KEY, SECRET_KEY
+
+    def client(service):
+        return boto3.session.Session().client(service, region_name=REGION, endpoint_url=clock_server,
+                                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    def advance(seconds):
+        assert requests.post(f"{clock_server}/_nimbus/clock/advance?seconds={seconds}", timeout=10).status_code == 200
+
+    sns_c, sqs_c = client("sns"), client("sqs")
+    sub = Subscriber(status=lambda kind: 200 if kind == "SubscriptionConfirmation" else 500)
+    try:
+        arn = sns_c.create_topic(Name=unique_name("expo"))["TopicArn"]
+        dlq = sqs_c.create_queue(QueueName=unique_name("dlq"))["QueueUrl"]
+        policy = {"healthyRetryPolicy": {"numRetries": 4, "minDelayTarget": 10, "maxDelayTarget": 80, "backoffFunction": "exponential"}}
+        sns_c.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url, Attributes={
+            "DeliveryPolicy": json.dumps(policy),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs_c, dlq)}),
+        })
+        token = json.loads(sub.next()[2])["Token"]
+        sns_c.confirm_subscription(TopicArn=arn, Token=token)
+        sns_c.publish(TopicArn=arn, Message="backing off")
+        assert sub.next()[0] == "Notification"
+        for delay in (10, 20, 40, 80):
+            advance(delay - 5)
+            with pytest.raises(queue_mod.Empty):
+                sub.next(timeout=0.5)  # not yet: the retry waits its whole delay
+            advance(5)
+            assert sub.next()[0] == "Notification", f"the retry after {delay} s"
+        assert sqs_c.receive_message(QueueUrl=dlq, WaitTimeSeconds=5).get("Messages", [])[0]["Body"]
+        assert sub.received.empty(), "no attempts beyond numRetries"
+    finally:
+        sub.close()
+
+
+@pytest.mark.parametrize("policy,message", [
+    ({"healthyRetryPolicy": {"numRetries": 101}}, "DeliveryPolicy: healthyRetryPolicy.numRetries must be less than or equal to 100"),
+    ({"healthyRetryPolicy": {"backoffFunction": "cubic"}}, "DeliveryPolicy: healthyRetryPolicy.backoffFunction must be one of: linear, arithmetic, geometric, exponential"),
+    ({"healthyRetryPolicy": {"minDelayTarget": 30, "maxDelayTarget": 10}}, "DeliveryPolicy: healthyRetryPolicy.minDelayTarget must be less than or equal to maxDelayTarget"),
+    ({"healthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 2, "numMinDelayRetries": 1}}, "DeliveryPolicy: healthyRetryPolicy: numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries must be less than or equal to numRetries"),
+    ({"healthyRetryPolicy": {"numRetries": 100, "minDelayTarget": 60, "maxDelayTarget": 60}}, "DeliveryPolicy: healthyRetryPolicy: the total retry time must be less than or equal to 3600 seconds"),
+    ({"retryPolicy": {}}, "DeliveryPolicy: Unexpected JSON member: retryPolicy"),
+])
+def test_bad_http_delivery_policies_are_invalid_parameters(sns, policy, message):
+    arn = sns.create_topic(Name=unique_name("badpolicy"))["TopicArn"]
+    sub_arn = sns.subscribe(TopicArn=arn, Protocol="http", Endpoint="http://127.0.0.1:9/x", ReturnSubscriptionArn=True)["SubscriptionArn"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.set_subscription_attributes(SubscriptionArn=sub_arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy))
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    assert e.value.response["Error"]["Message"] == "Invalid parameter: " + message
+    topic_policy = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 101}}}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy))
+    assert e.value.response["Error"]["Message"] == "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be less than or equal to 100"
+
+
 # --------------------------------------------------------------------------- --auth iam
 # SNS actions on topic ARNs (Service Authorization Reference, "Actions defined by Amazon SNS").
 
@@ -372,4 +434,6 @@ def test_iam_policies_decide_sns_calls():
             with pytest.raises(botocore.exceptions.ClientError) as e:
                 call()
             assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            # SNS's own code for a denial (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+            assert e.value.response["Error"]["Code"] == "AuthorizationError"
             assert "is not authorized to perform: sns:" in e.value.response["Error"]["Message"]

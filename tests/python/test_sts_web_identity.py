@@ -166,7 +166,7 @@ def ca_chain(tmp_path_factory):
             "-days", "2", "-extfile", str(ext))
     chain = d / "chain.crt"
     chain.write_bytes(leaf.read_bytes() + ca_crt.read_bytes())
-    return {"cert": chain, "key": key, "ca": sha1_thumbprint(ca_crt), "leaf": sha1_thumbprint(leaf)}
+    return {"cert": chain, "key": key, "ca": sha1_thumbprint(ca_crt), "leaf": sha1_thumbprint(leaf), "ca_cert": ca_crt}
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +278,20 @@ def test_thumbprint_of_the_top_certificate_of_the_chain(server, pki, ca_chain):
         role = register(server, it.url, ca_chain["leaf"])
         token = make_token(pki["k1"], claims(it.url))
         assert error_of(lambda: assume(server, role, token)) == ("InvalidIdentityToken", BAD_THUMBPRINT, 400)
+
+
+def test_ca_bundle_trusts_a_private_ca_for_the_jwks_fetch(pki, ca_chain):
+    # `NIMBUS_CA_BUNDLE` adds roots to nimbus's outbound TLS: an issuer whose chain ends at
+    # the bundle's CA is trusted as one with a public certificate is, so the thumbprint
+    # does not decide (on `server`, without the bundle, the same setup with the leaf's
+    # thumbprint is refused: test_thumbprint_of_the_top_certificate_of_the_chain).
+    from conftest import nimbus_server
+
+    chain_pki = dict(pki, cert=ca_chain["cert"], key=ca_chain["key"])
+    with nimbus_server(env={"NIMBUS_CA_BUNDLE": str(ca_chain["ca_cert"])}) as url, issuer_for(chain_pki, [pki["k1"]]) as it:
+        role = register(url, it.url, ca_chain["leaf"])
+        creds = assume(url, role, make_token(pki["k1"], claims(it.url)))["Credentials"]
+        assert creds["AccessKeyId"].startswith("ASIA")
 
 
 def test_token_signed_by_another_key_is_invalid(server, issuer, role, pki):

@@ -17,6 +17,7 @@ pub mod error;
 pub mod ids;
 pub mod internal;
 pub mod model;
+pub mod outbound_tls;
 pub mod protocol;
 pub mod server;
 pub mod service;

@@ -63,6 +63,8 @@ fn denied(service: &str, message: String) -> AwsError {
         // API Gateway v2: AccessDeniedException, "HTTP Status Code: 403".
         "lambda" | "apigateway" => AwsError::new("AccessDeniedException", 403, message),
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
+        // SNS: AuthorizationError, 403 (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
+        "sns" => AwsError::new("AuthorizationError", 403, message).with_query_code("AuthorizationError"),
         _ => AwsError::new("AccessDenied", 403, message),
     }
 }

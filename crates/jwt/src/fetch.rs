@@ -1,14 +1,12 @@
 //! Getting an issuer's keys: `<issuer>/.well-known/openid-configuration` → `jwks_uri` →
 //! the JWKS's `keys`, each a GET on a fresh connection over `https://` (rustls, with the
-//! configuration the caller gives) or plain `http://`. Bounded in time and size.
+//! configuration the caller gives; core's `outbound_tls` by default) or plain `http://`. Bounded in time and size.
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;
-use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Bound on each exchange (connect, handshake, request, body).
@@ -25,39 +23,10 @@ pub enum FetchError {
     Unavailable(String),
 }
 
-/// ring as rustls's crypto provider (one per process).
-pub fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
-}
-
-/// A verifier over the public web roots (webpki-roots).
-pub fn web_roots() -> Arc<WebPkiServerVerifier> {
-    static ROOTS: OnceLock<Arc<WebPkiServerVerifier>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let mut store = rustls::RootCertStore::empty();
-            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            // A builder over a non-empty root store with the ring provider cannot fail.
-            WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider()).build().expect("web roots verifier")
-        })
-        .clone()
-}
-
-/// A client configuration trusting the public web roots only.
-pub fn web_roots_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let config = rustls::ClientConfig::builder_with_provider(provider())
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_webpki_verifier(web_roots())
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
-}
+/// The outbound-TLS pieces are core's (`nimbus_core::outbound_tls`), shared with SNS's
+/// HTTPS delivery: the ring provider, and the web roots plus the extra CA bundle
+/// (`--ca-bundle` / `NIMBUS_CA_BUNDLE`), under the names this crate's callers use.
+pub use nimbus_core::outbound_tls::{client_config as web_roots_config, provider, verifier as web_roots};
 
 /// Discovery document → `jwks_uri` → the JWKS's `keys`. `issuer` is a base URL with its
 /// scheme (`https://host[:port][/path]` or `http://…`), without a trailing slash. An https

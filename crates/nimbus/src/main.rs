@@ -136,6 +136,10 @@ struct ServeArgs {
     /// account's default event bus, as AWS does when a CloudTrail trail is logging.
     #[arg(long, env = "NIMBUS_CLOUDTRAIL_EVENTS")]
     cloudtrail_events: bool,
+    /// A PEM file of extra root certificates trusted by every outbound TLS connection (SNS
+    /// https subscribers, JWKS fetches), besides the public web roots: for local CAs.
+    #[arg(long, env = "NIMBUS_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
 }
 
 fn main() {
@@ -193,6 +197,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
+    if let Some(bundle) = &args.ca_bundle {
+        let n = nimbus_core::outbound_tls::trust_ca_bundle(bundle)?;
+        tracing::info!(certificates = n, bundle = %bundle.display(), "extra trusted root certificates for outbound TLS");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let clock = Clock::new();

@@ -8,13 +8,16 @@
 //! subscription), so FIFO queues see a FIFO topic's order; a FIFO queue's lane waits for
 //! its failed head instead of letting later deliveries overtake it.
 //!
-//! Failures are retried on nimbus's clock: SQS and Lambda with 3 immediate retries, then
-//! backoff doubling from 1 s to 20 s, 15 attempts in all (the first phases of AWS's policy
-//! for AWS-managed endpoints); HTTP endpoints (`http_delivery.rs`) per their delivery
-//! policy. Then the message goes to the subscription's RedrivePolicy queue, if any.
+//! Failures are retried on nimbus's clock per `delivery_policy.rs`: SQS and Lambda with
+//! AWS's policy for AWS-managed endpoints (100,015 retries over 23 days), HTTP/S endpoints
+//! (`http_delivery.rs`) per their delivery policy. Each retry is due its delay after the
+//! previous attempt was due plus the time that attempt took, so moving the clock past
+//! several delays runs the skipped retries at once (a retry due at once is not stored
+//! again). Then the message goes to the subscription's RedrivePolicy queue, if any.
 //! https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
 
-use crate::http_delivery::{self, Outcome, RetryPolicy};
+use crate::delivery_policy::RetryPolicy;
+use crate::http_delivery::{self, Outcome};
 use crate::registry::{commit, Registry};
 use crate::store;
 use nimbus_core::doc_store::Doc;
@@ -25,10 +28,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
-
-const MAX_ATTEMPTS: u32 = 15;
 
 /// The stored document of a publish's deliveries, removed when the last is done.
 #[derive(Debug)]
@@ -287,11 +288,9 @@ async fn send(w: &Worker, d: &Delivery) -> Outcome {
 /// The wait before the next attempt after `attempts` failed ones, or `None` when the
 /// policy is exhausted.
 fn next_delay(d: &Delivery) -> Option<u64> {
-    match &d.policy {
-        Some(p) => (d.attempts <= p.num_retries).then(|| p.delay_ms(d.attempts)),
-        None if d.attempts < MAX_ATTEMPTS => Some(if d.attempts <= 3 { 0 } else { (1000u64 << (d.attempts - 4).min(5)).min(20_000) }),
-        None => None,
-    }
+    static AWS_MANAGED: OnceLock<RetryPolicy> = OnceLock::new();
+    let p = d.policy.as_ref().unwrap_or_else(|| AWS_MANAGED.get_or_init(RetryPolicy::aws_managed));
+    (d.attempts <= p.num_retries).then(|| p.delay_ms(d.attempts))
 }
 
 /// One attempt; `Some` is the delivery to retry at its `next_ms` (already stored).
@@ -302,6 +301,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
         return None;
     }
     d.attempts += 1;
+    let started = w.clock.now_ms();
     let outcome = send(w, &d).await;
     let delay = match &outcome {
         Outcome::Retry(_) => next_delay(&d),
@@ -314,10 +314,14 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
         }
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
-            d.next_ms = w.clock.now_ms() + delay_ms;
-            // Stored on its own from now on (its publish's document may go first).
-            if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
-                tracing::error!(error = %e, "could not store an SNS delivery's retry");
+            let now = w.clock.now_ms();
+            d.next_ms += now.saturating_sub(started) + delay_ms;
+            // A retry still in its publish's document is stored on its own from now on
+            // (the publish's document may go first); one already due is not stored again.
+            if d.next_ms > now || d.group.is_some() {
+                if let Err(e) = w.registry.store().put(doc_of(&d)).wait().await {
+                    tracing::error!(error = %e, "could not store an SNS delivery's retry");
+                }
             }
             if d.group.is_some() {
                 release(&w.registry, &mut d);

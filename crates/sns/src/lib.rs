@@ -7,12 +7,16 @@
 //! (topics and subscriptions in memory, written through to core's document table,
 //! `store.rs`) and `delivery.rs` (durable deliveries to SQS through `QueueSender` and to
 //! Lambda through `EventInvoker`, to HTTP endpoints through `http_delivery.rs`, retries on the
-//! clock, RedrivePolicy dead-letter queues). `signing.rs` signs notifications.
-//! `policies.rs` lets IAM read topic policies and tags. `data_plane.rs` serves `/_aws/sns/` (recorded email/HTTP messages, the certificate).
+//! clock per `delivery_policy.rs`, RedrivePolicy dead-letter queues). `dedup.rs` keeps the
+//! FIFO deduplication window (durable). `signing.rs` signs notifications. `policies.rs`
+//! lets IAM read topic policies and tags. `data_plane.rs` serves `/_aws/sns/` (recorded
+//! email/HTTP messages, the certificate).
 
 pub mod arns;
 pub mod data_plane;
+pub mod dedup;
 pub mod delivery;
+pub mod delivery_policy;
 pub mod envelope;
 pub mod errors;
 pub mod filter;

@@ -118,15 +118,15 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
     let message_id = nimbus_core::ids::uuid();
     let dedup_id = if topic.fifo { Some(e.dedup_id.clone().unwrap_or_else(|| hex(&Sha256::digest(e.message.as_bytes())))) } else { None };
     if let Some(d) = &dedup_id {
-        if let Some(previous) = sns.claim_dedup(&topic.arn, d, now, now + DEDUP_WINDOW_MS, &message_id) {
+        if let Some(previous) = sns.dedup.claim(&topic.arn, d, now, now + DEDUP_WINDOW_MS, &message_id) {
             return Ok(previous);
         }
     }
     let out = fan_out(sns, topic, &e, &bodies, now, message_id, dedup_id.as_deref()).await;
     if let Some(d) = &dedup_id {
         match &out {
-            Ok(p) => sns.settle_dedup(&topic.arn, d, p),
-            Err(_) => sns.release_dedup(&topic.arn, d),
+            Ok(p) => sns.dedup.settle(&topic.arn, d, p).await,
+            Err(_) => sns.dedup.release(&topic.arn, d),
         }
     }
     out
@@ -210,14 +210,14 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
             }
             "lambda" => envelope::lambda_event(&n, &sub.arn),
             _ => {
-                // email, email-json, https: recorded for inspection; http:// also POSTed.
+                // email, email-json: recorded for inspection; http(s) recorded and POSTed.
                 let shown = match sub.protocol.as_str() {
                     "email" => Value::from(n.message),
                     _ if sub.raw() => Value::from(n.message),
                     _ => envelope::envelope(&n, &sub.arn),
                 };
                 sns.record(&sub, "Notification", shown.clone());
-                if sub.protocol == "http" && sub.endpoint.starts_with("http://") {
+                if matches!(sub.protocol.as_str(), "http" | "https") {
                     let payload = match shown {
                         Value::String(s) => s,
                         other => other.to_string(),

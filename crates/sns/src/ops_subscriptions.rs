@@ -72,7 +72,7 @@ fn check_attribute(protocol: &str, name: &str, value: &str) -> SnsResult<()> {
                 _ => return Err(SnsError::invalid("RedrivePolicy: deadLetterTargetArn: Invalid value")),
             }
         }
-        "DeliveryPolicy" if !serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object()) => return Err(SnsError::invalid("DeliveryPolicy: failed to parse JSON")),
+        "DeliveryPolicy" => crate::delivery_policy::check_subscription_policy(value)?,
         "FilterPolicyScope" => {
             filter::scope_of(Some(value))?;
         }

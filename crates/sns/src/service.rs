@@ -1,12 +1,13 @@
 //! SNS as the router sees it: the model, the dispatch of operations, and `Sns` — the
-//! registry, the delivery worker's queue, the FIFO deduplication window and the messages
+//! registry, the delivery worker's queue, the FIFO deduplication window (`dedup.rs`) and the messages
 //! recorded for email and HTTP/S subscribers. The SMS and mobile-push operations answer
 //! "… is not supported by nimbus yet".
 
+use crate::dedup::Dedup;
 use crate::delivery::{self, Deliveries, Delivery};
-use crate::http_delivery::RetryPolicy;
+use crate::delivery_policy::RetryPolicy;
 use crate::errors::{SnsError, SnsResult};
-use crate::ops_publish::{Entry, Published};
+use crate::ops_publish::Entry;
 use crate::registry::{Registry, Subscription};
 use crate::signing::Signing;
 use crate::{ops_publish, ops_subscriptions, ops_topics};
@@ -17,7 +18,7 @@ use nimbus_core::service::BoxFuture;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 const MODEL_JSON: &str = include_str!("../model/sns-2010-03-31.json");
@@ -29,10 +30,6 @@ pub fn model() -> &'static ServiceModel {
     MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored SNS model parses"))
 }
 
-/// A FIFO publish within the deduplication window: until when, its MessageId and
-/// SequenceNumber.
-type Remembered = (u64, String, Option<String>);
-
 pub struct Sns {
     pub registry: Arc<Registry>,
     pub clock: Clock,
@@ -40,38 +37,12 @@ pub struct Sns {
     pub endpoint: String,
     pub deliveries: Arc<Deliveries>,
     pub signing: Signing,
-    /// (topic ARN, deduplication id) → until when, and what the first publish answered.
-    dedup: Mutex<HashMap<(String, String), Remembered>>,
+    /// The FIFO deduplication window (durable).
+    pub dedup: Dedup,
     recorded: Mutex<std::collections::VecDeque<Value>>,
 }
 
 impl Sns {
-    /// Claims a deduplication id for a publish (`message_id`) until `until`; a publish
-    /// with the same id within the window gets what the first answered instead. Checked
-    /// and claimed under one lock, so two concurrent duplicates deliver once.
-    pub fn claim_dedup(&self, topic: &str, id: &str, now: u64, until: u64, message_id: &str) -> Option<Published> {
-        let mut d = self.dedup.lock();
-        d.retain(|_, (u, _, _)| *u > now);
-        let key = (topic.to_string(), id.to_string());
-        if let Some((_, m, s)) = d.get(&key) {
-            return Some(Published { message_id: m.clone(), sequence_number: s.clone() });
-        }
-        d.insert(key, (until, message_id.to_string(), None));
-        None
-    }
-
-    /// The claimed publish went through: later duplicates also get its SequenceNumber.
-    pub fn settle_dedup(&self, topic: &str, id: &str, p: &Published) {
-        if let Some(entry) = self.dedup.lock().get_mut(&(topic.to_string(), id.to_string())) {
-            entry.2 = p.sequence_number.clone();
-        }
-    }
-
-    /// The claimed publish failed: the id is free again.
-    pub fn release_dedup(&self, topic: &str, id: &str) {
-        self.dedup.lock().remove(&(topic.to_string(), id.to_string()));
-    }
-
     /// Records a message for an email or HTTP/S subscriber (`GET /_aws/sns/messages`).
     pub fn record(&self, sub: &Subscription, kind: &str, message: Value) {
         let mut r = self.recorded.lock();
@@ -103,11 +74,11 @@ impl Sns {
     }
 
     /// Sends a pending subscription its SubscriptionConfirmation: recorded, and POSTed to
-    /// an `http://` endpoint (durably, with the subscription's retries).
+    /// an `http://` or `https://` endpoint (durably, with the subscription's retries).
     pub async fn send_confirmation(&self, sub: &Subscription) -> SnsResult<()> {
         let doc = self.confirmation(sub).await;
         self.record(sub, "SubscriptionConfirmation", doc.clone());
-        if sub.endpoint.starts_with("http://") {
+        if matches!(sub.protocol.as_str(), "http" | "https") {
             let id = doc["MessageId"].as_str().unwrap_or("").to_string();
             let d = self.http_delivery(sub, "SubscriptionConfirmation", &id, doc.to_string(), false);
             self.deliveries.accept(&self.registry, vec![d]).await?;
@@ -202,12 +173,14 @@ impl SnsService {
         queues: Arc<dyn QueueSender>,
         functions: Arc<dyn EventInvoker>,
     ) -> Result<SnsService, String> {
-        let (registry, stored) = Registry::open(store)?;
+        let (registry, stored) = Registry::open(store.clone())?;
         let registry = Arc::new(registry);
+        let (dedup_docs, stored): (Vec<_>, Vec<_>) = stored.into_iter().partition(|d| d.keys[0] == crate::store::DEDUP);
+        let dedup = Dedup::open(store, dedup_docs, clock.now_ms());
         let deliveries = Arc::new(Deliveries::new(queues, functions));
         delivery::start(Arc::new(delivery::Worker { registry: registry.clone(), clock: clock.clone(), deliveries: deliveries.clone() }), stored);
         let signing = Signing::new(key_dir);
-        let sns = Arc::new(Sns { registry, clock, endpoint, deliveries, signing, dedup: Mutex::default(), recorded: Mutex::default() });
+        let sns = Arc::new(Sns { registry, clock, endpoint, deliveries, signing, dedup, recorded: Mutex::default() });
         Ok(SnsService { sns })
     }
 

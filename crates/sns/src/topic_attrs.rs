@@ -62,7 +62,7 @@ pub fn check(name: &str, value: &str, fifo: bool) -> SnsResult<()> {
         }
         "DisplayName" if value.len() > 100 => Err(SnsError::invalid("DisplayName")),
         "Policy" => json_doc("Policy"),
-        "DeliveryPolicy" => json_doc("DeliveryPolicy"),
+        "DeliveryPolicy" => crate::delivery_policy::check_topic_policy(value),
         "ArchivePolicy" => json_doc("ArchivePolicy"),
         _ => Ok(()),
     }

@@ -339,17 +339,44 @@ async fn redrive_policy_sends_undeliverable_messages_to_the_dead_letter_queue() 
     let redrive = json!({"deadLetterTargetArn": dlq_arn}).to_string();
     subscribe(&c, &t, "sqs", &gone, &[("RedrivePolicy", &redrive), ("RawMessageDelivery", "true")]).await;
     c.publish().topic_arn(&t).message("undeliverable").send().await.expect("publish");
-    // The retries wait on nimbus's clock: move it past the whole schedule.
-    let mut got = Vec::new();
-    for _ in 0..20 {
-        n.advance_clock(30);
-        got = drain(&n, &dlq_url, 1, 1).await;
-        if !got.is_empty() {
-            break;
-        }
-    }
+    // AWS's policy for AWS-managed endpoints: 3 immediate retries, 2 at 1 s, 10 backing
+    // off from 1 s to 20 s, then 100,000 at 20 s — about 23.15 days. Ten minutes in, the
+    // message is still being retried.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
+    n.advance_clock(600);
+    assert!(drain(&n, &dlq_url, 1, 1).await.is_empty(), "still retrying after 10 minutes");
+    // Past the whole schedule, the retries the clock skipped run at once, then the DLQ.
+    n.advance_clock(24 * 86_400);
+    let got = drain(&n, &dlq_url, 1, 60).await;
     assert_eq!(got.len(), 1, "dead-lettered after the retries\n{}", n.log_tail(3000));
     assert_eq!(got[0].body(), Some("undeliverable"));
+}
+
+#[tokio::test]
+async fn fifo_deduplication_survives_a_restart() {
+    // https://docs.aws.amazon.com/sns/latest/dg/fifo-message-dedup.html: a repeated
+    // MessageDeduplicationId within 5 minutes is accepted and not delivered again.
+    let mut n = Nimbus::start_with_clock_control();
+    let c = n.sns_client();
+    let t = topic(&c, &format!("{}.fifo", unique_name("dedup")), &[("FifoTopic", "true")]).await;
+    // A standard queue: it does not deduplicate itself, so every delivery shows.
+    let (url, arn) = queue(&n, &unique_name("plain")).await;
+    subscribe(&c, &t, "sqs", &arn, &[("RawMessageDelivery", "true")]).await;
+    let first = c.publish().topic_arn(&t).message("once").message_group_id("g").message_deduplication_id("d-1").send().await.expect("publish");
+    assert_eq!(drain(&n, &url, 1, 10).await.len(), 1);
+    n.kill9();
+    n.restart();
+    let c = n.sns_client();
+    let again = c.publish().topic_arn(&t).message("once more").message_group_id("g").message_deduplication_id("d-1").send().await.expect("duplicate");
+    assert_eq!(again.message_id, first.message_id, "the first publish's MessageId");
+    assert_eq!(again.sequence_number, first.sequence_number, "the first publish's SequenceNumber");
+    assert!(drain(&n, &url, 1, 2).await.is_empty(), "the duplicate was not delivered after the restart");
+    // After the 5-minute window the id is new again.
+    n.advance_clock(301);
+    let later = c.publish().topic_arn(&t).message("later").message_group_id("g").message_deduplication_id("d-1").send().await.expect("publish");
+    assert_ne!(later.message_id, first.message_id);
+    let got = drain(&n, &url, 1, 10).await;
+    assert_eq!(got.iter().filter_map(|m| m.body()).collect::<Vec<_>>(), ["later"]);
 }
 
 #[tokio::test]

@@ -264,6 +264,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let events_targets = nimbus_events::Targets { queues: sqs.clone(), functions: lambda.clone(), logs: logs.clone(), topics: Some(sns.clone()) };
         let events = Arc::new(nimbus_events::EventsService::new(clock.clone(), stores.events, events_targets).map_err(|e| format!("events: {e}"))?);
         router.register(events.clone());
+        // Lambda's destinations on event buses put events through it (`EventPublisher`).
+        lambda.set_event_publisher(events.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.

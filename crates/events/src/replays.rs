@@ -139,7 +139,11 @@ async fn run(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, key: &Archiv
         if let Err(e) = deliver::start(reg, targets, clock, ds).await {
             tracing::warn!(replay = %key.2, error = %e, "replayed event not stored");
         }
-        reg.archives.change_replay(key, |r| Some(r.last_replayed_ms = Some(time_ms))).await.map_err(store).ok();
+        let progress = |r: &mut Replay| {
+            r.last_replayed_ms = Some(time_ms);
+            Some(())
+        };
+        reg.archives.change_replay(key, progress).await.map_err(store).ok();
     }
     let now = clock.now_ms();
     let done = |r: &mut Replay| {

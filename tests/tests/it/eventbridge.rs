@@ -189,12 +189,13 @@ async fn rules_and_targets_survive_a_restart() {
 }
 
 /// The event ids found in a queue (each message deleted), until every one of `want` is
-/// there or three 1 s polls in a row come back empty; `id_of` reads the id from a body.
+/// there or ten 1 s polls in a row come back empty (a loaded machine may start functions
+/// slowly after a restart); `id_of` reads the id from a body.
 async fn ids_in(n: &Nimbus, url: &str, want: &std::collections::BTreeSet<String>, id_of: impl Fn(&Value) -> Option<String>) -> std::collections::BTreeSet<String> {
     let c = n.sqs_client();
     let mut seen = std::collections::BTreeSet::new();
     let mut empty = 0;
-    while !want.is_subset(&seen) && empty < 3 {
+    while !want.is_subset(&seen) && empty < 10 {
         let msgs = sqs::receive(&c, url, 10, 1, Some(60)).await;
         if msgs.is_empty() {
             empty += 1;

@@ -55,9 +55,9 @@ pub trait QueueSender: Send + Sync {
 }
 
 /// PutEvents on an account's and region's event buses with EventBridge's own checks and
-/// answer (API Gateway's `EventBridge-PutEvents` integrations): `input` is PutEvents' JSON
-/// input (`Entries`), the answer its JSON output (`Entries`, `FailedEntryCount`) or
-/// EventBridge's error. The EventBridge service implements it.
+/// answer (API Gateway's `EventBridge-PutEvents` integrations, Lambda's destinations on
+/// event buses): `input` is PutEvents' JSON input (`Entries`), the answer its JSON output
+/// (`Entries`, `FailedEntryCount`) or EventBridge's error. The EventBridge service implements it.
 pub trait EventPublisher: Send + Sync {
     fn put_events<'a>(&'a self, account: &'a str, region: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
 }

@@ -1,7 +1,7 @@
 //! Archives and the events they keep: each archive (on one bus, with an optional event
 //! pattern and a retention) and its archived events, in memory and in core's document
-//! table (`archive/<name>` and `archived/<name>/<event id>` documents), and the replays
-//! (in memory only) that send archived events back to a bus.
+//! table (`archive/<name>` and `archived/<name>/<event id>` documents), and the map of
+//! replays (`replays.rs` owns their records and the task that runs them).
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html>
 
 use nimbus_core::doc_store::{Doc, DocStore};
@@ -44,25 +44,12 @@ pub struct Archived {
     pub event: Value,
 }
 
-#[derive(Debug, Clone)]
-pub struct Replay {
-    pub archive_arn: String,
-    pub description: Option<String>,
-    pub destination: Value,
-    pub event_start_ms: u64,
-    pub event_end_ms: u64,
-    pub state: &'static str,
-    pub started_ms: u64,
-    pub ended_ms: Option<u64>,
-    pub last_replayed_ms: Option<u64>,
-}
-
 pub struct Archives {
     pub archives: RwLock<BTreeMap<ArchiveKey, Archive>>,
     pub events: RwLock<BTreeMap<ArchiveKey, Vec<Archived>>>,
     /// (account, region, replay name).
-    pub replays: RwLock<BTreeMap<ArchiveKey, Replay>>,
-    docs: Arc<dyn DocStore>,
+    pub replays: RwLock<BTreeMap<ArchiveKey, crate::replays::Replay>>,
+    pub(crate) docs: Arc<dyn DocStore>,
 }
 
 impl Archives {
@@ -85,6 +72,11 @@ impl Archives {
             let list = events.entry((account.into(), region.into(), name.into())).or_default();
             list.push(e);
             list.sort_by_key(|e| e.time_ms);
+            return Ok(true);
+        }
+        if let Some(name) = item.strip_prefix("replay/") {
+            let r: crate::replays::Replay = serde_json::from_str(doc).map_err(|e| e.to_string())?;
+            self.replays.write().insert((account.into(), region.into(), name.into()), r);
             return Ok(true);
         }
         Ok(false)
@@ -129,12 +121,17 @@ impl Archives {
         Ok(())
     }
 
-    /// The archive's events accepted in `[start, end)` and still within its retention.
-    pub fn events_between(&self, key: &ArchiveKey, start_ms: u64, end_ms: u64, now: u64) -> Vec<Value> {
+    /// The archive's events that occurred (`time`) in `[start, end)` and are still within
+    /// its retention, with their time, oldest first.
+    pub fn events_between(&self, key: &ArchiveKey, start_ms: u64, end_ms: u64, now: u64) -> Vec<(u64, Value)> {
         let retention_ms = self.archives.read().get(key).map(|a| a.retention_days * 86_400_000).unwrap_or(0);
         let oldest = if retention_ms == 0 { 0 } else { now.saturating_sub(retention_ms) };
         let events = self.events.read();
-        events.get(key).map(|l| l.iter().filter(|e| e.time_ms >= start_ms.max(oldest) && e.time_ms < end_ms).map(|e| e.event.clone()).collect()).unwrap_or_default()
+        let mut out: Vec<(u64, Value)> =
+            events.get(key).map(|l| l.iter().filter(|e| e.time_ms >= start_ms.max(oldest) && e.time_ms < end_ms).map(|e| (e.time_ms, e.event.clone())).collect()).unwrap_or_default();
+        // Events archived at run time come in arrival order, not by `time`.
+        out.sort_by_key(|(t, _)| *t);
+        out
     }
 
     /// (count, bytes) of an archive's events.

@@ -9,6 +9,7 @@ pub mod api_calls;
 pub mod archives;
 pub mod errors;
 pub mod registry;
+pub mod replays;
 pub mod schedule;
 pub mod service;
 pub mod store;

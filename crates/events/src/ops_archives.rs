@@ -2,10 +2,11 @@
 //! DeleteArchive, StartReplay, DescribeReplay, ListReplays, CancelReplay. A replay sends
 //! the archived events of its time window back to the archive's bus — to every rule, or
 //! to the rules in `Destination.FilterArns` — with `replay-name` added to each event.
+//! The replays' records and the task that runs them are `replays.rs`'s.
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html>
 
-use crate::archives::{Archive, ArchiveKey, Replay};
-use crate::deliver;
+use crate::archives::{Archive, ArchiveKey};
+use crate::replays::{self, Replay, ReplayState};
 use crate::errors::{required, EventsError, EventsResult};
 use crate::names::{bus_arn, check_name};
 use crate::service::{s, EventsService};
@@ -172,52 +173,23 @@ impl EventsService {
         }
         let rkey: ArchiveKey = (ctx.account_id.clone(), ctx.region.clone(), name.to_string());
         let now = self.clock.now_ms();
-        {
-            let mut replays = self.reg.archives.replays.write();
-            if replays.contains_key(&rkey) {
-                return Err(EventsError::AlreadyExists(format!("Replay {name} already exists.")));
-            }
-            replays.insert(rkey.clone(), Replay {
-                archive_arn: source.to_string(),
-                description: s(input, "Description").map(str::to_string),
-                destination: destination.clone(),
-                event_start_ms: start_ms,
-                event_end_ms: end_ms,
-                state: "STARTING",
-                started_ms: now,
-                ended_ms: None,
-                last_replayed_ms: None,
-            });
+        let replay = Replay {
+            archive_arn: source.to_string(),
+            archive: archive_name.to_string(),
+            bus,
+            description: s(input, "Description").map(str::to_string),
+            destination,
+            event_start_ms: start_ms,
+            event_end_ms: end_ms,
+            state: ReplayState::Starting,
+            started_ms: now,
+            ended_ms: None,
+            last_replayed_ms: None,
+        };
+        if !self.reg.archives.insert_replay(&rkey, replay).await.map_err(EventsError::Internal)? {
+            return Err(EventsError::AlreadyExists(format!("Replay {name} already exists.")));
         }
-        let filter: Option<Vec<String>> = destination.get("FilterArns").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect());
-        let events = self.reg.archives.events_between(&akey, start_ms, end_ms, now);
-        let (reg, targets, clock) = (self.reg.clone(), self.targets.clone(), self.clock.clone());
-        tokio::spawn(async move {
-            if let Some(r) = reg.archives.replays.write().get_mut(&rkey) {
-                r.state = "RUNNING";
-            }
-            let mut last = None;
-            for mut event in events {
-                if reg.archives.replays.read().get(&rkey).is_some_and(|r| r.state == "CANCELLING") {
-                    break;
-                }
-                event["replay-name"] = json!(rkey.2);
-                let now = clock.now_ms();
-                let mut ds = reg.matching(&rkey.0, &rkey.1, &bus, &event, now);
-                if let Some(f) = &filter {
-                    ds.retain(|d| f.contains(&d.rule_arn));
-                }
-                if let Err(e) = deliver::start(&reg, &targets, &clock, ds).await {
-                    tracing::warn!(replay = %rkey.2, error = %e, "replayed event not stored");
-                }
-                last = event.get("time").and_then(Value::as_str).and_then(nimbus_core::time::parse_iso8601);
-            }
-            if let Some(r) = reg.archives.replays.write().get_mut(&rkey) {
-                r.state = if r.state == "CANCELLING" { "CANCELLED" } else { "COMPLETED" };
-                r.ended_ms = Some(clock.now_ms());
-                r.last_replayed_ms = last;
-            }
-        });
+        replays::spawn(&self.reg, &self.targets, &self.clock, rkey);
         Ok(json!({ "ReplayArn": replay_arn(&(ctx.account_id.clone(), ctx.region.clone(), name.to_string())), "State": "STARTING", "ReplayStartTime": secs(now) }))
     }
 
@@ -225,7 +197,7 @@ impl EventsService {
         let mut v = json!({
             "ReplayName": key.2,
             "EventSourceArn": r.archive_arn,
-            "State": r.state,
+            "State": r.state.as_str(),
             "EventStartTime": secs(r.event_start_ms),
             "EventEndTime": secs(r.event_end_ms),
             "ReplayStartTime": secs(r.started_ms),
@@ -260,21 +232,22 @@ impl EventsService {
         let list: Vec<Value> = replays
             .iter()
             .filter(|(k, _)| k.0 == ctx.account_id && k.1 == ctx.region && k.2.starts_with(prefix))
-            .filter(|(_, r)| s(input, "State").is_none_or(|st| st == r.state) && s(input, "EventSourceArn").is_none_or(|a| a == r.archive_arn))
+            .filter(|(_, r)| s(input, "State").is_none_or(|st| st == r.state.as_str()) && s(input, "EventSourceArn").is_none_or(|a| a == r.archive_arn))
             .map(|(k, r)| Self::replay_json(k, r, false))
             .collect();
         Ok(json!({ "Replays": list }))
     }
 
-    pub(crate) fn cancel_replay(&self, ctx: &RequestContext, input: &Value) -> EventsResult<Value> {
+    pub(crate) async fn cancel_replay(&self, ctx: &RequestContext, input: &Value) -> EventsResult<Value> {
         let name = required("replayName", s(input, "ReplayName"))?;
         let key = (ctx.account_id.clone(), ctx.region.clone(), name.to_string());
-        let mut replays = self.reg.archives.replays.write();
-        let r = replays.get_mut(&key).ok_or_else(|| no_replay(name))?;
-        if !matches!(r.state, "STARTING" | "RUNNING") {
+        if !self.reg.archives.replays.read().contains_key(&key) {
+            return Err(no_replay(name));
+        }
+        let cancel = |r: &mut Replay| matches!(r.state, ReplayState::Starting | ReplayState::Running).then(|| r.state = ReplayState::Cancelling);
+        if self.reg.archives.change_replay(&key, cancel).await.map_err(EventsError::Internal)?.is_none() {
             return Err(EventsError::IllegalStatus(format!("Replay {name} is not in a valid state for this operation.")));
         }
-        r.state = "CANCELLING";
         Ok(json!({ "ReplayArn": replay_arn(&key), "State": "CANCELLING" }))
     }
 }

@@ -35,6 +35,7 @@ impl EventsService {
         if tokio::runtime::Handle::try_current().is_ok() {
             let unfinished = std::mem::take(&mut *reg.unfinished.lock());
             crate::deliver::resume(&reg, &targets, &clock, unfinished);
+            crate::replays::resume(&reg, &targets, &clock);
         }
         Ok(EventsService { reg, targets, clock, scheduler })
     }
@@ -67,7 +68,7 @@ impl EventsService {
             "StartReplay" => self.start_replay(ctx, &input).await,
             "DescribeReplay" => self.describe_replay(ctx, &input),
             "ListReplays" => self.list_replays(ctx, &input),
-            "CancelReplay" => self.cancel_replay(ctx, &input),
+            "CancelReplay" => self.cancel_replay(ctx, &input).await,
             other => Err(EventsError::NotSupported(format!("The operation {other}"))),
         }
     }

@@ -1,6 +1,8 @@
 //! Durable EventBridge configuration: one JSON document per event bus and per rule (the
-//! rule with its targets), and one per delivery in flight, keyed by (account, region,
-//! `bus/<name>` | `rule/<bus>/<name>` | `delivery/<id>`), in core's document table (`doc_store.rs`), read back whole at start.
+//! rule with its targets), per delivery in flight, per archive, archived event and
+//! replay, keyed by (account, region, `bus/<name>` | `rule/<bus>/<name>` | `delivery/<id>`
+//! | `archive/<name>` | `archived/<archive>/<event id>` | `replay/<name>`), in core's
+//! document table (`doc_store.rs`), read back whole at start.
 
 use nimbus_core::doc_store::DocTable;
 

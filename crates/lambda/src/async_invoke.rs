@@ -2,8 +2,8 @@
 //! then run by a worker that waits for work by notification and for retry times by the
 //! clock. Failed events are retried (MaximumRetryAttempts, default 2, after 1 and 2
 //! minutes) until they succeed, run out of retries or exceed MaximumEventAgeInSeconds
-//! (default 6 hours); then the OnSuccess / OnFailure destination (SQS, SNS or Lambda) gets
-//! AWS's destination record, and a failed event goes to the DeadLetterConfig queue.
+//! (default 6 hours); then the OnSuccess / OnFailure destination (SQS, SNS, Lambda or an
+//! EventBridge event bus, `destination_bus.rs`) gets AWS's destination record, and a failed event goes to the DeadLetterConfig queue.
 
 use crate::errors::{LambdaError, LambdaResult};
 use crate::function::timestamp;
@@ -188,8 +188,17 @@ fn destination_record(e: &QueuedEvent, function_arn: &str, condition: &str, payl
 
 /// Delivers the outcome and forgets the event.
 async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, dead_letter: Option<&str>, record: Value, failed: bool) {
-    if let Some(dest) = destination {
-        deliver(inner, e, dest, record.to_string(), Vec::new()).await;
+    match destination {
+        Some(dest) if dest.starts_with("arn:aws:events:") => match inner.events.get() {
+            Some(events) => {
+                if let Err(err) = crate::destination_bus::put(events.as_ref(), dest, &record).await {
+                    tracing::warn!(event = %e.id, destination = dest, error = %err, "destination delivery failed");
+                }
+            }
+            None => tracing::warn!(event = %e.id, destination = dest, "no EventBridge service for the destination"),
+        },
+        Some(dest) => deliver(inner, e, dest, record.to_string(), Vec::new()).await,
+        None => {}
     }
     if failed {
         if let Some(dlq) = dead_letter {

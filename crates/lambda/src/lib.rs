@@ -9,6 +9,7 @@
 pub mod api;
 pub mod async_invoke;
 pub mod code;
+pub mod destination_bus;
 pub mod environment;
 pub mod errors;
 pub mod esm;

@@ -594,7 +594,8 @@ impl Inner {
         let on_success = dest.on_success.and_then(|d| d.destination);
         let on_failure = dest.on_failure.and_then(|d| d.destination);
         for d in on_success.iter().chain(on_failure.iter()) {
-            if !(d.starts_with("arn:aws:sqs:") || d.starts_with("arn:aws:lambda:") || d.starts_with("arn:aws:sns:")) {
+            let bus = crate::destination_bus::parse_bus_arn(d).is_some();
+            if !(d.starts_with("arn:aws:sqs:") || d.starts_with("arn:aws:lambda:") || d.starts_with("arn:aws:sns:") || bus) {
                 return Err(LambdaError::invalid(format!("The destination ARN {d} is invalid.")));
             }
         }

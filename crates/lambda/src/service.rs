@@ -69,6 +69,9 @@ pub struct Inner {
     /// SNS, for OnSuccess / OnFailure destinations on topics (set by the binary once SNS
     /// exists, which itself needs Lambda).
     pub topics: std::sync::OnceLock<Arc<dyn nimbus_core::internal::TopicPublisher>>,
+    /// EventBridge, for OnSuccess / OnFailure destinations on event buses (set by the
+    /// binary once EventBridge exists, which itself needs Lambda).
+    pub events: std::sync::OnceLock<Arc<dyn nimbus_core::internal::EventPublisher>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -183,6 +186,7 @@ impl LambdaService {
             mapping_health: parking_lot::Mutex::new(HashMap::new()),
             roles,
             topics: std::sync::OnceLock::new(),
+            events: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -345,5 +349,10 @@ impl LambdaService {
     /// Where OnSuccess / OnFailure destinations on SNS topics publish.
     pub fn set_topic_publisher(&self, topics: Arc<dyn nimbus_core::internal::TopicPublisher>) {
         let _ = self.inner.topics.set(topics);
+    }
+
+    /// Where OnSuccess / OnFailure destinations on EventBridge event buses put events.
+    pub fn set_event_publisher(&self, events: Arc<dyn nimbus_core::internal::EventPublisher>) {
+        let _ = self.inner.events.set(events);
     }
 }

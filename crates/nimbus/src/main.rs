@@ -282,6 +282,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         if args.cloudtrail_events {
             router.set_api_call_recorder(events.clone());
         }
+        // Lambda's destinations on event buses put events through it (`EventPublisher`).
+        lambda.set_event_publisher(events.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.

@@ -1,7 +1,7 @@
 //! EventBridge through the AWS SDK for Rust: PutEvents → rule → SQS (standard and FIFO)
 //! and Lambda targets with input transformation, scheduled rules fired by moving the
 //! clock, AWS's messages for bad patterns, and configuration and archives surviving a
-//! restart.
+//! restart, and acknowledged events delivered after `kill -9`.
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html>
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>
@@ -186,4 +186,179 @@ async fn rules_and_targets_survive_a_restart() {
     let a = ev.describe_archive().archive_name("all-orders").send().await.expect("archive");
     assert_eq!(a.event_count(), 1);
     assert_eq!(a.event_source_arn(), Some(bus_arn.as_str()));
+}
+
+/// The event ids found in a queue (each message deleted), until every one of `want` is
+/// there or ten 1 s polls in a row come back empty (a loaded machine may start functions
+/// slowly after a restart); `id_of` reads the id from a body.
+async fn ids_in(n: &Nimbus, url: &str, want: &std::collections::BTreeSet<String>, id_of: impl Fn(&Value) -> Option<String>) -> std::collections::BTreeSet<String> {
+    let c = n.sqs_client();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut empty = 0;
+    while !want.is_subset(&seen) && empty < 10 {
+        let msgs = sqs::receive(&c, url, 10, 1, Some(60)).await;
+        if msgs.is_empty() {
+            empty += 1;
+            continue;
+        }
+        empty = 0;
+        for m in msgs {
+            let body: Value = serde_json::from_str(m.body().unwrap_or_default()).expect("JSON body");
+            seen.extend(id_of(&body));
+            sqs::delete(&c, url, &m).await;
+        }
+    }
+    seen
+}
+
+/// PutEvents keeps calling while nimbus is killed with SIGKILL; every event whose
+/// PutEvents was answered reaches every target after a restart on the same data
+/// directory (at least once: AWS's delivery guarantee, eb-rule-retry-policy.html).
+#[tokio::test]
+async fn acknowledged_events_are_delivered_after_kill_9() {
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        return;
+    }
+    let ev = n.events_client();
+    let lc = n.lambda_client();
+    let mut queues = Vec::new();
+    for _ in 0..4 {
+        queues.push(queue(&n, false).await);
+    }
+    let (records_url, records_arn) = queue(&n, false).await;
+    let name = unique_name("crash");
+    let fn_arn = lambda::create(&lc, &name, FnSpec::rust()).await;
+    lc.put_function_event_invoke_config()
+        .function_name(&name)
+        .destination_config(DestinationConfig::builder().on_success(OnSuccess::builder().destination(&records_arn).build()).build())
+        .send()
+        .await
+        .expect("event invoke config");
+    ev.put_rule().name("durable").event_pattern(r#"{"source": ["crash"]}"#).send().await.expect("put_rule");
+    let mut put = ev.put_targets().rule("durable").targets(Target::builder().id("fn").arn(&fn_arn).build().expect("target"));
+    for (i, (_, arn)) in queues.iter().enumerate() {
+        put = put.targets(Target::builder().id(format!("q{i}")).arn(arn).build().expect("target"));
+    }
+    put.send().await.expect("put_targets");
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<String>>();
+    let client = ev.clone();
+    let sender = tokio::spawn(async move {
+        for batch in 0u64.. {
+            let mut req = client.put_events();
+            for i in 0..10 {
+                req = req.entries(entry("crash", json!({ "n": batch * 10 + i })));
+            }
+            let Ok(out) = req.send().await else { return };
+            assert_eq!(out.failed_entry_count(), 0);
+            let ids = out.entries().iter().filter_map(|e| e.event_id().map(str::to_string)).collect();
+            if tx.send(ids).is_err() {
+                return;
+            }
+        }
+    });
+    let mut acked = std::collections::BTreeSet::new();
+    while acked.len() < 60 {
+        acked.extend(rx.recv().await.expect("a PutEvents answer"));
+    }
+    n.kill9();
+    sender.await.expect("sender stops when nimbus is gone");
+    while let Ok(ids) = rx.try_recv() {
+        acked.extend(ids);
+    }
+    n.restart();
+    for (url, _) in &queues {
+        let got = ids_in(&n, url, &acked, |b| b["id"].as_str().map(str::to_string)).await;
+        let missing: Vec<_> = acked.difference(&got).collect();
+        assert!(missing.is_empty(), "{} of {} acknowledged events lost: {missing:?}\n{}", missing.len(), acked.len(), n.log_tail(3000));
+    }
+    let got = ids_in(&n, &records_url, &acked, |r| r.pointer("/requestPayload/id").and_then(Value::as_str).map(str::to_string)).await;
+    let missing: Vec<_> = acked.difference(&got).collect();
+    assert!(missing.is_empty(), "{} of {} acknowledged events never ran the function: {missing:?}\n{}", missing.len(), acked.len(), n.log_tail(3000));
+}
+
+/// Waits (bounded) until DescribeReplay shows `state`; returns the description.
+async fn replay_in_state(n: &Nimbus, name: &str, state: &str) -> aws_sdk_eventbridge::operation::describe_replay::DescribeReplayOutput {
+    let ev = n.events_client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let d = ev.describe_replay().replay_name(name).send().await.expect("describe_replay");
+        if d.state().map(|s| s.as_str()) == Some(state) {
+            return d;
+        }
+        assert!(std::time::Instant::now() < deadline, "replay {name} not {state}: {d:?}\n{}", n.log_tail(3000));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Replays are durable: a finished replay is still described after `kill -9` and a
+/// restart, and one that was running resumes and sends every event of its window (at
+/// least once). <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html>
+#[tokio::test]
+async fn replays_survive_kill_9_and_a_running_one_resumes() {
+    use aws_sdk_eventbridge::primitives::DateTime;
+    use aws_sdk_eventbridge::types::ReplayDestination;
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        return;
+    }
+    let ev = n.events_client();
+    let account = nimbus_tests::default_account();
+    let bus_arn = format!("arn:aws:events:us-east-1:{account}:event-bus/default");
+    let archive_arn = ev.create_archive().archive_name("kept").event_source_arn(&bus_arn).send().await.expect("archive").archive_arn().unwrap_or_default().to_string();
+    // 400 events one second apart, from 2026-01-01T00:00:00Z.
+    let base = 1_767_225_600i64;
+    let mut ids = Vec::new();
+    for batch in 0..40 {
+        let mut req = ev.put_events();
+        for i in 0..10 {
+            let detail = json!({ "n": batch * 10 + i }).to_string();
+            let e = PutEventsRequestEntry::builder().source("replayed").detail_type("OrderPlaced").detail(detail).time(DateTime::from_secs(base + batch * 10 + i)).build();
+            req = req.entries(e);
+        }
+        let out = req.send().await.expect("put_events");
+        assert_eq!(out.failed_entry_count(), 0);
+        ids.extend(out.entries().iter().filter_map(|e| e.event_id().map(str::to_string)));
+    }
+    let (url, arn) = queue(&n, false).await;
+    ev.put_rule().name("replays").event_pattern(r#"{"replay-name": [{"exists": true}]}"#).send().await.expect("put_rule");
+    ev.put_targets().rule("replays").targets(Target::builder().id("q").arn(&arn).build().expect("target")).send().await.expect("put_targets");
+    let destination = ReplayDestination::builder().arn(&bus_arn).build().expect("destination");
+    let start = |name: &str, from: i64, to: i64| {
+        ev.start_replay().replay_name(name).event_source_arn(&archive_arn).event_start_time(DateTime::from_secs(from)).event_end_time(DateTime::from_secs(to)).destination(destination.clone()).send()
+    };
+    start("small", base, base + 5).await.expect("start small");
+    let small = replay_in_state(&n, "small", "COMPLETED").await;
+    let first: std::collections::BTreeSet<String> = ids[..5].iter().cloned().collect();
+    assert_eq!(ids_in(&n, &url, &first, |b| b["id"].as_str().map(str::to_string)).await, first);
+
+    start("big", base, base + 400).await.expect("start big");
+    // Kill it once it has sent something: it is RUNNING, part way through its window.
+    let sent = sqs::receive(&n.sqs_client(), &url, 1, 20, Some(0)).await;
+    assert_eq!(sent.len(), 1, "the replay sends");
+    let before = ev.describe_replay().replay_name("big").send().await.expect("describe");
+    n.kill9();
+    assert_eq!(before.state().map(|s| s.as_str()), Some("RUNNING"), "the replay must still run when nimbus is killed: {before:?}");
+    assert!(before.event_last_replayed_time().is_some_and(|t| t.secs() < base + 399), "{before:?}");
+    n.restart();
+    let ev = n.events_client();
+    let again = ev.describe_replay().replay_name("small").send().await.expect("a finished replay is still described");
+    assert_eq!(again.state().map(|s| s.as_str()), Some("COMPLETED"));
+    assert_eq!(again.replay_start_time(), small.replay_start_time());
+    assert_eq!(again.replay_end_time(), small.replay_end_time());
+    assert_eq!(again.event_last_replayed_time(), Some(&DateTime::from_secs(base + 4)));
+    assert_eq!(again.destination().map(|d| d.arn()), Some(bus_arn.as_str()));
+    let err = ev.cancel_replay().replay_name("small").send().await.expect_err("finished");
+    assert_eq!(err.code(), Some("IllegalStatusException"));
+    let big = replay_in_state(&n, "big", "COMPLETED").await;
+    assert_eq!(big.event_last_replayed_time(), Some(&DateTime::from_secs(base + 399)));
+    let all: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+    let got = ids_in(&n, &url, &all, |b| (b["replay-name"] == "big").then(|| b["id"].as_str().map(str::to_string)).flatten()).await;
+    let missing: Vec<_> = all.difference(&got).collect();
+    assert!(missing.is_empty(), "{} of {} events not replayed after the restart: {missing:?}", missing.len(), all.len());
+    let listed = ev.list_replays().send().await.expect("list_replays");
+    let mut names: Vec<&str> = listed.replays().iter().filter_map(|r| r.replay_name()).collect();
+    names.sort();
+    assert_eq!(names, ["big", "small"]);
 }

@@ -265,3 +265,74 @@ async fn accepted_event_survives_kill_9() {
     // Delivered once.
     assert!(wait_message(&n, &url, 2).await.is_none(), "a second record for one event");
 }
+
+/// OnSuccess and OnFailure destinations on an EventBridge event bus: the record is the
+/// `detail` of an event with `source` "lambda", `detail-type` "Lambda Function
+/// Invocation Result - Success" / "- Failure" and the bus and the function as
+/// `resources`, which a rule on the bus sends to a queue.
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>
+#[tokio::test]
+async fn destinations_on_an_event_bus_put_result_events() {
+    use aws_sdk_eventbridge::types::Target;
+    let n = Nimbus::start_in_memory();
+    let c = n.lambda_client();
+    let ev = n.events_client();
+    let account = nimbus_tests::default_account();
+    let bus = unique_name("results");
+    let bus_arn = ev.create_event_bus().name(&bus).send().await.expect("bus").event_bus_arn().unwrap_or_default().to_string();
+    assert_eq!(bus_arn, format!("arn:aws:events:us-east-1:{account}:event-bus/{bus}"));
+    let (ok_url, ok_arn) = queue(&n).await;
+    let (failed_url, failed_arn) = queue(&n).await;
+    for (rule, detail_type, arn) in [("ok", "Lambda Function Invocation Result - Success", &ok_arn), ("failed", "Lambda Function Invocation Result - Failure", &failed_arn)] {
+        let pattern = json!({ "source": ["lambda"], "detail-type": [detail_type] });
+        ev.put_rule().name(rule).event_bus_name(&bus).event_pattern(pattern.to_string()).send().await.expect("put_rule");
+        ev.put_targets().rule(rule).event_bus_name(&bus).targets(Target::builder().id("q").arn(arn).build().expect("target")).send().await.expect("put_targets");
+    }
+    let name = unique_name("rs");
+    let fn_arn = lambda::create(&c, &name, FnSpec::rust()).await;
+    let config = c
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .maximum_retry_attempts(0)
+        .destination_config(DestinationConfig::builder().on_success(OnSuccess::builder().destination(&bus_arn).build()).on_failure(OnFailure::builder().destination(&bus_arn).build()).build())
+        .send()
+        .await
+        .expect("an event bus is a valid destination");
+    assert_eq!(config.destination_config().and_then(|d| d.on_success()).and_then(|d| d.destination()), Some(bus_arn.as_str()));
+
+    let ok = json!({ "action": "echo", "n": 1 });
+    invoke_event(&c, &name, &ok).await;
+    let event = wait_record(&n, &ok_url, 20).await;
+    assert_eq!(event["version"], "0", "{event}");
+    assert_eq!(event["source"], "lambda", "{event}");
+    assert_eq!(event["detail-type"], "Lambda Function Invocation Result - Success", "{event}");
+    assert_eq!(event["account"], json!(account), "{event}");
+    assert_eq!(event["region"], "us-east-1", "{event}");
+    assert_eq!(event["resources"], json!([bus_arn, format!("{fn_arn}:$LATEST")]), "{event}");
+    let detail = &event["detail"];
+    assert_eq!(detail["version"], "1.0", "{event}");
+    assert_eq!(detail["requestContext"]["condition"], "Success", "{event}");
+    assert_eq!(detail["requestContext"]["functionArn"], json!(format!("{fn_arn}:$LATEST")), "{event}");
+    assert_eq!(detail["requestPayload"], ok, "{event}");
+    assert_eq!(detail["responseContext"]["statusCode"], 200, "{event}");
+    assert_eq!(detail["responsePayload"]["echo"], ok, "{event}");
+
+    let fail = json!({ "action": "fail", "message": "to the bus" });
+    invoke_event(&c, &name, &fail).await;
+    let event = wait_record(&n, &failed_url, 20).await;
+    assert_eq!(event["detail-type"], "Lambda Function Invocation Result - Failure", "{event}");
+    assert_eq!(event["detail"]["requestContext"]["condition"], "RetriesExhausted", "{event}");
+    assert_eq!(event["detail"]["responsePayload"]["errorMessage"], "to the bus", "{event}");
+    assert!(wait_message(&n, &ok_url, 1).await.is_none(), "only one success event");
+
+    // Not an event bus: refused as AWS refuses a destination it cannot use.
+    let rule_arn = format!("arn:aws:events:us-east-1:{account}:rule/ok");
+    let err = c
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .destination_config(DestinationConfig::builder().on_success(OnSuccess::builder().destination(&rule_arn).build()).build())
+        .send()
+        .await
+        .expect_err("a rule is no destination");
+    assert_eq!(aws_sdk_lambda::error::ProvideErrorMetadata::code(&err), Some("InvalidParameterValueException"), "{err:?}");
+}

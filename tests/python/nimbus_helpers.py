@@ -58,3 +58,23 @@ def wait_for(predicate, timeout=10.0, interval=0.2):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+def private_ca(directory, ca_name):
+    """A private CA and a certificate for 127.0.0.1 it signed, made with the openssl CLI
+    in `directory`: returns (CA certificate, leaf certificate, leaf key) paths."""
+    import subprocess
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], capture_output=True, check=True, timeout=60)
+
+    ca_crt, ca_key = directory / "ca.crt", directory / "ca.key"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "2",
+            "-subj", f"/CN={ca_name}", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    key, csr, leaf = directory / "leaf.key", directory / "leaf.csr", directory / "leaf.crt"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    ext = directory / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(leaf),
+            "-days", "2", "-extfile", str(ext))
+    return ca_crt, leaf, key

@@ -23,28 +23,17 @@ import pytest
 import requests
 
 from conftest import ACCESS_KEY, REGION, SECRET_KEY, _nimbus_binary, nimbus_server, unique_name
+from nimbus_helpers import private_ca
 from test_sns import verify_sns_signature
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not installed")
-
-
-def openssl(*args):
-    return subprocess.run(["openssl", *args], capture_output=True, check=True, timeout=60).stdout
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     """A private CA and a server certificate for 127.0.0.1 that it signed."""
     d = tmp_path_factory.mktemp("sns-ca")
-    ca_crt, ca_key = d / "ca.crt", d / "ca.key"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "2",
-            "-subj", "/CN=nimbus sns test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-    key, csr, leaf = d / "leaf.key", d / "leaf.csr", d / "leaf.crt"
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    ext = d / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(leaf),
-            "-days", "2", "-extfile", str(ext))
+    ca_crt, leaf, key = private_ca(d, "nimbus sns test CA")
     return {"ca": ca_crt, "cert": leaf, "key": key, "dir": d}
 
 

@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from conftest import ACCESS_KEY, REGION, SECRET_KEY, _CLIENT_CONFIG, nimbus_server
+from nimbus_helpers import private_ca
 
 AUDIENCE = "nimbus-web-identity-test"
 NO_KEY = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"
@@ -155,15 +156,7 @@ def sha1_thumbprint(cert):
 def ca_chain(tmp_path_factory):
     """A private CA and a server certificate it signed; the server sends leaf + CA."""
     d = tmp_path_factory.mktemp("oidc-ca")
-    ca_crt, ca_key = d / "ca.crt", d / "ca.key"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "2",
-            "-subj", "/CN=nimbus test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
-    key, csr, leaf = d / "leaf.key", d / "leaf.csr", d / "leaf.crt"
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    ext = d / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(leaf),
-            "-days", "2", "-extfile", str(ext))
+    ca_crt, leaf, key = private_ca(d, "nimbus test CA")
     chain = d / "chain.crt"
     chain.write_bytes(leaf.read_bytes() + ca_crt.read_bytes())
     return {"cert": chain, "key": key, "ca": sha1_thumbprint(ca_crt), "leaf": sha1_thumbprint(leaf), "ca_cert": ca_crt}

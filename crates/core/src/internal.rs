@@ -337,3 +337,34 @@ pub trait ApiCallRecorder: Send + Sync {
     fn wants(&self, service: &str, operation: &str) -> bool;
     fn record(&self, call: ApiCall<'_>);
 }
+
+/// KMS as other services use it (Secrets Manager secrets, SSM SecureString parameters):
+/// encryption under a key of the caller's account and region, bound to an encryption
+/// context, and decryption of a blob that KMS made. `key_id` is anything KMS accepts as a
+/// KeyId: a key id, key ARN, alias name (`alias/aws/ssm`) or alias ARN; AWS managed keys
+/// (`alias/aws/<service>`) are created on first use, as AWS creates them. Errors are
+/// KMS's (`NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
+/// `InvalidCiphertextException`, …) for the calling service to pass on or translate.
+pub trait KeyService: Send + Sync {
+    fn encrypt<'a>(&'a self, account: &'a str, region: &'a str, key_id: &'a str, plaintext: &'a [u8], context: &'a std::collections::BTreeMap<String, String>) -> crate::service::BoxFuture<'a, Result<EncryptedBlob, crate::AwsError>>;
+    fn decrypt<'a>(&'a self, account: &'a str, region: &'a str, ciphertext: &'a [u8], context: &'a std::collections::BTreeMap<String, String>) -> crate::service::BoxFuture<'a, Result<Vec<u8>, crate::AwsError>>;
+}
+
+/// What `KeyService::encrypt` made: the ciphertext blob and the ARN of the key used.
+#[derive(Debug, Clone)]
+pub struct EncryptedBlob {
+    pub ciphertext: Vec<u8>,
+    pub key_arn: String,
+}
+
+/// No KMS wired: every use fails.
+pub struct NoKeys;
+
+impl KeyService for NoKeys {
+    fn encrypt<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str, _: &'a [u8], _: &'a std::collections::BTreeMap<String, String>) -> crate::service::BoxFuture<'a, Result<EncryptedBlob, crate::AwsError>> {
+        Box::pin(async { Err(crate::AwsError::internal("no KMS service")) })
+    }
+    fn decrypt<'a>(&'a self, _: &'a str, _: &'a str, _: &'a [u8], _: &'a std::collections::BTreeMap<String, String>) -> crate::service::BoxFuture<'a, Result<Vec<u8>, crate::AwsError>> {
+        Box::pin(async { Err(crate::AwsError::internal("no KMS service")) })
+    }
+}

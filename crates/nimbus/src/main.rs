@@ -284,6 +284,12 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         // Lambda's destinations on event buses put events through it (`EventPublisher`).
         lambda.set_event_publisher(events.clone());
+        // KMS: keys sealed under `<data>/kms/master.key`; other services encrypt through
+        // it as `KeyService` (`kms` below).
+        let kms = Arc::new(nimbus_kms::KmsService::open(stores.kms, (!args.in_memory).then(|| args.data_dir.join("kms")), clock.clone()).map_err(|e| format!("kms: {e}"))?);
+        router.register(kms.clone());
+        // Secrets Manager and SSM (SecureString) take this `KeyService`.
+        let _key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -380,6 +386,7 @@ struct Stores {
     apigateway: Arc<dyn DocStore>,
     events: Arc<dyn DocStore>,
     sns: Arc<dyn DocStore>,
+    kms: Arc<dyn DocStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -397,6 +404,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_apigateway::service::model());
         s.spawn(|| nimbus_events::service::model());
         s.spawn(|| nimbus_sns::service::model());
+        s.spawn(|| nimbus_kms::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -443,6 +451,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let sns = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("sns.db"), durability, nimbus_sns::store::TABLE, "sns")?) })
         });
+        let kms = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
+            Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("kms.db"), durability, nimbus_kms::store::TABLE, "kms")?) })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -452,6 +463,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             apigateway: joined(apigateway.join())?,
             events: joined(events.join())?,
             sns: joined(sns.join())?,
+            kms: joined(kms.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -329,7 +329,9 @@ impl Registry {
         let now = self.clock.now_ms();
         self.update(account, region, id, |k| {
             let date = match (kind.as_str(), k.next_rotation_ms) {
-                ("AUTOMATIC", Some(d)) => d,
+                ("AUTOMATIC", Some(d)) if d <= now => d,
+                // Another caller (the timer, a request) rotated it first.
+                ("AUTOMATIC", _) => return Ok(()),
                 _ => now,
             };
             self.add_material(account, region, k, material)?;

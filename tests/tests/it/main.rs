@@ -21,6 +21,7 @@ mod dynamodb_streams;
 mod dynamodb_tables;
 mod eventbridge;
 mod iam_enforcement;
+mod kms;
 mod lambda_async;
 mod lambda_control;
 mod lambda_esm;

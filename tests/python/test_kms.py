@@ -120,3 +120,53 @@ def test_encryption_context_mismatch_is_invalid_ciphertext(kms):
     assert e.value.response["Error"]["Code"] == "InvalidCiphertextException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "v"})["Plaintext"] == b"p"
+
+
+@pytest.mark.parametrize("algorithm,md", [("RSAES_OAEP_SHA_1", "sha1"), ("RSAES_OAEP_SHA_256", "sha256")])
+def test_imported_key_material_wrapped_by_openssl(kms, tmp_path, algorithm, md):
+    """EXTERNAL origin: material wrapped with openssl under GetParametersForImport's public
+    key is imported; a blob made with it decrypts after DeleteImportedKeyMaterial and a
+    reimport of the same material, and other material is refused.
+    https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-encrypt-key-material.html"""
+    import os
+
+    key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    material = os.urandom(32)
+
+    def wrap(data):
+        params = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_2048")
+        (tmp_path / "wrap.der").write_bytes(params["PublicKey"])
+        rc, _, err = openssl("pkey", "-pubin", "-inform", "DER", "-in", str(tmp_path / "wrap.der"), "-out", str(tmp_path / "wrap.pem"))
+        assert rc == 0, err
+        rc, wrapped, err = openssl(
+            "pkeyutl", "-encrypt", "-pubin", "-inkey", str(tmp_path / "wrap.pem"),
+            "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:" + md, "-pkeyopt", "rsa_mgf1_md:" + md,
+            data=data,
+        )
+        assert rc == 0, err
+        return params["ImportToken"], wrapped
+
+    token, wrapped = wrap(material)
+    kms.import_key_material(KeyId=key, ImportToken=token, EncryptedKeyMaterial=wrapped, ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    meta = kms.describe_key(KeyId=key)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    blob = kms.encrypt(KeyId=key, Plaintext=b"imported")["CiphertextBlob"]
+
+    kms.delete_imported_key_material(KeyId=key)
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+    with pytest.raises(ClientError) as e:
+        kms.decrypt(CiphertextBlob=blob)
+    assert e.value.response["Error"]["Code"] == "KMSInvalidStateException"
+
+    token, wrapped = wrap(os.urandom(32))
+    with pytest.raises(ClientError) as e:
+        kms.import_key_material(KeyId=key, ImportToken=token, EncryptedKeyMaterial=wrapped)
+    assert e.value.response["Error"]["Code"] == "IncorrectKeyMaterialException"
+    token, wrapped = wrap(material[:16])
+    with pytest.raises(ClientError) as e:
+        kms.import_key_material(KeyId=key, ImportToken=token, EncryptedKeyMaterial=wrapped)
+    assert e.value.response["Error"]["Code"] == "IncorrectKeyMaterialException"
+
+    token, wrapped = wrap(material)
+    kms.import_key_material(KeyId=key, ImportToken=token, EncryptedKeyMaterial=wrapped)
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"

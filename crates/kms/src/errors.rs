@@ -29,6 +29,9 @@ pub enum KmsError {
     InvalidGrantToken(String),
     MalformedPolicy(String),
     Tag(String),
+    ExpiredImportToken(String),
+    InvalidImportToken(String),
+    IncorrectKeyMaterial(String),
     /// What AWS answers UnsupportedOperationException for.
     Unsupported(String),
     /// Something AWS supports that nimbus does not implement yet.
@@ -69,6 +72,9 @@ impl From<KmsError> for AwsError {
             InvalidGrantToken(m) => ("InvalidGrantTokenException", 400, m),
             MalformedPolicy(m) => ("MalformedPolicyDocumentException", 400, m),
             Tag(m) => ("TagException", 400, m),
+            ExpiredImportToken(m) => ("ExpiredImportTokenException", 400, m),
+            InvalidImportToken(m) => ("InvalidImportTokenException", 400, m),
+            IncorrectKeyMaterial(m) => ("IncorrectKeyMaterialException", 400, m),
             Unsupported(m) => ("UnsupportedOperationException", 400, m),
             NotSupported(m) => ("UnsupportedOperationException", 400, format!("{m} is not supported by nimbus yet")),
             Internal(m) => ("KMSInternalException", 500, m),

@@ -48,6 +48,19 @@ pub struct Key {
     pub next_rotation_ms: Option<u64>,
     #[serde(default)]
     pub rotations: Vec<Rotation>,
+    /// GetParametersForImport's wrapping key and token, for an EXTERNAL key.
+    #[serde(default)]
+    pub import: Option<crate::ops_import::PendingImport>,
+    /// When imported key material expires (KEY_MATERIAL_EXPIRES).
+    #[serde(default)]
+    pub valid_to_ms: Option<u64>,
+    /// An EXTERNAL key's material after it was deleted or expired, sealed: a reimport
+    /// must bring the same material, as AWS requires.
+    #[serde(default)]
+    pub retired: Option<String>,
+    /// Grants on the key (stored and listed; not enforced).
+    #[serde(default)]
+    pub grants: Vec<crate::ops_grants::Grant>,
     /// Each key-material version, sealed under the master key (index = version).
     pub sealed: Vec<String>,
     #[serde(skip)]
@@ -151,6 +164,15 @@ impl Registry {
         Ok(())
     }
 
+    /// Seals bytes that are not key material versions (wrapping keys, retired material).
+    pub fn seal(&self, label: &str, bytes: &[u8]) -> KmsResult<String> {
+        self.master.seal(label, bytes).map_err(KmsError::Internal)
+    }
+
+    pub fn unseal(&self, label: &str, sealed: &str) -> KmsResult<Vec<u8>> {
+        self.master.unseal(label, sealed).map_err(KmsError::Internal)
+    }
+
     /// Creates and stores a key.
     #[allow(clippy::too_many_arguments)]
     pub async fn create(&self, account: &str, region: &str, spec: &str, usage: &str, origin: &str, manager: &str, description: String, policy: Option<String>, tags: Vec<(String, String)>, multi_region: bool) -> KmsResult<Key> {
@@ -172,6 +194,10 @@ impl Registry {
             rotation_days: None,
             next_rotation_ms: None,
             rotations: Vec::new(),
+            grants: Vec::new(),
+            import: None,
+            valid_to_ms: None,
+            retired: None,
             sealed: Vec::new(),
             material: Vec::new(),
         };
@@ -284,6 +310,16 @@ impl Registry {
     /// deleted (with their aliases), keys whose automatic rotation is due rotate.
     pub async fn settle(&self, account: &str, region: &str) {
         let now = self.clock.now_ms();
+        let expired: Vec<String> = self
+            .keys
+            .read()
+            .iter()
+            .filter(|(k, v)| k.0 == account && k.1 == region && v.state != "PendingImport" && v.valid_to_ms.is_some_and(|d| d <= now))
+            .map(|(k, _)| k.2.clone())
+            .collect();
+        for id in expired {
+            let _ = self.update(account, region, &id, |k| Ok(crate::ops_import::forget_material(k))).await;
+        }
         let (gone, due): (Vec<String>, Vec<String>) = {
             let keys = self.keys.read();
             let mine = keys.iter().filter(|(k, _)| k.0 == account && k.1 == region);
@@ -356,10 +392,14 @@ impl Registry {
         self.keys
             .read()
             .values()
-            .filter_map(|k| match k.state.as_str() {
-                "PendingDeletion" => k.deletion_ms,
-                "Enabled" => k.next_rotation_ms,
-                _ => None,
+            .filter_map(|k| {
+                let own = match k.state.as_str() {
+                    "PendingDeletion" => k.deletion_ms,
+                    "Enabled" => k.next_rotation_ms,
+                    _ => None,
+                };
+                let expiry = if k.state == "PendingImport" { None } else { k.valid_to_ms };
+                [own, expiry].into_iter().flatten().min()
             })
             .min()
     }

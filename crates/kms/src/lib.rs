@@ -16,6 +16,8 @@ mod master;
 mod ops_aliases;
 mod ops_asym;
 mod ops_crypto;
+mod ops_grants;
+mod ops_import;
 mod ops_keys;
 mod ops_rotation;
 mod spec;

@@ -58,7 +58,9 @@ impl KmsService {
         let origin = s(input, "Origin").unwrap_or("AWS_KMS");
         match origin {
             "AWS_KMS" => {}
-            "EXTERNAL" | "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE" => return Err(KmsError::NotSupported(format!("Origin {origin}"))),
+            "EXTERNAL" if spec == crate::spec::SYMMETRIC || spec.starts_with("HMAC_") => {}
+            "EXTERNAL" => return Err(KmsError::NotSupported(format!("Origin EXTERNAL with KeySpec {spec}"))),
+            "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE" => return Err(KmsError::NotSupported(format!("Origin {origin}"))),
             other => return Err(KmsError::constraint(other, "origin", "Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM, AWS_KMS, EXTERNAL]")),
         }
         if s(input, "CustomKeyStoreId").is_some() || s(input, "XksKeyId").is_some() {

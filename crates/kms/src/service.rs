@@ -78,6 +78,14 @@ impl KmsService {
             "VerifyMac" => self.verify_mac(a, r, &input).await,
             "GenerateDataKeyPair" => self.generate_data_key_pair(a, r, &input, true).await,
             "GenerateDataKeyPairWithoutPlaintext" => self.generate_data_key_pair(a, r, &input, false).await,
+            "GetParametersForImport" => self.get_parameters_for_import(a, r, &input).await,
+            "ImportKeyMaterial" => self.import_key_material(a, r, &input).await,
+            "DeleteImportedKeyMaterial" => self.delete_imported_key_material(a, r, &input).await,
+            "CreateGrant" => self.create_grant(a, r, &input).await,
+            "ListGrants" => self.list_grants(a, r, &input).await,
+            "RetireGrant" => self.retire_grant(a, r, &input).await,
+            "RevokeGrant" => self.revoke_grant(a, r, &input).await,
+            "ListRetirableGrants" => self.list_retirable_grants(a, r, &input).await,
             other => Err(KmsError::NotSupported(format!("The operation {other}"))),
         }
     }
@@ -217,8 +225,14 @@ pub(crate) fn metadata(key: &Key, account: &str, region: &str) -> Value {
             "ReplicaKeys": []
         });
     }
-    if key.origin == "EXTERNAL" && key.state != "PendingImport" {
-        m["ExpirationModel"] = json!("KEY_MATERIAL_DOES_NOT_EXPIRE");
+    if key.origin == "EXTERNAL" && !key.material.is_empty() {
+        match key.valid_to_ms {
+            Some(v) => {
+                m["ExpirationModel"] = json!("KEY_MATERIAL_EXPIRES");
+                m["ValidTo"] = secs(v);
+            }
+            None => m["ExpirationModel"] = json!("KEY_MATERIAL_DOES_NOT_EXPIRE"),
+        }
     }
     m
 }

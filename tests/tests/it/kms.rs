@@ -446,12 +446,76 @@ async fn rsa_encryption_and_hmac_keys() {
 }
 
 #[tokio::test]
-async fn operations_nimbus_lacks_say_so() {
+async fn grants_are_stored_listed_retired_and_revoked() {
+    use aws_sdk_kms::types::{GrantConstraints, GrantOperation};
     let n = Nimbus::start_in_memory();
     let c = n.kms_client();
     let k = symmetric(&c).await;
-    let m = err(c.create_grant().key_id(&k).grantee_principal("arn:aws:iam::000000000000:root").operations(aws_sdk_kms::types::GrantOperation::Decrypt).send().await, "UnsupportedOperationException");
+    let role = "arn:aws:iam::000000000000:role/app";
+    let g = c
+        .create_grant()
+        .key_id(&k)
+        .grantee_principal(role)
+        .retiring_principal("arn:aws:iam::000000000000:role/ops")
+        .operations(GrantOperation::Decrypt)
+        .operations(GrantOperation::Encrypt)
+        .constraints(GrantConstraints::builder().encryption_context_subset("app", "x").build())
+        .name("app-grant")
+        .send()
+        .await
+        .expect("grant");
+    let id = g.grant_id().expect("id").to_string();
+    assert_eq!(id.len(), 64);
+    assert!(g.grant_token().is_some());
+    // Same name and parameters: the same grant (idempotent).
+    let again = c.create_grant().key_id(&k).grantee_principal(role).retiring_principal("arn:aws:iam::000000000000:role/ops").operations(GrantOperation::Decrypt).operations(GrantOperation::Encrypt).constraints(GrantConstraints::builder().encryption_context_subset("app", "x").build()).name("app-grant").send().await.expect("grant again");
+    assert_eq!(again.grant_id(), Some(id.as_str()));
+    let listed = c.list_grants().key_id(&k).send().await.expect("list");
+    assert_eq!(listed.grants().len(), 1);
+    let e = &listed.grants()[0];
+    assert_eq!(e.grantee_principal(), Some(role));
+    assert_eq!(e.issuing_account(), Some("arn:aws:iam::000000000000:root"));
+    assert_eq!(e.operations(), &[GrantOperation::Decrypt, GrantOperation::Encrypt]);
+    assert_eq!(e.constraints().and_then(|c| c.encryption_context_subset()).and_then(|m| m.get("app")).map(String::as_str), Some("x"));
+    let retirable = c.list_retirable_grants().retiring_principal("arn:aws:iam::000000000000:role/ops").send().await.expect("retirable");
+    assert_eq!(retirable.grants().len(), 1);
+
+    let second = c.create_grant().key_id(&k).grantee_principal(role).operations(GrantOperation::DescribeKey).send().await.expect("second");
+    c.retire_grant().grant_token(g.grant_token().expect("token")).send().await.expect("retire by token");
+    err(c.retire_grant().grant_token("bm90LWEtdG9rZW4").send().await, "InvalidGrantTokenException");
+    c.revoke_grant().key_id(&k).grant_id(second.grant_id().expect("id")).send().await.expect("revoke");
+    err(c.revoke_grant().key_id(&k).grant_id(second.grant_id().expect("id")).send().await, "NotFoundException");
+    assert!(c.list_grants().key_id(&k).send().await.expect("list").grants().is_empty());
+    err(c.create_grant().key_id(&k).grantee_principal(role).operations(GrantOperation::from("Fly")).send().await, "ValidationException");
+}
+
+#[tokio::test]
+async fn external_keys_wait_for_imported_material() {
+    use aws_sdk_kms::types::{AlgorithmSpec, OriginType, WrappingKeySpec};
+    let n = Nimbus::start_in_memory();
+    let c = n.kms_client();
+    let k = c.create_key().origin(OriginType::External).send().await.expect("external key");
+    let m = k.key_metadata().expect("m");
+    assert_eq!(m.key_state(), Some(&KeyState::PendingImport));
+    assert_eq!(m.origin().map(|o| o.as_str()), Some("EXTERNAL"));
+    let id = m.key_id().to_string();
+    err(c.encrypt().key_id(&id).plaintext(Blob::new("x")).send().await, "KMSInvalidStateException");
+    let p = c.get_parameters_for_import().key_id(&id).wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256).wrapping_key_spec(WrappingKeySpec::Rsa2048).send().await.expect("parameters");
+    assert!(p.import_token().is_some() && p.public_key().is_some() && p.parameters_valid_to().is_some());
+    // A token of nothing and material that is not wrapped are refused.
+    err(c.import_key_material().key_id(&id).import_token(Blob::new(vec![1u8; 64])).encrypted_key_material(Blob::new(vec![2u8; 256])).send().await, "InvalidImportTokenException");
+    err(c.import_key_material().key_id(&id).import_token(p.import_token().expect("token").clone()).encrypted_key_material(Blob::new(vec![2u8; 256])).send().await, "InvalidCiphertextException");
+    let sym = symmetric(&c).await;
+    err(c.get_parameters_for_import().key_id(&sym).wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256).wrapping_key_spec(WrappingKeySpec::Rsa2048).send().await, "UnsupportedOperationException");
+    err(c.delete_imported_key_material().key_id(&sym).send().await, "UnsupportedOperationException");
+}
+
+#[tokio::test]
+async fn operations_nimbus_lacks_say_so() {
+    let n = Nimbus::start_in_memory();
+    let c = n.kms_client();
+    let m = err(c.describe_custom_key_stores().send().await, "UnsupportedOperationException");
     assert!(m.contains("not supported by nimbus"), "{m}");
-    err(c.create_key().origin(aws_sdk_kms::types::OriginType::External).send().await, "UnsupportedOperationException");
+    err(c.create_key().origin(aws_sdk_kms::types::OriginType::AwsCloudhsm).send().await, "UnsupportedOperationException");
     err(c.create_key().key_spec(KeySpec::EccSecgP256K1).key_usage(KeyUsageType::SignVerify).send().await, "UnsupportedOperationException");
 }

@@ -11,11 +11,16 @@ https://docs.aws.amazon.com/kms/latest/developerguide/offline-operations.html
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 
+import boto3
 import pytest
+import requests
 from botocore.exceptions import ClientError
+
+from conftest import ACCESS_KEY, REGION, SECRET_KEY, nimbus_server
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
 
@@ -128,8 +133,6 @@ def test_imported_key_material_wrapped_by_openssl(kms, tmp_path, algorithm, md):
     key is imported; a blob made with it decrypts after DeleteImportedKeyMaterial and a
     reimport of the same material, and other material is refused.
     https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-encrypt-key-material.html"""
-    import os
-
     key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
     material = os.urandom(32)
 
@@ -170,3 +173,43 @@ def test_imported_key_material_wrapped_by_openssl(kms, tmp_path, algorithm, md):
     token, wrapped = wrap(material)
     kms.import_key_material(KeyId=key, ImportToken=token, EncryptedKeyMaterial=wrapped)
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported"
+
+
+def import_wrapped(kms, key, material, tmp_path, **kw):
+    params = kms.get_parameters_for_import(KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    (tmp_path / "w.der").write_bytes(params["PublicKey"])
+    rc, _, err = openssl("pkey", "-pubin", "-inform", "DER", "-in", str(tmp_path / "w.der"), "-out", str(tmp_path / "w.pem"))
+    assert rc == 0, err
+    rc, wrapped, err = openssl(
+        "pkeyutl", "-encrypt", "-pubin", "-inkey", str(tmp_path / "w.pem"),
+        "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256",
+        data=material,
+    )
+    assert rc == 0, err
+    return kms.import_key_material(KeyId=key, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped, **kw)
+
+
+def test_imported_material_expires_on_the_clock_and_tokens_after_a_day(tmp_path):
+    """KEY_MATERIAL_EXPIRES: at ValidTo the key returns to PendingImport; an import token is
+    good for 24 hours (ExpiredImportTokenException after)."""
+    with nimbus_server(["--clock-control"]) as url:
+        kms = boto3.client("kms", endpoint_url=url, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        now_s = requests.get(url + "/_nimbus/clock", timeout=10).json()["now_ms"] / 1000
+        key = kms.create_key(Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        import_wrapped(kms, key, os.urandom(32), tmp_path, ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=now_s + 3600)
+        meta = kms.describe_key(KeyId=key)["KeyMetadata"]
+        assert meta["KeyState"] == "Enabled" and meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and "ValidTo" in meta
+        mac = kms.generate_mac(KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+        assert len(mac) == 32
+        requests.post(url + "/_nimbus/clock/advance?seconds=3601", timeout=10).raise_for_status()
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingImport"
+        with pytest.raises(ClientError) as e:
+            kms.generate_mac(KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256")
+        assert e.value.response["Error"]["Code"] == "KMSInvalidStateException"
+
+        other = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        params = kms.get_parameters_for_import(KeyId=other, WrappingAlgorithm="RSAES_OAEP_SHA_1", WrappingKeySpec="RSA_2048")
+        requests.post(url + "/_nimbus/clock/advance?seconds=86401", timeout=10).raise_for_status()
+        with pytest.raises(ClientError) as e:
+            kms.import_key_material(KeyId=other, ImportToken=params["ImportToken"], EncryptedKeyMaterial=b"x" * 256)
+        assert e.value.response["Error"]["Code"] == "ExpiredImportTokenException"

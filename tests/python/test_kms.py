@@ -77,16 +77,27 @@ def test_rsa_signature_verifies_in_openssl(kms, tmp_path, algorithm, digest, pss
     assert openssl_verifies(pem, digest, sig, message, tmp_path, pss)
 
 
-@pytest.mark.parametrize("spec,algorithm,digest", [("ECC_NIST_P256", "ECDSA_SHA_256", "sha256"), ("ECC_NIST_P384", "ECDSA_SHA_384", "sha384")])
-def test_ecdsa_signature_verifies_in_openssl(kms, tmp_path, spec, algorithm, digest):
+@pytest.mark.parametrize(
+    "spec,algorithm,digest,curve",
+    [
+        ("ECC_NIST_P256", "ECDSA_SHA_256", "sha256", b"P-256"),
+        ("ECC_NIST_P384", "ECDSA_SHA_384", "sha384", b"P-384"),
+        ("ECC_NIST_P521", "ECDSA_SHA_512", "sha512", b"P-521"),
+        ("ECC_SECG_P256K1", "ECDSA_SHA_256", "sha256", b"secp256k1"),
+    ],
+)
+def test_ecdsa_signature_verifies_in_openssl(kms, tmp_path, spec, algorithm, digest, curve):
     key = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     pem = public_pem(kms, key, tmp_path)
     rc, out, _ = openssl("pkey", "-pubin", "-in", pem, "-text", "-noout")
-    assert rc == 0 and (b"P-256" in out or b"prime256v1" in out or b"P-384" in out or b"secp384r1" in out), out
+    assert rc == 0 and curve in out, out
     message = b"ecdsa from nimbus"
     sig = kms.sign(KeyId=key, Message=message, SigningAlgorithm=algorithm)["Signature"]
     assert openssl_verifies(pem, digest, sig, message, tmp_path)
     assert not openssl_verifies(pem, digest, sig, b"tampered", tmp_path)
+    hashed = hashlib.new(digest, message).digest()
+    sig = kms.sign(KeyId=key, Message=hashed, MessageType="DIGEST", SigningAlgorithm=algorithm)["Signature"]
+    assert openssl_verifies(pem, digest, sig, message, tmp_path)
 
 
 @pytest.mark.parametrize("algorithm,md", [("RSAES_OAEP_SHA_1", "sha1"), ("RSAES_OAEP_SHA_256", "sha256")])

@@ -1,11 +1,11 @@
 //! Key-pair and HMAC cryptography on vetted libraries: RSA (the `rsa` crate: key
-//! generation, PSS and PKCS#1 v1.5 signatures over a digest, OAEP), ECDSA P-256 / P-384
-//! (ring), HMAC (the `hmac` crate; SHA-224 is not in ring). Key pairs are PKCS#8 DER;
-//! public keys are DER SubjectPublicKeyInfo as GetPublicKey returns them.
+//! generation, PSS and PKCS#1 v1.5 signatures over a digest, OAEP), ECDSA on P-256,
+//! P-384, P-521 and secp256k1 (RustCrypto's `p256` / `p384` / `p521` / `k256`: randomized
+//! signatures over a digest, so MessageType DIGEST works), HMAC (the `hmac` crate; ring
+//! has no SHA-224). Key pairs are PKCS#8 DER; public keys are DER SubjectPublicKeyInfo
+//! as GetPublicKey returns them.
 
 use crate::errors::{KmsError, KmsResult};
-use ring::rand::SystemRandom;
-use ring::signature::{self as sig, EcdsaKeyPair, KeyPair};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rsa::{Oaep, Pkcs1v15Sign, Pss, RsaPrivateKey};
 
@@ -18,37 +18,77 @@ pub fn rsa_generate(bits: usize) -> KmsResult<Vec<u8>> {
     Ok(key.to_pkcs8_der().map_err(internal)?.as_bytes().to_vec())
 }
 
-fn ec_alg(spec: &str) -> KmsResult<(&'static sig::EcdsaSigningAlgorithm, &'static sig::EcdsaVerificationAlgorithm, &'static [u8])> {
-    // The fixed DER prefix of an EC SubjectPublicKeyInfo (id-ecPublicKey + the curve's
-    // OID + the BIT STRING header) before the uncompressed point (RFC 5480).
-    const P256_SPKI: &[u8] = &[
-        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-    ];
-    const P384_SPKI: &[u8] = &[0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00];
+/// ECDSA on one curve: generate, public key, sign and verify a digest.
+macro_rules! curve {
+    ($m:ident, $krate:ident, $verifying:expr) => {
+        mod $m {
+            use super::internal;
+            use crate::errors::KmsResult;
+            use $krate::ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
+            use $krate::ecdsa::{Signature, SigningKey};
+            use $krate::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+            use $krate::SecretKey;
+
+            pub fn generate() -> KmsResult<Vec<u8>> {
+                let sk = SecretKey::random(&mut rand::rngs::OsRng);
+                Ok(sk.to_pkcs8_der().map_err(internal)?.as_bytes().to_vec())
+            }
+
+            fn secret(pkcs8: &[u8]) -> KmsResult<SecretKey> {
+                SecretKey::from_pkcs8_der(pkcs8).map_err(internal)
+            }
+
+            pub fn public_der(pkcs8: &[u8]) -> KmsResult<Vec<u8>> {
+                Ok(secret(pkcs8)?.public_key().to_public_key_der().map_err(internal)?.as_bytes().to_vec())
+            }
+
+            pub fn sign(pkcs8: &[u8], digest: &[u8]) -> KmsResult<Vec<u8>> {
+                let key = SigningKey::from_bytes(&secret(pkcs8)?.to_bytes()).map_err(internal)?;
+                let sig: Signature = key.sign_prehash_with_rng(&mut rand::rngs::OsRng, digest).map_err(internal)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+
+            pub fn verify(pkcs8: &[u8], digest: &[u8], signature: &[u8]) -> KmsResult<bool> {
+                let public = secret(pkcs8)?.public_key();
+                let key = $verifying(&public)?;
+                let Ok(sig) = Signature::from_der(signature) else { return Ok(false) };
+                Ok(key.verify_prehash(digest, &sig).is_ok())
+            }
+        }
+    };
+}
+
+curve!(ec_p256, p256, |p: &p256::PublicKey| -> KmsResult<p256::ecdsa::VerifyingKey> { Ok(p256::ecdsa::VerifyingKey::from(p)) });
+curve!(ec_p384, p384, |p: &p384::PublicKey| -> KmsResult<p384::ecdsa::VerifyingKey> { Ok(p384::ecdsa::VerifyingKey::from(p)) });
+curve!(ec_k256, k256, |p: &k256::PublicKey| -> KmsResult<k256::ecdsa::VerifyingKey> { Ok(k256::ecdsa::VerifyingKey::from(p)) });
+// P-521's `VerifyingKey` is a newtype in `p521` built from the encoded point.
+curve!(ec_p521, p521, |p: &p521::PublicKey| -> KmsResult<p521::ecdsa::VerifyingKey> {
+    p521::ecdsa::VerifyingKey::from_encoded_point(&p521::EncodedPoint::from(*p)).map_err(internal)
+});
+
+pub fn ec_generate(spec: &str) -> KmsResult<Vec<u8>> {
     match spec {
-        "ECC_NIST_P256" => Ok((&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &sig::ECDSA_P256_SHA256_ASN1, P256_SPKI)),
-        "ECC_NIST_P384" => Ok((&sig::ECDSA_P384_SHA384_ASN1_SIGNING, &sig::ECDSA_P384_SHA384_ASN1, P384_SPKI)),
+        "ECC_NIST_P256" => ec_p256::generate(),
+        "ECC_NIST_P384" => ec_p384::generate(),
+        "ECC_NIST_P521" => ec_p521::generate(),
+        "ECC_SECG_P256K1" => ec_k256::generate(),
         other => Err(KmsError::NotSupported(format!("KeySpec {other}"))),
     }
 }
 
-pub fn ec_generate(spec: &str) -> KmsResult<Vec<u8>> {
-    let (alg, _, _) = ec_alg(spec)?;
-    let doc = EcdsaKeyPair::generate_pkcs8(alg, &SystemRandom::new()).map_err(internal)?;
-    Ok(doc.as_ref().to_vec())
-}
-
 /// DER SubjectPublicKeyInfo of a key pair.
 pub fn public_key_der(spec: &str, pkcs8: &[u8]) -> KmsResult<Vec<u8>> {
-    if spec.starts_with("RSA_") {
-        let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?;
-        return Ok(key.to_public_key().to_public_key_der().map_err(internal)?.as_bytes().to_vec());
+    match spec {
+        s if s.starts_with("RSA_") => {
+            let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?;
+            Ok(key.to_public_key().to_public_key_der().map_err(internal)?.as_bytes().to_vec())
+        }
+        "ECC_NIST_P256" => ec_p256::public_der(pkcs8),
+        "ECC_NIST_P384" => ec_p384::public_der(pkcs8),
+        "ECC_NIST_P521" => ec_p521::public_der(pkcs8),
+        "ECC_SECG_P256K1" => ec_k256::public_der(pkcs8),
+        other => Err(KmsError::NotSupported(format!("KeySpec {other}"))),
     }
-    let (alg, _, prefix) = ec_alg(spec)?;
-    let kp = EcdsaKeyPair::from_pkcs8(alg, pkcs8, &SystemRandom::new()).map_err(internal)?;
-    let mut out = prefix.to_vec();
-    out.extend_from_slice(kp.public_key().as_ref());
-    Ok(out)
 }
 
 /// The digest algorithm of a signing algorithm name and its output length.
@@ -110,37 +150,38 @@ fn rsa_pss(algorithm: &str) -> Pss {
 }
 
 pub fn sign(spec: &str, pkcs8: &[u8], algorithm: &str, message: &[u8], digest_given: bool) -> KmsResult<Vec<u8>> {
-    if spec.starts_with("RSA_") {
-        let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?;
-        let hashed = prehash(algorithm, message, digest_given)?;
-        return if algorithm.starts_with("RSASSA_PSS") {
-            key.sign_with_rng(&mut rand::thread_rng(), rsa_pss(algorithm), &hashed).map_err(internal)
-        } else {
-            key.sign(rsa_padding_sign(algorithm), &hashed).map_err(internal)
-        };
+    let hashed = prehash(algorithm, message, digest_given)?;
+    match spec {
+        s if s.starts_with("RSA_") => {
+            let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?;
+            if algorithm.starts_with("RSASSA_PSS") {
+                key.sign_with_rng(&mut rand::thread_rng(), rsa_pss(algorithm), &hashed).map_err(internal)
+            } else {
+                key.sign(rsa_padding_sign(algorithm), &hashed).map_err(internal)
+            }
+        }
+        "ECC_NIST_P256" => ec_p256::sign(pkcs8, &hashed),
+        "ECC_NIST_P384" => ec_p384::sign(pkcs8, &hashed),
+        "ECC_NIST_P521" => ec_p521::sign(pkcs8, &hashed),
+        "ECC_SECG_P256K1" => ec_k256::sign(pkcs8, &hashed),
+        other => Err(KmsError::NotSupported(format!("KeySpec {other}"))),
     }
-    if digest_given {
-        return Err(KmsError::NotSupported(format!("MessageType DIGEST with a {spec} key")));
-    }
-    let (alg, _, _) = ec_alg(spec)?;
-    let rng = SystemRandom::new();
-    let kp = EcdsaKeyPair::from_pkcs8(alg, pkcs8, &rng).map_err(internal)?;
-    Ok(kp.sign(&rng, message).map_err(internal)?.as_ref().to_vec())
 }
 
 pub fn verify(spec: &str, pkcs8: &[u8], algorithm: &str, message: &[u8], digest_given: bool, signature: &[u8]) -> KmsResult<bool> {
-    if spec.starts_with("RSA_") {
-        let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?.to_public_key();
-        let hashed = prehash(algorithm, message, digest_given)?;
-        let ok = if algorithm.starts_with("RSASSA_PSS") { key.verify(rsa_pss(algorithm), &hashed, signature) } else { key.verify(rsa_padding_sign(algorithm), &hashed, signature) };
-        return Ok(ok.is_ok());
+    let hashed = prehash(algorithm, message, digest_given)?;
+    match spec {
+        s if s.starts_with("RSA_") => {
+            let key = RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(internal)?.to_public_key();
+            let ok = if algorithm.starts_with("RSASSA_PSS") { key.verify(rsa_pss(algorithm), &hashed, signature) } else { key.verify(rsa_padding_sign(algorithm), &hashed, signature) };
+            Ok(ok.is_ok())
+        }
+        "ECC_NIST_P256" => ec_p256::verify(pkcs8, &hashed, signature),
+        "ECC_NIST_P384" => ec_p384::verify(pkcs8, &hashed, signature),
+        "ECC_NIST_P521" => ec_p521::verify(pkcs8, &hashed, signature),
+        "ECC_SECG_P256K1" => ec_k256::verify(pkcs8, &hashed, signature),
+        other => Err(KmsError::NotSupported(format!("KeySpec {other}"))),
     }
-    if digest_given {
-        return Err(KmsError::NotSupported(format!("MessageType DIGEST with a {spec} key")));
-    }
-    let (alg, ver, _) = ec_alg(spec)?;
-    let kp = EcdsaKeyPair::from_pkcs8(alg, pkcs8, &SystemRandom::new()).map_err(internal)?;
-    Ok(sig::UnparsedPublicKey::new(ver, kp.public_key().as_ref()).verify(message, signature).is_ok())
 }
 
 fn oaep(algorithm: &str) -> KmsResult<Oaep> {
@@ -165,7 +206,7 @@ pub fn rsa_decrypt(pkcs8: &[u8], algorithm: &str, ciphertext: &[u8]) -> KmsResul
 /// HMAC of `message`; with `expected`, whether it matches (the `hmac` crate's
 /// constant-time check) — the MAC is then returned only if it does.
 pub fn mac(spec: &str, key: &[u8], message: &[u8], expected: Option<&[u8]>) -> KmsResult<Option<Vec<u8>>> {
-    use hmac::{KeyInit, Mac};
+    use hmac::{Mac, digest::KeyInit};
     macro_rules! run {
         ($h:ty) => {{
             let mut m = <hmac::Hmac<$h> as KeyInit>::new_from_slice(key).map_err(internal)?;
@@ -177,10 +218,10 @@ pub fn mac(spec: &str, key: &[u8], message: &[u8], expected: Option<&[u8]>) -> K
         }};
     }
     Ok(match spec {
-        "HMAC_224" => run!(sha2_011::Sha224),
-        "HMAC_256" => run!(sha2_011::Sha256),
-        "HMAC_384" => run!(sha2_011::Sha384),
-        "HMAC_512" => run!(sha2_011::Sha512),
+        "HMAC_224" => run!(sha2::Sha224),
+        "HMAC_256" => run!(sha2::Sha256),
+        "HMAC_384" => run!(sha2::Sha384),
+        "HMAC_512" => run!(sha2::Sha512),
         other => return Err(KmsError::InvalidKeyUsage(format!("KeySpec {other} cannot generate MACs"))),
     })
 }
@@ -196,6 +237,13 @@ mod tests {
         assert!(verify("ECC_NIST_P256", &k, "ECDSA_SHA_256", b"hello", false, &s).expect("verify"));
         assert!(!verify("ECC_NIST_P256", &k, "ECDSA_SHA_256", b"hellp", false, &s).expect("verify"));
         assert_eq!(public_key_der("ECC_NIST_P256", &k).expect("spki").len(), 91);
+        for (spec, alg) in [("ECC_NIST_P384", "ECDSA_SHA_384"), ("ECC_NIST_P521", "ECDSA_SHA_512"), ("ECC_SECG_P256K1", "ECDSA_SHA_256")] {
+            let k = ec_generate(spec).expect("gen");
+            let s = sign(spec, &k, alg, b"m", false).expect("sign");
+            let d = digest(hash_of(alg), b"m");
+            assert!(verify(spec, &k, alg, &d, true, &s).expect("verify digest"), "{spec}");
+            assert!(!verify(spec, &k, alg, b"n", false, &s).expect("verify"), "{spec}");
+        }
     }
 
     #[test]

@@ -110,8 +110,8 @@ impl KmsService {
         let key_id = s(input, "KeyId").ok_or_else(|| KmsError::missing("keyId"))?;
         let spec = s(input, "KeyPairSpec").ok_or_else(|| KmsError::missing("keyPairSpec"))?;
         match spec {
-            "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384" => {}
-            "ECC_NIST_P521" | "ECC_SECG_P256K1" | "SM2" => return Err(KmsError::NotSupported(format!("KeyPairSpec {spec}"))),
+            "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" | "ECC_SECG_P256K1" => {}
+            "SM2" => return Err(KmsError::NotSupported(format!("KeyPairSpec {spec}"))),
             other => return Err(KmsError::constraint(other, "keyPairSpec", "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SM2]")),
         }
         let key = self.usable(account, region, Some(key_id)).await?;

@@ -54,9 +54,6 @@ pub fn check(spec: &str, usage: Option<&str>) -> KmsResult<&'static str> {
     if usage == "KEY_AGREEMENT" {
         return Err(KmsError::NotSupported("KeyUsage KEY_AGREEMENT".into()));
     }
-    if matches!(spec, "ECC_NIST_P521" | "ECC_SECG_P256K1") {
-        return Err(KmsError::NotSupported(format!("KeySpec {spec}")));
-    }
     Ok(usage)
 }
 
@@ -113,7 +110,7 @@ pub fn generate(spec: &str) -> KmsResult<Vec<u8>> {
         "RSA_2048" => crate::asym::rsa_generate(2048),
         "RSA_3072" => crate::asym::rsa_generate(3072),
         "RSA_4096" => crate::asym::rsa_generate(4096),
-        "ECC_NIST_P256" | "ECC_NIST_P384" => crate::asym::ec_generate(spec),
+        s if s.starts_with("ECC_") => crate::asym::ec_generate(s),
         other => Err(KmsError::NotSupported(format!("KeySpec {other}"))),
     }
 }

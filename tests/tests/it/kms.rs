@@ -250,6 +250,8 @@ async fn data_keys_and_random_bytes() {
     err(c.generate_random().number_of_bytes(1025).send().await, "ValidationException");
     err(c.generate_random().number_of_bytes(0).send().await, "ValidationException");
 
+    let k1 = c.generate_data_key_pair().key_id(&k).key_pair_spec(DataKeyPairSpec::EccSecgP256K1).send().await.expect("secp256k1 pair");
+    assert_eq!(k1.public_key().map(|p| p.as_ref().len()), Some(88));
     let pair = c.generate_data_key_pair().key_id(&k).key_pair_spec(DataKeyPairSpec::EccNistP256).send().await.expect("pair");
     let private = c.decrypt().ciphertext_blob(pair.private_key_ciphertext_blob().expect("blob").clone()).send().await.expect("decrypt private key");
     assert_eq!(private.plaintext(), pair.private_key_plaintext());
@@ -389,12 +391,26 @@ async fn signatures_rsa_and_ecdsa_raw_and_digest() {
     err(c.sign().key_id(&rsa_id).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send().await, "InvalidKeyUsageException");
     err(c.encrypt().key_id(&rsa_id).plaintext(Blob::new("m")).send().await, "InvalidKeyUsageException");
 
-    for (spec, alg, der_len) in [(KeySpec::EccNistP256, SigningAlgorithmSpec::EcdsaSha256, 91), (KeySpec::EccNistP384, SigningAlgorithmSpec::EcdsaSha384, 120)] {
+    for (spec, alg, der_len) in [
+        (KeySpec::EccNistP256, SigningAlgorithmSpec::EcdsaSha256, 91),
+        (KeySpec::EccNistP384, SigningAlgorithmSpec::EcdsaSha384, 120),
+        (KeySpec::EccNistP521, SigningAlgorithmSpec::EcdsaSha512, 158),
+        (KeySpec::EccSecgP256K1, SigningAlgorithmSpec::EcdsaSha256, 88),
+    ] {
         let k = c.create_key().key_spec(spec.clone()).key_usage(KeyUsageType::SignVerify).send().await.expect("ecc");
         let id = k.key_metadata().expect("m").key_id().to_string();
         let s = c.sign().key_id(&id).message(Blob::new(msg.clone())).signing_algorithm(alg.clone()).send().await.expect("sign");
         let v = c.verify().key_id(&id).message(Blob::new(msg.clone())).signing_algorithm(alg.clone()).signature(s.signature().expect("sig").clone()).send().await.expect("verify");
         assert!(v.signature_valid());
+        // DIGEST: the caller's hash of the message, verified as RAW.
+        let hashed = match alg {
+            SigningAlgorithmSpec::EcdsaSha384 => sha2::Sha384::digest(&msg).to_vec(),
+            SigningAlgorithmSpec::EcdsaSha512 => sha2::Sha512::digest(&msg).to_vec(),
+            _ => sha2::Sha256::digest(&msg).to_vec(),
+        };
+        let s = c.sign().key_id(&id).message(Blob::new(hashed)).message_type(MessageType::Digest).signing_algorithm(alg.clone()).send().await.expect("sign digest");
+        c.verify().key_id(&id).message(Blob::new(msg.clone())).signing_algorithm(alg.clone()).signature(s.signature().expect("sig").clone()).send().await.expect("verify raw");
+        err(c.verify().key_id(&id).message(Blob::new("other")).signing_algorithm(alg.clone()).signature(s.signature().expect("sig").clone()).send().await, "KMSInvalidSignatureException");
         let p = c.get_public_key().key_id(&id).send().await.expect("public key");
         assert_eq!(p.key_spec(), Some(&spec));
         assert_eq!(p.key_usage(), Some(&KeyUsageType::SignVerify));
@@ -517,5 +533,6 @@ async fn operations_nimbus_lacks_say_so() {
     let m = err(c.describe_custom_key_stores().send().await, "UnsupportedOperationException");
     assert!(m.contains("not supported by nimbus"), "{m}");
     err(c.create_key().origin(aws_sdk_kms::types::OriginType::AwsCloudhsm).send().await, "UnsupportedOperationException");
-    err(c.create_key().key_spec(KeySpec::EccSecgP256K1).key_usage(KeyUsageType::SignVerify).send().await, "UnsupportedOperationException");
+    err(c.create_key().key_spec(KeySpec::MlDsa44).key_usage(KeyUsageType::SignVerify).send().await, "UnsupportedOperationException");
+    err(c.create_key().key_spec(KeySpec::EccNistP256).key_usage(KeyUsageType::KeyAgreement).send().await, "UnsupportedOperationException");
 }

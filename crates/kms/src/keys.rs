@@ -11,6 +11,7 @@ use nimbus_core::Clock;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub const DAY_MS: u64 = 86_400_000;
@@ -86,7 +87,10 @@ pub struct Alias {
 }
 
 pub struct Registry {
-    pub keys: RwLock<BTreeMap<KeyRef, Key>>,
+    pub keys: RwLock<BTreeMap<KeyRef, Arc<Key>>>,
+    /// The earliest deletion / rotation / expiry deadline of any key (`u64::MAX`: none),
+    /// so that applying the clock costs one load on the request path.
+    earliest: AtomicU64,
     /// (account, region, alias name incl. `alias/`) → alias.
     pub aliases: RwLock<BTreeMap<KeyRef, Alias>>,
     docs: Arc<dyn DocStore>,
@@ -129,13 +133,15 @@ impl Registry {
                     .enumerate()
                     .map(|(v, s)| master.unseal(&material_label(&account, &region, id, v), s).map(Arc::new))
                     .collect::<Result<_, _>>()?;
-                keys.insert((account, region, id.to_string()), k);
+                keys.insert((account, region, id.to_string()), Arc::new(k));
             } else if item.starts_with("alias/") {
                 let a: Alias = serde_json::from_str(&d.doc).map_err(|e| e.to_string())?;
                 aliases.insert((account, region, item), a);
             }
         }
-        Ok(Registry { keys: RwLock::new(keys), aliases: RwLock::new(aliases), docs, master, clock, changed: tokio::sync::Notify::new() })
+        let reg = Registry { keys: RwLock::new(keys), aliases: RwLock::new(aliases), docs, master, clock, changed: tokio::sync::Notify::new(), earliest: AtomicU64::new(u64::MAX) };
+        reg.refresh();
+        Ok(reg)
     }
 
     pub async fn save_key(&self, account: &str, region: &str, key: &Key) -> KmsResult<()> {
@@ -212,8 +218,8 @@ impl Registry {
             key.next_rotation_ms = Some(key.created_ms + 365 * DAY_MS);
         }
         self.save_key(account, region, &key).await?;
-        self.keys.write().insert((account.into(), region.into(), key.id.clone()), key.clone());
-        self.changed.notify_one();
+        self.keys.write().insert((account.into(), region.into(), key.id.clone()), Arc::new(key.clone()));
+        self.refresh();
         Ok(key)
     }
 
@@ -280,8 +286,8 @@ impl Registry {
         Ok(key.id)
     }
 
-    /// A copy of a key.
-    pub fn get(&self, account: &str, region: &str, id: &str) -> KmsResult<Key> {
+    /// A key (shared: changes replace it).
+    pub fn get(&self, account: &str, region: &str, id: &str) -> KmsResult<Arc<Key>> {
         self.keys
             .read()
             .get(&(account.into(), region.into(), id.into()))
@@ -296,20 +302,33 @@ impl Registry {
             let key = keys
                 .get_mut(&(account.into(), region.into(), id.into()))
                 .ok_or_else(|| KmsError::NotFound(format!("Key 'arn:aws:kms:{region}:{account}:key/{id}' does not exist")))?;
-            let mut copy = key.clone();
+            let mut copy = (**key).clone();
             let out = f(&mut copy)?;
+            let copy = Arc::new(copy);
             *key = copy.clone();
             (out, copy)
         };
+        self.refresh();
         self.save_key(account, region, &key).await?;
-        self.changed.notify_one();
         Ok(out)
+    }
+
+    /// `update` with a change that cannot fail.
+    pub async fn modify(&self, account: &str, region: &str, id: &str, f: impl FnOnce(&mut Key)) -> KmsResult<()> {
+        self.update(account, region, id, |k| {
+            f(k);
+            Ok(())
+        })
+        .await
     }
 
     /// Applies the clock to one account and region: keys past their DeletionDate are
     /// deleted (with their aliases), keys whose automatic rotation is due rotate.
     pub async fn settle(&self, account: &str, region: &str) {
         let now = self.clock.now_ms();
+        if self.earliest.load(Ordering::Acquire) > now {
+            return;
+        }
         let expired: Vec<String> = self
             .keys
             .read()
@@ -318,7 +337,7 @@ impl Registry {
             .map(|(k, _)| k.2.clone())
             .collect();
         for id in expired {
-            let _ = self.update(account, region, &id, |k| Ok(crate::ops_import::forget_material(k))).await;
+            let _ = self.modify(account, region, &id, crate::ops_import::forget_material).await;
         }
         let (gone, due): (Vec<String>, Vec<String>) = {
             let keys = self.keys.read();
@@ -342,6 +361,7 @@ impl Registry {
         if !removed {
             return;
         }
+        self.refresh();
         let _ = self.forget_key(account, region, id).await;
         let names: Vec<String> = {
             let mut aliases = self.aliases.write();
@@ -359,7 +379,7 @@ impl Registry {
     /// New key material (automatic on the clock, or on demand); older versions stay for
     /// decryption.
     pub async fn rotate(&self, account: &str, region: &str, id: &str, kind: &str) -> KmsResult<()> {
-        let spec = self.get(account, region, id)?.spec;
+        let spec = self.get(account, region, id)?.spec.clone();
         let material = tokio::task::spawn_blocking(move || crate::spec::generate(&spec)).await.map_err(|e| KmsError::Internal(e.to_string()))??;
         let kind = kind.to_string();
         let now = self.clock.now_ms();
@@ -402,6 +422,12 @@ impl Registry {
                 [own, expiry].into_iter().flatten().min()
             })
             .min()
+    }
+
+    /// Recomputes the earliest deadline and wakes the timer.
+    fn refresh(&self) {
+        self.earliest.store(self.next_deadline().unwrap_or(u64::MAX), Ordering::Release);
+        self.changed.notify_one();
     }
 
     /// Every (account, region) holding keys.

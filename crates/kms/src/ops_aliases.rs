@@ -25,7 +25,7 @@ fn check_name(name: &str) -> KmsResult<()> {
 
 impl KmsService {
     /// The key an alias may point at: a key id or key ARN (not an alias), not being deleted.
-    async fn alias_target(&self, account: &str, region: &str, target: Option<&str>) -> KmsResult<crate::keys::Key> {
+    async fn alias_target(&self, account: &str, region: &str, target: Option<&str>) -> KmsResult<std::sync::Arc<crate::keys::Key>> {
         let target = target.ok_or_else(|| KmsError::missing("targetKeyId"))?;
         if target.starts_with("alias/") || target.contains(":alias/") {
             return Err(KmsError::Validation("Aliases must refer to keys. Not aliases".into()));
@@ -95,7 +95,7 @@ impl KmsService {
         let (start, limit) = page(input)?;
         let only = match s(input, "KeyId") {
             Some(k) if k.starts_with("alias/") || k.contains(":alias/") => return Err(KmsError::InvalidArn(format!("Invalid keyId {k}"))),
-            Some(k) => Some(self.key(account, region, Some(k)).await?.id),
+            Some(k) => Some(self.key(account, region, Some(k)).await?.id.clone()),
             None => {
                 self.reg.settle(account, region).await;
                 None

@@ -76,11 +76,11 @@ impl KmsService {
         Ok(out)
     }
 
-    async fn mac_of(&self, account: &str, region: &str, input: &Value, expected: Option<&[u8]>) -> KmsResult<(String, String, Option<Vec<u8>>)> {
+    async fn mac_of(&self, account: &str, region: &str, input: &Value, expected: Option<&[u8]>, operation: &str) -> KmsResult<(String, String, Option<Vec<u8>>)> {
         let msg = message(input)?;
         let alg = s(input, "MacAlgorithm").ok_or_else(|| KmsError::missing("macAlgorithm"))?;
         let key = self.usable(account, region, s(input, "KeyId")).await?;
-        check_usage(&key, account, region, MAC, "GenerateMac")?;
+        check_usage(&key, account, region, MAC, operation)?;
         let arn = key.arn(account, region);
         if !crate::spec::mac_algorithms(&key.spec).contains(&alg) {
             return Err(KmsError::InvalidKeyUsage(format!("Algorithm {alg} is incompatible with key spec {}. ({arn})", key.spec)));
@@ -89,13 +89,13 @@ impl KmsService {
     }
 
     pub(crate) async fn generate_mac(&self, account: &str, region: &str, input: &Value) -> KmsResult<Value> {
-        let (arn, alg, mac) = self.mac_of(account, region, input, None).await?;
+        let (arn, alg, mac) = self.mac_of(account, region, input, None, "GenerateMac").await?;
         Ok(json!({ "KeyId": arn, "Mac": b64(&mac.unwrap_or_default()), "MacAlgorithm": alg }))
     }
 
     pub(crate) async fn verify_mac(&self, account: &str, region: &str, input: &Value) -> KmsResult<Value> {
         let given = blob(input, "Mac")?.ok_or_else(|| KmsError::missing("mac"))?;
-        let (arn, alg, mac) = self.mac_of(account, region, input, Some(&given)).await?;
+        let (arn, alg, mac) = self.mac_of(account, region, input, Some(&given), "VerifyMac").await?;
         if mac.is_none() {
             return Err(KmsError::InvalidMac(String::new()));
         }

@@ -9,6 +9,7 @@ use crate::service::{b64, blob, check_usable, check_usage, context, s, KmsServic
 use crate::spec::{ENCRYPT_DECRYPT, SYMMETRIC};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const MAX_PLAINTEXT: usize = 4096;
 const MAX_CIPHERTEXT: usize = 6144;
@@ -92,7 +93,7 @@ impl KmsService {
 
     /// Decrypts a symmetric blob (the blob names its key; `key_id`, when given, must be
     /// that key): (plaintext, key).
-    pub(crate) async fn decrypt_symmetric(&self, account: &str, region: &str, key_id: Option<&str>, ciphertext: &[u8], ctx: &BTreeMap<String, String>) -> KmsResult<(Vec<u8>, Key)> {
+    pub(crate) async fn decrypt_symmetric(&self, account: &str, region: &str, key_id: Option<&str>, ciphertext: &[u8], ctx: &BTreeMap<String, String>) -> KmsResult<(Vec<u8>, Arc<Key>)> {
         let header = crate::blob::parse(ciphertext)?;
         if let Some(k) = key_id {
             let named = self.key(account, region, Some(k)).await?;
@@ -127,7 +128,7 @@ impl KmsService {
     }
 
     /// Decrypt's work without the response: (plaintext, key, algorithm).
-    async fn decrypt_any(&self, account: &str, region: &str, key_id: Option<&str>, ciphertext: &[u8], ctx: &BTreeMap<String, String>, alg: Option<&str>) -> KmsResult<(Vec<u8>, Key, String)> {
+    async fn decrypt_any(&self, account: &str, region: &str, key_id: Option<&str>, ciphertext: &[u8], ctx: &BTreeMap<String, String>, alg: Option<&str>) -> KmsResult<(Vec<u8>, Arc<Key>, String)> {
         check_ciphertext(ciphertext, "ciphertextBlob")?;
         if let Some(k) = key_id {
             let key = self.key(account, region, Some(k)).await?;

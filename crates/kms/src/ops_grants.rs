@@ -144,7 +144,7 @@ impl KmsService {
                 self.reg.settle(account, region).await;
                 let owner = self.reg.keys.read().iter().find(|(k, key)| k.0 == account && k.1 == region && key.grants.iter().any(|g| g.token == token)).map(|(k, _)| k.2.clone());
                 let id = owner.ok_or_else(|| KmsError::InvalidGrantToken("Grant token is not valid.".into()))?;
-                self.reg.update(account, region, &id, |k| Ok(k.grants.retain(|g| g.token != token))).await?;
+                self.reg.modify(account, region, &id, |k| { k.grants.retain(|g| g.token != token); }).await?;
             }
             (None, Some(_), Some(grant_id)) => self.remove_grant(account, region, input, grant_id).await?,
             _ => return Err(KmsError::Validation("Either grant token or key ID and grant ID must be specified.".into())),

@@ -89,7 +89,7 @@ impl KmsService {
             algorithm: algorithm.to_string(),
             valid_to_ms: valid_to,
         };
-        self.reg.update(account, region, &key.id, |k| Ok(k.import = Some(pending))).await?;
+        self.reg.modify(account, region, &key.id, |k| { k.import = Some(pending); }).await?;
         Ok(json!({ "KeyId": key.arn(account, region), "ImportToken": b64(&token), "PublicKey": b64(&public), "ParametersValidTo": secs(valid_to) }))
     }
 
@@ -159,7 +159,7 @@ impl KmsService {
         if key.origin != "EXTERNAL" {
             return Err(KmsError::Unsupported(format!("{} origin is {} which is not valid for this operation.", key.arn(account, region), key.origin)));
         }
-        self.reg.update(account, region, &key.id, |k| Ok(forget_material(k))).await?;
+        self.reg.modify(account, region, &key.id, forget_material).await?;
         Ok(json!({ "KeyId": key.arn(account, region) }))
     }
 }

@@ -118,7 +118,7 @@ impl KmsService {
         let description = s(input, "Description").ok_or_else(|| KmsError::missing("description"))?.to_string();
         check_description(&description)?;
         let key = self.key(account, region, s(input, "KeyId")).await?;
-        self.reg.update(account, region, &key.id, |k| Ok(k.description = description)).await?;
+        self.reg.modify(account, region, &key.id, |k| { k.description = description; }).await?;
         Ok(json!({}))
     }
 
@@ -188,7 +188,7 @@ impl KmsService {
         if key.manager == "AWS" {
             return Err(KmsError::Unsupported(format!("{} is an AWS managed key: its policy cannot be changed.", key.arn(account, region))));
         }
-        self.reg.update(account, region, &key.id, |k| Ok(k.policy = policy)).await?;
+        self.reg.modify(account, region, &key.id, |k| { k.policy = policy; }).await?;
         Ok(json!({}))
     }
 
@@ -221,7 +221,7 @@ impl KmsService {
     pub(crate) async fn untag_resource(&self, account: &str, region: &str, input: &Value) -> KmsResult<Value> {
         let names: Vec<String> = input.get("TagKeys").and_then(Value::as_array).ok_or_else(|| KmsError::missing("tagKeys"))?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
         let key = self.key(account, region, s(input, "KeyId")).await?;
-        self.reg.update(account, region, &key.id, |k| Ok(k.tags.retain(|(tk, _)| !names.contains(tk)))).await?;
+        self.reg.modify(account, region, &key.id, |k| { k.tags.retain(|(tk, _)| !names.contains(tk)); }).await?;
         Ok(json!({}))
     }
 

@@ -91,14 +91,14 @@ impl KmsService {
     }
 
     /// The key a KeyId member names, in any state.
-    pub(crate) async fn key(&self, account: &str, region: &str, key_id: Option<&str>) -> KmsResult<Key> {
+    pub(crate) async fn key(&self, account: &str, region: &str, key_id: Option<&str>) -> KmsResult<Arc<Key>> {
         let key_id = key_id.ok_or_else(|| KmsError::missing("keyId"))?;
         let id = self.reg.resolve(account, region, key_id).await?;
         self.reg.get(account, region, &id)
     }
 
     /// The key a KeyId names, refusing keys that cannot be used for cryptography now.
-    pub(crate) async fn usable(&self, account: &str, region: &str, key_id: Option<&str>) -> KmsResult<Key> {
+    pub(crate) async fn usable(&self, account: &str, region: &str, key_id: Option<&str>) -> KmsResult<Arc<Key>> {
         let key = self.key(account, region, key_id).await?;
         check_usable(&key, account, region)?;
         Ok(key)

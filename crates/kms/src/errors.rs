@@ -32,6 +32,8 @@ pub enum KmsError {
     ExpiredImportToken(String),
     InvalidImportToken(String),
     IncorrectKeyMaterial(String),
+    /// A `DryRun` request that would have succeeded.
+    DryRun,
     /// What AWS answers UnsupportedOperationException for.
     Unsupported(String),
     /// Something AWS supports that nimbus does not implement yet.
@@ -75,6 +77,7 @@ impl From<KmsError> for AwsError {
             ExpiredImportToken(m) => ("ExpiredImportTokenException", 400, m),
             InvalidImportToken(m) => ("InvalidImportTokenException", 400, m),
             IncorrectKeyMaterial(m) => ("IncorrectKeyMaterialException", 400, m),
+            DryRun => ("DryRunOperationException", 412, "The request would have succeeded, but the DryRun option is set.".to_string()),
             Unsupported(m) => ("UnsupportedOperationException", 400, m),
             NotSupported(m) => ("UnsupportedOperationException", 400, format!("{m} is not supported by nimbus yet")),
             Internal(m) => ("KMSInternalException", 500, m),

@@ -60,6 +60,7 @@ impl KmsService {
 
     pub(crate) async fn get_key_rotation_status(&self, account: &str, region: &str, input: &Value) -> KmsResult<Value> {
         let key = self.key(account, region, s(input, "KeyId")).await?;
+        rotatable(&key, account, region)?;
         if key.state == "PendingDeletion" {
             return Err(KmsError::InvalidState(format!("{} is pending deletion.", key.arn(account, region))));
         }

@@ -39,6 +39,37 @@ impl KmsService {
         Ok(KmsService { reg })
     }
 
+    /// `DryRun`: the checks run, nothing changes, and a request that would have succeeded
+    /// answers DryRunOperationException. Cryptographic operations change nothing, so they
+    /// run whole; grant operations stop after their checks.
+    /// <https://docs.aws.amazon.com/kms/latest/developerguide/programming-dryrun.html>
+    async fn call_op(&self, ctx: &RequestContext, op: &str, input: Value) -> KmsResult<Value> {
+        if input.get("DryRun").and_then(Value::as_bool) != Some(true) {
+            return self.dispatch(ctx, op, input).await;
+        }
+        let (a, r) = (ctx.account_id.as_str(), ctx.region.as_str());
+        match op {
+            "CreateGrant" | "RevokeGrant" => {
+                self.key(a, r, s(&input, "KeyId")).await?;
+            }
+            "RetireGrant" => match s(&input, "GrantToken") {
+                Some(token) => {
+                    let known = self.reg.keys.read().iter().any(|(k, key)| k.0 == a && k.1 == r && key.grants.iter().any(|g| g.token == token));
+                    if !known {
+                        return Err(KmsError::InvalidGrantToken("Grant token is not valid.".into()));
+                    }
+                }
+                None => {
+                    self.key(a, r, s(&input, "KeyId")).await?;
+                }
+            },
+            _ => {
+                self.dispatch(ctx, op, input).await?;
+            }
+        }
+        Err(KmsError::DryRun)
+    }
+
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> KmsResult<Value> {
         let (a, r) = (ctx.account_id.as_str(), ctx.region.as_str());
         match op {
@@ -133,7 +164,7 @@ impl AwsService for KmsService {
     }
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
-        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(AwsError::from).map_err(kms_names) })
+        Box::pin(async move { self.call_op(ctx, operation, input).await.map_err(AwsError::from).map_err(kms_names) })
     }
 }
 

@@ -417,6 +417,7 @@ async fn signatures_rsa_and_ecdsa_raw_and_digest() {
         assert_eq!(p.signing_algorithms(), &[alg]);
         assert_eq!(p.public_key().map(|k| k.as_ref().len()), Some(der_len));
     }
+    err(c.get_key_rotation_status().key_id(&rsa_id).send().await, "UnsupportedOperationException");
     let sym = symmetric(&c).await;
     err(c.get_public_key().key_id(&sym).send().await, "UnsupportedOperationException");
     err(c.sign().key_id(&sym).message(Blob::new("m")).signing_algorithm(SigningAlgorithmSpec::EcdsaSha256).send().await, "InvalidKeyUsageException");
@@ -502,6 +503,12 @@ async fn grants_are_stored_listed_retired_and_revoked() {
     c.revoke_grant().key_id(&k).grant_id(second.grant_id().expect("id")).send().await.expect("revoke");
     err(c.revoke_grant().key_id(&k).grant_id(second.grant_id().expect("id")).send().await, "NotFoundException");
     assert!(c.list_grants().key_id(&k).send().await.expect("list").grants().is_empty());
+    // DryRun: checked, not done.
+    let m = err(c.create_grant().key_id(&k).grantee_principal(role).operations(GrantOperation::Decrypt).dry_run(true).send().await, "DryRunOperationException");
+    assert_eq!(m, "The request would have succeeded, but the DryRun option is set.");
+    assert!(c.list_grants().key_id(&k).send().await.expect("list").grants().is_empty());
+    err(c.encrypt().key_id(&k).plaintext(Blob::new("x")).dry_run(true).send().await, "DryRunOperationException");
+    err(c.encrypt().key_id("alias/none").plaintext(Blob::new("x")).dry_run(true).send().await, "NotFoundException");
     err(c.create_grant().key_id(&k).grantee_principal(role).operations(GrantOperation::from("Fly")).send().await, "ValidationException");
 }
 

@@ -296,3 +296,27 @@ pub(crate) fn paged(items: Vec<Value>, start: usize, limit: usize, member: &str)
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nimbus_core::internal::KeyService;
+
+    #[tokio::test]
+    async fn key_service_encrypts_under_a_managed_key_made_on_first_use() {
+        let kms = KmsService::open(Arc::new(nimbus_core::doc_store::MemoryDocs), None, Clock::new()).expect("open");
+        let mut ctx = BTreeMap::new();
+        ctx.insert("PARAMETER_ARN".to_string(), "arn:aws:ssm:us-east-1:111111111111:parameter/p".to_string());
+        let blob = kms.encrypt("111111111111", "us-east-1", "alias/aws/ssm", b"secret", &ctx).await.expect("encrypt");
+        assert!(blob.key_arn.starts_with("arn:aws:kms:us-east-1:111111111111:key/"), "{}", blob.key_arn);
+        assert_eq!(kms.decrypt("111111111111", "us-east-1", &blob.ciphertext, &ctx).await.expect("decrypt"), b"secret");
+        let again = kms.encrypt("111111111111", "us-east-1", "alias/aws/ssm", b"x", &ctx).await.expect("encrypt");
+        assert_eq!(again.key_arn, blob.key_arn, "one managed key per alias");
+        let wrong = kms.decrypt("111111111111", "us-east-1", &blob.ciphertext, &BTreeMap::new()).await.expect_err("context");
+        assert_eq!(wrong.code, "InvalidCiphertextException");
+        let other = kms.decrypt("222222222222", "us-east-1", &blob.ciphertext, &ctx).await.expect_err("account");
+        assert_eq!(other.code, "InvalidCiphertextException");
+        let missing = kms.encrypt("111111111111", "us-east-1", "alias/nope", b"x", &ctx).await.expect_err("alias");
+        assert_eq!(missing.code, "NotFoundException");
+    }
+}

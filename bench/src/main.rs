@@ -9,6 +9,7 @@ mod lambda;
 mod null_server;
 mod payload;
 mod report;
+mod secrets;
 mod sns;
 mod sqs;
 mod startup;
@@ -280,6 +281,22 @@ enum Cmd {
         #[arg(long)]
         enveloped: bool,
     },
+    /// Reading secrets: KMS Decrypt and Secrets Manager GetSecretValue, req/s and
+    /// p50/p99 per target and client count (see secrets.rs).
+    Secrets {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated client counts.
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Time per (target, operation, client count).
+        #[arg(long, default_value = "3s")]
+        duration: String,
+        /// Comma-separated: decrypt, get-secret-value.
+        #[arg(long, default_value = "decrypt,get-secret-value")]
+        operations: String,
+    },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
         #[arg(long)]
@@ -529,6 +546,18 @@ fn main() {
                     clients: clients.max(1),
                     drain_timeout: parse_duration(&drain_timeout)?,
                     enveloped,
+                })
+                .await
+            })
+        })(),
+        Cmd::Secrets { targets, clients, duration, operations } => (|| {
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                secrets::run(secrets::Config {
+                    targets: parse_targets(&targets).await?,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    operations: list(&operations, |o| Ok(o.to_string()))?,
                 })
                 .await
             })

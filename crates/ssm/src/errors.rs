@@ -25,7 +25,7 @@ pub enum SsmError {
     TooManyTags,
     InvalidPolicyType(String),
     /// An error of another service (KMS) passed through as it answered.
-    Upstream(AwsError),
+    Upstream(Box<AwsError>),
     /// Valid AWS input nimbus does not implement.
     NotSupported(String),
     Internal(String),
@@ -83,7 +83,7 @@ impl From<SsmError> for AwsError {
             InvalidResourceType => ("InvalidResourceType", 400, String::new()),
             TooManyTags => ("TooManyTagsError", 400, "The Parameter resource can have a maximum of 50 tags.".into()),
             InvalidPolicyType(m) => ("InvalidPolicyTypeException", 400, m),
-            Upstream(e) => return e,
+            Upstream(e) => return *e,
             NotSupported(m) => ("ValidationException", 400, format!("{m} is not supported by nimbus yet")),
             Internal(m) => ("InternalServerError", 500, m),
         };

@@ -23,9 +23,8 @@ fn resolve_tier(asked: Option<&str>, existing: Option<&str>, value_len: usize, p
     let tier = match asked {
         Some("Standard") => "Standard",
         Some("Advanced") => "Advanced",
-        Some("Intelligent-Tiering") => {
-            if value_len > STANDARD_MAX || policies || existing == Some("Advanced") { "Advanced" } else { "Standard" }
-        }
+        Some("Intelligent-Tiering") if value_len > STANDARD_MAX || policies || existing == Some("Advanced") => "Advanced",
+        Some("Intelligent-Tiering") => "Standard",
         Some(other) => return Err(SsmError::constraint(other, "tier", "Member must satisfy enum value set: [Advanced, Intelligent-Tiering, Standard]")),
         None if existing == Some("Advanced") => "Advanced",
         None => "Standard",

@@ -24,7 +24,7 @@ fn key_error(key_id: &str, e: AwsError) -> SsmError {
         "NotFoundException" | "DisabledException" | "KMSInvalidStateException" | "InvalidKeyUsageException" => {
             SsmError::InvalidKeyId(format!("{key_id}: {}", e.message))
         }
-        _ => SsmError::Upstream(e),
+        _ => SsmError::Upstream(Box::new(e)),
     }
 }
 
@@ -40,7 +40,7 @@ impl SsmService {
 
     pub(crate) async fn decrypt(&self, ctx: &RequestContext, name: &str, stored: &str) -> SsmResult<String> {
         let blob = base64::engine::general_purpose::STANDARD.decode(stored).map_err(|e| SsmError::Internal(format!("stored ciphertext of {name}: {e}")))?;
-        let plain = self.keys.decrypt(&ctx.account_id, &ctx.region, &blob, &context(ctx, name)).await.map_err(SsmError::Upstream)?;
+        let plain = self.keys.decrypt(&ctx.account_id, &ctx.region, &blob, &context(ctx, name)).await.map_err(|e| SsmError::Upstream(Box::new(e)))?;
         String::from_utf8(plain).map_err(|e| SsmError::Internal(format!("decrypted value of {name}: {e}")))
     }
 }

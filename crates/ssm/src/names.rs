@@ -76,6 +76,15 @@ pub fn parse_ref(account: &str, region: &str, reference: &str) -> (String, Selec
     }
 }
 
+/// A reference that must name a parameter without a selector (DeleteParameter, history,
+/// labels, tags): `None` when it carries one (no parameter is named `x:1`).
+pub fn plain(account: &str, region: &str, reference: &str) -> Option<String> {
+    match parse_ref(account, region, reference) {
+        (name, Selector::Latest, None) => Some(name),
+        _ => None,
+    }
+}
+
 /// The path a name sits under, as GetParametersByPath sees it: `foo` is `/foo`.
 fn as_path(name: &str) -> std::borrow::Cow<'_, str> {
     if name.starts_with('/') { name.into() } else { format!("/{name}").into() }

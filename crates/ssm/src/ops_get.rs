@@ -146,7 +146,7 @@ impl SsmService {
     }
 
     pub(crate) async fn get_parameter_history(&self, ctx: &RequestContext, input: &Value) -> SsmResult<Value> {
-        let (name, _, _) = names::parse_ref(&ctx.account_id, &ctx.region, req(input, "Name")?);
+        let name = names::plain(&ctx.account_id, &ctx.region, req(input, "Name")?).ok_or(SsmError::NotFound)?;
         let decrypt = flag(input, "WithDecryption");
         let max = int_in(input, "MaxResults", 1, 50)?.unwrap_or(50) as usize;
         let from = match s(input, "NextToken") {

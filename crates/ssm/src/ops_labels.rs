@@ -20,7 +20,7 @@ fn labels_of(input: &Value) -> SsmResult<Vec<String>> {
 
 impl SsmService {
     pub(crate) async fn label_parameter_version(&self, ctx: &RequestContext, input: &Value) -> SsmResult<Value> {
-        let (name, _, _) = names::parse_ref(&ctx.account_id, &ctx.region, req(input, "Name")?);
+        let name = names::plain(&ctx.account_id, &ctx.region, req(input, "Name")?).ok_or(SsmError::NotFound)?;
         let labels = labels_of(input)?;
         let asked = input.get("ParameterVersion").and_then(Value::as_i64);
         let target_name = name.clone();
@@ -50,7 +50,7 @@ impl SsmService {
     }
 
     pub(crate) async fn unlabel_parameter_version(&self, ctx: &RequestContext, input: &Value) -> SsmResult<Value> {
-        let (name, _, _) = names::parse_ref(&ctx.account_id, &ctx.region, req(input, "Name")?);
+        let name = names::plain(&ctx.account_id, &ctx.region, req(input, "Name")?).ok_or(SsmError::NotFound)?;
         let labels = labels_of(input)?;
         let version = input.get("ParameterVersion").and_then(Value::as_i64).ok_or_else(|| SsmError::missing("parameterVersion"))?;
         let target_name = name.clone();

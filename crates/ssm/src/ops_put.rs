@@ -214,7 +214,7 @@ impl SsmService {
     }
 
     pub(crate) async fn delete_parameter(&self, ctx: &RequestContext, input: &Value) -> SsmResult<Value> {
-        let (name, _, _) = names::parse_ref(&ctx.account_id, &ctx.region, req(input, "Name")?);
+        let name = names::plain(&ctx.account_id, &ctx.region, req(input, "Name")?).ok_or(SsmError::NotFound)?;
         if !self.remove(ctx, &name).await? {
             return Err(SsmError::NotFound);
         }
@@ -228,8 +228,11 @@ impl SsmService {
         }
         let (mut deleted, mut invalid) = (Vec::new(), Vec::new());
         for n in list {
-            let (name, _, _) = names::parse_ref(&ctx.account_id, &ctx.region, &n);
-            if self.remove(ctx, &name).await? {
+            let removed = match names::plain(&ctx.account_id, &ctx.region, &n) {
+                Some(name) => self.remove(ctx, &name).await?,
+                None => false,
+            };
+            if removed {
                 deleted.push(n);
             } else {
                 invalid.push(n);

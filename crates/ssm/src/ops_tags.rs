@@ -21,7 +21,7 @@ fn parameter(ctx: &RequestContext, input: &Value) -> SsmResult<String> {
     if rtype != "Parameter" {
         return Err(SsmError::NotSupported(format!("Tagging resources of type {rtype}")));
     }
-    Ok(names::parse_ref(&ctx.account_id, &ctx.region, req(input, "ResourceId")?).0)
+    names::plain(&ctx.account_id, &ctx.region, req(input, "ResourceId")?).ok_or(SsmError::InvalidResourceId)
 }
 
 impl SsmService {

@@ -341,14 +341,17 @@ async fn delete_and_recreate() {
     put(&c, "/d/a").await;
     put(&c, "/d/a").await;
     put(&c, "/d/b").await;
+    // A selector names no parameter: nothing is deleted.
+    err(c.delete_parameter().name("/d/a:1").send().await, "ParameterNotFound");
+    assert_eq!(get(&c, "/d/a").await.version(), 2);
     c.delete_parameter().name("/d/a").send().await.expect("delete");
     err(c.get_parameter().name("/d/a").send().await, "ParameterNotFound");
     err(c.delete_parameter().name("/d/a").send().await, "ParameterNotFound");
     assert_eq!(put(&c, "/d/a").await, 1, "a re-created parameter starts at version 1");
     assert_eq!(c.get_parameter_history().name("/d/a").send().await.expect("history").parameters().len(), 1);
-    let out = c.delete_parameters().names("/d/a").names("/d/b").names("/d/zz").send().await.expect("delete many");
+    let out = c.delete_parameters().names("/d/a").names("/d/b:1").names("/d/b").names("/d/zz").send().await.expect("delete many");
     assert_eq!(out.deleted_parameters(), ["/d/a", "/d/b"]);
-    assert_eq!(out.invalid_parameters(), ["/d/zz"]);
+    assert_eq!(out.invalid_parameters(), ["/d/b:1", "/d/zz"]);
     assert!(c.describe_parameters().send().await.expect("describe").parameters().is_empty());
 }
 

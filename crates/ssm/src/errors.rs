@@ -24,6 +24,9 @@ pub enum SsmError {
     InvalidResourceType,
     TooManyTags,
     InvalidPolicyType(String),
+    IncompatiblePolicy,
+    /// The parameter changed while a PutParameter was being prepared.
+    TooManyUpdates,
     /// An error of another service (KMS) passed through as it answered.
     Upstream(Box<AwsError>),
     /// Valid AWS input nimbus does not implement.
@@ -66,7 +69,7 @@ impl From<SsmError> for AwsError {
             HierarchyTypeMismatch => (
                 "HierarchyTypeMismatchException",
                 400,
-                "Parameter Store does not support changing a parameter type in a hierarchy. For example, you can't change a parameter from a String type to a SecureString type. You must create a new, unique parameter.".into(),
+                "Parameter Store doesn't support changing a parameter type in a hierarchy. For example, you can't change a parameter from a String type to a SecureString type. You must create a new, unique parameter.".into(),
             ),
             MaxVersions { name, version } => (
                 "ParameterMaxVersionLimitExceeded",
@@ -83,6 +86,12 @@ impl From<SsmError> for AwsError {
             InvalidResourceType => ("InvalidResourceType", 400, String::new()),
             TooManyTags => ("TooManyTagsError", 400, "The Parameter resource can have a maximum of 50 tags.".into()),
             InvalidPolicyType(m) => ("InvalidPolicyTypeException", 400, m),
+            IncompatiblePolicy => (
+                "IncompatiblePolicyException",
+                400,
+                "There is a conflict in the policies specified for this parameter. You can't, for example, specify two Expiration policies for a parameter. Review your policies, and try again.".into(),
+            ),
+            TooManyUpdates => ("TooManyUpdates", 400, "There are concurrent updates for a resource that supports one update at a time.".into()),
             Upstream(e) => return *e,
             NotSupported(m) => ("ValidationException", 400, format!("{m} is not supported by nimbus yet")),
             Internal(m) => ("InternalServerError", 500, m),

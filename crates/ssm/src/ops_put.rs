@@ -172,9 +172,13 @@ impl SsmService {
             let mut all = self.params.lock();
             let scope = all.entry(Self::scope(ctx)).or_default();
             let now = scope.get(&name);
-            // Another call may have created or changed it since the checks above.
+            // Another call may have created or changed it since the checks above (which
+            // read `existing`): AWS's answer to concurrent updates.
             if now.is_some() && !overwrite {
                 return Err(SsmError::AlreadyExists);
+            }
+            if now.map(|m| (m.version, m.current.modified_ms)) != existing.as_ref().map(|m| (m.version, m.current.modified_ms)) {
+                return Err(SsmError::TooManyUpdates);
             }
             let mut meta = match now {
                 Some(m) => m.clone(),

@@ -14,11 +14,17 @@ pub fn check(text: &str) -> SsmResult<()> {
     if list.len() > 10 {
         return Err(SsmError::Validation("A parameter can have at most 10 policies.".into()));
     }
+    let mut seen = Vec::new();
     for p in list {
         let t = p.get("Type").and_then(Value::as_str).unwrap_or_default();
         if !TYPES.contains(&t) {
             return Err(SsmError::InvalidPolicyType(format!("The following policy type is not supported: {t}. Valid types include: [{}]", TYPES.join(", "))));
         }
+        // One policy of each type.
+        if seen.contains(&t) {
+            return Err(SsmError::IncompatiblePolicy);
+        }
+        seen.push(t);
     }
     Ok(())
 }

@@ -147,6 +147,8 @@ async fn tiers_sizes_and_policies() {
     let policy = r#"[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-12-02T21:34:33.000Z"}}]"#;
     err(c.put_parameter().name("/pol").value("v").r#type(ParameterType::String).tier(ParameterTier::Standard).policies(policy).send().await, "ValidationException");
     err(c.put_parameter().name("/pol").value("v").r#type(ParameterType::String).tier(ParameterTier::Advanced).policies(r#"[{"Type":"Forever"}]"#).send().await, "InvalidPolicyTypeException");
+    let twice = r#"[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-12-02T21:34:33.000Z"}},{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2031-12-02T21:34:33.000Z"}}]"#;
+    err(c.put_parameter().name("/pol").value("v").r#type(ParameterType::String).tier(ParameterTier::Advanced).policies(twice).send().await, "IncompatiblePolicyException");
     let p = c.put_parameter().name("/pol").value("v").r#type(ParameterType::String).tier(ParameterTier::IntelligentTiering).policies(policy).send().await.expect("policy");
     assert_eq!(p.tier(), Some(&ParameterTier::Advanced));
     let d = c.describe_parameters().parameter_filters(filter("Name", None, &["/pol"])).send().await.expect("describe");
@@ -466,4 +468,30 @@ async fn accounts_and_regions_are_separate_and_other_operations_are_refused() {
     assert_eq!(get(&other_account, "/shared-name").await.arn(), Some("arn:aws:ssm:us-east-1:111111111111:parameter/shared-name"));
     let m = err(c.list_documents().send().await, "ValidationException");
     assert!(m.contains("not supported by nimbus yet"), "{m}");
+}
+
+#[tokio::test]
+async fn concurrent_overwrites_number_versions_once_each() {
+    let n = Nimbus::start_in_memory();
+    let c = n.ssm_client();
+    put(&c, "/race").await;
+    let calls = (0..16).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move { c.put_parameter().name("/race").value(format!("w{i}")).overwrite(true).send().await })
+    });
+    let mut versions = Vec::new();
+    for call in calls {
+        match call.await.expect("task") {
+            Ok(out) => versions.push(out.version()),
+            // A PutParameter that raced another one is refused, as AWS refuses concurrent updates.
+            Err(e) => assert_eq!(e.as_service_error().and_then(|s| s.code()), Some("TooManyUpdates"), "{e:?}"),
+        }
+    }
+    versions.sort();
+    assert!(!versions.is_empty());
+    assert_eq!(versions, (2..2 + versions.len() as i64).collect::<Vec<_>>(), "each accepted put has its own version");
+    let latest = get(&c, "/race").await;
+    assert_eq!(latest.version(), 1 + versions.len() as i64);
+    let h = c.get_parameter_history().name("/race").send().await.expect("history");
+    assert_eq!(h.parameters().len(), 1 + versions.len());
 }

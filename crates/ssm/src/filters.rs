@@ -118,3 +118,60 @@ pub fn label_version(filters: &[Filter], meta: &Meta) -> Option<i64> {
     let f = filters.iter().find(|f| f.key == "Label")?;
     f.values.iter().find_map(|l| meta.label_version(l))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::VersionMeta;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn meta(ptype: &str, labels: &[&str], tags: &[(&str, &str)]) -> Meta {
+        Meta {
+            version: 1,
+            current: VersionMeta {
+                ptype: ptype.into(),
+                key_id: None,
+                description: None,
+                allowed_pattern: None,
+                tier: "Standard".into(),
+                policies: None,
+                data_type: "text".into(),
+                modified_ms: 0,
+                user: String::new(),
+            },
+            labels: BTreeMap::from([(1, labels.iter().map(|l| l.to_string()).collect())]),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn keys_and_options_per_operation() {
+        let by_path = |f: Value| parse(&json!({"ParameterFilters": [f]}), For::ByPath);
+        let describe = |f: Value| parse(&json!({"ParameterFilters": [f]}), For::Describe);
+        assert!(matches!(by_path(json!({"Key": "Name", "Values": ["x"]})), Err(SsmError::InvalidFilterKey(_))));
+        assert!(matches!(describe(json!({"Key": "Colour", "Values": ["x"]})), Err(SsmError::Validation(_))));
+        assert!(matches!(describe(json!({"Key": "Path", "Option": "Equals", "Values": ["/a"]})), Err(SsmError::InvalidFilterOption(_))));
+        assert!(matches!(describe(json!({"Key": "Type", "Values": ["Number"]})), Err(SsmError::InvalidFilterValue(_))));
+        assert!(matches!(describe(json!({"Key": "Type"})), Err(SsmError::InvalidFilterValue(_))));
+        let f = describe(json!({"Key": "Path", "Values": ["/a"]})).expect("path");
+        assert_eq!(f[0].option, "OneLevel");
+        let dup = parse(&json!({"ParameterFilters": [{"Key": "Type", "Values": ["String"]}, {"Key": "Type", "Values": ["String"]}]}), For::Describe);
+        assert!(matches!(dup, Err(SsmError::InvalidFilterKey(_))));
+    }
+
+    #[test]
+    fn matching() {
+        let m = meta("String", &["prod"], &[("team", "blue")]);
+        let f = |v: Value| parse(&json!({"ParameterFilters": v}), For::Describe).expect("filters");
+        assert!(matches(&f(json!([{"Key": "Name", "Option": "BeginsWith", "Values": ["/a"]}])), "/a/b", &m));
+        assert!(!matches(&f(json!([{"Key": "Name", "Values": ["/a"]}])), "/a/b", &m));
+        assert!(matches(&f(json!([{"Key": "Path", "Option": "Recursive", "Values": ["/a"]}])), "/a/b/c", &m));
+        assert!(!matches(&f(json!([{"Key": "Path", "Values": ["/a"]}])), "/a/b/c", &m));
+        assert!(matches(&f(json!([{"Key": "Label", "Values": ["prod"]}])), "/x", &m));
+        assert!(matches(&f(json!([{"Key": "tag:team"}])), "/x", &m));
+        assert!(matches(&f(json!([{"Key": "tag:team", "Option": "BeginsWith", "Values": ["bl"]}])), "/x", &m));
+        assert!(!matches(&f(json!([{"Key": "tag:team", "Values": ["red"]}])), "/x", &m));
+        assert!(!matches(&f(json!([{"Key": "Type", "Values": ["SecureString"]}])), "/x", &m));
+    }
+}

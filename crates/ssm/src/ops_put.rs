@@ -264,3 +264,34 @@ impl SsmService {
 fn to_doc<T: serde::Serialize>(v: &T) -> SsmResult<String> {
     serde_json::to_string(v).map_err(|e| SsmError::Internal(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_follow_size_policies_and_no_downgrade() {
+        assert_eq!(resolve_tier(None, None, 4096, false).ok(), Some("Standard"));
+        assert!(resolve_tier(None, None, 4097, false).is_err());
+        assert_eq!(resolve_tier(Some("Advanced"), None, 8192, false).ok(), Some("Advanced"));
+        assert!(resolve_tier(Some("Advanced"), None, 8193, false).is_err());
+        assert_eq!(resolve_tier(Some("Intelligent-Tiering"), None, 10, false).ok(), Some("Standard"));
+        assert_eq!(resolve_tier(Some("Intelligent-Tiering"), None, 10, true).ok(), Some("Advanced"));
+        assert_eq!(resolve_tier(Some("Intelligent-Tiering"), Some("Advanced"), 10, false).ok(), Some("Advanced"));
+        assert_eq!(resolve_tier(None, Some("Advanced"), 10, false).ok(), Some("Advanced"));
+        assert!(resolve_tier(Some("Standard"), Some("Advanced"), 10, false).is_err());
+        assert!(resolve_tier(Some("Standard"), None, 10, true).is_err());
+        assert!(resolve_tier(Some("Premium"), None, 10, false).is_err());
+    }
+
+    #[test]
+    fn data_types() {
+        assert!(check_data_type("text", "SecureString", "x").is_ok());
+        assert!(check_data_type("aws:ec2:image", "String", "ami-0123abcd").is_ok());
+        assert!(check_data_type("aws:ec2:image", "String", "ami-0123456789abcdef0").is_ok());
+        assert!(check_data_type("aws:ec2:image", "String", "ami-0123ABCD").is_err());
+        assert!(check_data_type("aws:ec2:image", "String", "ami-0123abc").is_err());
+        assert!(check_data_type("aws:ec2:image", "StringList", "ami-0123abcd").is_err());
+        assert!(check_data_type("Text", "String", "x").is_err());
+    }
+}

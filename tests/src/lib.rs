@@ -377,6 +377,25 @@ impl Nimbus {
         aws_sdk_kms::Client::from_conf(conf)
     }
 
+    /// SSM client for the default test identity and region.
+    pub fn ssm_client(&self) -> aws_sdk_ssm::Client {
+        self.ssm_client_for(DEFAULT_ACCESS_KEY, DEFAULT_REGION)
+    }
+
+    /// SSM client signing with `access_key` (a 12-digit key names its account) in `region`.
+    pub fn ssm_client_for(&self, access_key: &str, region: &str) -> aws_sdk_ssm::Client {
+        let conf = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(access_key, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_ssm::config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_ssm::Client::from_conf(conf)
+    }
+
     /// Lambda client for the default test identity and region.
     pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
         let conf = aws_sdk_lambda::Config::builder()

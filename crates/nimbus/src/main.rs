@@ -289,7 +289,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let kms = Arc::new(nimbus_kms::KmsService::open(stores.kms, (!args.in_memory).then(|| args.data_dir.join("kms")), clock.clone()).map_err(|e| format!("kms: {e}"))?);
         router.register(kms.clone());
         // Secrets Manager and SSM (SecureString) take this `KeyService`.
-        let _key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
+        let key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
+        // SSM Parameter Store: values in `ssm.db`, SecureString through `KeyService`.
+        router.register(Arc::new(nimbus_ssm::SsmService::new(stores.ssm, key_service.clone(), clock.clone())));
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -387,6 +389,7 @@ struct Stores {
     events: Arc<dyn DocStore>,
     sns: Arc<dyn DocStore>,
     kms: Arc<dyn DocStore>,
+    ssm: nimbus_ssm::store::Store,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -405,6 +408,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_events::service::model());
         s.spawn(|| nimbus_sns::service::model());
         s.spawn(|| nimbus_kms::service::model());
+        s.spawn(|| nimbus_ssm::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -454,6 +458,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let kms = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("kms.db"), durability, nimbus_kms::store::TABLE, "kms")?) })
         });
+        let ssm = s.spawn(move || -> Result<nimbus_ssm::store::Store, StartError> {
+            Ok(nimbus_ssm::store::Store::open((!in_memory).then(|| dir.join("ssm.db")).as_deref(), durability)?)
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -464,6 +471,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             events: joined(events.join())?,
             sns: joined(sns.join())?,
             kms: joined(kms.join())?,
+            ssm: joined(ssm.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -36,4 +36,5 @@ mod sqs_fidelity;
 mod sqs_fifo;
 mod sqs_messages;
 mod sqs_queues;
+mod ssm;
 mod sts_and_isolation;

@@ -484,3 +484,26 @@ def test_eventbridge_target_without_queue_policy_is_no_permissions_in_the_dlq(ia
     assert attrs["TARGET_ARN"] == bare and attrs["RULE_ARN"] == rule
     assert "RETRY_ATTEMPTS" not in attrs  # not retried
     assert sqs.receive_message(QueueUrl=bare_url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+# ---- SSM Parameter Store under --auth iam
+# Service Authorization Reference, "AWS Systems Manager": parameter ARNs drop the name's
+# leading slash (arn:aws:ssm:<region>:<account>:parameter/app/db), selectors are not part of it.
+
+def test_ssm_parameters_allowed_by_path(iam_endpoint):
+    iam, ssm_root = client(iam_endpoint, "iam"), client(iam_endpoint, "ssm")
+    ssm_root.put_parameter(Name="/app/db/host", Value="db.local", Type="String")
+    ssm_root.put_parameter(Name="/other/secret", Value="no", Type="String")
+    reader = _user_client(iam_endpoint, iam, "ssm-reader", "ssm", {
+        "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParametersByPath"],
+        "Resource": "arn:aws:ssm:us-east-1:000000000000:parameter/app/*"})
+    assert reader.get_parameter(Name="/app/db/host")["Parameter"]["Value"] == "db.local"
+    assert reader.get_parameter(Name="/app/db/host:1")["Parameter"]["Value"] == "db.local"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.get_parameter(Name="/other/secret")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/other/secret" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.put_parameter(Name="/app/db/host", Value="x", Type="String", Overwrite=True)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert ssm_root.get_parameter(Name="/app/db/host")["Parameter"]["Value"] == "db.local"

@@ -2,7 +2,7 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`, `sns`, `events`, `apigateway`, `execute-api`); this file only reads it and fills
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`); this file only reads it and fills
 //! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
 //! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
 //! the input's members.
@@ -13,7 +13,7 @@
 //! fan-out per entry, one check per value), and `if` / `unless` (an input path that must
 //! be present / absent). The only per-service code derives names from the input forms
 //! AWS accepts: queue URLs, table ARNs, function names / partial ARNs / qualified ARNs,
-//! log group ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule
+//! log group ARNs, SSM parameter names (no leading slash, no selector) or ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule
 //! ARNs), PartiQL statements (kind and table), shard iterators and message-move task
 //! handles.
 //!
@@ -323,6 +323,23 @@ fn event_bus(value: &str, vars: &mut Vars) {
     }
 }
 
+/// An SSM parameter as its ARN names it: the name without its leading `/` and without a
+/// `:version` / `:label` selector; a parameter ARN also names region and account.
+fn parameter(value: &str, vars: &mut Vars) {
+    let name = match value.strip_prefix("arn:") {
+        Some(rest) => match rest.splitn(5, ':').collect::<Vec<_>>().as_slice() {
+            [_, _, region, account, resource] => {
+                set(vars, "Region", region);
+                set(vars, "Account", account);
+                resource.strip_prefix("parameter").unwrap_or(resource)
+            }
+            _ => value,
+        },
+        None => value.split(':').next().unwrap_or(value),
+    };
+    set(vars, "ParameterName", name.trim_start_matches('/'));
+}
+
 /// The `${Name}` variables of a template.
 fn template_vars(t: &str) -> Vec<&str> {
     t.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(k, _)| k)).collect()
@@ -391,6 +408,7 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
         "OidcProviderName" => set(vars, "OidcProviderName", value.trim_start_matches("https://")),
         "Arn" => set(vars, "Arn", &decoded_arn(value, decode)),
         "EventBusName" => event_bus(value, vars),
+        "ParameterName" => parameter(value, vars),
         "Account" if value.is_empty() => {}
         other => {
             if let Some(k) = KNOWN_VARS.iter().find(|k| **k == other) {
@@ -615,5 +633,19 @@ mod tests {
         let t = partiql_tokens(r#"SELECT "a""b" FROM "T"."I" WHERE x = 'it''s'"#);
         let texts: Vec<&str> = t.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(texts, vec!["SELECT", "a\"b", "FROM", "T", ".", "I", "WHERE", "x", "="]);
+    }
+
+    #[test]
+    fn ssm_parameters_are_named_without_slash_or_selector() {
+        let arn = |input: serde_json::Value, op: &str| checks("ssm", op, "us-east-1", "111122223333", &input).unwrap();
+        let c = arn(serde_json::json!({"Name": "/app/db/password:3"}), "GetParameter");
+        assert_eq!(c[0].resource, "arn:aws:ssm:us-east-1:111122223333:parameter/app/db/password");
+        let c = arn(serde_json::json!({"Name": "arn:aws:ssm:eu-west-1:444455556666:parameter/x"}), "GetParameter");
+        assert_eq!(c[0].resource, "arn:aws:ssm:eu-west-1:444455556666:parameter/x");
+        let c = arn(serde_json::json!({"Names": ["a", "/b"]}), "GetParameters");
+        assert_eq!(c.iter().map(|c| c.resource.as_str()).collect::<Vec<_>>(), ["arn:aws:ssm:us-east-1:111122223333:parameter/a", "arn:aws:ssm:us-east-1:111122223333:parameter/b"]);
+        let c = arn(serde_json::json!({"Name": "/p", "Value": "v", "Tags": [{"Key": "k", "Value": "v"}]}), "PutParameter");
+        assert_eq!(c.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["ssm:PutParameter", "ssm:AddTagsToResource"]);
+        assert_eq!(arn(serde_json::json!({}), "DescribeParameters")[0].resource, "*");
     }
 }

@@ -58,8 +58,8 @@ fn parse_identity(doc: &str) -> Option<Arc<Policy>> {
 /// The protocol shape of an access denial, per service (AWS's error names differ).
 fn denied(service: &str, message: String) -> AwsError {
     match service {
-        // EventBridge: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
-        "dynamodb" | "logs" | "events" => AwsError::new("AccessDeniedException", 400, message),
+        // EventBridge and SSM: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
+        "dynamodb" | "logs" | "events" | "ssm" => AwsError::new("AccessDeniedException", 400, message),
         // API Gateway v2: AccessDeniedException, "HTTP Status Code: 403".
         "lambda" | "apigateway" => AwsError::new("AccessDeniedException", 403, message),
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),

@@ -507,3 +507,26 @@ def test_ssm_parameters_allowed_by_path(iam_endpoint):
         reader.put_parameter(Name="/app/db/host", Value="x", Type="String", Overwrite=True)
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
     assert ssm_root.get_parameter(Name="/app/db/host")["Parameter"]["Value"] == "db.local"
+
+
+# ---- KMS under --auth iam
+# KMS developer guide, "Permissions reference": operations are authorized on the key's ARN
+# even when the request names it by alias, and Decrypt on the key the ciphertext names.
+
+def test_kms_key_permissions_follow_aliases_and_ciphertexts(iam_endpoint):
+    iam, kms_root = client(iam_endpoint, "iam"), client(iam_endpoint, "kms")
+    mine = kms_root.create_key(Description="app")["KeyMetadata"]["Arn"]
+    other = kms_root.create_key(Description="other")["KeyMetadata"]["Arn"]
+    kms_root.create_alias(AliasName="alias/app", TargetKeyId=mine)
+    user = _user_client(iam_endpoint, iam, "kms-user", "kms", {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": mine})
+    blob = user.encrypt(KeyId="alias/app", Plaintext=b"s3cr3t")["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"s3cr3t"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user.encrypt(KeyId=other, Plaintext=b"x")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"kms:Encrypt on resource: {other}" in e.value.response["Error"]["Message"]
+    # A blob of the other key: denied on that key, though the request names no key.
+    foreign = kms_root.encrypt(KeyId=other, Plaintext=b"y")["CiphertextBlob"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user.decrypt(CiphertextBlob=foreign)
+    assert f"kms:Decrypt on resource: {other}" in e.value.response["Error"]["Message"]

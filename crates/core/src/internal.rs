@@ -227,6 +227,12 @@ pub trait ResourcePolicies: Send + Sync {
     fn condition_keys(&self, _arn: &str, _operation: &str, _input: &serde_json::Value) -> Vec<(String, Vec<String>)> {
         Vec::new()
     }
+    /// The ARN of the resource a request names some other way, in `account` / `region`:
+    /// KMS resolves an alias name or ARN, a key id, or a ciphertext blob (base64) to its
+    /// key's ARN, which is what IAM authorizes. `None`: not known.
+    fn canonical_arn(&self, _account: &str, _region: &str, _reference: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Decides whether a verified caller may run an operation (`--auth iam`); IAM

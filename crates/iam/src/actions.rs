@@ -2,7 +2,7 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`); this file only reads it and fills
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`); this file only reads it and fills
 //! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
 //! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
 //! the input's members.
@@ -20,7 +20,8 @@
 //! IAM ARNs carry the entity's path, which the request does not: `checks_with` takes a
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,
 //! `instance-profile`, `server-certificate`, `access-key` → owner's user ARN,
-//! `service-linked-role` → the role of that service; the name `""` of kind `user` is the
+//! `service-linked-role` → the role of that service, `kms-key` → the key ARN an alias, key
+//! id or ciphertext blob names; the name `""` of kind `user` is the
 //! caller itself, for operations whose UserName is optional). Without one (`checks`),
 //! entities are named without a path (`arn:aws:iam::<acct>:role/<name>`).
 //!
@@ -423,7 +424,7 @@ const KNOWN_VARS: &[&str] = &[
     "Account", "Qualifier", "IndexName", "UUID", "LayerName", "LayerVersion", "CapacityProviderName", "LogStreamName",
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
     "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName", "RuleName", "ArchiveName", "ReplayName",
-    "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName",
+    "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName", "KeyId", "AliasName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {

@@ -58,8 +58,8 @@ fn parse_identity(doc: &str) -> Option<Arc<Policy>> {
 /// The protocol shape of an access denial, per service (AWS's error names differ).
 fn denied(service: &str, message: String) -> AwsError {
     match service {
-        // EventBridge and SSM: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
-        "dynamodb" | "logs" | "events" | "ssm" => AwsError::new("AccessDeniedException", 400, message),
+        // EventBridge, SSM and KMS: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
+        "dynamodb" | "logs" | "events" | "ssm" | "kms" => AwsError::new("AccessDeniedException", 400, message),
         // API Gateway v2: AccessDeniedException, "HTTP Status Code: 403".
         "lambda" | "apigateway" => AwsError::new("AccessDeniedException", 403, message),
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
@@ -249,6 +249,11 @@ impl Iam {
     fn entity_arn(&self, ctx: &RequestContext, kind: &str, name: &str) -> Option<String> {
         if kind == "user" && name.is_empty() {
             return ctx.principal_arn.clone();
+        }
+        // A KMS key named by alias, key id or ciphertext blob: the key's ARN, from KMS.
+        if kind == "kms-key" {
+            let source = self.caches.sources.lock().get("kms").cloned();
+            return source.and_then(|s| s.canonical_arn(&ctx.account_id, &ctx.region, name));
         }
         self.dir
             .read(&ctx.account_id, |a| {

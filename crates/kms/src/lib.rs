@@ -20,6 +20,7 @@ mod ops_grants;
 mod ops_import;
 mod ops_keys;
 mod ops_rotation;
+mod policies;
 mod spec;
 
 pub use service::KmsService;

@@ -288,6 +288,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // it as `KeyService` (`kms` below).
         let kms = Arc::new(nimbus_kms::KmsService::open(stores.kms, (!args.in_memory).then(|| args.data_dir.join("kms")), clock.clone()).map_err(|e| format!("kms: {e}"))?);
         router.register(kms.clone());
+        // Under `--auth iam`, key policies and tags, and the key an alias or blob names.
+        iam.add_resource_policies("kms", kms.clone());
         // Secrets Manager and SSM (SecureString) take this `KeyService`.
         let key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
         // SSM Parameter Store: values in `ssm.db`, SecureString through `KeyService`.

@@ -290,6 +290,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(kms.clone());
         // Secrets Manager and SSM (SecureString) take this `KeyService`.
         let _key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
+        // Secrets Manager: values encrypted through KMS (`KeyService`), rotation functions
+        // run through Lambda (`FunctionInvoker`).
+        let secrets = nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, _key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?;
+        router.register(Arc::new(secrets));
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -387,6 +391,7 @@ struct Stores {
     events: Arc<dyn DocStore>,
     sns: Arc<dyn DocStore>,
     kms: Arc<dyn DocStore>,
+    secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -405,6 +410,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_events::service::model());
         s.spawn(|| nimbus_sns::service::model());
         s.spawn(|| nimbus_kms::service::model());
+        s.spawn(|| nimbus_secretsmanager::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -454,6 +460,13 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let kms = s.spawn(move || -> Result<Arc<dyn DocStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryDocs) } else { Arc::new(SqliteDocs::open(&dir.join("kms.db"), durability, nimbus_kms::store::TABLE, "kms")?) })
         });
+        let secretsmanager = s.spawn(move || -> Result<Arc<dyn nimbus_secretsmanager::store::SecretStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_secretsmanager::store::MemoryStore::default())
+            } else {
+                Arc::new(nimbus_secretsmanager::store::SqliteStore::open(&dir.join("secretsmanager.db"), durability)?)
+            })
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -464,6 +477,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             events: joined(events.join())?,
             sns: joined(sns.join())?,
             kms: joined(kms.join())?,
+            secretsmanager: joined(secretsmanager.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -1,0 +1,184 @@
+//! The metadata index: every secret of every account and region in memory (name, ARN,
+//! description, key, tags, policy, rotation settings, versions with their staging labels
+//! and dates — never the values), written through to the store before a change answers.
+//! Resolution of a `SecretId` (name, full ARN or partial ARN) and the staging rules
+//! (at most one version per label) live here.
+
+use crate::errors::{SmError, SmResult};
+use crate::store::{SecretStore, StoredSecret};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const CURRENT: &str = "AWSCURRENT";
+pub const PREVIOUS: &str = "AWSPREVIOUS";
+pub const PENDING: &str = "AWSPENDING";
+/// The AWS managed key secrets are encrypted under when they name none.
+pub const DEFAULT_KEY: &str = "alias/aws/secretsmanager";
+/// Versions kept before deprecated ones (no staging label) are removed, as AWS's quota.
+/// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html>
+pub const MAX_VERSIONS: usize = 100;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Version {
+    pub id: String,
+    pub stages: Vec<String>,
+    pub created_ms: u64,
+    #[serde(default)]
+    pub last_accessed_day_ms: Option<u64>,
+    /// The ARN of the KMS key its value is encrypted under.
+    pub key_arn: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Rotation {
+    pub lambda_arn: Option<String>,
+    pub enabled: bool,
+    pub automatically_after_days: Option<i64>,
+    pub schedule_expression: Option<String>,
+    pub duration: Option<String>,
+    pub last_rotated_ms: Option<u64>,
+    pub next_rotation_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Secret {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    /// The KmsKeyId the caller gave (None: the AWS managed key).
+    pub kms_key_id: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub policy: Option<String>,
+    pub created_ms: u64,
+    pub last_changed_ms: u64,
+    pub deleted_ms: Option<u64>,
+    /// When a scheduled deletion happens.
+    pub delete_at_ms: Option<u64>,
+    /// Oldest first.
+    pub versions: Vec<Version>,
+    pub rotation: Rotation,
+}
+
+impl Secret {
+    pub fn key_id(&self) -> &str {
+        self.kms_key_id.as_deref().unwrap_or(DEFAULT_KEY)
+    }
+
+    pub fn version(&self, id: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+
+    pub fn version_with_stage(&self, stage: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.stages.iter().any(|s| s == stage))
+    }
+
+    /// Attaches `stage` to version `id`, taking it from whichever version had it; moving
+    /// AWSCURRENT hands AWSPREVIOUS to the version that was current.
+    /// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/whats-in-a-secret.html#term_version>
+    pub fn attach(&mut self, id: &str, stage: &str) {
+        let previous_holder = self.version_with_stage(stage).map(|v| v.id.clone());
+        if previous_holder.as_deref() == Some(id) {
+            return;
+        }
+        for v in &mut self.versions {
+            v.stages.retain(|s| s != stage);
+        }
+        if stage == CURRENT {
+            if let Some(old) = previous_holder {
+                for v in &mut self.versions {
+                    v.stages.retain(|s| s != PREVIOUS);
+                }
+                if let Some(v) = self.versions.iter_mut().find(|v| v.id == old) {
+                    v.stages.push(PREVIOUS.to_string());
+                }
+            }
+        }
+        if let Some(v) = self.versions.iter_mut().find(|v| v.id == id) {
+            v.stages.push(stage.to_string());
+        }
+    }
+
+    pub fn detach(&mut self, id: &str, stage: &str) {
+        if let Some(v) = self.versions.iter_mut().find(|v| v.id == id) {
+            v.stages.retain(|s| s != stage);
+        }
+    }
+
+    /// Drops the oldest versions without a staging label beyond [`MAX_VERSIONS`]; returns
+    /// their ids (their values are removed from the store too).
+    pub fn prune(&mut self) -> Vec<String> {
+        let mut dropped = Vec::new();
+        while self.versions.len() > MAX_VERSIONS {
+            match self.versions.iter().position(|v| v.stages.is_empty()) {
+                Some(i) => dropped.push(self.versions.remove(i).id),
+                None => break,
+            }
+        }
+        dropped
+    }
+}
+
+type Key = (String, String, String);
+
+pub struct Registry {
+    pub secrets: RwLock<BTreeMap<Key, Secret>>,
+    pub store: Arc<dyn SecretStore>,
+}
+
+impl Registry {
+    pub fn open(store: Arc<dyn SecretStore>) -> Result<Registry, String> {
+        let mut secrets = BTreeMap::new();
+        for row in store.load() {
+            let s: Secret = serde_json::from_str(&row.doc).map_err(|e| format!("secret {}: {e}", row.name))?;
+            secrets.insert((row.account, row.region, row.name), s);
+        }
+        Ok(Registry { secrets: RwLock::new(secrets), store })
+    }
+
+    /// The name of the secret `id` names in (account, region): a name, a full ARN or a
+    /// partial ARN (the ARN without its `-` and six random characters).
+    /// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen>
+    pub fn resolve(&self, account: &str, region: &str, id: &str) -> SmResult<String> {
+        let secrets = self.secrets.read();
+        if id.starts_with("arn:") {
+            let found = secrets.range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).find(|(_, s)| s.arn == id || s.arn.len() == id.len() + 7 && s.arn.starts_with(id) && s.arn.as_bytes()[id.len()] == b'-');
+            return found.map(|((_, _, n), _)| n.clone()).ok_or_else(SmError::not_found);
+        }
+        if secrets.contains_key(&(account.to_string(), region.to_string(), id.to_string())) {
+            Ok(id.to_string())
+        } else {
+            Err(SmError::not_found())
+        }
+    }
+
+    /// A copy of the secret `id` names.
+    pub fn get(&self, account: &str, region: &str, id: &str) -> SmResult<Secret> {
+        let name = self.resolve(account, region, id)?;
+        self.secrets.read().get(&(account.to_string(), region.to_string(), name)).cloned().ok_or_else(SmError::not_found)
+    }
+
+    /// Stores `secret` (in memory, and submitted to the store in the same order).
+    pub fn save(&self, secret: Secret) -> nimbus_core::storage::Pending {
+        let mut secrets = self.secrets.write();
+        let doc = serde_json::to_string(&secret).unwrap_or_default();
+        let pending = self.store.put_secret(StoredSecret { account: secret.account.clone(), region: secret.region.clone(), name: secret.name.clone(), doc });
+        secrets.insert((secret.account.clone(), secret.region.clone(), secret.name.clone()), secret);
+        pending
+    }
+
+    pub fn remove(&self, secret: &Secret) -> nimbus_core::storage::Pending {
+        let mut secrets = self.secrets.write();
+        let pending = self.store.delete_secret(&secret.account, &secret.region, &secret.name, &secret.arn);
+        secrets.remove(&(secret.account.clone(), secret.region.clone(), secret.name.clone()));
+        pending
+    }
+
+    /// Every secret of (account, region), in name order.
+    pub fn all(&self, account: &str, region: &str) -> Vec<Secret> {
+        self.secrets.read().range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).map(|(_, s)| s.clone()).collect()
+    }
+}

@@ -142,7 +142,10 @@ impl Inner {
             return Err(SmError::NotSupported("Replication to other regions (AddReplicaRegions)".into()));
         }
         let _w = self.write.lock().await;
-        let existing = self.reg.secrets.read().get(&(a.to_string(), r.to_string(), name.to_string())).cloned();
+        let mut existing = self.reg.secrets.read().get(&(a.to_string(), r.to_string(), name.to_string())).cloned();
+        if let Some(gone) = existing.take_if(|s| self.reg.expired(s)) {
+            self.reg.remove(&gone).wait().await.map_err(SmError::Internal)?;
+        }
         if let Some(sec) = existing {
             if sec.deleted_ms.is_some() {
                 return Err(SmError::InvalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.".into()));

@@ -127,32 +127,44 @@ type Key = (String, String, String);
 pub struct Registry {
     pub secrets: RwLock<BTreeMap<Key, Secret>>,
     pub store: Arc<dyn SecretStore>,
+    clock: nimbus_core::Clock,
 }
 
 impl Registry {
-    pub fn open(store: Arc<dyn SecretStore>) -> Result<Registry, String> {
+    pub fn open(store: Arc<dyn SecretStore>, clock: nimbus_core::Clock) -> Result<Registry, String> {
         let mut secrets = BTreeMap::new();
         for row in store.load() {
             let s: Secret = serde_json::from_str(&row.doc).map_err(|e| format!("secret {}: {e}", row.name))?;
             secrets.insert((row.account, row.region, row.name), s);
         }
-        Ok(Registry { secrets: RwLock::new(secrets), store })
+        Ok(Registry { secrets: RwLock::new(secrets), store, clock })
     }
 
     /// The name of the secret `id` names in (account, region): a name, a full ARN or a
     /// partial ARN (the ARN without its `-` and six random characters).
     /// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen>
+    /// A secret whose recovery window has passed is gone, whether or not the timer has
+    /// removed it yet.
     pub fn resolve(&self, account: &str, region: &str, id: &str) -> SmResult<String> {
         let secrets = self.secrets.read();
+        let now = self.clock.now_ms();
+        let live = |s: &Secret| s.delete_at_ms.is_none_or(|t| t > now);
         if id.starts_with("arn:") {
-            let found = secrets.range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).find(|(_, s)| s.arn == id || s.arn.len() == id.len() + 7 && s.arn.starts_with(id) && s.arn.as_bytes()[id.len()] == b'-');
+            let found = secrets
+                .range((account.to_string(), region.to_string(), String::new())..)
+                .take_while(|((a, r, _), _)| a == account && r == region)
+                .find(|(_, s)| live(s) && (s.arn == id || s.arn.len() == id.len() + 7 && s.arn.starts_with(id) && s.arn.as_bytes()[id.len()] == b'-'));
             return found.map(|((_, _, n), _)| n.clone()).ok_or_else(SmError::not_found);
         }
-        if secrets.contains_key(&(account.to_string(), region.to_string(), id.to_string())) {
-            Ok(id.to_string())
-        } else {
-            Err(SmError::not_found())
+        match secrets.get(&(account.to_string(), region.to_string(), id.to_string())) {
+            Some(s) if live(s) => Ok(id.to_string()),
+            _ => Err(SmError::not_found()),
         }
+    }
+
+    /// Whether the secret's recovery window has passed.
+    pub fn expired(&self, s: &Secret) -> bool {
+        s.delete_at_ms.is_some_and(|t| t <= self.clock.now_ms())
     }
 
     /// A copy of the secret `id` names.
@@ -179,6 +191,7 @@ impl Registry {
 
     /// Every secret of (account, region), in name order.
     pub fn all(&self, account: &str, region: &str) -> Vec<Secret> {
-        self.secrets.read().range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).map(|(_, s)| s.clone()).collect()
+        let secrets = self.secrets.read();
+        secrets.range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).filter(|(_, s)| !self.expired(s)).map(|(_, s)| s.clone()).collect()
     }
 }

@@ -42,7 +42,7 @@ impl SecretsManagerService {
     /// functions run through `functions`. Starts the deletion / rotation timer (when a
     /// Tokio runtime runs).
     pub fn open(store: Arc<dyn SecretStore>, keys: Arc<dyn KeyService>, functions: Arc<dyn FunctionInvoker>, clock: Clock) -> Result<SecretsManagerService, String> {
-        let inner = Arc::new(Inner { reg: Registry::open(store)?, keys, functions, clock, write: tokio::sync::Mutex::new(()), changed: tokio::sync::Notify::new() });
+        let inner = Arc::new(Inner { reg: Registry::open(store, clock.clone())?, keys, functions, clock, write: tokio::sync::Mutex::new(()), changed: tokio::sync::Notify::new() });
         crate::timer::start(inner.clone());
         Ok(SecretsManagerService { inner })
     }

@@ -1,6 +1,6 @@
 //! ListSecrets (and BatchGetSecretValue's `Filters`): the filter keys with AWS's
 //! matching — prefix matches, `description` and `all` not case-sensitive, a leading `!`
-//! negates — sorting by creation date, and pagination.
+//! negates — sorting (`SortBy`, `SortOrder`), and pagination.
 //! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html>
 //! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html>
 
@@ -103,10 +103,20 @@ pub(crate) fn token_for(next: usize) -> String {
 }
 
 impl Inner {
-    /// The secrets of (account, region) that pass `filters`, by creation date.
-    pub(crate) fn select(&self, a: &str, r: &str, filters: &[Filter], include_deleted: bool, descending: bool) -> Vec<Secret> {
+    /// The secrets of (account, region) that pass `filters`, by `sort_by` (the
+    /// `SortByType` values; creation date by default), ties by name.
+    pub(crate) fn select(&self, a: &str, r: &str, filters: &[Filter], include_deleted: bool, sort_by: &str, descending: bool) -> Vec<Secret> {
         let mut list: Vec<Secret> = self.reg.all(a, r).into_iter().filter(|sec| (include_deleted || sec.deleted_ms.is_none()) && matches(sec, filters)).collect();
-        list.sort_by(|x, y| x.created_ms.cmp(&y.created_ms).then_with(|| x.name.cmp(&y.name)));
+        let accessed = |s: &Secret| s.versions.iter().filter_map(|v| v.last_accessed_day_ms).max().unwrap_or(0);
+        list.sort_by(|x, y| {
+            let by = match sort_by {
+                "name" => std::cmp::Ordering::Equal,
+                "last-changed-date" => x.last_changed_ms.cmp(&y.last_changed_ms),
+                "last-accessed-date" => accessed(x).cmp(&accessed(y)),
+                _ => x.created_ms.cmp(&y.created_ms),
+            };
+            by.then_with(|| x.name.cmp(&y.name))
+        });
         if descending {
             list.reverse();
         }
@@ -121,9 +131,13 @@ impl Inner {
             Some("asc") => false,
             Some(o) => return Err(SmError::constraint(o, "sortOrder", "Member must satisfy enum value set: [asc, desc]")),
         };
+        let sort_by = s(input, "SortBy").unwrap_or("created-date");
+        if !["created-date", "last-accessed-date", "last-changed-date", "name"].contains(&sort_by) {
+            return Err(SmError::constraint(sort_by, "sortBy", "Member must satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]"));
+        }
         let max = max_results(input, 100)?;
         let start = start_of(input)?;
-        let list = self.select(a, r, &filters, include, descending);
+        let list = self.select(a, r, &filters, include, sort_by, descending);
         let page: Vec<Value> = list.iter().skip(start).take(max).map(|sec| describe(sec, "SecretVersionsToStages")).collect();
         let mut out = json!({"SecretList": page});
         if start + max < list.len() {

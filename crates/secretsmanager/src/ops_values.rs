@@ -139,7 +139,7 @@ impl Inner {
                 let filters = filters_of(input)?;
                 let max = max_results(input, 20)?.min(20);
                 let start = start_of(input)?;
-                let list = self.select(a, r, &filters, false, true);
+                let list = self.select(a, r, &filters, false, "created-date", true);
                 if start + max < list.len() {
                     out["NextToken"] = json!(token_for(start + max));
                 }

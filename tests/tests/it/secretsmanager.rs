@@ -173,6 +173,8 @@ async fn list_secrets_filters_sorting_pages_and_tags() {
     assert_eq!(names(&tagged), ["app/one", "other"]);
     let all = c.list_secrets().filters(f(FilterNameStringType::All, &["cache"])).send().await.expect("all");
     assert_eq!(names(&all), ["app/two"]);
+    let by_name_desc = c.list_secrets().sort_by(aws_sdk_secretsmanager::types::SortByType::Name).sort_order(SortOrderType::Desc).send().await.expect("sort by name");
+    assert_eq!(names(&by_name_desc), ["other", "app/two", "app/one"]);
     let desc_order = c.list_secrets().sort_order(SortOrderType::Desc).send().await.expect("desc");
     let asc_order = c.list_secrets().sort_order(SortOrderType::Asc).send().await.expect("asc");
     let mut rev = names(&asc_order);

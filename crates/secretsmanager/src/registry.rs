@@ -195,3 +195,53 @@ impl Registry {
         secrets.range((account.to_string(), region.to_string(), String::new())..).take_while(|((a, r, _), _)| a == account && r == region).filter(|(_, s)| !self.expired(s)).map(|(_, s)| s.clone()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(n: usize) -> Secret {
+        Secret {
+            account: "1".into(),
+            region: "r".into(),
+            name: "s".into(),
+            arn: "arn:aws:secretsmanager:r:1:secret:s-AbCdEf".into(),
+            description: None,
+            kms_key_id: None,
+            tags: Vec::new(),
+            policy: None,
+            created_ms: 0,
+            last_changed_ms: 0,
+            deleted_ms: None,
+            delete_at_ms: None,
+            versions: (0..n).map(|i| Version { id: format!("v{i}"), stages: Vec::new(), created_ms: i as u64, last_accessed_day_ms: None, key_arn: String::new() }).collect(),
+            rotation: Rotation::default(),
+        }
+    }
+
+    #[test]
+    fn awscurrent_moves_and_hands_awsprevious_on() {
+        let mut s = secret(3);
+        s.attach("v0", CURRENT);
+        s.attach("v1", CURRENT);
+        s.attach("v2", CURRENT);
+        assert_eq!(s.version("v2").map(|v| v.stages.clone()), Some(vec![CURRENT.to_string()]));
+        assert_eq!(s.version("v1").map(|v| v.stages.clone()), Some(vec![PREVIOUS.to_string()]));
+        assert!(s.version("v0").is_some_and(|v| v.stages.is_empty()), "AWSPREVIOUS is on one version only");
+        s.attach("v0", "CUSTOM");
+        s.attach("v1", "CUSTOM");
+        assert!(s.version("v0").is_some_and(|v| v.stages.is_empty()), "a label is on one version only");
+        s.attach("v2", CURRENT);
+        assert_eq!(s.version("v1").map(|v| v.stages.len()), Some(2), "re-attaching to the holder changes nothing");
+    }
+
+    #[test]
+    fn versions_past_the_limit_drop_the_oldest_unlabelled() {
+        let mut s = secret(MAX_VERSIONS + 3);
+        s.attach("v0", CURRENT);
+        let dropped = s.prune();
+        assert_eq!(dropped, ["v1", "v2", "v3"]);
+        assert_eq!(s.versions.len(), MAX_VERSIONS);
+        assert!(s.version("v0").is_some(), "labelled versions stay");
+    }
+}

@@ -199,25 +199,25 @@ impl Inner {
             return Err(SmError::InvalidRequest(MARKED_FOR_DELETION.into()));
         }
         let holder = sec.version_with_stage(stage).map(|v| v.id.clone());
-        if let Some(rm) = remove {
-            if holder.as_deref() != Some(rm) {
-                return Err(SmError::InvalidParameter(format!("The staging label {stage} is not attached to version {rm}, so you can't remove it.")));
-            }
-        }
         match move_to {
             Some(to) => {
                 if sec.version(to).is_none() {
                     return Err(SmError::ResourceNotFound(format!("Secrets Manager can't find the specified secret value for VersionId: {to}")));
                 }
-                if let Some(h) = &holder {
-                    if h != to && remove != Some(h.as_str()) {
-                        return Err(SmError::InvalidParameter(format!("The staging label {stage} is currently attached to version {h}, so you must explicitly reference that version in RemoveFromVersionId.")));
+                match (&holder, remove) {
+                    (Some(h), None) if h != to => {
+                        return Err(SmError::InvalidParameter(format!("The parameter RemoveFromVersionId can't be empty. Staging label {stage} is currently attached to version {h}, so you must explicitly reference that version in RemoveFromVersionId.")));
                     }
+                    (h, Some(rm)) if h.as_deref() != Some(rm) => {
+                        return Err(SmError::InvalidParameter(format!("When you move staging label {stage}, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label {stage}.")));
+                    }
+                    _ => {}
                 }
                 sec.attach(to, stage);
             }
             None => match remove {
                 Some(_) if stage == CURRENT => return Err(SmError::InvalidParameter("You can't remove the staging label AWSCURRENT from a version without moving it to another version (MoveToVersionId).".into())),
+                Some(rm) if holder.as_deref() != Some(rm) => return Err(SmError::InvalidParameter(format!("The staging label {stage} is not attached to version {rm}, so you can't remove it."))),
                 Some(rm) => sec.detach(rm, stage),
                 None => return Err(SmError::InvalidParameter("You must specify MoveToVersionId, RemoveFromVersionId, or both.".into())),
             },

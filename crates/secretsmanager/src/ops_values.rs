@@ -23,15 +23,30 @@ impl Inner {
             let stored = self.open(&sec.account, &sec.region, &sec.arn, token).await?;
             return if &stored == value { Ok(false) } else { Err(SmError::ResourceExists(EXISTING_VERSION.into())) };
         }
+        // The staging and the version quota first, on a copy: nothing is stored if the
+        // new version would exceed it.
+        let now = self.clock.now_ms();
+        let mut next = sec.clone();
+        next.versions.push(Version { id: token.to_string(), stages: Vec::new(), created_ms: now, last_accessed_day_ms: None, key_arn: String::new() });
+        for st in stages {
+            next.attach(token, st);
+        }
+        next.last_changed_ms = now;
+        let dropped = next.prune(now);
+        if next.versions.len() > crate::registry::MAX_VERSIONS {
+            return Err(SmError::LimitExceeded(format!(
+                "The secret {} already has {} versions, the quota, and Secrets Manager doesn't remove versions created less than 24 hours ago.",
+                sec.name,
+                crate::registry::MAX_VERSIONS
+            )));
+        }
         let (blob, key_arn) = self.seal(&sec.account, &sec.region, &sec.arn, token, sec.key_id(), value).await?;
         self.reg.store.put_value(&sec.arn, token, blob).wait().await.map_err(SmError::Internal)?;
-        let now = self.clock.now_ms();
-        sec.versions.push(Version { id: token.to_string(), stages: Vec::new(), created_ms: now, last_accessed_day_ms: None, key_arn });
-        for st in stages {
-            sec.attach(token, st);
+        if let Some(v) = next.versions.iter_mut().find(|v| v.id == token) {
+            v.key_arn = key_arn;
         }
-        sec.last_changed_ms = now;
-        for gone in sec.prune() {
+        *sec = next;
+        for gone in dropped {
             drop(self.reg.store.delete_value(&sec.arn, &gone));
         }
         Ok(true)

@@ -19,6 +19,10 @@ pub const DEFAULT_KEY: &str = "alias/aws/secretsmanager";
 /// Versions kept before deprecated ones (no staging label) are removed, as AWS's quota.
 /// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html>
 pub const MAX_VERSIONS: usize = 100;
+/// Versions younger than this are never removed (so a secret written more often than the
+/// quota allows answers LimitExceededException).
+/// <https://docs.aws.amazon.com/secretsmanager/latest/userguide/whats-in-a-secret.html>
+pub const KEEP_YOUNGER_THAN_MS: u64 = 86_400_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Version {
@@ -108,12 +112,13 @@ impl Secret {
         }
     }
 
-    /// Drops the oldest versions without a staging label beyond [`MAX_VERSIONS`]; returns
-    /// their ids (their values are removed from the store too).
-    pub fn prune(&mut self) -> Vec<String> {
+    /// Drops the oldest versions without a staging label, created at least a day before
+    /// `now_ms`, beyond [`MAX_VERSIONS`]; returns their ids (their values are removed from
+    /// the store too).
+    pub fn prune(&mut self, now_ms: u64) -> Vec<String> {
         let mut dropped = Vec::new();
         while self.versions.len() > MAX_VERSIONS {
-            match self.versions.iter().position(|v| v.stages.is_empty()) {
+            match self.versions.iter().position(|v| v.stages.is_empty() && v.created_ms + KEEP_YOUNGER_THAN_MS <= now_ms) {
                 Some(i) => dropped.push(self.versions.remove(i).id),
                 None => break,
             }
@@ -236,11 +241,15 @@ mod tests {
     }
 
     #[test]
-    fn versions_past_the_limit_drop_the_oldest_unlabelled() {
+    fn versions_past_the_limit_drop_the_oldest_unlabelled_older_than_a_day() {
         let mut s = secret(MAX_VERSIONS + 3);
         s.attach("v0", CURRENT);
-        let dropped = s.prune();
-        assert_eq!(dropped, ["v1", "v2", "v3"]);
+        assert!(s.prune(KEEP_YOUNGER_THAN_MS - 1).is_empty(), "every version is younger than a day");
+        // v1 was created at 1 ms, v2 at 2 ms: a day later only they may go.
+        assert_eq!(s.prune(KEEP_YOUNGER_THAN_MS + 2), ["v1", "v2"]);
+        assert_eq!(s.versions.len(), MAX_VERSIONS + 1);
+        let dropped = s.prune(2 * KEEP_YOUNGER_THAN_MS);
+        assert_eq!(dropped, ["v3"]);
         assert_eq!(s.versions.len(), MAX_VERSIONS);
         assert!(s.version("v0").is_some(), "labelled versions stay");
     }

@@ -332,3 +332,24 @@ async fn rotation_needs_a_function_and_refuses_cron_schedules() {
     c.cancel_rotate_secret().secret_id("r").send().await.expect("cancel");
     assert_eq!(c.describe_secret().secret_id("r").send().await.expect("describe").rotation_enabled(), Some(false));
 }
+
+/// AWS keeps every version younger than a day against its quota of 100 versions: writing
+/// faster answers LimitExceededException; a day later the oldest unlabelled versions go.
+/// <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html>
+#[tokio::test]
+async fn the_version_quota_keeps_versions_younger_than_a_day() {
+    let n = Nimbus::start_with_clock_control();
+    let c = n.secretsmanager_client();
+    let first = c.create_secret().name("busy").secret_string("v0").send().await.expect("create").version_id().expect("id").to_string();
+    for i in 1..100 {
+        c.put_secret_value().secret_id("busy").secret_string(format!("v{i}")).send().await.expect("put");
+    }
+    err(c.put_secret_value().secret_id("busy").secret_string("v100").send().await, "LimitExceededException");
+    assert_eq!(value(&c, "busy").await, "v99", "the refused put changed nothing");
+    assert_eq!(n.advance_clock(DAY + 1), 200);
+    c.put_secret_value().secret_id("busy").secret_string("v100").send().await.expect("a day later");
+    let all = c.list_secret_version_ids().secret_id("busy").include_deprecated(true).max_results(100).send().await.expect("versions");
+    assert_eq!(all.versions().len(), 100);
+    assert!(all.versions().iter().all(|v| v.version_id() != Some(first.as_str())), "the oldest unlabelled version went");
+    assert_eq!(value(&c, "busy").await, "v100");
+}

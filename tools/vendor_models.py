@@ -5,7 +5,7 @@ nimbus's protocol codecs are driven by these models. SQS needs two sources: the 
 model (JSON protocol, newest members such as MessageSystemAttributeNames) and the last
 query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
 `resultWrapper` traits name the query/XML wire elements. We keep the current model and
-overlay the query-era XML traits onto it. CloudWatch Logs and EventBridge (JSON only), KMS (JSON), IAM and SNS (query), API Gateway v2 (REST-JSON), KMS and SSM (JSON) are the current
+overlay the query-era XML traits onto it. CloudWatch Logs and EventBridge (JSON only), KMS, SSM and Secrets Manager (JSON), IAM and SNS (query) and API Gateway v2 (REST-JSON) are the current
 models as they are.
 Documentation strings are dropped: they are
 large and not needed at run time.
@@ -108,6 +108,8 @@ def main():
     write(load(model_path("kms", "2014-11-01")), os.path.join(here, "crates/kms/model/kms-2014-11-01.json"))
     os.makedirs(os.path.join(here, "crates/ssm/model"), exist_ok=True)
     write(load(model_path("ssm", "2014-11-06")), os.path.join(here, "crates/ssm/model/ssm-2014-11-06.json"))
+    os.makedirs(os.path.join(here, "crates/secretsmanager/model"), exist_ok=True)
+    write(load(model_path("secretsmanager", "2017-10-17")), os.path.join(here, "crates/secretsmanager/model/secretsmanager-2017-10-17.json"))
 
 
 if __name__ == "__main__":

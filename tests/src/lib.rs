@@ -358,6 +358,20 @@ impl Nimbus {
         aws_sdk_eventbridge::Client::from_conf(conf)
     }
 
+    /// Secrets Manager client for the default test identity and region.
+    pub fn secretsmanager_client(&self) -> aws_sdk_secretsmanager::Client {
+        let conf = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_secretsmanager::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(conf)
+    }
+
     /// KMS client for the default test identity and region.
     pub fn kms_client(&self) -> aws_sdk_kms::Client {
         self.kms_client_for(DEFAULT_ACCESS_KEY, DEFAULT_REGION)

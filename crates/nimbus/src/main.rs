@@ -294,6 +294,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let key_service: Arc<dyn nimbus_core::internal::KeyService> = kms;
         // SSM Parameter Store: values in `ssm.db`, SecureString through `KeyService`.
         router.register(Arc::new(nimbus_ssm::SsmService::new(stores.ssm, key_service.clone(), clock.clone())));
+        // Secrets Manager: values encrypted through KMS (`KeyService`), rotation functions
+        // run through Lambda (`FunctionInvoker`).
+        let secrets = nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?;
+        router.register(Arc::new(secrets));
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -392,6 +396,7 @@ struct Stores {
     sns: Arc<dyn DocStore>,
     kms: Arc<dyn DocStore>,
     ssm: nimbus_ssm::store::Store,
+    secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -411,6 +416,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_sns::service::model());
         s.spawn(|| nimbus_kms::service::model());
         s.spawn(|| nimbus_ssm::service::model());
+        s.spawn(|| nimbus_secretsmanager::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
@@ -462,6 +468,12 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         });
         let ssm = s.spawn(move || -> Result<nimbus_ssm::store::Store, StartError> {
             Ok(nimbus_ssm::store::Store::open((!in_memory).then(|| dir.join("ssm.db")).as_deref(), durability)?)
+        let secretsmanager = s.spawn(move || -> Result<Arc<dyn nimbus_secretsmanager::store::SecretStore>, StartError> {
+            Ok(if in_memory {
+                Arc::new(nimbus_secretsmanager::store::MemoryStore::default())
+            } else {
+                Arc::new(nimbus_secretsmanager::store::SqliteStore::open(&dir.join("secretsmanager.db"), durability)?)
+            })
         });
         Ok(Stores {
             sqs: joined(sqs.join())?,
@@ -474,6 +486,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             sns: joined(sns.join())?,
             kms: joined(kms.join())?,
             ssm: joined(ssm.join())?,
+            secretsmanager: joined(secretsmanager.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -23,7 +23,8 @@ def run(endpoint, home, *args, ok=True):
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
            "AWS_DEFAULT_REGION": REGION, "HOME": str(home)}
     env.pop("AWS_PROFILE", None)
-    p = subprocess.run([str(CREDSTASH), "-r", REGION, *args], env=env, capture_output=True, text=True, timeout=120)
+    # credstash appends to ./credstash.log: run it in the test's own directory.
+    p = subprocess.run([str(CREDSTASH), "-r", REGION, *args], env=env, cwd=home, capture_output=True, text=True, timeout=120)
     if ok:
         assert p.returncode == 0, f"credstash {' '.join(args)}: {p.stdout}\n{p.stderr}"
     return p

@@ -468,6 +468,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         });
         let ssm = s.spawn(move || -> Result<nimbus_ssm::store::Store, StartError> {
             Ok(nimbus_ssm::store::Store::open((!in_memory).then(|| dir.join("ssm.db")).as_deref(), durability)?)
+        });
         let secretsmanager = s.spawn(move || -> Result<Arc<dyn nimbus_secretsmanager::store::SecretStore>, StartError> {
             Ok(if in_memory {
                 Arc::new(nimbus_secretsmanager::store::MemoryStore::default())

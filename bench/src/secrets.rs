@@ -73,7 +73,10 @@ async fn prepare(target: &Target, operation: &str) -> Result<(HeaderMap, Bytes),
         }
         "get-secret-value" => {
             let name = format!("nimbus-bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-            call(&mut conn, &sm("CreateSecret"), "CreateSecret", serde_json::json!({"Name": name, "SecretString": "{\"user\":\"app\",\"password\":\"s3cr3t-0123456789\"}"})).await?;
+            // SDKs fill ClientRequestToken in; a raw request must carry one (LocalStack insists).
+            let token = uuid::Uuid::new_v4().to_string();
+            let input = serde_json::json!({"Name": name, "ClientRequestToken": token, "SecretString": "{\"user\":\"app\",\"password\":\"s3cr3t-0123456789\"}"});
+            call(&mut conn, &sm("CreateSecret"), "CreateSecret", input).await?;
             Ok((sm("GetSecretValue"), Bytes::from(serde_json::json!({"SecretId": name}).to_string())))
         }
         other => Err(format!("unknown operation {other} (decrypt, get-secret-value)")),

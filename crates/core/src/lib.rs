@@ -19,6 +19,7 @@ pub mod internal;
 pub mod model;
 pub mod outbound_tls;
 pub mod protocol;
+pub mod schedule;
 pub mod server;
 pub mod service;
 pub mod sigv4;

@@ -10,7 +10,6 @@ pub mod archives;
 pub mod errors;
 pub mod registry;
 pub mod replays;
-pub mod schedule;
 pub mod service;
 pub mod store;
 pub mod transform;

@@ -5,7 +5,7 @@
 use crate::errors::{required, EventsError, EventsResult};
 use crate::names::{bus_name, check_name, rule_arn, DEFAULT_BUS};
 use crate::registry::{Rule, RuleKey};
-use crate::schedule::{self, ScheduleError};
+use nimbus_core::schedule::{self, ScheduleError};
 use crate::service::{s, EventsService};
 use nimbus_core::RequestContext;
 use nimbus_event_pattern::{Dialect, Pattern};

@@ -7,7 +7,7 @@
 use crate::deliver::{self, Targets};
 use crate::names::rule_arn;
 use crate::registry::{Registry, RuleKey};
-use crate::schedule::{self, Schedule};
+use nimbus_core::schedule::{self, Schedule};
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde_json::json;

@@ -11,7 +11,7 @@
 use crate::errors::{SmError, SmResult, MARKED_FOR_DELETION};
 use crate::ops_secrets::token_of;
 use crate::registry::{CURRENT, PENDING};
-use crate::schedule::{apply_rules, interval_ms};
+use crate::schedule::{apply_rules, next_after};
 use crate::service::{s, secret_id, Inner};
 use serde_json::{json, Value};
 
@@ -64,7 +64,7 @@ impl Inner {
             }
             sec.rotation.enabled = true;
             let now = self.clock.now_ms();
-            sec.rotation.next_rotation_ms = interval_ms(&sec.rotation).map(|i| now + i);
+            sec.rotation.next_rotation_ms = next_after(&sec.rotation, now);
             let out = (sec.arn.clone(), sec.name.clone());
             self.reg.save(sec).wait().await.map_err(SmError::Internal)?;
             self.changed.notify_one();
@@ -107,7 +107,7 @@ impl Inner {
         sec.detach(token, PENDING);
         let now = self.clock.now_ms();
         sec.rotation.last_rotated_ms = Some(now);
-        sec.rotation.next_rotation_ms = interval_ms(&sec.rotation).map(|i| now + i);
+        sec.rotation.next_rotation_ms = next_after(&sec.rotation, now);
         drop(self.reg.save(sec).wait().await);
         self.changed.notify_one();
         Ok(())

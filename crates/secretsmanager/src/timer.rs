@@ -48,7 +48,7 @@ async fn fire(inner: &Arc<Inner>) {
         // Rescheduled first, so a slow or failing rotation fires once per interval.
         {
             let _w = inner.write.lock().await;
-            sec.rotation.next_rotation_ms = crate::schedule::interval_ms(&sec.rotation).map(|i| now + i);
+            sec.rotation.next_rotation_ms = crate::schedule::next_after(&sec.rotation, now);
             drop(inner.reg.save(sec.clone()).wait().await);
         }
         let inner = inner.clone();

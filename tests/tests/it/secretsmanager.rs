@@ -315,7 +315,7 @@ async fn values_survive_kill9_and_are_not_stored_in_plaintext() {
 }
 
 #[tokio::test]
-async fn rotation_needs_a_function_and_refuses_cron_schedules() {
+async fn rotation_needs_a_function_and_takes_rate_and_cron_schedules() {
     let n = Nimbus::start_in_memory();
     let c = n.secretsmanager_client();
     create(&c, "r", "v").await;
@@ -323,7 +323,14 @@ async fn rotation_needs_a_function_and_refuses_cron_schedules() {
     let missing = "arn:aws:lambda:us-east-1:000000000000:function:nope";
     err(c.rotate_secret().secret_id("r").rotation_lambda_arn(missing).send().await, "AccessDeniedException");
     let rules = |e: &str| aws_sdk_secretsmanager::types::RotationRulesType::builder().schedule_expression(e).build();
-    assert!(err(c.rotate_secret().secret_id("r").rotation_lambda_arn(missing).rotation_rules(rules("cron(0 16 1,15 * ? *)")).send().await, "InvalidRequestException").contains("not supported by nimbus"));
+    // A cron needs exactly one of day-of-month / day-of-week as `?` (AWS's cron grammar).
+    err(c.rotate_secret().secret_id("r").rotation_lambda_arn(missing).rotation_rules(rules("cron(0 16 1,15 * * *)")).rotate_immediately(false).send().await, "InvalidParameterException");
+    c.rotate_secret().secret_id("r").rotation_lambda_arn(missing).rotation_rules(rules("cron(0 16 1,15 * ? *)")).rotate_immediately(false).send().await.expect("cron schedule");
+    let d = c.describe_secret().secret_id("r").send().await.expect("describe");
+    assert_eq!(d.rotation_rules().and_then(|r| r.schedule_expression()), Some("cron(0 16 1,15 * ? *)"));
+    let next = d.next_rotation_date().expect("next rotation").secs();
+    // 16:00 UTC on the 1st or the 15th of a month.
+    assert_eq!(next % 86_400, 16 * 3_600, "{next}");
     c.rotate_secret().secret_id("r").rotation_lambda_arn(missing).rotation_rules(rules("rate(10 days)")).rotate_immediately(false).send().await.expect("schedule only");
     let d = c.describe_secret().secret_id("r").send().await.expect("describe");
     assert_eq!(d.rotation_enabled(), Some(true));

@@ -1,8 +1,9 @@
 //! Schedule expressions — `rate(5 minutes)` and `cron(0 12 * * ? *)` (UTC) — and the
-//! next time each one fires after a given instant.
+//! next time each one fires after a given instant. Shared by EventBridge's scheduled rules
+//! and Secrets Manager's rotation schedules.
 //! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>
 
-use nimbus_core::time::{civil_from_days, days_from_civil};
+use crate::time::{civil_from_days, days_from_civil};
 
 const MINUTE_MS: u64 = 60_000;
 
@@ -177,7 +178,7 @@ impl Cron {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nimbus_core::time::parse_iso8601;
+    use crate::time::parse_iso8601;
 
     fn at(s: &str) -> u64 {
         parse_iso8601(s).unwrap()

@@ -530,3 +530,29 @@ def test_kms_key_permissions_follow_aliases_and_ciphertexts(iam_endpoint):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         user.decrypt(CiphertextBlob=foreign)
     assert f"kms:Decrypt on resource: {other}" in e.value.response["Error"]["Message"]
+
+
+# ---- Secrets Manager under --auth iam
+# Service Authorization Reference, "AWS Secrets Manager": operations on the secret's ARN
+# (with its six-character suffix), whatever form of SecretId the request uses.
+
+def test_secrets_allowed_by_arn_prefix_whatever_the_secret_id(iam_endpoint):
+    iam, sm_root = client(iam_endpoint, "iam"), client(iam_endpoint, "secretsmanager")
+    app = sm_root.create_secret(Name="app/db", SecretString="pw")["ARN"]
+    other = sm_root.create_secret(Name="ops/root", SecretString="no")["ARN"]
+    reader = _user_client(iam_endpoint, iam, "secret-reader", "secretsmanager", {
+        "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+        "Resource": "arn:aws:secretsmanager:us-east-1:000000000000:secret:app/*"})
+    for secret_id in ("app/db", app, app[:-7]):  # name, full ARN, partial ARN
+        assert reader.get_secret_value(SecretId=secret_id)["SecretString"] == "pw"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.get_secret_value(SecretId="ops/root")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"secretsmanager:GetSecretValue on resource: {other}" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.put_secret_value(SecretId="app/db", SecretString="x")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    # A resource policy naming the user grants what the identity policy does not.
+    sm_root.put_resource_policy(SecretId="ops/root", ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/secret-reader"}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    assert reader.get_secret_value(SecretId="ops/root")["SecretString"] == "no"

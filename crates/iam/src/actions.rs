@@ -2,7 +2,7 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`); this file only reads it and fills
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`, `secretsmanager`); this file only reads it and fills
 //! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
 //! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
 //! the input's members.
@@ -21,7 +21,8 @@
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,
 //! `instance-profile`, `server-certificate`, `access-key` → owner's user ARN,
 //! `service-linked-role` → the role of that service, `kms-key` → the key ARN an alias, key
-//! id or ciphertext blob names; the name `""` of kind `user` is the
+//! id or ciphertext blob names, `secret` → the full ARN of the secret a SecretId names; the
+//! name `""` of kind `user` is the
 //! caller itself, for operations whose UserName is optional). Without one (`checks`),
 //! entities are named without a path (`arn:aws:iam::<acct>:role/<name>`).
 //!
@@ -341,6 +342,23 @@ fn parameter(value: &str, vars: &mut Vars) {
     set(vars, "ParameterName", name.trim_start_matches('/'));
 }
 
+/// A Secrets Manager SecretId: a name, or a full or partial ARN (which also names region
+/// and account). The full ARN of an existing secret comes from the lookup (kind `secret`).
+fn secret(value: &str, vars: &mut Vars) {
+    let name = match value.strip_prefix("arn:") {
+        Some(rest) => match rest.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+            [_, _, region, account, "secret", name] => {
+                set(vars, "Region", region);
+                set(vars, "Account", account);
+                name
+            }
+            _ => value,
+        },
+        None => value,
+    };
+    set(vars, "SecretName", name);
+}
+
 /// The `${Name}` variables of a template.
 fn template_vars(t: &str) -> Vec<&str> {
     t.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(k, _)| k)).collect()
@@ -410,6 +428,7 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
         "Arn" => set(vars, "Arn", &decoded_arn(value, decode)),
         "EventBusName" => event_bus(value, vars),
         "ParameterName" => parameter(value, vars),
+        "SecretName" => secret(value, vars),
         "Account" if value.is_empty() => {}
         other => {
             if let Some(k) = KNOWN_VARS.iter().find(|k| **k == other) {

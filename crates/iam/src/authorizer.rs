@@ -58,8 +58,8 @@ fn parse_identity(doc: &str) -> Option<Arc<Policy>> {
 /// The protocol shape of an access denial, per service (AWS's error names differ).
 fn denied(service: &str, message: String) -> AwsError {
     match service {
-        // EventBridge, SSM and KMS: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
-        "dynamodb" | "logs" | "events" | "ssm" | "kms" => AwsError::new("AccessDeniedException", 400, message),
+        // EventBridge, SSM, KMS and Secrets Manager: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
+        "dynamodb" | "logs" | "events" | "ssm" | "kms" | "secretsmanager" => AwsError::new("AccessDeniedException", 400, message),
         // API Gateway v2: AccessDeniedException, "HTTP Status Code: 403".
         "lambda" | "apigateway" => AwsError::new("AccessDeniedException", 403, message),
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
@@ -251,8 +251,14 @@ impl Iam {
             return ctx.principal_arn.clone();
         }
         // A KMS key named by alias, key id or ciphertext blob: the key's ARN, from KMS.
-        if kind == "kms-key" {
-            let source = self.caches.sources.lock().get("kms").cloned();
+        // A Secrets Manager SecretId (name or partial ARN): the secret's full ARN.
+        let service = match kind {
+            "kms-key" => Some("kms"),
+            "secret" => Some("secretsmanager"),
+            _ => None,
+        };
+        if let Some(service) = service {
+            let source = self.caches.sources.lock().get(service).cloned();
             return source.and_then(|s| s.canonical_arn(&ctx.account_id, &ctx.region, name));
         }
         self.dir

@@ -21,6 +21,7 @@ const MODELS: &[(&str, &str)] = &[
     ("events", "events/model/events-2015-10-07.json"),
     ("apigateway", "apigateway/model/apigatewayv2-2018-11-29.json"),
     ("kms", "kms/model/kms-2014-11-01.json"),
+    ("secretsmanager", "secretsmanager/model/secretsmanager-2017-10-17.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -54,7 +55,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));

@@ -296,8 +296,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_ssm::SsmService::new(stores.ssm, key_service.clone(), clock.clone())));
         // Secrets Manager: values encrypted through KMS (`KeyService`), rotation functions
         // run through Lambda (`FunctionInvoker`).
-        let secrets = nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?;
-        router.register(Arc::new(secrets));
+        let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
+        router.register(secrets.clone());
+        iam.add_resource_policies("secretsmanager", secrets);
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.

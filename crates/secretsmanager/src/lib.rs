@@ -14,6 +14,7 @@ mod ops_policy;
 mod ops_secrets;
 mod ops_values;
 mod password;
+mod policies;
 mod registry;
 mod rotation;
 mod schedule;

@@ -30,20 +30,26 @@ const DATA_EVENTS: &[(&str, &[&str])] = &[
 ];
 
 /// Request and response members CloudTrail never shows (its marker instead).
-const HIDDEN: &[&str] = &["SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "ZipFile", "PrivateKey", "SecretString", "SecretBinary", "Plaintext"];
+const HIDDEN: &[&str] = &[
+    "SecretAccessKey", "SessionToken", "Password", "NewPassword", "OldPassword", "ZipFile", "PrivateKey", "PrivateKeyPlaintext", "SecretString",
+    "SecretBinary", "Plaintext", "RandomPassword",
+];
 const HIDDEN_MARKER: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 /// An event is at most 256 KB; larger parameters are left out (`null`).
 const MAX_PARAMETERS_BYTES: usize = 100 * 1024;
 
 /// Whether CloudTrail calls the operation read-only (not sent to rules in the plain
 /// `ENABLED` state).
-fn read_only(operation: &str) -> bool {
-    ["Get", "List", "Describe", "Head", "Test", "Lookup", "Search", "Simulate", "Decode"].iter().any(|p| operation.starts_with(p))
+fn read_only(service: &str, operation: &str) -> bool {
+    // KMS's cryptographic operations are read-only management events in CloudTrail.
+    const KMS_CRYPTO: &[&str] = &["Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac", "Sign", "Verify", "GenerateRandom"];
+    (service == "kms" && KMS_CRYPTO.contains(&operation))
+        || ["Get", "List", "Describe", "Head", "Test", "Lookup", "Search", "Simulate", "Decode"].iter().any(|p| operation.starts_with(p))
 }
 
 /// Whether the call is a write management event.
 pub fn sent(service: &str, operation: &str) -> bool {
-    if read_only(operation) {
+    if read_only(service, operation) {
         return false;
     }
     match DATA_EVENTS.iter().find(|(s, _)| *s == service) {
@@ -56,18 +62,18 @@ pub fn sent(service: &str, operation: &str) -> bool {
 /// CloudTrail's member names: the first letter lower-cased (top-level members only;
 /// nested members keep the request's spelling), secrets hidden.
 fn parameters(v: &Value) -> Value {
-    let Value::Object(m) = v else { return Value::Null };
+    let Value::Object(m) = hide(v) else { return Value::Null };
     if m.is_empty() {
         return Value::Null;
     }
     let out: Map<String, Value> = m
-        .iter()
-        .map(|(k, v)| {
-            let mut name = k.clone();
+        .into_iter()
+        .map(|(mut name, v)| {
             if let Some(first) = name.get(..1) {
-                name.replace_range(..1, &first.to_ascii_lowercase());
+                let lower = first.to_ascii_lowercase();
+                name.replace_range(..1, &lower);
             }
-            (name, hide(v))
+            (name, v)
         })
         .collect();
     let out = Value::Object(out);
@@ -79,7 +85,12 @@ fn parameters(v: &Value) -> Value {
 
 fn hide(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), if HIDDEN.contains(&k.as_str()) { json!(HIDDEN_MARKER) } else { hide(v) })).collect()),
+        Value::Object(m) => {
+            // An SSM SecureString's `Value` beside its `Type`.
+            let secure = m.get("Type").and_then(Value::as_str) == Some("SecureString");
+            let hidden = |k: &str| HIDDEN.contains(&k) || (secure && k == "Value");
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), if hidden(k) { json!(HIDDEN_MARKER) } else { hide(v) })).collect())
+        }
         Value::Array(a) => Value::Array(a.iter().map(hide).collect()),
         other => other.clone(),
     }
@@ -187,5 +198,10 @@ mod tests {
         let p = parameters(&json!({"QueueName": "q", "Attributes": {"VisibilityTimeout": "5"}, "Code": {"ZipFile": "UEsDB"}}));
         assert_eq!(p, json!({"queueName": "q", "attributes": {"VisibilityTimeout": "5"}, "code": {"ZipFile": HIDDEN_MARKER}}));
         assert_eq!(parameters(&json!({})), Value::Null);
+        // Top-level secrets too, and an SSM SecureString's value.
+        assert_eq!(parameters(&json!({"Name": "s", "SecretString": "pw"})), json!({"name": "s", "secretString": HIDDEN_MARKER}));
+        assert_eq!(parameters(&json!({"Name": "/p", "Type": "SecureString", "Value": "pw"}))["value"], json!(HIDDEN_MARKER));
+        assert_eq!(parameters(&json!({"Name": "/p", "Type": "String", "Value": "v"}))["value"], json!("v"));
+        assert!(!sent("kms", "Decrypt") && !sent("kms", "GenerateDataKey") && sent("kms", "CreateKey"));
     }
 }

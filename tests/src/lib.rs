@@ -702,6 +702,18 @@ where
     }
 }
 
+/// Like [`expect_err_code`] (any service's SDK error: they share one `SdkError`), returning
+/// the error's message.
+#[track_caller]
+pub fn expect_err_message<T: std::fmt::Debug, E, R>(res: Result<T, aws_sdk_sqs::error::SdkError<E, R>>, code: &str) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sqs::error::ProvideErrorMetadata;
+    expect_err_code(res, code).message().unwrap_or_default().to_string()
+}
+
 /// Like [`expect_err_code`] but accepts any of several codes.
 #[track_caller]
 pub fn expect_err_code_in<T: std::fmt::Debug, E, R>(

@@ -7,29 +7,16 @@
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html>
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html>
 
-use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManagerType, KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, MessageType, SigningAlgorithmSpec, Tag,
 };
 use aws_sdk_kms::Client;
-use nimbus_tests::Nimbus;
+use nimbus_tests::{expect_err_message as err, Nimbus};
 use std::collections::HashMap;
 
 const DAY: u64 = 86_400;
 
-/// The error code and message of a failed call.
-#[track_caller]
-fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(r: Result<T, aws_sdk_kms::error::SdkError<E, R>>, code: &str) -> String {
-    match r {
-        Ok(v) => panic!("expected {code}, got {v:?}"),
-        Err(e) => {
-            let se = e.as_service_error().unwrap_or_else(|| panic!("not a service error: {e:?}"));
-            assert_eq!(se.code(), Some(code), "{e:?}");
-            se.message().unwrap_or_default().to_string()
-        }
-    }
-}
 
 async fn symmetric(c: &Client) -> String {
     c.create_key().send().await.expect("create_key").key_metadata().expect("metadata").key_id().to_string()

@@ -7,26 +7,13 @@
 //! function is in tests/python/test_secretsmanager.py.
 //! <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Operations.html>
 
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::primitives::Blob;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SortOrderType, Tag};
 use aws_sdk_secretsmanager::Client;
-use nimbus_tests::Nimbus;
+use nimbus_tests::{expect_err_message as err, Nimbus};
 
 const DAY: u64 = 86_400;
 
-/// The error message of a failed call, after checking its code.
-#[track_caller]
-fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(r: Result<T, aws_sdk_secretsmanager::error::SdkError<E, R>>, code: &str) -> String {
-    match r {
-        Ok(v) => panic!("expected {code}, got {v:?}"),
-        Err(e) => {
-            let se = e.as_service_error().unwrap_or_else(|| panic!("not a service error: {e:?}"));
-            assert_eq!(se.code(), Some(code), "{e:?}");
-            se.message().unwrap_or_default().to_string()
-        }
-    }
-}
 
 async fn create(c: &Client, name: &str, value: &str) -> String {
     c.create_secret().name(name).secret_string(value).send().await.expect("create").arn().expect("arn").to_string()

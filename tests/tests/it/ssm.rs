@@ -11,20 +11,8 @@ use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 use aws_sdk_ssm::Client;
 use base64::Engine;
-use nimbus_tests::Nimbus;
+use nimbus_tests::{expect_err_message as err, Nimbus};
 
-/// The error code and message of a failed call.
-#[track_caller]
-fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(r: Result<T, aws_sdk_ssm::error::SdkError<E, R>>, code: &str) -> String {
-    match r {
-        Ok(v) => panic!("expected {code}, got {v:?}"),
-        Err(e) => {
-            let se = e.as_service_error().unwrap_or_else(|| panic!("not a service error: {e:?}"));
-            assert_eq!(se.code(), Some(code), "{e:?}");
-            se.message().unwrap_or_default().to_string()
-        }
-    }
-}
 
 async fn put(c: &Client, name: &str) -> i64 {
     c.put_parameter().name(name).value("v").r#type(ParameterType::String).overwrite(true).send().await.expect("put_parameter").version()

@@ -84,32 +84,32 @@ def write(model, dest):
     print("wrote", dest)
 
 
+# The models vendored as botocore has them now: (botocore name, API version, crate).
+CURRENT_MODELS = [
+    ("sts", "2011-06-15", "iam"),
+    ("lambda", "2015-03-31", "lambda"),
+    ("dynamodb", "2012-08-10", "dynamodb"),
+    ("dynamodbstreams", "2012-08-10", "dynamodb"),
+    ("logs", "2014-03-28", "logs"),
+    ("iam", "2010-05-08", "iam"),
+    ("apigatewayv2", "2018-11-29", "apigateway"),
+    ("events", "2015-10-07", "events"),
+    ("sns", "2010-03-31", "sns"),
+    ("kms", "2014-11-01", "kms"),
+    ("ssm", "2014-11-06", "ssm"),
+    ("secretsmanager", "2017-10-17", "secretsmanager"),
+]
+
+
 def main():
     old_root = sys.argv[1]
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sqs = overlay(load(model_path("sqs", "2012-11-05")),
                   load(os.path.join(old_root, "botocore/data/sqs/2012-11-05/service-2.json")))
     write(sqs, os.path.join(here, "crates/sqs/model/sqs-2012-11-05.json"))
-    write(load(model_path("sts", "2011-06-15")), os.path.join(here, "crates/iam/model/sts-2011-06-15.json"))
-    write(load(model_path("lambda", "2015-03-31")), os.path.join(here, "crates/lambda/model/lambda-2015-03-31.json"))
-    for name in ("dynamodb", "dynamodbstreams"):
-        write(load(model_path(name, "2012-08-10")), os.path.join(here, f"crates/dynamodb/model/{name}-2012-08-10.json"))
-    os.makedirs(os.path.join(here, "crates/logs/model"), exist_ok=True)
-    write(load(model_path("logs", "2014-03-28")), os.path.join(here, "crates/logs/model/logs-2014-03-28.json"))
-    os.makedirs(os.path.join(here, "crates/iam/model"), exist_ok=True)
-    write(load(model_path("iam", "2010-05-08")), os.path.join(here, "crates/iam/model/iam-2010-05-08.json"))
-    os.makedirs(os.path.join(here, "crates/apigateway/model"), exist_ok=True)
-    write(load(model_path("apigatewayv2", "2018-11-29")), os.path.join(here, "crates/apigateway/model/apigatewayv2-2018-11-29.json"))
-    os.makedirs(os.path.join(here, "crates/events/model"), exist_ok=True)
-    write(load(model_path("events", "2015-10-07")), os.path.join(here, "crates/events/model/events-2015-10-07.json"))
-    os.makedirs(os.path.join(here, "crates/sns/model"), exist_ok=True)
-    write(load(model_path("sns", "2010-03-31")), os.path.join(here, "crates/sns/model/sns-2010-03-31.json"))
-    os.makedirs(os.path.join(here, "crates/kms/model"), exist_ok=True)
-    write(load(model_path("kms", "2014-11-01")), os.path.join(here, "crates/kms/model/kms-2014-11-01.json"))
-    os.makedirs(os.path.join(here, "crates/ssm/model"), exist_ok=True)
-    write(load(model_path("ssm", "2014-11-06")), os.path.join(here, "crates/ssm/model/ssm-2014-11-06.json"))
-    os.makedirs(os.path.join(here, "crates/secretsmanager/model"), exist_ok=True)
-    write(load(model_path("secretsmanager", "2017-10-17")), os.path.join(here, "crates/secretsmanager/model/secretsmanager-2017-10-17.json"))
+    for botocore_name, version, crate in CURRENT_MODELS:
+        os.makedirs(os.path.join(here, f"crates/{crate}/model"), exist_ok=True)
+        write(load(model_path(botocore_name, version)), os.path.join(here, f"crates/{crate}/model/{botocore_name}-{version}.json"))
 
 
 if __name__ == "__main__":

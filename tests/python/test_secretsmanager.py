@@ -10,6 +10,8 @@ https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.
 https://docs.aws.amazon.com/secretsmanager/latest/userguide/whats-in-a-secret.html
 """
 
+import json
+
 import boto3
 import pytest
 import requests
@@ -140,3 +142,26 @@ def test_scheduled_rotation_fires_on_the_clock():
         assert new != first
         assert version_with(sm, name, "AWSCURRENT") == new
         assert version_with(sm, name, "AWSPREVIOUS") == first
+
+
+def test_raw_requests_with_a_value_need_a_client_request_token(endpoint, sm):
+    """SDKs and the CLI fill ClientRequestToken in; a raw request carrying a secret value
+    without one is refused, as AWS refuses it (API reference, CreateSecret /
+    PutSecretValue: "If you don't use the SDK ... you must generate a ClientRequestToken")."""
+    name = unique_name("raw")
+
+    def raw(op, body):
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"secretsmanager.{op}",
+                   "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261203/{REGION}/secretsmanager/aws4_request, "
+                                    "SignedHeaders=host, Signature=0000"}
+        return requests.post(endpoint + "/", data=json.dumps(body), headers=headers, timeout=10)
+
+    r = raw("CreateSecret", {"Name": name, "SecretString": "v"})
+    assert r.status_code == 400 and r.json()["__type"].endswith("InvalidRequestException"), r.text
+    assert r.json()["message" if "message" in r.json() else "Message"] == "You must provide a ClientRequestToken value. We recommend a UUID-type value."
+    # Without a value (metadata only) no token is needed; PutSecretValue always carries one.
+    assert raw("CreateSecret", {"Name": name}).status_code == 200
+    assert raw("PutSecretValue", {"SecretId": name, "SecretString": "v"}).status_code == 400
+    ok = raw("PutSecretValue", {"SecretId": name, "SecretString": "v", "ClientRequestToken": "a" * 32})
+    assert ok.status_code == 200, ok.text
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v"

@@ -41,11 +41,15 @@ pub(crate) fn value_of(input: &Value) -> SmResult<Option<SecretValue>> {
     }
 }
 
-/// The `ClientRequestToken` (32–64 characters), or a new one.
-pub(crate) fn token_of(input: &Value) -> SmResult<String> {
+/// The `ClientRequestToken` (32–64 characters). SDKs and the CLI always fill it in; a raw
+/// request that carries a secret value without one is refused, as AWS refuses it ("If you
+/// don't use the SDK … you must generate a ClientRequestToken yourself"); otherwise a new
+/// one. <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html>
+pub(crate) fn token_of(input: &Value, carries_value: bool) -> SmResult<String> {
     match s(input, "ClientRequestToken") {
         Some(t) if t.len() < 32 || t.len() > 64 => Err(SmError::constraint(t, "clientRequestToken", "Member must have length between 32 and 64")),
         Some(t) => Ok(t.to_string()),
+        None if carries_value => Err(SmError::InvalidRequest("You must provide a ClientRequestToken value. We recommend a UUID-type value.".into())),
         None => Ok(uuid::Uuid::new_v4().to_string()),
     }
 }
@@ -133,7 +137,7 @@ impl Inner {
         let name = s(input, "Name").ok_or_else(|| SmError::missing("name"))?;
         check_name(name)?;
         let value = value_of(input)?;
-        let token = token_of(input)?;
+        let token = token_of(input, value.is_some())?;
         let tags = tags_of(input)?;
         if tags.len() > MAX_TAGS {
             return Err(SmError::InvalidParameter(format!("Number of tags exceeds the limit of {MAX_TAGS} tags.")));
@@ -192,7 +196,7 @@ impl Inner {
     pub(crate) async fn update_secret(&self, a: &str, r: &str, input: &Value) -> SmResult<Value> {
         let id = secret_id(input)?;
         let value = value_of(input)?;
-        let token = token_of(input)?;
+        let token = token_of(input, value.is_some())?;
         let _w = self.write.lock().await;
         let mut sec = self.reg.get(a, r, id)?;
         if sec.deleted_ms.is_some() {

@@ -112,7 +112,7 @@ impl Inner {
     pub(crate) async fn put_secret_value(&self, a: &str, r: &str, input: &Value) -> SmResult<Value> {
         let id = secret_id(input)?;
         let value = value_of(input)?.ok_or_else(|| SmError::InvalidParameter("You must provide either SecretString or SecretBinary.".into()))?;
-        let token = token_of(input)?;
+        let token = token_of(input, true)?;
         let stages: Vec<String> = match input.get("VersionStages").and_then(Value::as_array) {
             Some(l) => l.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             None => vec![CURRENT.to_string()],

@@ -42,7 +42,7 @@ impl Inner {
     /// <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html>
     pub(crate) async fn rotate_secret(&self, a: &str, r: &str, input: &Value) -> SmResult<Value> {
         let id = secret_id(input)?;
-        let token = token_of(input)?;
+        let token = token_of(input, false)?;
         let immediately = input.get("RotateImmediately").and_then(Value::as_bool).unwrap_or(true);
         let (arn, name) = {
             let _w = self.write.lock().await;

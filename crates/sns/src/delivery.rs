@@ -301,7 +301,9 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
         return None;
     }
     d.attempts += 1;
-    let started = w.clock.now_ms();
+    // The attempt's own duration, in real time: a clock jump while it runs (a test moving
+    // time) is not part of it.
+    let started = std::time::Instant::now();
     let outcome = send(w, &d).await;
     let delay = match &outcome {
         Outcome::Retry(_) => next_delay(&d),
@@ -315,7 +317,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
             let now = w.clock.now_ms();
-            d.next_ms += now.saturating_sub(started) + delay_ms;
+            d.next_ms += started.elapsed().as_millis() as u64 + delay_ms;
             // A retry still in its publish's document is stored on its own from now on
             // (the publish's document may go first); one already due is not stored again.
             if d.next_ms > now || d.group.is_some() {

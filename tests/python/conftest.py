@@ -310,16 +310,25 @@ def awslambda(make_client):
     return make_client("lambda")
 
 
-def zip_directory(directory):
-    """The bytes of a zip holding every file under ``directory`` (no __pycache__)."""
+def zip_directory(directory, extra=()):
+    """The bytes of a zip holding every file under ``directory`` (no __pycache__), and
+    each of ``extra`` (a package directory or a module file) under its own name."""
     import io
     import zipfile
 
+    def add(z, root, prefix):
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                z.write(path, prefix + path.relative_to(root).as_posix())
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(Path(directory).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                z.write(path, path.relative_to(directory).as_posix())
+        add(z, directory, "")
+        for item in map(Path, extra):
+            if item.is_dir():
+                add(z, item, item.name + "/")
+            else:
+                z.write(item, item.name)
     return buf.getvalue()
 
 

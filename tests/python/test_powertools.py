@@ -5,14 +5,11 @@ one warm environment until force_fetch — how AWS users stop loading secrets on
 https://docs.powertools.aws.dev/lambda/python/latest/utilities/parameters/"""
 
 import json
-import shutil
-import zipfile
-from io import BytesIO
 from pathlib import Path
 
 import pytest
 
-from conftest import FUNCTIONS_DIR, python_runtime, unique_name
+from conftest import FUNCTIONS_DIR, python_runtime, unique_name, zip_directory
 
 powertools = pytest.importorskip("aws_lambda_powertools")
 
@@ -21,16 +18,7 @@ def function_zip():
     """The test functions plus Powertools and its dependencies from this environment."""
     import jmespath
     import typing_extensions
-    buf = BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for root, rel in [(FUNCTIONS_DIR / "python", None), (Path(powertools.__file__).parent, "aws_lambda_powertools"),
-                          (Path(jmespath.__file__).parent, "jmespath")]:
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    name = path.relative_to(root).as_posix()
-                    z.write(path, f"{rel}/{name}" if rel else name)
-        z.write(typing_extensions.__file__, "typing_extensions.py")
-    return buf.getvalue()
+    return zip_directory(FUNCTIONS_DIR / "python", [Path(powertools.__file__).parent, Path(jmespath.__file__).parent, typing_extensions.__file__])
 
 
 def test_powertools_parameters_read_and_cache_secrets_and_parameters(make_client):

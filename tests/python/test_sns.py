@@ -309,28 +309,33 @@ def clock_server():
         yield server_url
 
 
-def test_failing_http_endpoint_is_retried_per_policy_then_dead_lettered(clock_server):
+def publish_to_failing_http(server, sub, name, policy, message):
+    """On `server`: a topic with `sub` subscribed over HTTP under the DeliveryPolicy `policy`
+    and a RedrivePolicy queue, confirmed; `message` published and its first attempt
+    received. Answers the SQS client and the dead-letter queue's URL."""
     import boto3
     from conftest import ACCESS_KEY, SECRET_KEY
 
-    def client(service):
-        return boto3.session.Session().client(service, region_name=REGION, endpoint_url=clock_server,
-                                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+    sns_c, sqs_c = (boto3.session.Session().client(service, region_name=REGION, endpoint_url=server, aws_access_key_id=ACCESS_KEY,
+                                                   aws_secret_access_key=SECRET_KEY) for service in ("sns", "sqs"))
+    arn = sns_c.create_topic(Name=unique_name(name))["TopicArn"]
+    dlq = sqs_c.create_queue(QueueName=unique_name("dlq"))["QueueUrl"]
+    sns_c.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url, Attributes={
+        "DeliveryPolicy": json.dumps(policy),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs_c, dlq)}),
+    })
+    token = json.loads(sub.next()[2])["Token"]
+    sns_c.confirm_subscription(TopicArn=arn, Token=token)
+    sns_c.publish(TopicArn=arn, Message=message)
+    assert sub.next()[0] == "Notification"
+    return sqs_c, dlq
 
-    sns_c, sqs_c = client("sns"), client("sqs")
+
+def test_failing_http_endpoint_is_retried_per_policy_then_dead_lettered(clock_server):
     sub = Subscriber(status=lambda kind: 200 if kind == "SubscriptionConfirmation" else 503)
     try:
-        arn = sns_c.create_topic(Name=unique_name("failing"))["TopicArn"]
-        dlq = sqs_c.create_queue(QueueName=unique_name("dlq"))["QueueUrl"]
         policy = {"healthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 0, "minDelayTarget": 5, "maxDelayTarget": 5}}
-        sns_c.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url, Attributes={
-            "DeliveryPolicy": json.dumps(policy),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs_c, dlq)}),
-        })
-        token = json.loads(sub.next()[2])["Token"]
-        sns_c.confirm_subscription(TopicArn=arn, Token=token)
-        sns_c.publish(TopicArn=arn, Message="keeps failing")
-        assert sub.next()[0] == "Notification"
+        sqs_c, dlq = publish_to_failing_http(clock_server, sub, "failing", policy, "keeps failing")
         with pytest.raises(queue_mod.Empty):
             sub.next(timeout=0.5)  # the retry waits for the clock
         for attempt in range(2):
@@ -350,30 +355,14 @@ def test_exponential_delivery_policy_spaces_retries_on_the_clock(clock_server):
     minDelayTarget 10 s doubling to maxDelayTarget 80 s (10, 20, 40, 80), each only once
     the clock reaches it, then the dead-letter queue.
     https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html#creating-delivery-policy"""
-    import boto3
-    from conftest import ACCESS_KEY, SECRET_KEY
-
-    def client(service):
-        return boto3.session.Session().client(service, region_name=REGION, endpoint_url=clock_server,
-                                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
 
     def advance(seconds):
         assert requests.post(f"{clock_server}/_nimbus/clock/advance?seconds={seconds}", timeout=10).status_code == 200
 
-    sns_c, sqs_c = client("sns"), client("sqs")
     sub = Subscriber(status=lambda kind: 200 if kind == "SubscriptionConfirmation" else 500)
     try:
-        arn = sns_c.create_topic(Name=unique_name("expo"))["TopicArn"]
-        dlq = sqs_c.create_queue(QueueName=unique_name("dlq"))["QueueUrl"]
         policy = {"healthyRetryPolicy": {"numRetries": 4, "minDelayTarget": 10, "maxDelayTarget": 80, "backoffFunction": "exponential"}}
-        sns_c.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url, Attributes={
-            "DeliveryPolicy": json.dumps(policy),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs_c, dlq)}),
-        })
-        token = json.loads(sub.next()[2])["Token"]
-        sns_c.confirm_subscription(TopicArn=arn, Token=token)
-        sns_c.publish(TopicArn=arn, Message="backing off")
-        assert sub.next()[0] == "Notification"
+        sqs_c, dlq = publish_to_failing_http(clock_server, sub, "expo", policy, "backing off")
         for delay in (10, 20, 40, 80):
             advance(delay - 5)
             with pytest.raises(queue_mod.Empty):

@@ -163,7 +163,7 @@ impl Inner {
             return Err(SmError::ResourceExists(format!("The operation failed because the secret {name} already exists.")));
         }
         let now = self.clock.now_ms();
-        let mut sec = Secret {
+        let sec = Secret {
             account: a.to_string(),
             region: r.to_string(),
             name: name.to_string(),
@@ -179,9 +179,15 @@ impl Inner {
             versions: Vec::new(),
             rotation: Rotation::default(),
         };
+        self.save_with_value(sec, &token, value).await
+    }
+
+    /// CreateSecret's and UpdateSecret's end: the value, if given, as the new AWSCURRENT
+    /// version (its id the token), the secret saved; answers ARN, Name (and VersionId).
+    async fn save_with_value(&self, mut sec: Secret, token: &str, value: Option<SecretValue>) -> SmResult<Value> {
         let mut out = json!({"ARN": sec.arn, "Name": sec.name});
         if let Some(value) = value {
-            self.add_version(&mut sec, &token, &value, &[CURRENT.to_string()]).await?;
+            self.add_version(&mut sec, token, &value, &[CURRENT.to_string()]).await?;
             out["VersionId"] = json!(token);
         }
         self.reg.save(sec).wait().await.map_err(SmError::Internal)?;
@@ -211,13 +217,7 @@ impl Inner {
             sec.kms_key_id = Some(k.to_string());
         }
         sec.last_changed_ms = self.clock.now_ms();
-        let mut out = json!({"ARN": sec.arn, "Name": sec.name});
-        if let Some(value) = value {
-            self.add_version(&mut sec, &token, &value, &[CURRENT.to_string()]).await?;
-            out["VersionId"] = json!(token);
-        }
-        self.reg.save(sec).wait().await.map_err(SmError::Internal)?;
-        Ok(out)
+        self.save_with_value(sec, &token, value).await
     }
 
     /// <https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html>

@@ -306,16 +306,10 @@ fn percent_encode(s: &str) -> String {
 /// `RuleBus` is the bus segment of a rule ARN: none for the default bus
 /// (`rule/<name>`), the bus name otherwise (`rule/<bus>/<name>`).
 fn event_bus(value: &str, vars: &mut Vars) {
-    let name = match value.strip_prefix("arn:") {
-        Some(rest) => {
-            let parts: Vec<&str> = rest.splitn(5, ':').collect();
-            if let [_, _, region, account, resource] = parts.as_slice() {
-                set(vars, "Region", region);
-                set(vars, "Account", account);
-                resource.strip_prefix("event-bus/").unwrap_or(resource)
-            } else {
-                value
-            }
+    let name = match arn_parts(value) {
+        Some(parts) => {
+            let resource = in_scope(vars, parts);
+            resource.strip_prefix("event-bus/").unwrap_or(resource)
         }
         None => value,
     };
@@ -325,18 +319,22 @@ fn event_bus(value: &str, vars: &mut Vars) {
     }
 }
 
+/// Takes an ARN's region and account as the check's; answers its resource.
+fn in_scope<'a>(vars: &mut Vars, (region, account, resource): (&str, &str, &'a str)) -> &'a str {
+    set(vars, "Region", region);
+    set(vars, "Account", account);
+    resource
+}
+
 /// An SSM parameter as its ARN names it: the name without its leading `/` and without a
 /// `:version` / `:label` selector; a parameter ARN also names region and account.
 fn parameter(value: &str, vars: &mut Vars) {
-    let name = match value.strip_prefix("arn:") {
-        Some(rest) => match rest.splitn(5, ':').collect::<Vec<_>>().as_slice() {
-            [_, _, region, account, resource] => {
-                set(vars, "Region", region);
-                set(vars, "Account", account);
-                resource.strip_prefix("parameter").unwrap_or(resource)
-            }
-            _ => value,
-        },
+    let name = match arn_parts(value) {
+        Some(parts) => {
+            let resource = in_scope(vars, parts);
+            resource.strip_prefix("parameter").unwrap_or(resource)
+        }
+        None if value.starts_with("arn:") => value,
         None => value.split(':').next().unwrap_or(value),
     };
     set(vars, "ParameterName", name.trim_start_matches('/'));
@@ -345,16 +343,9 @@ fn parameter(value: &str, vars: &mut Vars) {
 /// A Secrets Manager SecretId: a name, or a full or partial ARN (which also names region
 /// and account). The full ARN of an existing secret comes from the lookup (kind `secret`).
 fn secret(value: &str, vars: &mut Vars) {
-    let name = match value.strip_prefix("arn:") {
-        Some(rest) => match rest.splitn(6, ':').collect::<Vec<_>>().as_slice() {
-            [_, _, region, account, "secret", name] => {
-                set(vars, "Region", region);
-                set(vars, "Account", account);
-                name
-            }
-            _ => value,
-        },
-        None => value,
+    let name = match arn_parts(value) {
+        Some(parts @ (_, _, resource)) if resource.starts_with("secret:") => &in_scope(vars, parts)["secret:".len()..],
+        _ => value,
     };
     set(vars, "SecretName", name);
 }
@@ -501,9 +492,8 @@ fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
 /// A table name or table ARN (`arn:…:table/<name>`, possibly with `/index/…` after it).
 fn table(value: &str, vars: &mut Vars) {
     match arn_parts(value) {
-        Some((region, account, resource)) => {
-            set(vars, "Region", region);
-            set(vars, "Account", account);
+        Some(parts) => {
+            let resource = in_scope(vars, parts);
             let name = resource.strip_prefix("table/").unwrap_or(resource);
             set(vars, "TableName", name.split('/').next().unwrap_or(name));
         }
@@ -537,9 +527,8 @@ fn function(value: &str, vars: &mut Vars) {
 /// A log group name or ARN (`arn:…:log-group:<name>` with an optional `:*`).
 fn log_group(value: &str, vars: &mut Vars) {
     match arn_parts(value) {
-        Some((region, account, resource)) => {
-            set(vars, "Region", region);
-            set(vars, "Account", account);
+        Some(parts) => {
+            let resource = in_scope(vars, parts);
             let name = resource.strip_prefix("log-group:").unwrap_or(resource);
             set(vars, "LogGroupName", name.strip_suffix(":*").unwrap_or(name));
         }

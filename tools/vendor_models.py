@@ -6,7 +6,7 @@ model (JSON protocol, newest members such as MessageSystemAttributeNames) and th
 query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
 `resultWrapper` traits name the query/XML wire elements. We keep the current model and
 overlay the query-era XML traits onto it. CloudWatch Logs and EventBridge (JSON only), KMS, SSM and Secrets Manager (JSON), IAM and SNS (query) and API Gateway v2 (REST-JSON) are the current
-models as they are.
+models as they are; S3 (REST-XML) gets its response documents' root names (below).
 Documentation strings are dropped: they are
 large and not needed at run time.
 
@@ -100,6 +100,46 @@ CURRENT_MODELS = [
     ("secretsmanager", "2017-10-17", "secretsmanager"),
 ]
 
+# S3's response documents are named by the Smithy model's @xmlName on each output
+# structure, which botocore leaves out (its parser does not check the root element; the
+# AWS SDK for Rust does). Written onto the output shapes as `locationName`.
+S3_RESPONSE_ROOTS = {
+    "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult",
+    "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
+    "CreateSessionOutput": "CreateSessionResult",
+    "DeleteObjectsOutput": "DeleteResult",
+    "GetBucketAccelerateConfigurationOutput": "AccelerateConfiguration",
+    "GetBucketAclOutput": "AccessControlPolicy",
+    "GetBucketCorsOutput": "CORSConfiguration",
+    "GetBucketLifecycleOutput": "LifecycleConfiguration",
+    "GetBucketLifecycleConfigurationOutput": "LifecycleConfiguration",
+    "GetBucketLocationOutput": "LocationConstraint",
+    "GetBucketLoggingOutput": "BucketLoggingStatus",
+    "GetBucketRequestPaymentOutput": "RequestPaymentConfiguration",
+    "GetBucketTaggingOutput": "Tagging",
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+    "GetBucketWebsiteOutput": "WebsiteConfiguration",
+    "GetObjectAclOutput": "AccessControlPolicy",
+    "GetObjectAttributesOutput": "GetObjectAttributesResponse",
+    "GetObjectTaggingOutput": "Tagging",
+    "ListBucketsOutput": "ListAllMyBucketsResult",
+    "ListDirectoryBucketsOutput": "ListAllMyDirectoryBucketsResult",
+    "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
+    "ListObjectVersionsOutput": "ListVersionsResult",
+    "ListObjectsOutput": "ListBucketResult",
+    "ListObjectsV2Output": "ListBucketResult",
+    "ListPartsOutput": "ListPartsResult",
+    "NotificationConfiguration": "NotificationConfiguration",
+    "NotificationConfigurationDeprecated": "NotificationConfiguration",
+}
+
+
+def s3_model():
+    model = load(model_path("s3", "2006-03-01"))
+    for shape, root in S3_RESPONSE_ROOTS.items():
+        model["shapes"][shape]["locationName"] = root
+    return model
+
 
 def main():
     old_root = sys.argv[1]
@@ -110,6 +150,8 @@ def main():
     for botocore_name, version, crate in CURRENT_MODELS:
         os.makedirs(os.path.join(here, f"crates/{crate}/model"), exist_ok=True)
         write(load(model_path(botocore_name, version)), os.path.join(here, f"crates/{crate}/model/{botocore_name}-{version}.json"))
+    os.makedirs(os.path.join(here, "crates/s3/model"), exist_ok=True)
+    write(s3_model(), os.path.join(here, "crates/s3/model/s3-2006-03-01.json"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ pub enum Protocol {
     Json,
     Query,
     RestJson,
+    /// REST-XML (S3): routed like REST-JSON, bodies are XML documents.
+    RestXml,
 }
 
 /// Where a REST protocol carries a member.
@@ -60,6 +62,10 @@ pub struct Member {
     pub location_name: Option<String>,
     pub flattened: bool,
     pub location: Location,
+    /// REST-XML: the member is an XML attribute of its structure's element, not a child.
+    pub xml_attribute: bool,
+    /// A payload blob sent and received as a stream (S3 object bodies).
+    pub streaming: bool,
 }
 
 #[derive(Debug)]
@@ -106,6 +112,8 @@ fn member_from(name: &str, v: &Value) -> Result<Member, ModelError> {
             Some("statusCode") => Location::StatusCode,
             _ => Location::Body,
         },
+        xml_attribute: v.get("xmlAttribute").and_then(Value::as_bool).unwrap_or(false),
+        streaming: v.get("streaming").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 
@@ -162,6 +170,7 @@ impl ServiceModel {
                 "json" => protocols.push(Protocol::Json),
                 "query" => protocols.push(Protocol::Query),
                 "rest-json" => protocols.push(Protocol::RestJson),
+                "rest-xml" => protocols.push(Protocol::RestXml),
                 _ => {}
             }
         }

@@ -9,12 +9,40 @@ use std::pin::Pin;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A request or response body that is never held whole in memory (S3 objects): frames of
+/// bytes as they arrive from, or go out to, the connection.
+pub type BodyStream = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+
+/// What a streaming operation answers: the output value (headers, status and XML members,
+/// encoded by the codec as usual) and, when the answer's payload is a stream (GetObject's
+/// `Body`) or a document the service writes itself, the body to send as it is.
+pub struct Streamed {
+    pub output: Value,
+    pub body: Option<BodyStream>,
+}
+
+impl Streamed {
+    /// An answer the codec encodes entirely from `output`.
+    pub fn value(output: Value) -> Streamed {
+        Streamed { output, body: None }
+    }
+}
+
 pub trait AwsService: Send + Sync + 'static {
     /// The service model that drives this service's codecs.
     fn model(&self) -> &ServiceModel;
 
     /// Runs one operation. `input` is shaped like the operation's input shape.
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>>;
+
+    /// Runs one operation of a REST-XML service (S3). The router calls this instead of
+    /// [`AwsService::call`] for every operation of such a service: `body` is the request
+    /// body, unread, when the operation's input payload is a streaming blob (PutObject,
+    /// UploadPart); otherwise the body was decoded into `input` and `body` is `None`.
+    fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, body: Option<BodyStream>) -> BoxFuture<'a, Result<Streamed, AwsError>> {
+        drop(body);
+        Box::pin(async move { self.call(ctx, operation, input).await.map(Streamed::value) })
+    }
 
     /// Lets a service fill input the query protocol carries outside the parameters (SQS
     /// names the queue by the request path).

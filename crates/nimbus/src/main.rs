@@ -298,6 +298,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // run through Lambda (`FunctionInvoker`).
         let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
         router.register(secrets.clone());
+        // S3 (REST-XML): buckets and objects.
+        router.register(Arc::new(nimbus_s3::S3Service::new()));
         iam.add_resource_policies("secretsmanager", secrets);
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;

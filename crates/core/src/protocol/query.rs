@@ -248,7 +248,7 @@ fn encode_named(model: &ServiceModel, name: &str, shape: &Shape, value: &Value, 
             xml::close(out, name);
         }
         ShapeKind::List { .. } | ShapeKind::Map { .. } => {
-            let wrapper = Member { name: name.to_string(), shape: String::new(), location_name: None, flattened: false, location: crate::model::Location::Body };
+            let wrapper = Member { name: name.to_string(), shape: String::new(), location_name: None, flattened: false, location: crate::model::Location::Body, xml_attribute: false, streaming: false };
             encode_member(model, &wrapper, shape, value, out);
         }
         _ => match value {

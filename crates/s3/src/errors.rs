@@ -1,0 +1,49 @@
+//! S3's errors: each code with AWS's HTTP status, turned into core's `AwsError`, whose
+//! members the REST-XML codec writes into the `<Error>` document beside `Code`, `Message`,
+//! `RequestId` and `HostId` (`Resource`, `BucketName`, `Key`, `Condition`, …).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
+
+use nimbus_core::AwsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket { bucket: String },
+    #[error("The specified key does not exist.")]
+    NoSuchKey { key: String },
+    #[error("{message}")]
+    Other { code: &'static str, status: u16, message: String },
+    #[error("{operation} is not supported by nimbus")]
+    NotImplemented { operation: String },
+}
+
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl S3Error {
+    /// An error with AWS's code, status and message.
+    pub fn other(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
+        S3Error::Other { code, status, message: message.into() }
+    }
+}
+
+impl From<S3Error> for AwsError {
+    fn from(e: S3Error) -> AwsError {
+        let message = e.to_string();
+        let mut err = match &e {
+            S3Error::NoSuchBucket { bucket } => {
+                let mut err = AwsError::new("NoSuchBucket", 404, message);
+                err.members.insert("BucketName".into(), bucket.clone().into());
+                err
+            }
+            S3Error::NoSuchKey { key } => {
+                let mut err = AwsError::new("NoSuchKey", 404, message);
+                err.members.insert("Key".into(), key.clone().into());
+                err
+            }
+            S3Error::Other { code, status, .. } => AwsError::new(*code, *status, message),
+            S3Error::NotImplemented { .. } => AwsError::new("NotImplemented", 501, message),
+        };
+        err.fault = if err.status >= 500 { nimbus_core::error::Fault::Receiver } else { nimbus_core::error::Fault::Sender };
+        err
+    }
+}

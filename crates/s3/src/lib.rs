@@ -1,0 +1,7 @@
+//! Amazon S3 for nimbus (REST-XML). `service.rs` is the entry point the router calls;
+//! `errors.rs` the S3 error codes with AWS's statuses and messages.
+
+pub mod errors;
+pub mod service;
+
+pub use service::S3Service;

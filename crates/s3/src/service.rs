@@ -1,0 +1,53 @@
+//! The S3 service as the router sees it (REST-XML, signing name `s3`): the vendored model
+//! and the dispatch of each operation. Every operation arrives through
+//! `AwsService::call_streaming`: the router has decoded the URI labels (`Bucket`, `Key`),
+//! query members, headers (`Metadata` from `x-amz-meta-*`) and XML payloads into `input`;
+//! PutObject's and UploadPart's body comes unread as a stream. Operations of the model
+//! nimbus does not implement answer `NotImplemented` ("… is not supported by nimbus").
+
+use crate::errors::{S3Error, S3Result};
+use nimbus_core::model::ServiceModel;
+use nimbus_core::service::{BodyStream, BoxFuture, Streamed};
+use nimbus_core::{AwsError, AwsService, RequestContext};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+const MODEL_JSON: &str = include_str!("../model/s3-2006-03-01.json");
+
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored S3 model parses"))
+}
+
+pub struct S3Service {}
+
+impl S3Service {
+    pub fn new() -> S3Service {
+        S3Service {}
+    }
+
+    async fn dispatch(&self, _ctx: &RequestContext, op: &str, _input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        drop(body);
+        Err(S3Error::NotImplemented { operation: op.to_string() })
+    }
+}
+
+impl Default for S3Service {
+    fn default() -> Self {
+        S3Service::new()
+    }
+}
+
+impl AwsService for S3Service {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+        Box::pin(async move { self.dispatch(ctx, operation, input, None).await.map(|s| s.output).map_err(AwsError::from) })
+    }
+
+    fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, body: Option<BodyStream>) -> BoxFuture<'a, Result<Streamed, AwsError>> {
+        Box::pin(async move { self.dispatch(ctx, operation, input, body).await.map_err(AwsError::from) })
+    }
+}

@@ -2,6 +2,7 @@
 //! `errors.rs` the S3 error codes with AWS's statuses and messages.
 
 pub mod errors;
+pub mod notify;
 pub mod service;
 
 pub use service::S3Service;

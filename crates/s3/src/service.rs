@@ -6,11 +6,12 @@
 //! nimbus does not implement answer `NotImplemented` ("… is not supported by nimbus").
 
 use crate::errors::{S3Error, S3Result};
+use crate::notify::Notifier;
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::{BodyStream, BoxFuture, Streamed};
 use nimbus_core::{AwsError, AwsService, RequestContext};
 use serde_json::Value;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 const MODEL_JSON: &str = include_str!("../model/s3-2006-03-01.json");
 
@@ -19,11 +20,14 @@ pub fn model() -> &'static ServiceModel {
     MODEL.get_or_init(|| ServiceModel::parse(MODEL_JSON).expect("vendored S3 model parses"))
 }
 
-pub struct S3Service {}
+pub struct S3Service {
+    /// Object events to the buckets' notification configurations.
+    pub(crate) notifier: Arc<Notifier>,
+}
 
 impl S3Service {
     pub fn new() -> S3Service {
-        S3Service {}
+        S3Service { notifier: Arc::new(Notifier::default()) }
     }
 
     async fn dispatch(&self, _ctx: &RequestContext, op: &str, _input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {

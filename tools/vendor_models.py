@@ -77,9 +77,10 @@ def model_path(service, version):
     raise SystemExit(f"no model for {service} {version}")
 
 
-def write(model, dest):
+def write(model, dest, sort_keys=True):
+    """`sort_keys=False` keeps the model's member order (S3 writes XML elements in it)."""
     with open(dest, "w") as f:
-        json.dump(strip_docs(model), f, indent=1, sort_keys=True)
+        json.dump(strip_docs(model), f, indent=1, sort_keys=sort_keys)
         f.write("\n")
     print("wrote", dest)
 
@@ -151,7 +152,7 @@ def main():
         os.makedirs(os.path.join(here, f"crates/{crate}/model"), exist_ok=True)
         write(load(model_path(botocore_name, version)), os.path.join(here, f"crates/{crate}/model/{botocore_name}-{version}.json"))
     os.makedirs(os.path.join(here, "crates/s3/model"), exist_ok=True)
-    write(s3_model(), os.path.join(here, "crates/s3/model/s3-2006-03-01.json"))
+    write(s3_model(), os.path.join(here, "crates/s3/model/s3-2006-03-01.json"), sort_keys=False)
 
 
 if __name__ == "__main__":

@@ -372,6 +372,27 @@ impl Nimbus {
         aws_sdk_secretsmanager::Client::from_conf(conf)
     }
 
+    /// S3 client for the default test identity and region, path-style
+    /// (`http://localhost:<port>/<bucket>/<key>`: `<bucket>.localhost` may not resolve here).
+    pub fn s3_client(&self) -> aws_sdk_s3::Client {
+        self.s3_client_for(DEFAULT_ACCESS_KEY, DEFAULT_REGION)
+    }
+
+    /// S3 client signing with `access_key` (a 12-digit key names its account) in `region`.
+    pub fn s3_client_for(&self, access_key: &str, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(access_key, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_s3::config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
     /// KMS client for the default test identity and region.
     pub fn kms_client(&self) -> aws_sdk_kms::Client {
         self.kms_client_for(DEFAULT_ACCESS_KEY, DEFAULT_REGION)

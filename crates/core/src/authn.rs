@@ -188,7 +188,7 @@ mod tests {
     fn run(auth: &Authenticator, headers: &HeaderMap, service: &str, later_ms: u64) -> Result<RequestContext, AwsError> {
         let clock = Clock::new();
         clock.advance_ms(later_ms);
-        let req = SignableRequest { method: "POST", path: "/", query: "", headers, body: b"{}" };
+        let req = SignableRequest { method: "POST", path: "/", query: "", headers, body: b"{}" , body_streamed: false };
         let caller = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())

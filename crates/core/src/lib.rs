@@ -21,11 +21,13 @@ pub mod outbound_tls;
 pub mod protocol;
 pub mod schedule;
 pub mod server;
+mod server_rest_xml;
 pub mod service;
 pub mod sigv4;
 pub mod storage;
 pub mod time;
 pub mod xml;
+pub mod xml_read;
 
 pub use clock::Clock;
 pub use context::RequestContext;

@@ -53,6 +53,8 @@ pub struct Operation {
     pub http_method: String,
     pub request_uri: String,
     pub response_code: u16,
+    /// Superseded by another operation on the same route (S3's `PutBucketLifecycle`).
+    pub deprecated: bool,
 }
 
 #[derive(Debug)]
@@ -86,6 +88,8 @@ pub enum ShapeKind {
 #[derive(Debug)]
 pub struct Shape {
     pub kind: ShapeKind,
+    /// A blob sent as a stream wherever it is a payload.
+    pub streaming: bool,
     pub flattened: bool,
     pub location_name: Option<String>,
 }
@@ -150,6 +154,7 @@ fn shape_from(v: &Value) -> Result<Shape, ModelError> {
     };
     Ok(Shape {
         kind,
+        streaming: v.get("streaming").and_then(Value::as_bool).unwrap_or(false),
         flattened: v.get("flattened").and_then(Value::as_bool).unwrap_or(false),
         location_name: v.get("locationName").and_then(Value::as_str).map(str::to_string),
     })
@@ -193,6 +198,7 @@ impl ServiceModel {
                     http_method: http_str("method"),
                     request_uri: http_str("requestUri"),
                     response_code: http.and_then(|h| h.get("responseCode")).and_then(Value::as_u64).unwrap_or(200) as u16,
+                    deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
                 },
             );
         }

@@ -28,7 +28,7 @@ use crate::protocol::{json, json_types, query, rest_json, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,24 +37,30 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// A response body: whole (every service) or streamed (S3 objects).
+pub type Body = Either<Full<Bytes>, crate::service::BodyStream>;
+
 /// Largest request body accepted (SQS batches are ≤ 1 MiB of payload; base64 inflates).
-const MAX_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Largest request line plus headers read (hyper answers 431 beyond it).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 pub struct Router {
-    services: Vec<Arc<dyn AwsService>>,
+    pub(crate) services: Vec<Arc<dyn AwsService>>,
     by_target_prefix: HashMap<String, usize>,
     by_signing_name: HashMap<String, usize>,
     /// REST services' routes, by service index.
-    rest: Vec<(usize, rest_json::Routes)>,
-    clock: Clock,
+    pub(crate) rest: Vec<(usize, rest_json::Routes)>,
+    /// The REST-XML service (S3) and its routes: requests addressed to a bucket go there
+    /// (`server_rest_xml.rs`).
+    pub(crate) rest_xml: Option<(usize, crate::protocol::rest_xml::Routes)>,
+    pub(crate) clock: Clock,
     allow_clock_control: bool,
-    auth: Authenticator,
+    pub(crate) auth: Authenticator,
     authorizer: Option<Arc<dyn crate::internal::Authorizer>>,
     /// Told of each finished request it wants (CloudTrail-style API call events).
-    api_calls: Option<Arc<dyn crate::internal::ApiCallRecorder>>,
+    pub(crate) api_calls: Option<Arc<dyn crate::internal::ApiCallRecorder>>,
     /// Data planes by path prefix (`/_aws/execute-api/`), tried before AWS routing.
     data_planes: Vec<(&'static str, Arc<dyn DataPlane>)>,
     /// Data planes by host-name suffix (`.execute-api.localhost`): `Host: <id><suffix>[:port]`
@@ -69,6 +75,7 @@ impl Router {
             by_target_prefix: HashMap::new(),
             by_signing_name: HashMap::new(),
             rest: Vec::new(),
+            rest_xml: None,
             clock,
             allow_clock_control,
             auth: Authenticator::open(),
@@ -96,7 +103,7 @@ impl Router {
 
     /// Runs an authorized request on its service, and tells the API-call recorder of it
     /// (the input is copied only for requests the recorder wants).
-    async fn run(&self, service: &Arc<dyn AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value) -> Result<serde_json::Value, AwsError> {
+    pub(crate) async fn run(&self, service: &Arc<dyn AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value) -> Result<serde_json::Value, AwsError> {
         let Some(recorder) = self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) else {
             return service.call(ctx, op, input).await;
         };
@@ -107,7 +114,7 @@ impl Router {
     }
 
     /// The authorizer's decision on a decoded request (always allowed without one).
-    fn authorized(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
+    pub(crate) fn authorized(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
         match &self.authorizer {
             Some(a) => a.authorize(ctx, service, operation, input),
             None => Ok(()),
@@ -115,13 +122,14 @@ impl Router {
     }
 
     /// Runs the authentication check for a request to `service` / `operation`.
-    fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, operation: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
+    pub(crate) fn authenticate(&self, parts: &http::request::Parts, raw_body: &[u8], service: &str, operation: &str, ctx: &mut RequestContext) -> Result<(), AwsError> {
         let req = SignableRequest {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query().unwrap_or(""),
             headers: &parts.headers,
             body: raw_body,
+            body_streamed: false,
         };
         self.auth.check(&req, service, operation, &self.clock, ctx)
     }
@@ -191,10 +199,13 @@ impl Router {
         if model.protocols.contains(&Protocol::RestJson) {
             self.rest.push((idx, rest_json::Routes::new(model)));
         }
+        if model.protocols.contains(&Protocol::RestXml) {
+            self.rest_xml = Some((idx, crate::protocol::rest_xml::Routes::new(model)));
+        }
         self.services.push(service);
     }
 
-    fn caller(headers: &HeaderMap, params: Option<&query::Params>) -> Caller {
+    pub(crate) fn caller(headers: &HeaderMap, params: Option<&query::Params>) -> Caller {
         headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -216,15 +227,18 @@ impl Router {
 
     /// One request: a CORS preflight is answered here; every other response carries the
     /// CORS headers when the request came from a browser (it has `Origin`).
-    async fn handle(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+    async fn handle(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
         if let Some((plane, rest)) = self.data_plane_for(req.headers(), req.uri()) {
-            return self.to_data_plane(req, plane, rest, peer).await;
+            return self.to_data_plane(req, plane, rest, peer).await.map(Either::Left);
+        }
+        if let Some(path) = self.rest_xml_path(req.headers(), req.uri(), req.method()) {
+            return self.route_rest_xml(req, peer, path).await;
         }
         let from_browser = req.headers().contains_key(http::header::ORIGIN);
         if from_browser && req.method() == Method::OPTIONS {
-            return cors::preflight(req.headers());
+            return cors::preflight(req.headers()).map(Either::Left);
         }
-        let mut response = self.route(req, peer).await;
+        let mut response = self.route(req, peer).await.map(Either::Left);
         if from_browser {
             cors::decorate(response.headers_mut());
         }
@@ -503,7 +517,7 @@ fn host_name_before<'h>(host: &'h str, suffix: &str) -> Option<&'h str> {
     (tail.eq_ignore_ascii_case(suffix) && !label.is_empty() && !label.contains('.')).then_some(label)
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
 /// Compresses a successful response body of at least [`compression::RESPONSE_THRESHOLD`]
 /// bytes when the request's `Accept-Encoding` allows gzip or deflate.
@@ -520,7 +534,7 @@ fn compress_response(headers: &HeaderMap, wire: &mut WireResponse) {
 }
 
 /// Cross-origin requests from browsers (the AWS SDK for JavaScript in a web page).
-mod cors {
+pub(crate) mod cors {
     use bytes::Bytes;
     use http::{HeaderMap, HeaderValue, Response, StatusCode};
     use http_body_util::Full;
@@ -549,7 +563,7 @@ mod cors {
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     r

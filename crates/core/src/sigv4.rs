@@ -35,6 +35,10 @@ pub struct SignableRequest<'a> {
     pub query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// The body is streamed to the service unread (S3's PutObject): a hex
+    /// `x-amz-content-sha256` is taken as signed here, and checked against the bytes as
+    /// they stream (`protocol::aws_chunked`).
+    pub body_streamed: bool,
 }
 
 /// Which form carried the signature.
@@ -156,7 +160,22 @@ const STYLES: &[(&str, &AuthErrorStyle)] = &[
     ("dynamodb", &JSON_STYLE),
     ("logs", &JSON_STYLE),
     ("lambda", &REST_JSON_STYLE),
+    ("s3", &S3_STYLE),
 ];
+
+/// S3: 403 with S3's codes; a presigned URL past its expiry is `AccessDenied` "Request has
+/// expired" (<https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>).
+pub const S3_STYLE: AuthErrorStyle = AuthErrorStyle {
+    status: 403,
+    signature_does_not_match: "SignatureDoesNotMatch",
+    invalid_client_token: "InvalidAccessKeyId",
+    incomplete_signature: "AuthorizationQueryParametersError",
+    missing_token: "AccessDenied",
+    missing_token_message: "Access Denied",
+    expired_token: "ExpiredToken",
+    request_expired: "AccessDenied",
+    skew_minutes: 15,
+};
 
 /// The error style of the service with signing name `service`.
 pub fn style_for(service: &str) -> &'static AuthErrorStyle {
@@ -186,6 +205,7 @@ impl SigV4Error {
                 style.signature_does_not_match,
                 format!("Signature not yet current: {signed} is still later than {limit} ({now} + {minutes} min.)"),
             ),
+            SigV4Error::RequestExpired if style.request_expired == "AccessDenied" => (style.request_expired, "Request has expired".to_string()),
             SigV4Error::RequestExpired => (style.request_expired, "Request has expired.".to_string()),
         };
         AwsError::new(code, style.status, message)
@@ -422,6 +442,7 @@ fn payload_hashes(req: &SignableRequest<'_>, sig: &ParsedSignature) -> Result<Ve
     match sig.form {
         Form::Header => match header_str(req.headers, "x-amz-content-sha256") {
             Some(sent) if PAYLOAD_LITERALS.contains(&sent) => Ok(vec![sent.to_string()]),
+            Some(sent) if req.body_streamed && sent.len() == 64 && sent.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(vec![sent.to_ascii_lowercase()]),
             Some(sent) => {
                 let actual = body_hash();
                 if sent.len() == 64 && sent.eq_ignore_ascii_case(&actual) {

@@ -27,7 +27,7 @@ struct Wire {
 
 impl Wire {
     fn signable(&self) -> SignableRequest<'_> {
-        SignableRequest { method: &self.method, path: &self.path, query: &self.query, headers: &self.headers, body: &self.body }
+        SignableRequest { method: &self.method, path: &self.path, query: &self.query, headers: &self.headers, body: &self.body , body_streamed: false }
     }
 
     fn set_header(&mut self, name: &str, value: &str) {

@@ -97,3 +97,66 @@ mod tests {
         }
     }
 }
+
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds), as S3 writes dates in its documents.
+pub fn iso8601_ms(ms: u64) -> String {
+    let whole = iso8601(ms);
+    format!("{}.{:03}Z", &whole[..whole.len() - 1], ms % 1000)
+}
+
+/// The HTTP date of RFC 9110 (`Wed, 12 Oct 2009 17:50:00 GMT`), as S3 writes
+/// `Last-Modified` and other date headers.
+pub fn http_date(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let days = secs.div_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    let sod = secs.rem_euclid(86_400);
+    let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
+    let month = MONTHS[(mo - 1) as usize];
+    format!("{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT", sod / 3600, (sod / 60) % 60, sod % 60)
+}
+
+/// Parses an HTTP date (`Wed, 12 Oct 2009 17:50:00 GMT`; also the obsolete RFC 850 and
+/// asctime forms clients may send) or an ISO 8601 date into milliseconds.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(ms) = parse_iso8601(s) {
+        return Some(ms);
+    }
+    let parts: Vec<&str> = s.split(|c: char| c == ' ' || c == ',' || c == '-').filter(|p| !p.is_empty()).collect();
+    let month_of = |m: &str| MONTHS.iter().position(|x| x.eq_ignore_ascii_case(m)).map(|i| i as u32 + 1);
+    // IMF-fixdate / RFC 850: weekday, day, month, year, time, GMT; asctime: weekday, month, day, time, year.
+    let (day, month, year, time) = match parts.as_slice() {
+        [_, d, m, y, t, ..] if month_of(m).is_some() => (d.parse::<u32>().ok()?, month_of(m)?, y.parse::<i64>().ok()?, *t),
+        [_, m, d, t, y] => (d.parse::<u32>().ok()?, month_of(m)?, y.parse::<i64>().ok()?, *t),
+        _ => return None,
+    };
+    let year = if year < 100 { if year < 70 { 2000 + year } else { 1900 + year } } else { year };
+    let hms: Vec<i64> = time.split(':').map(|p| p.parse::<i64>().ok()).collect::<Option<Vec<_>>>()?;
+    let [h, mi, se] = hms.as_slice() else { return None };
+    if !(1..=31).contains(&day) || *h > 23 || *mi > 59 || *se > 60 {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + se;
+    u64::try_from(secs).ok().map(|s| s * 1000)
+}
+
+#[cfg(test)]
+mod http_date_tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_round_trip() {
+        let ms = 1_255_369_800_000; // 2009-10-12T17:50:00Z, a Monday
+        assert_eq!(http_date(ms), "Mon, 12 Oct 2009 17:50:00 GMT");
+        assert_eq!(parse_http_date("Mon, 12 Oct 2009 17:50:00 GMT"), Some(ms));
+        assert_eq!(parse_http_date("Monday, 12-Oct-09 17:50:00 GMT"), Some(ms));
+        assert_eq!(parse_http_date("Mon Oct 12 17:50:00 2009"), Some(ms));
+        assert_eq!(parse_http_date("2009-10-12T17:50:00Z"), Some(ms));
+        assert_eq!(iso8601_ms(ms + 5), "2009-10-12T17:50:00.005Z");
+        assert_eq!(parse_http_date("not a date"), None);
+    }
+}

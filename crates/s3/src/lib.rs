@@ -6,3 +6,6 @@ pub mod notify;
 pub mod service;
 
 pub use service::S3Service;
+
+#[cfg(test)]
+mod codec_tests;

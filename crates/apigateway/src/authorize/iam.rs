@@ -57,7 +57,7 @@ pub fn authorize(signatures: Option<&Authenticator>, policies: Option<&dyn Autho
     let Some(signatures) = signatures else {
         return Err(Refusal::new(500, "AWS_IAM authorization is not wired in this nimbus"));
     };
-    let req = SignableRequest { method: &input.req.method, path: input.signed_path, query: &input.req.query, headers: &input.req.headers, body: &input.req.body };
+    let req = SignableRequest { method: &input.req.method, path: input.signed_path, query: &input.req.query, headers: &input.req.headers, body: &input.req.body , body_streamed: false };
     let mut ctx = RequestContext::new(Caller::default(), input.req.host.clone(), input.signed_path.to_string());
     ctx.source_ip = Some(input.req.source_ip);
     if let Err(e) = signatures.verify_signature(&req, "execute-api", now_ms, &mut ctx) {

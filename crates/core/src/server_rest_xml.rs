@@ -1,0 +1,215 @@
+//! Requests addressed to the REST-XML service (S3): which requests those are, and their
+//! path from the client to the service and back.
+//!
+//! Addressing: virtual-hosted (`<bucket>.s3.localhost[:port]`, `<bucket>.s3.<region>.…`,
+//! and `<bucket>.localhost` when the signature is scoped to `s3`) is turned into the
+//! path-style path (`/<bucket>/<key>`) the model's URI templates match; path-style requests
+//! are S3's when their signature (or presigned `X-Amz-Credential`) is scoped to `s3`, or,
+//! unsigned, when no other service claims them. Bodies: an operation whose input payload
+//! is a streaming blob (PutObject, UploadPart) gets the request body unread, as a stream;
+//! a streamed output (GetObject) goes out as the service produces it. Every answer carries
+//! `x-amz-request-id` and `x-amz-id-2`; errors are S3's `<Error>` document (no body for HEAD).
+
+use crate::context::RequestContext;
+use crate::error::AwsError;
+use crate::model::Protocol;
+use crate::protocol::{query, rest_xml, WireResponse};
+use crate::server::{cors, Body, Router, MAX_BODY};
+use crate::service::{BodyStream, Streamed};
+use crate::sigv4::SignableRequest;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use std::time::Instant;
+
+impl Router {
+    /// The path-style path of a request addressed to the REST-XML service, if it is one.
+    pub(crate) fn rest_xml_path(&self, headers: &HeaderMap, uri: &http::Uri, method: &Method) -> Option<String> {
+        self.rest_xml.as_ref()?;
+        let path = uri.path();
+        if headers.contains_key("x-amz-target") || path.starts_with("/_nimbus/") || path.starts_with("/_localstack/") || path.starts_with("/_aws/") {
+            return None;
+        }
+        let query = uri.query().unwrap_or("");
+        let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = host_without_port(host).to_ascii_lowercase();
+        if let Some(bucket) = host.find(".s3.").map(|i| &host[..i]).filter(|b| !b.is_empty()) {
+            return Some(format!("/{bucket}{path}"));
+        }
+        let params = query::parse_form(query.as_bytes());
+        let scope = Self::caller(headers, Some(&params)).service;
+        match scope.as_deref() {
+            Some("s3") => match host.strip_suffix(".localhost").filter(|b| !b.is_empty() && !b.starts_with("s3")) {
+                Some(bucket) => Some(format!("/{bucket}{path}")),
+                None => Some(path.to_string()),
+            },
+            Some(_) => None,
+            None => {
+                let unsigned_s3 = host.starts_with("s3.") || (path != "/" && !params.contains_key("Action") && !self.rest_json_claims(method, path, query));
+                unsigned_s3.then(|| path.to_string())
+            }
+        }
+    }
+
+    /// One request to the REST-XML service, from the wire to the service and back.
+    pub(crate) async fn route_rest_xml(&self, req: Request<Incoming>, peer: std::net::IpAddr, path: String) -> Response<Body> {
+        let started = Instant::now();
+        let Some((idx, routes)) = &self.rest_xml else { return crate::server::plain(StatusCode::INTERNAL_SERVER_ERROR, "no REST-XML service").map(Either::Left) };
+        let service = self.services[*idx].clone();
+        let model = service.model();
+        let (parts, body) = req.into_parts();
+        let raw_query = parts.uri.query().unwrap_or("");
+        let query_pairs: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let params = query::parse_form(raw_query.as_bytes());
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
+        let mut ctx = RequestContext::new(Self::caller(&parts.headers, Some(&params)), host, path.clone());
+        ctx.trace_id = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        ctx.source_ip = Some(peer);
+        ctx.protocol = Protocol::RestXml;
+        let head = parts.method == Method::HEAD;
+        let from_browser = parts.headers.contains_key(http::header::ORIGIN);
+        let Some((op, labels)) = routes.find(parts.method.as_str(), &path, &query_pairs, &parts.headers) else {
+            if from_browser && parts.method == Method::OPTIONS {
+                return cors::preflight(&parts.headers).map(Either::Left);
+            }
+            let mut err = AwsError::new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+            err.members.insert("Method".into(), parts.method.as_str().into());
+            err.members.insert("ResourceType".into(), (if path.trim_matches('/').contains('/') { "OBJECT" } else { "BUCKET" }).into());
+            return self.finish_rest_xml(&ctx, "", started, rest_xml::encode_error(&err, &ctx.request_id, &host_id(&ctx)), None, head, from_browser);
+        };
+        let op = op.to_string();
+        let fail = |ctx: &RequestContext, e: &AwsError| self.finish_rest_xml(ctx, &op, started, rest_xml::encode_error(e, &ctx.request_id, &host_id(ctx)), None, head, from_browser);
+        if let Err(e) = presigned_not_expired(&params, self.clock.now_ms()) {
+            return fail(&ctx, &e);
+        }
+        let streaming = rest_xml::streams_input(model, &op);
+        let (bytes, stream) = if streaming {
+            (Bytes::new(), Some(body))
+        } else {
+            match Limited::new(body, MAX_BODY).collect().await {
+                Ok(b) => (b.to_bytes(), None),
+                Err(_) => return fail(&ctx, &AwsError::new("MaxMessageLengthExceeded", 400, "Your request was too big.")),
+            }
+        };
+        let signable = SignableRequest { method: parts.method.as_str(), path: parts.uri.path(), query: raw_query, headers: &parts.headers, body: &bytes, body_streamed: streaming };
+        if let Err(e) = self.auth.check(&signable, &model.signing_name, &op, &self.clock, &mut ctx) {
+            return fail(&ctx, &e);
+        }
+        let mut input = match rest_xml::decode(model, &op, &labels, &query_pairs, &parts.headers, &bytes) {
+            Ok(v) => v,
+            Err(e) => return fail(&ctx, &e),
+        };
+        // An aws-chunked body's object length is `x-amz-decoded-content-length`.
+        if let (Some(decoded), Some(obj)) = (parts.headers.get("x-amz-decoded-content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok()), input.as_object_mut()) {
+            obj.insert("ContentLength".into(), decoded.into());
+        }
+        if let Err(e) = self.authorized(&ctx, &model.signing_name, &op, &input) {
+            return fail(&ctx, &e);
+        }
+        let body = stream.map(|b| request_body_stream(&parts.headers, b));
+        let result = self.run_streaming(&service, &ctx, &model.signing_name, &op, input, body).await;
+        match result {
+            Ok(Streamed { output, body }) => {
+                let wire = rest_xml::encode_ok(model, &op, &output);
+                self.finish_rest_xml(&ctx, &op, started, wire, body, head, from_browser)
+            }
+            Err(e) => fail(&ctx, &e),
+        }
+    }
+
+    /// `run` for a streaming call: the API-call recorder sees the input and the outcome.
+    async fn run_streaming(&self, service: &std::sync::Arc<dyn crate::AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value, body: Option<BodyStream>) -> Result<Streamed, AwsError> {
+        let Some(recorder) = self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) else {
+            return service.call_streaming(ctx, op, input, body).await;
+        };
+        let kept = input.clone();
+        let result = service.call_streaming(ctx, op, input, body).await;
+        recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref().map(|s| &s.output) });
+        result
+    }
+
+    /// Whether a REST-JSON service has a route for this request (unsigned requests go to S3
+    /// only when none does).
+    fn rest_json_claims(&self, method: &Method, path: &str, query: &str) -> bool {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        self.rest.iter().any(|(_, r)| r.find(method.as_str(), path, &pairs).is_some())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish_rest_xml(&self, ctx: &RequestContext, op: &str, started: Instant, wire: WireResponse, stream: Option<BodyStream>, head: bool, from_browser: bool) -> Response<Body> {
+        tracing::debug!(service = "s3", operation = op, status = wire.status, latency_us = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
+        let body: Body = match stream {
+            _ if head => Either::Left(Full::new(Bytes::new())),
+            Some(s) => Either::Right(s),
+            None => Either::Left(Full::new(wire.body.clone())),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        for (k, v) in &wire.headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
+                headers.append(k, v);
+            }
+        }
+        if !headers.contains_key(http::header::CONTENT_TYPE) && !wire.body.is_empty() {
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(wire.content_type));
+        }
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            headers.insert(HeaderName::from_static("x-amz-request-id"), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&host_id(ctx)) {
+            headers.insert(HeaderName::from_static("x-amz-id-2"), v);
+        }
+        headers.insert(http::header::SERVER, HeaderValue::from_static("AmazonS3"));
+        if from_browser {
+            cors::decorate(headers);
+        }
+        response
+    }
+}
+
+/// The request body as the service reads it.
+fn request_body_stream(_headers: &HeaderMap, body: Incoming) -> BodyStream {
+    body.map_err(std::io::Error::other).boxed()
+}
+
+/// `x-amz-id-2`: an opaque id of the host that answered, derived from the request id.
+fn host_id(ctx: &RequestContext) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("nimbus/{}", ctx.request_id))
+}
+
+fn host_without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+/// A presigned URL past `X-Amz-Date + X-Amz-Expires` is refused whatever the `--auth`
+/// mode: `AccessDenied` "Request has expired", with the expiry and the server's time
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html>).
+fn presigned_not_expired(params: &query::Params, now_ms: u64) -> Result<(), AwsError> {
+    let (Some(date), Some(expires)) = (params.get("X-Amz-Date"), params.get("X-Amz-Expires")) else { return Ok(()) };
+    let Some(signed_ms) = parse_amz_date(date) else { return Ok(()) };
+    let Ok(secs) = expires.parse::<u64>() else { return Ok(()) };
+    let expiry_ms = signed_ms + secs * 1000;
+    if now_ms <= expiry_ms {
+        return Ok(());
+    }
+    let mut err = AwsError::new("AccessDenied", 403, "Request has expired");
+    err.members.insert("X-Amz-Expires".into(), expires.clone().into());
+    err.members.insert("Expires".into(), crate::time::iso8601(expiry_ms).into());
+    err.members.insert("ServerTime".into(), crate::time::iso8601(now_ms).into());
+    Err(err)
+}
+
+/// `20130524T000000Z` → milliseconds.
+fn parse_amz_date(s: &str) -> Option<u64> {
+    if s.len() != 16 || !s.is_ascii() {
+        return None;
+    }
+    let iso = format!("{}-{}-{}T{}:{}:{}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13], &s[13..15]);
+    crate::time::parse_iso8601(&iso)
+}

@@ -9,6 +9,7 @@ mod lambda;
 mod null_server;
 mod payload;
 mod report;
+mod s3;
 mod secrets;
 mod sns;
 mod sqs;
@@ -297,6 +298,28 @@ enum Cmd {
         #[arg(long, default_value = "decrypt,get-secret-value")]
         operations: String,
     },
+    /// S3 objects: PUT and GET of 1 KB and 8 MiB objects, req/s, MB/s and p50/p99 per
+    /// target, size and client count, plus the disk's write speed as the ceiling (see s3.rs).
+    S3 {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated client counts.
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Time per (target, operation, size, client count).
+        #[arg(long, default_value = "3s")]
+        duration: String,
+        /// Comma-separated object sizes in bytes.
+        #[arg(long, default_value = "1000,8388608")]
+        sizes: String,
+        /// Comma-separated: put, get.
+        #[arg(long, default_value = "put,get")]
+        operations: String,
+        /// Measure the disk's write speed (8 MiB files, fdatasync) in this directory.
+        #[arg(long)]
+        disk_dir: Option<PathBuf>,
+    },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
         #[arg(long)]
@@ -558,6 +581,20 @@ fn main() {
                     clients: client_counts(&clients)?,
                     duration: parse_duration(&duration)?,
                     operations: list(&operations, |o| Ok(o.to_string()))?,
+                })
+                .await
+            })
+        })(),
+        Cmd::S3 { targets, clients, duration, sizes, operations, disk_dir } => (|| {
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                s3::run(s3::Config {
+                    targets: parse_targets(&targets).await?,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    sizes: list(&sizes, |s| s.parse::<usize>().map_err(|e| format!("size {s}: {e}")))?,
+                    operations: list(&operations, |o| Ok(o.to_string()))?,
+                    disk_dir,
                 })
                 .await
             })

@@ -68,18 +68,25 @@ impl Router {
         ctx.source_ip = Some(peer);
         ctx.protocol = Protocol::RestXml;
         let head = parts.method == Method::HEAD;
-        let from_browser = parts.headers.contains_key(http::header::ORIGIN);
+        let origin = parts.headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+        if let (Some(origin), true) = (origin.as_deref(), parts.method == Method::OPTIONS) {
+            return self.preflight_rest_xml(&service, &ctx, &path, origin, &parts.headers, started);
+        }
+        // A browser's request: the service's CORS rules (none matching: no CORS headers),
+        // else the router's generic ones.
+        let cors_answer = origin.as_deref().map(|o| match service.cors(&ctx, &path, o, parts.method.as_str(), &[]) {
+            Some(Ok(h)) => Some(h),
+            Some(Err(_)) => Some(Vec::new()),
+            None => None,
+        });
         let Some((op, labels)) = routes.find(parts.method.as_str(), &path, &query_pairs, &parts.headers) else {
-            if from_browser && parts.method == Method::OPTIONS {
-                return cors::preflight(&parts.headers).map(Either::Left);
-            }
             let mut err = AwsError::new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
             err.members.insert("Method".into(), parts.method.as_str().into());
             err.members.insert("ResourceType".into(), (if path.trim_matches('/').contains('/') { "OBJECT" } else { "BUCKET" }).into());
-            return self.finish_rest_xml(&ctx, "", started, rest_xml::encode_error(&err, &ctx.request_id, &host_id(&ctx)), None, head, from_browser);
+            return self.finish_rest_xml(&ctx, "", started, rest_xml::encode_error(&err, &ctx.request_id, &host_id(&ctx)), None, head, cors_answer);
         };
         let op = op.to_string();
-        let fail = |ctx: &RequestContext, e: &AwsError| self.finish_rest_xml(ctx, &op, started, rest_xml::encode_error(e, &ctx.request_id, &host_id(ctx)), None, head, from_browser);
+        let fail = |ctx: &RequestContext, e: &AwsError| self.finish_rest_xml(ctx, &op, started, rest_xml::encode_error(e, &ctx.request_id, &host_id(ctx)), None, head, cors_answer.clone());
         if let Err(e) = presigned_not_expired(&params, self.clock.now_ms()) {
             return fail(&ctx, &e);
         }
@@ -112,7 +119,7 @@ impl Router {
         match result {
             Ok(Streamed { output, body }) => {
                 let wire = rest_xml::encode_ok(model, &op, &output);
-                self.finish_rest_xml(&ctx, &op, started, wire, body, head, from_browser)
+                self.finish_rest_xml(&ctx, &op, started, wire, body, head, cors_answer.clone())
             }
             Err(e) => fail(&ctx, &e),
         }
@@ -136,8 +143,29 @@ impl Router {
         self.rest.iter().any(|(_, r)| r.find(method.as_str(), path, &pairs).is_some())
     }
 
+    /// `OPTIONS` with `Origin`: the service's CORS rules decide (S3: the bucket's
+    /// `CORSConfiguration`; 403 `AccessForbidden` "CORSResponse: …" when none allows it).
+    fn preflight_rest_xml(&self, service: &std::sync::Arc<dyn crate::AwsService>, ctx: &RequestContext, path: &str, origin: &str, headers: &HeaderMap, started: Instant) -> Response<Body> {
+        let method = headers.get(http::header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let asked: Vec<String> = headers
+            .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+            .unwrap_or_default();
+        match service.cors(ctx, path, origin, method, &asked) {
+            None => cors::preflight(headers).map(Either::Left),
+            Some(Ok(allowed)) => {
+                let wire = WireResponse { status: 200, content_type: "application/xml", headers: allowed, body: Bytes::new() };
+                self.finish_rest_xml(ctx, "PreflightRequest", started, wire, None, false, None)
+            }
+            Some(Err(e)) => self.finish_rest_xml(ctx, "PreflightRequest", started, rest_xml::encode_error(&e, &ctx.request_id, &host_id(ctx)), None, false, None),
+        }
+    }
+
+    /// `cors`: `None` for a request without `Origin`; `Some(None)` for the router's
+    /// generic CORS headers; `Some(Some(headers))` for the service's.
     #[allow(clippy::too_many_arguments)]
-    fn finish_rest_xml(&self, ctx: &RequestContext, op: &str, started: Instant, wire: WireResponse, stream: Option<BodyStream>, head: bool, from_browser: bool) -> Response<Body> {
+    fn finish_rest_xml(&self, ctx: &RequestContext, op: &str, started: Instant, wire: WireResponse, stream: Option<BodyStream>, head: bool, cors: Option<Option<Vec<(String, String)>>>) -> Response<Body> {
         tracing::debug!(service = "s3", operation = op, status = wire.status, latency_us = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
         let body: Body = match stream {
             _ if head => Either::Left(Full::new(Bytes::new())),
@@ -162,8 +190,16 @@ impl Router {
             headers.insert(HeaderName::from_static("x-amz-id-2"), v);
         }
         headers.insert(http::header::SERVER, HeaderValue::from_static("AmazonS3"));
-        if from_browser {
-            cors::decorate(headers);
+        match cors {
+            Some(None) => cors::decorate(headers),
+            Some(Some(extra)) => {
+                for (k, v) in extra {
+                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                        headers.insert(k, v);
+                    }
+                }
+            }
+            None => {}
         }
         response
     }

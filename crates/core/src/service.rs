@@ -44,6 +44,15 @@ pub trait AwsService: Send + Sync + 'static {
         Box::pin(async move { self.call(ctx, operation, input).await.map(Streamed::value) })
     }
 
+    /// CORS for a browser's request to a REST-XML resource (S3 answers from the bucket's
+    /// CORS rules): `origin`, the method asked for (a preflight's
+    /// `Access-Control-Request-Method`, else the request's) and the headers asked for.
+    /// `Some(Ok(headers))`: a rule allows it, these headers go on the answer;
+    /// `Some(Err(e))`: refused (a preflight answers `e`); `None`: the router's generic CORS.
+    fn cors(&self, _ctx: &RequestContext, _path: &str, _origin: &str, _method: &str, _request_headers: &[String]) -> Option<Result<Vec<(String, String)>, AwsError>> {
+        None
+    }
+
     /// Lets a service fill input the query protocol carries outside the parameters (SQS
     /// names the queue by the request path).
     fn adapt_query_input(&self, _ctx: &RequestContext, _operation: &str, _input: &mut Value) {}

@@ -1,6 +1,7 @@
 //! Amazon S3 for nimbus (REST-XML). `service.rs` is the entry point the router calls;
 //! `errors.rs` the S3 error codes with AWS's statuses and messages.
 
+pub mod cors;
 pub mod errors;
 pub mod notify;
 pub mod service;

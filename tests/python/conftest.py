@@ -94,9 +94,9 @@ def endpoint():
 
 
 @contextlib.contextmanager
-def nimbus_server(extra_args=(), env=None):
-    """Starts ``nimbus serve --in-memory`` on a free port with ``extra_args`` and extra
-    environment variables ``env``; yields its URL; kills it on exit."""
+def nimbus_server(extra_args=(), env=None, data_dir=None):
+    """Starts ``nimbus serve --in-memory`` (or on disk in ``data_dir``) on a free port with
+    ``extra_args`` and extra environment variables ``env``; yields its URL; kills it on exit."""
     binary = _nimbus_binary()
     if not binary.exists():
         pytest.fail(
@@ -109,7 +109,8 @@ def nimbus_server(extra_args=(), env=None):
     url = f"http://127.0.0.1:{port}"
     log = tempfile.NamedTemporaryFile(prefix="nimbus-test-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--in-memory", *extra_args],
+        [str(binary), "serve", "--listen", f"127.0.0.1:{port}",
+         *(["--data-dir", str(data_dir)] if data_dir else ["--in-memory"]), *extra_args],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -182,7 +182,7 @@ fn scalar_from_str(shape: &Shape, name: &str, raw: &str) -> Result<Value, AwsErr
 }
 
 /// The input shape's payload member, if it has one.
-fn payload_member<'a>(shape: &'a Shape) -> Option<&'a Member> {
+fn payload_member(shape: &Shape) -> Option<&Member> {
     match &shape.kind {
         ShapeKind::Structure { members, payload: Some(p), .. } => members.iter().find(|m| &m.name == p),
         _ => None,

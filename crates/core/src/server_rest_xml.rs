@@ -226,16 +226,26 @@ fn host_without_port(host: &str) -> &str {
 /// A presigned URL past `X-Amz-Date + X-Amz-Expires` is refused whatever the `--auth`
 /// mode: `AccessDenied` "Request has expired", with the expiry and the server's time
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html>).
+/// A SigV2 query-signed URL (`AWSAccessKeyId`, `Signature`, `Expires` in epoch seconds:
+/// what boto3 presigns for S3 unless told `signature_version='s3v4'`) expires the same way
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html#RESTAuthenticationQueryStringAuth>).
 fn presigned_not_expired(params: &query::Params, now_ms: u64) -> Result<(), AwsError> {
-    let (Some(date), Some(expires)) = (params.get("X-Amz-Date"), params.get("X-Amz-Expires")) else { return Ok(()) };
-    let Some(signed_ms) = parse_amz_date(date) else { return Ok(()) };
-    let Ok(secs) = expires.parse::<u64>() else { return Ok(()) };
-    let expiry_ms = signed_ms + secs * 1000;
+    let (expiry_ms, x_amz_expires) = if let (Some(date), Some(expires)) = (params.get("X-Amz-Date"), params.get("X-Amz-Expires")) {
+        let (Some(signed_ms), Ok(secs)) = (parse_amz_date(date), expires.parse::<u64>()) else { return Ok(()) };
+        (signed_ms + secs * 1000, Some(expires))
+    } else if let (Some(expires), true) = (params.get("Expires"), params.get("Signature").is_some() && params.get("AWSAccessKeyId").is_some()) {
+        let Ok(epoch_s) = expires.parse::<u64>() else { return Ok(()) };
+        (epoch_s * 1000, None)
+    } else {
+        return Ok(());
+    };
     if now_ms <= expiry_ms {
         return Ok(());
     }
     let mut err = AwsError::new("AccessDenied", 403, "Request has expired");
-    err.members.insert("X-Amz-Expires".into(), expires.clone().into());
+    if let Some(expires) = x_amz_expires {
+        err.members.insert("X-Amz-Expires".into(), expires.clone().into());
+    }
     err.members.insert("Expires".into(), crate::time::iso8601(expiry_ms).into());
     err.members.insert("ServerTime".into(), crate::time::iso8601(now_ms).into());
     Err(err)

@@ -1,10 +1,21 @@
 //! Amazon S3 for nimbus (REST-XML). `service.rs` is the entry point the router calls;
-//! `errors.rs` the S3 error codes with AWS's statuses and messages.
+//! `errors.rs` the S3 error codes with AWS's statuses and messages; `store.rs` the
+//! metadata (buckets, object versions) in SQLite; `blobs.rs` the object bytes as files;
+//! `buckets.rs` the bucket registry; `ops_*` the operations.
 
+pub mod blobs;
+pub mod buckets;
+pub mod checksums;
 pub mod cors;
 pub mod errors;
+pub mod input;
 pub mod notify;
+pub mod ops_buckets;
+pub mod ops_list;
+pub mod ops_objects;
 pub mod service;
+pub mod store;
+pub mod tags;
 
 pub use service::S3Service;
 

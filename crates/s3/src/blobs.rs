@@ -69,6 +69,23 @@ impl Written {
     }
 }
 
+/// Reads and discards a request body the operation refused before reading it (up to
+/// `DRAIN_LIMIT` bytes), so the connection can carry the client's next request instead of
+/// parsing the rest of this body as one.
+pub async fn drain(body: Option<BodyStream>) {
+    const DRAIN_LIMIT: u64 = 64 << 20;
+    let Some(mut body) = body else { return };
+    let mut seen = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(d) = frame.into_data() {
+            seen += d.len() as u64;
+            if seen > DRAIN_LIMIT {
+                return;
+            }
+        }
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -252,6 +269,28 @@ impl Blobs {
             });
         }
         ChannelBody { rx, remaining: len }.boxed()
+    }
+
+    /// The MD5 (hex) of stored segments (the ETag of a copy of a multipart object).
+    pub async fn md5_of(&self, segments: &[Segment]) -> std::io::Result<String> {
+        let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
+        tokio::task::spawn_blocking(move || {
+            let mut h = Md5::new();
+            let mut buf = vec![0u8; READ_CHUNK];
+            for (path, len) in files {
+                let mut f = std::fs::File::open(path)?.take(len);
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+            }
+            Ok(hex(&h.finalize()))
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// Computes a checksum of stored segments (a trailer named an algorithm the upload

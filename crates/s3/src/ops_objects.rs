@@ -295,17 +295,24 @@ fn check_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
 
 impl S3Service {
     pub(crate) async fn put_object(&self, ctx: &RequestContext, input: &Value, body: Option<BodyStream>) -> S3Result<Streamed> {
-        let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
-        let bucket = self.buckets.require(bucket_name)?;
-        check_key(key)?;
-        let (mut meta, storage_class) = meta_from_input(input)?;
-        let tags = match opt_str(input, "Tagging") {
-            Some(t) => crate::tags::parse_header(t)?,
-            None => Vec::new(),
+        let checked = (|| -> S3Result<_> {
+            let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
+            let bucket = self.buckets.require(bucket_name)?;
+            check_key(key)?;
+            let (meta, storage_class) = meta_from_input(input)?;
+            let tags = match opt_str(input, "Tagging") {
+                Some(t) => crate::tags::parse_header(t)?,
+                None => Vec::new(),
+            };
+            Ok((key, bucket, meta, storage_class, tags, write_condition(input)?, content_md5(input)?, declared_checksum(input)?))
+        })();
+        let (key, bucket, mut meta, storage_class, tags, condition, md5, declared) = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                crate::blobs::drain(body).await;
+                return Err(e);
+            }
         };
-        let condition = write_condition(input)?;
-        let md5 = content_md5(input)?;
-        let declared = declared_checksum(input)?;
         // Objects get a CRC64NVME checksum when none is asked for (as S3 does since 2025).
         let hashed = [declared.0.unwrap_or(Algorithm::Crc64Nvme)];
         let written = self.blobs.write(body.unwrap_or_else(empty_body), &hashed, MAX_PUT_BYTES).await.map_err(blob_error)?;

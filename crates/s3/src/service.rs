@@ -72,6 +72,37 @@ impl S3Service {
             "DeleteObject" => self.delete_object(ctx, &input).await,
             "ListObjects" => self.list_objects(&input).await,
             "ListObjectsV2" => self.list_objects_v2(&input).await,
+            "DeleteObjects" => self.delete_objects(ctx, &input).await,
+            "CopyObject" => self.copy_object(ctx, &input).await,
+            "PutBucketVersioning" => self.put_bucket_versioning(&input).await,
+            "GetBucketVersioning" => self.get_bucket_versioning(&input).await,
+            "ListObjectVersions" => self.list_object_versions(&input).await,
+            "PutObjectTagging" => self.put_object_tagging(ctx, &input).await,
+            "GetObjectTagging" => self.get_object_tagging(&input).await,
+            "DeleteObjectTagging" => self.delete_object_tagging(ctx, &input).await,
+            "PutBucketTagging" => self.put_bucket_tagging(&input).await,
+            "GetBucketTagging" => self.get_bucket_tagging(&input).await,
+            "DeleteBucketTagging" => self.delete_bucket_tagging(&input).await,
+            "PutBucketCors" => self.put_bucket_cors(&input).await,
+            "GetBucketCors" => self.get_bucket_cors(&input).await,
+            "DeleteBucketCors" => self.delete_bucket_cors(&input).await,
+            "PutBucketPolicy" => self.put_bucket_policy(&input).await,
+            "GetBucketPolicy" => self.get_bucket_policy(&input).await,
+            "DeleteBucketPolicy" => self.delete_bucket_policy(&input).await,
+            "PutBucketOwnershipControls" => self.put_bucket_ownership_controls(&input).await,
+            "GetBucketOwnershipControls" => self.get_bucket_ownership_controls(&input).await,
+            "DeleteBucketOwnershipControls" => self.delete_bucket_ownership_controls(&input).await,
+            "PutPublicAccessBlock" => self.put_public_access_block(&input).await,
+            "GetPublicAccessBlock" => self.get_public_access_block(&input).await,
+            "DeletePublicAccessBlock" => self.delete_public_access_block(&input).await,
+            "PutBucketEncryption" => self.put_bucket_encryption(&input).await,
+            "GetBucketEncryption" => self.get_bucket_encryption(&input).await,
+            "DeleteBucketEncryption" => self.delete_bucket_encryption(&input).await,
+            "GetBucketAcl" => self.get_bucket_acl(&input).await,
+            "GetObjectAcl" => self.get_object_acl(&input).await,
+            "PutBucketAcl" => self.put_acl(&input, false).await,
+            "PutObjectAcl" => self.put_acl(&input, true).await,
+            "GetObjectAttributes" => self.get_object_attributes(&input).await,
             _ => {
                 drop(body);
                 Err(S3Error::NotImplemented { operation: op.to_string() })
@@ -87,6 +118,10 @@ impl AwsService for S3Service {
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move { self.dispatch(ctx, operation, input, None).await.map(|s| s.output).map_err(AwsError::from) })
+    }
+
+    fn cors(&self, _ctx: &RequestContext, path: &str, origin: &str, method: &str, request_headers: &[String]) -> Option<Result<Vec<(String, String)>, AwsError>> {
+        self.cors_for(path, origin, method, request_headers)
     }
 
     fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, body: Option<BodyStream>) -> BoxFuture<'a, Result<Streamed, AwsError>> {

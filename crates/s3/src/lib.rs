@@ -5,6 +5,7 @@
 pub mod cors;
 pub mod errors;
 pub mod event_record;
+pub mod lifecycle;
 pub mod notification_config;
 pub mod notify;
 pub mod service;

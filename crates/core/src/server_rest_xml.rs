@@ -212,8 +212,7 @@ fn request_body_stream(_headers: &HeaderMap, body: Incoming) -> BodyStream {
 
 /// `x-amz-id-2`: an opaque id of the host that answered, derived from the request id.
 fn host_id(ctx: &RequestContext) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("nimbus/{}", ctx.request_id))
+    ctx.host_id()
 }
 
 fn host_without_port(host: &str) -> &str {

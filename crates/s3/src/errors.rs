@@ -15,6 +15,9 @@ pub enum S3Error {
     Other { code: &'static str, status: u16, message: String },
     #[error("{operation} is not supported by nimbus")]
     NotImplemented { operation: String },
+    /// `InvalidArgument` with the `ArgumentName` / `ArgumentValue` it names.
+    #[error("{message}")]
+    BadArgument { message: String, name: String, value: String },
 }
 
 pub type S3Result<T> = Result<T, S3Error>;
@@ -42,6 +45,12 @@ impl From<S3Error> for AwsError {
             }
             S3Error::Other { code, status, .. } => AwsError::new(*code, *status, message),
             S3Error::NotImplemented { .. } => AwsError::new("NotImplemented", 501, message),
+            S3Error::BadArgument { name, value, .. } => {
+                let mut err = AwsError::new("InvalidArgument", 400, message);
+                err.members.insert("ArgumentName".into(), name.clone().into());
+                err.members.insert("ArgumentValue".into(), value.clone().into());
+                err
+            }
         };
         err.fault = if err.status >= 500 { nimbus_core::error::Fault::Receiver } else { nimbus_core::error::Fault::Sender };
         err

@@ -1,8 +1,12 @@
 //! Amazon S3 for nimbus (REST-XML). `service.rs` is the entry point the router calls;
-//! `errors.rs` the S3 error codes with AWS's statuses and messages.
+//! `errors.rs` the S3 error codes with AWS's statuses and messages; `notify.rs` delivers
+//! object events per the bucket's `notification_config.rs` as `event_record.rs` shapes them.
 
 pub mod cors;
 pub mod errors;
+pub mod event_record;
+pub mod lifecycle;
+pub mod notification_config;
 pub mod notify;
 pub mod service;
 

@@ -36,6 +36,22 @@ impl S3Service {
     }
 }
 
+impl S3Service {
+    /// Where object events go: starts the notification worker (the binary calls it once
+    /// SQS, Lambda, SNS and EventBridge exist).
+    pub fn set_destinations(&self, destinations: crate::notify::Destinations) {
+        self.notifier.start(destinations);
+    }
+}
+
+/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the object store exists every
+/// bucket is missing.)
+impl nimbus_core::internal::ObjectReader for S3Service {
+    fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
+        Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
+    }
+}
+
 impl Default for S3Service {
     fn default() -> Self {
         S3Service::new()

@@ -3,6 +3,7 @@
 
 pub mod cors;
 pub mod errors;
+pub mod multipart;
 pub mod notify;
 pub mod service;
 

@@ -24,6 +24,7 @@ mod iam_enforcement;
 mod kms;
 mod s3_aws_chunked;
 mod s3_crash;
+mod s3_multipart;
 mod secretsmanager;
 mod lambda_async;
 mod lambda_control;

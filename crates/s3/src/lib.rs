@@ -11,3 +11,6 @@ pub use service::S3Service;
 
 #[cfg(test)]
 mod codec_tests;
+
+#[cfg(test)]
+mod wire_tests;

@@ -18,11 +18,20 @@ pub enum S3Error {
     /// `InvalidArgument` with the `ArgumentName` / `ArgumentValue` it names.
     #[error("{message}")]
     BadArgument { message: String, name: String, value: String },
+    /// An error with elements of its own in the `<Error>` document (`ArgumentName`,
+    /// `PartNumber`, `ProposedSize` …), in the order given.
+    #[error("{message}")]
+    Detailed { code: &'static str, status: u16, message: String, members: Vec<(&'static str, String)> },
 }
 
 pub type S3Result<T> = Result<T, S3Error>;
 
 impl S3Error {
+    /// An error with AWS's code, status, message and elements of its own.
+    pub fn detailed(code: &'static str, status: u16, message: impl Into<String>, members: &[(&'static str, &str)]) -> S3Error {
+        S3Error::Detailed { code, status, message: message.into(), members: members.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+    }
+
     /// An error with AWS's code, status and message.
     pub fn other(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
         S3Error::Other { code, status, message: message.into() }
@@ -49,6 +58,13 @@ impl From<S3Error> for AwsError {
                 let mut err = AwsError::new("InvalidArgument", 400, message);
                 err.members.insert("ArgumentName".into(), name.clone().into());
                 err.members.insert("ArgumentValue".into(), value.clone().into());
+                err
+            }
+            S3Error::Detailed { code, status, members, .. } => {
+                let mut err = AwsError::new(*code, *status, message);
+                for (name, value) in members {
+                    err.members.insert((*name).to_string(), value.clone().into());
+                }
                 err
             }
         };

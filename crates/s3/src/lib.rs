@@ -7,6 +7,7 @@ pub mod errors;
 pub mod event_record;
 pub mod lifecycle;
 pub mod notification_config;
+pub mod multipart;
 pub mod notify;
 pub mod service;
 
@@ -14,3 +15,6 @@ pub use service::S3Service;
 
 #[cfg(test)]
 mod codec_tests;
+
+#[cfg(test)]
+mod wire_tests;

@@ -23,6 +23,7 @@ mod eventbridge;
 mod iam_enforcement;
 mod kms;
 mod s3_crash;
+mod s3_events;
 mod secretsmanager;
 mod lambda_async;
 mod lambda_control;

@@ -6,6 +6,7 @@ pub mod cors;
 pub mod errors;
 pub mod event_record;
 pub mod lifecycle;
+pub mod lifecycle_timer;
 pub mod notification_config;
 pub mod notify;
 pub mod service;

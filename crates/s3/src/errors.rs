@@ -18,6 +18,8 @@ pub enum S3Error {
     /// `InvalidArgument` with the `ArgumentName` / `ArgumentValue` it names.
     #[error("{message}")]
     BadArgument { message: String, name: String, value: String },
+    #[error("The lifecycle configuration does not exist")]
+    NoSuchLifecycleConfiguration { bucket: String },
 }
 
 pub type S3Result<T> = Result<T, S3Error>;
@@ -45,6 +47,11 @@ impl From<S3Error> for AwsError {
             }
             S3Error::Other { code, status, .. } => AwsError::new(*code, *status, message),
             S3Error::NotImplemented { .. } => AwsError::new("NotImplemented", 501, message),
+            S3Error::NoSuchLifecycleConfiguration { bucket } => {
+                let mut err = AwsError::new("NoSuchLifecycleConfiguration", 404, message);
+                err.members.insert("BucketName".into(), bucket.clone().into());
+                err
+            }
             S3Error::BadArgument { name, value, .. } => {
                 let mut err = AwsError::new("InvalidArgument", 400, message);
                 err.members.insert("ArgumentName".into(), name.clone().into());

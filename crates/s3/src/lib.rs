@@ -9,7 +9,9 @@ pub mod lifecycle;
 pub mod lifecycle_timer;
 pub mod notification_config;
 pub mod notify;
+pub mod ops_bucket_events;
 pub mod service;
+mod service_events;
 
 pub use service::S3Service;
 

@@ -11,7 +11,7 @@ pub mod notification_config;
 pub mod notify;
 pub mod ops_bucket_events;
 pub mod service;
-mod service_events;
+pub mod service_events;
 
 pub use service::S3Service;
 

@@ -52,3 +52,44 @@ impl S3Service {
         })
     }
 }
+
+/// `k=v&k2=v2` (PutObject's `x-amz-tagging`) → tags.
+fn parse_tagging(s: &str) -> Vec<(String, String)> {
+    let decode = |p: &str| percent_encoding::percent_decode_str(&p.replace('+', " ")).decode_utf8_lossy().into_owned();
+    s.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').map(|(k, v)| (decode(k), decode(v))).unwrap_or_else(|| (decode(p), String::new()))).collect()
+}
+
+impl S3Service {
+    /// Adds `Expiration` (`x-amz-expiration`) to PutObject's, GetObject's and HeadObject's
+    /// output when one of the bucket's lifecycle rules expires the object.
+    pub fn add_expiration(&self, op: &str, input: &Value, output: &mut Value, tags_of: impl FnOnce() -> Vec<(String, String)>) {
+        if !matches!(op, "PutObject" | "GetObject" | "HeadObject") || output.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
+            return;
+        }
+        let Some(settings) = self.events.settings.get() else { return };
+        let (Some(bucket), Some(key)) = (input.get("Bucket").and_then(Value::as_str), input.get("Key").and_then(Value::as_str)) else { return };
+        let Some(config) = ops::lifecycle_of(settings.as_ref(), bucket) else { return };
+        let (size, created_ms, tags) = if op == "PutObject" {
+            let size = input.get("ContentLength").and_then(Value::as_u64).unwrap_or(0);
+            let now = self.events.clock.get().map(Clock::now_ms).unwrap_or_default();
+            let tags = input.get("Tagging").and_then(Value::as_str).map(parse_tagging).unwrap_or_default();
+            (size, now, tags)
+        } else {
+            let size = output.get("ContentLength").and_then(Value::as_u64).unwrap_or(0);
+            let created = output.get("LastModified").and_then(Value::as_f64).map(|s| (s * 1000.0) as u64).unwrap_or(0);
+            let tags = if config.uses_tags() { tags_of() } else { Vec::new() };
+            (size, created, tags)
+        };
+        if let Some(h) = ops::expiration(&config, key, size, &tags, created_ms) {
+            output["Expiration"] = Value::String(h);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tagging_headers_parse() {
+        assert_eq!(super::parse_tagging("a=1&b%20c=d+e&f"), vec![("a".into(), "1".into()), ("b c".into(), "d e".into()), ("f".into(), String::new())]);
+    }
+}

@@ -22,6 +22,8 @@ pub enum S3Error {
     /// `PartNumber`, `ProposedSize` …), in the order given.
     #[error("{message}")]
     Detailed { code: &'static str, status: u16, message: String, members: Vec<(&'static str, String)> },
+    #[error("The lifecycle configuration does not exist")]
+    NoSuchLifecycleConfiguration { bucket: String },
 }
 
 pub type S3Result<T> = Result<T, S3Error>;
@@ -54,6 +56,11 @@ impl From<S3Error> for AwsError {
             }
             S3Error::Other { code, status, .. } => AwsError::new(*code, *status, message),
             S3Error::NotImplemented { .. } => AwsError::new("NotImplemented", 501, message),
+            S3Error::NoSuchLifecycleConfiguration { bucket } => {
+                let mut err = AwsError::new("NoSuchLifecycleConfiguration", 404, message);
+                err.members.insert("BucketName".into(), bucket.clone().into());
+                err
+            }
             S3Error::BadArgument { name, value, .. } => {
                 let mut err = AwsError::new("InvalidArgument", 400, message);
                 err.members.insert("ArgumentName".into(), name.clone().into());

@@ -6,10 +6,13 @@ pub mod cors;
 pub mod errors;
 pub mod event_record;
 pub mod lifecycle;
+pub mod lifecycle_timer;
 pub mod notification_config;
 pub mod multipart;
 pub mod notify;
+pub mod ops_bucket_events;
 pub mod service;
+pub mod service_events;
 
 pub use service::S3Service;
 

@@ -169,7 +169,9 @@ impl NotificationConfig {
             if !rules.is_empty() {
                 item["Filter"] = json!({ "Key": { "FilterRules": rules } });
             }
-            out.entry(list).or_insert_with(|| json!([])).as_array_mut().map(|a| a.push(item));
+            if let Some(a) = out.entry(list).or_insert_with(|| json!([])).as_array_mut() {
+                a.push(item);
+            }
         }
         if self.event_bridge {
             out.insert("EventBridgeConfiguration".into(), json!({}));

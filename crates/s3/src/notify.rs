@@ -245,6 +245,133 @@ async fn worker(mut rx: mpsc::Receiver<Delivery>, d: Arc<Destinations>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nimbus_core::service::BoxFuture;
+    use nimbus_core::AwsError;
+    use parking_lot::Mutex;
+
+    /// Every destination at once, recording what it was sent.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<(String, String, Value)>>,
+        done: tokio::sync::Notify,
+    }
+
+    impl Recorder {
+        fn record(&self, kind: &str, arn: &str, v: Value) {
+            self.sent.lock().push((kind.into(), arn.into(), v));
+            self.done.notify_one();
+        }
+    }
+
+    impl QueueSender for Recorder {
+        fn send_message<'a>(&'a self, arn: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+            self.record("sqs", arn, input);
+            Box::pin(async { Ok(json!({})) })
+        }
+        fn receive_message<'a>(&'a self, _: &'a str, _: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+            Box::pin(async { Ok(json!({})) })
+        }
+        fn delete_message<'a>(&'a self, _: &'a str, _: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+            Box::pin(async { Ok(json!({})) })
+        }
+        fn purge_queue<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Value, AwsError>> {
+            Box::pin(async { Ok(json!({})) })
+        }
+        fn queue_exists(&self, arn: &str) -> bool {
+            !arn.ends_with(":missing")
+        }
+    }
+
+    impl EventInvoker for Recorder {
+        fn invoke_event<'a>(&'a self, arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<(), String>> {
+            self.invoke_event_traced(arn, payload, None)
+        }
+        fn invoke_event_traced<'a>(&'a self, arn: &'a str, payload: bytes::Bytes, trace: Option<String>) -> BoxFuture<'a, Result<(), String>> {
+            let body: Value = serde_json::from_slice(&payload).unwrap_or_default();
+            self.record("lambda", arn, json!({ "payload": body, "trace": trace }));
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    impl TopicPublisher for Recorder {
+        fn publish<'a>(&'a self, arn: &'a str, message: String) -> BoxFuture<'a, Result<String, String>> {
+            self.publish_with_subject(arn, String::new(), message)
+        }
+        fn publish_with_subject<'a>(&'a self, arn: &'a str, subject: String, message: String) -> BoxFuture<'a, Result<String, String>> {
+            self.record("sns", arn, json!({ "subject": subject, "message": message }));
+            Box::pin(async { Ok("id".to_string()) })
+        }
+    }
+
+    impl EventPublisher for Recorder {
+        fn put_events<'a>(&'a self, account: &'a str, _: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
+            self.record("events", account, input);
+            Box::pin(async { Ok(json!({ "FailedEntryCount": 0, "Entries": [{ "EventId": "e" }] })) })
+        }
+    }
+
+    async fn wait_for(r: &Recorder, n: usize) -> Vec<(String, String, Value)> {
+        while r.sent.lock().len() < n {
+            let notified = r.done.notified();
+            if r.sent.lock().len() >= n {
+                break;
+            }
+            tokio::time::timeout(std::time::Duration::from_secs(5), notified).await.expect("deliveries within 5 s");
+        }
+        std::mem::take(&mut *r.sent.lock())
+    }
+
+    #[tokio::test]
+    async fn events_reach_every_kind_of_destination() {
+        let r = Arc::new(Recorder::default());
+        let n = Notifier::default();
+        n.start(Destinations { queues: r.clone(), functions: r.clone(), topics: r.clone(), events: r.clone(), grants: Arc::new(nimbus_core::internal::OpenGrants) });
+        let q = "arn:aws:sqs:us-east-1:000000000000:q";
+        let f = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        let t = "arn:aws:sns:us-east-1:000000000000:t";
+        let config = NotificationConfig::parse(&json!({
+            "QueueConfigurations": [{"Id": "q", "QueueArn": q, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "q/"}]}}}],
+            "LambdaFunctionConfigurations": [{"Id": "f", "LambdaFunctionArn": f, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "f/"}]}}}],
+            "TopicConfigurations": [{"Id": "t", "TopicArn": t, "Events": ["s3:ObjectRemoved:*"]}],
+            "EventBridgeConfiguration": {}
+        }))
+        .expect("valid");
+        let home = BucketHome { account: "000000000000".into(), region: "us-east-1".into() };
+        let missing = NotificationConfig::parse(&json!({"QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:000000000000:missing", "Events": ["s3:ObjectCreated:*"]}]})).expect("valid");
+        let e: nimbus_core::AwsError = n.validate_destinations("b", &home, &missing).expect_err("missing queue").into();
+        assert_eq!((e.code.as_ref(), e.message.as_str()), ("InvalidArgument", "Unable to validate the following destination configurations"));
+        assert_eq!(e.members["ArgumentValue"], "The destination queue does not exist");
+        n.validate_destinations("b", &home, &config).expect("all exist");
+
+        let mut ctx = RequestContext::new(nimbus_core::auth::Caller::default(), "h".into(), "/".into());
+        ctx.trace_id = Some("Root=1-00000000-000000000000000000000001".into());
+        n.send_test_events(&ctx, "b", &config, 0);
+        let sent = wait_for(&r, 2).await;
+        assert_eq!(sent[0].0, "sqs");
+        assert_eq!(serde_json::from_str::<Value>(sent[0].2["MessageBody"].as_str().unwrap_or_default()).unwrap_or_default()["Event"], "s3:TestEvent");
+        assert_eq!(sent[1].2["subject"], SNS_SUBJECT);
+
+        n.set_config("b", home, Some(config));
+        let ev = |key: &str, name: &'static str| ObjectEvent { bucket: "b".into(), key: key.into(), event_name: name, size: Some(1), etag: Some("e".into()), version_id: None, time_ms: 1 };
+        n.object_event(&ctx, ev("q/1", "ObjectCreated:Put"));
+        let sent = wait_for(&r, 2).await;
+        assert_eq!((sent[0].0.as_str(), sent[0].1.as_str()), ("sqs", q));
+        assert_eq!(sent[0].2["MessageSystemAttributes"]["AWSTraceHeader"]["StringValue"], "Root=1-00000000-000000000000000000000001");
+        assert_eq!(sent[1].0, "events");
+        assert_eq!(sent[1].2["Entries"][0]["DetailType"], "Object Created");
+        n.object_event(&ctx, ev("f/1", "ObjectCreated:Copy"));
+        let sent = wait_for(&r, 2).await;
+        assert_eq!((sent[0].0.as_str(), sent[0].1.as_str()), ("lambda", f));
+        assert_eq!(sent[0].2["payload"]["Records"][0]["eventName"], "ObjectCreated:Copy");
+        assert_eq!(sent[0].2["trace"], "Root=1-00000000-000000000000000000000001");
+        n.system_event("000000000000", "us-east-1", ev("x", "ObjectRemoved:Delete"));
+        let sent = wait_for(&r, 2).await;
+        assert_eq!(sent[0].0, "sns");
+        assert_eq!(sent[0].2["subject"], SNS_SUBJECT);
+        assert_eq!(sent[1].0, "events");
+        n.object_event(&ctx, ev("other", "ObjectTagging:Put"));
+        assert_eq!(wait_for(&r, 1).await[0].0, "events", "only EventBridge takes everything");
+    }
 
     #[test]
     fn sequencers_increase() {

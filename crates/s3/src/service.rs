@@ -23,14 +23,20 @@ pub fn model() -> &'static ServiceModel {
 pub struct S3Service {
     /// Object events to the buckets' notification configurations.
     pub(crate) notifier: Arc<Notifier>,
+    /// Events and lifecycle: the buckets' stored settings, and the lifecycle timer's
+    /// wake-up (set once the bucket store exists).
+    pub(crate) events: crate::service_events::EventsWiring,
 }
 
 impl S3Service {
     pub fn new() -> S3Service {
-        S3Service { notifier: Arc::new(Notifier::default()) }
+        S3Service { notifier: Arc::new(Notifier::default()), events: Default::default() }
     }
 
-    async fn dispatch(&self, _ctx: &RequestContext, op: &str, _input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+    async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        if let Some(out) = self.bucket_events(ctx, op, &input).await {
+            return out.map(Streamed::value);
+        }
         drop(body);
         Err(S3Error::NotImplemented { operation: op.to_string() })
     }

@@ -25,9 +25,10 @@ def bucket_name():
     return f"nimbus-proto-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def clocked():
-    """A nimbus of its own with clock control (presigned expiry moves its clock)."""
+    """A nimbus of each test's own with clock control: presigned expiry moves its clock, and
+    a URL presigned on this machine's clock must not meet a clock another test advanced."""
     with nimbus_server(["--clock-control"]) as url:
         yield url
 

@@ -91,6 +91,27 @@ impl Authenticator {
         self.verify(req, service, now_ms, ctx)
     }
 
+    /// The chunk-signature chain of a signed `aws-chunked` body (S3's
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`), seeded by the request's header
+    /// signature, which [`Authenticator::check`] has verified. `None` under `--auth open`
+    /// (nothing is verified) and for requests whose chunks are not signed.
+    pub fn chunk_signer(&self, req: &SignableRequest<'_>) -> Option<crate::sigv4_chunk::ChunkSigner> {
+        if self.mode == AuthMode::Open {
+            return None;
+        }
+        let payload = req.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok())?;
+        if !payload.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") {
+            return None;
+        }
+        let sig = sigv4::parse(req).ok()??;
+        if sig.form != sigv4::Form::Header {
+            return None;
+        }
+        let key = self.credentials.resolve(&sig.access_key_id)?;
+        let signing_key = self.keys.signing_key(&key.secret_access_key, &sig.scope_date, &sig.region, &sig.service).ok()?;
+        Some(crate::sigv4_chunk::ChunkSigner::new(signing_key, &sig.amz_date, &sig.scope(), &sig.signature))
+    }
+
     fn verify(&self, req: &SignableRequest<'_>, service: &str, now_ms: u64, ctx: &mut RequestContext) -> Result<(), SigV4Error> {
         let sig = sigv4::parse(req)?.ok_or(SigV4Error::MissingAuthenticationToken)?;
         let key = self.credentials.resolve(&sig.access_key_id).filter(|k| k.active).ok_or(SigV4Error::InvalidClientTokenId)?;

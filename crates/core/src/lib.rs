@@ -24,6 +24,7 @@ pub mod server;
 mod server_rest_xml;
 pub mod service;
 pub mod sigv4;
+pub mod sigv4_chunk;
 pub mod storage;
 pub mod time;
 pub mod xml;

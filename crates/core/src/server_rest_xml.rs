@@ -6,13 +6,16 @@
 //! path-style path (`/<bucket>/<key>`) the model's URI templates match; path-style requests
 //! are S3's when their signature (or presigned `X-Amz-Credential`) is scoped to `s3`, or,
 //! unsigned, when no other service claims them. Bodies: an operation whose input payload
-//! is a streaming blob (PutObject, UploadPart) gets the request body unread, as a stream;
+//! is a streaming blob (PutObject, UploadPart) gets the request body unread, as a stream
+//! (decoded when `aws-chunked`, `protocol/aws_chunked.rs`, its trailing checksum headers as
+//! the stream's trailers frame; checked against a hex `x-amz-content-sha256`);
 //! a streamed output (GetObject) goes out as the service produces it. Every answer carries
 //! `x-amz-request-id` and `x-amz-id-2`; errors are S3's `<Error>` document (no body for HEAD).
 
 use crate::context::RequestContext;
 use crate::error::AwsError;
 use crate::model::Protocol;
+use crate::protocol::aws_chunked::{self, BodyWatch, DecodedBody, Encoding};
 use crate::protocol::{query, rest_xml, WireResponse};
 use crate::server::{cors, Body, Router, MAX_BODY};
 use crate::service::{BodyStream, Streamed};
@@ -52,8 +55,22 @@ impl Router {
         }
     }
 
-    /// One request to the REST-XML service, from the wire to the service and back.
+    /// One request to the REST-XML service, from the wire to the service and back. An
+    /// answer sent before the request body was read to its end (an error, mostly) says
+    /// `Connection: close`: the connection is not reused with unread bytes on it.
     pub(crate) async fn route_rest_xml(&self, req: Request<Incoming>, peer: std::net::IpAddr, path: String) -> Response<Body> {
+        let watch = BodyWatch::new();
+        if hyper::body::Body::is_end_stream(req.body()) {
+            watch.mark_finished();
+        }
+        let mut response = self.rest_xml_exchange(req, peer, path, &watch).await;
+        if !watch.finished() {
+            response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+
+    async fn rest_xml_exchange(&self, req: Request<Incoming>, peer: std::net::IpAddr, path: String, watch: &BodyWatch) -> Response<Body> {
         let started = Instant::now();
         let Some((idx, routes)) = &self.rest_xml else { return crate::server::plain(StatusCode::INTERNAL_SERVER_ERROR, "no REST-XML service").map(Either::Left) };
         let service = self.services[*idx].clone();
@@ -91,31 +108,68 @@ impl Router {
             return fail(&ctx, &e);
         }
         let streaming = rest_xml::streams_input(model, &op);
+        // aws-chunked, or a plain body with its SHA-256 in `x-amz-content-sha256`.
+        let encoding = Encoding::of(&parts.headers);
+        if let Encoding::Chunked { decoded_length: None, .. } = encoding {
+            return fail(&ctx, &aws_chunked::missing_decoded_length());
+        }
         let (bytes, stream) = if streaming {
             (Bytes::new(), Some(body))
         } else {
             match Limited::new(body, MAX_BODY).collect().await {
-                Ok(b) => (b.to_bytes(), None),
+                Ok(b) => {
+                    watch.mark_finished();
+                    (b.to_bytes(), None)
+                }
                 Err(_) => return fail(&ctx, &AwsError::new("MaxMessageLengthExceeded", 400, "Your request was too big.")),
             }
         };
+        // A whole body that is not what its `x-amz-content-sha256` says: S3's own error,
+        // before the signature is looked at.
+        if let (Encoding::PlainHashed(_), false) = (&encoding, streaming) {
+            if let Err(e) = aws_chunked::decode_whole(bytes.clone(), &encoding, None) {
+                return fail(&ctx, &e);
+            }
+        }
         let signable = SignableRequest { method: parts.method.as_str(), path: parts.uri.path(), query: raw_query, headers: &parts.headers, body: &bytes, body_streamed: streaming };
         if let Err(e) = self.auth.check(&signable, &model.signing_name, &op, &self.clock, &mut ctx) {
             return fail(&ctx, &e);
         }
+        // Signed chunks are checked under `--auth sigv4` / `iam`, chained from the seed
+        // signature just verified.
+        let signer = self.auth.chunk_signer(&signable);
+        if matches!(encoding, Encoding::Chunked { signed: true, .. }) && self.auth.mode() != crate::authn::AuthMode::Open && signer.is_none() {
+            return fail(&ctx, &crate::sigv4::SigV4Error::SignatureDoesNotMatch.to_aws(crate::sigv4::style_for(&model.signing_name)));
+        }
+        let bytes = match (&encoding, streaming) {
+            (Encoding::Chunked { .. }, false) => match aws_chunked::decode_whole(bytes, &encoding, signer.clone()) {
+                Ok((decoded, _trailers)) => decoded,
+                Err(e) => return fail(&ctx, &e),
+            },
+            _ => bytes,
+        };
         let mut input = match rest_xml::decode(model, &op, &labels, &query_pairs, &parts.headers, &bytes) {
             Ok(v) => v,
             Err(e) => return fail(&ctx, &e),
         };
-        // An aws-chunked body's object length is `x-amz-decoded-content-length`.
-        if let (Some(decoded), Some(obj)) = (parts.headers.get("x-amz-decoded-content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok()), input.as_object_mut()) {
-            obj.insert("ContentLength".into(), decoded.into());
+        if let (Encoding::Chunked { decoded_length, .. }, Some(obj)) = (&encoding, input.as_object_mut()) {
+            // The object's length is `x-amz-decoded-content-length`, and `aws-chunked` is
+            // how it travelled, not one of its content codings.
+            if let Some(n) = decoded_length {
+                obj.insert("ContentLength".into(), (*n as i64).into());
+            }
+            strip_aws_chunked(obj);
         }
         if let Err(e) = self.authorized(&ctx, &model.signing_name, &op, &input) {
             return fail(&ctx, &e);
         }
-        let body = stream.map(|b| request_body_stream(&parts.headers, b));
+        let body = stream.map(|b| DecodedBody::new(b, &encoding, signer, watch.clone()).boxed());
         let result = self.run_streaming(&service, &ctx, &model.signing_name, &op, input, body).await;
+        // A body that failed to decode answers with the decoder's error, whatever the
+        // service made of the failed read.
+        if let Some(e) = watch.error() {
+            return fail(&ctx, &e);
+        }
         match result {
             Ok(Streamed { output, body }) => {
                 let wire = rest_xml::encode_ok(model, &op, &output);
@@ -205,15 +259,20 @@ impl Router {
     }
 }
 
-/// The request body as the service reads it.
-fn request_body_stream(_headers: &HeaderMap, body: Incoming) -> BodyStream {
-    body.map_err(std::io::Error::other).boxed()
+/// `ContentEncoding` without `aws-chunked` (left out entirely when nothing else remains).
+fn strip_aws_chunked(input: &mut serde_json::Map<String, serde_json::Value>) {
+    let Some(value) = input.get("ContentEncoding").and_then(|v| v.as_str()) else { return };
+    let rest: Vec<&str> = value.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked")).collect();
+    if rest.is_empty() {
+        input.remove("ContentEncoding");
+    } else {
+        input.insert("ContentEncoding".into(), rest.join(", ").into());
+    }
 }
 
 /// `x-amz-id-2`: an opaque id of the host that answered, derived from the request id.
 fn host_id(ctx: &RequestContext) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("nimbus/{}", ctx.request_id))
+    ctx.host_id()
 }
 
 fn host_without_port(host: &str) -> &str {

@@ -70,7 +70,8 @@ pub struct ParsedSignature {
 }
 
 impl ParsedSignature {
-    fn scope(&self) -> String {
+    /// `<date>/<region>/<service>/aws4_request`.
+    pub fn scope(&self) -> String {
         format!("{}/{}/{}/aws4_request", self.scope_date, self.region, self.service)
     }
 }
@@ -625,7 +626,7 @@ impl KeyCache {
         Self::default()
     }
 
-    fn signing_key(&self, secret: &str, date: &str, region: &str, service: &str) -> Result<[u8; 32], SigV4Error> {
+    pub(crate) fn signing_key(&self, secret: &str, date: &str, region: &str, service: &str) -> Result<[u8; 32], SigV4Error> {
         let id = (secret.to_string(), date.to_string(), region.to_string(), service.to_string());
         if let Some(k) = self.keys.lock().get(&id) {
             return Ok(*k);

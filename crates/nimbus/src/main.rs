@@ -298,11 +298,15 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // run through Lambda (`FunctionInvoker`).
         let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
         router.register(secrets.clone());
-        // S3 (REST-XML): buckets and objects.
-        // Metadata in `s3.db` (in-memory SQLite with `--in-memory`), object bytes under
-        // `<data-dir>/s3/` (with `--in-memory`: the temp dir removed at exit).
+        // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
+        // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
+        // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda
+        // (`EventInvoker`), SNS (`TopicPublisher`) and EventBridge (`EventPublisher`);
+        // Lambda reads `Code.S3Bucket` packages through it (`ObjectReader`).
         let s3_blobs = if args.in_memory { temp_dir_of(std::process::id()).join("s3") } else { args.data_dir.join("s3") };
         let s3 = Arc::new(nimbus_s3::S3Service::open(stores.s3, &s3_blobs, args.fsync, clock.clone()).map_err(|e| format!("s3: {e}"))?);
+        s3.set_destinations(nimbus_s3::notify::Destinations { queues: sqs.clone(), functions: lambda.clone(), topics: sns.clone(), events: events.clone(), grants: iam.clone() });
+        lambda.set_object_reader(s3.clone());
         router.register(s3);
         iam.add_resource_policies("secretsmanager", secrets);
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());

@@ -15,6 +15,15 @@ pub enum S3Error {
     Other { code: &'static str, status: u16, message: String },
     #[error("{operation} is not supported by nimbus")]
     NotImplemented { operation: String },
+    /// `InvalidArgument` with the `ArgumentName` / `ArgumentValue` it names.
+    #[error("{message}")]
+    BadArgument { message: String, name: String, value: String },
+    /// An error with elements of its own in the `<Error>` document (`ArgumentName`,
+    /// `PartNumber`, `ProposedSize` …), in the order given.
+    #[error("{message}")]
+    Detailed { code: &'static str, status: u16, message: String, members: Vec<(&'static str, String)> },
+    #[error("The lifecycle configuration does not exist")]
+    NoSuchLifecycleConfiguration { bucket: String },
     /// An error built with its own members and headers (`Condition`, `x-amz-delete-marker`, …).
     #[error("{}", .0.message)]
     Aws(AwsError),
@@ -39,6 +48,11 @@ impl From<std::io::Error> for S3Error {
 }
 
 impl S3Error {
+    /// An error with AWS's code, status, message and elements of its own.
+    pub fn detailed(code: &'static str, status: u16, message: impl Into<String>, members: &[(&'static str, &str)]) -> S3Error {
+        S3Error::Detailed { code, status, message: message.into(), members: members.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+    }
+
     /// An error with AWS's code, status and message.
     pub fn other(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
         S3Error::Other { code, status, message: message.into() }
@@ -77,6 +91,24 @@ impl From<S3Error> for AwsError {
             }
             S3Error::Other { code, status, .. } => AwsError::new(*code, *status, message),
             S3Error::NotImplemented { .. } => AwsError::new("NotImplemented", 501, message),
+            S3Error::NoSuchLifecycleConfiguration { bucket } => {
+                let mut err = AwsError::new("NoSuchLifecycleConfiguration", 404, message);
+                err.members.insert("BucketName".into(), bucket.clone().into());
+                err
+            }
+            S3Error::BadArgument { name, value, .. } => {
+                let mut err = AwsError::new("InvalidArgument", 400, message);
+                err.members.insert("ArgumentName".into(), name.clone().into());
+                err.members.insert("ArgumentValue".into(), value.clone().into());
+                err
+            }
+            S3Error::Detailed { code, status, members, .. } => {
+                let mut err = AwsError::new(*code, *status, message);
+                for (name, value) in members {
+                    err.members.insert((*name).to_string(), value.clone().into());
+                }
+                err
+            }
             S3Error::Aws(e) => e.clone(),
             S3Error::Internal(_) => AwsError::new("InternalError", 500, message),
         };

@@ -27,6 +27,9 @@ pub fn model() -> &'static ServiceModel {
 pub struct S3Service {
     /// Object events to the buckets' notification configurations.
     pub(crate) notifier: Arc<Notifier>,
+    /// Events and lifecycle: the buckets' stored settings, and the lifecycle timer's
+    /// wake-up.
+    pub(crate) events: crate::service_events::EventsWiring,
     /// Buckets and object versions.
     pub store: Arc<Store>,
     /// Object bytes.
@@ -56,10 +59,27 @@ impl S3Service {
             tracing::info!(files = swept, "s3: removed blob files no object references");
         }
         let buckets = Buckets::load(store.buckets().map_err(|e| e.to_string())?);
-        Ok(S3Service { notifier: Arc::new(Notifier::default()), store: Arc::new(store), blobs: Arc::new(blobs), buckets: Arc::new(buckets), clock, bucket_extra_empty: nothing_else })
+        Ok(S3Service {
+            notifier: Arc::new(Notifier::default()),
+            events: Default::default(),
+            store: Arc::new(store),
+            blobs: Arc::new(blobs),
+            buckets: Arc::new(buckets),
+            clock,
+            bucket_extra_empty: nothing_else,
+        })
+    }
+
+    /// Where object events go: starts the notification worker (the binary calls it once
+    /// SQS, Lambda, SNS and EventBridge exist).
+    pub fn set_destinations(&self, destinations: crate::notify::Destinations) {
+        self.notifier.start(destinations);
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        if let Some(out) = self.bucket_events(ctx, op, &input).await {
+            return out.map(Streamed::value);
+        }
         match op {
             "CreateBucket" => self.create_bucket(ctx, &input).await,
             "HeadBucket" => self.head_bucket(&input).await,
@@ -108,6 +128,14 @@ impl S3Service {
                 Err(S3Error::NotImplemented { operation: op.to_string() })
             }
         }
+    }
+}
+
+/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the events work reads the object
+/// store, every bucket is missing.)
+impl nimbus_core::internal::ObjectReader for S3Service {
+    fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
+        Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
     }
 }
 

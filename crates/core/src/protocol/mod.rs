@@ -8,6 +8,7 @@ pub mod json_types;
 pub mod json_value;
 pub mod query;
 pub mod rest_json;
+pub mod aws_chunked;
 pub mod rest_xml;
 
 use bytes::Bytes;

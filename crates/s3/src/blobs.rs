@@ -69,23 +69,6 @@ impl Written {
     }
 }
 
-/// Reads and discards a request body the operation refused before reading it (up to
-/// `DRAIN_LIMIT` bytes), so the connection can carry the client's next request instead of
-/// parsing the rest of this body as one.
-pub async fn drain(body: Option<BodyStream>) {
-    const DRAIN_LIMIT: u64 = 64 << 20;
-    let Some(mut body) = body else { return };
-    let mut seen = 0u64;
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Ok(d) = frame.into_data() {
-            seen += d.len() as u64;
-            if seen > DRAIN_LIMIT {
-                return;
-            }
-        }
-    }
-}
-
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -308,10 +308,8 @@ impl S3Service {
         })();
         let (key, bucket, mut meta, storage_class, tags, condition, md5, declared) = match checked {
             Ok(v) => v,
-            Err(e) => {
-                crate::blobs::drain(body).await;
-                return Err(e);
-            }
+            // The body is left unread: the router closes the connection after the answer.
+            Err(e) => return Err(e),
         };
         // Objects get a CRC64NVME checksum when none is asked for (as S3 does since 2025).
         let hashed = [declared.0.unwrap_or(Algorithm::Crc64Nvme)];

@@ -39,7 +39,7 @@ pub struct S3Service {
     pub(crate) clock: Clock,
     /// Whether a bucket's other rows (multipart uploads, …) are gone, checked in
     /// DeleteBucket's transaction.
-    pub(crate) bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
+    pub bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
 }
 
 fn nothing_else(_: &rusqlite::Connection, _: &str) -> rusqlite::Result<bool> {

@@ -5,6 +5,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
 
+use crate::blobs::Pinned;
 use crate::buckets::Bucket;
 use crate::checksums::Algorithm;
 use crate::errors::{S3Error, S3Result};
@@ -65,24 +66,36 @@ pub fn check_copy_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
 
 impl S3Service {
     /// The source a copy names (CopyObject, UploadPartCopy), its conditions checked.
-    pub fn copy_source(&self, input: &Value) -> S3Result<(Arc<Bucket>, ObjectVersion)> {
+    /// The source a copy names (CopyObject, UploadPartCopy), its conditions checked, its
+    /// files pinned while the result is held.
+    pub fn copy_source(&self, input: &Value) -> S3Result<(Arc<Bucket>, ObjectVersion, Pinned)> {
         let (bucket, key, version) = parse_copy_source(req_str(input, "CopySource")?)?;
         let src_bucket = self.buckets.require(&bucket)?;
-        let v = match self.readable_version(&src_bucket, &key, version.as_deref(), "GET") {
-            Err(S3Error::Aws(e)) if e.status == 405 => {
-                return Err(S3Error::with("InvalidRequest", 400, "The source of a copy request may not specifically refer to a delete marker by version id.", &[]));
+        let mut attempts = 0;
+        let (v, pinned) = loop {
+            attempts += 1;
+            let v = match self.readable_version(&src_bucket, &key, version.as_deref(), "GET") {
+                Err(S3Error::Aws(e)) if e.status == 405 => {
+                    return Err(S3Error::with("InvalidRequest", 400, "The source of a copy request may not specifically refer to a delete marker by version id.", &[]));
+                }
+                other => other?,
+            };
+            if let Some(p) = self.blobs.pin(&v.segments) {
+                break (v, p);
             }
-            other => other?,
+            if attempts == 3 {
+                return Err(S3Error::Internal(format!("the files of {bucket}/{key} are missing")));
+            }
         };
         check_copy_conditions(input, &v)?;
-        Ok((src_bucket, v))
+        Ok((src_bucket, v, pinned))
     }
 
     pub(crate) async fn copy_object(&self, ctx: &RequestContext, input: &Value) -> S3Result<Streamed> {
         let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
         let bucket = self.buckets.require(bucket_name)?;
         check_key(key)?;
-        let (src_bucket, src) = self.copy_source(input)?;
+        let (src_bucket, src, _pinned) = self.copy_source(input)?;
         if src.size > MAX_PUT_BYTES {
             return Err(S3Error::with("InvalidRequest", 400, format!("The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PUT_BYTES}"), &[]));
         }

@@ -403,7 +403,22 @@ impl S3Service {
     pub(crate) async fn get_object(&self, input: &Value, head: bool) -> S3Result<Streamed> {
         let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
         let bucket = self.buckets.require(bucket_name)?;
-        let v = self.readable_version(&bucket, key, opt_str(input, "VersionId"), if head { "HEAD" } else { "GET" })?;
+        // The version's files are pinned before reading; one replaced (and removed) between
+        // the lookup and the pin is looked up again.
+        let mut attempts = 0;
+        let (v, pinned) = loop {
+            attempts += 1;
+            let v = self.readable_version(&bucket, key, opt_str(input, "VersionId"), if head { "HEAD" } else { "GET" })?;
+            if head {
+                break (v, None);
+            }
+            if let Some(p) = self.blobs.pin(&v.segments) {
+                break (v, Some(p));
+            }
+            if attempts == 3 {
+                return Err(S3Error::Internal(format!("the files of {}/{key} are missing", bucket.name)));
+            }
+        };
         check_conditions(input, &v)?;
         let mut out = Map::new();
         let size = v.size;
@@ -485,7 +500,7 @@ impl S3Service {
         if opt_str(input, "ChecksumMode").is_some_and(|c| c.eq_ignore_ascii_case("ENABLED")) && whole {
             put_checksums(&mut out, m);
         }
-        let body = if head { None } else { Some(self.blobs.read(&v.segments, start, len)) };
+        let body = pinned.map(|p| self.blobs.read(p, &v.segments, start, len));
         Ok(Streamed { output: Value::Object(out), body })
     }
 

@@ -4,6 +4,7 @@
 pub mod cors;
 pub mod errors;
 pub mod multipart;
+pub mod multipart_store;
 pub mod notify;
 pub mod service;
 

@@ -5,6 +5,7 @@ pub mod cors;
 pub mod errors;
 pub mod multipart;
 pub mod multipart_store;
+pub mod ops_multipart;
 pub mod notify;
 pub mod service;
 

@@ -87,12 +87,21 @@ pub fn get_upload(conn: &Connection, upload_id: &str) -> rusqlite::Result<Option
     conn.query_row("SELECT upload_id, bucket, key, initiated_ms, settings FROM mpu_uploads WHERE upload_id = ?1", params![upload_id], upload_row).optional()
 }
 
-/// Inserts or replaces a part, if its upload still exists; the file of the part it
-/// replaced (to delete once committed). `Err(QueryReturnedNoRows)` when the upload is gone.
-pub fn put_part(conn: &Connection, upload_id: &str, p: &StoredPart) -> rusqlite::Result<Option<String>> {
+/// What writing a part row did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartPut {
+    /// Stored; the file of the part it replaced, if any (to delete once committed).
+    Stored(Option<String>),
+    /// The upload was completed or aborted meanwhile.
+    UploadGone,
+}
+
+/// Inserts or replaces a part, if its upload still exists (decided in the same transaction,
+/// so a part never lands in an upload that completed or was aborted).
+pub fn put_part(conn: &Connection, upload_id: &str, p: &StoredPart) -> rusqlite::Result<PartPut> {
     let exists: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM mpu_uploads WHERE upload_id = ?1)", params![upload_id], |r| r.get(0))?;
     if !exists {
-        return Err(rusqlite::Error::QueryReturnedNoRows);
+        return Ok(PartPut::UploadGone);
     }
     let old: Option<String> = conn
         .query_row("SELECT file FROM mpu_parts WHERE upload_id = ?1 AND part_number = ?2", params![upload_id, p.part.number], |r| r.get(0))
@@ -101,7 +110,7 @@ pub fn put_part(conn: &Connection, upload_id: &str, p: &StoredPart) -> rusqlite:
         "INSERT OR REPLACE INTO mpu_parts (upload_id, part_number, size, md5, checksum, last_modified_ms, file) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![upload_id, p.part.number, p.part.size as i64, p.part.md5_hex, p.part.checksum, p.part.last_modified_ms as i64, p.file],
     )?;
-    Ok(old)
+    Ok(PartPut::Stored(old))
 }
 
 /// Parts with numbers above `after`, at most `limit`, in order.
@@ -415,11 +424,11 @@ mod tests {
         let c = conn();
         insert_upload(&c, &upload("u", "k", 0)).unwrap();
         for n in [3, 1, 2] {
-            assert_eq!(put_part(&c, "u", &part(n)).unwrap(), None);
+            assert_eq!(put_part(&c, "u", &part(n)).unwrap(), PartPut::Stored(None));
         }
         let mut again = part(2);
         again.file = "u/2-new".into();
-        assert_eq!(put_part(&c, "u", &again).unwrap(), Some("u/2".into()));
+        assert_eq!(put_part(&c, "u", &again).unwrap(), PartPut::Stored(Some("u/2".into())));
         let numbers = |v: Vec<StoredPart>| v.into_iter().map(|p| p.part.number).collect::<Vec<_>>();
         assert_eq!(numbers(list_parts(&c, "u", 0, 2).unwrap()), [1, 2]);
         assert_eq!(numbers(list_parts(&c, "u", 2, 10).unwrap()), [3]);
@@ -427,7 +436,7 @@ mod tests {
         files.sort();
         assert_eq!(files, ["u/1", "u/2-new", "u/3"]);
         assert!(get_upload(&c, "u").unwrap().is_none());
-        assert!(matches!(put_part(&c, "u", &part(1)), Err(rusqlite::Error::QueryReturnedNoRows)));
+        assert_eq!(put_part(&c, "u", &part(1)).unwrap(), PartPut::UploadGone);
     }
 
     #[test]

@@ -191,8 +191,8 @@ impl Multipart {
         };
         let id = upload_id.clone();
         match self.db.write(move |c| store::put_part(c, &id, &part)).await {
-            Ok(replaced) => self.files.remove(&replaced.into_iter().collect::<Vec<_>>()),
-            Err(rusqlite::Error::QueryReturnedNoRows) => {
+            Ok(store::PartPut::Stored(replaced)) => self.files.remove(&replaced.into_iter().collect::<Vec<_>>()),
+            Ok(store::PartPut::UploadGone) => {
                 self.files.remove(&[written.file]);
                 return Err(multipart::no_such_upload(&upload_id));
             }

@@ -45,6 +45,13 @@ impl RequestContext {
         }
     }
 
+    /// S3's `x-amz-id-2`: an opaque id of the host that answered, derived from the request
+    /// id (also in S3's event records as `responseElements.x-amz-id-2`).
+    pub fn host_id(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("nimbus/{}", self.request_id))
+    }
+
     pub fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:aws:{service}:{}:{}:{resource}", self.region, self.account_id)
     }

@@ -52,6 +52,10 @@ pub trait QueueSender: Send + Sync {
     fn receive_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
     fn delete_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
     fn purge_queue<'a>(&'a self, queue_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+    /// Whether the queue exists (S3 validates its notification destinations).
+    fn queue_exists(&self, _queue_arn: &str) -> bool {
+        true
+    }
 }
 
 /// PutEvents on an account's and region's event buses with EventBridge's own checks and
@@ -274,6 +278,16 @@ impl FunctionInvoker for NoFunctions {
 /// queued (no such function). The Lambda service implements it.
 pub trait EventInvoker: Send + Sync {
     fn invoke_event<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<(), String>>;
+    /// The same, carrying the triggering request's `X-Amzn-Trace-Id` (S3 event
+    /// notifications) into the invocation's trace header.
+    fn invoke_event_traced<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes, _trace_id: Option<String>) -> crate::service::BoxFuture<'a, Result<(), String>> {
+        self.invoke_event(function_arn, payload)
+    }
+    /// Whether the function (and the ARN's qualifier) exists (S3 validates its
+    /// notification destinations).
+    fn function_exists(&self, _function_arn: &str) -> bool {
+        true
+    }
 }
 
 /// No functions (when Lambda is not wired).
@@ -287,6 +301,22 @@ impl EventInvoker for NoFunctions {
 /// destinations). `Ok` is the new message's id. The SNS service implements it.
 pub trait TopicPublisher: Send + Sync {
     fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> crate::service::BoxFuture<'a, Result<String, String>>;
+    /// Publishes with a `Subject` (S3's event notifications: "Amazon S3 Notification").
+    fn publish_with_subject<'a>(&'a self, topic_arn: &'a str, _subject: String, message: String) -> crate::service::BoxFuture<'a, Result<String, String>> {
+        self.publish(topic_arn, message)
+    }
+    /// Whether the topic exists (S3 validates its notification destinations).
+    fn topic_exists(&self, _topic_arn: &str) -> bool {
+        true
+    }
+}
+
+/// Reads one object of nimbus's S3 whole (Lambda's `Code.S3Bucket` / `S3Key` /
+/// `S3ObjectVersion`). `Err` is S3's error (`NoSuchBucket`, `NoSuchKey`, `NoSuchVersion`,
+/// `EntityTooLarge` past `max_bytes`) for the caller to word as its own service does. The S3
+/// service implements it.
+pub trait ObjectReader: Send + Sync {
+    fn read_object<'a>(&'a self, account: &'a str, region: &'a str, bucket: &'a str, key: &'a str, version_id: Option<&'a str>, max_bytes: u64) -> crate::service::BoxFuture<'a, Result<bytes::Bytes, crate::AwsError>>;
 }
 
 /// One AWS service acting on another service's resource for one of the caller's

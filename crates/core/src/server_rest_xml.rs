@@ -272,8 +272,7 @@ fn strip_aws_chunked(input: &mut serde_json::Map<String, serde_json::Value>) {
 
 /// `x-amz-id-2`: an opaque id of the host that answered, derived from the request id.
 fn host_id(ctx: &RequestContext) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("nimbus/{}", ctx.request_id))
+    ctx.host_id()
 }
 
 fn host_without_port(host: &str) -> &str {

@@ -9,6 +9,7 @@ pub struct FunctionCode {
     pub zip_file: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_key: Option<String>,
+    pub s3_object_version: Option<String>,
     pub image_uri: Option<String>,
 }
 
@@ -84,6 +85,7 @@ pub struct UpdateFunctionCode {
     pub zip_file: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_key: Option<String>,
+    pub s3_object_version: Option<String>,
     pub image_uri: Option<String>,
     pub publish: Option<bool>,
     pub revision_id: Option<String>,

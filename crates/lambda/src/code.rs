@@ -35,16 +35,22 @@ impl CodeStore {
         if bytes.len() > MAX_ZIP_BYTES {
             return Err(LambdaError::RequestTooLarge(format!("Request must be smaller than {MAX_ZIP_BYTES} bytes for the CreateFunction operation")));
         }
-        let unzipped = unzipped_size(&bytes)?;
+        self.put_zip_bytes(&bytes)
+    }
+
+    /// Validates and stores a zip's bytes (from a request, or read from S3, where the
+    /// zipped size is bounded only by the unzipped limit).
+    pub fn put_zip_bytes(&self, bytes: &[u8]) -> LambdaResult<CodeRef> {
+        let unzipped = unzipped_size(bytes)?;
         if unzipped > MAX_UNZIPPED_BYTES {
             return Err(LambdaError::invalid(format!("Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")));
         }
-        let digest = Sha256::digest(&bytes);
+        let digest = Sha256::digest(bytes);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let path = self.root.join("zips").join(format!("{hex}.zip"));
         if !path.exists() {
             let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| LambdaError::Service(format!("storing code: {e}")))?;
+            std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &path)).map_err(|e| LambdaError::Service(format!("storing code: {e}")))?;
         }
         Ok(CodeRef {
             source: CodeSource::Zip { sha256_hex: hex },

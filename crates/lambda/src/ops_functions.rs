@@ -96,11 +96,24 @@ fn check_unsupported(layers: &Option<Vec<String>>, package_type: Option<&str>, i
 }
 
 impl Inner {
-    fn code_from(&self, zip: Option<&str>, bucket: Option<&str>, key: Option<&str>) -> LambdaResult<CodeRef> {
+    /// The package a request gives: `ZipFile`, the hot-reload convention (`S3Bucket`
+    /// "hot-reload", `S3Key` a local directory), or an object of nimbus's S3 read through
+    /// `ObjectReader`, with S3's error worded as Lambda words it.
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html>
+    async fn code_from(&self, ctx: &RequestContext, zip: Option<&str>, bucket: Option<&str>, key: Option<&str>, version: Option<&str>) -> LambdaResult<CodeRef> {
         match (zip, bucket, key) {
             (Some(z), _, _) => self.code.put_zip(z),
             (None, Some("hot-reload"), Some(dir)) => CodeStore::hot_reload(dir),
-            (None, Some(_), _) => Err(LambdaError::invalid("Code from S3 is not supported by nimbus yet: use Code.ZipFile, or S3Bucket \"hot-reload\" with S3Key set to a local directory.")),
+            (None, Some(bucket), Some(key)) => {
+                let Some(objects) = self.objects.get() else {
+                    return Err(LambdaError::invalid("Code from S3 needs nimbus's S3 service, which is not running."));
+                };
+                let bytes = objects
+                    .read_object(&ctx.account_id, &ctx.region, bucket, key, version, crate::code::MAX_UNZIPPED_BYTES)
+                    .await
+                    .map_err(|e| LambdaError::invalid(format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message)))?;
+                self.code.put_zip_bytes(&bytes)
+            }
             _ => Err(LambdaError::invalid("Please provide a source for function code.")),
         }
     }
@@ -148,7 +161,7 @@ impl Inner {
         if self.functions.read().contains_key(&key) {
             return Err(LambdaError::ResourceConflict(format!("Function already exist: {name}")));
         }
-        let code = self.code_from(code_in.zip_file.as_deref(), code_in.s3_bucket.as_deref(), code_in.s3_key.as_deref())?;
+        let code = self.code_from(ctx, code_in.zip_file.as_deref(), code_in.s3_bucket.as_deref(), code_in.s3_key.as_deref(), code_in.s3_object_version.as_deref()).await?;
         let now = self.clock.now_ms();
         let latest = VersionConfig {
             version: LATEST.into(),
@@ -272,7 +285,7 @@ impl Inner {
     pub async fn update_function_code(&self, ctx: &RequestContext, input: UpdateFunctionCode) -> LambdaResult<Value> {
         let (key, _) = self.resolve_ref(ctx, input.function_name, None)?;
         check_unsupported(&None, None, input.image_uri.as_deref())?;
-        let code = self.code_from(input.zip_file.as_deref(), input.s3_bucket.as_deref(), input.s3_key.as_deref())?;
+        let code = self.code_from(ctx, input.zip_file.as_deref(), input.s3_bucket.as_deref(), input.s3_key.as_deref(), input.s3_object_version.as_deref()).await?;
         let now = self.clock.now_ms();
         let publish = input.publish.unwrap_or(false);
         let revision = input.revision_id;

@@ -72,6 +72,8 @@ pub struct Inner {
     /// EventBridge, for OnSuccess / OnFailure destinations on event buses (set by the
     /// binary once EventBridge exists, which itself needs Lambda).
     pub events: std::sync::OnceLock<Arc<dyn nimbus_core::internal::EventPublisher>>,
+    /// S3, for packages given as `Code.S3Bucket` / `S3Key` (set by the binary once S3 exists).
+    pub objects: std::sync::OnceLock<Arc<dyn nimbus_core::internal::ObjectReader>>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -187,6 +189,7 @@ impl LambdaService {
             roles,
             topics: std::sync::OnceLock::new(),
             events: std::sync::OnceLock::new(),
+            objects: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -325,14 +328,14 @@ impl nimbus_core::internal::FunctionInvoker for LambdaService {
 /// destinations and dead-letter queue), qualifier from the ARN.
 impl nimbus_core::internal::EventInvoker for LambdaService {
     fn invoke_event<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<(), String>> {
+        self.invoke_event_traced(function_arn, payload, None)
+    }
+
+    /// With the triggering request's `X-Amzn-Trace-Id` as the invocation's trace header
+    /// (S3 event notifications), else a new one.
+    fn invoke_event_traced<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes, trace_id: Option<String>) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let parts: Vec<&str> = function_arn.split(':').collect();
-            let (region, account, name, qualifier) = match parts.as_slice() {
-                ["arn", _, "lambda", region, account, "function", name] => (*region, *account, *name, None),
-                ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
-                _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
-            };
-            let key: FunctionKey = (account.to_string(), region.to_string(), name.to_string());
+            let (key, qualifier) = function_of_arn(function_arn)?;
             {
                 let f = self.inner.get(&key).map_err(|e| format!("{e:?}"))?;
                 if f.resolve(qualifier.as_deref()).is_none() {
@@ -340,9 +343,26 @@ impl nimbus_core::internal::EventInvoker for LambdaService {
                 }
             }
             let now = self.inner.clock.now_ms();
-            crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await.map_err(|e| format!("{e:?}"))
+            let trace_id = trace_id.filter(|t| t.starts_with("Root=")).unwrap_or_else(|| crate::invoke::new_trace_id(now));
+            crate::async_invoke::enqueue(&self.inner, &key, qualifier, &payload, nimbus_core::ids::uuid(), trace_id).await.map_err(|e| format!("{e:?}"))
         })
     }
+
+    fn function_exists(&self, function_arn: &str) -> bool {
+        let Ok((key, qualifier)) = function_of_arn(function_arn) else { return false };
+        self.inner.functions.read().get(&key).map(|f| f.resolve(qualifier.as_deref()).is_some()).unwrap_or(false)
+    }
+}
+
+/// A function ARN's key and qualifier.
+fn function_of_arn(function_arn: &str) -> Result<(FunctionKey, Option<String>), String> {
+    let parts: Vec<&str> = function_arn.split(':').collect();
+    let (region, account, name, qualifier) = match parts.as_slice() {
+        ["arn", _, "lambda", region, account, "function", name] => (*region, *account, *name, None),
+        ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
+        _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
+    };
+    Ok(((account.to_string(), region.to_string(), name.to_string()), qualifier))
 }
 
 impl LambdaService {
@@ -354,5 +374,10 @@ impl LambdaService {
     /// Where OnSuccess / OnFailure destinations on EventBridge event buses put events.
     pub fn set_event_publisher(&self, events: Arc<dyn nimbus_core::internal::EventPublisher>) {
         let _ = self.inner.events.set(events);
+    }
+
+    /// Where `Code.S3Bucket` / `S3Key` packages are read from (nimbus's S3).
+    pub fn set_object_reader(&self, objects: Arc<dyn nimbus_core::internal::ObjectReader>) {
+        let _ = self.inner.objects.set(objects);
     }
 }

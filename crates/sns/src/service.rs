@@ -226,12 +226,27 @@ impl AwsService for SnsService {
     }
 }
 
-/// Lambda's asynchronous-invocation destinations on SNS topics.
+/// Lambda's asynchronous-invocation destinations on SNS topics; S3's event notifications
+/// (with their Subject).
 impl nimbus_core::internal::TopicPublisher for SnsService {
     fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> BoxFuture<'a, Result<String, String>> {
+        self.publish_entry(topic_arn, None, message)
+    }
+
+    fn publish_with_subject<'a>(&'a self, topic_arn: &'a str, subject: String, message: String) -> BoxFuture<'a, Result<String, String>> {
+        self.publish_entry(topic_arn, Some(subject), message)
+    }
+
+    fn topic_exists(&self, topic_arn: &str) -> bool {
+        self.sns.registry.topic(topic_arn).is_ok()
+    }
+}
+
+impl SnsService {
+    fn publish_entry<'a>(&'a self, topic_arn: &'a str, subject: Option<String>, message: String) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let topic = self.sns.registry.topic(topic_arn).map_err(|e| format!("{:?}", e))?;
-            let entry = Entry { message, subject: None, structure: None, attributes: Default::default(), group_id: None, dedup_id: None };
+            let entry = Entry { message, subject, structure: None, attributes: Default::default(), group_id: None, dedup_id: None };
             ops_publish::publish_to(&self.sns, &topic, entry).await.map(|p| p.message_id).map_err(|e| format!("{e:?}"))
         })
     }

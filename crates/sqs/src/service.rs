@@ -113,6 +113,10 @@ impl nimbus_core::internal::QueueSender for SqsService {
             self.purge(&queue).await.map_err(AwsError::from).map_err(sqs_names)
         })
     }
+
+    fn queue_exists(&self, queue_arn: &str) -> bool {
+        self.engine.get_by_arn(queue_arn).is_some()
+    }
 }
 
 impl AwsService for SqsService {

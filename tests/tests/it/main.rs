@@ -25,6 +25,7 @@ mod kms;
 mod s3_aws_chunked;
 mod s3_crash;
 mod s3_multipart;
+mod s3_events;
 mod secretsmanager;
 mod lambda_async;
 mod lambda_control;

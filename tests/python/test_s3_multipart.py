@@ -103,9 +103,9 @@ def test_create_upload_complete_keeps_the_upload_settings(s3, bucket):
     assert head["ContentDisposition"] == "inline"
     assert head["StorageClass"] == "STANDARD_IA"
     assert head["ContentLength"] == sum(map(len, parts))
-    tags = s3.get_object_tagging(Bucket=bucket, Key="doc.txt")["TagSet"]
-    assert sorted((t["Key"], t["Value"]) for t in tags) == [("env", "dev"), ("team", "core")]
-    assert s3.get_object(Bucket=bucket, Key="doc.txt")["Body"].read() == b"".join(parts)
+    got = s3.get_object(Bucket=bucket, Key="doc.txt")
+    assert got["TagCount"] == 2
+    assert got["Body"].read() == b"".join(parts)
     # The upload is gone once complete.
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.list_parts(Bucket=bucket, Key="doc.txt", UploadId=upload_id)
@@ -274,7 +274,8 @@ def test_upload_part_copy_with_range_and_conditions(s3, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=3,
                             CopySource=f"{bucket}/src", CopySourceRange=f"bytes=0-{len(source)}")
-    assert error(e) == ("InvalidRange", 416)
+    assert error(e) == ("InvalidArgument", 400)
+    assert e.value.response["Error"]["Message"] == f"Range specified is not valid for source object of size: {len(source)}"
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=3,
                             CopySource=f"{bucket}/missing")

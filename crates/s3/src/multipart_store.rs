@@ -1,18 +1,12 @@
-//! Multipart uploads at rest: the uploads and their parts as rows (`mpu_uploads`,
-//! `mpu_parts`; SQL over a connection, so the same functions serve the S3 database and the
-//! `--in-memory` one), and each part's bytes as a file written from the request body as it
-//! streams (`PartWriter`: MD5, the upload's checksum, `Content-MD5` and `x-amz-checksum-*`
-//! checked; a temporary file renamed into place only when whole). A completed upload's
-//! part files become the object's segments; they are not copied.
+//! Multipart uploads at rest: the uploads and their parts as rows of the S3 database
+//! (`mpu_uploads`, `mpu_parts`, added to `store.rs`'s schema and changed in its
+//! transactions: SQL over a connection). Each part's bytes are a blob file (`blobs.rs`); a
+//! completed upload's part files become the object's segments, not copied, in the same
+//! transaction that removes the upload's rows.
 
-use crate::errors::{S3Error, S3Result};
-use crate::multipart::{Algorithm, Part};
-use base64::Engine;
-use md5::{Digest, Md5};
-use nimbus_core::service::BodyStream;
+use crate::checksums::Algorithm;
+use crate::multipart::Part;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::path::{Path, PathBuf};
-use tokio::io::AsyncWriteExt;
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS mpu_uploads (
@@ -169,221 +163,29 @@ pub fn list_uploads(conn: &Connection, bucket: &str, prefix: &str, key_marker: &
     rows.collect()
 }
 
-/// Every part file named by any row (to tell orphans at start).
+/// DeleteBucket's hook, in its transaction: a general purpose bucket holding only
+/// incomplete uploads can be deleted, and its uploads go with it (their part files are
+/// removed after the commit, or by the sweep at the next start).
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/empty-bucket.html>
+pub fn drop_bucket_uploads(conn: &Connection, bucket: &str) -> rusqlite::Result<bool> {
+    for id in uploads_of_bucket(conn, bucket)? {
+        delete_upload(conn, &id)?;
+    }
+    Ok(true)
+}
+
+/// The part files of a bucket's uploads.
+pub fn part_files_of_bucket(conn: &Connection, bucket: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT p.file FROM mpu_parts p JOIN mpu_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1")?;
+    let files = stmt.query_map(params![bucket], |r| r.get(0))?.collect();
+    files
+}
+
+/// Every part file named by any row (kept by the blob sweep at start).
 pub fn all_part_files(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT file FROM mpu_parts")?;
     let files = stmt.query_map([], |r| r.get(0))?.collect();
     files
-}
-
-// ---------------------------------------------------------------------------------------
-// Checksums
-
-/// One of S3's additional checksums, computed as bytes stream.
-pub enum Checksum {
-    Crc(crc_fast::Digest, usize),
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-}
-
-impl Checksum {
-    pub fn new(a: Algorithm) -> Checksum {
-        use crc_fast::CrcAlgorithm::*;
-        match a {
-            Algorithm::Crc32 => Checksum::Crc(crc_fast::Digest::new(Crc32IsoHdlc), 4),
-            Algorithm::Crc32c => Checksum::Crc(crc_fast::Digest::new(Crc32Iscsi), 4),
-            Algorithm::Crc64Nvme => Checksum::Crc(crc_fast::Digest::new(Crc64Nvme), 8),
-            Algorithm::Sha1 => Checksum::Sha1(sha1::Sha1::new()),
-            Algorithm::Sha256 => Checksum::Sha256(sha2::Sha256::new()),
-        }
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Checksum::Crc(d, _) => d.update(data),
-            Checksum::Sha1(d) => d.update(data),
-            Checksum::Sha256(d) => d.update(data),
-        }
-    }
-
-    /// The checksum's bytes (big-endian for the CRCs).
-    pub fn finish(self) -> Vec<u8> {
-        match self {
-            Checksum::Crc(d, width) => d.finalize().to_be_bytes()[8 - width..].to_vec(),
-            Checksum::Sha1(d) => d.finalize().to_vec(),
-            Checksum::Sha256(d) => d.finalize().to_vec(),
-        }
-    }
-
-    /// `a` over `data`, base64 (as `x-amz-checksum-*` carries it).
-    pub fn of(a: Algorithm, data: &[u8]) -> Vec<u8> {
-        let mut c = Checksum::new(a);
-        c.update(data);
-        c.finish()
-    }
-}
-
-pub fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-// ---------------------------------------------------------------------------------------
-// Part files
-
-/// Where part files live: `<root>/<upload id>/<part>-<unique>`; `<root>/.tmp` holds files
-/// being written.
-#[derive(Debug, Clone)]
-pub struct PartFiles {
-    root: PathBuf,
-}
-
-/// A part's bytes as written: size, MD5 and the requested checksums.
-#[derive(Debug, Clone)]
-pub struct WrittenPart {
-    pub file: String,
-    pub size: u64,
-    pub md5: [u8; 16],
-    /// The upload's algorithm's checksum (computed whether or not the client sent it).
-    pub checksum: Option<(Algorithm, Vec<u8>)>,
-}
-
-/// What the request says the part's bytes are: `Content-MD5`, and an `x-amz-checksum-*`
-/// header (or a trailer of the aws-chunked body) for `algorithm`.
-#[derive(Debug, Default, Clone)]
-pub struct Expected {
-    pub content_md5: Option<String>,
-    pub checksums: Vec<(Algorithm, String)>,
-}
-
-fn bad_digest_md5() -> S3Error {
-    S3Error::other("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
-}
-
-fn bad_checksum(a: Algorithm) -> S3Error {
-    S3Error::other("BadDigest", 400, format!("The {} you specified did not match the calculated checksum.", a.member().replace("Checksum", "x-amz-checksum-").to_ascii_lowercase()))
-}
-
-impl PartFiles {
-    pub fn new(root: PathBuf) -> PartFiles {
-        PartFiles { root }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn path(&self, file: &str) -> PathBuf {
-        self.root.join(file)
-    }
-
-    /// Writes `body` as part `number` of `upload_id`: to a temporary file, checked against
-    /// `expected`, then renamed into place. `algorithm`: the upload's checksum algorithm.
-    pub async fn write(&self, upload_id: &str, number: u32, mut body: BodyStream, algorithm: Option<Algorithm>, mut expected: Expected) -> S3Result<WrittenPart> {
-        use http_body_util::BodyExt;
-        let tmp_dir = self.root.join(".tmp");
-        tokio::fs::create_dir_all(&tmp_dir).await.map_err(io_error)?;
-        let tmp = tmp_dir.join(uuid::Uuid::new_v4().simple().to_string());
-        let mut file = tokio::fs::File::create(&tmp).await.map_err(io_error)?;
-        let mut md5 = Md5::new();
-        // The upload's algorithm, and any other the request names.
-        let mut algorithms: Vec<Algorithm> = algorithm.into_iter().collect();
-        for (a, _) in &expected.checksums {
-            if !algorithms.contains(a) {
-                algorithms.push(*a);
-            }
-        }
-        let mut sums: Vec<(Algorithm, Checksum)> = algorithms.iter().map(|a| (*a, Checksum::new(*a))).collect();
-        let mut size = 0u64;
-        let result: S3Result<()> = async {
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(body_error)?;
-                match frame.into_data() {
-                    Ok(data) => {
-                        md5.update(&data);
-                        for (_, c) in sums.iter_mut() {
-                            c.update(&data);
-                        }
-                        size += data.len() as u64;
-                        file.write_all(&data).await.map_err(io_error)?;
-                    }
-                    Err(frame) => {
-                        if let Ok(trailers) = frame.into_trailers() {
-                            for (name, value) in trailers.iter() {
-                                let Some(a) = name.as_str().strip_prefix("x-amz-checksum-").and_then(Algorithm::parse) else { continue };
-                                if let Ok(v) = value.to_str() {
-                                    expected.checksums.push((a, v.to_string()));
-                                    if !sums.iter().any(|(x, _)| *x == a) {
-                                        // A trailer for an algorithm not computed: not checkable.
-                                        return Err(S3Error::other("InvalidRequest", 400, "The checksum trailer names an algorithm the request did not announce."));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            file.flush().await.map_err(io_error)?;
-            file.sync_data().await.map_err(io_error)?;
-            Ok(())
-        }
-        .await;
-        drop(file);
-        let md5: [u8; 16] = md5.finalize().into();
-        let checked = result.and_then(|()| {
-            if let Some(sent) = &expected.content_md5 {
-                if base64::engine::general_purpose::STANDARD.decode(sent.trim()).ok().as_deref() != Some(&md5[..]) {
-                    return Err(bad_digest_md5());
-                }
-            }
-            Ok(())
-        });
-        let mut computed: Vec<(Algorithm, Vec<u8>)> = sums.into_iter().map(|(a, c)| (a, c.finish())).collect();
-        let checked = checked.and_then(|()| {
-            for (a, sent) in &expected.checksums {
-                let ours = computed.iter().find(|(x, _)| x == a).map(|(_, v)| b64(v));
-                if ours.as_deref() != Some(sent.trim()) {
-                    return Err(bad_checksum(*a));
-                }
-            }
-            Ok(())
-        });
-        if let Err(e) = checked {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-        let name = format!("{upload_id}/{number}-{}", uuid::Uuid::new_v4().simple());
-        let dest = self.root.join(&name);
-        if let Some(dir) = dest.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
-        }
-        tokio::fs::rename(&tmp, &dest).await.map_err(io_error)?;
-        let checksum = algorithm.and_then(|a| computed.iter().position(|(x, _)| *x == a).map(|i| computed.swap_remove(i)));
-        Ok(WrittenPart { file: name, size, md5, checksum })
-    }
-
-    /// Removes part files (and their upload's directory once empty); errors are ignored.
-    pub fn remove(&self, files: &[String]) {
-        for f in files {
-            let path = self.root.join(f);
-            let _ = std::fs::remove_file(&path);
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::remove_dir(dir);
-            }
-        }
-    }
-}
-
-fn io_error(e: std::io::Error) -> S3Error {
-    S3Error::other("InternalError", 500, format!("We encountered an internal error. Please try again. ({e})"))
-}
-
-/// A failed body read: the decoder's S3 error when it raised one (the router answers with
-/// it anyway), else the body was cut short.
-fn body_error(e: std::io::Error) -> S3Error {
-    match nimbus_core::protocol::aws_chunked::aws_error_of(&e) {
-        Some(err) => S3Error::other("IncompleteBody", err.status, err.message),
-        None => S3Error::other("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."),
-    }
 }
 
 #[cfg(test)]
@@ -437,12 +239,5 @@ mod tests {
         assert_eq!(files, ["u/1", "u/2-new", "u/3"]);
         assert!(get_upload(&c, "u").unwrap().is_none());
         assert_eq!(put_part(&c, "u", &part(1)).unwrap(), PartPut::UploadGone);
-    }
-
-    #[test]
-    fn checksums_match_known_values() {
-        assert_eq!(Checksum::of(Algorithm::Crc32, b"123456789"), 0xcbf4_3926u32.to_be_bytes());
-        assert_eq!(Checksum::of(Algorithm::Crc32c, b"123456789"), 0xe306_9283u32.to_be_bytes());
-        assert_eq!(b64(&Checksum::of(Algorithm::Sha256, b"")), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
     }
 }

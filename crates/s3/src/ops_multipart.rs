@@ -1,146 +1,99 @@
-//! The multipart operations: CreateMultipartUpload, UploadPart, AbortMultipartUpload,
-//! ListParts, ListMultipartUploads, and CompleteMultipartUpload's checks and assembly (the
-//! object itself is committed by the objects' store through [`ObjectSeam`], referencing the
-//! part files as its segments). Uploads and parts are rows of the S3 database
-//! (`multipart_store.rs`) read back per request; part bytes are files.
+//! The multipart operations: CreateMultipartUpload, UploadPart, UploadPartCopy,
+//! CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads. Uploads
+//! and parts are rows of the S3 database (`multipart_store.rs`), read back per request;
+//! part bytes are blob files; a completed upload's object references its part files as
+//! segments (no copy), written in the same transaction that removes the upload.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
 
+use crate::checksums::Algorithm;
 use crate::errors::{S3Error, S3Result};
-use crate::multipart::{self, Algorithm, NamedPart, Part, MAX_LISTED};
-use crate::multipart_store::{self as store, b64, Checksum, Expected, PartFiles, StoredPart, Upload};
-use nimbus_core::service::BodyStream;
-use nimbus_core::storage::{DomainStore, Durability};
-use nimbus_core::{Clock, RequestContext};
-use parking_lot::Mutex;
-use rusqlite::Connection;
+use crate::input::{bare_etag, etag_list_matches, opt_str, req_str};
+use crate::multipart::{self, NamedPart, Part, MAX_LISTED};
+use crate::multipart_store::{self as rows, PartPut, StoredPart, Upload};
+use crate::ops_objects::{blob_error, check_key, content_md5, declared_checksum, meta_from_input, put_checksums, quoted, refused, secs, shown_version, verify_body, write_condition};
+use crate::service::S3Service;
+use crate::store::{ObjectVersion, PartInfo, Segment, WriteCondition};
+use http_body_util::BodyExt;
+use nimbus_core::service::{BodyStream, Streamed};
+use nimbus_core::RequestContext;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-const ALGORITHMS: [Algorithm; 5] = [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme, Algorithm::Sha1, Algorithm::Sha256];
+/// The largest part (5 GiB).
+const MAX_PART_BYTES: u64 = 5 << 30;
 
-/// What multipart needs of buckets and objects.
-pub trait ObjectSeam: Send + Sync {
-    /// `Err(NoSuchBucket)` unless the bucket exists (for this caller).
-    fn check_bucket(&self, ctx: &RequestContext, bucket: &str) -> S3Result<()>;
+fn str_of(input: &Value, name: &str) -> String {
+    opt_str(input, name).unwrap_or("").to_string()
 }
 
-/// The database the upload rows live in: the S3 database on disk, or one in memory.
-enum Db {
-    Disk(DomainStore<()>),
-    Memory(Mutex<Connection>),
+fn owner(u: &Upload) -> Value {
+    let id = u.settings.get("Owner").and_then(Value::as_str).unwrap_or("");
+    json!({ "ID": id, "DisplayName": "nimbus" })
 }
 
-impl Db {
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> S3Result<T> {
-        match self {
-            Db::Disk(s) => s.read(f).map_err(internal),
-            Db::Memory(c) => f(&c.lock()).map_err(internal),
-        }
-    }
-
-    /// Runs `f` in the next group commit and answers its result once committed.
-    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static) -> Result<T, rusqlite::Error> {
-        match self {
-            Db::Memory(c) => f(&c.lock()),
-            Db::Disk(s) => {
-                let out: Arc<Mutex<Option<Result<T, rusqlite::Error>>>> = Arc::default();
-                let slot = out.clone();
-                let pending = s.submit(Box::new(move |conn| {
-                    // A failed operation is an answer, not a failed transaction.
-                    let r = f(conn);
-                    *slot.lock() = Some(r);
-                    Ok(())
-                }));
-                pending.wait().await.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-                let r = out.lock().take();
-                r.unwrap_or(Err(rusqlite::Error::InvalidQuery))
-            }
-        }
+/// `max-parts` / `max-uploads`: up to 1000 (larger asks get 1000); a negative one refused.
+fn max_of(input: &Value, member: &str, arg: &str) -> S3Result<usize> {
+    match input.get(member).and_then(Value::as_i64) {
+        None => Ok(MAX_LISTED),
+        Some(n) if n < 0 => Err(S3Error::with(
+            "InvalidArgument",
+            400,
+            format!("Argument {arg} must be an integer between 0 and 2147483647"),
+            &[("ArgumentName", arg.to_string()), ("ArgumentValue", n.to_string())],
+        )),
+        Some(n) => Ok((n as usize).min(MAX_LISTED)),
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> S3Error {
-    S3Error::other("InternalError", 500, format!("We encountered an internal error. Please try again. ({e})"))
+/// An opaque upload id (S3's are long URL-safe strings).
+fn new_upload_id() -> String {
+    use base64::Engine;
+    let mut bytes = Vec::with_capacity(48);
+    for _ in 0..3 {
+        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Multipart uploads: their rows, their part files, the clock they are stamped on.
-pub struct Multipart {
-    db: Db,
-    files: PartFiles,
-    clock: Clock,
-    /// `--in-memory`: the part files' temporary directory, removed when dropped.
-    temp_root: Option<PathBuf>,
+fn empty_body() -> BodyStream {
+    http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed()
 }
 
-impl Drop for Multipart {
-    fn drop(&mut self) {
-        if let Some(root) = &self.temp_root {
-            let _ = std::fs::remove_dir_all(root);
-        }
+/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
+fn copy_source(raw: &str) -> S3Result<(String, String, Option<String>)> {
+    let invalid = || S3Error::with("InvalidArgument", 400, "Invalid copy source object key", &[("ArgumentName", "x-amz-copy-source".into()), ("ArgumentValue", raw.to_string())]);
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let path = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8().map_err(|_| invalid())?;
+    let (bucket, key) = path.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
     }
+    let version = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "versionId").map(|(_, v)| v.into_owned());
+    Ok((bucket.to_string(), key.to_string(), version))
 }
 
-impl Multipart {
-    /// On disk: rows in `<data>/s3/multipart.db`, part files under `<data>/s3/uploads/`.
-    /// `None`: rows in memory, part files in a temporary directory removed at exit.
-    pub fn open(data_dir: Option<&Path>, durability: Durability, clock: Clock) -> S3Result<Multipart> {
-        match data_dir {
-            Some(dir) => {
-                let s3 = dir.join("s3");
-                let db = DomainStore::open(&s3.join("multipart.db"), durability, "s3-multipart", store::SCHEMA, |_| Ok(())).map_err(internal)?;
-                let files = PartFiles::new(s3.join("uploads"));
-                let m = Multipart { db: Db::Disk(db), files, clock, temp_root: None };
-                m.remove_orphan_files();
-                Ok(m)
-            }
-            None => {
-                let conn = Connection::open_in_memory().map_err(internal)?;
-                conn.execute_batch(store::SCHEMA).map_err(internal)?;
-                let root = std::env::temp_dir().join(format!("nimbus-s3-uploads-{}", uuid::Uuid::new_v4().simple()));
-                Ok(Multipart { db: Db::Memory(Mutex::new(conn)), files: PartFiles::new(root.clone()), clock, temp_root: Some(root) })
-            }
-        }
-    }
-
-    /// Part files no row names (a crash between writing a file and committing its row, or
-    /// between a commit and the unlink of the files it released) are removed at start.
-    fn remove_orphan_files(&self) {
-        let Ok(known) = self.db.read(store::all_part_files) else { return };
-        let known: std::collections::HashSet<String> = known.into_iter().collect();
-        let _ = std::fs::remove_dir_all(self.files.root().join(".tmp"));
-        let Ok(uploads) = std::fs::read_dir(self.files.root()) else { return };
-        for upload in uploads.flatten() {
-            let Ok(parts) = std::fs::read_dir(upload.path()) else { continue };
-            for part in parts.flatten() {
-                let name = format!("{}/{}", upload.file_name().to_string_lossy(), part.file_name().to_string_lossy());
-                if !known.contains(&name) {
-                    let _ = std::fs::remove_file(part.path());
-                }
-            }
-            let _ = std::fs::remove_dir(upload.path());
-        }
-    }
-
-    /// A part file's path (the completed object's segments).
-    pub fn part_path(&self, file: &str) -> PathBuf {
-        self.files.path(file)
-    }
-
+impl S3Service {
+    /// The upload `upload_id` of `bucket`/`key`, or `NoSuchUpload`.
     fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<Upload> {
-        match self.db.read(|c| store::get_upload(c, upload_id))? {
+        match self.store.query(|c| rows::get_upload(c, upload_id))? {
             Some(u) if u.bucket == bucket && u.key == key => Ok(u),
             _ => Err(multipart::no_such_upload(upload_id)),
         }
     }
 
-    pub async fn create(&self, ctx: &RequestContext, seam: &dyn ObjectSeam, input: &Value) -> S3Result<Value> {
-        let (bucket, key) = (str_of(input, "Bucket"), str_of(input, "Key"));
-        seam.check_bucket(ctx, &bucket)?;
-        let algorithm = match input.get("ChecksumAlgorithm").and_then(|v| v.as_str()) {
+    pub(crate) async fn create_multipart_upload(&self, ctx: &RequestContext, input: &Value) -> S3Result<Streamed> {
+        let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
+        let bucket = self.buckets.require(bucket_name)?;
+        check_key(key)?;
+        // The object's settings are checked now, as S3 does (bad storage class, metadata
+        // too large, bad tagging), and kept for CompleteMultipartUpload.
+        meta_from_input(input)?;
+        if let Some(t) = opt_str(input, "Tagging") {
+            crate::tags::parse_header(t)?;
+        }
+        let algorithm = match opt_str(input, "ChecksumAlgorithm") {
             Some(a) => Some(Algorithm::parse(a).ok_or_else(|| {
-                S3Error::detailed("InvalidRequest", 400, format!("Checksum algorithm {a} is not supported."), &[])
+                S3Error::with("InvalidRequest", 400, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", &[])
             })?),
             None => None,
         };
@@ -149,104 +102,278 @@ impl Multipart {
         settings.remove("Key");
         if let Some(a) = algorithm {
             settings.insert("ChecksumAlgorithm".into(), a.name().into());
-            // Composite checksums for every algorithm but CRC64NVME (full object only).
-            let kind = if a == Algorithm::Crc64Nvme { "FULL_OBJECT" } else { settings.get("ChecksumType").and_then(|v| v.as_str()).unwrap_or("COMPOSITE") };
-            settings.insert("ChecksumType".into(), kind.into());
+            let asked = opt_str(input, "ChecksumType").unwrap_or(if a == Algorithm::Crc64Nvme { "FULL_OBJECT" } else { "COMPOSITE" });
+            let allowed = match asked {
+                "COMPOSITE" => a != Algorithm::Crc64Nvme,
+                "FULL_OBJECT" => matches!(a, Algorithm::Crc32 | Algorithm::Crc32c | Algorithm::Crc64Nvme),
+                _ => false,
+            };
+            if !allowed {
+                return Err(S3Error::with("InvalidRequest", 400, format!("The {} checksum type cannot be used with the {} checksum algorithm.", asked, a.name().to_ascii_lowercase()), &[]));
+            }
+            settings.insert("ChecksumType".into(), asked.into());
         }
         settings.insert("Owner".into(), ctx.account_id.clone().into());
         let upload = Upload {
             upload_id: new_upload_id(),
-            bucket: bucket.clone(),
-            key: key.clone(),
+            bucket: bucket.name.clone(),
+            key: key.to_string(),
             initiated_ms: self.clock.now_ms(),
             settings: Value::Object(settings),
         };
         let row = upload.clone();
-        self.db.write(move |c| store::insert_upload(c, &row)).await.map_err(internal)?;
-        let mut out = json!({ "Bucket": bucket, "Key": key, "UploadId": upload.upload_id });
+        self.store.transact(move |c| rows::insert_upload(c, &row)).await?;
+        let mut out = json!({ "Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id });
         if let Some(a) = algorithm {
             out["ChecksumAlgorithm"] = a.name().into();
             out["ChecksumType"] = upload.settings["ChecksumType"].clone();
         }
-        Ok(out)
+        Ok(Streamed::value(out))
     }
 
-    pub async fn upload_part(&self, ctx: &RequestContext, seam: &dyn ObjectSeam, input: &Value, body: Option<BodyStream>) -> S3Result<Value> {
-        let (bucket, key, upload_id) = (str_of(input, "Bucket"), str_of(input, "Key"), str_of(input, "UploadId"));
-        seam.check_bucket(ctx, &bucket)?;
-        let number = multipart::part_number(input.get("PartNumber").and_then(|v| v.as_i64()))?;
-        let upload = self.upload(&bucket, &key, &upload_id)?;
-        let algorithm = upload.checksum_algorithm();
-        let expected = Expected {
-            content_md5: input.get("ContentMD5").and_then(|v| v.as_str()).map(str::to_string),
-            checksums: ALGORITHMS.iter().filter_map(|a| input.get(a.member()).and_then(|v| v.as_str()).map(|v| (*a, v.to_string()))).collect(),
-        };
-        let body = body.unwrap_or_else(|| http_body_util::BodyExt::boxed(http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {})));
-        use http_body_util::BodyExt as _;
-        let written = self.files.write(&upload_id, number, body, algorithm, expected.clone()).await?;
-        let md5_hex = multipart::hex(&written.md5);
-        let part = StoredPart {
-            part: Part { number, size: written.size, md5_hex: md5_hex.clone(), checksum: written.checksum.as_ref().map(|(_, v)| b64(v)), last_modified_ms: self.clock.now_ms() },
-            file: written.file.clone(),
-        };
-        let id = upload_id.clone();
-        match self.db.write(move |c| store::put_part(c, &id, &part)).await {
-            Ok(store::PartPut::Stored(replaced)) => self.files.remove(&replaced.into_iter().collect::<Vec<_>>()),
-            Ok(store::PartPut::UploadGone) => {
-                self.files.remove(&[written.file]);
-                return Err(multipart::no_such_upload(&upload_id));
+    /// Records a written part file as part `number` of `upload`; the part's output.
+    async fn store_part(&self, upload: &Upload, number: u32, file: String, size: u64, md5_hex: String, checksum: Option<String>) -> S3Result<Part> {
+        let part = Part { number, size, md5_hex, checksum, last_modified_ms: self.clock.now_ms() };
+        let row = StoredPart { part: part.clone(), file: file.clone() };
+        let id = upload.upload_id.clone();
+        match self.store.transact(move |c| rows::put_part(c, &id, &row)).await {
+            Ok(PartPut::Stored(replaced)) => {
+                self.blobs.remove(&replaced.into_iter().collect::<Vec<_>>());
+                Ok(part)
+            }
+            Ok(PartPut::UploadGone) => {
+                self.blobs.remove(&[file]);
+                Err(multipart::no_such_upload(&upload.upload_id))
             }
             Err(e) => {
-                self.files.remove(&[written.file]);
-                return Err(internal(e));
+                self.blobs.remove(&[file]);
+                Err(e.into())
             }
         }
-        let mut out = json!({ "ETag": format!("\"{md5_hex}\"") });
-        if let Some((a, v)) = &written.checksum {
-            out[a.member()] = b64(v).into();
-        }
-        for (a, v) in &expected.checksums {
-            out[a.member()] = v.clone().into();
-        }
-        Ok(out)
     }
 
-    pub async fn abort(&self, ctx: &RequestContext, seam: &dyn ObjectSeam, input: &Value) -> S3Result<Value> {
-        let (bucket, key, upload_id) = (str_of(input, "Bucket"), str_of(input, "Key"), str_of(input, "UploadId"));
-        seam.check_bucket(ctx, &bucket)?;
-        self.upload(&bucket, &key, &upload_id)?;
-        let id = upload_id.clone();
-        let files = self.db.write(move |c| store::delete_upload(c, &id)).await.map_err(internal)?;
-        self.files.remove(&files);
-        Ok(json!({}))
-    }
-
-    /// DeleteBucket: the bucket's uploads go with it (a general purpose bucket holding only
-    /// incomplete uploads can be deleted).
-    pub async fn drop_bucket(&self, bucket: &str) -> S3Result<()> {
-        let bucket = bucket.to_string();
-        let files = self
-            .db
-            .write(move |c| {
-                let mut files = Vec::new();
-                for id in store::uploads_of_bucket(c, &bucket)? {
-                    files.extend(store::delete_upload(c, &id)?);
+    pub(crate) async fn upload_part(&self, input: &Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
+        self.buckets.require(bucket_name)?;
+        let number = multipart::part_number(input.get("PartNumber").and_then(Value::as_i64))?;
+        let upload = self.upload(bucket_name, key, &upload_id)?;
+        let md5 = content_md5(input)?;
+        let declared = declared_checksum(input)?;
+        let upload_algorithm = upload.checksum_algorithm();
+        if let (Some(u), Some(d)) = (upload_algorithm, declared.0) {
+            if u != d {
+                return Err(S3Error::with(
+                    "InvalidRequest",
+                    400,
+                    format!("Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}", u.name().to_ascii_lowercase(), d.name().to_ascii_lowercase()),
+                    &[],
+                ));
+            }
+        }
+        let hashed: Vec<Algorithm> = upload_algorithm.or(declared.0).into_iter().collect();
+        let written = self.blobs.write(body.unwrap_or_else(empty_body), &hashed, MAX_PART_BYTES).await.map_err(blob_error)?;
+        let checked = async {
+            if let Some(expected) = input.get("ContentLength").and_then(Value::as_u64) {
+                if expected != written.size {
+                    return Err(S3Error::with("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header", &[]));
                 }
-                Ok(files)
-            })
-            .await
-            .map_err(internal)?;
-        self.files.remove(&files);
-        Ok(())
+            }
+            verify_body(self, &written, md5, declared.clone()).await
+        }
+        .await;
+        let sent_checksum = match checked {
+            Ok(c) => c,
+            Err(e) => {
+                self.blobs.remove(&[written.file.clone()]);
+                return Err(e);
+            }
+        };
+        // The part's checksum in the upload's algorithm (for the composite checksum).
+        let stored_checksum = upload_algorithm.and_then(|a| written.checksum(a).map(str::to_string));
+        let part = self.store_part(&upload, number, written.file.clone(), written.size, written.md5_hex(), stored_checksum).await?;
+        let mut out = Map::new();
+        out.insert("ETag".into(), json!(part.etag()));
+        out.insert("ServerSideEncryption".into(), json!("AES256"));
+        if let Some((a, v)) = sent_checksum.filter(|(a, _)| Some(*a) == upload_algorithm || declared.0 == Some(*a)) {
+            out.insert(a.member().into(), json!(v));
+        }
+        Ok(Streamed::value(Value::Object(out)))
     }
 
-    pub async fn list_parts(&self, ctx: &RequestContext, seam: &dyn ObjectSeam, input: &Value) -> S3Result<Value> {
-        let (bucket, key, upload_id) = (str_of(input, "Bucket"), str_of(input, "Key"), str_of(input, "UploadId"));
-        seam.check_bucket(ctx, &bucket)?;
-        let upload = self.upload(&bucket, &key, &upload_id)?;
-        let max = max_of(input, "MaxParts")?;
-        let marker = input.get("PartNumberMarker").and_then(|v| v.as_i64()).unwrap_or(0).max(0) as u32;
-        let mut parts = self.db.read(|c| store::list_parts(c, &upload_id, marker, max + 1))?;
+    pub(crate) async fn upload_part_copy(&self, input: &Value) -> S3Result<Streamed> {
+        let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
+        self.buckets.require(bucket_name)?;
+        let number = multipart::part_number(input.get("PartNumber").and_then(Value::as_i64))?;
+        let upload = self.upload(bucket_name, key, &upload_id)?;
+        let (src_bucket, src_key, src_version) = copy_source(opt_str(input, "CopySource").unwrap_or(""))?;
+        let source_bucket = self.buckets.require(&src_bucket)?;
+        let source = self.readable_version(&source_bucket, &src_key, src_version.as_deref(), "GET")?;
+        copy_source_conditions(input, &source)?;
+        let (start, len) = match opt_str(input, "CopySourceRange") {
+            None => (0, source.size),
+            Some(r) => {
+                let bad = || {
+                    S3Error::with(
+                        "InvalidArgument",
+                        400,
+                        format!("Range specified is not valid for source object of size: {}", source.size),
+                        &[("ArgumentName", "x-amz-copy-source-range".into()), ("ArgumentValue", r.to_string())],
+                    )
+                };
+                let (a, b) = r.trim().strip_prefix("bytes=").and_then(|s| s.split_once('-')).ok_or_else(bad)?;
+                let (a, b) = (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?);
+                if a > b || b >= source.size {
+                    return Err(bad());
+                }
+                (a, b - a + 1)
+            }
+        };
+        let hashed: Vec<Algorithm> = upload.checksum_algorithm().into_iter().collect();
+        let written = self.blobs.write(self.blobs.read(&source.segments, start, len), &hashed, MAX_PART_BYTES).await.map_err(blob_error)?;
+        let checksum = upload.checksum_algorithm().and_then(|a| written.checksum(a).map(str::to_string));
+        let part = self.store_part(&upload, number, written.file.clone(), written.size, written.md5_hex(), checksum.clone()).await?;
+        let mut result = Map::new();
+        result.insert("ETag".into(), json!(part.etag()));
+        result.insert("LastModified".into(), secs(part.last_modified_ms));
+        if let (Some(a), Some(c)) = (upload.checksum_algorithm(), checksum) {
+            result.insert(a.member().into(), json!(c));
+        }
+        let mut out = json!({ "CopyPartResult": result });
+        if source.version_id != "null" {
+            out["CopySourceVersionId"] = source.version_id.clone().into();
+        }
+        Ok(Streamed::value(out))
+    }
+
+    pub(crate) async fn complete_multipart_upload(&self, ctx: &RequestContext, input: &Value) -> S3Result<Streamed> {
+        let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
+        let bucket = self.buckets.require(bucket_name)?;
+        let upload = self.upload(bucket_name, key, &upload_id)?;
+        let condition = write_condition(input)?;
+        let algorithm = upload.checksum_algorithm();
+        let named: Vec<NamedPart> = input
+            .get("MultipartUpload")
+            .and_then(|m| m.get("Parts"))
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .map(|p| NamedPart {
+                        number: p.get("PartNumber").and_then(Value::as_i64).unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+                        etag: opt_str(p, "ETag").unwrap_or("").to_string(),
+                        checksum: algorithm.and_then(|a| opt_str(p, a.member()).map(str::to_string)),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let stored = self.store.query(|c| rows::list_parts(c, &upload_id, 0, multipart::MAX_PART_NUMBER as usize))?;
+        let files: BTreeMap<u32, String> = stored.iter().map(|p| (p.part.number, p.file.clone())).collect();
+        let uploaded: BTreeMap<u32, Part> = stored.into_iter().map(|p| (p.part.number, p.part)).collect();
+        let parts = multipart::parts_to_complete(&upload_id, &named, &uploaded)?;
+        let etag = multipart::multipart_etag(&parts);
+        let (mut meta, storage_class) = meta_from_input(&upload.settings)?;
+        let tags = match opt_str(&upload.settings, "Tagging") {
+            Some(t) => crate::tags::parse_header(t)?,
+            None => Vec::new(),
+        };
+        if let Some(a) = algorithm {
+            let full = upload.settings.get("ChecksumType").and_then(Value::as_str) == Some("FULL_OBJECT");
+            let value = if full { multipart::full_object_crc(&parts, a) } else { multipart::composite_checksum(&parts, a) };
+            if let Some(v) = value {
+                meta.checksums.insert(a.name().to_string(), v);
+                meta.checksum_type = Some(if full { "FULL_OBJECT" } else { "COMPOSITE" }.into());
+            }
+        }
+        meta.parts = parts
+            .iter()
+            .map(|p| PartInfo {
+                number: p.number,
+                size: p.size,
+                etag: Some(p.md5_hex.clone()),
+                checksums: algorithm.zip(p.checksum.clone()).map(|(a, c)| BTreeMap::from([(a.name().to_string(), c)])).unwrap_or_default(),
+            })
+            .collect();
+        let segments: Vec<Segment> = parts.iter().map(|p| Segment { file: files[&p.number].clone(), len: p.size }).collect();
+        let version = ObjectVersion {
+            bucket: bucket.name.clone(),
+            key: key.to_string(),
+            version_id: bucket.versioning().new_version_id(),
+            size: parts.iter().map(|p| p.size).sum(),
+            etag: bare_etag(&etag).to_string(),
+            last_modified_ms: self.clock.now_ms(),
+            storage_class,
+            meta,
+            tags,
+            segments: segments.clone(),
+            ..ObjectVersion::default()
+        };
+        // One transaction: the upload is still there with these very part files (not
+        // aborted, no part re-uploaded meanwhile), the object is written under its
+        // condition, and the upload's rows go.
+        let versioning = bucket.versioning();
+        let (id, used) = (upload_id.clone(), segments.iter().map(|s| s.file.clone()).collect::<Vec<_>>());
+        let cond = condition.clone();
+        let outcome = self
+            .store
+            .transact(move |c| {
+                let current = rows::list_parts(c, &id, 0, multipart::MAX_PART_NUMBER as usize)?;
+                let still = rows::get_upload(c, &id)?.is_some() && used.iter().all(|f| current.iter().any(|p| &p.file == f));
+                if !still {
+                    return Ok(Err(None));
+                }
+                match crate::store::put_version_tx(c, version, versioning, cond.as_ref())? {
+                    Ok(written) => {
+                        let files = rows::delete_upload(c, &id)?;
+                        Ok(Ok((written, files)))
+                    }
+                    Err(refused) => Ok(Err(Some(refused))),
+                }
+            })
+            .await?;
+        let (written, upload_files) = match outcome {
+            Ok(v) => v,
+            Err(None) => return Err(multipart::no_such_upload(&upload_id)),
+            Err(Some(r)) => {
+                let cond_name = if matches!(condition, Some(WriteCondition::IfNoneMatchAny)) { "If-None-Match" } else { "If-Match" };
+                return Err(refused(r, &bucket.name, key, cond_name));
+            }
+        };
+        let kept: std::collections::HashSet<&String> = segments.iter().map(|s| &s.file).collect();
+        let unused: Vec<String> = upload_files.into_iter().filter(|f| !kept.contains(f)).collect();
+        self.blobs.remove(&unused);
+        self.blobs.remove(&written.freed);
+        let v = &written.version;
+        self.notify(ctx, "ObjectCreated:CompleteMultipartUpload", v);
+        let mut out = Map::new();
+        out.insert("Location".into(), json!(format!("http://{}/{}/{}", ctx.host, bucket.name, key)));
+        out.insert("Bucket".into(), json!(bucket.name));
+        out.insert("Key".into(), json!(key));
+        out.insert("ETag".into(), json!(quoted(&v.etag)));
+        out.insert("ServerSideEncryption".into(), json!(v.meta.sse));
+        if let Some(id) = shown_version(&bucket, v) {
+            out.insert("VersionId".into(), json!(id));
+        }
+        put_checksums(&mut out, &v.meta);
+        Ok(Streamed::value(Value::Object(out)))
+    }
+
+    pub(crate) async fn abort_multipart_upload(&self, input: &Value) -> S3Result<Streamed> {
+        let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
+        self.buckets.require(bucket_name)?;
+        self.upload(bucket_name, key, &upload_id)?;
+        let id = upload_id.clone();
+        let files = self.store.transact(move |c| rows::delete_upload(c, &id)).await?;
+        self.blobs.remove(&files);
+        Ok(Streamed::value(json!({})))
+    }
+
+    pub(crate) async fn list_parts(&self, input: &Value) -> S3Result<Streamed> {
+        let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
+        self.buckets.require(bucket_name)?;
+        let upload = self.upload(bucket_name, key, &upload_id)?;
+        let max = max_of(input, "MaxParts", "max-parts")?;
+        let marker = input.get("PartNumberMarker").and_then(Value::as_i64).unwrap_or(0).clamp(0, u32::MAX as i64) as u32;
+        let mut parts = self.store.query(|c| rows::list_parts(c, &upload_id, marker, max + 1))?;
         let truncated = parts.len() > max;
         parts.truncate(max);
         let algorithm = upload.checksum_algorithm();
@@ -260,11 +387,10 @@ impl Multipart {
                 v
             })
             .collect();
-        let owner = owner(&upload);
         let mut out = json!({
-            "Bucket": bucket, "Key": key, "UploadId": upload_id,
+            "Bucket": bucket_name, "Key": key, "UploadId": upload_id,
             "PartNumberMarker": marker, "MaxParts": max, "IsTruncated": truncated,
-            "Parts": listed, "Initiator": owner, "Owner": owner, "StorageClass": upload.storage_class(),
+            "Parts": listed, "Initiator": owner(&upload), "Owner": owner(&upload), "StorageClass": upload.storage_class(),
         });
         if let Some(last) = parts.last().filter(|_| truncated) {
             out["NextPartNumberMarker"] = last.part.number.into();
@@ -273,24 +399,24 @@ impl Multipart {
             out["ChecksumAlgorithm"] = a.name().into();
             out["ChecksumType"] = upload.settings.get("ChecksumType").cloned().unwrap_or(Value::Null);
         }
-        Ok(out)
+        Ok(Streamed::value(out))
     }
 
-    pub async fn list_uploads(&self, ctx: &RequestContext, seam: &dyn ObjectSeam, input: &Value) -> S3Result<Value> {
-        let bucket = str_of(input, "Bucket");
-        seam.check_bucket(ctx, &bucket)?;
+    pub(crate) async fn list_multipart_uploads(&self, input: &Value) -> S3Result<Streamed> {
+        let bucket = req_str(input, "Bucket")?.to_string();
+        self.buckets.require(&bucket)?;
         let prefix = str_of(input, "Prefix");
         let delimiter = str_of(input, "Delimiter");
         let key_marker = str_of(input, "KeyMarker");
         let id_marker = if key_marker.is_empty() { String::new() } else { str_of(input, "UploadIdMarker") };
-        let max = max_of(input, "MaxUploads")?;
-        let mut uploads = Vec::new();
+        let max = max_of(input, "MaxUploads", "max-uploads")?;
+        let mut uploads: Vec<Upload> = Vec::new();
         let mut prefixes: Vec<String> = Vec::new();
         let (mut after_key, mut after_id) = (key_marker.clone(), id_marker.clone());
         let mut truncated = false;
         let mut next: Option<(String, String)> = None;
         'pages: loop {
-            let page = self.db.read(|c| store::list_uploads(c, &bucket, &prefix, &after_key, &after_id, MAX_LISTED))?;
+            let page = self.store.query(|c| rows::list_uploads(c, &bucket, &prefix, &after_key, &after_id, MAX_LISTED))?;
             let exhausted = page.len() < MAX_LISTED;
             for u in page {
                 (after_key, after_id) = (u.key.clone(), u.upload_id.clone());
@@ -298,11 +424,9 @@ impl Multipart {
                 if !delimiter.is_empty() && key_marker.ends_with(&delimiter) && u.key.starts_with(&key_marker) {
                     continue;
                 }
-                let common = (!delimiter.is_empty()).then(|| u.key[prefix.len()..].find(&delimiter).map(|i| u.key[..prefix.len() + i + delimiter.len()].to_string())).flatten();
-                if let Some(p) = &common {
-                    if prefixes.last() == Some(p) {
-                        continue;
-                    }
+                let common = if delimiter.is_empty() { None } else { u.key[prefix.len()..].find(&delimiter).map(|i| u.key[..prefix.len() + i + delimiter.len()].to_string()) };
+                if common.is_some() && prefixes.last() == common.as_ref() {
+                    continue;
                 }
                 if uploads.len() + prefixes.len() == max {
                     truncated = true;
@@ -323,10 +447,12 @@ impl Multipart {
                 break;
             }
         }
+        let url = opt_str(input, "EncodingType") == Some("url");
+        let enc = |s: &str| if url { crate::ops_list::url_encode(s) } else { s.to_string() };
         let listed: Vec<Value> = uploads
             .iter()
             .map(|u| {
-                let mut v = json!({ "UploadId": u.upload_id, "Key": u.key, "Initiated": secs(u.initiated_ms), "StorageClass": u.storage_class(), "Owner": owner(u), "Initiator": owner(u) });
+                let mut v = json!({ "UploadId": u.upload_id, "Key": enc(&u.key), "Initiated": secs(u.initiated_ms), "StorageClass": u.storage_class(), "Owner": owner(u), "Initiator": owner(u) });
                 if let Some(a) = u.checksum_algorithm() {
                     v["ChecksumAlgorithm"] = a.name().into();
                     v["ChecksumType"] = u.settings.get("ChecksumType").cloned().unwrap_or(Value::Null);
@@ -335,147 +461,48 @@ impl Multipart {
             })
             .collect();
         let mut out = json!({
-            "Bucket": bucket, "KeyMarker": key_marker, "UploadIdMarker": id_marker,
+            "Bucket": bucket, "KeyMarker": enc(&key_marker), "UploadIdMarker": id_marker,
             "MaxUploads": max, "IsTruncated": truncated, "Uploads": listed,
-            "CommonPrefixes": prefixes.iter().map(|p| json!({ "Prefix": p })).collect::<Vec<_>>(),
+            "CommonPrefixes": prefixes.iter().map(|p| json!({ "Prefix": enc(p) })).collect::<Vec<_>>(),
         });
         if !prefix.is_empty() {
-            out["Prefix"] = prefix.into();
+            out["Prefix"] = enc(&prefix).into();
         }
         if !delimiter.is_empty() {
-            out["Delimiter"] = delimiter.into();
+            out["Delimiter"] = enc(&delimiter).into();
         }
         if let (true, Some((k, id))) = (truncated, next) {
-            out["NextKeyMarker"] = k.into();
+            out["NextKeyMarker"] = enc(&k).into();
             out["NextUploadIdMarker"] = id.into();
         }
-        if input.get("EncodingType").and_then(|v| v.as_str()) == Some("url") {
+        if url {
             out["EncodingType"] = "url".into();
         }
-        Ok(out)
-    }
-
-    /// CompleteMultipartUpload's checks and what the object is made of: the upload (its
-    /// settings), the parts in order with their files, the ETag and the checksum.
-    pub fn assemble(&self, input: &Value) -> S3Result<Assembly> {
-        let (bucket, key, upload_id) = (str_of(input, "Bucket"), str_of(input, "Key"), str_of(input, "UploadId"));
-        let upload = self.upload(&bucket, &key, &upload_id)?;
-        let named: Vec<NamedPart> = input
-            .get("MultipartUpload")
-            .and_then(|m| m.get("Parts"))
-            .and_then(|p| p.as_array())
-            .map(|parts| {
-                parts
-                    .iter()
-                    .map(|p| NamedPart {
-                        number: p.get("PartNumber").and_then(|v| v.as_i64()).unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
-                        etag: p.get("ETag").and_then(|v| v.as_str()).unwrap_or("").to_string(),
-                        checksum: upload.checksum_algorithm().and_then(|a| p.get(a.member()).and_then(|v| v.as_str()).map(str::to_string)),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let stored = self.db.read(|c| store::list_parts(c, &upload_id, 0, multipart::MAX_PART_NUMBER as usize))?;
-        let files: BTreeMap<u32, String> = stored.iter().map(|p| (p.part.number, p.file.clone())).collect();
-        let uploaded: BTreeMap<u32, Part> = stored.into_iter().map(|p| (p.part.number, p.part)).collect();
-        let parts = multipart::parts_to_complete(&upload_id, &named, &uploaded)?;
-        let etag = multipart::multipart_etag(&parts);
-        let checksum = upload.checksum_algorithm().and_then(|a| {
-            if upload.settings.get("ChecksumType").and_then(|v| v.as_str()) == Some("FULL_OBJECT") {
-                full_object_crc(a, &parts).map(|c| (a, c))
-            } else {
-                multipart::composite_checksum(&parts, |bytes| Checksum::of(a, bytes)).map(|c| (a, c))
-            }
-        });
-        let segments = parts.iter().map(|p| Segment { path: self.files.path(&files[&p.number]), file: files[&p.number].clone(), size: p.size, number: p.number }).collect();
-        Ok(Assembly { upload, etag, checksum, segments })
-    }
-
-    /// After the object was committed: the upload's rows go, and the files of the parts
-    /// the object does not use.
-    pub async fn finish(&self, assembly: &Assembly) -> S3Result<()> {
-        let id = assembly.upload.upload_id.clone();
-        let files = self.db.write(move |c| store::delete_upload(c, &id)).await.map_err(internal)?;
-        let used: std::collections::HashSet<&String> = assembly.segments.iter().map(|s| &s.file).collect();
-        let unused: Vec<String> = files.into_iter().filter(|f| !used.contains(f)).collect();
-        self.files.remove(&unused);
-        Ok(())
+        Ok(Streamed::value(out))
     }
 }
 
-/// What a completed upload's object is made of.
-#[derive(Debug, Clone)]
-pub struct Assembly {
-    pub upload: Upload,
-    /// `"<md5 of md5s>-N"`.
-    pub etag: String,
-    /// The object's checksum (`<b64>-N` composite, or the full-object CRC).
-    pub checksum: Option<(Algorithm, String)>,
-    pub segments: Vec<Segment>,
-}
-
-/// One part of a completed object: its file, size and part number.
-#[derive(Debug, Clone)]
-pub struct Segment {
-    pub path: PathBuf,
-    pub file: String,
-    pub size: u64,
-    pub number: u32,
-}
-
-/// The full-object CRC of a multipart object, combined from the parts' CRCs.
-fn full_object_crc(a: Algorithm, parts: &[&Part]) -> Option<String> {
-    use base64::Engine;
-    let alg = match a {
-        Algorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
-        Algorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
-        Algorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
-        _ => return None,
-    };
-    let width = if a == Algorithm::Crc64Nvme { 8 } else { 4 };
-    let mut combined: Option<u64> = None;
-    for p in parts {
-        let raw = base64::engine::general_purpose::STANDARD.decode(p.checksum.as_deref()?).ok()?;
-        let value = raw.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64);
-        combined = Some(match combined {
-            None => value,
-            Some(c) => crc_fast::checksum_combine(alg, c, value, p.size),
-        });
-    }
-    Some(b64(&combined?.to_be_bytes()[8 - width..]))
-}
-
-fn owner(u: &Upload) -> Value {
-    let id = u.settings.get("Owner").and_then(|v| v.as_str()).unwrap_or("");
-    json!({ "ID": id, "DisplayName": "nimbus" })
-}
-
-fn str_of(input: &Value, name: &str) -> String {
-    input.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string()
-}
-
-fn secs(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
-
-/// `max-parts` / `max-uploads`: 0 to 1000 (larger asks get 1000), a negative one refused.
-fn max_of(input: &Value, member: &str) -> S3Result<usize> {
-    match input.get(member).and_then(|v| v.as_i64()) {
-        None => Ok(MAX_LISTED),
-        Some(n) if n < 0 => {
-            let arg = if member == "MaxParts" { "max-parts" } else { "max-uploads" };
-            Err(S3Error::detailed("InvalidArgument", 400, format!("Argument {arg} must be an integer between 0 and 2147483647"), &[("ArgumentName", arg), ("ArgumentValue", &n.to_string())]))
+/// UploadPartCopy's `x-amz-copy-source-if-*` against the source, as CopyObject checks
+/// them: a failed condition is `412 PreconditionFailed`.
+fn copy_source_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
+    let failed = |c: &str| S3Error::with("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold", &[("Condition", c.to_string())]);
+    let lm = v.last_modified_ms / 1000;
+    let date = |name: &str| opt_str(input, name).and_then(nimbus_core::time::parse_http_date).map(|ms| ms / 1000);
+    let if_match = opt_str(input, "CopySourceIfMatch");
+    if let Some(m) = if_match {
+        if !etag_list_matches(m, &v.etag) {
+            return Err(failed("x-amz-copy-source-If-Match"));
         }
-        Some(n) => Ok((n as usize).min(MAX_LISTED)),
+    } else if date("CopySourceIfUnmodifiedSince").is_some_and(|d| lm > d) {
+        return Err(failed("x-amz-copy-source-If-Unmodified-Since"));
     }
-}
-
-/// An opaque upload id (S3's are long URL-safe strings).
-fn new_upload_id() -> String {
-    use base64::Engine;
-    let mut bytes = Vec::with_capacity(48);
-    for _ in 0..3 {
-        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let if_none = opt_str(input, "CopySourceIfNoneMatch");
+    if let Some(m) = if_none {
+        if etag_list_matches(m, &v.etag) {
+            return Err(failed("x-amz-copy-source-If-None-Match"));
+        }
+    } else if date("CopySourceIfModifiedSince").is_some_and(|d| lm <= d) {
+        return Err(failed("x-amz-copy-source-If-Modified-Since"));
     }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    Ok(())
 }

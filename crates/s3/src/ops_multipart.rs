@@ -184,7 +184,7 @@ impl S3Service {
         let sent_checksum = match checked {
             Ok(c) => c,
             Err(e) => {
-                self.blobs.remove(&[written.file.clone()]);
+                self.blobs.remove(std::slice::from_ref(&written.file));
                 return Err(e);
             }
         };

@@ -382,3 +382,26 @@ def test_aws_cli_v2_multipart_cp_round_trip(aws_v2, s3, bucket, tmp_path):
     r = aws_v2("s3", "cp", f"s3://{bucket}/cli.bin", str(dst), "--no-progress")
     assert r.returncode == 0, r.stderr
     assert dst.read_bytes() == data
+
+
+def test_list_multipart_uploads_pages_through_common_prefixes(s3, bucket):
+    for key in ("a/1", "a/2", "b/1", "c", "d/x/1"):
+        s3.create_multipart_upload(Bucket=bucket, Key=key)
+    seen_prefixes, seen_keys = [], []
+    kwargs = {"Bucket": bucket, "Delimiter": "/", "MaxUploads": 1}
+    for _ in range(10):
+        page = s3.list_multipart_uploads(**kwargs)
+        seen_prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        seen_keys += [u["Key"] for u in page.get("Uploads", [])]
+        assert len(page.get("CommonPrefixes", [])) + len(page.get("Uploads", [])) <= 1
+        if not page["IsTruncated"]:
+            break
+        kwargs.update(KeyMarker=page["NextKeyMarker"], UploadIdMarker=page.get("NextUploadIdMarker", ""))
+    assert seen_prefixes == ["a/", "b/", "d/"]
+    assert seen_keys == ["c"]
+    # encoding-type=url encodes keys and prefixes.
+    s3.create_multipart_upload(Bucket=bucket, Key="sp ace/ü")
+    raw = s3.list_multipart_uploads(Bucket=bucket, Prefix="sp ace/", EncodingType="url")
+    assert [u["Key"] for u in raw["Uploads"]] == ["sp%20ace/%C3%BC"]
+    assert raw["Prefix"] == "sp%20ace/"
+    assert raw["EncodingType"] == "url"

@@ -298,10 +298,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // run through Lambda (`FunctionInvoker`).
         let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
         router.register(secrets.clone());
-        // S3 (REST-XML): buckets and objects. Object events go to SQS (`QueueSender`),
-        // Lambda (`EventInvoker`), SNS (`TopicPublisher`) and EventBridge (`EventPublisher`);
+        // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
+        // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
+        // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda
+        // (`EventInvoker`), SNS (`TopicPublisher`) and EventBridge (`EventPublisher`);
         // Lambda reads `Code.S3Bucket` packages through it (`ObjectReader`).
-        let s3 = Arc::new(nimbus_s3::S3Service::new());
+        let s3_blobs = if args.in_memory { temp_dir_of(std::process::id()).join("s3") } else { args.data_dir.join("s3") };
+        let s3 = Arc::new(nimbus_s3::S3Service::open(stores.s3, &s3_blobs, args.fsync, clock.clone()).map_err(|e| format!("s3: {e}"))?);
         s3.set_destinations(nimbus_s3::notify::Destinations { queues: sqs.clone(), functions: lambda.clone(), topics: sns.clone(), events: events.clone(), grants: iam.clone() });
         lambda.set_object_reader(s3.clone());
         router.register(s3);
@@ -405,6 +408,7 @@ struct Stores {
     kms: Arc<dyn DocStore>,
     ssm: nimbus_ssm::store::Store,
     secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
+    s3: nimbus_s3::store::Store,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -426,6 +430,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_ssm::service::model());
         s.spawn(|| nimbus_secretsmanager::service::model());
         s.spawn(|| nimbus_lambda::service::model());
+        s.spawn(|| nimbus_s3::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
@@ -484,6 +489,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
                 Arc::new(nimbus_secretsmanager::store::SqliteStore::open(&dir.join("secretsmanager.db"), durability)?)
             })
         });
+        let s3 = s.spawn(move || -> Result<nimbus_s3::store::Store, StartError> {
+            Ok(nimbus_s3::store::Store::open((!in_memory).then(|| dir.join("s3.db")).as_deref(), durability)?)
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -496,6 +504,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             kms: joined(kms.join())?,
             ssm: joined(ssm.join())?,
             secretsmanager: joined(secretsmanager.join())?,
+            s3: joined(s3.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

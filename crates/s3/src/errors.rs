@@ -24,9 +24,28 @@ pub enum S3Error {
     Detailed { code: &'static str, status: u16, message: String, members: Vec<(&'static str, String)> },
     #[error("The lifecycle configuration does not exist")]
     NoSuchLifecycleConfiguration { bucket: String },
+    /// An error built with its own members and headers (`Condition`, `x-amz-delete-marker`, …).
+    #[error("{}", .0.message)]
+    Aws(AwsError),
+    #[error("We encountered an internal error. Please try again.")]
+    Internal(String),
 }
 
 pub type S3Result<T> = Result<T, S3Error>;
+
+impl From<nimbus_core::storage::StorageError> for S3Error {
+    fn from(e: nimbus_core::storage::StorageError) -> S3Error {
+        tracing::error!(error = %e, "s3 storage");
+        S3Error::Internal(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> S3Error {
+        tracing::error!(error = %e, "s3 blob files");
+        S3Error::Internal(e.to_string())
+    }
+}
 
 impl S3Error {
     /// An error with AWS's code, status, message and elements of its own.
@@ -37,6 +56,22 @@ impl S3Error {
     /// An error with AWS's code, status and message.
     pub fn other(code: &'static str, status: u16, message: impl Into<String>) -> S3Error {
         S3Error::Other { code, status, message: message.into() }
+    }
+
+    /// An error with members written into the `<Error>` document.
+    pub fn with(code: &'static str, status: u16, message: impl Into<String>, members: &[(&str, String)]) -> S3Error {
+        let mut e = AwsError::new(code, status, message.into());
+        for (k, v) in members {
+            e.members.insert((*k).to_string(), v.clone().into());
+        }
+        S3Error::Aws(e)
+    }
+
+    /// Adds a response header (kept on `Aws` errors; others become `Aws`).
+    pub fn header(self, name: &str, value: impl Into<String>) -> S3Error {
+        let mut e: AwsError = self.into();
+        e.headers.push((name.to_string(), value.into()));
+        S3Error::Aws(e)
     }
 }
 
@@ -74,6 +109,8 @@ impl From<S3Error> for AwsError {
                 }
                 err
             }
+            S3Error::Aws(e) => e.clone(),
+            S3Error::Internal(_) => AwsError::new("InternalError", 500, message),
         };
         err.fault = if err.status >= 500 { nimbus_core::error::Fault::Receiver } else { nimbus_core::error::Fault::Sender };
         err

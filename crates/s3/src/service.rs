@@ -5,12 +5,16 @@
 //! PutObject's and UploadPart's body comes unread as a stream. Operations of the model
 //! nimbus does not implement answer `NotImplemented` ("… is not supported by nimbus").
 
+use crate::blobs::Blobs;
+use crate::buckets::Buckets;
 use crate::errors::{S3Error, S3Result};
 use crate::notify::Notifier;
+use crate::store::Store;
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::{BodyStream, BoxFuture, Streamed};
-use nimbus_core::{AwsError, AwsService, RequestContext};
+use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
 use serde_json::Value;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 const MODEL_JSON: &str = include_str!("../model/s3-2006-03-01.json");
@@ -24,43 +28,83 @@ pub struct S3Service {
     /// Object events to the buckets' notification configurations.
     pub(crate) notifier: Arc<Notifier>,
     /// Events and lifecycle: the buckets' stored settings, and the lifecycle timer's
-    /// wake-up (set once the bucket store exists).
+    /// wake-up.
     pub(crate) events: crate::service_events::EventsWiring,
+    /// Buckets and object versions.
+    pub store: Arc<Store>,
+    /// Object bytes.
+    pub blobs: Arc<Blobs>,
+    /// Every bucket with its configuration, in memory, written through to `store`.
+    pub buckets: Arc<Buckets>,
+    pub(crate) clock: Clock,
+    /// Whether a bucket's other rows (multipart uploads, …) are gone, checked in
+    /// DeleteBucket's transaction.
+    pub(crate) bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
+}
+
+fn nothing_else(_: &rusqlite::Connection, _: &str) -> rusqlite::Result<bool> {
+    Ok(true)
 }
 
 impl S3Service {
-    pub fn new() -> S3Service {
-        S3Service { notifier: Arc::new(Notifier::default()), events: Default::default() }
+    /// Opens S3 over its metadata `store` and the blob directory `blob_dir`
+    /// (`<data-dir>/s3`, or a temp dir for `--in-memory`), sweeping blob files no
+    /// version references. `fsync`: blob files are fsynced before they are renamed into
+    /// place (`--fsync`).
+    pub fn open(store: Store, blob_dir: &Path, fsync: bool, clock: Clock) -> Result<S3Service, String> {
+        let blobs = Blobs::open(blob_dir, fsync).map_err(|e| format!("s3 blob directory {}: {e}", blob_dir.display()))?;
+        let referenced = store.referenced_files().map_err(|e| e.to_string())?;
+        let swept = blobs.sweep(&referenced).map_err(|e| format!("s3 blob sweep: {e}"))?;
+        if swept > 0 {
+            tracing::info!(files = swept, "s3: removed blob files no object references");
+        }
+        let buckets = Buckets::load(store.buckets().map_err(|e| e.to_string())?);
+        Ok(S3Service {
+            notifier: Arc::new(Notifier::default()),
+            events: Default::default(),
+            store: Arc::new(store),
+            blobs: Arc::new(blobs),
+            buckets: Arc::new(buckets),
+            clock,
+            bucket_extra_empty: nothing_else,
+        })
+    }
+
+    /// Where object events go: starts the notification worker (the binary calls it once
+    /// SQS, Lambda, SNS and EventBridge exist).
+    pub fn set_destinations(&self, destinations: crate::notify::Destinations) {
+        self.notifier.start(destinations);
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
         if let Some(out) = self.bucket_events(ctx, op, &input).await {
             return out.map(Streamed::value);
         }
-        drop(body);
-        Err(S3Error::NotImplemented { operation: op.to_string() })
+        match op {
+            "CreateBucket" => self.create_bucket(ctx, &input).await,
+            "HeadBucket" => self.head_bucket(&input).await,
+            "DeleteBucket" => self.delete_bucket(&input).await,
+            "ListBuckets" => self.list_buckets(ctx, &input).await,
+            "GetBucketLocation" => self.get_bucket_location(&input).await,
+            "PutObject" => self.put_object(ctx, &input, body).await,
+            "GetObject" => self.get_object(&input, false).await,
+            "HeadObject" => self.get_object(&input, true).await,
+            "DeleteObject" => self.delete_object(ctx, &input).await,
+            "ListObjects" => self.list_objects(&input).await,
+            "ListObjectsV2" => self.list_objects_v2(&input).await,
+            _ => {
+                drop(body);
+                Err(S3Error::NotImplemented { operation: op.to_string() })
+            }
+        }
     }
 }
 
-impl S3Service {
-    /// Where object events go: starts the notification worker (the binary calls it once
-    /// SQS, Lambda, SNS and EventBridge exist).
-    pub fn set_destinations(&self, destinations: crate::notify::Destinations) {
-        self.notifier.start(destinations);
-    }
-}
-
-/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the object store exists every
-/// bucket is missing.)
+/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the events work reads the object
+/// store, every bucket is missing.)
 impl nimbus_core::internal::ObjectReader for S3Service {
     fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
         Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
-    }
-}
-
-impl Default for S3Service {
-    fn default() -> Self {
-        S3Service::new()
     }
 }
 

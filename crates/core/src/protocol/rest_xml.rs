@@ -18,6 +18,10 @@ use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Number, Value};
 
+/// An output member the codec reads as the answer's status when the model binds none
+/// (GetObject's `206 Partial Content`); never written to the wire.
+pub const STATUS_MEMBER: &str = "$status";
+
 /// S3's namespace, written on every response document.
 const S3_NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -351,6 +355,9 @@ pub fn encode_ok(model: &ServiceModel, operation: &str, output: &Value) -> WireR
     let ShapeKind::Structure { members, payload, .. } = &shape.kind else { return empty(status, headers) };
     let obj = output.as_object();
     let get = |name: &str| obj.and_then(|o| o.get(name)).filter(|v| !v.is_null());
+    if let Some(s) = get(STATUS_MEMBER).and_then(Value::as_u64) {
+        status = s as u16;
+    }
     for m in members {
         let Some(v) = get(&m.name) else { continue };
         let wire = m.location_name.as_deref().unwrap_or(&m.name);

@@ -1,0 +1,340 @@
+//! Object bytes as files: `<data-dir>/s3/<uuid>`, each written first to `s3/tmp/<uuid>`
+//! while its MD5 and requested checksum are computed, and renamed into place only once
+//! the whole body arrived — so a crash never leaves a torn file where a version could
+//! point. A version's metadata names its files only after the rename; files no version
+//! names (a crash between rename and commit, or after a commit that replaced a version
+//! and before its old file was removed) are removed by the sweep at start. fsync (file
+//! and directory) only with `--fsync`, matching the metadata's WAL discipline.
+//!
+//! Reads stream a list of segments (one file, or a multipart object's part files back to
+//! back) with an optional byte range, from a blocking reader thread through a bounded
+//! channel: memory stays constant whatever the object's size.
+
+use crate::checksums::{Algorithm, Hasher};
+use crate::store::Segment;
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body_util::BodyExt;
+use md5::{Digest, Md5};
+use nimbus_core::service::BodyStream;
+use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Bytes gathered before a write (and hash) is handed to a blocking thread.
+const WRITE_CHUNK: usize = 1 << 20;
+/// Bytes per frame of a read.
+const READ_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The client's body ended early or broke off.
+    #[error("body: {0}")]
+    Body(std::io::Error),
+    #[error("disk: {0}")]
+    Disk(#[from] std::io::Error),
+    /// More bytes than allowed.
+    #[error("too large")]
+    TooLarge,
+}
+
+/// Where blob files live.
+pub struct Blobs {
+    dir: PathBuf,
+    tmp: PathBuf,
+    fsync: bool,
+}
+
+/// A body written to its final file.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub file: String,
+    pub size: u64,
+    pub md5: [u8; 16],
+    /// The checksums computed while writing (base64).
+    pub checksums: Vec<(Algorithm, String)>,
+    /// Trailing headers the body carried (aws-chunked's trailing checksum).
+    pub trailers: HeaderMap,
+}
+
+impl Written {
+    pub fn md5_hex(&self) -> String {
+        hex(&self.md5)
+    }
+
+    pub fn checksum(&self, a: Algorithm) -> Option<&str> {
+        self.checksums.iter().find(|(x, _)| *x == a).map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Sink {
+    file: std::fs::File,
+    md5: Md5,
+    hashers: Vec<Hasher>,
+}
+
+impl Sink {
+    fn take(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(chunk)?;
+        self.md5.update(chunk);
+        for h in &mut self.hashers {
+            h.update(chunk);
+        }
+        Ok(())
+    }
+}
+
+impl Blobs {
+    /// Opens `dir` (created if needed); the temp area is emptied (whatever is there was
+    /// being written when nimbus stopped).
+    pub fn open(dir: &Path, fsync: bool) -> std::io::Result<Blobs> {
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        for entry in std::fs::read_dir(&tmp)?.flatten() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+        Ok(Blobs { dir: dir.to_path_buf(), tmp, fsync })
+    }
+
+    /// Removes files no version (or other keeper) references. Run once at start, before
+    /// any request.
+    pub fn sweep(&self, referenced: &HashSet<String>) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            if !kind.is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !referenced.contains(&name) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Writes a request body to a new file, computing MD5 and the `checksums` asked for;
+    /// at most `limit` bytes. Data frames go to the file; a trailers frame is kept.
+    pub async fn write(&self, mut body: BodyStream, checksums: &[Algorithm], limit: u64) -> Result<Written, BlobError> {
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.tmp.join(&name);
+        let result = self.write_to(&tmp, &mut body, checksums, limit).await;
+        let (size, sink, trailers) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        let fsync = self.fsync;
+        let final_path = self.dir.join(&name);
+        let dir = self.dir.clone();
+        let tmp2 = tmp.clone();
+        let finished = tokio::task::spawn_blocking(move || -> std::io::Result<([u8; 16], Vec<(Algorithm, String)>)> {
+            if fsync {
+                sink.file.sync_all()?;
+            }
+            drop(sink.file);
+            std::fs::rename(&tmp2, &final_path)?;
+            if fsync {
+                std::fs::File::open(&dir)?.sync_all()?;
+            }
+            let md5: [u8; 16] = sink.md5.finalize().into();
+            Ok((md5, sink.hashers.into_iter().map(|h| (h.algorithm(), h.finish())).collect()))
+        })
+        .await
+        .map_err(|e| BlobError::Disk(std::io::Error::other(e)))?;
+        match finished {
+            Ok((md5, checksums)) => Ok(Written { file: name, size, md5, checksums, trailers }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(BlobError::Disk(e))
+            }
+        }
+    }
+
+    async fn write_to(&self, tmp: &Path, body: &mut BodyStream, checksums: &[Algorithm], limit: u64) -> Result<(u64, Sink, HeaderMap), BlobError> {
+        let file = std::fs::File::create(tmp)?;
+        let mut sink = Some(Sink { file, md5: Md5::new(), hashers: checksums.iter().map(|a| a.hasher()).collect() });
+        // One write in flight on a blocking thread while the next chunk arrives.
+        let mut in_flight: Option<tokio::task::JoinHandle<std::io::Result<Sink>>> = None;
+        let mut buf: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
+        let mut size: u64 = 0;
+        let mut trailers = HeaderMap::new();
+        async fn settle(in_flight: &mut Option<tokio::task::JoinHandle<std::io::Result<Sink>>>, sink: &mut Option<Sink>) -> Result<(), BlobError> {
+            if let Some(h) = in_flight.take() {
+                *sink = Some(h.await.map_err(|e| BlobError::Disk(std::io::Error::other(e)))??);
+            }
+            Ok(())
+        }
+        loop {
+            let frame = match body.frame().await {
+                None => break,
+                Some(Ok(f)) => f,
+                Some(Err(e)) => {
+                    settle(&mut in_flight, &mut sink).await?;
+                    return Err(BlobError::Body(e));
+                }
+            };
+            match frame.into_data() {
+                Ok(data) => {
+                    size += data.len() as u64;
+                    if size > limit {
+                        settle(&mut in_flight, &mut sink).await?;
+                        return Err(BlobError::TooLarge);
+                    }
+                    buf.extend_from_slice(&data);
+                    if buf.len() >= WRITE_CHUNK {
+                        settle(&mut in_flight, &mut sink).await?;
+                        let chunk = std::mem::replace(&mut buf, Vec::with_capacity(WRITE_CHUNK));
+                        let Some(mut s) = sink.take() else { return Err(BlobError::Disk(std::io::Error::other("writer lost"))) };
+                        in_flight = Some(tokio::task::spawn_blocking(move || s.take(&chunk).map(|_| s)));
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(t) = frame.into_trailers() {
+                        trailers.extend(t);
+                    }
+                }
+            }
+        }
+        settle(&mut in_flight, &mut sink).await?;
+        let Some(mut s) = sink else { return Err(BlobError::Disk(std::io::Error::other("writer lost"))) };
+        if !buf.is_empty() {
+            s = tokio::task::spawn_blocking(move || s.take(&buf).map(|_| s)).await.map_err(|e| BlobError::Disk(std::io::Error::other(e)))??;
+        }
+        Ok((size, s, trailers))
+    }
+
+    /// A new file with the same bytes as `segments` (a hard link for one whole file: no
+    /// copy). For CopyObject and UploadPartCopy.
+    pub async fn duplicate(&self, segments: &[Segment]) -> std::io::Result<Vec<Segment>> {
+        let mut out = Vec::new();
+        for s in segments {
+            let name = uuid::Uuid::new_v4().simple().to_string();
+            let (from, to) = (self.path(&s.file), self.path(&name));
+            let linked = tokio::task::spawn_blocking(move || std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(drop))).await.map_err(std::io::Error::other);
+            if let Err(e) = linked.and_then(|r| r) {
+                self.remove(&out.iter().map(|s: &Segment| s.file.clone()).collect::<Vec<_>>());
+                return Err(e);
+            }
+            out.push(Segment { file: name, len: s.len });
+        }
+        Ok(out)
+    }
+
+    /// Removes blob files (after the commit that stopped referencing them).
+    pub fn remove(&self, files: &[String]) {
+        for f in files {
+            let _ = std::fs::remove_file(self.path(f));
+        }
+    }
+
+    /// Streams `len` bytes from `start` of the segments read back to back.
+    pub fn read(&self, segments: &[Segment], start: u64, len: u64) -> BodyStream {
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
+        if len > 0 {
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = read_segments(&files, start, len, &tx) {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            });
+        }
+        ChannelBody { rx, remaining: len }.boxed()
+    }
+
+    /// Computes a checksum of stored segments (a trailer named an algorithm the upload
+    /// was not hashed with).
+    pub async fn checksum_of(&self, segments: &[Segment], algorithm: Algorithm) -> std::io::Result<String> {
+        let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
+        tokio::task::spawn_blocking(move || {
+            let mut h = algorithm.hasher();
+            let mut buf = vec![0u8; READ_CHUNK];
+            for (path, len) in files {
+                let mut f = std::fs::File::open(path)?.take(len);
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+            }
+            Ok(h.finish())
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}
+
+fn read_segments(files: &[(PathBuf, u64)], mut start: u64, mut len: u64, tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) -> std::io::Result<()> {
+    for (path, seg_len) in files {
+        if len == 0 {
+            break;
+        }
+        if start >= *seg_len {
+            start -= seg_len;
+            continue;
+        }
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(start))?;
+        let mut left = (seg_len - start).min(len);
+        start = 0;
+        while left > 0 {
+            let mut buf = vec![0u8; (left as usize).min(READ_CHUNK)];
+            f.read_exact(&mut buf)?;
+            left -= buf.len() as u64;
+            len -= buf.len() as u64;
+            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                // The client went away.
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A response body fed by the reader thread.
+struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    remaining: u64,
+}
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Ok(b))) => {
+                self.remaining = self.remaining.saturating_sub(b.len() as u64);
+                Poll::Ready(Some(Ok(http_body::Frame::data(b))))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "object file ended early")))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}

@@ -16,9 +16,6 @@ import pytest
 
 from conftest import ACCESS_KEY, SECRET_KEY, REGION, LAMBDA_ROLE, python_runtime
 
-pytestmark = pytest.mark.skip(reason="needs the object store (S3 milestone 1)")
-
-
 @pytest.fixture(scope="module")
 def s3(endpoint):
     cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})

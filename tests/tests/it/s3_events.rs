@@ -93,7 +93,6 @@ fn node_spec() -> FnSpec {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn object_put_reaches_a_queue_and_rust_python_node_functions() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -176,7 +175,6 @@ async fn object_put_reaches_a_queue_and_rust_python_node_functions() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn a_failing_functions_event_reaches_its_dead_letter_queue_after_the_retries() {
     let n = Nimbus::start_with_clock_control();
     let s3 = n.s3_client();
@@ -200,7 +198,6 @@ async fn a_failing_functions_event_reaches_its_dead_letter_queue_after_the_retri
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn sns_and_eventbridge_destinations() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -245,7 +242,6 @@ async fn sns_and_eventbridge_destinations() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn lifecycle_expiration_after_a_clock_advance_emits_its_event() {
     let n = Nimbus::start_with_clock_control();
     let s3 = n.s3_client();
@@ -286,7 +282,6 @@ async fn lifecycle_expiration_after_a_clock_advance_emits_its_event() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn a_function_deployed_from_an_s3_key() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -339,7 +334,6 @@ async fn code_from_a_missing_bucket_is_lambdas_getobject_error() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn bad_notification_configurations_answer_s3s_errors() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -381,7 +375,6 @@ async fn bad_notification_configurations_answer_s3s_errors() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn bad_lifecycle_configurations_answer_s3s_errors() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();

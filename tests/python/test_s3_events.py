@@ -121,3 +121,30 @@ def test_bad_configurations(s3, sqs, queue, bucket):
         assert (err["Code"], err["Message"]) == ("InvalidArgument", message)
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert next_body(sqs, queue(), wait=1) is None
+
+
+def test_trace_header_reaches_the_queue_and_put_shows_its_expiration(s3, sqs, queue, bucket):
+    url = queue()
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn_of(sqs, url), "Events": ["s3:ObjectCreated:Put"]}],
+    })
+    assert next_body(sqs, url)["Event"] == "s3:TestEvent"
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "logs-30d", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 30}},
+    ]})
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+
+    def add_trace(request, **kwargs):
+        request.headers["X-Amzn-Trace-Id"] = trace
+
+    s3.meta.events.register("before-sign.s3.PutObject", add_trace)
+    try:
+        put = s3.put_object(Bucket=bucket, Key="logs/today", Body=b"x")
+    finally:
+        s3.meta.events.unregister("before-sign.s3.PutObject", add_trace)
+    assert put["Expiration"].startswith('expiry-date="') and put["Expiration"].endswith('GMT", rule-id="logs-30d"'), put["Expiration"]
+    assert "Expiration" not in s3.put_object(Bucket=bucket, Key="other", Body=b"x")
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MessageSystemAttributeNames=["AWSTraceHeader"])["Messages"]
+    first = json.loads(got[0]["Body"])["Records"][0]
+    assert first["s3"]["object"]["key"] == "logs/today"
+    assert got[0]["Attributes"]["AWSTraceHeader"] == trace

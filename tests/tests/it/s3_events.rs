@@ -401,3 +401,22 @@ async fn bad_lifecycle_configurations_answer_s3s_errors() {
     let no_action = LifecycleRule::builder().status(ExpirationStatus::Enabled).filter(LifecycleRuleFilter::builder().prefix("").build()).build().expect("rule");
     assert_eq!(put(no_action).await, ("InvalidRequest".into(), "At least one action needs to be specified in a rule".into()));
 }
+
+#[tokio::test]
+async fn configurations_survive_a_restart() {
+    let mut n = Nimbus::start();
+    let b = bucket(&n).await;
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("kept", &qarn, Event::S3ObjectCreated, None, None)).build();
+    n.s3_client().put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    let rule = LifecycleRule::builder().id("r").status(ExpirationStatus::Enabled).filter(LifecycleRuleFilter::builder().prefix("").build()).expiration(LifecycleExpiration::builder().days(7).build()).build().expect("rule");
+    n.s3_client().put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+    n.restart();
+    let got = n.s3_client().get_bucket_lifecycle_configuration().bucket(&b).send().await.expect("lifecycle kept");
+    assert_eq!(got.rules()[0].id(), Some("r"));
+    put(&n, &b, "after-restart", "x").await;
+    let rec = expect_message(&n, &url).await;
+    assert_eq!(rec["Records"][0]["s3"]["configurationId"], "kept", "{rec}");
+    assert_eq!(rec["Records"][0]["s3"]["object"]["key"], "after-restart");
+}

@@ -45,8 +45,8 @@ impl S3Service {
         Some(match op {
             "PutBucketNotificationConfiguration" => ops::put_notification(settings, &self.notifier, ctx, input, now).await,
             "GetBucketNotificationConfiguration" => ops::get_notification(settings, input),
-            "PutBucketLifecycleConfiguration" => ops::put_lifecycle(settings, timer, input).await,
-            "GetBucketLifecycleConfiguration" => ops::get_lifecycle(settings, input),
+            "PutBucketLifecycleConfiguration" | "PutBucketLifecycle" => ops::put_lifecycle(settings, timer, input).await,
+            "GetBucketLifecycleConfiguration" | "GetBucketLifecycle" => ops::get_lifecycle(settings, input),
             "DeleteBucketLifecycle" => ops::delete_lifecycle(settings, timer, input).await,
             _ => return None,
         })

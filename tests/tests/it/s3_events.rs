@@ -420,3 +420,40 @@ async fn configurations_survive_a_restart() {
     assert_eq!(rec["Records"][0]["s3"]["configurationId"], "kept", "{rec}");
     assert_eq!(rec["Records"][0]["s3"]["object"]["key"], "after-restart");
 }
+
+#[tokio::test]
+async fn a_dated_rule_with_a_tag_filter_expires_only_tagged_objects() {
+    let n = Nimbus::start_with_clock_control();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let date = (now_s / 86_400 + 2) * 86_400;
+    let rule = LifecycleRule::builder()
+        .id("dated")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().tag(aws_sdk_s3::types::Tag::builder().key("temp").value("yes").build().expect("tag")).build())
+        .expiration(LifecycleExpiration::builder().date(aws_sdk_s3::primitives::DateTime::from_secs(date as i64)).build())
+        .build()
+        .expect("rule");
+    s3.put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    let got = s3.get_bucket_lifecycle_configuration().bucket(&b).send().await.expect("get");
+    assert_eq!(got.rules()[0].expiration().and_then(|e| e.date()).map(|d| d.secs()), Some(date as i64));
+    s3.put_object().bucket(&b).key("tagged").tagging("temp=yes").body(ByteStream::from_static(b"x")).send().await.expect("put tagged");
+    put(&n, &b, "plain", "x").await;
+    let head = s3.head_object().bucket(&b).key("tagged").send().await.expect("head");
+    assert!(head.expiration().is_some_and(|e| e.ends_with("rule-id=\"dated\"")), "{head:?}");
+    assert!(s3.head_object().bucket(&b).key("plain").send().await.expect("head").expiration().is_none());
+
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("exp", &qarn, Event::S3LifecycleExpirationDelete, None, None)).build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+
+    assert_eq!(n.advance_clock(3 * 86_400), 200);
+    let rec = expect_message(&n, &url).await;
+    assert_eq!(rec["Records"][0]["eventName"], "LifecycleExpiration:Delete", "{rec}");
+    assert_eq!(rec["Records"][0]["s3"]["object"]["key"], "tagged");
+    assert!(s3.head_object().bucket(&b).key("tagged").send().await.is_err(), "expired");
+    s3.head_object().bucket(&b).key("plain").send().await.expect("untagged: kept");
+    assert!(next_message(&n, &url, 1).await.is_none(), "one object expired");
+}

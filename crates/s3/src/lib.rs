@@ -29,6 +29,7 @@ pub mod ops_versions;
 pub mod service;
 pub mod service_events;
 pub mod store;
+pub mod store_events;
 pub mod tags;
 
 pub use service::S3Service;

@@ -82,12 +82,12 @@ impl S3Service {
         match op {
             "CreateBucket" => self.create_bucket(ctx, &input).await,
             "HeadBucket" => self.head_bucket(&input).await,
-            "DeleteBucket" => self.delete_bucket(&input).await,
+            "DeleteBucket" => self.delete_bucket(&input).await.inspect(|_| self.forget_bucket_events(&input)),
             "ListBuckets" => self.list_buckets(ctx, &input).await,
             "GetBucketLocation" => self.get_bucket_location(&input).await,
-            "PutObject" => self.put_object(ctx, &input, body).await,
-            "GetObject" => self.get_object(&input, false).await,
-            "HeadObject" => self.get_object(&input, true).await,
+            "PutObject" => self.put_object(ctx, &input, body).await.map(|out| self.with_expiration(op, &input, out)),
+            "GetObject" => self.get_object(&input, false).await.map(|out| self.with_expiration(op, &input, out)),
+            "HeadObject" => self.get_object(&input, true).await.map(|out| self.with_expiration(op, &input, out)),
             "DeleteObject" => self.delete_object(ctx, &input).await,
             "ListObjects" => self.list_objects(&input).await,
             "ListObjectsV2" => self.list_objects_v2(&input).await,
@@ -137,13 +137,6 @@ impl S3Service {
     }
 }
 
-/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the events work reads the object
-/// store, every bucket is missing.)
-impl nimbus_core::internal::ObjectReader for S3Service {
-    fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
-        Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
-    }
-}
 
 impl AwsService for S3Service {
     fn model(&self) -> &ServiceModel {

@@ -138,7 +138,8 @@ impl nimbus_core::internal::ObjectReader for S3Service {
             if v.size > max_bytes {
                 return Err(AwsError::from(S3Error::other("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")));
             }
-            let body = self.blobs.read(&v.segments, 0, v.size);
+            let pinned = self.blobs.pin(&v.segments).ok_or_else(|| AwsError::from(S3Error::Internal(format!("the files of {bucket}/{key} are missing"))))?;
+            let body = self.blobs.read(pinned, &v.segments, 0, v.size);
             let collected = body.collect().await.map_err(|e| AwsError::from(S3Error::Internal(e.to_string())))?;
             Ok(collected.to_bytes())
         })

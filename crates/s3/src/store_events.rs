@@ -1,7 +1,8 @@
 //! The bucket and object store as events, lifecycle and Lambda see it: `BucketSettings`
 //! on the bucket registry (configurations under the `notification` / `lifecycle` kinds),
 //! `LifecycleObjects` on the object versions (deletes as DeleteObject makes them, blob
-//! files freed after the commit), and core's `ObjectReader` (Lambda's `Code.S3Bucket` /
+//! files freed after the commit) and the incomplete multipart uploads (aborted as
+//! AbortMultipartUpload does), and core's `ObjectReader` (Lambda's `Code.S3Bucket` /
 //! `S3Key` / `S3ObjectVersion`) reading a version's bytes whole.
 
 use crate::blobs::Blobs;
@@ -110,6 +111,21 @@ impl LifecycleObjects for StoreView {
 
     fn delete_version<'a>(&'a self, bucket: &'a str, key: &'a str, version_id: Option<&'a str>) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move { self.delete(bucket, key, version_id).await.map(|_| ()) })
+    }
+
+    fn uploads(&self, bucket: &str) -> Vec<(String, String, u64)> {
+        let listed = self.store.query(|c| crate::multipart_store::list_uploads(c, bucket, "", "", "", 1_000_000));
+        listed.map(|ups| ups.into_iter().map(|u| (u.key, u.upload_id, u.initiated_ms)).collect()).unwrap_or_default()
+    }
+
+    /// As AbortMultipartUpload does: the upload's rows in one transaction, then its part files.
+    fn abort_upload<'a>(&'a self, _bucket: &'a str, _key: &'a str, upload_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let id = upload_id.to_string();
+            let files = self.store.transact(move |c| crate::multipart_store::delete_upload(c, &id)).await.map_err(|e| e.to_string())?;
+            self.blobs.remove(&files);
+            Ok(())
+        })
     }
 }
 

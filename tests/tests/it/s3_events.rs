@@ -457,3 +457,75 @@ async fn a_dated_rule_with_a_tag_filter_expires_only_tagged_objects() {
     s3.head_object().bucket(&b).key("plain").send().await.expect("untagged: kept");
     assert!(next_message(&n, &url, 1).await.is_none(), "one object expired");
 }
+
+#[tokio::test]
+async fn versioned_lifecycle_marks_current_versions_drops_noncurrent_ones_and_aborts_old_uploads() {
+    use aws_sdk_s3::types::{AbortIncompleteMultipartUpload, BucketVersioningStatus, NoncurrentVersionExpiration, VersioningConfiguration};
+    let n = Nimbus::start_with_clock_control();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let rule = LifecycleRule::builder()
+        .id("all")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .expiration(LifecycleExpiration::builder().days(1).build())
+        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(1).build())
+        .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build())
+        .build()
+        .expect("rule");
+    s3.put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("exp", &qarn, Event::S3LifecycleExpiration, None, None)).build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+
+    let v1 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"one")).send().await.expect("v1").version_id.expect("version id");
+    let v2 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"two")).send().await.expect("v2").version_id.expect("version id");
+    s3.create_multipart_upload().bucket(&b).key("pending").send().await.expect("upload");
+    assert!(next_message(&n, &url, 1).await.is_none(), "nothing due yet");
+
+    assert_eq!(n.advance_clock(3 * 86_400), 200);
+    let marker = expect_message(&n, &url).await;
+    assert_eq!(marker["Records"][0]["eventName"], "LifecycleExpiration:DeleteMarkerCreated", "{marker}");
+    assert_eq!(marker["Records"][0]["eventVersion"], "2.3");
+    let gone = expect_message(&n, &url).await;
+    assert_eq!(gone["Records"][0]["eventName"], "LifecycleExpiration:Delete", "{gone}");
+    assert_eq!(gone["Records"][0]["s3"]["object"]["versionId"], json!(v1), "the noncurrent version went: {gone}");
+
+    let versions = s3.list_object_versions().bucket(&b).send().await.expect("versions");
+    let kept: Vec<&str> = versions.versions().iter().filter_map(|v| v.version_id()).collect();
+    assert_eq!(kept, vec![v2.as_str()], "v2 is now noncurrent, not yet due");
+    assert_eq!(versions.delete_markers().len(), 1);
+    assert!(versions.delete_markers()[0].is_latest().unwrap_or(false));
+    let uploads = s3.list_multipart_uploads().bucket(&b).send().await.expect("uploads");
+    assert!(uploads.uploads().is_empty(), "the stale upload was aborted: {uploads:?}");
+}
+
+#[tokio::test]
+async fn a_function_from_a_chosen_object_version() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let n = Nimbus::start_in_memory();
+    let s3 = n.s3_client();
+    let lc = n.lambda_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let good = s3.put_object().bucket(&b).key("fn.zip").body(ByteStream::from(lambda::rust_zip())).send().await.expect("v1").version_id.expect("id");
+    s3.put_object().bucket(&b).key("fn.zip").body(ByteStream::from_static(b"not a zip")).send().await.expect("v2");
+    let create = |version: Option<&str>| {
+        lc.create_function()
+            .function_name(unique_name("ver"))
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .role(lambda::ROLE)
+            .code(FunctionCode::builder().s3_bucket(&b).s3_key("fn.zip").set_s3_object_version(version.map(str::to_string)).build())
+            .send()
+    };
+    let made = create(Some(&good)).await.expect("the zip version");
+    let out = lambda::invoke(&lc, made.function_name().unwrap_or_default(), &json!({"action": "echo", "v": 1})).await;
+    assert_eq!(out.payload["echo"]["v"], 1);
+    let e = create(None).await.expect_err("the latest is not a zip").into_service_error();
+    assert_eq!(e.meta().message(), Some("Could not unzip uploaded file. Please check your file, then try to upload again."));
+    let e = create(Some("0123456789abcdef0123456789abcdef")).await.expect_err("no such version").into_service_error();
+    assert_eq!(e.meta().code(), Some("InvalidParameterValueException"));
+    assert_eq!(e.meta().message(), Some("Error occurred while GetObject. S3 Error Code: NoSuchVersion. S3 Error Message: The specified version does not exist."));
+}

@@ -529,3 +529,50 @@ async fn a_function_from_a_chosen_object_version() {
     assert_eq!(e.meta().code(), Some("InvalidParameterValueException"));
     assert_eq!(e.meta().message(), Some("Error occurred while GetObject. S3 Error Code: NoSuchVersion. S3 Error Message: The specified version does not exist."));
 }
+
+#[tokio::test]
+async fn copy_multipart_tagging_and_delete_marker_events() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Tagging, VersioningConfiguration};
+    let n = Nimbus::start_in_memory();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder()
+        .queue_configurations(queue_config("created", &qarn, Event::S3ObjectCreated, None, None))
+        .queue_configurations(queue_config("removed", &qarn, Event::S3ObjectRemoved, None, None))
+        .queue_configurations(queue_config("tagging", &qarn, Event::S3ObjectTagging, None, None))
+        .build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+    let name_of = |m: &Value| (m["Records"][0]["eventName"].as_str().unwrap_or_default().to_string(), m["Records"][0]["s3"]["configurationId"].as_str().unwrap_or_default().to_string());
+
+    put(&n, &b, "src", "data").await;
+    assert_eq!(name_of(&expect_message(&n, &url).await), ("ObjectCreated:Put".into(), "created".into()));
+    s3.copy_object().bucket(&b).key("dst").copy_source(format!("{b}/src")).send().await.expect("copy");
+    let copied = expect_message(&n, &url).await;
+    assert_eq!(name_of(&copied), ("ObjectCreated:Copy".into(), "created".into()));
+    assert!(copied["Records"][0]["s3"]["object"]["versionId"].is_string(), "versioned bucket: {copied}");
+
+    let up = s3.create_multipart_upload().bucket(&b).key("big").send().await.expect("create upload").upload_id.expect("id");
+    let part = s3.upload_part().bucket(&b).key("big").upload_id(&up).part_number(1).body(ByteStream::from_static(b"only part")).send().await.expect("part");
+    s3.complete_multipart_upload()
+        .bucket(&b)
+        .key("big")
+        .upload_id(&up)
+        .multipart_upload(CompletedMultipartUpload::builder().parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag).build()).build())
+        .send()
+        .await
+        .expect("complete");
+    let completed = expect_message(&n, &url).await;
+    assert_eq!(name_of(&completed), ("ObjectCreated:CompleteMultipartUpload".into(), "created".into()));
+    assert_eq!(completed["Records"][0]["s3"]["object"]["size"], 9);
+
+    s3.put_object_tagging().bucket(&b).key("src").tagging(Tagging::builder().tag_set(aws_sdk_s3::types::Tag::builder().key("k").value("v").build().expect("tag")).build().expect("tagging")).send().await.expect("tag");
+    let tagged = expect_message(&n, &url).await;
+    assert_eq!(name_of(&tagged), ("ObjectTagging:Put".into(), "tagging".into()));
+    assert_eq!(tagged["Records"][0]["eventVersion"], "2.3");
+
+    s3.delete_object().bucket(&b).key("src").send().await.expect("delete");
+    assert_eq!(name_of(&expect_message(&n, &url).await), ("ObjectRemoved:DeleteMarkerCreated".into(), "removed".into()));
+}

@@ -373,7 +373,8 @@ impl S3Service {
                 key: v.key.clone(),
                 event_name,
                 size: created.then_some(v.size),
-                etag: created.then(|| v.etag.clone()),
+                // Tagging events carry the object's ETag too (event_record.rs).
+                etag: (created || event_name.starts_with("ObjectTagging")).then(|| v.etag.clone()).filter(|e| !e.is_empty()),
                 version_id: (v.version_id != "null").then(|| v.version_id.clone()),
                 time_ms: self.clock.now_ms(),
             },

@@ -572,6 +572,8 @@ async fn copy_multipart_tagging_and_delete_marker_events() {
     let tagged = expect_message(&n, &url).await;
     assert_eq!(name_of(&tagged), ("ObjectTagging:Put".into(), "tagging".into()));
     assert_eq!(tagged["Records"][0]["eventVersion"], "2.3");
+    assert!(tagged["Records"][0]["s3"]["object"]["eTag"].as_str().is_some_and(|e| e.len() == 32), "{tagged}");
+    assert!(tagged["Records"][0]["s3"]["object"].get("sequencer").is_none(), "{tagged}");
 
     s3.delete_object().bucket(&b).key("src").send().await.expect("delete");
     assert_eq!(name_of(&expect_message(&n, &url).await), ("ObjectRemoved:DeleteMarkerCreated".into(), "removed".into()));

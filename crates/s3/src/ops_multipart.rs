@@ -279,6 +279,12 @@ impl S3Service {
         if let Some(a) = algorithm {
             let full = upload.settings.get("ChecksumType").and_then(Value::as_str) == Some("FULL_OBJECT");
             let value = if full { multipart::full_object_crc(&parts, a) } else { multipart::composite_checksum(&parts, a) };
+            // A whole-object checksum sent with the completion must be the one computed.
+            if let (Some(sent), Some(v)) = (opt_str(input, a.member()), &value) {
+                if sent.trim() != v && sent.trim() != v.split('-').next().unwrap_or("") {
+                    return Err(S3Error::with("BadDigest", 400, format!("The {} you specified did not match the calculated checksum.", a.name()), &[]));
+                }
+            }
             if let Some(v) = value {
                 meta.checksums.insert(a.name().to_string(), v);
                 meta.checksum_type = Some(if full { "FULL_OBJECT" } else { "COMPOSITE" }.into());

@@ -17,7 +17,9 @@ use http::HeaderMap;
 use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 use nimbus_core::service::BodyStream;
-use std::collections::HashSet;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -45,6 +47,48 @@ pub struct Blobs {
     dir: PathBuf,
     tmp: PathBuf,
     fsync: bool,
+    /// Files being read (by how many readers), and those of them removed meanwhile: a
+    /// replaced object's file goes when its last reader finishes.
+    pins: Mutex<Pins>,
+}
+
+#[derive(Default)]
+struct Pins {
+    readers: HashMap<String, usize>,
+    doomed: HashSet<String>,
+}
+
+/// Files kept from removal while held (see [`Blobs::pin`]).
+pub struct Pinned {
+    blobs: Arc<Blobs>,
+    files: Vec<String>,
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        let mut gone = Vec::new();
+        {
+            let mut pins = self.blobs.pins.lock();
+            for f in &self.files {
+                let left = match pins.readers.get_mut(f) {
+                    Some(n) => {
+                        *n -= 1;
+                        *n
+                    }
+                    None => 0,
+                };
+                if left == 0 {
+                    pins.readers.remove(f);
+                    if pins.doomed.remove(f) {
+                        gone.push(f.clone());
+                    }
+                }
+            }
+        }
+        for f in gone {
+            let _ = std::fs::remove_file(self.blobs.path(&f));
+        }
+    }
 }
 
 /// A body written to its final file.
@@ -99,7 +143,7 @@ impl Blobs {
         for entry in std::fs::read_dir(&tmp)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
-        Ok(Blobs { dir: dir.to_path_buf(), tmp, fsync })
+        Ok(Blobs { dir: dir.to_path_buf(), tmp, fsync, pins: Mutex::new(Pins::default()) })
     }
 
     /// Removes files no version (or other keeper) references. Run once at start, before
@@ -233,25 +277,77 @@ impl Blobs {
         Ok(out)
     }
 
-    /// Removes blob files (after the commit that stopped referencing them).
+    /// Removes blob files (after the commit that stopped referencing them); a file being
+    /// read goes when its last reader finishes.
     pub fn remove(&self, files: &[String]) {
-        for f in files {
+        let now: Vec<&String> = {
+            let mut pins = self.pins.lock();
+            files
+                .iter()
+                .filter(|f| {
+                    if pins.readers.contains_key(*f) {
+                        pins.doomed.insert((*f).clone());
+                        false
+                    } else {
+                        true
+                    }
+                })
+                .collect()
+        };
+        for f in now {
             let _ = std::fs::remove_file(self.path(f));
         }
     }
 
-    /// Streams `len` bytes from `start` of the segments read back to back.
-    pub fn read(&self, segments: &[Segment], start: u64, len: u64) -> BodyStream {
+    /// Keeps a version's files from removal while the result is held; `None` when one is
+    /// already gone (the version was replaced after it was looked up: look it up again).
+    pub fn pin(self: &Arc<Self>, segments: &[Segment]) -> Option<Pinned> {
+        let files: Vec<String> = segments.iter().map(|s| s.file.clone()).collect();
+        {
+            let mut pins = self.pins.lock();
+            for f in &files {
+                *pins.readers.entry(f.clone()).or_insert(0) += 1;
+            }
+        }
+        let pinned = Pinned { blobs: self.clone(), files };
+        pinned.files.iter().all(|f| self.path(f).exists()).then_some(pinned)
+    }
+
+    /// Streams `len` bytes from `start` of the (pinned) segments read back to back.
+    pub fn read(&self, pinned: Pinned, segments: &[Segment], start: u64, len: u64) -> BodyStream {
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
         if len > 0 {
             tokio::task::spawn_blocking(move || {
+                let _pinned = pinned;
                 if let Err(e) = read_segments(&files, start, len, &tx) {
                     let _ = tx.blocking_send(Err(e));
                 }
             });
         }
         ChannelBody { rx, remaining: len }.boxed()
+    }
+
+    /// The MD5 (hex) of stored segments (the ETag of a copy of a multipart object).
+    pub async fn md5_of(&self, segments: &[Segment]) -> std::io::Result<String> {
+        let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
+        tokio::task::spawn_blocking(move || {
+            let mut h = Md5::new();
+            let mut buf = vec![0u8; READ_CHUNK];
+            for (path, len) in files {
+                let mut f = std::fs::File::open(path)?.take(len);
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+            }
+            Ok(hex(&h.finalize()))
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// Computes a checksum of stored segments (a trailer named an algorithm the upload

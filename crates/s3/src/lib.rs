@@ -18,13 +18,18 @@ pub mod multipart_store;
 pub mod ops_multipart;
 pub mod notification_config;
 pub mod notify;
+pub mod ops_attributes;
 pub mod ops_bucket_events;
 pub mod ops_buckets;
+pub mod ops_config;
+pub mod ops_copy;
 pub mod ops_list;
 pub mod ops_objects;
+pub mod ops_versions;
 pub mod service;
 pub mod service_events;
 pub mod store;
+pub mod store_events;
 pub mod tags;
 
 pub use service::S3Service;

@@ -46,13 +46,14 @@ impl S3Service {
                 region.to_string()
             }
         };
+        // New buckets have ACLs disabled and public access blocked, as in AWS since 2023.
         let mut configs = BTreeMap::new();
-        if let Some(o) = opt_str(input, "ObjectOwnership") {
-            if !["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"].contains(&o) {
-                return Err(S3Error::with("InvalidArgument", 400, "Invalid x-amz-object-ownership header", &[("ArgumentName", "x-amz-object-ownership".into()), ("ArgumentValue", o.to_string())]));
-            }
-            configs.insert(crate::buckets::kind::OWNERSHIP.to_string(), json!({"Rules": [{"ObjectOwnership": o}]}));
+        let ownership = opt_str(input, "ObjectOwnership").unwrap_or("BucketOwnerEnforced");
+        if !["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"].contains(&ownership) {
+            return Err(S3Error::with("InvalidArgument", 400, "Invalid x-amz-object-ownership header", &[("ArgumentName", "x-amz-object-ownership".into()), ("ArgumentValue", ownership.to_string())]));
         }
+        configs.insert(crate::buckets::kind::OWNERSHIP.to_string(), json!({"Rules": [{"ObjectOwnership": ownership}]}));
+        configs.insert(crate::buckets::kind::PUBLIC_ACCESS_BLOCK.to_string(), json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}));
         let bucket = Bucket { name: name.to_string(), account: ctx.account_id.clone(), region: region.clone(), created_ms: self.clock.now_ms(), configs };
         if !self.buckets.create(&self.store, bucket).await? {
             let existing = self.buckets.require(name)?;

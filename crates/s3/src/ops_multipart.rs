@@ -7,7 +7,7 @@
 
 use crate::checksums::Algorithm;
 use crate::errors::{S3Error, S3Result};
-use crate::input::{bare_etag, etag_list_matches, opt_str, req_str};
+use crate::input::{bare_etag, opt_str, req_str};
 use crate::multipart::{self, NamedPart, Part, MAX_LISTED};
 use crate::multipart_store::{self as rows, PartPut, StoredPart, Upload};
 use crate::ops_objects::{blob_error, check_key, content_md5, declared_checksum, meta_from_input, put_checksums, quoted, refused, secs, shown_version, verify_body, write_condition};
@@ -57,19 +57,6 @@ fn new_upload_id() -> String {
 
 fn empty_body() -> BodyStream {
     http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed()
-}
-
-/// `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded.
-fn copy_source(raw: &str) -> S3Result<(String, String, Option<String>)> {
-    let invalid = || S3Error::with("InvalidArgument", 400, "Invalid copy source object key", &[("ArgumentName", "x-amz-copy-source".into()), ("ArgumentValue", raw.to_string())]);
-    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-    let path = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8().map_err(|_| invalid())?;
-    let (bucket, key) = path.split_once('/').ok_or_else(invalid)?;
-    if bucket.is_empty() || key.is_empty() {
-        return Err(invalid());
-    }
-    let version = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "versionId").map(|(_, v)| v.into_owned());
-    Ok((bucket.to_string(), key.to_string(), version))
 }
 
 impl S3Service {
@@ -205,10 +192,7 @@ impl S3Service {
         self.buckets.require(bucket_name)?;
         let number = multipart::part_number(input.get("PartNumber").and_then(Value::as_i64))?;
         let upload = self.upload(bucket_name, key, &upload_id)?;
-        let (src_bucket, src_key, src_version) = copy_source(opt_str(input, "CopySource").unwrap_or(""))?;
-        let source_bucket = self.buckets.require(&src_bucket)?;
-        let source = self.readable_version(&source_bucket, &src_key, src_version.as_deref(), "GET")?;
-        copy_source_conditions(input, &source)?;
+        let (_, source, pinned) = self.copy_source(input)?;
         let (start, len) = match opt_str(input, "CopySourceRange") {
             None => (0, source.size),
             Some(r) => {
@@ -229,7 +213,7 @@ impl S3Service {
             }
         };
         let hashed: Vec<Algorithm> = upload.checksum_algorithm().into_iter().collect();
-        let written = self.blobs.write(self.blobs.read(&source.segments, start, len), &hashed, MAX_PART_BYTES).await.map_err(blob_error)?;
+        let written = self.blobs.write(self.blobs.read(pinned, &source.segments, start, len), &hashed, MAX_PART_BYTES).await.map_err(blob_error)?;
         let checksum = upload.checksum_algorithm().and_then(|a| written.checksum(a).map(str::to_string));
         let part = self.store_part(&upload, number, written.file.clone(), written.size, written.md5_hex(), checksum.clone()).await?;
         let mut result = Map::new();
@@ -515,27 +499,3 @@ impl S3Service {
     }
 }
 
-/// UploadPartCopy's `x-amz-copy-source-if-*` against the source, as CopyObject checks
-/// them: a failed condition is `412 PreconditionFailed`.
-fn copy_source_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
-    let failed = |c: &str| S3Error::with("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold", &[("Condition", c.to_string())]);
-    let lm = v.last_modified_ms / 1000;
-    let date = |name: &str| opt_str(input, name).and_then(nimbus_core::time::parse_http_date).map(|ms| ms / 1000);
-    let if_match = opt_str(input, "CopySourceIfMatch");
-    if let Some(m) = if_match {
-        if !etag_list_matches(m, &v.etag) {
-            return Err(failed("x-amz-copy-source-If-Match"));
-        }
-    } else if date("CopySourceIfUnmodifiedSince").is_some_and(|d| lm > d) {
-        return Err(failed("x-amz-copy-source-If-Unmodified-Since"));
-    }
-    let if_none = opt_str(input, "CopySourceIfNoneMatch");
-    if let Some(m) = if_none {
-        if etag_list_matches(m, &v.etag) {
-            return Err(failed("x-amz-copy-source-If-None-Match"));
-        }
-    } else if date("CopySourceIfModifiedSince").is_some_and(|d| lm <= d) {
-        return Err(failed("x-amz-copy-source-If-Modified-Since"));
-    }
-    Ok(())
-}

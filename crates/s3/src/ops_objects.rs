@@ -295,17 +295,22 @@ fn check_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
 
 impl S3Service {
     pub(crate) async fn put_object(&self, ctx: &RequestContext, input: &Value, body: Option<BodyStream>) -> S3Result<Streamed> {
-        let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
-        let bucket = self.buckets.require(bucket_name)?;
-        check_key(key)?;
-        let (mut meta, storage_class) = meta_from_input(input)?;
-        let tags = match opt_str(input, "Tagging") {
-            Some(t) => crate::tags::parse_header(t)?,
-            None => Vec::new(),
+        let checked = (|| -> S3Result<_> {
+            let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
+            let bucket = self.buckets.require(bucket_name)?;
+            check_key(key)?;
+            let (meta, storage_class) = meta_from_input(input)?;
+            let tags = match opt_str(input, "Tagging") {
+                Some(t) => crate::tags::parse_header(t)?,
+                None => Vec::new(),
+            };
+            Ok((key, bucket, meta, storage_class, tags, write_condition(input)?, content_md5(input)?, declared_checksum(input)?))
+        })();
+        let (key, bucket, mut meta, storage_class, tags, condition, md5, declared) = match checked {
+            Ok(v) => v,
+            // The body is left unread: the router closes the connection after the answer.
+            Err(e) => return Err(e),
         };
-        let condition = write_condition(input)?;
-        let md5 = content_md5(input)?;
-        let declared = declared_checksum(input)?;
         // Objects get a CRC64NVME checksum when none is asked for (as S3 does since 2025).
         let hashed = [declared.0.unwrap_or(Algorithm::Crc64Nvme)];
         let written = self.blobs.write(body.unwrap_or_else(empty_body), &hashed, MAX_PUT_BYTES).await.map_err(blob_error)?;
@@ -398,7 +403,22 @@ impl S3Service {
     pub(crate) async fn get_object(&self, input: &Value, head: bool) -> S3Result<Streamed> {
         let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
         let bucket = self.buckets.require(bucket_name)?;
-        let v = self.readable_version(&bucket, key, opt_str(input, "VersionId"), if head { "HEAD" } else { "GET" })?;
+        // The version's files are pinned before reading; one replaced (and removed) between
+        // the lookup and the pin is looked up again.
+        let mut attempts = 0;
+        let (v, pinned) = loop {
+            attempts += 1;
+            let v = self.readable_version(&bucket, key, opt_str(input, "VersionId"), if head { "HEAD" } else { "GET" })?;
+            if head {
+                break (v, None);
+            }
+            if let Some(p) = self.blobs.pin(&v.segments) {
+                break (v, Some(p));
+            }
+            if attempts == 3 {
+                return Err(S3Error::Internal(format!("the files of {}/{key} are missing", bucket.name)));
+            }
+        };
         check_conditions(input, &v)?;
         let mut out = Map::new();
         let size = v.size;
@@ -480,7 +500,7 @@ impl S3Service {
         if opt_str(input, "ChecksumMode").is_some_and(|c| c.eq_ignore_ascii_case("ENABLED")) && whole {
             put_checksums(&mut out, m);
         }
-        let body = if head { None } else { Some(self.blobs.read(&v.segments, start, len)) };
+        let body = pinned.map(|p| self.blobs.read(p, &v.segments, start, len));
         Ok(Streamed { output: Value::Object(out), body })
     }
 

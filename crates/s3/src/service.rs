@@ -39,7 +39,7 @@ pub struct S3Service {
     pub(crate) clock: Clock,
     /// Whether a bucket's other rows (multipart uploads, …) are gone, checked in
     /// DeleteBucket's transaction.
-    pub(crate) bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
+    pub bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
 }
 
 impl S3Service {
@@ -82,15 +82,46 @@ impl S3Service {
         match op {
             "CreateBucket" => self.create_bucket(ctx, &input).await,
             "HeadBucket" => self.head_bucket(&input).await,
-            "DeleteBucket" => self.delete_bucket(&input).await,
+            "DeleteBucket" => self.delete_bucket(&input).await.inspect(|_| self.forget_bucket_events(&input)),
             "ListBuckets" => self.list_buckets(ctx, &input).await,
             "GetBucketLocation" => self.get_bucket_location(&input).await,
-            "PutObject" => self.put_object(ctx, &input, body).await,
-            "GetObject" => self.get_object(&input, false).await,
-            "HeadObject" => self.get_object(&input, true).await,
+            "PutObject" => self.put_object(ctx, &input, body).await.map(|out| self.with_expiration(op, &input, out)),
+            "GetObject" => self.get_object(&input, false).await.map(|out| self.with_expiration(op, &input, out)),
+            "HeadObject" => self.get_object(&input, true).await.map(|out| self.with_expiration(op, &input, out)),
             "DeleteObject" => self.delete_object(ctx, &input).await,
             "ListObjects" => self.list_objects(&input).await,
             "ListObjectsV2" => self.list_objects_v2(&input).await,
+            "DeleteObjects" => self.delete_objects(ctx, &input).await,
+            "CopyObject" => self.copy_object(ctx, &input).await,
+            "PutBucketVersioning" => self.put_bucket_versioning(&input).await,
+            "GetBucketVersioning" => self.get_bucket_versioning(&input).await,
+            "ListObjectVersions" => self.list_object_versions(&input).await,
+            "PutObjectTagging" => self.put_object_tagging(ctx, &input).await,
+            "GetObjectTagging" => self.get_object_tagging(&input).await,
+            "DeleteObjectTagging" => self.delete_object_tagging(ctx, &input).await,
+            "PutBucketTagging" => self.put_bucket_tagging(&input).await,
+            "GetBucketTagging" => self.get_bucket_tagging(&input).await,
+            "DeleteBucketTagging" => self.delete_bucket_tagging(&input).await,
+            "PutBucketCors" => self.put_bucket_cors(&input).await,
+            "GetBucketCors" => self.get_bucket_cors(&input).await,
+            "DeleteBucketCors" => self.delete_bucket_cors(&input).await,
+            "PutBucketPolicy" => self.put_bucket_policy(&input).await,
+            "GetBucketPolicy" => self.get_bucket_policy(&input).await,
+            "DeleteBucketPolicy" => self.delete_bucket_policy(&input).await,
+            "PutBucketOwnershipControls" => self.put_bucket_ownership_controls(&input).await,
+            "GetBucketOwnershipControls" => self.get_bucket_ownership_controls(&input).await,
+            "DeleteBucketOwnershipControls" => self.delete_bucket_ownership_controls(&input).await,
+            "PutPublicAccessBlock" => self.put_public_access_block(&input).await,
+            "GetPublicAccessBlock" => self.get_public_access_block(&input).await,
+            "DeletePublicAccessBlock" => self.delete_public_access_block(&input).await,
+            "PutBucketEncryption" => self.put_bucket_encryption(&input).await,
+            "GetBucketEncryption" => self.get_bucket_encryption(&input).await,
+            "DeleteBucketEncryption" => self.delete_bucket_encryption(&input).await,
+            "GetBucketAcl" => self.get_bucket_acl(&input).await,
+            "GetObjectAcl" => self.get_object_acl(&input).await,
+            "PutBucketAcl" => self.put_acl(&input, false).await,
+            "PutObjectAcl" => self.put_acl(&input, true).await,
+            "GetObjectAttributes" => self.get_object_attributes(&input).await,
             "CreateMultipartUpload" => self.create_multipart_upload(ctx, &input).await,
             "UploadPart" => self.upload_part(&input, body).await,
             "UploadPartCopy" => self.upload_part_copy(&input).await,
@@ -106,13 +137,6 @@ impl S3Service {
     }
 }
 
-/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the events work reads the object
-/// store, every bucket is missing.)
-impl nimbus_core::internal::ObjectReader for S3Service {
-    fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
-        Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
-    }
-}
 
 impl AwsService for S3Service {
     fn model(&self) -> &ServiceModel {
@@ -121,6 +145,10 @@ impl AwsService for S3Service {
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move { self.dispatch(ctx, operation, input, None).await.map(|s| s.output).map_err(AwsError::from) })
+    }
+
+    fn cors(&self, _ctx: &RequestContext, path: &str, origin: &str, method: &str, request_headers: &[String]) -> Option<Result<Vec<(String, String)>, AwsError>> {
+        self.cors_for(path, origin, method, request_headers)
     }
 
     fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, body: Option<BodyStream>) -> BoxFuture<'a, Result<Streamed, AwsError>> {

@@ -216,6 +216,9 @@ pub struct Store {
     /// Read connections (file database only).
     path: Option<PathBuf>,
     readers: Mutex<Vec<Connection>>,
+    /// Queries (one column: a file name) of other tables that hold blob files, e.g. a
+    /// multipart upload's parts: the orphan sweep keeps what they name.
+    blob_keepers: Mutex<Vec<&'static str>>,
 }
 
 fn corrupt(e: impl std::fmt::Display) -> rusqlite::Error {
@@ -227,7 +230,7 @@ impl Store {
     pub fn open(path: Option<&Path>, durability: Durability) -> Result<Store, StorageError> {
         let db = Database::open(path.unwrap_or(Path::new(":memory:")), durability)?;
         db.conn().execute_batch(SCHEMA)?;
-        Ok(Store { writer: db.into_writer("s3")?, path: path.map(Path::to_path_buf), readers: Mutex::new(Vec::new()) })
+        Ok(Store { writer: db.into_writer("s3")?, path: path.map(Path::to_path_buf), readers: Mutex::new(Vec::new()), blob_keepers: Mutex::new(Vec::new()) })
     }
 
     /// Creates another S3 module's tables (idempotent `CREATE … IF NOT EXISTS`).
@@ -429,15 +432,28 @@ impl Store {
         })
     }
 
-    /// Every blob file a version names (the orphan sweep keeps these). Other modules' files
-    /// (multipart parts) are added by the caller.
+    /// Registers a query (one column: a blob file name) over another module's table whose
+    /// files the orphan sweep must keep (`SELECT file FROM multipart_parts`). Call before
+    /// the sweep (in `S3Service::open`).
+    pub fn keep_blobs_named_by(&self, sql: &'static str) {
+        self.blob_keepers.lock().push(sql);
+    }
+
+    /// Every blob file a version (or a registered keeper) names: the orphan sweep keeps these.
     pub fn referenced_files(&self) -> Result<HashSet<String>, StorageError> {
+        let keepers = self.blob_keepers.lock().clone();
         self.query(|c| {
             let mut st = c.prepare("SELECT segments FROM objects WHERE delete_marker = 0")?;
             let mut out = HashSet::new();
             for r in st.query_map([], |r| r.get::<_, String>(0))? {
                 let segs: Vec<Segment> = serde_json::from_str(&r?).map_err(corrupt)?;
                 out.extend(segs.into_iter().map(|s| s.file));
+            }
+            for sql in keepers {
+                let mut st = c.prepare(sql)?;
+                for r in st.query_map([], |r| r.get::<_, String>(0))? {
+                    out.insert(r?);
+                }
             }
             Ok(out)
         })

@@ -22,6 +22,7 @@ mod dynamodb_tables;
 mod eventbridge;
 mod iam_enforcement;
 mod kms;
+mod s3;
 mod s3_aws_chunked;
 mod s3_crash;
 mod s3_multipart;

@@ -357,33 +357,6 @@ impl S3Service {
         Ok(Streamed::value(json!({})))
     }
 
-    /// A bucket's uploads in progress as the lifecycle timer sees them: (key, upload id,
-    /// initiated ms) — for `LifecycleObjects::uploads`.
-    pub fn lifecycle_uploads(&self, bucket: &str) -> Vec<(String, String, u64)> {
-        let mut out = Vec::new();
-        let (mut after_key, mut after_id) = (String::new(), String::new());
-        loop {
-            let Ok(page) = self.store.query(|c| rows::list_uploads(c, bucket, "", &after_key, &after_id, MAX_LISTED)) else { return out };
-            let done = page.len() < MAX_LISTED;
-            for u in page {
-                (after_key, after_id) = (u.key.clone(), u.upload_id.clone());
-                out.push((u.key, u.upload_id, u.initiated_ms));
-            }
-            if done {
-                return out;
-            }
-        }
-    }
-
-    /// Aborts an upload for `AbortIncompleteMultipartUpload` — for
-    /// `LifecycleObjects::abort_upload`. An upload already gone is not an error.
-    pub async fn lifecycle_abort_upload(&self, upload_id: &str) -> Result<(), String> {
-        let id = upload_id.to_string();
-        let files = self.store.transact(move |c| rows::delete_upload(c, &id)).await.map_err(|e| e.to_string())?;
-        self.blobs.remove(&files);
-        Ok(())
-    }
-
     pub(crate) async fn list_parts(&self, input: &Value) -> S3Result<Streamed> {
         let (bucket_name, key, upload_id) = (req_str(input, "Bucket")?, req_str(input, "Key")?, str_of(input, "UploadId"));
         self.buckets.require(bucket_name)?;
@@ -499,3 +472,30 @@ impl S3Service {
     }
 }
 
+
+/// A bucket's uploads in progress as the lifecycle timer sees them: (key, upload id,
+/// initiated ms) — `LifecycleObjects::uploads`.
+pub fn lifecycle_uploads(store: &crate::store::Store, bucket: &str) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    let (mut after_key, mut after_id) = (String::new(), String::new());
+    loop {
+        let Ok(page) = store.query(|c| rows::list_uploads(c, bucket, "", &after_key, &after_id, MAX_LISTED)) else { return out };
+        let done = page.len() < MAX_LISTED;
+        for u in page {
+            (after_key, after_id) = (u.key.clone(), u.upload_id.clone());
+            out.push((u.key, u.upload_id, u.initiated_ms));
+        }
+        if done {
+            return out;
+        }
+    }
+}
+
+/// Aborts an upload for `AbortIncompleteMultipartUpload` — `LifecycleObjects::abort_upload`.
+/// An upload already gone is not an error.
+pub async fn lifecycle_abort_upload(store: &crate::store::Store, blobs: &crate::blobs::Blobs, upload_id: &str) -> Result<(), String> {
+    let id = upload_id.to_string();
+    let files = store.transact(move |c| rows::delete_upload(c, &id)).await.map_err(|e| e.to_string())?;
+    blobs.remove(&files);
+    Ok(())
+}

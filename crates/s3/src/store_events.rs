@@ -142,21 +142,11 @@ impl nimbus_core::internal::ObjectReader for S3Service {
         Box::pin(async move {
             use http_body_util::BodyExt;
             let b = self.buckets.require(bucket).map_err(AwsError::from)?;
-            // The version's files are pinned while read (an overwrite may replace them).
-            let mut attempts = 0;
-            let (v, pinned) = loop {
-                attempts += 1;
-                let v = self.readable_version(&b, key, version_id, "GET").map_err(AwsError::from)?;
-                if let Some(p) = self.blobs.pin(&v.segments) {
-                    break (v, p);
-                }
-                if attempts == 3 {
-                    return Err(AwsError::from(S3Error::Internal(format!("the files of {bucket}/{key} are missing"))));
-                }
-            };
+            let v = self.readable_version(&b, key, version_id, "GET").map_err(AwsError::from)?;
             if v.size > max_bytes {
                 return Err(AwsError::from(S3Error::other("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")));
             }
+            let pinned = self.blobs.pin(&v.segments).ok_or_else(|| AwsError::from(S3Error::Internal(format!("the files of {bucket}/{key} are missing"))))?;
             let body = self.blobs.read(pinned, &v.segments, 0, v.size);
             let collected = body.collect().await.map_err(|e| AwsError::from(S3Error::Internal(e.to_string())))?;
             Ok(collected.to_bytes())

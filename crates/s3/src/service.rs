@@ -77,6 +77,7 @@ impl S3Service {
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        self.check_expected_owner(&input)?;
         if let Some(out) = self.bucket_events(ctx, op, &input).await {
             return out.map(Streamed::value);
         }
@@ -136,6 +137,26 @@ impl S3Service {
 impl nimbus_core::internal::ObjectReader for S3Service {
     fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
         Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
+    }
+}
+
+impl S3Service {
+    /// `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` of a copy):
+    /// a bucket of another account answers 403 `AccessDenied`.
+    fn check_expected_owner(&self, input: &Value) -> S3Result<()> {
+        let denied = || S3Error::with("AccessDenied", 403, "Access Denied", &[]);
+        if let (Some(owner), Some(bucket)) = (input.get("ExpectedBucketOwner").and_then(Value::as_str), input.get("Bucket").and_then(Value::as_str)) {
+            if self.buckets.get(bucket).is_some_and(|b| b.account != owner) {
+                return Err(denied());
+            }
+        }
+        if let (Some(owner), Some(source)) = (input.get("ExpectedSourceBucketOwner").and_then(Value::as_str), input.get("CopySource").and_then(Value::as_str)) {
+            let bucket = crate::ops_copy::parse_copy_source(source).map(|(b, _, _)| b).unwrap_or_default();
+            if self.buckets.get(&bucket).is_some_and(|b| b.account != owner) {
+                return Err(denied());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -77,7 +77,7 @@ def force_trailer(client):
     sent = {}
 
     def capture(request, **_):
-        sent.update({k.lower(): v for k, v in request.headers.items()})
+        sent.update({k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
     client.meta.events.register("before-send.s3.PutObject", capture)
     return sent
 

@@ -307,6 +307,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let s3 = Arc::new(nimbus_s3::S3Service::open(stores.s3, &s3_blobs, args.fsync, clock.clone()).map_err(|e| format!("s3: {e}"))?);
         s3.set_destinations(nimbus_s3::notify::Destinations { queues: sqs.clone(), functions: lambda.clone(), topics: sns.clone(), events: events.clone(), grants: iam.clone() });
         lambda.set_object_reader(s3.clone());
+        // Notification configurations loaded, the lifecycle timer started on the clock.
+        s3.start_events();
         router.register(s3);
         iam.add_resource_policies("secretsmanager", secrets);
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());

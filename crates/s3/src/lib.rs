@@ -14,6 +14,8 @@ pub mod input;
 pub mod lifecycle;
 pub mod lifecycle_timer;
 pub mod multipart;
+pub mod multipart_store;
+pub mod ops_multipart;
 pub mod notification_config;
 pub mod notify;
 pub mod ops_attributes;
@@ -27,6 +29,7 @@ pub mod ops_versions;
 pub mod service;
 pub mod service_events;
 pub mod store;
+pub mod store_events;
 pub mod tags;
 
 pub use service::S3Service;

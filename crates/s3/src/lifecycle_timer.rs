@@ -26,13 +26,14 @@ const PAGE_KEYS: usize = 1000;
 #[derive(Debug, Clone)]
 pub struct VersionInfo {
     pub key: String,
-    /// `None` in a bucket that never had versioning (or the `null` version).
+    /// The version id (`null` for the null version; `None` where the store has none).
     pub version_id: Option<String>,
     pub is_latest: bool,
     pub delete_marker: bool,
     pub size: u64,
     pub last_modified_ms: u64,
     pub etag: Option<String>,
+    pub tags: Vec<(String, String)>,
 }
 
 /// A bucket with lifecycle rules.
@@ -49,7 +50,6 @@ pub trait LifecycleObjects: Send + Sync {
     fn lifecycle_buckets(&self) -> Vec<LifecycleBucket>;
     /// Every version (newest first within a key) of up to `max_keys` keys after `after`.
     fn versions_page(&self, bucket: &str, after: Option<&str>, max_keys: usize) -> Vec<VersionInfo>;
-    fn tags(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Vec<(String, String)>;
     /// Deletes the current version (unversioned bucket) or puts a delete marker
     /// (versioned), as DeleteObject without a version id does; answers the marker's id.
     fn expire_current<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<Option<String>, String>>;
@@ -91,7 +91,7 @@ impl LifecycleTimer {
 }
 
 fn event(bucket: &str, key: &str, name: &'static str, v: &VersionInfo, version_id: Option<String>, now: u64) -> ObjectEvent {
-    ObjectEvent { bucket: bucket.to_string(), key: key.to_string(), event_name: name, size: Some(v.size), etag: v.etag.clone(), version_id, time_ms: now }
+    ObjectEvent { bucket: bucket.to_string(), key: key.to_string(), event_name: name, size: Some(v.size), etag: v.etag.clone(), version_id: version_id.filter(|id| id != "null"), time_ms: now }
 }
 
 /// One pass over every bucket with rules at time `now`.
@@ -128,8 +128,7 @@ async fn expire_key(objects: &dyn LifecycleObjects, notifier: &Notifier, b: &Lif
     let mut remaining: Vec<&VersionInfo> = versions.iter().collect();
     // The current version.
     if first.is_latest && !first.delete_marker {
-        let tags = if b.config.uses_tags() { objects.tags(&b.name, key, first.version_id.as_deref()) } else { Vec::new() };
-        if let Some((due, _)) = b.config.current_expiry(key, first.size, &tags, first.last_modified_ms) {
+        if let Some((due, _)) = b.config.current_expiry(key, first.size, &first.tags, first.last_modified_ms) {
             if due <= now {
                 match objects.expire_current(&b.name, key).await {
                     Ok(marker) if b.versioned => notifier.system_event(&home.account, &home.region, event(&b.name, key, "LifecycleExpiration:DeleteMarkerCreated", first, marker, now)),
@@ -147,7 +146,7 @@ async fn expire_key(objects: &dyn LifecycleObjects, notifier: &Notifier, b: &Lif
         let Some((days, newer)) = rule.noncurrent else { continue };
         let mut kept = 0u64;
         for (i, v) in versions.iter().enumerate().skip(1) {
-            if !rule.filter.matches(key, v.size, &[]) {
+            if !rule.filter.matches(key, v.size, &v.tags) {
                 continue;
             }
             kept += 1;
@@ -201,9 +200,6 @@ mod tests {
         fn versions_page(&self, _: &str, after: Option<&str>, _: usize) -> Vec<VersionInfo> {
             self.versions.lock().iter().filter(|v| after.is_none_or(|a| v.key.as_str() > a)).cloned().collect()
         }
-        fn tags(&self, _: &str, _: &str, _: Option<&str>) -> Vec<(String, String)> {
-            Vec::new()
-        }
         fn expire_current<'a>(&'a self, _: &'a str, key: &'a str) -> BoxFuture<'a, Result<Option<String>, String>> {
             self.log.lock().push(format!("expire {key}"));
             Box::pin(async { Ok(None) })
@@ -215,7 +211,7 @@ mod tests {
     }
 
     fn v(key: &str, id: &str, latest: bool, marker: bool, at_day: u64) -> VersionInfo {
-        VersionInfo { key: key.into(), version_id: Some(id.into()), is_latest: latest, delete_marker: marker, size: 1, last_modified_ms: at_day * DAY_MS + 1000, etag: None }
+        VersionInfo { key: key.into(), version_id: Some(id.into()), is_latest: latest, delete_marker: marker, size: 1, last_modified_ms: at_day * DAY_MS + 1000, etag: None, tags: Vec::new() }
     }
 
     #[tokio::test]

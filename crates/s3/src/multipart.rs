@@ -5,6 +5,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html>,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>
 
+use crate::checksums::Algorithm;
 use crate::errors::{S3Error, S3Result};
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -127,59 +128,36 @@ pub fn multipart_etag(parts: &[&Part]) -> String {
     format!("\"{}-{}\"", hex(&md5.finalize()), parts.len())
 }
 
-/// The checksum algorithms of S3 (`x-amz-checksum-*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    Crc32,
-    Crc32c,
-    Crc64Nvme,
-    Sha1,
-    Sha256,
-}
-
-impl Algorithm {
-    pub fn parse(name: &str) -> Option<Algorithm> {
-        match name.to_ascii_uppercase().as_str() {
-            "CRC32" => Some(Algorithm::Crc32),
-            "CRC32C" => Some(Algorithm::Crc32c),
-            "CRC64NVME" => Some(Algorithm::Crc64Nvme),
-            "SHA1" => Some(Algorithm::Sha1),
-            "SHA256" => Some(Algorithm::Sha256),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Crc32 => "CRC32",
-            Algorithm::Crc32c => "CRC32C",
-            Algorithm::Crc64Nvme => "CRC64NVME",
-            Algorithm::Sha1 => "SHA1",
-            Algorithm::Sha256 => "SHA256",
-        }
-    }
-
-    /// The input / output member carrying this checksum (`ChecksumCRC32` …).
-    pub fn member(self) -> &'static str {
-        match self {
-            Algorithm::Crc32 => "ChecksumCRC32",
-            Algorithm::Crc32c => "ChecksumCRC32C",
-            Algorithm::Crc64Nvme => "ChecksumCRC64NVME",
-            Algorithm::Sha1 => "ChecksumSHA1",
-            Algorithm::Sha256 => "ChecksumSHA256",
-        }
-    }
-}
-
 /// The composite checksum of a multipart object: the algorithm over the concatenated
-/// binary part checksums, base64, `-<parts>`. `hash` computes the algorithm over bytes
-/// (the objects' checksum code); `None` when a part has no checksum.
-pub fn composite_checksum(parts: &[&Part], hash: impl Fn(&[u8]) -> Vec<u8>) -> Option<String> {
-    let mut joined = Vec::with_capacity(parts.len() * 32);
+/// binary part checksums, base64, `-<parts>`; `None` when a part has no checksum.
+pub fn composite_checksum(parts: &[&Part], algorithm: Algorithm) -> Option<String> {
+    let mut hasher = algorithm.hasher();
     for p in parts {
-        joined.extend(base64::engine::general_purpose::STANDARD.decode(p.checksum.as_deref()?).ok()?);
+        hasher.update(&base64::engine::general_purpose::STANDARD.decode(p.checksum.as_deref()?).ok()?);
     }
-    Some(format!("{}-{}", base64::engine::general_purpose::STANDARD.encode(hash(&joined)), parts.len()))
+    Some(format!("{}-{}", hasher.finish(), parts.len()))
+}
+
+/// The full-object CRC of a multipart object, combined from the parts' CRCs (CRC64NVME
+/// uploads, and CRC32 / CRC32C ones created with `ChecksumType: FULL_OBJECT`).
+pub fn full_object_crc(parts: &[&Part], algorithm: Algorithm) -> Option<String> {
+    let crc = match algorithm {
+        Algorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
+        Algorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
+        Algorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
+        _ => return None,
+    };
+    let mut combined: Option<u64> = None;
+    for p in parts {
+        let raw = base64::engine::general_purpose::STANDARD.decode(p.checksum.as_deref()?).ok()?;
+        let value = raw.iter().fold(0u64, |acc, b| (acc << 8) | *b as u64);
+        combined = Some(match combined {
+            None => value,
+            Some(c) => crc_fast::checksum_combine(crc, c, value, p.size),
+        });
+    }
+    let bytes = combined?.to_be_bytes();
+    Some(base64::engine::general_purpose::STANDARD.encode(&bytes[8 - algorithm.digest_len()..]))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -257,12 +235,27 @@ mod tests {
         let mut b = part(2, 1, b"b");
         a.checksum = Some(b64(&[1, 2, 3, 4]));
         b.checksum = Some(b64(&[5, 6, 7, 8]));
-        let got = composite_checksum(&[&a, &b], |bytes| {
-            assert_eq!(bytes, [1, 2, 3, 4, 5, 6, 7, 8]);
-            vec![9, 9, 9, 9]
-        });
-        assert_eq!(got.as_deref(), Some("CQkJCQ==-2"));
+        let mut whole = Algorithm::Crc32.hasher();
+        whole.update(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        let got = composite_checksum(&[&a, &b], Algorithm::Crc32);
+        assert_eq!(got, Some(format!("{}-2", whole.finish())));
         b.checksum = None;
-        assert_eq!(composite_checksum(&[&a, &b], |_| vec![]), None);
+        assert_eq!(composite_checksum(&[&a, &b], Algorithm::Crc32), None);
+    }
+
+    #[test]
+    fn full_object_crcs_combine_the_parts() {
+        let of = |a: Algorithm, d: &[u8]| {
+            let mut h = a.hasher();
+            h.update(d);
+            h.finish()
+        };
+        for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
+            let mut p1 = part(1, 5, b"hello");
+            let mut p2 = part(2, 6, b" world");
+            p1.checksum = Some(of(a, b"hello"));
+            p2.checksum = Some(of(a, b" world"));
+            assert_eq!(full_object_crc(&[&p1, &p2], a), Some(of(a, b"hello world")), "{a:?}");
+        }
     }
 }

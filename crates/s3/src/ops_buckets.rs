@@ -80,7 +80,10 @@ impl S3Service {
 
     pub(crate) async fn delete_bucket(&self, input: &Value) -> S3Result<Streamed> {
         let name = req_str(input, "Bucket")?;
+        // Incomplete multipart uploads go with the bucket; their part files after the commit.
+        let part_files = self.store.query(|c| crate::multipart_store::part_files_of_bucket(c, name))?;
         self.buckets.delete(&self.store, name, self.bucket_extra_empty).await?;
+        self.blobs.remove(&part_files);
         Ok(Streamed::value(json!({})))
     }
 

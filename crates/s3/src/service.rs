@@ -42,10 +42,6 @@ pub struct S3Service {
     pub bucket_extra_empty: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
 }
 
-fn nothing_else(_: &rusqlite::Connection, _: &str) -> rusqlite::Result<bool> {
-    Ok(true)
-}
-
 impl S3Service {
     /// Opens S3 over its metadata `store` and the blob directory `blob_dir`
     /// (`<data-dir>/s3`, or a temp dir for `--in-memory`), sweeping blob files no
@@ -53,7 +49,10 @@ impl S3Service {
     /// place (`--fsync`).
     pub fn open(store: Store, blob_dir: &Path, fsync: bool, clock: Clock) -> Result<S3Service, String> {
         let blobs = Blobs::open(blob_dir, fsync).map_err(|e| format!("s3 blob directory {}: {e}", blob_dir.display()))?;
-        let referenced = store.referenced_files().map_err(|e| e.to_string())?;
+        store.add_schema(crate::multipart_store::SCHEMA).map_err(|e| e.to_string())?;
+        let mut referenced = store.referenced_files().map_err(|e| e.to_string())?;
+        // Multipart uploads' part files are kept too.
+        referenced.extend(store.query(crate::multipart_store::all_part_files).map_err(|e| e.to_string())?);
         let swept = blobs.sweep(&referenced).map_err(|e| format!("s3 blob sweep: {e}"))?;
         if swept > 0 {
             tracing::info!(files = swept, "s3: removed blob files no object references");
@@ -66,7 +65,7 @@ impl S3Service {
             blobs: Arc::new(blobs),
             buckets: Arc::new(buckets),
             clock,
-            bucket_extra_empty: nothing_else,
+            bucket_extra_empty: crate::multipart_store::drop_bucket_uploads,
         })
     }
 
@@ -84,12 +83,12 @@ impl S3Service {
         match op {
             "CreateBucket" => self.create_bucket(ctx, &input).await,
             "HeadBucket" => self.head_bucket(&input).await,
-            "DeleteBucket" => self.delete_bucket(&input).await,
+            "DeleteBucket" => self.delete_bucket(&input).await.inspect(|_| self.forget_bucket_events(&input)),
             "ListBuckets" => self.list_buckets(ctx, &input).await,
             "GetBucketLocation" => self.get_bucket_location(&input).await,
-            "PutObject" => self.put_object(ctx, &input, body).await,
-            "GetObject" => self.get_object(&input, false).await,
-            "HeadObject" => self.get_object(&input, true).await,
+            "PutObject" => self.put_object(ctx, &input, body).await.map(|out| self.with_expiration(op, &input, out)),
+            "GetObject" => self.get_object(&input, false).await.map(|out| self.with_expiration(op, &input, out)),
+            "HeadObject" => self.get_object(&input, true).await.map(|out| self.with_expiration(op, &input, out)),
             "DeleteObject" => self.delete_object(ctx, &input).await,
             "ListObjects" => self.list_objects(&input).await,
             "ListObjectsV2" => self.list_objects_v2(&input).await,
@@ -124,6 +123,13 @@ impl S3Service {
             "PutBucketAcl" => self.put_acl(&input, false).await,
             "PutObjectAcl" => self.put_acl(&input, true).await,
             "GetObjectAttributes" => self.get_object_attributes(&input).await,
+            "CreateMultipartUpload" => self.create_multipart_upload(ctx, &input).await,
+            "UploadPart" => self.upload_part(&input, body).await,
+            "UploadPartCopy" => self.upload_part_copy(&input).await,
+            "CompleteMultipartUpload" => self.complete_multipart_upload(ctx, &input).await,
+            "AbortMultipartUpload" => self.abort_multipart_upload(&input).await,
+            "ListParts" => self.list_parts(&input).await,
+            "ListMultipartUploads" => self.list_multipart_uploads(&input).await,
             _ => {
                 drop(body);
                 Err(S3Error::NotImplemented { operation: op.to_string() })
@@ -132,13 +138,6 @@ impl S3Service {
     }
 }
 
-/// Lambda's `Code.S3Bucket` / `S3Key` packages. (Until the events work reads the object
-/// store, every bucket is missing.)
-impl nimbus_core::internal::ObjectReader for S3Service {
-    fn read_object<'a>(&'a self, _account: &'a str, _region: &'a str, bucket: &'a str, _key: &'a str, _version_id: Option<&'a str>, _max_bytes: u64) -> BoxFuture<'a, Result<bytes::Bytes, AwsError>> {
-        Box::pin(async move { Err(AwsError::from(S3Error::NoSuchBucket { bucket: bucket.to_string() })) })
-    }
-}
 
 impl S3Service {
     /// `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` of a copy):

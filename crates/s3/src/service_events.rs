@@ -45,51 +45,37 @@ impl S3Service {
         Some(match op {
             "PutBucketNotificationConfiguration" => ops::put_notification(settings, &self.notifier, ctx, input, now).await,
             "GetBucketNotificationConfiguration" => ops::get_notification(settings, input),
-            "PutBucketLifecycleConfiguration" => ops::put_lifecycle(settings, timer, input).await,
-            "GetBucketLifecycleConfiguration" => ops::get_lifecycle(settings, input),
+            "PutBucketLifecycleConfiguration" | "PutBucketLifecycle" => ops::put_lifecycle(settings, timer, input).await,
+            "GetBucketLifecycleConfiguration" | "GetBucketLifecycle" => ops::get_lifecycle(settings, input),
             "DeleteBucketLifecycle" => ops::delete_lifecycle(settings, timer, input).await,
             _ => return None,
         })
     }
 }
 
-/// `k=v&k2=v2` (PutObject's `x-amz-tagging`) → tags.
-fn parse_tagging(s: &str) -> Vec<(String, String)> {
-    let decode = |p: &str| percent_encoding::percent_decode_str(&p.replace('+', " ")).decode_utf8_lossy().into_owned();
-    s.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').map(|(k, v)| (decode(k), decode(v))).unwrap_or_else(|| (decode(p), String::new()))).collect()
-}
-
 impl S3Service {
-    /// Adds `Expiration` (`x-amz-expiration`) to PutObject's, GetObject's and HeadObject's
-    /// output when one of the bucket's lifecycle rules expires the object.
-    pub fn add_expiration(&self, op: &str, input: &Value, output: &mut Value, tags_of: impl FnOnce() -> Vec<(String, String)>) {
-        if !matches!(op, "PutObject" | "GetObject" | "HeadObject") || output.get("DeleteMarker").and_then(Value::as_bool) == Some(true) {
-            return;
-        }
-        let Some(settings) = self.events.settings.get() else { return };
-        let (Some(bucket), Some(key)) = (input.get("Bucket").and_then(Value::as_str), input.get("Key").and_then(Value::as_str)) else { return };
-        let Some(config) = ops::lifecycle_of(settings.as_ref(), bucket) else { return };
-        let (size, created_ms, tags) = if op == "PutObject" {
-            let size = input.get("ContentLength").and_then(Value::as_u64).unwrap_or(0);
-            let now = self.events.clock.get().map(Clock::now_ms).unwrap_or_default();
-            let tags = input.get("Tagging").and_then(Value::as_str).map(parse_tagging).unwrap_or_default();
-            (size, now, tags)
-        } else {
-            let size = output.get("ContentLength").and_then(Value::as_u64).unwrap_or(0);
-            let created = output.get("LastModified").and_then(Value::as_f64).map(|s| (s * 1000.0) as u64).unwrap_or(0);
-            let tags = if config.uses_tags() { tags_of() } else { Vec::new() };
-            (size, created, tags)
-        };
-        if let Some(h) = ops::expiration(&config, key, size, &tags, created_ms) {
-            output["Expiration"] = Value::String(h);
+    /// A deleted bucket's notification configuration goes with it.
+    pub(crate) fn forget_bucket_events(&self, input: &Value) {
+        if let Some(b) = input.get("Bucket").and_then(Value::as_str) {
+            self.notifier.set_config(b, crate::event_record::BucketHome { account: String::new(), region: String::new() }, None);
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tagging_headers_parse() {
-        assert_eq!(super::parse_tagging("a=1&b%20c=d+e&f"), vec![("a".into(), "1".into()), ("b c".into(), "d e".into()), ("f".into(), String::new())]);
+    /// Adds `Expiration` (`x-amz-expiration`) to PutObject's, GetObject's and HeadObject's
+    /// output when one of the bucket's lifecycle rules expires the object (its size, tags
+    /// and creation time as stored).
+    pub(crate) fn with_expiration(&self, op: &str, input: &Value, mut out: nimbus_core::service::Streamed) -> nimbus_core::service::Streamed {
+        let (Some(bucket), Some(key)) = (input.get("Bucket").and_then(Value::as_str), input.get("Key").and_then(Value::as_str)) else { return out };
+        let Some(doc) = self.buckets.config(bucket, ops::LIFECYCLE) else { return out };
+        let Ok(config) = crate::lifecycle::LifecycleConfig::from_document(&doc) else { return out };
+        let version = if op == "PutObject" { out.output.get("VersionId") } else { input.get("VersionId") }.and_then(Value::as_str);
+        let Ok(Some(v)) = self.store.get_version(bucket, key, version) else { return out };
+        if !v.is_latest || v.delete_marker {
+            return out;
+        }
+        if let Some(h) = ops::expiration(&config, key, v.size, &v.tags, v.last_modified_ms) {
+            out.output["Expiration"] = Value::String(h);
+        }
+        out
     }
 }

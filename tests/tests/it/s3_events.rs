@@ -93,7 +93,6 @@ fn node_spec() -> FnSpec {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn object_put_reaches_a_queue_and_rust_python_node_functions() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -176,7 +175,6 @@ async fn object_put_reaches_a_queue_and_rust_python_node_functions() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn a_failing_functions_event_reaches_its_dead_letter_queue_after_the_retries() {
     let n = Nimbus::start_with_clock_control();
     let s3 = n.s3_client();
@@ -200,7 +198,6 @@ async fn a_failing_functions_event_reaches_its_dead_letter_queue_after_the_retri
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn sns_and_eventbridge_destinations() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -245,7 +242,6 @@ async fn sns_and_eventbridge_destinations() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn lifecycle_expiration_after_a_clock_advance_emits_its_event() {
     let n = Nimbus::start_with_clock_control();
     let s3 = n.s3_client();
@@ -286,7 +282,6 @@ async fn lifecycle_expiration_after_a_clock_advance_emits_its_event() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn a_function_deployed_from_an_s3_key() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -339,7 +334,6 @@ async fn code_from_a_missing_bucket_is_lambdas_getobject_error() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn bad_notification_configurations_answer_s3s_errors() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -381,7 +375,6 @@ async fn bad_notification_configurations_answer_s3s_errors() {
 }
 
 #[tokio::test]
-#[ignore = "needs the object store (S3 milestone 1)"]
 async fn bad_lifecycle_configurations_answer_s3s_errors() {
     let n = Nimbus::start_in_memory();
     let s3 = n.s3_client();
@@ -407,4 +400,60 @@ async fn bad_lifecycle_configurations_answer_s3s_errors() {
     assert_eq!(put(zero_days).await, ("InvalidArgument".into(), "'Days' for Expiration action must be a positive integer".into()));
     let no_action = LifecycleRule::builder().status(ExpirationStatus::Enabled).filter(LifecycleRuleFilter::builder().prefix("").build()).build().expect("rule");
     assert_eq!(put(no_action).await, ("InvalidRequest".into(), "At least one action needs to be specified in a rule".into()));
+}
+
+#[tokio::test]
+async fn configurations_survive_a_restart() {
+    let mut n = Nimbus::start();
+    let b = bucket(&n).await;
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("kept", &qarn, Event::S3ObjectCreated, None, None)).build();
+    n.s3_client().put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    let rule = LifecycleRule::builder().id("r").status(ExpirationStatus::Enabled).filter(LifecycleRuleFilter::builder().prefix("").build()).expiration(LifecycleExpiration::builder().days(7).build()).build().expect("rule");
+    n.s3_client().put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+    n.restart();
+    let got = n.s3_client().get_bucket_lifecycle_configuration().bucket(&b).send().await.expect("lifecycle kept");
+    assert_eq!(got.rules()[0].id(), Some("r"));
+    put(&n, &b, "after-restart", "x").await;
+    let rec = expect_message(&n, &url).await;
+    assert_eq!(rec["Records"][0]["s3"]["configurationId"], "kept", "{rec}");
+    assert_eq!(rec["Records"][0]["s3"]["object"]["key"], "after-restart");
+}
+
+#[tokio::test]
+async fn a_dated_rule_with_a_tag_filter_expires_only_tagged_objects() {
+    let n = Nimbus::start_with_clock_control();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let date = (now_s / 86_400 + 2) * 86_400;
+    let rule = LifecycleRule::builder()
+        .id("dated")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().tag(aws_sdk_s3::types::Tag::builder().key("temp").value("yes").build().expect("tag")).build())
+        .expiration(LifecycleExpiration::builder().date(aws_sdk_s3::primitives::DateTime::from_secs(date as i64)).build())
+        .build()
+        .expect("rule");
+    s3.put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    let got = s3.get_bucket_lifecycle_configuration().bucket(&b).send().await.expect("get");
+    assert_eq!(got.rules()[0].expiration().and_then(|e| e.date()).map(|d| d.secs()), Some(date as i64));
+    s3.put_object().bucket(&b).key("tagged").tagging("temp=yes").body(ByteStream::from_static(b"x")).send().await.expect("put tagged");
+    put(&n, &b, "plain", "x").await;
+    let head = s3.head_object().bucket(&b).key("tagged").send().await.expect("head");
+    assert!(head.expiration().is_some_and(|e| e.ends_with("rule-id=\"dated\"")), "{head:?}");
+    assert!(s3.head_object().bucket(&b).key("plain").send().await.expect("head").expiration().is_none());
+
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("exp", &qarn, Event::S3LifecycleExpirationDelete, None, None)).build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+
+    assert_eq!(n.advance_clock(3 * 86_400), 200);
+    let rec = expect_message(&n, &url).await;
+    assert_eq!(rec["Records"][0]["eventName"], "LifecycleExpiration:Delete", "{rec}");
+    assert_eq!(rec["Records"][0]["s3"]["object"]["key"], "tagged");
+    assert!(s3.head_object().bucket(&b).key("tagged").send().await.is_err(), "expired");
+    s3.head_object().bucket(&b).key("plain").send().await.expect("untagged: kept");
+    assert!(next_message(&n, &url, 1).await.is_none(), "one object expired");
 }

@@ -157,3 +157,65 @@ async fn uploads_and_parts_survive_a_restart() {
     assert_eq!(got.len(), one.len() + 1);
     assert!(got[..one.len()] == one[..] && got[one.len()] == b'!');
 }
+
+/// `kill -9` while uploads complete: every acknowledged completion is a whole object after
+/// restart, with no upload left for it; nothing half-completed is visible (an object is
+/// whole, or its upload is still listed with its part).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn completions_survive_sigkill_whole() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        return;
+    }
+    let c = n.s3_client();
+    let b = bucket(&c).await;
+    let acked: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    let (count_tx, mut count_rx) = tokio::sync::watch::channel(0usize);
+    let count_tx = Arc::new(count_tx);
+    let mut tasks = Vec::new();
+    for t in 0..4u8 {
+        let (c, b, acked, count_tx) = (c.clone(), b.clone(), acked.clone(), count_tx.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..100_000u32 {
+                let key = format!("t{t}/k{i}");
+                let body = data(50_000 + (i as usize * 7919) % 200_000, t.wrapping_add(i as u8));
+                let Ok(up) = c.create_multipart_upload().bucket(&b).key(&key).send().await else { return };
+                let id = up.upload_id().unwrap_or_default().to_string();
+                let Ok(p) = c.upload_part().bucket(&b).key(&key).upload_id(&id).part_number(1).body(ByteStream::from(body.clone())).send().await else { return };
+                let etag = p.e_tag().unwrap_or_default().to_string();
+                if c.complete_multipart_upload().bucket(&b).key(&key).upload_id(&id).multipart_upload(completed(&[(1, etag)])).send().await.is_err() {
+                    return;
+                }
+                acked.lock().unwrap().insert(key, body);
+                count_tx.send_modify(|n| *n += 1);
+            }
+        }));
+    }
+    // Kill once enough completions were acknowledged (waiting on the count, not on time).
+    count_rx.wait_for(|n| *n >= 40).await.expect("completions acknowledged");
+    n.kill9();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    n.restart();
+    let c = n.s3_client();
+    let uploads: Vec<String> = c.list_multipart_uploads().bucket(&b).send().await.unwrap().uploads().iter().filter_map(|u| u.key().map(str::to_string)).collect();
+    for (key, body) in &acked {
+        assert!(!uploads.contains(key), "{key}: completed, but its upload is still listed");
+        let got = c.get_object().bucket(&b).key(key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        assert_eq!(got.e_tag(), Some(multipart_etag(&[body]).as_str()), "{key}");
+        assert!(got.body.collect().await.unwrap().into_bytes().as_ref() == body.as_slice(), "{key}: bytes differ");
+    }
+    // Every object is whole, acknowledged or not.
+    let listed = c.list_objects_v2().bucket(&b).max_keys(1000).send().await.unwrap();
+    for o in listed.contents() {
+        let key = o.key().unwrap_or_default();
+        let got = c.get_object().bucket(&b).key(key).send().await.unwrap();
+        let etag = got.e_tag().unwrap_or_default().to_string();
+        let bytes = got.body.collect().await.unwrap().into_bytes();
+        assert_eq!(etag, multipart_etag(&[bytes.as_ref()]), "{key}: torn");
+    }
+}

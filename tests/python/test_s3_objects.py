@@ -775,6 +775,24 @@ def test_get_object_attributes(s3, bucket):
     assert error_of(lambda: s3.get_object_attributes(Bucket=bucket, Key="missing", ObjectAttributes=["ETag"]))[:2] == ("NoSuchKey", 404)
 
 
+def test_expected_bucket_owner(endpoint, s3, bucket):
+    account = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY).get_caller_identity()["Account"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=account)
+    code, status, _ = error_of(lambda: s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="999999999999"))
+    assert (code, status) == ("AccessDenied", 403)
+    code, _, _ = error_of(lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource=f"{bucket}/k", ExpectedSourceBucketOwner="999999999999"))
+    assert code == "AccessDenied"
+
+
+def test_object_lock_and_sse_c_are_refused(s3, bucket):
+    code, status, r = error_of(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON"))
+    assert (code, status) == ("InvalidRequest", 400)
+    assert r["Error"]["Message"] == "Bucket is missing Object Lock Configuration"
+    code, status, _ = error_of(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey="k" * 32))
+    assert (code, status) == ("NotImplemented", 501)
+
+
 def test_unsupported_operations_still_say_so(s3, bucket):
     code, status, r = error_of(lambda: s3.get_bucket_website(Bucket=bucket))
     assert (code, status) == ("NotImplemented", 501)

@@ -65,6 +65,13 @@ pub fn blob_error(e: BlobError) -> S3Error {
 /// Content headers, user metadata and storage class of a write (PutObject, CopyObject
 /// with REPLACE, CreateMultipartUpload).
 pub fn meta_from_input(input: &Value) -> S3Result<(ObjectMeta, String)> {
+    // Object Lock needs a bucket created with it, which nimbus does not model.
+    if ["ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus"].iter().any(|m| input.get(*m).is_some()) {
+        return Err(S3Error::with("InvalidRequest", 400, "Bucket is missing Object Lock Configuration", &[]));
+    }
+    if input.get("SSECustomerAlgorithm").is_some() || input.get("SSECustomerKey").is_some() {
+        return Err(S3Error::with("NotImplemented", 501, "Server-side encryption with customer-provided keys (SSE-C) is not supported by nimbus", &[]));
+    }
     let mut meta = ObjectMeta {
         content_type: opt_str(input, "ContentType").map(str::to_string),
         cache_control: opt_str(input, "CacheControl").map(str::to_string),

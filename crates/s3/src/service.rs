@@ -76,6 +76,7 @@ impl S3Service {
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value, body: Option<BodyStream>) -> S3Result<Streamed> {
+        self.check_expected_owner(&input)?;
         if let Some(out) = self.bucket_events(ctx, op, &input).await {
             return out.map(Streamed::value);
         }
@@ -137,6 +138,26 @@ impl S3Service {
     }
 }
 
+
+impl S3Service {
+    /// `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` of a copy):
+    /// a bucket of another account answers 403 `AccessDenied`.
+    fn check_expected_owner(&self, input: &Value) -> S3Result<()> {
+        let denied = || S3Error::with("AccessDenied", 403, "Access Denied", &[]);
+        if let (Some(owner), Some(bucket)) = (input.get("ExpectedBucketOwner").and_then(Value::as_str), input.get("Bucket").and_then(Value::as_str)) {
+            if self.buckets.get(bucket).is_some_and(|b| b.account != owner) {
+                return Err(denied());
+            }
+        }
+        if let (Some(owner), Some(source)) = (input.get("ExpectedSourceBucketOwner").and_then(Value::as_str), input.get("CopySource").and_then(Value::as_str)) {
+            let bucket = crate::ops_copy::parse_copy_source(source).map(|(b, _, _)| b).unwrap_or_default();
+            if self.buckets.get(&bucket).is_some_and(|b| b.account != owner) {
+                return Err(denied());
+            }
+        }
+        Ok(())
+    }
+}
 
 impl AwsService for S3Service {
     fn model(&self) -> &ServiceModel {

@@ -114,18 +114,11 @@ impl LifecycleObjects for StoreView {
     }
 
     fn uploads(&self, bucket: &str) -> Vec<(String, String, u64)> {
-        let listed = self.store.query(|c| crate::multipart_store::list_uploads(c, bucket, "", "", "", 1_000_000));
-        listed.map(|ups| ups.into_iter().map(|u| (u.key, u.upload_id, u.initiated_ms)).collect()).unwrap_or_default()
+        crate::ops_multipart::lifecycle_uploads(&self.store, bucket)
     }
 
-    /// As AbortMultipartUpload does: the upload's rows in one transaction, then its part files.
     fn abort_upload<'a>(&'a self, _bucket: &'a str, _key: &'a str, upload_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let id = upload_id.to_string();
-            let files = self.store.transact(move |c| crate::multipart_store::delete_upload(c, &id)).await.map_err(|e| e.to_string())?;
-            self.blobs.remove(&files);
-            Ok(())
-        })
+        Box::pin(crate::ops_multipart::lifecycle_abort_upload(&self.store, &self.blobs, upload_id))
     }
 }
 

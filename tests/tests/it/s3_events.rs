@@ -482,7 +482,15 @@ async fn versioned_lifecycle_marks_current_versions_drops_noncurrent_ones_and_ab
 
     let v1 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"one")).send().await.expect("v1").version_id.expect("version id");
     let v2 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"two")).send().await.expect("v2").version_id.expect("version id");
-    s3.create_multipart_upload().bucket(&b).key("pending").send().await.expect("upload");
+    let up = s3.create_multipart_upload().bucket(&b).key("pending").send().await.expect("upload");
+    assert_eq!(up.abort_rule_id(), Some("all"), "{up:?}");
+    let abort_at = up.abort_date().map(|d| d.secs()).expect("x-amz-abort-date");
+    assert_eq!(abort_at % 86_400, 0, "a midnight UTC");
+    let parts = s3.list_parts().bucket(&b).key("pending").upload_id(up.upload_id().unwrap_or_default()).send().await.expect("list parts");
+    assert_eq!((parts.abort_rule_id(), parts.abort_date().map(|d| d.secs())), (Some("all"), Some(abort_at)));
+    let copied = s3.copy_object().bucket(&b).key("copy").copy_source(format!("{b}/k")).send().await.expect("copy");
+    assert!(copied.expiration().is_some_and(|e| e.ends_with("rule-id=\"all\"")), "{copied:?}");
+    s3.delete_object().bucket(&b).key("copy").version_id(copied.version_id().unwrap_or_default()).send().await.expect("remove the copy");
     assert!(next_message(&n, &url, 1).await.is_none(), "nothing due yet");
 
     assert_eq!(n.advance_clock(3 * 86_400), 200);

@@ -793,6 +793,36 @@ def test_object_lock_and_sse_c_are_refused(s3, bucket):
     assert (code, status) == ("NotImplemented", 501)
 
 
+def test_conditional_deletes(s3, bucket):
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+    etag = s3.put_object(Bucket=bucket, Key="d", Body=b"x")["ETag"]
+    code, status, r = error_of(lambda: s3.delete_object(Bucket=bucket, Key="d", IfMatch='"0000"'))
+    assert (code, status) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == b"x"
+    s3.delete_object(Bucket=bucket, Key="d", IfMatch=etag)
+    assert error_of(lambda: s3.head_object(Bucket=bucket, Key="d"))[1] == 404
+    assert error_of(lambda: s3.delete_object(Bucket=bucket, Key="d", IfMatch=etag))[:2] == ("NoSuchKey", 404)
+    etag = s3.put_object(Bucket=bucket, Key="e", Body=b"y")["ETag"]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "e", "ETag": '"0000"'}]})
+    assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [("e", "PreconditionFailed")]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "e", "ETag": etag}]})
+    assert [d["Key"] for d in r["Deleted"]] == ["e"]
+
+
+def test_acls_are_disabled_on_new_buckets(s3, bucket):
+    code, status, _ = error_of(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read"))
+    assert (code, status) == ("AccessControlListNotSupported", 400)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    code, status, r = error_of(lambda: s3.create_bucket(Bucket=bucket_name(), ACL="public-read"))
+    assert (code, status) == ("InvalidBucketAclWithObjectOwnership", 400)
+    # With ObjectWriter ownership, ACL headers are accepted (not stored).
+    writer = bucket_name()
+    s3.create_bucket(Bucket=writer, ObjectOwnership="ObjectWriter", ACL="public-read")
+    s3.put_object(Bucket=writer, Key="k", Body=b"x", ACL="public-read")
+    code, status, _ = error_of(lambda: s3.create_bucket(Bucket=bucket_name(), ObjectLockEnabledForBucket=True))
+    assert (code, status) == ("NotImplemented", 501)
+
+
 def test_unsupported_operations_still_say_so(s3, bucket):
     code, status, r = error_of(lambda: s3.get_bucket_website(Bucket=bucket))
     assert (code, status) == ("NotImplemented", 501)

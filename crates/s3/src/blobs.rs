@@ -117,6 +117,9 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A finished body's MD5 and checksums.
+type Digests = ([u8; 16], Vec<(Algorithm, String)>);
+
 struct Sink {
     file: std::fs::File,
     md5: Md5,
@@ -198,7 +201,7 @@ impl Blobs {
         let final_path = self.dir.join(&name);
         let dir = self.dir.clone();
         let tmp2 = tmp.clone();
-        let finished = tokio::task::spawn_blocking(move || -> std::io::Result<([u8; 16], Vec<(Algorithm, String)>)> {
+        let finished = tokio::task::spawn_blocking(move || -> std::io::Result<Digests> {
             if fsync {
                 sink.file.sync_all()?;
             }

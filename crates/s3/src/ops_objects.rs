@@ -279,7 +279,7 @@ fn check_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
         }
     }
     let not_modified = || {
-        S3Error::Aws(nimbus_core::AwsError::new("NotModified", 304, "Not Modified"))
+        S3Error::Aws(Box::new(nimbus_core::AwsError::new("NotModified", 304, "Not Modified")))
             .header("ETag", quoted(&v.etag))
             .header("Last-Modified", nimbus_core::time::http_date(v.last_modified_ms))
     };

@@ -405,3 +405,26 @@ def test_list_multipart_uploads_pages_through_common_prefixes(s3, bucket):
     assert [u["Key"] for u in raw["Uploads"]] == ["sp%20ace/%C3%BC"]
     assert raw["Prefix"] == "sp%20ace/"
     assert raw["EncodingType"] == "url"
+
+
+def test_full_object_crc32_checksum(s3, bucket):
+    parts = [b"f" * (5 * MIB), b"inal"]
+    whole = b"".join(parts)
+    want = base64.b64encode(zlib.crc32(whole).to_bytes(4, "big")).decode()
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="full", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT")["UploadId"]
+    done = []
+    for i, p in enumerate(parts, start=1):
+        r = s3.upload_part(Bucket=bucket, Key="full", UploadId=upload_id, PartNumber=i, Body=p, ChecksumAlgorithm="CRC32")
+        done.append({"PartNumber": i, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="full", UploadId=upload_id, MultipartUpload={"Parts": done},
+                                     ChecksumCRC32=base64.b64encode(b"\0\0\0\0").decode(), ChecksumType="FULL_OBJECT")
+    assert error(e) == ("BadDigest", 400)
+    out = s3.complete_multipart_upload(Bucket=bucket, Key="full", UploadId=upload_id, MultipartUpload={"Parts": done},
+                                       ChecksumCRC32=want, ChecksumType="FULL_OBJECT")
+    assert out["ChecksumCRC32"] == want
+    assert out["ChecksumType"] == "FULL_OBJECT"
+    # SHA-256 cannot be a full-object checksum of a multipart upload.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="x", ChecksumAlgorithm="SHA256", ChecksumType="FULL_OBJECT")
+    assert error(e) == ("InvalidRequest", 400)

@@ -263,6 +263,12 @@ impl S3Service {
         if let Some(a) = algorithm {
             let full = upload.settings.get("ChecksumType").and_then(Value::as_str) == Some("FULL_OBJECT");
             let value = if full { multipart::full_object_crc(&parts, a) } else { multipart::composite_checksum(&parts, a) };
+            // A whole-object checksum sent with the completion must be the one computed.
+            if let (Some(sent), Some(v)) = (opt_str(input, a.member()), &value) {
+                if sent.trim() != v && sent.trim() != v.split('-').next().unwrap_or("") {
+                    return Err(S3Error::with("BadDigest", 400, format!("The {} you specified did not match the calculated checksum.", a.name()), &[]));
+                }
+            }
             if let Some(v) = value {
                 meta.checksums.insert(a.name().to_string(), v);
                 meta.checksum_type = Some(if full { "FULL_OBJECT" } else { "COMPOSITE" }.into());
@@ -466,3 +472,30 @@ impl S3Service {
     }
 }
 
+
+/// A bucket's uploads in progress as the lifecycle timer sees them: (key, upload id,
+/// initiated ms) — `LifecycleObjects::uploads`.
+pub fn lifecycle_uploads(store: &crate::store::Store, bucket: &str) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    let (mut after_key, mut after_id) = (String::new(), String::new());
+    loop {
+        let Ok(page) = store.query(|c| rows::list_uploads(c, bucket, "", &after_key, &after_id, MAX_LISTED)) else { return out };
+        let done = page.len() < MAX_LISTED;
+        for u in page {
+            (after_key, after_id) = (u.key.clone(), u.upload_id.clone());
+            out.push((u.key, u.upload_id, u.initiated_ms));
+        }
+        if done {
+            return out;
+        }
+    }
+}
+
+/// Aborts an upload for `AbortIncompleteMultipartUpload` — `LifecycleObjects::abort_upload`.
+/// An upload already gone is not an error.
+pub async fn lifecycle_abort_upload(store: &crate::store::Store, blobs: &crate::blobs::Blobs, upload_id: &str) -> Result<(), String> {
+    let id = upload_id.to_string();
+    let files = store.transact(move |c| rows::delete_upload(c, &id)).await.map_err(|e| e.to_string())?;
+    blobs.remove(&files);
+    Ok(())
+}

@@ -111,6 +111,14 @@ impl LifecycleObjects for StoreView {
     fn delete_version<'a>(&'a self, bucket: &'a str, key: &'a str, version_id: Option<&'a str>) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move { self.delete(bucket, key, version_id).await.map(|_| ()) })
     }
+
+    fn uploads(&self, bucket: &str) -> Vec<(String, String, u64)> {
+        crate::ops_multipart::lifecycle_uploads(&self.store, bucket)
+    }
+
+    fn abort_upload<'a>(&'a self, _bucket: &'a str, _key: &'a str, upload_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(crate::ops_multipart::lifecycle_abort_upload(&self.store, &self.blobs, upload_id))
+    }
 }
 
 impl S3Service {

@@ -219,3 +219,50 @@ async fn completions_survive_sigkill_whole() {
         assert_eq!(etag, multipart_etag(&[bytes.as_ref()]), "{key}: torn");
     }
 }
+
+/// `AbortIncompleteMultipartUpload`: after a clock advance past `DaysAfterInitiation`, the
+/// lifecycle pass aborts the bucket's old uploads under the rule's prefix (and keeps the
+/// others). Buckets are passed in name order, so an expiration event of a later bucket
+/// (`<base>-b`) arrives after the first bucket's (`<base>-a`) uploads were handled.
+#[tokio::test]
+async fn lifecycle_aborts_incomplete_uploads() {
+    use aws_sdk_s3::types::{
+        AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, Event, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NotificationConfiguration, QueueConfiguration,
+    };
+    use aws_sdk_sqs::types::QueueAttributeName;
+    use nimbus_tests::sqs;
+    let n = Nimbus::start_with_clock_control();
+    let c = n.s3_client();
+    let base = unique_name("mpulc").to_lowercase().replace('_', "-");
+    let (a, b) = (format!("{base}-a"), format!("{base}-b"));
+    for name in [&a, &b] {
+        c.create_bucket().bucket(name).send().await.unwrap();
+    }
+    let rule = |expire: bool| {
+        let r = LifecycleRule::builder().id("r").status(ExpirationStatus::Enabled).filter(LifecycleRuleFilter::builder().prefix("tmp/").build());
+        let r = if expire { r.expiration(LifecycleExpiration::builder().days(1).build()) } else { r.abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build()) };
+        BucketLifecycleConfiguration::builder().rules(r.build().unwrap()).build().unwrap()
+    };
+    c.put_bucket_lifecycle_configuration().bucket(&a).lifecycle_configuration(rule(false)).send().await.unwrap();
+    c.put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(rule(true)).send().await.unwrap();
+    let old = c.create_multipart_upload().bucket(&a).key("tmp/old").send().await.unwrap().upload_id().unwrap().to_string();
+    c.upload_part().bucket(&a).key("tmp/old").upload_id(&old).part_number(1).body(ByteStream::from_static(b"part")).send().await.unwrap();
+    let kept = c.create_multipart_upload().bucket(&a).key("keep/old").send().await.unwrap().upload_id().unwrap().to_string();
+    // The marker: an expiration event from bucket b.
+    let q = n.sqs_client();
+    let url = sqs::create_queue(&q, &unique_name("mpulc"), &[]).await;
+    let arn = sqs::queue_attrs(&q, &url).await.remove(&QueueAttributeName::QueueArn).unwrap();
+    let qc = QueueConfiguration::builder().queue_arn(&arn).events(Event::S3LifecycleExpiration).build().unwrap();
+    c.put_bucket_notification_configuration().bucket(&b).notification_configuration(NotificationConfiguration::builder().queue_configurations(qc).build()).send().await.unwrap();
+    let test_event = sqs::receive(&q, &url, 1, 10, None).await;
+    assert_eq!(test_event.len(), 1, "s3:TestEvent");
+    sqs::delete(&q, &url, &test_event[0]).await;
+    c.put_object().bucket(&b).key("tmp/x").body(ByteStream::from_static(b"x")).send().await.unwrap();
+    assert_eq!(n.advance_clock(2 * 86_400 + 60), 200);
+    let expired = sqs::receive(&q, &url, 1, 20, None).await;
+    assert_eq!(expired.len(), 1, "the expiration event of bucket b\n{}", n.log_tail(3000));
+    let left: Vec<String> = c.list_multipart_uploads().bucket(&a).send().await.unwrap().uploads().iter().filter_map(|u| u.upload_id().map(str::to_string)).collect();
+    assert_eq!(left, vec![kept], "the old upload under tmp/ is aborted, the other kept");
+    let err = c.list_parts().bucket(&a).key("tmp/old").upload_id(&old).send().await.unwrap_err();
+    assert_eq!(err.into_service_error().code(), Some("NoSuchUpload"));
+}

@@ -861,3 +861,25 @@ def test_cli_sync_twice_uploads_nothing_the_second_time(request, version, tmp_pa
     assert (back / "sub" / "deep.txt").read_text() == "deep\n"
     assert "download:" not in cli("s3", "sync", f"s3://{b}/", str(back))
     cli("s3", "rb", f"s3://{b}", "--force")
+
+
+def test_object_attributes_of_a_multipart_object(s3, bucket):
+    part = b"p" * (5 * 1024 * 1024)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="SHA256")["UploadId"]
+    etags = []
+    for n, body in ((1, part), (2, b"tail")):
+        r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=body, ChecksumAlgorithm="SHA256")
+        etags.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={"Parts": etags})
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts", "ETag", "ObjectSize", "Checksum"])
+    assert attrs["ETag"].endswith("-2")
+    assert attrs["ObjectSize"] == len(part) + 4
+    parts = attrs["ObjectParts"]
+    assert parts["TotalPartsCount"] == 2
+    assert [(p["PartNumber"], p["Size"]) for p in parts["Parts"]] == [(1, len(part)), (2, 4)]
+    assert parts["Parts"][1]["ChecksumSHA256"] == etags[1]["ChecksumSHA256"]
+    assert attrs["Checksum"]["ChecksumType"] == "COMPOSITE"
+    page = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["ObjectParts"], MaxParts=1)["ObjectParts"]
+    assert page["IsTruncated"] is True and page["NextPartNumberMarker"] == 1 and len(page["Parts"]) == 1
+    second = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2)
+    assert second["Body"].read() == b"tail" and second["PartsCount"] == 2

@@ -197,7 +197,7 @@ impl S3Service {
         let mut out = Map::new();
         out.insert("CopyObjectResult".into(), Value::Object(result));
         out.insert("ServerSideEncryption".into(), json!(v.meta.sse.clone().unwrap_or_else(|| "AES256".into())));
-        if let Some(id) = shown_version(&bucket, v) {
+        if let Some(id) = crate::ops_objects::written_version(v) {
             out.insert("VersionId".into(), json!(id));
         }
         if let Some(id) = shown_version(&src_bucket, &src) {

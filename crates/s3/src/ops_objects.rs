@@ -204,6 +204,12 @@ pub fn shown_version(bucket: &Bucket, v: &ObjectVersion) -> Option<String> {
     (bucket.versioning() != Versioning::Unversioned || v.version_id != "null").then(|| v.version_id.clone())
 }
 
+/// The version id a write answers: none for a `null` version (a suspended bucket's write
+/// answers without `x-amz-version-id`, as AWS's PutObject examples show).
+pub fn written_version(v: &ObjectVersion) -> Option<String> {
+    (v.version_id != "null").then(|| v.version_id.clone())
+}
+
 fn empty_body() -> BodyStream {
     http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed()
 }
@@ -364,7 +370,7 @@ impl S3Service {
         let mut out = Map::new();
         out.insert("ETag".into(), json!(quoted(&v.etag)));
         out.insert("ServerSideEncryption".into(), json!(v.meta.sse));
-        if let Some(id) = shown_version(&bucket, v) {
+        if let Some(id) = written_version(v) {
             out.insert("VersionId".into(), json!(id));
         }
         put_checksums(&mut out, &v.meta);

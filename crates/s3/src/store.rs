@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS objects (
     segments TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_version ON objects (bucket, key, version_id);
-CREATE INDEX IF NOT EXISTS objects_by_key ON objects (bucket, key, seq);
+DROP INDEX IF EXISTS objects_by_key;
+CREATE INDEX IF NOT EXISTS objects_by_key_newest ON objects (bucket, key, seq DESC);
 CREATE INDEX IF NOT EXISTS objects_latest ON objects (bucket, key) WHERE is_latest = 1;
 ";
 

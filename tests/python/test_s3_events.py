@@ -150,7 +150,6 @@ def test_trace_header_reaches_the_queue_and_put_shows_its_expiration(s3, sqs, qu
     assert got[0]["Attributes"]["AWSTraceHeader"] == trace
 
 
-@pytest.mark.skip(reason="S3 operations have no IAM action mapping yet: under --auth iam CreateBucket is denied")
 def test_under_auth_iam_the_queue_policy_must_let_s3_send():
     """https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html"""
     from conftest import nimbus_server

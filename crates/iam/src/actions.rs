@@ -2,7 +2,7 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`, `secretsmanager`); this file only reads it and fills
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`, `secretsmanager`, `s3`); this file only reads it and fills
 //! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
 //! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
 //! the input's members.
@@ -15,7 +15,7 @@
 //! AWS accepts: queue URLs, table ARNs, function names / partial ARNs / qualified ARNs,
 //! log group ARNs, SSM parameter names (no leading slash, no selector) or ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule
 //! ARNs), PartiQL statements (kind and table), shard iterators and message-move task
-//! handles.
+//! handles, and S3 copy sources (`x-amz-copy-source`: bucket, key, optional version).
 //!
 //! IAM ARNs carry the entity's path, which the request does not: `checks_with` takes a
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,
@@ -350,6 +350,37 @@ fn secret(value: &str, vars: &mut Vars) {
     set(vars, "SecretName", name);
 }
 
+/// S3's `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, percent-encoded, or an access
+/// point ARN (left as is: nimbus has no access points). Names the source object.
+fn copy_source(value: &str, vars: &mut Vars) {
+    let path = value.split('?').next().unwrap_or(value);
+    let decoded = percent_decode(path.trim_start_matches('/'));
+    let (bucket, key) = decoded.split_once('/').unwrap_or((&decoded, ""));
+    set(vars, "BucketName", bucket);
+    set(vars, "ObjectName", key);
+}
+
+/// `%XX` sequences decoded (invalid ones kept as they are); UTF-8 lossy.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The `${Name}` variables of a template.
 fn template_vars(t: &str) -> Vec<&str> {
     t.split("${").skip(1).filter_map(|s| s.split_once('}').map(|(k, _)| k)).collect()
@@ -420,6 +451,7 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
         "EventBusName" => event_bus(value, vars),
         "ParameterName" => parameter(value, vars),
         "SecretName" => secret(value, vars),
+        "CopySource" => copy_source(value, vars),
         "Account" if value.is_empty() => {}
         other => {
             if let Some(k) = KNOWN_VARS.iter().find(|k| **k == other) {
@@ -434,7 +466,8 @@ const KNOWN_VARS: &[&str] = &[
     "Account", "Qualifier", "IndexName", "UUID", "LayerName", "LayerVersion", "CapacityProviderName", "LogStreamName",
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
     "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName", "RuleName", "ArchiveName", "ReplayName",
-    "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName", "KeyId", "AliasName",
+    "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName", "KeyId", "AliasName", "BucketName",
+    "ObjectName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {
@@ -656,5 +689,25 @@ mod tests {
         let c = arn(serde_json::json!({"Name": "/p", "Value": "v", "Tags": [{"Key": "k", "Value": "v"}]}), "PutParameter");
         assert_eq!(c.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["ssm:PutParameter", "ssm:AddTagsToResource"]);
         assert_eq!(arn(serde_json::json!({}), "DescribeParameters")[0].resource, "*");
+    }
+
+    #[test]
+    fn s3_checks_name_buckets_and_objects_without_region_or_account() {
+        let c = |input: serde_json::Value, op: &str| checks("s3", op, "us-east-1", "111122223333", &input).unwrap();
+        let get = c(serde_json::json!({"Bucket": "b", "Key": "a/b.txt"}), "GetObject");
+        assert_eq!((get[0].action.as_str(), get[0].resource.as_str()), ("s3:GetObject", "arn:aws:s3:::b/a/b.txt"));
+        let ver = c(serde_json::json!({"Bucket": "b", "Key": "k", "VersionId": "v1"}), "GetObject");
+        assert_eq!(ver.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["s3:GetObjectVersion"]);
+        assert_eq!(ver[0].keys, vec![("s3:versionid".to_string(), vec!["v1".to_string()])]);
+        let list = c(serde_json::json!({"Bucket": "b", "Prefix": "p/", "MaxKeys": 5}), "ListObjectsV2");
+        assert_eq!((list[0].action.as_str(), list[0].resource.as_str()), ("s3:ListBucket", "arn:aws:s3:::b"));
+        assert!(list[0].keys.contains(&("s3:prefix".to_string(), vec!["p/".to_string()])));
+        assert!(list[0].keys.contains(&("s3:max-keys".to_string(), vec!["5".to_string()])));
+        let copy = c(serde_json::json!({"Bucket": "t", "Key": "k2", "CopySource": "/src/a%20b/c.txt?versionId=x"}), "CopyObject");
+        let pairs: Vec<(&str, &str)> = copy.iter().map(|c| (c.action.as_str(), c.resource.as_str())).collect();
+        assert_eq!(pairs, [("s3:GetObject", "arn:aws:s3:::src/a b/c.txt"), ("s3:PutObject", "arn:aws:s3:::t/k2")]);
+        let del = c(serde_json::json!({"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]}}), "DeleteObjects");
+        assert_eq!(del.iter().map(|c| c.resource.as_str()).collect::<Vec<_>>(), ["arn:aws:s3:::b/x", "arn:aws:s3:::b/y"]);
+        assert_eq!(c(serde_json::json!({}), "ListBuckets")[0].resource, "*");
     }
 }

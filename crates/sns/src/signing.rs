@@ -139,7 +139,10 @@ fn certificate(key: &RsaPrivateKey) -> Result<String, String> {
     let spki = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
     // The serial comes from the key, so the same key always gives the same certificate.
     let digest = sha2::Sha256::digest(spki.as_bytes());
-    let serial: Vec<u8> = digest[..8].iter().map(|b| b & 0x7f).collect();
+    // A DER INTEGER is minimal and positive: the first byte neither 0x00 (OpenSSL refuses
+    // such a certificate: one key in ~256 gave one) nor above 0x7f.
+    let mut serial: Vec<u8> = digest[..8].to_vec();
+    serial[0] = (serial[0] & 0x7f) | 0x40;
     let tbs = seq(&[
         tlv(0xa0, &tlv(0x02, &[2])),
         tlv(0x02, &serial),
@@ -163,6 +166,23 @@ mod tests {
     #[test]
     fn canonical_strings_are_key_newline_value_newline() {
         assert_eq!(super::canonical(&[("Message", "m"), ("Type", "Notification")]), "Message\nm\nType\nNotification\n");
+    }
+
+    #[test]
+    fn serials_are_minimal_positive_der_integers() {
+        for _ in 0..300 {
+            let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 512).expect("key");
+            let pem = super::certificate(&key).expect("certificate");
+            let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            let der = base64::Engine::decode(&super::B64, b64).expect("base64");
+            // SEQUENCE (long form) > SEQUENCE tbs (long form) > [0] version (5 bytes) > INTEGER serial.
+            let tbs = 2 + (der[1] & 0x7f) as usize;
+            let serial = tbs + 2 + (der[tbs + 1] & 0x7f) as usize + 5;
+            assert_eq!(der[serial], 0x02);
+            let (len, first) = (der[serial + 1], der[serial + 2]);
+            assert_eq!(len, 8);
+            assert!(first != 0 && first < 0x80, "serial starts {first:#x}");
+        }
     }
 
     #[test]

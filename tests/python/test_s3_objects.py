@@ -737,8 +737,14 @@ def test_bucket_policy_is_validated_and_stored(s3, bucket):
     for bad in ["not json", "{\"Version\": \"2012-10-17\"}", "{\"Statement\": [{\"Effect\": \"Maybe\", \"Principal\": \"*\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]}"]:
         code, status, _ = error_of(lambda: s3.put_bucket_policy(Bucket=bucket, Policy=bad))
         assert (code, status) == ("MalformedPolicy", 400), bad
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+    private = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                                                  "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=private)
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
     s3.delete_bucket_policy(Bucket=bucket)
     assert error_of(lambda: s3.get_bucket_policy(Bucket=bucket))[0] == "NoSuchBucketPolicy"
+    assert error_of(lambda: s3.get_bucket_policy_status(Bucket=bucket))[:2] == ("NoSuchBucketPolicy", 404)
 
 
 def test_ownership_controls_and_public_access_block(s3, bucket):

@@ -222,6 +222,29 @@ impl S3Service {
         }
     }
 
+    /// GetBucketPolicyStatus: public when a statement allows everyone (`"*"`) without a
+    /// condition.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status>
+    pub(crate) async fn get_bucket_policy_status(&self, input: &Value) -> S3Result<Streamed> {
+        let bucket = self.buckets.require(req_str(input, "Bucket")?)?;
+        let Some(text) = bucket.configs.get(kind::POLICY).and_then(Value::as_str) else {
+            return Err(S3Error::with("NoSuchBucketPolicy", 404, "The bucket policy does not exist", &[("BucketName", bucket.name.clone())]));
+        };
+        let doc: Value = serde_json::from_str(text).unwrap_or_default();
+        let statements = match doc.get("Statement") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(o) => vec![o.clone()],
+            None => Vec::new(),
+        };
+        let everyone = |p: &Value| match p {
+            Value::String(s) => s == "*",
+            Value::Object(o) => o.get("AWS").is_some_and(|a| a == "*" || a.as_array().is_some_and(|l| l.iter().any(|x| x == "*"))),
+            _ => false,
+        };
+        let public = statements.iter().any(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow") && st.get("Principal").is_some_and(everyone) && st.get("Condition").is_none());
+        Ok(Streamed::value(json!({"PolicyStatus": {"IsPublic": public}})))
+    }
+
     pub(crate) async fn delete_bucket_policy(&self, input: &Value) -> S3Result<Streamed> {
         self.delete_config(input, kind::POLICY).await
     }

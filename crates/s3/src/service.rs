@@ -109,6 +109,7 @@ impl S3Service {
             "PutBucketPolicy" => self.put_bucket_policy(&input).await,
             "GetBucketPolicy" => self.get_bucket_policy(&input).await,
             "DeleteBucketPolicy" => self.delete_bucket_policy(&input).await,
+            "GetBucketPolicyStatus" => self.get_bucket_policy_status(&input).await,
             "PutBucketOwnershipControls" => self.put_bucket_ownership_controls(&input).await,
             "GetBucketOwnershipControls" => self.get_bucket_ownership_controls(&input).await,
             "DeleteBucketOwnershipControls" => self.delete_bucket_ownership_controls(&input).await,

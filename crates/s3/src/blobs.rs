@@ -29,6 +29,15 @@ use std::task::{Context, Poll};
 const WRITE_CHUNK: usize = 1 << 20;
 /// Bytes per frame of a read.
 const READ_CHUNK: usize = 256 * 1024;
+/// Reads up to this size are done on the request's task.
+const SMALL_READ: u64 = 64 * 1024;
+
+/// A channel that yields one error (a small read that failed).
+fn closed_channel(e: std::io::Error) -> tokio::sync::mpsc::Receiver<std::io::Result<Bytes>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let _ = tx.try_send(Err(e));
+    rx
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -117,6 +126,9 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A finished body's MD5 and checksums.
+type Digests = ([u8; 16], Vec<(Algorithm, String)>);
+
 struct Sink {
     file: std::fs::File,
     md5: Md5,
@@ -187,7 +199,7 @@ impl Blobs {
         let name = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp.join(&name);
         let result = self.write_to(&tmp, &mut body, checksums, limit).await;
-        let (size, sink, trailers) = match result {
+        let (size, mut sink, trailers, rest) = match result {
             Ok(v) => v,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
@@ -198,7 +210,12 @@ impl Blobs {
         let final_path = self.dir.join(&name);
         let dir = self.dir.clone();
         let tmp2 = tmp.clone();
-        let finished = tokio::task::spawn_blocking(move || -> std::io::Result<([u8; 16], Vec<(Algorithm, String)>)> {
+        // The last bytes, the rename and the digests on one blocking thread (a small
+        // object's whole write is one hop).
+        let finished = tokio::task::spawn_blocking(move || -> std::io::Result<Digests> {
+            if !rest.is_empty() {
+                sink.take(&rest)?;
+            }
             if fsync {
                 sink.file.sync_all()?;
             }
@@ -221,7 +238,9 @@ impl Blobs {
         }
     }
 
-    async fn write_to(&self, tmp: &Path, body: &mut BodyStream, checksums: &[Algorithm], limit: u64) -> Result<(u64, Sink, HeaderMap), BlobError> {
+    /// Streams the body to `tmp`; answers the size, the sink and the trailers, and the
+    /// last bytes not yet written.
+    async fn write_to(&self, tmp: &Path, body: &mut BodyStream, checksums: &[Algorithm], limit: u64) -> Result<(u64, Sink, HeaderMap, Vec<u8>), BlobError> {
         let file = std::fs::File::create(tmp)?;
         let mut sink = Some(Sink { file, md5: Md5::new(), hashers: checksums.iter().map(|a| a.hasher()).collect() });
         // One write in flight on a blocking thread while the next chunk arrives.
@@ -267,11 +286,8 @@ impl Blobs {
             }
         }
         settle(&mut in_flight, &mut sink).await?;
-        let Some(mut s) = sink else { return Err(BlobError::Disk(std::io::Error::other("writer lost"))) };
-        if !buf.is_empty() {
-            s = tokio::task::spawn_blocking(move || s.take(&buf).map(|_| s)).await.map_err(|e| BlobError::Disk(std::io::Error::other(e)))??;
-        }
-        Ok((size, s, trailers))
+        let Some(s) = sink else { return Err(BlobError::Disk(std::io::Error::other("writer lost"))) };
+        Ok((size, s, trailers, buf))
     }
 
     /// A new file with the same bytes as `segments` (a hard link for one whole file: no
@@ -327,14 +343,28 @@ impl Blobs {
         pinned.files.iter().all(|f| self.path(f).exists()).then_some(pinned)
     }
 
-    /// Streams `len` bytes from `start` of the (pinned) segments read back to back.
+    /// Streams `len` bytes from `start` of the (pinned) segments read back to back. A small
+    /// read is done at once (a page-cache copy costs less than a thread hand-off).
     pub fn read(&self, pinned: Pinned, segments: &[Segment], start: u64, len: u64) -> BodyStream {
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
+        if len <= SMALL_READ {
+            let mut data = Vec::with_capacity(len as usize);
+            let read = read_segments(&files, start, len, &mut |b: Bytes| {
+                data.extend_from_slice(&b);
+                true
+            });
+            drop(pinned);
+            return match read {
+                Ok(()) if data.len() as u64 == len => http_body_util::Full::new(Bytes::from(data)).map_err(|never| match never {}).boxed(),
+                Ok(()) => ChannelBody { rx: closed_channel(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "object file ended early")), remaining: len }.boxed(),
+                Err(e) => ChannelBody { rx: closed_channel(e), remaining: len }.boxed(),
+            };
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         if len > 0 {
             tokio::task::spawn_blocking(move || {
                 let _pinned = pinned;
-                if let Err(e) = read_segments(&files, start, len, &tx) {
+                if let Err(e) = read_segments(&files, start, len, &mut |b: Bytes| tx.blocking_send(Ok(b)).is_ok()) {
                     let _ = tx.blocking_send(Err(e));
                 }
             });
@@ -388,7 +418,9 @@ impl Blobs {
     }
 }
 
-fn read_segments(files: &[(PathBuf, u64)], mut start: u64, mut len: u64, tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) -> std::io::Result<()> {
+/// Reads `len` bytes from `start` of the files back to back into `out` (which answers
+/// `false` when the reader went away).
+fn read_segments(files: &[(PathBuf, u64)], mut start: u64, mut len: u64, out: &mut dyn FnMut(Bytes) -> bool) -> std::io::Result<()> {
     for (path, seg_len) in files {
         if len == 0 {
             break;
@@ -406,7 +438,7 @@ fn read_segments(files: &[(PathBuf, u64)], mut start: u64, mut len: u64, tx: &to
             f.read_exact(&mut buf)?;
             left -= buf.len() as u64;
             len -= buf.len() as u64;
-            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+            if !out(Bytes::from(buf)) {
                 // The client went away.
                 return Ok(());
             }

@@ -26,7 +26,7 @@ pub enum S3Error {
     NoSuchLifecycleConfiguration { bucket: String },
     /// An error built with its own members and headers (`Condition`, `x-amz-delete-marker`, …).
     #[error("{}", .0.message)]
-    Aws(AwsError),
+    Aws(Box<AwsError>),
     #[error("We encountered an internal error. Please try again.")]
     Internal(String),
 }
@@ -64,14 +64,14 @@ impl S3Error {
         for (k, v) in members {
             e.members.insert((*k).to_string(), v.clone().into());
         }
-        S3Error::Aws(e)
+        S3Error::Aws(Box::new(e))
     }
 
     /// Adds a response header (kept on `Aws` errors; others become `Aws`).
     pub fn header(self, name: &str, value: impl Into<String>) -> S3Error {
         let mut e: AwsError = self.into();
         e.headers.push((name.to_string(), value.into()));
-        S3Error::Aws(e)
+        S3Error::Aws(Box::new(e))
     }
 }
 
@@ -109,7 +109,7 @@ impl From<S3Error> for AwsError {
                 }
                 err
             }
-            S3Error::Aws(e) => e.clone(),
+            S3Error::Aws(e) => (**e).clone(),
             S3Error::Internal(_) => AwsError::new("InternalError", 500, message),
         };
         err.fault = if err.status >= 500 { nimbus_core::error::Fault::Receiver } else { nimbus_core::error::Fault::Sender };

@@ -135,10 +135,11 @@ impl Notifier {
     }
 
     /// Sends `s3:TestEvent` to the configuration's SQS and SNS destinations (as S3 does
-    /// when a configuration is put).
+    /// when a configuration is put), once per destination.
     pub fn send_test_events(&self, ctx: &RequestContext, bucket: &str, config: &NotificationConfig, now_ms: u64) {
         let body = event_record::test_event(bucket, now_ms, &ctx.request_id, &ctx.host_id()).to_string();
-        for t in &config.targets {
+        let mut seen = std::collections::HashSet::new();
+        for t in config.targets.iter().filter(|t| seen.insert(t.destination.arn())) {
             match &t.destination {
                 Destination::Queue(arn) => self.send(Delivery::Queue { arn: arn.clone(), body: body.clone(), trace_id: None }),
                 Destination::Topic(arn) => self.send(Delivery::Topic { arn: arn.clone(), body: body.clone() }),

@@ -65,7 +65,7 @@ impl S3Service {
                 .collect();
             let truncated = after.len() > max;
             let mut parts = json!({"TotalPartsCount": v.meta.parts.len(), "PartNumberMarker": marker, "MaxParts": max, "IsTruncated": truncated, "Parts": page});
-            if let Some(last) = after.iter().take(max).last() {
+            if let Some(last) = after[..after.len().min(max)].last() {
                 parts["NextPartNumberMarker"] = json!(last.number);
             }
             out.insert("ObjectParts".into(), parts);

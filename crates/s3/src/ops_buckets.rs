@@ -53,6 +53,14 @@ impl S3Service {
             return Err(S3Error::with("InvalidArgument", 400, "Invalid x-amz-object-ownership header", &[("ArgumentName", "x-amz-object-ownership".into()), ("ArgumentValue", ownership.to_string())]));
         }
         configs.insert(crate::buckets::kind::OWNERSHIP.to_string(), json!({"Rules": [{"ObjectOwnership": ownership}]}));
+        let acl_ok = opt_str(input, "ACL").is_none_or(|a| a == "private");
+        let grants = ["GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP"].iter().any(|h| input.get(*h).is_some());
+        if ownership == "BucketOwnerEnforced" && (!acl_ok || grants) {
+            return Err(S3Error::with("InvalidBucketAclWithObjectOwnership", 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", &[]));
+        }
+        if input.get("ObjectLockEnabledForBucket").and_then(Value::as_bool) == Some(true) {
+            return Err(S3Error::NotImplemented { operation: "Object Lock".into() });
+        }
         configs.insert(crate::buckets::kind::PUBLIC_ACCESS_BLOCK.to_string(), json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}));
         let bucket = Bucket { name: name.to_string(), account: ctx.account_id.clone(), region: region.clone(), created_ms: self.clock.now_ms(), configs };
         if !self.buckets.create(&self.store, bucket).await? {

@@ -36,6 +36,22 @@ fn acl(account: &str) -> Value {
     json!({"Owner": o, "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": o["ID"], "DisplayName": o["DisplayName"]}, "Permission": "FULL_CONTROL"}]})
 }
 
+/// Whether a bucket has ACLs disabled (`BucketOwnerEnforced`, the default of new buckets).
+pub fn acls_disabled(bucket: &crate::buckets::Bucket) -> bool {
+    bucket.configs.get(kind::OWNERSHIP).and_then(|o| o.pointer("/Rules/0/ObjectOwnership")).and_then(Value::as_str).is_none_or(|o| o == "BucketOwnerEnforced")
+}
+
+/// An object write's `x-amz-acl` / `x-amz-grant-*`: with ACLs disabled only the private
+/// ACL (and `bucket-owner-full-control`) is accepted. ACLs are not stored either way.
+pub fn check_write_acl(bucket: &crate::buckets::Bucket, input: &Value) -> S3Result<()> {
+    let canned_ok = opt_str(input, "ACL").is_none_or(|a| a == "private" || a == "bucket-owner-full-control");
+    let grants = ["GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"].iter().any(|h| input.get(*h).is_some());
+    if acls_disabled(bucket) && (!canned_ok || grants) {
+        return Err(S3Error::with("AccessControlListNotSupported", 400, "The bucket does not allow ACLs", &[]));
+    }
+    Ok(())
+}
+
 impl S3Service {
     // ---- object tagging
 

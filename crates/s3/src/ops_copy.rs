@@ -12,7 +12,7 @@ use crate::errors::{S3Error, S3Result};
 use crate::input::{etag_list_matches, opt_str, req_str};
 use crate::ops_objects::{check_key, check_version_id, meta_from_input, put_checksums, quoted, refused, secs, shown_version, write_condition, MAX_PUT_BYTES};
 use crate::service::S3Service;
-use crate::store::{ObjectVersion, WriteCondition};
+use crate::store::{DeleteCondition, ObjectVersion, WriteCondition};
 use nimbus_core::service::Streamed;
 use nimbus_core::RequestContext;
 use percent_encoding::percent_decode_str;
@@ -95,6 +95,7 @@ impl S3Service {
         let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
         let bucket = self.buckets.require(bucket_name)?;
         check_key(key)?;
+        crate::ops_config::check_write_acl(&bucket, input)?;
         let (src_bucket, src, _pinned) = self.copy_source(input)?;
         if src.size > MAX_PUT_BYTES {
             return Err(S3Error::with("InvalidRequest", 400, format!("The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PUT_BYTES}"), &[]));
@@ -196,7 +197,7 @@ impl S3Service {
         let mut out = Map::new();
         out.insert("CopyObjectResult".into(), Value::Object(result));
         out.insert("ServerSideEncryption".into(), json!(v.meta.sse.clone().unwrap_or_else(|| "AES256".into())));
-        if let Some(id) = shown_version(&bucket, v) {
+        if let Some(id) = crate::ops_objects::written_version(v) {
             out.insert("VersionId".into(), json!(id));
         }
         if let Some(id) = shown_version(&src_bucket, &src) {
@@ -222,7 +223,15 @@ impl S3Service {
             let version_id = o.get("VersionId").and_then(Value::as_str).map(str::to_string);
             let checked = check_key(&key).and_then(|_| version_id.as_deref().map_or(Ok(()), check_version_id));
             let job = match checked {
-                Ok(()) => Ok(self.store.delete(&bucket.name, &key, version_id.as_deref(), versioning, now)),
+                Ok(()) => {
+                    // Each key may carry its own conditions (ETag, Size).
+                    let condition = DeleteCondition {
+                        etag: o.get("ETag").and_then(Value::as_str).map(|e| crate::input::bare_etag(e).to_string()),
+                        last_modified_secs: None,
+                        size: o.get("Size").and_then(Value::as_i64).map(|n| n.max(0) as u64),
+                    };
+                    Ok(self.store.delete_if(&bucket.name, &key, version_id.as_deref(), versioning, now, condition))
+                }
                 Err(e) => Err(e),
             };
             pending.push((key, version_id, job));
@@ -233,7 +242,7 @@ impl S3Service {
             let outcome = match job {
                 Ok(f) => match f.await {
                     Ok(Ok(d)) => Ok(d),
-                    Ok(Err(r)) => Err(refused(r, &bucket.name, &key, "")),
+                    Ok(Err(r)) => Err(refused(r, &bucket.name, &key, "If-Match")),
                     Err(e) => Err(S3Error::from(e)),
                 },
                 Err(e) => Err(e),

@@ -12,7 +12,7 @@ use crate::errors::{S3Error, S3Result};
 use crate::input::{bare_etag, etag_list_matches, opt_str, req_str};
 use crate::notify::ObjectEvent;
 use crate::service::S3Service;
-use crate::store::{ObjectMeta, ObjectVersion, Segment, Versioning, WriteCondition, WriteRefused};
+use crate::store::{DeleteCondition, ObjectMeta, ObjectVersion, Segment, Versioning, WriteCondition, WriteRefused};
 use base64::Engine;
 use http_body_util::BodyExt;
 use nimbus_core::service::{BodyStream, Streamed};
@@ -204,6 +204,12 @@ pub fn shown_version(bucket: &Bucket, v: &ObjectVersion) -> Option<String> {
     (bucket.versioning() != Versioning::Unversioned || v.version_id != "null").then(|| v.version_id.clone())
 }
 
+/// The version id a write answers: none for a `null` version (a suspended bucket's write
+/// answers without `x-amz-version-id`, as AWS's PutObject examples show).
+pub fn written_version(v: &ObjectVersion) -> Option<String> {
+    (v.version_id != "null").then(|| v.version_id.clone())
+}
+
 fn empty_body() -> BodyStream {
     http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed()
 }
@@ -279,7 +285,7 @@ fn check_conditions(input: &Value, v: &ObjectVersion) -> S3Result<()> {
         }
     }
     let not_modified = || {
-        S3Error::Aws(nimbus_core::AwsError::new("NotModified", 304, "Not Modified"))
+        S3Error::Aws(Box::new(nimbus_core::AwsError::new("NotModified", 304, "Not Modified")))
             .header("ETag", quoted(&v.etag))
             .header("Last-Modified", nimbus_core::time::http_date(v.last_modified_ms))
     };
@@ -306,6 +312,7 @@ impl S3Service {
             let (bucket_name, key) = (req_str(input, "Bucket")?, req_str(input, "Key")?);
             let bucket = self.buckets.require(bucket_name)?;
             check_key(key)?;
+            crate::ops_config::check_write_acl(&bucket, input)?;
             let (meta, storage_class) = meta_from_input(input)?;
             let tags = match opt_str(input, "Tagging") {
                 Some(t) => crate::tags::parse_header(t)?,
@@ -363,7 +370,7 @@ impl S3Service {
         let mut out = Map::new();
         out.insert("ETag".into(), json!(quoted(&v.etag)));
         out.insert("ServerSideEncryption".into(), json!(v.meta.sse));
-        if let Some(id) = shown_version(&bucket, v) {
+        if let Some(id) = written_version(v) {
             out.insert("VersionId".into(), json!(id));
         }
         put_checksums(&mut out, &v.meta);
@@ -380,7 +387,8 @@ impl S3Service {
                 key: v.key.clone(),
                 event_name,
                 size: created.then_some(v.size),
-                etag: created.then(|| v.etag.clone()),
+                // Tagging events carry the object's ETag too (event_record.rs).
+                etag: (created || event_name.starts_with("ObjectTagging")).then(|| v.etag.clone()).filter(|e| !e.is_empty()),
                 version_id: (v.version_id != "null").then(|| v.version_id.clone()),
                 time_ms: self.clock.now_ms(),
             },
@@ -518,7 +526,12 @@ impl S3Service {
         if let Some(id) = version_id {
             check_version_id(id)?;
         }
-        let d = self.delete_key(ctx, &bucket, key, version_id).await?;
+        let condition = DeleteCondition {
+            etag: opt_str(input, "IfMatch").map(|e| bare_etag(e).to_string()),
+            last_modified_secs: opt_str(input, "IfMatchLastModifiedTime").map(|t| nimbus_core::time::parse_http_date(t).map(|ms| ms / 1000).ok_or_else(|| S3Error::with("InvalidArgument", 400, "Invalid value for x-amz-if-match-last-modified-time", &[]))).transpose()?,
+            size: input.get("IfMatchSize").and_then(Value::as_i64).map(|n| n.max(0) as u64),
+        };
+        let d = self.delete_key_if(ctx, &bucket, key, version_id, condition).await?;
         let mut out = Map::new();
         if d.delete_marker {
             out.insert("DeleteMarker".into(), json!(true));
@@ -530,9 +543,9 @@ impl S3Service {
     }
 
     /// One key's delete (DeleteObject and each of DeleteObjects), with its event.
-    pub(crate) async fn delete_key(&self, ctx: &RequestContext, bucket: &Bucket, key: &str, version_id: Option<&str>) -> S3Result<crate::store::Deleted> {
+    pub(crate) async fn delete_key_if(&self, ctx: &RequestContext, bucket: &Bucket, key: &str, version_id: Option<&str>, condition: DeleteCondition) -> S3Result<crate::store::Deleted> {
         let versioning = bucket.versioning();
-        let d = self.store.delete(&bucket.name, key, version_id, versioning, self.clock.now_ms()).await?.map_err(|r| refused(r, &bucket.name, key, ""))?;
+        let d = self.store.delete_if(&bucket.name, key, version_id, versioning, self.clock.now_ms(), condition).await?.map_err(|r| refused(r, &bucket.name, key, "If-Match"))?;
         self.blobs.remove(&d.freed);
         if d.found {
             let event = if d.delete_marker && version_id.is_none() { "ObjectRemoved:DeleteMarkerCreated" } else { "ObjectRemoved:Delete" };

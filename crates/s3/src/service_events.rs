@@ -54,6 +54,29 @@ impl S3Service {
 }
 
 impl S3Service {
+    /// Adds `AbortDate` / `AbortRuleId` (`x-amz-abort-date`, `x-amz-abort-rule-id`) to
+    /// CreateMultipartUpload's and ListParts' output when a rule's
+    /// `AbortIncompleteMultipartUpload` applies to the upload: its initiation plus the days,
+    /// rounded up to midnight UTC (the earliest rule wins).
+    pub(crate) fn with_abort_date(&self, input: &Value, mut out: nimbus_core::service::Streamed) -> nimbus_core::service::Streamed {
+        let (Some(bucket), Some(key)) = (input.get("Bucket").and_then(Value::as_str), input.get("Key").and_then(Value::as_str)) else { return out };
+        let Some(doc) = self.buckets.config(bucket, ops::LIFECYCLE) else { return out };
+        let Ok(config) = crate::lifecycle::LifecycleConfig::from_document(&doc) else { return out };
+        let Some(upload_id) = out.output.get("UploadId").or_else(|| input.get("UploadId")).and_then(Value::as_str).map(str::to_string) else { return out };
+        let Ok(Some(upload)) = self.store.query(|c| crate::multipart_store::get_upload(c, &upload_id)) else { return out };
+        let due = config
+            .rules
+            .iter()
+            .filter(|r| r.enabled && key.starts_with(&r.filter.prefix))
+            .filter_map(|r| r.abort_multipart_days.map(|d| (crate::lifecycle::round_up_to_midnight(upload.initiated_ms + d * crate::lifecycle::DAY_MS), r.id.clone())))
+            .min();
+        if let Some((t, id)) = due {
+            out.output["AbortDate"] = serde_json::json!(t / 1000);
+            out.output["AbortRuleId"] = Value::String(id);
+        }
+        out
+    }
+
     /// A deleted bucket's notification configuration goes with it.
     pub(crate) fn forget_bucket_events(&self, input: &Value) {
         if let Some(b) = input.get("Bucket").and_then(Value::as_str) {
@@ -61,14 +84,15 @@ impl S3Service {
         }
     }
 
-    /// Adds `Expiration` (`x-amz-expiration`) to PutObject's, GetObject's and HeadObject's
-    /// output when one of the bucket's lifecycle rules expires the object (its size, tags
+    /// Adds `Expiration` (`x-amz-expiration`) to PutObject's, CopyObject's,
+    /// CompleteMultipartUpload's, GetObject's and HeadObject's output when one of the bucket's lifecycle rules expires the object (its size, tags
     /// and creation time as stored).
     pub(crate) fn with_expiration(&self, op: &str, input: &Value, mut out: nimbus_core::service::Streamed) -> nimbus_core::service::Streamed {
         let (Some(bucket), Some(key)) = (input.get("Bucket").and_then(Value::as_str), input.get("Key").and_then(Value::as_str)) else { return out };
         let Some(doc) = self.buckets.config(bucket, ops::LIFECYCLE) else { return out };
         let Ok(config) = crate::lifecycle::LifecycleConfig::from_document(&doc) else { return out };
-        let version = if op == "PutObject" { out.output.get("VersionId") } else { input.get("VersionId") }.and_then(Value::as_str);
+        let written = matches!(op, "PutObject" | "CopyObject" | "CompleteMultipartUpload");
+        let version = if written { out.output.get("VersionId") } else { input.get("VersionId") }.and_then(Value::as_str);
         let Ok(Some(v)) = self.store.get_version(bucket, key, version) else { return out };
         if !v.is_latest || v.delete_marker {
             return out;

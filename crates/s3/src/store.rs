@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS objects (
     segments TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_by_version ON objects (bucket, key, version_id);
-CREATE INDEX IF NOT EXISTS objects_by_key ON objects (bucket, key, seq);
+DROP INDEX IF EXISTS objects_by_key;
+CREATE INDEX IF NOT EXISTS objects_by_key_newest ON objects (bucket, key, seq DESC);
 CREATE INDEX IF NOT EXISTS objects_latest ON objects (bucket, key) WHERE is_latest = 1;
 ";
 
@@ -176,6 +177,22 @@ pub enum WriteCondition {
     IfNoneMatchAny,
     /// `If-Match: <etag>` (unquoted, or `*`): the current object has this ETag.
     IfMatch(String),
+}
+
+/// DeleteObject's conditions (`If-Match`, `x-amz-if-match-last-modified-time`,
+/// `x-amz-if-match-size`); all that are given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteCondition {
+    /// Unquoted (`*`: any current object).
+    pub etag: Option<String>,
+    pub last_modified_secs: Option<u64>,
+    pub size: Option<u64>,
+}
+
+impl DeleteCondition {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified_secs.is_none() && self.size.is_none()
+    }
 }
 
 /// Why a conditional write did not happen.
@@ -344,8 +361,26 @@ impl Store {
     /// Deletes a key (no `version_id`: by the bucket's versioning, possibly creating a
     /// delete marker) or one version.
     pub fn delete(&self, bucket: &str, key: &str, version_id: Option<&str>, versioning: Versioning, now_ms: u64) -> impl Future<Output = Result<Result<Deleted, WriteRefused>, StorageError>> + Send + 'static {
+        self.delete_if(bucket, key, version_id, versioning, now_ms, DeleteCondition::default())
+    }
+
+    /// [`Store::delete`] when the object (the version named, else the current one) still
+    /// matches `condition` (DeleteObject's `If-Match`), checked atomically with the delete.
+    pub fn delete_if(&self, bucket: &str, key: &str, version_id: Option<&str>, versioning: Versioning, now_ms: u64, condition: DeleteCondition) -> impl Future<Output = Result<Result<Deleted, WriteRefused>, StorageError>> + Send + 'static {
         let (bucket, key, version_id) = (bucket.to_string(), key.to_string(), version_id.map(str::to_string));
-        self.transact(move |c| delete_tx(c, &bucket, &key, version_id.as_deref(), versioning, now_ms))
+        self.transact(move |c| {
+            if !condition.is_empty() {
+                let target = get_version_tx(c, &bucket, &key, version_id.as_deref())?.filter(|v| !v.delete_marker);
+                let Some(v) = target else { return Ok(Err(WriteRefused::NoSuchKey)) };
+                let holds = condition.etag.as_deref().is_none_or(|e| e == "*" || e == v.etag)
+                    && condition.last_modified_secs.is_none_or(|t| t == v.last_modified_ms / 1000)
+                    && condition.size.is_none_or(|s| s == v.size);
+                if !holds {
+                    return Ok(Err(WriteRefused::PreconditionFailed));
+                }
+            }
+            delete_tx(c, &bucket, &key, version_id.as_deref(), versioning, now_ms)
+        })
     }
 
     /// Replaces the tags of a version (the latest when `version_id` is `None`); the

@@ -1,7 +1,8 @@
 //! The bucket and object store as events, lifecycle and Lambda see it: `BucketSettings`
 //! on the bucket registry (configurations under the `notification` / `lifecycle` kinds),
 //! `LifecycleObjects` on the object versions (deletes as DeleteObject makes them, blob
-//! files freed after the commit), and core's `ObjectReader` (Lambda's `Code.S3Bucket` /
+//! files freed after the commit) and the incomplete multipart uploads (aborted as
+//! AbortMultipartUpload does), and core's `ObjectReader` (Lambda's `Code.S3Bucket` /
 //! `S3Key` / `S3ObjectVersion`) reading a version's bytes whole.
 
 use crate::blobs::Blobs;

@@ -457,3 +457,132 @@ async fn a_dated_rule_with_a_tag_filter_expires_only_tagged_objects() {
     s3.head_object().bucket(&b).key("plain").send().await.expect("untagged: kept");
     assert!(next_message(&n, &url, 1).await.is_none(), "one object expired");
 }
+
+#[tokio::test]
+async fn versioned_lifecycle_marks_current_versions_drops_noncurrent_ones_and_aborts_old_uploads() {
+    use aws_sdk_s3::types::{AbortIncompleteMultipartUpload, BucketVersioningStatus, NoncurrentVersionExpiration, VersioningConfiguration};
+    let n = Nimbus::start_with_clock_control();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let rule = LifecycleRule::builder()
+        .id("all")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .expiration(LifecycleExpiration::builder().days(1).build())
+        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(1).build())
+        .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build())
+        .build()
+        .expect("rule");
+    s3.put_bucket_lifecycle_configuration().bucket(&b).lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule).build().expect("lc")).send().await.expect("put lifecycle");
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder().queue_configurations(queue_config("exp", &qarn, Event::S3LifecycleExpiration, None, None)).build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+
+    let v1 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"one")).send().await.expect("v1").version_id.expect("version id");
+    let v2 = s3.put_object().bucket(&b).key("k").body(ByteStream::from_static(b"two")).send().await.expect("v2").version_id.expect("version id");
+    let up = s3.create_multipart_upload().bucket(&b).key("pending").send().await.expect("upload");
+    assert_eq!(up.abort_rule_id(), Some("all"), "{up:?}");
+    let abort_at = up.abort_date().map(|d| d.secs()).expect("x-amz-abort-date");
+    assert_eq!(abort_at % 86_400, 0, "a midnight UTC");
+    let parts = s3.list_parts().bucket(&b).key("pending").upload_id(up.upload_id().unwrap_or_default()).send().await.expect("list parts");
+    assert_eq!((parts.abort_rule_id(), parts.abort_date().map(|d| d.secs())), (Some("all"), Some(abort_at)));
+    let copied = s3.copy_object().bucket(&b).key("copy").copy_source(format!("{b}/k")).send().await.expect("copy");
+    assert!(copied.expiration().is_some_and(|e| e.ends_with("rule-id=\"all\"")), "{copied:?}");
+    s3.delete_object().bucket(&b).key("copy").version_id(copied.version_id().unwrap_or_default()).send().await.expect("remove the copy");
+    assert!(next_message(&n, &url, 1).await.is_none(), "nothing due yet");
+
+    assert_eq!(n.advance_clock(3 * 86_400), 200);
+    let marker = expect_message(&n, &url).await;
+    assert_eq!(marker["Records"][0]["eventName"], "LifecycleExpiration:DeleteMarkerCreated", "{marker}");
+    assert_eq!(marker["Records"][0]["eventVersion"], "2.3");
+    let gone = expect_message(&n, &url).await;
+    assert_eq!(gone["Records"][0]["eventName"], "LifecycleExpiration:Delete", "{gone}");
+    assert_eq!(gone["Records"][0]["s3"]["object"]["versionId"], json!(v1), "the noncurrent version went: {gone}");
+
+    let versions = s3.list_object_versions().bucket(&b).send().await.expect("versions");
+    let kept: Vec<&str> = versions.versions().iter().filter_map(|v| v.version_id()).collect();
+    assert_eq!(kept, vec![v2.as_str()], "v2 is now noncurrent, not yet due");
+    assert_eq!(versions.delete_markers().len(), 1);
+    assert!(versions.delete_markers()[0].is_latest().unwrap_or(false));
+    let uploads = s3.list_multipart_uploads().bucket(&b).send().await.expect("uploads");
+    assert!(uploads.uploads().is_empty(), "the stale upload was aborted: {uploads:?}");
+}
+
+#[tokio::test]
+async fn a_function_from_a_chosen_object_version() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let n = Nimbus::start_in_memory();
+    let s3 = n.s3_client();
+    let lc = n.lambda_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let good = s3.put_object().bucket(&b).key("fn.zip").body(ByteStream::from(lambda::rust_zip())).send().await.expect("v1").version_id.expect("id");
+    s3.put_object().bucket(&b).key("fn.zip").body(ByteStream::from_static(b"not a zip")).send().await.expect("v2");
+    let create = |version: Option<&str>| {
+        lc.create_function()
+            .function_name(unique_name("ver"))
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .role(lambda::ROLE)
+            .code(FunctionCode::builder().s3_bucket(&b).s3_key("fn.zip").set_s3_object_version(version.map(str::to_string)).build())
+            .send()
+    };
+    let made = create(Some(&good)).await.expect("the zip version");
+    let out = lambda::invoke(&lc, made.function_name().unwrap_or_default(), &json!({"action": "echo", "v": 1})).await;
+    assert_eq!(out.payload["echo"]["v"], 1);
+    let e = create(None).await.expect_err("the latest is not a zip").into_service_error();
+    assert_eq!(e.meta().message(), Some("Could not unzip uploaded file. Please check your file, then try to upload again."));
+    let e = create(Some("0123456789abcdef0123456789abcdef")).await.expect_err("no such version").into_service_error();
+    assert_eq!(e.meta().code(), Some("InvalidParameterValueException"));
+    assert_eq!(e.meta().message(), Some("Error occurred while GetObject. S3 Error Code: NoSuchVersion. S3 Error Message: The specified version does not exist."));
+}
+
+#[tokio::test]
+async fn copy_multipart_tagging_and_delete_marker_events() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Tagging, VersioningConfiguration};
+    let n = Nimbus::start_in_memory();
+    let s3 = n.s3_client();
+    let b = bucket(&n).await;
+    s3.put_bucket_versioning().bucket(&b).versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()).send().await.expect("versioning");
+    let (url, qarn) = queue(&n).await;
+    let config = NotificationConfiguration::builder()
+        .queue_configurations(queue_config("created", &qarn, Event::S3ObjectCreated, None, None))
+        .queue_configurations(queue_config("removed", &qarn, Event::S3ObjectRemoved, None, None))
+        .queue_configurations(queue_config("tagging", &qarn, Event::S3ObjectTagging, None, None))
+        .build();
+    s3.put_bucket_notification_configuration().bucket(&b).notification_configuration(config).send().await.expect("put configuration");
+    assert_eq!(expect_message(&n, &url).await["Event"], "s3:TestEvent");
+    let name_of = |m: &Value| (m["Records"][0]["eventName"].as_str().unwrap_or_default().to_string(), m["Records"][0]["s3"]["configurationId"].as_str().unwrap_or_default().to_string());
+
+    put(&n, &b, "src", "data").await;
+    assert_eq!(name_of(&expect_message(&n, &url).await), ("ObjectCreated:Put".into(), "created".into()));
+    s3.copy_object().bucket(&b).key("dst").copy_source(format!("{b}/src")).send().await.expect("copy");
+    let copied = expect_message(&n, &url).await;
+    assert_eq!(name_of(&copied), ("ObjectCreated:Copy".into(), "created".into()));
+    assert!(copied["Records"][0]["s3"]["object"]["versionId"].is_string(), "versioned bucket: {copied}");
+
+    let up = s3.create_multipart_upload().bucket(&b).key("big").send().await.expect("create upload").upload_id.expect("id");
+    let part = s3.upload_part().bucket(&b).key("big").upload_id(&up).part_number(1).body(ByteStream::from_static(b"only part")).send().await.expect("part");
+    s3.complete_multipart_upload()
+        .bucket(&b)
+        .key("big")
+        .upload_id(&up)
+        .multipart_upload(CompletedMultipartUpload::builder().parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag).build()).build())
+        .send()
+        .await
+        .expect("complete");
+    let completed = expect_message(&n, &url).await;
+    assert_eq!(name_of(&completed), ("ObjectCreated:CompleteMultipartUpload".into(), "created".into()));
+    assert_eq!(completed["Records"][0]["s3"]["object"]["size"], 9);
+
+    s3.put_object_tagging().bucket(&b).key("src").tagging(Tagging::builder().tag_set(aws_sdk_s3::types::Tag::builder().key("k").value("v").build().expect("tag")).build().expect("tagging")).send().await.expect("tag");
+    let tagged = expect_message(&n, &url).await;
+    assert_eq!(name_of(&tagged), ("ObjectTagging:Put".into(), "tagging".into()));
+    assert_eq!(tagged["Records"][0]["eventVersion"], "2.3");
+    assert!(tagged["Records"][0]["s3"]["object"]["eTag"].as_str().is_some_and(|e| e.len() == 32), "{tagged}");
+    assert!(tagged["Records"][0]["s3"]["object"].get("sequencer").is_none(), "{tagged}");
+
+    s3.delete_object().bucket(&b).key("src").send().await.expect("delete");
+    assert_eq!(name_of(&expect_message(&n, &url).await), ("ObjectRemoved:DeleteMarkerCreated".into(), "removed".into()));
+}

@@ -237,6 +237,11 @@ pub trait ResourcePolicies: Send + Sync {
     fn canonical_arn(&self, _account: &str, _region: &str, _reference: &str) -> Option<String> {
         None
     }
+    /// The account owning the resource `arn` names, for ARNs that carry none (S3's
+    /// `arn:aws:s3:::bucket`: the bucket's owner). `None`: not known (the caller's own).
+    fn account_of(&self, _arn: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Decides whether a verified caller may run an operation (`--auth iam`); IAM

@@ -65,6 +65,9 @@ fn denied(service: &str, message: String) -> AwsError {
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
         // SNS: AuthorizationError, 403 (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html).
         "sns" => AwsError::new("AuthorizationError", 403, message).with_query_code("AuthorizationError"),
+        // S3: its error document, AccessDenied 403 "Access Denied"
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+        "s3" => AwsError::new("AccessDenied", 403, "Access Denied"),
         _ => AwsError::new("AccessDenied", 403, message),
     }
 }
@@ -199,6 +202,15 @@ impl Iam {
         }
         let source = self.caches.sources.lock().get(service).cloned();
         source.map(|s| s.tags_of(resource)).unwrap_or_default()
+    }
+
+    /// The owner of a resource whose ARN names no account (an S3 bucket or object), from
+    /// its service.
+    fn owner_of(&self, resource: &str) -> Option<String> {
+        let mut parts = resource.splitn(6, ':');
+        let (Some("arn"), Some(_), Some(service), Some(_), Some("")) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else { return None };
+        let source = self.caches.sources.lock().get(service).cloned()?;
+        source.account_of(resource)
     }
 
     pub(crate) fn resource_policy(&self, resource: &str) -> Option<Arc<Policy>> {
@@ -351,7 +363,8 @@ impl Iam {
         let session: Option<Vec<&Policy>> = compiled.session.as_ref().map(|s| s.iter().map(|p| p.as_ref()).collect());
         let context = self.request_context(ctx, input);
         for check in &checks {
-            let resource_account = check.resource.split(':').nth(4).filter(|a| !a.is_empty());
+            let owner = self.owner_of(&check.resource);
+            let resource_account = check.resource.split(':').nth(4).filter(|a| !a.is_empty()).or(owner.as_deref());
             let resource_policy = if check.resource == "*" { None } else { self.resource_policy(&check.resource) };
             let set = PolicySet { identity: identity.clone(), boundary: compiled.boundary.as_deref(), session: session.clone(), resource: resource_policy.as_deref() };
             let with_keys;

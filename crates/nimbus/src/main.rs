@@ -309,6 +309,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         lambda.set_object_reader(s3.clone());
         // Notification configurations loaded, the lifecycle timer started on the clock.
         s3.start_events();
+        // Under `--auth iam`, bucket policies and bucket owners.
+        iam.add_resource_policies("s3", s3.clone());
         router.register(s3);
         iam.add_resource_policies("secretsmanager", secrets);
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());

@@ -26,6 +26,7 @@ pub mod ops_copy;
 pub mod ops_list;
 pub mod ops_objects;
 pub mod ops_versions;
+pub mod policies;
 pub mod service;
 pub mod service_events;
 pub mod store;

@@ -42,6 +42,15 @@ DEFAULT_BIN = REPO_ROOT / "target" / "debug" / "nimbus"
 REGION = "us-east-1"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def s3_client(url, region=REGION, **config):
+    """boto3's S3 client for a nimbus at `url`: path-style addressing (`<bucket>.localhost`
+    need not resolve), one attempt (a test sees the first answer), extra botocore Config
+    settings from `config` (e.g. `signature_version="s3v4"`)."""
+    cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}, **config)
+    return boto3.client("s3", endpoint_url=url, region_name=region, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY, config=cfg)
 API_VERSION = "2012-11-05"
 
 HEALTH_PATH = "/_nimbus/health"

@@ -27,19 +27,13 @@ import botocore.credentials
 import pytest
 import requests
 
-from conftest import nimbus_server, ACCESS_KEY, SECRET_KEY, REGION
+from conftest import nimbus_server, s3_client, ACCESS_KEY, SECRET_KEY, REGION
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def bucket_name():
     return f"nimbus-chunked-{uuid.uuid4().hex[:12]}"
-
-
-def s3_client(url):
-    cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
-    return boto3.client("s3", endpoint_url=url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY, config=cfg)
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,11 @@ import boto3
 import botocore
 import pytest
 
-from conftest import ACCESS_KEY, SECRET_KEY, REGION, LAMBDA_ROLE, python_runtime
+from conftest import ACCESS_KEY, SECRET_KEY, REGION, LAMBDA_ROLE, python_runtime, s3_client
 
 @pytest.fixture(scope="module")
 def s3(endpoint):
-    cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
-    return boto3.client("s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY, config=cfg)
+    return s3_client(endpoint)
 
 
 @pytest.fixture

@@ -19,17 +19,11 @@ import botocore
 import pytest
 import requests
 
-from conftest import ACCESS_KEY, SECRET_KEY, REGION, nimbus_server
+from conftest import ACCESS_KEY, SECRET_KEY, REGION, nimbus_server, s3_client as make_client
 
 
 def bucket_name(tag="obj"):
     return f"nimbus-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def make_client(url, region=REGION, **config):
-    cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}, **config)
-    return boto3.client("s3", endpoint_url=url, region_name=region, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY, config=cfg)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import botocore
 import pytest
 import requests
 
-from conftest import nimbus_server, ACCESS_KEY, SECRET_KEY, REGION
+from conftest import nimbus_server, s3_client, ACCESS_KEY, SECRET_KEY, REGION
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -31,12 +31,6 @@ def clocked():
     a URL presigned on this machine's clock must not meet a clock another test advanced."""
     with nimbus_server(["--clock-control"]) as url:
         yield url
-
-
-def s3_client(url, **config):
-    cfg = botocore.config.Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}, **config)
-    return boto3.client("s3", endpoint_url=url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY, config=cfg)
 
 
 @pytest.fixture(scope="module")

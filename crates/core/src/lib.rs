@@ -14,6 +14,7 @@ pub mod data_plane;
 pub mod context;
 pub mod doc_store;
 pub mod error;
+pub mod hex;
 pub mod ids;
 pub mod internal;
 pub mod model;

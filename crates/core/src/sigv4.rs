@@ -588,14 +588,7 @@ fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
 }
 
 fn hex_sha256(data: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(data);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
+    crate::hex::hex(&Sha256::digest(data))
 }
 
 /// Equality whose time depends only on the lengths (signatures are fixed-length hex).

@@ -122,9 +122,7 @@ impl Written {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use nimbus_core::hex::hex;
 
 /// A finished body's MD5 and checksums.
 type Digests = ([u8; 16], Vec<(Algorithm, String)>);
@@ -374,32 +372,22 @@ impl Blobs {
 
     /// The MD5 (hex) of stored segments (the ETag of a copy of a multipart object).
     pub async fn md5_of(&self, segments: &[Segment]) -> std::io::Result<String> {
-        let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
-        tokio::task::spawn_blocking(move || {
-            let mut h = Md5::new();
-            let mut buf = vec![0u8; READ_CHUNK];
-            for (path, len) in files {
-                let mut f = std::fs::File::open(path)?.take(len);
-                loop {
-                    let n = f.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                }
-            }
-            Ok(hex(&h.finalize()))
-        })
-        .await
-        .map_err(std::io::Error::other)?
+        let h = self.feed(segments, Md5::new(), |h, chunk| h.update(chunk)).await?;
+        Ok(hex(&h.finalize()))
     }
 
     /// Computes a checksum of stored segments (a trailer named an algorithm the upload
     /// was not hashed with).
     pub async fn checksum_of(&self, segments: &[Segment], algorithm: Algorithm) -> std::io::Result<String> {
+        let h = self.feed(segments, algorithm.hasher(), |h, chunk| h.update(chunk)).await?;
+        Ok(h.finish())
+    }
+
+    /// Reads the segments back to back on a blocking thread, handing each chunk to
+    /// `update` of `state`, and gives `state` back.
+    async fn feed<S: Send + 'static>(&self, segments: &[Segment], mut state: S, update: fn(&mut S, &[u8])) -> std::io::Result<S> {
         let files: Vec<(PathBuf, u64)> = segments.iter().map(|s| (self.path(&s.file), s.len)).collect();
         tokio::task::spawn_blocking(move || {
-            let mut h = algorithm.hasher();
             let mut buf = vec![0u8; READ_CHUNK];
             for (path, len) in files {
                 let mut f = std::fs::File::open(path)?.take(len);
@@ -408,10 +396,10 @@ impl Blobs {
                     if n == 0 {
                         break;
                     }
-                    h.update(&buf[..n]);
+                    update(&mut state, &buf[..n]);
                 }
             }
-            Ok(h.finish())
+            Ok(state)
         })
         .await
         .map_err(std::io::Error::other)?

@@ -160,9 +160,7 @@ pub fn full_object_crc(parts: &[&Part], algorithm: Algorithm) -> Option<String> 
     Some(base64::engine::general_purpose::STANDARD.encode(&bytes[8 - algorithm.digest_len()..]))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use nimbus_core::hex::hex;
 
 fn decode_hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2).filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()).collect()

@@ -572,15 +572,7 @@ where
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
-}
+use crate::hex::hex;
 
 /// Decodes a whole body already in memory (a request document sent `aws-chunked`).
 pub fn decode_whole(body: Bytes, encoding: &Encoding, signer: Option<ChunkSigner>) -> Result<(Bytes, HeaderMap), AwsError> {

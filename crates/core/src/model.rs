@@ -13,6 +13,8 @@ pub enum Protocol {
     RestJson,
     /// REST-XML (S3): routed like REST-JSON, bodies are XML documents.
     RestXml,
+    /// Smithy RPC v2 CBOR (CloudWatch): `POST /service/<targetPrefix>/operation/<Op>`.
+    RpcV2Cbor,
 }
 
 /// Where a REST protocol carries a member.
@@ -176,6 +178,7 @@ impl ServiceModel {
                 "query" => protocols.push(Protocol::Query),
                 "rest-json" => protocols.push(Protocol::RestJson),
                 "rest-xml" => protocols.push(Protocol::RestXml),
+                "smithy-rpc-v2-cbor" => protocols.push(Protocol::RpcV2Cbor),
                 _ => {}
             }
         }

@@ -24,7 +24,7 @@ use crate::model::{Protocol, ServiceModel};
 use crate::compression;
 pub use crate::data_plane::{DataPlane, DataRequest, DataResponse};
 use crate::data_plane::UpgradeAnswer;
-use crate::protocol::{json, json_types, query, rest_json, WireResponse};
+use crate::protocol::{json, json_types, query, rest_json, rpc_v2_cbor, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -268,6 +268,43 @@ impl Router {
         };
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
         let trace_id = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+
+        // Smithy RPC v2 CBOR: the path names service and operation.
+        let rpc_v2 = parts.headers.get(rpc_v2_cbor::PROTOCOL_HEADER).is_some_and(|v| v.as_bytes() == rpc_v2_cbor::PROTOCOL_NAME.as_bytes());
+        if let Some((target, op)) = rpc_v2.then(|| rpc_v2_cbor::parse_path(&path)).flatten() {
+            let caller = Self::caller(&parts.headers, None);
+            let mut ctx = RequestContext::new(caller, host, path.clone());
+            ctx.trace_id = trace_id;
+            ctx.source_ip = Some(peer);
+            ctx.protocol = Protocol::RpcV2Cbor;
+            let service = self.by_target_prefix.get(target).map(|i| &self.services[*i]).filter(|s| s.model().protocols.contains(&Protocol::RpcV2Cbor));
+            let Some(service) = service else {
+                let err = AwsError::unknown_operation(&format!("{target}.{op}"));
+                return finish(&ctx, "unknown", op, started, error_without_model(&err, &ctx.request_id));
+            };
+            let model = service.model();
+            if let Err(e) = self.authenticate(&parts, &raw_body, &model.signing_name, op, &mut ctx) {
+                return finish(&ctx, &model.signing_name, op, started, rpc_v2_cbor::encode_error(model, &e));
+            }
+            let wire = match model.operations.get(op) {
+                None => rpc_v2_cbor::encode_error(model, &AwsError::unknown_operation(&format!("{target}.{op}"))),
+                Some(operation) => {
+                    let decoded = rpc_v2_cbor::decode(model, operation.input.as_deref(), &body).and_then(|input| match &operation.input {
+                        Some(shape) => json_types::check(model, shape, &input).map(|_| input),
+                        None => Ok(input),
+                    });
+                    let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
+                    match decoded {
+                        Ok(input) => match self.run(service, &ctx, &model.signing_name, op, input).await {
+                            Ok(out) => rpc_v2_cbor::encode_ok(model, operation.output.as_deref(), &out),
+                            Err(e) => rpc_v2_cbor::encode_error(model, &e),
+                        },
+                        Err(e) => rpc_v2_cbor::encode_error(model, &e),
+                    }
+                }
+            };
+            return finish(&ctx, &model.signing_name, op, started, wire);
+        }
 
         // JSON protocols: X-Amz-Target names service and operation.
         if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {

@@ -31,7 +31,7 @@ impl Router {
     pub(crate) fn rest_xml_path(&self, headers: &HeaderMap, uri: &http::Uri, method: &Method) -> Option<String> {
         self.rest_xml.as_ref()?;
         let path = uri.path();
-        if headers.contains_key("x-amz-target") || path.starts_with("/_nimbus/") || path.starts_with("/_localstack/") || path.starts_with("/_aws/") {
+        if headers.contains_key("x-amz-target") || headers.contains_key("smithy-protocol") || path.starts_with("/_nimbus/") || path.starts_with("/_localstack/") || path.starts_with("/_aws/") {
             return None;
         }
         let query = uri.query().unwrap_or("");

@@ -40,13 +40,18 @@ pub fn encode_ok(model: &ServiceModel, output: &Value) -> WireResponse {
     WireResponse { status: 200, content_type: content_type(model), headers: Vec::new(), body }
 }
 
-pub fn encode_error(model: &ServiceModel, err: &AwsError) -> WireResponse {
-    // Errors raised by AWS's front end rather than the service carry coral's namespace.
-    let type_name = match err.code.as_ref() {
+/// The `__type` of an error: errors raised by AWS's front end rather than the service
+/// carry coral's namespace; query-compatible services' errors their own.
+pub fn error_type(model: &ServiceModel, err: &AwsError) -> String {
+    match err.code.as_ref() {
         "UnknownOperationException" | "SerializationException" => format!("com.amazon.coral.service#{}", err.code),
         _ if model.query_compatible => format!("com.amazonaws.{}#{}", model.signing_name, err.code),
         _ => err.code.to_string(),
-    };
+    }
+}
+
+pub fn encode_error(model: &ServiceModel, err: &AwsError) -> WireResponse {
+    let type_name = error_type(model, err);
     let mut body = serde_json::json!({ "__type": type_name, "message": err.message });
     for (k, v) in &err.members {
         body[k] = v.clone();

@@ -9,6 +9,8 @@ pub mod json_value;
 pub mod query;
 pub mod rest_json;
 pub mod aws_chunked;
+pub mod cbor;
+pub mod rpc_v2_cbor;
 pub mod rest_xml;
 
 use bytes::Bytes;

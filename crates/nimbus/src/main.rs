@@ -298,6 +298,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // run through Lambda (`FunctionInvoker`).
         let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
         router.register(secrets.clone());
+        // CloudWatch metrics: datapoints in `cloudwatch.db`, read back per query.
+        router.register(Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone())));
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda
@@ -413,6 +415,7 @@ struct Stores {
     ssm: nimbus_ssm::store::Store,
     secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
     s3: nimbus_s3::store::Store,
+    cloudwatch: nimbus_cloudwatch::store::Store,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -435,6 +438,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_secretsmanager::service::model());
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| nimbus_s3::service::model());
+        s.spawn(|| nimbus_cloudwatch::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
@@ -496,6 +500,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let s3 = s.spawn(move || -> Result<nimbus_s3::store::Store, StartError> {
             Ok(nimbus_s3::store::Store::open((!in_memory).then(|| dir.join("s3.db")).as_deref(), durability)?)
         });
+        let cloudwatch = s.spawn(move || -> Result<nimbus_cloudwatch::store::Store, StartError> {
+            Ok(nimbus_cloudwatch::store::Store::open((!in_memory).then(|| dir.join("cloudwatch.db")).as_deref(), durability)?)
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -509,6 +516,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             ssm: joined(ssm.join())?,
             secretsmanager: joined(secretsmanager.join())?,
             s3: joined(s3.join())?,
+            cloudwatch: joined(cloudwatch.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -1,0 +1,16 @@
+//! Amazon CloudWatch metrics for nimbus (signing name `monitoring`; botocore speaks Smithy
+//! RPC v2 CBOR to it, older SDKs JSON 1.0 or query, all three from the one model).
+//!
+//! [`service`] (model, dispatch, input helpers) → [`put`] (PutMetricData: AWS's limits,
+//! datapoints to the store) and [`read`] (ListMetrics, GetMetricStatistics, GetMetricData)
+//! → [`stats`] (a period's statistics and percentiles) and [`store`] (`cloudwatch.db`:
+//! metrics and their datapoints, read back per query). [`errors`]: AWS's error codes.
+
+pub mod errors;
+mod put;
+mod read;
+pub mod service;
+pub mod stats;
+pub mod store;
+
+pub use service::CloudWatchService;

@@ -1,0 +1,206 @@
+//! The reading operations, each reading the store per request:
+//! ListMetrics (Namespace, MetricName and Dimensions filters, 500 a page, NextToken),
+//! GetMetricStatistics (Statistics or ExtendedStatistics `pNN`, Period, Unit; at most 1,440
+//! datapoints) and GetMetricData (MetricStat queries; metric math answers "not supported").
+//! Periods are aligned to multiples of the period since the epoch (AWS aligns them the
+//! same way when StartTime is, as its docs advise).
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html>
+
+use crate::errors::{CwError, CwResult};
+use crate::put::dimensions;
+use crate::service::{canonical_dims, list, num, s, secs, time_ms, unit, CloudWatchService};
+use crate::stats::{percentile_of, Aggregate, BASIC};
+use crate::store::{MetricKey, Point};
+use nimbus_core::RequestContext;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+const LIST_PAGE: usize = 500;
+const MAX_DATAPOINTS: i64 = 1440;
+
+/// A checked Period: 1, 5, 10, 30 or a multiple of 60.
+fn period(v: Option<&Value>, what: &str) -> CwResult<i64> {
+    let p = num(v.ok_or_else(|| CwError::missing(what))?, what)?;
+    if p < 1.0 || p.fract() != 0.0 || !(matches!(p as i64, 1 | 5 | 10 | 30) || (p as i64) % 60 == 0) {
+        return Err(CwError::invalid(format!("The parameter {what} must be a multiple of 60.")));
+    }
+    Ok(p as i64)
+}
+
+/// Datapoints grouped into periods: period start (ms) → points.
+fn by_period<'a>(points: &'a [Point], period_s: i64, unit: Option<&str>) -> BTreeMap<i64, Vec<&'a Point>> {
+    let mut out: BTreeMap<i64, Vec<&'a Point>> = BTreeMap::new();
+    let p = period_s * 1000;
+    for pt in points.iter().filter(|pt| unit.map_or(true, |u| pt.unit == u)) {
+        out.entry(pt.ts_ms.div_euclid(p) * p).or_default().push(pt);
+    }
+    out
+}
+
+fn metric_json(namespace: &str, name: &str, dims: &str) -> Value {
+    let dims: Vec<Value> = serde_json::from_str::<Vec<(String, String)>>(dims).unwrap_or_default().into_iter().map(|(n, v)| json!({"Name": n, "Value": v})).collect();
+    json!({"Namespace": namespace, "MetricName": name, "Dimensions": dims})
+}
+
+impl CloudWatchService {
+    pub(crate) async fn list_metrics(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
+        if input.get("IncludeLinkedAccounts").and_then(Value::as_bool) == Some(true) || input.get("OwningAccount").is_some() {
+            return Err(CwError::NotSupported("ListMetrics across linked accounts".into()));
+        }
+        let mut filters = Vec::new();
+        for (i, f) in list(input, "Dimensions").iter().enumerate() {
+            let name = s(f, "Name").ok_or_else(|| CwError::missing(&format!("Dimensions.member.{}.Name", i + 1)))?;
+            filters.push((name.to_string(), s(f, "Value").map(str::to_string)));
+        }
+        if filters.len() > 10 {
+            return Err(CwError::invalid("The collection Dimensions must not have a size greater than 10."));
+        }
+        let after = match s(input, "NextToken") {
+            None => 0,
+            Some(t) => t.parse::<i64>().map_err(|_| CwError::InvalidNextToken)?,
+        };
+        self.store.barrier().await?;
+        let rows = self.store.metrics(&ctx.account_id, &ctx.region, s(input, "Namespace"), s(input, "MetricName"), after)?;
+        let mut metrics = Vec::new();
+        let mut next = None;
+        for (id, namespace, name, dims) in rows {
+            let have: Vec<(String, String)> = serde_json::from_str(&dims).unwrap_or_default();
+            let matches = filters.iter().all(|(n, v)| have.iter().any(|(hn, hv)| hn == n && v.as_ref().map_or(true, |v| v == hv)));
+            if !matches {
+                continue;
+            }
+            if metrics.len() == LIST_PAGE {
+                next = Some(metrics.len());
+                break;
+            }
+            metrics.push((id, metric_json(&namespace, &name, &dims)));
+        }
+        let mut out = json!({ "Metrics": metrics.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>() });
+        if next.is_some() {
+            if let Some((id, _)) = metrics.last() {
+                out["NextToken"] = Value::from(id.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// `(start, end)` in ms, checked.
+    fn range(input: &Value) -> CwResult<(i64, i64)> {
+        let start = time_ms(input.get("StartTime").ok_or_else(|| CwError::missing("StartTime"))?, "StartTime")?;
+        let end = time_ms(input.get("EndTime").ok_or_else(|| CwError::missing("EndTime"))?, "EndTime")?;
+        if start >= end {
+            return Err(CwError::invalid("The parameter StartTime must be less than the parameter EndTime."));
+        }
+        Ok((start, end))
+    }
+
+    /// The stored datapoints of a metric in `[start, end)`.
+    async fn read_points(&self, ctx: &RequestContext, metric: &Value, at: &str, start: i64, end: i64) -> CwResult<Vec<Point>> {
+        let namespace = s(metric, "Namespace").ok_or_else(|| CwError::missing(&format!("{at}Namespace")))?;
+        let name = s(metric, "MetricName").ok_or_else(|| CwError::missing(&format!("{at}MetricName")))?;
+        let dims = dimensions(metric, at)?;
+        let key = MetricKey { account: ctx.account_id.clone(), region: ctx.region.clone(), namespace: namespace.into(), name: name.into(), dims: canonical_dims(&dims) };
+        self.store.barrier().await?;
+        match self.store.metric_id(&key)? {
+            Some(id) => Ok(self.store.points(id, start, end)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    pub(crate) async fn get_metric_statistics(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
+        let name = s(input, "MetricName").ok_or_else(|| CwError::missing("MetricName"))?;
+        s(input, "Namespace").ok_or_else(|| CwError::missing("Namespace"))?;
+        let (start, end) = Self::range(input)?;
+        let period = period(input.get("Period"), "Period")?;
+        let unit = unit(input, "Unit")?;
+        let stats: Vec<&str> = list(input, "Statistics").iter().filter_map(Value::as_str).collect();
+        let extended: Vec<&str> = list(input, "ExtendedStatistics").iter().filter_map(Value::as_str).collect();
+        if stats.is_empty() == extended.is_empty() {
+            return Err(CwError::combination("Must specify either Statistics or ExtendedStatistics, but not both."));
+        }
+        if stats.len() > 5 || extended.len() > 10 {
+            return Err(CwError::invalid("The collection Statistics must not have a size greater than 5, nor ExtendedStatistics greater than 10."));
+        }
+        if let Some(bad) = stats.iter().find(|s| !BASIC.contains(s)) {
+            return Err(CwError::invalid(format!("The value {bad} for parameter Statistics is invalid.")));
+        }
+        if let Some(bad) = extended.iter().find(|s| percentile_of(s).is_none()) {
+            return Err(CwError::invalid(format!("The value {bad} for parameter ExtendedStatistics is invalid.")));
+        }
+        let wanted = (end - start + period * 1000 - 1) / (period * 1000);
+        if wanted > MAX_DATAPOINTS {
+            return Err(CwError::combination(format!("You have requested up to {wanted} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.")));
+        }
+        let points = self.read_points(ctx, input, "", start, end).await?;
+        let mut datapoints = Vec::new();
+        for (ts, group) in by_period(&points, period, unit) {
+            let agg = Aggregate::of(&group);
+            let mut d = Map::new();
+            d.insert("Timestamp".into(), secs(ts));
+            d.insert("Unit".into(), Value::from(unit.unwrap_or(group[0].unit.as_str())));
+            for st in &stats {
+                if let Some(v) = agg.get(st) {
+                    d.insert(st.to_string(), json!(v));
+                }
+            }
+            if !extended.is_empty() {
+                let ext: Map<String, Value> = extended.iter().filter_map(|e| agg.get(e).map(|v| (e.to_string(), json!(v)))).collect();
+                d.insert("ExtendedStatistics".into(), Value::Object(ext));
+            }
+            datapoints.push(Value::Object(d));
+        }
+        Ok(json!({"Label": name, "Datapoints": datapoints}))
+    }
+
+    pub(crate) async fn get_metric_data(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
+        let (start, end) = Self::range(input)?;
+        let queries = list(input, "MetricDataQueries");
+        if queries.is_empty() {
+            return Err(CwError::missing("MetricDataQueries"));
+        }
+        if queries.len() > 500 {
+            return Err(CwError::invalid("The collection MetricDataQueries must not have a size greater than 500."));
+        }
+        let ascending = match s(input, "ScanBy") {
+            None | Some("TimestampDescending") => false,
+            Some("TimestampAscending") => true,
+            Some(other) => return Err(CwError::invalid(format!("The value {other} for parameter ScanBy is invalid."))),
+        };
+        let mut results = Vec::new();
+        for (i, q) in queries.iter().enumerate() {
+            let at = format!("MetricDataQueries.member.{}.", i + 1);
+            let id = s(q, "Id").ok_or_else(|| CwError::missing(&format!("{at}Id")))?;
+            if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_lowercase()) || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(CwError::invalid(format!("The value {id} for parameter {at}Id is invalid.")));
+            }
+            if q.get("Expression").is_some() {
+                return Err(CwError::NotSupported("Metric math expressions in GetMetricData".into()));
+            }
+            let stat_q = q.get("MetricStat").ok_or_else(|| CwError::combination(format!("Exactly one of {at}MetricStat and {at}Expression must be specified.")))?;
+            let metric = stat_q.get("Metric").ok_or_else(|| CwError::missing(&format!("{at}MetricStat.Metric")))?;
+            let period = period(stat_q.get("Period"), &format!("{at}MetricStat.Period"))?;
+            let stat = s(stat_q, "Stat").ok_or_else(|| CwError::missing(&format!("{at}MetricStat.Stat")))?;
+            if !BASIC.contains(&stat) && percentile_of(stat).is_none() {
+                return Err(CwError::NotSupported(format!("The statistic {stat}")));
+            }
+            let unit = unit(stat_q, &format!("{at}MetricStat.Unit"))?;
+            let points = self.read_points(ctx, metric, &format!("{at}MetricStat.Metric."), start, end).await?;
+            let mut series: Vec<(i64, f64)> = by_period(&points, period, unit).into_iter().filter_map(|(ts, g)| Aggregate::of(&g).get(stat).map(|v| (ts, v))).collect();
+            if !ascending {
+                series.reverse();
+            }
+            if q.get("ReturnData").and_then(Value::as_bool) == Some(false) {
+                continue;
+            }
+            let label = s(q, "Label").or_else(|| s(metric, "MetricName")).unwrap_or(id);
+            results.push(json!({
+                "Id": id,
+                "Label": label,
+                "Timestamps": series.iter().map(|(t, _)| secs(*t)).collect::<Vec<_>>(),
+                "Values": series.iter().map(|(_, v)| json!(v)).collect::<Vec<_>>(),
+                "StatusCode": "Complete",
+            }));
+        }
+        Ok(json!({"MetricDataResults": results, "Messages": []}))
+    }
+}

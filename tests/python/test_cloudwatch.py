@@ -1,0 +1,231 @@
+"""CloudWatch metrics through boto3, which speaks Smithy RPC v2 CBOR to CloudWatch (botocore
+lists `smithy-rpc-v2-cbor` first), and the AWS CLI v1: PutMetricData with values, values
+with counts and statistic sets read back as statistics and percentiles, ListMetrics
+filters and paging, GetMetricData, and AWS's errors for bad input.
+
+AWS references:
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html
+"""
+
+import datetime
+import uuid
+
+import botocore.exceptions
+import pytest
+import requests
+
+
+@pytest.fixture(scope="session")
+def cw(make_client):
+    return make_client("cloudwatch")
+
+
+@pytest.fixture
+def ns():
+    return f"Test/{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def now(endpoint):
+    """nimbus's clock, aligned down to the minute, as a datetime."""
+    ms = requests.get(endpoint + "/_nimbus/clock", timeout=10).json()["now_ms"]
+    minute = (ms // 60000) * 60
+    return datetime.datetime.fromtimestamp(minute - 600, tz=datetime.timezone.utc)
+
+
+def stats(cw, ns, name, start, **kw):
+    return cw.get_metric_statistics(
+        Namespace=ns, MetricName=name, StartTime=start, EndTime=start + datetime.timedelta(minutes=10), Period=60, **kw
+    )["Datapoints"]
+
+
+def error_code(exc_info):
+    return exc_info.value.response["Error"]["Code"]
+
+
+def test_boto3_speaks_cbor_to_cloudwatch(cw):
+    assert cw.meta.service_model.protocol == "smithy-rpc-v2-cbor"
+
+
+def test_put_values_and_read_statistics(cw, ns, now):
+    t = now + datetime.timedelta(seconds=5)
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Latency", "Value": 10.0, "Unit": "Milliseconds", "Timestamp": t},
+        {"MetricName": "Latency", "Values": [20.0, 30.0], "Counts": [2.0, 1.0], "Unit": "Milliseconds", "Timestamp": t},
+        {"MetricName": "Latency", "Value": 99.5, "Unit": "Milliseconds", "Timestamp": t + datetime.timedelta(minutes=1)},
+    ])
+    points = sorted(stats(cw, ns, "Latency", now, Statistics=["SampleCount", "Sum", "Average", "Minimum", "Maximum"]), key=lambda d: d["Timestamp"])
+    assert len(points) == 2
+    first, second = points
+    assert first["Timestamp"] == now
+    assert first["SampleCount"] == 4.0
+    assert first["Sum"] == 80.0
+    assert first["Average"] == 20.0
+    assert first["Minimum"] == 10.0 and first["Maximum"] == 30.0
+    assert first["Unit"] == "Milliseconds"
+    assert second["SampleCount"] == 1.0 and second["Maximum"] == 99.5
+
+
+def test_percentiles(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Size", "Values": [float(i) for i in range(1, 101)], "Timestamp": now}
+    ])
+    [point] = stats(cw, ns, "Size", now, ExtendedStatistics=["p50", "p90", "p99.9"])
+    assert point["ExtendedStatistics"] == {"p50": 50.0, "p90": 90.0, "p99.9": 100.0}
+
+
+def test_statistic_sets_and_units_filter(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Req", "StatisticValues": {"SampleCount": 4, "Sum": 10, "Minimum": 1, "Maximum": 4}, "Unit": "Count", "Timestamp": now},
+        {"MetricName": "Req", "Value": 100, "Unit": "Seconds", "Timestamp": now},
+    ])
+    [point] = stats(cw, ns, "Req", now, Statistics=["Sum", "SampleCount"], Unit="Count")
+    assert point["Sum"] == 10.0 and point["SampleCount"] == 4.0 and point["Unit"] == "Count"
+    assert stats(cw, ns, "Req", now, Statistics=["Sum"], Unit="Bytes") == []
+
+
+def test_dimensions_make_separate_metrics(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Hits", "Dimensions": [{"Name": "Host", "Value": "a"}, {"Name": "Az", "Value": "1"}], "Value": 1, "Timestamp": now},
+        {"MetricName": "Hits", "Dimensions": [{"Name": "Az", "Value": "1"}, {"Name": "Host", "Value": "a"}], "Value": 2, "Timestamp": now},
+        {"MetricName": "Hits", "Dimensions": [{"Name": "Host", "Value": "b"}], "Value": 5, "Timestamp": now},
+        {"MetricName": "Misses", "Value": 7, "Timestamp": now},
+    ])
+    [point] = stats(cw, ns, "Hits", now, Statistics=["Sum"], Dimensions=[{"Name": "Host", "Value": "a"}, {"Name": "Az", "Value": "1"}])
+    assert point["Sum"] == 3.0
+    assert stats(cw, ns, "Hits", now, Statistics=["Sum"]) == []
+
+    listed = cw.list_metrics(Namespace=ns)["Metrics"]
+    assert len(listed) == 3
+    assert {m["MetricName"] for m in listed} == {"Hits", "Misses"}
+    by_name = cw.list_metrics(Namespace=ns, MetricName="Hits")["Metrics"]
+    assert len(by_name) == 2
+    host_b = cw.list_metrics(Namespace=ns, Dimensions=[{"Name": "Host", "Value": "b"}])["Metrics"]
+    assert host_b == [{"Namespace": ns, "MetricName": "Hits", "Dimensions": [{"Name": "Host", "Value": "b"}]}]
+    with_az = cw.list_metrics(Namespace=ns, Dimensions=[{"Name": "Az"}])["Metrics"]
+    assert len(with_az) == 1
+
+
+def test_list_metrics_pages_by_500(cw, ns, now):
+    data = [{"MetricName": f"M{i:04d}", "Value": 1, "Timestamp": now} for i in range(600)]
+    cw.put_metric_data(Namespace=ns, MetricData=data[:500])
+    cw.put_metric_data(Namespace=ns, MetricData=data[500:])
+    first = cw.list_metrics(Namespace=ns)
+    assert len(first["Metrics"]) == 500 and "NextToken" in first
+    second = cw.list_metrics(Namespace=ns, NextToken=first["NextToken"])
+    assert len(second["Metrics"]) == 100 and "NextToken" not in second
+    names = {m["MetricName"] for m in first["Metrics"] + second["Metrics"]}
+    assert len(names) == 600
+    pages = cw.get_paginator("list_metrics").paginate(Namespace=ns)
+    assert sum(len(p["Metrics"]) for p in pages) == 600
+
+
+def test_get_metric_data(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Q", "Value": v, "Timestamp": now + datetime.timedelta(minutes=m)} for m, v in [(0, 1), (0, 3), (2, 10)]
+    ])
+    metric = {"Namespace": ns, "MetricName": "Q"}
+    out = cw.get_metric_data(
+        StartTime=now, EndTime=now + datetime.timedelta(minutes=5),
+        MetricDataQueries=[
+            {"Id": "avg", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Average"}},
+            {"Id": "total", "MetricStat": {"Metric": metric, "Period": 300, "Stat": "Sum"}, "Label": "all"},
+            {"Id": "hidden", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+        ],
+    )
+    results = {r["Id"]: r for r in out["MetricDataResults"]}
+    assert set(results) == {"avg", "total"}
+    assert results["avg"]["Values"] == [10.0, 2.0]
+    assert results["avg"]["Timestamps"] == [now + datetime.timedelta(minutes=2), now]
+    assert results["avg"]["StatusCode"] == "Complete"
+    assert results["total"]["Values"] == [14.0] and results["total"]["Label"] == "all"
+    asc = cw.get_metric_data(StartTime=now, EndTime=now + datetime.timedelta(minutes=5), ScanBy="TimestampAscending",
+                             MetricDataQueries=[{"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Maximum"}}])
+    assert asc["MetricDataResults"][0]["Values"] == [3.0, 10.0]
+
+
+def test_metric_math_is_refused_clearly(cw, now):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_data(StartTime=now, EndTime=now + datetime.timedelta(minutes=5),
+                           MetricDataQueries=[{"Id": "e", "Expression": "SUM(METRICS())"}])
+    assert "not supported by nimbus" in e.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("datum,code,fragment", [
+    ({"MetricName": "x", "Value": 1, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}, "InvalidParameterCombination", "mutually exclusive"),
+    ({"MetricName": "x", "Values": [1.0, 2.0], "Counts": [1.0]}, "InvalidParameterValue", "same size"),
+    ({"MetricName": "x", "Values": [1.0] * 151}, "InvalidParameterValue", "150"),
+    ({"MetricName": "x", "Value": 1, "StorageResolution": 30}, "InvalidParameterValue", "StorageResolution"),
+    ({"MetricName": "x", "Value": 1, "Dimensions": [{"Name": f"d{i}", "Value": "v"} for i in range(31)]}, "InvalidParameterValue", "30"),
+    ({"MetricName": "x", "Value": 1, "Timestamp": datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)}, "InvalidParameterValue", "two weeks"),
+    ({"MetricName": "x"}, "MissingParameter", "MetricData.member.1.Value"),
+])
+def test_put_metric_data_bad_input(cw, ns, datum, code, fragment):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_metric_data(Namespace=ns, MetricData=[datum])
+    assert error_code(e) == code
+    assert fragment in e.value.response["Error"]["Message"]
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_reserved_namespace_and_too_many_datums(cw, ns):
+    with pytest.raises(cw.exceptions.InvalidParameterValueException):
+        cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{"MetricName": "x", "Value": 1}])
+    with pytest.raises(cw.exceptions.InvalidParameterValueException):
+        cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "x", "Value": 1}] * 1001)
+
+
+def test_get_metric_statistics_bad_input(cw, ns, now):
+    later = now + datetime.timedelta(minutes=10)
+    base = dict(Namespace=ns, MetricName="x", StartTime=now, EndTime=later)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_statistics(Period=45, Statistics=["Sum"], **base)
+    assert error_code(e) == "InvalidParameterValue" and "multiple of 60" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_statistics(Period=60, **base)
+    assert error_code(e) == "InvalidParameterCombination"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_statistics(Period=60, ExtendedStatistics=["p101"], **base)
+    assert error_code(e) == "InvalidParameterValue"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_statistics(Namespace=ns, MetricName="x", StartTime=later, EndTime=now, Period=60, Statistics=["Sum"])
+    assert error_code(e) == "InvalidParameterValue"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_statistics(Namespace=ns, MetricName="x", StartTime=now, EndTime=now + datetime.timedelta(days=2), Period=60, Statistics=["Sum"])
+    assert error_code(e) == "InvalidParameterCombination" and "1,440" in e.value.response["Error"]["Message"]
+
+
+def test_unsupported_operation_answers_clearly(cw):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.describe_alarms()
+    assert "is not supported by nimbus" in e.value.response["Error"]["Message"]
+
+
+def test_malformed_cbor_is_a_serialization_error(endpoint):
+    resp = requests.post(
+        endpoint + "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+        data=b"\xbf\x61",  # an indefinite map cut short
+        headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0"},
+        timeout=10,
+    )
+    assert resp.status_code == 400
+    assert resp.headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert resp.headers["Content-Type"] == "application/cbor"
+    assert b"SerializationException" in resp.content
+
+
+def test_aws_cli_query_protocol(aws_cli, ns, now):
+    """The AWS CLI v1 bundled here may speak query or CBOR; both reach the same store."""
+    aws_cli("cloudwatch", "put-metric-data", "--namespace", ns, "--metric-name", "Cli", "--value", "4",
+            "--timestamp", now.isoformat())
+    out = aws_cli("cloudwatch", "list-metrics", "--namespace", ns)
+    assert [m["MetricName"] for m in out["Metrics"]] == ["Cli"]
+    out = aws_cli("cloudwatch", "get-metric-statistics", "--namespace", ns, "--metric-name", "Cli",
+                  "--start-time", now.isoformat(), "--end-time", (now + datetime.timedelta(minutes=5)).isoformat(),
+                  "--period", "60", "--statistics", "Sum")
+    assert out["Datapoints"][0]["Sum"] == 4.0

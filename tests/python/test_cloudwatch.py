@@ -229,3 +229,25 @@ def test_aws_cli_query_protocol(aws_cli, ns, now):
                   "--start-time", now.isoformat(), "--end-time", (now + datetime.timedelta(minutes=5)).isoformat(),
                   "--period", "60", "--statistics", "Sum")
     assert out["Datapoints"][0]["Sum"] == 4.0
+
+
+def test_query_protocol(query, now):
+    """The query protocol (older SDKs, hand-written clients): XML answers, ISO 8601 times."""
+    iso = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ns = f"Query/{uuid.uuid4().hex[:8]}"
+    kw = dict(service="monitoring", version="2010-08-01")
+    r = query("PutMetricData", {"Namespace": ns, "MetricData.member.1.MetricName": "M", "MetricData.member.1.Value": "3",
+                                "MetricData.member.1.Timestamp": iso, "MetricData.member.1.Dimensions.member.1.Name": "D",
+                                "MetricData.member.1.Dimensions.member.1.Value": "v"}, **kw)
+    assert r.status == 200
+    r = query("GetMetricStatistics", {"Namespace": ns, "MetricName": "M", "StartTime": iso,
+                                      "EndTime": (now + datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                      "Period": "60", "Statistics.member.1": "Sum",
+                                      "Dimensions.member.1.Name": "D", "Dimensions.member.1.Value": "v"}, **kw)
+    assert r.status == 200
+    point = r.root.find("GetMetricStatisticsResult/Datapoints/member")
+    assert point.findtext("Sum") == "3.0"
+    assert point.findtext("Timestamp") == iso
+    r = query("PutMetricData", {"Namespace": "AWS/X", "MetricData.member.1.MetricName": "M", "MetricData.member.1.Value": "3"}, **kw)
+    assert r.status == 400
+    assert r.root.findtext("Error/Code") == "InvalidParameterValue"

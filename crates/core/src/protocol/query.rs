@@ -251,6 +251,12 @@ fn encode_named(model: &ServiceModel, name: &str, shape: &Shape, value: &Value, 
             let wrapper = Member { name: name.to_string(), shape: String::new(), location_name: None, flattened: false, location: crate::model::Location::Body, xml_attribute: false, streaming: false };
             encode_member(model, &wrapper, shape, value, out);
         }
+        // Timestamps the service gives as epoch seconds go out as ISO 8601, as AWS writes them.
+        ShapeKind::Timestamp if value.is_number() => {
+            let ms = (value.as_f64().unwrap_or(0.0) * 1000.0).round().max(0.0) as u64;
+            let text = if ms % 1000 == 0 { crate::time::iso8601(ms) } else { crate::time::iso8601_ms(ms) };
+            xml::element(out, name, &text)
+        }
         _ => match value {
             Value::String(s) => xml::element(out, name, s),
             Value::Bool(b) => xml::element(out, name, if *b { "true" } else { "false" }),

@@ -210,7 +210,7 @@ def test_malformed_cbor_is_a_serialization_error(endpoint):
         endpoint + "/service/GraniteServiceVersion20100801/operation/ListMetrics",
         data=b"\xbf\x61",  # an indefinite map cut short
         headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor",
-                 "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0"},
+                 "Authorization": AUTH},
         timeout=10,
     )
     assert resp.status_code == 400
@@ -251,3 +251,26 @@ def test_query_protocol(query, now):
     r = query("PutMetricData", {"Namespace": "AWS/X", "MetricData.member.1.MetricName": "M", "MetricData.member.1.Value": "3"}, **kw)
     assert r.status == 400
     assert r.root.findtext("Error/Code") == "InvalidParameterValue"
+
+
+AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0"
+
+
+def test_json_protocol(endpoint, now):
+    """JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`), which other SDKs use."""
+    ns = f"Json/{uuid.uuid4().hex[:8]}"
+
+    def call(op, body):
+        return requests.post(endpoint + "/", json=body, timeout=10, headers={
+            "X-Amz-Target": f"GraniteServiceVersion20100801.{op}", "Content-Type": "application/x-amz-json-1.0", "Authorization": AUTH})
+
+    t = now.timestamp()
+    r = call("PutMetricData", {"Namespace": ns, "MetricData": [{"MetricName": "J", "Value": 2, "Timestamp": t}]})
+    assert r.status_code == 200, r.text
+    r = call("GetMetricStatistics", {"Namespace": ns, "MetricName": "J", "StartTime": t, "EndTime": t + 300, "Period": 60, "Statistics": ["Maximum"]})
+    assert r.status_code == 200
+    assert r.json()["Datapoints"] == [{"Timestamp": int(t), "Unit": "None", "Maximum": 2.0}]
+    r = call("PutMetricData", {"Namespace": ns, "MetricData": [{"MetricName": "J", "Value": 1, "Values": [1.0]}]})
+    assert r.status_code == 400
+    assert r.json()["__type"] == "com.amazonaws.monitoring#InvalidParameterCombinationException"
+    assert r.headers["x-amzn-query-error"] == "InvalidParameterCombination;Sender"

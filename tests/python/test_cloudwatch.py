@@ -14,9 +14,11 @@ https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html
 import datetime
 import uuid
 
+import boto3
 import botocore.exceptions
 import pytest
 import requests
+from conftest import nimbus_server
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +33,11 @@ def ns():
 
 @pytest.fixture
 def now(endpoint):
-    """nimbus's clock, aligned down to the minute, as a datetime."""
+    """The hour before nimbus's clock's current hour, as a datetime (periods up to an hour
+    start on it)."""
     ms = requests.get(endpoint + "/_nimbus/clock", timeout=10).json()["now_ms"]
-    minute = (ms // 60000) * 60
-    return datetime.datetime.fromtimestamp(minute - 600, tz=datetime.timezone.utc)
+    hour = (ms // 3_600_000) * 3600
+    return datetime.datetime.fromtimestamp(hour - 3600, tz=datetime.timezone.utc)
 
 
 def stats(cw, ns, name, start, **kw):
@@ -274,3 +277,37 @@ def test_json_protocol(endpoint, now):
     assert r.status_code == 400
     assert r.json()["__type"] == "com.amazonaws.monitoring#InvalidParameterCombinationException"
     assert r.headers["x-amzn-query-error"] == "InvalidParameterCombination;Sender"
+
+
+def _client(url):
+    return boto3.session.Session().client("cloudwatch", region_name="us-east-1", endpoint_url=url,
+                                          aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def test_datapoints_survive_a_restart(tmp_path):
+    with nimbus_server(data_dir=tmp_path) as url:
+        cw = _client(url)
+        cw.put_metric_data(Namespace="Durable", MetricData=[{"MetricName": "D", "Value": 7, "Dimensions": [{"Name": "K", "Value": "v"}]}])
+    assert (tmp_path / "cloudwatch.db").exists()
+    with nimbus_server(data_dir=tmp_path) as url:
+        cw = _client(url)
+        assert cw.list_metrics(Namespace="Durable")["Metrics"] == [
+            {"Namespace": "Durable", "MetricName": "D", "Dimensions": [{"Name": "K", "Value": "v"}]}]
+
+
+def test_default_timestamp_is_nimbus_clock_and_old_data_is_refused_after_two_weeks():
+    with nimbus_server(["--clock-control"]) as url:
+        cw = _client(url)
+        start_ms = requests.get(url + "/_nimbus/clock", timeout=10).json()["now_ms"]
+        cw.put_metric_data(Namespace="Clock", MetricData=[{"MetricName": "C", "Value": 1}])
+        requests.post(url + "/_nimbus/clock/advance?seconds=86400", timeout=10).raise_for_status()
+        cw.put_metric_data(Namespace="Clock", MetricData=[{"MetricName": "C", "Value": 2}])
+        t0 = datetime.datetime.fromtimestamp(start_ms // 1000 - 60, tz=datetime.timezone.utc)
+        points = cw.get_metric_statistics(Namespace="Clock", MetricName="C", StartTime=t0,
+                                          EndTime=t0 + datetime.timedelta(days=2), Period=3600, Statistics=["Sum"])["Datapoints"]
+        by_time = sorted(points, key=lambda d: d["Timestamp"])
+        assert [d["Sum"] for d in by_time] == [1.0, 2.0]
+        assert (by_time[1]["Timestamp"] - by_time[0]["Timestamp"]).total_seconds() >= 86400 - 3600
+        requests.post(url + "/_nimbus/clock/advance?seconds=1209600", timeout=10).raise_for_status()
+        with pytest.raises(cw.exceptions.InvalidParameterValueException):
+            cw.put_metric_data(Namespace="Clock", MetricData=[{"MetricName": "C", "Value": 3, "Timestamp": t0 + datetime.timedelta(days=1)}])

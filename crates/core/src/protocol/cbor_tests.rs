@@ -148,3 +148,37 @@ fn deep_nesting_is_refused() {
     tags.push(0x00);
     assert!(decode_item(&tags).is_err());
 }
+
+#[test]
+fn every_prefix_of_a_message_is_an_error() {
+    let item = Item::Map(vec![
+        (Item::Text("Namespace".into()), Item::Text("App".into())),
+        (Item::Text("When".into()), Item::Tag(1, Box::new(Item::Float(1.7e9)))),
+        (Item::Text("Vals".into()), Item::Array(vec![Item::Unsigned(70_000), Item::Negative(3), Item::Bytes(vec![9; 30])])),
+    ]);
+    let mut bytes = Vec::new();
+    encode_item(&item, &mut bytes);
+    for n in 0..bytes.len() {
+        assert!(decode_item(&bytes[..n]).is_err(), "prefix of {n} bytes");
+    }
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    // A fixed xorshift sequence: the same inputs every run.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let model = ServiceModel::parse(MODEL).unwrap();
+    for _ in 0..20_000 {
+        let len = (state % 40) as usize;
+        let mut buf = Vec::with_capacity(len);
+        for _ in 0..len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            buf.push(state as u8);
+        }
+        if let Ok(item) = decode_item(&buf) {
+            let _ = to_value(&model, Some("In"), item);
+        }
+    }
+}

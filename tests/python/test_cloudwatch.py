@@ -311,3 +311,25 @@ def test_default_timestamp_is_nimbus_clock_and_old_data_is_refused_after_two_wee
         requests.post(url + "/_nimbus/clock/advance?seconds=1209600", timeout=10).raise_for_status()
         with pytest.raises(cw.exceptions.InvalidParameterValueException):
             cw.put_metric_data(Namespace="Clock", MetricData=[{"MetricName": "C", "Value": 3, "Timestamp": t0 + datetime.timedelta(days=1)}])
+
+
+def test_get_metric_data_pages_by_max_datapoints(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "P", "Value": float(m), "Timestamp": now + datetime.timedelta(minutes=m)} for m in range(5)
+    ])
+    queries = [{"Id": q, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "P"}, "Period": 60, "Stat": "Sum"}} for q in ("a", "b")]
+    kw = dict(StartTime=now, EndTime=now + datetime.timedelta(minutes=10), MetricDataQueries=queries,
+              MaxDatapoints=3, ScanBy="TimestampAscending")
+    first = cw.get_metric_data(**kw)
+    assert [(r["Id"], r["Values"], r["StatusCode"]) for r in first["MetricDataResults"]] == [("a", [0.0, 1.0, 2.0], "PartialData"), ("b", [], "PartialData")]
+    second = cw.get_metric_data(NextToken=first["NextToken"], **kw)
+    assert [(r["Id"], r["Values"]) for r in second["MetricDataResults"]] == [("a", [3.0, 4.0]), ("b", [0.0])]
+    pages = cw.get_paginator("get_metric_data").paginate(**kw)
+    values = {}
+    for page in pages:
+        for r in page["MetricDataResults"]:
+            values.setdefault(r["Id"], []).extend(r["Values"])
+    assert values == {"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [0.0, 1.0, 2.0, 3.0, 4.0]}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_data(NextToken="bogus", **kw)
+    assert error_code(e) == "InvalidNextToken"

@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 const LIST_PAGE: usize = 500;
 const MAX_DATAPOINTS: i64 = 1440;
+/// GetMetricData's default and largest page, in datapoints.
+const MAX_DATA_POINTS: usize = 100_800;
 
 /// A checked Period: 1, 5, 10, 30 or a multiple of 60.
 fn period(v: Option<&Value>, what: &str) -> CwResult<i64> {
@@ -166,7 +168,18 @@ impl CloudWatchService {
             Some("TimestampAscending") => true,
             Some(other) => return Err(CwError::invalid(format!("The value {other} for parameter ScanBy is invalid."))),
         };
-        let mut results = Vec::new();
+        let max = match input.get("MaxDatapoints") {
+            None => MAX_DATA_POINTS,
+            Some(v) => match num(v, "MaxDatapoints")? {
+                m if m >= 1.0 => m as usize,
+                m => return Err(CwError::invalid(format!("The value {m} for parameter MaxDatapoints is invalid."))),
+            },
+        };
+        let skip = match s(input, "NextToken") {
+            None => 0,
+            Some(t) => t.strip_prefix("gmd-").and_then(|n| n.parse::<usize>().ok()).ok_or(CwError::InvalidNextToken)?,
+        };
+        let mut all: Vec<(&str, &str, Vec<(i64, f64)>)> = Vec::new();
         for (i, q) in queries.iter().enumerate() {
             let at = format!("MetricDataQueries.member.{}.", i + 1);
             let id = s(q, "Id").ok_or_else(|| CwError::missing(&format!("{at}Id")))?;
@@ -193,14 +206,36 @@ impl CloudWatchService {
                 continue;
             }
             let label = s(q, "Label").or_else(|| s(metric, "MetricName")).unwrap_or(id);
+            all.push((id, label, series));
+        }
+        // Pages: `skip` datapoints (over every result, in order) were returned before;
+        // this page returns up to `max` more.
+        let (mut skipped, mut taken) = (0usize, 0usize);
+        let mut results = Vec::new();
+        let mut more = false;
+        for (id, label, series) in all {
+            let from = skip.saturating_sub(skipped).min(series.len());
+            skipped += from;
+            let rest = &series[from..];
+            let n = rest.len().min(max - taken);
+            taken += n;
+            more |= n < rest.len();
+            if skip > 0 && n == 0 {
+                continue;
+            }
+            let page = &rest[..n];
             results.push(json!({
                 "Id": id,
                 "Label": label,
-                "Timestamps": series.iter().map(|(t, _)| secs(*t)).collect::<Vec<_>>(),
-                "Values": series.iter().map(|(_, v)| json!(v)).collect::<Vec<_>>(),
-                "StatusCode": "Complete",
+                "Timestamps": page.iter().map(|(t, _)| secs(*t)).collect::<Vec<_>>(),
+                "Values": page.iter().map(|(_, v)| json!(v)).collect::<Vec<_>>(),
+                "StatusCode": if n < rest.len() { "PartialData" } else { "Complete" },
             }));
         }
-        Ok(json!({"MetricDataResults": results, "Messages": []}))
+        let mut out = json!({"MetricDataResults": results, "Messages": []});
+        if more {
+            out["NextToken"] = Value::from(format!("gmd-{}", skip + taken));
+        }
+        Ok(out)
     }
 }

@@ -556,3 +556,20 @@ def test_secrets_allowed_by_arn_prefix_whatever_the_secret_id(iam_endpoint):
     sm_root.put_resource_policy(SecretId="ops/root", ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/secret-reader"}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
     assert reader.get_secret_value(SecretId="ops/root")["SecretString"] == "no"
+
+
+# ---- CloudWatch under --auth iam
+# Service Authorization Reference, Amazon CloudWatch: PutMetricData on "*", with the
+# cloudwatch:namespace condition key; a signed RPC v2 CBOR request is authorized like any other.
+def test_cloudwatch_put_metric_data_limited_by_namespace(iam_endpoint):
+    iam = client(iam_endpoint, "iam")
+    writer = _user_client(iam_endpoint, iam, "cw-writer", "cloudwatch", {
+        "Effect": "Allow", "Action": ["cloudwatch:PutMetricData", "cloudwatch:ListMetrics"], "Resource": "*",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": "MyApp"}}})
+    writer.put_metric_data(Namespace="MyApp", MetricData=[{"MetricName": "ok", "Value": 1}])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        writer.put_metric_data(Namespace="Other", MetricData=[{"MetricName": "no", "Value": 1}])
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "cloudwatch:PutMetricData" in e.value.response["Error"]["Message"]
+    assert [m["MetricName"] for m in client(iam_endpoint, "cloudwatch").list_metrics(Namespace="MyApp")["Metrics"]] == ["ok"]
+    assert client(iam_endpoint, "cloudwatch").list_metrics(Namespace="Other")["Metrics"] == []

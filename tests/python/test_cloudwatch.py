@@ -151,11 +151,46 @@ def test_get_metric_data(cw, ns, now):
     assert asc["MetricDataResults"][0]["Values"] == [3.0, 10.0]
 
 
-def test_metric_math_is_refused_clearly(cw, now):
+def test_metric_math(cw, ns, now):
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Errors", "Value": 2, "Timestamp": now},
+        {"MetricName": "Calls", "Value": 8, "Timestamp": now},
+        {"MetricName": "Calls", "Value": 4, "Timestamp": now + datetime.timedelta(minutes=1)},
+    ])
+
+    def stat(name):
+        return {"Metric": {"Namespace": ns, "MetricName": name}, "Period": 60, "Stat": "Sum"}
+
+    out = cw.get_metric_data(
+        StartTime=now, EndTime=now + datetime.timedelta(minutes=5), ScanBy="TimestampAscending",
+        MetricDataQueries=[
+            {"Id": "rate", "Expression": "100 * e / c", "Label": "Error rate"},
+            {"Id": "e", "MetricStat": stat("Errors"), "ReturnData": False},
+            {"Id": "c", "MetricStat": stat("Calls"), "ReturnData": False},
+            {"Id": "filled", "Expression": "FILL(e, 0) + c"},
+            {"Id": "total", "Expression": "SUM(METRICS())"},
+        ],
+    )
+    results = {r["Id"]: r for r in out["MetricDataResults"]}
+    assert set(results) == {"rate", "filled", "total"}
+    assert results["rate"]["Values"] == [25.0] and results["rate"]["Label"] == "Error rate"
+    assert results["filled"]["Values"] == [10.0, 4.0]
+    assert results["total"]["Values"] == [10.0, 4.0]
+    assert results["total"]["Timestamps"] == [now, now + datetime.timedelta(minutes=1)]
+
+
+@pytest.mark.parametrize("expression,fragment", [
+    ("ANOMALY_DETECTION_BAND(m, 2)", "not supported by nimbus"),
+    ("m +", "Error in expression bad"),
+    ("nope * 2", "Unknown metric id nope"),
+])
+def test_metric_math_errors(cw, ns, now, expression, fragment):
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        cw.get_metric_data(StartTime=now, EndTime=now + datetime.timedelta(minutes=5),
-                           MetricDataQueries=[{"Id": "e", "Expression": "SUM(METRICS())"}])
-    assert "not supported by nimbus" in e.value.response["Error"]["Message"]
+        cw.get_metric_data(StartTime=now, EndTime=now + datetime.timedelta(minutes=5), MetricDataQueries=[
+            {"Id": "m", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "x"}, "Period": 60, "Stat": "Sum"}},
+            {"Id": "bad", "Expression": expression}])
+    assert error_code(e) == "InvalidParameterValue"
+    assert fragment in e.value.response["Error"]["Message"]
 
 
 @pytest.mark.parametrize("datum,code,fragment", [

@@ -3,10 +3,11 @@
 //!
 //! [`service`] (model, dispatch, input helpers) → [`put`] (PutMetricData: AWS's limits,
 //! datapoints to the store) and [`read`] (ListMetrics, GetMetricStatistics, GetMetricData)
-//! → [`stats`] (a period's statistics and percentiles) and [`store`] (`cloudwatch.db`:
+//! → [`stats`] (a period's statistics and percentiles), [`math`] (metric math) and [`store`] (`cloudwatch.db`:
 //! metrics and their datapoints, read back per query). [`errors`]: AWS's error codes.
 
 pub mod errors;
+pub mod math;
 mod put;
 mod read;
 pub mod service;

@@ -1,12 +1,13 @@
 //! The reading operations, each reading the store per request:
 //! ListMetrics (Namespace, MetricName and Dimensions filters, 500 a page, NextToken),
 //! GetMetricStatistics (Statistics or ExtendedStatistics `pNN`, Period, Unit; at most 1,440
-//! datapoints) and GetMetricData (MetricStat queries; metric math answers "not supported").
+//! datapoints) and GetMetricData (MetricStat queries and metric math, `math.rs`; pages).
 //! Periods are aligned to multiples of the period since the epoch (AWS aligns them the
 //! same way when StartTime is, as its docs advise).
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html>
 
 use crate::errors::{CwError, CwResult};
+use crate::math::{self, Scope, Series, Val};
 use crate::put::dimensions;
 use crate::service::{canonical_dims, list, num, s, secs, time_ms, unit, CloudWatchService};
 use crate::stats::{percentile_of, Aggregate, BASIC};
@@ -179,15 +180,26 @@ impl CloudWatchService {
             None => 0,
             Some(t) => t.strip_prefix("gmd-").and_then(|n| n.parse::<usize>().ok()).ok_or(CwError::InvalidNextToken)?,
         };
-        let mut all: Vec<(&str, &str, Vec<(i64, f64)>)> = Vec::new();
+        // Each query's (id, label, series); expressions are computed after every MetricStat.
+        let mut all: Vec<(&str, &str, Series, bool)> = Vec::new();
+        let mut expressions: Vec<(usize, &str)> = Vec::new();
         for (i, q) in queries.iter().enumerate() {
             let at = format!("MetricDataQueries.member.{}.", i + 1);
             let id = s(q, "Id").ok_or_else(|| CwError::missing(&format!("{at}Id")))?;
             if id.is_empty() || !id.starts_with(|c: char| c.is_ascii_lowercase()) || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(CwError::invalid(format!("The value {id} for parameter {at}Id is invalid.")));
             }
-            if q.get("Expression").is_some() {
-                return Err(CwError::NotSupported("Metric math expressions in GetMetricData".into()));
+            let returned = q.get("ReturnData").and_then(Value::as_bool) != Some(false);
+            if all.iter().any(|(other, ..)| *other == id) {
+                return Err(CwError::invalid(format!("The value {id} for parameter {at}Id is not unique.")));
+            }
+            if let Some(expression) = s(q, "Expression") {
+                if q.get("MetricStat").is_some() {
+                    return Err(CwError::combination(format!("Exactly one of {at}MetricStat and {at}Expression must be specified.")));
+                }
+                expressions.push((all.len(), expression));
+                all.push((id, s(q, "Label").unwrap_or(id), Series::new(), returned));
+                continue;
             }
             let stat_q = q.get("MetricStat").ok_or_else(|| CwError::combination(format!("Exactly one of {at}MetricStat and {at}Expression must be specified.")))?;
             let metric = stat_q.get("Metric").ok_or_else(|| CwError::missing(&format!("{at}MetricStat.Metric")))?;
@@ -198,16 +210,36 @@ impl CloudWatchService {
             }
             let unit = unit(stat_q, &format!("{at}MetricStat.Unit"))?;
             let points = self.read_points(ctx, metric, &format!("{at}MetricStat.Metric."), start, end).await?;
-            let mut series: Vec<(i64, f64)> = by_period(&points, period, unit).into_iter().filter_map(|(ts, g)| Aggregate::of(&g).get(stat).map(|v| (ts, v))).collect();
-            if !ascending {
-                series.reverse();
-            }
-            if q.get("ReturnData").and_then(Value::as_bool) == Some(false) {
-                continue;
-            }
+            let series: Series = by_period(&points, period, unit).into_iter().filter_map(|(ts, g)| Aggregate::of(&g).get(stat).map(|v| (ts, v))).collect();
             let label = s(q, "Label").or_else(|| s(metric, "MetricName")).unwrap_or(id);
-            all.push((id, label, series));
+            all.push((id, label, series, returned));
         }
+        // METRICS(): every MetricStat query. An expression sees the MetricStat queries and
+        // the expressions before it.
+        let expression_at: Vec<usize> = expressions.iter().map(|(i, _)| *i).collect();
+        let metrics: Vec<Series> = all.iter().enumerate().filter(|(i, _)| !expression_at.contains(i)).map(|(_, (.., s, _))| s.clone()).collect();
+        for (n, &(index, expression)) in expressions.iter().enumerate() {
+            let pending = &expression_at[n..];
+            let by_id: BTreeMap<String, Series> = all.iter().enumerate().filter(|(i, _)| !pending.contains(i)).map(|(_, (id, _, s, _))| (id.to_string(), s.clone())).collect();
+            let scope = Scope { by_id: &by_id, metrics: &metrics };
+            match math::eval(expression, &scope) {
+                // Division by zero and the like leave no datapoint (JSON has no infinities).
+                Ok(Val::Series(series)) => all[index].2 = series.into_iter().filter(|(_, v)| v.is_finite()).collect(),
+                Ok(_) => return Err(CwError::invalid(format!("The expression {expression} must return a single time series."))),
+                Err(e) => return Err(CwError::invalid(format!("Error in expression {}: {e}", all[index].0))),
+            }
+        }
+        let all: Vec<(&str, &str, Vec<(i64, f64)>)> = all
+            .into_iter()
+            .filter(|(.., returned)| *returned)
+            .map(|(id, label, series, _)| {
+                let mut points: Vec<(i64, f64)> = series.into_iter().collect();
+                if !ascending {
+                    points.reverse();
+                }
+                (id, label, points)
+            })
+            .collect();
         // Pages: `skip` datapoints (over every result, in order) were returned before;
         // this page returns up to `max` more.
         let (mut skipped, mut taken) = (0usize, 0usize);

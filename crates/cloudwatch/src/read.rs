@@ -17,6 +17,9 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 const LIST_PAGE: usize = 500;
+
+/// A GetMetricData query's answer: id, label, and its datapoints in the order asked for.
+type Answer<'a> = (&'a str, &'a str, Vec<(i64, f64)>);
 const MAX_DATAPOINTS: i64 = 1440;
 /// GetMetricData's default and largest page, in datapoints.
 const MAX_DATA_POINTS: usize = 100_800;
@@ -34,7 +37,7 @@ fn period(v: Option<&Value>, what: &str) -> CwResult<i64> {
 fn by_period<'a>(points: &'a [Point], period_s: i64, unit: Option<&str>) -> BTreeMap<i64, Vec<&'a Point>> {
     let mut out: BTreeMap<i64, Vec<&'a Point>> = BTreeMap::new();
     let p = period_s * 1000;
-    for pt in points.iter().filter(|pt| unit.map_or(true, |u| pt.unit == u)) {
+    for pt in points.iter().filter(|pt| unit.is_none_or(|u| pt.unit == u)) {
         out.entry(pt.ts_ms.div_euclid(p) * p).or_default().push(pt);
     }
     out
@@ -68,7 +71,7 @@ impl CloudWatchService {
         let mut next = None;
         for (id, namespace, name, dims) in rows {
             let have: Vec<(String, String)> = serde_json::from_str(&dims).unwrap_or_default();
-            let matches = filters.iter().all(|(n, v)| have.iter().any(|(hn, hv)| hn == n && v.as_ref().map_or(true, |v| v == hv)));
+            let matches = filters.iter().all(|(n, v)| have.iter().any(|(hn, hv)| hn == n && v.as_ref().is_none_or(|v| v == hv)));
             if !matches {
                 continue;
             }
@@ -229,7 +232,7 @@ impl CloudWatchService {
                 Err(e) => return Err(CwError::invalid(format!("Error in expression {}: {e}", all[index].0))),
             }
         }
-        let all: Vec<(&str, &str, Vec<(i64, f64)>)> = all
+        let all: Vec<Answer<'_>> = all
             .into_iter()
             .filter(|(.., returned)| *returned)
             .map(|(id, label, series, _)| {

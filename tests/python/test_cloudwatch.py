@@ -12,6 +12,7 @@ https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html
 """
 
 import datetime
+import json
 import uuid
 
 import boto3
@@ -257,8 +258,8 @@ def test_malformed_cbor_is_a_serialization_error(endpoint):
     assert b"SerializationException" in resp.content
 
 
-def test_aws_cli_query_protocol(aws_cli, ns, now):
-    """The AWS CLI v1 bundled here may speak query or CBOR; both reach the same store."""
+def test_aws_cli_v1(aws_cli, ns, now):
+    """The AWS CLI v1 from PyPI (today's botocore: RPC v2 CBOR)."""
     aws_cli("cloudwatch", "put-metric-data", "--namespace", ns, "--metric-name", "Cli", "--value", "4",
             "--timestamp", now.isoformat())
     out = aws_cli("cloudwatch", "list-metrics", "--namespace", ns)
@@ -368,3 +369,24 @@ def test_get_metric_data_pages_by_max_datapoints(cw, ns, now):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         cw.get_metric_data(NextToken="bogus", **kw)
     assert error_code(e) == "InvalidNextToken"
+
+
+def test_aws_cli_v2_query_protocol(aws_v2, ns, now):
+    """Debian's AWS CLI v2 (2.9) predates CBOR: it speaks query to CloudWatch and parses
+    the XML answers, ISO 8601 timestamps included."""
+    def cli(*args):
+        p = aws_v2(*args, "--output", "json")
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    cli("cloudwatch", "put-metric-data", "--namespace", ns, "--metric-data",
+           f'[{{"MetricName":"V2","Value":6,"Unit":"Count","Timestamp":"{now.isoformat()}","Dimensions":[{{"Name":"Env","Value":"dev"}}]}}]')
+    out = cli("cloudwatch", "list-metrics", "--namespace", ns)
+    assert out["Metrics"] == [{"Namespace": ns, "MetricName": "V2", "Dimensions": [{"Name": "Env", "Value": "dev"}]}]
+    out = cli("cloudwatch", "get-metric-statistics", "--namespace", ns, "--metric-name", "V2",
+                 "--dimensions", "Name=Env,Value=dev",
+                 "--start-time", now.isoformat(), "--end-time", (now + datetime.timedelta(minutes=5)).isoformat(),
+                 "--period", "60", "--statistics", "Sum", "Maximum")
+    [point] = out["Datapoints"]
+    assert point["Sum"] == 6.0 and point["Maximum"] == 6.0 and point["Unit"] == "Count"
+    assert datetime.datetime.fromisoformat(point["Timestamp"].replace("Z", "+00:00")) == now

@@ -9,6 +9,7 @@ mod apigateway_integrations;
 mod apigateway_runtimes;
 mod apigateway_ws;
 mod auth_sigv4;
+mod cloudwatch;
 mod crash;
 mod data_dir_lock;
 mod dynamodb_durability;

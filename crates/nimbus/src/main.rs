@@ -251,6 +251,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             iam.clone(),
         )?);
         router.register(lambda.clone());
+        // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
+        logs.set_event_invoker(lambda.clone());
         iam.add_resource_policies("sqs", sqs.clone());
         iam.add_resource_policies("lambda", lambda.clone());
         iam.add_resource_policies("dynamodb", dynamodb.clone());

@@ -136,6 +136,143 @@ mod tests {
         assert_eq!(serde_json::from_str::<serde_json::Value>(&raw).expect("inner"), msg);
     }
 
+    use crate::engine::GroupKey;
+    use crate::filters::{Compiled, MetricFilterDef, MetricTransformation, SubscriptionDef};
+    use crate::store::{MemoryStore, SqliteStore};
+    use nimbus_core::internal::{EventInvoker, LogLine, LogSink, MetricSink};
+    use nimbus_core::storage::Durability;
+    use nimbus_core::Clock;
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
+    #[derive(Default)]
+    struct Recorded {
+        data: Mutex<Vec<(String, String, MetricDatum)>>,
+        invokes: Mutex<Vec<(String, serde_json::Value)>>,
+        done: tokio::sync::Notify,
+    }
+
+    impl MetricSink for Recorded {
+        fn put(&self, account: &str, region: &str, datum: MetricDatum) {
+            self.data.lock().push((account.into(), region.into(), datum));
+        }
+    }
+
+    impl EventInvoker for Recorded {
+        fn invoke_event<'a>(&'a self, arn: &'a str, payload: bytes::Bytes) -> nimbus_core::service::BoxFuture<'a, Result<(), String>> {
+            Box::pin(async move {
+                let outer: serde_json::Value = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+                let zipped = base64::engine::general_purpose::STANDARD.decode(outer["awslogs"]["data"].as_str().unwrap_or("")).map_err(|e| e.to_string())?;
+                let mut raw = String::new();
+                flate2::read::GzDecoder::new(&zipped[..]).read_to_string(&mut raw).map_err(|e| e.to_string())?;
+                self.invokes.lock().push((arn.to_string(), serde_json::from_str(&raw).map_err(|e| e.to_string())?));
+                self.done.notify_one();
+                Ok(())
+            })
+        }
+    }
+
+    fn key(name: &str) -> GroupKey {
+        GroupKey { account: "111122223333".into(), region: "eu-west-1".into(), name: name.into() }
+    }
+
+    fn metric_filter(pattern: &str, value: &str, dims: &[(&str, &str)], default: Option<f64>) -> Compiled<MetricFilterDef> {
+        let t = MetricTransformation {
+            metric_name: "Latency".into(),
+            metric_namespace: "App".into(),
+            metric_value: value.into(),
+            default_value: default,
+            dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            unit: Some("Milliseconds".into()),
+        };
+        Compiled::metric(MetricFilterDef { filter_name: "f".into(), filter_pattern: pattern.into(), metric_transformations: vec![t], creation_time: 1 }).expect("filter")
+    }
+
+    fn lines(messages: &[&str]) -> Vec<LogLine> {
+        messages.iter().enumerate().map(|(i, m)| LogLine { timestamp_ms: 1000 + i as u64, message: m.to_string() }).collect()
+    }
+
+    /// Lambda's lines (through `LogSink`) feed metric filters: one datum per matching
+    /// event with the extracted value and dimensions; the default value when none match.
+    #[tokio::test]
+    async fn metric_filters_put_data_through_the_metric_sink() {
+        let svc = LogsService::new(Clock::new(), Arc::new(MemoryStore::new())).expect("service");
+        let rec = Arc::new(Recorded::default());
+        svc.set_metric_sink(rec.clone());
+        let k = key("/aws/lambda/f");
+        svc.append(&k.account, &k.region, &k.name, "s", lines(&["start"]));
+        svc.engine.put_metric_filter(&k, metric_filter("{ $.ms > 0 }", "$.ms", &[("Service", "$.svc")], Some(0.0)), 100).expect("put");
+        svc.append(&k.account, &k.region, &k.name, "s", lines(&[r#"{"ms": 12, "svc": "api"}"#, "plain", r#"{"ms": 3, "svc": "db"}"#, r#"{"ms": 4}"#]));
+        let got: Vec<(f64, Vec<(String, String)>, u64)> = rec.data.lock().iter().map(|(_, _, d)| (d.value, d.dimensions.clone(), d.timestamp_ms)).collect();
+        assert_eq!(got, vec![(12.0, vec![("Service".into(), "api".into())], 1000), (3.0, vec![("Service".into(), "db".into())], 1002)]);
+        let first = rec.data.lock()[0].clone();
+        assert_eq!((first.0.as_str(), first.1.as_str(), first.2.namespace.as_str(), first.2.name.as_str()), ("111122223333", "eu-west-1", "App", "Latency"));
+        assert_eq!(first.2.unit.as_deref(), Some("Milliseconds"));
+        rec.data.lock().clear();
+        svc.append(&k.account, &k.region, &k.name, "s", lines(&["nothing here"]));
+        let got: Vec<f64> = rec.data.lock().iter().map(|(_, _, d)| d.value).collect();
+        assert_eq!(got, vec![0.0]);
+    }
+
+    /// Subscription filters: one delivery per batch of matching events; a function's own
+    /// log group is never delivered to it.
+    #[tokio::test]
+    async fn subscriptions_deliver_batches_but_not_to_their_own_group() {
+        let svc = LogsService::new(Clock::new(), Arc::new(MemoryStore::new())).expect("service");
+        let rec = Arc::new(Recorded::default());
+        svc.set_event_invoker(rec.clone());
+        let arn = "arn:aws:lambda:eu-west-1:111122223333:function:sub";
+        let sub = |name: &str| {
+            Compiled::subscription(SubscriptionDef {
+                filter_name: name.into(),
+                filter_pattern: "ERROR".into(),
+                destination_arn: arn.into(),
+                role_arn: None,
+                distribution: "ByLogStream".into(),
+                creation_time: 1,
+            })
+            .expect("sub")
+        };
+        let own = key("/aws/lambda/sub");
+        let other = key("/app");
+        for k in [&own, &other] {
+            svc.append(&k.account, &k.region, &k.name, "s", lines(&["start"]));
+            svc.engine.put_subscription(k, sub("to-sub"), 2).expect("put");
+        }
+        svc.append(&own.account, &own.region, &own.name, "s", lines(&["ERROR in the subscriber"]));
+        svc.append(&other.account, &other.region, &other.name, "s", lines(&["ERROR a", "ok", "ERROR b"]));
+        rec.done.notified().await;
+        let invokes = rec.invokes.lock().clone();
+        assert_eq!(invokes.len(), 1);
+        let (to, msg) = &invokes[0];
+        assert_eq!(to, arn);
+        assert_eq!(msg["logGroup"], "/app");
+        assert_eq!(msg["owner"], "111122223333");
+        assert_eq!(msg["subscriptionFilters"], json!(["to-sub"]));
+        let messages: Vec<&str> = msg["logEvents"].as_array().expect("events").iter().filter_map(|e| e["message"].as_str()).collect();
+        assert_eq!(messages, vec!["ERROR a", "ERROR b"]);
+    }
+
+    /// Filters are stored: a restart on the same data keeps them.
+    #[tokio::test]
+    async fn filters_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("logs.db");
+        let k = key("/app");
+        {
+            let svc = LogsService::new(Clock::new(), Arc::new(SqliteStore::open(&path, Durability::Process).expect("open"))).expect("service");
+            svc.engine.create_group(&k, Default::default()).expect("group").wait().await.expect("commit");
+            svc.engine.put_metric_filter(&k, metric_filter("ERROR", "1", &[], None), 100).expect("put").wait().await.expect("commit");
+            let gone = Compiled::metric(MetricFilterDef { filter_name: "gone".into(), ..metric_filter("x", "1", &[], None).def }).expect("filter");
+            svc.engine.put_metric_filter(&k, gone, 100).expect("put").wait().await.expect("commit");
+            svc.engine.delete_filter(&k, crate::filters::METRIC, "gone").expect("delete").wait().await.expect("commit");
+        }
+        let svc = LogsService::new(Clock::new(), Arc::new(SqliteStore::open(&path, Durability::Process).expect("reopen"))).expect("service");
+        let set = svc.engine.filter_set(&k);
+        assert_eq!(set.metric.iter().map(|f| f.def.filter_name.as_str()).collect::<Vec<_>>(), vec!["f"]);
+        assert!(set.metric[0].pattern.matches("an ERROR"));
+    }
+
     #[test]
     fn function_names() {
         assert_eq!(function_name("arn:aws:lambda:us-east-1:000000000000:function:f"), Some("f"));

@@ -203,7 +203,8 @@ mod tests {
         svc.append(&k.account, &k.region, &k.name, "s", lines(&["start"]));
         svc.engine.put_metric_filter(&k, metric_filter("{ $.ms > 0 }", "$.ms", &[("Service", "$.svc")], Some(0.0)), 100).expect("put");
         svc.append(&k.account, &k.region, &k.name, "s", lines(&[r#"{"ms": 12, "svc": "api"}"#, "plain", r#"{"ms": 3, "svc": "db"}"#, r#"{"ms": 4}"#]));
-        let got: Vec<(f64, Vec<(String, String)>, u64)> = rec.data.lock().iter().map(|(_, _, d)| (d.value, d.dimensions.clone(), d.timestamp_ms)).collect();
+        type Seen = (f64, Vec<(String, String)>, u64);
+        let got: Vec<Seen> = rec.data.lock().iter().map(|(_, _, d)| (d.value, d.dimensions.clone(), d.timestamp_ms)).collect();
         assert_eq!(got, vec![(12.0, vec![("Service".into(), "api".into())], 1000), (3.0, vec![("Service".into(), "db".into())], 1002)]);
         let first = rec.data.lock()[0].clone();
         assert_eq!((first.0.as_str(), first.1.as_str(), first.2.namespace.as_str(), first.2.name.as_str()), ("111122223333", "eu-west-1", "App", "Latency"));

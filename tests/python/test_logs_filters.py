@@ -218,3 +218,42 @@ def test_subscription_filter_limits_and_destinations(logs, group, awslambda, lam
     with pytest.raises(ClientError) as e:
         logs.describe_subscription_filters(logGroupName=group + "-missing")
     assert error(e)[0] == "ResourceNotFoundException"
+
+
+def test_under_iam_auth_the_function_must_allow_cloudwatch_logs(python_function_zip):
+    """AWS checks the destination function's resource policy on PutSubscriptionFilter:
+    it must allow `logs.amazonaws.com` (lambda add-permission), else InvalidParameterException."""
+    import boto3
+    from conftest import REGION, nimbus_server, python_runtime
+
+    root_key, root_secret = "AKIALOGSROOTEXAMPLE0", "logs/root+secret/EXAMPLE"
+    with nimbus_server(["--auth", "iam"], {"NIMBUS_ROOT_ACCESS_KEY_ID": root_key, "NIMBUS_ROOT_SECRET_ACCESS_KEY": root_secret}) as url:
+        def client(service):
+            return boto3.session.Session().client(service, region_name=REGION, endpoint_url=url, aws_access_key_id=root_key, aws_secret_access_key=root_secret)
+
+        logs, awslambda = client("logs"), client("lambda")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        role = client("iam").create_role(RoleName="sub-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        fn = awslambda.create_function(FunctionName="sub", Runtime=python_runtime(), Role=role, Handler="handler.echo", Code={"ZipFile": python_function_zip})
+        arn = fn["FunctionArn"]
+        logs.create_log_group(logGroupName="/app")
+        with pytest.raises(ClientError) as e:
+            logs.put_subscription_filter(logGroupName="/app", filterName="f", filterPattern="", destinationArn=arn)
+        assert error(e) == (
+            "InvalidParameterException",
+            "Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.",
+        )
+        account = arn.split(":")[4]
+        awslambda.add_permission(
+            FunctionName="sub",
+            StatementId="logs",
+            Action="lambda:InvokeFunction",
+            Principal="logs.amazonaws.com",
+            SourceArn=f"arn:aws:logs:{REGION}:{account}:log-group:/app:*",
+        )
+        logs.put_subscription_filter(logGroupName="/app", filterName="f", filterPattern="", destinationArn=arn)
+        # The grant names one group: another group is still refused.
+        logs.create_log_group(logGroupName="/other")
+        with pytest.raises(ClientError) as e:
+            logs.put_subscription_filter(logGroupName="/other", filterName="f", filterPattern="", destinationArn=arn)
+        assert error(e)[0] == "InvalidParameterException"

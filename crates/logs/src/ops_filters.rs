@@ -13,6 +13,7 @@ use crate::filter::Pattern;
 use crate::filters::{self, check_reference, Compiled, MetricFilterDef, MetricTransformation, SubscriptionDef};
 use crate::service::LogsService;
 use crate::tokens;
+use nimbus_core::internal::ServiceCall;
 use nimbus_core::RequestContext;
 use serde_json::{json, Value};
 
@@ -217,8 +218,17 @@ impl LogsService {
             "logs" => return Err(LogsError::NotSupported(format!("Subscription filter destination {destination} (CloudWatch Logs destinations)"))),
             _ => return Err(LogsError::InvalidParameter("Could not deliver test message to specified destination. Check if the destination is valid.".into())),
         }
+        // AWS checks the function and its resource policy when the filter is created
+        // (the policy must allow `logs.amazonaws.com`, usually for the group's ARN).
+        let cannot_invoke = || LogsError::InvalidParameter("Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.".into());
         if !self.functions.read().function_exists(&destination) {
-            return Err(LogsError::InvalidParameter("Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.".into()));
+            return Err(cannot_invoke());
+        }
+        let source_arn = format!("{}:*", crate::names::group_arn(&ctx.region, &ctx.account_id, &group));
+        let call = ServiceCall { service: "logs.amazonaws.com", action: "lambda:InvokeFunction", resource: &destination, source_arn: &source_arn, source_account: &ctx.account_id };
+        if let Err(why) = self.grants.read().allows(&call) {
+            tracing::info!(function = %destination, %why, "subscription filter refused by the function's policy");
+            return Err(cannot_invoke());
         }
         let def = SubscriptionDef {
             filter_name: name,

@@ -10,7 +10,7 @@ use nimbus_core::service::{typed, BoxFuture};
 use nimbus_core::storage::Pending;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
 use serde_json::Value;
-use nimbus_core::internal::{EventInvoker, MetricSink, NoFunctions, NoMetrics};
+use nimbus_core::internal::{EventInvoker, MetricSink, NoFunctions, NoMetrics, OpenGrants, ServiceGrants};
 use parking_lot::RwLock;
 use std::sync::{Arc, OnceLock};
 
@@ -27,6 +27,8 @@ pub struct LogsService {
     pub(crate) metrics: RwLock<Arc<dyn MetricSink>>,
     /// How subscription filters reach Lambda functions (`set_event_invoker`).
     pub(crate) functions: RwLock<Arc<dyn EventInvoker>>,
+    /// Decides whether a function's policy lets CloudWatch Logs invoke it (`--auth iam`).
+    pub(crate) grants: RwLock<Arc<dyn ServiceGrants>>,
 }
 
 impl LogsService {
@@ -34,12 +36,18 @@ impl LogsService {
     pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
         let engine = Arc::new(Engine::new(clock, store)?);
         crate::engine::spawn_sweeper(&engine);
-        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)) })
+        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)) })
     }
 
     /// Wires the CloudWatch metrics service that metric filters put data into.
     pub fn set_metric_sink(&self, sink: Arc<dyn MetricSink>) {
         *self.metrics.write() = sink;
+    }
+
+    /// Wires IAM's decision on service principals: under `--auth iam` a subscription
+    /// filter's function must allow `logs.amazonaws.com` to invoke it.
+    pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
+        *self.grants.write() = grants;
     }
 
     /// Wires Lambda's asynchronous invoke, which subscription filters deliver through.

@@ -257,3 +257,30 @@ def test_under_iam_auth_the_function_must_allow_cloudwatch_logs(python_function_
         with pytest.raises(ClientError) as e:
             logs.put_subscription_filter(logGroupName="/other", filterName="f", filterPattern="", destinationArn=arn)
         assert error(e)[0] == "InvalidParameterException"
+
+
+def test_a_functions_own_logs_feed_a_subscription_to_another_function(logs, awslambda, lambda_function, sqs, queue):
+    """Lambda's log lines (written through nimbus's LogSink, not PutLogEvents) are matched
+    and delivered too: function A prints, its /aws/lambda/A group's filter sends to B."""
+    url = queue()
+    printer = lambda_function("handler.print_it")
+    subscriber = lambda_function("handler.forward_awslogs", Environment={"Variables": {"QUEUE_URL": url}})
+    sub_arn = awslambda.get_function(FunctionName=subscriber)["Configuration"]["FunctionArn"]
+    group = f"/aws/lambda/{printer}"
+    try:
+        logs.create_log_group(logGroupName=group)
+    except ClientError:
+        pass
+    logs.put_subscription_filter(logGroupName=group, filterName="alerts", filterPattern="ALERT", destinationArn=sub_arn)
+    awslambda.invoke(FunctionName=printer, Payload=json.dumps({"text": "ALERT disk full"}))
+    got = []
+    for _ in range(10):
+        resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=10)
+        got += [json.loads(m["Body"])["decoded"] for m in resp.get("Messages", [])]
+        if got:
+            break
+    assert got, "no delivery"
+    d = got[0]
+    assert d["logGroup"] == group and d["subscriptionFilters"] == ["alerts"]
+    assert "[$LATEST]" in d["logStream"]
+    assert all("ALERT disk full" in e["message"] for e in d["logEvents"]) and d["logEvents"]

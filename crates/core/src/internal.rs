@@ -409,3 +409,30 @@ impl KeyService for NoKeys {
         Box::pin(async { Err(crate::AwsError::internal("no KMS service")) })
     }
 }
+
+/// One metric value a service emits (CloudWatch Logs' metric filters, later the standard
+/// metrics of each service): the metric's namespace, name, dimensions, value, unit and time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricDatum {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+    /// A CloudWatch unit (`Count`, `Seconds`, …); `None` is `None`.
+    pub unit: Option<String>,
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: u64,
+}
+
+/// Where services put metric data for an account and region. The CloudWatch metrics
+/// service implements it; until it is wired, [`NoMetrics`] drops every datum.
+pub trait MetricSink: Send + Sync {
+    fn put(&self, account: &str, region: &str, datum: MetricDatum);
+}
+
+/// A sink that drops every datum (when no metrics service is wired).
+pub struct NoMetrics;
+
+impl MetricSink for NoMetrics {
+    fn put(&self, _: &str, _: &str, _: MetricDatum) {}
+}

@@ -134,3 +134,70 @@ pub struct UntagLogGroup {
     pub log_group_name: Option<String>,
     pub tags: Option<Vec<String>>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MetricTransformationIn {
+    pub metric_name: Option<String>,
+    pub metric_namespace: Option<String>,
+    pub metric_value: Option<String>,
+    pub default_value: Option<f64>,
+    pub dimensions: Option<BTreeMap<String, String>>,
+    pub unit: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutMetricFilter {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+    pub filter_pattern: Option<String>,
+    pub metric_transformations: Option<Vec<MetricTransformationIn>>,
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeMetricFilters {
+    pub log_group_name: Option<String>,
+    pub filter_name_prefix: Option<String>,
+    pub metric_name: Option<String>,
+    pub metric_namespace: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeleteFilter {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TestMetricFilter {
+    pub filter_pattern: Option<String>,
+    pub log_event_messages: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutSubscriptionFilter {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+    pub filter_pattern: Option<String>,
+    pub destination_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub distribution: Option<String>,
+    pub apply_on_transformed_logs: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeSubscriptionFilters {
+    pub log_group_name: Option<String>,
+    pub filter_name_prefix: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}

@@ -21,7 +21,8 @@
 //! with events "marked for deletion" ([`Engine::hidden_bytes`]).
 
 use crate::errors::{LogsError, LogsResult};
-use crate::store::{EventRecord, Expired, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
+use crate::filters::{self, Compiled, MetricFilterDef, SubscriptionDef};
+use crate::store::{EventRecord, Expired, FilterRecord, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
 use nimbus_core::storage::{Pending, StorageError};
 use nimbus_core::Clock;
 use parking_lot::RwLock;
@@ -50,13 +51,39 @@ pub struct Group {
     pub retention_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
     pub streams: BTreeMap<String, Stream>,
+    /// Metric filters by name (PutMetricFilter).
+    pub metric_filters: BTreeMap<String, Arc<Compiled<MetricFilterDef>>>,
+    /// Subscription filters by name (PutSubscriptionFilter).
+    pub subscriptions: BTreeMap<String, Arc<Compiled<SubscriptionDef>>>,
     /// Events older than this have been deleted from the store.
     expired_below: u64,
 }
 
+/// A group's filters at one moment, shared with the code that applies them to new events.
+#[derive(Default, Clone)]
+pub struct FilterSet {
+    pub metric: Vec<Arc<Compiled<MetricFilterDef>>>,
+    pub subscriptions: Vec<Arc<Compiled<SubscriptionDef>>>,
+}
+
+impl FilterSet {
+    pub fn is_empty(&self) -> bool {
+        self.metric.is_empty() && self.subscriptions.is_empty()
+    }
+}
+
 impl Group {
     fn new(id: u64, created_ms: u64, retention_days: Option<u32>) -> Group {
-        Group { id, created_ms, retention_days, tags: BTreeMap::new(), streams: BTreeMap::new(), expired_below: 0 }
+        Group {
+            id,
+            created_ms,
+            retention_days,
+            tags: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            metric_filters: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            expired_below: 0,
+        }
     }
 
     /// The oldest timestamp still readable under the retention policy.
@@ -197,6 +224,20 @@ impl Engine {
             (s.first_ts, s.last_ts, s.last_ingestion_ms, s.stored_bytes) = (l.first_ts, l.last_ts, l.last_ingestion_ms, l.stored_bytes);
             g.streams.insert(l.record.name, s);
         }
+        for f in loaded.filters {
+            let Some(g) = keys.get(&f.group).and_then(|key| state.groups.get_mut(key)) else { continue };
+            let restored = match f.kind.as_str() {
+                filters::METRIC => serde_json::from_str(&f.body).map_err(|e| e.to_string()).and_then(|d| Compiled::metric(d).map_err(|e| format!("{e:?}"))).map(|c| {
+                    g.metric_filters.insert(f.name.clone(), Arc::new(c));
+                }),
+                _ => serde_json::from_str(&f.body).map_err(|e| e.to_string()).and_then(|d| Compiled::subscription(d).map_err(|e| format!("{e:?}"))).map(|c| {
+                    g.subscriptions.insert(f.name.clone(), Arc::new(c));
+                }),
+            };
+            if let Err(e) = restored {
+                tracing::error!(filter = %f.name, error = %e, "stored log filter could not be restored");
+            }
+        }
         Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()) })
     }
 
@@ -273,7 +314,7 @@ impl Engine {
 
     /// Stores already-validated events in an existing stream; returns the commit and the
     /// stream's new upload count.
-    pub fn put_events(&self, key: &GroupKey, stream: &str, events: Vec<(u64, String)>) -> LogsResult<(Pending, u64)> {
+    pub fn put_events(&self, key: &GroupKey, stream: &str, events: Vec<(u64, String)>) -> LogsResult<(Pending, u64, Vec<EventRecord>)> {
         let now = self.clock.now_ms();
         let mut st = self.state.write();
         let id = st.group(key)?.streams.get(stream).ok_or(LogsError::StreamNotFound)?.id;
@@ -282,12 +323,13 @@ impl Engine {
         s.note(&records);
         s.uploads += 1;
         let uploads = s.uploads;
-        Ok((self.store.apply(vec![Mutation::InsertEvents { stream: id, events: records }]), uploads))
+        let accepted = records.clone();
+        Ok((self.store.apply(vec![Mutation::InsertEvents { stream: id, events: records }]), uploads, accepted))
     }
 
     /// The log sink's path: creates the group and stream if missing, then stores the
     /// events unvalidated. Submits to the store without waiting.
-    pub fn append(&self, key: &GroupKey, stream: &str, events: Vec<(u64, String)>) -> Pending {
+    pub fn append(&self, key: &GroupKey, stream: &str, events: Vec<(u64, String)>) -> (Pending, Vec<EventRecord>) {
         let now = self.clock.now_ms();
         let mut batch = Vec::new();
         let mut st = self.state.write();
@@ -298,17 +340,18 @@ impl Engine {
         }
         let new_id = st.id();
         let records = st.records(now, events);
-        let Some(g) = st.groups.get_mut(key) else { return Pending::done() };
+        let Some(g) = st.groups.get_mut(key) else { return (Pending::done(), Vec::new()) };
         let group_id = g.id;
         let s = g.streams.entry(stream.to_string()).or_insert_with(|| {
             batch.push(Mutation::PutStream(StreamRecord { id: new_id, group: group_id, name: stream.to_string(), created_ms: now }));
             Stream::new(new_id, now)
         });
         s.note(&records);
+        let accepted = records.clone();
         if !records.is_empty() {
             batch.push(Mutation::InsertEvents { stream: s.id, events: records });
         }
-        self.store.apply(batch)
+        (self.store.apply(batch), accepted)
     }
 
     /// Bytes of each stream of `key` (by id) that are past retention but not deleted
@@ -330,6 +373,52 @@ impl Engine {
             out.insert(id, self.store.bytes_before(id, cutoff).map_err(internal)?);
         }
         Ok(out)
+    }
+
+    /// The group's filters now (empty when the group does not exist).
+    pub fn filter_set(&self, key: &GroupKey) -> FilterSet {
+        let st = self.state.read();
+        let Some(g) = st.groups.get(key) else { return FilterSet::default() };
+        FilterSet { metric: g.metric_filters.values().cloned().collect(), subscriptions: g.subscriptions.values().cloned().collect() }
+    }
+
+    /// Creates or replaces a metric filter; at most `limit` per group.
+    pub fn put_metric_filter(&self, key: &GroupKey, filter: Compiled<MetricFilterDef>, limit: usize) -> LogsResult<Pending> {
+        let mut st = self.state.write();
+        let g = st.group_mut(key)?;
+        let name = filter.def.filter_name.clone();
+        if !g.metric_filters.contains_key(&name) && g.metric_filters.len() >= limit {
+            return Err(LogsError::LimitExceeded);
+        }
+        let body = serde_json::to_string(&filter.def).map_err(|e| LogsError::Internal(e.to_string()))?;
+        let pending = self.store.apply(vec![Mutation::PutFilter(FilterRecord { group: g.id, kind: filters::METRIC.into(), name: name.clone(), body })]);
+        g.metric_filters.insert(name, Arc::new(filter));
+        Ok(pending)
+    }
+
+    /// Creates or replaces a subscription filter; at most `limit` per group.
+    pub fn put_subscription(&self, key: &GroupKey, filter: Compiled<SubscriptionDef>, limit: usize) -> LogsResult<Pending> {
+        let mut st = self.state.write();
+        let g = st.group_mut(key)?;
+        let name = filter.def.filter_name.clone();
+        if !g.subscriptions.contains_key(&name) && g.subscriptions.len() >= limit {
+            return Err(LogsError::LimitExceeded);
+        }
+        let body = serde_json::to_string(&filter.def).map_err(|e| LogsError::Internal(e.to_string()))?;
+        let pending = self.store.apply(vec![Mutation::PutFilter(FilterRecord { group: g.id, kind: filters::SUBSCRIPTION.into(), name: name.clone(), body })]);
+        g.subscriptions.insert(name, Arc::new(filter));
+        Ok(pending)
+    }
+
+    /// Deletes a filter of `kind` (`filters::METRIC` or `filters::SUBSCRIPTION`).
+    pub fn delete_filter(&self, key: &GroupKey, kind: &str, name: &str) -> LogsResult<Pending> {
+        let mut st = self.state.write();
+        let g = st.group_mut(key)?;
+        let removed = if kind == filters::METRIC { g.metric_filters.remove(name).is_some() } else { g.subscriptions.remove(name).is_some() };
+        if !removed {
+            return Err(LogsError::FilterNotFound);
+        }
+        Ok(self.store.apply(vec![Mutation::DeleteFilter { group: g.id, kind: kind.into(), name: name.into() }]))
     }
 
     /// Every group's key (for the sweeper).

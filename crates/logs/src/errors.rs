@@ -8,6 +8,10 @@ pub enum LogsError {
     StreamNotFound,
     GroupExists,
     StreamExists,
+    /// A metric or subscription filter that does not exist.
+    FilterNotFound,
+    /// More filters than AWS allows on a group (LimitExceededException).
+    LimitExceeded,
     InvalidParameter(String),
     TooManyTags(String),
     /// Syntax AWS accepts that nimbus does not implement.
@@ -36,6 +40,8 @@ impl From<LogsError> for AwsError {
             StreamNotFound => ("ResourceNotFoundException", 400, "The specified log stream does not exist.".into()),
             GroupExists => ("ResourceAlreadyExistsException", 400, "The specified log group already exists".into()),
             StreamExists => ("ResourceAlreadyExistsException", 400, "The specified log stream already exists".into()),
+            FilterNotFound => ("ResourceNotFoundException", 400, "The specified filter does not exist.".into()),
+            LimitExceeded => ("LimitExceededException", 400, "Resource limit exceeded.".into()),
             InvalidParameter(m) => ("InvalidParameterException", 400, m),
             TooManyTags(m) => ("TooManyTagsException", 400, m),
             NotSupported(m) => ("InvalidParameterException", 400, format!("{m} is not supported by nimbus")),

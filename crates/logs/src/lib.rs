@@ -5,16 +5,21 @@
 //! response shapes), [`engine`] (groups, streams and events in memory, every change also
 //! handed to the store), [`store`] (durable storage behind a trait). Beside them:
 //! [`filter`] (filter patterns), [`tokens`] (pagination tokens), [`sink`] (the
-//! `LogSink` other services write through).
+//! `LogSink` other services write through), [`filters`] (metric and subscription
+//! filters), [`deliver`] (what new events do through them: metric data through
+//! `MetricSink`, `awslogs` batches to Lambda through `EventInvoker`).
 
 pub mod api;
 pub mod engine;
 pub mod errors;
+pub mod deliver;
 pub mod filter;
+pub mod filters;
 mod filter_json;
 mod filter_text;
 pub mod names;
 mod ops_events;
+mod ops_filters;
 mod ops_groups;
 mod ops_streams;
 mod ops_tags;

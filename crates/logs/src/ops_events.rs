@@ -111,8 +111,9 @@ impl LogsService {
                 accepted.push((ts, msg));
             }
         }
-        let (pending, uploads) = self.engine.put_events(&key, &stream, accepted)?;
+        let (pending, uploads, records) = self.engine.put_events(&key, &stream, accepted)?;
         Self::committed(pending).await?;
+        self.apply_filters(&key, &stream, &records);
         let mut resp = Map::new();
         resp.insert("nextSequenceToken".into(), json!(format!("{uploads:056}")));
         if too_new.is_some() || too_old.is_some() || expired.is_some() {

@@ -19,7 +19,7 @@ fn group_json(key: &GroupKey, g: &Group, hidden: u64) -> Value {
     let mut v = json!({
         "logGroupName": key.name,
         "creationTime": g.created_ms,
-        "metricFilterCount": 0,
+        "metricFilterCount": g.metric_filters.len(),
         "arn": format!("{arn}:*"),
         "storedBytes": g.stored_bytes().saturating_sub(hidden),
         "logGroupClass": "STANDARD",

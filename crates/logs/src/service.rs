@@ -10,6 +10,8 @@ use nimbus_core::service::{typed, BoxFuture};
 use nimbus_core::storage::Pending;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
 use serde_json::Value;
+use nimbus_core::internal::{EventInvoker, MetricSink, NoFunctions, NoMetrics, OpenGrants, ServiceGrants};
+use parking_lot::RwLock;
 use std::sync::{Arc, OnceLock};
 
 const MODEL_JSON: &str = include_str!("../model/logs-2014-03-28.json");
@@ -21,6 +23,12 @@ pub fn model() -> &'static ServiceModel {
 
 pub struct LogsService {
     pub engine: Arc<Engine>,
+    /// Where metric filters put their data (`set_metric_sink`; drops them until wired).
+    pub(crate) metrics: RwLock<Arc<dyn MetricSink>>,
+    /// How subscription filters reach Lambda functions (`set_event_invoker`).
+    pub(crate) functions: RwLock<Arc<dyn EventInvoker>>,
+    /// Decides whether a function's policy lets CloudWatch Logs invoke it (`--auth iam`).
+    pub(crate) grants: RwLock<Arc<dyn ServiceGrants>>,
 }
 
 impl LogsService {
@@ -28,7 +36,23 @@ impl LogsService {
     pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
         let engine = Arc::new(Engine::new(clock, store)?);
         crate::engine::spawn_sweeper(&engine);
-        Ok(LogsService { engine })
+        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)) })
+    }
+
+    /// Wires the CloudWatch metrics service that metric filters put data into.
+    pub fn set_metric_sink(&self, sink: Arc<dyn MetricSink>) {
+        *self.metrics.write() = sink;
+    }
+
+    /// Wires IAM's decision on service principals: under `--auth iam` a subscription
+    /// filter's function must allow `logs.amazonaws.com` to invoke it.
+    pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
+        *self.grants.write() = grants;
+    }
+
+    /// Wires Lambda's asynchronous invoke, which subscription filters deliver through.
+    pub fn set_event_invoker(&self, functions: Arc<dyn EventInvoker>) {
+        *self.functions.write() = functions;
     }
 
     /// The key of a group named in the caller's account and region.
@@ -60,6 +84,13 @@ impl LogsService {
             "TagLogGroup" => self.tag_log_group(ctx, typed(input)?).await,
             "UntagLogGroup" => self.untag_log_group(ctx, typed(input)?).await,
             "ListTagsLogGroup" => self.list_tags_log_group(ctx, typed(input)?),
+            "PutMetricFilter" => self.put_metric_filter(ctx, typed(input)?).await,
+            "DescribeMetricFilters" => self.describe_metric_filters(ctx, typed(input)?),
+            "DeleteMetricFilter" => self.delete_metric_filter(ctx, typed(input)?).await,
+            "TestMetricFilter" => self.test_metric_filter(typed(input)?),
+            "PutSubscriptionFilter" => self.put_subscription_filter(ctx, typed(input)?).await,
+            "DescribeSubscriptionFilters" => self.describe_subscription_filters(ctx, typed(input)?),
+            "DeleteSubscriptionFilter" => self.delete_subscription_filter(ctx, typed(input)?).await,
             other => Err(LogsError::NotSupported(format!("The operation {other}"))),
         };
         out.map_err(AwsError::from)

@@ -13,7 +13,9 @@ impl LogSink for LogsService {
         let key = GroupKey { account: account.to_string(), region: region.to_string(), name: group.to_string() };
         let events = lines.into_iter().map(|l| (l.timestamp_ms, l.message)).collect();
         // Dropping the pending commit: it is committed in the background, nobody waits.
-        drop(self.engine.append(&key, stream, events));
+        let (pending, records) = self.engine.append(&key, stream, events);
+        drop(pending);
+        self.apply_filters(&key, stream, &records);
     }
 }
 

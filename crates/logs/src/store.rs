@@ -67,6 +67,16 @@ impl EventRecord {
     }
 }
 
+/// A metric or subscription filter of a group: its kind (`filters::METRIC` /
+/// `filters::SUBSCRIPTION`), name and definition as JSON.
+#[derive(Debug, Clone)]
+pub struct FilterRecord {
+    pub group: u64,
+    pub kind: String,
+    pub name: String,
+    pub body: String,
+}
+
 /// One change to durable state.
 #[derive(Debug, Clone)]
 pub enum Mutation {
@@ -77,6 +87,8 @@ pub enum Mutation {
     PutStream(StreamRecord),
     DeleteStream(u64),
     InsertEvents { stream: u64, events: Vec<EventRecord> },
+    PutFilter(FilterRecord),
+    DeleteFilter { group: u64, kind: String, name: String },
 }
 
 /// A stream as loaded at start: its record and the figures DescribeLogStreams shows,
@@ -97,6 +109,7 @@ pub struct LoadedStream {
 pub struct Loaded {
     pub groups: Vec<GroupRecord>,
     pub streams: Vec<LoadedStream>,
+    pub filters: Vec<FilterRecord>,
 }
 
 /// Inclusive bounds on event keys, and how much to read.
@@ -183,7 +196,7 @@ impl LogsStore for MemoryStore {
                 Mutation::DeleteGroup { streams, .. } => streams.iter().for_each(|s| drop(all.remove(s))),
                 Mutation::DeleteStream(id) => drop(all.remove(&id)),
                 Mutation::InsertEvents { stream, events } => all.entry(stream).or_default().extend(events.into_iter().map(|e| (e.key(), e))),
-                Mutation::PutGroup(_) | Mutation::PutStream(_) => {}
+                Mutation::PutGroup(_) | Mutation::PutStream(_) | Mutation::PutFilter(_) | Mutation::DeleteFilter { .. } => {}
             }
         }
         Pending::done()
@@ -235,6 +248,9 @@ CREATE TABLE IF NOT EXISTS logs_events (
 CREATE INDEX IF NOT EXISTS logs_events_by_time ON logs_events (stream_id, ts, seq);
 CREATE TABLE IF NOT EXISTS logs_stream_stats (
   stream_id INTEGER PRIMARY KEY, stored_bytes INTEGER NOT NULL, last_ingestion_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS logs_filters (
+  group_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (group_id, kind, name));
 ";
 
 /// `PRAGMA user_version` of a database whose `logs_stream_stats` are filled in.
@@ -307,6 +323,11 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     for row in rows {
         out.streams.push(row?);
     }
+    let mut f = conn.prepare("SELECT group_id, kind, name, body FROM logs_filters")?;
+    let rows = f.query_map([], |r| Ok(FilterRecord { group: r.get::<_, i64>(0)? as u64, kind: r.get(1)?, name: r.get(2)?, body: r.get(3)? }))?;
+    for row in rows {
+        out.filters.push(row?);
+    }
     Ok(out)
 }
 
@@ -350,6 +371,7 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
             conn.prepare_cached("DELETE FROM logs_stream_stats WHERE stream_id IN (SELECT id FROM logs_streams WHERE group_id = ?1)")?.execute([id])?;
             conn.prepare_cached("DELETE FROM logs_streams WHERE group_id = ?1")?.execute([id])?;
             conn.prepare_cached("DELETE FROM logs_groups WHERE id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM logs_filters WHERE group_id = ?1")?.execute([id])?;
         }
         Mutation::PutStream(s) => {
             conn.prepare_cached("INSERT OR REPLACE INTO logs_streams (id, group_id, name, created_ms) VALUES (?1, ?2, ?3, ?4)")?
@@ -361,6 +383,13 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
             conn.prepare_cached("DELETE FROM logs_streams WHERE id = ?1")?.execute([int(*id)])?;
         }
         Mutation::InsertEvents { stream, events } => insert_events(conn, *stream, events)?,
+        Mutation::PutFilter(f) => {
+            conn.prepare_cached("INSERT OR REPLACE INTO logs_filters (group_id, kind, name, body) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![int(f.group), f.kind, f.name, f.body])?;
+        }
+        Mutation::DeleteFilter { group, kind, name } => {
+            conn.prepare_cached("DELETE FROM logs_filters WHERE group_id = ?1 AND kind = ?2 AND name = ?3")?.execute(params![int(*group), kind, name])?;
+        }
     }
     Ok(())
 }

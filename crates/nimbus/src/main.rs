@@ -251,6 +251,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             iam.clone(),
         )?);
         router.register(lambda.clone());
+        // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
+        logs.set_event_invoker(lambda.clone());
+        // Under `--auth iam`, the function's policy must allow CloudWatch Logs.
+        logs.set_grants(iam.clone());
         iam.add_resource_policies("sqs", sqs.clone());
         iam.add_resource_policies("lambda", lambda.clone());
         iam.add_resource_policies("dynamodb", dynamodb.clone());

@@ -1,7 +1,7 @@
 """Python test function for nimbus's Lambda integration tests (runtime python3.x).
 
 Handlers: handler.echo, handler.respond, handler.echo_proxy, handler.fail, handler.sleep, handler.sleep_proxy,
-handler.print_it, handler.use_sqs, handler.whoami, handler.put_item.
+handler.print_it, handler.use_sqs, handler.whoami, handler.put_item, handler.forward_awslogs.
 """
 
 import os
@@ -114,3 +114,22 @@ def put_item(event, context):
         return {"ok": True}
     except ClientError as e:
         return {"ok": False, "code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"]}
+
+
+def forward_awslogs(event, context):
+    """A CloudWatch Logs subscriber: decodes event["awslogs"]["data"] (base64 of gzip of
+    JSON) and sends {"raw": event, "decoded": <the JSON>} to the queue at env QUEUE_URL."""
+    import base64
+    import gzip
+    import json
+
+    import boto3  # lazily: only the SQS handlers need it
+
+    decoded = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+    )
+    sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"raw": event, "decoded": decoded}))
+    return len(decoded["logEvents"])

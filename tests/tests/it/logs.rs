@@ -589,3 +589,44 @@ async fn retention_deletes_events_in_the_store() {
     assert_eq!(figures(&c, &group).await[0].4, Some(5));
     assert_eq!(walk_get(&c, &kept, "s", true, 10_000).await.len(), 12_000);
 }
+
+/// Metric filters with the Rust SDK: create, TestMetricFilter, AWS's errors, the filters
+/// kept across a SIGKILL restart and deleted with their group.
+#[tokio::test]
+async fn metric_filters_survive_a_restart() {
+    use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        eprintln!("skipped: needs a spawned server");
+        return;
+    }
+    let c = n.logs_client();
+    let group = group_with_stream(&c, "s").await;
+    let t = |name: &str| MetricTransformation::builder().metric_name(name).metric_namespace("App").metric_value("$.ms").dimensions("Service", "$.svc").build().expect("transformation");
+    c.put_metric_filter().log_group_name(&group).filter_name("slow").filter_pattern("{ $.ms > 100 }").metric_transformations(t("Slow")).send().await.expect("put");
+    let res = c.put_metric_filter().log_group_name(format!("{group}-missing")).filter_name("slow").filter_pattern("x").metric_transformations(t("Slow")).send().await;
+    expect_err(res, "ResourceNotFoundException", Some("The specified log group does not exist."));
+    let res = c.put_metric_filter().log_group_name(&group).filter_name("bad").filter_pattern("[a, b]").metric_transformations(t("Slow")).send().await;
+    expect_err(res, "InvalidParameterException", None);
+    let res = c.delete_metric_filter().log_group_name(&group).filter_name("nope").send().await;
+    expect_err(res, "ResourceNotFoundException", Some("The specified filter does not exist."));
+    let out = c.test_metric_filter().filter_pattern("{ $.ms > 100 }").log_event_messages(r#"{"ms": 5}"#).log_event_messages(r#"{"ms": 500}"#).send().await.expect("test");
+    let matched: Vec<(i64, &str)> = out.matches().iter().map(|m| (m.event_number(), m.event_message().unwrap_or_default())).collect();
+    assert_eq!(matched, vec![(2, r#"{"ms": 500}"#)]);
+
+    n.restart(); // SIGKILL, then start on the same data directory
+    let c = n.logs_client();
+    let out = c.describe_metric_filters().log_group_name(&group).send().await.expect("describe");
+    assert_eq!(out.metric_filters().len(), 1);
+    let f = &out.metric_filters()[0];
+    assert_eq!((f.filter_name(), f.filter_pattern()), (Some("slow"), Some("{ $.ms > 100 }")));
+    let mt = &f.metric_transformations()[0];
+    assert_eq!((mt.metric_name(), mt.metric_value()), ("Slow", "$.ms"));
+    assert_eq!(mt.dimensions().and_then(|d| d.get("Service")).map(String::as_str), Some("$.svc"));
+    let groups = c.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    assert_eq!(groups.log_groups()[0].metric_filter_count(), Some(1));
+    // Deleting the group deletes its filters.
+    c.delete_log_group().log_group_name(&group).send().await.expect("delete group");
+    c.create_log_group().log_group_name(&group).send().await.expect("recreate");
+    assert!(c.describe_metric_filters().log_group_name(&group).send().await.expect("describe").metric_filters().is_empty());
+}

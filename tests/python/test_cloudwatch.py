@@ -390,3 +390,26 @@ def test_aws_cli_v2_query_protocol(aws_v2, ns, now):
     [point] = out["Datapoints"]
     assert point["Sum"] == 6.0 and point["Maximum"] == 6.0 and point["Unit"] == "Count"
     assert datetime.datetime.fromisoformat(point["Timestamp"].replace("Z", "+00:00")) == now
+
+
+def test_log_metric_filter_feeds_cloudwatch(make_client, cw, ns, endpoint):
+    """A CloudWatch Logs metric filter puts its datapoints into CloudWatch metrics."""
+    logs = make_client("logs")
+    group = f"/test/cw-{uuid.uuid4().hex[:10]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_metric_filter(logGroupName=group, filterName="lat", filterPattern='{ $.level = "info" }', metricTransformations=[
+        {"metricName": "Latency", "metricNamespace": ns, "metricValue": "$.ms", "unit": "Milliseconds", "dimensions": {"Service": "$.svc"}}])
+    ms = requests.get(endpoint + "/_nimbus/clock", timeout=10).json()["now_ms"]
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": ms, "message": json.dumps({"level": "info", "ms": 40, "svc": "api"})},
+        {"timestamp": ms, "message": json.dumps({"level": "info", "ms": 60, "svc": "api"})},
+        {"timestamp": ms, "message": json.dumps({"level": "debug", "ms": 999, "svc": "api"})},
+    ])
+    listed = cw.list_metrics(Namespace=ns)["Metrics"]
+    assert listed == [{"Namespace": ns, "MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "api"}]}]
+    start = datetime.datetime.fromtimestamp(ms // 60000 * 60, tz=datetime.timezone.utc)
+    [point] = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=[{"Name": "Service", "Value": "api"}],
+                                       StartTime=start, EndTime=start + datetime.timedelta(minutes=1), Period=60,
+                                       Statistics=["Sum", "SampleCount"])["Datapoints"]
+    assert point["Sum"] == 100.0 and point["SampleCount"] == 2.0 and point["Unit"] == "Milliseconds"

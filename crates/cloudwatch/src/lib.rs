@@ -4,13 +4,14 @@
 //! [`service`] (model, dispatch, input helpers) → [`put`] (PutMetricData: AWS's limits,
 //! datapoints to the store) and [`read`] (ListMetrics, GetMetricStatistics, GetMetricData)
 //! → [`stats`] (a period's statistics and percentiles), [`math`] (metric math) and [`store`] (`cloudwatch.db`:
-//! metrics and their datapoints, read back per query). [`errors`]: AWS's error codes.
+//! metrics and their datapoints, read back per query). [`errors`]: AWS's error codes. `sink`: CloudWatch as core's `MetricSink` (Logs' metric filters).
 
 pub mod errors;
 pub mod math;
 mod put;
 mod read;
 pub mod service;
+mod sink;
 pub mod stats;
 pub mod store;
 

@@ -303,7 +303,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let secrets = Arc::new(nimbus_secretsmanager::SecretsManagerService::open(stores.secretsmanager, key_service.clone(), lambda.clone(), clock.clone()).map_err(|e| format!("secretsmanager: {e}"))?);
         router.register(secrets.clone());
         // CloudWatch metrics: datapoints in `cloudwatch.db`, read back per query.
-        router.register(Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone())));
+        let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone()));
+        router.register(cloudwatch.clone());
+        // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
+        logs.set_metric_sink(cloudwatch);
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda

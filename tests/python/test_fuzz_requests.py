@@ -1,6 +1,6 @@
 """A bounded black-box fuzz run of every request decoder: valid requests of each
 protocol nimbus speaks (SQS JSON and query, DynamoDB JSON, Lambda REST-JSON, Logs
-JSON 1.1, STS query) are mutated at random — bytes flipped, inserted, cut, repeated,
+JSON 1.1, STS query, CloudWatch RPC v2 CBOR) are mutated at random — bytes flipped, inserted, cut, repeated,
 values swapped for deep nesting, huge numbers, wrong types, invalid UTF-8, wrong
 headers — and sent to a durable nimbus of this test's own. No answer may be a 5xx,
 the server must stay up, and the data stored before the run (a queue's message, a
@@ -106,6 +106,35 @@ def stored_state(server, names):
     return attrs["ApproximateNumberOfMessages"], item, code_sha
 
 
+class Tag1(float):
+    """An epoch-seconds timestamp: CBOR tag 1 around a double."""
+
+
+def cbor(v):
+    """A small CBOR (RFC 8949) writer for the RPC v2 CBOR seeds."""
+    import struct
+
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for info, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
+            if n < 1 << (8 * struct.calcsize(fmt)):
+                return bytes([major << 5 | info]) + struct.pack(fmt, n)
+    if isinstance(v, Tag1):
+        return head(6, 1) + b"\xfb" + struct.pack(">d", v)
+    if isinstance(v, bool):
+        return b"\xf5" if v else b"\xf4"
+    if isinstance(v, int):
+        return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, float):
+        return b"\xfb" + struct.pack(">d", v)
+    if isinstance(v, str):
+        return head(3, len(v.encode())) + v.encode()
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(cbor(i) for i in v)
+    return head(5, len(v)) + b"".join(cbor(k) + cbor(x) for k, x in v.items())
+
+
 def seeds(names, url):
     """(method, path, headers, body) of valid requests, one or more per protocol."""
     queue_url = f"{url}/000000000000/{names['queue']}"
@@ -113,6 +142,8 @@ def seeds(names, url):
     json11 = lambda target, service: {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target, "Authorization": AUTH.format(service=service)}
     form = lambda service: {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Authorization": AUTH.format(service=service)}
     rest = lambda: {"Content-Type": "application/json", "Authorization": AUTH.format(service="lambda")}
+    rpc = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor", "Authorization": AUTH.format(service="monitoring")}
+    cw = "/service/GraniteServiceVersion20100801/operation/"
     other_queue = f"{url}/000000000000/{names['scratch_queue']}"
     item = {"pk": {"S": "fuzz"}, "doc": {"M": {"l": {"L": [{"N": "1"}, {"SS": ["a", "b"]}, {"M": {"x": {"B": "AQ=="}}}]}}}, "n": {"N": "12.5"}}
     return [
@@ -153,6 +184,14 @@ def seeds(names, url):
         ("POST", "/", json11("Logs_20140328.FilterLogEvents", "logs"), json.dumps({
             "logGroupName": names["log_group"], "filterPattern": "{ ($.a = 1 || $.b > 2) && $.c NOT EXISTS }", "limit": 5})),
         ("POST", "/", form("sts"), "Action=GetCallerIdentity&Version=2011-06-15"),
+        ("POST", cw + "PutMetricData", rpc, cbor({"Namespace": "Fuzz", "MetricData": [
+            {"MetricName": "m", "Dimensions": [{"Name": "d", "Value": "v"}], "Values": [1.5, 2.0], "Counts": [1.0, 3.0], "Unit": "Count"},
+            {"MetricName": "s", "StatisticValues": {"SampleCount": 2.0, "Sum": 3.0, "Minimum": 1.0, "Maximum": 2.0}}]})),
+        ("POST", cw + "GetMetricStatistics", rpc, cbor({"Namespace": "Fuzz", "MetricName": "m", "Period": 60, "Statistics": ["Sum"],
+                                                        "StartTime": Tag1(1764720000.0), "EndTime": Tag1(1764723600.0)})),
+        ("POST", cw + "GetMetricData", rpc, cbor({"StartTime": Tag1(1764720000.0), "EndTime": Tag1(1764723600.0), "MetricDataQueries": [
+            {"Id": "a", "MetricStat": {"Metric": {"Namespace": "Fuzz", "MetricName": "m"}, "Period": 60, "Stat": "p99"}},
+            {"Id": "b", "Expression": "SUM(METRICS()) * (a + 2) / -a"}]})),
     ]
 
 
@@ -180,7 +219,7 @@ def hostile_expression(rng, text):
 def mutate(rng, body):
     data = bytearray(body.encode() if isinstance(body, str) else body)
     if rng.randrange(4) == 0:
-        data = bytearray(hostile_expression(rng, data.decode()).encode())
+        data = bytearray(hostile_expression(rng, data.decode("utf-8", "replace")).encode())
     for _ in range(rng.randint(0 if rng.randrange(3) == 0 else 1, 4)):
         choice = rng.randrange(9)
         if choice == 0 and data:

@@ -113,6 +113,34 @@ impl Router {
         result
     }
 
+    /// A decoded request of a protocol that names the operation outside its body (JSON
+    /// 1.0/1.1, RPC v2 CBOR): checked against the operation's input shape, authorized, run;
+    /// the answer or the error written by the protocol's `ok` / `error`.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer_decoded(
+        &self,
+        service: &Arc<dyn AwsService>,
+        ctx: &RequestContext,
+        op: &str,
+        input_shape: Option<&str>,
+        decoded: Result<serde_json::Value, AwsError>,
+        ok: impl FnOnce(&serde_json::Value) -> WireResponse,
+        error: impl Fn(&AwsError) -> WireResponse,
+    ) -> WireResponse {
+        let model = service.model();
+        let checked = decoded.and_then(|input| match input_shape {
+            Some(shape) => json_types::check(model, shape, &input).map(|_| input),
+            None => Ok(input),
+        });
+        match checked.and_then(|input| self.authorized(ctx, &model.signing_name, op, &input).map(|_| input)) {
+            Ok(input) => match self.run(service, ctx, &model.signing_name, op, input).await {
+                Ok(out) => ok(&out),
+                Err(e) => error(&e),
+            },
+            Err(e) => error(&e),
+        }
+    }
+
     /// The authorizer's decision on a decoded request (always allowed without one).
     pub(crate) fn authorized(&self, ctx: &RequestContext, service: &str, operation: &str, input: &serde_json::Value) -> Result<(), AwsError> {
         match &self.authorizer {
@@ -289,18 +317,9 @@ impl Router {
             let wire = match model.operations.get(op) {
                 None => rpc_v2_cbor::encode_error(model, &AwsError::unknown_operation(&format!("{target}.{op}"))),
                 Some(operation) => {
-                    let decoded = rpc_v2_cbor::decode(model, operation.input.as_deref(), &body).and_then(|input| match &operation.input {
-                        Some(shape) => json_types::check(model, shape, &input).map(|_| input),
-                        None => Ok(input),
-                    });
-                    let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
-                    match decoded {
-                        Ok(input) => match self.run(service, &ctx, &model.signing_name, op, input).await {
-                            Ok(out) => rpc_v2_cbor::encode_ok(model, operation.output.as_deref(), &out),
-                            Err(e) => rpc_v2_cbor::encode_error(model, &e),
-                        },
-                        Err(e) => rpc_v2_cbor::encode_error(model, &e),
-                    }
+                    let (input, output) = (operation.input.as_deref(), operation.output.as_deref());
+                    let decoded = rpc_v2_cbor::decode(model, input, &body);
+                    self.answer_decoded(service, &ctx, op, input, decoded, |out| rpc_v2_cbor::encode_ok(model, output, out), |e| rpc_v2_cbor::encode_error(model, e)).await
                 }
             };
             return finish(&ctx, &model.signing_name, op, started, wire);
@@ -324,18 +343,8 @@ impl Router {
             let mut wire = match model.operations.get(op) {
                 None => json::encode_error(model, &AwsError::unknown_operation(target)),
                 Some(operation) => {
-                    let decoded = json::decode(&body).and_then(|input| match &operation.input {
-                        Some(shape) => json_types::check(model, shape, &input).map(|_| input),
-                        None => Ok(input),
-                    });
-                    let decoded = decoded.and_then(|input| self.authorized(&ctx, &model.signing_name, op, &input).map(|_| input));
-                    match decoded {
-                        Ok(input) => match self.run(service, &ctx, &model.signing_name, op, input).await {
-                            Ok(out) => json::encode_ok(model, &out),
-                            Err(e) => json::encode_error(model, &e),
-                        },
-                        Err(e) => json::encode_error(model, &e),
-                    }
+                    let decoded = json::decode(&body);
+                    self.answer_decoded(service, &ctx, op, operation.input.as_deref(), decoded, |out| json::encode_ok(model, out), |e| json::encode_error(model, e)).await
                 }
             };
             if service.compresses_responses() {

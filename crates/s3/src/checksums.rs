@@ -74,13 +74,21 @@ impl Algorithm {
         base64::engine::general_purpose::STANDARD.decode(value.trim()).is_ok_and(|b| b.len() == self.digest_len())
     }
 
-    pub fn hasher(self) -> Hasher {
+    /// The CRC this algorithm is (`None` for the SHA digests).
+    pub fn crc(self) -> Option<crc_fast::CrcAlgorithm> {
         match self {
-            Algorithm::Crc32 => Hasher::Crc(self, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32IsoHdlc)),
-            Algorithm::Crc32c => Hasher::Crc(self, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi)),
-            Algorithm::Crc64Nvme => Hasher::Crc(self, crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme)),
-            Algorithm::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
-            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Algorithm::Crc32 => Some(crc_fast::CrcAlgorithm::Crc32IsoHdlc),
+            Algorithm::Crc32c => Some(crc_fast::CrcAlgorithm::Crc32Iscsi),
+            Algorithm::Crc64Nvme => Some(crc_fast::CrcAlgorithm::Crc64Nvme),
+            Algorithm::Sha1 | Algorithm::Sha256 => None,
+        }
+    }
+
+    pub fn hasher(self) -> Hasher {
+        match (self, self.crc()) {
+            (_, Some(crc)) => Hasher::Crc(self, crc_fast::Digest::new(crc)),
+            (Algorithm::Sha1, None) => Hasher::Sha1(sha1::Sha1::new()),
+            (_, None) => Hasher::Sha256(sha2::Sha256::new()),
         }
     }
 }

@@ -141,12 +141,7 @@ pub fn composite_checksum(parts: &[&Part], algorithm: Algorithm) -> Option<Strin
 /// The full-object CRC of a multipart object, combined from the parts' CRCs (CRC64NVME
 /// uploads, and CRC32 / CRC32C ones created with `ChecksumType: FULL_OBJECT`).
 pub fn full_object_crc(parts: &[&Part], algorithm: Algorithm) -> Option<String> {
-    let crc = match algorithm {
-        Algorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
-        Algorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
-        Algorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
-        _ => return None,
-    };
+    let crc = algorithm.crc()?;
     let mut combined: Option<u64> = None;
     for p in parts {
         let raw = base64::engine::general_purpose::STANDARD.decode(p.checksum.as_deref()?).ok()?;

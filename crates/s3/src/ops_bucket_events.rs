@@ -16,9 +16,8 @@ use nimbus_core::RequestContext;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-/// The setting names under which the configurations are stored.
-pub const NOTIFICATION: &str = "notification";
-pub const LIFECYCLE: &str = "lifecycle";
+/// The setting names under which the configurations are stored (the registry's kinds).
+pub use crate::buckets::kind::{LIFECYCLE, NOTIFICATION};
 
 /// A bucket's stored settings as these operations need them.
 pub trait BucketSettings: Send + Sync {

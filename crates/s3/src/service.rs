@@ -27,9 +27,9 @@ pub fn model() -> &'static ServiceModel {
 pub struct S3Service {
     /// Object events to the buckets' notification configurations.
     pub(crate) notifier: Arc<Notifier>,
-    /// Events and lifecycle: the buckets' stored settings, and the lifecycle timer's
-    /// wake-up.
-    pub(crate) events: crate::service_events::EventsWiring,
+    /// The lifecycle timer (its wake-up on a configuration change), once `start_events`
+    /// has started it.
+    pub(crate) lifecycle_timer: std::sync::OnceLock<crate::lifecycle_timer::LifecycleTimer>,
     /// Buckets and object versions.
     pub store: Arc<Store>,
     /// Object bytes.
@@ -60,7 +60,7 @@ impl S3Service {
         let buckets = Buckets::load(store.buckets().map_err(|e| e.to_string())?);
         Ok(S3Service {
             notifier: Arc::new(Notifier::default()),
-            events: Default::default(),
+            lifecycle_timer: Default::default(),
             store: Arc::new(store),
             blobs: Arc::new(blobs),
             buckets: Arc::new(buckets),

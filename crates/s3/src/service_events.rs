@@ -1,35 +1,27 @@
 //! The events and lifecycle part of the S3 service's dispatch: which operations
-//! `ops_bucket_events.rs` answers, and what they are wired to (the buckets' stored settings,
-//! the notifier, the lifecycle timer).
+//! `ops_bucket_events.rs` answers (over the service's `StoreView`), the start of the notifier
+//! from the stored configurations and of the lifecycle timer, and the lifecycle headers.
 
 use crate::errors::S3Result;
-use crate::ops_bucket_events::{self as ops, BucketSettings};
+use crate::ops_bucket_events as ops;
 use crate::service::S3Service;
-use nimbus_core::{Clock, RequestContext};
+use nimbus_core::RequestContext;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
-
-#[derive(Default)]
-pub struct EventsWiring {
-    pub settings: OnceLock<Arc<dyn BucketSettings>>,
-    pub clock: OnceLock<Clock>,
-    pub timer: OnceLock<crate::lifecycle_timer::LifecycleTimer>,
-}
+use std::sync::Arc;
 
 impl S3Service {
-    /// Wires events and lifecycle to the bucket store: loads every bucket's notification
-    /// configuration into the notifier and starts the lifecycle timer.
-    pub fn wire_events(&self, clock: Clock, settings: Arc<dyn BucketSettings>, objects: Arc<dyn crate::lifecycle_timer::LifecycleObjects>, buckets: Vec<String>) {
-        for b in buckets {
-            let (Ok(home), Ok(Some(doc))) = (settings.home(&b), settings.setting(&b, ops::NOTIFICATION)) else { continue };
-            match crate::notification_config::NotificationConfig::parse(&doc) {
-                Ok(config) => self.notifier.set_config(&b, home, Some(config)),
-                Err(e) => tracing::warn!(bucket = %b, error = %e, "s3: a stored notification configuration no longer parses"),
+    /// Starts events and lifecycle on this service's store (the binary calls it once):
+    /// loads every bucket's notification configuration into the notifier and starts the
+    /// lifecycle timer.
+    pub fn start_events(&self) {
+        for b in self.buckets.all() {
+            let Some(doc) = b.configs.get(ops::NOTIFICATION) else { continue };
+            match crate::notification_config::NotificationConfig::parse(doc) {
+                Ok(config) => self.notifier.set_config(&b.name, crate::event_record::BucketHome { account: b.account.clone(), region: b.region.clone() }, Some(config)),
+                Err(e) => tracing::warn!(bucket = %b.name, error = %e, "s3: a stored notification configuration no longer parses"),
             }
         }
-        let _ = self.events.timer.set(crate::lifecycle_timer::LifecycleTimer::start(clock.clone(), objects, self.notifier.clone()));
-        let _ = self.events.clock.set(clock);
-        let _ = self.events.settings.set(settings);
+        let _ = self.lifecycle_timer.set(crate::lifecycle_timer::LifecycleTimer::start(self.clock.clone(), Arc::new(self.store_view()), self.notifier.clone()));
     }
 
     /// The notifier the object operations report to.
@@ -37,17 +29,16 @@ impl S3Service {
         &self.notifier
     }
 
-    /// Answers the events and lifecycle operations (`None`: not one of them, or not wired).
+    /// Answers the events and lifecycle operations (`None`: not one of them).
     pub(crate) async fn bucket_events(&self, ctx: &RequestContext, op: &str, input: &Value) -> Option<S3Result<Value>> {
-        let settings = self.events.settings.get()?.as_ref();
-        let timer = self.events.timer.get().map(|t| t.changed.as_ref());
-        let now = self.events.clock.get().map(Clock::now_ms).unwrap_or_default();
+        let view = self.store_view();
+        let timer = self.lifecycle_timer.get().map(|t| t.changed.as_ref());
         Some(match op {
-            "PutBucketNotificationConfiguration" => ops::put_notification(settings, &self.notifier, ctx, input, now).await,
-            "GetBucketNotificationConfiguration" => ops::get_notification(settings, input),
-            "PutBucketLifecycleConfiguration" | "PutBucketLifecycle" => ops::put_lifecycle(settings, timer, input).await,
-            "GetBucketLifecycleConfiguration" | "GetBucketLifecycle" => ops::get_lifecycle(settings, input),
-            "DeleteBucketLifecycle" => ops::delete_lifecycle(settings, timer, input).await,
+            "PutBucketNotificationConfiguration" => ops::put_notification(&view, &self.notifier, ctx, input, self.clock.now_ms()).await,
+            "GetBucketNotificationConfiguration" => ops::get_notification(&view, input),
+            "PutBucketLifecycleConfiguration" | "PutBucketLifecycle" => ops::put_lifecycle(&view, timer, input).await,
+            "GetBucketLifecycleConfiguration" | "GetBucketLifecycle" => ops::get_lifecycle(&view, input),
+            "DeleteBucketLifecycle" => ops::delete_lifecycle(&view, timer, input).await,
             _ => return None,
         })
     }

@@ -127,13 +127,6 @@ impl S3Service {
     pub fn store_view(&self) -> StoreView {
         StoreView { buckets: self.buckets.clone(), store: self.store.clone(), blobs: self.blobs.clone(), clock: self.clock.clone() }
     }
-
-    /// Wires events and lifecycle to this service's store (the binary calls it once).
-    pub fn start_events(&self) {
-        let view = Arc::new(self.store_view());
-        let names = self.buckets.all().iter().map(|b| b.name.clone()).collect();
-        self.wire_events(self.clock.clone(), view.clone(), view, names);
-    }
 }
 
 /// Lambda's `Code.S3Bucket` / `S3Key` / `S3ObjectVersion`: the version's bytes, with S3's

@@ -11,7 +11,7 @@ use crate::evaluate::{evaluate, Datapoint};
 use crate::notify;
 use crate::rule;
 use crate::store::{AlarmChange, HistoryRow, Store};
-use nimbus_core::internal::{EventInvoker, EventPublisher, TopicPublisher};
+use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceCall, ServiceGrants, TopicPublisher};
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -34,6 +34,8 @@ pub struct Engine {
     pub(crate) topics: OnceLock<Arc<dyn TopicPublisher>>,
     pub(crate) functions: OnceLock<Arc<dyn EventInvoker>>,
     pub(crate) events: OnceLock<Arc<dyn EventPublisher>>,
+    /// Lambda actions need the function's policy to allow CloudWatch alarms (`--auth iam`).
+    pub(crate) grants: OnceLock<Arc<dyn ServiceGrants>>,
 }
 
 /// One state change, for the work after it (actions, parents).
@@ -76,6 +78,7 @@ impl Engine {
             topics: OnceLock::new(),
             functions: OnceLock::new(),
             events: OnceLock::new(),
+            grants: OnceLock::new(),
         });
         let loaded: Vec<Alarm> = e.store.loaded_alarms().iter().filter_map(|d| Alarm::from_doc(d)).collect();
         for a in loaded {
@@ -310,9 +313,13 @@ impl Engine {
                 }
             } else if arn.starts_with("arn:aws:lambda:") {
                 let event = notify::lambda_event(a, &t.old).to_string();
-                match self.functions.get() {
-                    Some(f) => f.invoke_event(&arn, bytes::Bytes::from(event)).await.map(|_| json!({})),
-                    None => Err("no Lambda service".to_string()),
+                // AWS: the function's resource policy must allow the alarms' service principal.
+                let alarm_arn = a.arn();
+                let call = ServiceCall { service: "lambda.alarms.cloudwatch.amazonaws.com", action: "lambda:InvokeFunction", resource: &arn, source_arn: &alarm_arn, source_account: &a.account };
+                match (self.functions.get(), self.grants.get().map(|g| g.allows(&call))) {
+                    (_, Some(Err(why))) => Err(format!("CloudWatch Alarms is not authorized to perform: lambda:InvokeFunction on the resource because {why}")),
+                    (Some(f), _) => f.invoke_event(&arn, bytes::Bytes::from(event)).await.map(|_| json!({})),
+                    (None, _) => Err("no Lambda service".to_string()),
                 }
             } else {
                 Err(format!("The action {arn} is not supported by nimbus"))

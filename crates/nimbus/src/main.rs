@@ -310,6 +310,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         cloudwatch.set_topic_publisher(sns.clone());
         cloudwatch.set_event_invoker(lambda.clone());
         cloudwatch.set_event_publisher(events.clone());
+        // Under `--auth iam`, a Lambda action needs the function's policy to allow CloudWatch alarms.
+        cloudwatch.set_grants(iam.clone());
         // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
         logs.set_metric_sink(cloudwatch);
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with

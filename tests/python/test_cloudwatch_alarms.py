@@ -509,3 +509,26 @@ def test_query_protocol_answers_alarms_in_xml(url, cw):
     assert alarm(cw, n)["EvaluationPeriods"] == 2
     status, root = call({"Action": "DescribeAlarms", "Version": "2010-08-01", "StateValue": "SOMETIMES"})
     assert status == 400 and root.findtext("Error/Code") == "InvalidParameterValue"
+
+
+def test_state_changes_reach_the_default_event_bus(url, cw, sqs):
+    """AWS sends every alarm state change to the default bus as "CloudWatch Alarm State Change".
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html"""
+    events = client(url, "events")
+    n = name("to-bus")
+    q = sqs.create_queue(QueueName=name("bus"))["QueueUrl"]
+    q_arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = name("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+                                                        "detail": {"alarmName": [n]}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": q_arn}])
+    cw.put_metric_alarm(AlarmName=n, **BASE)
+    cw.set_alarm_state(AlarmName=n, StateValue="ALARM", StateReason="to the bus")
+    msg = next_message(sqs, q)
+    assert msg is not None, "the state change event reached the rule's queue"
+    event = json.loads(msg["Body"])
+    assert event["source"] == "aws.cloudwatch" and event["detail-type"] == "CloudWatch Alarm State Change"
+    assert event["resources"] == [f"arn:aws:cloudwatch:{REGION}:000000000000:alarm:{n}"]
+    detail = event["detail"]
+    assert detail["alarmName"] == n and detail["state"]["value"] == "ALARM" and detail["previousState"]["value"] == "INSUFFICIENT_DATA"
+    assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Errors"

@@ -430,6 +430,13 @@ pub trait MetricSink: Send + Sync {
     fn put(&self, account: &str, region: &str, datum: MetricDatum);
 }
 
+/// Where finished X-Ray segment documents go (the X-Ray service implements it; the binary
+/// installs it with [`crate::trace::install`]). `record` never blocks a request: an
+/// implementation buffers and writes in the background.
+pub trait TraceSink: Send + Sync {
+    fn record(&self, segment: serde_json::Value);
+}
+
 /// A sink that drops every datum (when no metrics service is wired).
 pub struct NoMetrics;
 

@@ -43,6 +43,12 @@ pub fn new_trace_id(now_ms: u64) -> String {
     format!("Root=1-{:08x}-{:024x};Parent={:016x};Sampled=0", now_ms / 1000, r1 & ((1u128 << 96) - 1), r2)
 }
 
+/// The trace header an API invocation hands its function: the caller's trace (or the one
+/// the router started) with the Invoke call's segment as parent, else a new unsampled one.
+fn request_trace(ctx: &RequestContext, now_ms: u64) -> String {
+    ctx.downstream_trace().map(|t| t.render()).unwrap_or_else(|| new_trace_id(now_ms))
+}
+
 fn error_doc(kind: &str, message: &str) -> Bytes {
     Bytes::from(json!({ "errorType": kind, "errorMessage": message }).to_string())
 }
@@ -228,13 +234,13 @@ pub async fn invoke(inner: &Arc<Inner>, ctx: &RequestContext, input: Invoke) -> 
     match kind.as_str() {
         "DryRun" => Ok(json!({ "StatusCode": 204 })),
         "Event" => {
-            crate::async_invoke::enqueue(inner, &key, qualifier, &payload, ctx.request_id.clone(), new_trace_id(now)).await?;
+            crate::async_invoke::enqueue(inner, &key, qualifier, &payload, ctx.request_id.clone(), request_trace(ctx, now)).await?;
             Ok(json!({ "StatusCode": 202 }))
         }
         "RequestResponse" => {
             let resp = run(
                 inner,
-                Request { key, qualifier, request_id: ctx.request_id.clone(), payload, tail: input.log_type.as_deref() == Some("Tail"), client_context, trace_id: new_trace_id(now) },
+                Request { key, qualifier, request_id: ctx.request_id.clone(), payload, tail: input.log_type.as_deref() == Some("Tail"), client_context, trace_id: request_trace(ctx, now) },
             )
             .await?;
             let mut out = json!({ "StatusCode": 200, "ExecutedVersion": resp.executed_version, "Payload": B64.encode(&resp.payload) });

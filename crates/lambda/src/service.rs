@@ -252,6 +252,12 @@ impl LambdaService {
 }
 
 impl AwsService for LambdaService {
+    /// Lambda starts a trace for an invocation that arrives without one
+    /// (<https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html>).
+    fn starts_trace(&self, operation: &str) -> bool {
+        matches!(operation, "Invoke" | "InvokeWithResponseStream" | "InvokeAsync")
+    }
+
     fn model(&self) -> &ServiceModel {
         model()
     }

@@ -262,7 +262,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
-        router.register(dynamodb);
+        router.register(dynamodb.clone());
         // API Gateway v2: the control plane, and the execute-api data plane invoking
         // Lambda proxy integrations through `FunctionInvoker`, SQS integrations through
         // `QueueSender`, and writing stage access logs through `LogSink`.
@@ -306,7 +306,14 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone()));
         router.register(cloudwatch.clone());
         // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
-        logs.set_metric_sink(cloudwatch);
+        logs.set_metric_sink(cloudwatch.clone());
+        // The standard metrics of the services (AWS/Lambda, AWS/SQS, AWS/DynamoDB, …):
+        // recorded into core's in-memory aggregator, flushed to CloudWatch as per-minute
+        // statistic sets every few seconds of the clock (`nimbus_core::metrics`).
+        let metrics = nimbus_core::metrics::MetricsHub::start(clock.clone(), cloudwatch);
+        sqs.set_metrics(metrics.clone());
+        lambda.set_metrics(metrics.clone());
+        dynamodb.set_metrics(metrics.clone());
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda

@@ -119,7 +119,9 @@ pub fn finish(metrics: &Metrics, ctx: &RequestContext, operation: &str, plan: Pl
             Ok(v)
         }
         Err(e) => {
-            if e.code == "ConditionalCheckFailedException" {
+            // The code as DynamoDB writes it: `com.amazonaws.dynamodb.v20120810#<Name>`.
+            let code = e.code.rsplit('#').next().unwrap_or("");
+            if code == "ConditionalCheckFailedException" {
                 for t in &plan.tables {
                     metrics.record(account, region, NAMESPACE, "ConditionalCheckFailedRequests", &[("TableName", t)], unit::COUNT, 1.0);
                 }
@@ -127,7 +129,7 @@ pub fn finish(metrics: &Metrics, ctx: &RequestContext, operation: &str, plan: Pl
                 for t in &plan.tables {
                     metrics.record(account, region, NAMESPACE, "SystemErrors", &[("TableName", t), ("Operation", operation)], unit::COUNT, 1.0);
                 }
-            } else if e.status < 500 && !matches!(&*e.code, "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") {
+            } else if e.status < 500 && !matches!(code, "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") {
                 metrics.record(account, region, NAMESPACE, "UserErrors", &[], unit::COUNT, 1.0);
             }
             Err(e)

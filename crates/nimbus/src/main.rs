@@ -314,6 +314,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         sqs.set_metrics(metrics.clone());
         lambda.set_metrics(metrics.clone());
         dynamodb.set_metrics(metrics.clone());
+        sns.set_metrics(metrics.clone());
+        events.set_metrics(metrics.clone());
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda

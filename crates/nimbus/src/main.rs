@@ -336,6 +336,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
         let invoke_policies: Option<Arc<dyn nimbus_core::internal::Authorizer>> = (args.auth == AuthMode::Iam).then(|| iam.clone() as Arc<dyn nimbus_core::internal::Authorizer>);
         execute_api.authorizers().set_iam(Arc::new(Authenticator::new(AuthMode::SigV4, credentials)), invoke_policies);
+        execute_api.set_metrics(metrics.clone());
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);

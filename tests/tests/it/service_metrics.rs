@@ -204,3 +204,92 @@ async fn dynamodb_capacity_latency_and_failed_conditions() {
     assert!(latency.iter().all(|p| p.unit() == Some(&StandardUnit::Milliseconds)));
     assert!(sum(&points(&n, "AWS/DynamoDB", "UserErrors", &[]).await) >= 1.0);
 }
+
+/// Creates a standard queue; returns (url, arn).
+async fn queue(n: &Nimbus, prefix: &str) -> (String, String) {
+    let c = n.sqs_client();
+    let url = c.create_queue().queue_name(unique_name(prefix)).send().await.expect("create queue").queue_url.expect("url");
+    let attrs = c.get_queue_attributes().queue_url(&url).attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn).send().await.expect("attrs");
+    let arn = attrs.attributes().and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)).expect("arn").to_string();
+    (url, arn)
+}
+
+/// Receives until `want` messages arrived (deadline 20 s).
+async fn drain(n: &Nimbus, url: &str, want: usize) {
+    let c = n.sqs_client();
+    let (mut got, deadline) = (0, Instant::now() + Duration::from_secs(20));
+    while got < want && Instant::now() < deadline {
+        let out = c.receive_message().queue_url(url).max_number_of_messages(10).wait_time_seconds(2).send().await.expect("receive");
+        got += out.messages().len();
+    }
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn sns_publishes_and_deliveries_and_eventbridge_rules() {
+    let n = Nimbus::start_with_clock_control();
+    // SNS: two publishes to a topic with one SQS subscriber.
+    let sns = n.sns_client();
+    let topic_name = unique_name("metrics-topic");
+    let topic = sns.create_topic().name(&topic_name).send().await.expect("create topic").topic_arn.expect("arn");
+    let (sub_url, sub_arn) = queue(&n, "metrics-sub").await;
+    sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&sub_arn).send().await.expect("subscribe");
+    for m in ["hello", "world!"] {
+        sns.publish().topic_arn(&topic).message(m).send().await.expect("publish");
+    }
+    drain(&n, &sub_url, 2).await;
+    // EventBridge: a rule on the default bus matching two of three events, an SQS target.
+    let ev = n.events_client();
+    let rule = unique_name("metrics-rule");
+    ev.put_rule().name(&rule).event_pattern(r#"{"source": ["metrics.test"]}"#).send().await.expect("put_rule");
+    let (target_url, target_arn) = queue(&n, "metrics-target").await;
+    ev.put_targets().rule(&rule).targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&target_arn).build().expect("target")).send().await.expect("put_targets");
+    let entry = |source: &str| aws_sdk_eventbridge::types::PutEventsRequestEntry::builder().source(source).detail_type("T").detail("{}").build();
+    ev.put_events().entries(entry("metrics.test")).entries(entry("metrics.test")).entries(entry("other")).send().await.expect("put_events");
+    drain(&n, &target_url, 2).await;
+    n.advance_clock(60);
+
+    let t = [("TopicName", topic_name.as_str())];
+    wait_sum(&n, "AWS/SNS", "NumberOfMessagesPublished", &t, 2.0).await;
+    wait_sum(&n, "AWS/SNS", "NumberOfNotificationsDelivered", &t, 2.0).await;
+    let size = wait_sum(&n, "AWS/SNS", "PublishSize", &t, 11.0).await;
+    assert!(size.iter().all(|p| p.unit() == Some(&StandardUnit::Bytes)));
+    assert!(points(&n, "AWS/SNS", "NumberOfNotificationsFailed", &t).await.is_empty());
+
+    let r = [("RuleName", rule.as_str())];
+    wait_sum(&n, "AWS/Events", "MatchedEvents", &r, 2.0).await;
+    wait_sum(&n, "AWS/Events", "TriggeredRules", &r, 2.0).await;
+    wait_sum(&n, "AWS/Events", "Invocations", &[("EventBusName", "default"), ("RuleName", rule.as_str())], 2.0).await;
+    assert!(points(&n, "AWS/Events", "FailedInvocations", &r).await.is_empty());
+}
+
+#[tokio::test]
+async fn http_api_requests_count_errors_and_latency() {
+    let n = Nimbus::start_with_clock_control();
+    let l = n.lambda_client();
+    let f = unique_name("metrics-api-fn");
+    let arn = lambda::create(&l, &f, FnSpec::rust()).await;
+    let gw = n.apigateway_client();
+    let api = gw.create_api().name("metrics").protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http).target(&arn).route_key("GET /pets").send().await.expect("quick create");
+    let id = api.api_id().expect("id").to_string();
+    for _ in 0..2 {
+        let (status, body) = n.http("GET", &format!("/_aws/execute-api/{id}/pets"), None).expect("call");
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, _) = n.http("GET", &format!("/_aws/execute-api/{id}/nope"), None).expect("call");
+    assert_eq!(status, 404);
+    n.advance_clock(60);
+
+    let a = [("ApiId", id.as_str())];
+    wait_sum(&n, "AWS/ApiGateway", "Count", &a, 3.0).await;
+    wait_sum(&n, "AWS/ApiGateway", "4xx", &a, 1.0).await;
+    let s = [("ApiId", id.as_str()), ("Stage", "$default")];
+    wait_sum(&n, "AWS/ApiGateway", "Count", &s, 3.0).await;
+    let five = points(&n, "AWS/ApiGateway", "5xx", &a).await;
+    assert_eq!((sum(&five), five.iter().filter_map(|p| p.sample_count()).sum::<f64>()), (0.0, 3.0), "{five:?}");
+    let latency = points(&n, "AWS/ApiGateway", "Latency", &a).await;
+    assert_eq!(latency.iter().filter_map(|p| p.sample_count()).sum::<f64>(), 3.0);
+    let integration = points(&n, "AWS/ApiGateway", "IntegrationLatency", &a).await;
+    assert_eq!(integration.iter().filter_map(|p| p.sample_count()).sum::<f64>(), 2.0, "only requests that reached the integration");
+    assert!(sum(&points(&n, "AWS/ApiGateway", "DataProcessed", &a).await) > 0.0);
+}

@@ -65,17 +65,31 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
     };
     let key = PoolKey { account: f.account.clone(), region: f.region.clone(), function: f.name.clone(), version: v.version.clone() };
     let reserved_total = inner.reserved_total(&f.account, &f.region, "");
-    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total)?;
+    let target = crate::metrics::Target { account: &f.account, region: &f.region, function: &f.name, qualifier: req.qualifier.as_deref(), executed_version: Some(&v.version) };
+    let mut lease = match inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total) {
+        Ok(lease) => lease,
+        Err(e) => {
+            // Throttled requests are not Invocations (AWS counts them only as Throttles).
+            crate::metrics::count(&inner.metrics, &target, "Throttles");
+            return Err(e);
+        }
+    };
+    crate::metrics::concurrency(&inner.metrics, &target, lease.concurrency.0, lease.concurrency.1);
+    let started = std::time::Instant::now();
     let env = match lease.warm.take() {
         Some(env) => env,
         None => match spawn(inner, &f, &v, kind).await {
             Ok(env) => env,
             Err(doc) => {
                 inner.pool.release(lease, None);
+                // An init failure is an invocation that failed (Errors), as on AWS.
+                crate::metrics::invocation(&inner.metrics, &target, true, started.elapsed().as_secs_f64() * 1000.0);
                 return Ok(Response { payload: doc, function_error: true, log_tail: None, executed_version: v.version });
             }
         },
     };
+    // Duration is the function's own time, not its environment's start (Init Duration).
+    let started = std::time::Instant::now();
     // The process reads the real clock, so its deadline is in wall time.
     let wall_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let (placeholder, _) = tokio::sync::oneshot::channel();
@@ -90,6 +104,7 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         reply: placeholder,
     };
     let (result, tail) = env.invoke(inv, req.tail).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     inner.pool.release(lease, Some(env));
     let log_tail = tail.map(|lines| {
         let text = lines.join("\n") + "\n";
@@ -101,6 +116,7 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         Result_::Ok(p) => (p, false),
         Result_::FunctionError(p) => (p, true),
     };
+    crate::metrics::invocation(&inner.metrics, &target, function_error, elapsed_ms);
     Ok(Response { payload, function_error, log_tail, executed_version: v.version })
 }
 

@@ -16,6 +16,8 @@ pub mod deliver;
 pub mod filter;
 pub mod filters;
 mod filter_json;
+pub mod filter_regex;
+mod filter_space;
 mod filter_text;
 pub mod names;
 mod ops_events;

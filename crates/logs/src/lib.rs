@@ -15,6 +15,7 @@ pub mod errors;
 pub mod deliver;
 pub mod filter;
 pub mod filters;
+pub mod insights;
 mod filter_json;
 pub mod filter_regex;
 mod filter_space;

@@ -30,3 +30,9 @@ impl QueryError {
         QueryError { start, end, message: message.to_string() }
     }
 }
+
+/// An event's `@ptr`: opaque to callers, it names the group, stream and event.
+pub fn ptr(group: u64, stream: u64, seq: u64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("nimbus:{group}:{stream}:{seq}"))
+}

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod cli_logs;
 mod root_keys;
 use root_keys::RootKeys;
 
@@ -35,6 +36,9 @@ enum Command {
     Serve(ServeArgs),
     /// List the Lambda runtimes nimbus can run here and the interpreter found for each.
     Runtimes(RuntimesArgs),
+    /// Read a running nimbus's CloudWatch Logs: `nimbus logs tail [--trace ID] [--follow]`.
+    #[command(subcommand)]
+    Logs(cli_logs::LogsCommand),
 }
 
 #[derive(clap::Args)]
@@ -156,6 +160,12 @@ fn main() {
         }
         Command::Runtimes(args) => {
             if let Err(e) = list_runtimes(args) {
+                eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Logs(cmd) => {
+            if let Err(e) = cli_logs::run(cmd) {
                 eprintln!("nimbus: {e}");
                 std::process::exit(1);
             }

@@ -305,7 +305,8 @@ async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEnt
     if let Some(w) = window.as_ref() {
         w.decorate(&mut event, m, shard, false, false);
     }
-    let outcome = crate::esm::invoke_batch(inner, m, &event, stop).await?;
+    let trace = crate::esm::BatchTrace::of_stream(batch.first().and_then(|r| r.trace.as_deref()));
+    let outcome = crate::esm::invoke_batch(inner, m, &event, stop, trace).await?;
     inner.processed(m, crate::esm::Processed::of(&outcome));
     let resp = match outcome {
         Ok(resp) => resp,

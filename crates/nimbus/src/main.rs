@@ -281,7 +281,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         )?);
         router.register(lambda.clone());
         if let Some(udp) = xray_daemon {
-            lambda.set_xray_daemon_address(udp, local);
+            lambda.set_xray_daemon_address(udp);
         }
         // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
         logs.set_event_invoker(lambda.clone());

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod cli_trace;
 mod root_keys;
 use root_keys::RootKeys;
 
@@ -35,6 +36,8 @@ enum Command {
     Serve(ServeArgs),
     /// List the Lambda runtimes nimbus can run here and the interpreter found for each.
     Runtimes(RuntimesArgs),
+    /// Show a running nimbus's traces as waterfalls, with their functions' log lines.
+    Trace(cli_trace::TraceArgs),
 }
 
 #[derive(clap::Args)]
@@ -154,6 +157,12 @@ fn main() {
         Command::Runtimes(args) => {
             if let Err(e) = list_runtimes(args) {
                 eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Trace(args) => {
+            if let Err(e) = cli_trace::run(args) {
+                eprintln!("nimbus trace: {e}");
                 std::process::exit(1);
             }
         }

@@ -314,6 +314,11 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // CloudWatch metrics: datapoints in `cloudwatch.db`, read back per query.
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone()));
         router.register(cloudwatch.clone());
+        // Alarm actions: SNS topics (`TopicPublisher`), Lambda functions (`EventInvoker`);
+        // state changes go to the default event bus (`EventPublisher`).
+        cloudwatch.set_topic_publisher(sns.clone());
+        cloudwatch.set_event_invoker(lambda.clone());
+        cloudwatch.set_event_publisher(events.clone());
         // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
         logs.set_metric_sink(cloudwatch);
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with

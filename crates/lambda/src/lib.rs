@@ -26,5 +26,6 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod service;
 pub mod store;
+pub mod xray_daemon;
 
 pub use service::{LambdaConfig, LambdaService};

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import boto3
@@ -108,14 +109,18 @@ def world():
         t.xray = _has(url, "xray", "GetTraceSummaries")
         t.trace_id = None
         if t.xray:
+            # The caller's own trace header (as an SDK inside a traced process sends it),
+            # so the test knows its trace among those every Invoke starts.
+            t.trace_id = "1-%08x-%s" % (int(time.time()), uuid.uuid4().hex[:24])
+            header = f"Root={t.trace_id};Sampled=1"
+            lam.meta.events.register("before-sign.lambda.Invoke", lambda request, **_: request.headers.__setitem__("X-Amzn-Trace-Id", header), unique_id="console-trace")
             lam.invoke(FunctionName="greeter", Payload=b'{"text": "traced hello"}')
-            now = time.time()
+            lam.meta.events.unregister("before-sign.lambda.Invoke", unique_id="console-trace")
 
-            def found():
-                r = requests.post(f"{url}/_nimbus/console/api/xray/GetTraceSummaries", json={"StartTime": now - 600, "EndTime": now + 60}, timeout=10).json()
-                ids = [s["Id"] for s in r.get("TraceSummaries", [])]
-                return ids[0] if ids else None
-            t.trace_id = wait_for(found, timeout=20)
+            def stored():
+                r = requests.get(f"{url}/_nimbus/console/trace/{t.trace_id}", timeout=10)
+                return r.status_code == 200
+            assert wait_for(stored, timeout=20), "the traced invoke's trace was not stored"
         yield t
 
 

@@ -609,6 +609,7 @@ PAGES.trace = async (root, params, id, g) => {
   const total = Math.max(v.DurationMs || 0, 0.001);
   const worst = rows.some((x) => x.outcome === 'fault') ? 'fault' : rows.some((x) => x.outcome === 'throttle') ? 'throttle' : rows.some((x) => x.outcome === 'error') ? 'error' : 'ok';
   const services = [...new Set(rows.filter((x) => !x.subsegment).map((x) => x.name))];
+  root.append(el('a', { href: '#/traces', class: 'back' }, '‹ all traces'));
   root.append(el('section', { class: 'panel' }, el('div', { class: 'body trace-head' },
     el('div', {}, el('span', { class: 'k' }, 'Trace'), el('span', { class: 'v mono', id: 'trace-id' }, v.TraceId)),
     el('div', {}, el('span', { class: 'k' }, 'Started'), el('span', { class: 'v' }, when(v.StartTime))),
@@ -619,7 +620,7 @@ PAGES.trace = async (root, params, id, g) => {
   // Axis: five ticks over the trace's duration.
   const axis = el('div', { class: 'wf-track' });
   for (let i = 0; i <= 4; i++) {
-    const t = el('div', { class: 'wf-tick' }, el('span', {}, dur((total * i) / 4)));
+    const t = el('div', { class: `wf-tick${i === 4 ? ' last' : ''}` }, el('span', {}, dur((total * i) / 4)));
     t.style.left = `${i * 25}%`;
     axis.append(t);
   }

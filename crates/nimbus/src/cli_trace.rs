@@ -69,7 +69,9 @@ fn newest(server: &Server, args: &TraceArgs) -> Result<Vec<String>, String> {
     let end = now_ms / 1000.0 + 1.0;
     let mut input = json!({ "StartTime": end - (args.since as f64) * 60.0 - 1.0, "EndTime": end, "Sampling": false });
     let mut found: Vec<(f64, String)> = Vec::new();
-    // Every page of the range (bounded): X-Ray's pages are in no promised order.
+    // nimbus's X-Ray answers newest first (AWS promises no order): pages are read until
+    // enough traces are found (bounded).
+    let wanted = args.last.unwrap_or(1).max(1);
     for _ in 0..200 {
         let page = server.post(&format!("/_nimbus/console/api/xray/GetTraceSummaries?region={}", args.region), &input)?;
         for s in page.get("TraceSummaries").and_then(Value::as_array).into_iter().flatten() {
@@ -81,13 +83,13 @@ fn newest(server: &Server, args: &TraceArgs) -> Result<Vec<String>, String> {
             found.push((start_of(s, id), id.to_string()));
         }
         match page.get("NextToken").and_then(Value::as_str) {
-            Some(t) if !t.is_empty() => input["NextToken"] = json!(t),
+            Some(t) if !t.is_empty() && found.len() < wanted => input["NextToken"] = json!(t),
             _ => break,
         }
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     found.dedup_by(|a, b| a.1 == b.1);
-    Ok(found.into_iter().take(args.last.unwrap_or(1).max(1)).map(|(_, id)| id).collect())
+    Ok(found.into_iter().take(wanted).map(|(_, id)| id).collect())
 }
 
 /// A summary's start (`StartTime`, else the seconds in its id).

@@ -41,12 +41,26 @@ def _client(url, service):
                         aws_secret_access_key="test", config=cfg)
 
 
+# The traced chain's function: logs a line, then sends to SQS with the SDK, whose
+# trace header (from _X_AMZN_TRACE_ID) puts the SendMessage in the invocation's trace.
+RELAY = """
+import os
+import boto3
+
+def handler(event, context):
+    print("relaying", event["body"])
+    sqs = boto3.client("sqs", endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), region_name=os.environ.get("AWS_REGION"))
+    return sqs.send_message(QueueUrl=event["queue_url"], MessageBody=event["body"])["MessageId"]
+"""
+
+
 def _zip():
     import io
     import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.write(FUNCTIONS / "handler.py", "handler.py")
+        z.writestr("relay.py", RELAY)
     return buf.getvalue()
 
 
@@ -109,18 +123,22 @@ def world():
         t.xray = _has(url, "xray", "GetTraceSummaries")
         t.trace_id = None
         if t.xray:
-            # The caller's own trace header (as an SDK inside a traced process sends it),
-            # so the test knows its trace among those every Invoke starts.
+            # A traced chain: Invoke (with the caller's own trace header, as an SDK inside
+            # a traced process sends it, so the test knows its trace among those every
+            # Invoke starts) → the function → SQS SendMessage.
+            out = sqs.create_queue(QueueName="relay-out")["QueueUrl"]
+            lam.create_function(FunctionName="relay", Runtime=python_runtime(), Role=LAMBDA_ROLE, Handler="relay.handler", Code=code, Timeout=30)
             t.trace_id = "1-%08x-%s" % (int(time.time()), uuid.uuid4().hex[:24])
             header = f"Root={t.trace_id};Sampled=1"
             lam.meta.events.register("before-sign.lambda.Invoke", lambda request, **_: request.headers.__setitem__("X-Amzn-Trace-Id", header), unique_id="console-trace")
-            lam.invoke(FunctionName="greeter", Payload=b'{"text": "traced hello"}')
+            r = lam.invoke(FunctionName="relay", Payload=json.dumps({"queue_url": out, "body": "traced hello"}).encode())
             lam.meta.events.unregister("before-sign.lambda.Invoke", unique_id="console-trace")
+            assert "FunctionError" not in r, r["Payload"].read()
 
             def stored():
                 r = requests.get(f"{url}/_nimbus/console/trace/{t.trace_id}", timeout=10)
-                return r.status_code == 200
-            assert wait_for(stored, timeout=20), "the traced invoke's trace was not stored"
+                return r.status_code == 200 and any(row["name"] == "SQS" for row in r.json()["Rows"])
+            assert wait_for(stored, timeout=20), "the traced chain's trace was not stored"
         yield t
 
 
@@ -163,8 +181,8 @@ def open_page(pg, world, route):
 def test_overview_counts_each_service(page, world):
     open_page(page, world, "")
     card = lambda label: page.locator(f'a.card[data-card="{label}"] .n')
-    playwright_api.expect(card("Queues")).to_have_text("2")
-    playwright_api.expect(card("Functions")).to_have_text("2")
+    playwright_api.expect(card("Queues")).to_have_text("3" if world.xray else "2")
+    playwright_api.expect(card("Functions")).to_have_text("3" if world.xray else "2")
     playwright_api.expect(card("Tables")).to_have_text("1")
     playwright_api.expect(card("Topics")).to_have_text("1")
     playwright_api.expect(card("APIs")).to_have_text("1")
@@ -271,11 +289,22 @@ def test_traces_list_and_waterfall(page, world):
     shot(page, "traces")
     row.locator("a").click()
     playwright_api.expect(page.locator("#trace-id")).to_have_text(world.trace_id)
-    services = page.locator(".wf-row[data-service]")
-    assert services.count() >= 1
-    names = services.evaluate_all("rows => rows.map(r => r.dataset.service)")
-    assert "Lambda" in names or "greeter" in names, names
-    playwright_api.expect(page.locator(".inv pre.log")).to_contain_text("traced hello")
+    # The waterfall: the Invoke, and under it the function's SendMessage to relay-out.
+    rows = page.locator(".wf-row[data-service]")
+    playwright_api.expect(rows.first).to_be_visible()
+    seen = rows.evaluate_all("rows => rows.map(r => [r.dataset.service, r.dataset.depth, r.innerText])")
+    services = [s for s, _, _ in seen]
+    assert "Lambda" in services and "SQS" in services, seen
+    lam_depth = next(int(d) for s, d, _ in seen if s == "Lambda")
+    sqs_row = next((d, text) for s, d, text in seen if s == "SQS")
+    assert int(sqs_row[0]) > lam_depth and "SendMessage" in sqs_row[1] and "relay-out" in sqs_row[1], seen
+    # The invocation's own log lines, found by its request id.
+    log = page.locator('.inv[data-function="relay"] pre.log')
+    playwright_api.expect(log).to_contain_text("relaying traced hello")
+    playwright_api.expect(log).to_contain_text("REPORT RequestId")
+    # A click shows the row's segment document.
+    page.locator('.wf-row[data-service="SQS"]').click()
+    playwright_api.expect(page.locator("pre.doc")).to_contain_text('"operation": "SendMessage"')
     shot(page, "trace")
 
 
@@ -285,7 +314,7 @@ def test_traces_list_and_waterfall(page, world):
 def test_endpoint_reads_only(world):
     base = f"{world.url}/_nimbus/console"
     r = requests.post(f"{base}/api/sqs/ListQueues", json={}, timeout=10)
-    assert r.status_code == 200 and len(r.json()["QueueUrls"]) == 2
+    assert r.status_code == 200 and "orders-dlq" in " ".join(r.json()["QueueUrls"])
     r = requests.post(f"{base}/api/sqs/DeleteQueue", json={"QueueUrl": world.orders}, timeout=10)
     assert r.status_code == 403 and r.json()["__type"] == "AccessDenied"
     r = requests.post(f"{base}/api/sqs/SendMessage", json={"QueueUrl": world.orders, "MessageBody": "x"}, timeout=10)
@@ -307,8 +336,9 @@ def test_nimbus_trace_prints_waterfall_and_logs(world):
     print(out.stdout)
     assert out.returncode == 0, out.stderr
     assert world.trace_id in out.stdout
-    assert "greeter" in out.stdout
-    assert "traced hello" in out.stdout
+    assert "Lambda · Invoke · relay" in out.stdout
+    assert "SQS · SendMessage · relay-out" in out.stdout
+    assert "relaying traced hello" in out.stdout
     last = subprocess.run([str(_nimbus_binary()), "trace", "--last", "1", "--endpoint", world.url],
                           capture_output=True, text=True, timeout=60)
     assert last.returncode == 0, last.stderr

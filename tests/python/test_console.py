@@ -306,6 +306,9 @@ def test_traces_list_and_waterfall(page, world):
     page.locator('.wf-row[data-service="SQS"]').click()
     playwright_api.expect(page.locator("pre.doc")).to_contain_text('"operation": "SendMessage"')
     shot(page, "trace")
+    # A filter expression X-Ray refuses shows X-Ray's error in place of the list.
+    open_page(page, world, "traces?q=" + requests.utils.quote('service("relay") AND ((('))
+    playwright_api.expect(page.locator(".err-box")).to_contain_text("xray:GetTraceSummaries")
 
 
 # --------------------------------------------------------------------------- endpoint and CLI

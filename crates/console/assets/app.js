@@ -577,7 +577,16 @@ PAGES.traces = async (root, params, arg, g) => {
     if (q) input.FilterExpression = q;
     if (tokens[index]) input.NextToken = tokens[index];
     const t0 = performance.now();
-    const r = await aws('xray', 'GetTraceSummaries', input);
+    let r;
+    try {
+      r = await aws('xray', 'GetTraceSummaries', input);
+    } catch (e) {
+      if (g !== generation) return;
+      sub.textContent = '';
+      body.replaceChildren(errBox(e));
+      foot.replaceChildren();
+      return;
+    }
     const ms = performance.now() - t0;
     if (g !== generation) return;
     const list = (r.TraceSummaries || []).slice().sort((a, b) => traceStart(b) - traceStart(a));

@@ -349,3 +349,14 @@ def test_nimbus_trace_prints_waterfall_and_logs(world):
     missing = subprocess.run([str(_nimbus_binary()), "trace", "1-00000000-000000000000000000000000", "--endpoint", world.url],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "1-00000000-000000000000000000000000" in missing.stderr
+
+
+def test_console_answers_under_sigv4_auth():
+    """The console is unauthenticated like the rest of /_nimbus/: it reads under --auth
+    sigv4, where the same unsigned call to the service itself is refused."""
+    with nimbus_server(extra_args=["--auth", "sigv4"]) as url:
+        r = requests.post(f"{url}/_nimbus/console/api/sqs/ListQueues", json={}, timeout=10)
+        assert r.status_code == 200, r.text
+        unsigned = requests.post(url, data="Action=ListQueues&Version=2012-11-05", headers={"content-type": "application/x-www-form-urlencoded"}, timeout=10)
+        assert unsigned.status_code == 403, unsigned.text
+        assert requests.get(f"{url}/_nimbus/console/", timeout=10).status_code == 200

@@ -197,16 +197,17 @@ PAGES.overview = async (root, params, arg, g) => {
     ['Log groups', '#/logs', async () => [(await all('logs', 'DescribeLogGroups', {}, 'logGroups', 'nextToken')).length, '']],
     ['Traces, last 15 min', '#/traces', async () => {
       const now = Date.now() / 1000;
-      const t = await all('xray', 'GetTraceSummaries', { StartTime: now - 900, EndTime: now }, 'TraceSummaries', 'NextToken', 'NextToken', 5);
+      const r = await aws('xray', 'GetTraceSummaries', { StartTime: now - 900, EndTime: now });
+      const t = r.TraceSummaries || [];
       const bad = t.filter((x) => x.HasError || x.HasFault).length;
-      return [t.length, bad ? `${bad} with errors` : 'no errors'];
+      return [r.NextToken ? `${t.length}+` : t.length, bad ? `${bad}${r.NextToken ? '+' : ''} with errors` : 'no errors'];
     }],
   ];
   for (const [label, href, count] of specs) {
     const n = el('div', { class: 'n' }, '…');
     const x = el('div', { class: 'x' });
     cards.append(el('a', { class: 'card', href, 'data-card': label }, n, el('div', { class: 'l' }, label), x));
-    count().then(([c, extra]) => { n.textContent = num(c); x.textContent = extra; })
+    count().then(([c, extra]) => { n.textContent = typeof c === 'string' ? c : num(c); x.textContent = extra; })
       .catch((e) => { n.textContent = '—'; x.textContent = e.status === 404 || e.status === 501 || /not supported/.test(e.message) ? 'not available' : 'error'; x.title = e.message; });
   }
   const recent = el('div', {});

@@ -702,8 +702,10 @@ PAGES.logs = async (root, params, arg, g) => {
   let since = Date.now() - Number(range) * 1000;
   await live(async () => {
     const until = Date.now();
-    const batches = await Promise.all(targets.map((n) => aws('logs', 'FilterLogEvents', { logGroupName: n, startTime: since, endTime: until, limit: 500, ...(pattern ? { filterPattern: pattern } : {}) })
-      .then((r) => (r.events || []).map((e) => ({ ...e, group: n }))).catch(() => [])));
+    // The first read pages through the range (bounded); later ones read the last seconds.
+    const pages = seen.size ? 2 : 5;
+    const batches = await Promise.all(targets.map((n) => all('logs', 'FilterLogEvents', { logGroupName: n, startTime: since, endTime: until, limit: 1000, ...(pattern ? { filterPattern: pattern } : {}) }, 'events', 'nextToken', 'nextToken', pages)
+      .then((events) => events.map((e) => ({ ...e, group: n }))).catch(() => [])));
     if (g !== generation) return;
     for (const e of batches.flat()) {
       const key = `${e.group}|${e.eventId || e.logStreamName + e.timestamp + e.message}`;

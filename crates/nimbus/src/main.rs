@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod cli_logs;
+mod cli_trace;
 mod root_keys;
 use root_keys::RootKeys;
 
@@ -39,6 +40,8 @@ enum Command {
     /// Read a running nimbus's CloudWatch Logs: `nimbus logs tail [--trace ID] [--follow]`.
     #[command(subcommand)]
     Logs(cli_logs::LogsCommand),
+    /// Show a running nimbus's traces as waterfalls, with their functions' log lines.
+    Trace(cli_trace::TraceArgs),
 }
 
 #[derive(clap::Args)]
@@ -176,6 +179,12 @@ fn main() {
         Command::Logs(cmd) => {
             if let Err(e) = cli_logs::run(cmd) {
                 eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Trace(args) => {
+            if let Err(e) = cli_trace::run(args) {
+                eprintln!("nimbus trace: {e}");
                 std::process::exit(1);
             }
         }
@@ -383,6 +392,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // The web console reads every service registered above: keep this after the last
+        // `router.register`.
+        router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

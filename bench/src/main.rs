@@ -14,6 +14,7 @@ mod secrets;
 mod sns;
 mod sqs;
 mod startup;
+mod trace;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -281,6 +282,32 @@ enum Cmd {
         /// JSON envelope (what most applications use).
         #[arg(long)]
         enveloped: bool,
+    },
+    /// The cost of tracing: SendMessage and Invoke throughput without and with
+    /// `X-Amzn-Trace-Id` in the same run, and GetTraceSummaries latency over many stored
+    /// traces (see trace.rs).
+    Trace {
+        /// NAME=URL of one nimbus, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long, default_value = "nimbus=http://127.0.0.1:4566")]
+        target: String,
+        /// Comma-separated client counts.
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Time per (case, round).
+        #[arg(long, default_value = "3s")]
+        duration: String,
+        /// Rounds alternating untraced and traced runs.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// The test function's `bootstrap` (Invoke is skipped when it does not exist).
+        #[arg(long, default_value = "target/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Traces stored before GetTraceSummaries is timed (0: skip).
+        #[arg(long, default_value_t = 100_000)]
+        traces: usize,
+        /// GetTraceSummaries calls timed per filter.
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
     },
     /// Reading secrets: KMS Decrypt and Secrets Manager GetSecretValue, req/s and
     /// p50/p99 per target and client count (see secrets.rs).
@@ -569,6 +596,21 @@ fn main() {
                     clients: clients.max(1),
                     drain_timeout: parse_duration(&drain_timeout)?,
                     enveloped,
+                })
+                .await
+            })
+        })(),
+        Cmd::Trace { target, clients, duration, rounds, bootstrap, traces, samples } => (|| {
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                trace::run(trace::Config {
+                    target: client::Target::parse(&target).await?,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    rounds,
+                    bootstrap,
+                    traces,
+                    samples,
                 })
                 .await
             })

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub const PAGE: usize = 100;
 /// Traces looked at per GetTraceSummaries call at most (a filter that matches few traces
 /// answers a partial page with a NextToken rather than scanning everything at once).
-pub const SCAN_LIMIT: u64 = 50_000;
+pub const SCAN_LIMIT: u64 = 20_000;
 /// Trace ids per BatchGetTraces call (AWS: 5).
 pub const BATCH_IDS: usize = 5;
 

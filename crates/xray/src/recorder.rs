@@ -18,6 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 pub const CHANNEL_CAPACITY: usize = 65_536;
 /// Documents written per group commit at most.
 const BATCH: usize = 2_000;
+/// How long a batch waits for more documents before it is written.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 enum Msg {
     Docs(Vec<Doc>),
@@ -104,16 +106,31 @@ fn writer(mut rx: mpsc::Receiver<Msg>, store: Arc<Store>, clock: Clock, forward:
         let mut docs = Vec::new();
         let mut acks = Vec::new();
         let mut sweeps = Vec::new();
-        let mut take = |m: Msg, docs: &mut Vec<Doc>| match m {
+        let take = |m: Msg, docs: &mut Vec<Doc>, acks: &mut Vec<oneshot::Sender<()>>, sweeps: &mut Vec<f64>| match m {
             Msg::Docs(d) => docs.extend(d),
             Msg::Flush(a) => acks.push(a),
             Msg::Sweep(t) => sweeps.push(t),
         };
-        take(first, &mut docs);
-        while docs.len() < BATCH {
-            match rx.try_recv() {
-                Ok(m) => take(m, &mut docs),
-                Err(_) => break,
+        take(first, &mut docs, &mut acks, &mut sweeps);
+        // Hops' segments wait up to LINGER for company: one commit per batch, not per
+        // request (a commit costs more than the rows in it). A read's flush ends the wait.
+        let until = std::time::Instant::now() + LINGER;
+        while docs.len() < BATCH && acks.is_empty() {
+            let next = match rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        None
+                    } else {
+                        rt.block_on(async { tokio::time::timeout(left, rx.recv()).await.ok().flatten() })
+                    }
+                }
+            };
+            match next {
+                Some(m) => take(m, &mut docs, &mut acks, &mut sweeps),
+                None => break,
             }
         }
         if !docs.is_empty() {

@@ -120,7 +120,7 @@ impl ExecuteApi {
         &self.authorizers
     }
 
-    async fn serve(&self, req: DataRequest) -> DataResponse {
+    async fn serve(&self, mut req: DataRequest) -> DataResponse {
         let rid = request_id();
         let not_found = || message(404, "Not Found", &rid);
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
@@ -135,9 +135,13 @@ impl ExecuteApi {
             headers.push(("apigw-requestid".into(), rid));
             return DataResponse { status: 204, headers, body: Bytes::new() };
         }
+        let api_id = api_id.to_string();
         let started = std::time::Instant::now();
-        let mut facts = self.facts(&req, api_id, &account, &stage, &path, &rid);
-        let mut out = self.run(&req, (api_id, &account, &region), &doc, &stage, &path, rid, &mut facts).await;
+        let trace = crate::xray::StageTrace::begin(&mut req, self.clock.now_ms());
+        let mut facts = self.facts(&req, &api_id, &account, &stage, &path, &rid);
+        let mut out = self.run(&req, (&api_id, &account, &region), &doc, &stage, &path, rid.clone(), &mut facts, trace.downstream()).await;
+        out.headers.push(("x-amzn-trace-id".into(), trace.response_header()));
+        trace.finish(&req, &api_id, &stage, &rid, out.status, out.body.len(), self.clock.now_ms());
         if let Some(cors) = cors {
             cors.decorate(&req.headers, &mut out.headers);
         }
@@ -171,7 +175,7 @@ impl ExecuteApi {
 
     /// The request's route and integration, after the API and stage are known.
     #[allow(clippy::too_many_arguments)]
-    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts) -> DataResponse {
+    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts, trace: String) -> DataResponse {
         let not_found = |facts: &mut Facts| {
             facts.error_message = Some("Not Found".into());
             message(404, "Not Found", &rid)
@@ -201,7 +205,7 @@ impl ExecuteApi {
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found(facts) };
         let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), events: self.events.as_ref(), clock: &self.clock };
-        let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted };
+        let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted, trace };
         integration::run(&services, integration, &routed, facts).await
     }
 }

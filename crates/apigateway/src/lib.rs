@@ -39,6 +39,7 @@ pub mod service_integration;
 pub mod store;
 pub mod throttle;
 pub mod ws;
+pub mod xray;
 
 pub use data_plane::ExecuteApi;
 pub use service::ApiGatewayService;

@@ -29,6 +29,8 @@ pub mod sigv4;
 pub mod sigv4_chunk;
 pub mod storage;
 pub mod time;
+pub mod trace;
+mod trace_segments;
 pub mod xml;
 pub mod xml_read;
 

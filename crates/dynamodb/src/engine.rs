@@ -34,6 +34,16 @@ pub struct Table {
 pub struct Txn {
     pub batch: Vec<Mutation>,
     pub notify: Vec<(Arc<Stream>, u64)>,
+    /// The writing request's downstream `X-Amzn-Trace-Id` (its DynamoDB segment as the
+    /// parent), kept with the stream records it makes (never shown by GetRecords).
+    pub trace: Option<Arc<str>>,
+}
+
+impl Txn {
+    /// A transaction of the request `ctx` (its trace goes with the stream records).
+    pub fn of(ctx: &nimbus_core::RequestContext) -> Txn {
+        Txn { trace: ctx.downstream_trace().map(|t| Arc::from(t.render())), ..Txn::default() }
+    }
 }
 
 /// A submitted batch: wait for the commit, then wake stream consumers.
@@ -310,6 +320,7 @@ impl Engine {
                     old: o,
                     new: n,
                     by_service,
+                    trace: txn.trace.clone(),
                 });
                 s.push(record.clone());
                 if self.store.keeps_records() {

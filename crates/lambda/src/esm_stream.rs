@@ -311,7 +311,8 @@ async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEnt
         let age = inner.clock.now_ms().saturating_sub(last.created_ms) as f64;
         crate::metrics::emit(&inner.metrics, &target, "IteratorAge", nimbus_core::metrics::unit::MILLISECONDS, age, false);
     }
-    let outcome = crate::esm::invoke_batch(inner, m, &event, stop).await?;
+    let trace = crate::esm::BatchTrace::of_stream(batch.first().and_then(|r| r.trace.as_deref()));
+    let outcome = crate::esm::invoke_batch(inner, m, &event, stop, trace).await?;
     inner.processed(m, crate::esm::Processed::of(&outcome));
     let resp = match outcome {
         Ok(resp) => resp,

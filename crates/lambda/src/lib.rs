@@ -28,5 +28,6 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod service;
 pub mod store;
+pub mod xray;
 
 pub use service::{LambdaConfig, LambdaService};

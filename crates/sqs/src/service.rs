@@ -85,7 +85,11 @@ impl SqsService {
 
 impl nimbus_core::internal::MessageBus for SqsService {
     fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move { self.send_internal(queue_arn, body, attributes).await.map_err(|e| AwsError::from(e).to_string()) })
+        Box::pin(async move { self.send_internal(queue_arn, body, attributes, None).await.map_err(|e| AwsError::from(e).to_string()) })
+    }
+
+    fn send_to_queue_traced<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>, trace: Option<String>) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { self.send_internal(queue_arn, body, attributes, trace.as_deref()).await.map_err(|e| AwsError::from(e).to_string()) })
     }
 }
 

@@ -46,3 +46,4 @@ mod sqs_messages;
 mod sqs_queues;
 mod ssm;
 mod sts_and_isolation;
+mod trace_chain;

@@ -532,3 +532,21 @@ def test_state_changes_reach_the_default_event_bus(url, cw, sqs):
     detail = event["detail"]
     assert detail["alarmName"] == n and detail["state"]["value"] == "ALARM" and detail["previousState"]["value"] == "INSUFFICIENT_DATA"
     assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Errors"
+
+
+def test_a_clock_jump_evaluates_every_period_it_passes(url, cw):
+    """Three periods at once: ALARM at the end of the period with the datapoint, then
+    INSUFFICIENT_DATA when it leaves the evaluation range — as time passing would do."""
+    ns, n = f"Test/{uuid.uuid4().hex[:8]}", name("jump")
+    b = fresh_period(url)
+    put(cw, ns, "Errors", 9.0, b + 1_000)
+    cw.put_metric_alarm(AlarmName=n, **{**BASE, "Namespace": ns})
+    advance(url, 180)
+    deadline = time.monotonic() + 15
+    while True:
+        hist = cw.describe_alarm_history(AlarmName=n, HistoryItemType="StateUpdate", ScanBy="TimestampAscending")["AlarmHistoryItems"]
+        if len(hist) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [h["HistorySummary"] for h in hist] == ["Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to INSUFFICIENT_DATA"]
+    assert alarm(cw, n)["StateReason"] == "Insufficient Data: 1 datapoint was unknown."

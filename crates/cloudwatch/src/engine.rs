@@ -1,10 +1,11 @@
 //! The alarm engine: every alarm in memory (bounded by AWS's alarm quotas; stored in
 //! `cloudwatch.db`), the timer that evaluates each metric alarm at the end of every period
 //! on nimbus's clock (sleeping until the earliest due alarm, woken early by changes and
-//! by clock jumps), state transitions (stored with a StateUpdate history item), composite
-//! alarms re-evaluated when a child changes, and the actions a transition runs (SNS
-//! topics through `TopicPublisher`, Lambda functions through `EventInvoker`, each recorded
-//! as an Action history item) plus the EventBridge "CloudWatch Alarm State Change" event.
+//! by clock jumps; a jump evaluates each period end it passes, up to the last 60), state
+//! transitions (stored with a StateUpdate history item), composite alarms re-evaluated
+//! when a child changes, and the actions a transition runs (SNS topics through
+//! `TopicPublisher`, Lambda functions through `EventInvoker`, each recorded as an Action
+//! history item) plus the EventBridge "CloudWatch Alarm State Change" event.
 
 use crate::alarm::{alarm_arn, aws_time, Alarm, AlarmKey, Source, State, ALARM, INSUFFICIENT, OK};
 use crate::evaluate::{evaluate, Datapoint};
@@ -19,6 +20,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
+
+/// How many missed period ends a clock jump evaluates, per alarm.
+const CATCH_UP: i64 = 60;
 
 /// AWS keeps alarm history for 30 days.
 const HISTORY_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -117,10 +121,16 @@ impl Engine {
                 for (k, next) in due.iter_mut() {
                     if *next <= now {
                         let p = alarms.get(k).and_then(Alarm::spec).map(|s| s.period() * 1000).unwrap_or(60_000);
-                        // The latest period end at or before now: one evaluation however far the clock jumped.
-                        let boundary = now.div_euclid(p) * p;
-                        fire.push((k.clone(), boundary));
-                        *next = boundary + p;
+                        // Every period end the clock passed (a jump over several periods
+                        // evaluates each, as time passing would), at most the last CATCH_UP.
+                        let last = now.div_euclid(p) * p;
+                        let first = (*next).max(last - (CATCH_UP - 1) * p);
+                        let mut b = first.div_euclid(p) * p;
+                        while b <= last {
+                            fire.push((k.clone(), b));
+                            b += p;
+                        }
+                        *next = last + p;
                     }
                 }
                 due.values().min().copied()

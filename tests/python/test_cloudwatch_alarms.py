@@ -550,3 +550,14 @@ def test_a_clock_jump_evaluates_every_period_it_passes(url, cw):
         time.sleep(0.05)
     assert [h["HistorySummary"] for h in hist] == ["Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to INSUFFICIENT_DATA"]
     assert alarm(cw, n)["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
+
+
+def test_metric_math_alarm_expressions_are_checked(cw):
+    queries = [
+        {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "A"}, "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+        {"Id": "e1", "Expression": "m1 + nope"},
+    ]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_metric_alarm(AlarmName=name(), Metrics=queries, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    code, message = error(e)
+    assert code == "ValidationError" and "nope" in message

@@ -193,7 +193,7 @@ impl Engine {
             "EndTime": end as f64 / 1000.0,
             "ScanBy": "TimestampAscending",
         });
-        let out = crate::read::metric_data(&self.store, &alarm.account, &alarm.region, &input).await.map_err(|e| format!("{e:?}"))?;
+        let out = crate::read::metric_data(&self.store, &alarm.account, &alarm.region, &input, true).await.map_err(|e| format!("{e:?}"))?;
         let series = |id: &str| -> BTreeMap<i64, f64> {
             let Some(r) = out["MetricDataResults"].as_array().and_then(|a| a.iter().find(|r| r["Id"] == id)) else { return BTreeMap::new() };
             let ts = r["Timestamps"].as_array().cloned().unwrap_or_default();

@@ -329,7 +329,7 @@ async fn filter_log_events_patterns_streams_and_pages() {
     assert_eq!(filter(&c, &group, r#"{ $.n > 5 && $.level = "info" }"#).await.len(), 0);
     assert_eq!(filter(&c, &group, r#"{ $.level = "inf*" }"#).await.len(), 1);
 
-    for bad in ["[ip, user, status]", "%ERR.*%", "{ $.list[*] = 1 }", "?ERROR WARN"] {
+    for bad in ["{ $.list[*] = 1 }", "?ERROR WARN"] {
         let msg = expect_err(c.filter_log_events().log_group_name(&group).filter_pattern(bad).send().await, "InvalidParameterException", None);
         assert!(msg.contains("not supported by nimbus"), "{bad}: {msg}");
     }

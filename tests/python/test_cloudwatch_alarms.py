@@ -561,3 +561,28 @@ def test_metric_math_alarm_expressions_are_checked(cw):
         cw.put_metric_alarm(AlarmName=name(), Metrics=queries, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
     code, message = error(e)
     assert code == "ValidationError" and "nope" in message
+
+
+def test_alarm_on_lambda_errors(url, cw, sns, sqs, python_function_zip):
+    """An alarm on nimbus's own AWS/Lambda Errors metric (FunctionName dimension): a failing
+    invocation, the period's end, ALARM and AWS's message on the topic's queue."""
+    awslambda = client(url, "lambda")
+    fn = name("failing")
+    awslambda.create_function(FunctionName=fn, Runtime=python_runtime(), Role=LAMBDA_ROLE, Handler="handler.fail",
+                              Code={"ZipFile": python_function_zip})
+    topic, q = topic_with_queue(sns, sqs)
+    n = name("lambda-errors")
+    b = fresh_period(url)
+    cw.put_metric_alarm(AlarmName=n, Namespace="AWS/Lambda", MetricName="Errors", Dimensions=[{"Name": "FunctionName", "Value": fn}],
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        AlarmActions=[topic])
+    out = awslambda.invoke(FunctionName=fn, Payload=b"{}")
+    assert out.get("FunctionError") == "Unhandled"
+    assert now_ms(url) < b + 60_000, "the invocation fell in the period the alarm evaluates next"
+    advance(url, 60)
+    msg = next_message(sqs, q, wait=20)
+    assert msg is not None, "the alarm notification reached the topic's queue"
+    m = json.loads(json.loads(msg["Body"])["Message"])
+    assert m["AlarmName"] == n and m["NewStateValue"] == "ALARM"
+    assert m["Trigger"]["Namespace"] == "AWS/Lambda" and m["Trigger"]["Dimensions"] == [{"value": fn, "name": "FunctionName"}]
+    assert m["NewStateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")

@@ -13,6 +13,7 @@ use crate::notify;
 use crate::rule;
 use crate::store::{AlarmChange, HistoryRow, Store};
 use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceCall, ServiceGrants, TopicPublisher};
+use nimbus_core::metrics::MetricsHub;
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -40,6 +41,10 @@ pub struct Engine {
     pub(crate) events: OnceLock<Arc<dyn EventPublisher>>,
     /// Lambda actions need the function's policy to allow CloudWatch alarms (`--auth iam`).
     pub(crate) grants: OnceLock<Arc<dyn ServiceGrants>>,
+    /// The services' standard-metrics aggregator: drained before evaluating, so a period's
+    /// last datapoints are in the store when its alarms look (its own flush task may wake
+    /// after this timer when the clock jumps).
+    pub(crate) hub: OnceLock<Arc<MetricsHub>>,
 }
 
 /// One state change, for the work after it (actions, parents).
@@ -83,6 +88,7 @@ impl Engine {
             functions: OnceLock::new(),
             events: OnceLock::new(),
             grants: OnceLock::new(),
+            hub: OnceLock::new(),
         });
         let loaded: Vec<Alarm> = e.store.loaded_alarms().iter().filter_map(|d| Alarm::from_doc(d)).collect();
         for a in loaded {
@@ -135,6 +141,11 @@ impl Engine {
                 }
                 due.values().min().copied()
             };
+            if !fire.is_empty() {
+                if let Some(hub) = self.hub.get() {
+                    drop(self.store.apply(crate::sink::set_changes(hub.drain())));
+                }
+            }
             for (key, boundary) in fire {
                 self.evaluate_metric(&key, boundary).await;
             }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod hex;
 pub mod ids;
 pub mod internal;
+pub mod metrics;
 pub mod model;
 pub mod outbound_tls;
 pub mod protocol;
@@ -28,6 +29,8 @@ pub mod sigv4;
 pub mod sigv4_chunk;
 pub mod storage;
 pub mod time;
+pub mod trace;
+mod trace_segments;
 pub mod xml;
 pub mod xml_read;
 

@@ -104,12 +104,30 @@ impl Router {
     /// Runs an authorized request on its service, and tells the API-call recorder of it
     /// (the input is copied only for requests the recorder wants).
     pub(crate) async fn run(&self, service: &Arc<dyn AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value) -> Result<serde_json::Value, AwsError> {
-        let Some(recorder) = self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) else {
-            return service.call(ctx, op, input).await;
+        // An operation that starts a trace on AWS (Lambda's Invoke) gets one here when the
+        // caller sent none; the context is copied only then.
+        let started_trace;
+        let ctx = if ctx.trace.is_none() && service.starts_trace(op) {
+            let mut c = ctx.clone();
+            c.start_trace(self.clock.now_ms());
+            started_trace = c;
+            &started_trace
+        } else {
+            ctx
         };
-        let kept = input.clone();
-        let result = service.call(ctx, op, input).await;
-        recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref() });
+        let segment = ctx.segment_id.as_ref().map(|_| (self.clock.now_ms(), crate::trace_segments::resources(&input)));
+        let result = match self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) {
+            None => service.call(ctx, op, input).await,
+            Some(recorder) => {
+                let kept = input.clone();
+                let result = service.call(ctx, op, input).await;
+                recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref() });
+                result
+            }
+        };
+        if let Some((start_ms, resources)) = segment {
+            crate::trace_segments::record_call(ctx, signing_name, op, start_ms, self.clock.now_ms(), resources, result.as_ref().err());
+        }
         result
     }
 
@@ -160,6 +178,11 @@ impl Router {
             body_streamed: false,
         };
         self.auth.check(&req, service, operation, &self.clock, ctx)
+    }
+
+    /// The services registered so far (the web console reads through them).
+    pub fn services(&self) -> Vec<Arc<dyn AwsService>> {
+        self.services.clone()
     }
 
     /// Sends every request whose path starts with `prefix` to `plane`.
@@ -302,7 +325,7 @@ impl Router {
         if let Some((target, op)) = rpc_v2.then(|| rpc_v2_cbor::parse_path(&path)).flatten() {
             let caller = Self::caller(&parts.headers, None);
             let mut ctx = RequestContext::new(caller, host, path.clone());
-            ctx.trace_id = trace_id;
+            ctx.set_trace_header(trace_id);
             ctx.source_ip = Some(peer);
             ctx.protocol = Protocol::RpcV2Cbor;
             let service = self.by_target_prefix.get(target).map(|i| &self.services[*i]).filter(|s| s.model().protocols.contains(&Protocol::RpcV2Cbor));
@@ -329,7 +352,7 @@ impl Router {
         if let Some(target) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
             let caller = Self::caller(&parts.headers, None);
             let mut ctx = RequestContext::new(caller, host, path);
-            ctx.trace_id = trace_id;
+            ctx.set_trace_header(trace_id);
             ctx.source_ip = Some(peer);
             let (prefix, op) = target.rsplit_once('.').unwrap_or((target, ""));
             let Some(service) = self.by_target_prefix.get(prefix).map(|i| &self.services[*i]) else {
@@ -371,7 +394,7 @@ impl Router {
         let caller = Self::caller(&parts.headers, Some(&params));
         let scope_service = caller.service.clone();
         let mut ctx = RequestContext::new(caller, host, path);
-        ctx.trace_id = trace_id;
+        ctx.set_trace_header(trace_id);
         ctx.source_ip = Some(peer);
         if let Some(action) = params.get("Action").cloned() {
             ctx.protocol = Protocol::Query;

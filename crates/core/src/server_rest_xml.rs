@@ -81,7 +81,7 @@ impl Router {
         let params = query::parse_form(raw_query.as_bytes());
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:4566").to_string();
         let mut ctx = RequestContext::new(Self::caller(&parts.headers, Some(&params)), host, path.clone());
-        ctx.trace_id = parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        ctx.set_trace_header(parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string));
         ctx.source_ip = Some(peer);
         ctx.protocol = Protocol::RestXml;
         let head = parts.method == Method::HEAD;
@@ -181,12 +181,19 @@ impl Router {
 
     /// `run` for a streaming call: the API-call recorder sees the input and the outcome.
     async fn run_streaming(&self, service: &std::sync::Arc<dyn crate::AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value, body: Option<BodyStream>) -> Result<Streamed, AwsError> {
-        let Some(recorder) = self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) else {
-            return service.call_streaming(ctx, op, input, body).await;
+        let segment = ctx.segment_id.as_ref().map(|_| (self.clock.now_ms(), crate::trace_segments::resources(&input)));
+        let result = match self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) {
+            None => service.call_streaming(ctx, op, input, body).await,
+            Some(recorder) => {
+                let kept = input.clone();
+                let result = service.call_streaming(ctx, op, input, body).await;
+                recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref().map(|s| &s.output) });
+                result
+            }
         };
-        let kept = input.clone();
-        let result = service.call_streaming(ctx, op, input, body).await;
-        recorder.record(crate::internal::ApiCall { ctx, service: signing_name, operation: op, input: &kept, outcome: result.as_ref().map(|s| &s.output) });
+        if let Some((start_ms, resources)) = segment {
+            crate::trace_segments::record_call(ctx, signing_name, op, start_ms, self.clock.now_ms(), resources, result.as_ref().err());
+        }
         result
     }
 

@@ -84,6 +84,13 @@ pub trait AwsService: Send + Sync + 'static {
     fn health(&self) -> &'static str {
         "running"
     }
+
+    /// Whether `operation` starts a trace when the caller sent no `X-Amzn-Trace-Id`, as
+    /// AWS does (Lambda's Invoke). The router then records the request's segment as the
+    /// trace's root.
+    fn starts_trace(&self, _operation: &str) -> bool {
+        false
+    }
 }
 
 /// Deserialises an operation's input into its typed request, mapping a type mismatch to

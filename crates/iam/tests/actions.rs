@@ -22,6 +22,7 @@ const MODELS: &[(&str, &str)] = &[
     ("apigateway", "apigateway/model/apigatewayv2-2018-11-29.json"),
     ("kms", "kms/model/kms-2014-11-01.json"),
     ("secretsmanager", "secretsmanager/model/secretsmanager-2017-10-17.json"),
+    ("xray", "xray/model/xray-2016-04-12.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -55,7 +56,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager", "xray"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));
@@ -538,4 +539,16 @@ fn s3_maps_every_operation_nimbus_serves_and_only_model_operations() {
     assert_eq!(run("s3", "DeleteBucketCors", json!({"Bucket": "b"})), vec![c("s3:PutBucketCORS", "arn:aws:s3:::b")]);
     let put: Vec<String> = run("s3", "PutObject", json!({"Bucket": "b", "Key": "k", "ACL": "private", "Tagging": "a=b"})).into_iter().map(|c| c.action).collect();
     assert_eq!(put, ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]);
+}
+
+/// CloudWatch alarms: the alarm operations on `arn:aws:cloudwatch:<r>:<a>:alarm:<name>`
+/// (one check per name), the listing ones on `*`, tags on the ARN given.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+#[test]
+fn cloudwatch_alarm_operations_name_their_alarms() {
+    let arn = |n: &str| format!("arn:aws:cloudwatch:{R}:{A}:alarm:{n}");
+    assert_eq!(run("monitoring", "PutMetricAlarm", json!({"AlarmName": "hot"})), vec![c("cloudwatch:PutMetricAlarm", &arn("hot"))]);
+    assert_eq!(run("monitoring", "DeleteAlarms", json!({"AlarmNames": ["a", "b"]})), vec![c("cloudwatch:DeleteAlarms", &arn("a")), c("cloudwatch:DeleteAlarms", &arn("b"))]);
+    assert_eq!(run("monitoring", "DescribeAlarms", json!({})), vec![c("cloudwatch:DescribeAlarms", "*")]);
+    assert_eq!(run("monitoring", "TagResource", json!({"ResourceARN": arn("t")})), vec![c("cloudwatch:TagResource", &arn("t"))]);
 }

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod cli_logs;
+mod cli_trace;
 mod root_keys;
 use root_keys::RootKeys;
 
@@ -39,6 +40,8 @@ enum Command {
     /// Read a running nimbus's CloudWatch Logs: `nimbus logs tail [--trace ID] [--follow]`.
     #[command(subcommand)]
     Logs(cli_logs::LogsCommand),
+    /// Show a running nimbus's traces as waterfalls, with their functions' log lines.
+    Trace(cli_trace::TraceArgs),
 }
 
 #[derive(clap::Args)]
@@ -140,10 +143,22 @@ struct ServeArgs {
     /// account's default event bus, as AWS does when a CloudTrail trail is logging.
     #[arg(long, env = "NIMBUS_CLOUDTRAIL_EVENTS")]
     cloudtrail_events: bool,
+    /// Do not emit the services' standard CloudWatch metrics (AWS/Lambda, AWS/SQS, …).
+    #[arg(long, env = "NIMBUS_NO_SERVICE_METRICS")]
+    no_service_metrics: bool,
     /// A PEM file of extra root certificates trusted by every outbound TLS connection (SNS
     /// https subscribers, JWKS fetches), besides the public web roots: for local CAs.
     #[arg(long, env = "NIMBUS_CA_BUNDLE", value_name = "FILE")]
     ca_bundle: Option<PathBuf>,
+    /// X-Ray: the UDP address of nimbus's X-Ray daemon socket, where X-Ray SDKs and
+    /// OpenTelemetry X-Ray exporters send segments (functions get it as
+    /// `AWS_XRAY_DAEMON_ADDRESS`); port 0 picks a free port; `off` disables it.
+    #[arg(long, env = "NIMBUS_XRAY_DAEMON_ADDRESS", default_value = "127.0.0.1:2000")]
+    xray_daemon_address: String,
+    /// X-Ray: also export every trace as OpenTelemetry spans, OTLP/HTTP JSON POSTed to
+    /// `<URL>/v1/traces` (e.g. `http://localhost:4318`).
+    #[arg(long, env = "NIMBUS_OTLP_ENDPOINT", value_name = "URL")]
+    otlp_endpoint: Option<String>,
 }
 
 fn main() {
@@ -164,6 +179,12 @@ fn main() {
         Command::Logs(cmd) => {
             if let Err(e) = cli_logs::run(cmd) {
                 eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Trace(args) => {
+            if let Err(e) = cli_trace::run(args) {
+                eprintln!("nimbus trace: {e}");
                 std::process::exit(1);
             }
         }
@@ -218,6 +239,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let local = listener.local_addr()?;
         let mut router = Router::new(clock.clone(), args.clock_control);
+        // X-Ray: the trace store every hop records into (installed as core's recorder
+        // before any service runs), optionally exported over OTLP.
+        let otlp = args.otlp_endpoint.as_deref().map(nimbus_xray::otlp::Exporter::parse).transpose()?;
+        let xray = Arc::new(nimbus_xray::XrayService::new(stores.xray, clock.clone(), otlp));
+        nimbus_core::trace::install(xray.sink());
+        router.register(xray.clone());
+        let xray_daemon = start_xray_daemon(&args.xray_daemon_address, &xray).await?;
         let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), stores.sqs)?);
         router.register(sqs.clone());
         // Also the `LogSink` other services (Lambda) write through.
@@ -261,6 +289,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             iam.clone(),
         )?);
         router.register(lambda.clone());
+        if let Some(udp) = xray_daemon {
+            lambda.set_xray_daemon_address(udp);
+        }
         // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
         logs.set_event_invoker(lambda.clone());
         // Under `--auth iam`, the function's policy must allow CloudWatch Logs.
@@ -272,7 +303,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
-        router.register(dynamodb);
+        router.register(dynamodb.clone());
         // API Gateway v2: the control plane, and the execute-api data plane invoking
         // Lambda proxy integrations through `FunctionInvoker`, SQS integrations through
         // `QueueSender`, and writing stage access logs through `LogSink`.
@@ -315,8 +346,26 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // CloudWatch metrics: datapoints in `cloudwatch.db`, read back per query.
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone()));
         router.register(cloudwatch.clone());
+        // Alarm actions: SNS topics (`TopicPublisher`), Lambda functions (`EventInvoker`);
+        // state changes go to the default event bus (`EventPublisher`).
+        cloudwatch.set_topic_publisher(sns.clone());
+        cloudwatch.set_event_invoker(lambda.clone());
+        cloudwatch.set_event_publisher(events.clone());
+        // Under `--auth iam`, a Lambda action needs the function's policy to allow CloudWatch alarms.
+        cloudwatch.set_grants(iam.clone());
         // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
-        logs.set_metric_sink(cloudwatch);
+        logs.set_metric_sink(cloudwatch.clone());
+        // The standard metrics of the services (AWS/Lambda, AWS/SQS, AWS/DynamoDB, …):
+        // recorded into core's in-memory aggregator, flushed to CloudWatch as per-minute
+        // statistic sets every few seconds of the clock (`nimbus_core::metrics`).
+        let metrics = (!args.no_service_metrics).then(|| nimbus_core::metrics::MetricsHub::start(clock.clone(), cloudwatch));
+        if let Some(metrics) = &metrics {
+            sqs.set_metrics(metrics.clone());
+            lambda.set_metrics(metrics.clone());
+            dynamodb.set_metrics(metrics.clone());
+            sns.set_metrics(metrics.clone());
+            events.set_metrics(metrics.clone());
+        }
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda
@@ -337,9 +386,15 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
         let invoke_policies: Option<Arc<dyn nimbus_core::internal::Authorizer>> = (args.auth == AuthMode::Iam).then(|| iam.clone() as Arc<dyn nimbus_core::internal::Authorizer>);
         execute_api.authorizers().set_iam(Arc::new(Authenticator::new(AuthMode::SigV4, credentials)), invoke_policies);
+        if let Some(metrics) = &metrics {
+            execute_api.set_metrics(metrics.clone());
+        }
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // The web console reads every service registered above: keep this after the last
+        // `router.register`.
+        router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -349,6 +404,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         });
         serve(listener, Arc::new(router), rx).await?;
         lambda.shutdown();
+        // Segments still queued for the trace store are written.
+        xray.flush().await;
         if args.in_memory {
             let _ = std::fs::remove_dir_all(temp_dir_of(std::process::id()));
         }
@@ -358,6 +415,27 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // checkpoint and close.
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds the X-Ray daemon's UDP socket (`--xray-daemon-address`). The default address
+/// being taken (another nimbus, a real daemon) is logged, not fatal; an address given
+/// explicitly must bind.
+async fn start_xray_daemon(flag: &str, xray: &nimbus_xray::XrayService) -> Result<Option<SocketAddr>, Box<dyn std::error::Error>> {
+    if matches!(flag, "off" | "0" | "") {
+        return Ok(None);
+    }
+    let addr: SocketAddr = flag.parse().map_err(|_| format!("--xray-daemon-address: {flag} is not an address (host:port, or off)"))?;
+    match xray.start_daemon(addr).await {
+        Ok(bound) => {
+            tracing::info!(address = %bound, "X-Ray daemon socket (UDP)");
+            Ok(Some(bound))
+        }
+        Err(e) if std::env::var_os("NIMBUS_XRAY_DAEMON_ADDRESS").is_none() && flag == "127.0.0.1:2000" => {
+            tracing::warn!(error = %e, "X-Ray daemon socket 127.0.0.1:2000 not available; segments from function SDKs will not reach nimbus (set --xray-daemon-address)");
+            Ok(None)
+        }
+        Err(e) => Err(format!("--xray-daemon-address {addr}: {e}").into()),
+    }
 }
 
 /// Where an `--in-memory` server keeps Lambda code: `<tmp>/nimbus-<pid>`.
@@ -433,6 +511,7 @@ struct Stores {
     secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
     s3: nimbus_s3::store::Store,
     cloudwatch: nimbus_cloudwatch::store::Store,
+    xray: nimbus_xray::store::Store,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -456,6 +535,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| nimbus_s3::service::model());
         s.spawn(|| nimbus_cloudwatch::service::model());
+        s.spawn(|| nimbus_xray::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
@@ -520,6 +600,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let cloudwatch = s.spawn(move || -> Result<nimbus_cloudwatch::store::Store, StartError> {
             Ok(nimbus_cloudwatch::store::Store::open((!in_memory).then(|| dir.join("cloudwatch.db")).as_deref(), durability)?)
         });
+        let xray = s.spawn(move || -> Result<nimbus_xray::store::Store, StartError> {
+            Ok(nimbus_xray::store::Store::open((!in_memory).then(|| dir.join("xray.db")).as_deref(), durability)?)
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -534,6 +617,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             secretsmanager: joined(secretsmanager.join())?,
             s3: joined(s3.join())?,
             cloudwatch: joined(cloudwatch.join())?,
+            xray: joined(xray.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -284,12 +284,14 @@ def test_m_of_n(url, cw):
     ns = f"Test/{uuid.uuid4().hex[:8]}"
     two_of_three, three_of_three = name("m2n3"), name("m3n3")
     common = {**BASE, "Namespace": ns, "EvaluationPeriods": 3}
-    cw.put_metric_alarm(AlarmName=two_of_three, **common, DatapointsToAlarm=2)
-    cw.put_metric_alarm(AlarmName=three_of_three, **common)
     b = fresh_period(url)
     put(cw, ns, "Errors", 5.0, b - 120_000)
     put(cw, ns, "Errors", 0.0, b - 60_000)
     put(cw, ns, "Errors", 4.0, b + 1_000)
+    # Created after the data (and after the clock moved): their first evaluation is at the
+    # end of this period, over the three periods with data.
+    cw.put_metric_alarm(AlarmName=two_of_three, **common, DatapointsToAlarm=2)
+    cw.put_metric_alarm(AlarmName=three_of_three, **common)
     advance(url, 60)
     a = wait_state(cw, two_of_three, "ALARM")
     first, newest = at(b - 120_000).strftime("%d/%m/%y %H:%M:%S"), at(b).strftime("%d/%m/%y %H:%M:%S")
@@ -471,3 +473,62 @@ def test_alarms_survive_a_restart(tmp_path):
         assert cw.list_tags_for_resource(ResourceARN=after["AlarmArn"])["Tags"] == [{"Key": "k", "Value": "v"}]
         hist = cw.describe_alarm_history(AlarmName=n)["AlarmHistoryItems"]
         assert [h["HistoryItemType"] for h in hist] == ["StateUpdate", "ConfigurationUpdate"]
+
+
+def test_query_protocol_answers_alarms_in_xml(url, cw):
+    """The query protocol (form POST, XML answers), which older SDKs and the AWS CLI v1 speak."""
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    from conftest import sign_request, strip_namespaces
+
+    n = name("query")
+    form = {"Action": "PutMetricAlarm", "Version": "2010-08-01", "AlarmName": n, "Namespace": "App", "MetricName": "Errors",
+            "Statistic": "Sum", "Period": "60", "EvaluationPeriods": "2", "DatapointsToAlarm": "1", "Threshold": "1.5",
+            "ComparisonOperator": "GreaterThanThreshold", "Dimensions.member.1.Name": "Q", "Dimensions.member.1.Value": "v",
+            "AlarmActions.member.1": "arn:aws:sns:us-east-1:000000000000:t", "ActionsEnabled": "false"}
+
+    def call(params):
+        body = urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe="-_.~").encode()
+        headers = sign_request("POST", url + "/", body, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                               "monitoring", REGION, ACCESS_KEY, SECRET_KEY)
+        r = requests.post(url + "/", data=body, headers=headers, timeout=30)
+        return r.status_code, strip_namespaces(ET.fromstring(r.content))
+
+    status, _ = call(form)
+    assert status == 200
+    status, root = call({"Action": "DescribeAlarms", "Version": "2010-08-01", "AlarmNames.member.1": n})
+    assert status == 200
+    member = root.find("DescribeAlarmsResult/MetricAlarms/member")
+    assert member.findtext("AlarmName") == n and member.findtext("StateValue") == "INSUFFICIENT_DATA"
+    assert member.findtext("Threshold") == "1.5" and member.findtext("DatapointsToAlarm") == "1"
+    assert member.findtext("ActionsEnabled") == "false"
+    assert member.findtext("Dimensions/member/Value") == "v"
+    assert member.findtext("StateUpdatedTimestamp").endswith("Z")
+    # The same alarm through boto3 (CBOR).
+    assert alarm(cw, n)["EvaluationPeriods"] == 2
+    status, root = call({"Action": "DescribeAlarms", "Version": "2010-08-01", "StateValue": "SOMETIMES"})
+    assert status == 400 and root.findtext("Error/Code") == "InvalidParameterValue"
+
+
+def test_state_changes_reach_the_default_event_bus(url, cw, sqs):
+    """AWS sends every alarm state change to the default bus as "CloudWatch Alarm State Change".
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html"""
+    events = client(url, "events")
+    n = name("to-bus")
+    q = sqs.create_queue(QueueName=name("bus"))["QueueUrl"]
+    q_arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = name("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+                                                        "detail": {"alarmName": [n]}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": q_arn}])
+    cw.put_metric_alarm(AlarmName=n, **BASE)
+    cw.set_alarm_state(AlarmName=n, StateValue="ALARM", StateReason="to the bus")
+    msg = next_message(sqs, q)
+    assert msg is not None, "the state change event reached the rule's queue"
+    event = json.loads(msg["Body"])
+    assert event["source"] == "aws.cloudwatch" and event["detail-type"] == "CloudWatch Alarm State Change"
+    assert event["resources"] == [f"arn:aws:cloudwatch:{REGION}:000000000000:alarm:{n}"]
+    detail = event["detail"]
+    assert detail["alarmName"] == n and detail["state"]["value"] == "ALARM" and detail["previousState"]["value"] == "INSUFFICIENT_DATA"
+    assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Errors"

@@ -42,6 +42,8 @@ pub struct ExecuteApi {
     authorizers: Arc<Authorizers>,
     /// WebSocket APIs (`ws/`): upgrades and the `@connections` API.
     ws: Arc<WebSockets>,
+    /// The standard `AWS/ApiGateway` metrics (`metrics.rs`); a no-op until attached.
+    metrics: nimbus_core::metrics::Metrics,
 }
 
 pub(crate) fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -104,7 +106,12 @@ impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, events: Arc<dyn EventPublisher>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
         let authorizers = Arc::new(Authorizers::new(clock.clone(), invoker.clone()));
         let ws = Arc::new(WebSockets::new(registry.clone(), invoker.clone(), authorizers.clone(), clock.clone()));
-        ExecuteApi { registry, invoker, queues, events, logs, clock, throttle: Throttle::default(), authorizers, ws }
+        ExecuteApi { registry, invoker, queues, events, logs, clock, throttle: Throttle::default(), authorizers, ws, metrics: nimbus_core::metrics::Metrics::new() }
+    }
+
+    /// Where the standard `AWS/ApiGateway` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.metrics.attach(hub);
     }
 
     /// The route authorization step (HTTP routes and WebSocket `$connect`); the binary sets
@@ -113,7 +120,7 @@ impl ExecuteApi {
         &self.authorizers
     }
 
-    async fn serve(&self, req: DataRequest) -> DataResponse {
+    async fn serve(&self, mut req: DataRequest) -> DataResponse {
         let rid = request_id();
         let not_found = || message(404, "Not Found", &rid);
         let (api_id, rest) = req.path.split_once('/').unwrap_or((req.path.as_str(), ""));
@@ -128,16 +135,22 @@ impl ExecuteApi {
             headers.push(("apigw-requestid".into(), rid));
             return DataResponse { status: 204, headers, body: Bytes::new() };
         }
-        let mut facts = self.facts(&req, api_id, &account, &stage, &path, &rid);
-        let mut out = self.run(&req, (api_id, &account, &region), &doc, &stage, &path, rid, &mut facts).await;
+        let api_id = api_id.to_string();
+        let started = std::time::Instant::now();
+        let trace = crate::xray::StageTrace::begin(&mut req, self.clock.now_ms());
+        let mut facts = self.facts(&req, &api_id, &account, &stage, &path, &rid);
+        let mut out = self.run(&req, (&api_id, &account, &region), &doc, &stage, &path, rid.clone(), &mut facts, trace.downstream()).await;
+        out.headers.push(("x-amzn-trace-id".into(), trace.response_header()));
+        trace.finish(&req, &api_id, &stage, &rid, out.status, out.body.len(), self.clock.now_ms());
         if let Some(cors) = cors {
             cors.decorate(&req.headers, &mut out.headers);
         }
+        let now = self.clock.now_ms();
+        facts.status = Some(out.status);
+        facts.response_length = Some(out.body.len());
+        facts.response_latency_ms = Some(now.saturating_sub(facts.request_time_ms));
+        crate::metrics::request(&self.metrics, &region, &facts, req.body.len(), started.elapsed().as_secs_f64() * 1000.0);
         if let Some(stage) = doc.stages.get(&stage) {
-            let now = self.clock.now_ms();
-            facts.status = Some(out.status);
-            facts.response_length = Some(out.body.len());
-            facts.response_latency_ms = Some(now.saturating_sub(facts.request_time_ms));
             access_log::write(self.logs.as_ref(), stage, &facts, now);
         }
         out
@@ -162,7 +175,7 @@ impl ExecuteApi {
 
     /// The request's route and integration, after the API and stage are known.
     #[allow(clippy::too_many_arguments)]
-    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts) -> DataResponse {
+    async fn run(&self, req: &DataRequest, (api_id, account, region): (&str, &str, &str), doc: &ApiDoc, stage: &str, path: &str, rid: String, facts: &mut Facts, trace: String) -> DataResponse {
         let not_found = |facts: &mut Facts| {
             facts.error_message = Some("Not Found".into());
             message(404, "Not Found", &rid)
@@ -192,7 +205,7 @@ impl ExecuteApi {
         let integration = route.get("Target").and_then(Value::as_str).and_then(|t| t.strip_prefix("integrations/")).and_then(|id| doc.integrations.get(id));
         let Some(integration) = integration else { return not_found(facts) };
         let services = Services { invoker: self.invoker.as_ref(), queues: self.queues.as_ref(), events: self.events.as_ref(), clock: &self.clock };
-        let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted };
+        let routed = Routed { req, region, path, path_parameters: params, stage_variables, granted, trace };
         integration::run(&services, integration, &routed, facts).await
     }
 }

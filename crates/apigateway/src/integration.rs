@@ -43,6 +43,8 @@ pub struct Routed<'a> {
     pub stage_variables: Map<String, Value>,
     /// What the route's authorizer granted (its claims or context go into Lambda events).
     pub granted: crate::authorize::Granted,
+    /// The trace the integration continues (`X-Amzn-Trace-Id`, the stage segment as parent).
+    pub trace: String,
 }
 
 /// An integration's own answer, before response parameters.
@@ -190,7 +192,7 @@ async fn lambda(services: &Services<'_>, integration: &Attrs, routed: &Routed<'_
     };
     let mut event = if v2 { event::event_v2(&incoming) } else { event::event_v1(&incoming) };
     routed.granted.decorate(&mut event, v2);
-    let outcome = match services.invoker.invoke(function_arn(uri), Bytes::from(event.to_string())).await {
+    let outcome = match services.invoker.invoke_traced(function_arn(uri), Bytes::from(event.to_string()), Some(routed.trace.clone())).await {
         Ok(o) if !o.function_error => o,
         Ok(_) => return Err(Failure::internal("The Lambda function returned an error".into())),
         Err(e) => {

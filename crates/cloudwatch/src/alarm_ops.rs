@@ -238,6 +238,8 @@ impl CloudWatchService {
             return Err(CwError::AlarmNotFound(format!("Alarm {name} not found")));
         }
         self.engine.set_state(&key, value, reason.to_string(), data.map(str::to_string), None).await;
+        // The new state and its history are durable before the answer.
+        self.store.barrier().await?;
         Ok(json!({}))
     }
 
@@ -283,6 +285,7 @@ impl CloudWatchService {
         for a in &deleted {
             self.engine.record(a, "ConfigurationUpdate", format!("Alarm \"{}\" deleted", a.name), json!({"type": "Delete", "version": "1.0", "deletedAlarm": a.history_config()}));
         }
+        self.store.barrier().await?;
         Ok(json!({}))
     }
 

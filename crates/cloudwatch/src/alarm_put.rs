@@ -284,6 +284,7 @@ impl CloudWatchService {
         let tags = tags(input)?;
         let key: AlarmKey = (ctx.account_id.clone(), ctx.region.clone(), name.to_string());
         self.save(key, false, c, tags, Some(period)).await?;
+        self.store.barrier().await?;
         Ok(json!({}))
     }
 
@@ -348,6 +349,7 @@ impl CloudWatchService {
         if let Some((v, reason, data)) = self.engine.composite_outcome(&key, None) {
             self.engine.set_state(&key, v, reason, Some(data), None).await;
         }
+        self.store.barrier().await?;
         Ok(json!({}))
     }
 

@@ -11,7 +11,7 @@ use crate::evaluate::{evaluate, Datapoint};
 use crate::notify;
 use crate::rule;
 use crate::store::{AlarmChange, HistoryRow, Store};
-use nimbus_core::internal::{EventInvoker, EventPublisher, TopicPublisher};
+use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceCall, ServiceGrants, TopicPublisher};
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -34,6 +34,8 @@ pub struct Engine {
     pub(crate) topics: OnceLock<Arc<dyn TopicPublisher>>,
     pub(crate) functions: OnceLock<Arc<dyn EventInvoker>>,
     pub(crate) events: OnceLock<Arc<dyn EventPublisher>>,
+    /// Lambda actions need the function's policy to allow CloudWatch alarms (`--auth iam`).
+    pub(crate) grants: OnceLock<Arc<dyn ServiceGrants>>,
 }
 
 /// One state change, for the work after it (actions, parents).
@@ -76,6 +78,7 @@ impl Engine {
             topics: OnceLock::new(),
             functions: OnceLock::new(),
             events: OnceLock::new(),
+            grants: OnceLock::new(),
         });
         let loaded: Vec<Alarm> = e.store.loaded_alarms().iter().filter_map(|d| Alarm::from_doc(d)).collect();
         for a in loaded {
@@ -310,9 +313,13 @@ impl Engine {
                 }
             } else if arn.starts_with("arn:aws:lambda:") {
                 let event = notify::lambda_event(a, &t.old).to_string();
-                match self.functions.get() {
-                    Some(f) => f.invoke_event(&arn, bytes::Bytes::from(event)).await.map(|_| json!({})),
-                    None => Err("no Lambda service".to_string()),
+                // AWS: the function's resource policy must allow the alarms' service principal.
+                let alarm_arn = a.arn();
+                let call = ServiceCall { service: "lambda.alarms.cloudwatch.amazonaws.com", action: "lambda:InvokeFunction", resource: &arn, source_arn: &alarm_arn, source_account: &a.account };
+                match (self.functions.get(), self.grants.get().map(|g| g.allows(&call))) {
+                    (_, Some(Err(why))) => Err(format!("CloudWatch Alarms is not authorized to perform: lambda:InvokeFunction on the resource because {why}")),
+                    (Some(f), _) => f.invoke_event(&arn, bytes::Bytes::from(event)).await.map(|_| json!({})),
+                    (None, _) => Err("no Lambda service".to_string()),
                 }
             } else {
                 Err(format!("The action {arn} is not supported by nimbus"))
@@ -348,6 +355,56 @@ pub fn initial_state(now: i64) -> State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::CloudWatchService;
+    use nimbus_core::internal::{MetricDatum, MetricSink};
+    use nimbus_core::storage::Durability;
+
+    /// An alarm on AWS/Lambda Errors (FunctionName) sees what services put through the
+    /// `MetricSink` (the standard metrics), as on AWS.
+    #[tokio::test]
+    async fn lambda_errors_put_through_the_sink_raise_the_alarm() {
+        let store = Store::open(None, Durability::Process).expect("store");
+        let clock = Clock::new();
+        let svc = CloudWatchService::new(store, clock.clone());
+        let (acct, region) = ("111122223333", "us-east-1");
+        let config = json!({
+            "AlarmName": "fn-errors", "ActionsEnabled": true, "AlarmActions": [], "OKActions": [], "InsufficientDataActions": [],
+            "MetricName": "Errors", "Namespace": "AWS/Lambda", "Statistic": "Sum", "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        });
+        let now = clock.now_ms() as i64;
+        let alarm = Alarm {
+            account: acct.into(),
+            region: region.into(),
+            name: "fn-errors".into(),
+            composite: false,
+            config: config.as_object().cloned().unwrap_or_default(),
+            config_updated_ms: now,
+            state: initial_state(now),
+            tags: vec![],
+            metric_id: "m".into(),
+            suppressed: None,
+        };
+        let key = alarm.key();
+        svc.engine.alarms.lock().insert(key.clone(), alarm);
+        let boundary = now.div_euclid(60_000) * 60_000;
+        let datum = |fname: &str| MetricDatum {
+            namespace: "AWS/Lambda".into(),
+            name: "Errors".into(),
+            dimensions: vec![("FunctionName".into(), fname.into())],
+            value: 1.0,
+            unit: Some("Count".into()),
+            timestamp_ms: (boundary - 30_000) as u64,
+        };
+        svc.put(acct, region, datum("other"));
+        svc.engine.evaluate_metric(&key, boundary).await;
+        assert_eq!(svc.engine.alarms.lock()[&key].state.value, INSUFFICIENT, "another function's errors do not count");
+        svc.put(acct, region, datum("orders"));
+        svc.engine.evaluate_metric(&key, boundary).await;
+        let state = svc.engine.alarms.lock()[&key].state.clone();
+        assert_eq!(state.value, ALARM);
+        assert!(state.reason.starts_with("Threshold Crossed: 1 datapoint [1.0 ("), "{}", state.reason);
+    }
 
     #[test]
     fn long_dates() {

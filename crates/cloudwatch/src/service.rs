@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::errors::{CwError, CwResult};
 use crate::store::Store;
-use nimbus_core::internal::{EventInvoker, EventPublisher, TopicPublisher};
+use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceGrants, TopicPublisher};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
@@ -42,6 +42,12 @@ impl CloudWatchService {
     /// Alarm actions on Lambda functions invoke them asynchronously through it.
     pub fn set_event_invoker(&self, functions: Arc<dyn EventInvoker>) {
         let _ = self.engine.functions.set(functions);
+    }
+
+    /// Under `--auth iam`, Lambda actions need the function's policy to allow
+    /// `lambda.alarms.cloudwatch.amazonaws.com`.
+    pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
+        let _ = self.engine.grants.set(grants);
     }
 
     /// Alarm state changes go to the default event bus through it.

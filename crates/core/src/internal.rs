@@ -28,6 +28,12 @@ pub trait MessageBus: Send + Sync {
     /// Sends `body` with String message attributes; returns the new message's id, or why
     /// it could not be sent.
     fn send_to_queue<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>) -> crate::service::BoxFuture<'a, Result<String, String>>;
+    /// The same, with `trace` (an `X-Amzn-Trace-Id` value) as the message's
+    /// `AWSTraceHeader` (Lambda's destinations and dead-letter queues carry the
+    /// invocation's trace).
+    fn send_to_queue_traced<'a>(&'a self, queue_arn: &'a str, body: String, attributes: Vec<(String, String)>, _trace: Option<String>) -> crate::service::BoxFuture<'a, Result<String, String>> {
+        self.send_to_queue(queue_arn, body, attributes)
+    }
 }
 
 /// A bus with no queues (when SQS is not wired).
@@ -52,6 +58,14 @@ pub trait QueueSender: Send + Sync {
     fn receive_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
     fn delete_message<'a>(&'a self, queue_arn: &'a str, input: serde_json::Value) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
     fn purge_queue<'a>(&'a self, queue_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>>;
+    /// SendMessage carrying `trace` (an `X-Amzn-Trace-Id` value) as the message's
+    /// `AWSTraceHeader` system attribute (SNS and EventBridge deliveries, S3 notifications).
+    fn send_message_traced<'a>(&'a self, queue_arn: &'a str, mut input: serde_json::Value, trace: Option<String>) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>> {
+        if let Some(t) = trace {
+            input["MessageSystemAttributes"] = serde_json::json!({ "AWSTraceHeader": { "DataType": "String", "StringValue": t } });
+        }
+        self.send_message(queue_arn, input)
+    }
     /// Whether the queue exists (S3 validates its notification destinations).
     fn queue_exists(&self, _queue_arn: &str) -> bool {
         true
@@ -113,6 +127,9 @@ pub struct StreamEntry {
     /// `ParallelizationFactor` keeps in order.
     pub partition_key: String,
     pub record: serde_json::Value,
+    /// The `X-Amzn-Trace-Id` of the request whose write made this record (kept by nimbus,
+    /// not part of the record: AWS's stream records carry no trace).
+    pub trace: Option<String>,
 }
 
 /// What an event source mapping needs of a stream (DynamoDB Streams implements it;
@@ -266,6 +283,11 @@ pub struct InvokeOutcome {
 /// such function, throttled); the caller decides how that surfaces.
 pub trait FunctionInvoker: Send + Sync {
     fn invoke<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> crate::service::BoxFuture<'a, Result<InvokeOutcome, String>>;
+    /// The same, continuing the caller's trace (`trace`: an `X-Amzn-Trace-Id` value whose
+    /// `Parent` is the caller's segment, e.g. API Gateway's stage segment).
+    fn invoke_traced<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes, _trace: Option<String>) -> crate::service::BoxFuture<'a, Result<InvokeOutcome, String>> {
+        self.invoke(function_arn, payload)
+    }
 }
 
 /// No functions (when Lambda is not wired).
@@ -306,6 +328,11 @@ impl EventInvoker for NoFunctions {
 /// destinations). `Ok` is the new message's id. The SNS service implements it.
 pub trait TopicPublisher: Send + Sync {
     fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> crate::service::BoxFuture<'a, Result<String, String>>;
+    /// Publishes carrying `trace` (an `X-Amzn-Trace-Id` value) to the topic's deliveries
+    /// (Lambda's destinations on topics).
+    fn publish_traced<'a>(&'a self, topic_arn: &'a str, message: String, _trace: Option<String>) -> crate::service::BoxFuture<'a, Result<String, String>> {
+        self.publish(topic_arn, message)
+    }
     /// Publishes with a `Subject` (S3's event notifications: "Amazon S3 Notification").
     fn publish_with_subject<'a>(&'a self, topic_arn: &'a str, _subject: String, message: String) -> crate::service::BoxFuture<'a, Result<String, String>> {
         self.publish(topic_arn, message)
@@ -428,6 +455,39 @@ pub struct MetricDatum {
 /// service implements it; until it is wired, [`NoMetrics`] drops every datum.
 pub trait MetricSink: Send + Sync {
     fn put(&self, account: &str, region: &str, datum: MetricDatum);
+
+    /// Aggregated datapoints (the standard service metrics, from core's `metrics.rs`):
+    /// statistic sets, with the distinct values when they are known. The default puts each
+    /// set's values one by one (or its sum when they are not known).
+    fn put_sets(&self, sets: Vec<MetricSet>) {
+        for s in sets {
+            let datum = |value: f64| MetricDatum { namespace: s.namespace.clone(), name: s.name.clone(), dimensions: s.dimensions.clone(), value, unit: Some(s.unit.clone()), timestamp_ms: s.timestamp_ms };
+            match &s.values {
+                Some(values) => values.iter().for_each(|(v, n)| (0..*n as u64).for_each(|_| self.put(&s.account, &s.region, datum(*v)))),
+                None => self.put(&s.account, &s.region, datum(s.sum)),
+            }
+        }
+    }
+}
+
+/// One metric's statistic set for one minute (PutMetricData's `StatisticValues`, plus the
+/// `(value, count)` pairs when every value is known, so percentiles still work).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSet {
+    pub account: String,
+    pub region: String,
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// A CloudWatch unit name (`Count`, `Milliseconds`, `Bytes`, …).
+    pub unit: String,
+    /// Milliseconds since the epoch (the start of the minute).
+    pub timestamp_ms: u64,
+    pub sample_count: f64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    pub values: Option<Vec<(f64, f64)>>,
 }
 
 /// Where finished X-Ray segment documents go (the X-Ray service implements it; the binary

@@ -34,6 +34,16 @@ pub struct Table {
 pub struct Txn {
     pub batch: Vec<Mutation>,
     pub notify: Vec<(Arc<Stream>, u64)>,
+    /// The writing request's downstream `X-Amzn-Trace-Id` (its DynamoDB segment as the
+    /// parent), kept with the stream records it makes (never shown by GetRecords).
+    pub trace: Option<Arc<str>>,
+}
+
+impl Txn {
+    /// A transaction of the request `ctx` (its trace goes with the stream records).
+    pub fn of(ctx: &nimbus_core::RequestContext) -> Txn {
+        Txn { trace: ctx.downstream_trace().map(|t| Arc::from(t.render())), ..Txn::default() }
+    }
 }
 
 /// A submitted batch: wait for the commit, then wake stream consumers.
@@ -79,6 +89,8 @@ pub struct Engine {
     pub tokens: Mutex<HashMap<(String, String), TokenRecord>>,
     /// Wakes the TTL sweeper (TTL enabled, an item with a TTL written).
     pub ttl_wake: Arc<Notify>,
+    /// The standard `AWS/DynamoDB` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 impl Engine {
@@ -128,6 +140,7 @@ impl Engine {
             next_backup_id: AtomicU64::new(max_backup + 1),
             tokens: Mutex::new(HashMap::new()),
             ttl_wake: Arc::new(Notify::new()),
+            metrics: nimbus_core::metrics::Metrics::new(),
         })
     }
 
@@ -307,6 +320,7 @@ impl Engine {
                     old: o,
                     new: n,
                     by_service,
+                    trace: txn.trace.clone(),
                 });
                 s.push(record.clone());
                 if self.store.keeps_records() {

@@ -169,7 +169,7 @@ impl DynamoDbService {
         let mut capacity = Vec::new();
         let mut metrics = Map::new();
         for (name, table, ops) in plans {
-            let mut txn = Txn::default();
+            let mut txn = Txn::of(ctx);
             let mut units = 0.0;
             let mut table_metrics = Vec::new();
             {

@@ -35,7 +35,7 @@ impl DynamoDbService {
     async fn single_write(&self, ctx: &RequestContext, op: WriteOp, rcc: Option<String>, ricm: Option<String>) -> DdbResult<Value> {
         check_mode(rcc.as_deref())?;
         let table = self.table(ctx, &op.table_name)?;
-        let mut txn = Txn::default();
+        let mut txn = Txn::of(ctx);
         let mut out = {
             let mut st = table.state.lock();
             if st.deleted {

@@ -114,7 +114,7 @@ impl DynamoDbService {
         }
         check_aggregate_size(&ops)?;
         let tables: Vec<Arc<Table>> = ops.iter().map(|op| self.table(ctx, &op.table_name)).collect::<DdbResult<_>>()?;
-        let mut txn = Txn::default();
+        let mut txn = Txn::of(ctx);
         let (submitted, response) = {
             let (mut guards, slots) = lock_all(&tables);
             if guards.iter().any(|g| g.deleted) {

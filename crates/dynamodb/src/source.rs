@@ -29,7 +29,7 @@ impl StreamSource for StreamsService {
                     record["userIdentity"] = json!({ "type": "Service", "principalId": "dynamodb.amazonaws.com" });
                 }
                 let partition_key = record["dynamodb"]["Keys"][st.meta.key.first_hash()].to_string();
-                StreamEntry { seq: r.seq, sequence_number: seq_text(r.seq), created_ms: r.created_ms, partition_key, record }
+                StreamEntry { seq: r.seq, sequence_number: seq_text(r.seq), created_ms: r.created_ms, partition_key, record, trace: r.trace.as_deref().map(str::to_string) }
             })
             .collect())
     }

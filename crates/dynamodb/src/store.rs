@@ -390,7 +390,7 @@ mod tests {
     use nimbus_core::storage::Durability;
 
     fn record(seq: u64) -> StreamRecord {
-        StreamRecord { seq, event_id: format!("e{seq}"), event_name: "INSERT", created_ms: 1_700_000_000_000 + seq, keys: Item::new(), old: None, new: None, by_service: false }
+        StreamRecord { seq, event_id: format!("e{seq}"), event_name: "INSERT", created_ms: 1_700_000_000_000 + seq, keys: Item::new(), old: None, new: None, by_service: false, trace: None }
     }
 
     fn meta(id: u64) -> StreamMeta {

@@ -55,6 +55,9 @@ pub struct StreamRecord {
     pub new: Option<Arc<Item>>,
     /// Deleted by TTL: the record names the DynamoDB service as the actor.
     pub by_service: bool,
+    /// The writing request's trace header (nimbus's link from a stream-triggered
+    /// invocation to the write; not part of the record AWS shows).
+    pub trace: Option<Arc<str>>,
 }
 
 /// Most records a stream's in-memory tail keeps once they are committed…
@@ -214,6 +217,10 @@ pub fn record_to_storage(r: &StreamRecord) -> String {
         ("new", image(&r.new)),
         ("svc", Value::Bool(r.by_service)),
     ]);
+    let mut record = record;
+    if let Some(t) = &r.trace {
+        record["tr"] = Value::String(t.to_string());
+    }
     crate::store::json_text(&record)
 }
 
@@ -234,6 +241,7 @@ pub fn record_from_storage(seq: u64, text: &str) -> Option<StreamRecord> {
         old: item("old"),
         new: item("new"),
         by_service: v.get("svc").and_then(Value::as_bool).unwrap_or(false),
+        trace: v.get("tr").and_then(Value::as_str).map(Arc::from),
     })
 }
 

@@ -80,6 +80,12 @@ pub struct Delivery {
     pub event: Value,
     pub payload: String,
     pub accepted_ms: u64,
+    /// The event's trace (the entry's `TraceHeader`, else the PutEvents request's):
+    /// each attempt records an EventBridge segment and hands the target the trace with
+    /// that segment as the parent (SQS `AWSTraceHeader`, the Lambda invocation's trace).
+    /// <https://docs.aws.amazon.com/xray/latest/devguide/xray-services-eventbridge.html>
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
 }
 
 /// The deliveries of `event` to every target of a rule.
@@ -95,6 +101,7 @@ pub fn for_targets(account: &str, region: &str, rule_arn: &str, rule_name: &str,
             event: event.clone(),
             payload: input_for(t, event, rule_arn, rule_name),
             accepted_ms: now,
+            trace: None,
         })
         .collect()
 }
@@ -126,7 +133,10 @@ async fn with_retries(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: 
     let mut attempt = 0u64;
     loop {
         let failure = match send(reg, targets, clock, d).await {
-            Ok(()) => return,
+            Ok(()) => {
+                crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "Invocations");
+                return;
+            }
             Err(f) => f,
         };
         let exhausted = if !failure.retryable {
@@ -143,12 +153,40 @@ async fn with_retries(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: 
         };
         let arn = target.get("Arn").and_then(|a| a.as_str()).unwrap_or("");
         tracing::warn!(target_arn = arn, code = %failure.code, message = %failure.message, "EventBridge target delivery failed");
-        dead_letter(targets, target, event, rule_arn, &failure, exhausted, attempt).await;
+        crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "Invocations");
+        crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "FailedInvocations");
+        match dead_letter(targets, target, event, rule_arn, &failure, exhausted, attempt).await {
+            Some(true) => crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "InvocationsSentToDlq"),
+            Some(false) => crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "InvocationsFailedToBeSentToDlq"),
+            None => {}
+        }
         return;
     }
 }
 
+/// One attempt, recording its segment when the event is traced (sampled, recorded).
 async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Delivery) -> Result<(), Failure> {
+    let Some(t) = d.trace.as_deref().and_then(nimbus_core::trace::TraceHeader::parse) else { return send_untraced(reg, targets, clock, d, None).await };
+    if !(t.is_sampled() && nimbus_core::trace::recording()) {
+        return send_untraced(reg, targets, clock, d, Some(t.render())).await;
+    }
+    let id = nimbus_core::trace::new_segment_id();
+    let start = clock.now_ms();
+    let out = send_untraced(reg, targets, clock, d, Some(t.with_parent(&id).render())).await;
+    let mut segment = nimbus_core::trace::Segment::new("EventBridge", &t.root, &id, t.parent.as_deref(), start, clock.now_ms())
+        .origin("AWS::Events")
+        .aws("operation", "PutTarget")
+        .aws("rule_arn", d.rule_arn.as_str())
+        .aws("target_arn", d.target.get("Arn").and_then(Value::as_str).unwrap_or(""))
+        .aws("event_id", d.event.get("id").and_then(Value::as_str).unwrap_or(""));
+    if let Err(f) = &out {
+        segment = segment.failure(f.retryable, &f.code, &f.message);
+    }
+    nimbus_core::trace::record(segment);
+    out
+}
+
+async fn send_untraced(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Delivery, trace: Option<String>) -> Result<(), Failure> {
     let (target, event, payload) = (&d.target, &d.event, d.payload.as_str());
     let arn = target.get("Arn").and_then(Value::as_str).unwrap_or("");
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -170,7 +208,7 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
                 input["MessageGroupId"] = json!(group);
                 input["MessageDeduplicationId"] = event.get("id").cloned().unwrap_or(Value::Null);
             }
-            match targets.queues.send_message(arn, input).await {
+            match targets.queues.send_message_traced(arn, input, trace).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.code.contains("NonExistentQueue") || e.code.contains("QueueDoesNotExist") => Err(gone(e.message)),
                 Err(e) if e.code.contains("Throttl") || e.status == 429 => Err(Failure { code: "THROTTLING".into(), message: e.message, retryable: true }),
@@ -178,7 +216,7 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
                 Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e.message, retryable: e.status >= 500 }),
             }
         }
-        ["arn", _, "lambda", ..] => match targets.functions.invoke_event(arn, bytes::Bytes::from(payload.to_string())).await {
+        ["arn", _, "lambda", ..] => match targets.functions.invoke_event_traced(arn, bytes::Bytes::from(payload.to_string()), trace).await {
             Ok(()) => Ok(()),
             Err(e) if e.contains("not found") || e.contains("NotFound") || e.contains("not a Lambda function ARN") => Err(gone(e)),
             // A payload Lambda refuses will be refused again.
@@ -186,7 +224,7 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
             Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
         },
         ["arn", _, "sns", ..] => match &targets.topics {
-            Some(topics) => match topics.publish(arn, payload.to_string()).await {
+            Some(topics) => match topics.publish_traced(arn, payload.to_string(), trace).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.contains("NotFound") || e.contains("does not exist") => Err(gone(e)),
                 Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e, retryable: true }),
@@ -210,7 +248,10 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
                 return Err(gone(format!("Event bus {bus} does not exist.")));
             }
             let now = clock.now_ms();
-            let ds = reg.matching(account, region, bus, event, now);
+            let mut ds = reg.matching(account, region, bus, event, now);
+            for next in &mut ds {
+                next.trace = trace.clone();
+            }
             let started: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> = Box::pin(start(reg, targets, clock, ds));
             started.await.map_err(|e| Failure { code: "INTERNAL_ERROR".into(), message: e, retryable: true })
         }
@@ -219,8 +260,10 @@ async fn send(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: &Deliver
 }
 
 /// The target's `DeadLetterConfig` queue gets the event with AWS's attributes.
-async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn: &str, f: &Failure, exhausted: Option<&str>, attempts: u64) {
-    let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str) else { return };
+/// Sends a failed event to the target's dead-letter queue: `None` when it has none, else
+/// whether the send worked.
+async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn: &str, f: &Failure, exhausted: Option<&str>, attempts: u64) -> Option<bool> {
+    let dlq = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str)?;
     let s = |v: &str| json!({ "DataType": "String", "StringValue": v });
     let mut attrs = json!({
         "RULE_ARN": s(rule_arn),
@@ -238,7 +281,8 @@ async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn:
         Ok(()) => targets.queues.send_message(dlq, input).await.map(|_| ()).map_err(|e| e.message),
         Err(f) => Err(f.message),
     };
-    if let Err(e) = sent {
+    if let Err(e) = &sent {
         tracing::warn!(dlq, error = %e, "EventBridge dead-letter queue send failed; event dropped");
     }
+    Some(sent.is_ok())
 }

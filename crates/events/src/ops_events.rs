@@ -93,7 +93,12 @@ impl EventsService {
             "resources": e.get("Resources").cloned().unwrap_or_else(|| json!([])),
             "detail": detail,
         });
-        out.extend(self.reg.matching(&ctx.account_id, &ctx.region, &bus, &event, now));
+        // The entry's TraceHeader, else the request's own trace, goes with the event.
+        let trace = s(e, "TraceHeader").filter(|t| nimbus_core::trace::TraceHeader::parse(t).is_some()).map(str::to_string).or_else(|| ctx.downstream_trace().map(|t| t.render()));
+        out.extend(self.reg.matching(&ctx.account_id, &ctx.region, &bus, &event, now).into_iter().map(|mut d| {
+            d.trace = trace.clone();
+            d
+        }));
         Ok((id, bus, event))
     }
 }

@@ -4,6 +4,8 @@
 //! minutes) until they succeed, run out of retries or exceed MaximumEventAgeInSeconds
 //! (default 6 hours); then the OnSuccess / OnFailure destination (SQS, SNS, Lambda or an
 //! EventBridge event bus, `destination_bus.rs`) gets AWS's destination record, and a failed event goes to the DeadLetterConfig queue.
+//! Metrics (`metrics.rs`): AsyncEventsReceived, AsyncEventAge (per attempt), AsyncEventsDropped,
+//! DestinationDeliveryFailures and DeadLetterErrors.
 
 use crate::errors::{LambdaError, LambdaResult};
 use crate::function::timestamp;
@@ -57,8 +59,14 @@ pub async fn enqueue(inner: &Arc<Inner>, key: &FunctionKey, qualifier: Option<St
         trace_id,
     };
     Inner::commit(inner.store.put_event(&e)).await?;
+    crate::metrics::count(&inner.metrics, &target_of(&e), "AsyncEventsReceived");
     inner.async_queue.schedule(e);
     Ok(())
+}
+
+/// The metric target of a queued event (the version that runs is not known yet).
+fn target_of(e: &QueuedEvent) -> crate::metrics::Target<'_> {
+    crate::metrics::Target { account: &e.account, region: &e.region, function: &e.function, qualifier: e.qualifier.as_deref(), executed_version: None }
 }
 
 pub fn start_worker(inner: Arc<Inner>, loaded: Vec<QueuedEvent>) {
@@ -111,9 +119,12 @@ async fn process(inner: &Arc<Inner>, mut e: QueuedEvent) {
     let now = inner.clock.now_ms();
     if now.saturating_sub(e.enqueued_ms) > max_age_ms {
         let record = destination_record(&e, &function_arn, "EventAgeExceeded", &payload, None);
-        finish(inner, &e, config.on_failure.as_deref(), dead_letter.as_deref(), record, true).await;
+        let trace = e.trace_id.clone();
+        finish(inner, &e, config.on_failure.as_deref(), dead_letter.as_deref(), record, true, &trace).await;
         return;
     }
+    // The time since the event was queued, at each attempt (it grows with retries).
+    crate::metrics::emit(&inner.metrics, &target_of(&e), "AsyncEventAge", nimbus_core::metrics::unit::MILLISECONDS, now.saturating_sub(e.enqueued_ms) as f64, false);
     let result = run(
         inner,
         Request {
@@ -124,6 +135,7 @@ async fn process(inner: &Arc<Inner>, mut e: QueuedEvent) {
             tail: false,
             client_context: None,
             trace_id: e.trace_id.clone(),
+            linked_from: None,
         },
     )
     .await;
@@ -131,13 +143,13 @@ async fn process(inner: &Arc<Inner>, mut e: QueuedEvent) {
         Ok(resp) if !resp.function_error => {
             e.attempts += 1;
             let record = destination_record(&e, &function_arn, "Success", &payload, Some((&resp.executed_version, false, &resp.payload)));
-            finish(inner, &e, config.on_success.as_deref(), None, record, false).await;
+            finish(inner, &e, config.on_success.as_deref(), None, record, false, &resp.trace).await;
         }
         Ok(resp) => {
             e.attempts += 1;
             if e.attempts > max_retries {
                 let record = destination_record(&e, &function_arn, "RetriesExhausted", &payload, Some((&resp.executed_version, true, &resp.payload)));
-                finish(inner, &e, config.on_failure.as_deref(), dead_letter.as_deref(), record, true).await;
+                finish(inner, &e, config.on_failure.as_deref(), dead_letter.as_deref(), record, true, &resp.trace).await;
             } else {
                 // AWS waits one minute before the second attempt and two before the third.
                 e.next_attempt_ms = inner.clock.now_ms() + 60_000 * e.attempts as u64;
@@ -186,19 +198,31 @@ fn destination_record(e: &QueuedEvent, function_arn: &str, condition: &str, payl
     record
 }
 
-/// Delivers the outcome and forgets the event.
-async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, dead_letter: Option<&str>, record: Value, failed: bool) {
-    match destination {
+/// Delivers the outcome and forgets the event. `trace`: the header of the last attempt
+/// (its function segment as parent), which the destination and dead-letter deliveries carry.
+async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, dead_letter: Option<&str>, record: Value, failed: bool, trace: &str) {
+    let delivered = match destination {
         Some(dest) if dest.starts_with("arn:aws:events:") => match inner.events.get() {
-            Some(events) => {
-                if let Err(err) = crate::destination_bus::put(events.as_ref(), dest, &record).await {
+            Some(events) => match crate::destination_bus::put(events.as_ref(), dest, &record, trace).await {
+                Ok(_) => true,
+                Err(err) => {
                     tracing::warn!(event = %e.id, destination = dest, error = %err, "destination delivery failed");
+                    false
                 }
+            },
+            None => {
+                tracing::warn!(event = %e.id, destination = dest, "no EventBridge service for the destination");
+                false
             }
-            None => tracing::warn!(event = %e.id, destination = dest, "no EventBridge service for the destination"),
         },
-        Some(dest) => deliver(inner, e, dest, record.to_string(), Vec::new()).await,
-        None => {}
+        Some(dest) => deliver(inner, e, dest, record.to_string(), Vec::new(), trace).await,
+        None => true,
+    };
+    if !delivered {
+        crate::metrics::count(&inner.metrics, &target_of(e), "DestinationDeliveryFailures");
+    }
+    if failed {
+        crate::metrics::count(&inner.metrics, &target_of(e), "AsyncEventsDropped");
     }
     if failed {
         if let Some(dlq) = dead_letter {
@@ -213,7 +237,9 @@ async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, 
                 ("ErrorCode".to_string(), if condition == "EventAgeExceeded" { "EventAgeExceeded".to_string() } else { code.to_string() }),
                 ("ErrorMessage".to_string(), if message.is_empty() { condition.to_string() } else { message.to_string() }),
             ];
-            deliver(inner, e, dlq, body, attributes).await;
+            if !deliver(inner, e, dlq, body, attributes, trace).await {
+                crate::metrics::count(&inner.metrics, &target_of(e), "DeadLetterErrors");
+            }
         }
     }
     if let Err(err) = inner.store.delete_event(&e.id).wait().await {
@@ -221,31 +247,42 @@ async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, 
     }
 }
 
-async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, attributes: Vec<(String, String)>) {
+/// Sends one destination or dead-letter message; false when it could not be delivered.
+async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, attributes: Vec<(String, String)>, trace: &str) -> bool {
     if arn.starts_with("arn:aws:sqs:") {
-        if let Err(err) = inner.bus.send_to_queue(arn, body, attributes).await {
+        if let Err(err) = inner.bus.send_to_queue_traced(arn, body, attributes, Some(trace.to_string())).await {
             tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
+            return false;
         }
+        true
     } else if arn.starts_with("arn:aws:lambda:") {
         let parts: Vec<&str> = arn.split(':').collect();
         if let (Some(account), Some(region), Some(name)) = (parts.get(4), parts.get(3), parts.get(6)) {
             let key = (account.to_string(), region.to_string(), name.to_string());
             let qualifier = parts.get(7).map(|q| q.to_string());
-            let now = inner.clock.now_ms();
-            if let Err(err) = enqueue(inner, &key, qualifier, body.as_bytes(), nimbus_core::ids::uuid(), crate::invoke::new_trace_id(now)).await {
+            if let Err(err) = enqueue(inner, &key, qualifier, body.as_bytes(), nimbus_core::ids::uuid(), trace.to_string()).await {
                 tracing::warn!(event = %e.id, destination = arn, error = ?err, "destination delivery failed");
+                return false;
             }
+            return true;
         }
+        false
     } else if arn.starts_with("arn:aws:sns:") {
         match inner.topics.get() {
             Some(topics) => {
-                if let Err(err) = topics.publish(arn, body).await {
+                if let Err(err) = topics.publish_traced(arn, body, Some(trace.to_string())).await {
                     tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
+                    return false;
                 }
+                true
             }
-            None => tracing::warn!(event = %e.id, destination = arn, "no SNS service for the destination"),
+            None => {
+                tracing::warn!(event = %e.id, destination = arn, "no SNS service for the destination");
+                false
+            }
         }
     } else {
         tracing::warn!(event = %e.id, destination = arn, "destination type not supported by nimbus");
+        false
     }
 }

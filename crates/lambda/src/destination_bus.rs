@@ -26,8 +26,9 @@ pub fn parse_bus_arn(arn: &str) -> Option<(&str, &str, &str)> {
     }
 }
 
-/// Puts the destination record on the bus; Err says why it was not accepted.
-pub async fn put(events: &dyn EventPublisher, bus_arn: &str, record: &Value) -> Result<(), String> {
+/// Puts the destination record on the bus, carrying the invocation's trace as the
+/// entry's `TraceHeader`; Err says why it was not accepted.
+pub async fn put(events: &dyn EventPublisher, bus_arn: &str, record: &Value, trace: &str) -> Result<(), String> {
     let (region, account, bus) = parse_bus_arn(bus_arn).ok_or_else(|| format!("not an event bus ARN: {bus_arn}"))?;
     let success = record.pointer("/requestContext/condition").and_then(Value::as_str) == Some("Success");
     let function_arn = record.pointer("/requestContext/functionArn").and_then(Value::as_str).unwrap_or_default();
@@ -37,6 +38,7 @@ pub async fn put(events: &dyn EventPublisher, bus_arn: &str, record: &Value) -> 
         "Detail": record.to_string(),
         "Resources": [bus_arn, function_arn],
         "EventBusName": bus,
+        "TraceHeader": trace,
     });
     let out = events.put_events(account, region, json!({ "Entries": [entry] })).await.map_err(|e| format!("{}: {}", e.code, e.message))?;
     if out.get("FailedEntryCount").and_then(Value::as_u64).unwrap_or(0) > 0 {

@@ -293,9 +293,11 @@ impl Environment {
         Ok(())
     }
 
-    /// Runs one invocation. `tail`: collect its log lines for `LogType=Tail`.
-    pub async fn invoke(&self, mut inv: Invocation, tail: bool) -> (Result_, Option<Vec<String>>) {
+    /// Runs one invocation. `tail`: collect its log lines for `LogType=Tail`. Also answers
+    /// the cold start's init duration (ms), when this invocation waited for it.
+    pub async fn invoke(&self, mut inv: Invocation, tail: bool) -> (Result_, Option<Vec<String>>, Option<f64>) {
         let request_id = inv.request_id.clone();
+        let xray = xray_report(&inv.trace_id);
         if tail {
             *self.logs.tail.lock() = Some(Vec::new());
         }
@@ -354,16 +356,23 @@ impl Environment {
             self.spec_memory,
             max_memory_mb(self.pid)
         );
-        if let Some(init) = self.init_ms.lock().take() {
+        let init_ms = self.init_ms.lock().take();
+        if let Some(init) = init_ms {
             report.push_str(&format!("Init Duration: {init:.2} ms\t"));
         }
         if let Some(s) = status {
             report.push_str(&format!("Status: {s}"));
         }
+        if let Some(x) = xray {
+            // AWS appends the trace of a sampled invocation to the REPORT line
+            // (<https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html>).
+            report.push('\n');
+            report.push_str(&x);
+        }
         self.logs.line(report);
         self.logs.ship();
         let tail = self.logs.tail.lock().take();
-        (result, tail)
+        (result, tail, init_ms)
     }
 }
 
@@ -377,6 +386,16 @@ impl Environment {
         self.logs.line(format!("{at} {request_id} Task timed out after {secs} seconds"));
         Bytes::from(format!(r#"{{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: {request_id} Error: Task timed out after {secs} seconds"}}"#))
     }
+}
+
+/// `XRAY TraceId: … SegmentId: … Sampled: true` for a sampled invocation's REPORT line:
+/// the trace root and the function segment (the `Parent` the function was handed).
+fn xray_report(trace_header: &str) -> Option<String> {
+    let t = nimbus_core::trace::TraceHeader::parse(trace_header)?;
+    if t.sampled != Some(true) {
+        return None;
+    }
+    Some(format!("XRAY TraceId: {}\tSegmentId: {}\tSampled: true\t", t.root, t.parent.as_deref().unwrap_or("")))
 }
 
 fn exit_error(request_id: &str) -> Bytes {

@@ -679,8 +679,13 @@ fn reserved_concurrency(inner: &Inner, m: &Mapping) -> Option<u32> {
 
 /// Invokes the mapping's function with one event, retrying with backoff while it is
 /// throttled (the records wait meanwhile). `None` when the mapping was stopped.
-pub(crate) async fn invoke_batch(inner: &Arc<Inner>, m: &Mapping, event: &Value, stop: &mut watch::Receiver<bool>) -> Option<LambdaResult<crate::invoke::Response>> {
+///
+/// `trace`: the trace the batch continues (an SQS batch: its first message's
+/// `AWSTraceHeader`, as AWS does; a stream batch: its first record's write, see
+/// [`BatchTrace::of_stream`]); `None` starts a new one.
+pub(crate) async fn invoke_batch(inner: &Arc<Inner>, m: &Mapping, event: &Value, stop: &mut watch::Receiver<bool>, trace: BatchTrace) -> Option<LambdaResult<crate::invoke::Response>> {
     let payload = bytes::Bytes::from(event.to_string());
+    let trace_id = trace.header.unwrap_or_else(|| new_trace_id(inner.clock.now_ms()));
     let mut backoff_ms = 100;
     loop {
         let req = Request {
@@ -690,7 +695,8 @@ pub(crate) async fn invoke_batch(inner: &Arc<Inner>, m: &Mapping, event: &Value,
             payload: payload.clone(),
             tail: false,
             client_context: None,
-            trace_id: new_trace_id(inner.clock.now_ms()),
+            trace_id: trace_id.clone(),
+            linked_from: trace.linked_from.clone(),
         };
         match run(inner, req).await {
             Err(LambdaError::TooManyRequests { .. }) => {
@@ -702,6 +708,31 @@ pub(crate) async fn invoke_batch(inner: &Arc<Inner>, m: &Mapping, event: &Value,
             }
             other => return Some(other),
         }
+    }
+}
+
+/// The trace an event source mapping's invocation continues.
+#[derive(Default, Clone)]
+pub(crate) struct BatchTrace {
+    pub header: Option<String>,
+    pub linked_from: Option<String>,
+}
+
+impl BatchTrace {
+    /// An SQS batch continues its first message's `AWSTraceHeader`
+    /// (<https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sqs.html>).
+    pub fn of_queue(header: Option<&str>) -> BatchTrace {
+        BatchTrace { header: header.filter(|h| nimbus_core::trace::TraceHeader::parse(h).is_some()).map(str::to_string), linked_from: None }
+    }
+
+    /// A DynamoDB stream batch: AWS starts a new trace (stream records carry none);
+    /// nimbus keeps the root of the write that made the first record, without its parent,
+    /// and records the writing segment as a link (`nimbus.linked_from`).
+    pub fn of_stream(write: Option<&str>) -> BatchTrace {
+        let Some(t) = write.and_then(nimbus_core::trace::TraceHeader::parse) else { return BatchTrace::default() };
+        let linked_from = t.parent.clone();
+        let header = nimbus_core::trace::TraceHeader { parent: None, ..t }.render();
+        BatchTrace { header: Some(header), linked_from }
     }
 }
 
@@ -728,7 +759,8 @@ fn within_payload_limit(m: &Mapping, keep: Vec<PolledMessage>) -> Vec<Vec<Polled
 /// mapping was stopped meanwhile.
 async fn deliver(inner: &Arc<Inner>, m: &Mapping, fifo: bool, keep: Vec<PolledMessage>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let event = json!({ "Records": keep.iter().map(|msg| record(m, msg)).collect::<Vec<_>>() });
-    let outcome = invoke_batch(inner, m, &event, stop).await?;
+    let trace = BatchTrace::of_queue(keep.first().and_then(|msg| msg.attributes.get("AWSTraceHeader")).and_then(Value::as_str));
+    let outcome = invoke_batch(inner, m, &event, stop, trace).await?;
     inner.processed(m, Processed::of(&outcome));
     let done: Vec<String> = match outcome {
         Ok(resp) if !resp.function_error => {

@@ -93,7 +93,7 @@ pub async fn close(inner: &Arc<Inner>, m: &Mapping, shard: &str, w: &OpenWindow,
     w.decorate(&mut event, m, shard, true, early);
     let mut pause_ms = 100;
     loop {
-        match crate::esm::invoke_batch(inner, m, &event, stop).await? {
+        match crate::esm::invoke_batch(inner, m, &event, stop, Default::default()).await? {
             Ok(resp) if !resp.function_error => return Some(()),
             _ => tracing::warn!(mapping = %m.uuid, shard, "final invocation of a tumbling window failed; retrying"),
         }

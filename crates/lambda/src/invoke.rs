@@ -27,7 +27,12 @@ pub struct Request {
     pub payload: Bytes,
     pub tail: bool,
     pub client_context: Option<String>,
+    /// The caller's `X-Amzn-Trace-Id` (or `xray::fresh_header`); the function gets it
+    /// with its own segment as the parent.
     pub trace_id: String,
+    /// A segment this invocation is linked to rather than caused by (a DynamoDB stream
+    /// record's write: AWS breaks the trace there; nimbus keeps the root and the link).
+    pub linked_from: Option<String>,
 }
 
 pub struct Response {
@@ -35,16 +40,18 @@ pub struct Response {
     pub function_error: bool,
     pub log_tail: Option<String>,
     pub executed_version: String,
+    /// The trace header the function ran with (`Parent` = its segment): what the
+    /// invocation hands on (destinations, dead-letter queues).
+    pub trace: String,
 }
 
+/// A new trace header with no sampling decision: the function's tracing mode decides.
 pub fn new_trace_id(now_ms: u64) -> String {
-    let r1: u128 = rand::random();
-    let r2: u64 = rand::random();
-    format!("Root=1-{:08x}-{:024x};Parent={:016x};Sampled=0", now_ms / 1000, r1 & ((1u128 << 96) - 1), r2)
+    crate::xray::fresh_header(now_ms)
 }
 
 /// The trace header an API invocation hands its function: the caller's trace (or the one
-/// the router started) with the Invoke call's segment as parent, else a new unsampled one.
+/// the router started) with the Invoke call's segment as parent, else a new one.
 fn request_trace(ctx: &RequestContext, now_ms: u64) -> String {
     ctx.downstream_trace().map(|t| t.render()).unwrap_or_else(|| new_trace_id(now_ms))
 }
@@ -64,33 +71,67 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         None => f.arn(),
     };
     let key = PoolKey { account: f.account.clone(), region: f.region.clone(), function: f.name.clone(), version: v.version.clone() };
+    let received_ms = inner.clock.now_ms();
+    let xray = crate::xray::begin(&req.trace_id, v.tracing_mode == "Active", received_ms);
     let reserved_total = inner.reserved_total(&f.account, &f.region, "");
-    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total)?;
+    let target = crate::metrics::Target { account: &f.account, region: &f.region, function: &f.name, qualifier: req.qualifier.as_deref(), executed_version: Some(&v.version) };
+    let mut lease = match inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total) {
+        Ok(lease) => lease,
+        Err(e) => {
+            // Throttled requests are not Invocations (AWS counts them only as Throttles).
+            crate::metrics::count(&inner.metrics, &target, "Throttles");
+            return Err(e);
+        }
+    };
+    crate::metrics::concurrency(&inner.metrics, &target, lease.concurrency.0, lease.concurrency.1);
+    let started = std::time::Instant::now();
     let env = match lease.warm.take() {
         Some(env) => env,
         None => match spawn(inner, &f, &v, kind).await {
             Ok(env) => env,
             Err(doc) => {
                 inner.pool.release(lease, None);
-                return Ok(Response { payload: doc, function_error: true, log_tail: None, executed_version: v.version });
+                // An init failure is an invocation that failed (Errors), as on AWS.
+                crate::metrics::invocation(&inner.metrics, &target, true, started.elapsed().as_secs_f64() * 1000.0);
+                return Ok(Response { payload: doc, function_error: true, log_tail: None, executed_version: v.version, trace: xray.header });
             }
         },
     };
+    // Duration is the function's own time, not its environment's start (Init Duration).
+    let started = std::time::Instant::now();
     // The process reads the real clock, so its deadline is in wall time.
     let wall_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let (placeholder, _) = tokio::sync::oneshot::channel();
     let inv = Invocation {
-        request_id: req.request_id,
+        request_id: req.request_id.clone(),
         payload: req.payload,
         deadline_ms: wall_ms + v.timeout as u64 * 1000,
-        invoked_arn,
-        trace_id: req.trace_id,
+        invoked_arn: invoked_arn.clone(),
+        trace_id: xray.header.clone(),
         client_context: req.client_context,
         cognito_identity: None,
         reply: placeholder,
     };
-    let (result, tail) = env.invoke(inv, req.tail).await;
+    let started_ms = inner.clock.now_ms();
+    let ran_with = xray.header.clone();
+    let (result, tail, init_ms) = env.invoke(inv, req.tail).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     inner.pool.release(lease, Some(env));
+    xray.finish(crate::xray::Ran {
+        function_name: &f.name,
+        function_arn: &invoked_arn,
+        request_id: &req.request_id,
+        account: &f.account,
+        received_ms,
+        started_ms,
+        ended_ms: inner.clock.now_ms(),
+        init_ms,
+        error: match &result {
+            Result_::FunctionError(doc) => Some(doc),
+            Result_::Ok(_) => None,
+        },
+        linked_from: req.linked_from.as_deref(),
+    });
     let log_tail = tail.map(|lines| {
         let text = lines.join("\n") + "\n";
         let start = text.len().saturating_sub(4096);
@@ -101,7 +142,8 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         Result_::Ok(p) => (p, false),
         Result_::FunctionError(p) => (p, true),
     };
-    Ok(Response { payload, function_error, log_tail, executed_version: v.version })
+    crate::metrics::invocation(&inner.metrics, &target, function_error, elapsed_ms);
+    Ok(Response { payload, function_error, log_tail, executed_version: v.version, trace: ran_with })
 }
 
 /// How long a function's role credentials last; environments are retired five minutes
@@ -172,6 +214,14 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
     ];
+    if let Some(addr) = inner.xray_daemon.get() {
+        // As Lambda sets them for the X-Ray SDKs
+        // (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>).
+        env.push(("AWS_XRAY_DAEMON_ADDRESS".into(), addr.to_string()));
+        env.push(("_AWS_XRAY_DAEMON_ADDRESS".into(), addr.ip().to_string()));
+        env.push(("_AWS_XRAY_DAEMON_PORT".into(), addr.port().to_string()));
+        env.push(("AWS_XRAY_CONTEXT_MISSING".into(), "LOG_ERROR".into()));
+    }
     let credentials_expire_ms = role_credentials(inner, f, v, &mut env).await?;
     if matches!(v.code.source, crate::function::CodeSource::HotReload { .. }) {
         // Python's bytecode cache validates by source mtime (whole seconds) and size: an
@@ -240,7 +290,7 @@ pub async fn invoke(inner: &Arc<Inner>, ctx: &RequestContext, input: Invoke) -> 
         "RequestResponse" => {
             let resp = run(
                 inner,
-                Request { key, qualifier, request_id: ctx.request_id.clone(), payload, tail: input.log_type.as_deref() == Some("Tail"), client_context, trace_id: request_trace(ctx, now) },
+                Request { key, qualifier, request_id: ctx.request_id.clone(), payload, tail: input.log_type.as_deref() == Some("Tail"), client_context, trace_id: request_trace(ctx, now), linked_from: None },
             )
             .await?;
             let mut out = json!({ "StatusCode": 200, "ExecutedVersion": resp.executed_version, "Payload": B64.encode(&resp.payload) });

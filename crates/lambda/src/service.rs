@@ -74,6 +74,12 @@ pub struct Inner {
     pub events: std::sync::OnceLock<Arc<dyn nimbus_core::internal::EventPublisher>>,
     /// S3, for packages given as `Code.S3Bucket` / `S3Key` (set by the binary once S3 exists).
     pub objects: std::sync::OnceLock<Arc<dyn nimbus_core::internal::ObjectReader>>,
+    /// The standard `AWS/Lambda` metrics (`metrics.rs`); a no-op until the binary attaches
+    /// the shared aggregator (`set_metrics`).
+    pub metrics: nimbus_core::metrics::Metrics,
+    /// The X-Ray daemon's UDP address (`127.0.0.1:2000`), handed to functions as
+    /// `AWS_XRAY_DAEMON_ADDRESS` (set by the binary when X-Ray is wired).
+    pub xray_daemon: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -190,6 +196,8 @@ impl LambdaService {
             topics: std::sync::OnceLock::new(),
             events: std::sync::OnceLock::new(),
             objects: std::sync::OnceLock::new(),
+            metrics: nimbus_core::metrics::Metrics::new(),
+            xray_daemon: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -304,22 +312,23 @@ impl nimbus_core::internal::ResourcePolicies for LambdaService {
 /// path as Invoke's RequestResponse (`invoke::run`), qualifier from the ARN.
 impl nimbus_core::internal::FunctionInvoker for LambdaService {
     fn invoke<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes) -> BoxFuture<'a, Result<nimbus_core::internal::InvokeOutcome, String>> {
+        self.invoke_traced(function_arn, payload, None)
+    }
+
+    /// Continuing the caller's trace (API Gateway's stage segment as the parent).
+    fn invoke_traced<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes, trace: Option<String>) -> BoxFuture<'a, Result<nimbus_core::internal::InvokeOutcome, String>> {
         Box::pin(async move {
-            let parts: Vec<&str> = function_arn.split(':').collect();
-            let (region, account, name, qualifier) = match parts.as_slice() {
-                ["arn", _, "lambda", region, account, "function", name] => (*region, *account, *name, None),
-                ["arn", _, "lambda", region, account, "function", name, q] => (*region, *account, *name, Some(q.to_string())),
-                _ => return Err(format!("not a Lambda function ARN: {function_arn}")),
-            };
+            let (key, qualifier) = function_of_arn(function_arn)?;
             let now = self.inner.clock.now_ms();
             let req = crate::invoke::Request {
-                key: (account.to_string(), region.to_string(), name.to_string()),
+                key,
                 qualifier,
                 request_id: nimbus_core::ids::uuid(),
                 payload,
                 tail: false,
                 client_context: None,
-                trace_id: crate::invoke::new_trace_id(now),
+                trace_id: trace.filter(|t| t.starts_with("Root=")).unwrap_or_else(|| crate::invoke::new_trace_id(now)),
+                linked_from: None,
             };
             match crate::invoke::run(&self.inner, req).await {
                 Ok(r) => Ok(nimbus_core::internal::InvokeOutcome { payload: r.payload, function_error: r.function_error }),
@@ -338,7 +347,7 @@ impl nimbus_core::internal::EventInvoker for LambdaService {
     }
 
     /// With the triggering request's `X-Amzn-Trace-Id` as the invocation's trace header
-    /// (S3 event notifications), else a new one.
+    /// (S3 event notifications, SNS and EventBridge deliveries), else a new one.
     fn invoke_event_traced<'a>(&'a self, function_arn: &'a str, payload: bytes::Bytes, trace_id: Option<String>) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let (key, qualifier) = function_of_arn(function_arn)?;
@@ -380,6 +389,17 @@ impl LambdaService {
     /// Where OnSuccess / OnFailure destinations on EventBridge event buses put events.
     pub fn set_event_publisher(&self, events: Arc<dyn nimbus_core::internal::EventPublisher>) {
         let _ = self.inner.events.set(events);
+    }
+
+    /// Where the standard `AWS/Lambda` metrics go (core's aggregator, flushed to CloudWatch).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.inner.metrics.attach(hub);
+    }
+
+    /// The X-Ray daemon's UDP address functions send their segments to
+    /// (`AWS_XRAY_DAEMON_ADDRESS` and friends in every new environment).
+    pub fn set_xray_daemon_address(&self, addr: std::net::SocketAddr) {
+        let _ = self.inner.xray_daemon.set(addr);
     }
 
     /// Where `Code.S3Bucket` / `S3Key` packages are read from (nimbus's S3).

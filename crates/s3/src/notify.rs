@@ -157,7 +157,9 @@ impl Notifier {
             source_ip: ctx.source_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into()),
             request_id: ctx.request_id.clone(),
             host_id: ctx.host_id(),
-            trace_id: ctx.trace_id.clone(),
+            // The request's trace with its S3 segment as the parent (the header as sent
+            // when it is not a well-formed trace header).
+            trace_id: ctx.downstream_trace().map(|t| t.render()).or_else(|| ctx.trace_id.clone()),
         };
         self.dispatch(event, actor);
     }
@@ -192,7 +194,10 @@ impl Notifier {
             });
         }
         if bucket.config.event_bridge {
-            if let Some(entry) = event_record::eventbridge_entry(&event, &actor, &sequencer) {
+            if let Some(mut entry) = event_record::eventbridge_entry(&event, &actor, &sequencer) {
+                if let Some(t) = actor.trace_id.as_deref().filter(|t| nimbus_core::trace::TraceHeader::parse(t).is_some()) {
+                    entry["TraceHeader"] = json!(t);
+                }
                 self.send(Delivery::Bus { home: bucket.home.clone(), entry });
             }
         }

@@ -67,6 +67,12 @@ pub struct Delivery {
     /// The publish's document while the delivery is stored in it (else its own).
     #[serde(skip)]
     pub group: Option<Arc<Group>>,
+    /// The publisher's `X-Amzn-Trace-Id` (its SNS segment as the parent): each attempt
+    /// records an SNS delivery segment and hands the endpoint the trace with that
+    /// segment as the parent (SQS `AWSTraceHeader`, the Lambda invocation's trace,
+    /// HTTP/S `X-Amzn-Trace-Id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
 }
 
 #[derive(Default)]
@@ -85,11 +91,13 @@ pub struct Deliveries {
     /// The subscribers' resource policies (`--auth iam`): a queue's policy must allow
     /// `sqs:SendMessage` by `sns.amazonaws.com`, a function's `lambda:InvokeFunction`.
     grants: parking_lot::RwLock<Arc<dyn ServiceGrants>>,
+    /// The standard `AWS/SNS` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 impl Deliveries {
     pub fn new(queues: Arc<dyn QueueSender>, functions: Arc<dyn EventInvoker>) -> Deliveries {
-        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions, grants: parking_lot::RwLock::new(Arc::new(OpenGrants)) }
+        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions, grants: parking_lot::RwLock::new(Arc::new(OpenGrants)), metrics: nimbus_core::metrics::Metrics::new() }
     }
 
     /// Wires the resource-policy checks of deliveries (IAM, under `--auth iam`).
@@ -259,7 +267,35 @@ async fn run_lane(w: &Arc<Worker>, sub: &str) {
     }
 }
 
+/// One attempt, traced: records the SNS delivery segment when the publish was traced
+/// (and sampled, and segments are recorded).
+/// <https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sns.html>
 async fn send(w: &Worker, d: &Delivery) -> Outcome {
+    let Some(t) = d.trace.as_deref().and_then(nimbus_core::trace::TraceHeader::parse) else { return send_untraced(w, d, None).await };
+    if !(t.is_sampled() && nimbus_core::trace::recording()) {
+        return send_untraced(w, d, Some(t.render())).await;
+    }
+    let id = nimbus_core::trace::new_segment_id();
+    let start = w.clock.now_ms();
+    let outcome = send_untraced(w, d, Some(t.with_parent(&id).render())).await;
+    let topic_arn = d.subscription_arn.rsplit_once(':').map(|(t, _)| t).unwrap_or("");
+    let mut segment = nimbus_core::trace::Segment::new("SNS", &t.root, &id, t.parent.as_deref(), start, w.clock.now_ms())
+        .origin("AWS::SNS::Topic")
+        .aws("operation", "Deliver")
+        .aws("topic_arn", topic_arn)
+        .aws("subscription", d.subscription_arn.as_str())
+        .aws("protocol", d.protocol.as_str())
+        .aws("endpoint", d.endpoint.as_str());
+    match &outcome {
+        Outcome::Delivered => {}
+        Outcome::Retry(why) => segment = segment.failure(true, "DeliveryFailed", why),
+        Outcome::Permanent(why) => segment = segment.failure(false, "DeliveryFailed", why),
+    }
+    nimbus_core::trace::record(segment);
+    outcome
+}
+
+async fn send_untraced(w: &Worker, d: &Delivery, trace: Option<String>) -> Outcome {
     let retry = |r: Result<(), String>| match r {
         Ok(()) => Outcome::Delivered,
         Err(e) => Outcome::Retry(e),
@@ -275,10 +311,13 @@ async fn send(w: &Worker, d: &Delivery) -> Outcome {
         }
     }
     match d.protocol.as_str() {
-        "sqs" => retry(w.deliveries.queues.send_message(&d.endpoint, d.body.clone()).await.map(|_| ()).map_err(|e| e.to_string())),
-        "lambda" => retry(w.deliveries.functions.invoke_event(&d.endpoint, bytes::Bytes::from(d.body.to_string())).await),
+        "sqs" => retry(w.deliveries.queues.send_message_traced(&d.endpoint, d.body.clone(), trace).await.map(|_| ()).map_err(|e| e.to_string())),
+        "lambda" => retry(w.deliveries.functions.invoke_event_traced(&d.endpoint, bytes::Bytes::from(d.body.to_string()), trace).await),
         "http" => {
-            let headers: Vec<(String, String)> = serde_json::from_value(d.body["headers"].clone()).unwrap_or_default();
+            let mut headers: Vec<(String, String)> = serde_json::from_value(d.body["headers"].clone()).unwrap_or_default();
+            if let Some(t) = trace {
+                headers.push(("x-amzn-trace-id".to_string(), t));
+            }
             http_delivery::post(&d.endpoint, &headers, d.body["payload"].as_str().unwrap_or("").to_string()).await
         }
         other => Outcome::Permanent(format!("protocol {other} is not delivered by the worker")),
@@ -311,11 +350,16 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     };
     match (outcome, delay) {
         (Outcome::Delivered, _) => {
+            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsDelivered");
             release(&w.registry, &mut d);
             None
         }
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
+            // HTTP/S endpoints count every failed attempt; the others only the last.
+            if d.protocol == "http" || d.protocol == "https" {
+                crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailed");
+            }
             let now = w.clock.now_ms();
             d.next_ms += started.elapsed().as_millis() as u64 + delay_ms;
             // A retry still in its publish's document is stored on its own from now on
@@ -331,6 +375,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
             Some(d)
         }
         (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
+            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailed");
             // Confirmations are not dead-lettered (they carry no message).
             let confirmation = d.body["headers"].to_string().contains("SubscriptionConfirmation");
             let dlq = w.registry.subscription(&d.subscription_arn).ok().and_then(|s| s.dead_letter_arn()).filter(|_| !confirmation);
@@ -353,8 +398,12 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
                         Ok(()) => w.deliveries.queues.send_message(&q, input).await.map(|_| ()).map_err(|e| e.to_string()),
                         Err(why) => Err(why),
                     };
-                    if let Err(err) = sent {
-                        tracing::warn!(subscription = %d.subscription_arn, dlq = %q, error = %err, "SNS dead-letter delivery failed");
+                    match sent {
+                        Ok(()) => crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsRedrivenToDlq"),
+                        Err(err) => {
+                            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailedToRedriveToDlq");
+                            tracing::warn!(subscription = %d.subscription_arn, dlq = %q, error = %err, "SNS dead-letter delivery failed");
+                        }
                     }
                 }
                 None => tracing::warn!(subscription = %d.subscription_arn, error = %e, "SNS delivery failed after retries; dropped (no RedrivePolicy)"),
@@ -382,6 +431,7 @@ mod tests {
             attempts: 0,
             next_ms: 0,
             group: None,
+            trace: None,
         }
     }
 

@@ -28,6 +28,8 @@ pub struct Entry {
     pub attributes: Attributes,
     pub group_id: Option<String>,
     pub dedup_id: Option<String>,
+    /// The publisher's trace header, carried by every delivery.
+    pub trace: Option<String>,
 }
 
 impl Entry {
@@ -40,6 +42,7 @@ impl Entry {
             attributes: message_attrs::parse(input.get("MessageAttributes"))?,
             group_id: text("MessageGroupId"),
             dedup_id: text("MessageDeduplicationId"),
+            trace: None,
         })
     }
 
@@ -123,6 +126,9 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
         }
     }
     let out = fan_out(sns, topic, &e, &bodies, now, message_id, dedup_id.as_deref()).await;
+    if out.is_ok() {
+        crate::metrics::published(&sns.deliveries.metrics, &topic.account, &topic.region, &topic.name, e.size());
+    }
     if let Some(d) = &dedup_id {
         match &out {
             Ok(p) => sns.dedup.settle(&topic.arn, d, p).await,
@@ -222,7 +228,9 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    batch.push(sns.http_delivery(&sub, "Notification", &message_id, payload, sub.raw()));
+                    let mut d = sns.http_delivery(&sub, "Notification", &message_id, payload, sub.raw());
+                    d.trace = e.trace.clone();
+                    batch.push(d);
                 }
                 continue;
             }
@@ -239,6 +247,7 @@ async fn fan_out(sns: &Sns, topic: &Topic, e: &Entry, bodies: &Bodies, now: u64,
             attempts: 0,
             next_ms: now,
             group: None,
+            trace: e.trace.clone(),
         });
     }
     sns.deliveries.accept(&sns.registry, batch).await?;
@@ -270,7 +279,9 @@ pub async fn publish(call: &Call<'_>, input: Value) -> SnsResult<Value> {
     if input.get("Message").is_none() {
         return Err(SnsError::invalid("Message Reason: no value for required parameter"));
     }
-    let p = publish_to(call.sns, &topic, Entry::read(&input)?).await?;
+    let mut entry = Entry::read(&input)?;
+    entry.trace = call.trace.clone();
+    let p = publish_to(call.sns, &topic, entry).await?;
     let mut out = json!({ "MessageId": p.message_id });
     if let Some(s) = p.sequence_number {
         out["SequenceNumber"] = Value::from(s);
@@ -305,7 +316,10 @@ pub async fn publish_batch(call: &Call<'_>, input: Value) -> SnsResult<Value> {
     let mut total = 0;
     for e in &entries {
         let id = e.get("Id").and_then(Value::as_str).unwrap_or("").to_string();
-        let entry = Entry::read(e);
+        let entry = Entry::read(e).map(|mut en| {
+            en.trace = call.trace.clone();
+            en
+        });
         total += entry.as_ref().map_or(0, Entry::size);
         read.push((id, entry));
     }

@@ -116,6 +116,7 @@ impl Sns {
             attempts: 0,
             next_ms: self.clock.now_ms(),
             group: None,
+            trace: None,
         }
     }
 
@@ -134,6 +135,9 @@ pub struct Call<'a> {
     pub account: String,
     pub region: String,
     pub sns: &'a Sns,
+    /// The trace header the request hands downstream (its SNS segment as the parent):
+    /// what Publish's deliveries carry.
+    pub trace: Option<String>,
 }
 
 /// A required string member.
@@ -184,13 +188,18 @@ impl SnsService {
         Ok(SnsService { sns })
     }
 
+    /// Where the standard `AWS/SNS` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.sns.deliveries.metrics.attach(hub);
+    }
+
     /// Wires the subscribers' resource-policy checks (IAM's, under `--auth iam`).
     pub fn set_grants(&self, grants: Arc<dyn nimbus_core::internal::ServiceGrants>) {
         self.sns.deliveries.set_grants(grants);
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> SnsResult<Value> {
-        let call = Call { account: ctx.account_id.clone(), region: ctx.region.clone(), sns: &self.sns };
+        let call = Call { account: ctx.account_id.clone(), region: ctx.region.clone(), sns: &self.sns, trace: ctx.downstream_trace().map(|t| t.render()) };
         match op {
             "CreateTopic" => ops_topics::create_topic(&call, input).await,
             "DeleteTopic" => ops_topics::delete_topic(&call, input).await,
@@ -230,11 +239,15 @@ impl AwsService for SnsService {
 /// (with their Subject).
 impl nimbus_core::internal::TopicPublisher for SnsService {
     fn publish<'a>(&'a self, topic_arn: &'a str, message: String) -> BoxFuture<'a, Result<String, String>> {
-        self.publish_entry(topic_arn, None, message)
+        self.publish_entry(topic_arn, None, message, None)
+    }
+
+    fn publish_traced<'a>(&'a self, topic_arn: &'a str, message: String, trace: Option<String>) -> BoxFuture<'a, Result<String, String>> {
+        self.publish_entry(topic_arn, None, message, trace)
     }
 
     fn publish_with_subject<'a>(&'a self, topic_arn: &'a str, subject: String, message: String) -> BoxFuture<'a, Result<String, String>> {
-        self.publish_entry(topic_arn, Some(subject), message)
+        self.publish_entry(topic_arn, Some(subject), message, None)
     }
 
     fn topic_exists(&self, topic_arn: &str) -> bool {
@@ -243,10 +256,10 @@ impl nimbus_core::internal::TopicPublisher for SnsService {
 }
 
 impl SnsService {
-    fn publish_entry<'a>(&'a self, topic_arn: &'a str, subject: Option<String>, message: String) -> BoxFuture<'a, Result<String, String>> {
+    fn publish_entry<'a>(&'a self, topic_arn: &'a str, subject: Option<String>, message: String, trace: Option<String>) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let topic = self.sns.registry.topic(topic_arn).map_err(|e| format!("{:?}", e))?;
-            let entry = Entry { message, subject, structure: None, attributes: Default::default(), group_id: None, dedup_id: None };
+            let entry = Entry { message, subject, structure: None, attributes: Default::default(), group_id: None, dedup_id: None, trace };
             ops_publish::publish_to(&self.sns, &topic, entry).await.map(|p| p.message_id).map_err(|e| format!("{e:?}"))
         })
     }

@@ -156,6 +156,7 @@ impl SqsService {
                 group_id,
                 dedup_id,
                 carried: None,
+                size,
             },
             md5_attributes,
             md5_system,
@@ -262,7 +263,7 @@ impl SqsService {
 
     /// A send from another service (Lambda destinations, dead-letter queues), validated
     /// like any SendMessage.
-    pub(crate) async fn send_internal(&self, queue_arn: &str, body: String, attributes: Vec<(String, String)>) -> SqsResult<String> {
+    pub(crate) async fn send_internal(&self, queue_arn: &str, body: String, attributes: Vec<(String, String)>, trace: Option<&str>) -> SqsResult<String> {
         let queue = self.engine.get_by_arn(queue_arn).ok_or(SqsError::QueueDoesNotExist)?;
         let fifo = queue.state.lock().fifo();
         let attributes: Attributes = attributes
@@ -277,7 +278,7 @@ impl SqsService {
             message_deduplication_id: if fifo { Some(nimbus_core::ids::uuid()) } else { None },
             ..SendMessage::default()
         };
-        let p = self.prepare(&queue.key.account, None, &queue, input)?;
+        let p = self.prepare(&queue.key.account, trace, &queue, input)?;
         let sent = self.engine.send(&queue, vec![p.message]).await?;
         sent.into_iter().next().map(|s| s.message_id).ok_or_else(|| SqsError::Internal("send produced no result".into()))
     }
@@ -347,7 +348,9 @@ impl SqsService {
             }
             self.engine.apply(muts)
         };
-        Engine::commit(pending).await
+        Engine::commit(pending).await?;
+        crate::metrics::deleted(&self.engine, queue);
+        Ok(())
     }
 
     pub(crate) async fn delete_message(&self, ctx: &RequestContext, input: DeleteMessage) -> SqsResult<Value> {

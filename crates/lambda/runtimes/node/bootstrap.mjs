@@ -169,7 +169,10 @@ async function main() {
     if (next.status !== 200) process.exit(0);
     const id = next.headers['lambda-runtime-aws-request-id'];
     currentRequestId = id;
+    // Per invocation, as Lambda's Node.js runtime does: the SDKs inside the function
+    // (JS SDK v3's recursion-detection middleware, the X-Ray SDK) read the trace from it.
     if (next.headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'];
+    else delete process.env._X_AMZN_TRACE_ID;
     try {
       const event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
       const result = await runHandler(handler, event, makeContext(next.headers));

@@ -44,6 +44,11 @@
 //! with `"requestContext"` (a proxy integration's event, either payload format) is answered
 //! as a proxy response: 200, `content-type: application/json`, the event as the body.
 //!
+//! Trace chain: with `CHAIN_TABLE=<table>` in the environment, a `Records` event (an SQS
+//! mapping's batch) prints `TRACE <_X_AMZN_TRACE_ID>` and writes each record to that
+//! table with `aws-sdk-dynamodb` (`pk` = the message id, `body` = its body) — the SDK
+//! carries the trace into DynamoDB by itself, as on AWS.
+//!
 //! Init: with `INIT_FAIL=1` in the environment the process panics before it ever
 //! contacts the Runtime API (an init failure as AWS sees one).
 
@@ -87,6 +92,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         if let Some(records) = payload.get("Records").and_then(Value::as_array) {
             if std::env::var("ESM_REPORT").as_deref() == Ok("1") {
                 return esm_report(records, &ctx.request_id).await;
+            }
+            if let Ok(table) = std::env::var("CHAIN_TABLE") {
+                return chain_put(&table, records).await;
             }
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -161,6 +169,32 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         }
         other => Err(failure("UnknownAction", format!("unknown action: {other}"))),
     }
+}
+
+/// The trace chain's hop: logs the trace the function runs in, then PutItem per record.
+async fn chain_put(table: &str, records: &[Value]) -> Result<Value, Diagnostic> {
+    println!("TRACE {}", std::env::var("_X_AMZN_TRACE_ID").unwrap_or_default());
+    let var = |n: &str| std::env::var(n).unwrap_or_default();
+    let credentials = aws_credential_types::Credentials::new(var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"), Some(var("AWS_SESSION_TOKEN")), None, "lambda-environment");
+    let config = aws_sdk_dynamodb::Config::builder()
+        .region(aws_sdk_dynamodb::config::Region::new(var("AWS_REGION")))
+        .endpoint_url(var("AWS_ENDPOINT_URL"))
+        .credentials_provider(credentials)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    for r in records {
+        let text = |p: &str| r.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        client
+            .put_item()
+            .table_name(table)
+            .item("pk", aws_sdk_dynamodb::types::AttributeValue::S(text("/messageId")))
+            .item("body", aws_sdk_dynamodb::types::AttributeValue::S(text("/body")))
+            .send()
+            .await
+            .map_err(|e| failure("PutItemFailed", format!("{e:?}")))?;
+    }
+    Ok(json!({}))
 }
 
 fn now_ns() -> u64 {

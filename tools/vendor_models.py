@@ -5,7 +5,7 @@ nimbus's protocol codecs are driven by these models. SQS needs two sources: the 
 model (JSON protocol, newest members such as MessageSystemAttributeNames) and the last
 query-protocol model (botocore 1.31.30), whose `locationName`, `flattened` and
 `resultWrapper` traits name the query/XML wire elements. We keep the current model and
-overlay the query-era XML traits onto it. CloudWatch Logs and EventBridge (JSON only), KMS, SSM and Secrets Manager (JSON), CloudWatch (RPC v2 CBOR, JSON 1.0, query), IAM and SNS (query) and API Gateway v2 (REST-JSON) are the current
+overlay the query-era XML traits onto it. CloudWatch Logs and EventBridge (JSON only), KMS, SSM and Secrets Manager (JSON), CloudWatch (RPC v2 CBOR, JSON 1.0, query), X-Ray (REST-JSON), IAM and SNS (query) and API Gateway v2 (REST-JSON) are the current
 models as they are; S3 (REST-XML) gets its response documents' root names (below).
 Documentation strings are dropped: they are
 large and not needed at run time.
@@ -100,6 +100,7 @@ CURRENT_MODELS = [
     ("ssm", "2014-11-06", "ssm"),
     ("secretsmanager", "2017-10-17", "secretsmanager"),
     ("cloudwatch", "2010-08-01", "cloudwatch"),
+    ("xray", "2016-04-12", "xray"),
 ]
 
 # S3's response documents are named by the Smithy model's @xmlName on each output

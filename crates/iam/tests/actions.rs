@@ -22,6 +22,7 @@ const MODELS: &[(&str, &str)] = &[
     ("apigateway", "apigateway/model/apigatewayv2-2018-11-29.json"),
     ("kms", "kms/model/kms-2014-11-01.json"),
     ("secretsmanager", "secretsmanager/model/secretsmanager-2017-10-17.json"),
+    ("xray", "xray/model/xray-2016-04-12.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -55,7 +56,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager", "xray"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));

@@ -198,10 +198,10 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
     ];
-    if let Some(addr) = inner.xray_daemon.get() {
+    if let (Some(address), Some(addr)) = (crate::xray_daemon::address(), crate::xray_daemon::udp()) {
         // As Lambda sets them for the X-Ray SDKs
         // (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>).
-        env.push(("AWS_XRAY_DAEMON_ADDRESS".into(), addr.to_string()));
+        env.push(("AWS_XRAY_DAEMON_ADDRESS".into(), address));
         env.push(("_AWS_XRAY_DAEMON_ADDRESS".into(), addr.ip().to_string()));
         env.push(("_AWS_XRAY_DAEMON_PORT".into(), addr.port().to_string()));
         env.push(("AWS_XRAY_CONTEXT_MISSING".into(), "LOG_ERROR".into()));

@@ -27,5 +27,6 @@ pub mod runtimes;
 pub mod service;
 pub mod store;
 pub mod xray;
+pub mod xray_daemon;
 
 pub use service::{LambdaConfig, LambdaService};

@@ -74,9 +74,6 @@ pub struct Inner {
     pub events: std::sync::OnceLock<Arc<dyn nimbus_core::internal::EventPublisher>>,
     /// S3, for packages given as `Code.S3Bucket` / `S3Key` (set by the binary once S3 exists).
     pub objects: std::sync::OnceLock<Arc<dyn nimbus_core::internal::ObjectReader>>,
-    /// The X-Ray daemon's UDP address (`127.0.0.1:2000`), handed to functions as
-    /// `AWS_XRAY_DAEMON_ADDRESS` (set by the binary when X-Ray is wired).
-    pub xray_daemon: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -193,7 +190,6 @@ impl LambdaService {
             topics: std::sync::OnceLock::new(),
             events: std::sync::OnceLock::new(),
             objects: std::sync::OnceLock::new(),
-            xray_daemon: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -385,12 +381,6 @@ impl LambdaService {
     /// Where OnSuccess / OnFailure destinations on EventBridge event buses put events.
     pub fn set_event_publisher(&self, events: Arc<dyn nimbus_core::internal::EventPublisher>) {
         let _ = self.inner.events.set(events);
-    }
-
-    /// The X-Ray daemon's UDP address functions send their segments to
-    /// (`AWS_XRAY_DAEMON_ADDRESS` and friends in every new environment).
-    pub fn set_xray_daemon_address(&self, addr: std::net::SocketAddr) {
-        let _ = self.inner.xray_daemon.set(addr);
     }
 
     /// Where `Code.S3Bucket` / `S3Key` packages are read from (nimbus's S3).

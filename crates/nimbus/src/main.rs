@@ -140,6 +140,15 @@ struct ServeArgs {
     /// https subscribers, JWKS fetches), besides the public web roots: for local CAs.
     #[arg(long, env = "NIMBUS_CA_BUNDLE", value_name = "FILE")]
     ca_bundle: Option<PathBuf>,
+    /// X-Ray: the UDP address of nimbus's X-Ray daemon socket, where X-Ray SDKs and
+    /// OpenTelemetry X-Ray exporters send segments (functions get it as
+    /// `AWS_XRAY_DAEMON_ADDRESS`); port 0 picks a free port; `off` disables it.
+    #[arg(long, env = "NIMBUS_XRAY_DAEMON_ADDRESS", default_value = "127.0.0.1:2000")]
+    xray_daemon_address: String,
+    /// X-Ray: also export every trace as OpenTelemetry spans, OTLP/HTTP JSON POSTed to
+    /// `<URL>/v1/traces` (e.g. `http://localhost:4318`).
+    #[arg(long, env = "NIMBUS_OTLP_ENDPOINT", value_name = "URL")]
+    otlp_endpoint: Option<String>,
 }
 
 fn main() {
@@ -208,6 +217,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let local = listener.local_addr()?;
         let mut router = Router::new(clock.clone(), args.clock_control);
+        // X-Ray: the trace store every hop records into (installed as core's recorder
+        // before any service runs), optionally exported over OTLP.
+        let otlp = args.otlp_endpoint.as_deref().map(nimbus_xray::otlp::Exporter::parse).transpose()?;
+        let xray = Arc::new(nimbus_xray::XrayService::new(stores.xray, clock.clone(), otlp));
+        nimbus_core::trace::install(xray.sink());
+        router.register(xray.clone());
+        let xray_daemon = start_xray_daemon(&args.xray_daemon_address, &xray).await?;
         let sqs = Arc::new(nimbus_sqs::SqsService::new(clock.clone(), stores.sqs)?);
         router.register(sqs.clone());
         // Also the `LogSink` other services (Lambda) write through.
@@ -251,6 +267,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             iam.clone(),
         )?);
         router.register(lambda.clone());
+        if let Some(udp) = xray_daemon {
+            lambda.set_xray_daemon_address(udp, local);
+        }
         // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
         logs.set_event_invoker(lambda.clone());
         // Under `--auth iam`, the function's policy must allow CloudWatch Logs.
@@ -339,6 +358,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         });
         serve(listener, Arc::new(router), rx).await?;
         lambda.shutdown();
+        // Segments still queued for the trace store are written.
+        xray.flush().await;
         if args.in_memory {
             let _ = std::fs::remove_dir_all(temp_dir_of(std::process::id()));
         }
@@ -348,6 +369,27 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // checkpoint and close.
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds the X-Ray daemon's UDP socket (`--xray-daemon-address`). The default address
+/// being taken (another nimbus, a real daemon) is logged, not fatal; an address given
+/// explicitly must bind.
+async fn start_xray_daemon(flag: &str, xray: &nimbus_xray::XrayService) -> Result<Option<SocketAddr>, Box<dyn std::error::Error>> {
+    if matches!(flag, "off" | "0" | "") {
+        return Ok(None);
+    }
+    let addr: SocketAddr = flag.parse().map_err(|_| format!("--xray-daemon-address: {flag} is not an address (host:port, or off)"))?;
+    match xray.start_daemon(addr).await {
+        Ok(bound) => {
+            tracing::info!(address = %bound, "X-Ray daemon socket (UDP)");
+            Ok(Some(bound))
+        }
+        Err(e) if std::env::var_os("NIMBUS_XRAY_DAEMON_ADDRESS").is_none() && flag == "127.0.0.1:2000" => {
+            tracing::warn!(error = %e, "X-Ray daemon socket 127.0.0.1:2000 not available; segments from function SDKs will not reach nimbus (set --xray-daemon-address)");
+            Ok(None)
+        }
+        Err(e) => Err(format!("--xray-daemon-address {addr}: {e}").into()),
+    }
 }
 
 /// Where an `--in-memory` server keeps Lambda code: `<tmp>/nimbus-<pid>`.
@@ -423,6 +465,7 @@ struct Stores {
     secretsmanager: Arc<dyn nimbus_secretsmanager::store::SecretStore>,
     s3: nimbus_s3::store::Store,
     cloudwatch: nimbus_cloudwatch::store::Store,
+    xray: nimbus_xray::store::Store,
 }
 
 type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -446,6 +489,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_lambda::service::model());
         s.spawn(|| nimbus_s3::service::model());
         s.spawn(|| nimbus_cloudwatch::service::model());
+        s.spawn(|| nimbus_xray::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })
@@ -510,6 +554,9 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         let cloudwatch = s.spawn(move || -> Result<nimbus_cloudwatch::store::Store, StartError> {
             Ok(nimbus_cloudwatch::store::Store::open((!in_memory).then(|| dir.join("cloudwatch.db")).as_deref(), durability)?)
         });
+        let xray = s.spawn(move || -> Result<nimbus_xray::store::Store, StartError> {
+            Ok(nimbus_xray::store::Store::open((!in_memory).then(|| dir.join("xray.db")).as_deref(), durability)?)
+        });
         Ok(Stores {
             sqs: joined(sqs.join())?,
             logs: joined(logs.join())?,
@@ -524,6 +571,7 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
             secretsmanager: joined(secretsmanager.join())?,
             s3: joined(s3.join())?,
             cloudwatch: joined(cloudwatch.join())?,
+            xray: joined(xray.join())?,
         })
     });
     result.map_err(|e| e as Box<dyn std::error::Error>)

@@ -77,13 +77,15 @@ def test_xray_sdk_subsegments_join_the_invocations_trace():
             return function and any(s["name"] == "business-logic" for s in subsegments(function[0]))
 
         docs = documents(xray, root, complete)
-        [service] = [d for d in docs if d.get("origin") == "AWS::Lambda"]
+        # The Invoke call's own segment (`Lambda`), then Lambda's two for the invocation.
+        [call] = [d for d in docs if d.get("origin") == "AWS::Lambda" and d["name"] == "Lambda"]
+        [service] = [d for d in docs if d.get("origin") == "AWS::Lambda" and d["name"] == name]
         [function] = [d for d in docs if d.get("origin") == "AWS::Lambda::Function"]
-        assert (service["name"], function["name"]) == (name, name)
+        assert function["name"] == name and service["parent_id"] == call["id"]
         assert function["id"] == parent and function["parent_id"] == service["id"]
         assert service["aws"]["request_id"] == out["ResponseMetadata"]["RequestId"], service
         names = {s["name"] for s in subsegments(function)}
-        assert {"Initialization", "Invocation", "business-logic", "SQS"} <= names, names
+        assert {"Initialization", "Invocation", "business-logic", "sqs"} <= names, names
         [custom] = [s for s in subsegments(function) if s["name"] == "business-logic"]
         assert custom["annotations"] == {"order": "o-7"}
         # The SDK's SQS subsegment passed the trace on: the message carries it.
@@ -99,7 +101,7 @@ def test_xray_sdk_subsegments_join_the_invocations_trace():
         assert events and f"\nXRAY TraceId: {root}\tSegmentId: {parent}\tSampled: true" in events[0]["message"], events
 
 
-def test_tracing_mode_decides_untraced_invocations_and_rejects_bad_modes():
+def test_tracing_mode_is_stored_returned_and_checked():
     with nimbus_server() as url:
         awslambda = client(url, "lambda")
         name = unique_name("passthrough")
@@ -111,3 +113,4 @@ def test_tracing_mode_decides_untraced_invocations_and_rejects_bad_modes():
         with pytest.raises(awslambda.exceptions.ClientError) as e:
             awslambda.update_function_configuration(FunctionName=name, TracingConfig={"Mode": "Sometimes"})
         assert e.value.response["Error"]["Code"] == "ValidationException"
+        assert "Value 'Sometimes' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]" in e.value.response["Error"]["Message"]

@@ -219,3 +219,60 @@ async fn one_trace_root_from_the_http_api_to_the_last_queue() {
     assert_eq!(node_service["metadata"]["nimbus"]["linked_from"], write["id"], "{node_service:#}");
     assert!(node_service.get("parent_id").is_none(), "{node_service:#}");
 }
+
+/// A message's `AWSTraceHeader` and body, waiting up to `secs`.
+async fn traced_message(sqs: &aws_sdk_sqs::Client, url: &str, secs: u64) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = sqs.receive_message().queue_url(url).wait_time_seconds(1).message_system_attribute_names(MessageSystemAttributeName::AwsTraceHeader).send().await.expect("receive_message");
+        if let Some(m) = got.messages.unwrap_or_default().into_iter().next() {
+            let header = m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::AwsTraceHeader)).cloned().unwrap_or_default();
+            return (header, m.body.unwrap_or_default());
+        }
+        assert!(Instant::now() < deadline, "no message on {url} within {secs} s");
+    }
+}
+
+/// An asynchronous invocation's destination and an EventBridge target carry the trace
+/// ("Tracing event-driven applications": EventBridge passes an entry's `TraceHeader` to its
+/// targets; Lambda's async invocations keep the trace through their destinations).
+#[tokio::test]
+async fn async_destinations_and_eventbridge_targets_carry_the_trace() {
+    let n = Nimbus::start_in_memory();
+    let (lam, sqs, ev, xray) = (n.lambda_client(), n.sqs_client(), n.events_client(), n.xray_client());
+
+    // Invoke (Event) starts a trace; the OnSuccess destination's message continues it.
+    let (dest_url, dest_arn) = esm::queue(&sqs, "dest", &[]).await;
+    let f = unique_name("async-trace");
+    lambda::create(&lam, &f, FnSpec::rust()).await;
+    lam.put_function_event_invoke_config()
+        .function_name(&f)
+        .destination_config(aws_sdk_lambda::types::DestinationConfig::builder().on_success(aws_sdk_lambda::types::OnSuccess::builder().destination(&dest_arn).build()).build())
+        .send()
+        .await
+        .expect("event invoke config");
+    lam.invoke().function_name(&f).invocation_type(aws_sdk_lambda::types::InvocationType::Event).payload(aws_sdk_lambda::primitives::Blob::new(r#"{"action":"echo"}"#)).send().await.expect("invoke");
+    let (header, body) = traced_message(&sqs, &dest_url, 30).await;
+    let record: Value = serde_json::from_str(&body).expect("destination record");
+    let seen = record["responsePayload"]["env"]["_X_AMZN_TRACE_ID"].as_str().expect("the function's _X_AMZN_TRACE_ID").to_string();
+    assert_eq!(root_of(&header), root_of(&seen), "the destination carries the invocation's trace: {header} vs {seen}");
+    assert!(header.contains(&seen.split(';').find(|p| p.starts_with("Parent=")).expect("Parent").to_string()), "with the function segment as parent: {header} vs {seen}");
+
+    // PutEvents with a TraceHeader: the SQS target gets the trace, the delivery records a segment.
+    let (target_url, target_arn) = esm::queue(&sqs, "target", &[]).await;
+    let rule = unique_name("traced");
+    ev.put_rule().name(&rule).event_pattern(r#"{"source": ["shop"]}"#).send().await.expect("put_rule");
+    ev.put_targets().rule(&rule).targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&target_arn).build().expect("target")).send().await.expect("put_targets");
+    let root = "1-5759e988-bd862e3fe1be46a994272793";
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder().source("shop").detail_type("order").detail(r#"{"id": 1}"#).trace_header(format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1")).build();
+    let out = ev.put_events().entries(entry).send().await.expect("put_events");
+    assert_eq!(out.failed_entry_count(), 0);
+    let (header, _) = traced_message(&sqs, &target_url, 30).await;
+    assert!(header.starts_with(&format!("Root={root};Parent=")), "{header}");
+    let docs = segments_until(&xray, root, 20, |d| !with_origin(d, "AWS::Events").is_empty()).await;
+    let delivery = with_origin(&docs, "AWS::Events");
+    assert_eq!(delivery.len(), 1, "{docs:#?}");
+    assert_eq!(delivery[0]["parent_id"], "53995c3f42cd8ad8");
+    assert_eq!(delivery[0]["aws"]["target_arn"], target_arn.as_str());
+    assert!(header.contains(&format!("Parent={}", delivery[0]["id"].as_str().unwrap())), "the target's parent is the delivery segment: {header}");
+}

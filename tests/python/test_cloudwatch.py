@@ -240,7 +240,7 @@ def test_get_metric_statistics_bad_input(cw, ns, now):
 
 def test_unsupported_operation_answers_clearly(cw):
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        cw.describe_alarms()
+        cw.list_dashboards()
     assert "is not supported by nimbus" in e.value.response["Error"]["Message"]
 
 

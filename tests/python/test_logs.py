@@ -109,8 +109,12 @@ def test_events_tokens_and_filters(logs, group):
     assert matches("RequestId -START") == [msgs[4]]
     assert matches('{ $.level = "error" }') == [msgs[2]]
     assert matches("{ $.ms > 5 || $.level = inf* }") == [msgs[2], msgs[3]]
-    code, message = error_of(logs.filter_log_events, logGroupName=group, filterPattern="[w1, w2]")
-    assert code == "InvalidParameterException" and "not supported by nimbus" in message
+    # Space-delimited and regular-expression patterns.
+    assert matches("[kind, label = RequestId*, rid = r1]") == [msgs[0], msgs[4]]
+    assert matches("[kind = ERROR, ...]") == [msgs[1]]
+    assert matches("%^[SE][TN][AD]%") == [msgs[0], msgs[4]]
+    code, message = error_of(logs.filter_log_events, logGroupName=group, filterPattern="%(a|b)%")
+    assert code == "InvalidParameterException" and "( )" in message
 
     events = [e for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, PaginationConfig={"PageSize": 2})
               for e in page["events"]]

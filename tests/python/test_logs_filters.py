@@ -94,7 +94,7 @@ def test_metric_filter_errors(logs, group):
         with pytest.raises(ClientError) as e:
             logs.put_metric_filter(logGroupName=group, filterName="f", filterPattern="x", metricTransformations=t)
         assert error(e)[0] == "InvalidParameterException", t
-    for pattern in ["{ $.a = ", "[ip, user]"]:
+    for pattern in ["{ $.a = ", "[ip user]", "%(x)%"]:
         with pytest.raises(ClientError) as e:
             logs.put_metric_filter(logGroupName=group, filterName="f", filterPattern=pattern, metricTransformations=transformation())
         assert error(e)[0] == "InvalidParameterException"
@@ -117,12 +117,12 @@ def test_one_hundred_metric_filters_per_group(logs, group):
 def test_test_metric_filter(logs):
     got = logs.test_metric_filter(filterPattern='{ $.status >= 500 }', logEventMessages=['{"status": 200}', '{"status": 503}', "plain", '{"status": 500}'])
     assert got["matches"] == [
-        {"eventNumber": 2, "eventMessage": '{"status": 503}', "extractedValues": {}},
-        {"eventNumber": 4, "eventMessage": '{"status": 500}', "extractedValues": {}},
+        {"eventNumber": 2, "eventMessage": '{"status": 503}', "extractedValues": {"$.status": "503"}},
+        {"eventNumber": 4, "eventMessage": '{"status": 500}', "extractedValues": {"$.status": "500"}},
     ]
     assert logs.test_metric_filter(filterPattern="ERROR", logEventMessages=["ok"])["matches"] == []
     with pytest.raises(ClientError) as e:
-        logs.test_metric_filter(filterPattern="%ERR.*%", logEventMessages=["x"])
+        logs.test_metric_filter(filterPattern="%ERR(.*)%", logEventMessages=["x"])
     assert error(e)[0] == "InvalidParameterException"
 
 

@@ -42,6 +42,8 @@ pub struct ExecuteApi {
     authorizers: Arc<Authorizers>,
     /// WebSocket APIs (`ws/`): upgrades and the `@connections` API.
     ws: Arc<WebSockets>,
+    /// The standard `AWS/ApiGateway` metrics (`metrics.rs`); a no-op until attached.
+    metrics: nimbus_core::metrics::Metrics,
 }
 
 pub(crate) fn message(status: u16, text: &str, request_id: &str) -> DataResponse {
@@ -104,7 +106,12 @@ impl ExecuteApi {
     pub fn new(registry: Arc<Registry>, invoker: Arc<dyn FunctionInvoker>, queues: Arc<dyn QueueSender>, events: Arc<dyn EventPublisher>, logs: Arc<dyn LogSink>, clock: Clock) -> ExecuteApi {
         let authorizers = Arc::new(Authorizers::new(clock.clone(), invoker.clone()));
         let ws = Arc::new(WebSockets::new(registry.clone(), invoker.clone(), authorizers.clone(), clock.clone()));
-        ExecuteApi { registry, invoker, queues, events, logs, clock, throttle: Throttle::default(), authorizers, ws }
+        ExecuteApi { registry, invoker, queues, events, logs, clock, throttle: Throttle::default(), authorizers, ws, metrics: nimbus_core::metrics::Metrics::new() }
+    }
+
+    /// Where the standard `AWS/ApiGateway` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.metrics.attach(hub);
     }
 
     /// The route authorization step (HTTP routes and WebSocket `$connect`); the binary sets
@@ -129,6 +136,7 @@ impl ExecuteApi {
             return DataResponse { status: 204, headers, body: Bytes::new() };
         }
         let api_id = api_id.to_string();
+        let started = std::time::Instant::now();
         let trace = crate::xray::StageTrace::begin(&mut req, self.clock.now_ms());
         let mut facts = self.facts(&req, &api_id, &account, &stage, &path, &rid);
         let mut out = self.run(&req, (&api_id, &account, &region), &doc, &stage, &path, rid.clone(), &mut facts, trace.downstream()).await;
@@ -137,11 +145,12 @@ impl ExecuteApi {
         if let Some(cors) = cors {
             cors.decorate(&req.headers, &mut out.headers);
         }
+        let now = self.clock.now_ms();
+        facts.status = Some(out.status);
+        facts.response_length = Some(out.body.len());
+        facts.response_latency_ms = Some(now.saturating_sub(facts.request_time_ms));
+        crate::metrics::request(&self.metrics, &region, &facts, req.body.len(), started.elapsed().as_secs_f64() * 1000.0);
         if let Some(stage) = doc.stages.get(&stage) {
-            let now = self.clock.now_ms();
-            facts.status = Some(out.status);
-            facts.response_length = Some(out.body.len());
-            facts.response_latency_ms = Some(now.saturating_sub(facts.request_time_ms));
             access_log::write(self.logs.as_ref(), stage, &facts, now);
         }
         out

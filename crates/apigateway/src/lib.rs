@@ -14,7 +14,8 @@
 //! `ops_authorizers.rs` keeps JWT and Lambda REQUEST authorizers; `authorize/` enforces a
 //! route's `JWT`, `CUSTOM` or `AWS_IAM` authorization on the data plane.
 //! WebSocket APIs' connections, routes and `@connections` API live in `ws/`; their route
-//! and integration responses in `ops_responses.rs`.
+//! and integration responses in `ops_responses.rs`. `metrics.rs` records the standard
+//! `AWS/ApiGateway` metrics of HTTP API requests.
 
 pub mod access_log;
 pub mod authorize;
@@ -26,6 +27,7 @@ pub mod event;
 pub mod http_proxy;
 pub mod integration;
 pub mod mapping;
+pub mod metrics;
 pub mod ops_apis;
 pub mod ops_authorizers;
 pub mod ops_children;

@@ -10,6 +10,16 @@ pub enum CwError {
     InvalidParameterCombination(String),
     MissingParameter(String),
     InvalidNextToken,
+    /// AWS's `ValidationError` (query code; the alarm operations' checks).
+    Validation(String),
+    /// `ResourceNotFound` (404): an alarm named by the alarm operations.
+    AlarmNotFound(String),
+    /// `ResourceNotFoundException` (404): a resource named by ARN (the tagging operations).
+    ResourceNotFound(String),
+    /// `InvalidFormat` (400): SetAlarmState's StateReasonData is not JSON.
+    InvalidFormat(String),
+    /// `LimitExceeded` (400).
+    LimitExceeded(String),
     /// Valid AWS input nimbus does not implement.
     NotSupported(String),
     Internal(String),
@@ -24,6 +34,10 @@ impl CwError {
 
     pub fn combination(message: impl Into<String>) -> CwError {
         CwError::InvalidParameterCombination(message.into())
+    }
+
+    pub fn validation(message: impl Into<String>) -> CwError {
+        CwError::Validation(message.into())
     }
 
     /// A required member absent.
@@ -45,6 +59,11 @@ impl From<CwError> for AwsError {
             CwError::InvalidParameterCombination(m) => ("InvalidParameterCombinationException", "InvalidParameterCombination", 400, m),
             CwError::MissingParameter(m) => ("MissingRequiredParameterException", "MissingParameter", 400, m),
             CwError::InvalidNextToken => ("InvalidNextToken", "InvalidNextToken", 400, "The service couldn't process your request because the NextToken is invalid.".into()),
+            CwError::Validation(m) => ("ValidationError", "ValidationError", 400, m),
+            CwError::AlarmNotFound(m) => ("ResourceNotFound", "ResourceNotFound", 404, m),
+            CwError::ResourceNotFound(m) => ("ResourceNotFoundException", "ResourceNotFoundException", 404, m),
+            CwError::InvalidFormat(m) => ("InvalidFormatFault", "InvalidFormat", 400, m),
+            CwError::LimitExceeded(m) => ("LimitExceededFault", "LimitExceeded", 400, m),
             CwError::NotSupported(what) => return AwsError::not_supported(&what),
             CwError::Internal(m) => ("InternalServiceFault", "InternalServiceError", 500, m),
         };

@@ -11,7 +11,7 @@ use crate::math::{self, Scope, Series, Val};
 use crate::put::dimensions;
 use crate::service::{canonical_dims, list, num, s, secs, time_ms, unit, CloudWatchService};
 use crate::stats::{percentile_of, Aggregate, BASIC};
-use crate::store::{MetricKey, Point};
+use crate::store::{MetricKey, Point, Store};
 use nimbus_core::RequestContext;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -46,6 +46,19 @@ fn by_period<'a>(points: &'a [Point], period_s: i64, unit: Option<&str>) -> BTre
 fn metric_json(namespace: &str, name: &str, dims: &str) -> Value {
     let dims: Vec<Value> = serde_json::from_str::<Vec<(String, String)>>(dims).unwrap_or_default().into_iter().map(|(n, v)| json!({"Name": n, "Value": v})).collect();
     json!({"Namespace": namespace, "MetricName": name, "Dimensions": dims})
+}
+
+/// The stored datapoints of a metric in `[start, end)`.
+async fn read_points(store: &Store, account: &str, region: &str, metric: &Value, at: &str, start: i64, end: i64) -> CwResult<Vec<Point>> {
+    let namespace = s(metric, "Namespace").ok_or_else(|| CwError::missing(&format!("{at}Namespace")))?;
+    let name = s(metric, "MetricName").ok_or_else(|| CwError::missing(&format!("{at}MetricName")))?;
+    let dims = dimensions(metric, at)?;
+    let key = MetricKey { account: account.to_string(), region: region.to_string(), namespace: namespace.into(), name: name.into(), dims: canonical_dims(&dims) };
+    store.barrier().await?;
+    match store.metric_id(&key)? {
+        Some(id) => Ok(store.points(id, start, end)?),
+        None => Ok(Vec::new()),
+    }
 }
 
 impl CloudWatchService {
@@ -100,19 +113,6 @@ impl CloudWatchService {
         Ok((start, end))
     }
 
-    /// The stored datapoints of a metric in `[start, end)`.
-    async fn read_points(&self, ctx: &RequestContext, metric: &Value, at: &str, start: i64, end: i64) -> CwResult<Vec<Point>> {
-        let namespace = s(metric, "Namespace").ok_or_else(|| CwError::missing(&format!("{at}Namespace")))?;
-        let name = s(metric, "MetricName").ok_or_else(|| CwError::missing(&format!("{at}MetricName")))?;
-        let dims = dimensions(metric, at)?;
-        let key = MetricKey { account: ctx.account_id.clone(), region: ctx.region.clone(), namespace: namespace.into(), name: name.into(), dims: canonical_dims(&dims) };
-        self.store.barrier().await?;
-        match self.store.metric_id(&key)? {
-            Some(id) => Ok(self.store.points(id, start, end)?),
-            None => Ok(Vec::new()),
-        }
-    }
-
     pub(crate) async fn get_metric_statistics(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
         let name = s(input, "MetricName").ok_or_else(|| CwError::missing("MetricName"))?;
         s(input, "Namespace").ok_or_else(|| CwError::missing("Namespace"))?;
@@ -137,7 +137,7 @@ impl CloudWatchService {
         if wanted > MAX_DATAPOINTS {
             return Err(CwError::combination(format!("You have requested up to {wanted} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.")));
         }
-        let points = self.read_points(ctx, input, "", start, end).await?;
+        let points = read_points(&self.store, &ctx.account_id, &ctx.region, input, "", start, end).await?;
         let mut datapoints = Vec::new();
         for (ts, group) in by_period(&points, period, unit) {
             let agg = Aggregate::of(&group);
@@ -159,7 +159,14 @@ impl CloudWatchService {
     }
 
     pub(crate) async fn get_metric_data(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
-        let (start, end) = Self::range(input)?;
+        metric_data(&self.store, &ctx.account_id, &ctx.region, input).await
+    }
+}
+
+/// GetMetricData for an account and region (the operation, and the alarms' evaluation).
+pub(crate) async fn metric_data(store: &Store, account: &str, region: &str, input: &Value) -> CwResult<Value> {
+    {
+        let (start, end) = CloudWatchService::range(input)?;
         let queries = list(input, "MetricDataQueries");
         if queries.is_empty() {
             return Err(CwError::missing("MetricDataQueries"));
@@ -212,7 +219,7 @@ impl CloudWatchService {
                 return Err(CwError::NotSupported(format!("The statistic {stat}")));
             }
             let unit = unit(stat_q, &format!("{at}MetricStat.Unit"))?;
-            let points = self.read_points(ctx, metric, &format!("{at}MetricStat.Metric."), start, end).await?;
+            let points = read_points(store, account, region, metric, &format!("{at}MetricStat.Metric."), start, end).await?;
             let series: Series = by_period(&points, period, unit).into_iter().filter_map(|(ts, g)| Aggregate::of(&g).get(stat).map(|v| (ts, v))).collect();
             let label = s(q, "Label").or_else(|| s(metric, "MetricName")).unwrap_or(id);
             all.push((id, label, series, returned));

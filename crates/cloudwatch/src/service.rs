@@ -1,14 +1,17 @@
 //! The CloudWatch service as the router sees it: the vendored model (RPC v2 CBOR, JSON 1.0
-//! and query), dispatch of the metric operations (every other operation answers "… is not
-//! supported by nimbus"), and the input helpers `put` and `read` share.
+//! and query), dispatch of the metric and alarm operations (every other operation answers
+//! "… is not supported by nimbus"), the seams the binary wires (SNS, Lambda and EventBridge
+//! for alarm actions), and the input helpers the operations share.
 
+use crate::engine::Engine;
 use crate::errors::{CwError, CwResult};
 use crate::store::Store;
+use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceGrants, TopicPublisher};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
 use nimbus_core::{AwsError, AwsService, Clock, RequestContext};
 use serde_json::Value;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 const MODEL_JSON: &str = include_str!("../model/cloudwatch-2010-08-01.json");
 
@@ -19,12 +22,37 @@ pub fn model() -> &'static ServiceModel {
 
 pub struct CloudWatchService {
     pub(crate) clock: Clock,
-    pub(crate) store: Store,
+    pub(crate) store: Arc<Store>,
+    pub(crate) engine: Arc<Engine>,
 }
 
 impl CloudWatchService {
+    /// Loads the stored alarms and, inside a runtime, starts their evaluation timer.
     pub fn new(store: Store, clock: Clock) -> CloudWatchService {
-        CloudWatchService { clock, store }
+        let store = Arc::new(store);
+        let engine = Engine::start(store.clone(), clock.clone());
+        CloudWatchService { clock, store, engine }
+    }
+
+    /// Alarm actions on SNS topics publish through it.
+    pub fn set_topic_publisher(&self, topics: Arc<dyn TopicPublisher>) {
+        let _ = self.engine.topics.set(topics);
+    }
+
+    /// Alarm actions on Lambda functions invoke them asynchronously through it.
+    pub fn set_event_invoker(&self, functions: Arc<dyn EventInvoker>) {
+        let _ = self.engine.functions.set(functions);
+    }
+
+    /// Under `--auth iam`, Lambda actions need the function's policy to allow
+    /// `lambda.alarms.cloudwatch.amazonaws.com`.
+    pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
+        let _ = self.engine.grants.set(grants);
+    }
+
+    /// Alarm state changes go to the default event bus through it.
+    pub fn set_event_publisher(&self, events: Arc<dyn EventPublisher>) {
+        let _ = self.engine.events.set(events);
     }
 
     async fn dispatch(&self, ctx: &RequestContext, op: &str, input: Value) -> CwResult<Value> {
@@ -33,6 +61,18 @@ impl CloudWatchService {
             "ListMetrics" => self.list_metrics(ctx, &input).await,
             "GetMetricStatistics" => self.get_metric_statistics(ctx, &input).await,
             "GetMetricData" => self.get_metric_data(ctx, &input).await,
+            "PutMetricAlarm" => self.put_metric_alarm(ctx, &input).await,
+            "PutCompositeAlarm" => self.put_composite_alarm(ctx, &input).await,
+            "DescribeAlarms" => self.describe_alarms(ctx, &input).await,
+            "DescribeAlarmsForMetric" => self.describe_alarms_for_metric(ctx, &input).await,
+            "DescribeAlarmHistory" => self.describe_alarm_history(ctx, &input).await,
+            "SetAlarmState" => self.set_alarm_state(ctx, &input).await,
+            "EnableAlarmActions" => self.set_actions_enabled(ctx, &input, true).await,
+            "DisableAlarmActions" => self.set_actions_enabled(ctx, &input, false).await,
+            "DeleteAlarms" => self.delete_alarms(ctx, &input).await,
+            "TagResource" => self.tag_resource(ctx, &input).await,
+            "UntagResource" => self.untag_resource(ctx, &input).await,
+            "ListTagsForResource" => self.list_tags_for_resource(ctx, &input).await,
             other => Err(CwError::NotSupported(format!("The CloudWatch operation {other}"))),
         }
     }

@@ -1,11 +1,13 @@
-//! CloudWatch as core's `MetricSink`: how other services (CloudWatch Logs' metric filters
-//! today, the standard service metrics later) put datapoints, without an HTTP round trip.
-//! Each datum is one raw value, written through the same group-committing store as
+//! CloudWatch as core's `MetricSink`: how other services put datapoints, without an HTTP
+//! round trip. CloudWatch Logs' metric filters put raw values (`put`); the standard service
+//! metrics arrive as per-minute statistic sets from core's aggregator (`put_sets`), written
+//! as PutMetricData writes `StatisticValues` (with the raw values when the aggregator kept
+//! them, for percentiles). Both go through the same group-committing store as
 //! PutMetricData; the caller does not wait for the commit.
 
 use crate::service::{canonical_dims, CloudWatchService, UNITS};
 use crate::store::{Change, MetricKey, Point};
-use nimbus_core::internal::{MetricDatum, MetricSink};
+use nimbus_core::internal::{MetricDatum, MetricSet, MetricSink};
 
 impl MetricSink for CloudWatchService {
     fn put(&self, account: &str, region: &str, datum: MetricDatum) {
@@ -18,6 +20,22 @@ impl MetricSink for CloudWatchService {
         let key = MetricKey { account: account.to_string(), region: region.to_string(), namespace: datum.namespace, name: datum.name, dims: canonical_dims(&datum.dimensions) };
         // Durable with the next group commit; a failed write is logged by the store's writer.
         let _ = self.store.apply(vec![Change { key, points: vec![point] }]);
+    }
+
+    fn put_sets(&self, sets: Vec<MetricSet>) {
+        let changes: Vec<Change> = sets
+            .into_iter()
+            .filter(|s| s.sample_count > 0.0 && s.sum.is_finite() && s.min <= s.max)
+            .map(|s| {
+                let unit = if UNITS.contains(&s.unit.as_str()) { s.unit } else { "None".to_string() };
+                let point = Point { ts_ms: s.timestamp_ms as i64, unit, count: s.sample_count, sum: s.sum, min: s.min, max: s.max, values: s.values };
+                let key = MetricKey { account: s.account, region: s.region, namespace: s.namespace, name: s.name, dims: canonical_dims(&s.dimensions) };
+                Change { key, points: vec![point] }
+            })
+            .collect();
+        if !changes.is_empty() {
+            let _ = self.store.apply(changes);
+        }
     }
 }
 
@@ -41,5 +59,20 @@ mod tests {
         let points = svc.store.points(id, 0, 120_000).expect("points");
         assert_eq!(points.iter().map(|p| p.sum).collect::<Vec<_>>(), vec![1.0, 2.0]);
         assert!(points.iter().all(|p| p.unit == "Count"));
+    }
+
+    #[tokio::test]
+    async fn statistic_sets_keep_count_sum_min_max_and_values() {
+        let store = crate::store::Store::open(None, Durability::Process).expect("store");
+        let svc = CloudWatchService::new(store, Clock::new());
+        let set = |values| MetricSet { account: "1".into(), region: "us-east-1".into(), namespace: "AWS/Lambda".into(), name: "Duration".into(), dimensions: vec![("FunctionName".into(), "f".into())], unit: "Milliseconds".into(), timestamp_ms: 60_000, sample_count: 3.0, sum: 6.0, min: 1.0, max: 3.0, values };
+        svc.put_sets(vec![set(Some(vec![(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)])), set(None)]);
+        svc.store.barrier().await.expect("barrier");
+        let key = MetricKey { account: "1".into(), region: "us-east-1".into(), namespace: "AWS/Lambda".into(), name: "Duration".into(), dims: canonical_dims(&[("FunctionName".into(), "f".into())]) };
+        let id = svc.store.metric_id(&key).expect("read").expect("metric exists");
+        let points = svc.store.points(id, 0, 120_000).expect("points");
+        assert_eq!(points.len(), 2);
+        assert!(points.iter().all(|p| p.count == 3.0 && p.sum == 6.0 && p.min == 1.0 && p.max == 3.0 && p.unit == "Milliseconds"));
+        assert_eq!(points.iter().filter(|p| p.values.is_some()).count(), 1);
     }
 }

@@ -1,7 +1,9 @@
 //! `cloudwatch.db`: metrics (namespace, name, dimensions; one row each) and their
 //! datapoints (time, unit, count/sum/min/max and, for raw values, the values with their
-//! counts). Nothing is held in memory: every query reads what it needs. Writes go through
-//! core's group-committing writer; reads first wait for every earlier write (a barrier).
+//! counts), read per query; alarms (one JSON document each, loaded at open: the alarm
+//! engine keeps them in memory) and the alarm history (read per DescribeAlarmHistory,
+//! trimmed to AWS's 30 days). Writes go through core's group-committing writer; reads
+//! first wait for every earlier write (a barrier).
 
 use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -16,7 +18,71 @@ CREATE TABLE IF NOT EXISTS datapoints (
   metric INTEGER NOT NULL, ts_ms INTEGER NOT NULL, unit TEXT NOT NULL,
   count REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, vals TEXT);
 CREATE INDEX IF NOT EXISTS datapoints_by_metric ON datapoints (metric, ts_ms);
+CREATE TABLE IF NOT EXISTS alarms (
+  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS alarm_history (
+  id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+  composite INTEGER NOT NULL, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, summary TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alarm_history_by_time ON alarm_history (account, region, ts_ms);
 ";
+
+/// One alarm history item as stored (`kind`: StateUpdate, ConfigurationUpdate or Action).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub composite: bool,
+    pub ts_ms: i64,
+    pub kind: String,
+    pub summary: String,
+    pub data: String,
+}
+
+/// A change to the alarms or their history.
+pub enum AlarmChange {
+    Put { account: String, region: String, name: String, doc: String },
+    Delete { account: String, region: String, name: String },
+    History(HistoryRow),
+    /// Drops history older than the time (AWS keeps 30 days).
+    TrimHistory { before_ms: i64 },
+}
+
+/// What DescribeAlarmHistory asks for.
+pub struct HistoryQuery<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub name: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    /// Which alarm types: (metric, composite).
+    pub types: (bool, bool),
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub ascending: bool,
+    /// The row id the previous page ended on.
+    pub after: Option<i64>,
+    pub limit: usize,
+}
+
+fn write_alarm(conn: &Connection, c: &AlarmChange) -> rusqlite::Result<()> {
+    match c {
+        AlarmChange::Put { account, region, name, doc } => {
+            conn.prepare_cached("INSERT OR REPLACE INTO alarms (account, region, name, doc) VALUES (?1, ?2, ?3, ?4)")?.execute(params![account, region, name, doc])?;
+        }
+        AlarmChange::Delete { account, region, name } => {
+            conn.prepare_cached("DELETE FROM alarms WHERE account = ?1 AND region = ?2 AND name = ?3")?.execute(params![account, region, name])?;
+        }
+        AlarmChange::History(h) => {
+            conn.prepare_cached("INSERT INTO alarm_history (account, region, name, composite, ts_ms, kind, summary, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+                .execute(params![h.account, h.region, h.name, h.composite, h.ts_ms, h.kind, h.summary, h.data])?;
+        }
+        AlarmChange::TrimHistory { before_ms } => {
+            conn.prepare_cached("DELETE FROM alarm_history WHERE ts_ms < ?1")?.execute(params![before_ms])?;
+        }
+    }
+    Ok(())
+}
 
 /// A metric's identity. `dims`: canonical JSON `[[name, value], …]` sorted by name.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,10 +113,13 @@ pub struct Change {
     pub points: Vec<Point>,
 }
 
-pub struct Store(DomainStore<()>);
+/// The stored alarm documents, loaded once at open.
+pub struct Store(DomainStore<Vec<String>>);
 
-fn load(_: &Connection) -> Result<(), StorageError> {
-    Ok(())
+fn load(c: &Connection) -> Result<Vec<String>, StorageError> {
+    let mut stmt = c.prepare("SELECT doc FROM alarms ORDER BY account, region, name")?;
+    let docs = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(docs)
 }
 
 fn encode_values(v: &Option<Vec<(f64, f64)>>) -> Option<String> {
@@ -88,6 +157,37 @@ impl Store {
 
     pub fn apply(&self, changes: Vec<Change>) -> Pending {
         self.0.apply(changes, write)
+    }
+
+    /// The alarm documents stored at open (once).
+    pub fn loaded_alarms(&self) -> Vec<String> {
+        self.0.take_loaded()
+    }
+
+    pub fn apply_alarms(&self, changes: Vec<AlarmChange>) -> Pending {
+        self.0.apply(changes, write_alarm)
+    }
+
+    /// A page of alarm history: `(row id, item)`.
+    pub fn history(&self, q: &HistoryQuery<'_>) -> Result<Vec<(i64, HistoryRow)>, StorageError> {
+        let order = if q.ascending { "ASC" } else { "DESC" };
+        let after_cmp = if q.ascending { "id > ?8" } else { "id < ?8" };
+        let sql = format!(
+            "SELECT id, account, region, name, composite, ts_ms, kind, summary, data FROM alarm_history \
+             WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR kind = ?4) \
+             AND ((composite = 0 AND ?5) OR (composite = 1 AND ?6)) AND ts_ms >= ?7 AND ts_ms <= ?9 AND (?8 IS NULL OR {after_cmp}) \
+             ORDER BY id {order} LIMIT ?10"
+        );
+        self.0.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![q.account, q.region, q.name, q.kind, q.types.0, q.types.1, q.from_ms, q.after, q.to_ms, q.limit as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    HistoryRow { account: r.get(1)?, region: r.get(2)?, name: r.get(3)?, composite: r.get(4)?, ts_ms: r.get(5)?, kind: r.get(6)?, summary: r.get(7)?, data: r.get(8)? },
+                ))
+            })?;
+            rows.collect()
+        })
     }
 
     /// Waits until every write submitted before it is committed.

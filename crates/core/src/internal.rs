@@ -455,6 +455,39 @@ pub struct MetricDatum {
 /// service implements it; until it is wired, [`NoMetrics`] drops every datum.
 pub trait MetricSink: Send + Sync {
     fn put(&self, account: &str, region: &str, datum: MetricDatum);
+
+    /// Aggregated datapoints (the standard service metrics, from core's `metrics.rs`):
+    /// statistic sets, with the distinct values when they are known. The default puts each
+    /// set's values one by one (or its sum when they are not known).
+    fn put_sets(&self, sets: Vec<MetricSet>) {
+        for s in sets {
+            let datum = |value: f64| MetricDatum { namespace: s.namespace.clone(), name: s.name.clone(), dimensions: s.dimensions.clone(), value, unit: Some(s.unit.clone()), timestamp_ms: s.timestamp_ms };
+            match &s.values {
+                Some(values) => values.iter().for_each(|(v, n)| (0..*n as u64).for_each(|_| self.put(&s.account, &s.region, datum(*v)))),
+                None => self.put(&s.account, &s.region, datum(s.sum)),
+            }
+        }
+    }
+}
+
+/// One metric's statistic set for one minute (PutMetricData's `StatisticValues`, plus the
+/// `(value, count)` pairs when every value is known, so percentiles still work).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSet {
+    pub account: String,
+    pub region: String,
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// A CloudWatch unit name (`Count`, `Milliseconds`, `Bytes`, …).
+    pub unit: String,
+    /// Milliseconds since the epoch (the start of the minute).
+    pub timestamp_ms: u64,
+    pub sample_count: f64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    pub values: Option<Vec<(f64, f64)>>,
 }
 
 /// Where finished X-Ray segment documents go (the X-Ray service implements it; the binary

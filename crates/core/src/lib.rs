@@ -17,6 +17,7 @@ pub mod error;
 pub mod hex;
 pub mod ids;
 pub mod internal;
+pub mod metrics;
 pub mod model;
 pub mod outbound_tls;
 pub mod protocol;

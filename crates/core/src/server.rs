@@ -180,6 +180,11 @@ impl Router {
         self.auth.check(&req, service, operation, &self.clock, ctx)
     }
 
+    /// The services registered so far (the web console reads through them).
+    pub fn services(&self) -> Vec<Arc<dyn AwsService>> {
+        self.services.clone()
+    }
+
     /// Sends every request whose path starts with `prefix` to `plane`.
     pub fn add_data_plane(&mut self, prefix: &'static str, plane: Arc<dyn DataPlane>) {
         self.data_planes.push((prefix, plane));

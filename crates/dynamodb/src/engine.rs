@@ -89,6 +89,8 @@ pub struct Engine {
     pub tokens: Mutex<HashMap<(String, String), TokenRecord>>,
     /// Wakes the TTL sweeper (TTL enabled, an item with a TTL written).
     pub ttl_wake: Arc<Notify>,
+    /// The standard `AWS/DynamoDB` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 impl Engine {
@@ -138,6 +140,7 @@ impl Engine {
             next_backup_id: AtomicU64::new(max_backup + 1),
             tokens: Mutex::new(HashMap::new()),
             ttl_wake: Arc::new(Notify::new()),
+            metrics: nimbus_core::metrics::Metrics::new(),
         })
     }
 

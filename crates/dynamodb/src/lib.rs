@@ -6,7 +6,7 @@
 //! (table registry and the shared write path: memory, durable batch, stream record),
 //! [`table`] (one table: items, indexes, TTL index), [`streams`] (records, iterators,
 //! notification), [`ttl`] (the expiry sweeper), [`store`] (durable storage behind a
-//! trait). The data language (attribute values, expressions) is `nimbus-dynamodb-expr`.
+//! trait), [`metrics`] (the standard `AWS/DynamoDB` metrics). The data language (attribute values, expressions) is `nimbus-dynamodb-expr`.
 
 pub mod api;
 pub mod backups;
@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exprs;
 pub mod iam_keys;
 pub mod keys;
+pub mod metrics;
 mod legacy;
 mod ops_backups;
 mod ops_batch;

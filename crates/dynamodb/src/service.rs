@@ -41,6 +41,11 @@ impl DynamoDbService {
         Ok(DynamoDbService { engine })
     }
 
+    /// Where the standard `AWS/DynamoDB` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.engine.metrics.attach(hub);
+    }
+
     /// The Streams service over the same engine.
     pub fn streams(&self) -> StreamsService {
         StreamsService { engine: self.engine.clone() }
@@ -134,7 +139,15 @@ impl AwsService for DynamoDbService {
     }
 
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
-        Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(ddb_names) })
+        Box::pin(async move {
+            if !self.engine.metrics.enabled() {
+                return self.dispatch(ctx, operation, input).await.map_err(ddb_names);
+            }
+            let mut input = input;
+            let plan = crate::metrics::prepare(operation, &mut input);
+            let out = self.dispatch(ctx, operation, input).await.map_err(ddb_names);
+            crate::metrics::finish(&self.engine.metrics, ctx, operation, plan, out)
+        })
     }
 
     fn checksums_responses(&self) -> bool {

@@ -53,7 +53,7 @@ pub async fn sweep(engine: &Engine) -> usize {
         loop {
             let now_s = engine.clock.now_ms() / 1000;
             let mut txn = Txn::default();
-            let (submitted, n) = {
+            let (submitted, n, name) = {
                 let mut st = table.state.lock();
                 if st.deleted || st.def.ttl_attribute.is_none() {
                     break;
@@ -65,13 +65,15 @@ pub async fn sweep(engine: &Engine) -> usize {
                 for key in &due {
                     engine.change(&mut st, key, None, true, &mut txn);
                 }
-                (engine.submit(txn), due.len())
+                let name = (st.def.account.clone(), st.def.region.clone(), st.def.name.clone());
+                (engine.submit(txn), due.len(), name)
             };
             if let Err(e) = submitted.wait().await {
                 tracing::error!(error = ?e, "TTL deletion failed to commit");
                 break;
             }
             total += n;
+            crate::metrics::ttl_deleted(&engine.metrics, &name.0, &name.1, &name.2, n);
             if n < BATCH {
                 break;
             }

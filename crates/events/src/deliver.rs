@@ -133,7 +133,10 @@ async fn with_retries(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: 
     let mut attempt = 0u64;
     loop {
         let failure = match send(reg, targets, clock, d).await {
-            Ok(()) => return,
+            Ok(()) => {
+                crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "Invocations");
+                return;
+            }
             Err(f) => f,
         };
         let exhausted = if !failure.retryable {
@@ -150,7 +153,13 @@ async fn with_retries(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d: 
         };
         let arn = target.get("Arn").and_then(|a| a.as_str()).unwrap_or("");
         tracing::warn!(target_arn = arn, code = %failure.code, message = %failure.message, "EventBridge target delivery failed");
-        dead_letter(targets, target, event, rule_arn, &failure, exhausted, attempt).await;
+        crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "Invocations");
+        crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "FailedInvocations");
+        match dead_letter(targets, target, event, rule_arn, &failure, exhausted, attempt).await {
+            Some(true) => crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "InvocationsSentToDlq"),
+            Some(false) => crate::metrics::rule_arn_event(&reg.metrics, rule_arn, "InvocationsFailedToBeSentToDlq"),
+            None => {}
+        }
         return;
     }
 }
@@ -251,8 +260,10 @@ async fn send_untraced(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d:
 }
 
 /// The target's `DeadLetterConfig` queue gets the event with AWS's attributes.
-async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn: &str, f: &Failure, exhausted: Option<&str>, attempts: u64) {
-    let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str) else { return };
+/// Sends a failed event to the target's dead-letter queue: `None` when it has none, else
+/// whether the send worked.
+async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn: &str, f: &Failure, exhausted: Option<&str>, attempts: u64) -> Option<bool> {
+    let dlq = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str)?;
     let s = |v: &str| json!({ "DataType": "String", "StringValue": v });
     let mut attrs = json!({
         "RULE_ARN": s(rule_arn),
@@ -270,7 +281,8 @@ async fn dead_letter(targets: &Targets, target: &Value, event: &Value, rule_arn:
         Ok(()) => targets.queues.send_message(dlq, input).await.map(|_| ()).map_err(|e| e.message),
         Err(f) => Err(f.message),
     };
-    if let Err(e) = sent {
+    if let Err(e) = &sent {
         tracing::warn!(dlq, error = %e, "EventBridge dead-letter queue send failed; event dropped");
     }
+    Some(sent.is_ok())
 }

@@ -3,11 +3,13 @@
 //! nimbus's clock), targets (SQS incl. FIFO, Lambda's asynchronous invoke) with
 //! `Input` / `InputPath` / `InputTransformer`, retries and SQS dead-letter queues.
 //! Configuration (buses, rules with their targets) is durable in core's document table.
-//! `api_calls.rs` turns nimbus's own write API calls into CloudTrail-style events.
+//! `api_calls.rs` turns nimbus's own write API calls into CloudTrail-style events;
+//! `metrics.rs` records the standard `AWS/Events` metrics.
 
 pub mod api_calls;
 pub mod archives;
 pub mod errors;
+pub mod metrics;
 pub mod registry;
 pub mod replays;
 pub mod service;

@@ -60,6 +60,8 @@ pub struct Registry {
     pub unfinished: parking_lot::Mutex<Vec<crate::deliver::Delivery>>,
     pub archives: crate::archives::Archives,
     docs: Arc<dyn DocStore>,
+    /// The standard `AWS/Events` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 fn item_of_bus(bus: &str) -> String {
@@ -92,7 +94,7 @@ impl Registry {
                 archives.load(&account, &region, &item, &d.doc)?;
             }
         }
-        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), archives, docs })
+        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), archives, docs, metrics: nimbus_core::metrics::Metrics::new() })
     }
 
     async fn write(&self, keys: [String; 3], doc: Option<String>) -> EventsResult<()> {
@@ -142,6 +144,8 @@ impl Registry {
         for (key, rule) in self.rules_of(account, region, bus) {
             let Some(pattern) = &rule.compiled else { continue };
             if pattern.matches(event) {
+                crate::metrics::rule_event(&self.metrics, &key.0, &key.1, &key.2, &key.3, "MatchedEvents");
+                crate::metrics::rule_event(&self.metrics, &key.0, &key.1, &key.2, &key.3, "TriggeredRules");
                 let arn = crate::names::rule_arn(&key.1, &key.0, &key.2, &key.3);
                 out.extend(crate::deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, event, now));
             }

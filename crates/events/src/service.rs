@@ -28,6 +28,11 @@ pub struct EventsService {
 }
 
 impl EventsService {
+    /// Where the standard `AWS/Events` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.reg.metrics.attach(hub);
+    }
+
     /// Loads the configuration and starts the scheduler (when a Tokio runtime runs).
     pub fn new(clock: Clock, docs: Arc<dyn DocStore>, targets: Targets) -> Result<EventsService, String> {
         let reg = Arc::new(Registry::open(docs)?);

@@ -92,6 +92,7 @@ impl Scheduler {
                     "resources": [arn],
                     "detail": {}
                 });
+                crate::metrics::rule_event(&reg.metrics, &key.0, &key.1, &key.2, &key.3, "TriggeredRules");
                 let ds = deliver::for_targets(&key.0, &key.1, &arn, &key.3, &rule.targets, &event, at_ms);
                 if let Err(e) = deliver::start(&reg, &targets, &self.clock, ds).await {
                     tracing::warn!(rule = %arn, error = %e, "scheduled event not stored");

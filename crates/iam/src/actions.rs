@@ -467,7 +467,7 @@ const KNOWN_VARS: &[&str] = &[
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
     "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName", "RuleName", "ArchiveName", "ReplayName",
     "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName", "KeyId", "AliasName", "BucketName",
-    "ObjectName",
+    "ObjectName", "AlarmName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {

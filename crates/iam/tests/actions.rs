@@ -540,3 +540,15 @@ fn s3_maps_every_operation_nimbus_serves_and_only_model_operations() {
     let put: Vec<String> = run("s3", "PutObject", json!({"Bucket": "b", "Key": "k", "ACL": "private", "Tagging": "a=b"})).into_iter().map(|c| c.action).collect();
     assert_eq!(put, ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]);
 }
+
+/// CloudWatch alarms: the alarm operations on `arn:aws:cloudwatch:<r>:<a>:alarm:<name>`
+/// (one check per name), the listing ones on `*`, tags on the ARN given.
+/// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+#[test]
+fn cloudwatch_alarm_operations_name_their_alarms() {
+    let arn = |n: &str| format!("arn:aws:cloudwatch:{R}:{A}:alarm:{n}");
+    assert_eq!(run("monitoring", "PutMetricAlarm", json!({"AlarmName": "hot"})), vec![c("cloudwatch:PutMetricAlarm", &arn("hot"))]);
+    assert_eq!(run("monitoring", "DeleteAlarms", json!({"AlarmNames": ["a", "b"]})), vec![c("cloudwatch:DeleteAlarms", &arn("a")), c("cloudwatch:DeleteAlarms", &arn("b"))]);
+    assert_eq!(run("monitoring", "DescribeAlarms", json!({})), vec![c("cloudwatch:DescribeAlarms", "*")]);
+    assert_eq!(run("monitoring", "TagResource", json!({"ResourceARN": arn("t")})), vec![c("cloudwatch:TagResource", &arn("t"))]);
+}

@@ -4,6 +4,8 @@
 //! minutes) until they succeed, run out of retries or exceed MaximumEventAgeInSeconds
 //! (default 6 hours); then the OnSuccess / OnFailure destination (SQS, SNS, Lambda or an
 //! EventBridge event bus, `destination_bus.rs`) gets AWS's destination record, and a failed event goes to the DeadLetterConfig queue.
+//! Metrics (`metrics.rs`): AsyncEventsReceived, AsyncEventAge (per attempt), AsyncEventsDropped,
+//! DestinationDeliveryFailures and DeadLetterErrors.
 
 use crate::errors::{LambdaError, LambdaResult};
 use crate::function::timestamp;
@@ -57,8 +59,14 @@ pub async fn enqueue(inner: &Arc<Inner>, key: &FunctionKey, qualifier: Option<St
         trace_id,
     };
     Inner::commit(inner.store.put_event(&e)).await?;
+    crate::metrics::count(&inner.metrics, &target_of(&e), "AsyncEventsReceived");
     inner.async_queue.schedule(e);
     Ok(())
+}
+
+/// The metric target of a queued event (the version that runs is not known yet).
+fn target_of(e: &QueuedEvent) -> crate::metrics::Target<'_> {
+    crate::metrics::Target { account: &e.account, region: &e.region, function: &e.function, qualifier: e.qualifier.as_deref(), executed_version: None }
 }
 
 pub fn start_worker(inner: Arc<Inner>, loaded: Vec<QueuedEvent>) {
@@ -115,6 +123,8 @@ async fn process(inner: &Arc<Inner>, mut e: QueuedEvent) {
         finish(inner, &e, config.on_failure.as_deref(), dead_letter.as_deref(), record, true, &trace).await;
         return;
     }
+    // The time since the event was queued, at each attempt (it grows with retries).
+    crate::metrics::emit(&inner.metrics, &target_of(&e), "AsyncEventAge", nimbus_core::metrics::unit::MILLISECONDS, now.saturating_sub(e.enqueued_ms) as f64, false);
     let result = run(
         inner,
         Request {
@@ -191,17 +201,28 @@ fn destination_record(e: &QueuedEvent, function_arn: &str, condition: &str, payl
 /// Delivers the outcome and forgets the event. `trace`: the header of the last attempt
 /// (its function segment as parent), which the destination and dead-letter deliveries carry.
 async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, dead_letter: Option<&str>, record: Value, failed: bool, trace: &str) {
-    match destination {
+    let delivered = match destination {
         Some(dest) if dest.starts_with("arn:aws:events:") => match inner.events.get() {
-            Some(events) => {
-                if let Err(err) = crate::destination_bus::put(events.as_ref(), dest, &record, trace).await {
+            Some(events) => match crate::destination_bus::put(events.as_ref(), dest, &record, trace).await {
+                Ok(_) => true,
+                Err(err) => {
                     tracing::warn!(event = %e.id, destination = dest, error = %err, "destination delivery failed");
+                    false
                 }
+            },
+            None => {
+                tracing::warn!(event = %e.id, destination = dest, "no EventBridge service for the destination");
+                false
             }
-            None => tracing::warn!(event = %e.id, destination = dest, "no EventBridge service for the destination"),
         },
         Some(dest) => deliver(inner, e, dest, record.to_string(), Vec::new(), trace).await,
-        None => {}
+        None => true,
+    };
+    if !delivered {
+        crate::metrics::count(&inner.metrics, &target_of(e), "DestinationDeliveryFailures");
+    }
+    if failed {
+        crate::metrics::count(&inner.metrics, &target_of(e), "AsyncEventsDropped");
     }
     if failed {
         if let Some(dlq) = dead_letter {
@@ -216,7 +237,9 @@ async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, 
                 ("ErrorCode".to_string(), if condition == "EventAgeExceeded" { "EventAgeExceeded".to_string() } else { code.to_string() }),
                 ("ErrorMessage".to_string(), if message.is_empty() { condition.to_string() } else { message.to_string() }),
             ];
-            deliver(inner, e, dlq, body, attributes, trace).await;
+            if !deliver(inner, e, dlq, body, attributes, trace).await {
+                crate::metrics::count(&inner.metrics, &target_of(e), "DeadLetterErrors");
+            }
         }
     }
     if let Err(err) = inner.store.delete_event(&e.id).wait().await {
@@ -224,11 +247,14 @@ async fn finish(inner: &Arc<Inner>, e: &QueuedEvent, destination: Option<&str>, 
     }
 }
 
-async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, attributes: Vec<(String, String)>, trace: &str) {
+/// Sends one destination or dead-letter message; false when it could not be delivered.
+async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, attributes: Vec<(String, String)>, trace: &str) -> bool {
     if arn.starts_with("arn:aws:sqs:") {
         if let Err(err) = inner.bus.send_to_queue_traced(arn, body, attributes, Some(trace.to_string())).await {
             tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
+            return false;
         }
+        true
     } else if arn.starts_with("arn:aws:lambda:") {
         let parts: Vec<&str> = arn.split(':').collect();
         if let (Some(account), Some(region), Some(name)) = (parts.get(4), parts.get(3), parts.get(6)) {
@@ -236,18 +262,27 @@ async fn deliver(inner: &Arc<Inner>, e: &QueuedEvent, arn: &str, body: String, a
             let qualifier = parts.get(7).map(|q| q.to_string());
             if let Err(err) = enqueue(inner, &key, qualifier, body.as_bytes(), nimbus_core::ids::uuid(), trace.to_string()).await {
                 tracing::warn!(event = %e.id, destination = arn, error = ?err, "destination delivery failed");
+                return false;
             }
+            return true;
         }
+        false
     } else if arn.starts_with("arn:aws:sns:") {
         match inner.topics.get() {
             Some(topics) => {
                 if let Err(err) = topics.publish_traced(arn, body, Some(trace.to_string())).await {
                     tracing::warn!(event = %e.id, destination = arn, error = %err, "destination delivery failed");
+                    return false;
                 }
+                true
             }
-            None => tracing::warn!(event = %e.id, destination = arn, "no SNS service for the destination"),
+            None => {
+                tracing::warn!(event = %e.id, destination = arn, "no SNS service for the destination");
+                false
+            }
         }
     } else {
         tracing::warn!(event = %e.id, destination = arn, "destination type not supported by nimbus");
+        false
     }
 }

@@ -305,6 +305,12 @@ async fn invoke(inner: &Arc<Inner>, m: &Mapping, shard: &str, batch: &[StreamEnt
     if let Some(w) = window.as_ref() {
         w.decorate(&mut event, m, shard, false, false);
     }
+    // IteratorAge: how long the batch's last record waited in the stream.
+    if let Some(last) = batch.last() {
+        let target = crate::metrics::Target { account: &m.account, region: &m.region, function: &m.function_name, qualifier: m.qualifier.as_deref(), executed_version: None };
+        let age = inner.clock.now_ms().saturating_sub(last.created_ms) as f64;
+        crate::metrics::emit(&inner.metrics, &target, "IteratorAge", nimbus_core::metrics::unit::MILLISECONDS, age, false);
+    }
     let trace = crate::esm::BatchTrace::of_stream(batch.first().and_then(|r| r.trace.as_deref()));
     let outcome = crate::esm::invoke_batch(inner, m, &event, stop, trace).await?;
     inner.processed(m, crate::esm::Processed::of(&outcome));

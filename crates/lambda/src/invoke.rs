@@ -74,17 +74,31 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
     let received_ms = inner.clock.now_ms();
     let xray = crate::xray::begin(&req.trace_id, v.tracing_mode == "Active", received_ms);
     let reserved_total = inner.reserved_total(&f.account, &f.region, "");
-    let mut lease = inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total)?;
+    let target = crate::metrics::Target { account: &f.account, region: &f.region, function: &f.name, qualifier: req.qualifier.as_deref(), executed_version: Some(&v.version) };
+    let mut lease = match inner.pool.acquire(key, v.generation, f.reserved_concurrency, reserved_total) {
+        Ok(lease) => lease,
+        Err(e) => {
+            // Throttled requests are not Invocations (AWS counts them only as Throttles).
+            crate::metrics::count(&inner.metrics, &target, "Throttles");
+            return Err(e);
+        }
+    };
+    crate::metrics::concurrency(&inner.metrics, &target, lease.concurrency.0, lease.concurrency.1);
+    let started = std::time::Instant::now();
     let env = match lease.warm.take() {
         Some(env) => env,
         None => match spawn(inner, &f, &v, kind).await {
             Ok(env) => env,
             Err(doc) => {
                 inner.pool.release(lease, None);
+                // An init failure is an invocation that failed (Errors), as on AWS.
+                crate::metrics::invocation(&inner.metrics, &target, true, started.elapsed().as_secs_f64() * 1000.0);
                 return Ok(Response { payload: doc, function_error: true, log_tail: None, executed_version: v.version, trace: xray.header });
             }
         },
     };
+    // Duration is the function's own time, not its environment's start (Init Duration).
+    let started = std::time::Instant::now();
     // The process reads the real clock, so its deadline is in wall time.
     let wall_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let (placeholder, _) = tokio::sync::oneshot::channel();
@@ -101,6 +115,7 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
     let started_ms = inner.clock.now_ms();
     let ran_with = xray.header.clone();
     let (result, tail, init_ms) = env.invoke(inv, req.tail).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     inner.pool.release(lease, Some(env));
     xray.finish(crate::xray::Ran {
         function_name: &f.name,
@@ -127,6 +142,7 @@ pub async fn run(inner: &Arc<Inner>, req: Request) -> LambdaResult<Response> {
         Result_::Ok(p) => (p, false),
         Result_::FunctionError(p) => (p, true),
     };
+    crate::metrics::invocation(&inner.metrics, &target, function_error, elapsed_ms);
     Ok(Response { payload, function_error, log_tail, executed_version: v.version, trace: ran_with })
 }
 
@@ -198,10 +214,10 @@ async fn spawn(inner: &Arc<Inner>, f: &crate::function::Function, v: &crate::fun
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
     ];
-    if let (Some(address), Some(addr)) = (crate::xray_daemon::address(), crate::xray_daemon::udp()) {
+    if let Some(addr) = inner.xray_daemon.get() {
         // As Lambda sets them for the X-Ray SDKs
         // (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>).
-        env.push(("AWS_XRAY_DAEMON_ADDRESS".into(), address));
+        env.push(("AWS_XRAY_DAEMON_ADDRESS".into(), addr.to_string()));
         env.push(("_AWS_XRAY_DAEMON_ADDRESS".into(), addr.ip().to_string()));
         env.push(("_AWS_XRAY_DAEMON_PORT".into(), addr.port().to_string()));
         env.push(("AWS_XRAY_CONTEXT_MISSING".into(), "LOG_ERROR".into()));

@@ -4,7 +4,8 @@
 //! plane) and [`invoke`] / [`async_invoke`] (data plane) → [`pool`] (which environment,
 //! concurrency) → [`environment`] (one process and its logs) → [`runtime_api`] (the HTTP
 //! API the process speaks). [`code`] keeps packages; [`store`] keeps state;
-//! [`interpreters`] finds the host's Python / Node.js for each managed runtime.
+//! [`interpreters`] finds the host's Python / Node.js for each managed runtime; [`metrics`]
+//! records the standard `AWS/Lambda` metrics.
 
 pub mod api;
 pub mod async_invoke;
@@ -20,6 +21,7 @@ pub mod filter;
 pub mod function;
 pub mod interpreters;
 pub mod invoke;
+pub mod metrics;
 mod ops_functions;
 pub mod pool;
 pub mod runtime_api;
@@ -27,6 +29,5 @@ pub mod runtimes;
 pub mod service;
 pub mod store;
 pub mod xray;
-pub mod xray_daemon;
 
 pub use service::{LambdaConfig, LambdaService};

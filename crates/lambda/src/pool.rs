@@ -27,6 +27,8 @@ struct State {
     /// functions without reserved concurrency (they share the unreserved pool).
     busy_function: HashMap<(String, String, String), u32>,
     busy_unreserved: HashMap<String, u32>,
+    /// Busy environments per (account, region), reserved or not (ConcurrentExecutions).
+    busy_region: HashMap<(String, String), u32>,
     stamp: u64,
 }
 
@@ -43,6 +45,9 @@ pub struct Lease {
     pub generation: u64,
     pub warm: Option<Arc<Environment>>,
     reserved: bool,
+    /// Concurrent executions when this one started: of the function, and of every
+    /// function of the account in the region (the `ConcurrentExecutions` metric).
+    pub concurrency: (u32, u32),
 }
 
 impl Pool {
@@ -66,6 +71,11 @@ impl Pool {
             return Err(LambdaError::TooManyRequests { message: "Rate Exceeded.".into(), reason: "ConcurrentInvocationLimitExceeded" });
         }
         *st.busy_function.entry(fkey).or_default() += 1;
+        let busy_region = {
+            let n = st.busy_region.entry((key.account.clone(), key.region.clone())).or_default();
+            *n += 1;
+            *n
+        };
         if reserved.is_none() {
             *st.busy_unreserved.entry(key.account.clone()).or_default() += 1;
         }
@@ -79,7 +89,7 @@ impl Pool {
                 env.kill();
             }
         }
-        Ok(Lease { key, generation, warm, reserved: reserved.is_some() })
+        Ok(Lease { key, generation, warm, reserved: reserved.is_some(), concurrency: (busy_fn + 1, busy_region) })
     }
 
     /// Returns the slot; a live environment goes back to the idle list and is retired
@@ -88,6 +98,9 @@ impl Pool {
         let mut st = self.state.lock();
         let fkey = (lease.key.account.clone(), lease.key.region.clone(), lease.key.function.clone());
         if let Some(n) = st.busy_function.get_mut(&fkey) {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(n) = st.busy_region.get_mut(&(lease.key.account.clone(), lease.key.region.clone())) {
             *n = n.saturating_sub(1);
         }
         if !lease.reserved {

@@ -74,6 +74,12 @@ pub struct Inner {
     pub events: std::sync::OnceLock<Arc<dyn nimbus_core::internal::EventPublisher>>,
     /// S3, for packages given as `Code.S3Bucket` / `S3Key` (set by the binary once S3 exists).
     pub objects: std::sync::OnceLock<Arc<dyn nimbus_core::internal::ObjectReader>>,
+    /// The standard `AWS/Lambda` metrics (`metrics.rs`); a no-op until the binary attaches
+    /// the shared aggregator (`set_metrics`).
+    pub metrics: nimbus_core::metrics::Metrics,
+    /// The X-Ray daemon's UDP address (`127.0.0.1:2000`), handed to functions as
+    /// `AWS_XRAY_DAEMON_ADDRESS` (set by the binary when X-Ray is wired).
+    pub xray_daemon: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 pub fn validate_name(name: &str) -> LambdaResult<()> {
@@ -190,6 +196,8 @@ impl LambdaService {
             topics: std::sync::OnceLock::new(),
             events: std::sync::OnceLock::new(),
             objects: std::sync::OnceLock::new(),
+            metrics: nimbus_core::metrics::Metrics::new(),
+            xray_daemon: std::sync::OnceLock::new(),
         });
         crate::async_invoke::start_worker(inner.clone(), events);
         let existing: Vec<crate::esm::Mapping> = inner.mappings.read().values().cloned().collect();
@@ -381,6 +389,17 @@ impl LambdaService {
     /// Where OnSuccess / OnFailure destinations on EventBridge event buses put events.
     pub fn set_event_publisher(&self, events: Arc<dyn nimbus_core::internal::EventPublisher>) {
         let _ = self.inner.events.set(events);
+    }
+
+    /// Where the standard `AWS/Lambda` metrics go (core's aggregator, flushed to CloudWatch).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.inner.metrics.attach(hub);
+    }
+
+    /// The X-Ray daemon's UDP address functions send their segments to
+    /// (`AWS_XRAY_DAEMON_ADDRESS` and friends in every new environment).
+    pub fn set_xray_daemon_address(&self, addr: std::net::SocketAddr) {
+        let _ = self.inner.xray_daemon.set(addr);
     }
 
     /// Where `Code.S3Bucket` / `S3Key` packages are read from (nimbus's S3).

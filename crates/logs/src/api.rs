@@ -201,3 +201,94 @@ pub struct DescribeSubscriptionFilters {
     pub next_token: Option<String>,
     pub limit: Option<i64>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StartQuery {
+    pub log_group_name: Option<String>,
+    pub log_group_names: Option<Vec<String>>,
+    pub log_group_identifiers: Option<Vec<String>>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub query_string: Option<String>,
+    pub limit: Option<i64>,
+    pub query_language: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct QueryRef {
+    pub query_id: Option<String>,
+    pub max_items: Option<i64>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeQueries {
+    pub log_group_name: Option<String>,
+    pub status: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub query_language: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutResourcePolicy {
+    pub policy_name: Option<String>,
+    pub policy_document: Option<String>,
+    pub resource_arn: Option<String>,
+    pub expected_revision_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeleteResourcePolicy {
+    pub policy_name: Option<String>,
+    pub resource_arn: Option<String>,
+    pub expected_revision_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DescribeResourcePolicies {
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+    pub resource_arn: Option<String>,
+    pub policy_scope: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutDestination {
+    pub destination_name: Option<String>,
+    pub target_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PutDestinationPolicy {
+    pub destination_name: Option<String>,
+    pub access_policy: Option<String>,
+    pub force_update: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DestinationRef {
+    pub destination_name: Option<String>,
+}
+
+/// DescribeDestinations' prefix member is capitalised in AWS's model.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DescribeDestinations {
+    #[serde(rename = "DestinationNamePrefix")]
+    pub destination_name_prefix: Option<String>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}

@@ -51,10 +51,10 @@ impl LogsService {
             let metrics = self.metrics.read().clone();
             for f in &set.metric {
                 let mut matched = false;
-                for e in records.iter().filter(|e| f.pattern.matches(&e.message)) {
+                for (e, fields) in records.iter().filter_map(|e| f.pattern.extract(&e.message).map(|v| (e, v))) {
                     matched = true;
                     for t in &f.def.metric_transformations {
-                        if let Some((value, dimensions)) = crate::filters::extract(t, &e.message) {
+                        if let Some((value, dimensions)) = crate::filters::extract(t, &e.message, &fields) {
                             let datum = MetricDatum {
                                 namespace: t.metric_namespace.clone(),
                                 name: t.metric_name.clone(),

@@ -22,7 +22,7 @@
 
 use crate::errors::{LogsError, LogsResult};
 use crate::filters::{self, Compiled, MetricFilterDef, SubscriptionDef};
-use crate::store::{EventRecord, Expired, FilterRecord, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
+use crate::store::{DocRecord, EventRecord, Expired, FilterRecord, GroupRecord, LogsStore, Mutation, Scan, StreamRecord};
 use nimbus_core::storage::{Pending, StorageError};
 use nimbus_core::Clock;
 use parking_lot::RwLock;
@@ -145,9 +145,14 @@ impl Stream {
     }
 }
 
+/// The key of an account-level document: account, region, kind, name.
+pub type DocKey = (String, String, String, String);
+
 #[derive(Default)]
 pub struct State {
     pub groups: BTreeMap<GroupKey, Group>,
+    /// Resource policies and destinations (JSON definitions), see `ops_policies.rs`.
+    pub docs: BTreeMap<DocKey, String>,
     next_id: u64,
     next_seq: u64,
 }
@@ -237,6 +242,9 @@ impl Engine {
             if let Err(e) = restored {
                 tracing::error!(filter = %f.name, error = %e, "stored log filter could not be restored");
             }
+        }
+        for d in loaded.docs {
+            state.docs.insert((d.account, d.region, d.kind, d.name), d.body);
         }
         Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()) })
     }
@@ -419,6 +427,24 @@ impl Engine {
             return Err(LogsError::FilterNotFound);
         }
         Ok(self.store.apply(vec![Mutation::DeleteFilter { group: g.id, kind: kind.into(), name: name.into() }]))
+    }
+
+    /// Changes the account-level document `key` with `f`, which sees the documents of
+    /// its kind in the account and region and the current one, and answers the new body
+    /// (`None` deletes it). Stored before the caller answers.
+    pub fn change_doc<R>(&self, key: DocKey, f: impl FnOnce(&BTreeMap<DocKey, String>, Option<&String>) -> LogsResult<(Option<String>, R)>) -> LogsResult<(Pending, R)> {
+        let mut st = self.state.write();
+        let (body, out) = f(&st.docs, st.docs.get(&key))?;
+        let (account, region, kind, name) = key.clone();
+        let m = match &body {
+            Some(b) => Mutation::PutDoc(DocRecord { account, region, kind, name, body: b.clone() }),
+            None => Mutation::DeleteDoc { account, region, kind, name },
+        };
+        match body {
+            Some(b) => st.docs.insert(key, b),
+            None => st.docs.remove(&key),
+        };
+        Ok((self.store.apply(vec![m]), out))
     }
 
     /// Every group's key (for the sweeper).

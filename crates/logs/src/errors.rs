@@ -16,6 +16,16 @@ pub enum LogsError {
     TooManyTags(String),
     /// Syntax AWS accepts that nimbus does not implement.
     NotSupported(String),
+    /// A Logs Insights query that does not parse (with its place in the query).
+    MalformedQuery(crate::insights::QueryError),
+    /// A Logs Insights query id that is unknown (or past its retention).
+    QueryNotFound,
+    /// LimitExceededException with AWS's wording for the limit.
+    Limit(String),
+    /// A resource policy or destination that does not exist (its message).
+    NotFound(String),
+    /// OperationAbortedException (a revision id that does not match).
+    Aborted(String),
     Internal(String),
 }
 
@@ -45,6 +55,14 @@ impl From<LogsError> for AwsError {
             InvalidParameter(m) => ("InvalidParameterException", 400, m),
             TooManyTags(m) => ("TooManyTagsException", 400, m),
             NotSupported(m) => ("InvalidParameterException", 400, format!("{m} is not supported by nimbus")),
+            MalformedQuery(q) => {
+                let compile = serde_json::json!({ "location": { "startCharOffset": q.start, "endCharOffset": q.end }, "message": q.message });
+                return AwsError::new("MalformedQueryException", 400, q.message).with_member("queryCompileError", compile);
+            }
+            QueryNotFound => ("ResourceNotFoundException", 400, "Query does not exist.".into()),
+            Limit(m) => ("LimitExceededException", 400, m),
+            NotFound(m) => ("ResourceNotFoundException", 400, m),
+            Aborted(m) => ("OperationAbortedException", 400, m),
             Internal(m) => ("ServiceUnavailableException", 500, m),
         };
         AwsError::new(code, status, message)

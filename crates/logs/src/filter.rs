@@ -1,19 +1,25 @@
 //! Filter patterns (FilterLogEvents' `filterPattern`): parsing picks the kind, matching
 //! tests one event's message.
 //!
-//! Supported: term patterns (see `filter_text`) and JSON patterns `{ … }` (see
-//! `filter_json`). Space-delimited `[ … ]` patterns and `%regex%` are refused with an
-//! InvalidParameterException saying so — nimbus never guesses at syntax it lacks.
+//! Supported: term patterns (see `filter_text`), JSON patterns `{ … }` (see
+//! `filter_json`), space-delimited patterns `[ … ]` (see `filter_space`) and standalone
+//! regular expressions `%…%` (see `filter_regex`). What nimbus lacks is refused with an
+//! InvalidParameterException saying so — nimbus never guesses at syntax.
 
 use crate::errors::{LogsError, LogsResult};
 use crate::filter_json::JsonExpr;
+use crate::filter_regex::Regex;
+use crate::filter_space::SpacePattern;
 use crate::filter_text::TextPattern;
+use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub enum Pattern {
     All,
     Text(TextPattern),
     Json(JsonExpr),
+    Space(SpacePattern),
+    Regex(Regex),
 }
 
 impl Pattern {
@@ -29,7 +35,10 @@ impl Pattern {
             return crate::filter_json::parse(p).map(Pattern::Json);
         }
         if p.starts_with('[') {
-            return Err(LogsError::NotSupported("The space-delimited filter pattern syntax ([ … ])".into()));
+            return crate::filter_space::parse(p).map(Pattern::Space);
+        }
+        if p.len() >= 2 && p.starts_with('%') && p.ends_with('%') {
+            return Regex::parse(p).map(Pattern::Regex);
         }
         crate::filter_text::parse(p).map(Pattern::Text)
     }
@@ -39,7 +48,31 @@ impl Pattern {
             Pattern::All => true,
             Pattern::Text(t) => t.matches(message),
             Pattern::Json(j) => j.matches(message),
+            Pattern::Space(s) => s.matches(message),
+            Pattern::Regex(r) => r.is_match(message),
         }
+    }
+
+    /// The values a matching message yields (TestMetricFilter's `extractedValues`, and
+    /// `$field` metric values): `$name` of space-delimited fields, `$.path` of JSON
+    /// selectors; `None` when the message does not match.
+    pub fn extract(&self, message: &str) -> Option<BTreeMap<String, String>> {
+        match self {
+            Pattern::Space(s) => s.extract(message),
+            Pattern::Json(j) => j.extract(message),
+            other => other.matches(message).then(BTreeMap::new),
+        }
+    }
+
+    /// Whether `$name` names a field of this (space-delimited) pattern.
+    pub fn has_field(&self, name: &str) -> bool {
+        matches!(self, Pattern::Space(s) if s.has_field(name))
+    }
+
+    /// Whether the pattern uses a regular expression (AWS allows five such metric and
+    /// subscription filters per log group).
+    pub fn uses_regex(source: &str) -> bool {
+        source.contains('%')
     }
 }
 
@@ -121,8 +154,21 @@ mod tests {
     }
 
     #[test]
+    fn regex_and_space_delimited() {
+        assert!(m("%ERR[A-Z]+%", "an ERROR here"));
+        assert!(!m("%^ERR%", "an ERROR here"));
+        assert!(m(r#"{ $.code = %^4[0-9]{2}$% }"#, r#"{"code":"404"}"#));
+        assert!(m("[ip, ..., status=4*, size>100]", "1.2.3.4 a b 404 512"));
+        let p = Pattern::parse(Some("[ip, ..., status, size]")).unwrap();
+        let v = p.extract("1.2.3.4 a b 404 512").unwrap();
+        assert_eq!((v["$status"].as_str(), v["$size"].as_str()), ("404", "512"));
+        let j = Pattern::parse(Some("{ $.a.b = 1 && $.c NOT EXISTS }")).unwrap();
+        assert_eq!(j.extract(r#"{"a":{"b":1}}"#).unwrap()["$.a.b"], "1");
+    }
+
+    #[test]
     fn refused() {
-        for p in ["[ip, user]", "%ERR.*%", "{ $.a = %x% }", "{ $.a[*] = 1 }", "{ $.* = 1 }", "?ERROR WARN", "{ $.a = 1", "{ $.a ~ 1 }", "{ $.a > \"x\" }", "foo.bar", "\"open"] {
+        for p in ["[ip user]", "%ERR(x)%", "{ $.a = %x% && $.b = %y% && $.c = %z% }", "{ $.a[*] = 1 }", "{ $.* = 1 }", "?ERROR WARN", "{ $.a = 1", "{ $.a ~ 1 }", "{ $.a > \"x\" }", "foo.bar", "\"open"] {
             assert!(Pattern::parse(Some(p)).is_err(), "{p} should be refused");
         }
     }

@@ -4,7 +4,8 @@
 //!
 //! Semantics: a selector that does not resolve makes its comparison false (except
 //! `NOT EXISTS`); `!=` is "exists and differs"; string values may use `*` wildcards.
-//! Wildcard selectors (`$.*`, `[*]`) and `%regex%` values are refused as not supported.
+//! Values may be `%regex%` (see `filter_regex`; at most two per pattern). Wildcard
+//! selectors (`$.*`, `[*]`) are refused as not supported.
 
 use crate::errors::{LogsError, LogsResult};
 use crate::filter::glob;
@@ -41,6 +42,7 @@ pub enum Literal {
     Text(String),
     Bool(bool),
     Null,
+    Regex(Box<crate::filter_regex::Regex>),
 }
 
 fn invalid(why: &str) -> LogsError {
@@ -53,11 +55,14 @@ pub fn parse(pattern: &str) -> LogsResult<JsonExpr> {
         .strip_prefix('{')
         .and_then(|p| p.strip_suffix('}'))
         .ok_or_else(|| invalid("a JSON pattern must be enclosed in { }"))?;
-    let mut p = Parser { chars: inner.chars().collect(), i: 0, depth: 0 };
+    let mut p = Parser { chars: inner.chars().collect(), i: 0, depth: 0, regexes: 0 };
     let expr = p.or()?;
     p.ws();
     if p.i < p.chars.len() {
         return Err(invalid(&format!("unexpected '{}'", p.rest())));
+    }
+    if p.regexes > crate::filter_regex::MAX_PER_PATTERN {
+        return Err(invalid(&format!("a JSON pattern can hold at most {} regular expressions", crate::filter_regex::MAX_PER_PATTERN)));
     }
     Ok(expr)
 }
@@ -70,6 +75,7 @@ struct Parser {
     chars: Vec<char>,
     i: usize,
     depth: usize,
+    regexes: usize,
 }
 
 impl Parser {
@@ -227,7 +233,8 @@ impl Parser {
             return Err(invalid("missing value after the operator"));
         }
         if w.starts_with('%') {
-            return Err(LogsError::NotSupported("Regular expressions in filter patterns (%…%)".into()));
+            self.regexes += 1;
+            return crate::filter_regex::Regex::parse(&w).map(|r| Literal::Regex(Box::new(r)));
         }
         if w.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
             if let Ok(n) = w.parse::<f64>() {
@@ -256,7 +263,31 @@ fn equals(field: &Value, value: &Literal) -> bool {
         (Value::String(s), Literal::Text(t)) => glob(t, s),
         (Value::Bool(b), Literal::Bool(x)) => b == x,
         (Value::Null, Literal::Null) => true,
+        (Value::String(s), Literal::Regex(r)) => r.is_match(s),
+        (Value::Number(n), Literal::Regex(r)) => r.is_match(&n.to_string()),
         _ => false,
+    }
+}
+
+/// `$.a.b[0]` as written.
+fn selector_text(path: &[Step]) -> String {
+    let mut s = String::from("$");
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -265,6 +296,33 @@ impl JsonExpr {
         match serde_json::from_str::<Value>(message) {
             Ok(doc) => self.eval(&doc),
             Err(_) => false,
+        }
+    }
+
+    /// TestMetricFilter's `extractedValues` of a matching message: each selector the
+    /// pattern names that resolves (`$.a.b` → its value as text).
+    pub fn extract(&self, message: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        let doc = serde_json::from_str::<Value>(message).ok()?;
+        if !self.eval(&doc) {
+            return None;
+        }
+        let mut out = std::collections::BTreeMap::new();
+        self.collect(&doc, &mut out);
+        Some(out)
+    }
+
+    fn collect(&self, doc: &Value, out: &mut std::collections::BTreeMap<String, String>) {
+        match self {
+            JsonExpr::And(a, b) | JsonExpr::Or(a, b) => {
+                a.collect(doc, out);
+                b.collect(doc, out);
+            }
+            JsonExpr::NotExists(_) => {}
+            JsonExpr::Is { path, .. } | JsonExpr::Compare { path, .. } => {
+                if let Some(v) = resolve(doc, path) {
+                    out.insert(selector_text(path), text_of(v));
+                }
+            }
         }
     }
 

@@ -2,9 +2,9 @@
 //! definitions (JSON in the store's `logs_filters` table), their compiled patterns, and
 //! what one event yields through them (a metric value and dimensions).
 //!
-//! Metric values and dimension values are numbers or `$.field` selectors into a JSON
-//! event. `$field` names belong to space-delimited patterns, which nimbus refuses
-//! (see `filter.rs`), so they are refused here too.
+//! Metric values and dimension values are numbers, `$.field` selectors into a JSON
+//! event, or `$field` names of the filter's space-delimited pattern (the field must be
+//! named in the pattern, as AWS requires).
 
 use crate::errors::{LogsError, LogsResult};
 use crate::filter::Pattern;
@@ -69,14 +69,16 @@ impl Compiled<SubscriptionDef> {
     }
 }
 
-/// A metric value or dimension value: a literal, or a selector into the JSON event.
-pub fn check_reference(member: &str, v: &str) -> LogsResult<()> {
+/// A metric value or dimension value: a literal, a selector into the JSON event, or a
+/// field the space-delimited `pattern` names.
+pub fn check_reference(member: &str, v: &str, pattern: &Pattern) -> LogsResult<()> {
     if let Some(rest) = v.strip_prefix('$') {
-        if !rest.starts_with('.') {
-            return Err(LogsError::NotSupported(format!("The space-delimited field reference {v} in {member}")));
-        }
-        if rest.len() < 2 {
-            return Err(LogsError::InvalidParameter(format!("Invalid metric value: {v}")));
+        if rest.starts_with('.') {
+            if rest.len() < 2 {
+                return Err(LogsError::InvalidParameter(format!("Invalid metric value: {v}")));
+            }
+        } else if !pattern.has_field(rest) {
+            return Err(LogsError::InvalidParameter(format!("Invalid {member}: {v} is not a field of the filter pattern")));
         }
     }
     Ok(())
@@ -112,20 +114,30 @@ fn text_of(v: &Value) -> Option<String> {
     }
 }
 
-/// The value and dimensions a matching event gives `t`; `None` when a referenced field
-/// is missing or not a number (AWS publishes nothing for such an event).
-pub fn extract(t: &MetricTransformation, message: &str) -> Option<(f64, Vec<(String, String)>)> {
-    let needs_doc = t.metric_value.starts_with('$') || t.dimensions.values().any(|v| v.starts_with('$'));
+/// The value and dimensions a matching event gives `t`; `fields` are the values the
+/// pattern extracted (`$name` of space-delimited fields). `None` when a referenced
+/// field is missing or not a number (AWS publishes nothing for such an event).
+pub fn extract(t: &MetricTransformation, message: &str, fields: &BTreeMap<String, String>) -> Option<(f64, Vec<(String, String)>)> {
+    let is_json = |v: &str| v.starts_with("$.");
+    let needs_doc = is_json(&t.metric_value) || t.dimensions.values().any(|v| is_json(v));
     let doc: Option<Value> = if needs_doc { serde_json::from_str(message).ok() } else { None };
-    let value = if t.metric_value.starts_with('$') {
+    let value = if is_json(&t.metric_value) {
         let v = select(doc.as_ref()?, &t.metric_value)?;
         v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))?
+    } else if t.metric_value.starts_with('$') {
+        fields.get(&t.metric_value)?.trim().parse().ok()?
     } else {
         t.metric_value.trim().parse().ok()?
     };
     let mut dims = Vec::with_capacity(t.dimensions.len());
     for (k, v) in &t.dimensions {
-        let value = if v.starts_with('$') { text_of(select(doc.as_ref()?, v)?)? } else { v.clone() };
+        let value = if is_json(v) {
+            text_of(select(doc.as_ref()?, v)?)?
+        } else if v.starts_with('$') {
+            fields.get(v)?.clone()
+        } else {
+            v.clone()
+        };
         dims.push((k.clone(), value));
     }
     Some((value, dims))
@@ -149,13 +161,19 @@ mod tests {
     #[test]
     fn values_and_dimensions() {
         let msg = r#"{"latency": 12.5, "svc": "api", "a": {"list": [3, "7"]}}"#;
-        assert_eq!(extract(&t("1", &[]), "x"), Some((1.0, vec![])));
-        assert_eq!(extract(&t("$.latency", &[("Service", "$.svc")]), msg), Some((12.5, vec![("Service".into(), "api".into())])));
-        assert_eq!(extract(&t("$.a.list[1]", &[]), msg), Some((7.0, vec![])));
-        assert_eq!(extract(&t("$.svc", &[]), msg), None);
-        assert_eq!(extract(&t("$.missing", &[]), msg), None);
-        assert_eq!(extract(&t("$.latency", &[]), "not json"), None);
-        assert!(check_reference("metricValue", "$latency").is_err());
-        assert!(check_reference("metricValue", "$.latency").is_ok());
+        let none = BTreeMap::new();
+        assert_eq!(extract(&t("1", &[]), "x", &none), Some((1.0, vec![])));
+        assert_eq!(extract(&t("$.latency", &[("Service", "$.svc")]), msg, &none), Some((12.5, vec![("Service".into(), "api".into())])));
+        assert_eq!(extract(&t("$.a.list[1]", &[]), msg, &none), Some((7.0, vec![])));
+        assert_eq!(extract(&t("$.svc", &[]), msg, &none), None);
+        assert_eq!(extract(&t("$.missing", &[]), msg, &none), None);
+        assert_eq!(extract(&t("$.latency", &[]), "not json", &none), None);
+        let json = Pattern::parse(Some("{ $.latency > 0 }")).unwrap();
+        assert!(check_reference("metricValue", "$latency", &json).is_err());
+        assert!(check_reference("metricValue", "$.latency", &json).is_ok());
+        let space = Pattern::parse(Some("[host, ..., latency]")).unwrap();
+        assert!(check_reference("metricValue", "$latency", &space).is_ok());
+        let fields = space.extract("h1 a b 42").unwrap();
+        assert_eq!(extract(&t("$latency", &[("Host", "$host")]), "h1 a b 42", &fields), Some((42.0, vec![("Host".into(), "h1".into())])));
     }
 }

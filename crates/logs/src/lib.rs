@@ -7,7 +7,9 @@
 //! [`filter`] (filter patterns), [`tokens`] (pagination tokens), [`sink`] (the
 //! `LogSink` other services write through), [`filters`] (metric and subscription
 //! filters), [`deliver`] (what new events do through them: metric data through
-//! `MetricSink`, `awslogs` batches to Lambda through `EventInvoker`).
+//! `MetricSink`, `awslogs` batches to Lambda through `EventInvoker`), [`insights`]
+//! (the Logs Insights query language; its operations in `ops_insights`),
+//! `ops_policies` (account resource policies and destinations).
 
 pub mod api;
 pub mod engine;
@@ -15,12 +17,17 @@ pub mod errors;
 pub mod deliver;
 pub mod filter;
 pub mod filters;
+pub mod insights;
 mod filter_json;
+pub mod filter_regex;
+mod filter_space;
 mod filter_text;
 pub mod names;
 mod ops_events;
 mod ops_filters;
 mod ops_groups;
+pub mod ops_insights;
+mod ops_policies;
 mod ops_streams;
 mod ops_tags;
 pub mod service;

@@ -46,7 +46,7 @@ pub fn group_from(name: Option<String>, identifier: Option<String>) -> LogsResul
 }
 
 /// `arn:aws:logs:r:a:log-group:NAME[:*]` → `NAME`; anything else is a name already.
-fn name_of_identifier(id: &str) -> String {
+pub fn name_of_identifier(id: &str) -> String {
     match id.strip_prefix("arn:").and_then(|rest| rest.split_once(":log-group:")) {
         Some((_, name)) => name.strip_suffix(":*").unwrap_or(name).to_string(),
         None => id.to_string(),

@@ -48,7 +48,7 @@ fn check_metric_part(member: &str, v: &str) -> LogsResult<()> {
     Ok(())
 }
 
-fn transformation(t: MetricTransformationIn) -> LogsResult<MetricTransformation> {
+fn transformation(t: MetricTransformationIn, pattern: &Pattern) -> LogsResult<MetricTransformation> {
     const AT: &str = "metricTransformations.1.member";
     let metric_name = required(&format!("{AT}.metricName"), t.metric_name)?;
     let metric_namespace = required(&format!("{AT}.metricNamespace"), t.metric_namespace)?;
@@ -58,7 +58,7 @@ fn transformation(t: MetricTransformationIn) -> LogsResult<MetricTransformation>
     if metric_value.len() > 100 {
         return Err(LogsError::validation(&metric_value, &format!("{AT}.metricValue"), "Member must have length less than or equal to 100"));
     }
-    check_reference("metricValue", &metric_value)?;
+    check_reference("metricValue", &metric_value, pattern)?;
     if !metric_value.starts_with('$') && metric_value.trim().parse::<f64>().is_err() {
         return Err(LogsError::InvalidParameter(format!("Invalid metric value: {metric_value}")));
     }
@@ -70,7 +70,7 @@ fn transformation(t: MetricTransformationIn) -> LogsResult<MetricTransformation>
         if k.is_empty() || k.len() > 255 {
             return Err(LogsError::validation(k, &format!("{AT}.dimensions"), "Member must have length between 1 and 255"));
         }
-        check_reference("dimensions", v)?;
+        check_reference("dimensions", v, pattern)?;
     }
     if let Some(u) = &t.unit {
         if !UNITS.contains(&u.as_str()) {
@@ -136,7 +136,7 @@ impl LogsService {
         if req.apply_on_transformed_logs == Some(true) {
             return Err(LogsError::NotSupported("applyOnTransformedLogs (log transformers)".into()));
         }
-        let t = transformation(ts.remove(0))?;
+        let t = transformation(ts.remove(0), &Pattern::parse(Some(&pattern))?)?;
         let def = MetricFilterDef { filter_name: name, filter_pattern: pattern, metric_transformations: vec![t], creation_time: self.engine.clock.now_ms() };
         let compiled = Compiled::metric(def)?;
         let pending = self.engine.put_metric_filter(&Self::key(ctx, group), compiled, MAX_METRIC_FILTERS)?;
@@ -192,8 +192,7 @@ impl LogsService {
         let matches: Vec<Value> = messages
             .iter()
             .enumerate()
-            .filter(|(_, m)| p.matches(m))
-            .map(|(i, m)| json!({"eventNumber": i + 1, "eventMessage": m, "extractedValues": {}}))
+            .filter_map(|(i, m)| p.extract(m).map(|values| json!({"eventNumber": i + 1, "eventMessage": m, "extractedValues": values})))
             .collect();
         Ok(json!({ "matches": matches }))
     }

@@ -29,6 +29,8 @@ pub struct LogsService {
     pub(crate) functions: RwLock<Arc<dyn EventInvoker>>,
     /// Decides whether a function's policy lets CloudWatch Logs invoke it (`--auth iam`).
     pub(crate) grants: RwLock<Arc<dyn ServiceGrants>>,
+    /// Logs Insights queries and their results (`ops_insights.rs`).
+    pub(crate) queries: Arc<crate::ops_insights::Queries>,
 }
 
 impl LogsService {
@@ -36,7 +38,7 @@ impl LogsService {
     pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
         let engine = Arc::new(Engine::new(clock, store)?);
         crate::engine::spawn_sweeper(&engine);
-        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)) })
+        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)), queries: Arc::default() })
     }
 
     /// Wires the CloudWatch metrics service that metric filters put data into.
@@ -91,6 +93,17 @@ impl LogsService {
             "PutSubscriptionFilter" => self.put_subscription_filter(ctx, typed(input)?).await,
             "DescribeSubscriptionFilters" => self.describe_subscription_filters(ctx, typed(input)?),
             "DeleteSubscriptionFilter" => self.delete_subscription_filter(ctx, typed(input)?).await,
+            "PutResourcePolicy" => self.put_resource_policy(ctx, typed(input)?).await,
+            "DescribeResourcePolicies" => self.describe_resource_policies(ctx, typed(input)?),
+            "DeleteResourcePolicy" => self.delete_resource_policy(ctx, typed(input)?).await,
+            "PutDestination" => self.put_destination(ctx, typed(input)?).await,
+            "PutDestinationPolicy" => self.put_destination_policy(ctx, typed(input)?).await,
+            "DescribeDestinations" => self.describe_destinations(ctx, typed(input)?),
+            "DeleteDestination" => self.delete_destination(ctx, typed(input)?).await,
+            "StartQuery" => self.start_query(ctx, typed(input)?).await,
+            "GetQueryResults" => self.get_query_results(ctx, typed(input)?),
+            "StopQuery" => self.stop_query(ctx, typed(input)?),
+            "DescribeQueries" => self.describe_queries(ctx, typed(input)?),
             other => Err(LogsError::NotSupported(format!("The operation {other}"))),
         };
         out.map_err(AwsError::from)

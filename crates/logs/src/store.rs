@@ -77,6 +77,17 @@ pub struct FilterRecord {
     pub body: String,
 }
 
+/// An account-level document: a resource policy (`kind` "policy") or a destination
+/// ("destination"), its name and its definition as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRecord {
+    pub account: String,
+    pub region: String,
+    pub kind: String,
+    pub name: String,
+    pub body: String,
+}
+
 /// One change to durable state.
 #[derive(Debug, Clone)]
 pub enum Mutation {
@@ -89,6 +100,8 @@ pub enum Mutation {
     InsertEvents { stream: u64, events: Vec<EventRecord> },
     PutFilter(FilterRecord),
     DeleteFilter { group: u64, kind: String, name: String },
+    PutDoc(DocRecord),
+    DeleteDoc { account: String, region: String, kind: String, name: String },
 }
 
 /// A stream as loaded at start: its record and the figures DescribeLogStreams shows,
@@ -110,6 +123,7 @@ pub struct Loaded {
     pub groups: Vec<GroupRecord>,
     pub streams: Vec<LoadedStream>,
     pub filters: Vec<FilterRecord>,
+    pub docs: Vec<DocRecord>,
 }
 
 /// Inclusive bounds on event keys, and how much to read.
@@ -196,7 +210,7 @@ impl LogsStore for MemoryStore {
                 Mutation::DeleteGroup { streams, .. } => streams.iter().for_each(|s| drop(all.remove(s))),
                 Mutation::DeleteStream(id) => drop(all.remove(&id)),
                 Mutation::InsertEvents { stream, events } => all.entry(stream).or_default().extend(events.into_iter().map(|e| (e.key(), e))),
-                Mutation::PutGroup(_) | Mutation::PutStream(_) | Mutation::PutFilter(_) | Mutation::DeleteFilter { .. } => {}
+                Mutation::PutGroup(_) | Mutation::PutStream(_) | Mutation::PutFilter(_) | Mutation::DeleteFilter { .. } | Mutation::PutDoc(_) | Mutation::DeleteDoc { .. } => {}
             }
         }
         Pending::done()
@@ -251,6 +265,9 @@ CREATE TABLE IF NOT EXISTS logs_stream_stats (
 CREATE TABLE IF NOT EXISTS logs_filters (
   group_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
   PRIMARY KEY (group_id, kind, name));
+CREATE TABLE IF NOT EXISTS logs_docs (
+  account TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (account, region, kind, name));
 ";
 
 /// `PRAGMA user_version` of a database whose `logs_stream_stats` are filled in.
@@ -328,6 +345,11 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     for row in rows {
         out.filters.push(row?);
     }
+    let mut d = conn.prepare("SELECT account, region, kind, name, body FROM logs_docs")?;
+    let rows = d.query_map([], |r| Ok(DocRecord { account: r.get(0)?, region: r.get(1)?, kind: r.get(2)?, name: r.get(3)?, body: r.get(4)? }))?;
+    for row in rows {
+        out.docs.push(row?);
+    }
     Ok(out)
 }
 
@@ -389,6 +411,13 @@ fn write(conn: &Connection, m: &Mutation) -> rusqlite::Result<()> {
         }
         Mutation::DeleteFilter { group, kind, name } => {
             conn.prepare_cached("DELETE FROM logs_filters WHERE group_id = ?1 AND kind = ?2 AND name = ?3")?.execute(params![int(*group), kind, name])?;
+        }
+        Mutation::PutDoc(d) => {
+            conn.prepare_cached("INSERT OR REPLACE INTO logs_docs (account, region, kind, name, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![d.account, d.region, d.kind, d.name, d.body])?;
+        }
+        Mutation::DeleteDoc { account, region, kind, name } => {
+            conn.prepare_cached("DELETE FROM logs_docs WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4")?.execute(params![account, region, kind, name])?;
         }
     }
     Ok(())

@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod cli_logs;
+mod cli_trace;
 mod root_keys;
 use root_keys::RootKeys;
 
@@ -35,6 +37,11 @@ enum Command {
     Serve(ServeArgs),
     /// List the Lambda runtimes nimbus can run here and the interpreter found for each.
     Runtimes(RuntimesArgs),
+    /// Read a running nimbus's CloudWatch Logs: `nimbus logs tail [--trace ID] [--follow]`.
+    #[command(subcommand)]
+    Logs(cli_logs::LogsCommand),
+    /// Show a running nimbus's traces as waterfalls, with their functions' log lines.
+    Trace(cli_trace::TraceArgs),
 }
 
 #[derive(clap::Args)]
@@ -136,6 +143,9 @@ struct ServeArgs {
     /// account's default event bus, as AWS does when a CloudTrail trail is logging.
     #[arg(long, env = "NIMBUS_CLOUDTRAIL_EVENTS")]
     cloudtrail_events: bool,
+    /// Do not emit the services' standard CloudWatch metrics (AWS/Lambda, AWS/SQS, …).
+    #[arg(long, env = "NIMBUS_NO_SERVICE_METRICS")]
+    no_service_metrics: bool,
     /// A PEM file of extra root certificates trusted by every outbound TLS connection (SNS
     /// https subscribers, JWKS fetches), besides the public web roots: for local CAs.
     #[arg(long, env = "NIMBUS_CA_BUNDLE", value_name = "FILE")]
@@ -163,6 +173,18 @@ fn main() {
         Command::Runtimes(args) => {
             if let Err(e) = list_runtimes(args) {
                 eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Logs(cmd) => {
+            if let Err(e) = cli_logs::run(cmd) {
+                eprintln!("nimbus: {e}");
+                std::process::exit(1);
+            }
+        }
+        Command::Trace(args) => {
+            if let Err(e) = cli_trace::run(args) {
+                eprintln!("nimbus trace: {e}");
                 std::process::exit(1);
             }
         }
@@ -268,7 +290,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         )?);
         router.register(lambda.clone());
         if let Some(udp) = xray_daemon {
-            lambda.set_xray_daemon_address(udp, local);
+            lambda.set_xray_daemon_address(udp);
         }
         // CloudWatch Logs' subscription filters deliver to functions (`EventInvoker`).
         logs.set_event_invoker(lambda.clone());
@@ -281,7 +303,7 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.register(Arc::new(nimbus_iam::IamService::new(iam.clone())));
         router.register(Arc::new(nimbus_iam::StsService::new(iam.clone())));
         router.register(streams);
-        router.register(dynamodb);
+        router.register(dynamodb.clone());
         // API Gateway v2: the control plane, and the execute-api data plane invoking
         // Lambda proxy integrations through `FunctionInvoker`, SQS integrations through
         // `QueueSender`, and writing stage access logs through `LogSink`.
@@ -324,8 +346,26 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // CloudWatch metrics: datapoints in `cloudwatch.db`, read back per query.
         let cloudwatch = Arc::new(nimbus_cloudwatch::CloudWatchService::new(stores.cloudwatch, clock.clone()));
         router.register(cloudwatch.clone());
+        // Alarm actions: SNS topics (`TopicPublisher`), Lambda functions (`EventInvoker`);
+        // state changes go to the default event bus (`EventPublisher`).
+        cloudwatch.set_topic_publisher(sns.clone());
+        cloudwatch.set_event_invoker(lambda.clone());
+        cloudwatch.set_event_publisher(events.clone());
+        // Under `--auth iam`, a Lambda action needs the function's policy to allow CloudWatch alarms.
+        cloudwatch.set_grants(iam.clone());
         // CloudWatch Logs' metric filters put their datapoints here (`MetricSink`).
-        logs.set_metric_sink(cloudwatch);
+        logs.set_metric_sink(cloudwatch.clone());
+        // The standard metrics of the services (AWS/Lambda, AWS/SQS, AWS/DynamoDB, …):
+        // recorded into core's in-memory aggregator, flushed to CloudWatch as per-minute
+        // statistic sets every few seconds of the clock (`nimbus_core::metrics`).
+        let metrics = (!args.no_service_metrics).then(|| nimbus_core::metrics::MetricsHub::start(clock.clone(), cloudwatch));
+        if let Some(metrics) = &metrics {
+            sqs.set_metrics(metrics.clone());
+            lambda.set_metrics(metrics.clone());
+            dynamodb.set_metrics(metrics.clone());
+            sns.set_metrics(metrics.clone());
+            events.set_metrics(metrics.clone());
+        }
         // S3 (REST-XML): buckets and objects. Metadata in `s3.db` (in-memory SQLite with
         // `--in-memory`), object bytes under `<data-dir>/s3/` (with `--in-memory`: the temp
         // dir removed at exit). Object events go to SQS (`QueueSender`), Lambda
@@ -346,9 +386,15 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
         let invoke_policies: Option<Arc<dyn nimbus_core::internal::Authorizer>> = (args.auth == AuthMode::Iam).then(|| iam.clone() as Arc<dyn nimbus_core::internal::Authorizer>);
         execute_api.authorizers().set_iam(Arc::new(Authenticator::new(AuthMode::SigV4, credentials)), invoke_policies);
+        if let Some(metrics) = &metrics {
+            execute_api.set_metrics(metrics.clone());
+        }
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // The web console reads every service registered above: keep this after the last
+        // `router.register`.
+        router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));
         tracing::info!(listen = %local, data_dir = %args.data_dir.display(), in_memory = args.in_memory, auth = args.auth.as_str(), "nimbus ready");
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {

@@ -91,11 +91,13 @@ pub struct Deliveries {
     /// The subscribers' resource policies (`--auth iam`): a queue's policy must allow
     /// `sqs:SendMessage` by `sns.amazonaws.com`, a function's `lambda:InvokeFunction`.
     grants: parking_lot::RwLock<Arc<dyn ServiceGrants>>,
+    /// The standard `AWS/SNS` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 impl Deliveries {
     pub fn new(queues: Arc<dyn QueueSender>, functions: Arc<dyn EventInvoker>) -> Deliveries {
-        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions, grants: parking_lot::RwLock::new(Arc::new(OpenGrants)) }
+        Deliveries { due: Mutex::default(), lanes: Mutex::default(), wake: Notify::new(), next_seq: AtomicU64::new(1), queues, functions, grants: parking_lot::RwLock::new(Arc::new(OpenGrants)), metrics: nimbus_core::metrics::Metrics::new() }
     }
 
     /// Wires the resource-policy checks of deliveries (IAM, under `--auth iam`).
@@ -348,11 +350,16 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
     };
     match (outcome, delay) {
         (Outcome::Delivered, _) => {
+            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsDelivered");
             release(&w.registry, &mut d);
             None
         }
         (Outcome::Retry(e), Some(delay_ms)) => {
             tracing::debug!(subscription = %d.subscription_arn, attempt = d.attempts, error = %e, "SNS delivery failed; retrying");
+            // HTTP/S endpoints count every failed attempt; the others only the last.
+            if d.protocol == "http" || d.protocol == "https" {
+                crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailed");
+            }
             let now = w.clock.now_ms();
             d.next_ms += started.elapsed().as_millis() as u64 + delay_ms;
             // A retry still in its publish's document is stored on its own from now on
@@ -368,6 +375,7 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
             Some(d)
         }
         (Outcome::Retry(e) | Outcome::Permanent(e), _) => {
+            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailed");
             // Confirmations are not dead-lettered (they carry no message).
             let confirmation = d.body["headers"].to_string().contains("SubscriptionConfirmation");
             let dlq = w.registry.subscription(&d.subscription_arn).ok().and_then(|s| s.dead_letter_arn()).filter(|_| !confirmation);
@@ -390,8 +398,12 @@ async fn attempt(w: &Arc<Worker>, mut d: Delivery) -> Option<Delivery> {
                         Ok(()) => w.deliveries.queues.send_message(&q, input).await.map(|_| ()).map_err(|e| e.to_string()),
                         Err(why) => Err(why),
                     };
-                    if let Err(err) = sent {
-                        tracing::warn!(subscription = %d.subscription_arn, dlq = %q, error = %err, "SNS dead-letter delivery failed");
+                    match sent {
+                        Ok(()) => crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsRedrivenToDlq"),
+                        Err(err) => {
+                            crate::metrics::notification(&w.deliveries.metrics, &d.subscription_arn, "NumberOfNotificationsFailedToRedriveToDlq");
+                            tracing::warn!(subscription = %d.subscription_arn, dlq = %q, error = %err, "SNS dead-letter delivery failed");
+                        }
                     }
                 }
                 None => tracing::warn!(subscription = %d.subscription_arn, error = %e, "SNS delivery failed after retries; dropped (no RedrivePolicy)"),

@@ -10,7 +10,7 @@
 //! clock per `delivery_policy.rs`, RedrivePolicy dead-letter queues). `dedup.rs` keeps the
 //! FIFO deduplication window (durable). `signing.rs` signs notifications. `policies.rs`
 //! lets IAM read topic policies and tags. `data_plane.rs` serves `/_aws/sns/` (recorded
-//! email/HTTP messages, the certificate).
+//! email/HTTP messages, the certificate). `metrics.rs` records the standard `AWS/SNS` metrics.
 
 pub mod arns;
 pub mod data_plane;
@@ -22,6 +22,7 @@ pub mod errors;
 pub mod filter;
 pub mod http_delivery;
 pub mod message_attrs;
+pub mod metrics;
 pub mod ops_publish;
 pub mod ops_subscriptions;
 pub mod ops_topics;

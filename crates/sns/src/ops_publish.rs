@@ -126,6 +126,9 @@ pub async fn publish_to(sns: &Sns, topic: &Topic, e: Entry) -> SnsResult<Publish
         }
     }
     let out = fan_out(sns, topic, &e, &bodies, now, message_id, dedup_id.as_deref()).await;
+    if out.is_ok() {
+        crate::metrics::published(&sns.deliveries.metrics, &topic.account, &topic.region, &topic.name, e.size());
+    }
     if let Some(d) = &dedup_id {
         match &out {
             Ok(p) => sns.dedup.settle(&topic.arn, d, p).await,

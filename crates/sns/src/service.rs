@@ -188,6 +188,11 @@ impl SnsService {
         Ok(SnsService { sns })
     }
 
+    /// Where the standard `AWS/SNS` metrics go (core's aggregator, `metrics.rs`).
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        self.sns.deliveries.metrics.attach(hub);
+    }
+
     /// Wires the subscribers' resource-policy checks (IAM's, under `--auth iam`).
     pub fn set_grants(&self, grants: Arc<dyn nimbus_core::internal::ServiceGrants>) {
         self.sns.deliveries.set_grants(grants);

@@ -25,6 +25,9 @@ pub struct Queue {
     /// Wakes long polls: a message became visible, or the queue went away.
     pub notify: Notify,
     pub deleted: AtomicBool,
+    /// Last send, receive or delete on nimbus's clock: a queue is "active" (its gauges are
+    /// sampled each minute) for six hours after, as AWS defines it (`metrics.rs`).
+    pub last_active_ms: AtomicU64,
 }
 
 impl Queue {
@@ -40,6 +43,8 @@ pub struct Engine {
     /// Names deleted in the last 60 s (QueueDeletedRecently).
     recently_deleted: Mutex<HashMap<QueueKey, u64>>,
     next_id: AtomicU64,
+    /// The standard `AWS/SQS` metrics (`metrics.rs`); a no-op until attached.
+    pub metrics: nimbus_core::metrics::Metrics,
 }
 
 pub struct ReceiveRequest {
@@ -63,6 +68,7 @@ impl Engine {
                 state: Mutex::new(QueueState::new(Arc::new(record))),
                 notify: Notify::new(),
                 deleted: AtomicBool::new(false),
+                last_active_ms: AtomicU64::new(0),
             });
             by_id.insert(q.id, q.clone());
             queues.insert(q.key.clone(), q);
@@ -80,7 +86,7 @@ impl Engine {
                 }
             }
         }
-        Ok(Engine { clock, store, queues: RwLock::new(queues), recently_deleted: Mutex::new(HashMap::new()), next_id: AtomicU64::new(max_id + 1) })
+        Ok(Engine { clock, store, queues: RwLock::new(queues), recently_deleted: Mutex::new(HashMap::new()), next_id: AtomicU64::new(max_id + 1), metrics: nimbus_core::metrics::Metrics::new() })
     }
 
     pub fn now(&self) -> u64 {
@@ -101,6 +107,11 @@ impl Engine {
 
     pub fn get_by_arn(&self, arn: &str) -> Option<Arc<Queue>> {
         QueueArn::parse(arn).and_then(|k| self.get(&k))
+    }
+
+    /// Every queue of every account and region (the metrics sampler).
+    pub fn all(&self) -> Vec<Arc<Queue>> {
+        self.queues.read().values().cloned().collect()
     }
 
     /// Queues of one account and region, sorted by name.
@@ -134,6 +145,7 @@ impl Engine {
                 state: Mutex::new(QueueState::new(record.clone())),
                 notify: Notify::new(),
                 deleted: AtomicBool::new(false),
+                last_active_ms: AtomicU64::new(0),
             });
             queues.insert(key, q.clone());
             (q, self.store.apply(vec![Mutation::PutQueue(record)]))
@@ -179,10 +191,13 @@ impl Engine {
         let (sent, pending) = {
             let mut st = queue.state.lock();
             let mut muts = Vec::with_capacity(messages.len());
+            let sizes: crate::metrics::Sizes = messages.iter().map(|m| m.size).collect();
             let sent: Vec<_> = messages.into_iter().map(|m| st.send(now, m, &mut muts)).collect();
-            (sent, self.store.apply(muts))
+            (sent, (self.store.apply(muts), sizes))
         };
+        let (pending, sizes) = pending;
         Self::commit(pending).await?;
+        crate::metrics::sent(self, queue, &sizes);
         queue.notify.notify_waiters();
         Ok(sent)
     }
@@ -220,6 +235,7 @@ impl Engine {
                         receive_count: m.receive_count,
                         first_receive_ms: m.first_receive_ms,
                     }),
+                    size: 0,
                 };
                 st.send(now, new, &mut muts);
             }
@@ -266,6 +282,7 @@ impl Engine {
                 self.move_messages(dlq, dead, dead_muts, Some(queue.arn())).await?;
             }
             if !got.is_empty() || now >= deadline || queue.deleted.load(Ordering::Acquire) {
+                crate::metrics::received(self, queue, got.len());
                 return Ok(got);
             }
             let wake_at = next.map(|n| n.min(deadline)).unwrap_or(deadline);

@@ -4,7 +4,7 @@
 //! dispatches the 23 operations), `ops_*` (one file per family of operations: validation
 //! and response shapes), [`engine`] (queue registry, durability, long-poll waiting,
 //! dead-lettering), [`queue`] (one queue's state machine), [`store`] (durable storage
-//! behind a trait).
+//! behind a trait); [`metrics`] the standard `AWS/SQS` metrics.
 
 pub mod api;
 pub mod arn;
@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod engine;
 pub mod errors;
 pub mod message;
+pub mod metrics;
 pub mod move_tasks;
 mod ops_messages;
 mod ops_queues;

@@ -156,6 +156,7 @@ impl SqsService {
                 group_id,
                 dedup_id,
                 carried: None,
+                size,
             },
             md5_attributes,
             md5_system,
@@ -347,7 +348,9 @@ impl SqsService {
             }
             self.engine.apply(muts)
         };
-        Engine::commit(pending).await
+        Engine::commit(pending).await?;
+        crate::metrics::deleted(&self.engine, queue);
+        Ok(())
     }
 
     pub(crate) async fn delete_message(&self, ctx: &RequestContext, input: DeleteMessage) -> SqsResult<Value> {

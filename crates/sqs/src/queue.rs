@@ -63,6 +63,8 @@ pub struct NewMessage {
     pub dedup_id: Option<String>,
     /// Original sent time and receive history survive a move between queues.
     pub carried: Option<Carried>,
+    /// Body plus attributes in bytes (the SentMessageSize metric); 0 for moved messages.
+    pub size: usize,
 }
 
 pub struct Carried {
@@ -355,6 +357,11 @@ impl QueueState {
         }
     }
 
+    /// When the oldest message still in the queue was sent (ApproximateAgeOfOldestMessage).
+    pub fn oldest_sent_ms(&self) -> Option<u64> {
+        self.by_sent.first().map(|(sent, _)| *sent)
+    }
+
     pub fn counts(&self, now: u64) -> Counts {
         let mut c = Counts::default();
         for m in self.messages.values() {
@@ -636,6 +643,7 @@ mod tests {
             group_id: group.map(str::to_string),
             dedup_id: Some(body.to_string()),
             carried: None,
+            size: 0,
         };
         st.send(now, new, &mut Vec::new());
     }

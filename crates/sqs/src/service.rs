@@ -30,6 +30,15 @@ impl SqsService {
         Ok(SqsService { tasks: MoveTasks::new(engine.clone()), engine })
     }
 
+    /// Where the standard `AWS/SQS` metrics go (core's aggregator), and the start of the
+    /// per-minute sampling of queue depths.
+    pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        if !self.engine.metrics.enabled() {
+            self.engine.metrics.attach(hub);
+            crate::metrics::start_sampler(&self.engine);
+        }
+    }
+
     /// The queue a request's QueueUrl names: in the URL's region (the caller's when the
     /// URL has none) and account (the caller's for a bare queue name).
     pub fn queue(&self, ctx: &RequestContext, url: Option<&str>) -> SqsResult<Arc<Queue>> {

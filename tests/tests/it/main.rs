@@ -29,6 +29,7 @@ mod s3_crash;
 mod s3_multipart;
 mod s3_events;
 mod secretsmanager;
+mod service_metrics;
 mod lambda_async;
 mod lambda_control;
 mod lambda_esm;

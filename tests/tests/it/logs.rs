@@ -606,7 +606,7 @@ async fn metric_filters_survive_a_restart() {
     c.put_metric_filter().log_group_name(&group).filter_name("slow").filter_pattern("{ $.ms > 100 }").metric_transformations(t("Slow")).send().await.expect("put");
     let res = c.put_metric_filter().log_group_name(format!("{group}-missing")).filter_name("slow").filter_pattern("x").metric_transformations(t("Slow")).send().await;
     expect_err(res, "ResourceNotFoundException", Some("The specified log group does not exist."));
-    let res = c.put_metric_filter().log_group_name(&group).filter_name("bad").filter_pattern("[a, b]").metric_transformations(t("Slow")).send().await;
+    let res = c.put_metric_filter().log_group_name(&group).filter_name("bad").filter_pattern("{ $.ms > }").metric_transformations(t("Slow")).send().await;
     expect_err(res, "InvalidParameterException", None);
     let res = c.delete_metric_filter().log_group_name(&group).filter_name("nope").send().await;
     expect_err(res, "ResourceNotFoundException", Some("The specified filter does not exist."));

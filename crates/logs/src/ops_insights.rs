@@ -256,6 +256,10 @@ impl LogsService {
             }
             Ok(out)
         })?;
+        // Retention is applied per group, as reads do, before the scan.
+        for name in &groups {
+            self.engine.expire(&Self::key(ctx, name.clone())).await?;
+        }
         let id = new_query_id();
         let stop = Arc::new(AtomicBool::new(false));
         {
@@ -279,10 +283,6 @@ impl LogsService {
                     stop: stop.clone(),
                 },
             );
-        }
-        // Retention is applied per group, as reads do, before the scan.
-        for name in &groups {
-            self.engine.expire(&Self::key(ctx, name.clone())).await?;
         }
         let engine = self.engine.clone();
         let queries = self.queries.clone();

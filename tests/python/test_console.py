@@ -142,8 +142,18 @@ def world():
         yield t
 
 
+SHOTS = []
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
+    # The screenshots' paths go to the terminal (not only to captured output) at the end.
+    def report():
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if SHOTS and capture:
+            with capture.global_and_fixture_disabled():
+                print("\nconsole screenshots:\n" + "\n".join(f"  {p}" for p in SHOTS))
+    request.addfinalizer(report)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium)", pytrace=False)
     with playwright_api.sync_playwright() as p:
@@ -168,6 +178,8 @@ def shot(pg, name):
     path = ARTIFACTS / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
+    if path not in SHOTS:
+        SHOTS.append(path)
     return path
 
 

@@ -275,12 +275,15 @@ def test_alarms_show_state(page, world):
 
 def test_metrics_chart(page, world):
     cw = _client(world.url, "cloudwatch")
-    for v in (1, 4, 2):
-        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Dimensions": [{"Name": "Store", "Value": "north"}]}])
+    now = time.time()
+    for ago, v in ((600, 1), (300, 4), (0, 2)):
+        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Timestamp": now - ago,
+                                                          "Dimensions": [{"Name": "Store", "Value": "north"}]}])
     open_page(page, world, "metrics?ns=Shop&m=Checkouts&stat=Sum")
     playwright_api.expect(page.locator(".panel h2")).to_contain_text("Shop · Checkouts")
     playwright_api.expect(page.locator(".panel h2 small")).to_contain_text("total 7")
     assert page.locator("svg.chart path.line").count() == 1
+    playwright_api.expect(page.locator("svg.chart circle")).to_have_count(3)
     shot(page, "metrics")
 
 

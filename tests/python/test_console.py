@@ -142,8 +142,18 @@ def world():
         yield t
 
 
+SHOTS = []
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
+    # The screenshots' paths go to the terminal (not only to captured output) at the end.
+    def report():
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if SHOTS and capture:
+            with capture.global_and_fixture_disabled():
+                print("\nconsole screenshots:\n" + "\n".join(f"  {p}" for p in SHOTS))
+    request.addfinalizer(report)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium)", pytrace=False)
     with playwright_api.sync_playwright() as p:
@@ -168,6 +178,8 @@ def shot(pg, name):
     path = ARTIFACTS / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
+    if path not in SHOTS:
+        SHOTS.append(path)
     return path
 
 
@@ -263,12 +275,15 @@ def test_alarms_show_state(page, world):
 
 def test_metrics_chart(page, world):
     cw = _client(world.url, "cloudwatch")
-    for v in (1, 4, 2):
-        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Dimensions": [{"Name": "Store", "Value": "north"}]}])
+    now = time.time()
+    for ago, v in ((600, 1), (300, 4), (0, 2)):
+        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Timestamp": now - ago,
+                                                          "Dimensions": [{"Name": "Store", "Value": "north"}]}])
     open_page(page, world, "metrics?ns=Shop&m=Checkouts&stat=Sum")
     playwright_api.expect(page.locator(".panel h2")).to_contain_text("Shop · Checkouts")
     playwright_api.expect(page.locator(".panel h2 small")).to_contain_text("total 7")
     assert page.locator("svg.chart path.line").count() == 1
+    playwright_api.expect(page.locator("svg.chart circle")).to_have_count(3)
     shot(page, "metrics")
 
 

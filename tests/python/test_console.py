@@ -306,6 +306,20 @@ def test_traces_list_and_waterfall(page, world):
     page.locator('.wf-row[data-service="SQS"]').click()
     playwright_api.expect(page.locator("pre.doc")).to_contain_text('"operation": "SendMessage"')
     shot(page, "trace")
+    # A failed invocation: "Errors only" lists it; its waterfall marks the faulted rows
+    # and a click shows the cause.
+    open_page(page, world, "traces")
+    page.get_by_role("button", name="Errors only").click()
+    first = page.locator("tr[data-trace] a").first
+    playwright_api.expect(first).to_be_visible()
+    playwright_api.expect(page.locator("tr[data-trace] td.outcome").first).to_have_text("fault")
+    first.click()
+    faulted = page.locator('.wf-row[data-outcome="fault"]')
+    playwright_api.expect(faulted.first).to_be_visible()
+    faulted.first.click()
+    playwright_api.expect(page.locator(".detail .err-box")).to_contain_text("ValueError: breaker broke")
+    playwright_api.expect(page.locator('.inv[data-function="breaker"] pre.log')).to_contain_text("[ERROR] ValueError: breaker broke")
+    shot(page, "trace-fault")
     # A filter expression X-Ray refuses shows X-Ray's error in place of the list.
     open_page(page, world, "traces?q=" + requests.utils.quote('service("relay") AND ((('))
     playwright_api.expect(page.locator(".err-box")).to_contain_text("xray:GetTraceSummaries")
@@ -346,6 +360,11 @@ def test_nimbus_trace_prints_waterfall_and_logs(world):
                           capture_output=True, text=True, timeout=60)
     assert last.returncode == 0, last.stderr
     assert "Trace 1-" in last.stdout
+    errors = subprocess.run([str(_nimbus_binary()), "trace", "--errors", "--endpoint", world.url, "--no-color"],
+                            capture_output=True, text=True, timeout=60)
+    print(errors.stdout)
+    assert errors.returncode == 0, errors.stderr
+    assert "breaker" in errors.stdout and "breaker broke" in errors.stdout
     missing = subprocess.run([str(_nimbus_binary()), "trace", "1-00000000-000000000000000000000000", "--endpoint", world.url],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "1-00000000-000000000000000000000000" in missing.stderr

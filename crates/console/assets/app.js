@@ -607,7 +607,7 @@ function wfName(r) {
     el('span', { class: 'twisty' }, ''),
     el('span', { class: 'svc' }, r.name),
     r.operation ? el('span', { class: 'op' }, r.operation) : null,
-    r.resource ? el('span', { class: 'res' }, r.resource) : null);
+    r.resource && r.resource !== r.name ? el('span', { class: 'res' }, r.resource) : null);
 }
 
 PAGES.trace = async (root, params, id, g) => {

@@ -10,6 +10,7 @@
 use crate::errors::{XrayError, XrayResult};
 use crate::service::{s, time_secs};
 use crate::store::Store;
+use nimbus_core::storage::Pending;
 use nimbus_core::{Clock, RequestContext};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -116,13 +117,15 @@ impl Rules {
         json!({ "SamplingStatisticSummaries": list })
     }
 
-    fn persist(&self, name: &str, r: Option<&Rule>) {
-        if let Some(st) = &self.store {
-            let _ = st.put_rule(name, r.map(|r| (Value::Object(r.rule.clone()), r.created, r.modified)));
+    /// Stores the change; the caller awaits the commit before answering.
+    fn persist(&self, name: &str, r: Option<&Rule>) -> Pending {
+        match &self.store {
+            Some(st) => st.put_rule(name, r.map(|r| (Value::Object(r.rule.clone()), r.created, r.modified))),
+            None => Pending::done(),
         }
     }
 
-    pub fn create(&self, ctx: &RequestContext, input: &Value, clock: &Clock) -> XrayResult<Value> {
+    pub fn create(&self, ctx: &RequestContext, input: &Value, clock: &Clock) -> XrayResult<(Value, Pending)> {
         let rule = input.get("SamplingRule").and_then(Value::as_object).ok_or_else(|| XrayError::invalid("SamplingRule is required."))?;
         let name = rule.get("RuleName").and_then(Value::as_str).ok_or_else(|| XrayError::invalid("RuleName is required."))?.to_string();
         for f in ["ResourceARN", "ServiceName", "ServiceType", "Host", "HTTPMethod", "URLPath"] {
@@ -149,10 +152,10 @@ impl Rules {
         stored.remove("RuleARN");
         stored.entry("Attributes").or_insert_with(|| json!({}));
         let r = Rule { rule: stored, created: now, modified: now };
-        self.persist(&name, Some(&r));
+        let pending = self.persist(&name, Some(&r));
         let out = Self::record(ctx, &r);
         rules.insert(name, r);
-        Ok(json!({ "SamplingRuleRecord": out }))
+        Ok((json!({ "SamplingRuleRecord": out }), pending))
     }
 
     /// The rule `RuleName` or `RuleARN` names.
@@ -166,7 +169,7 @@ impl Rules {
         }
     }
 
-    pub fn update(&self, ctx: &RequestContext, input: &Value, clock: &Clock) -> XrayResult<Value> {
+    pub fn update(&self, ctx: &RequestContext, input: &Value, clock: &Clock) -> XrayResult<(Value, Pending)> {
         let update = input.get("SamplingRuleUpdate").and_then(Value::as_object).ok_or_else(|| XrayError::invalid("SamplingRuleUpdate is required."))?;
         let name = Self::name_of(&Value::Object(update.clone()))?;
         let mut rules = self.rules.lock();
@@ -183,18 +186,19 @@ impl Rules {
         check_numbers(&r.rule)?;
         r.modified = clock.now_ms() as f64 / 1000.0;
         let r = r.clone();
-        self.persist(&name, Some(&r));
-        Ok(json!({ "SamplingRuleRecord": Self::record(ctx, &r) }))
+        let pending = self.persist(&name, Some(&r));
+        Ok((json!({ "SamplingRuleRecord": Self::record(ctx, &r) }), pending))
     }
 
-    pub fn delete(&self, ctx: &RequestContext, input: &Value) -> XrayResult<Value> {
+    pub fn delete(&self, ctx: &RequestContext, input: &Value) -> XrayResult<(Value, Pending)> {
         let name = Self::name_of(input)?;
         if name == "Default" {
             return Err(XrayError::invalid("The Default sampling rule cannot be deleted."));
         }
-        let r = self.rules.lock().remove(&name).ok_or_else(|| XrayError::invalid(format!("Sampling rule {name} does not exist.")))?;
-        self.persist(&name, None);
-        Ok(json!({ "SamplingRuleRecord": Self::record(ctx, &r) }))
+        let mut rules = self.rules.lock();
+        let r = rules.remove(&name).ok_or_else(|| XrayError::invalid(format!("Sampling rule {name} does not exist.")))?;
+        let pending = self.persist(&name, None);
+        Ok((json!({ "SamplingRuleRecord": Self::record(ctx, &r) }), pending))
     }
 }
 

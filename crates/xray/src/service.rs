@@ -75,9 +75,9 @@ impl XrayService {
             "GetSamplingRules" => Ok(self.rules.get_sampling_rules(ctx)),
             "GetSamplingTargets" => self.rules.get_sampling_targets(ctx, &input, &self.clock),
             "GetSamplingStatisticSummaries" => Ok(self.rules.statistic_summaries()),
-            "CreateSamplingRule" => self.rules.create(ctx, &input, &self.clock),
-            "UpdateSamplingRule" => self.rules.update(ctx, &input, &self.clock),
-            "DeleteSamplingRule" => self.rules.delete(ctx, &input),
+            "CreateSamplingRule" => committed(self.rules.create(ctx, &input, &self.clock)?).await,
+            "UpdateSamplingRule" => committed(self.rules.update(ctx, &input, &self.clock)?).await,
+            "DeleteSamplingRule" => committed(self.rules.delete(ctx, &input)?).await,
             other => Err(XrayError::NotSupported(format!("The X-Ray operation {other}"))),
         }
     }
@@ -91,6 +91,12 @@ impl AwsService for XrayService {
     fn call<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value) -> BoxFuture<'a, Result<Value, AwsError>> {
         Box::pin(async move { self.dispatch(ctx, operation, input).await.map_err(AwsError::from) })
     }
+}
+
+/// Answers once the change is committed.
+async fn committed((out, pending): (Value, nimbus_core::storage::Pending)) -> XrayResult<Value> {
+    pending.wait().await.map_err(XrayError::Internal)?;
+    Ok(out)
 }
 
 /// A string member.

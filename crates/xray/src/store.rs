@@ -126,13 +126,13 @@ impl Store {
     /// stop. `visit` gets the time and the summary text.
     pub fn scan(&self, col: TimeColumn, from: f64, to: f64, alive_after: f64, cursor: Option<(f64, String)>, visit: &mut dyn FnMut(f64, &str, &str) -> bool) -> Result<(), StorageError> {
         let c = col.column();
-        let (ct, cid) = cursor.unwrap_or((f64::INFINITY, String::new()));
+        // No cursor: every row is before (MAX, "").
+        let (ct, cid) = cursor.unwrap_or((f64::MAX, String::new()));
         self.0.read(|conn| {
             let sql = format!(
-                "SELECT {c}, trace_id, summary FROM traces WHERE {c} >= ?1 AND {c} <= ?2 AND ({c} < ?3 OR ({c} = ?3 AND trace_id < ?4) OR ?4 = '') AND updated >= ?5 ORDER BY {c} DESC, trace_id DESC"
+                "SELECT {c}, trace_id, summary FROM traces WHERE {c} >= ?1 AND {c} <= ?2 AND ({c}, trace_id) < (?3, ?4) AND updated >= ?5 ORDER BY {c} DESC, trace_id DESC"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let ct = if ct.is_finite() { ct } else { f64::MAX };
             let mut rows = stmt.query(params![from, to, ct, cid, alive_after])?;
             while let Some(r) = rows.next()? {
                 let t: f64 = r.get(0)?;

@@ -47,3 +47,4 @@ mod sqs_queues;
 mod ssm;
 mod sts_and_isolation;
 mod trace_chain;
+mod xray;

@@ -114,3 +114,40 @@ def test_tracing_mode_is_stored_returned_and_checked():
             awslambda.update_function_configuration(FunctionName=name, TracingConfig={"Mode": "Sometimes"})
         assert e.value.response["Error"]["Code"] == "ValidationException"
         assert "Value 'Sometimes' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]" in e.value.response["Error"]["Message"]
+
+
+def test_sns_delivers_the_publishers_trace_to_http_endpoints_and_records_the_delivery():
+    """https://docs.aws.amazon.com/xray/latest/devguide/xray-services-sns.html: SNS passes the
+    trace header on to its subscribers; nimbus records each delivery attempt as a segment."""
+    import requests
+    from test_sns import Subscriber
+
+    with nimbus_server() as url:
+        sns, xray = client(url, "sns"), client(url, "xray")
+        sub = Subscriber()
+        try:
+            arn = sns.create_topic(Name=unique_name("traced"))["TopicArn"]
+            sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=sub.url)
+            kind, _, body = sub.next()
+            assert kind == "SubscriptionConfirmation"
+            assert requests.get(json.loads(body)["SubscribeURL"], timeout=10).status_code == 200
+            root = "1-5759e988-bd862e3fe1be46a994272795"
+
+            def add_trace(request, **kwargs):
+                request.headers["X-Amzn-Trace-Id"] = f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"
+
+            sns.meta.events.register("before-sign.sns.Publish", add_trace)
+            sns.publish(TopicArn=arn, Message="traced")
+            kind, headers, _ = sub.next()
+            assert kind == "Notification"
+            header = headers["x-amzn-trace-id"]
+            assert header.startswith(f"Root={root};Parent=") and header.endswith(";Sampled=1"), header
+            parent = header.split(";")[1].split("=")[1]
+            docs = documents(xray, root, lambda d: any(x.get("aws", {}).get("operation") == "Deliver" for x in d))
+            [delivery] = [d for d in docs if d.get("aws", {}).get("operation") == "Deliver"]
+            [publish] = [d for d in docs if d.get("aws", {}).get("operation") == "Publish"]
+            assert (delivery["name"], delivery["origin"], delivery["id"]) == ("SNS", "AWS::SNS::Topic", parent)
+            assert delivery["parent_id"] == publish["id"] and publish["parent_id"] == "53995c3f42cd8ad8"
+            assert delivery["aws"]["topic_arn"] == arn and delivery["aws"]["protocol"] == "http"
+        finally:
+            sub.close()

@@ -24,10 +24,18 @@ use std::time::{Duration, Instant};
 
 /// POST to nimbus's execute-api endpoint: status, the `x-amzn-trace-id` answered, body.
 async fn post(n: &Nimbus, path: &str, body: &str) -> (u16, Option<String>, String) {
+    post_traced(n, path, body, None).await
+}
+
+/// The same, sending `X-Amzn-Trace-Id: trace` when given.
+async fn post_traced(n: &Nimbus, path: &str, body: &str, trace: Option<&str>) -> (u16, Option<String>, String) {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", n.port())).await.expect("connect");
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("handshake");
     tokio::spawn(conn);
-    let req = hyper::Request::builder().method("POST").uri(path).header("host", format!("127.0.0.1:{}", n.port())).header("content-type", "application/json");
+    let mut req = hyper::Request::builder().method("POST").uri(path).header("host", format!("127.0.0.1:{}", n.port())).header("content-type", "application/json");
+    if let Some(t) = trace {
+        req = req.header("x-amzn-trace-id", t);
+    }
     let response = sender.send_request(req.body(Full::new(Bytes::from(body.to_string()))).expect("request")).await.expect("send");
     let status = response.status().as_u16();
     let trace = response.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -275,4 +283,42 @@ async fn async_destinations_and_eventbridge_targets_carry_the_trace() {
     assert_eq!(delivery[0]["parent_id"], "53995c3f42cd8ad8");
     assert_eq!(delivery[0]["aws"]["target_arn"], target_arn.as_str());
     assert!(header.contains(&format!("Parent={}", delivery[0]["id"].as_str().unwrap())), "the target's parent is the delivery segment: {header}");
+}
+
+/// API Gateway continues a client's trace: the stage segment's parent is the client's, the
+/// answer names the client's root, and an SQS-SendMessage integration's message carries the
+/// trace with the stage segment as parent.
+#[tokio::test]
+async fn api_gateway_continues_the_clients_trace_into_a_service_integration() {
+    let n = Nimbus::start_in_memory();
+    let (apigw, sqs, xray) = (n.apigateway_client(), n.sqs_client(), n.xray_client());
+    let (url, _) = esm::queue(&sqs, "apigw-trace", &[]).await;
+    let api = apigw.create_api().name("traced").protocol_type(ProtocolType::Http).send().await.expect("create_api").api_id.expect("ApiId");
+    let integration = apigw
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_subtype("SQS-SendMessage")
+        .payload_format_version("1.0")
+        .request_parameters("QueueUrl", &url)
+        .request_parameters("MessageBody", "$request.body")
+        .send()
+        .await
+        .expect("create_integration");
+    apigw.create_route().api_id(&api).route_key("POST /orders").target(format!("integrations/{}", integration.integration_id().expect("id"))).send().await.expect("create_route");
+    apigw.create_stage().api_id(&api).stage_name("prod").auto_deploy(true).send().await.expect("create_stage");
+    let root = "1-5759e988-bd862e3fe1be46a994272794";
+    let (status, answered, body) = post_traced(&n, &format!("/_aws/execute-api/{api}/prod/orders"), r#"{"n":1}"#, Some(&format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(answered.as_deref(), Some(format!("Root={root};Sampled=1").as_str()));
+    let (header, body) = traced_message(&sqs, &url, 10).await;
+    assert_eq!(body, r#"{"n":1}"#);
+    let docs = segments_until(&xray, root, 20, |d| !with_origin(d, "AWS::ApiGateway::Stage").is_empty()).await;
+    let stage = with_origin(&docs, "AWS::ApiGateway::Stage");
+    assert_eq!(stage.len(), 1, "{docs:#?}");
+    assert_eq!(stage[0]["name"], format!("{api}/prod"));
+    assert_eq!(stage[0]["parent_id"], "53995c3f42cd8ad8");
+    assert_eq!(stage[0]["http"]["request"]["method"], "POST");
+    assert_eq!(stage[0]["http"]["response"]["status"], 200);
+    assert_eq!(header, format!("Root={root};Parent={};Sampled=1", stage[0]["id"].as_str().unwrap()));
 }

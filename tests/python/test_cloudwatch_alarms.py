@@ -532,3 +532,57 @@ def test_state_changes_reach_the_default_event_bus(url, cw, sqs):
     detail = event["detail"]
     assert detail["alarmName"] == n and detail["state"]["value"] == "ALARM" and detail["previousState"]["value"] == "INSUFFICIENT_DATA"
     assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Errors"
+
+
+def test_a_clock_jump_evaluates_every_period_it_passes(url, cw):
+    """Three periods at once: ALARM at the end of the period with the datapoint, then
+    INSUFFICIENT_DATA when it leaves the evaluation range — as time passing would do."""
+    ns, n = f"Test/{uuid.uuid4().hex[:8]}", name("jump")
+    b = fresh_period(url)
+    put(cw, ns, "Errors", 9.0, b + 1_000)
+    cw.put_metric_alarm(AlarmName=n, **{**BASE, "Namespace": ns})
+    advance(url, 180)
+    deadline = time.monotonic() + 15
+    while True:
+        hist = cw.describe_alarm_history(AlarmName=n, HistoryItemType="StateUpdate", ScanBy="TimestampAscending")["AlarmHistoryItems"]
+        if len(hist) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [h["HistorySummary"] for h in hist] == ["Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to INSUFFICIENT_DATA"]
+    assert alarm(cw, n)["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
+
+
+def test_metric_math_alarm_expressions_are_checked(cw):
+    queries = [
+        {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "A"}, "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+        {"Id": "e1", "Expression": "m1 + nope"},
+    ]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.put_metric_alarm(AlarmName=name(), Metrics=queries, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    code, message = error(e)
+    assert code == "ValidationError" and "nope" in message
+
+
+def test_alarm_on_lambda_errors(url, cw, sns, sqs, python_function_zip):
+    """An alarm on nimbus's own AWS/Lambda Errors metric (FunctionName dimension): a failing
+    invocation, the period's end, ALARM and AWS's message on the topic's queue."""
+    awslambda = client(url, "lambda")
+    fn = name("failing")
+    awslambda.create_function(FunctionName=fn, Runtime=python_runtime(), Role=LAMBDA_ROLE, Handler="handler.fail",
+                              Code={"ZipFile": python_function_zip})
+    topic, q = topic_with_queue(sns, sqs)
+    n = name("lambda-errors")
+    b = fresh_period(url)
+    cw.put_metric_alarm(AlarmName=n, Namespace="AWS/Lambda", MetricName="Errors", Dimensions=[{"Name": "FunctionName", "Value": fn}],
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        AlarmActions=[topic])
+    out = awslambda.invoke(FunctionName=fn, Payload=b"{}")
+    assert out.get("FunctionError") == "Unhandled"
+    assert now_ms(url) < b + 60_000, "the invocation fell in the period the alarm evaluates next"
+    advance(url, 60)
+    msg = next_message(sqs, q, wait=20)
+    assert msg is not None, "the alarm notification reached the topic's queue"
+    m = json.loads(json.loads(msg["Body"])["Message"])
+    assert m["AlarmName"] == n and m["NewStateValue"] == "ALARM"
+    assert m["Trigger"]["Namespace"] == "AWS/Lambda" and m["Trigger"]["Dimensions"] == [{"value": fn, "name": "FunctionName"}]
+    assert m["NewStateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")

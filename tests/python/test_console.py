@@ -142,8 +142,18 @@ def world():
         yield t
 
 
+SHOTS = []
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
+    # The screenshots' paths go to the terminal (not only to captured output) at the end.
+    def report():
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if SHOTS and capture:
+            with capture.global_and_fixture_disabled():
+                print("\nconsole screenshots:\n" + "\n".join(f"  {p}" for p in SHOTS))
+    request.addfinalizer(report)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs Debian's chromium)", pytrace=False)
     with playwright_api.sync_playwright() as p:
@@ -168,6 +178,8 @@ def shot(pg, name):
     path = ARTIFACTS / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
+    if path not in SHOTS:
+        SHOTS.append(path)
     return path
 
 
@@ -263,12 +275,15 @@ def test_alarms_show_state(page, world):
 
 def test_metrics_chart(page, world):
     cw = _client(world.url, "cloudwatch")
-    for v in (1, 4, 2):
-        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Dimensions": [{"Name": "Store", "Value": "north"}]}])
+    now = time.time()
+    for ago, v in ((600, 1), (300, 4), (0, 2)):
+        cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Checkouts", "Value": v, "Unit": "Count", "Timestamp": now - ago,
+                                                          "Dimensions": [{"Name": "Store", "Value": "north"}]}])
     open_page(page, world, "metrics?ns=Shop&m=Checkouts&stat=Sum")
     playwright_api.expect(page.locator(".panel h2")).to_contain_text("Shop · Checkouts")
     playwright_api.expect(page.locator(".panel h2 small")).to_contain_text("total 7")
     assert page.locator("svg.chart path.line").count() == 1
+    playwright_api.expect(page.locator("svg.chart circle")).to_have_count(3)
     shot(page, "metrics")
 
 
@@ -306,6 +321,20 @@ def test_traces_list_and_waterfall(page, world):
     page.locator('.wf-row[data-service="SQS"]').click()
     playwright_api.expect(page.locator("pre.doc")).to_contain_text('"operation": "SendMessage"')
     shot(page, "trace")
+    # A failed invocation: "Errors only" lists it; its waterfall marks the faulted rows
+    # and a click shows the cause.
+    open_page(page, world, "traces")
+    page.get_by_role("button", name="Errors only").click()
+    first = page.locator("tr[data-trace] a").first
+    playwright_api.expect(first).to_be_visible()
+    playwright_api.expect(page.locator("tr[data-trace] td.outcome").first).to_have_text("fault")
+    first.click()
+    faulted = page.locator('.wf-row[data-outcome="fault"]')
+    playwright_api.expect(faulted.first).to_be_visible()
+    faulted.first.click()
+    playwright_api.expect(page.locator(".detail .err-box")).to_contain_text("ValueError: breaker broke")
+    playwright_api.expect(page.locator('.inv[data-function="breaker"] pre.log')).to_contain_text("[ERROR] ValueError: breaker broke")
+    shot(page, "trace-fault")
     # A filter expression X-Ray refuses shows X-Ray's error in place of the list.
     open_page(page, world, "traces?q=" + requests.utils.quote('service("relay") AND ((('))
     playwright_api.expect(page.locator(".err-box")).to_contain_text("xray:GetTraceSummaries")
@@ -346,6 +375,11 @@ def test_nimbus_trace_prints_waterfall_and_logs(world):
                           capture_output=True, text=True, timeout=60)
     assert last.returncode == 0, last.stderr
     assert "Trace 1-" in last.stdout
+    errors = subprocess.run([str(_nimbus_binary()), "trace", "--errors", "--endpoint", world.url, "--no-color"],
+                            capture_output=True, text=True, timeout=60)
+    print(errors.stdout)
+    assert errors.returncode == 0, errors.stderr
+    assert "breaker" in errors.stdout and "breaker broke" in errors.stdout
     missing = subprocess.run([str(_nimbus_binary()), "trace", "1-00000000-000000000000000000000000", "--endpoint", world.url],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "1-00000000-000000000000000000000000" in missing.stderr

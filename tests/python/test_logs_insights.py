@@ -208,3 +208,30 @@ def test_errors(logs, app):
     assert code == "ResourceNotFoundException" and "does not exist" in msg
     code, _, _ = error_of(logs.start_query, logGroupName=app["group"], startTime=0, endTime=10, queryString="fields a", limit=100_001)
     assert code == "InvalidParameterException"
+
+
+def test_results_survive_a_restart(tmp_path):
+    """AWS keeps query results for 7 days; nimbus stores them in logs.db."""
+    import boto3
+    from conftest import ACCESS_KEY, REGION, SECRET_KEY, nimbus_server
+
+    def client(url):
+        return boto3.client("logs", endpoint_url=url, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    with nimbus_server(data_dir=tmp_path) as url:
+        c = client(url)
+        c.create_log_group(logGroupName="/keep")
+        c.create_log_stream(logGroupName="/keep", logStreamName="s")
+        c.put_log_events(logGroupName="/keep", logStreamName="s", logEvents=[{"timestamp": BASE + i, "message": f"line {i}"} for i in range(3)])
+        rows, _ = run(c, "fields @message | sort @timestamp asc", ["/keep"])
+        assert [r["@message"] for r in rows] == ["line 0", "line 1", "line 2"]
+        qid = c.describe_queries()["queries"][0]["queryId"]
+    with nimbus_server(data_dir=tmp_path) as url:
+        c = client(url)
+        out = c.get_query_results(queryId=qid)
+        assert out["status"] == "Complete" and out["statistics"]["recordsScanned"] == 3
+        assert [{f["field"]: f["value"] for f in r}["@message"] for r in out["results"]] == ["line 0", "line 1", "line 2"]
+        page = c.get_query_results(queryId=qid, maxItems=2)
+        assert len(page["results"]) == 2 and "nextToken" in page
+        assert len(c.get_query_results(queryId=qid, nextToken=page["nextToken"])["results"]) == 1
+        assert [q["queryId"] for q in c.describe_queries()["queries"]] == [qid]

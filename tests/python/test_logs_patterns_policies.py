@@ -75,6 +75,16 @@ def test_regex_patterns(logs, group):
         assert code == "InvalidParameterException", bad
 
 
+def test_five_regex_filters_per_group(logs, group):
+    t = [{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}]
+    for i in range(5):
+        logs.put_metric_filter(logGroupName=group, filterName=f"re{i}", filterPattern=f"%x{i}%", metricTransformations=t)
+    code, _ = error_of(logs.put_metric_filter, logGroupName=group, filterName="re5", filterPattern="[a = %y%, ...]", metricTransformations=t)
+    assert code == "LimitExceededException"
+    logs.put_metric_filter(logGroupName=group, filterName="plain", filterPattern='{ $.a = "100%" }', metricTransformations=t)
+    logs.put_metric_filter(logGroupName=group, filterName="re0", filterPattern="%changed%", metricTransformations=t)  # replacing is allowed
+
+
 def test_test_metric_filter_extracted_values(logs):
     got = logs.test_metric_filter(filterPattern="[ip, user, username, timestamp, request, status_code, bytes]", logEventMessages=APACHE[:1] + ["too few fields"])
     assert got["matches"] == [{

@@ -117,3 +117,34 @@ def test_follow_prints_new_events(endpoint, logs, world):
 def test_unreachable_endpoint_fails_clearly():
     out = subprocess.run([str(_nimbus_binary()), "logs", "tail", "--endpoint", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 1 and "cannot reach nimbus" in out.stderr
+
+
+def test_trace_of_a_real_invocation(endpoint, awslambda, lambda_function):
+    """A traced Invoke (the caller's X-Amzn-Trace-Id, as an SDK in a traced process sends
+    it) and an untraced one: `--trace` shows the traced invocation's lines — START, what
+    the function printed, END, REPORT with its XRAY TraceId — and nothing of the other."""
+    fn = lambda_function(handler="handler.print_it")
+    trace = "1-%08x-%s" % (int(time.time()), uuid.uuid4().hex[:24])
+    header = f"Root={trace};Parent=53995c3f42cd8ad8;Sampled=1"
+    awslambda.meta.events.register("before-sign.lambda.Invoke", lambda request, **_: request.headers.__setitem__("X-Amzn-Trace-Id", header), unique_id="tail-trace")
+    try:
+        r = awslambda.invoke(FunctionName=fn, Payload=b'{"text": "traced hello"}')
+    finally:
+        awslambda.meta.events.unregister("before-sign.lambda.Invoke", unique_id="tail-trace")
+    assert "FunctionError" not in r
+    r = awslambda.invoke(FunctionName=fn, Payload=b'{"text": "untraced hello"}')
+    assert "FunctionError" not in r
+    deadline = time.time() + 20
+    while True:
+        lines = tail(endpoint, "--since", "10m", "--function", fn, "--trace", trace)
+        text = "\n".join(lines)
+        if "XRAY TraceId: " + trace in text:
+            break
+        assert time.time() < deadline, f"the traced REPORT line did not appear: {lines}"
+        time.sleep(0.2)
+    messages = [l.split(" ", 3)[3] for l in lines if l.startswith("20")]
+    assert messages[0].startswith("START RequestId: ")
+    assert "traced hello" in messages
+    assert any(m.startswith("END RequestId: ") for m in messages)
+    assert any(m.startswith("REPORT RequestId: ") for m in messages)
+    assert "untraced hello" not in text

@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfigu
 """
 
 import json
+import re
 import uuid
 
 import boto3
@@ -145,7 +146,9 @@ def test_trace_header_reaches_the_queue_and_put_shows_its_expiration(s3, sqs, qu
     got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MessageSystemAttributeNames=["AWSTraceHeader"])["Messages"]
     first = json.loads(got[0]["Body"])["Records"][0]
     assert first["s3"]["object"]["key"] == "logs/today"
-    assert got[0]["Attributes"]["AWSTraceHeader"] == trace
+    # The request's trace, with the PutObject call's S3 segment as the parent.
+    header = got[0]["Attributes"]["AWSTraceHeader"]
+    assert re.fullmatch(r"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=[0-9a-f]{16};Sampled=1", header), header
 
 
 def test_under_auth_iam_the_queue_policy_must_let_s3_send():

@@ -446,6 +446,20 @@ impl Nimbus {
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
+    /// X-Ray client for the default test identity and region.
+    pub fn xray_client(&self) -> aws_sdk_xray::Client {
+        let conf = aws_sdk_xray::Config::builder()
+            .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+            .region(aws_sdk_xray::config::Region::new(DEFAULT_REGION))
+            .endpoint_url(&self.endpoint)
+            .http_client(HttpClientBuilder::new().build_http())
+            .retry_config(aws_sdk_xray::config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_xray::Client::from_conf(conf)
+    }
+
     /// Lambda client for the default test identity and region.
     pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
         let conf = aws_sdk_lambda::Config::builder()

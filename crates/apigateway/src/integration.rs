@@ -140,7 +140,7 @@ async fn call(services: &Services<'_>, integration: &Attrs, routed: &Routed<'_>,
         let mapped = integration.get("RequestParameters").and_then(Value::as_object).into_iter().flatten();
         let values = mapped.filter_map(|(k, v)| Some((k.clone(), mapping::evaluate(v.as_str()?, Side::Request, src)?))).collect();
         let backends = service_integration::Backends { queues: services.queues, events: services.events };
-        let answer = service_integration::call(&backends, subtype, values, (&src.facts.account_id, routed.region), &src.facts.request_id).await;
+        let answer = service_integration::call(&backends, subtype, values, (&src.facts.account_id, routed.region), &src.facts.request_id, &routed.trace).await;
         let headers = vec![("content-type".to_string(), "application/json".to_string())];
         return Ok((answer.status, Answer { status: answer.status, headers, body: Bytes::from(answer.body.to_string()) }));
     }

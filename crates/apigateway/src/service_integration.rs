@@ -132,10 +132,16 @@ pub struct Backends<'a> {
 }
 
 /// Runs `subtype` with the evaluated parameters for the API of `account` in `region`.
-pub async fn call(backends: &Backends<'_>, subtype: &str, params: HashMap<String, String>, (account, region): (&str, &str), request_id: &str) -> Answer {
+/// `trace`: the request's trace (the stage segment as parent), which the event (its
+/// `TraceHeader`, unless mapped) and the message (`AWSTraceHeader`) carry.
+pub async fn call(backends: &Backends<'_>, subtype: &str, params: HashMap<String, String>, (account, region): (&str, &str), request_id: &str, trace: &str) -> Answer {
     if subtype == "EventBridge-PutEvents" {
         let region = params.get("Region").map(String::as_str).unwrap_or(region);
-        return match backends.events.put_events(account, region, put_events_input(&params)).await {
+        let mut input = put_events_input(&params);
+        if let Some(entry) = input.pointer_mut("/Entries/0").and_then(Value::as_object_mut) {
+            entry.entry("TraceHeader").or_insert_with(|| Value::String(trace.to_string()));
+        }
+        return match backends.events.put_events(account, region, input).await {
             Ok(body) => Answer { status: 200, body },
             Err(e) => Answer { status: e.status, body: json!({ "__type": e.code, "message": e.message }) },
         };
@@ -150,7 +156,7 @@ pub async fn call(backends: &Backends<'_>, subtype: &str, params: HashMap<String
     let metadata = json!({ "RequestId": request_id });
     let outcome = match subtype {
         "SQS-SendMessage" => match send_input(&params) {
-            Ok(input) => queues.send_message(&arn, input).await.map(|result| {
+            Ok(input) => queues.send_message_traced(&arn, input, Some(trace.to_string())).await.map(|result| {
                 let field = |k: &str| result.get(k).cloned().unwrap_or(Value::Null);
                 json!({ "SendMessageResponse": { "ResponseMetadata": metadata, "SendMessageResult": {
                     "MD5OfMessageAttributes": field("MD5OfMessageAttributes"),

@@ -54,7 +54,10 @@ impl StageTrace {
         let Some(id) = self.segment else { return };
         let user_agent = req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let url = format!("http://{}/{}", req.host, req.path);
-        let segment = Segment::new(&format!("{api_id}/{stage}"), &self.header.root, &id, self.header.parent.as_deref(), self.start_ms, end_ms)
+        // X-Ray names allow letters, digits, whitespace and `_.:/%&#=+\-@`: `$default`
+        // is named `default`.
+        let name: String = format!("{api_id}/{stage}").chars().filter(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/%&#=+\\-@".contains(*c)).collect();
+        let segment = Segment::new(&name, &self.header.root, &id, self.header.parent.as_deref(), self.start_ms, end_ms)
             .origin("AWS::ApiGateway::Stage")
             .aws("api_id", api_id)
             .aws("stage", stage)

@@ -191,7 +191,13 @@ impl Alarm {
             m: int("DatapointsToAlarm").unwrap_or(n),
             threshold: c.get("Threshold").and_then(Value::as_f64)?,
             operator: c.get("ComparisonOperator")?.as_str()?.to_string(),
-            treat_missing: c.get("TreatMissingData").and_then(Value::as_str).unwrap_or("missing").to_string(),
+            // "Alarms that evaluate metrics in the AWS/DynamoDB namespace always ignore
+            // missing data even if you choose a different option" (PutMetricAlarm).
+            treat_missing: if c.get("Namespace").and_then(Value::as_str) == Some("AWS/DynamoDB") {
+                "ignore".to_string()
+            } else {
+                c.get("TreatMissingData").and_then(Value::as_str).unwrap_or("missing").to_string()
+            },
         })
     }
 }
@@ -274,5 +280,9 @@ mod tests {
         let spec = a.spec().expect("spec");
         assert_eq!((spec.n, spec.m, spec.period(), spec.treat_missing.as_str()), (2, 2, 60, "missing"));
         assert_eq!(aws_time(1_000), "1970-01-01T00:00:01.000+0000");
+        let mut ddb = a.clone();
+        ddb.config.insert("Namespace".into(), Value::from("AWS/DynamoDB"));
+        ddb.config.insert("TreatMissingData".into(), Value::from("breaching"));
+        assert_eq!(ddb.spec().map(|s| s.treat_missing), Some("ignore".to_string()));
     }
 }

@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 
 const STATES: [&str; 3] = [OK, ALARM, INSUFFICIENT];
 
+/// A change to an alarm's tags.
+type TagEdit<'a> = dyn Fn(&mut Vec<(String, String)>) -> CwResult<()> + Sync + 'a;
+
 fn max_records(input: &Value, default: usize) -> CwResult<usize> {
     match input.get("MaxRecords") {
         None => Ok(default),
@@ -300,7 +303,7 @@ impl CloudWatchService {
         }
     }
 
-    async fn change_tags(&self, ctx: &RequestContext, input: &Value, f: &(dyn Fn(&mut Vec<(String, String)>) -> CwResult<()> + Sync)) -> CwResult<Value> {
+    async fn change_tags(&self, ctx: &RequestContext, input: &Value, f: &TagEdit<'_>) -> CwResult<Value> {
         let arn = s(input, "ResourceARN").ok_or_else(|| CwError::missing("ResourceARN"))?;
         let key = Self::alarm_of_arn(ctx, arn)?;
         let pending = {

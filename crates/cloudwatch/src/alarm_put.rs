@@ -244,6 +244,12 @@ impl CloudWatchService {
                     }
                 }
                 let queries = metric_queries(queries)?;
+                // The expressions must evaluate (ids known, functions nimbus has): tried on an empty range.
+                let probe = json!({"MetricDataQueries": queries, "StartTime": 0, "EndTime": 60});
+                crate::read::metric_data(&self.store, &ctx.account_id, &ctx.region, &probe, true).await.map_err(|e| match e {
+                    CwError::InvalidParameterValue(m) | CwError::InvalidParameterCombination(m) => CwError::validation(m),
+                    other => other,
+                })?;
                 let period = queries.iter().find_map(|q| q["MetricStat"]["Period"].as_i64()).unwrap_or(60);
                 c.insert("Metrics".into(), Value::from(queries));
                 period

@@ -1,10 +1,11 @@
 //! The alarm engine: every alarm in memory (bounded by AWS's alarm quotas; stored in
 //! `cloudwatch.db`), the timer that evaluates each metric alarm at the end of every period
 //! on nimbus's clock (sleeping until the earliest due alarm, woken early by changes and
-//! by clock jumps), state transitions (stored with a StateUpdate history item), composite
-//! alarms re-evaluated when a child changes, and the actions a transition runs (SNS
-//! topics through `TopicPublisher`, Lambda functions through `EventInvoker`, each recorded
-//! as an Action history item) plus the EventBridge "CloudWatch Alarm State Change" event.
+//! by clock jumps; a jump evaluates each period end it passes, up to the last 60), state
+//! transitions (stored with a StateUpdate history item), composite alarms re-evaluated
+//! when a child changes, and the actions a transition runs (SNS topics through
+//! `TopicPublisher`, Lambda functions through `EventInvoker`, each recorded as an Action
+//! history item) plus the EventBridge "CloudWatch Alarm State Change" event.
 
 use crate::alarm::{alarm_arn, aws_time, Alarm, AlarmKey, Source, State, ALARM, INSUFFICIENT, OK};
 use crate::evaluate::{evaluate, Datapoint};
@@ -12,6 +13,7 @@ use crate::notify;
 use crate::rule;
 use crate::store::{AlarmChange, HistoryRow, Store};
 use nimbus_core::internal::{EventInvoker, EventPublisher, ServiceCall, ServiceGrants, TopicPublisher};
+use nimbus_core::metrics::MetricsHub;
 use nimbus_core::Clock;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -19,6 +21,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
+
+/// How many missed period ends a clock jump evaluates, per alarm.
+const CATCH_UP: i64 = 60;
 
 /// AWS keeps alarm history for 30 days.
 const HISTORY_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -36,6 +41,10 @@ pub struct Engine {
     pub(crate) events: OnceLock<Arc<dyn EventPublisher>>,
     /// Lambda actions need the function's policy to allow CloudWatch alarms (`--auth iam`).
     pub(crate) grants: OnceLock<Arc<dyn ServiceGrants>>,
+    /// The services' standard-metrics aggregator: drained before evaluating, so a period's
+    /// last datapoints are in the store when its alarms look (its own flush task may wake
+    /// after this timer when the clock jumps).
+    pub(crate) hub: OnceLock<Arc<MetricsHub>>,
 }
 
 /// One state change, for the work after it (actions, parents).
@@ -79,6 +88,7 @@ impl Engine {
             functions: OnceLock::new(),
             events: OnceLock::new(),
             grants: OnceLock::new(),
+            hub: OnceLock::new(),
         });
         let loaded: Vec<Alarm> = e.store.loaded_alarms().iter().filter_map(|d| Alarm::from_doc(d)).collect();
         for a in loaded {
@@ -117,14 +127,25 @@ impl Engine {
                 for (k, next) in due.iter_mut() {
                     if *next <= now {
                         let p = alarms.get(k).and_then(Alarm::spec).map(|s| s.period() * 1000).unwrap_or(60_000);
-                        // The latest period end at or before now: one evaluation however far the clock jumped.
-                        let boundary = now.div_euclid(p) * p;
-                        fire.push((k.clone(), boundary));
-                        *next = boundary + p;
+                        // Every period end the clock passed (a jump over several periods
+                        // evaluates each, as time passing would), at most the last CATCH_UP.
+                        let last = now.div_euclid(p) * p;
+                        let first = (*next).max(last - (CATCH_UP - 1) * p);
+                        let mut b = first.div_euclid(p) * p;
+                        while b <= last {
+                            fire.push((k.clone(), b));
+                            b += p;
+                        }
+                        *next = last + p;
                     }
                 }
                 due.values().min().copied()
             };
+            if !fire.is_empty() {
+                if let Some(hub) = self.hub.get() {
+                    drop(self.store.apply(crate::sink::set_changes(hub.drain())));
+                }
+            }
             for (key, boundary) in fire {
                 self.evaluate_metric(&key, boundary).await;
             }
@@ -183,7 +204,7 @@ impl Engine {
             "EndTime": end as f64 / 1000.0,
             "ScanBy": "TimestampAscending",
         });
-        let out = crate::read::metric_data(&self.store, &alarm.account, &alarm.region, &input).await.map_err(|e| format!("{e:?}"))?;
+        let out = crate::read::metric_data(&self.store, &alarm.account, &alarm.region, &input, true).await.map_err(|e| format!("{e:?}"))?;
         let series = |id: &str| -> BTreeMap<i64, f64> {
             let Some(r) = out["MetricDataResults"].as_array().and_then(|a| a.iter().find(|r| r["Id"] == id)) else { return BTreeMap::new() };
             let ts = r["Timestamps"].as_array().cloned().unwrap_or_default();

@@ -24,10 +24,10 @@ const MAX_DATAPOINTS: i64 = 1440;
 /// GetMetricData's default and largest page, in datapoints.
 const MAX_DATA_POINTS: usize = 100_800;
 
-/// A checked Period: 1, 5, 10, 30 or a multiple of 60.
-fn period(v: Option<&Value>, what: &str) -> CwResult<i64> {
+/// A checked Period: 1, 5, 10, 30 or a multiple of 60 (and 20, which alarms also use).
+fn period_of(v: Option<&Value>, what: &str, alarm: bool) -> CwResult<i64> {
     let p = num(v.ok_or_else(|| CwError::missing(what))?, what)?;
-    if p < 1.0 || p.fract() != 0.0 || !(matches!(p as i64, 1 | 5 | 10 | 30) || (p as i64) % 60 == 0) {
+    if p < 1.0 || p.fract() != 0.0 || !(matches!(p as i64, 1 | 5 | 10 | 30) || (alarm && p as i64 == 20) || (p as i64) % 60 == 0) {
         return Err(CwError::invalid(format!("The parameter {what} must be a multiple of 60.")));
     }
     Ok(p as i64)
@@ -117,7 +117,7 @@ impl CloudWatchService {
         let name = s(input, "MetricName").ok_or_else(|| CwError::missing("MetricName"))?;
         s(input, "Namespace").ok_or_else(|| CwError::missing("Namespace"))?;
         let (start, end) = Self::range(input)?;
-        let period = period(input.get("Period"), "Period")?;
+        let period = period_of(input.get("Period"), "Period", false)?;
         let unit = unit(input, "Unit")?;
         let stats: Vec<&str> = list(input, "Statistics").iter().filter_map(Value::as_str).collect();
         let extended: Vec<&str> = list(input, "ExtendedStatistics").iter().filter_map(Value::as_str).collect();
@@ -159,12 +159,13 @@ impl CloudWatchService {
     }
 
     pub(crate) async fn get_metric_data(&self, ctx: &RequestContext, input: &Value) -> CwResult<Value> {
-        metric_data(&self.store, &ctx.account_id, &ctx.region, input).await
+        metric_data(&self.store, &ctx.account_id, &ctx.region, input, false).await
     }
 }
 
-/// GetMetricData for an account and region (the operation, and the alarms' evaluation).
-pub(crate) async fn metric_data(store: &Store, account: &str, region: &str, input: &Value) -> CwResult<Value> {
+/// GetMetricData for an account and region (the operation, and the alarms' evaluation:
+/// `alarm`, which also reads 20-second periods).
+pub(crate) async fn metric_data(store: &Store, account: &str, region: &str, input: &Value, alarm: bool) -> CwResult<Value> {
     {
         let (start, end) = CloudWatchService::range(input)?;
         let queries = list(input, "MetricDataQueries");
@@ -213,7 +214,7 @@ pub(crate) async fn metric_data(store: &Store, account: &str, region: &str, inpu
             }
             let stat_q = q.get("MetricStat").ok_or_else(|| CwError::combination(format!("Exactly one of {at}MetricStat and {at}Expression must be specified.")))?;
             let metric = stat_q.get("Metric").ok_or_else(|| CwError::missing(&format!("{at}MetricStat.Metric")))?;
-            let period = period(stat_q.get("Period"), &format!("{at}MetricStat.Period"))?;
+            let period = period_of(stat_q.get("Period"), &format!("{at}MetricStat.Period"), alarm)?;
             let stat = s(stat_q, "Stat").ok_or_else(|| CwError::missing(&format!("{at}MetricStat.Stat")))?;
             if !BASIC.contains(&stat) && percentile_of(stat).is_none() {
                 return Err(CwError::NotSupported(format!("The statistic {stat}")));

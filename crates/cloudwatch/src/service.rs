@@ -50,6 +50,12 @@ impl CloudWatchService {
         let _ = self.engine.grants.set(grants);
     }
 
+    /// The standard-metrics aggregator whose buffered datapoints alarms take in before
+    /// each evaluation.
+    pub fn set_metrics_hub(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
+        let _ = self.engine.hub.set(hub);
+    }
+
     /// Alarm state changes go to the default event bus through it.
     pub fn set_event_publisher(&self, events: Arc<dyn EventPublisher>) {
         let _ = self.engine.events.set(events);

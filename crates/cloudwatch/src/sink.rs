@@ -23,20 +23,24 @@ impl MetricSink for CloudWatchService {
     }
 
     fn put_sets(&self, sets: Vec<MetricSet>) {
-        let changes: Vec<Change> = sets
-            .into_iter()
-            .filter(|s| s.sample_count > 0.0 && s.sum.is_finite() && s.min <= s.max)
-            .map(|s| {
-                let unit = if UNITS.contains(&s.unit.as_str()) { s.unit } else { "None".to_string() };
-                let point = Point { ts_ms: s.timestamp_ms as i64, unit, count: s.sample_count, sum: s.sum, min: s.min, max: s.max, values: s.values };
-                let key = MetricKey { account: s.account, region: s.region, namespace: s.namespace, name: s.name, dims: canonical_dims(&s.dimensions) };
-                Change { key, points: vec![point] }
-            })
-            .collect();
+        let changes = set_changes(sets);
         if !changes.is_empty() {
             let _ = self.store.apply(changes);
         }
     }
+}
+
+/// The aggregator's statistic sets as store changes (also the alarm engine's drain).
+pub(crate) fn set_changes(sets: Vec<MetricSet>) -> Vec<Change> {
+    sets.into_iter()
+        .filter(|s| s.sample_count > 0.0 && s.sum.is_finite() && s.min <= s.max)
+        .map(|s| {
+            let unit = if UNITS.contains(&s.unit.as_str()) { s.unit } else { "None".to_string() };
+            let point = Point { ts_ms: s.timestamp_ms as i64, unit, count: s.sample_count, sum: s.sum, min: s.min, max: s.max, values: s.values };
+            let key = MetricKey { account: s.account, region: s.region, namespace: s.namespace, name: s.name, dims: canonical_dims(&s.dimensions) };
+            Change { key, points: vec![point] }
+        })
+        .collect()
 }
 
 #[cfg(test)]

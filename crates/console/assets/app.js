@@ -536,7 +536,10 @@ function traceOutcome(t) {
 
 function traceTable(list) {
   const rows = list.map((t) => {
-    const services = (t.ServiceIds || []).map((s) => el('span', { class: 'tag', title: s.Type || '' }, s.Name));
+    // One tag per name (a function is both its service and its function segment).
+    const types = {};
+    for (const s of t.ServiceIds || []) (types[s.Name] = types[s.Name] || []).push(s.Type || '');
+    const services = Object.entries(types).map(([name, ts]) => el('span', { class: 'tag', title: ts.join(', ') }, name));
     const entry = t.EntryPoint ? t.EntryPoint.Name : (t.ServiceIds?.[0]?.Name || '');
     const http = t.Http && (t.Http.HttpMethod || t.Http.HttpURL) ? `${t.Http.HttpMethod || ''} ${t.Http.HttpURL || ''} ${t.Http.HttpStatus || ''}` : '';
     return el('tr', { 'data-trace': t.Id },
@@ -607,7 +610,7 @@ function wfName(r) {
     el('span', { class: 'twisty' }, ''),
     el('span', { class: 'svc' }, r.name),
     r.operation ? el('span', { class: 'op' }, r.operation) : null,
-    r.resource ? el('span', { class: 'res' }, r.resource) : null);
+    r.resource && r.resource !== r.name ? el('span', { class: 'res' }, r.resource) : null);
 }
 
 PAGES.trace = async (root, params, id, g) => {

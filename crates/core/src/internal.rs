@@ -337,6 +337,10 @@ pub trait TopicPublisher: Send + Sync {
     fn publish_with_subject<'a>(&'a self, topic_arn: &'a str, _subject: String, message: String) -> crate::service::BoxFuture<'a, Result<String, String>> {
         self.publish(topic_arn, message)
     }
+    /// With a `Subject`, carrying `trace` to the deliveries (S3's traced notifications).
+    fn publish_with_subject_traced<'a>(&'a self, topic_arn: &'a str, subject: String, message: String, _trace: Option<String>) -> crate::service::BoxFuture<'a, Result<String, String>> {
+        self.publish_with_subject(topic_arn, subject, message)
+    }
     /// Whether the topic exists (S3 validates its notification destinations).
     fn topic_exists(&self, _topic_arn: &str) -> bool {
         true

@@ -354,6 +354,24 @@ mod tests {
         assert_eq!(sets[0].sample_count, (MAX_VALUES + 1) as f64);
     }
 
+    /// The per-value cost on the hot path (run: `cargo test -p nimbus-core --release --lib
+    /// record_cost -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn record_cost() {
+        let hub = MetricsHub::new(Clock::new());
+        let m = Metrics::new();
+        m.attach(hub.clone());
+        let n = 2_000_000;
+        let started = std::time::Instant::now();
+        for i in 0..n {
+            m.record("000000000000", "us-east-1", "AWS/SQS", "NumberOfMessagesSent", &[("QueueName", "bench-queue-1")], unit::COUNT, (i & 7) as f64);
+        }
+        let per = started.elapsed().as_nanos() as f64 / n as f64;
+        println!("record: {per:.1} ns per value (one key)");
+        assert_eq!(hub.drain().iter().map(|s| s.sample_count).sum::<f64>(), n as f64);
+    }
+
     #[test]
     fn hash_separates_split_points() {
         let h = |parts: &[&str]| {

@@ -55,6 +55,16 @@ fn check_timeout(t: i64) -> LambdaResult<u32> {
     }
 }
 
+/// `TracingConfig.Mode`: `Active` or `PassThrough` (the model's TracingMode enum).
+fn check_tracing_mode(mode: Option<&str>) -> LambdaResult<()> {
+    match mode {
+        None | Some("Active") | Some("PassThrough") => Ok(()),
+        Some(other) => Err(LambdaError::Validation(format!(
+            "1 validation error detected: Value '{other}' at 'tracingConfig.mode' failed to satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]"
+        ))),
+    }
+}
+
 fn check_memory(m: i64) -> LambdaResult<u32> {
     if (128..=10240).contains(&m) {
         Ok(m as u32)
@@ -151,6 +161,7 @@ impl Inner {
         check_unsupported(&input.layers, input.package_type.as_deref(), input.code.as_ref().and_then(|c| c.image_uri.as_deref()))?;
         check_handler(input.runtime.as_deref(), input.handler.as_deref())?;
         let timeout = check_timeout(input.timeout.unwrap_or(3))?;
+        check_tracing_mode(input.tracing_config.as_ref().and_then(|t| t.mode.as_deref()))?;
         // Refused rather than run on another version of the language.
         self.interpreter(input.runtime.as_deref()).await.map_err(LambdaError::invalid)?;
         let memory = check_memory(input.memory_size.unwrap_or(128))?;
@@ -307,6 +318,7 @@ impl Inner {
         check_unsupported(&input.layers, None, None)?;
         let timeout = input.timeout.map(check_timeout).transpose()?;
         let memory = input.memory_size.map(check_memory).transpose()?;
+        check_tracing_mode(input.tracing_config.as_ref().and_then(|t| t.mode.as_deref()))?;
         if let Some(r) = &input.role {
             check_role(r)?;
             self.check_role_trust(r)?;

@@ -40,10 +40,12 @@ pub fn begin(incoming: &str, active: bool, now_ms: u64) -> InvocationTrace {
     let mut t = TraceHeader::parse(incoming).unwrap_or_else(|| TraceHeader { sampled: None, ..TraceHeader::new_root(now_ms) });
     let sampled = t.sampled.unwrap_or(active);
     t.sampled = Some(sampled);
-    if sampled && trace::recording() {
+    if sampled {
+        // The function always gets its segment as the parent, as on AWS (an X-Ray SDK in
+        // it parents its subsegments there); the segments are built only when recorded.
         let ids = Ids { root: t.root.clone(), caller: t.parent.clone(), service: trace::new_segment_id(), function: trace::new_segment_id() };
         let header = t.with_parent(&ids.function).render();
-        InvocationTrace { header, ids: Some(ids) }
+        InvocationTrace { header, ids: trace::recording().then_some(ids) }
     } else {
         InvocationTrace { header: t.render(), ids: None }
     }

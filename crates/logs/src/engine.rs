@@ -190,7 +190,13 @@ pub struct Engine {
     /// One retention pass at a time: a read that finds one running waits for it, then
     /// sees its outcome.
     expiry: tokio::sync::Mutex<()>,
+    /// Logs Insights queries found in the store at start, for `ops_insights` to take.
+    restored_queries: parking_lot::Mutex<Vec<DocRecord>>,
 }
+
+/// The kind of the stored documents that describe Logs Insights queries (their results
+/// are `store::UNLOADED_KIND` documents of the same name).
+pub const QUERY_KIND: &str = "query";
 
 fn group_record(key: &GroupKey, g: &Group) -> GroupRecord {
     GroupRecord {
@@ -243,10 +249,15 @@ impl Engine {
                 tracing::error!(filter = %f.name, error = %e, "stored log filter could not be restored");
             }
         }
+        let mut queries = Vec::new();
         for d in loaded.docs {
-            state.docs.insert((d.account, d.region, d.kind, d.name), d.body);
+            if d.kind == QUERY_KIND {
+                queries.push(d);
+            } else {
+                state.docs.insert((d.account, d.region, d.kind, d.name), d.body);
+            }
         }
-        Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()) })
+        Ok(Engine { clock, store, state: RwLock::new(state), expiry: tokio::sync::Mutex::new(()), restored_queries: parking_lot::Mutex::new(queries) })
     }
 
     /// Runs `f` with shared access to groups and streams.
@@ -445,6 +456,21 @@ impl Engine {
             None => st.docs.remove(&key),
         };
         Ok((self.store.apply(vec![m]), out))
+    }
+
+    /// The queries found in the store at start (once).
+    pub fn take_restored_queries(&self) -> Vec<DocRecord> {
+        std::mem::take(&mut *self.restored_queries.lock())
+    }
+
+    /// Writes or deletes documents that are not kept in memory (Logs Insights queries).
+    pub fn apply_docs(&self, batch: Vec<Mutation>) -> Pending {
+        self.store.apply(batch)
+    }
+
+    /// A document from the store; call after [`Engine::sync`].
+    pub fn read_doc(&self, account: &str, region: &str, kind: &str, name: &str) -> LogsResult<Option<String>> {
+        self.store.read_doc(account, region, kind, name).map_err(internal)
     }
 
     /// Every group's key (for the sweeper).

@@ -71,8 +71,13 @@ impl Pattern {
 
     /// Whether the pattern uses a regular expression (AWS allows five such metric and
     /// subscription filters per log group).
-    pub fn uses_regex(source: &str) -> bool {
-        source.contains('%')
+    pub fn has_regex(&self) -> bool {
+        match self {
+            Pattern::Regex(_) => true,
+            Pattern::Json(j) => j.has_regex(),
+            Pattern::Space(s) => s.regexes > 0,
+            _ => false,
+        }
     }
 }
 

@@ -299,6 +299,15 @@ impl JsonExpr {
         }
     }
 
+    /// Whether a value is a `%regex%`.
+    pub fn has_regex(&self) -> bool {
+        match self {
+            JsonExpr::And(a, b) | JsonExpr::Or(a, b) => a.has_regex() || b.has_regex(),
+            JsonExpr::Compare { value: Literal::Regex(_), .. } => true,
+            _ => false,
+        }
+    }
+
     /// TestMetricFilter's `extractedValues` of a matching message: each selector the
     /// pattern names that resolves (`$.a.b` → its value as text).
     pub fn extract(&self, message: &str) -> Option<std::collections::BTreeMap<String, String>> {

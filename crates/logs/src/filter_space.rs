@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, HashSet};
 #[derive(Debug)]
 pub struct SpacePattern {
     slots: Vec<Slot>,
+    /// How many `%regex%` values the conditions hold.
+    pub regexes: usize,
 }
 
 #[derive(Debug)]
@@ -229,7 +231,7 @@ pub fn parse(pattern: &str) -> LogsResult<SpacePattern> {
     if regexes > crate::filter_regex::MAX_PER_PATTERN {
         return Err(invalid(&format!("a space-delimited pattern can hold at most {} regular expressions", crate::filter_regex::MAX_PER_PATTERN)));
     }
-    Ok(SpacePattern { slots })
+    Ok(SpacePattern { slots, regexes })
 }
 
 /// The message's fields: space-separated, `"…"` and `[…]` kept whole.

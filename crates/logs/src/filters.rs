@@ -77,6 +77,9 @@ pub fn check_reference(member: &str, v: &str, pattern: &Pattern) -> LogsResult<(
             if rest.len() < 2 {
                 return Err(LogsError::InvalidParameter(format!("Invalid metric value: {v}")));
             }
+            if matches!(pattern, Pattern::Space(_)) {
+                return Err(LogsError::InvalidParameter(format!("Invalid {member}: {v} selects a JSON field, but the filter pattern is space-delimited")));
+            }
         } else if !pattern.has_field(rest) {
             return Err(LogsError::InvalidParameter(format!("Invalid {member}: {v} is not a field of the filter pattern")));
         }

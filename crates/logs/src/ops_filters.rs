@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 pub const MAX_METRIC_FILTERS: usize = 100;
 pub const MAX_SUBSCRIPTION_FILTERS: usize = 2;
 pub const MAX_DIMENSIONS: usize = 3;
+/// Metric and subscription filters using regular expressions, per log group
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/regex-expressions.html>, "Quotas").
+pub const MAX_REGEX_FILTERS: usize = 5;
 
 /// CloudWatch's units (`StandardUnit`).
 const UNITS: [&str; 27] = [
@@ -123,6 +126,26 @@ fn page(items: Vec<Value>, next_token: Option<&str>, limit: Option<i64>, key: &s
 }
 
 impl LogsService {
+    /// LimitExceededException when `pattern` uses a regular expression and the group
+    /// already has five other metric or subscription filters that do.
+    fn check_regex_quota(&self, ctx: &RequestContext, group: &str, pattern: &Pattern, kind: &str, name: &str) -> LogsResult<()> {
+        if !pattern.has_regex() {
+            return Ok(());
+        }
+        let key = Self::key(ctx, group.to_string());
+        let others = self.engine.read(|st| {
+            st.groups.get(&key).map_or(0, |g| {
+                let metric = g.metric_filters.iter().filter(|(n, f)| !(kind == filters::METRIC && n.as_str() == name) && f.pattern.has_regex()).count();
+                let subs = g.subscriptions.iter().filter(|(n, f)| !(kind == filters::SUBSCRIPTION && n.as_str() == name) && f.pattern.has_regex()).count();
+                metric + subs
+            })
+        });
+        if others >= MAX_REGEX_FILTERS {
+            return Err(LogsError::Limit(format!("A log group can have at most {MAX_REGEX_FILTERS} metric and subscription filters that use regular expressions.")));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn put_metric_filter(&self, ctx: &RequestContext, req: PutMetricFilter) -> LogsResult<Value> {
         let group = required("logGroupName", req.log_group_name)?;
         let name = required("filterName", req.filter_name)?;
@@ -139,6 +162,7 @@ impl LogsService {
         let t = transformation(ts.remove(0), &Pattern::parse(Some(&pattern))?)?;
         let def = MetricFilterDef { filter_name: name, filter_pattern: pattern, metric_transformations: vec![t], creation_time: self.engine.clock.now_ms() };
         let compiled = Compiled::metric(def)?;
+        self.check_regex_quota(ctx, &group, &compiled.pattern, filters::METRIC, &compiled.def.filter_name)?;
         let pending = self.engine.put_metric_filter(&Self::key(ctx, group), compiled, MAX_METRIC_FILTERS)?;
         Self::committed(pending).await?;
         Ok(json!({}))
@@ -238,6 +262,7 @@ impl LogsService {
             creation_time: self.engine.clock.now_ms(),
         };
         let compiled = Compiled::subscription(def)?;
+        self.check_regex_quota(ctx, &group, &compiled.pattern, filters::SUBSCRIPTION, &compiled.def.filter_name)?;
         let pending = self.engine.put_subscription(&Self::key(ctx, group), compiled, MAX_SUBSCRIPTION_FILTERS)?;
         Self::committed(pending).await?;
         Ok(json!({}))

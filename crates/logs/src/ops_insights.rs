@@ -7,10 +7,13 @@
 //! and starts a background task: it waits for the store to hold every accepted event,
 //! then reads each selected stream's events in the time range, in chunks of
 //! [`CHUNK`], on a blocking thread, feeding them to the query's pipeline
-//! (`insights::run`); StopQuery's flag is checked between chunks. Queries are kept,
-//! with their results, for AWS's seven days (on the server's clock), at most
-//! [`MAX_KEPT`] per server (the oldest finished ones go first), in memory: a restart
-//! forgets them. At most [`MAX_RUNNING`] run at once per account and region
+//! (`insights::run`); StopQuery's flag is checked between chunks. A finished query is
+//! stored (`logs_docs`: a small `query` document with its text, groups, status and
+//! statistics, loaded at start, and a `query-results` document with its rows, read only
+//! by GetQueryResults), so memory holds each query's figures, not its results. Queries
+//! are kept for AWS's seven days (on the server's clock), at most [`MAX_KEPT`] per
+//! server (the oldest finished ones go first). A query still running when the server
+//! stops is forgotten. At most [`MAX_RUNNING`] run at once per account and region
 //! (LimitExceededException), as AWS's concurrency quota; a query that runs longer than
 //! 60 minutes ends as `Timeout`.
 
@@ -19,8 +22,9 @@ use crate::errors::{in_range, required, LogsError, LogsResult};
 use crate::insights::fields::Event;
 use crate::insights::parser::{parse, Command};
 use crate::insights::run::{Runner, Statistics};
+use crate::engine::{Engine, QUERY_KIND};
 use crate::service::LogsService;
-use crate::store::Scan;
+use crate::store::{DocRecord, Mutation, Scan, UNLOADED_KIND};
 use nimbus_core::RequestContext;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -60,6 +64,21 @@ impl Status {
     fn finished(self) -> bool {
         !matches!(self, Status::Scheduled | Status::Running)
     }
+
+    fn parse(s: &str) -> Option<Status> {
+        [Status::Complete, Status::Failed, Status::Cancelled, Status::Timeout].into_iter().find(|x| x.name() == s)
+    }
+}
+
+/// A finished query as stored (the `query` document).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredQuery {
+    query_string: String,
+    groups: Vec<String>,
+    created_ms: u64,
+    status: String,
+    statistics: Statistics,
 }
 
 struct QueryEntry {
@@ -71,7 +90,6 @@ struct QueryEntry {
     groups: Vec<String>,
     created_ms: u64,
     status: Status,
-    results: Arc<Vec<Vec<(String, String)>>>,
     statistics: Statistics,
     stop: Arc<AtomicBool>,
 }
@@ -82,25 +100,72 @@ pub struct Queries {
     inner: Mutex<HashMap<String, QueryEntry>>,
 }
 
+fn doc(q: &QueryEntry, kind: &str, id: &str, body: String) -> Mutation {
+    Mutation::PutDoc(DocRecord { account: q.account.clone(), region: q.region.clone(), kind: kind.into(), name: id.into(), body })
+}
+
 impl Queries {
-    fn prune(map: &mut HashMap<String, QueryEntry>, now: u64) {
-        map.retain(|_, q| !q.status.finished() || q.created_ms + RETENTION_MS > now);
-        if map.len() > MAX_KEPT {
-            let mut finished: Vec<(u64, String)> = map.iter().filter(|(_, q)| q.status.finished()).map(|(id, q)| (q.created_ms, id.clone())).collect();
+    /// Forgets queries past retention (and the oldest finished beyond [`MAX_KEPT`]),
+    /// deleting their stored documents.
+    fn prune(map: &mut HashMap<String, QueryEntry>, now: u64, engine: &Engine) {
+        let mut gone: Vec<String> = map.iter().filter(|(_, q)| q.status.finished() && q.created_ms + RETENTION_MS <= now).map(|(id, _)| id.clone()).collect();
+        if map.len() - gone.len() > MAX_KEPT {
+            let mut finished: Vec<(u64, String)> = map.iter().filter(|(id, q)| q.status.finished() && !gone.contains(id)).map(|(id, q)| (q.created_ms, id.clone())).collect();
             finished.sort();
-            for (_, id) in finished.into_iter().take(map.len() - MAX_KEPT) {
-                map.remove(&id);
+            let excess = map.len() - gone.len() - MAX_KEPT;
+            gone.extend(finished.into_iter().take(excess).map(|(_, id)| id));
+        }
+        let mut batch = Vec::new();
+        for id in gone {
+            if let Some(q) = map.remove(&id) {
+                for kind in [QUERY_KIND, UNLOADED_KIND] {
+                    batch.push(Mutation::DeleteDoc { account: q.account.clone(), region: q.region.clone(), kind: kind.into(), name: id.clone() });
+                }
             }
+        }
+        if !batch.is_empty() {
+            drop(engine.apply_docs(batch));
         }
     }
 
-    fn finish(&self, id: &str, status: Status, results: Vec<Vec<(String, String)>>, statistics: Statistics) {
-        if let Some(q) = self.inner.lock().get_mut(id) {
-            if q.status != Status::Cancelled {
-                q.status = status;
-            }
-            q.results = Arc::new(results);
-            q.statistics = statistics;
+    /// Records a query's end and stores it; GetQueryResults reads the rows back after a
+    /// barrier, so the status may show before the write commits.
+    fn finish(&self, engine: &Engine, id: &str, status: Status, results: Vec<Vec<(String, String)>>, statistics: Statistics) {
+        let mut map = self.inner.lock();
+        let Some(q) = map.get_mut(id) else { return };
+        if q.status != Status::Cancelled {
+            q.status = status;
+        }
+        q.statistics = statistics;
+        let meta = StoredQuery { query_string: q.query_string.clone(), groups: q.groups.clone(), created_ms: q.created_ms, status: q.status.name().into(), statistics };
+        let rows = serde_json::to_string(&results).unwrap_or_else(|_| "[]".into());
+        let meta = serde_json::to_string(&meta).unwrap_or_default();
+        drop(engine.apply_docs(vec![doc(q, QUERY_KIND, id, meta), doc(q, UNLOADED_KIND, id, rows)]));
+    }
+
+    /// Takes back the queries stored by an earlier run.
+    pub fn restore(&self, stored: Vec<DocRecord>) {
+        let mut map = self.inner.lock();
+        for d in stored {
+            let Ok(q) = serde_json::from_str::<StoredQuery>(&d.body) else {
+                tracing::error!(query = %d.name, "stored Logs Insights query could not be read");
+                continue;
+            };
+            let Some(status) = Status::parse(&q.status) else { continue };
+            map.insert(
+                d.name,
+                QueryEntry {
+                    account: d.account,
+                    region: d.region,
+                    group: q.groups.first().cloned().unwrap_or_default(),
+                    groups: q.groups,
+                    query_string: q.query_string,
+                    created_ms: q.created_ms,
+                    status,
+                    statistics: q.statistics,
+                    stop: Arc::new(AtomicBool::new(false)),
+                },
+            );
         }
     }
 
@@ -191,11 +256,15 @@ impl LogsService {
             }
             Ok(out)
         })?;
+        // Retention is applied per group, as reads do, before the scan.
+        for name in &groups {
+            self.engine.expire(&Self::key(ctx, name.clone())).await?;
+        }
         let id = new_query_id();
         let stop = Arc::new(AtomicBool::new(false));
         {
             let mut map = self.queries.inner.lock();
-            Queries::prune(&mut map, now);
+            Queries::prune(&mut map, now, &self.engine);
             let running = map.values().filter(|q| !q.status.finished() && q.account == ctx.account_id && q.region == ctx.region).count();
             if running >= MAX_RUNNING {
                 return Err(LogsError::Limit(format!("Account maximum query concurrency limit of [{MAX_RUNNING}] reached.")));
@@ -210,15 +279,10 @@ impl LogsService {
                     groups: groups.clone(),
                     created_ms: now,
                     status: Status::Scheduled,
-                    results: Arc::new(Vec::new()),
                     statistics: Statistics::default(),
                     stop: stop.clone(),
                 },
             );
-        }
-        // Retention is applied per group, as reads do, before the scan.
-        for name in &groups {
-            self.engine.expire(&Self::key(ctx, name.clone())).await?;
         }
         let engine = self.engine.clone();
         let queries = self.queries.clone();
@@ -227,51 +291,60 @@ impl LogsService {
         tokio::spawn(async move {
             if let Err(e) = engine.sync().await {
                 tracing::error!(error = ?e, query = %qid, "insights query could not read the store");
-                queries.finish(&qid, Status::Failed, Vec::new(), Statistics::default());
+                queries.finish(&engine, &qid, Status::Failed, Vec::new(), Statistics::default());
                 return;
             }
             queries.set_status(&qid, Status::Running);
-            let q2 = queries.clone();
-            let id2 = qid.clone();
-            let outcome = tokio::task::spawn_blocking(move || scan(&engine, commands, limit, sources, cutoffs, from_ms, to_ms, &stop)).await;
+            let reader = engine.clone();
+            let outcome = tokio::task::spawn_blocking(move || scan(&reader, commands, limit, sources, cutoffs, from_ms, to_ms, &stop)).await;
             match outcome {
-                Ok(Ok((status, rows, stats))) => q2.finish(&id2, status, rows, stats),
+                Ok(Ok((status, rows, stats))) => queries.finish(&engine, &qid, status, rows, stats),
                 Ok(Err(e)) => {
-                    tracing::error!(error = ?e, query = %id2, "insights query failed");
-                    q2.finish(&id2, Status::Failed, Vec::new(), Statistics::default());
+                    tracing::error!(error = ?e, query = %qid, "insights query failed");
+                    queries.finish(&engine, &qid, Status::Failed, Vec::new(), Statistics::default());
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, query = %id2, "insights query task failed");
-                    q2.finish(&id2, Status::Failed, Vec::new(), Statistics::default());
+                    tracing::error!(error = %e, query = %qid, "insights query task failed");
+                    queries.finish(&engine, &qid, Status::Failed, Vec::new(), Statistics::default());
                 }
             }
         });
         Ok(json!({ "queryId": id }))
     }
 
-    pub(crate) fn get_query_results(&self, ctx: &RequestContext, req: QueryRef) -> LogsResult<Value> {
+    pub(crate) async fn get_query_results(&self, ctx: &RequestContext, req: QueryRef) -> LogsResult<Value> {
         let id = required("queryId", req.query_id)?;
         let max_items = match req.max_items {
             Some(n) => in_range("maxItems", Some(n), 0, 10_000, 10_000)? as usize,
             None => usize::MAX,
         };
         let now = self.engine.clock.now_ms();
-        let mut map = self.queries.inner.lock();
-        Queries::prune(&mut map, now);
-        let q = map.get(&id).filter(|q| q.account == ctx.account_id && q.region == ctx.region).ok_or(LogsError::QueryNotFound)?;
+        let (status, statistics, groups) = {
+            let mut map = self.queries.inner.lock();
+            Queries::prune(&mut map, now, &self.engine);
+            let q = map.get(&id).filter(|q| q.account == ctx.account_id && q.region == ctx.region).ok_or(LogsError::QueryNotFound)?;
+            (q.status, q.statistics, q.groups.len())
+        };
+        let rows: Vec<Vec<(String, String)>> = if status.finished() {
+            self.engine.sync().await?;
+            let body = self.engine.read_doc(&ctx.account_id, &ctx.region, UNLOADED_KIND, &id)?;
+            body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let start = match req.next_token.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => crate::tokens::parse_item_token(t)?.0 as usize,
             None => 0,
         };
-        let end = start.saturating_add(max_items).min(q.results.len());
-        let results: Vec<Value> = q.results.get(start.min(end)..end).unwrap_or_default().iter().map(|row| Value::Array(row.iter().map(|(f, v)| json!({"field": f, "value": v})).collect())).collect();
+        let end = start.saturating_add(max_items).min(rows.len());
+        let results: Vec<Value> = rows.get(start.min(end)..end).unwrap_or_default().iter().map(|row| Value::Array(row.iter().map(|(f, v)| json!({"field": f, "value": v})).collect())).collect();
         let mut out = json!({
             "queryLanguage": "CWLI",
             "results": results,
-            "statistics": statistics_json(&q.statistics, q.groups.len()),
-            "status": q.status.name(),
+            "statistics": statistics_json(&statistics, groups),
+            "status": status.name(),
         });
-        if end < q.results.len() {
+        if end < rows.len() {
             out["nextToken"] = json!(crate::tokens::item_token(end as u64, "results"));
         }
         Ok(out)
@@ -299,7 +372,7 @@ impl LogsService {
         }
         let now = self.engine.clock.now_ms();
         let mut map = self.queries.inner.lock();
-        Queries::prune(&mut map, now);
+        Queries::prune(&mut map, now, &self.engine);
         let mut list: Vec<(&String, &QueryEntry)> = map
             .iter()
             .filter(|(_, q)| q.account == ctx.account_id && q.region == ctx.region)
@@ -337,7 +410,7 @@ type Scanned = (Status, Vec<Vec<(String, String)>>, Statistics);
 
 /// Reads the sources' events in `[from_ms, to_ms]` chunk by chunk into the pipeline.
 #[allow(clippy::too_many_arguments)]
-fn scan(engine: &crate::engine::Engine, commands: Vec<Command>, limit: usize, sources: Vec<Source>, cutoffs: Vec<u64>, from_ms: u64, to_ms: u64, stop: &AtomicBool) -> LogsResult<Scanned> {
+fn scan(engine: &Engine, commands: Vec<Command>, limit: usize, sources: Vec<Source>, cutoffs: Vec<u64>, from_ms: u64, to_ms: u64, stop: &AtomicBool) -> LogsResult<Scanned> {
     let began = std::time::Instant::now();
     let mut runner = Runner::new(commands, limit);
     for (src, cutoff) in sources.iter().zip(cutoffs) {

@@ -38,7 +38,9 @@ impl LogsService {
     pub fn new(clock: Clock, store: Arc<dyn LogsStore>) -> Result<LogsService, nimbus_core::storage::StorageError> {
         let engine = Arc::new(Engine::new(clock, store)?);
         crate::engine::spawn_sweeper(&engine);
-        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)), queries: Arc::default() })
+        let queries: Arc<crate::ops_insights::Queries> = Arc::default();
+        queries.restore(engine.take_restored_queries());
+        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)), queries })
     }
 
     /// Wires the CloudWatch metrics service that metric filters put data into.
@@ -101,7 +103,7 @@ impl LogsService {
             "DescribeDestinations" => self.describe_destinations(ctx, typed(input)?),
             "DeleteDestination" => self.delete_destination(ctx, typed(input)?).await,
             "StartQuery" => self.start_query(ctx, typed(input)?).await,
-            "GetQueryResults" => self.get_query_results(ctx, typed(input)?),
+            "GetQueryResults" => self.get_query_results(ctx, typed(input)?).await,
             "StopQuery" => self.stop_query(ctx, typed(input)?),
             "DescribeQueries" => self.describe_queries(ctx, typed(input)?),
             other => Err(LogsError::NotSupported(format!("The operation {other}"))),

@@ -170,19 +170,27 @@ pub trait LogsStore: Send + Sync {
     fn expire(&self, streams: Vec<u64>, before_ts: u64, batch: usize) -> Expiry;
     /// Message bytes of `stream`'s events older than `before_ts` (after a barrier).
     fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError>;
+    /// One document (after a barrier), e.g. a query's results ([`UNLOADED_KIND`]).
+    fn read_doc(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<String>, StorageError>;
 }
 
 /// Keeps events in memory, nothing on disk: for `--in-memory` and tests.
 #[derive(Default)]
 pub struct MemoryStore {
     events: Mutex<BTreeMap<u64, BTreeMap<EventKey, EventRecord>>>,
+    /// Documents read back by [`LogsStore::read_doc`] (Logs Insights results).
+    docs: Mutex<BTreeMap<(String, String, String, String), String>>,
 }
 
 impl MemoryStore {
     pub const fn new() -> MemoryStore {
-        MemoryStore { events: Mutex::new(BTreeMap::new()) }
+        MemoryStore { events: Mutex::new(BTreeMap::new()), docs: Mutex::new(BTreeMap::new()) }
     }
 }
+
+/// Documents of this kind are read one at a time ([`LogsStore::read_doc`]), never
+/// loaded at start: Logs Insights query results.
+pub const UNLOADED_KIND: &str = "query-results";
 
 /// Takes events (in iteration order) within the scan's count and size caps.
 fn capped(events: impl Iterator<Item = EventRecord>, scan: &Scan) -> Vec<EventRecord> {
@@ -210,7 +218,9 @@ impl LogsStore for MemoryStore {
                 Mutation::DeleteGroup { streams, .. } => streams.iter().for_each(|s| drop(all.remove(s))),
                 Mutation::DeleteStream(id) => drop(all.remove(&id)),
                 Mutation::InsertEvents { stream, events } => all.entry(stream).or_default().extend(events.into_iter().map(|e| (e.key(), e))),
-                Mutation::PutGroup(_) | Mutation::PutStream(_) | Mutation::PutFilter(_) | Mutation::DeleteFilter { .. } | Mutation::PutDoc(_) | Mutation::DeleteDoc { .. } => {}
+                Mutation::PutDoc(d) if d.kind == UNLOADED_KIND => drop(self.docs.lock().insert((d.account, d.region, d.kind, d.name), d.body)),
+                Mutation::DeleteDoc { account, region, kind, name } => drop(self.docs.lock().remove(&(account, region, kind, name))),
+                Mutation::PutGroup(_) | Mutation::PutStream(_) | Mutation::PutFilter(_) | Mutation::DeleteFilter { .. } | Mutation::PutDoc(_) => {}
             }
         }
         Pending::done()
@@ -244,6 +254,10 @@ impl LogsStore for MemoryStore {
         let all = self.events.lock();
         let older = all.get(&stream).map(|events| events.range(..(before_ts, 0)).map(|(_, e)| e.message.len() as u64).sum());
         Ok(older.unwrap_or(0))
+    }
+
+    fn read_doc(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.docs.lock().get(&(account.to_string(), region.to_string(), kind.to_string(), name.to_string())).cloned())
     }
 }
 
@@ -345,8 +359,8 @@ fn load_all(conn: &Connection) -> Result<Loaded, StorageError> {
     for row in rows {
         out.filters.push(row?);
     }
-    let mut d = conn.prepare("SELECT account, region, kind, name, body FROM logs_docs")?;
-    let rows = d.query_map([], |r| Ok(DocRecord { account: r.get(0)?, region: r.get(1)?, kind: r.get(2)?, name: r.get(3)?, body: r.get(4)? }))?;
+    let mut d = conn.prepare("SELECT account, region, kind, name, body FROM logs_docs WHERE kind != ?1")?;
+    let rows = d.query_map([UNLOADED_KIND], |r| Ok(DocRecord { account: r.get(0)?, region: r.get(1)?, kind: r.get(2)?, name: r.get(3)?, body: r.get(4)? }))?;
     for row in rows {
         out.docs.push(row?);
     }
@@ -506,6 +520,15 @@ impl LogsStore for SqliteStore {
 
     fn bytes_before(&self, stream: u64, before_ts: u64) -> Result<u64, StorageError> {
         self.0.read(|conn| bytes_before(conn, stream, before_ts)).map(|b| b.max(0) as u64)
+    }
+
+    fn read_doc(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<String>, StorageError> {
+        self.0.read(|conn| {
+            use rusqlite::OptionalExtension;
+            conn.prepare_cached("SELECT body FROM logs_docs WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4")?
+                .query_row(params![account, region, kind, name], |r| r.get::<_, String>(0))
+                .optional()
+        })
     }
 }
 

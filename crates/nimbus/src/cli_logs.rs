@@ -12,9 +12,10 @@
 //!
 //! `--trace ID` keeps events whose message contains the trace id (the `Root=` value,
 //! e.g. in REPORT lines' `XRAY TraceId:` or a function's own log lines), plus every line
-//! of the Lambda invocations those events belong to (by request id: the runtime's
-//! `START`/`END`/`REPORT RequestId: …` lines and the tab-separated request id column of
-//! function log lines). `--follow` polls once a second (never faster than 500 ms).
+//! of the Lambda invocations those events belong to: the runtime's
+//! `START`/`END`/`REPORT RequestId: …` lines, lines with the request id column of the
+//! runtimes' loggers, and whatever the function printed in that stream between its
+//! START and REPORT lines. `--follow` polls once a second (never faster than 500 ms).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
@@ -257,22 +258,59 @@ fn request_id(message: &str) -> Option<String> {
             return rest.split(|c: char| c.is_whitespace()).next().map(str::to_string);
         }
     }
-    // Runtime log lines: `<time>\t<request id>\t<LEVEL>\t<message>`.
-    let id = message.split('\t').nth(1)?;
-    (id.len() == 36 && id.matches('-').count() == 4).then(|| id.to_string())
+    // Runtime log lines: `<time>\t<request id>\t<LEVEL>\t<message>`; Lambda's
+    // timeout line: `<time> <request id> Task timed out after …`.
+    let is_id = |id: &str| id.len() == 36 && id.matches('-').count() == 4;
+    let tab = message.split('\t').nth(1).filter(|id| is_id(id));
+    let space = || message.split(' ').nth(1).filter(|id| is_id(id));
+    tab.or_else(space).map(str::to_string)
 }
 
-/// Keeps the lines of the trace: those naming it, and the lines of their invocations.
-fn of_trace(lines: Vec<Line>, trace: &str, requests: &mut HashSet<(String, String)>) -> Vec<Line> {
-    for l in lines.iter().filter(|l| l.message.contains(trace)) {
-        if let Some(rid) = request_id(&l.message) {
-            requests.insert((l.group.clone(), rid));
+/// Follows Lambda invocations through a stream of lines: which request each line
+/// belongs to, and which requests belong to the trace.
+#[derive(Default)]
+struct Tracer {
+    /// The request running in each (group, stream): between its START and REPORT lines,
+    /// a function's own output (a bare `print`) belongs to it — an execution environment
+    /// runs one invocation at a time.
+    current: HashMap<(String, String), String>,
+    /// (group, request id) of the invocations that belong to the trace.
+    requests: HashSet<(String, String)>,
+}
+
+impl Tracer {
+    /// The request a line belongs to, updating the running request of its stream.
+    fn request_of(&mut self, l: &Line) -> Option<String> {
+        let key = (l.group.clone(), l.stream.clone());
+        let rid = request_id(&l.message);
+        if let Some(r) = &rid {
+            if l.message.starts_with("START ") {
+                self.current.insert(key, r.clone());
+            } else if l.message.starts_with("REPORT ") {
+                self.current.remove(&key);
+            }
+            return rid;
         }
+        self.current.get(&key).cloned()
     }
-    lines
-        .into_iter()
-        .filter(|l| l.message.contains(trace) || request_id(&l.message).is_some_and(|rid| requests.contains(&(l.group.clone(), rid))))
-        .collect()
+
+    /// Keeps the lines of the trace: those naming it, and the lines of their invocations.
+    fn select(&mut self, lines: Vec<Line>, trace: &str) -> Vec<Line> {
+        let tagged: Vec<(Line, Option<String>)> = lines.into_iter().map(|l| {
+            let rid = self.request_of(&l);
+            (l, rid)
+        }).collect();
+        for (l, rid) in &tagged {
+            if let (true, Some(r)) = (l.message.contains(trace), rid) {
+                self.requests.insert((l.group.clone(), r.clone()));
+            }
+        }
+        tagged
+            .into_iter()
+            .filter(|(l, rid)| l.message.contains(trace) || rid.as_ref().is_some_and(|r| self.requests.contains(&(l.group.clone(), r.clone()))))
+            .map(|(l, _)| l)
+            .collect()
+    }
 }
 
 fn print(lines: &[Line]) {
@@ -291,7 +329,7 @@ fn tail(args: TailArgs) -> Result<(), String> {
     let start = now_ms().saturating_sub(since);
     // Per group: the newest timestamp printed and the ids printed at it.
     let mut seen: HashMap<String, (u64, HashSet<String>)> = HashMap::new();
-    let mut requests = HashSet::new();
+    let mut tracer = Tracer::default();
     loop {
         let mut batch = Vec::new();
         for g in groups(&client, &args)? {
@@ -316,7 +354,7 @@ fn tail(args: TailArgs) -> Result<(), String> {
         }
         let mut lines: Vec<Line> = ordered.into_values().collect();
         if let Some(t) = &trace {
-            lines = of_trace(lines, t, &mut requests);
+            lines = tracer.select(lines, t);
         }
         print(&lines);
         if !args.follow {
@@ -341,5 +379,20 @@ mod tests {
         assert_eq!(request_id("START RequestId: r-2 Version: $LATEST"), Some("r-2".into()));
         assert_eq!(request_id("2026-12-04T17:00:00.000Z\t8f3a1c2e-1111-2222-3333-444455556666\tINFO\thi"), Some("8f3a1c2e-1111-2222-3333-444455556666".into()));
         assert_eq!(request_id("plain"), None);
+        assert_eq!(request_id("2026-12-04T17:00:00.000Z 8f3a1c2e-1111-2222-3333-444455556666 Task timed out after 3.00 seconds"), Some("8f3a1c2e-1111-2222-3333-444455556666".into()));
+        let line = |stream: &str, message: &str| Line { timestamp: 0, group: "g".into(), stream: stream.into(), message: message.into(), id: String::new() };
+        let lines = vec![
+            line("a", "START RequestId: r1 Version: $LATEST"),
+            line("b", "START RequestId: r2 Version: $LATEST"),
+            line("a", "printed by r1"),
+            line("b", "printed by r2"),
+            line("a", "END RequestId: r1"),
+            line("a", "REPORT RequestId: r1\tDuration: 1 ms\t\nXRAY TraceId: 1-abc\tSegmentId: 1\tSampled: true"),
+            line("a", "after r1"),
+            line("b", "REPORT RequestId: r2\tDuration: 1 ms"),
+        ];
+        let kept: Vec<String> = Tracer::default().select(lines, "1-abc").into_iter().map(|l| l.message).collect();
+        assert_eq!(kept.len(), 4);
+        assert_eq!(kept[1], "printed by r1");
     }
 }

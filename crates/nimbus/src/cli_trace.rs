@@ -160,9 +160,11 @@ fn render(out: &mut String, view: &Value, width: usize, color: bool) {
     out.push_str(&format!("{:>10} {:>10}  {:<8}  {}  {}\n", "start", "duration", "outcome", fit("segment · operation · resource", LABEL), "timeline"));
     for r in &rows {
         let depth = r["depth"].as_u64().unwrap_or(0) as usize;
-        let mut label = format!("{}{}", "  ".repeat(depth.min(12)), r["name"].as_str().unwrap_or(""));
+        let name = r["name"].as_str().unwrap_or("");
+        let mut label = format!("{}{name}", "  ".repeat(depth.min(12)));
         for key in ["operation", "resource"] {
-            if let Some(v) = r[key].as_str().filter(|v| !v.is_empty()) {
+            // A function's segment is named after the function: its resource adds nothing.
+            if let Some(v) = r[key].as_str().filter(|v| !v.is_empty() && !(key == "resource" && *v == name)) {
                 label.push_str(" · ");
                 label.push_str(v);
             }

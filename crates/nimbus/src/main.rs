@@ -358,8 +358,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // The standard metrics of the services (AWS/Lambda, AWS/SQS, AWS/DynamoDB, …):
         // recorded into core's in-memory aggregator, flushed to CloudWatch as per-minute
         // statistic sets every few seconds of the clock (`nimbus_core::metrics`).
-        let metrics = (!args.no_service_metrics).then(|| nimbus_core::metrics::MetricsHub::start(clock.clone(), cloudwatch));
+        let metrics = (!args.no_service_metrics).then(|| nimbus_core::metrics::MetricsHub::start(clock.clone(), cloudwatch.clone()));
         if let Some(metrics) = &metrics {
+            // Alarms drain it before evaluating, so a period's last datapoints count.
+            cloudwatch.set_metrics_hub(metrics.clone());
             sqs.set_metrics(metrics.clone());
             lambda.set_metrics(metrics.clone());
             dynamodb.set_metrics(metrics.clone());

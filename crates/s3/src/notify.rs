@@ -67,7 +67,7 @@ struct BucketNotifications {
 enum Delivery {
     Queue { arn: String, body: String, trace_id: Option<String> },
     Function { arn: String, body: String, trace_id: Option<String> },
-    Topic { arn: String, body: String },
+    Topic { arn: String, body: String, trace_id: Option<String> },
     Bus { home: BucketHome, entry: Value },
 }
 
@@ -142,7 +142,7 @@ impl Notifier {
         for t in config.targets.iter().filter(|t| seen.insert(t.destination.arn())) {
             match &t.destination {
                 Destination::Queue(arn) => self.send(Delivery::Queue { arn: arn.clone(), body: body.clone(), trace_id: None }),
-                Destination::Topic(arn) => self.send(Delivery::Topic { arn: arn.clone(), body: body.clone() }),
+                Destination::Topic(arn) => self.send(Delivery::Topic { arn: arn.clone(), body: body.clone(), trace_id: None }),
                 Destination::Function(_) => {}
             }
         }
@@ -190,7 +190,7 @@ impl Notifier {
             self.send(match t.destination {
                 Destination::Queue(_) => Delivery::Queue { arn, body, trace_id: actor.trace_id.clone() },
                 Destination::Function(_) => Delivery::Function { arn, body, trace_id: actor.trace_id.clone() },
-                Destination::Topic(_) => Delivery::Topic { arn, body },
+                Destination::Topic(_) => Delivery::Topic { arn, body, trace_id: actor.trace_id.clone() },
             });
         }
         if bucket.config.event_bridge {
@@ -235,7 +235,7 @@ async fn worker(mut rx: mpsc::Receiver<Delivery>, d: Arc<Destinations>) {
                 d.queues.send_message(&arn, input).await.map(|_| ()).map_err(|e| format!("{arn}: {}", e.message))
             }
             Delivery::Function { arn, body, trace_id } => d.functions.invoke_event_traced(&arn, bytes::Bytes::from(body), trace_id).await.map_err(|e| format!("{arn}: {e}")),
-            Delivery::Topic { arn, body } => d.topics.publish_with_subject(&arn, SNS_SUBJECT.into(), body).await.map(|_| ()).map_err(|e| format!("{arn}: {e}")),
+            Delivery::Topic { arn, body, trace_id } => d.topics.publish_with_subject_traced(&arn, SNS_SUBJECT.into(), body, trace_id).await.map(|_| ()).map_err(|e| format!("{arn}: {e}")),
             Delivery::Bus { home, entry } => match d.events.put_events(&home.account, &home.region, json!({ "Entries": [entry] })).await {
                 Ok(out) if out["FailedEntryCount"].as_u64().unwrap_or(0) == 0 => Ok(()),
                 Ok(out) => Err(format!("EventBridge refused the event: {}", out["Entries"])),

@@ -250,6 +250,10 @@ impl nimbus_core::internal::TopicPublisher for SnsService {
         self.publish_entry(topic_arn, Some(subject), message, None)
     }
 
+    fn publish_with_subject_traced<'a>(&'a self, topic_arn: &'a str, subject: String, message: String, trace: Option<String>) -> BoxFuture<'a, Result<String, String>> {
+        self.publish_entry(topic_arn, Some(subject), message, trace)
+    }
+
     fn topic_exists(&self, topic_arn: &str) -> bool {
         self.sns.registry.topic(topic_arn).is_ok()
     }

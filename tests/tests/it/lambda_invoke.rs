@@ -200,7 +200,9 @@ async fn parallel_invokes_get_their_own_environments() {
     }
     let elapsed = started.elapsed();
     assert!(pids.len() >= N, "{N} concurrent invokes ran in {} environments", pids.len());
-    assert!(elapsed < Duration::from_millis(SLEEP_MS * N as u64 / 2 + 500), "ran concurrently: {elapsed:?}");
+    // One after another they would take at least N × SLEEP_MS; cold starts on a loaded
+    // machine may add seconds, so the bound is that sum, not a tighter one.
+    assert!(elapsed < Duration::from_millis(SLEEP_MS * N as u64), "ran concurrently: {elapsed:?}");
 }
 
 #[tokio::test]

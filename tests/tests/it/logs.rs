@@ -606,7 +606,7 @@ async fn metric_filters_survive_a_restart() {
     c.put_metric_filter().log_group_name(&group).filter_name("slow").filter_pattern("{ $.ms > 100 }").metric_transformations(t("Slow")).send().await.expect("put");
     let res = c.put_metric_filter().log_group_name(format!("{group}-missing")).filter_name("slow").filter_pattern("x").metric_transformations(t("Slow")).send().await;
     expect_err(res, "ResourceNotFoundException", Some("The specified log group does not exist."));
-    let res = c.put_metric_filter().log_group_name(&group).filter_name("bad").filter_pattern("[a, b]").metric_transformations(t("Slow")).send().await;
+    let res = c.put_metric_filter().log_group_name(&group).filter_name("bad").filter_pattern("{ $.ms > }").metric_transformations(t("Slow")).send().await;
     expect_err(res, "InvalidParameterException", None);
     let res = c.delete_metric_filter().log_group_name(&group).filter_name("nope").send().await;
     expect_err(res, "ResourceNotFoundException", Some("The specified filter does not exist."));
@@ -629,4 +629,71 @@ async fn metric_filters_survive_a_restart() {
     c.delete_log_group().log_group_name(&group).send().await.expect("delete group");
     c.create_log_group().log_group_name(&group).send().await.expect("recreate");
     assert!(c.describe_metric_filters().log_group_name(&group).send().await.expect("describe").metric_filters().is_empty());
+}
+
+/// Logs Insights through the SDK: StartQuery over two groups, GetQueryResults until
+/// Complete (fields, stats by bin, statistics), DescribeQueries, and a
+/// MalformedQueryException with its location
+/// (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_StartQuery.html>).
+#[tokio::test]
+async fn insights_queries() {
+    use aws_sdk_cloudwatchlogs::types::QueryStatus;
+    let n = Nimbus::start();
+    let c = n.logs_client();
+    let a = group_with_stream(&c, "s").await;
+    let b = group_with_stream(&c, "s").await;
+    let base = (now_ms() / HOUR - 1) * HOUR;
+    put(&c, &a, "s", vec![ev(base, r#"{"level":"ERROR","ms":120}"#), ev(base + 60_000, r#"{"level":"INFO","ms":20}"#)]).await;
+    put(&c, &b, "s", vec![ev(base + 30_000, r#"{"level":"ERROR","ms":300}"#), ev(base + 400_000, "plain text")]).await;
+
+    async fn run(c: &Client, groups: &[&String], q: &str, base: i64) -> aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput {
+        let mut req = c.start_query().start_time(base / 1000 - 10).end_time(base / 1000 + 3600).query_string(q);
+        for g in groups {
+            req = req.log_group_names(g.as_str());
+        }
+        let id = req.send().await.expect("start_query").query_id().expect("id").to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let out = c.get_query_results().query_id(&id).send().await.expect("results");
+            if !matches!(out.status(), Some(QueryStatus::Scheduled | QueryStatus::Running)) {
+                assert_eq!(out.status(), Some(&QueryStatus::Complete));
+                return out;
+            }
+            assert!(std::time::Instant::now() < deadline, "query did not finish");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    fn rows(out: &aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput) -> Vec<Vec<(String, String)>> {
+        out.results().iter().map(|r| r.iter().map(|f| (f.field().unwrap_or_default().to_string(), f.value().unwrap_or_default().to_string())).collect()).collect()
+    }
+
+    let out = run(&c, &[&a, &b], "filter level = 'ERROR' | fields ms | sort ms desc", base).await;
+    let got: Vec<String> = rows(&out).iter().map(|r| r[0].1.clone()).collect();
+    assert_eq!(got, ["300", "120"]);
+    assert!(rows(&out)[0].iter().any(|(f, _)| f == "@ptr"));
+    let stats = out.statistics().expect("statistics");
+    assert_eq!((stats.records_scanned(), stats.records_matched()), (4.0, 2.0));
+
+    let out = run(&c, &[&a, &b], "stats count(*) as n, max(ms) as worst by bin(5m) | sort n desc", base).await;
+    let got: Vec<Vec<String>> = rows(&out).iter().map(|r| r.iter().map(|(_, v)| v.clone()).collect()).collect();
+    assert_eq!(got[0][1..], ["3".to_string(), "300".to_string()]);
+    assert_eq!(got[1][1], "1");
+
+    let listed = c.describe_queries().log_group_name(&a).send().await.expect("describe_queries");
+    assert!(listed.queries().iter().filter(|q| q.status() == Some(&QueryStatus::Complete)).count() >= 2);
+
+    let res = c.start_query().log_group_name(&a).start_time(0).end_time(10).query_string("fields a | sort").send().await;
+    match res {
+        Err(e) => {
+            let se = e.into_service_error();
+            assert!(se.is_malformed_query_exception(), "{se:?}");
+            if let aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError::MalformedQueryException(m) = se {
+                let loc = m.query_compile_error().and_then(|q| q.location()).expect("location");
+                assert_eq!(loc.start_char_offset(), Some(15)); // the query ends where the sort key should be
+            }
+        }
+        Ok(v) => panic!("expected MalformedQueryException, got {v:?}"),
+    }
+    let res = c.start_query().log_group_name(format!("{a}-missing")).start_time(0).end_time(10).query_string("fields a").send().await;
+    expect_err(res, "ResourceNotFoundException", None);
 }

@@ -24,10 +24,18 @@ use std::time::{Duration, Instant};
 
 /// POST to nimbus's execute-api endpoint: status, the `x-amzn-trace-id` answered, body.
 async fn post(n: &Nimbus, path: &str, body: &str) -> (u16, Option<String>, String) {
+    post_traced(n, path, body, None).await
+}
+
+/// The same, sending `X-Amzn-Trace-Id: trace` when given.
+async fn post_traced(n: &Nimbus, path: &str, body: &str, trace: Option<&str>) -> (u16, Option<String>, String) {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", n.port())).await.expect("connect");
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("handshake");
     tokio::spawn(conn);
-    let req = hyper::Request::builder().method("POST").uri(path).header("host", format!("127.0.0.1:{}", n.port())).header("content-type", "application/json");
+    let mut req = hyper::Request::builder().method("POST").uri(path).header("host", format!("127.0.0.1:{}", n.port())).header("content-type", "application/json");
+    if let Some(t) = trace {
+        req = req.header("x-amzn-trace-id", t);
+    }
     let response = sender.send_request(req.body(Full::new(Bytes::from(body.to_string()))).expect("request")).await.expect("send");
     let status = response.status().as_u16();
     let trace = response.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -87,6 +95,25 @@ async fn logs_with(logs: &aws_sdk_cloudwatchlogs::Client, function: &str, needle
     }
 }
 
+/// The segment documents of a trace (BatchGetTraces), once `done` holds for them or
+/// `secs` have passed (segments are written in the background).
+async fn segments_until(xray: &aws_sdk_xray::Client, root: &str, secs: u64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let out = xray.batch_get_traces().trace_ids(root).send().await.expect("batch_get_traces");
+        let docs: Vec<Value> = out.traces().iter().flat_map(|t| t.segments()).filter_map(|s| s.document()).map(|d| serde_json::from_str(d).expect("segment document is JSON")).collect();
+        if done(&docs) || Instant::now() > deadline {
+            return docs;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The documents of `docs` with this origin.
+fn with_origin<'a>(docs: &'a [Value], origin: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["origin"] == origin).collect()
+}
+
 /// The root of a trace header.
 fn root_of(header: &str) -> String {
     header.split(';').find_map(|p| p.strip_prefix("Root=")).unwrap_or_else(|| panic!("no Root in {header}")).to_string()
@@ -95,7 +122,7 @@ fn root_of(header: &str) -> String {
 #[tokio::test]
 async fn one_trace_root_from_the_http_api_to_the_last_queue() {
     let n = Nimbus::start();
-    let (lam, sqs, ddb, sns, apigw, logs) = (n.lambda_client(), n.sqs_client(), n.dynamodb_client(), n.sns_client(), n.apigateway_client(), n.logs_client());
+    let (lam, sqs, ddb, sns, apigw, logs, xray) = (n.lambda_client(), n.sqs_client(), n.dynamodb_client(), n.sns_client(), n.apigateway_client(), n.logs_client(), n.xray_client());
 
     // The resources of the chain, from its end.
     let (out_url, out_arn) = esm::queue(&sqs, "chain-out", &[]).await;
@@ -171,4 +198,127 @@ async fn one_trace_root_from_the_http_api_to_the_last_queue() {
     let got = sc.get_records().shard_iterator(it.shard_iterator.expect("iterator")).send().await.expect("get_records");
     let shown = format!("{:?}", got.records());
     assert!(!shown.contains(&root), "GetRecords must not show nimbus's trace link: {shown}");
+
+    // X-Ray holds one trace with a segment for every hop.
+    let docs = segments_until(&xray, &root, 30, |d| with_origin(d, "AWS::Lambda::Function").len() >= 3 && with_origin(d, "AWS::SNS::Topic").len() >= 2).await;
+    let names = |origin: &str| -> Vec<String> { with_origin(&docs, origin).iter().map(|d| d["name"].as_str().unwrap_or("").to_string()).collect() };
+    assert!(docs.iter().all(|d| d["trace_id"] == root.as_str()), "every segment is in the trace: {docs:#?}");
+    // (`$` is not allowed in X-Ray names: the `$default` stage's segment is `<api>/default`.)
+    assert_eq!(names("AWS::ApiGateway::Stage"), vec![format!("{api}/default")], "the stage segment among {:?}", docs.iter().map(|d| (d["name"].clone(), d["origin"].clone())).collect::<Vec<_>>());
+    for f in [&py_fn, &rust_fn, &node_fn] {
+        assert!(names("AWS::Lambda").contains(f), "Lambda service segment of {f}: {:?}", names("AWS::Lambda"));
+        assert!(names("AWS::Lambda::Function").contains(f), "function segment of {f}: {:?}", names("AWS::Lambda::Function"));
+    }
+    assert!(names("AWS::SQS::Queue").iter().any(|s| s == "SQS"), "the Python function's SendMessage: {:?}", names("AWS::SQS::Queue"));
+    assert!(names("AWS::DynamoDB::Table").iter().any(|s| s == "DynamoDB"), "the Rust function's PutItem");
+    let sns_segments = with_origin(&docs, "AWS::SNS::Topic");
+    assert!(sns_segments.iter().any(|s| s["aws"]["operation"] == "Deliver" && s["aws"]["topic_arn"] == topic.as_str()), "SNS's delivery segment: {sns_segments:#?}");
+    // The hops hang together: the Python function's service segment is the stage's child,
+    // its function segment the service segment's, and the function got it as Parent.
+    let stage_id = with_origin(&docs, "AWS::ApiGateway::Stage")[0]["id"].clone();
+    let py_service = with_origin(&docs, "AWS::Lambda").into_iter().find(|d| d["name"] == py_fn.as_str()).expect("Python service segment");
+    assert_eq!(py_service["parent_id"], stage_id);
+    let py_function = with_origin(&docs, "AWS::Lambda::Function").into_iter().find(|d| d["name"] == py_fn.as_str()).expect("Python function segment");
+    assert_eq!(py_function["parent_id"], py_service["id"]);
+    assert!(py_trace.contains(&format!("Parent={}", py_function["id"].as_str().unwrap())), "{py_trace} names the function segment");
+    // The stream-triggered invocation is linked to the write, not parented by it.
+    let node_service = with_origin(&docs, "AWS::Lambda").into_iter().find(|d| d["name"] == node_fn.as_str()).expect("Node service segment");
+    let write = with_origin(&docs, "AWS::DynamoDB::Table").into_iter().find(|d| d["aws"]["operation"] == "PutItem").expect("PutItem segment");
+    assert_eq!(node_service["metadata"]["nimbus"]["linked_from"], write["id"], "{node_service:#}");
+    assert!(node_service.get("parent_id").is_none(), "{node_service:#}");
+}
+
+/// A message's `AWSTraceHeader` and body, waiting up to `secs`.
+async fn traced_message(sqs: &aws_sdk_sqs::Client, url: &str, secs: u64) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = sqs.receive_message().queue_url(url).wait_time_seconds(1).message_system_attribute_names(MessageSystemAttributeName::AwsTraceHeader).send().await.expect("receive_message");
+        if let Some(m) = got.messages.unwrap_or_default().into_iter().next() {
+            let header = m.attributes().and_then(|a| a.get(&MessageSystemAttributeName::AwsTraceHeader)).cloned().unwrap_or_default();
+            return (header, m.body.unwrap_or_default());
+        }
+        assert!(Instant::now() < deadline, "no message on {url} within {secs} s");
+    }
+}
+
+/// An asynchronous invocation's destination and an EventBridge target carry the trace
+/// ("Tracing event-driven applications": EventBridge passes an entry's `TraceHeader` to its
+/// targets; Lambda's async invocations keep the trace through their destinations).
+#[tokio::test]
+async fn async_destinations_and_eventbridge_targets_carry_the_trace() {
+    let n = Nimbus::start_in_memory();
+    let (lam, sqs, ev, xray) = (n.lambda_client(), n.sqs_client(), n.events_client(), n.xray_client());
+
+    // Invoke (Event) starts a trace; the OnSuccess destination's message continues it.
+    let (dest_url, dest_arn) = esm::queue(&sqs, "dest", &[]).await;
+    let f = unique_name("async-trace");
+    lambda::create(&lam, &f, FnSpec::rust()).await;
+    lam.put_function_event_invoke_config()
+        .function_name(&f)
+        .destination_config(aws_sdk_lambda::types::DestinationConfig::builder().on_success(aws_sdk_lambda::types::OnSuccess::builder().destination(&dest_arn).build()).build())
+        .send()
+        .await
+        .expect("event invoke config");
+    lam.invoke().function_name(&f).invocation_type(aws_sdk_lambda::types::InvocationType::Event).payload(aws_sdk_lambda::primitives::Blob::new(r#"{"action":"echo"}"#)).send().await.expect("invoke");
+    let (header, body) = traced_message(&sqs, &dest_url, 30).await;
+    let record: Value = serde_json::from_str(&body).expect("destination record");
+    let seen = record["responsePayload"]["env"]["_X_AMZN_TRACE_ID"].as_str().expect("the function's _X_AMZN_TRACE_ID").to_string();
+    assert_eq!(root_of(&header), root_of(&seen), "the destination carries the invocation's trace: {header} vs {seen}");
+    assert!(header.contains(&seen.split(';').find(|p| p.starts_with("Parent=")).expect("Parent").to_string()), "with the function segment as parent: {header} vs {seen}");
+
+    // PutEvents with a TraceHeader: the SQS target gets the trace, the delivery records a segment.
+    let (target_url, target_arn) = esm::queue(&sqs, "target", &[]).await;
+    let rule = unique_name("traced");
+    ev.put_rule().name(&rule).event_pattern(r#"{"source": ["shop"]}"#).send().await.expect("put_rule");
+    ev.put_targets().rule(&rule).targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&target_arn).build().expect("target")).send().await.expect("put_targets");
+    let root = "1-5759e988-bd862e3fe1be46a994272793";
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder().source("shop").detail_type("order").detail(r#"{"id": 1}"#).trace_header(format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1")).build();
+    let out = ev.put_events().entries(entry).send().await.expect("put_events");
+    assert_eq!(out.failed_entry_count(), 0);
+    let (header, _) = traced_message(&sqs, &target_url, 30).await;
+    assert!(header.starts_with(&format!("Root={root};Parent=")), "{header}");
+    let docs = segments_until(&xray, root, 20, |d| !with_origin(d, "AWS::Events").is_empty()).await;
+    let delivery = with_origin(&docs, "AWS::Events");
+    assert_eq!(delivery.len(), 1, "{docs:#?}");
+    assert_eq!(delivery[0]["parent_id"], "53995c3f42cd8ad8");
+    assert_eq!(delivery[0]["aws"]["target_arn"], target_arn.as_str());
+    assert!(header.contains(&format!("Parent={}", delivery[0]["id"].as_str().unwrap())), "the target's parent is the delivery segment: {header}");
+}
+
+/// API Gateway continues a client's trace: the stage segment's parent is the client's, the
+/// answer names the client's root, and an SQS-SendMessage integration's message carries the
+/// trace with the stage segment as parent.
+#[tokio::test]
+async fn api_gateway_continues_the_clients_trace_into_a_service_integration() {
+    let n = Nimbus::start_in_memory();
+    let (apigw, sqs, xray) = (n.apigateway_client(), n.sqs_client(), n.xray_client());
+    let (url, _) = esm::queue(&sqs, "apigw-trace", &[]).await;
+    let api = apigw.create_api().name("traced").protocol_type(ProtocolType::Http).send().await.expect("create_api").api_id.expect("ApiId");
+    let integration = apigw
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_subtype("SQS-SendMessage")
+        .payload_format_version("1.0")
+        .request_parameters("QueueUrl", &url)
+        .request_parameters("MessageBody", "$request.body")
+        .send()
+        .await
+        .expect("create_integration");
+    apigw.create_route().api_id(&api).route_key("POST /orders").target(format!("integrations/{}", integration.integration_id().expect("id"))).send().await.expect("create_route");
+    apigw.create_stage().api_id(&api).stage_name("prod").auto_deploy(true).send().await.expect("create_stage");
+    let root = "1-5759e988-bd862e3fe1be46a994272794";
+    let (status, answered, body) = post_traced(&n, &format!("/_aws/execute-api/{api}/prod/orders"), r#"{"n":1}"#, Some(&format!("Root={root};Parent=53995c3f42cd8ad8;Sampled=1"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(answered.as_deref(), Some(format!("Root={root};Sampled=1").as_str()));
+    let (header, body) = traced_message(&sqs, &url, 10).await;
+    assert_eq!(body, r#"{"n":1}"#);
+    let docs = segments_until(&xray, root, 20, |d| !with_origin(d, "AWS::ApiGateway::Stage").is_empty()).await;
+    let stage = with_origin(&docs, "AWS::ApiGateway::Stage");
+    assert_eq!(stage.len(), 1, "{docs:#?}");
+    assert_eq!(stage[0]["name"], format!("{api}/prod"));
+    assert_eq!(stage[0]["parent_id"], "53995c3f42cd8ad8");
+    assert_eq!(stage[0]["http"]["request"]["method"], "POST");
+    assert_eq!(stage[0]["http"]["response"]["status"], 200);
+    assert_eq!(header, format!("Root={root};Parent={};Sampled=1", stage[0]["id"].as_str().unwrap()));
 }

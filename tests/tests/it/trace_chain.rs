@@ -226,6 +226,18 @@ async fn one_trace_root_from_the_http_api_to_the_last_queue() {
     let write = with_origin(&docs, "AWS::DynamoDB::Table").into_iter().find(|d| d["aws"]["operation"] == "PutItem").expect("PutItem segment");
     assert_eq!(node_service["metadata"]["nimbus"]["linked_from"], write["id"], "{node_service:#}");
     assert!(node_service.get("parent_id").is_none(), "{node_service:#}");
+
+    // `nimbus trace <root>` shows the same trace: every hop's row and the functions' lines.
+    let out = std::process::Command::new(Nimbus::binary())
+        .args(["trace", &root, "--endpoint", n.endpoint(), "--no-color"])
+        .output()
+        .expect("run nimbus trace");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "nimbus trace failed: {}{printed}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.starts_with(&format!("Trace {root}")), "{printed}");
+    for needle in [format!("{api}/default"), py_fn.clone(), rust_fn.clone(), node_fn.clone(), "SQS".into(), "DynamoDB".into(), "SNS".into(), trace_line.clone()] {
+        assert!(printed.contains(&needle), "`nimbus trace` shows {needle}:\n{printed}");
+    }
 }
 
 /// A message's `AWSTraceHeader` and body, waiting up to `secs`.

@@ -1,7 +1,6 @@
 //! `xray.db`: every segment document (one row per trace and segment id; a finished
 //! segment replaces the in-progress one with its id, never the reverse) and one summary
-//! row per trace, recomputed from the trace's documents whenever one of them arrives (from
-//! the arriving batch alone for a trace the store has not seen).
+//! row per trace, recomputed from the trace's documents whenever one of them arrives.
 //! Nothing grows in memory: reads go to SQLite. Writes go through core's group-committing
 //! writer (only the recorder's writer thread submits them, see `recorder.rs`).
 
@@ -10,7 +9,7 @@ use crate::summary::{self, Part};
 use nimbus_core::storage::{DomainStore, Durability, Pending, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 const SCHEMA: &str = "
@@ -70,44 +69,15 @@ fn write_batch(conn: &Connection, docs: &[Doc], now: f64) -> rusqlite::Result<()
            end_time = excluded.end_time, doc = excluded.doc
          WHERE excluded.end_time IS NOT NULL OR segments.end_time IS NULL",
     )?;
-    // Traces with no summary row have no stored documents (both are written in one
-    // transaction and swept together): their summary comes from this batch's documents,
-    // without reading back and re-parsing what was just written.
-    let mut known = conn.prepare_cached("SELECT 1 FROM traces WHERE trace_id = ?1")?;
-    let mut touched: BTreeMap<&str, Option<Vec<&Doc>>> = BTreeMap::new();
+    let mut touched = BTreeSet::new();
     for d in docs {
-        if !touched.contains_key(d.trace_id.as_str()) {
-            let stored = known.exists([d.trace_id.as_str()])?;
-            touched.insert(d.trace_id.as_str(), (!stored).then(Vec::new));
-        }
         upsert.execute(params![d.trace_id, d.id, d.parent_id, d.subsegment, d.start, d.end, d.doc.to_string()])?;
-        if let Some(Some(batch)) = touched.get_mut(d.trace_id.as_str()) {
-            keep_latest(batch, d);
-        }
+        touched.insert(d.trace_id.as_str());
     }
-    for (trace_id, batch) in touched {
-        match batch {
-            Some(mut batch) => {
-                // In the order a read-back gives them (the primary key's), so the summary
-                // is the same either way.
-                batch.sort_by(|a, b| a.id.cmp(&b.id));
-                let parts: Vec<Part<'_>> = batch.iter().map(|d| Part { id: &d.id, parent_id: d.parent_id.as_deref(), subsegment: d.subsegment, start: d.start, end: d.end, doc: &d.doc }).collect();
-                put_summary(conn, trace_id, &parts, now)?;
-            }
-            None => summarise(conn, trace_id, now)?,
-        }
+    for trace_id in touched {
+        summarise(conn, trace_id, now)?;
     }
     Ok(())
-}
-
-/// Adds `d` to a new trace's documents as the upsert stores them: a document replaces the
-/// one with its id unless it is in progress and the stored one is finished.
-fn keep_latest<'a>(batch: &mut Vec<&'a Doc>, d: &'a Doc) {
-    match batch.iter_mut().find(|b| b.id == d.id) {
-        Some(b) if d.end.is_some() || b.end.is_none() => *b = d,
-        Some(_) => {}
-        None => batch.push(d),
-    }
 }
 
 /// Recomputes one trace's summary row from its documents.
@@ -120,12 +90,7 @@ fn summarise(conn: &Connection, trace_id: &str, now: f64) -> rusqlite::Result<()
         return Ok(());
     }
     let parts: Vec<Part<'_>> = rows.iter().map(|(id, p, sub, s, e, doc)| Part { id, parent_id: p.as_deref(), subsegment: *sub, start: *s, end: *e, doc }).collect();
-    put_summary(conn, trace_id, &parts, now)
-}
-
-/// Writes the summary computed from a trace's documents.
-fn put_summary(conn: &Connection, trace_id: &str, parts: &[Part<'_>], now: f64) -> rusqlite::Result<()> {
-    let c = summary::compute(trace_id, parts);
+    let c = summary::compute(trace_id, &parts);
     conn.prepare_cached("INSERT OR REPLACE INTO traces (trace_id, id_time, start, end_time, updated, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
         .execute(params![trace_id, id_time(trace_id), c.start, c.end, now, c.summary.to_string()])?;
     Ok(())

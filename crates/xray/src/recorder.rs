@@ -32,6 +32,10 @@ pub type Forward = mpsc::Sender<Vec<Doc>>;
 
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
+    /// Rung by a flush, to end the writer's linger at once. Documents ring nothing: while
+    /// the writer lingers it does not wait on the channel, so a hop's send wakes no thread
+    /// (a wake-up per traced request was most of tracing's cost on the request path).
+    bell: Arc<tokio::sync::Notify>,
     /// Hop segments dropped because the channel was full.
     pub dropped: AtomicU64,
     /// Hop or daemon documents refused by the checks (X-Ray would refuse them too).
@@ -42,8 +46,10 @@ impl Recorder {
     /// Starts the writer thread over `store`; committed documents go on to `forward`.
     pub fn start(store: Arc<Store>, clock: Clock, forward: Option<Forward>) -> Arc<Recorder> {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        std::thread::Builder::new().name("xray-writer".into()).spawn(move || writer(rx, store, clock, forward)).expect("spawn the X-Ray writer thread");
-        Arc::new(Recorder { tx, dropped: AtomicU64::new(0), invalid: AtomicU64::new(0) })
+        let bell = Arc::new(tokio::sync::Notify::new());
+        let writer_bell = bell.clone();
+        std::thread::Builder::new().name("xray-writer".into()).spawn(move || writer(rx, writer_bell, store, clock, forward)).expect("spawn the X-Ray writer thread");
+        Arc::new(Recorder { tx, bell, dropped: AtomicU64::new(0), invalid: AtomicU64::new(0) })
     }
 
     /// Hands over checked documents without waiting (dropped and counted when full).
@@ -69,6 +75,7 @@ impl Recorder {
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Msg::Flush(tx)).await.is_ok() {
+            self.bell.notify_one();
             let _ = rx.await;
         }
     }
@@ -97,7 +104,7 @@ impl TraceSink for Recorder {
 }
 
 /// The writer thread: batches of documents into the store, one group commit each.
-fn writer(mut rx: mpsc::Receiver<Msg>, store: Arc<Store>, clock: Clock, forward: Option<Forward>) {
+fn writer(mut rx: mpsc::Receiver<Msg>, bell: Arc<tokio::sync::Notify>, store: Arc<Store>, clock: Clock, forward: Option<Forward>) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_time().build() else {
         tracing::error!("X-Ray: the writer thread could not start its runtime");
         return;
@@ -113,25 +120,26 @@ fn writer(mut rx: mpsc::Receiver<Msg>, store: Arc<Store>, clock: Clock, forward:
         };
         take(first, &mut docs, &mut acks, &mut sweeps);
         // Hops' segments wait up to LINGER for company: one commit per batch, not per
-        // request (a commit costs more than the rows in it). A read's flush ends the wait.
+        // request (a commit costs more than the rows in it). The writer sleeps through the
+        // linger instead of waiting on the channel, so senders wake nobody; a read's flush
+        // rings the bell and ends the wait.
         let until = std::time::Instant::now() + LINGER;
-        while docs.len() < BATCH && acks.is_empty() {
-            let next = match rx.try_recv() {
-                Ok(m) => Some(m),
-                Err(mpsc::error::TryRecvError::Disconnected) => None,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    let left = until.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        None
-                    } else {
-                        rt.block_on(async { tokio::time::timeout(left, rx.recv()).await.ok().flatten() })
-                    }
+        'linger: while docs.len() < BATCH && acks.is_empty() {
+            loop {
+                match rx.try_recv() {
+                    Ok(m) => take(m, &mut docs, &mut acks, &mut sweeps),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break 'linger,
                 }
-            };
-            match next {
-                Some(m) => take(m, &mut docs, &mut acks, &mut sweeps),
-                None => break,
+                if docs.len() >= BATCH || !acks.is_empty() {
+                    break 'linger;
+                }
             }
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            rt.block_on(async { tokio::time::timeout(left, bell.notified()).await.ok() });
         }
         if !docs.is_empty() {
             let out = forward.as_ref().map(|_| docs.clone());

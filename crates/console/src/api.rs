@@ -59,21 +59,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(services: Vec<Arc<dyn AwsService>>) -> Services {
-        let mut by_name = HashMap::new();
-        for s in services {
-            let model = s.model();
-            let mut name = model.signing_name.clone();
-            if by_name.contains_key(&name) {
-                // DynamoDB Streams signs as `dynamodb`: named by its target prefix instead.
-                name = model
-                    .target_prefix
-                    .as_deref()
-                    .map(|p| p.split('_').next().unwrap_or(p).to_ascii_lowercase())
-                    .unwrap_or_else(|| format!("{name}2"));
-            }
-            by_name.insert(name, s);
-        }
-        Services { by_name }
+        Services { by_name: nimbus_core::in_process::by_signing_name(services) }
     }
 
     /// Whether a service of that console name is registered.

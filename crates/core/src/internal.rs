@@ -507,3 +507,50 @@ pub struct NoMetrics;
 impl MetricSink for NoMetrics {
     fn put(&self, _: &str, _: &str, _: MetricDatum) {}
 }
+
+/// One AWS API call another service makes in-process, as if a client had sent it (Step
+/// Functions' Task states: the optimized integrations and `arn:aws:states:::aws-sdk:*`).
+/// No HTTP, no signature: the call runs as the account's root, in `region`.
+#[derive(Debug, Clone)]
+pub struct InProcessCall {
+    pub account: String,
+    pub region: String,
+    /// The service's SigV4 signing name (`sqs`, `lambda`, `dynamodb`, `states`, `events`,
+    /// `kinesis`, `s3`, …); DynamoDB Streams is `dynamodbstreams`.
+    pub service: String,
+    /// The operation as the model names it (`SendMessage`).
+    pub operation: String,
+    /// Shaped like the operation's input shape, as a codec would have decoded it.
+    pub input: serde_json::Value,
+    /// The caller's `X-Amzn-Trace-Id`, continued by the call.
+    pub trace: Option<String>,
+}
+
+/// Runs `InProcessCall`s against the registered services (the binary implements it over
+/// the router's services, after registering them all). Errors are the called service's
+/// own (`QueueDoesNotExist`, `ConditionalCheckFailedException`, …).
+pub trait ServiceCaller: Send + Sync {
+    fn call(&self, call: InProcessCall) -> crate::service::BoxFuture<'_, Result<serde_json::Value, crate::AwsError>>;
+    /// Whether a service of that signing name is registered.
+    fn has_service(&self, service: &str) -> bool;
+}
+
+/// One record for a Kinesis data stream.
+#[derive(Debug, Clone)]
+pub struct StreamRecordInput {
+    pub partition_key: String,
+    pub data: Vec<u8>,
+    pub explicit_hash_key: Option<String>,
+}
+
+/// Kinesis as other services write to it: DynamoDB's Kinesis streaming destination,
+/// CloudWatch Logs subscription filters, EventBridge targets (Kinesis implements it).
+/// Errors are Kinesis's (`ResourceNotFoundException`, …).
+pub trait RecordSink: Send + Sync {
+    /// Appends the records in order (one PutRecords' worth, all or nothing).
+    fn put_records<'a>(&'a self, stream_arn: &'a str, records: Vec<StreamRecordInput>) -> crate::service::BoxFuture<'a, Result<(), crate::AwsError>>;
+    /// Whether the stream exists (destinations are checked when configured).
+    fn stream_exists(&self, _stream_arn: &str) -> bool {
+        true
+    }
+}

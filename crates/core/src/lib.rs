@@ -16,6 +16,7 @@ pub mod doc_store;
 pub mod error;
 pub mod hex;
 pub mod ids;
+pub mod in_process;
 pub mod internal;
 pub mod metrics;
 pub mod model;

@@ -383,6 +383,16 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         iam.add_resource_policies("s3", s3.clone());
         router.register(s3);
         iam.add_resource_policies("secretsmanager", secrets);
+        // Kinesis Data Streams: records in `kinesis.db`.
+        let durability = if args.fsync { nimbus_core::storage::Durability::Fsync } else { nimbus_core::storage::Durability::Process };
+        let db_path = |name: &str| (!args.in_memory).then(|| args.data_dir.join(name));
+        let kinesis = Arc::new(nimbus_kinesis::KinesisService::open(db_path("kinesis.db").as_deref(), durability, clock.clone()).map_err(|e| format!("kinesis: {e}"))?);
+        router.register(kinesis.clone());
+        // Step Functions: state machines and STANDARD executions in `stepfunctions.db`;
+        // Task states call the other services in-process (`ServiceCaller`, set below once
+        // every service is registered).
+        let stepfunctions = Arc::new(nimbus_stepfunctions::StepFunctionsService::open(db_path("stepfunctions.db").as_deref(), durability, clock.clone()).map_err(|e| format!("stepfunctions: {e}"))?);
+        router.register(stepfunctions.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -394,6 +404,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
+        // Step Functions' Task states call every service registered above: keep this after
+        // the last `router.register`.
+        stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
         // The web console reads every service registered above: keep this after the last
         // `router.register`.
         router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));
@@ -538,6 +551,8 @@ fn open_stores(args: &ServeArgs) -> Result<Stores, Box<dyn std::error::Error>> {
         s.spawn(|| nimbus_s3::service::model());
         s.spawn(|| nimbus_cloudwatch::service::model());
         s.spawn(|| nimbus_xray::service::model());
+        s.spawn(|| nimbus_kinesis::service::model());
+        s.spawn(|| nimbus_stepfunctions::service::model());
         s.spawn(|| (nimbus_dynamodb::service::model(), nimbus_dynamodb::service::streams_model()));
         let sqs = s.spawn(move || -> Result<Arc<dyn SqsStore>, StartError> {
             Ok(if in_memory { Arc::new(MemoryStore) } else { Arc::new(SqliteStore::open(&dir.join("sqs.db"), durability)?) })

@@ -1,19 +1,31 @@
 //! The Amazon States Language's JSONPath data language, with no I/O: what Step Functions
 //! evaluates between states when `QueryLanguage` is `JSONPath` (the default).
 //!
-//! Being built (issue 18). The contract the engine uses:
+//! The contract the engine uses:
 //! - `path::select(scope, "$.a.b[0]")` — a Path (`InputPath`, `OutputPath`, `ItemsPath`,
 //!   `.$` values), `$` the input, `$$` the context object, `$name` a variable;
+//!   `path::select_for(scope, path, "field.$")` names the template field in the cause;
+//!   `path::select_reference` / `path::lookup_reference` for reference paths; and
+//!   `path::validate_path` / `validate_reference_path` / `validate_result_path` for definitions;
 //! - `path::apply_result(input, result_path, result)` — `ResultPath` (a reference path;
 //!   `None` is `"ResultPath": null`, which keeps the input);
 //! - `template::render(template, scope)` — `Parameters`, `ResultSelector`, `ItemSelector`:
 //!   `.$` keys resolved by path or intrinsic function;
 //! - `intrinsics::eval("States.Format('{}', $.x)", scope)`;
-//! - `choice::Rule::parse(&rule_json)` and `rule.matches(scope)`.
+//! - `choice::Rule::parse(&rule_json)` and `rule.matches(scope)`;
+//! - `timestamp::parse_rfc3339` (Wait's `Timestamp`), `limits::check_size` (256 KiB payloads).
 //!
 //! Errors carry the Step Functions error name a state fails with (`States.Runtime`,
 //! `States.IntrinsicFailure`, …) and AWS's cause text.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html>
+
+pub mod choice;
+pub mod intrinsics;
+mod jsonpath;
+pub mod limits;
+pub mod path;
+pub mod template;
+pub mod timestamp;
 
 use serde_json::{Map, Value};
 
@@ -38,6 +50,18 @@ pub struct AslError {
 impl AslError {
     pub fn runtime(cause: impl Into<String>) -> AslError {
         AslError { error: "States.Runtime".into(), cause: cause.into() }
+    }
+
+    pub fn intrinsic_failure(cause: impl Into<String>) -> AslError {
+        AslError { error: "States.IntrinsicFailure".into(), cause: cause.into() }
+    }
+
+    pub fn result_path_match_failure(cause: impl Into<String>) -> AslError {
+        AslError { error: "States.ResultPathMatchFailure".into(), cause: cause.into() }
+    }
+
+    pub fn data_limit_exceeded(cause: impl Into<String>) -> AslError {
+        AslError { error: "States.DataLimitExceeded".into(), cause: cause.into() }
     }
 }
 

@@ -194,11 +194,7 @@ fn select_children<'a>(selector: &Selector, node: &'a Value, doc_root: &'a Value
         }
         Selector::Filter(filter) => match node {
             Value::Array(items) => out.extend(items.iter().filter(|item| test(filter, item, doc_root))),
-            Value::Object(_) => {
-                if test(filter, node, doc_root) {
-                    out.push(node);
-                }
-            }
+            Value::Object(_) if test(filter, node, doc_root) => out.push(node),
             _ => {}
         },
     }

@@ -53,7 +53,14 @@ pub fn apply(call: &Call, args: Vec<Value>) -> Result<Value, AslError> {
         "States.Format" => format(call, &args),
         "States.StringToJson" => {
             let text = string_arg(name, &args[0], "the argument")?;
-            serde_json::from_str(text).map_err(|e| fail(name, format!("the string is not valid JSON ({e})")))
+            // Recorded from AWS: an empty or blank string parses to null.
+            if text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            let mut parsed: Value =
+                serde_json::from_str(text).map_err(|e| fail(name, format!("the string is not valid JSON ({e})")))?;
+            negative_zero_to_zero(&mut parsed);
+            Ok(parsed)
         }
         "States.JsonToString" => Ok(Value::String(serde_json::to_string(&args[0]).unwrap_or_default())),
         "States.Array" => Ok(Value::Array(args)),
@@ -141,6 +148,18 @@ pub fn apply(call: &Call, args: Vec<Value>) -> Result<Value, AslError> {
         }
         "States.UUID" => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
         other => Err(AslError::intrinsic_failure(format!("Unknown intrinsic function '{other}'"))),
+    }
+}
+
+/// A JVM parser reads `-0` as the integer 0 (recorded from AWS); serde_json reads it as -0.0.
+fn negative_zero_to_zero(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.as_f64() == Some(0.0) && n.as_f64().is_some_and(|f| f.is_sign_negative()) => {
+            *value = Value::from(0)
+        }
+        Value::Array(items) => items.iter_mut().for_each(negative_zero_to_zero),
+        Value::Object(map) => map.values_mut().for_each(negative_zero_to_zero),
+        _ => {}
     }
 }
 

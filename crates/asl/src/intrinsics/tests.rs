@@ -61,6 +61,14 @@ fn intrinsic_functions_page_string_to_json_and_json_to_string() {
     assert_eq!(ok(input.clone(), "States.JsonToString($.unescapedJson)"), json!("{\"foo\":\"bar\"}"));
     assert_eq!(ok(input.clone(), "States.StringToJson(States.JsonToString($.unescapedJson))"), json!({"foo": "bar"}));
     assert_eq!(ok(input, "States.StringToJson('[1, 2]')"), json!([1, 2]));
+    // As recorded from AWS: "" and " " give null, "-0" gives 0, scalars parse.
+    for (text, value) in [("", json!(null)), (" ", json!(null)), ("null", json!(null)), ("-0", json!(0)), ("1.1", json!(1.1)), ("true", json!(true)), ("\"HelloWorld\"", json!("HelloWorld"))] {
+        assert_eq!(ok(json!({"s": text}), "States.StringToJson($.s)"), value, "{text:?}");
+    }
+    // JsonToString is compact: [1,2,"HelloWorld"], {"Arg1":1,"Arg2":[]}.
+    assert_eq!(ok(json!({"v": [1, 2, "HelloWorld"]}), "States.JsonToString($.v)"), json!("[1,2,\"HelloWorld\"]"));
+    assert_eq!(ok(json!({"v": "HelloWorld"}), "States.JsonToString($.v)"), json!("\"HelloWorld\""));
+    assert_eq!(ok(json!({"v": 1.1}), "States.JsonToString($.v)"), json!("1.1"));
     failure(json!({"s": "{not json"}), "States.StringToJson($.s)");
     failure(json!({"s": 5}), "States.StringToJson($.s)");
 }

@@ -9,14 +9,20 @@
 //!   `path::validate_path` / `validate_reference_path` / `validate_result_path` for definitions;
 //! - `path::apply_result(input, result_path, result)` — `ResultPath` (a reference path;
 //!   `None` is `"ResultPath": null`, which keeps the input);
-//! - `template::render(template, scope)` — `Parameters`, `ResultSelector`, `ItemSelector`:
-//!   `.$` keys resolved by path or intrinsic function;
-//! - `intrinsics::eval("States.Format('{}', $.x)", scope)`;
-//! - `choice::Rule::parse(&rule_json)` and `rule.matches(scope)`;
-//! - `timestamp::parse_rfc3339` (Wait's `Timestamp`), `limits::check_size` (256 KiB payloads).
+//! - `template::render(template, scope)` — `Parameters`, `ResultSelector`, `ItemSelector`,
+//!   `Assign`: `.$` keys resolved by path or intrinsic function; `template::validate` for
+//!   definitions (AWS's "must be a valid JSONPath or a valid intrinsic function call");
+//! - `intrinsics::eval("States.Format('{}', $.x)", scope)` (`eval_for` names the field,
+//!   `validate` checks a definition);
+//! - `choice::Rule::parse(&rule_json)` (definition errors as text), `rule.next()`,
+//!   `rule.matches(scope)`;
+//! - `timestamp::parse_rfc3339` / `format_rfc3339_millis` (Wait's `Timestamp`, the context
+//!   object's times), `limits::check_size` (256 KiB payloads, `States.DataLimitExceeded`).
 //!
 //! Errors carry the Step Functions error name a state fails with (`States.Runtime`,
-//! `States.IntrinsicFailure`, …) and AWS's cause text.
+//! `States.IntrinsicFailure`, `States.ResultPathMatchFailure`, `States.DataLimitExceeded`)
+//! and AWS's cause text without the engine's prefix ("An error occurred while executing the
+//! state 'X' (entered at the event id #N). ").
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html>
 
 pub mod choice;

@@ -126,6 +126,12 @@ impl Rule {
     }
 }
 
+/// Parses and evaluates a rule in one call; a rule that does not parse (the definition was
+/// not validated) fails the state with `States.Runtime`.
+pub fn matches(rule: &Value, scope: &Scope) -> Result<bool, AslError> {
+    Rule::parse(rule).map_err(AslError::runtime)?.matches(scope)
+}
+
 fn operand_bool(operand: &Operand) -> bool {
     matches!(operand, Operand::Literal(Value::Bool(true)))
 }

@@ -222,4 +222,11 @@ fn state_choice_rule_definition_errors() {
     }
     let rule = Rule::parse(&json!({"Variable": "$.a", "IsPresent": true, "Next": "Go", "Comment": "c"})).unwrap();
     assert_eq!(rule.next(), Some("Go"));
+    // The one-call form.
+    let input = json!({"a": 1});
+    let context = json!({});
+    let vars = Map::new();
+    let scope = Scope { input: &input, context: &context, variables: &vars };
+    assert!(matches(&json!({"Variable": "$.a", "NumericEquals": 1}), &scope).unwrap());
+    assert_eq!(matches(&json!({"Variable": "$.a"}), &scope).unwrap_err().error, "States.Runtime");
 }

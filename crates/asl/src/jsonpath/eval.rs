@@ -39,12 +39,12 @@ fn definite(segments: &[Segment], root: &Value) -> Result<Value, Missing> {
     let mut current = root;
     let last = segments.len().saturating_sub(1);
     for (i, segment) in segments.iter().enumerate() {
-        let here = render_segments(&segments[..i]);
+        let here = || render_segments(&segments[..i]);
         let Segment::Child(selector) = segment else { unreachable_definite() };
         match selector {
             Selector::Name(name) => {
                 let Value::Object(map) = current else {
-                    return Err(not_an_object(&format!("['{name}']"), &here, current));
+                    return Err(not_an_object(&format!("['{name}']"), &here(), current));
                 };
                 match map.get(name) {
                     Some(next) => current = next,
@@ -58,7 +58,7 @@ fn definite(segments: &[Segment], root: &Value) -> Result<Value, Missing> {
             }
             Selector::Names(names) => {
                 let Value::Object(map) = current else {
-                    return Err(not_an_object(&render_segments(&segments[i..=i])[1..], &here, current));
+                    return Err(not_an_object(&render_segments(&segments[i..=i])[1..], &here(), current));
                 };
                 let mut merged = Map::new();
                 for name in names {
@@ -71,7 +71,7 @@ fn definite(segments: &[Segment], root: &Value) -> Result<Value, Missing> {
             Selector::Index(index) => {
                 let items = match current {
                     Value::Array(items) => items,
-                    Value::Null => return Err(Missing(format!("The path {here} is null"))),
+                    Value::Null => return Err(Missing(format!("The path {} is null", here()))),
                     other => {
                         return Err(Missing(format!(
                             "Filter: [{index}] can only be applied to arrays. Current context is: {}",

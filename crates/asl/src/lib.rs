@@ -5,7 +5,8 @@
 //! - `path::select(scope, "$.a.b[0]")` — a Path (`InputPath`, `OutputPath`, `ItemsPath`,
 //!   `.$` values), `$` the input, `$$` the context object, `$name` a variable;
 //!   `path::select_for(scope, path, "field.$")` names the template field in the cause;
-//!   `path::select_reference` / `path::lookup_reference` for reference paths; and
+//!   `path::select_reference` / `path::lookup_reference` for reference paths,
+//!   `path::select_items` for `ItemsPath` (a miss is `States.ReferencePathConflict`); and
 //!   `path::validate_path` / `validate_reference_path` / `validate_result_path` for definitions;
 //! - `path::apply_result(input, result_path, result)` — `ResultPath` (a reference path;
 //!   `None` is `"ResultPath": null`, which keeps the input);
@@ -20,7 +21,7 @@
 //!   object's times), `limits::check_size` (256 KiB payloads, `States.DataLimitExceeded`).
 //!
 //! Errors carry the Step Functions error name a state fails with (`States.Runtime`,
-//! `States.IntrinsicFailure`, `States.ResultPathMatchFailure`, `States.DataLimitExceeded`)
+//! `States.IntrinsicFailure`, `States.ReferencePathConflict`, `States.DataLimitExceeded`)
 //! and AWS's cause text without the engine's prefix ("An error occurred while executing the
 //! state 'X' (entered at the event id #N). ").
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html>
@@ -64,6 +65,11 @@ impl AslError {
 
     pub fn result_path_match_failure(cause: impl Into<String>) -> AslError {
         AslError { error: "States.ResultPathMatchFailure".into(), cause: cause.into() }
+    }
+
+    /// A reference path (`ResultPath`, `ItemsPath`) that cannot be applied to the input.
+    pub fn reference_path_conflict(cause: impl Into<String>) -> AslError {
+        AslError { error: "States.ReferencePathConflict".into(), cause: cause.into() }
     }
 
     pub fn data_limit_exceeded(cause: impl Into<String>) -> AslError {

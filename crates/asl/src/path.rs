@@ -8,8 +8,10 @@
 //!   `Invalid path '$.x' : No results for path: $['x']` (Jayway's words after the colon);
 //! - a `.$` field of a payload template (`select_for`):
 //!   `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{…}'`;
-//! - `ResultPath` through a non-object: `States.ResultPathMatchFailure`,
-//!   `Unable to apply step "b" to input …`.
+//! - `ResultPath` through a non-object, or an `ItemsPath` (`select_items`) that selects
+//!   nothing: `States.ReferencePathConflict`, `Unable to apply step "b" to input {…}` — the
+//!   name and text executions on AWS report (the ASL specification's generic name for the
+//!   ResultPath case is `States.ResultPathMatchFailure`; AWS's runtime reports this one).
 //!
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html>
@@ -97,7 +99,7 @@ pub fn validate_result_path(path: &str) -> Result<(), String> {
 /// - `$`: the result replaces the input;
 /// - `$.a.b`: the input with the result at `a.b`, intermediate objects created as needed.
 ///
-/// A step through something that is not an object fails with `States.ResultPathMatchFailure`.
+/// A step through something that is not an object fails with `States.ReferencePathConflict`.
 pub fn apply_result(input: &Value, result_path: Option<&str>, result: Value) -> Result<Value, AslError> {
     let Some(result_path) = result_path else { return Ok(input.clone()) };
     if result_path == "$" {
@@ -143,7 +145,43 @@ fn step_into<'a>(slot: &'a mut Value, segment: &Segment, input: &Value) -> Resul
 }
 
 fn cannot_step(step: &str, input: &Value) -> AslError {
-    AslError::result_path_match_failure(format!("Unable to apply step \"{step}\" to input {}", compact(input)))
+    AslError::reference_path_conflict(format!("Unable to apply step \"{step}\" to input {}", compact(input)))
+}
+
+/// `ItemsPath`: a reference path whose miss is `States.ReferencePathConflict` naming the step
+/// that could not be applied (`Unable to apply step "jobs" to input {"source":"nightly"}`).
+pub fn select_items(scope: &Scope, path: &str) -> Result<Value, AslError> {
+    if path == "$" {
+        return Ok(scope.input.clone());
+    }
+    let parsed = parse(path)?;
+    if !parsed.is_reference() {
+        return Err(invalid_path(path, "a reference path allows only names and array indexes"));
+    }
+    let root = match &parsed.root {
+        Root::Input => scope.input,
+        Root::Context => scope.context,
+        Root::Variable(name) => {
+            scope.variables.get(name).ok_or_else(|| invalid_path(path, &format!("The variable '{name}' is not defined")))?
+        }
+    };
+    let mut current = root;
+    for segment in &parsed.segments {
+        let next = match segment {
+            Segment::Child(Selector::Name(name)) => current.get(name.as_str()).ok_or_else(|| cannot_step(name, root)),
+            Segment::Child(Selector::Index(index)) => {
+                let items = current.as_array();
+                let len = items.map(Vec::len).unwrap_or(0) as i64;
+                let i = if *index < 0 { len + index } else { *index };
+                items
+                    .and_then(|items| usize::try_from(i).ok().and_then(|i| items.get(i)))
+                    .ok_or_else(|| cannot_step(&index.to_string(), root))
+            }
+            _ => Err(invalid_path(path, "a reference path allows only names and array indexes")),
+        };
+        current = next?;
+    }
+    Ok(current.clone())
 }
 
 fn parse(path: &str) -> Result<jsonpath::Path, AslError> {

@@ -245,15 +245,40 @@ fn resultpath_page_examples() {
 }
 
 #[test]
-fn resultpath_through_a_non_object_is_result_path_match_failure() {
+fn resultpath_through_a_non_object_is_reference_path_conflict() {
     let err = apply_result(&json!("scalar"), Some("$.error"), json!({})).unwrap_err();
-    assert_eq!(err.error, "States.ResultPathMatchFailure");
+    assert_eq!(err.error, "States.ReferencePathConflict");
     assert_eq!(err.cause, "Unable to apply step \"error\" to input \"scalar\"");
     let err = apply_result(&json!({"a": 5}), Some("$.a.b"), json!(1)).unwrap_err();
-    assert_eq!(err.error, "States.ResultPathMatchFailure");
+    assert_eq!(err.error, "States.ReferencePathConflict");
     assert_eq!(err.cause, "Unable to apply step \"b\" to input {\"a\":5}");
+    // An array input (an SQS batch, say) cannot take a named step.
+    let err = apply_result(&json!([{"messageId": "m"}]), Some("$.status"), json!(1)).unwrap_err();
+    assert_eq!(err.error, "States.ReferencePathConflict");
+    assert_eq!(err.cause, "Unable to apply step \"status\" to input [{\"messageId\":\"m\"}]");
     let err = apply_result(&json!({"a": [1]}), Some("$.a[4]"), json!(1)).unwrap_err();
-    assert_eq!(err.error, "States.ResultPathMatchFailure");
+    assert_eq!(err.error, "States.ReferencePathConflict");
     let err = apply_result(&json!({}), Some("$.a[*]"), json!(1)).unwrap_err();
     assert_eq!(err.error, "States.ResultPathMatchFailure");
+}
+
+#[test]
+fn map_itemspath_miss_is_reference_path_conflict() {
+    let input = json!({"source": "nightly", "a": {"list": [[1, 2], [3]]}});
+    let context = json!({"Execution": {"Input": {"jobs": [1]}}});
+    let vars = Map::new();
+    let s = scope(&input, &context, &vars);
+    assert_eq!(select_items(&s, "$").unwrap(), input);
+    assert_eq!(select_items(&s, "$.a.list[1]").unwrap(), json!([3]));
+    assert_eq!(select_items(&s, "$.a.list[-1]").unwrap(), json!([3]));
+    assert_eq!(select_items(&s, "$$.Execution.Input.jobs").unwrap(), json!([1]));
+    let err = select_items(&s, "$.jobs").unwrap_err();
+    assert_eq!(err.error, "States.ReferencePathConflict");
+    assert_eq!(
+        err.cause,
+        "Unable to apply step \"jobs\" to input {\"source\":\"nightly\",\"a\":{\"list\":[[1,2],[3]]}}"
+    );
+    let err = select_items(&s, "$.a.list[5]").unwrap_err();
+    assert!(err.cause.starts_with("Unable to apply step \"5\" to input"));
+    assert!(select_items(&s, "$.a[*]").is_err());
 }

@@ -18,7 +18,8 @@
 //! - `choice::Rule::parse(&rule_json)` (definition errors as text), `rule.next()`,
 //!   `rule.matches(scope)`;
 //! - `timestamp::parse_rfc3339` / `format_rfc3339_millis` (Wait's `Timestamp`, the context
-//!   object's times), `limits::check_size` (256 KiB payloads, `States.DataLimitExceeded`).
+//!   object's times), `limits::check_size` / `check_size_for(value, state)` (256 KiB payloads,
+//!   `States.DataLimitExceeded` with AWS's cause).
 //!
 //! Errors carry the Step Functions error name a state fails with (`States.Runtime`,
 //! `States.IntrinsicFailure`, `States.ReferencePathConflict`, `States.DataLimitExceeded`)

@@ -27,12 +27,23 @@ pub fn payload_size(value: &Value) -> usize {
     counter.0
 }
 
-/// `Ok` when `value` fits in 256 KiB, else `States.DataLimitExceeded`.
+/// `Ok` when `value` fits in 256 KiB, else `States.DataLimitExceeded` with AWS's cause
+/// without a state name (use `check_size_for` to name it).
 pub fn check_size(value: &Value) -> Result<(), AslError> {
-    let size = payload_size(value);
-    if size > MAX_PAYLOAD_BYTES {
+    if payload_size(value) > MAX_PAYLOAD_BYTES {
+        return Err(AslError::data_limit_exceeded(
+            "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+        ));
+    }
+    Ok(())
+}
+
+/// `check_size` naming the state, as AWS's cause does: "The state/task 'ParityParallel'
+/// returned a result with a size exceeding the maximum number of bytes service limit."
+pub fn check_size_for(value: &Value, state_name: &str) -> Result<(), AslError> {
+    if payload_size(value) > MAX_PAYLOAD_BYTES {
         return Err(AslError::data_limit_exceeded(format!(
-            "The state/task returned a result with a size exceeding the maximum number of bytes service limit ({size} bytes > {MAX_PAYLOAD_BYTES} bytes)."
+            "The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."
         )));
     }
     Ok(())
@@ -58,5 +69,12 @@ mod tests {
         let accents = Value::String("é".repeat(MAX_PAYLOAD_BYTES / 2));
         assert!(check_size(&accents).is_err());
         assert_eq!(payload_size(&json!({"a": 1})), 7);
+        let err = check_size_for(&over, "ParityParallel").unwrap_err();
+        assert_eq!(err.error, "States.DataLimitExceeded");
+        assert_eq!(
+            err.cause,
+            "The state/task 'ParityParallel' returned a result with a size exceeding the maximum number of bytes service limit."
+        );
+        assert!(check_size_for(&fits, "S").is_ok());
     }
 }

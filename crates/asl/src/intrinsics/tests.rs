@@ -187,6 +187,11 @@ fn intrinsic_functions_page_math_random_and_math_add() {
     assert_eq!(ok(json!({"value1": 111, "step": -1}), "States.MathAdd($.value1, $.step)"), json!(110));
     // Non-integers are rounded as Java's Math.round: 1.5 → 2, -2.5 → -2.
     assert_eq!(ok(json!({}), "States.MathAdd(1.5, -2.5)"), json!(0));
+    // Recorded from AWS: (-9, 3) → -6, (1.49, 1.5) → 3, (1.5, 1.51) → 4, (-1.49, -1.5) → -2,
+    // (-1.5, -1.51) → -3.
+    for (a, b, sum) in [(-9.0, 3.0, -6), (1.49, 1.5, 3), (1.5, 1.51, 4), (-1.49, -1.5, -2), (-1.5, -1.51, -3)] {
+        assert_eq!(ok(json!({"a": a, "b": b}), "States.MathAdd($.a, $.b)"), json!(sum), "{a} + {b}");
+    }
     failure(json!({}), "States.MathAdd('1', 2)");
 }
 

@@ -230,3 +230,28 @@ fn state_choice_rule_definition_errors() {
     assert!(matches(&json!({"Variable": "$.a", "NumericEquals": 1}), &scope).unwrap());
     assert_eq!(matches(&json!({"Variable": "$.a"}), &scope).unwrap_err().error, "States.Runtime");
 }
+
+// The type tests over the values AWS was recorded with (each with `true` and with `false`):
+// only the matching type satisfies `true`, every other value satisfies `false`.
+#[test]
+fn state_choice_type_tests_match_recorded_aws_truth_tables() {
+    let values = [
+        json!(null), json!(0), json!(0.0), json!(1), json!(1.1), json!(""), json!(" "), json!("HelloWorld"),
+        json!("2012-10-09T19:00:55"), json!("2012-10-09T19:00:55Z"), json!("2023-02-24"), json!([]), json!([""]),
+        json!({}), json!({"A": 0}), json!(true), json!(false),
+    ];
+    for value in values {
+        let kinds = [
+            ("IsNull", value.is_null()),
+            ("IsNumeric", value.is_number()),
+            ("IsString", value.is_string()),
+            ("IsBoolean", value.is_boolean()),
+            ("IsPresent", true),
+        ];
+        for (operator, expected) in kinds {
+            let input = json!({"Variable": value});
+            assert_eq!(is(op("$.Variable", operator, json!(true)), input.clone()), expected, "{operator} {value} true");
+            assert_eq!(is(op("$.Variable", operator, json!(false)), input), !expected, "{operator} {value} false");
+        }
+    }
+}

@@ -173,7 +173,11 @@ fn paths_missing_field_is_states_runtime_with_jayway_cause() {
     let err = sel(json!({"a": [1]}), "$.a[3]").unwrap_err();
     assert_eq!(err.cause, "Invalid path '$.a[3]' : No results for path: $['a'][3]");
     let err = sel(json!({"a": 5}), "$.a.b").unwrap_err();
-    assert!(err.cause.starts_with("Invalid path '$.a.b' : Expected to find an object with property ['b'] in path $['a']"));
+    assert_eq!(
+        err.cause,
+        "Invalid path '$.a.b' : Expected to find an object with property ['b'] in path $['a'] but found 'java.lang.Integer'. \
+         This is not a json object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'."
+    );
 }
 
 #[test]

@@ -96,21 +96,27 @@ fn unreachable_definite() -> ! {
 
 fn not_an_object(property: &str, path: &str, found: &Value) -> Missing {
     Missing(format!(
-        "Expected to find an object with property {property} in path {path} but found '{}'. This is not a json object.",
+        "Expected to find an object with property {property} in path {path} but found '{}'. \
+         This is not a json object according to the JsonProvider: '{JSON_PROVIDER}'.",
         java_type(found)
     ))
 }
 
-/// The type Jayway names in its messages (AWS runs it on the JVM).
+/// Jayway's default JSON provider, named in its messages. (Which provider AWS configures is not
+/// documented; this is Jayway's default.)
+const JSON_PROVIDER: &str = "com.jayway.jsonpath.spi.json.JsonSmartJsonProvider";
+
+/// The JVM type Jayway's default provider gives a value, as its messages name it.
 fn java_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "java.lang.Boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "java.lang.Integer",
+        Value::Number(n) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => "java.lang.Integer",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "java.lang.Long",
         Value::Number(_) => "java.lang.Double",
         Value::String(_) => "java.lang.String",
-        Value::Array(_) => "java.util.ArrayList",
-        Value::Object(_) => "java.util.LinkedHashMap",
+        Value::Array(_) => "net.minidev.json.JSONArray",
+        Value::Object(_) => "net.minidev.json.JSONObject",
     }
 }
 

@@ -32,11 +32,7 @@ pub fn render(template: &Value, scope: &Scope) -> Result<Value, AslError> {
 }
 
 fn resolve(key: &str, value: &Value, scope: &Scope) -> Result<Value, AslError> {
-    let Some(expr) = value.as_str() else {
-        return Err(AslError::runtime(format!(
-            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
-        )));
-    };
+    let Some(expr) = value.as_str() else { return Err(AslError::runtime(not_a_string(key, value))) };
     if intrinsics::parser::looks_like_call(expr) {
         intrinsics::eval_for(expr.trim(), scope, key)
     } else {
@@ -64,9 +60,22 @@ pub fn validate(template: &Value) -> Result<(), String> {
     }
 }
 
+/// A `.$` value that is not a string.
+fn not_a_string(key: &str, value: &Value) -> String {
+    let kind = match value {
+        Value::Null => "a NULL",
+        Value::Bool(_) => "a BOOLEAN",
+        Value::Number(_) => "a NUMBER",
+        Value::String(_) => "a STRING",
+        Value::Array(_) => "an ARRAY",
+        Value::Object(_) => "an OBJECT",
+    };
+    format!("The value for the field '{key}' must be a STRING that contains a JSONPath but was {kind}")
+}
+
 fn validate_field(key: &str, value: &Value) -> Result<(), String> {
     let invalid = || format!("The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call");
-    let Some(expr) = value.as_str() else { return Err(invalid()) };
+    let Some(expr) = value.as_str() else { return Err(not_a_string(key, value)) };
     let ok = if intrinsics::parser::looks_like_call(expr) {
         intrinsics::validate(expr.trim()).is_ok()
     } else {
@@ -159,7 +168,11 @@ mod tests {
         assert!(validate(&json!({"a.$": "$.x", "b": {"c.$": "States.UUID()"}, "d": [{"e.$": "$$.Execution.Id"}], "f": "$.literal"})).is_ok());
         let err = validate(&json!({"a": {"b.$": "not a path"}})).unwrap_err();
         assert_eq!(err, "The value for the field 'b.$' must be a valid JSONPath or a valid intrinsic function call");
-        assert!(validate(&json!({"a.$": 5})).is_err());
+        assert_eq!(
+            validate(&json!({"a.$": 5})).unwrap_err(),
+            "The value for the field 'a.$' must be a STRING that contains a JSONPath but was a NUMBER"
+        );
+        assert!(validate(&json!({"a.$": {"b": 1}})).unwrap_err().ends_with("but was an OBJECT"));
         assert!(validate(&json!({"a.$": "States.Nope($.x)"})).is_err());
         assert!(validate(&json!({"a.$": "States.UUID(1)"})).is_err());
         assert!(validate(&json!({"a.$": "States.Format('x'"})).is_err());

@@ -35,6 +35,9 @@ pub mod path;
 pub mod template;
 pub mod timestamp;
 
+#[cfg(test)]
+mod robustness_tests;
+
 use serde_json::{Map, Value};
 
 /// What an expression can see.

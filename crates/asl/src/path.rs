@@ -131,7 +131,7 @@ fn step_into<'a>(slot: &'a mut Value, segment: &Segment, input: &Value) -> Resul
             let len = slot.as_array().map(Vec::len);
             match (slot, len) {
                 (Value::Array(items), Some(len)) => {
-                    let i = if *index < 0 { len as i64 + index } else { *index };
+                    let i = if *index < 0 { (len as i64).saturating_add(*index) } else { *index };
                     match usize::try_from(i).ok().filter(|i| *i < len) {
                         Some(i) => Ok(&mut items[i]),
                         None => Err(cannot_step(&index.to_string(), input)),
@@ -172,7 +172,7 @@ pub fn select_items(scope: &Scope, path: &str) -> Result<Value, AslError> {
             Segment::Child(Selector::Index(index)) => {
                 let items = current.as_array();
                 let len = items.map(Vec::len).unwrap_or(0) as i64;
-                let i = if *index < 0 { len + index } else { *index };
+                let i = if *index < 0 { len.saturating_add(*index) } else { *index };
                 items
                     .and_then(|items| usize::try_from(i).ok().and_then(|i| items.get(i)))
                     .ok_or_else(|| cannot_step(&index.to_string(), root))

@@ -286,3 +286,26 @@ fn map_itemspath_miss_is_reference_path_conflict() {
     assert!(err.cause.starts_with("Unable to apply step \"5\" to input"));
     assert!(select_items(&s, "$.a[*]").is_err());
 }
+
+#[test]
+fn paths_extreme_indexes_and_steps_do_not_overflow() {
+    let input = json!({"a": [1, 2, 3]});
+    for path in ["$.a[-9223372036854775808]", "$.a[9223372036854775807]"] {
+        assert!(sel(input.clone(), path).is_err(), "{path}");
+    }
+    assert_eq!(sel(input.clone(), "$.a[::-9223372036854775808]").unwrap(), json!([3]));
+    assert_eq!(sel(input.clone(), "$.a[::9223372036854775807]").unwrap(), json!([1]));
+    assert_eq!(sel(input.clone(), "$.a[-9223372036854775808:9223372036854775807]").unwrap(), json!([1, 2, 3]));
+    assert!(apply_result(&input, Some("$.a[-9223372036854775808]"), json!(0)).is_err());
+}
+
+#[test]
+fn paths_deeply_nested_filters_are_refused_not_a_stack_overflow() {
+    let deep = format!("$.a[?({}@.b{})]", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(validate_path(&deep).is_err());
+    let nots = format!("$.a[?({}@.b)]", "!".repeat(100_000));
+    assert!(validate_path(&nots).is_err());
+    let nested = format!("$.a{}", "[?(@.b".repeat(50_000));
+    assert!(validate_path(&nested).is_err());
+    assert!(validate_path("$.a[?(((@.b)))]").is_ok());
+}

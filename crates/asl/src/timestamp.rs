@@ -59,15 +59,16 @@ pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
         let padded: String = digits.chars().chain(std::iter::repeat('0')).take(9).collect();
         nanos = padded.parse().ok()?;
     }
-    let offset_seconds = match &text[pos..] {
-        "Z" => 0,
-        zone if zone.len() == 6 && (zone.starts_with('+') || zone.starts_with('-')) && &zone[3..4] == ":" => {
+    let zone = &b[pos..];
+    let offset_seconds = match zone {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
             let hours = num(pos + 1..pos + 3)?;
             let minutes = num(pos + 4..pos + 6)?;
             if hours > 23 || minutes > 59 {
                 return None;
             }
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let sign = if *sign == b'-' { -1 } else { 1 };
             sign * (hours * 3600 + minutes * 60)
         }
         _ => return None,
@@ -164,6 +165,9 @@ mod tests {
             "2016-03-14T01:59:00.Z",
             "2016-03-14T01:59:00+0100",
             "not a timestamp at all",
+            "2016-03-14T01:59:00+0é:0",
+            "2016-03-14T01:59:00é",
+            "2016-03-14T01:59:0é",
             "",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");

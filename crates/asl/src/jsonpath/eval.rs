@@ -128,7 +128,7 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
     if index >= 0 {
         usize::try_from(index).ok()
     } else {
-        let back = usize::try_from(-index).ok()?;
+        let back = usize::try_from(index.checked_neg()?).ok()?;
         len.checked_sub(back)
     }
 }
@@ -218,7 +218,7 @@ fn slice_indexes(len: usize, start: Option<i64>, end: Option<i64>, step: i64) ->
         let mut i = s;
         while i < e {
             out.push(i as usize);
-            i += step;
+            i = i.saturating_add(step);
         }
     } else {
         let s = clamp(start.map(norm).unwrap_or(len - 1), -1, len - 1);
@@ -226,7 +226,7 @@ fn slice_indexes(len: usize, start: Option<i64>, end: Option<i64>, step: i64) ->
         let mut i = s;
         while i > e {
             out.push(i as usize);
-            i += step;
+            i = i.saturating_add(step);
         }
     }
     out

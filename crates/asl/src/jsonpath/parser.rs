@@ -39,11 +39,17 @@ fn is_variable_char(c: char) -> bool {
 pub(crate) struct Cursor {
     chars: Vec<char>,
     pos: usize,
+    /// Nesting of filter expressions (parentheses, `!`, nested filters), bounded so a
+    /// definition cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deepest nesting a filter expression may have.
+const MAX_FILTER_DEPTH: usize = 64;
 
 impl Cursor {
     pub(crate) fn new(text: &str) -> Cursor {
-        Cursor { chars: text.chars().collect(), pos: 0 }
+        Cursor { chars: text.chars().collect(), pos: 0, depth: 0 }
     }
     fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
@@ -270,6 +276,16 @@ fn parse_and(cursor: &mut Cursor) -> Result<Filter, String> {
 }
 
 fn parse_unary(cursor: &mut Cursor) -> Result<Filter, String> {
+    cursor.depth += 1;
+    if cursor.depth > MAX_FILTER_DEPTH {
+        return Err(format!("A filter expression may nest at most {MAX_FILTER_DEPTH} levels"));
+    }
+    let result = parse_unary_inner(cursor);
+    cursor.depth -= 1;
+    result
+}
+
+fn parse_unary_inner(cursor: &mut Cursor) -> Result<Filter, String> {
     cursor.skip_ws();
     if cursor.peek() == Some('!') && cursor.peek_at(1) != Some('=') {
         cursor.bump();

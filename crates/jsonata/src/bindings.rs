@@ -18,6 +18,9 @@ pub type NativeFunction = Arc<dyn Fn(&[Option<Value>]) -> Result<Option<Value>, 
 pub struct Bindings {
     pub(crate) variables: HashMap<String, Value>,
     pub(crate) functions: HashMap<String, NativeFunction>,
+    /// The time `$now()`/`$millis()` report (milliseconds since the epoch); the system
+    /// clock when unset.
+    pub(crate) now_millis: Option<i64>,
 }
 
 fn bare(name: &str) -> String {
@@ -38,6 +41,13 @@ impl Bindings {
     /// The value bound to `$name`, if any.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.variables.get(&bare(name))
+    }
+
+    /// Fixes the time `$now()` and `$millis()` report (ms since the epoch), so a caller
+    /// with its own clock (tests moving time) stays consistent.
+    pub fn now(&mut self, millis: i64) -> &mut Bindings {
+        self.now_millis = Some(millis);
+        self
     }
 
     /// Registers native function `$name`; it shadows a built-in function of the same name.

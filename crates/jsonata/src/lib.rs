@@ -12,30 +12,54 @@
 //!
 //! An `Expr` is parsed once and evaluated many times; it is `Send + Sync`.
 
+mod ast;
 mod bindings;
+mod builtins;
+mod datetime;
+mod encoding;
 mod error;
+mod eval;
+mod format;
+mod func;
+mod lexer;
+mod operators;
+mod parser;
+mod transform;
+mod value;
 
 pub mod stepfunctions;
+
+use std::sync::Arc;
 
 pub use bindings::{Bindings, NativeFunction};
 pub use error::JsonataError;
 pub use serde_json::Value;
 
-/// A parsed JSONata expression.
+/// A parsed JSONata expression: parse once, evaluate many times (`Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct Expr {
-    text: String,
+    root: Arc<ast::Node>,
 }
 
 impl Expr {
     /// Parses `text` (the expression without the `{% %}` delimiters).
     pub fn parse(text: &str) -> Result<Expr, JsonataError> {
-        Ok(Expr { text: text.to_string() })
+        Ok(Expr { root: Arc::new(parser::parse(text)?) })
     }
 
     /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
     /// functions. `Ok(None)` is *undefined*.
-    pub fn evaluate(&self, _input: &Value, _bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
-        Err(JsonataError::new("S0500", Some(0), format!("JSONata evaluation of {:?} is not supported by nimbus yet", self.text)))
+    pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
+        let root = Some(value::from_json(input));
+        let ev = eval::Ev::new(bindings, root.clone());
+        let frame = ev.new_frame(None);
+        let out = ev.eval(&self.root, &root, &frame)?;
+        Ok(out.as_ref().and_then(value::to_json))
     }
+}
+
+/// JavaScript's number-to-string conversion as JSONata's `$string` applies it (15
+/// significant digits, `1e+21` style exponents, integers without `.0`).
+pub fn number_to_string(n: f64) -> String {
+    value::js_number_string(value::round15(n))
 }

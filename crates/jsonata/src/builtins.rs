@@ -173,6 +173,7 @@ fn string(_: &Ev, a: Args, pos: usize) -> R {
     Ok(match arg(a, 0) {
         None => None,
         Some(Val::Str(s)) => Some(Val::Str(s)),
+        Some(Val::Func(_)) => Some(Val::str("")),
         Some(Val::Num(n)) if !n.is_finite() => {
             return Err(err("D3001", pos, "Attempting to invoke string function on Infinity or NaN"))
         }

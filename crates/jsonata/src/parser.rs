@@ -433,6 +433,14 @@ fn into_path(left: Node) -> Result<(Box<Path>, usize), JsonataError> {
 }
 
 fn join_path(left: Node, right: Node) -> Result<Node, JsonataError> {
+    // A grouped path (`a{…}.b`) is one step: its object is what the next step reads.
+    let left = match left.kind {
+        Kind::Path(p) if p.group.is_some() => {
+            let pos = left.pos;
+            node(Kind::Path(Box::new(Path { steps: vec![plain_step(node(Kind::Path(p), pos))], keep_singleton: false, group: None })), pos)
+        }
+        _ => left,
+    };
     let (mut path, pos) = into_path(left)?;
     match right.kind {
         Kind::Path(rp) => {

@@ -17,12 +17,25 @@ use crate::JsonataError;
 
 pub type R = Result<Option<Val>, JsonataError>;
 
-/// Nested evaluation depth at which JSONata's stack-overflow error is raised (keeps deep
-/// recursion inside a 2 MiB tokio worker stack).
-const MAX_DEPTH: usize = 300;
+/// Nested evaluation depth at which JSONata's stack-overflow error (U1001) is raised.
+const MAX_DEPTH: usize = 5000;
+/// Stack one evaluation may use before U1001: deep recursion must fail cleanly inside a
+/// 2 MiB tokio worker (or test) thread, whatever the build's frame sizes.
+const STACK_BUDGET: usize = 768 * 1024;
+
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
 
 pub fn err(code: &str, pos: usize, msg: impl Into<String>) -> JsonataError {
     JsonataError::new(code, Some(pos), msg)
+}
+
+#[cold]
+#[inline(never)]
+fn overflow(pos: usize) -> JsonataError {
+    err("U1001", pos, "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.")
 }
 
 /// One item of a tuple stream: the context value and the `@`/`#` bindings made so far.
@@ -38,6 +51,7 @@ pub struct Ev<'a> {
     converted: RefCell<HashMap<String, Option<Val>>>,
     frames: RefCell<Vec<Rc<Frame>>>,
     depth: Cell<usize>,
+    stack_base: usize,
     /// `$now()`/`$millis()` are fixed for one evaluation.
     pub now_millis: Cell<Option<i64>>,
 }
@@ -111,6 +125,7 @@ impl<'a> Ev<'a> {
             converted: RefCell::new(HashMap::new()),
             frames: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            stack_base: stack_address(),
             now_millis: Cell::new(None),
         }
     }
@@ -146,12 +161,8 @@ impl<'a> Ev<'a> {
 
     pub fn eval(&self, node: &Node, input: &Option<Val>, env: &Rc<Frame>) -> R {
         let d = self.depth.get();
-        if d > MAX_DEPTH {
-            return Err(err(
-                "U1001",
-                node.pos,
-                "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
-            ));
+        if d > MAX_DEPTH || stack_address().abs_diff(self.stack_base) > STACK_BUDGET {
+            return Err(overflow(node.pos));
         }
         self.depth.set(d + 1);
         let r = self.eval_kind(node, input, env);
@@ -159,113 +170,140 @@ impl<'a> Ev<'a> {
         Ok(normalize(r?))
     }
 
+    /// Dispatches on the node kind. Each non-trivial kind has its own (never inlined)
+    /// method so this frame, which every nested evaluation passes through, stays small.
     fn eval_kind(&self, node: &Node, input: &Option<Val>, env: &Rc<Frame>) -> R {
         let pos = node.pos;
-        Ok(match &node.kind {
-            Kind::Str(s) => Some(Val::str(s)),
-            Kind::Num(n) => Some(Val::Num(*n)),
-            Kind::Bool(b) => Some(Val::Bool(*b)),
-            Kind::Null => Some(Val::Null),
-            Kind::Regex(re) => Some(Val::Func(Rc::new(Func::Regex(re.clone())))),
-            Kind::Var(name) => self.lookup(name, input, env),
-            Kind::Name(name) => input.as_ref().and_then(|v| field(v, name)),
-            Kind::Wildcard => input.as_ref().and_then(wildcard),
-            Kind::Descendant => {
-                let mut out = Vec::new();
-                if let Some(v) = input {
-                    descendants(v, &mut out);
-                }
-                Some(Val::seq(out))
+        match &node.kind {
+            Kind::Str(s) => Ok(Some(Val::str(s))),
+            Kind::Num(n) => Ok(Some(Val::Num(*n))),
+            Kind::Bool(b) => Ok(Some(Val::Bool(*b))),
+            Kind::Null => Ok(Some(Val::Null)),
+            Kind::Regex(re) => Ok(Some(Val::Func(Rc::new(Func::Regex(re.clone()))))),
+            Kind::Var(name) => Ok(self.lookup(name, input, env)),
+            Kind::Name(name) => Ok(input.as_ref().and_then(|v| field(v, name))),
+            Kind::Wildcard => Ok(input.as_ref().and_then(wildcard)),
+            Kind::Descendant => Ok(Some(eval_descendants(input))),
+            Kind::Path(p) => self.eval_path(p, input, env),
+            Kind::Filter(inner, preds) => self.eval_filter(inner, preds, input, env),
+            Kind::Group(inner, pairs) => self.eval_group_node(inner, pairs, input, env),
+            Kind::Neg(inner) => self.eval_neg(inner, input, env, pos),
+            Kind::Array(items, cons) => self.eval_array(items, *cons, input, env),
+            Kind::Object(pairs) => self.eval_object(pairs, input, env),
+            Kind::Binary(op, l, r) => self.binary(*op, l, r, input, env, pos),
+            Kind::Cond(c, t, e) => self.eval_cond(c, t, e.as_deref(), input, env),
+            Kind::Block(items) => self.eval_block(items, input, env),
+            Kind::Bind(name, value) => self.eval_bind(name, value, input, env),
+            Kind::Lambda(def) => Ok(Some(Val::Func(Rc::new(Func::Lambda { def: def.clone(), env: env.clone(), input: input.clone() })))),
+            Kind::Transform(def) => Ok(Some(Val::Func(Rc::new(Func::Transform { def: def.clone(), env: env.clone() })))),
+            Kind::Placeholder => Ok(None),
+            Kind::Call(f, args) => self.eval_call(f, args, input, env, pos),
+            Kind::Partial(f, args) => self.eval_partial(f, args, input, env),
+            Kind::Apply(l, r) => self.chain(l, r, input, env, pos),
+            Kind::Sort(terms) => self.eval_sort_node(terms, input, env),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_filter(&self, inner: &Node, preds: &[Node], input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let mut v = self.eval(inner, input, env)?;
+        for p in preds {
+            v = self.filter(p, v, env)?;
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn eval_group_node(&self, inner: &Node, pairs: &Pairs, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let v = self.eval(inner, input, env)?;
+        Ok(Some(self.group(pairs, v.map(|v| v.items()).unwrap_or_default().into_iter().map(Some).collect(), None, env)?))
+    }
+
+    #[inline(never)]
+    fn eval_neg(&self, inner: &Node, input: &Option<Val>, env: &Rc<Frame>, pos: usize) -> R {
+        match self.eval(inner, input, env)? {
+            None => Ok(None),
+            Some(Val::Num(n)) => Ok(Some(Val::Num(-n))),
+            Some(v) => Err(err("D1002", pos, format!("Cannot negate a non-numeric value: {}", crate::value::stringify(&v, false)))),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_array(&self, items: &[Node], cons: bool, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let mut out: Vec<Val> = Vec::new();
+        for item in items {
+            let v = self.eval(item, input, env)?;
+            match (v, &item.kind) {
+                (None, _) => {}
+                (Some(v), Kind::Array(..)) => out.push(v),
+                (Some(Val::Arr(a, _)), _) => out.extend(a.iter().cloned()),
+                (Some(v), _) => out.push(v),
             }
-            Kind::Path(p) => self.eval_path(p, input, env)?,
-            Kind::Filter(inner, preds) => {
-                let mut v = self.eval(inner, input, env)?;
-                for p in preds {
-                    v = self.filter(p, v, env)?;
-                }
-                v
-            }
-            Kind::Group(inner, pairs) => {
-                let v = self.eval(inner, input, env)?;
-                Some(self.group(pairs, v.map(|v| v.items()).unwrap_or_default().into_iter().map(Some).collect(), None, env)?)
-            }
-            Kind::Neg(inner) => match self.eval(inner, input, env)? {
-                None => None,
-                Some(Val::Num(n)) => Some(Val::Num(-n)),
-                Some(v) => {
-                    return Err(err("D1002", pos, format!("Cannot negate a non-numeric value: {}", crate::value::stringify(&v, false))))
-                }
-            },
-            Kind::Array(items, cons) => {
-                let mut out: Vec<Val> = Vec::new();
-                for item in items {
-                    let v = self.eval(item, input, env)?;
-                    match (v, &item.kind) {
-                        (None, _) => {}
-                        (Some(v), Kind::Array(..)) => out.push(v),
-                        (Some(Val::Arr(a, _)), _) => out.extend(a.iter().cloned()),
-                        (Some(v), _) => out.push(v),
-                    }
-                }
-                Some(Val::Arr(Rc::new(out), if *cons { CONS } else { 0 }))
-            }
-            Kind::Object(pairs) => {
-                let items = match input {
-                    Some(Val::Arr(a, _)) => a.iter().cloned().map(Some).collect(),
-                    other => vec![other.clone()],
-                };
-                Some(self.group(pairs, items, None, env)?)
-            }
-            Kind::Binary(op, l, r) => self.binary(*op, l, r, input, env, pos)?,
-            Kind::Cond(c, t, e) => {
-                if truthy(&self.eval(c, input, env)?) {
-                    self.eval(t, input, env)?
-                } else if let Some(e) = e {
-                    self.eval(e, input, env)?
-                } else {
-                    None
-                }
-            }
-            Kind::Block(items) => {
-                let frame = self.new_frame(Some(env.clone()));
-                let mut last = None;
-                for item in items {
-                    last = self.eval(item, input, &frame)?;
-                }
-                last
-            }
-            Kind::Bind(name, value) => {
-                let v = self.eval(value, input, env)?;
-                env.vars.borrow_mut().insert(name.clone(), v.clone());
-                v
-            }
-            Kind::Lambda(def) => {
-                Some(Val::Func(Rc::new(Func::Lambda { def: def.clone(), env: env.clone(), input: input.clone() })))
-            }
-            Kind::Transform(def) => Some(Val::Func(Rc::new(Func::Transform { def: def.clone(), env: env.clone() }))),
-            Kind::Placeholder => None,
-            Kind::Call(f, args) => {
-                let func = self.callee(f, input, env, false)?;
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval(a, input, env)?);
-                }
-                self.apply(&func, values, input, pos)?
-            }
-            Kind::Partial(f, args) => {
-                let func = self.callee(f, input, env, true)?;
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(if matches!(a.kind, Kind::Placeholder) { None } else { Some(self.eval(a, input, env)?) });
-                }
-                Some(Val::Func(Rc::new(Func::Partial(func, values))))
-            }
-            Kind::Apply(l, r) => self.chain(l, r, input, env, pos)?,
-            Kind::Sort(terms) => {
-                let items = input.as_ref().map(|v| v.items()).unwrap_or_default();
-                Some(Val::seq(self.sort(terms, items, env)?))
-            }
-        })
+        }
+        Ok(Some(Val::Arr(Rc::new(out), if cons { CONS } else { 0 })))
+    }
+
+    #[inline(never)]
+    fn eval_object(&self, pairs: &Pairs, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let items = match input {
+            Some(Val::Arr(a, _)) => a.iter().cloned().map(Some).collect(),
+            other => vec![other.clone()],
+        };
+        Ok(Some(self.group(pairs, items, None, env)?))
+    }
+
+    #[inline(never)]
+    fn eval_cond(&self, c: &Node, t: &Node, e: Option<&Node>, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        if truthy(&self.eval(c, input, env)?) {
+            self.eval(t, input, env)
+        } else if let Some(e) = e {
+            self.eval(e, input, env)
+        } else {
+            Ok(None)
+        }
+    }
+
+    #[inline(never)]
+    fn eval_block(&self, items: &[Node], input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let frame = self.new_frame(Some(env.clone()));
+        let mut last = None;
+        for item in items {
+            last = self.eval(item, input, &frame)?;
+        }
+        Ok(last)
+    }
+
+    #[inline(never)]
+    fn eval_bind(&self, name: &str, value: &Node, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let v = self.eval(value, input, env)?;
+        env.vars.borrow_mut().insert(name.to_string(), v.clone());
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn eval_call(&self, f: &Node, args: &[Node], input: &Option<Val>, env: &Rc<Frame>, pos: usize) -> R {
+        let func = self.callee(f, input, env, false)?;
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a, input, env)?);
+        }
+        self.apply(&func, values, input, pos)
+    }
+
+    #[inline(never)]
+    fn eval_partial(&self, f: &Node, args: &[Node], input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let func = self.callee(f, input, env, true)?;
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(if matches!(a.kind, Kind::Placeholder) { None } else { Some(self.eval(a, input, env)?) });
+        }
+        Ok(Some(Val::Func(Rc::new(Func::Partial(func, values)))))
+    }
+
+    #[inline(never)]
+    fn eval_sort_node(&self, terms: &[(Node, bool)], input: &Option<Val>, env: &Rc<Frame>) -> R {
+        let items = input.as_ref().map(|v| v.items()).unwrap_or_default();
+        Ok(Some(Val::seq(self.sort(terms, items, env)?)))
     }
 
     fn callee(&self, f: &Node, input: &Option<Val>, env: &Rc<Frame>, partial: bool) -> Result<Rc<Func>, JsonataError> {
@@ -311,11 +349,7 @@ impl<'a> Ev<'a> {
     pub fn apply(&self, func: &Rc<Func>, mut args: Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
         let d = self.depth.get();
         if d > MAX_DEPTH {
-            return Err(err(
-                "U1001",
-                pos,
-                "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
-            ));
+            return Err(overflow(pos));
         }
         self.depth.set(d + 1);
         let r = self.apply_inner(func, &mut args, input, pos);
@@ -323,32 +357,30 @@ impl<'a> Ev<'a> {
         r.map(normalize)
     }
 
+    #[inline(never)]
     fn apply_inner(&self, func: &Rc<Func>, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
         match &**func {
-            Func::Lambda { def, env, input: captured } => {
-                let frame = self.new_frame(Some(env.clone()));
-                {
-                    let mut vars = frame.vars.borrow_mut();
-                    for (i, p) in def.params.iter().enumerate() {
-                        vars.insert(p.clone(), args.get(i).cloned().flatten());
-                    }
-                }
-                self.eval(&def.body, captured, &frame)
-            }
-            Func::Builtin(b) => {
-                if b.context && args.len() < b.min {
-                    args.insert(0, input.clone());
-                }
-                if args.len() > b.max {
-                    return Err(err(
-                        "T0410",
-                        pos,
-                        format!("Argument {} of function {} does not match function signature", b.max + 1, b.name),
-                    ));
-                }
-                (b.f)(self, args, pos)
-            }
-            Func::Native(name, f) => {
+            Func::Lambda { def, env, input: captured } => self.apply_lambda(def, env, captured, args),
+            Func::Builtin(b) => self.apply_builtin(b, args, input, pos),
+            _ => self.apply_other(func, args, input, pos),
+        }
+    }
+
+    #[inline(never)]
+    fn apply_builtin(&self, b: &crate::builtins::Builtin, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
+        if b.context && args.len() < b.min {
+            args.insert(0, input.clone());
+        }
+        if args.len() > b.max {
+            return Err(err("T0410", pos, format!("Argument {} of function {} does not match function signature", b.max + 1, b.name)));
+        }
+        (b.f)(self, args, pos)
+    }
+
+    #[inline(never)]
+    fn apply_other(&self, func: &Rc<Func>, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
+        match &**func {
+            Func::Native(_, f) => {
                 let json: Vec<Option<serde_json::Value>> = args.iter().map(|a| a.as_ref().and_then(to_json)).collect();
                 let out = f(&json).map_err(|mut e| {
                     if e.position.is_none() {
@@ -356,7 +388,6 @@ impl<'a> Ev<'a> {
                     }
                     e
                 });
-                let _ = name;
                 Ok(out?.as_ref().map(from_json))
             }
             Func::Partial(f, bound) => {
@@ -381,7 +412,20 @@ impl<'a> Ev<'a> {
                 let mid = self.apply(f, std::mem::take(args), input, pos)?;
                 self.apply(g, vec![mid], input, pos)
             }
+            Func::Lambda { .. } | Func::Builtin(_) => self.apply_inner(func, args, input, pos),
         }
+    }
+
+    #[inline(never)]
+    fn apply_lambda(&self, def: &crate::ast::Lambda, env: &Rc<Frame>, captured: &Option<Val>, args: &[Option<Val>]) -> R {
+        let frame = self.new_frame(Some(env.clone()));
+        {
+            let mut vars = frame.vars.borrow_mut();
+            for (i, p) in def.params.iter().enumerate() {
+                vars.insert(p.clone(), args.get(i).cloned().flatten());
+            }
+        }
+        self.eval(&def.body, captured, &frame)
     }
 
     /// Calls `func` with as many of `args` as it takes (higher-order functions).
@@ -686,6 +730,7 @@ impl<'a> Ev<'a> {
 
     // ---- operators ----
 
+    #[inline(never)]
     fn binary(&self, op: Op, l: &Node, r: &Node, input: &Option<Val>, env: &Rc<Frame>, pos: usize) -> R {
         match op {
             Op::And => {
@@ -838,6 +883,14 @@ fn flatten_into(v: &Val, out: &mut Vec<Val>) {
         Val::Arr(a, _) => a.iter().for_each(|x| flatten_into(x, out)),
         x => out.push(x.clone()),
     }
+}
+
+fn eval_descendants(input: &Option<Val>) -> Val {
+    let mut out = Vec::new();
+    if let Some(v) = input {
+        descendants(v, &mut out);
+    }
+    Val::seq(out)
 }
 
 fn descendants(v: &Val, out: &mut Vec<Val>) {

@@ -11,7 +11,7 @@ use crate::JsonataError;
 pub fn parse(text: &str) -> Result<Node, JsonataError> {
     let mut lexer = Lexer::new(text);
     let tok = lexer.next(true)?;
-    let mut p = Parser { lexer, tok, text: text.chars().collect() };
+    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0 };
     let node = p.expression(0)?;
     if p.tok.tok != Tok::End {
         return Err(p.syntax_error());
@@ -23,7 +23,11 @@ struct Parser {
     lexer: Lexer,
     tok: Token,
     text: Vec<char>,
+    /// Nesting of `expression` calls, bounded so absurdly nested text cannot overflow the stack.
+    depth: usize,
 }
+
+const MAX_NESTING: usize = 200;
 
 fn describe(t: &Tok) -> String {
     match t {
@@ -103,6 +107,16 @@ impl Parser {
     }
 
     fn expression(&mut self, rbp: u32) -> Result<Node, JsonataError> {
+        if self.depth >= MAX_NESTING {
+            return Err(JsonataError::new("U1001", Some(self.tok.pos), "Stack overflow error: the expression is nested too deeply"));
+        }
+        self.depth += 1;
+        let r = self.expression_inner(rbp);
+        self.depth -= 1;
+        r
+    }
+
+    fn expression_inner(&mut self, rbp: u32) -> Result<Node, JsonataError> {
         let t = self.advance()?;
         let mut left = self.nud(t)?;
         while rbp < lbp(&self.tok.tok) {

@@ -154,7 +154,7 @@ impl<'a> Ev<'a> {
             return v;
         }
         if let Some(f) = self.bindings.functions.get(name) {
-            return Some(Val::Func(Rc::new(Func::Native(name.to_string(), f.clone()))));
+            return Some(Val::Func(Rc::new(Func::Native(f.clone()))));
         }
         crate::builtins::lookup(name).map(|b| Val::Func(Rc::new(Func::Builtin(b))))
     }
@@ -380,7 +380,7 @@ impl<'a> Ev<'a> {
     #[inline(never)]
     fn apply_other(&self, func: &Rc<Func>, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
         match &**func {
-            Func::Native(_, f) => {
+            Func::Native(f) => {
                 let json: Vec<Option<serde_json::Value>> = args.iter().map(|a| a.as_ref().and_then(to_json)).collect();
                 let out = f(&json).map_err(|mut e| {
                     if e.position.is_none() {

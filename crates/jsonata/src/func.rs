@@ -31,7 +31,7 @@ impl Frame {
 pub enum Func {
     Lambda { def: Arc<Lambda>, env: Rc<Frame>, input: Option<Val> },
     Builtin(&'static Builtin),
-    Native(String, NativeFunction),
+    Native(NativeFunction),
     /// Arguments with `None` for each `?` placeholder.
     Partial(Rc<Func>, Vec<Option<Option<Val>>>),
     Regex(Arc<regex_lite::Regex>),

@@ -437,6 +437,16 @@ impl<'a> Ev<'a> {
     // ---- paths ----
 
     fn eval_path(&self, path: &Path, input: &Option<Val>, env: &Rc<Frame>) -> R {
+        // The commonest path, one plain field of an object (`price` in a predicate).
+        if let [Step { node: Node { kind: Kind::Name(name), .. }, stages, focus: None, index: None }] = path.steps.as_slice() {
+            if stages.is_empty() && path.group.is_none() && !path.keep_singleton {
+                match input {
+                    Some(Val::Obj(o)) => return Ok(o.get(name.as_str()).cloned()),
+                    Some(Val::Arr(..)) => {}
+                    _ => return Ok(None),
+                }
+            }
+        }
         let first_is_var = match &path.steps[0].node.kind {
             Kind::Var(_) => true,
             Kind::Filter(inner, _) | Kind::Group(inner, _) => matches!(inner.kind, Kind::Var(_)),
@@ -449,7 +459,19 @@ impl<'a> Ev<'a> {
         let mut result: Val = Val::seq(Vec::new());
         let mut tuples: Option<Vec<Tuple>> = None;
         let last = path.steps.len() - 1;
-        for (i, step) in path.steps.iter().enumerate() {
+        let mut start = 0;
+        if path.group.is_none() {
+            if let Some((consumed, value)) = self.json_prefix(path, env) {
+                let Some(v) = value else { return Ok(None) };
+                start = consumed;
+                if consumed == path.steps.len() {
+                    result = if matches!(v, Val::Arr(..)) { v } else { Val::seq(vec![v]) };
+                } else {
+                    inputs = v.items().into_iter().map(Some).collect();
+                }
+            }
+        }
+        for (i, step) in path.steps.iter().enumerate().skip(start) {
             if tuples.is_some() || step.is_tuple() {
                 let stream = match tuples.take() {
                     Some(t) => t,
@@ -487,6 +509,40 @@ impl<'a> Ev<'a> {
             }));
         }
         Ok(Some(result))
+    }
+
+    /// A path starting `$var.name.name…` over a variable from `Bindings` is walked on the
+    /// caller's JSON, and only the value reached is converted (Step Functions' `$states` can
+    /// be large; most expressions read a small part of it). Returns the steps consumed and
+    /// the value (`None`: undefined), or `None` when the path does not start that way.
+    fn json_prefix(&self, path: &Path, env: &Rc<Frame>) -> Option<(usize, Option<Val>)> {
+        let first = &path.steps[0];
+        let Kind::Var(name) = &first.node.kind else { return None };
+        if !first.stages.is_empty() || first.is_tuple() || name.is_empty() || name == "$" {
+            return None;
+        }
+        if env.lookup(name).is_some() || self.converted.borrow().contains_key(name) {
+            return None;
+        }
+        let mut cur = self.bindings.variables.get(name)?;
+        let mut i = 1;
+        while i < path.steps.len() {
+            let step = &path.steps[i];
+            let Kind::Name(field) = &step.node.kind else { break };
+            if !step.stages.is_empty() || step.is_tuple() {
+                break;
+            }
+            let serde_json::Value::Object(o) = cur else { break };
+            match o.get(field.as_str()) {
+                Some(v) => cur = v,
+                None => return Some((i + 1, None)),
+            }
+            i += 1;
+        }
+        if i == 1 {
+            return None;
+        }
+        Some((i, Some(from_json(cur))))
     }
 
     /// One step over every input item: predicates apply per item, results flatten one

@@ -47,6 +47,12 @@ impl Expr {
         Ok(Expr { root: Arc::new(parser::parse(text)?) })
     }
 
+    /// Parses as JSONata 2.0.6 (the version Step Functions supports): without 2.1's `?:`
+    /// and `??` operators.
+    pub fn parse_2_0(text: &str) -> Result<Expr, JsonataError> {
+        Ok(Expr { root: Arc::new(parser::parse_dialect(text, false)?) })
+    }
+
     /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
     /// functions. `Ok(None)` is *undefined*.
     pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {

@@ -9,9 +9,14 @@ use crate::lexer::{Lexer, Tok, Token};
 use crate::JsonataError;
 
 pub fn parse(text: &str) -> Result<Node, JsonataError> {
+    parse_dialect(text, true)
+}
+
+/// `v2_1`: accept JSONata 2.1's `?:` and `??` operators (Step Functions runs 2.0.6).
+pub fn parse_dialect(text: &str, v2_1: bool) -> Result<Node, JsonataError> {
     let mut lexer = Lexer::new(text);
     let tok = lexer.next(true)?;
-    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0 };
+    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0, v2_1 };
     let node = p.expression(0)?;
     if p.tok.tok != Tok::End {
         return Err(p.syntax_error());
@@ -25,6 +30,7 @@ struct Parser {
     text: Vec<char>,
     /// Nesting of `expression` calls, bounded so absurdly nested text cannot overflow the stack.
     depth: usize,
+    v2_1: bool,
 }
 
 const MAX_NESTING: usize = 200;
@@ -120,6 +126,13 @@ impl Parser {
         let t = self.advance()?;
         let mut left = self.nud(t)?;
         while rbp < lbp(&self.tok.tok) {
+            if !self.v2_1 && matches!(self.tok.tok, Tok::Op("??" | "?:")) {
+                return Err(JsonataError::new(
+                    "S0201",
+                    Some(self.tok.pos),
+                    format!("Syntax error: \"{}\" (an operator of JSONata 2.1; Step Functions supports JSONata 2.0.6)", describe(&self.tok.tok)),
+                ));
+            }
             let t = self.advance()?;
             left = self.led(t, left)?;
         }

@@ -73,6 +73,8 @@ pub enum Kind {
     Name(String),
     Wildcard,
     Descendant,
+    /// `%`: the parent of the context item (as a path step).
+    Parent,
     Path(Box<Path>),
     /// Predicates on an expression that is not a path (`$x[0]`, `(a.b)[1]`).
     Filter(Box<Node>, Vec<Node>),

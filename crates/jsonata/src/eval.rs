@@ -45,7 +45,19 @@ struct Tuple {
     binds: Vec<(String, Val)>,
 }
 
+/// An item's ancestors, for `%`: its parent and, further up, the parent's ancestry.
+pub struct Anc {
+    val: Val,
+    up: Option<Rc<Anc>>,
+}
+
+type Ancs = Vec<Option<Rc<Anc>>>;
+
 pub struct Ev<'a> {
+    /// Track ancestry for the parent operator (only when the expression uses `%`).
+    pub track_parents: bool,
+    /// The ancestry of the current context item.
+    cur_anc: RefCell<Option<Rc<Anc>>>,
     pub bindings: &'a Bindings,
     pub root: Option<Val>,
     converted: RefCell<HashMap<String, Option<Val>>>,
@@ -120,6 +132,8 @@ pub fn normalize(v: Option<Val>) -> Option<Val> {
 impl<'a> Ev<'a> {
     pub fn new(bindings: &'a Bindings, root: Option<Val>) -> Ev<'a> {
         Ev {
+            track_parents: false,
+            cur_anc: RefCell::new(None),
             bindings,
             root,
             converted: RefCell::new(HashMap::new()),
@@ -184,6 +198,10 @@ impl<'a> Ev<'a> {
             Kind::Name(name) => Ok(input.as_ref().and_then(|v| field(v, name))),
             Kind::Wildcard => Ok(input.as_ref().and_then(wildcard)),
             Kind::Descendant => Ok(Some(eval_descendants(input))),
+            Kind::Parent => match self.cur_anc.borrow().as_ref() {
+                Some(a) => Ok(Some(a.val.clone())),
+                None => Err(err("S0217", pos, "The object representing the 'parent' cannot be derived from this expression")),
+            },
             Kind::Path(p) => self.eval_path(p, input, env),
             Kind::Filter(inner, preds) => self.eval_filter(inner, preds, input, env),
             Kind::Group(inner, pairs) => self.eval_group_node(inner, pairs, input, env),
@@ -459,6 +477,7 @@ impl<'a> Ev<'a> {
         let mut result: Val = Val::seq(Vec::new());
         let mut tuples: Option<Vec<Tuple>> = None;
         let last = path.steps.len() - 1;
+        let mut ancs: Ancs = if self.track_parents { vec![self.cur_anc.borrow().clone(); inputs.len()] } else { Vec::new() };
         let mut start = 0;
         if path.group.is_none() {
             if let Some((consumed, value)) = self.json_prefix(path, env) {
@@ -485,7 +504,11 @@ impl<'a> Ev<'a> {
             result = if i == 0 && matches!(step.node.kind, Kind::Array(_, true)) {
                 self.eval(&step.node, input, env)?.unwrap_or_else(|| Val::seq(Vec::new()))
             } else {
-                self.step(step, &inputs, env, i == last)?
+                let (r, next_ancs) = self.step(step, &inputs, &ancs, env, i == last)?;
+                if step.focus.is_none() {
+                    ancs = next_ancs;
+                }
+                r
             };
             let empty = matches!(&result, Val::Arr(a, _) if a.is_empty());
             if empty {
@@ -493,6 +516,9 @@ impl<'a> Ev<'a> {
             }
             if step.focus.is_none() {
                 inputs = result.items().into_iter().map(Some).collect();
+                if self.track_parents && ancs.len() != inputs.len() {
+                    ancs = vec![None; inputs.len()];
+                }
             }
         }
         if path.keep_singleton {
@@ -548,7 +574,7 @@ impl<'a> Ev<'a> {
     /// One step over every input item: predicates apply per item, results flatten one
     /// level (constructor arrays excepted); a lone array result at the last step stays the
     /// array itself.
-    fn step(&self, step: &Step, inputs: &[Option<Val>], env: &Rc<Frame>, last: bool) -> Result<Val, JsonataError> {
+    fn step(&self, step: &Step, inputs: &[Option<Val>], ancs: &[Option<Rc<Anc>>], env: &Rc<Frame>, last: bool) -> Result<(Val, Ancs), JsonataError> {
         if let Kind::Sort(terms) = &step.node.kind {
             let items: Vec<Val> = inputs.iter().flatten().cloned().collect();
             let mut v = Some(Val::seq(self.sort(terms, items, env)?));
@@ -557,35 +583,71 @@ impl<'a> Ev<'a> {
                     v = self.filter(p, v, env)?;
                 }
             }
-            return Ok(v.unwrap_or_else(|| Val::seq(Vec::new())));
+            let v = v.unwrap_or_else(|| Val::seq(Vec::new()));
+            let n = if self.track_parents { v.items().len() } else { 0 };
+            return Ok((v, vec![None; n]));
         }
-        let mut results: Vec<Val> = Vec::new();
-        for item in inputs {
-            let mut r = self.eval(&step.node, item, env)?;
-            for stage in &step.stages {
-                if let Stage::Filter(p) = stage {
-                    r = self.filter(p, r, env)?;
+        let track = self.track_parents;
+        let mut results: Vec<(Val, Option<Rc<Anc>>)> = Vec::new();
+        for (k, item) in inputs.iter().enumerate() {
+            let mut res_anc = None;
+            let saved = if track {
+                let a_in = ancs.get(k).cloned().flatten();
+                res_anc = if matches!(step.node.kind, Kind::Parent) {
+                    a_in.as_ref().and_then(|a| a.up.clone())
+                } else {
+                    item.as_ref().map(|v| Rc::new(Anc { val: v.clone(), up: a_in.clone() }))
+                };
+                Some(self.cur_anc.replace(a_in))
+            } else {
+                None
+            };
+            let mut r = self.eval(&step.node, item, env);
+            if track {
+                *self.cur_anc.borrow_mut() = res_anc.clone();
+            }
+            if r.is_ok() {
+                for stage in &step.stages {
+                    if let Stage::Filter(p) = stage {
+                        r = r.and_then(|v| self.filter(p, v, env));
+                    }
                 }
             }
-            if let Some(v) = r {
-                results.push(v);
+            if let Some(s) = saved {
+                *self.cur_anc.borrow_mut() = s;
+            }
+            if let Some(v) = r? {
+                results.push((v, res_anc));
             }
         }
         if last && results.len() == 1 {
-            if let Val::Arr(_, f) = &results[0] {
+            if let (Val::Arr(a, f), _) = &results[0] {
                 if f & SEQ == 0 {
-                    return Ok(results.pop().unwrap_or(Val::Null));
+                    let n = if track { a.len() } else { 0 };
+                    let anc = results[0].1.clone();
+                    return Ok((results.pop().map(|r| r.0).unwrap_or(Val::Null), vec![anc; n]));
                 }
             }
         }
         let mut out = Vec::with_capacity(results.len());
-        for r in results {
+        let mut out_ancs: Ancs = Vec::new();
+        for (r, anc) in results {
             match r {
-                Val::Arr(a, f) if f & CONS == 0 => out.extend(a.iter().cloned()),
-                v => out.push(v),
+                Val::Arr(a, f) if f & CONS == 0 => {
+                    if track {
+                        out_ancs.extend(std::iter::repeat_n(anc, a.len()));
+                    }
+                    out.extend(a.iter().cloned());
+                }
+                v => {
+                    if track {
+                        out_ancs.push(anc);
+                    }
+                    out.push(v);
+                }
             }
         }
-        Ok(Val::seq(out))
+        Ok((Val::seq(out), out_ancs))
     }
 
     fn tuple_frame(&self, env: &Rc<Frame>, binds: &[(String, Val)]) -> Rc<Frame> {
@@ -603,6 +665,17 @@ impl<'a> Ev<'a> {
     }
 
     fn tuple_step(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
+        // Ancestry is not tracked through `@`/`#` tuple streams: `%` there is S0217.
+        if self.track_parents {
+            let saved = self.cur_anc.replace(None);
+            let r = self.tuple_step_inner(step, stream, env);
+            *self.cur_anc.borrow_mut() = saved;
+            return r;
+        }
+        self.tuple_step_inner(step, stream, env)
+    }
+
+    fn tuple_step_inner(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
         let mut out: Vec<Tuple> = Vec::new();
         if let Kind::Sort(terms) = &step.node.kind {
             out = self.sort_tuples(terms, stream, env)?;

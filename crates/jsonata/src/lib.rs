@@ -39,25 +39,30 @@ pub use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Expr {
     root: Arc<ast::Node>,
+    /// The expression uses `%`, so evaluation tracks each item's ancestors.
+    uses_parent: bool,
 }
 
 impl Expr {
     /// Parses `text` (the expression without the `{% %}` delimiters).
     pub fn parse(text: &str) -> Result<Expr, JsonataError> {
-        Ok(Expr { root: Arc::new(parser::parse(text)?) })
+        let (root, uses_parent) = parser::parse_full(text, true)?;
+        Ok(Expr { root: Arc::new(root), uses_parent })
     }
 
     /// Parses as JSONata 2.0.6 (the version Step Functions supports): without 2.1's `?:`
     /// and `??` operators.
     pub fn parse_2_0(text: &str) -> Result<Expr, JsonataError> {
-        Ok(Expr { root: Arc::new(parser::parse_dialect(text, false)?) })
+        let (root, uses_parent) = parser::parse_full(text, false)?;
+        Ok(Expr { root: Arc::new(root), uses_parent })
     }
 
     /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
     /// functions. `Ok(None)` is *undefined*.
     pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
         let root = Some(value::from_json(input));
-        let ev = eval::Ev::new(bindings, root.clone());
+        let mut ev = eval::Ev::new(bindings, root.clone());
+        ev.track_parents = self.uses_parent;
         let frame = ev.new_frame(None);
         let out = ev.eval(&self.root, &root, &frame)?;
         Ok(out.as_ref().and_then(value::to_json))

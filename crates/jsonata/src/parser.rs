@@ -14,14 +14,19 @@ pub fn parse(text: &str) -> Result<Node, JsonataError> {
 
 /// `v2_1`: accept JSONata 2.1's `?:` and `??` operators (Step Functions runs 2.0.6).
 pub fn parse_dialect(text: &str, v2_1: bool) -> Result<Node, JsonataError> {
+    Ok(parse_full(text, v2_1)?.0)
+}
+
+/// The tree and whether it uses the parent operator `%` (evaluation then tracks ancestry).
+pub fn parse_full(text: &str, v2_1: bool) -> Result<(Node, bool), JsonataError> {
     let mut lexer = Lexer::new(text);
     let tok = lexer.next(true)?;
-    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0, v2_1 };
+    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0, v2_1, uses_parent: false };
     let node = p.expression(0)?;
     if p.tok.tok != Tok::End {
         return Err(p.syntax_error());
     }
-    Ok(node)
+    Ok((node, p.uses_parent))
 }
 
 struct Parser {
@@ -31,6 +36,7 @@ struct Parser {
     /// Nesting of `expression` calls, bounded so absurdly nested text cannot overflow the stack.
     depth: usize,
     v2_1: bool,
+    uses_parent: bool,
 }
 
 const MAX_NESTING: usize = 200;
@@ -176,11 +182,8 @@ impl Parser {
             Tok::Op("*") => step_path(node(Kind::Wildcard, pos)),
             Tok::Op("**") => step_path(node(Kind::Descendant, pos)),
             Tok::Op("%") => {
-                return Err(JsonataError::new(
-                    "S0217",
-                    Some(pos),
-                    "The parent operator % is not supported by nimbus's JSONata evaluator",
-                ))
+                self.uses_parent = true;
+                step_path(node(Kind::Parent, pos))
             }
             Tok::Op("?") => node(Kind::Placeholder, pos),
             Tok::Op("(") => {

@@ -305,7 +305,9 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
         'Z' | 'z' => return Ok(format_offset(c, p.offset_minutes)),
         'E' | 'C' => return Ok("ISO".into()),
-        'W' | 'w' | 'X' | 'x' => {
+        'W' => iso_week(p).1,
+        'X' => iso_week(p).0,
+        'w' | 'x' => {
             return Err(err("D3132", pos, format!("The date/time component {} is not supported by nimbus", c.marker)))
         }
         _ => 0,
@@ -376,6 +378,14 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
     }
     Ok(s)
+}
+
+/// ISO 8601 week-numbering year and week: the week (Monday to Sunday) holding the Thursday.
+fn iso_week(p: &Parts) -> (i64, i64) {
+    let days = days_from_civil(p.year, p.month, p.day);
+    let thursday = days + (4 - p.weekday);
+    let (year, _, _) = civil_from_days(thursday);
+    (year, (thursday - days_from_civil(year, 1, 1)) / 7 + 1)
 }
 
 fn title_case(s: &str) -> String {

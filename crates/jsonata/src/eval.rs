@@ -550,7 +550,7 @@ impl<'a> Ev<'a> {
         if env.lookup(name).is_some() || self.converted.borrow().contains_key(name) {
             return None;
         }
-        let mut cur = self.bindings.variables.get(name)?;
+        let mut cur: &serde_json::Value = self.bindings.variables.get(name)?;
         let mut i = 1;
         while i < path.steps.len() {
             let step = &path.steps[i];

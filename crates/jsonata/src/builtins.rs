@@ -103,6 +103,7 @@ static BUILTINS: &[Builtin] = &[
     b!("lookup", 2, 2, true, lookup_fn),
     b!("spread", 1, 1, true, spread),
     b!("merge", 1, 1, false, merge),
+    b!("clone", 1, 1, false, |_, a, _| Ok(arg(a, 0))),
     b!("type", 1, 1, false, |_, a, _| Ok(arg(a, 0).map(|v| Val::str(v.type_name())))),
     b!("error", 0, 1, false, error),
     b!("assert", 2, 2, false, assert),

@@ -110,9 +110,8 @@ pub struct Transform {
 pub struct Lambda {
     pub params: Vec<String>,
     pub body: Node,
-    /// The raw `<…>` signature (parsed for syntax; arguments are not checked against it).
-    #[allow(dead_code)]
-    pub signature: Option<String>,
+    /// The `<…>` signature, checked when the lambda is called.
+    pub signature: Option<Vec<crate::signature::Param>>,
 }
 
 #[derive(Debug)]

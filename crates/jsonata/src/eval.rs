@@ -378,7 +378,13 @@ impl<'a> Ev<'a> {
     #[inline(never)]
     fn apply_inner(&self, func: &Rc<Func>, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
         match &**func {
-            Func::Lambda { def, env, input: captured } => self.apply_lambda(def, env, captured, args),
+            Func::Lambda { def, env, input: captured } => match &def.signature {
+                Some(sig) => {
+                    let checked = crate::signature::validate(sig, std::mem::take(args), input, pos)?;
+                    self.apply_lambda(def, env, captured, &checked)
+                }
+                None => self.apply_lambda(def, env, captured, args),
+            },
             Func::Builtin(b) => self.apply_builtin(b, args, input, pos),
             _ => self.apply_other(func, args, input, pos),
         }

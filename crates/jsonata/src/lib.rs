@@ -24,6 +24,7 @@ mod func;
 mod lexer;
 mod operators;
 mod parser;
+mod signature;
 mod transform;
 mod value;
 

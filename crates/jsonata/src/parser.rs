@@ -297,7 +297,8 @@ impl Parser {
                     break;
                 }
             }
-            signature = Some(self.text[start..end].iter().collect());
+            let text: String = self.text[start..end].iter().collect();
+            signature = Some(crate::signature::parse(&text, pos)?);
         }
         self.expect("{")?;
         let body = self.expression(0)?;

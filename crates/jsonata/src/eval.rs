@@ -6,10 +6,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::ast::{Kind, Node, Op, Pairs, Path, Stage, Step};
+use crate::ast::{Kind, Lambda, Node, Op, Pairs, Path, Stage, Step};
 use crate::bindings::Bindings;
 use crate::func::{Frame, Func};
 use crate::value::{from_json, to_json, Obj, Val, CONS, KEEP, SEQ};
@@ -21,7 +22,7 @@ pub type R = Result<Option<Val>, JsonataError>;
 const MAX_DEPTH: usize = 5000;
 /// Stack one evaluation may use before U1001: deep recursion must fail cleanly inside a
 /// 2 MiB tokio worker (or test) thread, whatever the build's frame sizes.
-const STACK_BUDGET: usize = 768 * 1024;
+const STACK_BUDGET: usize = 1024 * 1024;
 
 fn stack_address() -> usize {
     let marker = 0u8;
@@ -36,6 +37,15 @@ pub fn err(code: &str, pos: usize, msg: impl Into<String>) -> JsonataError {
 #[inline(never)]
 fn overflow(pos: usize) -> JsonataError {
     err("U1001", pos, "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.")
+}
+
+/// Tail calls one evaluation may make (a runaway loop ends in U1001 instead of hanging).
+const MAX_TAIL_CALLS: usize = 100_000;
+
+/// A lambda body's outcome: a value, or a call in tail position still to be made.
+enum Tail {
+    Value(Option<Val>),
+    Call(Rc<Func>, Vec<Option<Val>>, Option<Val>, usize),
 }
 
 /// One item of a tuple stream: the context value and the `@`/`#` bindings made so far.
@@ -63,6 +73,7 @@ pub struct Ev<'a> {
     converted: RefCell<HashMap<String, Option<Val>>>,
     frames: RefCell<Vec<Rc<Frame>>>,
     depth: Cell<usize>,
+    tail_calls: Cell<usize>,
     stack_base: usize,
     /// `$now()`/`$millis()` are fixed for one evaluation.
     pub now_millis: Cell<Option<i64>>,
@@ -139,6 +150,7 @@ impl<'a> Ev<'a> {
             converted: RefCell::new(HashMap::new()),
             frames: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            tail_calls: Cell::new(0),
             stack_base: stack_address(),
             now_millis: Cell::new(None),
         }
@@ -381,9 +393,9 @@ impl<'a> Ev<'a> {
             Func::Lambda { def, env, input: captured } => match &def.signature {
                 Some(sig) => {
                     let checked = crate::signature::validate(sig, std::mem::take(args), input, pos)?;
-                    self.apply_lambda(def, env, captured, &checked)
+                    self.apply_lambda(def, env, captured, checked)
                 }
-                None => self.apply_lambda(def, env, captured, args),
+                None => self.apply_lambda(def, env, captured, std::mem::take(args)),
             },
             Func::Builtin(b) => self.apply_builtin(b, args, input, pos),
             _ => self.apply_other(func, args, input, pos),
@@ -440,16 +452,72 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// Calls a lambda. A call in tail position (the body's last expression, through
+    /// conditions and blocks) to another lambda loops here instead of nesting, so tail
+    /// recursion runs in constant stack; the loop is bounded against runaway evaluations.
     #[inline(never)]
-    fn apply_lambda(&self, def: &crate::ast::Lambda, env: &Rc<Frame>, captured: &Option<Val>, args: &[Option<Val>]) -> R {
-        let frame = self.new_frame(Some(env.clone()));
-        {
-            let mut vars = frame.vars.borrow_mut();
-            for (i, p) in def.params.iter().enumerate() {
-                vars.insert(p.clone(), args.get(i).cloned().flatten());
+    fn apply_lambda(&self, def: &Arc<Lambda>, env: &Rc<Frame>, captured: &Option<Val>, args: Vec<Option<Val>>) -> R {
+        let (mut def, mut env, mut captured, mut args) = (def.clone(), env.clone(), captured.clone(), args);
+        loop {
+            let frame = self.new_frame(Some(env.clone()));
+            {
+                let mut vars = frame.vars.borrow_mut();
+                for (i, p) in def.params.iter().enumerate() {
+                    vars.insert(p.clone(), args.get(i).cloned().flatten());
+                }
+            }
+            match self.eval_tail(&def.body, &captured, &frame)? {
+                Tail::Value(v) => return Ok(v),
+                Tail::Call(func, call_args, call_input, pos) => {
+                    let Func::Lambda { def: next, env: next_env, input: next_input } = &*func else {
+                        return self.apply(&func, call_args, &call_input, pos);
+                    };
+                    let n = self.tail_calls.get() + 1;
+                    self.tail_calls.set(n);
+                    if n > MAX_TAIL_CALLS {
+                        return Err(err("U1001", pos, "Expression evaluation timeout: Check for infinite loop"));
+                    }
+                    args = match &next.signature {
+                        Some(sig) => crate::signature::validate(sig, call_args, &call_input, pos)?,
+                        None => call_args,
+                    };
+                    def = next.clone();
+                    env = next_env.clone();
+                    captured = next_input.clone();
+                }
             }
         }
-        self.eval(&def.body, captured, &frame)
+    }
+
+    /// Evaluates a lambda body, returning a call in tail position unevaluated.
+    fn eval_tail(&self, node: &Node, input: &Option<Val>, env: &Rc<Frame>) -> Result<Tail, JsonataError> {
+        match &node.kind {
+            Kind::Cond(c, t, e) => {
+                if truthy(&self.eval(c, input, env)?) {
+                    self.eval_tail(t, input, env)
+                } else if let Some(e) = e {
+                    self.eval_tail(e, input, env)
+                } else {
+                    Ok(Tail::Value(None))
+                }
+            }
+            Kind::Block(items) if !items.is_empty() => {
+                let frame = self.new_frame(Some(env.clone()));
+                for item in &items[..items.len() - 1] {
+                    self.eval(item, input, &frame)?;
+                }
+                self.eval_tail(&items[items.len() - 1], input, &frame)
+            }
+            Kind::Call(f, args) => {
+                let func = self.callee(f, input, env, false)?;
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a, input, env)?);
+                }
+                Ok(Tail::Call(func, values, input.clone(), node.pos))
+            }
+            _ => Ok(Tail::Value(self.eval(node, input, env)?)),
+        }
     }
 
     /// Calls `func` with as many of `args` as it takes (higher-order functions).

@@ -14,8 +14,17 @@ fn in_small_thread(expr: &'static str, input: Value) -> Result<Option<Value>, ni
 
 #[test]
 fn runaway_recursion_is_u1001() {
+    let err = in_small_thread("($f := function($n){ 1 + $f($n + 1) }; $f(0))", Value::Null).unwrap_err();
+    assert_eq!(err.code, "U1001");
+}
+
+#[test]
+fn tail_recursion_runs_in_constant_stack_and_runaway_loops_end() {
+    let out = in_small_thread("($c := function($n, $a){ $n = 0 ? $a : $c($n - 1, $a + 1) }; $c(50000, 0))", Value::Null).unwrap();
+    assert_eq!(out, Some(serde_json::json!(50000)));
     let err = in_small_thread("($f := function($n){ $f($n + 1) }; $f(0))", Value::Null).unwrap_err();
     assert_eq!(err.code, "U1001");
+    assert!(err.message.contains("infinite loop"), "{}", err.message);
 }
 
 #[test]
@@ -27,7 +36,7 @@ fn runaway_recursion_through_paths_is_u1001() {
 
 #[test]
 fn moderate_recursion_succeeds() {
-    let out = in_small_thread("($c := function($n){ $n = 0 ? 'done' : $c($n - 1) }; $c(100))", Value::Null).unwrap();
+    let out = in_small_thread("($c := function($n){ $n = 0 ? 'done' : $c($n - 1) & '' }; $c(60))", Value::Null).unwrap();
     assert_eq!(out, Some(Value::String("done".into())));
 }
 

@@ -46,7 +46,7 @@ static BUILTINS: &[Builtin] = &[
     b!("match", 2, 3, true, match_fn),
     b!("replace", 3, 4, true, replace),
     b!("eval", 1, 2, false, eval_fn),
-    b!("base64encode", 1, 1, true, |_, a, p| map_str(a, p, "base64encode", |s| crate::encoding::base64_encode(s))),
+    b!("base64encode", 1, 1, true, |_, a, p| map_str(a, p, "base64encode", crate::encoding::base64_encode)),
     b!("base64decode", 1, 1, true, base64decode),
     b!("encodeUrlComponent", 1, 1, true, |_, a, p| map_str(a, p, "encodeUrlComponent", |s| crate::encoding::encode_uri(s, true))),
     b!("encodeUrl", 1, 1, true, |_, a, p| map_str(a, p, "encodeUrl", |s| crate::encoding::encode_uri(s, false))),
@@ -66,11 +66,11 @@ static BUILTINS: &[Builtin] = &[
     b!("sqrt", 1, 1, true, sqrt),
     b!("random", 0, 0, false, |_, _, _| Ok(Some(Val::Num(rand::random::<f64>())))),
     // aggregation
-    b!("sum", 1, 1, false, |_, a, p| aggregate(a, p, "sum", |n| Some(n.iter().sum()), true)),
-    b!("max", 1, 1, false, |_, a, p| aggregate(a, p, "max", |n| n.iter().copied().reduce(f64::max), false)),
-    b!("min", 1, 1, false, |_, a, p| aggregate(a, p, "min", |n| n.iter().copied().reduce(f64::min), false)),
+    b!("sum", 1, 1, false, |_, a, p| aggregate(a, p, "sum", |n| Some(n.iter().sum()))),
+    b!("max", 1, 1, false, |_, a, p| aggregate(a, p, "max", |n| n.iter().copied().reduce(f64::max))),
+    b!("min", 1, 1, false, |_, a, p| aggregate(a, p, "min", |n| n.iter().copied().reduce(f64::min))),
     b!("average", 1, 1, false, |_, a, p| {
-        aggregate(a, p, "average", |n| if n.is_empty() { None } else { Some(n.iter().sum::<f64>() / n.len() as f64) }, false)
+        aggregate(a, p, "average", |n| if n.is_empty() { None } else { Some(n.iter().sum::<f64>() / n.len() as f64) })
     }),
     b!("count", 0, 1, false, |_, a, _| Ok(Some(Val::Num(match arg(a, 0) {
         None => 0.0,
@@ -624,7 +624,7 @@ fn sqrt(_: &Ev, a: Args, pos: usize) -> R {
     Ok(Some(Val::Num(n.sqrt())))
 }
 
-fn aggregate(a: Args, pos: usize, name: &str, f: impl Fn(&[f64]) -> Option<f64>, _zero: bool) -> R {
+fn aggregate(a: Args, pos: usize, name: &str, f: impl Fn(&[f64]) -> Option<f64>) -> R {
     let Some(v) = arg(a, 0) else { return Ok(None) };
     let mut nums = Vec::new();
     for item in v.items() {

@@ -442,7 +442,7 @@ impl<'a> Ev<'a> {
             }
             Func::Transform { def, env } => {
                 let target = args.first().cloned().flatten();
-                crate::transform::apply(self, def, target, env, pos)
+                crate::transform::apply(self, def, target, env)
             }
             Func::Compose(f, g) => {
                 let mid = self.apply(f, std::mem::take(args), input, pos)?;
@@ -975,7 +975,9 @@ fn predicate_selects(r: &Option<Val>, i: usize, len: usize) -> bool {
     }
 }
 
-fn sort_keyed<T>(terms: &[(Node, bool)], keyed: Vec<(Vec<Option<Val>>, T)>) -> Result<Vec<(Vec<Option<Val>>, T)>, JsonataError> {
+type Keyed<T> = Vec<(Vec<Option<Val>>, T)>;
+
+fn sort_keyed<T>(terms: &[(Node, bool)], keyed: Keyed<T>) -> Result<Keyed<T>, JsonataError> {
     // Validate first so the comparator cannot fail.
     for (ti, (term, _)) in terms.iter().enumerate() {
         let mut kind: Option<&'static str> = None;

@@ -2,8 +2,6 @@
 //! and exponent separators, percent/per-mille, `;` negative sub-picture, digit families),
 //! `$formatBase`, `$formatInteger`/`$parseInteger` (decimal, roman, letters, words).
 
-use std::collections::HashMap;
-
 use crate::builtins::{arg, bad_arg, num_arg, round_half_even, str_arg, Args};
 use crate::eval::{err, Ev, R};
 use crate::value::Val;
@@ -39,8 +37,6 @@ fn symbols(options: Option<Val>) -> Symbols {
     };
     if let Some(Val::Obj(o)) = options {
         let ch = |k: &str| o.get(k).and_then(|v| v.as_str().and_then(|x| x.chars().next()));
-        let map: HashMap<&str, &mut char> = HashMap::new();
-        drop(map);
         if let Some(c) = ch("decimal-separator") {
             s.decimal = c;
         }
@@ -250,7 +246,7 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
         grouped.push(*d);
         let pos_after = from_right - 1;
         if pos_after > 0 {
-            let hit = if regular { pos_after % groups[0] == 0 } else { groups.contains(&pos_after) };
+            let hit = if regular { pos_after.is_multiple_of(groups[0]) } else { groups.contains(&pos_after) };
             if hit {
                 grouped.push(s.group);
             }
@@ -546,7 +542,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
         let after = ds.len() - i - 1;
         if after > 0 {
             if regular {
-                if after % seps[0].0 == 0 {
+                if after.is_multiple_of(seps[0].0) {
                     out.push(seps[0].1);
                 }
             } else if let Some((_, c)) = seps.iter().find(|(p, _)| *p == after) {

@@ -130,8 +130,7 @@ pub fn validate(params: &[Param], mut args: Vec<Option<Val>>, context: &Option<V
     let mut ai = 0;
     for p in params {
         let mut taken = 0;
-        loop {
-            let Some(arg) = args.get(ai) else { break };
+        while let Some(arg) = args.get(ai) {
             if !accepts(p, arg) {
                 break;
             }

@@ -212,7 +212,8 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
     let mut v = v;
     let mut exponent = 0i32;
     if pic.has_exponent && v != 0.0 {
-        let int_digits = min_int.max(1) as i32;
+        // The mantissa gets `min_int` integer digits (none: it is scaled below one).
+        let int_digits = min_int as i32;
         let mag = v.log10().floor() as i32 + 1;
         exponent = mag - int_digits;
         v /= 10f64.powi(exponent);
@@ -235,7 +236,7 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
     while frac_str.len() > min_frac && frac_str.ends_with('0') {
         frac_str.pop();
     }
-    if int_str.is_empty() && frac_str.is_empty() {
+    if int_str.is_empty() && (frac_str.is_empty() || (pic.has_exponent && pic.int_part.contains(&s.digit))) {
         int_str.push('0');
     }
     // Apply grouping separators.

@@ -11,6 +11,20 @@
 //!   `$hash`, `$random`, `$uuid` and `$parse`.
 //!
 //! An `Expr` is parsed once and evaluated many times; it is `Send + Sync`.
+//!
+//! ```
+//! use nimbus_jsonata::{stepfunctions, Bindings, Value};
+//! use serde_json::json;
+//!
+//! let expr = stepfunctions::parse("$states.input.items[price > 10].name").unwrap();
+//! let mut bindings = Bindings::new();
+//! stepfunctions::register(&mut bindings);
+//! bindings.bind("states", json!({"input": {"items": [{"name": "a", "price": 5}, {"name": "b", "price": 15}]}}));
+//! assert_eq!(expr.evaluate(&Value::Null, &bindings).unwrap(), Some(json!("b")));
+//!
+//! let err = nimbus_jsonata::Expr::parse("1 +").unwrap_err();
+//! assert_eq!(err.code, "S0207");
+//! ```
 
 mod ast;
 mod bindings;

@@ -114,6 +114,9 @@ static BUILTINS: &[Builtin] = &[
     b!("toMillis", 1, 2, true, crate::datetime::to_millis),
 ];
 
+/// The longest string a function will build (JavaScript's own limit is near 2^29).
+const MAX_STRING: i64 = 1 << 28;
+
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
@@ -193,7 +196,7 @@ fn substring(_: &Ev, a: Args, pos: usize) -> R {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len() as i64;
     let mut start = start.trunc() as i64;
-    if n + start < 0 {
+    if n.saturating_add(start) < 0 {
         start = 0;
     }
     let from = if start < 0 { (n + start).max(0) } else { start.min(n) };
@@ -201,7 +204,8 @@ fn substring(_: &Ev, a: Args, pos: usize) -> R {
         None => n,
         Some(l) if l <= 0.0 => return Ok(Some(Val::str(""))),
         Some(l) => {
-            let end = if start >= 0 { start + l.trunc() as i64 } else { n + start + l.trunc() as i64 };
+            let l = l.trunc() as i64;
+            let end = if start >= 0 { start.saturating_add(l) } else { (n + start).saturating_add(l) };
             end.clamp(0, n)
         }
     };
@@ -237,6 +241,9 @@ fn pad(_: &Ev, a: Args, pos: usize) -> R {
     let pad_len = width.abs().trunc() as i64 - len;
     if pad_len <= 0 || ch.is_empty() {
         return Ok(Some(Val::Str(s)));
+    }
+    if pad_len > MAX_STRING {
+        return Err(err("D1001", pos, format!("Number out of range: {}", js_number_string(width))));
     }
     let padding: String = ch.chars().cycle().take(pad_len as usize).collect();
     Ok(Some(Val::string(if width > 0.0 { format!("{s}{padding}") } else { format!("{padding}{s}") })))
@@ -574,7 +581,7 @@ pub fn round_half_even(n: f64, precision: i32) -> f64 {
     } else {
         shifted.round()
     };
-    let out = shift10(r, -precision);
+    let out = shift10(r, precision.saturating_neg());
     if out == 0.0 {
         0.0
     } else {
@@ -589,12 +596,12 @@ fn shift10(x: f64, p: i32) -> f64 {
     let s = format!("{x:e}");
     let Some((m, e)) = s.split_once('e') else { return x };
     let e: i32 = e.parse().unwrap_or(0);
-    format!("{m}e{}", e + p).parse().unwrap_or(x)
+    format!("{m}e{}", e.saturating_add(p)).parse().unwrap_or(x)
 }
 
 fn round(_: &Ev, a: Args, pos: usize) -> R {
     let Some(n) = num_arg(a, 0, "round", pos)? else { return Ok(None) };
-    let p = num_arg(a, 1, "round", pos)?.unwrap_or(0.0).trunc() as i32;
+    let p = num_arg(a, 1, "round", pos)?.unwrap_or(0.0).trunc().clamp(-400.0, 400.0) as i32;
     Ok(Some(Val::Num(round_half_even(n, p))))
 }
 

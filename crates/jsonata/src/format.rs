@@ -305,7 +305,11 @@ pub fn format_base(_: &Ev, a: Args, pos: usize) -> R {
     Ok(Some(Val::string(digits.into_iter().collect())))
 }
 
+/// Roman numerals (numbers beyond 100,000 are written in decimal rather than as a run of Ms).
 pub fn roman(n: i64) -> String {
+    if !(1..=100_000).contains(&n) {
+        return n.to_string();
+    }
     const TABLE: [(i64, &str); 13] = [
         (1000, "M"),
         (900, "CM"),
@@ -373,7 +377,7 @@ fn from_letters(s: &str) -> Option<i64> {
         if !c.is_ascii_alphabetic() {
             return None;
         }
-        n = n * 26 + (c.to_ascii_lowercase() as i64 - 'a' as i64 + 1);
+        n = n.checked_mul(26)?.checked_add(c.to_ascii_lowercase() as i64 - 'a' as i64 + 1)?;
     }
     Some(n)
 }
@@ -387,7 +391,7 @@ const MAGNITUDES: [(i64, &str); 4] = [(1_000_000_000_000, "trillion"), (1_000_00
 
 fn cardinal(n: i64) -> String {
     if n < 0 {
-        return format!("minus {}", cardinal(-n));
+        return format!("minus {}", cardinal(n.saturating_neg()));
     }
     if n < 20 {
         return SMALL[n as usize].to_string();
@@ -460,19 +464,19 @@ fn from_words(s: &str) -> Option<i64> {
                 }
             });
         if let Some(i) = SMALL.iter().position(|x| *x == base) {
-            current += i as i64;
+            current = current.checked_add(i as i64)?;
         } else if let Some(i) = TENS.iter().position(|x| *x == base && !x.is_empty()) {
-            current += i as i64 * 10;
+            current = current.checked_add(i as i64 * 10)?;
         } else if base == "hundred" {
-            current *= 100;
+            current = current.checked_mul(100)?;
         } else if let Some((m, _)) = MAGNITUDES.iter().find(|(_, name)| *name == base) {
-            total += current * m;
+            total = total.checked_add(current.checked_mul(*m)?)?;
             current = 0;
         } else {
             return None;
         }
     }
-    Some(total + current)
+    total.checked_add(current)
 }
 
 fn split_modifier(picture: &str) -> (&str, bool) {
@@ -532,7 +536,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
     let regular = !seps.is_empty()
         && seps.iter().all(|(_, c)| *c == seps[0].1)
         && seps.iter().enumerate().all(|(i, (p, _))| *p == seps[0].0 * (i + 1));
-    let mut digits = v.abs().to_string();
+    let mut digits = v.unsigned_abs().to_string();
     while digits.len() < mandatory {
         digits.insert(0, '0');
     }
@@ -555,7 +559,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
         out.insert(0, '-');
     }
     if ordinal {
-        let suffix = match (v.abs() % 10, v.abs() % 100) {
+        let suffix = match (v.unsigned_abs() % 10, v.unsigned_abs() % 100) {
             (1, x) if x != 11 => "st",
             (2, x) if x != 12 => "nd",
             (3, x) if x != 13 => "rd",

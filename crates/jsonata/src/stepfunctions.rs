@@ -119,6 +119,12 @@ fn parse_json(args: &[Option<Value>]) -> Out {
     }
 }
 
+/// The expression inside a Step Functions JSONata string: `"{% … %}"` exactly (no
+/// whitespace before `{%` or after `%}`), else `None` (a literal string).
+pub fn expression_text(s: &str) -> Option<&str> {
+    s.strip_prefix("{%")?.strip_suffix("%}")
+}
+
 /// Parses an expression as Step Functions does: JSONata 2.0.6 (no `?:`/`??`).
 pub fn parse(text: &str) -> Result<Expr, JsonataError> {
     Expr::parse_2_0(text)

@@ -139,3 +139,12 @@ fn step_functions_parses_jsonata_2_0_6_without_the_2_1_operators() {
     assert_eq!(ok("$states.input.missing ? 1 : 2"), json!(2));
     assert_eq!(Expr::parse("nothing ?? 'd'").unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap(), Some(json!("d")));
 }
+
+#[test]
+fn expression_text_recognises_only_exact_delimiters() {
+    assert_eq!(stepfunctions::expression_text("{% $states.input %}"), Some(" $states.input "));
+    assert_eq!(stepfunctions::expression_text("{%1%}"), Some("1"));
+    assert_eq!(stepfunctions::expression_text(" {% 1 %}"), None);
+    assert_eq!(stepfunctions::expression_text("{% 1 %} "), None);
+    assert_eq!(stepfunctions::expression_text("$states.input"), None);
+}

@@ -126,7 +126,7 @@ pub fn arg(a: Args, i: usize) -> Option<Val> {
 }
 
 pub fn bad_arg(name: &str, i: usize, pos: usize) -> JsonataError {
-    err("T0410", pos, format!("Argument {} of function {name} does not match function signature", i + 1))
+    err("T0410", pos, format!("Argument {} of function \"{name}\" does not match function signature", i + 1))
 }
 
 /// A string argument (undefined stays undefined).
@@ -357,7 +357,7 @@ fn join(_: &Ev, a: Args, pos: usize) -> R {
     for item in v.items() {
         match item {
             Val::Str(s) => parts.push(s.to_string()),
-            _ => return Err(err("T0412", pos, "Argument 1 of function join must be an array of strings")),
+            _ => return Err(err("T0412", pos, "Argument 1 of function \"join\" must be an array of strings")),
         }
     }
     Ok(Some(Val::string(parts.join(&sep))))
@@ -637,7 +637,7 @@ fn aggregate(a: Args, pos: usize, name: &str, f: impl Fn(&[f64]) -> Option<f64>)
     for item in v.items() {
         match item {
             Val::Num(n) => nums.push(n),
-            _ => return Err(err("T0412", pos, format!("Argument 1 of function {name} must be an array of numbers"))),
+            _ => return Err(err("T0412", pos, format!("Argument 1 of function \"{name}\" must be an array of numbers"))),
         }
     }
     Ok(f(&nums).map(Val::Num))
@@ -879,7 +879,7 @@ fn merge(_: &Ev, a: Args, pos: usize) -> R {
                     out.insert(k.clone(), x.clone());
                 }
             }
-            _ => return Err(err("T0412", pos, "Argument 1 of function merge must be an array of objects")),
+            _ => return Err(err("T0412", pos, "Argument 1 of function \"merge\" must be an array of objects")),
         }
     }
     Ok(Some(Val::object(out)))

@@ -408,7 +408,7 @@ impl<'a> Ev<'a> {
             args.insert(0, input.clone());
         }
         if args.len() > b.max {
-            return Err(err("T0410", pos, format!("Argument {} of function {} does not match function signature", b.max + 1, b.name)));
+            return Err(err("T0410", pos, format!("Argument {} of function \"{}\" does not match function signature", b.max + 1, b.name)));
         }
         (b.f)(self, args, pos)
     }
@@ -436,7 +436,7 @@ impl<'a> Ev<'a> {
                 let s = match args.first().cloned().flatten() {
                     None => return Ok(None),
                     Some(Val::Str(s)) => s,
-                    Some(_) => return Err(err("T0410", pos, "Argument 1 of function regex does not match function signature")),
+                    Some(_) => return Err(err("T0410", pos, "Argument 1 of function \"regex\" does not match function signature")),
                 };
                 Ok(crate::builtins::regex_match_object(re, &s, 0))
             }

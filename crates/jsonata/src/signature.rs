@@ -119,13 +119,29 @@ fn accepts(p: &Param, v: &Option<Val>) -> bool {
     }
 }
 
+fn type_names(items: &str) -> String {
+    let names: Vec<&str> = items
+        .chars()
+        .map(|c| match c {
+            'a' => "arrays",
+            'b' => "booleans",
+            'f' => "functions",
+            'n' => "numbers",
+            'o' => "objects",
+            's' => "strings",
+            _ => "nulls",
+        })
+        .collect();
+    names.join(" or ")
+}
+
 /// Checks (and adapts) the arguments of a call to a lambda with signature `params`.
 pub fn validate(params: &[Param], mut args: Vec<Option<Val>>, context: &Option<Val>, pos: usize) -> Result<Vec<Option<Val>>, JsonataError> {
     let required = params.iter().filter(|p| !p.optional).count();
     if params.first().is_some_and(|p| p.context) && args.len() < required {
         args.insert(0, context.clone());
     }
-    let mismatch = |i: usize| err("T0410", pos, format!("Argument {} of function does not match function signature", i + 1));
+    let mismatch = |i: usize| err("T0410", pos, format!("Argument {} of function \"lambda\" does not match function signature", i + 1));
     let mut out = Vec::with_capacity(args.len());
     let mut ai = 0;
     for p in params {
@@ -143,7 +159,7 @@ pub fn validate(params: &[Param], mut args: Vec<Option<Val>>, context: &Option<V
             }
             if let (Some(items), Some(Val::Arr(a, _))) = (&p.items, &arg) {
                 if !items.contains('x') && a.iter().any(|x| !items.contains(letter(x))) {
-                    return Err(err("T0412", pos, format!("Argument {} of function must be an array of {}", ai + 1, items)));
+                    return Err(err("T0412", pos, format!("Argument {} of function \"lambda\" must be an array of {}", ai + 1, type_names(items))));
                 }
             }
             out.push(arg);

@@ -109,7 +109,7 @@ fn errors_carry_code_position_and_message() {
     assert!(e.position.is_some());
     let e = Expr::parse("'a' + 1").unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap_err();
     assert_eq!(e.code, "T2001");
-    assert_eq!(e.message, "The left side of the + operator must evaluate to a number");
+    assert_eq!(e.message, "The left side of the \"+\" operator must evaluate to a number");
 }
 
 #[test]

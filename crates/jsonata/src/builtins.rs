@@ -483,7 +483,7 @@ fn eval_fn(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(text) = str_arg(a, 0, "eval", pos)? else { return Ok(None) };
     let node = crate::parser::parse(&text)
         .map_err(|e| err("D3120", pos, format!("Syntax error in expression passed to function eval: {}", e.message)))?;
-    let ctx = if a.len() > 1 { arg(a, 1) } else { ev.root.clone() };
+    let ctx = if a.len() > 1 { arg(a, 1) } else { ev.call_context.borrow().clone() };
     let frame = ev.new_frame(None);
     ev.eval(&node, &ctx, &frame)
         .map_err(|e| err("D3121", pos, format!("Dynamic error evaluating the expression passed to function eval: {}", e.message)))

@@ -75,6 +75,8 @@ pub struct Ev<'a> {
     depth: Cell<usize>,
     tail_calls: Cell<usize>,
     stack_base: usize,
+    /// The context of the built-in call in progress (`$eval` evaluates against it).
+    pub call_context: RefCell<Option<Val>>,
     /// `$now()`/`$millis()` are fixed for one evaluation.
     pub now_millis: Cell<Option<i64>>,
 }
@@ -151,6 +153,7 @@ impl<'a> Ev<'a> {
             frames: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             tail_calls: Cell::new(0),
+            call_context: RefCell::new(None),
             stack_base: stack_address(),
             now_millis: Cell::new(None),
         }
@@ -409,6 +412,9 @@ impl<'a> Ev<'a> {
         }
         if args.len() > b.max {
             return Err(err("T0410", pos, format!("Argument {} of function \"{}\" does not match function signature", b.max + 1, b.name)));
+        }
+        if b.name == "eval" {
+            *self.call_context.borrow_mut() = input.clone();
         }
         (b.f)(self, args, pos)
     }

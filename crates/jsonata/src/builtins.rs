@@ -72,7 +72,7 @@ static BUILTINS: &[Builtin] = &[
     b!("average", 1, 1, false, |_, a, p| {
         aggregate(a, p, "average", |n| if n.is_empty() { None } else { Some(n.iter().sum::<f64>() / n.len() as f64) })
     }),
-    b!("count", 0, 1, false, |_, a, _| Ok(Some(Val::Num(match arg(a, 0) {
+    b!("count", 1, 1, true, |_, a, _| Ok(Some(Val::Num(match arg(a, 0) {
         None => 0.0,
         Some(Val::Arr(x, _)) => x.len() as f64,
         Some(_) => 1.0,

@@ -252,6 +252,9 @@ fn pad(_: &Ev, a: Args, pos: usize) -> R {
 enum Pattern {
     Str(Rc<str>),
     Re(std::sync::Arc<regex_lite::Regex>),
+    /// A user-defined matcher: called with the string, it returns a match object
+    /// (`match`, `start`, `end`, `groups`, `next()`) or undefined.
+    Custom(Rc<Func>),
 }
 
 fn pattern_arg(a: Args, i: usize, name: &str, pos: usize) -> Result<Option<Pattern>, JsonataError> {
@@ -260,10 +263,51 @@ fn pattern_arg(a: Args, i: usize, name: &str, pos: usize) -> Result<Option<Patte
         Some(Val::Str(s)) => Ok(Some(Pattern::Str(s))),
         Some(Val::Func(f)) => match &*f {
             Func::Regex(re) => Ok(Some(Pattern::Re(re.clone()))),
-            _ => Err(err("T0410", pos, format!("Argument {} of function {name}: custom matcher functions are not supported by nimbus", i + 1))),
+            _ => Ok(Some(Pattern::Custom(f.clone()))),
         },
         Some(_) => Err(bad_arg(name, i, pos)),
     }
+}
+
+/// The matches a custom matcher reports, following `next()` until undefined.
+fn custom_matches(ev: &Ev, f: &Rc<Func>, s: &Rc<str>, limit: Option<usize>, name: &str, pos: usize) -> Result<Vec<Match>, JsonataError> {
+    let bad = || {
+        err("T1010", pos, format!("The matcher function argument passed to function \"{name}\" does not return the correct object structure"))
+    };
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let byte_at = |i: f64| -> Option<usize> {
+        if i < 0.0 || i.fract() != 0.0 {
+            return None;
+        }
+        let i = i as usize;
+        if i == chars.len() {
+            Some(s.len())
+        } else {
+            chars.get(i).map(|(b, _)| *b)
+        }
+    };
+    let mut out = Vec::new();
+    let mut cur = ev.apply(f, vec![Some(Val::Str(s.clone()))], &None, pos)?;
+    while limit.is_none_or(|l| out.len() < l) {
+        let Some(Val::Obj(o)) = cur else { break };
+        let text = o.get("match").and_then(|v| v.as_str()).ok_or_else(bad)?.to_string();
+        let start = o.get("start").and_then(Val::as_num).and_then(byte_at).ok_or_else(bad)?;
+        let end = o.get("end").and_then(Val::as_num).and_then(byte_at).ok_or_else(bad)?;
+        let groups = match o.get("groups") {
+            Some(Val::Arr(g, _)) => g.iter().map(|x| x.as_str().map(str::to_string).ok_or_else(bad)).collect::<Result<_, _>>()?,
+            None => Vec::new(),
+            Some(_) => return Err(bad()),
+        };
+        if end < start {
+            return Err(bad());
+        }
+        out.push(Match { start, end, text, groups });
+        cur = match o.get("next") {
+            Some(Val::Func(next)) => ev.apply(next, Vec::new(), &None, pos)?,
+            _ => None,
+        };
+    }
+    Ok(out)
 }
 
 struct Match {
@@ -293,25 +337,33 @@ fn char_index(s: &str, byte: usize) -> f64 {
     s[..byte].chars().count() as f64
 }
 
-/// The object a regex applied as a function returns: match, start, end, groups.
-pub fn regex_match_object(re: &regex_lite::Regex, s: &str, from: usize) -> Option<Val> {
+/// The object a regex applied as a function returns: match, start, end, groups, and
+/// `next()`, which gives the following match (undefined after the last).
+pub fn regex_match_object(re: &std::sync::Arc<regex_lite::Regex>, s: &Rc<str>, from: usize) -> Option<Val> {
+    if from > s.len() {
+        return None;
+    }
     let caps = re.captures_at(s, from)?;
     let m = caps.get(0)?;
+    // After an empty match, move on by one character so next() always advances.
+    let next_from = if m.end() > m.start() { m.end() } else { s[m.end()..].chars().next().map_or(s.len() + 1, |c| m.end() + c.len_utf8()) };
     let mut o: Obj = IndexMap::new();
     o.insert("match".into(), Val::str(m.as_str()));
     o.insert("start".into(), Val::Num(char_index(s, m.start())));
     o.insert("end".into(), Val::Num(char_index(s, m.end())));
     let groups = (1..caps.len()).map(|g| Val::str(caps.get(g).map(|x| x.as_str()).unwrap_or(""))).collect();
     o.insert("groups".into(), Val::array(groups));
+    o.insert("next".into(), Val::Func(Rc::new(Func::RegexNext(re.clone(), s.clone(), next_from))));
     Some(Val::object(o))
 }
 
-fn contains(_: &Ev, a: Args, pos: usize) -> R {
+fn contains(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "contains", pos)? else { return Ok(None) };
     Ok(Some(Val::Bool(match pattern_arg(a, 1, "contains", pos)? {
         None => return Err(bad_arg("contains", 1, pos)),
         Some(Pattern::Str(p)) => s.contains(&*p),
         Some(Pattern::Re(re)) => re.is_match(&s),
+        Some(Pattern::Custom(f)) => !custom_matches(ev, &f, &s, Some(1), "contains", pos)?.is_empty(),
     })))
 }
 
@@ -323,7 +375,7 @@ fn limit_arg(a: Args, i: usize, name: &str, code: &str, msg: &str, pos: usize) -
     }
 }
 
-fn split(_: &Ev, a: Args, pos: usize) -> R {
+fn split(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "split", pos)? else { return Ok(None) };
     let sep = pattern_arg(a, 1, "split", pos)?.ok_or_else(|| bad_arg("split", 1, pos))?;
     let limit = limit_arg(a, 2, "split", "D3020", "Third argument of split function must evaluate to a positive number", pos)?;
@@ -339,6 +391,18 @@ fn split(_: &Ev, a: Args, pos: usize) -> R {
                 }
                 out.push(s[last..m.start()].to_string());
                 last = m.end();
+            }
+            out.push(s[last..].to_string());
+            out
+        }
+        Pattern::Custom(f) => {
+            let mut out = Vec::new();
+            let mut last = 0;
+            for m in custom_matches(ev, &f, &s, None, "split", pos)? {
+                if m.start >= last {
+                    out.push(s[last..m.start].to_string());
+                    last = m.end;
+                }
             }
             out.push(s[last..].to_string());
             out
@@ -363,14 +427,15 @@ fn join(_: &Ev, a: Args, pos: usize) -> R {
     Ok(Some(Val::string(parts.join(&sep))))
 }
 
-fn match_fn(_: &Ev, a: Args, pos: usize) -> R {
+fn match_fn(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "match", pos)? else { return Ok(None) };
-    let re = match pattern_arg(a, 1, "match", pos)? {
-        Some(Pattern::Re(re)) => re,
+    let pattern = pattern_arg(a, 1, "match", pos)?;
+    let limit = limit_arg(a, 2, "match", "D3040", "Third argument of match function must evaluate to a positive number", pos)?;
+    let matches = match pattern {
+        Some(Pattern::Re(re)) => find_all(&re, &s, limit, pos)?,
+        Some(Pattern::Custom(f)) => custom_matches(ev, &f, &s, limit, "match", pos)?,
         _ => return Err(bad_arg("match", 1, pos)),
     };
-    let limit = limit_arg(a, 2, "match", "D3040", "Third argument of match function must evaluate to a positive number", pos)?;
-    let matches = find_all(&re, &s, limit, pos)?;
     let out = matches
         .into_iter()
         .map(|m| {
@@ -445,15 +510,20 @@ fn replace(ev: &Ev, a: Args, pos: usize) -> R {
             .map(|(i, t)| Match { start: i, end: i + t.len(), text: t.to_string(), groups: Vec::new() })
             .collect(),
         Pattern::Re(re) => find_all(re, &s, limit, pos)?,
+        Pattern::Custom(f) => custom_matches(ev, f, &s, limit, "replace", pos)?,
     };
     let mut out = String::new();
     let mut last = 0;
     for m in &matches {
+        // A custom matcher could report overlapping or out-of-order matches: skip those.
+        if m.start < last {
+            continue;
+        }
         out.push_str(&s[last..m.start]);
         match &replacement {
             Some(Val::Str(r)) => match pattern {
                 Pattern::Str(_) => out.push_str(r),
-                Pattern::Re(_) => out.push_str(&expand(r, m)),
+                Pattern::Re(_) | Pattern::Custom(_) => out.push_str(&expand(r, m)),
             },
             Some(Val::Func(f)) => {
                 let mut o: Obj = IndexMap::new();

@@ -446,6 +446,7 @@ impl<'a> Ev<'a> {
                 };
                 Ok(crate::builtins::regex_match_object(re, &s, 0))
             }
+            Func::RegexNext(re, s, from) => Ok(crate::builtins::regex_match_object(re, s, *from)),
             Func::Transform { def, env } => {
                 let target = args.first().cloned().flatten();
                 crate::transform::apply(self, def, target, env)

@@ -42,13 +42,27 @@ fn moderate_recursion_succeeds() {
 
 #[test]
 fn deeply_nested_expression_text_is_u1001_not_a_crash() {
-    let text: &'static str = Box::leak(format!("{}1{}", "(".repeat(3000), ")".repeat(3000)).into_boxed_str());
-    let r = std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(move || Expr::parse(text).map(|_| ()))
-        .unwrap()
-        .join();
-    assert!(r.is_ok(), "parsing must not overflow the stack");
+    let texts = [
+        format!("{}1{}", "(".repeat(3000), ")".repeat(3000)),
+        format!("{}1{}", "[".repeat(3000), "]".repeat(3000)),
+        format!("{}1{}", "{'a':".repeat(3000), "}".repeat(3000)),
+        format!("{}1{}", "$f(".repeat(3000), ")".repeat(3000)),
+        format!("{}1", "-".repeat(3000)),
+        format!("{}x{}", "a[".repeat(3000), "]".repeat(3000)),
+        format!("{}1{}", "function($x){".repeat(3000), "}".repeat(3000)),
+        format!("1{}", " ? 1 : 1".repeat(3000)),
+    ];
+    for text in texts {
+        let r = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || match Expr::parse(&text) {
+                Ok(e) => e.evaluate(&Value::Null, &Bindings::new()).map(|_| ()),
+                Err(e) => Err(e),
+            })
+            .unwrap()
+            .join();
+        assert!(r.is_ok(), "parsing and evaluating must not overflow the stack");
+    }
 }
 
 /// Hostile arguments end in an error or a value, never a panic (debug builds check overflow).

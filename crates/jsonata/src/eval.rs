@@ -407,7 +407,8 @@ impl<'a> Ev<'a> {
 
     #[inline(never)]
     fn apply_builtin(&self, b: &crate::builtins::Builtin, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
-        if b.context && args.len() < b.min {
+        let from_context = b.context && args.len() < b.min;
+        if from_context {
             args.insert(0, input.clone());
         }
         if args.len() > b.max {
@@ -416,7 +417,16 @@ impl<'a> Ev<'a> {
         if b.name == "eval" {
             *self.call_context.borrow_mut() = input.clone();
         }
-        (b.f)(self, args, pos)
+        let r = (b.f)(self, args, pos);
+        match r {
+            // The context stood in for argument 1 and was the wrong type.
+            Err(e) if from_context && e.code == "T0410" && e.message.starts_with("Argument 1 ") => Err(err(
+                "T0411",
+                pos,
+                format!("Context value is not a compatible type with argument 1 of function \"{}\"", b.name),
+            )),
+            r => r,
+        }
     }
 
     #[inline(never)]

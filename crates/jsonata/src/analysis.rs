@@ -10,7 +10,8 @@ use crate::ast::{Kind, Node, Path, Stage};
 pub fn reads_input(node: &Node, at_root: bool) -> bool {
     match &node.kind {
         Kind::Str(_) | Kind::Num(_) | Kind::Bool(_) | Kind::Null | Kind::Regex(_) | Kind::Placeholder => false,
-        Kind::Var(name) => name == "$" || (at_root && name.is_empty()),
+        // `$eval` can read the input through the text it evaluates, from anywhere.
+        Kind::Var(name) => name == "$" || name == "eval" || (at_root && name.is_empty()),
         Kind::Name(_) | Kind::Wildcard | Kind::Descendant | Kind::Parent | Kind::Sort(_) => at_root,
         // Pairs are evaluated over the context's items: they read the input only if they
         // read their context (at the root) or `$$`.

@@ -12,7 +12,9 @@ pub fn reads_input(node: &Node, at_root: bool) -> bool {
         Kind::Str(_) | Kind::Num(_) | Kind::Bool(_) | Kind::Null | Kind::Regex(_) | Kind::Placeholder => false,
         // `$eval` can read the input through the text it evaluates, from anywhere.
         Kind::Var(name) => name == "$" || name == "eval" || (at_root && name.is_empty()),
-        Kind::Name(_) | Kind::Wildcard | Kind::Descendant | Kind::Parent | Kind::Sort(_) => at_root,
+        Kind::Name(_) | Kind::Wildcard | Kind::Descendant | Kind::Sort(_) => at_root,
+        // `%` can climb back to the input document from anywhere.
+        Kind::Parent => true,
         // Pairs are evaluated over the context's items: they read the input only if they
         // read their context (at the root) or `$$`.
         Kind::Object(pairs) => pairs.iter().any(|(k, v)| reads_input(k, at_root) || reads_input(v, at_root)),
@@ -41,6 +43,12 @@ pub fn reads_input(node: &Node, at_root: bool) -> bool {
 }
 
 fn path_reads(p: &Path, at_root: bool) -> bool {
+    // After `@$v` the context stays where it was: later steps may still see the input.
+    if at_root && p.steps.iter().any(|s| s.focus.is_some()) {
+        return p.steps.iter().any(|s| {
+            reads_input(&s.node, true) || s.stages.iter().any(|st| matches!(st, Stage::Filter(n) if reads_input(n, true)))
+        }) || p.group.as_ref().is_some_and(|pairs| pairs.iter().any(|(k, v)| reads_input(k, true) || reads_input(v, true)));
+    }
     let mut steps = p.steps.iter();
     let Some(first) = steps.next() else { return false };
     if reads_input(&first.node, at_root) {

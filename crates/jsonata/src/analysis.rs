@@ -25,7 +25,19 @@ pub fn reads_input(node: &Node, at_root: bool) -> bool {
         }
         Kind::Neg(inner) | Kind::Bind(_, inner) => reads_input(inner, at_root),
         Kind::Array(items, _) | Kind::Block(items) => items.iter().any(|i| reads_input(i, at_root)),
-        Kind::Binary(_, l, r) | Kind::Apply(l, r) => reads_input(l, at_root) || reads_input(r, at_root),
+        Kind::Binary(_, l, r) => reads_input(l, at_root) || reads_input(r, at_root),
+        // `l ~> $f(args)` calls $f with l first; `l ~> $f` calls it with l alone.
+        Kind::Apply(l, r) => {
+            reads_input(l, at_root)
+                || match &r.kind {
+                    Kind::Call(f, args) => {
+                        reads_input(f, at_root)
+                            || args.iter().any(|a| reads_input(a, at_root))
+                            || (at_root && may_take_context(f, args.len() + 1))
+                    }
+                    _ => reads_input(r, at_root) || (at_root && may_take_context(r, 1)),
+                }
+        }
         Kind::Cond(c, t, e) => {
             reads_input(c, at_root) || reads_input(t, at_root) || e.as_ref().is_some_and(|e| reads_input(e, at_root))
         }
@@ -43,11 +55,10 @@ pub fn reads_input(node: &Node, at_root: bool) -> bool {
 }
 
 fn path_reads(p: &Path, at_root: bool) -> bool {
-    // After `@$v` the context stays where it was: later steps may still see the input.
+    // After `@$v` the context stays where it was, and the path's result is that context:
+    // at the root, the input itself.
     if at_root && p.steps.iter().any(|s| s.focus.is_some()) {
-        return p.steps.iter().any(|s| {
-            reads_input(&s.node, true) || s.stages.iter().any(|st| matches!(st, Stage::Filter(n) if reads_input(n, true)))
-        }) || p.group.as_ref().is_some_and(|pairs| pairs.iter().any(|(k, v)| reads_input(k, true) || reads_input(v, true)));
+        return true;
     }
     let mut steps = p.steps.iter();
     let Some(first) = steps.next() else { return false };

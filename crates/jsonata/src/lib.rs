@@ -81,7 +81,17 @@ impl Expr {
     /// functions. `Ok(None)` is *undefined*.
     pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
         // Expressions that cannot read the input (most of Step Functions') skip converting it.
-        let root = if self.reads_input { Some(value::from_json(input)) } else { Some(value::Val::Null) };
+        self.evaluate_with(input, bindings, self.reads_input)
+    }
+
+    /// `evaluate`, always converting the input (tests check the analysis against it).
+    #[doc(hidden)]
+    pub fn evaluate_converting_input(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
+        self.evaluate_with(input, bindings, true)
+    }
+
+    fn evaluate_with(&self, input: &Value, bindings: &Bindings, convert: bool) -> Result<Option<Value>, JsonataError> {
+        let root = if convert { Some(value::from_json(input)) } else { Some(value::Val::Null) };
         let mut ev = eval::Ev::new(bindings, root.clone());
         ev.track_parents = self.uses_parent;
         let frame = ev.new_frame(None);

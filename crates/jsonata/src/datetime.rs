@@ -313,9 +313,8 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         'E' | 'C' => return Ok("ISO".into()),
         'W' => iso_week(p).1,
         'X' => iso_week(p).0,
-        'w' | 'x' => {
-            return Err(err("D3132", pos, format!("The date/time component {} is not supported by nimbus", c.marker)))
-        }
+        'w' => month_week(p).1,
+        'x' => month_week(p).0,
         _ => 0,
     };
     let default = match c.marker {
@@ -327,7 +326,7 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
     let mut s = match pres {
         "N" | "n" | "Nn" => {
             let name = match c.marker {
-                'M' => MONTHS[(value - 1) as usize],
+                'M' | 'x' => MONTHS[(value - 1) as usize],
                 'F' => DAYS[(value - 1) as usize],
                 _ => return Err(err("D3133", pos, format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not {}", c.marker))),
             };
@@ -384,6 +383,14 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
     }
     Ok(s)
+}
+
+/// Week in month, by the ISO rule applied to months: weeks run Monday to Sunday and belong
+/// to the month holding their Thursday. Returns (month, week).
+fn month_week(p: &Parts) -> (i64, i64) {
+    let days = days_from_civil(p.year, p.month, p.day);
+    let (_, month, day) = civil_from_days(days + (4 - p.weekday));
+    (month, (day - 1) / 7 + 1)
 }
 
 /// ISO 8601 week-numbering year and week: the week (Monday to Sunday) holding the Thursday.

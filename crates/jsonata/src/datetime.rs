@@ -465,7 +465,7 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
             }
             PicPart::Comp(c) => {
                 let pres = c.presentation.as_str();
-                if matches!(pres, "N" | "n" | "Nn") || c.marker == 'P' {
+                if matches!(pres, "N" | "n" | "Nn") || c.marker == 'P' || (c.marker == 'F' && pres.is_empty()) {
                     let start = i;
                     while i < chars.len() && chars[i].is_alphabetic() {
                         i += 1;
@@ -494,6 +494,21 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
                     offset = parse_tz(&text).ok_or_else(|| err("D3110", pos, format!("Invalid timezone offset {text:?}")))?;
                     continue;
                 }
+                if matches!(pres, "I" | "i") {
+                    let start = i;
+                    while i < chars.len() && "IVXLCDMivxlcdm".contains(chars[i]) {
+                        i += 1;
+                    }
+                    let text: String = chars[start..i].iter().collect();
+                    let Some(n) = crate::format::from_roman(&text).filter(|n| *n > 0) else { return Ok(None) };
+                    match c.marker {
+                        'Y' => y = Some(n),
+                        'M' => mo = Some(n),
+                        'D' => d = Some(n),
+                        _ => {}
+                    }
+                    continue;
+                }
                 // Digits: fixed width when another component follows directly.
                 let mandatory = pres.chars().filter(|ch| ch.is_ascii_digit()).count();
                 let next_is_comp = matches!(parts.get(pi + 1), Some(PicPart::Comp(_)));
@@ -509,6 +524,12 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
                 let Ok(n) = text.parse::<i64>() else { return Ok(None) };
                 if n.abs() > 1_000_000 {
                     return Ok(None);
+                }
+                // An ordinal's suffix (1st, 2nd, 23rd).
+                if c.ordinal {
+                    while i < chars.len() && chars[i].is_alphabetic() {
+                        i += 1;
+                    }
                 }
                 match c.marker {
                     'Y' => y = Some(if mandatory == 2 && text.len() == 2 { 2000 + n } else { n }),

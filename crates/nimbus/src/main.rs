@@ -407,6 +407,9 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
         stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
+        // STANDARD executions stored as running (a restart, a crash) go on from their
+        // checkpoints: keep this after the task runner is set.
+        stepfunctions.resume_executions();
         // The web console reads every service registered above: keep this after the last
         // `router.register`.
         router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));

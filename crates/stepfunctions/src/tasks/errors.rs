@@ -17,8 +17,15 @@ use super::TaskResult;
 use nimbus_core::AwsError;
 use serde_json::{json, Map, Value};
 
+/// An error code without the namespace some services' JSON errors carry
+/// (`com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`).
+pub fn short_code(code: &str) -> &str {
+    code.rsplit('#').next().unwrap_or(code)
+}
+
 /// `code` with the `Exception` suffix AWS's error names always carry.
 pub fn exception_name(code: &str) -> String {
+    let code = short_code(code);
     if code.ends_with("Exception") {
         code.to_string()
     } else {
@@ -41,7 +48,7 @@ fn optimized_names(integration: Optimized) -> (&'static str, &'static str) {
 /// A service's error as an optimized integration reports it.
 pub fn optimized_failure(integration: Optimized, e: &AwsError, request_id: &str) -> TaskResult {
     let (prefix, sdk_service) = optimized_names(integration);
-    let code = e.query_code.as_deref().unwrap_or(&e.code);
+    let code = short_code(e.query_code.as_deref().unwrap_or(&e.code));
     TaskResult::Failed {
         error: format!("{prefix}.{}", exception_name(&e.code)),
         cause: format!("{} (Service: {sdk_service}; Status Code: {}; Error Code: {code}; Request ID: {request_id}; Proxy: null)", e.message, e.status),
@@ -114,6 +121,10 @@ mod tests {
         let TaskResult::Failed { error, cause } = optimized_failure(Optimized::DynamoDb, &e, "RID") else { panic!() };
         assert_eq!(error, "DynamoDB.ConditionalCheckFailedException");
         assert_eq!(cause, "The conditional request failed (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: RID; Proxy: null)");
+        let e = AwsError::new("com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", 400, "Requested resource not found");
+        let TaskResult::Failed { error, cause } = optimized_failure(Optimized::DynamoDb, &e, "RID") else { panic!() };
+        assert_eq!(error, "DynamoDB.ResourceNotFoundException");
+        assert!(cause.contains("Error Code: ResourceNotFoundException;"), "{cause}");
         let e = AwsError::new("StateMachineDoesNotExist", 400, "State Machine Does Not Exist: 'arn'");
         let TaskResult::Failed { error, .. } = optimized_failure(Optimized::StatesStartExecution, &e, "RID") else { panic!() };
         assert_eq!(error, "StepFunctions.StateMachineDoesNotExistException");

@@ -5,7 +5,7 @@
 //!   Logs' `logGroupName`); a JSON value where the API takes a string is sent as its JSON
 //!   text (a message body, an execution's input); an ISO 8601 date where the API takes a
 //!   timestamp becomes the epoch seconds the services take; a streaming payload (S3's
-//!   `Body`) is its text.
+//!   `Body`) is its text; an idempotency token left out is a fresh UUID, as the SDKs fill it.
 //! - out: members in PascalCase; timestamps as the integration's SDK writes them (epoch
 //!   milliseconds for the optimized integrations, ISO 8601 for the AWS SDK ones); a
 //!   streaming payload as text.
@@ -45,6 +45,10 @@ pub fn to_service_input(model: &ServiceModel, shape: &str, value: Value) -> Valu
                         out.insert(key, v);
                     }
                 }
+            }
+            // Idempotency tokens the caller leaves out are filled, as the SDKs do.
+            for m in members.iter().filter(|m| m.idempotency_token) {
+                out.entry(m.name.clone()).or_insert_with(|| Value::String(nimbus_core::ids::uuid()));
             }
             Value::Object(out)
         }
@@ -163,5 +167,13 @@ mod tests {
         let input = to_service_input(sfn(), "GetExecutionHistoryInput", json!({ "ExecutionArn": "a", "MaxResults": 3, "Other": true }));
         assert_eq!(input, json!({ "executionArn": "a", "maxResults": 3, "Other": true }));
         assert_eq!(pascal_case("md5OfBody"), "Md5OfBody");
+    }
+
+    #[test]
+    fn idempotency_tokens_left_out_are_filled() {
+        let input = to_service_input(sfn(), "RedriveExecutionInput", json!({ "ExecutionArn": "a" }));
+        assert_eq!(input["clientToken"].as_str().map(str::len), Some(36));
+        let input = to_service_input(sfn(), "RedriveExecutionInput", json!({ "ExecutionArn": "a", "ClientToken": "mine" }));
+        assert_eq!(input["clientToken"], "mine");
     }
 }

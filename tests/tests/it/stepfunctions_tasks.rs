@@ -29,7 +29,8 @@ fn sfn_client(n: &Nimbus) -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::from_conf(conf)
 }
 
-/// Creates a state machine of `definition`, runs it on `input` and waits for its end:
+/// Creates a state machine of `definition`, runs it on `input` and polls DescribeExecution
+/// until it ends (StartSyncExecution would not do: the SDK sends it to `sync-<host>`):
 /// (status, output, error).
 async fn run(sfn: &aws_sdk_sfn::Client, definition: Value, input: Value) -> (ExecutionStatus, Value, Option<String>) {
     let machine = sfn

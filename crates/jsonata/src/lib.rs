@@ -1,9 +1,65 @@
 //! A JSONata evaluator with no I/O, for Step Functions' `QueryLanguage: JSONata`.
 //!
-//! Being built (issue 18). The contract Step Functions uses:
-//! - `Expr::parse(text)` — the expression inside `{% … %}`, or a parse error with its
-//!   position and JSONata's error code (`S0201`, …);
-//! - `expr.evaluate(input, &bindings)` — `Ok(None)` is JSONata's *undefined*;
-//!   `bindings` hold variables (`$states`, `Assign`ed names) and extra native functions
-//!   (Step Functions adds `$partition`, `$range`, `$hash`, `$random`, `$uuid`, `$parse`).
-//! <https://docs.jsonata.org/overview>
+//! Written from the JSONata specification (<https://docs.jsonata.org/overview>). The contract
+//! Step Functions codes against:
+//! - [`Expr::parse`] — the expression inside `{% … %}`, or a [`JsonataError`] with JSONata's
+//!   error code (`S0201`, `S0202`, …), the character position and a message;
+//! - [`Expr::evaluate`] — `Ok(None)` is JSONata's *undefined*; runtime errors carry JSONata's
+//!   codes (`T2001`, `D3030`, …);
+//! - [`Bindings`] — variables (`$states`, names `Assign`ed by Step Functions) and extra native
+//!   functions; [`stepfunctions::register`] adds Step Functions' `$partition`, `$range`,
+//!   `$hash`, `$random`, `$uuid` and `$parse`.
+//!
+//! An `Expr` is parsed once and evaluated many times; it is `Send + Sync`.
+
+mod ast;
+mod bindings;
+mod builtins;
+mod datetime;
+mod encoding;
+mod error;
+mod eval;
+mod format;
+mod func;
+mod lexer;
+mod operators;
+mod parser;
+mod transform;
+mod value;
+
+pub mod stepfunctions;
+
+use std::sync::Arc;
+
+pub use bindings::{Bindings, NativeFunction};
+pub use error::JsonataError;
+pub use serde_json::Value;
+
+/// A parsed JSONata expression: parse once, evaluate many times (`Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct Expr {
+    root: Arc<ast::Node>,
+}
+
+impl Expr {
+    /// Parses `text` (the expression without the `{% %}` delimiters).
+    pub fn parse(text: &str) -> Result<Expr, JsonataError> {
+        Ok(Expr { root: Arc::new(parser::parse(text)?) })
+    }
+
+    /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
+    /// functions. `Ok(None)` is *undefined*.
+    pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
+        let root = Some(value::from_json(input));
+        let ev = eval::Ev::new(bindings, root.clone());
+        let frame = ev.new_frame(None);
+        let out = ev.eval(&self.root, &root, &frame)?;
+        Ok(out.as_ref().and_then(value::to_json))
+    }
+}
+
+/// JavaScript's number-to-string conversion as JSONata's `$string` applies it (15
+/// significant digits, `1e+21` style exponents, integers without `.0`).
+pub fn number_to_string(n: f64) -> String {
+    value::js_number_string(value::round15(n))
+}

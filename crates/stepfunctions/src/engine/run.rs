@@ -283,7 +283,8 @@ impl Exec {
                 let until = match cp.wait_until {
                     Some(u) => u,
                     None => {
-                        let now = self.engine.clock.now_ms();
+                        // Relative waits count from the moment the state was entered.
+                        let now = cp.entered_ms;
                         if let Some(s) = st.field("Seconds").and_then(Value::as_u64) {
                             now + s * 1000
                         } else if let Some(t) = st.field("Timestamp").and_then(Value::as_str) {
@@ -385,7 +386,7 @@ impl Exec {
                 let until = match cp.wait_until {
                     Some(u) => u,
                     None => {
-                        let now = self.engine.clock.now_ms();
+                        let now = cp.entered_ms;
                         if let Some(s) = st.field("Seconds") {
                             match ja.render(s)?.as_f64() {
                                 Some(x) if x >= 0.0 => now + (x * 1000.0) as u64,
@@ -491,7 +492,9 @@ impl Exec {
             }
             attempts[i] += 1;
             retry_count += 1;
-            let at = self.engine.clock.now_ms() + (delay * 1000.0) as u64;
+            // The interval counts from the failure (its event's time).
+            let failed_at = self.running.history.lock().last().and_then(|e| e.get("timestamp")).and_then(Value::as_f64).map(|t| (t * 1000.0).round() as u64).unwrap_or_else(|| self.engine.clock.now_ms());
+            let at = failed_at + (delay * 1000.0) as u64;
             if frame.top && self.running.durable() {
                 let mut c = cp.clone();
                 c.state = st.name.clone();

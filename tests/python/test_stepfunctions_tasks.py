@@ -248,6 +248,34 @@ def test_eventbridge_put_events_carries_the_execution(stepfunctions, make_client
     assert desc["stateMachineArn"] in event["resources"]
 
 
+def test_sns_and_eventbridge_wait_for_task_token(stepfunctions, make_client, sqs, queue):
+    """`.waitForTaskToken` on SNS and EventBridge: the message / event carries the token;
+    the worker that receives it answers SendTaskSuccess."""
+    sns, events = make_client("sns"), make_client("events")
+    url = queue()
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name=unique_name("topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    source = unique_name("src")
+    rule = unique_name("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    cases = [
+        ("arn:aws:states:::sns:publish.waitForTaskToken", {"TopicArn": topic, "Message": {"token.$": "$$.Task.Token"}}, lambda body: body["token"]),
+        ("arn:aws:states:::events:putEvents.waitForTaskToken", {"Entries": [{"Source": source, "DetailType": "Ask", "Detail": {"token.$": "$$.Task.Token"}}]}, lambda body: body["detail"]["token"]),
+    ]
+    for resource, params, token_of in cases:
+        machine = create_machine(stepfunctions, single_task(resource, params))
+        arn = stepfunctions.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        msgs = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=20)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+        stepfunctions.send_task_success(taskToken=token_of(json.loads(msgs[0]["Body"])), output=json.dumps({"via": resource}))
+        desc = wait_done(stepfunctions, arn)
+        assert desc["status"] == "SUCCEEDED", desc
+        assert json.loads(desc["output"]) == {"via": resource}
+
+
 # --------------------------------------------------------------------------- nested executions
 
 
@@ -273,6 +301,16 @@ def test_start_execution_request_response_sync_and_sync2(stepfunctions):
     assert desc["status"] == "SUCCEEDED", desc
     assert out["Output"] == {"child": "done"}, ".sync:2: Output as JSON"
     assert out["Input"] == {"from": "parent"}
+
+
+def test_start_execution_wait_for_task_token_answered_by_the_child(stepfunctions):
+    """The parent waits on a token it hands the child execution; the child answers it
+    through the AWS SDK integration `aws-sdk:sfn:sendTaskSuccess`."""
+    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output": "{\"from\":\"child\"}"}))
+    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}}
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.waitForTaskToken", params))
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out == {"from": "child"}
 
 
 def test_failed_nested_execution_fails_the_task(stepfunctions):
@@ -360,6 +398,17 @@ def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"
 
 
+def test_aws_sdk_wait_for_task_token(stepfunctions, sqs, queue):
+    url = queue()
+    machine = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken", {"QueueUrl": url, "MessageBody.$": "$$.Task.Token"}))
+    arn = stepfunctions.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    msgs = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=20)
+    stepfunctions.send_task_success(taskToken=msgs[0]["Body"], output='{"sdk": true}')
+    desc = wait_done(stepfunctions, arn)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert json.loads(desc["output"]) == {"sdk": True}
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -371,6 +420,7 @@ def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
         ("arn:aws:states:::aws-sdk:s3:noSuchAction", "is not recognized"),
         ("arn:aws:states:::aws-sdk:ec2:describeInstances", "is not recognized"),
         ("arn:aws:states:::ecs:runTask.sync", "is not supported by nimbus"),
+        ("arn:aws:lambda:us-east-1:000000000000:function:f.waitForTaskToken", "is not recognized"),
     ],
 )
 def test_unknown_resources_are_refused_at_creation(stepfunctions, resource, says):

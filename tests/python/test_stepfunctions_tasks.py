@@ -9,6 +9,7 @@ does not know refused by CreateStateMachine.
 <https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html>
 """
 
+import base64
 import hashlib
 import json
 
@@ -391,6 +392,34 @@ def test_aws_sdk_parameters_are_pascal_case_for_camel_case_apis(stepfunctions, m
     assert desc["status"] == "SUCCEEDED", desc
     assert out["ExecutionArn"] == desc["executionArn"]
     assert out["Status"] == "RUNNING"
+
+
+def test_aws_sdk_query_json_and_blob_services(stepfunctions):
+    """STS (query protocol), SSM (JSON) and KMS (blobs as base64, as the API's JSON
+    carries them) through one execution."""
+    name = "/sfn/" + unique_name("param")
+    plaintext = base64.b64encode(b"trip secret").decode()
+    definition = {
+        "StartAt": "Who",
+        "States": {
+            "Who": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity", "Parameters": {}, "ResultPath": "$.who", "Next": "Put"},
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ssm:putParameter", "Parameters": {"Name": name, "Value": "v1", "Type": "String"}, "ResultPath": "$.put", "Next": "Get"},
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter", "Parameters": {"Name": name}, "ResultPath": "$.got", "Next": "Key"},
+            "Key": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:createKey", "Parameters": {}, "ResultSelector": {"id.$": "$.KeyMetadata.KeyId"}, "ResultPath": "$.key", "Next": "Encrypt"},
+            "Encrypt": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:encrypt", "Parameters": {"KeyId.$": "$.key.id", "Plaintext": plaintext}, "ResultPath": "$.sealed", "Next": "Decrypt"},
+            "Decrypt": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:decrypt", "Parameters": {"CiphertextBlob.$": "$.sealed.CiphertextBlob"}, "ResultPath": "$.opened", "End": True},
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["who"]["Account"] == "000000000000"
+    assert out["put"]["Version"] == 1
+    assert out["got"]["Parameter"]["Value"] == "v1"
+    assert out["got"]["Parameter"]["LastModifiedDate"].endswith("Z")
+    assert out["opened"]["Plaintext"] == plaintext
+
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:ssm:getParameter", {"Name": name + "-missing"}, errors=["Ssm.ParameterNotFoundException"]))
+    assert out["error"]["Error"] == "Ssm.ParameterNotFoundException"
 
 
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):

@@ -480,3 +480,93 @@ async fn a_waiting_execution_survives_kill_9_and_finishes_after_restart() {
     let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(t, vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
 }
+
+#[tokio::test]
+async fn jsonata_states_with_arguments_output_assign_conditions_and_items() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "ja",
+        json!({
+            "QueryLanguage": "JSONata",
+            "StartAt": "Setup",
+            "States": {
+                "Setup": { "Type": "Pass", "Assign": { "factor": "{% $states.input.factor %}", "count": "{% $count($states.input.items) %}" }, "Output": "{% $states.input.items %}", "Next": "Route" },
+                "Route": { "Type": "Choice", "Choices": [
+                    { "Condition": "{% $count > 2 %}", "Next": "Scale", "Assign": { "route": "many" } }
+                ], "Default": "Few" },
+                "Scale": { "Type": "Map", "Items": "{% $states.input %}",
+                    "ItemSelector": { "v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}" },
+                    "ItemProcessor": { "StartAt": "Mul", "States": { "Mul": { "Type": "Pass", "Output": "{% $states.input.v * $factor + $states.input.i %}", "End": true } } },
+                    "Output": "{% { 'scaled': $states.result, 'sum': $sum($states.result), 'route': $route } %}", "Next": "Done" },
+                "Few": { "Type": "Fail", "Error": "{% 'Too.Few' %}", "Cause": "{% 'only ' & $string($count) %}" },
+                "Done": { "Type": "Succeed" }
+            }
+        }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!({ "factor": 10, "items": [1, 2, 3] })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "scaled": [10, 21, 32], "sum": 63, "route": "many" }));
+    let evs = events(&c, d.execution_arn()).await;
+    let setup_exit = evs.iter().find(|e| e.r#type() == &HistoryEventType::PassStateExited).and_then(|e| e.state_exited_event_details()).expect("exited");
+    let assigned = setup_exit.assigned_variables().expect("assignedVariables");
+    assert_eq!(assigned.get("factor").map(String::as_str), Some("10"));
+    assert_eq!(assigned.get("count").map(String::as_str), Some("3"));
+
+    let d = finished(&c, &start(&c, &arn, json!({ "factor": 1, "items": [1] })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!((d.error(), d.cause()), (Some("Too.Few"), Some("only 1")));
+
+    // An expression that fails is States.QueryEvaluationError, which Catch can handle.
+    let arn = machine(
+        &c,
+        "ja-catch",
+        json!({ "QueryLanguage": "JSONata", "StartAt": "Bad", "States": {
+            "Bad": { "Type": "Parallel", "Arguments": "{% $states.input %}", "Branches": [ { "StartAt": "X", "States": { "X": { "Type": "Pass", "Output": "{% $number('abc') %}", "End": true } } } ],
+                "Catch": [ { "ErrorEquals": ["States.ALL"], "Output": "{% { 'caught': $states.errorOutput.Error } %}", "Next": "Ok" } ], "End": true },
+            "Ok": { "Type": "Succeed" } } }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!({})).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "caught": "States.QueryEvaluationError" }));
+}
+
+#[tokio::test]
+async fn jsonpath_variables_intrinsics_result_selector_and_data_limit() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "vars",
+        json!({
+            "StartAt": "Remember",
+            "States": {
+                "Remember": { "Type": "Pass", "Assign": { "customer.$": "$.customer", "greeting.$": "States.Format('hello {}', $.customer)" }, "Next": "Fan" },
+                "Fan": { "Type": "Parallel", "Branches": [
+                    { "StartAt": "Inner", "States": { "Inner": { "Type": "Pass", "Parameters": { "who.$": "$customer", "len.$": "States.ArrayLength($.list)" }, "End": true } } }
+                ], "ResultSelector": { "first.$": "$[0]" }, "ResultPath": "$.fan", "Next": "Out" },
+                "Out": { "Type": "Pass", "Parameters": { "greeting.$": "$greeting", "fan.$": "$.fan.first", "id.$": "States.ArrayGetItem(States.StringSplit('a,b,c', ','), 1)", "exec.$": "$$.Execution.Name" }, "End": true }
+            }
+        }),
+    )
+    .await;
+    let exec = c.start_execution().state_machine_arn(&arn).name("run-vars").input(json!({ "customer": "ana", "list": [1, 2] }).to_string()).send().await.expect("start").execution_arn().to_string();
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "greeting": "hello ana", "fan": { "who": "ana", "len": 2 }, "id": "b", "exec": "run-vars" }));
+
+    // A state result over 256 KB fails the execution with States.DataLimitExceeded.
+    let arn = machine(&c, "big", json!({ "StartAt": "Grow", "States": { "Grow": { "Type": "Pass", "Parameters": { "a.$": "$.s", "b.$": "$.s", "c.$": "$.s" }, "End": true } } })).await;
+    let d = finished(&c, &start(&c, &arn, json!({ "s": "x".repeat(100_000) })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.DataLimitExceeded"));
+
+    // A missing path names the state and the event it entered at.
+    let arn = machine(&c, "miss", json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Parameters": { "x.$": "$.nope" }, "End": true } } })).await;
+    let d = finished(&c, &start(&c, &arn, json!({})).await).await;
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert!(d.cause().unwrap_or_default().starts_with("An error occurred while executing the state 'P' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input"), "{:?}", d.cause());
+}

@@ -407,6 +407,13 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
         stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
+        // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
+        // executions, aws-sdk:*) over those services; `.sync` waits through the engine.
+        if let Some(caller) = stepfunctions.service_caller() {
+            let integrations = Arc::new(nimbus_stepfunctions::tasks::Integrations::new(caller, clock.clone()));
+            integrations.set_watcher(stepfunctions.execution_watcher());
+            stepfunctions.set_task_runner(integrations);
+        }
         // STANDARD executions stored as running (a restart, a crash) go on from their
         // checkpoints: keep this after the task runner is set.
         stepfunctions.resume_executions();

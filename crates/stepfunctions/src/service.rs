@@ -94,6 +94,7 @@ impl AwsService for StepFunctionsService {
                 "ListExecutions" => ops_executions::list(e, ctx, &input),
                 "GetExecutionHistory" => ops_executions::history(e, ctx, &input),
                 "DescribeStateMachineForExecution" => ops_executions::describe_machine_for(e, ctx, &input),
+                "RedriveExecution" => ops_executions::redrive(e, ctx, &input).await,
                 "CreateActivity" => ops_activities::create(e, ctx, &input).await,
                 "DescribeActivity" => ops_activities::describe(e, ctx, &input),
                 "ListActivities" => ops_activities::list(e, ctx, &input),

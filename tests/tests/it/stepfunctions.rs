@@ -570,3 +570,64 @@ async fn jsonpath_variables_intrinsics_result_selector_and_data_limit() {
     assert_eq!(d.error(), Some("States.Runtime"));
     assert!(d.cause().unwrap_or_default().starts_with("An error occurred while executing the state 'P' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input"), "{:?}", d.cause());
 }
+
+/// An activity task's token outlives `kill -9`: the worker that took it before the crash
+/// answers after the restart, and the execution finishes.
+#[tokio::test]
+async fn a_task_token_survives_kill_9() {
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        return;
+    }
+    let c = sfn(&n);
+    let activity = c.create_activity().name("slow").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(&c, "tok", json!({ "StartAt": "Work", "States": { "Work": { "Type": "Task", "Resource": activity, "ResultPath": "$.r", "End": true } } })).await;
+    let exec = start(&c, &arn, json!({ "n": 1 })).await;
+    let (token, _) = take(&c, &activity).await;
+    n.kill9();
+    n.restart();
+    let c = sfn(&n);
+    c.send_task_success().task_token(&token).output(r#"{"ok":1}"#).send().await.expect("success after restart");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "n": 1, "r": { "ok": 1 } }));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(t, vec!["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+}
+
+/// RedriveExecution: a failed execution goes on from the state that failed.
+#[tokio::test]
+async fn a_failed_execution_is_redriven_from_its_failed_state() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let activity = c.create_activity().name("flaky").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(
+        &c,
+        "redrive",
+        json!({ "StartAt": "First", "States": {
+            "First": { "Type": "Pass", "Result": "done", "ResultPath": "$.first", "Next": "Work" },
+            "Work": { "Type": "Task", "Resource": activity, "ResultPath": "$.work", "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    let (token, _) = take(&c, &activity).await;
+    c.send_task_failure().task_token(&token).error("Boom").cause("first try").send().await.expect("fail");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.redrive_status().map(|s| s.as_str()), Some("REDRIVABLE"));
+
+    c.redrive_execution().execution_arn(&exec).send().await.expect("redrive");
+    let (token, input) = take(&c, &activity).await;
+    assert_eq!(input, json!({ "first": "done" }), "the failed state runs again on its own input");
+    c.send_task_success().task_token(&token).output("2").send().await.expect("success");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded);
+    assert_eq!(d.redrive_count(), Some(1));
+    assert!(d.redrive_date().is_some());
+    assert_eq!(output(&d), json!({ "first": "done", "work": 2 }));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    let redriven = t.iter().position(|k| k == "ExecutionRedriven").expect("ExecutionRedriven");
+    assert_eq!(&t[redriven - 1..redriven + 2], &["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered"]);
+    assert_eq!(t.iter().filter(|k| *k == "PassStateEntered").count(), 1, "states before the failure are not run again");
+    err(c.redrive_execution().execution_arn(&exec).send().await, "ExecutionNotRedrivable");
+}

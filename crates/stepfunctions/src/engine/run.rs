@@ -40,6 +40,9 @@ pub struct Checkpoint {
     pub wait_until: Option<u64>,
     #[serde(default)]
     pub token: Option<String>,
+    /// A redrive: the state is entered again (its Entered event written anew).
+    #[serde(default)]
+    pub reenter: bool,
 }
 
 /// One execution being interpreted.
@@ -134,12 +137,12 @@ impl Exec {
     /// One state, from its Entered event to its Exited event (or its failure).
     async fn state(self: Arc<Self>, st: &Arc<State>, input: Value, vars: &mut Map<String, Value>, frame: &Frame, prev: &mut u64, resume: Option<Checkpoint>) -> Result<Step, Failure> {
         let ty = st.type_name();
-        let entered_ms = resume.as_ref().map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
+        let entered_ms = resume.as_ref().filter(|c| !c.reenter).map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
         match &resume {
             // Entered before the restart: the checkpoint is written after the Entered
             // event, in order, so that event is in the history; go on after it.
-            Some(_) => *prev = self.running.last_event_id(),
-            None => {
+            Some(c) if !c.reenter => *prev = self.running.last_event_id(),
+            _ => {
                 let before = *prev;
                 *prev = self.emit(*prev, &format!("{ty}StateEntered"), Some(("stateEnteredEventDetails", json!({ "name": st.name, "input": text(&input), "inputDetails": not_truncated() }))));
                 if frame.top && self.running.durable() {
@@ -148,6 +151,8 @@ impl Exec {
                 }
             }
         }
+        // A redriven state runs afresh once entered again.
+        let resume = resume.filter(|c| !c.reenter);
         let checkpoint = resume.unwrap_or_else(|| Checkpoint { state: st.name.clone(), input: input.clone(), variables: vars.clone(), prev: *prev, entered_ms, ..Default::default() });
         let entered_event = *prev;
         let body = self.clone().body(st, &input, vars, frame, prev, checkpoint).await.map_err(|mut f| {

@@ -49,6 +49,12 @@ impl StepFunctionsService {
         *self.engine.runner.write() = Some(runner);
     }
 
+    /// CloudWatch Logs, where machines with a `loggingConfiguration` send their
+    /// executions' events.
+    pub fn set_log_sink(&self, sink: Arc<dyn nimbus_core::internal::LogSink>) {
+        *self.engine.log_sink.write() = Some(sink);
+    }
+
     /// How `.sync` integrations wait for an execution's end.
     pub fn execution_watcher(&self) -> Arc<dyn ExecutionWatcher> {
         Arc::new(Watcher(self.engine.clone()))

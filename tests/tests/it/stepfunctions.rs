@@ -631,3 +631,57 @@ async fn a_failed_execution_is_redriven_from_its_failed_state() {
     assert_eq!(t.iter().filter(|k| *k == "PassStateEntered").count(), 1, "states before the failure are not run again");
     err(c.redrive_execution().execution_arn(&exec).send().await, "ExecutionNotRedrivable");
 }
+
+#[tokio::test]
+async fn execution_events_go_to_cloudwatch_logs_at_the_configured_level() {
+    use aws_sdk_sfn::types::{CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration, TracingConfiguration};
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let logs = n.logs_client();
+    let group_arn = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/vendedlogs/states/audit:*";
+    let logging = |level: LogLevel, data: bool| {
+        LoggingConfiguration::builder()
+            .level(level)
+            .include_execution_data(data)
+            .destinations(LogDestination::builder().cloud_watch_logs_log_group(CloudWatchLogsLogGroup::builder().log_group_arn(group_arn).build()).build())
+            .build()
+    };
+    let def = json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Next": "F" }, "F": { "Type": "Fail", "Error": "Bad", "Cause": "worse" } } });
+    let arn = c
+        .create_state_machine()
+        .name("logged")
+        .definition(def.to_string())
+        .role_arn(ROLE)
+        .logging_configuration(logging(LogLevel::All, true))
+        .tracing_configuration(TracingConfiguration::builder().enabled(true).build())
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_string();
+    let d = c.describe_state_machine().state_machine_arn(&arn).send().await.expect("describe");
+    assert_eq!(d.logging_configuration().and_then(|l| l.level()), Some(&LogLevel::All));
+    assert_eq!(d.tracing_configuration().map(|t| t.enabled()), Some(true));
+    let exec = start(&c, &arn, json!({ "secret": 1 })).await;
+    finished(&c, &exec).await;
+    let read = || async {
+        let out = logs.filter_log_events().log_group_name("/aws/vendedlogs/states/audit").send().await.expect("filter");
+        out.events().iter().map(|e| serde_json::from_str::<Value>(e.message().expect("message")).expect("json")).collect::<Vec<_>>()
+    };
+    let lines = read().await;
+    assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered", "ExecutionFailed"]);
+    assert_eq!(lines[0]["execution_arn"], json!(exec));
+    assert_eq!(lines[0]["id"], json!("1"));
+    assert_eq!(lines[1]["previous_event_id"], json!("1"));
+    assert_eq!(lines[0]["details"]["input"], json!(r#"{"secret":1}"#));
+    assert_eq!(lines[4]["details"]["error"], json!("Bad"));
+
+    // ERROR without execution data: only the failure, and no input or output.
+    c.update_state_machine().state_machine_arn(&arn).logging_configuration(logging(LogLevel::Error, false)).send().await.expect("update");
+    let exec2 = start(&c, &arn, json!({ "secret": 2 })).await;
+    finished(&c, &exec2).await;
+    let lines: Vec<Value> = read().await.into_iter().filter(|l| l["execution_arn"] == json!(exec2)).collect();
+    assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionFailed"]);
+    let msg = err(c.create_state_machine().name("nolog").definition(def.to_string()).role_arn(ROLE).logging_configuration(LoggingConfiguration::builder().level(LogLevel::All).build()).send().await, "InvalidLoggingConfiguration");
+    assert!(msg.contains("Log Destination"), "{msg}");
+}

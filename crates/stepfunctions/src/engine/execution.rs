@@ -127,6 +127,7 @@ impl Running {
             ev.insert(key.into(), d);
         }
         let ev = Value::Object(ev);
+        super::logging::log_event(engine, &self.record.lock(), &ev);
         let pending = self.durable().then(|| engine.store.put_events(&self.arn(), vec![(id, ev.clone())]));
         h.push(ev);
         (id, pending)

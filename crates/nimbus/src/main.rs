@@ -392,6 +392,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Task states call the other services in-process (`ServiceCaller`, set below once
         // every service is registered).
         let stepfunctions = Arc::new(nimbus_stepfunctions::StepFunctionsService::open(db_path("stepfunctions.db").as_deref(), durability, clock.clone()).map_err(|e| format!("stepfunctions: {e}"))?);
+        // Executions' events to CloudWatch Logs (`loggingConfiguration`).
+        stepfunctions.set_log_sink(logs.clone());
         router.register(stepfunctions.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;

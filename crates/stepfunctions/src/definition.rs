@@ -125,7 +125,7 @@ pub fn invalid_message(diagnostics: &[Diagnostic]) -> String {
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 const TRANSITION: &[&str] = &["Next", "End"];
 const JSONPATH_IO: &[&str] = &["InputPath", "OutputPath"];
-const JSONPATH_ONLY: &[&str] = &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "ItemSelector", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"];
+const JSONPATH_ONLY: &[&str] = &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "ErrorPath", "CausePath", "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"];
 const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
 
 fn allowed(kind: &str) -> Option<Vec<&'static str>> {
@@ -362,6 +362,9 @@ impl Checker {
                 self.schema(format!("The field '{key}' is supported only for the JSONata query language"), format!("{at}/{key}"));
             }
         }
+        if language == QueryLanguage::JsonPath {
+            self.jsonpath_fields(obj, at, ty);
+        }
         let transitions = fields.contains(&"Next");
         let next = if transitions {
             let end = obj.get("End");
@@ -456,7 +459,7 @@ impl Checker {
                     }
                 }
                 if let Some(Value::String(t)) = obj.get("Timestamp") {
-                    if !t.starts_with("{%") && nimbus_core::time::parse_iso8601(t).is_none() {
+                    if !t.starts_with("{%") && nimbus_asl::timestamp::parse_rfc3339(t).is_none() {
                         self.schema("The value of the field 'Timestamp' must be an ISO-8601 extended offset date-time format string", format!("{at}/Timestamp"));
                     }
                 }
@@ -513,6 +516,49 @@ impl Checker {
             _ => return None,
         };
         Some(State { name: name.to_string(), kind, query_language: language, next, raw: obj.clone(), retry, catch })
+    }
+
+    /// JSONPath fields: paths, reference paths, templates and Choice rules, checked by
+    /// `nimbus-asl` with AWS's texts.
+    fn jsonpath_fields(&mut self, obj: &Map<String, Value>, at: &str, ty: &str) {
+        for f in ["InputPath", "OutputPath"] {
+            if let Some(Value::String(p)) = obj.get(f) {
+                if let Err(e) = nimbus_asl::path::validate_path(p) {
+                    self.schema(e, format!("{at}/{f}"));
+                }
+            }
+        }
+        for f in ["ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath"] {
+            if let Some(Value::String(p)) = obj.get(f) {
+                if let Err(e) = nimbus_asl::path::validate_reference_path(p) {
+                    self.schema(e, format!("{at}/{f}"));
+                }
+            }
+        }
+        if let Some(Value::String(p)) = obj.get("ResultPath") {
+            if let Err(e) = nimbus_asl::path::validate_result_path(p) {
+                self.schema(e, format!("{at}/ResultPath"));
+            }
+        }
+        for f in ["Parameters", "ResultSelector", "ItemSelector", "Assign"] {
+            if let Some(t) = obj.get(f) {
+                if ty == "Pass" && f == "Parameters" && !t.is_object() {
+                    continue;
+                }
+                if let Err(e) = nimbus_asl::template::validate(t) {
+                    self.schema(e, format!("{at}/{f}"));
+                }
+            }
+        }
+        if ty == "Choice" {
+            if let Some(Value::Array(rules)) = obj.get("Choices") {
+                for (i, r) in rules.iter().enumerate() {
+                    if let Err(e) = nimbus_asl::choice::Rule::parse(r) {
+                        self.schema(e, format!("{at}/Choices/{i}"));
+                    }
+                }
+            }
+        }
     }
 
     fn error_list(&mut self, v: Option<&Value>, at: &str) -> Vec<String> {

@@ -95,10 +95,15 @@ pub async fn get_task(engine: &Engine, _ctx: &RequestContext, input: &Value) -> 
             let slot = engine.tokens.lock().get(&task.token).cloned();
             let Some(slot) = slot else { continue };
             // The worker has it: ActivityStarted, and heartbeats count from now.
-            if let Some(r) = engine.running.lock().get(&slot.execution_arn).cloned() {
+            let running = engine.running.lock().get(&slot.execution_arn).cloned();
+            if let Some(r) = running {
                 let prev = slot.scheduled_event.load(Ordering::SeqCst);
-                let id = r.emit(engine, prev, "ActivityStarted", Some(("activityStartedEventDetails", json!({ "workerName": worker }))));
+                let (id, pending) = r.emit_pending(engine, prev, "ActivityStarted", Some(("activityStartedEventDetails", json!({ "workerName": worker }))));
                 slot.started_event.store(id, Ordering::SeqCst);
+                // Durable before the worker has the token: a restart knows it was taken.
+                if let Some(p) = pending {
+                    p.wait().await.map_err(AwsError::internal)?;
+                }
             }
             slot.last_heartbeat_ms.store(engine.clock.now_ms(), Ordering::SeqCst);
             return Ok(json!({ "taskToken": task.token, "input": task.input }));

@@ -115,6 +115,8 @@ pub async fn start(engine: &Engine, ctx: &RequestContext, input: &Value, sync: b
         tracing: machine.base.tracing.clone(),
         checkpoint: None,
         redrive_count: 0,
+        redrive_ms: None,
+        redrive_checkpoint: None,
     };
     let running = Arc::new(Running::new(record.clone(), Vec::new()));
     {
@@ -213,7 +215,6 @@ pub fn describe(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result
         "input": r.input,
         "inputDetails": { "included": true },
         "redriveCount": r.redrive_count,
-        "redriveStatus": if r.status == "RUNNING" || r.status == "SUCCEEDED" { "NOT_REDRIVABLE" } else { "NOT_REDRIVABLE" },
     });
     if let Some(t) = r.stop_ms {
         out["stopDate"] = secs(t);
@@ -237,12 +238,42 @@ pub fn describe(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result
     if let Some(t) = &r.trace_header {
         out["traceHeader"] = json!(t);
     }
-    if r.status == "SUCCEEDED" || r.status == "RUNNING" {
-        out["redriveStatusReason"] = json!(if r.status == "RUNNING" { "Execution is RUNNING and cannot be redriven" } else { "Execution is SUCCEEDED and cannot be redriven" });
-    } else {
-        out["redriveStatusReason"] = json!("Redrive is not supported by nimbus");
+    let (status, reason) = redrive_status(&r);
+    out["redriveStatus"] = json!(status);
+    if let Some(reason) = reason {
+        out["redriveStatusReason"] = json!(reason);
+    }
+    if let Some(t) = r.redrive_ms {
+        out["redriveDate"] = secs(t);
     }
     Ok(out)
+}
+
+/// Whether RedriveExecution can take the execution, and why not.
+fn redrive_status(r: &ExecutionRecord) -> (&'static str, Option<String>) {
+    match r.status.as_str() {
+        "RUNNING" | "SUCCEEDED" => ("NOT_REDRIVABLE", Some(format!("Execution is {} and cannot be redriven", r.status))),
+        _ if r.redrive_checkpoint.is_some() => ("REDRIVABLE", None),
+        _ => ("NOT_REDRIVABLE", Some("Execution has no state to be redriven from".into())),
+    }
+}
+
+/// RedriveExecution: a FAILED, ABORTED or TIMED_OUT STANDARD execution goes on from the
+/// state it ended in.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html>
+pub async fn redrive(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
+    let arn = req(input, "executionArn")?;
+    let parsed = check_arn(arn, &["execution", "express"])?;
+    if parsed.kind == "express" {
+        return Err(AwsError::new("ExecutionNotRedrivable", 400, format!("Execution with arn {arn} cannot be redriven: Express executions cannot be redriven")));
+    }
+    if engine.store.execution(arn).map_err(AwsError::internal)?.is_none() && !engine.running.lock().contains_key(arn) {
+        return Err(errors::execution_missing(arn));
+    }
+    match engine.arc().redrive(arn).await {
+        Ok(ms) => Ok(json!({ "redriveDate": secs(ms) })),
+        Err(reason) => Err(AwsError::new("ExecutionNotRedrivable", 400, format!("Execution with arn {arn} cannot be redriven: {reason}"))),
+    }
 }
 
 pub async fn stop(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
@@ -304,6 +335,9 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
                 return None;
             }
             let mut item = json!({ "executionArn": rec.arn, "stateMachineArn": rec.machine_arn, "name": rec.name, "status": rec.status, "startDate": secs(rec.start_ms), "redriveCount": rec.redrive_count });
+            if let Some(t) = rec.redrive_ms {
+                item["redriveDate"] = secs(t);
+            }
             if let Some(t) = rec.stop_ms {
                 item["stopDate"] = secs(t);
             }

@@ -49,6 +49,12 @@ impl StepFunctionsService {
         *self.engine.runner.write() = Some(runner);
     }
 
+    /// CloudWatch Logs, where machines with a `loggingConfiguration` send their
+    /// executions' events.
+    pub fn set_log_sink(&self, sink: Arc<dyn nimbus_core::internal::LogSink>) {
+        *self.engine.log_sink.write() = Some(sink);
+    }
+
     /// How `.sync` integrations wait for an execution's end.
     pub fn execution_watcher(&self) -> Arc<dyn ExecutionWatcher> {
         Arc::new(Watcher(self.engine.clone()))
@@ -94,6 +100,7 @@ impl AwsService for StepFunctionsService {
                 "ListExecutions" => ops_executions::list(e, ctx, &input),
                 "GetExecutionHistory" => ops_executions::history(e, ctx, &input),
                 "DescribeStateMachineForExecution" => ops_executions::describe_machine_for(e, ctx, &input),
+                "RedriveExecution" => ops_executions::redrive(e, ctx, &input).await,
                 "CreateActivity" => ops_activities::create(e, ctx, &input).await,
                 "DescribeActivity" => ops_activities::describe(e, ctx, &input),
                 "ListActivities" => ops_activities::list(e, ctx, &input),

@@ -480,3 +480,208 @@ async fn a_waiting_execution_survives_kill_9_and_finishes_after_restart() {
     let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(t, vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
 }
+
+#[tokio::test]
+async fn jsonata_states_with_arguments_output_assign_conditions_and_items() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "ja",
+        json!({
+            "QueryLanguage": "JSONata",
+            "StartAt": "Setup",
+            "States": {
+                "Setup": { "Type": "Pass", "Assign": { "factor": "{% $states.input.factor %}", "count": "{% $count($states.input.items) %}" }, "Output": "{% $states.input.items %}", "Next": "Route" },
+                "Route": { "Type": "Choice", "Choices": [
+                    { "Condition": "{% $count > 2 %}", "Next": "Scale", "Assign": { "route": "many" } }
+                ], "Default": "Few" },
+                "Scale": { "Type": "Map", "Items": "{% $states.input %}",
+                    "ItemSelector": { "v": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}" },
+                    "ItemProcessor": { "StartAt": "Mul", "States": { "Mul": { "Type": "Pass", "Output": "{% $states.input.v * $factor + $states.input.i %}", "End": true } } },
+                    "Output": "{% { 'scaled': $states.result, 'sum': $sum($states.result), 'route': $route } %}", "Next": "Done" },
+                "Few": { "Type": "Fail", "Error": "{% 'Too.Few' %}", "Cause": "{% 'only ' & $string($count) %}" },
+                "Done": { "Type": "Succeed" }
+            }
+        }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!({ "factor": 10, "items": [1, 2, 3] })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "scaled": [10, 21, 32], "sum": 63, "route": "many" }));
+    let evs = events(&c, d.execution_arn()).await;
+    let setup_exit = evs.iter().find(|e| e.r#type() == &HistoryEventType::PassStateExited).and_then(|e| e.state_exited_event_details()).expect("exited");
+    let assigned = setup_exit.assigned_variables().expect("assignedVariables");
+    assert_eq!(assigned.get("factor").map(String::as_str), Some("10"));
+    assert_eq!(assigned.get("count").map(String::as_str), Some("3"));
+
+    let d = finished(&c, &start(&c, &arn, json!({ "factor": 1, "items": [1] })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!((d.error(), d.cause()), (Some("Too.Few"), Some("only 1")));
+
+    // An expression that fails is States.QueryEvaluationError, which Catch can handle.
+    let arn = machine(
+        &c,
+        "ja-catch",
+        json!({ "QueryLanguage": "JSONata", "StartAt": "Bad", "States": {
+            "Bad": { "Type": "Parallel", "Arguments": "{% $states.input %}", "Branches": [ { "StartAt": "X", "States": { "X": { "Type": "Pass", "Output": "{% $number('abc') %}", "End": true } } } ],
+                "Catch": [ { "ErrorEquals": ["States.ALL"], "Output": "{% { 'caught': $states.errorOutput.Error } %}", "Next": "Ok" } ], "End": true },
+            "Ok": { "Type": "Succeed" } } }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!({})).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "caught": "States.QueryEvaluationError" }));
+}
+
+#[tokio::test]
+async fn jsonpath_variables_intrinsics_result_selector_and_data_limit() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "vars",
+        json!({
+            "StartAt": "Remember",
+            "States": {
+                "Remember": { "Type": "Pass", "Assign": { "customer.$": "$.customer", "greeting.$": "States.Format('hello {}', $.customer)" }, "Next": "Fan" },
+                "Fan": { "Type": "Parallel", "Branches": [
+                    { "StartAt": "Inner", "States": { "Inner": { "Type": "Pass", "Parameters": { "who.$": "$customer", "len.$": "States.ArrayLength($.list)" }, "End": true } } }
+                ], "ResultSelector": { "first.$": "$[0]" }, "ResultPath": "$.fan", "Next": "Out" },
+                "Out": { "Type": "Pass", "Parameters": { "greeting.$": "$greeting", "fan.$": "$.fan.first", "id.$": "States.ArrayGetItem(States.StringSplit('a,b,c', ','), 1)", "exec.$": "$$.Execution.Name" }, "End": true }
+            }
+        }),
+    )
+    .await;
+    let exec = c.start_execution().state_machine_arn(&arn).name("run-vars").input(json!({ "customer": "ana", "list": [1, 2] }).to_string()).send().await.expect("start").execution_arn().to_string();
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "greeting": "hello ana", "fan": { "who": "ana", "len": 2 }, "id": "b", "exec": "run-vars" }));
+
+    // A state result over 256 KB fails the execution with States.DataLimitExceeded.
+    let arn = machine(&c, "big", json!({ "StartAt": "Grow", "States": { "Grow": { "Type": "Pass", "Parameters": { "a.$": "$.s", "b.$": "$.s", "c.$": "$.s" }, "End": true } } })).await;
+    let d = finished(&c, &start(&c, &arn, json!({ "s": "x".repeat(100_000) })).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.DataLimitExceeded"));
+
+    // A missing path names the state and the event it entered at.
+    let arn = machine(&c, "miss", json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Parameters": { "x.$": "$.nope" }, "End": true } } })).await;
+    let d = finished(&c, &start(&c, &arn, json!({})).await).await;
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert!(d.cause().unwrap_or_default().starts_with("An error occurred while executing the state 'P' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input"), "{:?}", d.cause());
+}
+
+/// An activity task's token outlives `kill -9`: the worker that took it before the crash
+/// answers after the restart, and the execution finishes.
+#[tokio::test]
+async fn a_task_token_survives_kill_9() {
+    let mut n = Nimbus::start();
+    if n.is_external() {
+        return;
+    }
+    let c = sfn(&n);
+    let activity = c.create_activity().name("slow").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(&c, "tok", json!({ "StartAt": "Work", "States": { "Work": { "Type": "Task", "Resource": activity, "ResultPath": "$.r", "End": true } } })).await;
+    let exec = start(&c, &arn, json!({ "n": 1 })).await;
+    let (token, _) = take(&c, &activity).await;
+    n.kill9();
+    n.restart();
+    let c = sfn(&n);
+    c.send_task_success().task_token(&token).output(r#"{"ok":1}"#).send().await.expect("success after restart");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!({ "n": 1, "r": { "ok": 1 } }));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(t, vec!["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+}
+
+/// RedriveExecution: a failed execution goes on from the state that failed.
+#[tokio::test]
+async fn a_failed_execution_is_redriven_from_its_failed_state() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let activity = c.create_activity().name("flaky").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(
+        &c,
+        "redrive",
+        json!({ "StartAt": "First", "States": {
+            "First": { "Type": "Pass", "Result": "done", "ResultPath": "$.first", "Next": "Work" },
+            "Work": { "Type": "Task", "Resource": activity, "ResultPath": "$.work", "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    let (token, _) = take(&c, &activity).await;
+    c.send_task_failure().task_token(&token).error("Boom").cause("first try").send().await.expect("fail");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.redrive_status().map(|s| s.as_str()), Some("REDRIVABLE"));
+
+    c.redrive_execution().execution_arn(&exec).send().await.expect("redrive");
+    let (token, input) = take(&c, &activity).await;
+    assert_eq!(input, json!({ "first": "done" }), "the failed state runs again on its own input");
+    c.send_task_success().task_token(&token).output("2").send().await.expect("success");
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded);
+    assert_eq!(d.redrive_count(), Some(1));
+    assert!(d.redrive_date().is_some());
+    assert_eq!(output(&d), json!({ "first": "done", "work": 2 }));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    let redriven = t.iter().position(|k| k == "ExecutionRedriven").expect("ExecutionRedriven");
+    assert_eq!(&t[redriven - 1..redriven + 2], &["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered"]);
+    assert_eq!(t.iter().filter(|k| *k == "PassStateEntered").count(), 1, "states before the failure are not run again");
+    err(c.redrive_execution().execution_arn(&exec).send().await, "ExecutionNotRedrivable");
+}
+
+#[tokio::test]
+async fn execution_events_go_to_cloudwatch_logs_at_the_configured_level() {
+    use aws_sdk_sfn::types::{CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration, TracingConfiguration};
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let logs = n.logs_client();
+    let group_arn = "arn:aws:logs:us-east-1:000000000000:log-group:/aws/vendedlogs/states/audit:*";
+    let logging = |level: LogLevel, data: bool| {
+        LoggingConfiguration::builder()
+            .level(level)
+            .include_execution_data(data)
+            .destinations(LogDestination::builder().cloud_watch_logs_log_group(CloudWatchLogsLogGroup::builder().log_group_arn(group_arn).build()).build())
+            .build()
+    };
+    let def = json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Next": "F" }, "F": { "Type": "Fail", "Error": "Bad", "Cause": "worse" } } });
+    let arn = c
+        .create_state_machine()
+        .name("logged")
+        .definition(def.to_string())
+        .role_arn(ROLE)
+        .logging_configuration(logging(LogLevel::All, true))
+        .tracing_configuration(TracingConfiguration::builder().enabled(true).build())
+        .send()
+        .await
+        .expect("create")
+        .state_machine_arn()
+        .to_string();
+    let d = c.describe_state_machine().state_machine_arn(&arn).send().await.expect("describe");
+    assert_eq!(d.logging_configuration().and_then(|l| l.level()), Some(&LogLevel::All));
+    assert_eq!(d.tracing_configuration().map(|t| t.enabled()), Some(true));
+    let exec = start(&c, &arn, json!({ "secret": 1 })).await;
+    finished(&c, &exec).await;
+    let read = || async {
+        let out = logs.filter_log_events().log_group_name("/aws/vendedlogs/states/audit").send().await.expect("filter");
+        out.events().iter().map(|e| serde_json::from_str::<Value>(e.message().expect("message")).expect("json")).collect::<Vec<_>>()
+    };
+    let lines = read().await;
+    assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered", "ExecutionFailed"]);
+    assert_eq!(lines[0]["execution_arn"], json!(exec));
+    assert_eq!(lines[0]["id"], json!("1"));
+    assert_eq!(lines[1]["previous_event_id"], json!("1"));
+    assert_eq!(lines[0]["details"]["input"], json!(r#"{"secret":1}"#));
+    assert_eq!(lines[4]["details"]["error"], json!("Bad"));
+
+    // ERROR without execution data: only the failure, and no input or output.
+    c.update_state_machine().state_machine_arn(&arn).logging_configuration(logging(LogLevel::Error, false)).send().await.expect("update");
+    let exec2 = start(&c, &arn, json!({ "secret": 2 })).await;
+    finished(&c, &exec2).await;
+    let lines: Vec<Value> = read().await.into_iter().filter(|l| l["execution_arn"] == json!(exec2)).collect();
+    assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionFailed"]);
+    let msg = err(c.create_state_machine().name("nolog").definition(def.to_string()).role_arn(ROLE).logging_configuration(LoggingConfiguration::builder().level(LogLevel::All).build()).send().await, "InvalidLoggingConfiguration");
+    assert!(msg.contains("Log Destination"), "{msg}");
+}

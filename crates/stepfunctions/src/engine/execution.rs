@@ -53,6 +53,11 @@ pub struct ExecutionRecord {
     pub checkpoint: Option<Value>,
     #[serde(default)]
     pub redrive_count: u64,
+    #[serde(default)]
+    pub redrive_ms: Option<u64>,
+    /// Where a failed, aborted or timed-out execution was: RedriveExecution goes on from it.
+    #[serde(default)]
+    pub redrive_checkpoint: Option<Value>,
 }
 
 impl ExecutionRecord {
@@ -105,6 +110,11 @@ impl Running {
 
     /// Appends an event after `previous` (0: none); answers its id.
     pub fn emit(&self, engine: &Engine, previous: u64, kind: &str, details: Option<(&str, Value)>) -> u64 {
+        self.emit_pending(engine, previous, kind, details).0
+    }
+
+    /// As `emit`, with the store write to await (STANDARD) before answering a caller.
+    pub fn emit_pending(&self, engine: &Engine, previous: u64, kind: &str, details: Option<(&str, Value)>) -> (u64, Option<nimbus_core::storage::Pending>) {
         let now = engine.clock.now_ms();
         let mut h = self.history.lock();
         let id = h.len() as u64 + 1;
@@ -117,12 +127,10 @@ impl Running {
             ev.insert(key.into(), d);
         }
         let ev = Value::Object(ev);
-        if self.durable() {
-            let arn = self.arn();
-            drop(engine.store.put_events(&arn, vec![(id, ev.clone())]));
-        }
+        super::logging::log_event(engine, &self.record.lock(), &ev);
+        let pending = self.durable().then(|| engine.store.put_events(&self.arn(), vec![(id, ev.clone())]));
         h.push(ev);
-        id
+        (id, pending)
     }
 
     /// Records where the execution is (STANDARD: written to the store).

@@ -64,6 +64,11 @@ impl JsonPath<'_> {
     pub fn choice(&self, rule: &Value, input: &Value) -> Result<bool, Failure> {
         Ok(paths::choice_matches(rule, &self.scope(input))?)
     }
+
+    /// `ItemsPath` (a miss is `States.ReferencePathConflict`).
+    pub fn items(&self, input: &Value, path: &str) -> Result<Value, Failure> {
+        Ok(paths::select_items(&self.scope(input), path)?)
+    }
 }
 
 /// JSONata's evaluation environment: `$states` and the variables in scope.
@@ -101,10 +106,18 @@ impl Jsonata<'_> {
         }
     }
 
-    /// One expression; `None` is JSONata's undefined.
+    /// One expression; `None` is JSONata's undefined. `$states` and the variables in
+    /// scope are bound, with Step Functions' extra functions.
     pub fn eval(&self, expr: &str) -> Result<Option<Value>, Failure> {
-        let _ = (self.states, self.variables);
-        Err(Failure::new("States.QueryEvaluationError", format!("JSONata expressions are not supported by nimbus yet: {expr}")))
+        let parsed = nimbus_jsonata::Expr::parse(expr).map_err(|e| Failure::new("States.QueryEvaluationError", format!("The JSONata expression '{expr}' is not valid: {e}")))?;
+        let mut bindings = nimbus_jsonata::Bindings::new();
+        nimbus_jsonata::stepfunctions::register(&mut bindings);
+        for (k, v) in self.variables {
+            bindings.bind(k, v.clone());
+        }
+        bindings.bind("states", self.states.clone());
+        let input = self.states.get("input").cloned().unwrap_or(Value::Null);
+        parsed.evaluate(&input, &bindings).map_err(|e| Failure::new("States.QueryEvaluationError", format!("An error occurred while evaluating the expression '{expr}': {e}")))
     }
 }
 

@@ -115,7 +115,8 @@ impl Engine {
             rec.error = error;
             rec.cause = cause;
             rec.stop_ms = Some(now);
-            rec.checkpoint = None;
+            let last = rec.checkpoint.take();
+            rec.redrive_checkpoint = if status == "SUCCEEDED" { None } else { last };
             let pending = (!rec.express).then(|| self.store.put_execution(rec.row()));
             (pending, rec.finished().unwrap_or(Finished { status: status.to_string(), output: None, error: None, cause: None }))
         };
@@ -157,6 +158,54 @@ impl Engine {
             n += 1;
         }
         n
+    }
+}
+
+impl Engine {
+    /// RedriveExecution: a failed, aborted or timed-out STANDARD execution goes on from
+    /// the state it was in (that state entered again, its retries counted afresh).
+    pub async fn redrive(self: &Arc<Self>, arn: &str) -> Result<u64, String> {
+        if self.running.lock().contains_key(arn) {
+            return Err("Execution is RUNNING and cannot be redriven".into());
+        }
+        let row = self.store.execution(arn)?.ok_or_else(|| "missing".to_string())?;
+        let mut rec: ExecutionRecord = serde_json::from_value(row.doc).map_err(|e| e.to_string())?;
+        if rec.status == "SUCCEEDED" {
+            return Err("Execution is SUCCEEDED and cannot be redriven".into());
+        }
+        let now = self.clock.now_ms();
+        if rec.stop_ms.is_some_and(|t| now.saturating_sub(t) > 14 * 86_400_000) {
+            return Err("Execution can only be redriven within 14 days of its end".into());
+        }
+        let Some(cp) = rec.redrive_checkpoint.take().and_then(|c| serde_json::from_value::<Checkpoint>(c).ok()) else {
+            return Err(format!("Execution is {} and has no state to be redriven from", rec.status));
+        };
+        let (def, _) = crate::definition::parse(&rec.definition).map_err(|_| "the definition does not parse".to_string())?;
+        let cp = Checkpoint { attempts: Vec::new(), retry_count: 0, retry_at: None, wait_until: None, token: None, reenter: true, ..cp };
+        rec.status = "RUNNING".into();
+        rec.redrive_count += 1;
+        rec.redrive_ms = Some(now);
+        rec.stop_ms = None;
+        rec.output = None;
+        rec.error = None;
+        rec.cause = None;
+        rec.checkpoint = serde_json::to_value(&cp).ok();
+        let history = self.store.history(arn)?;
+        let count = rec.redrive_count;
+        let running = Arc::new(Running::new(rec.clone(), history));
+        {
+            let mut all = self.running.lock();
+            if all.contains_key(arn) {
+                return Err("Execution is RUNNING and cannot be redriven".into());
+            }
+            all.insert(arn.to_string(), running.clone());
+        }
+        let p = self.store.put_execution(rec.row());
+        let last = running.last_event_id();
+        running.emit(self, last, "ExecutionRedriven", Some(("executionRedrivenEventDetails", json!({ "redriveCount": count }))));
+        p.wait().await?;
+        drop(self.launch(running, def, Some(cp)));
+        Ok(now)
     }
 }
 

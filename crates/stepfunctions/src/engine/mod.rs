@@ -11,6 +11,7 @@
 
 pub mod execution;
 pub mod lifecycle;
+pub mod logging;
 pub mod lang;
 pub mod paths;
 pub mod run;
@@ -123,6 +124,8 @@ pub struct Engine {
     pub activity_queues: Mutex<HashMap<String, Arc<ActivityQueue>>>,
     /// Rung whenever an execution ends (watchers re-check).
     pub ended: tokio::sync::Notify,
+    /// CloudWatch Logs, for machines whose `loggingConfiguration` asks for it.
+    pub log_sink: RwLock<Option<Arc<dyn nimbus_core::internal::LogSink>>>,
     /// Handle to self for the tasks executions spawn.
     pub me: OnceLock<std::sync::Weak<Engine>>,
 }
@@ -163,6 +166,7 @@ impl Engine {
             tokens: Mutex::new(HashMap::new()),
             activity_queues: Mutex::new(HashMap::new()),
             ended: tokio::sync::Notify::new(),
+            log_sink: RwLock::new(None),
             me: OnceLock::new(),
         });
         let _ = engine.me.set(Arc::downgrade(&engine));

@@ -40,6 +40,9 @@ pub struct Checkpoint {
     pub wait_until: Option<u64>,
     #[serde(default)]
     pub token: Option<String>,
+    /// A redrive: the state is entered again (its Entered event written anew).
+    #[serde(default)]
+    pub reenter: bool,
 }
 
 /// One execution being interpreted.
@@ -77,12 +80,13 @@ pub fn error_matches(errors: &[String], error: &str) -> bool {
     })
 }
 
-fn size_check(v: &Value, what: &str, state: &str) -> Result<(), Failure> {
-    let n = text(v).len();
-    if n > DATA_LIMIT {
-        return Err(Failure::new("States.DataLimitExceeded", format!("The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit ({what}: {n} bytes).")));
-    }
-    Ok(())
+fn size_check(v: &Value, _what: &str, state: &str) -> Result<(), Failure> {
+    Ok(super::paths::check_size(v, state)?)
+}
+
+/// Errors of the data languages: AWS prefixes their cause with where they happened.
+fn is_data_error(error: &str) -> bool {
+    matches!(error, "States.Runtime" | "States.ReferencePathConflict" | "States.IntrinsicFailure" | "States.QueryEvaluationError" | "States.ResultPathMatchFailure" | "States.ParameterPathFailure")
 }
 
 impl Exec {
@@ -133,12 +137,12 @@ impl Exec {
     /// One state, from its Entered event to its Exited event (or its failure).
     async fn state(self: Arc<Self>, st: &Arc<State>, input: Value, vars: &mut Map<String, Value>, frame: &Frame, prev: &mut u64, resume: Option<Checkpoint>) -> Result<Step, Failure> {
         let ty = st.type_name();
-        let entered_ms = resume.as_ref().map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
+        let entered_ms = resume.as_ref().filter(|c| !c.reenter).map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
         match &resume {
             // Entered before the restart: the checkpoint is written after the Entered
             // event, in order, so that event is in the history; go on after it.
-            Some(_) => *prev = self.running.last_event_id(),
-            None => {
+            Some(c) if !c.reenter => *prev = self.running.last_event_id(),
+            _ => {
                 let before = *prev;
                 *prev = self.emit(*prev, &format!("{ty}StateEntered"), Some(("stateEnteredEventDetails", json!({ "name": st.name, "input": text(&input), "inputDetails": not_truncated() }))));
                 if frame.top && self.running.durable() {
@@ -147,8 +151,17 @@ impl Exec {
                 }
             }
         }
+        // A redriven state runs afresh once entered again.
+        let resume = resume.filter(|c| !c.reenter);
         let checkpoint = resume.unwrap_or_else(|| Checkpoint { state: st.name.clone(), input: input.clone(), variables: vars.clone(), prev: *prev, entered_ms, ..Default::default() });
-        let step = match self.clone().body(st, &input, vars, frame, prev, checkpoint).await {
+        let entered_event = *prev;
+        let body = self.clone().body(st, &input, vars, frame, prev, checkpoint).await.map_err(|mut f| {
+            if is_data_error(&f.error) && !f.cause.starts_with("An error occurred while executing the state") {
+                f.cause = format!("An error occurred while executing the state '{}' (entered at the event id #{entered_event}). {}", st.name, f.cause);
+            }
+            f
+        });
+        let step = match body {
             Ok(step) => step,
             Err(f) => match st.catch.iter().find(|c| error_matches(&c.errors, &f.error)) {
                 Some(c) => self.caught(st, c, &input, vars, f)?,
@@ -251,7 +264,6 @@ impl Exec {
                         return Ok(Some(v.to_string()));
                     }
                     match st.field(path_field).and_then(Value::as_str) {
-                        Some(p) if p.starts_with("States.") => Err(Failure::runtime(format!("Intrinsic functions in {path_field} are not supported by nimbus yet"))),
                         Some(p) => match jp.select(input, p)? {
                             Value::String(s) => Ok(Some(s)),
                             other => Err(Failure::runtime(format!("The value of {path_field} must be a string, got {other}"))),
@@ -266,9 +278,11 @@ impl Exec {
             }
             Kind::Choice { choices, default } => {
                 let mut next = None;
+                let mut rule_assign = None;
                 for rule in choices {
                     if jp.choice(rule, &effective)? {
                         next = rule.get("Next").and_then(Value::as_str).map(str::to_string);
+                        rule_assign = rule.get("Assign");
                         break;
                     }
                 }
@@ -276,7 +290,11 @@ impl Exec {
                     Some(n) => n,
                     None => return Err(Failure::new("States.NoChoiceMatched", format!("No Choice Rules matched and no Default was specified for state '{}'.", st.name))),
                 };
-                let assigned = assign(&effective)?;
+                // A matched rule's Assign, else the state's.
+                let assigned = match rule_assign {
+                    Some(a) => Some(object(jp.render(a, &effective)?)?),
+                    None => assign(&effective)?,
+                };
                 Ok(Step { output: jp.filter(&effective, output_path.as_deref())?, next: Some(next), assigned })
             }
             Kind::Wait => {
@@ -629,7 +647,7 @@ impl Exec {
             }
         } else {
             let path = st.field("ItemsPath").and_then(Value::as_str).unwrap_or("$");
-            (JsonPath { context: ctx, variables: vars }).select(&effective, path)?
+            (JsonPath { context: ctx, variables: vars }).items(&effective, path)?
         };
         let Value::Array(items) = items else {
             return Err(Failure::runtime(format!("Map state input must be an array, got: {}", text(&items))));
@@ -729,5 +747,5 @@ fn object(v: Value) -> Result<Map<String, Value>, Failure> {
 }
 
 fn timestamp(t: &str) -> Result<u64, Failure> {
-    nimbus_core::time::parse_iso8601(t).ok_or_else(|| Failure::runtime(format!("The timestamp '{t}' is not a valid ISO-8601 extended offset date-time format string")))
+    super::paths::timestamp_ms(t).ok_or_else(|| Failure::runtime(format!("The timestamp '{t}' is not a valid ISO-8601 extended offset date-time format string")))
 }

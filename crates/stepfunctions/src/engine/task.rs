@@ -129,8 +129,16 @@ impl Exec {
                 }
                 let slot = self.open_token(&token, Some(call.resource.to_string()), *prev);
                 on_token(Some(&token));
-                self.engine.activity_queue(call.resource).tasks.lock().push_back(super::ActivityTask { token: token.clone(), input: text(&arguments) });
-                self.engine.activity_queue(call.resource).ready.notify_one();
+                // Resumed after a restart: a worker that already took the task answers
+                // with its token; otherwise the task is queued again.
+                let taken = if call.resumed { self.started_after_last_schedule() } else { None };
+                match taken {
+                    Some(id) => slot.started_event.store(id, std::sync::atomic::Ordering::SeqCst),
+                    None => {
+                        self.engine.activity_queue(call.resource).tasks.lock().push_back(super::ActivityTask { token: token.clone(), input: text(&arguments) });
+                        self.engine.activity_queue(call.resource).ready.notify_one();
+                    }
+                }
                 let outcome = self.wait_token(&token, &slot, deadline, call.heartbeat_s).await;
                 *prev = (*prev).max(slot.started_event.load(Ordering::SeqCst));
                 on_token(None);
@@ -222,6 +230,19 @@ impl Exec {
                 }
             }
         }
+    }
+
+    /// The id of an ActivityStarted after the last ActivityScheduled, if a worker took it.
+    fn started_after_last_schedule(&self) -> Option<u64> {
+        let h = self.running.history.lock();
+        for e in h.iter().rev() {
+            match e.get("type").and_then(Value::as_str) {
+                Some("ActivityStarted") => return e.get("id").and_then(Value::as_u64),
+                Some("ActivityScheduled") => return None,
+                _ => {}
+            }
+        }
+        None
     }
 
     /// The integration's call through the `TaskRunner`, bounded by the deadline.

@@ -422,6 +422,17 @@ def test_aws_sdk_query_json_and_blob_services(stepfunctions):
     assert out["error"]["Error"] == "Ssm.ParameterNotFoundException"
 
 
+def test_aws_sdk_lambda_invoke_answers_the_payload_as_text(stepfunctions, lambda_function):
+    """Unlike the optimized `lambda:invoke`, `aws-sdk:lambda:invoke` leaves the function's
+    result as the escaped JSON text it is."""
+    fn = lambda_function("handler.echo")
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": fn, "Payload": {"k": "v"}}))
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["StatusCode"] == 200
+    assert isinstance(out["Payload"], str)
+    assert json.loads(out["Payload"])["echo"] == {"k": "v"}
+
+
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:dynamodb:getItem", {"TableName": unique_name("none"), "Key": {"pk": {"S": "x"}}}, errors=["DynamoDb.ResourceNotFoundException"]))
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"

@@ -7,8 +7,9 @@
 //!   timestamp becomes the epoch seconds the services take; a streaming payload (S3's
 //!   `Body`) is its text; an idempotency token left out is a fresh UUID, as the SDKs fill it.
 //! - out: members in PascalCase; timestamps as the integration's SDK writes them (epoch
-//!   milliseconds for the optimized integrations, ISO 8601 for the AWS SDK ones); a
-//!   streaming payload as text.
+//!   milliseconds for the optimized integrations, ISO 8601 for the AWS SDK ones); a blob
+//!   that is the whole answer's payload (S3's `Body`, Lambda's `Payload`) as text, other
+//!   blobs base64 as the API's JSON carries them.
 //!
 //! Map keys (item attributes, tags) are data and keep their spelling.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html#use-awssdk-integ>

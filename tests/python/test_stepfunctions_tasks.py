@@ -10,6 +10,7 @@ does not know refused by CreateStateMachine.
 """
 
 import base64
+import datetime
 import hashlib
 import json
 
@@ -431,6 +432,35 @@ def test_aws_sdk_lambda_invoke_answers_the_payload_as_text(stepfunctions, lambda
     assert out["StatusCode"] == 200
     assert isinstance(out["Payload"], str)
     assert json.loads(out["Payload"])["echo"] == {"k": "v"}
+
+
+def test_aws_sdk_dates_in_and_out_are_iso_8601(stepfunctions):
+    """CloudWatch through the AWS SDK integration: ISO 8601 dates in the parameters
+    (`Timestamp`, `StartTime`, `EndTime`), ISO 8601 dates in the result."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    namespace = unique_name("Trips")
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+                "Parameters": {"Namespace": namespace, "MetricData": [{"MetricName": "Booked", "Value": 3, "Timestamp": iso(now)}]},
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:getMetricStatistics",
+                "Parameters": {"Namespace": namespace, "MetricName": "Booked", "StartTime": iso(now - datetime.timedelta(minutes=5)), "EndTime": iso(now + datetime.timedelta(minutes=5)), "Period": 60, "Statistics": ["Sum"]},
+                "End": True,
+            },
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["Datapoints"] == [{"Timestamp": iso(now), "Unit": "None", "Sum": 3.0}]
 
 
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):

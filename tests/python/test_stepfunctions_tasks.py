@@ -315,6 +315,26 @@ def test_start_execution_wait_for_task_token_answered_by_the_child(stepfunctions
     assert out == {"from": "child"}
 
 
+def test_sync_of_an_express_child(stepfunctions):
+    """`.sync` / `.sync:2` of an EXPRESS state machine: the child runs to its end (as
+    StartSyncExecution runs it) and its result is the task's; a failing child fails the
+    task with States.TaskFailed."""
+    child = create_machine(stepfunctions, {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}}, kind="EXPRESS")
+    params = {"StateMachineArn": child, "Input": {"n.$": "$.n"}}
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.sync:2", params), {"n": 4})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["Status"] == "SUCCEEDED"
+    assert out["Output"] == {"doubled": 8}
+    assert ":express:" in out["ExecutionArn"]
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.sync", params), {"n": 1})
+    assert json.loads(out["Output"]) == {"doubled": 2}
+
+    failing = create_machine(stepfunctions, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Express.Broken", "Cause": "no"}}}, kind="EXPRESS")
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::states:startExecution.sync", {"StateMachineArn": failing}, errors=["States.TaskFailed"]))
+    assert out["error"]["Error"] == "States.TaskFailed"
+    assert json.loads(out["error"]["Cause"])["Error"] == "Express.Broken"
+
+
 def test_failed_nested_execution_fails_the_task(stepfunctions):
     child = create_machine(stepfunctions, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Child.Broken", "Cause": "by design"}}})
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::states:startExecution.sync", {"StateMachineArn": child}, errors=["States.TaskFailed"]))

@@ -517,7 +517,7 @@ impl Exec {
                 delay = delay.min(max);
             }
             if r.jitter_full {
-                delay = rand::random::<f64>() * delay;
+                delay *= rand::random::<f64>();
             }
             attempts[i] += 1;
             retry_count += 1;

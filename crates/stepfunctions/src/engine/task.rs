@@ -267,25 +267,21 @@ impl Exec {
         let Some(runner) = runner else {
             return Err((false, Failure::runtime(format!("The resource '{}' is not supported by nimbus: no task integrations are wired", call.resource))));
         };
-        let (request, trace) = {
+        let request = {
             let rec = self.running.record.lock();
-            (
-                TaskRequest {
-                    account: rec.account.clone(),
-                    region: rec.region.clone(),
-                    execution_arn: rec.arn.clone(),
-                    state_name: call.state_name.to_string(),
-                    resource: call.resource.to_string(),
-                    arguments,
-                    task_token: token,
-                    role_arn: call.role_arn.clone().unwrap_or_else(|| rec.role_arn.clone()),
-                    trace: rec.trace_header.clone(),
-                    timeout: call.timeout_s.map(Duration::from_secs),
-                },
-                (),
-            )
+            TaskRequest {
+                account: rec.account.clone(),
+                region: rec.region.clone(),
+                execution_arn: rec.arn.clone(),
+                state_name: call.state_name.to_string(),
+                resource: call.resource.to_string(),
+                arguments,
+                task_token: token,
+                role_arn: call.role_arn.clone().unwrap_or_else(|| rec.role_arn.clone()),
+                trace: rec.trace_header.clone(),
+                timeout: call.timeout_s.map(Duration::from_secs),
+            }
         };
-        let _ = trace;
         let clock = self.engine.clock.clone();
         let timeout = async move {
             match deadline {

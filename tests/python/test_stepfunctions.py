@@ -140,3 +140,47 @@ def test_a_wait_moves_with_nimbus_clock():
         assert [e["type"] for e in rev["events"]] == ["ExecutionSucceeded", "PassStateExited"]
         assert "output" not in rev["events"][0]["executionSucceededEventDetails"]
         assert rev["nextToken"]
+
+
+def test_test_state_runs_one_state_with_mocks(sfn):
+    out = sfn.test_state(
+        definition=json.dumps({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "ResultPath": "$.p", "Next": "After"}),
+        roleArn=SFN_ROLE,
+        input='{"a":5}',
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "SUCCEEDED"
+    assert json.loads(out["output"]) == {"a": 5, "p": {"x": 5}}
+    assert out["nextState"] == "After"
+    assert out["inspectionData"]["input"] == '{"a":5}'
+
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "ResultSelector": {"body.$": "$.Payload.body"},
+        "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Recover"}],
+        "End": True,
+    }
+    ok = sfn.test_state(definition=json.dumps(task), roleArn=SFN_ROLE, input="{}", mock={"result": '{"Payload":{"body":"hi"}}'})
+    assert (ok["status"], json.loads(ok["output"])) == ("SUCCEEDED", {"body": "hi"})
+    caught = sfn.test_state(definition=json.dumps(task), roleArn=SFN_ROLE, input="{}", mock={"errorOutput": {"error": "Lambda.Boom", "cause": "mocked"}})
+    assert (caught["status"], caught["nextState"], caught["error"]) == ("CAUGHT_ERROR", "Recover", "Lambda.Boom")
+    assert json.loads(caught["output"]) == {"err": {"Error": "Lambda.Boom", "Cause": "mocked"}}
+    retriable = sfn.test_state(definition=json.dumps(task), roleArn=SFN_ROLE, input="{}", mock={"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "slow down"}})
+    assert retriable["status"] == "RETRIABLE"
+    fail = sfn.test_state(definition=json.dumps({"Type": "Fail", "Error": "E", "Cause": "C"}), roleArn=SFN_ROLE)
+    assert (fail["status"], fail["error"], fail["cause"]) == ("FAILED", "E", "C")
+    machine = {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small"},
+            "Big": {"Type": "Succeed"},
+            "Small": {"Type": "Succeed"},
+        },
+    }
+    assert sfn.test_state(definition=json.dumps(machine), stateName="C", roleArn=SFN_ROLE, input='{"v":2}')["nextState"] == "Big"
+    assert sfn.test_state(definition=json.dumps({"Type": "Wait", "Seconds": 3600, "Next": "N"}), roleArn=SFN_ROLE, input="{}")["nextState"] == "N"
+    code, msg, _ = error_of(lambda: sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 3}), roleArn=SFN_ROLE))
+    assert code == "InvalidDefinition", msg

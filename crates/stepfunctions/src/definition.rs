@@ -588,7 +588,7 @@ impl Checker {
             let errors = self.error_list(r.get("ErrorEquals"), &loc);
             let num = |f: &str| r.get(f).and_then(Value::as_f64);
             let interval = num("IntervalSeconds").unwrap_or(1.0);
-            if r.get("IntervalSeconds").is_some() && !r["IntervalSeconds"].as_u64().is_some_and(|n| n >= 1) {
+            if r.get("IntervalSeconds").is_some() && r["IntervalSeconds"].as_u64().is_none_or(|n| n < 1) {
                 self.schema("The value of the field 'IntervalSeconds' must be a positive integer", format!("{loc}/IntervalSeconds"));
             }
             let backoff = num("BackoffRate").unwrap_or(2.0);

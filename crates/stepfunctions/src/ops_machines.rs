@@ -398,7 +398,7 @@ pub fn list_versions(engine: &Engine, _ctx: &RequestContext, input: &Value) -> R
         return Err(errors::machine_missing(arn));
     }
     let mut versions: Vec<&Machine> = reg.machines.values().filter(|v| v.machine_arn.as_deref() == Some(arn)).collect();
-    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     let items: Vec<Value> = versions.iter().map(|v| json!({ "stateMachineVersionArn": v.arn, "creationDate": secs(v.created_ms) })).collect();
     let (items, next) = paginate(items, start, max);
     let mut out = json!({ "stateMachineVersions": items });

@@ -5,7 +5,7 @@
 use crate::engine::{Engine, Watcher};
 use crate::store::Store;
 use crate::tasks::{ExecutionWatcher, TaskRunner};
-use crate::{errors, ops_activities, ops_executions, ops_machines};
+use crate::{errors, ops_activities, ops_executions, ops_machines, ops_test_state};
 use nimbus_core::internal::ServiceCaller;
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
@@ -109,6 +109,7 @@ impl AwsService for StepFunctionsService {
                 "SendTaskSuccess" => ops_activities::send_success(e, &input),
                 "SendTaskFailure" => ops_activities::send_failure(e, &input),
                 "SendTaskHeartbeat" => ops_activities::send_heartbeat(e, &input),
+                "TestState" => ops_test_state::test_state(e, ctx, &input).await,
                 "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(errors::not_supported("Distributed Map (Map Runs)")),
                 other => Err(errors::not_supported(&format!("Step Functions {other}"))),
             }

@@ -85,11 +85,21 @@ pub struct Running {
     /// StopExecution's request `(error, cause)`; the run is cancelled when it is set.
     pub stop: watch::Sender<Option<(Option<String>, Option<String>)>>,
     pub done: watch::Sender<Option<Finished>>,
+    /// TestState: how the one state under test runs.
+    pub test: Option<TestMode>,
+    /// The last error a Catcher of a top-level state handled (TestState's CAUGHT_ERROR).
+    pub caught: Mutex<Option<(String, String)>>,
+}
+
+/// TestState's run of one state: Wait states do not wait, a Task answers the mock if any.
+#[derive(Debug, Clone, Default)]
+pub struct TestMode {
+    pub mock: Option<crate::tasks::TaskResult>,
 }
 
 impl Running {
     pub fn new(record: ExecutionRecord, history: Vec<Value>) -> Running {
-        Running { record: Mutex::new(record), history: Mutex::new(history), stop: watch::channel(None).0, done: watch::channel(None).0 }
+        Running { record: Mutex::new(record), history: Mutex::new(history), stop: watch::channel(None).0, done: watch::channel(None).0, test: None, caught: Mutex::new(None) }
     }
 
     pub fn finished(&self) -> Option<Finished> {

@@ -207,7 +207,6 @@ impl ExecutionWatcher for Watcher {
                 let running = self.0.running.lock().get(execution_arn).cloned();
                 if let Some(r) = running {
                     let mut rx = r.done.subscribe();
-                    drop(ended);
                     loop {
                         if let Some(f) = rx.borrow().clone() {
                             return Some(f);

@@ -164,7 +164,12 @@ impl Exec {
         let step = match body {
             Ok(step) => step,
             Err(f) => match st.catch.iter().find(|c| error_matches(&c.errors, &f.error)) {
-                Some(c) => self.caught(st, c, &input, vars, f)?,
+                Some(c) => {
+                    if frame.top {
+                        *self.running.caught.lock() = Some((f.error.clone(), f.cause.clone()));
+                    }
+                    self.caught(st, c, &input, vars, f)?
+                }
                 None => return Err(f),
             },
         };
@@ -451,6 +456,9 @@ impl Exec {
             c.wait_until = Some(until);
             self.running.checkpoint(&self.engine, serde_json::to_value(&c).ok());
         }
+        if self.running.test.is_some() {
+            return;
+        }
         self.engine.clock.sleep_until(until).await;
     }
 
@@ -496,6 +504,9 @@ impl Exec {
                 Ok(v) => return Ok(v),
                 Err(f) => f,
             };
+            if self.running.test.is_some() {
+                return Err(f);
+            }
             let Some(i) = st.retry.iter().position(|r| error_matches(&r.errors, &f.error)) else { return Err(f) };
             let r: &Retrier = &st.retry[i];
             if attempts[i] >= r.max_attempts {
@@ -506,7 +517,7 @@ impl Exec {
                 delay = delay.min(max);
             }
             if r.jitter_full {
-                delay = rand::random::<f64>() * delay;
+                delay *= rand::random::<f64>();
             }
             attempts[i] += 1;
             retry_count += 1;

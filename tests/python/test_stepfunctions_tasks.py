@@ -278,6 +278,42 @@ def test_sns_and_eventbridge_wait_for_task_token(stepfunctions, make_client, sqs
         assert json.loads(desc["output"]) == {"via": resource}
 
 
+def test_apigateway_invoke_calls_an_http_api(stepfunctions, make_client, lambda_function):
+    """`apigateway:invoke` on an HTTP API (quick create, `$default` stage, a Lambda proxy
+    route that answers with the event): the request as the task describes it, the answer
+    as `{Headers, ResponseBody, StatusCode, StatusText}`; a 404 is `ApiGateway.404`."""
+    apigw = make_client("apigatewayv2")
+    fn = lambda_function("handler.echo_proxy")
+    api = apigw.create_api(Name=unique_name("api"), ProtocolType="HTTP", Target=function_arn(fn))
+    endpoint = f"{api['ApiId']}.execute-api.us-east-1.amazonaws.com"
+    params = {
+        "ApiEndpoint": endpoint,
+        "Method": "POST",
+        "Path": "trips/7",
+        "QueryParameters": {"q": ["x"]},
+        "Headers": {"X-Trip": ["t-1"]},
+        "RequestBody": {"car.$": "$.car"},
+    }
+    desc, out, events = run(stepfunctions, single_task("arn:aws:states:::apigateway:invoke", params), {"car": "compact"})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["StatusCode"] == 200 and out["StatusText"] == "OK"
+    event = out["ResponseBody"]
+    assert event["rawPath"] == "/trips/7"
+    assert event["queryStringParameters"] == {"q": "x"}
+    assert event["headers"]["x-trip"] == "t-1"
+    assert json.loads(event["body"]) == {"car": "compact"}
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert any(k.lower() == "content-type" for k in out["Headers"])
+    scheduled = next(e for e in events if e["type"] == "TaskScheduled")["taskScheduledEventDetails"]
+    assert (scheduled["resourceType"], scheduled["resource"]) == ("apigateway", "invoke")
+
+    routed = apigw.create_api(Name=unique_name("api"), ProtocolType="HTTP")["ApiId"]
+    apigw.create_stage(ApiId=routed, StageName="$default", AutoDeploy=True)
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": f"{routed}.execute-api.us-east-1.amazonaws.com", "Method": "GET", "Path": "nowhere"}, errors=["ApiGateway.404"]))
+    assert out["error"]["Error"] == "ApiGateway.404"
+    assert json.loads(out["error"]["Cause"]) == {"message": "Not Found"}
+
+
 # --------------------------------------------------------------------------- nested executions
 
 

@@ -405,15 +405,18 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
+        let execute_api_plane: Arc<dyn nimbus_core::data_plane::DataPlane> = execute_api.clone();
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
         stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
         // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
-        // executions, aws-sdk:*) over those services; `.sync` waits through the engine.
+        // executions, API Gateway, aws-sdk:*) over those services; `.sync` waits through
+        // the engine; `apigateway:invoke` calls the execute-api endpoint in process.
         if let Some(caller) = stepfunctions.service_caller() {
             let integrations = Arc::new(nimbus_stepfunctions::tasks::Integrations::new(caller, clock.clone()));
             integrations.set_watcher(stepfunctions.execution_watcher());
+            integrations.set_execute_api(execute_api_plane);
             stepfunctions.set_task_runner(integrations);
         }
         // STANDARD executions stored as running (a restart, a crash) go on from their

@@ -9,6 +9,8 @@ does not know refused by CreateStateMachine.
 <https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html>
 """
 
+import base64
+import datetime
 import hashlib
 import json
 
@@ -248,6 +250,34 @@ def test_eventbridge_put_events_carries_the_execution(stepfunctions, make_client
     assert desc["stateMachineArn"] in event["resources"]
 
 
+def test_sns_and_eventbridge_wait_for_task_token(stepfunctions, make_client, sqs, queue):
+    """`.waitForTaskToken` on SNS and EventBridge: the message / event carries the token;
+    the worker that receives it answers SendTaskSuccess."""
+    sns, events = make_client("sns"), make_client("events")
+    url = queue()
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name=unique_name("topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    source = unique_name("src")
+    rule = unique_name("rule")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    cases = [
+        ("arn:aws:states:::sns:publish.waitForTaskToken", {"TopicArn": topic, "Message": {"token.$": "$$.Task.Token"}}, lambda body: body["token"]),
+        ("arn:aws:states:::events:putEvents.waitForTaskToken", {"Entries": [{"Source": source, "DetailType": "Ask", "Detail": {"token.$": "$$.Task.Token"}}]}, lambda body: body["detail"]["token"]),
+    ]
+    for resource, params, token_of in cases:
+        machine = create_machine(stepfunctions, single_task(resource, params))
+        arn = stepfunctions.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+        msgs = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=20)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+        stepfunctions.send_task_success(taskToken=token_of(json.loads(msgs[0]["Body"])), output=json.dumps({"via": resource}))
+        desc = wait_done(stepfunctions, arn)
+        assert desc["status"] == "SUCCEEDED", desc
+        assert json.loads(desc["output"]) == {"via": resource}
+
+
 # --------------------------------------------------------------------------- nested executions
 
 
@@ -273,6 +303,36 @@ def test_start_execution_request_response_sync_and_sync2(stepfunctions):
     assert desc["status"] == "SUCCEEDED", desc
     assert out["Output"] == {"child": "done"}, ".sync:2: Output as JSON"
     assert out["Input"] == {"from": "parent"}
+
+
+def test_start_execution_wait_for_task_token_answered_by_the_child(stepfunctions):
+    """The parent waits on a token it hands the child execution; the child answers it
+    through the AWS SDK integration `aws-sdk:sfn:sendTaskSuccess`."""
+    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output": "{\"from\":\"child\"}"}))
+    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}}
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.waitForTaskToken", params))
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out == {"from": "child"}
+
+
+def test_sync_of_an_express_child(stepfunctions):
+    """`.sync` / `.sync:2` of an EXPRESS state machine: the child runs to its end (as
+    StartSyncExecution runs it) and its result is the task's; a failing child fails the
+    task with States.TaskFailed."""
+    child = create_machine(stepfunctions, {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}}, kind="EXPRESS")
+    params = {"StateMachineArn": child, "Input": {"n.$": "$.n"}}
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.sync:2", params), {"n": 4})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["Status"] == "SUCCEEDED"
+    assert out["Output"] == {"doubled": 8}
+    assert ":express:" in out["ExecutionArn"]
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.sync", params), {"n": 1})
+    assert json.loads(out["Output"]) == {"doubled": 2}
+
+    failing = create_machine(stepfunctions, {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Express.Broken", "Cause": "no"}}}, kind="EXPRESS")
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::states:startExecution.sync", {"StateMachineArn": failing}, errors=["States.TaskFailed"]))
+    assert out["error"]["Error"] == "States.TaskFailed"
+    assert json.loads(out["error"]["Cause"])["Error"] == "Express.Broken"
 
 
 def test_failed_nested_execution_fails_the_task(stepfunctions):
@@ -355,9 +415,88 @@ def test_aws_sdk_parameters_are_pascal_case_for_camel_case_apis(stepfunctions, m
     assert out["Status"] == "RUNNING"
 
 
+def test_aws_sdk_query_json_and_blob_services(stepfunctions):
+    """STS (query protocol), SSM (JSON) and KMS (blobs as base64, as the API's JSON
+    carries them) through one execution."""
+    name = "/sfn/" + unique_name("param")
+    plaintext = base64.b64encode(b"trip secret").decode()
+    definition = {
+        "StartAt": "Who",
+        "States": {
+            "Who": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity", "Parameters": {}, "ResultPath": "$.who", "Next": "Put"},
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ssm:putParameter", "Parameters": {"Name": name, "Value": "v1", "Type": "String"}, "ResultPath": "$.put", "Next": "Get"},
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter", "Parameters": {"Name": name}, "ResultPath": "$.got", "Next": "Key"},
+            "Key": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:createKey", "Parameters": {}, "ResultSelector": {"id.$": "$.KeyMetadata.KeyId"}, "ResultPath": "$.key", "Next": "Encrypt"},
+            "Encrypt": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:encrypt", "Parameters": {"KeyId.$": "$.key.id", "Plaintext": plaintext}, "ResultPath": "$.sealed", "Next": "Decrypt"},
+            "Decrypt": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:decrypt", "Parameters": {"CiphertextBlob.$": "$.sealed.CiphertextBlob"}, "ResultPath": "$.opened", "End": True},
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["who"]["Account"] == "000000000000"
+    assert out["put"]["Version"] == 1
+    assert out["got"]["Parameter"]["Value"] == "v1"
+    assert out["got"]["Parameter"]["LastModifiedDate"].endswith("Z")
+    assert out["opened"]["Plaintext"] == plaintext
+
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:ssm:getParameter", {"Name": name + "-missing"}, errors=["Ssm.ParameterNotFoundException"]))
+    assert out["error"]["Error"] == "Ssm.ParameterNotFoundException"
+
+
+def test_aws_sdk_lambda_invoke_answers_the_payload_as_text(stepfunctions, lambda_function):
+    """Unlike the optimized `lambda:invoke`, `aws-sdk:lambda:invoke` leaves the function's
+    result as the escaped JSON text it is."""
+    fn = lambda_function("handler.echo")
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": fn, "Payload": {"k": "v"}}))
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["StatusCode"] == 200
+    assert isinstance(out["Payload"], str)
+    assert json.loads(out["Payload"])["echo"] == {"k": "v"}
+
+
+def test_aws_sdk_dates_in_and_out_are_iso_8601(stepfunctions):
+    """CloudWatch through the AWS SDK integration: ISO 8601 dates in the parameters
+    (`Timestamp`, `StartTime`, `EndTime`), ISO 8601 dates in the result."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    namespace = unique_name("Trips")
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData",
+                "Parameters": {"Namespace": namespace, "MetricData": [{"MetricName": "Booked", "Value": 3, "Timestamp": iso(now)}]},
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:cloudwatch:getMetricStatistics",
+                "Parameters": {"Namespace": namespace, "MetricName": "Booked", "StartTime": iso(now - datetime.timedelta(minutes=5)), "EndTime": iso(now + datetime.timedelta(minutes=5)), "Period": 60, "Statistics": ["Sum"]},
+                "End": True,
+            },
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["Datapoints"] == [{"Timestamp": iso(now), "Unit": "None", "Sum": 3.0}]
+
+
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:dynamodb:getItem", {"TableName": unique_name("none"), "Key": {"pk": {"S": "x"}}}, errors=["DynamoDb.ResourceNotFoundException"]))
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"
+
+
+def test_aws_sdk_wait_for_task_token(stepfunctions, sqs, queue):
+    url = queue()
+    machine = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken", {"QueueUrl": url, "MessageBody.$": "$$.Task.Token"}))
+    arn = stepfunctions.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    msgs = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=20)
+    stepfunctions.send_task_success(taskToken=msgs[0]["Body"], output='{"sdk": true}')
+    desc = wait_done(stepfunctions, arn)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert json.loads(desc["output"]) == {"sdk": True}
 
 
 # --------------------------------------------------------------------------- validation
@@ -371,6 +510,7 @@ def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
         ("arn:aws:states:::aws-sdk:s3:noSuchAction", "is not recognized"),
         ("arn:aws:states:::aws-sdk:ec2:describeInstances", "is not recognized"),
         ("arn:aws:states:::ecs:runTask.sync", "is not supported by nimbus"),
+        ("arn:aws:lambda:us-east-1:000000000000:function:f.waitForTaskToken", "is not recognized"),
     ],
 )
 def test_unknown_resources_are_refused_at_creation(stepfunctions, resource, says):

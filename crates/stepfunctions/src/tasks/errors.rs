@@ -63,16 +63,22 @@ pub fn sdk_failure(error_prefix: &str, e: &AwsError, request_id: &str) -> TaskRe
     }
 }
 
-/// A function's error document (`X-Amz-Function-Error`): the error is its `errorType`
-/// (`Lambda.Unknown` when it names none: out of memory, timeouts), the cause the document.
+/// A function's error document (`X-Amz-Function-Error`): the error is its `errorType`,
+/// the cause the document; a document naming no type is `Lambda.Unknown` with AWS's
+/// "The cause could not be determined …" cause.
 pub fn function_failure(payload: &[u8]) -> TaskResult {
     let doc: Option<Value> = serde_json::from_slice(payload).ok();
-    let error = doc.as_ref().and_then(|d| d.get("errorType")).and_then(Value::as_str).filter(|t| !t.is_empty()).unwrap_or("Lambda.Unknown").to_string();
-    let cause = match doc {
+    let text = match &doc {
         Some(d) => d.to_string(),
         None => String::from_utf8_lossy(payload).into_owned(),
     };
-    TaskResult::Failed { error, cause }
+    match doc.as_ref().and_then(|d| d.get("errorType")).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        Some(kind) => TaskResult::Failed { error: kind.to_string(), cause: text },
+        None => TaskResult::Failed {
+            error: "Lambda.Unknown".to_string(),
+            cause: format!("The cause could not be determined because Lambda did not return an error type. Returned payload: {text}"),
+        },
+    }
 }
 
 /// `States.TaskFailed` with `cause`.
@@ -149,8 +155,10 @@ mod tests {
         let TaskResult::Failed { error, cause } = function_failure(doc) else { panic!() };
         assert_eq!(error, "CarUnavailable");
         assert_eq!(serde_json::from_str::<Value>(&cause).unwrap()["errorMessage"], "no car");
-        assert!(matches!(function_failure(b"{}"), TaskResult::Failed { error, .. } if error == "Lambda.Unknown"));
-        assert!(matches!(function_failure(b"oops"), TaskResult::Failed { error, cause } if error == "Lambda.Unknown" && cause == "oops"));
+        let TaskResult::Failed { error, cause } = function_failure(br#"{"errorMessage":"Task timed out after 3.00 seconds"}"#) else { panic!() };
+        assert_eq!(error, "Lambda.Unknown");
+        assert_eq!(cause, r#"The cause could not be determined because Lambda did not return an error type. Returned payload: {"errorMessage":"Task timed out after 3.00 seconds"}"#);
+        assert!(matches!(function_failure(b"oops"), TaskResult::Failed { error, cause } if error == "Lambda.Unknown" && cause.ends_with("Returned payload: oops")));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! the engine's notification, no polling — and answers DescribeExecution's result with
 //! `Output` as a JSON string; `.sync:2` the same with `Input` / `Output` as JSON. A nested
 //! execution that does not succeed fails the task with `States.TaskFailed`, the cause
-//! being that result as JSON text. `.waitForTaskToken` starts it and the engine waits for
-//! the token.
+//! being that result as JSON text. An EXPRESS state machine's execution runs through
+//! StartSyncExecution (DescribeExecution does not know EXPRESS executions).
+//! `.waitForTaskToken` starts it and the engine waits for the token.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html>
 
 use super::errors;
@@ -21,6 +22,9 @@ pub async fn start_execution(runner: &Integrations, req: &TaskRequest, pattern: 
     // No input is `{}`, as StartExecution's own default.
     if let Some(input) = params.get_mut("Input").filter(|v| v.is_null()) {
         *input = Value::String("{}".into());
+    }
+    if matches!(pattern, Pattern::Sync | Pattern::Sync2) && is_express(runner, req, &params).await {
+        return express_sync(runner, req, params, pattern).await;
     }
     let started = match runner.optimized_call(req, Optimized::StatesStartExecution, "states", "StartExecution", params).await {
         Ok(out) => out,
@@ -42,9 +46,37 @@ pub async fn start_execution(runner: &Integrations, req: &TaskRequest, pattern: 
         Ok(d) => d,
         Err(e) => return errors::task_failed(e.message),
     };
+    finish(runner, "DescribeExecutionOutput", described, pattern)
+}
+
+/// Whether the state machine the parameters name is an EXPRESS one (whose executions
+/// DescribeExecution does not know: they run to their end in StartSyncExecution).
+async fn is_express(runner: &Integrations, req: &TaskRequest, params: &Value) -> bool {
+    let Some(machine) = params.get("StateMachineArn").and_then(Value::as_str) else { return false };
+    let described = runner.call(req, "states", "DescribeStateMachine", serde_json::json!({ "stateMachineArn": machine })).await;
+    described.ok().and_then(|d| d.get("type").and_then(Value::as_str).map(|t| t == "EXPRESS")).unwrap_or(false)
+}
+
+/// `.sync` of an EXPRESS state machine: its execution runs through StartSyncExecution.
+async fn express_sync(runner: &Integrations, req: &TaskRequest, params: Value, pattern: Pattern) -> TaskResult {
+    let Some(model) = runner.model("states") else {
+        return errors::task_failed("Step Functions is not available in this nimbus");
+    };
+    let input = shapes::to_service_input(model, "StartSyncExecutionInput", params);
+    let request_id = nimbus_core::ids::request_id();
+    match runner.call(req, "states", "StartSyncExecution", input).await {
+        Ok(done) => finish(runner, "StartSyncExecutionOutput", done, pattern),
+        Err(e) => errors::optimized_failure(Optimized::StatesStartExecution, &e, &request_id),
+    }
+}
+
+/// A nested execution's end as the task's result: the API's answer in PascalCase, dates in
+/// epoch milliseconds, `.sync:2` with `Input` / `Output` as JSON; `States.TaskFailed` unless
+/// it succeeded.
+fn finish(runner: &Integrations, shape: &str, answer: Value, pattern: Pattern) -> TaskResult {
     let mut result = match runner.model("states") {
-        Some(model) => shapes::from_service_output(model, "DescribeExecutionOutput", described, Dates::EpochMillis),
-        None => described,
+        Some(model) => shapes::from_service_output(model, shape, answer, Dates::EpochMillis),
+        None => answer,
     };
     if pattern == Pattern::Sync2 {
         for key in ["Input", "Output"] {

@@ -2,7 +2,7 @@
 //! (`arn:aws:states:::sqs:sendMessage`), an AWS SDK integration
 //! (`arn:aws:states:::aws-sdk:<service>:<action>`) or a Lambda function by ARN, with the
 //! integration pattern its suffix asks for — parsed once, checked against what nimbus runs
-//! (CreateStateMachine's validation) and named as the execution history names it.
+//! (CreateStateMachine's validation).
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html>
 
@@ -180,28 +180,6 @@ fn sdk_target(service: &str, action: &str) -> Option<Target> {
     Some(Target::AwsSdk { service, action: action.to_string(), operation })
 }
 
-/// How the execution history names the resource: `(resourceType, resource)`, e.g.
-/// `("lambda", "invoke")`, `("aws-sdk:s3", "getObject")`,
-/// `("states", "startExecution.sync")`; a function ARN is its own resource
-/// (`("lambda", <arn>)`). `None` for what [`parse`] refuses.
-pub fn history_names(resource: &str) -> Option<(String, String)> {
-    let parsed = parse(resource).ok()?;
-    let suffix = match parsed.pattern {
-        Pattern::RequestResponse => "",
-        Pattern::Sync => ".sync",
-        Pattern::Sync2 => ".sync:2",
-        Pattern::WaitForTaskToken => ".waitForTaskToken",
-    };
-    Some(match parsed.target {
-        Target::Optimized { action, .. } => {
-            let service = Pattern::of(resource).1.split(':').nth(5).unwrap_or_default().to_string();
-            (service, format!("{action}{suffix}"))
-        }
-        Target::AwsSdk { service, action, .. } => (format!("aws-sdk:{}", service.arn_name), format!("{action}{suffix}")),
-        Target::Function { arn } => ("lambda".to_string(), arn),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,13 +240,5 @@ mod tests {
             "The resource provided arn:aws:states:::nope:x is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
         );
         assert!(parse("not-an-arn").is_err());
-    }
-
-    #[test]
-    fn history_names_as_aws_writes_them() {
-        assert_eq!(history_names("arn:aws:states:::lambda:invoke"), Some(("lambda".into(), "invoke".into())));
-        assert_eq!(history_names("arn:aws:states:::aws-sdk:s3:getObject"), Some(("aws-sdk:s3".into(), "getObject".into())));
-        assert_eq!(history_names("arn:aws:states:::states:startExecution.sync:2"), Some(("states".into(), "startExecution.sync:2".into())));
-        assert_eq!(history_names("arn:aws:states:::dynamodb:putItem"), Some(("dynamodb".into(), "putItem".into())));
     }
 }

@@ -64,7 +64,7 @@ impl Integrations {
     /// the service's error as the integration names it.
     pub(super) async fn optimized_call(&self, req: &TaskRequest, integration: Optimized, service: &str, operation: &str, params: Value) -> Result<Map<String, Value>, TaskResult> {
         let model = self.model(service).ok_or_else(|| errors::task_failed(format!("The service {service} is not available in nimbus")))?;
-        let op = &model.operations[operation];
+        let op = model.operations.get(operation).ok_or_else(|| errors::task_failed(format!("{service}:{operation} is not an operation of the service")))?;
         let input = match &op.input {
             Some(shape) => shapes::to_service_input(model, shape, params),
             None => params,

@@ -3,18 +3,19 @@
 //! - in: parameters are written in PascalCase whatever the API's own casing
 //!   (`StateMachineArn` for Step Functions' `stateMachineArn`, `LogGroupName` for CloudWatch
 //!   Logs' `logGroupName`); a JSON value where the API takes a string is sent as its JSON
-//!   text (a message body, an execution's input); an ISO 8601 date where the API takes a
-//!   timestamp becomes the epoch seconds the services take; a streaming payload (S3's
+//!   text (a message body, an execution's input); an ISO 8601 date where a JSON-protocol
+//!   API takes a timestamp becomes the epoch seconds its codec would have decoded; a streaming payload (S3's
 //!   `Body`) is its text; an idempotency token left out is a fresh UUID, as the SDKs fill it.
 //! - out: members in PascalCase; timestamps as the integration's SDK writes them (epoch
-//!   milliseconds for the optimized integrations, ISO 8601 for the AWS SDK ones); a
-//!   streaming payload as text.
+//!   milliseconds for the optimized integrations, ISO 8601 for the AWS SDK ones); a blob
+//!   that is the whole answer's payload (S3's `Body`, Lambda's `Payload`) as text, other
+//!   blobs base64 as the API's JSON carries them.
 //!
 //! Map keys (item attributes, tags) are data and keep their spelling.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html#use-awssdk-integ>
 
 use base64::Engine;
-use nimbus_core::model::{ServiceModel, ShapeKind};
+use nimbus_core::model::{Protocol, ServiceModel, ShapeKind};
 use serde_json::{Map, Value};
 
 const B64: base64::engine::general_purpose::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -57,7 +58,7 @@ pub fn to_service_input(model: &ServiceModel, shape: &str, value: Value) -> Valu
             Value::Object(entries.into_iter().map(|(k, v)| (k, to_service_input(model, &vm.shape, v))).collect())
         }
         (ShapeKind::String, v) if !v.is_string() && !v.is_null() => Value::String(v.to_string()),
-        (ShapeKind::Timestamp, Value::String(text)) => match nimbus_core::time::parse_iso8601(&text) {
+        (ShapeKind::Timestamp, Value::String(text)) if dates_as_numbers(model) => match nimbus_core::time::parse_iso8601(&text) {
             Some(ms) => serde_json::Number::from_f64(ms as f64 / 1000.0).map(Value::Number).unwrap_or(Value::String(text)),
             None => Value::String(text),
         },
@@ -101,6 +102,12 @@ pub fn from_service_output(model: &ServiceModel, shape: &str, value: Value, date
         }
         (_, v) => v,
     }
+}
+
+/// Whether the service takes timestamps as epoch seconds (what the JSON protocols'
+/// codecs decode); query and REST-XML services take them as the text the wire carries.
+fn dates_as_numbers(model: &ServiceModel) -> bool {
+    model.protocols.contains(&Protocol::Json) || !matches!(model.protocols.first(), Some(Protocol::Query | Protocol::RestXml))
 }
 
 /// `ms` as Java's `Instant` prints it: milliseconds only when there are some.

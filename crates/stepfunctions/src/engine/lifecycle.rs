@@ -165,8 +165,18 @@ impl Engine {
     /// RedriveExecution: a failed, aborted or timed-out STANDARD execution goes on from
     /// the state it was in (that state entered again, its retries counted afresh).
     pub async fn redrive(self: &Arc<Self>, arn: &str) -> Result<u64, String> {
-        if self.running.lock().contains_key(arn) {
-            return Err("Execution is RUNNING and cannot be redriven".into());
+        let current = self.running.lock().get(arn).cloned();
+        if let Some(r) = current {
+            if r.record.lock().status == "RUNNING" {
+                return Err("Execution is RUNNING and cannot be redriven".into());
+            }
+            // Ending (its record not yet committed): wait for the end to be written.
+            let mut done = r.done.subscribe();
+            while done.borrow().is_none() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
         }
         let row = self.store.execution(arn)?.ok_or_else(|| "missing".to_string())?;
         let mut rec: ExecutionRecord = serde_json::from_value(row.doc).map_err(|e| e.to_string())?;

@@ -183,9 +183,11 @@ async fn pass_choice_wait_succeed_on_the_clock_with_aws_history_events() {
         types(&evs),
         vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited", "ChoiceStateEntered", "ChoiceStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
     );
+    // As AWS records them: ids from 1, each event chained to the one before, except the
+    // first state's Entered event, chained to 0.
     for (i, e) in evs.iter().enumerate() {
         assert_eq!(e.id(), i as i64 + 1);
-        assert_eq!(e.previous_event_id(), i as i64);
+        assert_eq!(e.previous_event_id(), if i == 1 { 0 } else { i as i64 });
     }
     let started = evs[0].execution_started_event_details().expect("started details");
     assert_eq!(started.role_arn(), Some(ROLE));
@@ -672,7 +674,8 @@ async fn execution_events_go_to_cloudwatch_logs_at_the_configured_level() {
     assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered", "ExecutionFailed"]);
     assert_eq!(lines[0]["execution_arn"], json!(exec));
     assert_eq!(lines[0]["id"], json!("1"));
-    assert_eq!(lines[1]["previous_event_id"], json!("1"));
+    assert_eq!(lines[1]["previous_event_id"], json!("0"), "the first state is chained to 0, as AWS does");
+    assert_eq!(lines[2]["previous_event_id"], json!("2"));
     assert_eq!(lines[0]["details"]["input"], json!(r#"{"secret":1}"#));
     assert_eq!(lines[4]["details"]["error"], json!("Bad"));
 

@@ -33,7 +33,8 @@ impl Engine {
             };
             let mut stop = running.stop.subscribe();
             let deadline = def.timeout_seconds.map(|s| running.record.lock().start_ms + s * 1000);
-            let prev = running.last_event_id();
+            // AWS chains the first state's Entered event to 0, not to ExecutionStarted.
+            let prev = if resume.is_none() { 0 } else { running.last_event_id() };
             let body = exec.clone().run_set(def, input, Map::new(), Frame { top: true }, prev, resume);
             let clock = engine.clock.clone();
             let timeout = async move {

@@ -73,6 +73,8 @@ pub enum Kind {
     Name(String),
     Wildcard,
     Descendant,
+    /// `%`: the parent of the context item (as a path step).
+    Parent,
     Path(Box<Path>),
     /// Predicates on an expression that is not a path (`$x[0]`, `(a.b)[1]`).
     Filter(Box<Node>, Vec<Node>),
@@ -108,9 +110,8 @@ pub struct Transform {
 pub struct Lambda {
     pub params: Vec<String>,
     pub body: Node,
-    /// The raw `<…>` signature (parsed for syntax; arguments are not checked against it).
-    #[allow(dead_code)]
-    pub signature: Option<String>,
+    /// The `<…>` signature, checked when the lambda is called.
+    pub signature: Option<Vec<crate::signature::Param>>,
 }
 
 #[derive(Debug)]

@@ -16,7 +16,7 @@ pub type NativeFunction = Arc<dyn Fn(&[Option<Value>]) -> Result<Option<Value>, 
 /// (a leading `$` is accepted and ignored).
 #[derive(Clone, Default)]
 pub struct Bindings {
-    pub(crate) variables: HashMap<String, Value>,
+    pub(crate) variables: HashMap<String, Arc<Value>>,
     pub(crate) functions: HashMap<String, NativeFunction>,
     /// The time `$now()`/`$millis()` report (milliseconds since the epoch); the system
     /// clock when unset.
@@ -32,15 +32,15 @@ impl Bindings {
         Bindings::default()
     }
 
-    /// Binds variable `$name` to `value`.
-    pub fn bind(&mut self, name: &str, value: Value) -> &mut Bindings {
-        self.variables.insert(bare(name), value);
+    /// Binds variable `$name` to `value` (a `Value`, or an `Arc<Value>` shared without a copy).
+    pub fn bind(&mut self, name: &str, value: impl Into<Arc<Value>>) -> &mut Bindings {
+        self.variables.insert(bare(name), value.into());
         self
     }
 
     /// The value bound to `$name`, if any.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.variables.get(&bare(name))
+        self.variables.get(&bare(name)).map(|v| v.as_ref())
     }
 
     /// Fixes the time `$now()` and `$millis()` report (ms since the epoch), so a caller

@@ -46,7 +46,7 @@ static BUILTINS: &[Builtin] = &[
     b!("match", 2, 3, true, match_fn),
     b!("replace", 3, 4, true, replace),
     b!("eval", 1, 2, false, eval_fn),
-    b!("base64encode", 1, 1, true, |_, a, p| map_str(a, p, "base64encode", |s| crate::encoding::base64_encode(s))),
+    b!("base64encode", 1, 1, true, |_, a, p| map_str(a, p, "base64encode", crate::encoding::base64_encode)),
     b!("base64decode", 1, 1, true, base64decode),
     b!("encodeUrlComponent", 1, 1, true, |_, a, p| map_str(a, p, "encodeUrlComponent", |s| crate::encoding::encode_uri(s, true))),
     b!("encodeUrl", 1, 1, true, |_, a, p| map_str(a, p, "encodeUrl", |s| crate::encoding::encode_uri(s, false))),
@@ -66,13 +66,13 @@ static BUILTINS: &[Builtin] = &[
     b!("sqrt", 1, 1, true, sqrt),
     b!("random", 0, 0, false, |_, _, _| Ok(Some(Val::Num(rand::random::<f64>())))),
     // aggregation
-    b!("sum", 1, 1, false, |_, a, p| aggregate(a, p, "sum", |n| Some(n.iter().sum()), true)),
-    b!("max", 1, 1, false, |_, a, p| aggregate(a, p, "max", |n| n.iter().copied().reduce(f64::max), false)),
-    b!("min", 1, 1, false, |_, a, p| aggregate(a, p, "min", |n| n.iter().copied().reduce(f64::min), false)),
+    b!("sum", 1, 1, false, |_, a, p| aggregate(a, p, "sum", |n| Some(n.iter().sum()))),
+    b!("max", 1, 1, false, |_, a, p| aggregate(a, p, "max", |n| n.iter().copied().reduce(f64::max))),
+    b!("min", 1, 1, false, |_, a, p| aggregate(a, p, "min", |n| n.iter().copied().reduce(f64::min))),
     b!("average", 1, 1, false, |_, a, p| {
-        aggregate(a, p, "average", |n| if n.is_empty() { None } else { Some(n.iter().sum::<f64>() / n.len() as f64) }, false)
+        aggregate(a, p, "average", |n| if n.is_empty() { None } else { Some(n.iter().sum::<f64>() / n.len() as f64) })
     }),
-    b!("count", 0, 1, false, |_, a, _| Ok(Some(Val::Num(match arg(a, 0) {
+    b!("count", 1, 1, true, |_, a, _| Ok(Some(Val::Num(match arg(a, 0) {
         None => 0.0,
         Some(Val::Arr(x, _)) => x.len() as f64,
         Some(_) => 1.0,
@@ -103,6 +103,7 @@ static BUILTINS: &[Builtin] = &[
     b!("lookup", 2, 2, true, lookup_fn),
     b!("spread", 1, 1, true, spread),
     b!("merge", 1, 1, false, merge),
+    b!("clone", 1, 1, false, |_, a, _| Ok(arg(a, 0))),
     b!("type", 1, 1, false, |_, a, _| Ok(arg(a, 0).map(|v| Val::str(v.type_name())))),
     b!("error", 0, 1, false, error),
     b!("assert", 2, 2, false, assert),
@@ -113,6 +114,9 @@ static BUILTINS: &[Builtin] = &[
     b!("toMillis", 1, 2, true, crate::datetime::to_millis),
 ];
 
+/// The longest string a function will build (JavaScript's own limit is near 2^29).
+const MAX_STRING: i64 = 1 << 28;
+
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
@@ -122,7 +126,7 @@ pub fn arg(a: Args, i: usize) -> Option<Val> {
 }
 
 pub fn bad_arg(name: &str, i: usize, pos: usize) -> JsonataError {
-    err("T0410", pos, format!("Argument {} of function {name} does not match function signature", i + 1))
+    err("T0410", pos, format!("Argument {} of function \"{name}\" does not match function signature", i + 1))
 }
 
 /// A string argument (undefined stays undefined).
@@ -192,7 +196,7 @@ fn substring(_: &Ev, a: Args, pos: usize) -> R {
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len() as i64;
     let mut start = start.trunc() as i64;
-    if n + start < 0 {
+    if n.saturating_add(start) < 0 {
         start = 0;
     }
     let from = if start < 0 { (n + start).max(0) } else { start.min(n) };
@@ -200,7 +204,8 @@ fn substring(_: &Ev, a: Args, pos: usize) -> R {
         None => n,
         Some(l) if l <= 0.0 => return Ok(Some(Val::str(""))),
         Some(l) => {
-            let end = if start >= 0 { start + l.trunc() as i64 } else { n + start + l.trunc() as i64 };
+            let l = l.trunc() as i64;
+            let end = if start >= 0 { start.saturating_add(l) } else { (n + start).saturating_add(l) };
             end.clamp(0, n)
         }
     };
@@ -237,6 +242,9 @@ fn pad(_: &Ev, a: Args, pos: usize) -> R {
     if pad_len <= 0 || ch.is_empty() {
         return Ok(Some(Val::Str(s)));
     }
+    if pad_len > MAX_STRING {
+        return Err(err("D1001", pos, format!("Number out of range: {}", js_number_string(width))));
+    }
     let padding: String = ch.chars().cycle().take(pad_len as usize).collect();
     Ok(Some(Val::string(if width > 0.0 { format!("{s}{padding}") } else { format!("{padding}{s}") })))
 }
@@ -244,6 +252,9 @@ fn pad(_: &Ev, a: Args, pos: usize) -> R {
 enum Pattern {
     Str(Rc<str>),
     Re(std::sync::Arc<regex_lite::Regex>),
+    /// A user-defined matcher: called with the string, it returns a match object
+    /// (`match`, `start`, `end`, `groups`, `next()`) or undefined.
+    Custom(Rc<Func>),
 }
 
 fn pattern_arg(a: Args, i: usize, name: &str, pos: usize) -> Result<Option<Pattern>, JsonataError> {
@@ -252,10 +263,51 @@ fn pattern_arg(a: Args, i: usize, name: &str, pos: usize) -> Result<Option<Patte
         Some(Val::Str(s)) => Ok(Some(Pattern::Str(s))),
         Some(Val::Func(f)) => match &*f {
             Func::Regex(re) => Ok(Some(Pattern::Re(re.clone()))),
-            _ => Err(err("T0410", pos, format!("Argument {} of function {name}: custom matcher functions are not supported by nimbus", i + 1))),
+            _ => Ok(Some(Pattern::Custom(f.clone()))),
         },
         Some(_) => Err(bad_arg(name, i, pos)),
     }
+}
+
+/// The matches a custom matcher reports, following `next()` until undefined.
+fn custom_matches(ev: &Ev, f: &Rc<Func>, s: &Rc<str>, limit: Option<usize>, name: &str, pos: usize) -> Result<Vec<Match>, JsonataError> {
+    let bad = || {
+        err("T1010", pos, format!("The matcher function argument passed to function \"{name}\" does not return the correct object structure"))
+    };
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let byte_at = |i: f64| -> Option<usize> {
+        if i < 0.0 || i.fract() != 0.0 {
+            return None;
+        }
+        let i = i as usize;
+        if i == chars.len() {
+            Some(s.len())
+        } else {
+            chars.get(i).map(|(b, _)| *b)
+        }
+    };
+    let mut out = Vec::new();
+    let mut cur = ev.apply(f, vec![Some(Val::Str(s.clone()))], &None, pos)?;
+    while limit.is_none_or(|l| out.len() < l) {
+        let Some(Val::Obj(o)) = cur else { break };
+        let text = o.get("match").and_then(|v| v.as_str()).ok_or_else(bad)?.to_string();
+        let start = o.get("start").and_then(Val::as_num).and_then(byte_at).ok_or_else(bad)?;
+        let end = o.get("end").and_then(Val::as_num).and_then(byte_at).ok_or_else(bad)?;
+        let groups = match o.get("groups") {
+            Some(Val::Arr(g, _)) => g.iter().map(|x| x.as_str().map(str::to_string).ok_or_else(bad)).collect::<Result<_, _>>()?,
+            None => Vec::new(),
+            Some(_) => return Err(bad()),
+        };
+        if end < start {
+            return Err(bad());
+        }
+        out.push(Match { start, end, text, groups });
+        cur = match o.get("next") {
+            Some(Val::Func(next)) => ev.apply(next, Vec::new(), &None, pos)?,
+            _ => None,
+        };
+    }
+    Ok(out)
 }
 
 struct Match {
@@ -285,25 +337,33 @@ fn char_index(s: &str, byte: usize) -> f64 {
     s[..byte].chars().count() as f64
 }
 
-/// The object a regex applied as a function returns: match, start, end, groups.
-pub fn regex_match_object(re: &regex_lite::Regex, s: &str, from: usize) -> Option<Val> {
+/// The object a regex applied as a function returns: match, start, end, groups, and
+/// `next()`, which gives the following match (undefined after the last).
+pub fn regex_match_object(re: &std::sync::Arc<regex_lite::Regex>, s: &Rc<str>, from: usize) -> Option<Val> {
+    if from > s.len() {
+        return None;
+    }
     let caps = re.captures_at(s, from)?;
     let m = caps.get(0)?;
+    // After an empty match, move on by one character so next() always advances.
+    let next_from = if m.end() > m.start() { m.end() } else { s[m.end()..].chars().next().map_or(s.len() + 1, |c| m.end() + c.len_utf8()) };
     let mut o: Obj = IndexMap::new();
     o.insert("match".into(), Val::str(m.as_str()));
     o.insert("start".into(), Val::Num(char_index(s, m.start())));
     o.insert("end".into(), Val::Num(char_index(s, m.end())));
     let groups = (1..caps.len()).map(|g| Val::str(caps.get(g).map(|x| x.as_str()).unwrap_or(""))).collect();
     o.insert("groups".into(), Val::array(groups));
+    o.insert("next".into(), Val::Func(Rc::new(Func::RegexNext(re.clone(), s.clone(), next_from))));
     Some(Val::object(o))
 }
 
-fn contains(_: &Ev, a: Args, pos: usize) -> R {
+fn contains(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "contains", pos)? else { return Ok(None) };
     Ok(Some(Val::Bool(match pattern_arg(a, 1, "contains", pos)? {
         None => return Err(bad_arg("contains", 1, pos)),
         Some(Pattern::Str(p)) => s.contains(&*p),
         Some(Pattern::Re(re)) => re.is_match(&s),
+        Some(Pattern::Custom(f)) => !custom_matches(ev, &f, &s, Some(1), "contains", pos)?.is_empty(),
     })))
 }
 
@@ -315,7 +375,7 @@ fn limit_arg(a: Args, i: usize, name: &str, code: &str, msg: &str, pos: usize) -
     }
 }
 
-fn split(_: &Ev, a: Args, pos: usize) -> R {
+fn split(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "split", pos)? else { return Ok(None) };
     let sep = pattern_arg(a, 1, "split", pos)?.ok_or_else(|| bad_arg("split", 1, pos))?;
     let limit = limit_arg(a, 2, "split", "D3020", "Third argument of split function must evaluate to a positive number", pos)?;
@@ -335,6 +395,18 @@ fn split(_: &Ev, a: Args, pos: usize) -> R {
             out.push(s[last..].to_string());
             out
         }
+        Pattern::Custom(f) => {
+            let mut out = Vec::new();
+            let mut last = 0;
+            for m in custom_matches(ev, &f, &s, None, "split", pos)? {
+                if m.start >= last {
+                    out.push(s[last..m.start].to_string());
+                    last = m.end;
+                }
+            }
+            out.push(s[last..].to_string());
+            out
+        }
     };
     if let Some(l) = limit {
         parts.truncate(l);
@@ -349,20 +421,21 @@ fn join(_: &Ev, a: Args, pos: usize) -> R {
     for item in v.items() {
         match item {
             Val::Str(s) => parts.push(s.to_string()),
-            _ => return Err(err("T0412", pos, "Argument 1 of function join must be an array of strings")),
+            _ => return Err(err("T0412", pos, "Argument 1 of function \"join\" must be an array of strings")),
         }
     }
     Ok(Some(Val::string(parts.join(&sep))))
 }
 
-fn match_fn(_: &Ev, a: Args, pos: usize) -> R {
+fn match_fn(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "match", pos)? else { return Ok(None) };
-    let re = match pattern_arg(a, 1, "match", pos)? {
-        Some(Pattern::Re(re)) => re,
+    let pattern = pattern_arg(a, 1, "match", pos)?;
+    let limit = limit_arg(a, 2, "match", "D3040", "Third argument of match function must evaluate to a positive number", pos)?;
+    let matches = match pattern {
+        Some(Pattern::Re(re)) => find_all(&re, &s, limit, pos)?,
+        Some(Pattern::Custom(f)) => custom_matches(ev, &f, &s, limit, "match", pos)?,
         _ => return Err(bad_arg("match", 1, pos)),
     };
-    let limit = limit_arg(a, 2, "match", "D3040", "Third argument of match function must evaluate to a positive number", pos)?;
-    let matches = find_all(&re, &s, limit, pos)?;
     let out = matches
         .into_iter()
         .map(|m| {
@@ -437,15 +510,20 @@ fn replace(ev: &Ev, a: Args, pos: usize) -> R {
             .map(|(i, t)| Match { start: i, end: i + t.len(), text: t.to_string(), groups: Vec::new() })
             .collect(),
         Pattern::Re(re) => find_all(re, &s, limit, pos)?,
+        Pattern::Custom(f) => custom_matches(ev, f, &s, limit, "replace", pos)?,
     };
     let mut out = String::new();
     let mut last = 0;
     for m in &matches {
+        // A custom matcher could report overlapping or out-of-order matches: skip those.
+        if m.start < last {
+            continue;
+        }
         out.push_str(&s[last..m.start]);
         match &replacement {
             Some(Val::Str(r)) => match pattern {
                 Pattern::Str(_) => out.push_str(r),
-                Pattern::Re(_) => out.push_str(&expand(r, m)),
+                Pattern::Re(_) | Pattern::Custom(_) => out.push_str(&expand(r, m)),
             },
             Some(Val::Func(f)) => {
                 let mut o: Obj = IndexMap::new();
@@ -475,7 +553,7 @@ fn eval_fn(ev: &Ev, a: Args, pos: usize) -> R {
     let Some(text) = str_arg(a, 0, "eval", pos)? else { return Ok(None) };
     let node = crate::parser::parse(&text)
         .map_err(|e| err("D3120", pos, format!("Syntax error in expression passed to function eval: {}", e.message)))?;
-    let ctx = if a.len() > 1 { arg(a, 1) } else { ev.root.clone() };
+    let ctx = if a.len() > 1 { arg(a, 1) } else { ev.call_context.borrow().clone() };
     let frame = ev.new_frame(None);
     ev.eval(&node, &ctx, &frame)
         .map_err(|e| err("D3121", pos, format!("Dynamic error evaluating the expression passed to function eval: {}", e.message)))
@@ -573,7 +651,7 @@ pub fn round_half_even(n: f64, precision: i32) -> f64 {
     } else {
         shifted.round()
     };
-    let out = shift10(r, -precision);
+    let out = shift10(r, precision.saturating_neg());
     if out == 0.0 {
         0.0
     } else {
@@ -588,12 +666,12 @@ fn shift10(x: f64, p: i32) -> f64 {
     let s = format!("{x:e}");
     let Some((m, e)) = s.split_once('e') else { return x };
     let e: i32 = e.parse().unwrap_or(0);
-    format!("{m}e{}", e + p).parse().unwrap_or(x)
+    format!("{m}e{}", e.saturating_add(p)).parse().unwrap_or(x)
 }
 
 fn round(_: &Ev, a: Args, pos: usize) -> R {
     let Some(n) = num_arg(a, 0, "round", pos)? else { return Ok(None) };
-    let p = num_arg(a, 1, "round", pos)?.unwrap_or(0.0).trunc() as i32;
+    let p = num_arg(a, 1, "round", pos)?.unwrap_or(0.0).trunc().clamp(-400.0, 400.0) as i32;
     Ok(Some(Val::Num(round_half_even(n, p))))
 }
 
@@ -623,13 +701,13 @@ fn sqrt(_: &Ev, a: Args, pos: usize) -> R {
     Ok(Some(Val::Num(n.sqrt())))
 }
 
-fn aggregate(a: Args, pos: usize, name: &str, f: impl Fn(&[f64]) -> Option<f64>, _zero: bool) -> R {
+fn aggregate(a: Args, pos: usize, name: &str, f: impl Fn(&[f64]) -> Option<f64>) -> R {
     let Some(v) = arg(a, 0) else { return Ok(None) };
     let mut nums = Vec::new();
     for item in v.items() {
         match item {
             Val::Num(n) => nums.push(n),
-            _ => return Err(err("T0412", pos, format!("Argument 1 of function {name} must be an array of numbers"))),
+            _ => return Err(err("T0412", pos, format!("Argument 1 of function \"{name}\" must be an array of numbers"))),
         }
     }
     Ok(f(&nums).map(Val::Num))
@@ -871,7 +949,7 @@ fn merge(_: &Ev, a: Args, pos: usize) -> R {
                     out.insert(k.clone(), x.clone());
                 }
             }
-            _ => return Err(err("T0412", pos, "Argument 1 of function merge must be an array of objects")),
+            _ => return Err(err("T0412", pos, "Argument 1 of function \"merge\" must be an array of objects")),
         }
     }
     Ok(Some(Val::object(out)))

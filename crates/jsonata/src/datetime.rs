@@ -98,8 +98,14 @@ pub fn now(ev: &Ev, a: Args, pos: usize) -> R {
     format_millis(now_ms(ev), picture.as_deref(), tz.as_deref(), pos).map(|s| Some(Val::string(s)))
 }
 
+/// JavaScript dates reach ±8.64e15 ms from the epoch.
+const MAX_MILLIS: f64 = 8.64e15;
+
 pub fn from_millis(_: &Ev, a: Args, pos: usize) -> R {
     let Some(ms) = num_arg(a, 0, "fromMillis", pos)? else { return Ok(None) };
+    if ms.abs() > MAX_MILLIS {
+        return Err(err("D1001", pos, format!("Number out of range: {}", crate::value::js_number_string(ms))));
+    }
     let picture = str_arg(a, 1, "fromMillis", pos)?;
     let tz = str_arg(a, 2, "fromMillis", pos)?;
     format_millis(ms.floor() as i64, picture.as_deref(), tz.as_deref(), pos).map(|s| Some(Val::string(s)))
@@ -108,7 +114,7 @@ pub fn from_millis(_: &Ev, a: Args, pos: usize) -> R {
 pub fn to_millis(_: &Ev, a: Args, pos: usize) -> R {
     let Some(s) = str_arg(a, 0, "toMillis", pos)? else { return Ok(None) };
     match arg(a, 1) {
-        None => match parse_iso(&s) {
+        None => match parse_iso(&s).filter(|ms| (*ms as f64).abs() <= MAX_MILLIS) {
             Some(ms) => Ok(Some(Val::Num(ms as f64))),
             None => Err(err("D3110", pos, format!("The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given {s:?}"))),
         },
@@ -144,7 +150,7 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         None => (s, None),
     };
     let mut dp = date.split('-');
-    let y: i64 = dp.next()?.parse().ok()?;
+    let y: i64 = dp.next()?.parse().ok().filter(|y: &i64| y.abs() <= 275_760)?;
     let m: i64 = dp.next().map(|x| x.parse().ok()).unwrap_or(Some(1))?;
     let d: i64 = dp.next().map(|x| x.parse().ok()).unwrap_or(Some(1))?;
     if dp.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) || date.len() < 4 {
@@ -157,10 +163,10 @@ pub fn parse_iso(s: &str) -> Option<i64> {
             None => (t, None),
         };
         let mut cp = clock.split(':');
-        let h: i64 = cp.next()?.parse().ok()?;
-        let mi: i64 = cp.next()?.parse().ok()?;
+        let h: i64 = cp.next()?.parse().ok().filter(|h: &i64| (0..=24).contains(h))?;
+        let mi: i64 = cp.next()?.parse().ok().filter(|m: &i64| (0..=59).contains(m))?;
         let sec: f64 = cp.next().map(|x| x.parse().ok()).unwrap_or(Some(0.0))?;
-        if h > 24 || mi > 59 || sec >= 61.0 {
+        if h > 24 || mi > 59 || !(0.0..61.0).contains(&sec) {
             return None;
         }
         ms += h * 3_600_000 + mi * 60_000 + (sec * 1000.0).round() as i64;
@@ -305,7 +311,9 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
         'Z' | 'z' => return Ok(format_offset(c, p.offset_minutes)),
         'E' | 'C' => return Ok("ISO".into()),
-        'W' | 'w' | 'X' | 'x' => {
+        'W' => iso_week(p).1,
+        'X' => iso_week(p).0,
+        'w' | 'x' => {
             return Err(err("D3132", pos, format!("The date/time component {} is not supported by nimbus", c.marker)))
         }
         _ => 0,
@@ -376,6 +384,14 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
     }
     Ok(s)
+}
+
+/// ISO 8601 week-numbering year and week: the week (Monday to Sunday) holding the Thursday.
+fn iso_week(p: &Parts) -> (i64, i64) {
+    let days = days_from_civil(p.year, p.month, p.day);
+    let thursday = days + (4 - p.weekday);
+    let (year, _, _) = civil_from_days(thursday);
+    (year, (thursday - days_from_civil(year, 1, 1)) / 7 + 1)
 }
 
 fn title_case(s: &str) -> String {
@@ -484,6 +500,9 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
                 }
                 let text: String = chars[start..i].iter().collect();
                 let Ok(n) = text.parse::<i64>() else { return Ok(None) };
+                if n.abs() > 1_000_000 {
+                    return Ok(None);
+                }
                 match c.marker {
                     'Y' => y = Some(if mandatory == 2 && text.len() == 2 { 2000 + n } else { n }),
                     'M' => mo = Some(n),

@@ -1,4 +1,5 @@
-//! Base64 (over Latin-1 code units, as JSONata's `$base64encode`/`$base64decode` do) and
+//! Base64 (`$base64encode` takes each character as a byte, 0x00–0xFF; `$base64decode`
+//! reads the bytes as UTF-8, as JSONata documents) and
 //! JavaScript's `encodeURI`/`encodeURIComponent`/`decodeURI`/`decodeURIComponent`.
 
 use base64::Engine;
@@ -12,7 +13,7 @@ pub fn base64_decode(s: &str) -> String {
     let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     let trimmed = cleaned.trim_end_matches('=');
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed).unwrap_or_default();
-    bytes.into_iter().map(|b| b as char).collect()
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 const URI_UNRESERVED: &str = "-_.!~*'()";

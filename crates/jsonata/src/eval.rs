@@ -6,10 +6,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::ast::{Kind, Node, Op, Pairs, Path, Stage, Step};
+use crate::ast::{Kind, Lambda, Node, Op, Pairs, Path, Stage, Step};
 use crate::bindings::Bindings;
 use crate::func::{Frame, Func};
 use crate::value::{from_json, to_json, Obj, Val, CONS, KEEP, SEQ};
@@ -21,7 +22,7 @@ pub type R = Result<Option<Val>, JsonataError>;
 const MAX_DEPTH: usize = 5000;
 /// Stack one evaluation may use before U1001: deep recursion must fail cleanly inside a
 /// 2 MiB tokio worker (or test) thread, whatever the build's frame sizes.
-const STACK_BUDGET: usize = 768 * 1024;
+const STACK_BUDGET: usize = 1024 * 1024;
 
 fn stack_address() -> usize {
     let marker = 0u8;
@@ -38,6 +39,15 @@ fn overflow(pos: usize) -> JsonataError {
     err("U1001", pos, "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.")
 }
 
+/// Tail calls one evaluation may make (a runaway loop ends in U1001 instead of hanging).
+const MAX_TAIL_CALLS: usize = 100_000;
+
+/// A lambda body's outcome: a value, or a call in tail position still to be made.
+enum Tail {
+    Value(Option<Val>),
+    Call(Rc<Func>, Vec<Option<Val>>, Option<Val>, usize),
+}
+
 /// One item of a tuple stream: the context value and the `@`/`#` bindings made so far.
 #[derive(Clone)]
 struct Tuple {
@@ -45,13 +55,28 @@ struct Tuple {
     binds: Vec<(String, Val)>,
 }
 
+/// An item's ancestors, for `%`: its parent and, further up, the parent's ancestry.
+pub struct Anc {
+    val: Val,
+    up: Option<Rc<Anc>>,
+}
+
+type Ancs = Vec<Option<Rc<Anc>>>;
+
 pub struct Ev<'a> {
+    /// Track ancestry for the parent operator (only when the expression uses `%`).
+    pub track_parents: bool,
+    /// The ancestry of the current context item.
+    cur_anc: RefCell<Option<Rc<Anc>>>,
     pub bindings: &'a Bindings,
     pub root: Option<Val>,
     converted: RefCell<HashMap<String, Option<Val>>>,
     frames: RefCell<Vec<Rc<Frame>>>,
     depth: Cell<usize>,
+    tail_calls: Cell<usize>,
     stack_base: usize,
+    /// The context of the built-in call in progress (`$eval` evaluates against it).
+    pub call_context: RefCell<Option<Val>>,
     /// `$now()`/`$millis()` are fixed for one evaluation.
     pub now_millis: Cell<Option<i64>>,
 }
@@ -120,11 +145,15 @@ pub fn normalize(v: Option<Val>) -> Option<Val> {
 impl<'a> Ev<'a> {
     pub fn new(bindings: &'a Bindings, root: Option<Val>) -> Ev<'a> {
         Ev {
+            track_parents: false,
+            cur_anc: RefCell::new(None),
             bindings,
             root,
             converted: RefCell::new(HashMap::new()),
             frames: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            tail_calls: Cell::new(0),
+            call_context: RefCell::new(None),
             stack_base: stack_address(),
             now_millis: Cell::new(None),
         }
@@ -184,6 +213,10 @@ impl<'a> Ev<'a> {
             Kind::Name(name) => Ok(input.as_ref().and_then(|v| field(v, name))),
             Kind::Wildcard => Ok(input.as_ref().and_then(wildcard)),
             Kind::Descendant => Ok(Some(eval_descendants(input))),
+            Kind::Parent => match self.cur_anc.borrow().as_ref() {
+                Some(a) => Ok(Some(a.val.clone())),
+                None => Err(err("S0217", pos, "The object representing the 'parent' cannot be derived from this expression")),
+            },
             Kind::Path(p) => self.eval_path(p, input, env),
             Kind::Filter(inner, preds) => self.eval_filter(inner, preds, input, env),
             Kind::Group(inner, pairs) => self.eval_group_node(inner, pairs, input, env),
@@ -360,7 +393,13 @@ impl<'a> Ev<'a> {
     #[inline(never)]
     fn apply_inner(&self, func: &Rc<Func>, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
         match &**func {
-            Func::Lambda { def, env, input: captured } => self.apply_lambda(def, env, captured, args),
+            Func::Lambda { def, env, input: captured } => match &def.signature {
+                Some(sig) => {
+                    let checked = crate::signature::validate(sig, std::mem::take(args), input, pos)?;
+                    self.apply_lambda(def, env, captured, checked)
+                }
+                None => self.apply_lambda(def, env, captured, std::mem::take(args)),
+            },
             Func::Builtin(b) => self.apply_builtin(b, args, input, pos),
             _ => self.apply_other(func, args, input, pos),
         }
@@ -368,13 +407,26 @@ impl<'a> Ev<'a> {
 
     #[inline(never)]
     fn apply_builtin(&self, b: &crate::builtins::Builtin, args: &mut Vec<Option<Val>>, input: &Option<Val>, pos: usize) -> R {
-        if b.context && args.len() < b.min {
+        let from_context = b.context && args.len() < b.min;
+        if from_context {
             args.insert(0, input.clone());
         }
         if args.len() > b.max {
-            return Err(err("T0410", pos, format!("Argument {} of function {} does not match function signature", b.max + 1, b.name)));
+            return Err(err("T0410", pos, format!("Argument {} of function \"{}\" does not match function signature", b.max + 1, b.name)));
         }
-        (b.f)(self, args, pos)
+        if b.name == "eval" {
+            *self.call_context.borrow_mut() = input.clone();
+        }
+        let r = (b.f)(self, args, pos);
+        match r {
+            // The context stood in for argument 1 and was the wrong type.
+            Err(e) if from_context && e.code == "T0410" && e.message.starts_with("Argument 1 ") => Err(err(
+                "T0411",
+                pos,
+                format!("Context value is not a compatible type with argument 1 of function \"{}\"", b.name),
+            )),
+            r => r,
+        }
     }
 
     #[inline(never)]
@@ -400,13 +452,14 @@ impl<'a> Ev<'a> {
                 let s = match args.first().cloned().flatten() {
                     None => return Ok(None),
                     Some(Val::Str(s)) => s,
-                    Some(_) => return Err(err("T0410", pos, "Argument 1 of function regex does not match function signature")),
+                    Some(_) => return Err(err("T0410", pos, "Argument 1 of function \"regex\" does not match function signature")),
                 };
                 Ok(crate::builtins::regex_match_object(re, &s, 0))
             }
+            Func::RegexNext(re, s, from) => Ok(crate::builtins::regex_match_object(re, s, *from)),
             Func::Transform { def, env } => {
                 let target = args.first().cloned().flatten();
-                crate::transform::apply(self, def, target, env, pos)
+                crate::transform::apply(self, def, target, env)
             }
             Func::Compose(f, g) => {
                 let mid = self.apply(f, std::mem::take(args), input, pos)?;
@@ -416,16 +469,72 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// Calls a lambda. A call in tail position (the body's last expression, through
+    /// conditions and blocks) to another lambda loops here instead of nesting, so tail
+    /// recursion runs in constant stack; the loop is bounded against runaway evaluations.
     #[inline(never)]
-    fn apply_lambda(&self, def: &crate::ast::Lambda, env: &Rc<Frame>, captured: &Option<Val>, args: &[Option<Val>]) -> R {
-        let frame = self.new_frame(Some(env.clone()));
-        {
-            let mut vars = frame.vars.borrow_mut();
-            for (i, p) in def.params.iter().enumerate() {
-                vars.insert(p.clone(), args.get(i).cloned().flatten());
+    fn apply_lambda(&self, def: &Arc<Lambda>, env: &Rc<Frame>, captured: &Option<Val>, args: Vec<Option<Val>>) -> R {
+        let (mut def, mut env, mut captured, mut args) = (def.clone(), env.clone(), captured.clone(), args);
+        loop {
+            let frame = self.new_frame(Some(env.clone()));
+            {
+                let mut vars = frame.vars.borrow_mut();
+                for (i, p) in def.params.iter().enumerate() {
+                    vars.insert(p.clone(), args.get(i).cloned().flatten());
+                }
+            }
+            match self.eval_tail(&def.body, &captured, &frame)? {
+                Tail::Value(v) => return Ok(v),
+                Tail::Call(func, call_args, call_input, pos) => {
+                    let Func::Lambda { def: next, env: next_env, input: next_input } = &*func else {
+                        return self.apply(&func, call_args, &call_input, pos);
+                    };
+                    let n = self.tail_calls.get() + 1;
+                    self.tail_calls.set(n);
+                    if n > MAX_TAIL_CALLS {
+                        return Err(err("U1001", pos, "Expression evaluation timeout: Check for infinite loop"));
+                    }
+                    args = match &next.signature {
+                        Some(sig) => crate::signature::validate(sig, call_args, &call_input, pos)?,
+                        None => call_args,
+                    };
+                    def = next.clone();
+                    env = next_env.clone();
+                    captured = next_input.clone();
+                }
             }
         }
-        self.eval(&def.body, captured, &frame)
+    }
+
+    /// Evaluates a lambda body, returning a call in tail position unevaluated.
+    fn eval_tail(&self, node: &Node, input: &Option<Val>, env: &Rc<Frame>) -> Result<Tail, JsonataError> {
+        match &node.kind {
+            Kind::Cond(c, t, e) => {
+                if truthy(&self.eval(c, input, env)?) {
+                    self.eval_tail(t, input, env)
+                } else if let Some(e) = e {
+                    self.eval_tail(e, input, env)
+                } else {
+                    Ok(Tail::Value(None))
+                }
+            }
+            Kind::Block(items) if !items.is_empty() => {
+                let frame = self.new_frame(Some(env.clone()));
+                for item in &items[..items.len() - 1] {
+                    self.eval(item, input, &frame)?;
+                }
+                self.eval_tail(&items[items.len() - 1], input, &frame)
+            }
+            Kind::Call(f, args) => {
+                let func = self.callee(f, input, env, false)?;
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a, input, env)?);
+                }
+                Ok(Tail::Call(func, values, input.clone(), node.pos))
+            }
+            _ => Ok(Tail::Value(self.eval(node, input, env)?)),
+        }
     }
 
     /// Calls `func` with as many of `args` as it takes (higher-order functions).
@@ -459,6 +568,7 @@ impl<'a> Ev<'a> {
         let mut result: Val = Val::seq(Vec::new());
         let mut tuples: Option<Vec<Tuple>> = None;
         let last = path.steps.len() - 1;
+        let mut ancs: Ancs = if self.track_parents { vec![self.cur_anc.borrow().clone(); inputs.len()] } else { Vec::new() };
         let mut start = 0;
         if path.group.is_none() {
             if let Some((consumed, value)) = self.json_prefix(path, env) {
@@ -485,7 +595,11 @@ impl<'a> Ev<'a> {
             result = if i == 0 && matches!(step.node.kind, Kind::Array(_, true)) {
                 self.eval(&step.node, input, env)?.unwrap_or_else(|| Val::seq(Vec::new()))
             } else {
-                self.step(step, &inputs, env, i == last)?
+                let (r, next_ancs) = self.step(step, &inputs, &ancs, env, i == last)?;
+                if step.focus.is_none() {
+                    ancs = next_ancs;
+                }
+                r
             };
             let empty = matches!(&result, Val::Arr(a, _) if a.is_empty());
             if empty {
@@ -493,6 +607,9 @@ impl<'a> Ev<'a> {
             }
             if step.focus.is_none() {
                 inputs = result.items().into_iter().map(Some).collect();
+                if self.track_parents && ancs.len() != inputs.len() {
+                    ancs = vec![None; inputs.len()];
+                }
             }
         }
         if path.keep_singleton {
@@ -524,7 +641,7 @@ impl<'a> Ev<'a> {
         if env.lookup(name).is_some() || self.converted.borrow().contains_key(name) {
             return None;
         }
-        let mut cur = self.bindings.variables.get(name)?;
+        let mut cur: &serde_json::Value = self.bindings.variables.get(name)?;
         let mut i = 1;
         while i < path.steps.len() {
             let step = &path.steps[i];
@@ -548,7 +665,7 @@ impl<'a> Ev<'a> {
     /// One step over every input item: predicates apply per item, results flatten one
     /// level (constructor arrays excepted); a lone array result at the last step stays the
     /// array itself.
-    fn step(&self, step: &Step, inputs: &[Option<Val>], env: &Rc<Frame>, last: bool) -> Result<Val, JsonataError> {
+    fn step(&self, step: &Step, inputs: &[Option<Val>], ancs: &[Option<Rc<Anc>>], env: &Rc<Frame>, last: bool) -> Result<(Val, Ancs), JsonataError> {
         if let Kind::Sort(terms) = &step.node.kind {
             let items: Vec<Val> = inputs.iter().flatten().cloned().collect();
             let mut v = Some(Val::seq(self.sort(terms, items, env)?));
@@ -557,35 +674,71 @@ impl<'a> Ev<'a> {
                     v = self.filter(p, v, env)?;
                 }
             }
-            return Ok(v.unwrap_or_else(|| Val::seq(Vec::new())));
+            let v = v.unwrap_or_else(|| Val::seq(Vec::new()));
+            let n = if self.track_parents { v.items().len() } else { 0 };
+            return Ok((v, vec![None; n]));
         }
-        let mut results: Vec<Val> = Vec::new();
-        for item in inputs {
-            let mut r = self.eval(&step.node, item, env)?;
-            for stage in &step.stages {
-                if let Stage::Filter(p) = stage {
-                    r = self.filter(p, r, env)?;
+        let track = self.track_parents;
+        let mut results: Vec<(Val, Option<Rc<Anc>>)> = Vec::new();
+        for (k, item) in inputs.iter().enumerate() {
+            let mut res_anc = None;
+            let saved = if track {
+                let a_in = ancs.get(k).cloned().flatten();
+                res_anc = if matches!(step.node.kind, Kind::Parent) {
+                    a_in.as_ref().and_then(|a| a.up.clone())
+                } else {
+                    item.as_ref().map(|v| Rc::new(Anc { val: v.clone(), up: a_in.clone() }))
+                };
+                Some(self.cur_anc.replace(a_in))
+            } else {
+                None
+            };
+            let mut r = self.eval(&step.node, item, env);
+            if track {
+                *self.cur_anc.borrow_mut() = res_anc.clone();
+            }
+            if r.is_ok() {
+                for stage in &step.stages {
+                    if let Stage::Filter(p) = stage {
+                        r = r.and_then(|v| self.filter(p, v, env));
+                    }
                 }
             }
-            if let Some(v) = r {
-                results.push(v);
+            if let Some(s) = saved {
+                *self.cur_anc.borrow_mut() = s;
+            }
+            if let Some(v) = r? {
+                results.push((v, res_anc));
             }
         }
         if last && results.len() == 1 {
-            if let Val::Arr(_, f) = &results[0] {
+            if let (Val::Arr(a, f), _) = &results[0] {
                 if f & SEQ == 0 {
-                    return Ok(results.pop().unwrap_or(Val::Null));
+                    let n = if track { a.len() } else { 0 };
+                    let anc = results[0].1.clone();
+                    return Ok((results.pop().map(|r| r.0).unwrap_or(Val::Null), vec![anc; n]));
                 }
             }
         }
         let mut out = Vec::with_capacity(results.len());
-        for r in results {
+        let mut out_ancs: Ancs = Vec::new();
+        for (r, anc) in results {
             match r {
-                Val::Arr(a, f) if f & CONS == 0 => out.extend(a.iter().cloned()),
-                v => out.push(v),
+                Val::Arr(a, f) if f & CONS == 0 => {
+                    if track {
+                        out_ancs.extend(std::iter::repeat_n(anc, a.len()));
+                    }
+                    out.extend(a.iter().cloned());
+                }
+                v => {
+                    if track {
+                        out_ancs.push(anc);
+                    }
+                    out.push(v);
+                }
             }
         }
-        Ok(Val::seq(out))
+        Ok((Val::seq(out), out_ancs))
     }
 
     fn tuple_frame(&self, env: &Rc<Frame>, binds: &[(String, Val)]) -> Rc<Frame> {
@@ -603,6 +756,17 @@ impl<'a> Ev<'a> {
     }
 
     fn tuple_step(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
+        // Ancestry is not tracked through `@`/`#` tuple streams: `%` there is S0217.
+        if self.track_parents {
+            let saved = self.cur_anc.replace(None);
+            let r = self.tuple_step_inner(step, stream, env);
+            *self.cur_anc.borrow_mut() = saved;
+            return r;
+        }
+        self.tuple_step_inner(step, stream, env)
+    }
+
+    fn tuple_step_inner(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
         let mut out: Vec<Tuple> = Vec::new();
         if let Kind::Sort(terms) = &step.node.kind {
             out = self.sort_tuples(terms, stream, env)?;
@@ -828,7 +992,9 @@ fn predicate_selects(r: &Option<Val>, i: usize, len: usize) -> bool {
     }
 }
 
-fn sort_keyed<T>(terms: &[(Node, bool)], keyed: Vec<(Vec<Option<Val>>, T)>) -> Result<Vec<(Vec<Option<Val>>, T)>, JsonataError> {
+type Keyed<T> = Vec<(Vec<Option<Val>>, T)>;
+
+fn sort_keyed<T>(terms: &[(Node, bool)], keyed: Keyed<T>) -> Result<Keyed<T>, JsonataError> {
     // Validate first so the comparator cannot fail.
     for (ti, (term, _)) in terms.iter().enumerate() {
         let mut kind: Option<&'static str> = None;

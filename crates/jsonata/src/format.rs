@@ -2,8 +2,6 @@
 //! and exponent separators, percent/per-mille, `;` negative sub-picture, digit families),
 //! `$formatBase`, `$formatInteger`/`$parseInteger` (decimal, roman, letters, words).
 
-use std::collections::HashMap;
-
 use crate::builtins::{arg, bad_arg, num_arg, round_half_even, str_arg, Args};
 use crate::eval::{err, Ev, R};
 use crate::value::Val;
@@ -39,8 +37,6 @@ fn symbols(options: Option<Val>) -> Symbols {
     };
     if let Some(Val::Obj(o)) = options {
         let ch = |k: &str| o.get(k).and_then(|v| v.as_str().and_then(|x| x.chars().next()));
-        let map: HashMap<&str, &mut char> = HashMap::new();
-        drop(map);
         if let Some(c) = ch("decimal-separator") {
             s.decimal = c;
         }
@@ -216,7 +212,8 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
     let mut v = v;
     let mut exponent = 0i32;
     if pic.has_exponent && v != 0.0 {
-        let int_digits = min_int.max(1) as i32;
+        // The mantissa gets `min_int` integer digits (none: it is scaled below one).
+        let int_digits = min_int as i32;
         let mag = v.log10().floor() as i32 + 1;
         exponent = mag - int_digits;
         v /= 10f64.powi(exponent);
@@ -239,7 +236,7 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
     while frac_str.len() > min_frac && frac_str.ends_with('0') {
         frac_str.pop();
     }
-    if int_str.is_empty() && frac_str.is_empty() {
+    if int_str.is_empty() && (frac_str.is_empty() || (pic.has_exponent && pic.int_part.contains(&s.digit))) {
         int_str.push('0');
     }
     // Apply grouping separators.
@@ -250,7 +247,7 @@ fn format_mantissa(v: f64, pic: &SubPicture, s: &Symbols) -> String {
         grouped.push(*d);
         let pos_after = from_right - 1;
         if pos_after > 0 {
-            let hit = if regular { pos_after % groups[0] == 0 } else { groups.contains(&pos_after) };
+            let hit = if regular { pos_after.is_multiple_of(groups[0]) } else { groups.contains(&pos_after) };
             if hit {
                 grouped.push(s.group);
             }
@@ -308,7 +305,11 @@ pub fn format_base(_: &Ev, a: Args, pos: usize) -> R {
     Ok(Some(Val::string(digits.into_iter().collect())))
 }
 
+/// Roman numerals (numbers beyond 100,000 are written in decimal rather than as a run of Ms).
 pub fn roman(n: i64) -> String {
+    if !(1..=100_000).contains(&n) {
+        return n.to_string();
+    }
     const TABLE: [(i64, &str); 13] = [
         (1000, "M"),
         (900, "CM"),
@@ -376,7 +377,7 @@ fn from_letters(s: &str) -> Option<i64> {
         if !c.is_ascii_alphabetic() {
             return None;
         }
-        n = n * 26 + (c.to_ascii_lowercase() as i64 - 'a' as i64 + 1);
+        n = n.checked_mul(26)?.checked_add(c.to_ascii_lowercase() as i64 - 'a' as i64 + 1)?;
     }
     Some(n)
 }
@@ -390,7 +391,7 @@ const MAGNITUDES: [(i64, &str); 4] = [(1_000_000_000_000, "trillion"), (1_000_00
 
 fn cardinal(n: i64) -> String {
     if n < 0 {
-        return format!("minus {}", cardinal(-n));
+        return format!("minus {}", cardinal(n.saturating_neg()));
     }
     if n < 20 {
         return SMALL[n as usize].to_string();
@@ -463,19 +464,19 @@ fn from_words(s: &str) -> Option<i64> {
                 }
             });
         if let Some(i) = SMALL.iter().position(|x| *x == base) {
-            current += i as i64;
+            current = current.checked_add(i as i64)?;
         } else if let Some(i) = TENS.iter().position(|x| *x == base && !x.is_empty()) {
-            current += i as i64 * 10;
+            current = current.checked_add(i as i64 * 10)?;
         } else if base == "hundred" {
-            current *= 100;
+            current = current.checked_mul(100)?;
         } else if let Some((m, _)) = MAGNITUDES.iter().find(|(_, name)| *name == base) {
-            total += current * m;
+            total = total.checked_add(current.checked_mul(*m)?)?;
             current = 0;
         } else {
             return None;
         }
     }
-    Some(total + current)
+    total.checked_add(current)
 }
 
 fn split_modifier(picture: &str) -> (&str, bool) {
@@ -535,7 +536,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
     let regular = !seps.is_empty()
         && seps.iter().all(|(_, c)| *c == seps[0].1)
         && seps.iter().enumerate().all(|(i, (p, _))| *p == seps[0].0 * (i + 1));
-    let mut digits = v.abs().to_string();
+    let mut digits = v.unsigned_abs().to_string();
     while digits.len() < mandatory {
         digits.insert(0, '0');
     }
@@ -546,7 +547,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
         let after = ds.len() - i - 1;
         if after > 0 {
             if regular {
-                if after % seps[0].0 == 0 {
+                if after.is_multiple_of(seps[0].0) {
                     out.push(seps[0].1);
                 }
             } else if let Some((_, c)) = seps.iter().find(|(p, _)| *p == after) {
@@ -558,7 +559,7 @@ fn decimal_picture(v: i64, pic: &str, ordinal: bool, pos: usize) -> Result<Strin
         out.insert(0, '-');
     }
     if ordinal {
-        let suffix = match (v.abs() % 10, v.abs() % 100) {
+        let suffix = match (v.unsigned_abs() % 10, v.unsigned_abs() % 100) {
             (1, x) if x != 11 => "st",
             (2, x) if x != 12 => "nd",
             (3, x) if x != 13 => "rd",

@@ -35,6 +35,8 @@ pub enum Func {
     /// Arguments with `None` for each `?` placeholder.
     Partial(Rc<Func>, Vec<Option<Option<Val>>>),
     Regex(Arc<regex_lite::Regex>),
+    /// A regex match's `next()`: the following match in the same string, from a byte offset.
+    RegexNext(Arc<regex_lite::Regex>, std::rc::Rc<str>, usize),
     Transform { def: Arc<Transform>, env: Rc<Frame> },
     /// `f ~> g`: g(f(…)).
     Compose(Rc<Func>, Rc<Func>),
@@ -49,6 +51,7 @@ impl Func {
             Func::Native(..) => 1,
             Func::Partial(_, args) => args.iter().filter(|a| a.is_none()).count(),
             Func::Regex(_) | Func::Transform { .. } => 1,
+            Func::RegexNext(..) => 0,
             Func::Compose(f, _) => f.arity(),
         }
     }

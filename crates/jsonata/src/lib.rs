@@ -11,6 +11,20 @@
 //!   `$hash`, `$random`, `$uuid` and `$parse`.
 //!
 //! An `Expr` is parsed once and evaluated many times; it is `Send + Sync`.
+//!
+//! ```
+//! use nimbus_jsonata::{stepfunctions, Bindings, Value};
+//! use serde_json::json;
+//!
+//! let expr = stepfunctions::parse("$states.input.items[price > 10].name").unwrap();
+//! let mut bindings = Bindings::new();
+//! stepfunctions::register(&mut bindings);
+//! bindings.bind("states", json!({"input": {"items": [{"name": "a", "price": 5}, {"name": "b", "price": 15}]}}));
+//! assert_eq!(expr.evaluate(&Value::Null, &bindings).unwrap(), Some(json!("b")));
+//!
+//! let err = nimbus_jsonata::Expr::parse("1 +").unwrap_err();
+//! assert_eq!(err.code, "S0207");
+//! ```
 
 mod ast;
 mod bindings;
@@ -24,6 +38,7 @@ mod func;
 mod lexer;
 mod operators;
 mod parser;
+mod signature;
 mod transform;
 mod value;
 
@@ -39,19 +54,30 @@ pub use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Expr {
     root: Arc<ast::Node>,
+    /// The expression uses `%`, so evaluation tracks each item's ancestors.
+    uses_parent: bool,
 }
 
 impl Expr {
     /// Parses `text` (the expression without the `{% %}` delimiters).
     pub fn parse(text: &str) -> Result<Expr, JsonataError> {
-        Ok(Expr { root: Arc::new(parser::parse(text)?) })
+        let (root, uses_parent) = parser::parse_full(text, true)?;
+        Ok(Expr { root: Arc::new(root), uses_parent })
+    }
+
+    /// Parses as JSONata 2.0.6 (the version Step Functions supports): without 2.1's `?:`
+    /// and `??` operators.
+    pub fn parse_2_0(text: &str) -> Result<Expr, JsonataError> {
+        let (root, uses_parent) = parser::parse_full(text, false)?;
+        Ok(Expr { root: Arc::new(root), uses_parent })
     }
 
     /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
     /// functions. `Ok(None)` is *undefined*.
     pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
         let root = Some(value::from_json(input));
-        let ev = eval::Ev::new(bindings, root.clone());
+        let mut ev = eval::Ev::new(bindings, root.clone());
+        ev.track_parents = self.uses_parent;
         let frame = ev.new_frame(None);
         let out = ev.eval(&self.root, &root, &frame)?;
         Ok(out.as_ref().and_then(value::to_json))

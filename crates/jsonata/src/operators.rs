@@ -42,12 +42,12 @@ fn arithmetic(op: Op, l: Option<Val>, r: Option<Val>, pos: usize) -> R {
     let a = match &l {
         None => None,
         Some(Val::Num(n)) => Some(*n),
-        Some(_) => return Err(err("T2001", pos, format!("The left side of the {sym} operator must evaluate to a number"))),
+        Some(_) => return Err(err("T2001", pos, format!("The left side of the \"{sym}\" operator must evaluate to a number"))),
     };
     let b = match &r {
         None => None,
         Some(Val::Num(n)) => Some(*n),
-        Some(_) => return Err(err("T2002", pos, format!("The right side of the {sym} operator must evaluate to a number"))),
+        Some(_) => return Err(err("T2002", pos, format!("The right side of the \"{sym}\" operator must evaluate to a number"))),
     };
     let (Some(a), Some(b)) = (a, b) else { return Ok(None) };
     let v = match op {

@@ -9,14 +9,24 @@ use crate::lexer::{Lexer, Tok, Token};
 use crate::JsonataError;
 
 pub fn parse(text: &str) -> Result<Node, JsonataError> {
+    parse_dialect(text, true)
+}
+
+/// `v2_1`: accept JSONata 2.1's `?:` and `??` operators (Step Functions runs 2.0.6).
+pub fn parse_dialect(text: &str, v2_1: bool) -> Result<Node, JsonataError> {
+    Ok(parse_full(text, v2_1)?.0)
+}
+
+/// The tree and whether it uses the parent operator `%` (evaluation then tracks ancestry).
+pub fn parse_full(text: &str, v2_1: bool) -> Result<(Node, bool), JsonataError> {
     let mut lexer = Lexer::new(text);
     let tok = lexer.next(true)?;
-    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0 };
+    let mut p = Parser { lexer, tok, text: text.chars().collect(), depth: 0, v2_1, uses_parent: false };
     let node = p.expression(0)?;
     if p.tok.tok != Tok::End {
         return Err(p.syntax_error());
     }
-    Ok(node)
+    Ok((node, p.uses_parent))
 }
 
 struct Parser {
@@ -25,9 +35,11 @@ struct Parser {
     text: Vec<char>,
     /// Nesting of `expression` calls, bounded so absurdly nested text cannot overflow the stack.
     depth: usize,
+    v2_1: bool,
+    uses_parent: bool,
 }
 
-const MAX_NESTING: usize = 200;
+const MAX_NESTING: usize = 100;
 
 fn describe(t: &Tok) -> String {
     match t {
@@ -50,7 +62,7 @@ fn lbp(t: &Tok) -> u32 {
             "*" | "/" | "%" => 60,
             "+" | "-" | "&" => 50,
             "=" | "!=" | "<" | "<=" | ">" | ">=" | "^" | "~>" | "??" | "?:" => 40,
-            "?" | ".." => 20,
+            "?" => 20,
             ":=" => 10,
             _ => 0,
         },
@@ -120,12 +132,20 @@ impl Parser {
         let t = self.advance()?;
         let mut left = self.nud(t)?;
         while rbp < lbp(&self.tok.tok) {
+            if !self.v2_1 && matches!(self.tok.tok, Tok::Op("??" | "?:")) {
+                return Err(JsonataError::new(
+                    "S0201",
+                    Some(self.tok.pos),
+                    format!("Syntax error: \"{}\" (an operator of JSONata 2.1; Step Functions supports JSONata 2.0.6)", describe(&self.tok.tok)),
+                ));
+            }
             let t = self.advance()?;
             left = self.led(t, left)?;
         }
         Ok(left)
     }
 
+    #[inline(never)]
     fn nud(&mut self, t: Token) -> Result<Node, JsonataError> {
         let pos = t.pos;
         Ok(match t.tok {
@@ -140,85 +160,85 @@ impl Parser {
                 _ => name_path(n, pos),
             },
             Tok::Var(v) => node(Kind::Var(v), pos),
-            Tok::Regex(pattern, flags) => {
-                let mut src = String::new();
-                if !flags.is_empty() {
-                    src.push_str(&format!("(?{flags})"));
-                }
-                src.push_str(&pattern);
-                let re = regex_lite::Regex::new(&src).map_err(|e| {
-                    JsonataError::new("S0303", Some(pos), format!("Invalid regular expression /{pattern}/: {e}"))
-                })?;
-                node(Kind::Regex(Arc::new(re)), pos)
-            }
-            Tok::Op("-") => {
-                let operand = self.expression(70)?;
-                // A negated number literal is a number literal.
-                if let Kind::Num(n) = operand.kind {
-                    node(Kind::Num(-n), pos)
-                } else {
-                    node(Kind::Neg(Box::new(operand)), pos)
-                }
-            }
+            Tok::Regex(pattern, flags) => regex_node(&pattern, &flags, pos)?,
+            Tok::Op("-") => self.negation(pos)?,
             Tok::Op("*") => step_path(node(Kind::Wildcard, pos)),
             Tok::Op("**") => step_path(node(Kind::Descendant, pos)),
             Tok::Op("%") => {
-                return Err(JsonataError::new(
-                    "S0217",
-                    Some(pos),
-                    "The parent operator % is not supported by nimbus's JSONata evaluator",
-                ))
+                self.uses_parent = true;
+                step_path(node(Kind::Parent, pos))
             }
             Tok::Op("?") => node(Kind::Placeholder, pos),
-            Tok::Op("(") => {
-                let mut items = Vec::new();
-                while !self.is_op(")") {
-                    items.push(self.expression(0)?);
-                    if !self.is_op(";") {
-                        break;
-                    }
-                    self.advance()?;
-                }
-                self.expect(")")?;
-                node(Kind::Block(items), pos)
-            }
-            Tok::Op("[") => {
-                let mut items = Vec::new();
-                if !self.is_op("]") {
-                    loop {
-                        items.push(self.expression(0)?);
-                        if !self.is_op(",") {
-                            break;
-                        }
-                        self.advance()?;
-                    }
-                }
-                self.expect("]")?;
-                node(Kind::Array(items, false), pos)
-            }
+            Tok::Op("(") => self.block(pos)?,
+            Tok::Op("[") => self.array(pos)?,
             Tok::Op("{") => node(Kind::Object(self.pairs()?), pos),
-            Tok::Op("|") => {
-                let location = self.expression(0)?;
-                self.expect("|")?;
-                let update = self.expression(0)?;
-                let delete = if self.is_op(",") {
-                    self.advance()?;
-                    Some(self.expression(0)?)
-                } else {
-                    None
-                };
-                self.expect("|")?;
-                node(Kind::Transform(Arc::new(Transform { location, update, delete })), pos)
-            }
+            Tok::Op("|") => self.transform(pos)?,
             Tok::End => return Err(JsonataError::new("S0207", Some(pos), "Unexpected end of expression")),
-            Tok::Op(o) => {
-                return Err(JsonataError::new(
-                    "S0211",
-                    Some(pos),
-                    format!("The symbol {o} cannot be used as a unary operator"),
-                ))
-            }
+            Tok::Op(o) => return Err(not_unary(o, pos)),
         })
+    }
+
+    #[inline(never)]
+    fn negation(&mut self, pos: usize) -> Result<Node, JsonataError> {
+        let operand = self.expression(70)?;
+        // A negated number literal is a number literal.
+        Ok(if let Kind::Num(n) = operand.kind { node(Kind::Num(-n), pos) } else { node(Kind::Neg(Box::new(operand)), pos) })
+    }
+
+    /// `( expr; expr; … )` after the `(`.
+    #[inline(never)]
+    fn block(&mut self, pos: usize) -> Result<Node, JsonataError> {
+        let mut items = Vec::new();
+        while !self.is_op(")") {
+            items.push(self.expression(0)?);
+            if !self.is_op(";") {
+                break;
+            }
+            self.advance()?;
+        }
+        self.expect(")")?;
+        Ok(node(Kind::Block(items), pos))
+    }
+
+    /// `[ item, a..b, … ]` after the `[`; the range operator exists only here.
+    #[inline(never)]
+    fn array(&mut self, pos: usize) -> Result<Node, JsonataError> {
+        let mut items = Vec::new();
+        if !self.is_op("]") {
+            loop {
+                let item = self.expression(0)?;
+                let item = if self.is_op("..") {
+                    let t = self.advance()?;
+                    let rhs = self.expression(0)?;
+                    node(Kind::Binary(Op::Range, Box::new(item), Box::new(rhs)), t.pos)
+                } else {
+                    item
+                };
+                items.push(item);
+                if !self.is_op(",") {
+                    break;
+                }
+                self.advance()?;
+            }
+        }
+        self.expect("]")?;
+        Ok(node(Kind::Array(items, false), pos))
+    }
+
+    /// `| location | update [, delete] |` after the first `|`.
+    #[inline(never)]
+    fn transform(&mut self, pos: usize) -> Result<Node, JsonataError> {
+        let location = self.expression(0)?;
+        self.expect("|")?;
+        let update = self.expression(0)?;
+        let delete = if self.is_op(",") {
+            self.advance()?;
+            Some(self.expression(0)?)
+        } else {
+            None
+        };
+        self.expect("|")?;
+        Ok(node(Kind::Transform(Arc::new(Transform { location, update, delete })), pos))
     }
 
     /// `{ key: value, … }` after the `{`.
@@ -281,7 +301,8 @@ impl Parser {
                     break;
                 }
             }
-            signature = Some(self.text[start..end].iter().collect());
+            let text: String = self.text[start..end].iter().collect();
+            signature = Some(crate::signature::parse(&text, pos)?);
         }
         self.expect("{")?;
         let body = self.expression(0)?;
@@ -289,6 +310,7 @@ impl Parser {
         Ok(node(Kind::Lambda(Arc::new(Lambda { params, body, signature })), pos))
     }
 
+    #[inline(never)]
     fn led(&mut self, t: Token, left: Node) -> Result<Node, JsonataError> {
         let pos = t.pos;
         let binary = |p: &mut Parser, op: Op, bp: u32, left: Node| -> Result<Node, JsonataError> {
@@ -391,7 +413,6 @@ impl Parser {
             Tok::Op(">") => binary(self, Op::Gt, 40, left),
             Tok::Op(">=") => binary(self, Op::Ge, 40, left),
             Tok::Op("&") => binary(self, Op::Concat, 50, left),
-            Tok::Op("..") => binary(self, Op::Range, 20, left),
             Tok::Op("??") => binary(self, Op::Coalesce, 40, left),
             Tok::Op("?:") => binary(self, Op::Elvis, 40, left),
             Tok::Name(n) if n == "and" => binary(self, Op::And, 30, left),
@@ -400,6 +421,24 @@ impl Parser {
             other => Err(JsonataError::new("S0204", Some(pos), format!("Unknown operator: \"{}\"", describe(&other)))),
         }
     }
+}
+
+#[inline(never)]
+fn regex_node(pattern: &str, flags: &str, pos: usize) -> Result<Node, JsonataError> {
+    let mut src = String::new();
+    if !flags.is_empty() {
+        src.push_str(&format!("(?{flags})"));
+    }
+    src.push_str(pattern);
+    let re = regex_lite::Regex::new(&src)
+        .map_err(|e| JsonataError::new("S0303", Some(pos), format!("Invalid regular expression /{pattern}/: {e}")))?;
+    Ok(node(Kind::Regex(Arc::new(re)), pos))
+}
+
+#[cold]
+#[inline(never)]
+fn not_unary(o: &str, pos: usize) -> JsonataError {
+    JsonataError::new("S0211", Some(pos), format!("The symbol {o} cannot be used as a unary operator"))
 }
 
 fn name_path(name: String, pos: usize) -> Node {

@@ -8,7 +8,7 @@
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-use crate::{Bindings, JsonataError};
+use crate::{Bindings, Expr, JsonataError};
 
 type Out = Result<Option<Value>, JsonataError>;
 
@@ -111,12 +111,23 @@ fn uuid(_: &[Option<Value>]) -> Out {
 }
 
 /// `$parse(jsonString)`: the JSON value the string holds.
-fn parse(args: &[Option<Value>]) -> Out {
+fn parse_json(args: &[Option<Value>]) -> Out {
     match args.first().cloned().flatten() {
         None => Ok(None),
         Some(Value::String(s)) => serde_json::from_str(&s).map(Some).map_err(|e| fail("parse", format!("Invalid JSON string: {e}"))),
         Some(_) => Err(fail("parse", "The argument must be a string")),
     }
+}
+
+/// The expression inside a Step Functions JSONata string: `"{% … %}"` exactly (no
+/// whitespace before `{%` or after `%}`), else `None` (a literal string).
+pub fn expression_text(s: &str) -> Option<&str> {
+    s.strip_prefix("{%")?.strip_suffix("%}")
+}
+
+/// Parses an expression as Step Functions does: JSONata 2.0.6 (no `?:`/`??`).
+pub fn parse(text: &str) -> Result<Expr, JsonataError> {
+    Expr::parse_2_0(text)
 }
 
 /// Adds Step Functions' functions to `bindings` (and withdraws `$eval`).
@@ -127,7 +138,7 @@ pub fn register(bindings: &mut Bindings) {
         .function("hash", hash)
         .function("random", random)
         .function("uuid", uuid)
-        .function("parse", parse)
+        .function("parse", parse_json)
         .function("eval", |_| {
             Err(JsonataError::new("T1006", None, "The $eval function is not supported by Step Functions; use $parse"))
         });

@@ -10,7 +10,7 @@ use crate::eval::{err, Ev, R};
 use crate::func::Frame;
 use crate::value::{stringify, Val};
 
-pub fn apply(ev: &Ev, def: &Transform, target: Option<Val>, env: &Rc<Frame>, pos: usize) -> R {
+pub fn apply(ev: &Ev, def: &Transform, target: Option<Val>, env: &Rc<Frame>) -> R {
     let Some(target) = target else { return Ok(None) };
     let matches = ev.eval(&def.location, &Some(target.clone()), env)?;
     let matched: Vec<Rc<crate::value::Obj>> = match matches {
@@ -20,15 +20,15 @@ pub fn apply(ev: &Ev, def: &Transform, target: Option<Val>, env: &Rc<Frame>, pos
     if matched.is_empty() {
         return Ok(Some(target));
     }
-    Ok(Some(rebuild(ev, def, &target, &matched, env, pos)?))
+    Ok(Some(rebuild(ev, def, &target, &matched, env)?))
 }
 
-fn rebuild(ev: &Ev, def: &Transform, v: &Val, matched: &[Rc<crate::value::Obj>], env: &Rc<Frame>, pos: usize) -> Result<Val, crate::JsonataError> {
+fn rebuild(ev: &Ev, def: &Transform, v: &Val, matched: &[Rc<crate::value::Obj>], env: &Rc<Frame>) -> Result<Val, crate::JsonataError> {
     match v {
         Val::Arr(a, f) => {
             let mut out = Vec::with_capacity(a.len());
             for x in a.iter() {
-                out.push(rebuild(ev, def, x, matched, env, pos)?);
+                out.push(rebuild(ev, def, x, matched, env)?);
             }
             Ok(Val::Arr(Rc::new(out), *f))
         }
@@ -75,7 +75,7 @@ fn rebuild(ev: &Ev, def: &Transform, v: &Val, matched: &[Rc<crate::value::Obj>],
             }
             for (_, x) in obj.iter_mut() {
                 if matches!(x, Val::Obj(_) | Val::Arr(..)) {
-                    *x = rebuild(ev, def, x, matched, env, pos)?;
+                    *x = rebuild(ev, def, x, matched, env)?;
                 }
             }
             Ok(Val::object(obj))

@@ -193,7 +193,7 @@ pub fn js_number_string(n: f64) -> String {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if p - 1 >= 0 { '+' } else { '-' });
+        out.push(if p > 0 { '+' } else { '-' });
         out.push_str(&(p - 1).abs().to_string());
     }
     out

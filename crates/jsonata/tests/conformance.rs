@@ -1,7 +1,8 @@
 //! Conformance cases written from the JSONata documentation's examples
 //! (<https://docs.jsonata.org>): each case in `tests/cases/*.json` is an expression, an
 //! input (inline `input`, or `data` naming a document in `tests/data.json`), optional
-//! `bindings`, and the expected `result`, `undefined: true`, or error `code`.
+//! `bindings`, and the expected `result`, `undefined: true`, or error `code`. Cases in
+//! `stepfunctions-*.json` also see Step Functions' extra functions.
 
 use std::path::Path;
 
@@ -42,6 +43,10 @@ fn conformance() {
                 }
             }
             bindings.now(1_510_067_557_121);
+            // Files named stepfunctions-* run as Step Functions evaluates: its extras bound.
+            if name.starts_with("stepfunctions") {
+                nimbus_jsonata::stepfunctions::register(&mut bindings);
+            }
             let got = Expr::parse(expr).and_then(|e| e.evaluate(&input, &bindings));
             let ok = match (&got, case.get("code")) {
                 (Err(e), Some(code)) => code.as_str() == Some(e.code.as_str()),

@@ -10,7 +10,7 @@ fn sfn(expr: &str) -> Result<Option<Value>, nimbus_jsonata::JsonataError> {
     stepfunctions::register(&mut b);
     b.bind("states", json!({"input": {"content": "input data", "items": [1, 2, 3, 4, 5], "seed": 42}, "context": {}}));
     b.bind("customerName", json!("Ada"));
-    Expr::parse(expr)?.evaluate(&Value::Null, &b)
+    stepfunctions::parse(expr)?.evaluate(&Value::Null, &b)
 }
 
 fn ok(expr: &str) -> Value {
@@ -109,7 +109,7 @@ fn errors_carry_code_position_and_message() {
     assert!(e.position.is_some());
     let e = Expr::parse("'a' + 1").unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap_err();
     assert_eq!(e.code, "T2001");
-    assert_eq!(e.message, "The left side of the + operator must evaluate to a number");
+    assert_eq!(e.message, "The left side of the \"+\" operator must evaluate to a number");
 }
 
 #[test]
@@ -130,4 +130,21 @@ fn an_expression_is_shared_across_threads() {
         .collect();
     let out: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(out, vec![Some(json!(0)), Some(json!(2)), Some(json!(4)), Some(json!(6))]);
+}
+
+#[test]
+fn step_functions_parses_jsonata_2_0_6_without_the_2_1_operators() {
+    assert_eq!(sfn("$states.input.missing ?? 'd'").unwrap_err().code, "S0201");
+    assert_eq!(sfn("'' ?: 'd'").unwrap_err().code, "S0201");
+    assert_eq!(ok("$states.input.missing ? 1 : 2"), json!(2));
+    assert_eq!(Expr::parse("nothing ?? 'd'").unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap(), Some(json!("d")));
+}
+
+#[test]
+fn expression_text_recognises_only_exact_delimiters() {
+    assert_eq!(stepfunctions::expression_text("{% $states.input %}"), Some(" $states.input "));
+    assert_eq!(stepfunctions::expression_text("{%1%}"), Some("1"));
+    assert_eq!(stepfunctions::expression_text(" {% 1 %}"), None);
+    assert_eq!(stepfunctions::expression_text("{% 1 %} "), None);
+    assert_eq!(stepfunctions::expression_text("$states.input"), None);
 }

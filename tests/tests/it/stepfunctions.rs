@@ -183,9 +183,11 @@ async fn pass_choice_wait_succeed_on_the_clock_with_aws_history_events() {
         types(&evs),
         vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited", "ChoiceStateEntered", "ChoiceStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
     );
+    // As AWS records them: ids from 1, each event chained to the one before, except the
+    // first state's Entered event, chained to 0.
     for (i, e) in evs.iter().enumerate() {
         assert_eq!(e.id(), i as i64 + 1);
-        assert_eq!(e.previous_event_id(), i as i64);
+        assert_eq!(e.previous_event_id(), if i == 1 { 0 } else { i as i64 });
     }
     let started = evs[0].execution_started_event_details().expect("started details");
     assert_eq!(started.role_arn(), Some(ROLE));
@@ -672,7 +674,8 @@ async fn execution_events_go_to_cloudwatch_logs_at_the_configured_level() {
     assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "FailStateEntered", "ExecutionFailed"]);
     assert_eq!(lines[0]["execution_arn"], json!(exec));
     assert_eq!(lines[0]["id"], json!("1"));
-    assert_eq!(lines[1]["previous_event_id"], json!("1"));
+    assert_eq!(lines[1]["previous_event_id"], json!("0"), "the first state is chained to 0, as AWS does");
+    assert_eq!(lines[2]["previous_event_id"], json!("2"));
     assert_eq!(lines[0]["details"]["input"], json!(r#"{"secret":1}"#));
     assert_eq!(lines[4]["details"]["error"], json!("Bad"));
 
@@ -684,4 +687,55 @@ async fn execution_events_go_to_cloudwatch_logs_at_the_configured_level() {
     assert_eq!(lines.iter().map(|l| l["type"].as_str().expect("type")).collect::<Vec<_>>(), vec!["ExecutionFailed"]);
     let msg = err(c.create_state_machine().name("nolog").definition(def.to_string()).role_arn(ROLE).logging_configuration(LoggingConfiguration::builder().level(LogLevel::All).build()).send().await, "InvalidLoggingConfiguration");
     assert!(msg.contains("Log Destination"), "{msg}");
+}
+
+#[tokio::test]
+async fn timeouts_on_the_clock_and_tolerated_map_failures() {
+    let n = Nimbus::start_with_clock_control();
+    let c = sfn(&n);
+    // The machine's TimeoutSeconds ends a long Wait with ExecutionTimedOut.
+    let arn = machine(&c, "slow", json!({ "TimeoutSeconds": 60, "StartAt": "W", "States": { "W": { "Type": "Wait", "Seconds": 3600, "End": true } } })).await;
+    let exec = start(&c, &arn, json!({})).await;
+    event_seen(&c, &exec, HistoryEventType::WaitStateEntered).await;
+    n.advance_clock(61);
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::TimedOut);
+    let last = events(&c, &exec).await.pop().expect("event");
+    assert_eq!(last.r#type(), &HistoryEventType::ExecutionTimedOut);
+    assert_eq!(last.execution_timed_out_event_details().and_then(|d| d.error()), Some("States.Timeout"));
+
+    // A Task's TimeoutSeconds: States.Timeout, which a Catcher can take.
+    let activity = c.create_activity().name("never").send().await.expect("activity").activity_arn().to_string();
+    let arn = machine(
+        &c,
+        "task-timeout",
+        json!({ "StartAt": "T", "States": {
+            "T": { "Type": "Task", "Resource": activity, "TimeoutSeconds": 30, "Catch": [ { "ErrorEquals": ["States.Timeout"], "Next": "Late" } ], "End": true },
+            "Late": { "Type": "Pass", "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    event_seen(&c, &exec, HistoryEventType::ActivityScheduled).await;
+    n.advance_clock(31);
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded);
+    assert_eq!(output(&d)["Error"], json!("States.Timeout"));
+    assert!(types(&events(&c, &exec).await).contains(&"ActivityTimedOut"));
+
+    // Map: a failed iteration within ToleratedFailureCount leaves its error as its result;
+    // beyond it, States.ExceedToleratedFailureThreshold.
+    let def = |tolerated: u64| {
+        json!({ "StartAt": "M", "States": { "M": { "Type": "Map", "ToleratedFailureCount": tolerated,
+            "ItemProcessor": { "StartAt": "C", "States": {
+                "C": { "Type": "Choice", "Choices": [ { "Variable": "$", "NumericEquals": 2, "Next": "Bad" } ], "Default": "Good" },
+                "Bad": { "Type": "Fail", "Error": "Item.Bad", "Cause": "two" },
+                "Good": { "Type": "Pass", "End": true } } }, "End": true } } })
+    };
+    let ok = machine(&c, "tolerant", def(1)).await;
+    let d = finished(&c, &start(&c, &ok, json!([1, 2, 3])).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?}", d.cause());
+    assert_eq!(output(&d), json!([1, { "Error": "Item.Bad", "Cause": "two" }, 3]));
+    let strict = machine(&c, "strict", def(0)).await;
+    let d = finished(&c, &start(&c, &strict, json!([1, 2, 3])).await).await;
+    assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
 }

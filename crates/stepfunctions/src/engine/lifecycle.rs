@@ -33,7 +33,8 @@ impl Engine {
             };
             let mut stop = running.stop.subscribe();
             let deadline = def.timeout_seconds.map(|s| running.record.lock().start_ms + s * 1000);
-            let prev = running.last_event_id();
+            // AWS chains the first state's Entered event to 0, not to ExecutionStarted.
+            let prev = if resume.is_none() { 0 } else { running.last_event_id() };
             let body = exec.clone().run_set(def, input, Map::new(), Frame { top: true }, prev, resume);
             let clock = engine.clock.clone();
             let timeout = async move {
@@ -165,8 +166,18 @@ impl Engine {
     /// RedriveExecution: a failed, aborted or timed-out STANDARD execution goes on from
     /// the state it was in (that state entered again, its retries counted afresh).
     pub async fn redrive(self: &Arc<Self>, arn: &str) -> Result<u64, String> {
-        if self.running.lock().contains_key(arn) {
-            return Err("Execution is RUNNING and cannot be redriven".into());
+        let current = self.running.lock().get(arn).cloned();
+        if let Some(r) = current {
+            if r.record.lock().status == "RUNNING" {
+                return Err("Execution is RUNNING and cannot be redriven".into());
+            }
+            // Ending (its record not yet committed): wait for the end to be written.
+            let mut done = r.done.subscribe();
+            while done.borrow().is_none() {
+                if done.changed().await.is_err() {
+                    break;
+                }
+            }
         }
         let row = self.store.execution(arn)?.ok_or_else(|| "missing".to_string())?;
         let mut rec: ExecutionRecord = serde_json::from_value(row.doc).map_err(|e| e.to_string())?;

@@ -1,11 +1,14 @@
 //! In-process AWS API calls between services (`internal::ServiceCaller`): the registered
 //! services by signing name, and a request context for the account's root, as if a
-//! client had called. Step Functions' Task states call through it.
+//! client had called. Step Functions' Task states call through it. Streaming payloads
+//! (S3 object bodies) travel base64-encoded in the values, as every blob does.
 
 use crate::auth::Caller;
 use crate::internal::{InProcessCall, ServiceCaller};
-use crate::model::Protocol;
-use crate::service::BoxFuture;
+use crate::model::{Protocol, ShapeKind};
+use crate::service::{BodyStream, BoxFuture};
+use base64::Engine;
+use http_body_util::BodyExt;
 use crate::{AwsError, AwsService, RequestContext};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,11 +68,64 @@ impl ServiceCaller for InProcessServices {
                 return Err(AwsError::new("UnknownOperationException", 400, format!("{}:{} is not an operation of that service", call.service, call.operation)));
             }
             let ctx = Self::context(&call.account, &call.region, service, call.trace);
-            service.call(&ctx, &call.operation, call.input).await
+            let model = service.model();
+            let operation = &model.operations[&call.operation];
+            let mut input = call.input;
+            // A streaming payload (S3's PutObject `Body`) travels as the request body: the
+            // value carries it base64-encoded, as every blob.
+            let body = match operation.input.as_deref().and_then(|shape| streaming_payload(model, shape)) {
+                Some(member) => {
+                    let encoded = input.as_object_mut().and_then(|o| o.remove(member));
+                    let bytes = match encoded {
+                        Some(serde_json::Value::String(b64)) => base64::engine::general_purpose::STANDARD
+                            .decode(b64.as_bytes())
+                            .map_err(|_| AwsError::new("SerializationException", 400, format!("{member} is not valid base64")))?,
+                        _ => Vec::new(),
+                    };
+                    Some(full_body(bytes))
+                }
+                None => None,
+            };
+            let streamed = service.call_streaming(&ctx, &call.operation, input, body).await?;
+            let mut output = streamed.output;
+            // A streamed answer (GetObject's `Body`) comes back whole, base64-encoded.
+            if let Some(body) = streamed.body {
+                let bytes = body.collect().await.map_err(|e| AwsError::internal(format!("reading the answer's body: {e}")))?.to_bytes();
+                let member = operation.output.as_deref().and_then(|shape| payload_member(model, shape)).unwrap_or("Body");
+                if let Some(o) = output.as_object_mut() {
+                    o.insert(member.to_string(), serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)));
+                }
+            }
+            Ok(output)
         })
     }
 
     fn has_service(&self, service: &str) -> bool {
         self.by_name.contains_key(service)
     }
+
+    fn service_model(&self, service: &str) -> Option<&crate::model::ServiceModel> {
+        self.by_name.get(service).map(|s| s.model())
+    }
+}
+
+/// The payload member of a structure shape (REST protocols), if it has one.
+fn payload_member<'m>(model: &'m crate::model::ServiceModel, shape: &str) -> Option<&'m str> {
+    match &model.shape(shape)?.kind {
+        ShapeKind::Structure { payload, .. } => payload.as_deref(),
+        _ => None,
+    }
+}
+
+/// The payload member of an input shape when it is a streaming blob.
+fn streaming_payload<'m>(model: &'m crate::model::ServiceModel, shape: &str) -> Option<&'m str> {
+    let member = payload_member(model, shape)?;
+    let ShapeKind::Structure { members, .. } = &model.shape(shape)?.kind else { return None };
+    let m = members.iter().find(|m| m.name == member)?;
+    let target = model.shape(&m.shape)?;
+    (matches!(target.kind, ShapeKind::Blob) && (m.streaming || target.streaming)).then_some(member)
+}
+
+fn full_body(bytes: Vec<u8>) -> BodyStream {
+    http_body_util::Full::new(bytes::Bytes::from(bytes)).map_err(|never| match never {}).boxed()
 }

@@ -533,6 +533,11 @@ pub trait ServiceCaller: Send + Sync {
     fn call(&self, call: InProcessCall) -> crate::service::BoxFuture<'_, Result<serde_json::Value, crate::AwsError>>;
     /// Whether a service of that signing name is registered.
     fn has_service(&self, service: &str) -> bool;
+    /// The model of the service of that signing name (Step Functions' AWS SDK
+    /// integrations map parameters and results through its shapes).
+    fn service_model(&self, _service: &str) -> Option<&crate::model::ServiceModel> {
+        None
+    }
 }
 
 /// One record for a Kinesis data stream.

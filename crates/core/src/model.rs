@@ -70,6 +70,9 @@ pub struct Member {
     pub xml_attribute: bool,
     /// A payload blob sent and received as a stream (S3 object bodies).
     pub streaming: bool,
+    /// An idempotency token the SDKs fill with a fresh UUID when the caller leaves it out
+    /// (Secrets Manager's `ClientRequestToken`).
+    pub idempotency_token: bool,
 }
 
 #[derive(Debug)]
@@ -120,6 +123,7 @@ fn member_from(name: &str, v: &Value) -> Result<Member, ModelError> {
         },
         xml_attribute: v.get("xmlAttribute").and_then(Value::as_bool).unwrap_or(false),
         streaming: v.get("streaming").and_then(Value::as_bool).unwrap_or(false),
+        idempotency_token: v.get("idempotencyToken").and_then(Value::as_bool).unwrap_or(false),
     })
 }
 

@@ -392,6 +392,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Task states call the other services in-process (`ServiceCaller`, set below once
         // every service is registered).
         let stepfunctions = Arc::new(nimbus_stepfunctions::StepFunctionsService::open(db_path("stepfunctions.db").as_deref(), durability, clock.clone()).map_err(|e| format!("stepfunctions: {e}"))?);
+        // Executions' events to CloudWatch Logs (`loggingConfiguration`).
+        stepfunctions.set_log_sink(logs.clone());
         router.register(stepfunctions.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
@@ -403,10 +405,23 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
+        let execute_api_plane: Arc<dyn nimbus_core::data_plane::DataPlane> = execute_api.clone();
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
         stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
+        // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
+        // executions, API Gateway, aws-sdk:*) over those services; `.sync` waits through
+        // the engine; `apigateway:invoke` calls the execute-api endpoint in process.
+        if let Some(caller) = stepfunctions.service_caller() {
+            let integrations = Arc::new(nimbus_stepfunctions::tasks::Integrations::new(caller, clock.clone()));
+            integrations.set_watcher(stepfunctions.execution_watcher());
+            integrations.set_execute_api(execute_api_plane);
+            stepfunctions.set_task_runner(integrations);
+        }
+        // STANDARD executions stored as running (a restart, a crash) go on from their
+        // checkpoints: keep this after the task runner is set.
+        stepfunctions.resume_executions();
         // The web console reads every service registered above: keep this after the last
         // `router.register`.
         router.add_data_plane(nimbus_console::PREFIX, Arc::new(nimbus_console::Console::new(router.services())));

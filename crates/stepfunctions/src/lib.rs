@@ -1,11 +1,22 @@
 //! AWS Step Functions for nimbus (JSON 1.0, target prefix `AWSStepFunctions`).
 //!
-//! [`service`] (model, dispatch); [`tasks`] (what a Task state's `Resource` does: the
-//! contract between the execution engine and the integrations). The control plane, the
-//! engine and the integrations are being built (issue 18); an operation not yet here
-//! answers "… is not supported by nimbus".
+//! [`service`] (model, dispatch, the seams the binary wires) → `ops_machines` (state
+//! machines, versions, aliases, tags, validation), `ops_executions` (start, describe,
+//! stop, list, history), `ops_activities` (activities and task tokens) → [`engine`] (the
+//! registry, running executions, the interpreter) → [`store`] (`stepfunctions.db`).
+//! [`definition`] parses and checks the Amazon States Language; [`tasks`] is the
+//! contract between the engine and the task integrations.
 
+pub mod arns;
+pub mod definition;
+pub mod engine;
+pub mod errors;
+mod ops_activities;
+mod ops_executions;
+mod ops_machines;
+mod ops_test_state;
 pub mod service;
+pub mod store;
 pub mod tasks;
 
 pub use service::StepFunctionsService;

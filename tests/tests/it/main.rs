@@ -45,6 +45,8 @@ mod sqs_fifo;
 mod sqs_messages;
 mod sqs_queues;
 mod ssm;
+mod stepfunctions;
+mod stepfunctions_tasks;
 mod sts_and_isolation;
 mod trace_chain;
 mod xray;

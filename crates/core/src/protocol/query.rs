@@ -248,7 +248,7 @@ fn encode_named(model: &ServiceModel, name: &str, shape: &Shape, value: &Value, 
             xml::close(out, name);
         }
         ShapeKind::List { .. } | ShapeKind::Map { .. } => {
-            let wrapper = Member { name: name.to_string(), shape: String::new(), location_name: None, flattened: false, location: crate::model::Location::Body, xml_attribute: false, streaming: false };
+            let wrapper = Member { name: name.to_string(), shape: String::new(), location_name: None, flattened: false, location: crate::model::Location::Body, xml_attribute: false, streaming: false, idempotency_token: false };
             encode_member(model, &wrapper, shape, value, out);
         }
         // Timestamps the service gives as epoch seconds go out as ISO 8601, as AWS writes them.

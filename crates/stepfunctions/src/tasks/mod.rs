@@ -19,6 +19,19 @@ use nimbus_core::service::BoxFuture;
 use serde_json::Value;
 use std::time::Duration;
 
+mod apigateway;
+mod dynamodb;
+pub mod errors;
+mod lambda;
+mod messaging;
+mod nested;
+pub mod resource;
+mod runner;
+mod sdk;
+mod shapes;
+
+pub use runner::Integrations;
+
 /// How the engine waits on a task (the resource ARN's suffix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pattern {

@@ -1,0 +1,228 @@
+//! The execution engine: the registry of state machines, versions, aliases and
+//! activities (in memory, written through to the store), the executions that are running
+//! (each a tokio task walking its definition), their history, task tokens and activity
+//! queues, and resuming stored STANDARD executions after a restart.
+//!
+//! - [`run`]: the interpreter (states, transitions, Retry / Catch, Parallel, Map);
+//! - [`task`]: Task states (integrations through the `TaskRunner`, activities, task
+//!   tokens, timeouts and heartbeats);
+//! - [`lang`]: the data languages (JSONPath through `paths`, JSONata);
+//! - [`execution`]: one execution's record, history and end.
+
+pub mod execution;
+pub mod lifecycle;
+pub mod logging;
+pub mod lang;
+pub mod paths;
+pub mod run;
+pub mod task;
+
+use crate::definition::Definition;
+use crate::store::Store;
+use crate::tasks::{ExecutionWatcher, Finished, TaskRunner};
+use execution::Running;
+use nimbus_core::internal::ServiceCaller;
+use nimbus_core::service::BoxFuture;
+use nimbus_core::Clock;
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
+
+/// A state machine, or one of its published versions (`version: Some(n)`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub arn: String,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub definition: String,
+    pub role_arn: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub revision_id: String,
+    #[serde(default)]
+    pub logging: Option<Value>,
+    #[serde(default)]
+    pub tracing: Option<Value>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// A version: its number and the machine it belongs to.
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub machine_arn: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The machine: the number its next published version gets.
+    #[serde(default)]
+    pub next_version: u64,
+}
+
+impl Machine {
+    pub fn express(&self) -> bool {
+        self.kind == "EXPRESS"
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alias {
+    pub arn: String,
+    pub name: String,
+    pub machine_arn: String,
+    pub description: Option<String>,
+    /// `(version ARN, weight)`.
+    pub routing: Vec<(String, u64)>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Activity {
+    pub arn: String,
+    pub name: String,
+    pub created_ms: u64,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One activity task waiting for a worker.
+#[derive(Debug, Clone)]
+pub struct ActivityTask {
+    pub token: String,
+    pub input: String,
+}
+
+#[derive(Default)]
+pub struct ActivityQueue {
+    pub tasks: Mutex<VecDeque<ActivityTask>>,
+    pub ready: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    pub machines: HashMap<String, Machine>,
+    pub aliases: HashMap<String, Alias>,
+    pub activities: HashMap<String, Activity>,
+    /// Parsed definitions by machine / version ARN.
+    pub parsed: HashMap<String, Arc<Definition>>,
+}
+
+pub struct Engine {
+    pub clock: Clock,
+    pub store: Store,
+    pub registry: RwLock<Registry>,
+    pub runner: RwLock<Option<Arc<dyn TaskRunner>>>,
+    pub caller: OnceLock<Arc<dyn ServiceCaller>>,
+    /// Executions in progress (STANDARD and EXPRESS) by ARN.
+    pub running: Mutex<HashMap<String, Arc<Running>>>,
+    /// Open task tokens (`.waitForTaskToken` and activities).
+    pub tokens: Mutex<HashMap<String, Arc<task::TokenSlot>>>,
+    pub activity_queues: Mutex<HashMap<String, Arc<ActivityQueue>>>,
+    /// Rung whenever an execution ends (watchers re-check).
+    pub ended: tokio::sync::Notify,
+    /// CloudWatch Logs, for machines whose `loggingConfiguration` asks for it.
+    pub log_sink: RwLock<Option<Arc<dyn nimbus_core::internal::LogSink>>>,
+    /// Handle to self for the tasks executions spawn.
+    pub me: OnceLock<std::sync::Weak<Engine>>,
+}
+
+impl Engine {
+    pub fn new(store: Store, clock: Clock) -> Arc<Engine> {
+        let mut reg = Registry::default();
+        for (arn, kind, doc) in store.take_resources() {
+            match kind.as_str() {
+                "machine" | "version" => {
+                    if let Ok(m) = serde_json::from_value::<Machine>(doc) {
+                        if let Ok((def, _)) = crate::definition::parse(&m.definition) {
+                            reg.parsed.insert(arn.clone(), def);
+                        }
+                        reg.machines.insert(arn, m);
+                    }
+                }
+                "alias" => {
+                    if let Ok(a) = serde_json::from_value::<Alias>(doc) {
+                        reg.aliases.insert(arn, a);
+                    }
+                }
+                "activity" => {
+                    if let Ok(a) = serde_json::from_value::<Activity>(doc) {
+                        reg.activities.insert(arn, a);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let engine = Arc::new(Engine {
+            clock,
+            store,
+            registry: RwLock::new(reg),
+            runner: RwLock::new(None),
+            caller: OnceLock::new(),
+            running: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            activity_queues: Mutex::new(HashMap::new()),
+            ended: tokio::sync::Notify::new(),
+            log_sink: RwLock::new(None),
+            me: OnceLock::new(),
+        });
+        let _ = engine.me.set(Arc::downgrade(&engine));
+        engine
+    }
+
+    pub fn arc(&self) -> Arc<Engine> {
+        self.me.get().and_then(std::sync::Weak::upgrade).expect("the engine is alive")
+    }
+
+    pub fn activity_queue(&self, arn: &str) -> Arc<ActivityQueue> {
+        self.activity_queues.lock().entry(arn.to_string()).or_default().clone()
+    }
+
+    /// How an execution ended, from memory (running) or the store; `None`: no such
+    /// execution, `Some(None)`: still running.
+    pub fn outcome(&self, arn: &str) -> Option<Option<Finished>> {
+        if let Some(r) = self.running.lock().get(arn) {
+            return Some(r.finished());
+        }
+        let row = self.store.execution(arn).ok()??;
+        let rec: execution::ExecutionRecord = serde_json::from_value(row.doc).ok()?;
+        Some(rec.finished())
+    }
+}
+
+/// `.sync` integrations wait on the engine through this (see `tasks::ExecutionWatcher`).
+pub struct Watcher(pub Arc<Engine>);
+
+impl ExecutionWatcher for Watcher {
+    fn finished<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Option<Finished>> {
+        Box::pin(async move {
+            loop {
+                // Registered before looking, so an end in between is not missed.
+                let ended = self.0.ended.notified();
+                tokio::pin!(ended);
+                ended.as_mut().enable();
+                let running = self.0.running.lock().get(execution_arn).cloned();
+                if let Some(r) = running {
+                    let mut rx = r.done.subscribe();
+                    loop {
+                        if let Some(f) = rx.borrow().clone() {
+                            return Some(f);
+                        }
+                        if rx.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match self.0.outcome(execution_arn) {
+                    None => return None,
+                    Some(Some(f)) => return Some(f),
+                    Some(None) => ended.await,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! Durable Step Functions state, `stepfunctions.db` (`--in-memory`: SQLite in memory):
+//! - `resources`: state machines, their versions and aliases, and activities, one JSON
+//!   document per ARN, read back whole at start (configuration, bounded by AWS's quotas);
+//! - `executions`: one row per STANDARD execution (its JSON record: status, input,
+//!   output, and while it runs the checkpoint it resumes from), read per call — executions
+//!   grow with use, so only running ones are held in memory;
+//! - `history`: each execution's events in order, written as the execution advances.
+//!
+//! EXPRESS executions are never written (AWS keeps no history of them either).
+
+use nimbus_core::storage::{Database, Durability, Pending, StorageError, Writer};
+use rusqlite::{params, OptionalExtension};
+use serde_json::Value;
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS resources (arn TEXT PRIMARY KEY, kind TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, start_ms INTEGER NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_ms);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE TABLE IF NOT EXISTS history (execution_arn TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
+";
+
+pub struct Store {
+    writer: Writer,
+    loaded: parking_lot::Mutex<Option<Vec<(String, String, Value)>>>,
+}
+
+/// One stored execution row.
+#[derive(Debug, Clone)]
+pub struct ExecutionRow {
+    pub arn: String,
+    pub machine_arn: String,
+    pub start_ms: u64,
+    pub status: String,
+    pub doc: Value,
+}
+
+impl Store {
+    pub fn open(path: Option<&Path>, durability: Durability) -> Result<Store, StorageError> {
+        let db = Database::open(path.unwrap_or(Path::new(":memory:")), durability)?;
+        db.conn().execute_batch(SCHEMA)?;
+        let loaded = {
+            let mut q = db.conn().prepare("SELECT arn, kind, doc FROM resources")?;
+            let rows = q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (arn, kind, doc) = row?;
+                if let Ok(v) = serde_json::from_str(&doc) {
+                    out.push((arn, kind, v));
+                }
+            }
+            out
+        };
+        Ok(Store { writer: db.into_writer("stepfunctions")?, loaded: parking_lot::Mutex::new(Some(loaded)) })
+    }
+
+    /// Every stored resource `(arn, kind, doc)` (once, at start).
+    pub fn take_resources(&self) -> Vec<(String, String, Value)> {
+        self.loaded.lock().take().unwrap_or_default()
+    }
+
+    pub fn put_resource(&self, arn: &str, kind: &str, doc: &Value) -> Pending {
+        let (arn, kind, doc) = (arn.to_string(), kind.to_string(), doc.to_string());
+        self.writer.submit(Box::new(move |c| {
+            c.prepare_cached("INSERT OR REPLACE INTO resources (arn, kind, doc) VALUES (?1, ?2, ?3)")?.execute(params![arn, kind, doc])?;
+            Ok(())
+        }))
+    }
+
+    pub fn delete_resource(&self, arn: &str) -> Pending {
+        let arn = arn.to_string();
+        self.writer.submit(Box::new(move |c| {
+            c.prepare_cached("DELETE FROM resources WHERE arn = ?1")?.execute(params![arn])?;
+            Ok(())
+        }))
+    }
+
+    pub fn put_execution(&self, row: ExecutionRow) -> Pending {
+        self.writer.submit(Box::new(move |c| {
+            c.prepare_cached("INSERT OR REPLACE INTO executions (arn, machine_arn, start_ms, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![row.arn, row.machine_arn, row.start_ms as i64, row.status, row.doc.to_string()])?;
+            Ok(())
+        }))
+    }
+
+    pub fn put_events(&self, execution_arn: &str, events: Vec<(u64, Value)>) -> Pending {
+        if events.is_empty() {
+            return Pending::done();
+        }
+        let arn = execution_arn.to_string();
+        self.writer.submit(Box::new(move |c| {
+            let mut q = c.prepare_cached("INSERT OR REPLACE INTO history (execution_arn, id, doc) VALUES (?1, ?2, ?3)")?;
+            for (id, doc) in &events {
+                q.execute(params![arn, *id as i64, doc.to_string()])?;
+            }
+            Ok(())
+        }))
+    }
+
+    /// Removes a machine's executions and their histories (DeleteStateMachine).
+    pub fn delete_executions_of(&self, machine_arn: &str) -> Pending {
+        let m = machine_arn.to_string();
+        self.writer.submit(Box::new(move |c| {
+            c.prepare_cached("DELETE FROM history WHERE execution_arn IN (SELECT arn FROM executions WHERE machine_arn = ?1)")?.execute(params![m])?;
+            c.prepare_cached("DELETE FROM executions WHERE machine_arn = ?1")?.execute(params![m])?;
+            Ok(())
+        }))
+    }
+
+    fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
+        let doc: String = r.get(4)?;
+        Ok(ExecutionRow { arn: r.get(0)?, machine_arn: r.get(1)?, start_ms: r.get::<_, i64>(2)? as u64, status: r.get(3)?, doc: serde_json::from_str(&doc).unwrap_or(Value::Null) })
+    }
+
+    pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, String> {
+        self.writer
+            .read(|c| c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE arn = ?1")?.query_row(params![arn], Self::row).optional())
+            .map_err(|e| e.to_string())
+    }
+
+    /// A machine's executions, newest first (`status` filters).
+    pub fn executions_of(&self, machine_arn: &str, status: Option<&str>) -> Result<Vec<ExecutionRow>, String> {
+        self.writer
+            .read(|c| {
+                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY start_ms DESC, arn DESC")?;
+                let rows = q.query_map(params![machine_arn, status], Self::row)?;
+                rows.collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Executions stored as RUNNING (to resume at start).
+    pub fn running(&self) -> Result<Vec<ExecutionRow>, String> {
+        self.writer
+            .read(|c| {
+                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE status = 'RUNNING' ORDER BY start_ms")?;
+                let rows = q.query_map([], Self::row)?;
+                rows.collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn history(&self, execution_arn: &str) -> Result<Vec<Value>, String> {
+        self.writer
+            .read(|c| {
+                let mut q = c.prepare_cached("SELECT doc FROM history WHERE execution_arn = ?1 ORDER BY id")?;
+                let rows = q.query_map(params![execution_arn], |r| r.get::<_, String>(0))?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push(serde_json::from_str(&r?).unwrap_or(Value::Null));
+                }
+                Ok(out)
+            })
+            .map_err(|e| e.to_string())
+    }
+}

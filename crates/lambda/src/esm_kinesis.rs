@@ -96,3 +96,38 @@ pub fn check_position(position: &str, timestamp: Option<&Value>) -> LambdaResult
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREAM: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
+
+    #[test]
+    fn stream_and_consumer_arns() {
+        let consumer = format!("{STREAM}/consumer/lambda:1700000000");
+        assert!(is_kinesis(STREAM) && is_kinesis(&consumer));
+        assert!(!is_kinesis("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024"));
+        assert!(!is_kinesis("arn:aws:kinesis:us-east-1:000000000000:other/x"));
+        assert_eq!(stream_arn(&consumer), STREAM);
+        assert_eq!(stream_arn(STREAM), STREAM);
+        assert!(is_consumer(&consumer) && !is_consumer(STREAM));
+    }
+
+    #[test]
+    fn filters_see_the_decoded_data() {
+        let data = base64::engine::general_purpose::STANDARD.encode(br#"{"type":"order"}"#);
+        assert_eq!(filter_view(&json!({"kinesis": {"data": data}})), json!({"data": {"type": "order"}}));
+        let text = base64::engine::general_purpose::STANDARD.encode(b"plain");
+        assert_eq!(filter_view(&json!({"kinesis": {"data": text}})), json!({"data": "plain"}));
+    }
+
+    #[test]
+    fn starting_positions() {
+        assert_eq!(check_position("TRIM_HORIZON", None).ok(), Some(None));
+        assert_eq!(check_position("AT_TIMESTAMP", Some(&json!(1700000000.5))).ok(), Some(Some(1_700_000_000_500)));
+        assert_eq!(check_position("AT_TIMESTAMP", Some(&json!("2023-11-14T22:13:20Z"))).ok(), Some(Some(1_700_000_000_000)));
+        assert!(matches!(check_position("AT_TIMESTAMP", None), Err(LambdaError::InvalidParameterValue(_))));
+        assert!(matches!(check_position("NOW", None), Err(LambdaError::Validation(_))));
+    }
+}

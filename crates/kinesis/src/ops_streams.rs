@@ -339,10 +339,13 @@ impl KinesisService {
         let max = int_in(input, "MaxResults", 1, 10_000)?.unwrap_or(1000) as usize;
         let (handle, after) = match s(input, "NextToken") {
             Some(t) => {
-                if input.get("StreamName").is_some() {
-                    return Err(KinesisError::InvalidArgument(
-                        "NextToken and StreamName cannot be provided together.".into(),
-                    ));
+                // The token names the stream; AWS refuses the other ways of naming where to
+                // start beside it (boto3's ListShards paginator trips on this on AWS too:
+                // botocore issue 2009).
+                for member in ["StreamName", "StreamARN", "ExclusiveStartShardId", "StreamCreationTimestamp"] {
+                    if input.get(member).is_some() {
+                        return Err(KinesisError::InvalidArgument(format!("NextToken and {member} cannot be provided together.")));
+                    }
                 }
                 // The token names the stream (by its internal id) and the last shard listed.
                 let position = untoken("shards", t, now)?;

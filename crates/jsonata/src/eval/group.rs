@@ -37,6 +37,9 @@ impl Ev<'_> {
             let frame = self.tuple_frame(env, &t.binds);
             let mut keys = Vec::with_capacity(terms.len());
             for (term, _) in terms {
+                if self.track_parents {
+                    *self.cur_anc.borrow_mut() = t.anc.clone();
+                }
                 keys.push(self.eval(term, &Some(t.at.clone()), &frame)?);
             }
             keyed.push((keys, t));

@@ -57,6 +57,8 @@ enum Tail {
 struct Tuple {
     at: Val,
     binds: Vec<(String, Val)>,
+    /// The ancestry of `at` (only when the expression uses `%`).
+    anc: Option<Rc<Anc>>,
 }
 
 /// An item's ancestors, for `%`: its parent and, further up, the parent's ancestry.

@@ -51,7 +51,13 @@ impl Ev<'_> {
             if tuples.is_some() || step.is_tuple() {
                 let stream = match tuples.take() {
                     Some(t) => t,
-                    None => inputs.iter().flatten().map(|v| Tuple { at: v.clone(), binds: Vec::new() }).collect(),
+                    None => inputs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, v)| {
+                            v.as_ref().map(|v| Tuple { at: v.clone(), binds: Vec::new(), anc: ancs.get(k).cloned().flatten() })
+                        })
+                        .collect(),
                 };
                 let stream = self.tuple_step(step, stream, env)?;
                 result = Val::seq(stream.iter().map(|t| t.at.clone()).collect());
@@ -133,6 +139,17 @@ impl Ev<'_> {
     /// array itself.
     pub(super) fn step(&self, step: &Step, inputs: &[Option<Val>], ancs: &[Option<Rc<Anc>>], env: &Rc<Frame>, last: bool) -> Result<(Val, Ancs), JsonataError> {
         if let Kind::Sort(terms) = &step.node.kind {
+            if self.track_parents && step.stages.is_empty() {
+                // Sort the items together with their ancestry, so `%` still works after `^(…)`.
+                let tuples: Vec<Tuple> = inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, v)| v.as_ref().map(|v| Tuple { at: v.clone(), binds: Vec::new(), anc: ancs.get(k).cloned().flatten() }))
+                    .collect();
+                let sorted = self.sort_tuples(terms, tuples, env)?;
+                let ancs = sorted.iter().map(|t| t.anc.clone()).collect();
+                return Ok((Val::seq(sorted.into_iter().map(|t| t.at).collect()), ancs));
+            }
             let items: Vec<Val> = inputs.iter().flatten().cloned().collect();
             let mut v = Some(Val::seq(self.sort(terms, items, env)?));
             for stage in &step.stages {
@@ -222,14 +239,20 @@ impl Ev<'_> {
     }
 
     pub(super) fn tuple_step(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
-        // Ancestry is not tracked through `@`/`#` tuple streams: `%` there is S0217.
-        if self.track_parents {
-            let saved = self.cur_anc.replace(None);
-            let r = self.tuple_step_inner(step, stream, env);
-            *self.cur_anc.borrow_mut() = saved;
-            return r;
+        let saved = if self.track_parents { Some(self.cur_anc.borrow().clone()) } else { None };
+        let r = self.tuple_step_inner(step, stream, env);
+        if let Some(s) = saved {
+            *self.cur_anc.borrow_mut() = s;
         }
-        self.tuple_step_inner(step, stream, env)
+        r
+    }
+
+    /// Evaluates with `%` seeing `anc` (when ancestry is tracked).
+    fn with_anc<T>(&self, anc: &Option<Rc<Anc>>, f: impl FnOnce() -> T) -> T {
+        if self.track_parents {
+            *self.cur_anc.borrow_mut() = anc.clone();
+        }
+        f()
     }
 
     pub(super) fn tuple_step_inner(&self, step: &Step, stream: Vec<Tuple>, env: &Rc<Frame>) -> Result<Vec<Tuple>, JsonataError> {
@@ -244,12 +267,22 @@ impl Ev<'_> {
         } else {
             for t in &stream {
                 let frame = self.tuple_frame(env, &t.binds);
-                let Some(r) = self.eval(&step.node, &Some(t.at.clone()), &frame)? else { continue };
+                let Some(r) = self.with_anc(&t.anc, || self.eval(&step.node, &Some(t.at.clone()), &frame))? else { continue };
+                let child_anc = if !self.track_parents {
+                    None
+                } else if matches!(step.node.kind, Kind::Parent) {
+                    t.anc.as_ref().and_then(|a| a.up.clone())
+                } else {
+                    Some(Rc::new(Anc { val: t.at.clone(), up: t.anc.clone() }))
+                };
                 for (i, item) in r.items().into_iter().enumerate() {
                     let mut nt = t.clone();
                     match &step.focus {
                         Some(name) => nt.binds.push((name.clone(), item)),
-                        None => nt.at = item,
+                        None => {
+                            nt.at = item;
+                            nt.anc = child_anc.clone();
+                        }
                     }
                     if let Some(ix) = &step.index {
                         nt.binds.push((ix.clone(), Val::Num(i as f64)));
@@ -276,7 +309,7 @@ impl Ev<'_> {
         let mut out = Vec::new();
         for (i, t) in stream.into_iter().enumerate() {
             let frame = self.tuple_frame(env, &t.binds);
-            let r = self.eval(pred, &Some(t.at.clone()), &frame)?;
+            let r = self.with_anc(&t.anc, || self.eval(pred, &Some(t.at.clone()), &frame))?;
             if predicate_selects(&r, i, len) {
                 out.push(t);
             }

@@ -50,6 +50,17 @@ impl Ev<'_> {
     /// Object construction over a sequence: each pair's key groups the items, the value is
     /// evaluated once per key over its group.
     pub(super) fn group(&self, pairs: &Pairs, items: Vec<Option<Val>>, tuples: Option<Vec<Tuple>>, env: &Rc<Frame>) -> Result<Val, JsonataError> {
+        // Values grouped from several items have no single parent: `%` inside them is S0217.
+        if self.track_parents && (items.len() > 1 || tuples.is_some()) {
+            let saved = self.cur_anc.replace(None);
+            let r = self.group_inner(pairs, items, tuples, env);
+            *self.cur_anc.borrow_mut() = saved;
+            return r;
+        }
+        self.group_inner(pairs, items, tuples, env)
+    }
+
+    fn group_inner(&self, pairs: &Pairs, items: Vec<Option<Val>>, tuples: Option<Vec<Tuple>>, env: &Rc<Frame>) -> Result<Val, JsonataError> {
         struct Group {
             items: Vec<Val>,
             tuples: Vec<Tuple>,

@@ -174,3 +174,14 @@ fn input_is_read_exactly_when_the_expression_can_read_it() {
     assert_eq!(eval("$states.input.{'v': x}"), Some(json!({"v": 5})));
     assert_eq!(eval("$uuid() != ''"), Some(json!(true)));
 }
+
+#[test]
+fn numbers_come_out_as_javascript_prints_them() {
+    let text = |e: &str| serde_json::to_string(&Expr::parse(e).unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap().unwrap()).unwrap();
+    assert_eq!(text("2e17"), "200000000000000000");
+    assert_eq!(text("6 / 3"), "2");
+    assert_eq!(text("-0"), "0");
+    assert_eq!(text("0.1 + 0.2"), "0.30000000000000004");
+    assert_eq!(text("1e19"), "10000000000000000000");
+    assert_eq!(text("$string(1e21)"), "\"1e+21\"");
+}

@@ -519,6 +519,21 @@ def test_aws_sdk_dates_in_and_out_are_iso_8601(stepfunctions):
     assert out["Datapoints"] == [{"Timestamp": iso(now), "Unit": "None", "Sum": 3.0}]
 
 
+def test_aws_sdk_kinesis(stepfunctions, make_client):
+    kinesis = make_client("kinesis")
+    stream = unique_name("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream}))
+    assert desc["status"] == "SUCCEEDED", desc
+    summary = out["StreamDescriptionSummary"]
+    assert summary["StreamName"] == stream
+    assert summary["OpenShardCount"] == 1
+    assert summary["StreamCreationTimestamp"].endswith("Z")
+
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream + "-missing"}, errors=["Kinesis.ResourceNotFoundException"]))
+    assert out["error"]["Error"] == "Kinesis.ResourceNotFoundException"
+
+
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:dynamodb:getItem", {"TableName": unique_name("none"), "Key": {"pk": {"S": "x"}}}, errors=["DynamoDb.ResourceNotFoundException"]))
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"

@@ -344,8 +344,8 @@ def test_start_execution_request_response_sync_and_sync2(stepfunctions):
 def test_start_execution_wait_for_task_token_answered_by_the_child(stepfunctions):
     """The parent waits on a token it hands the child execution; the child answers it
     through the AWS SDK integration `aws-sdk:sfn:sendTaskSuccess`."""
-    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output": "{\"from\":\"child\"}"}))
-    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}}
+    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output.$": "States.JsonToString($.answer)"}))
+    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token", "answer": {"from": "child"}}}
     desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.waitForTaskToken", params))
     assert desc["status"] == "SUCCEEDED", desc
     assert out == {"from": "child"}
@@ -519,6 +519,21 @@ def test_aws_sdk_dates_in_and_out_are_iso_8601(stepfunctions):
     assert out["Datapoints"] == [{"Timestamp": iso(now), "Unit": "None", "Sum": 3.0}]
 
 
+def test_aws_sdk_kinesis(stepfunctions, make_client):
+    kinesis = make_client("kinesis")
+    stream = unique_name("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream}))
+    assert desc["status"] == "SUCCEEDED", desc
+    summary = out["StreamDescriptionSummary"]
+    assert summary["StreamName"] == stream
+    assert summary["OpenShardCount"] == 1
+    assert summary["StreamCreationTimestamp"].endswith("Z")
+
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream + "-missing"}, errors=["Kinesis.ResourceNotFoundException"]))
+    assert out["error"]["Error"] == "Kinesis.ResourceNotFoundException"
+
+
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:dynamodb:getItem", {"TableName": unique_name("none"), "Key": {"pk": {"S": "x"}}}, errors=["DynamoDb.ResourceNotFoundException"]))
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"
@@ -533,6 +548,28 @@ def test_aws_sdk_wait_for_task_token(stepfunctions, sqs, queue):
     desc = wait_done(stepfunctions, arn)
     assert desc["status"] == "SUCCEEDED", desc
     assert json.loads(desc["output"]) == {"sdk": True}
+
+
+def test_jsonata_arguments_reach_the_integration(stepfunctions, lambda_function):
+    """`QueryLanguage: JSONata`: the Task's `Arguments` are the call's parameters and
+    `$states.result` the integration's result."""
+    fn = lambda_function("handler.echo")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": INVOKE,
+                "Arguments": {"FunctionName": fn, "Payload": {"n": "{% $states.input.n * 2 %}"}},
+                "Output": "{% $states.result.Payload.echo %}",
+                "End": True,
+            }
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition, {"n": 21})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out == {"n": 42}
 
 
 # --------------------------------------------------------------------------- validation

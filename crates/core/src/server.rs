@@ -48,7 +48,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 pub struct Router {
     pub(crate) services: Vec<Arc<dyn AwsService>>,
-    by_target_prefix: HashMap<String, usize>,
+    pub(crate) by_target_prefix: HashMap<String, usize>,
     by_signing_name: HashMap<String, usize>,
     /// REST services' routes, by service index.
     pub(crate) rest: Vec<(usize, rest_json::Routes)>,
@@ -284,6 +284,9 @@ impl Router {
         }
         if let Some(path) = self.rest_xml_path(req.headers(), req.uri(), req.method()) {
             return self.route_rest_xml(req, peer, path).await;
+        }
+        if let Some((service, op)) = self.json_event_stream(req.headers()) {
+            return self.route_json_event_stream(req, peer, service, op).await;
         }
         let from_browser = req.headers().contains_key(http::header::ORIGIN);
         if from_browser && req.method() == Method::OPTIONS {

@@ -24,7 +24,7 @@ use crate::model::{Protocol, ServiceModel};
 use crate::compression;
 pub use crate::data_plane::{DataPlane, DataRequest, DataResponse};
 use crate::data_plane::UpgradeAnswer;
-use crate::protocol::{json, json_types, query, rest_json, rpc_v2_cbor, WireResponse};
+use crate::protocol::{json, json_cbor, json_types, query, rest_json, rpc_v2_cbor, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -368,6 +368,12 @@ impl Router {
             }
             let mut wire = match model.operations.get(op) {
                 None => json::encode_error(model, &AwsError::unknown_operation(target)),
+                // AWS CBOR: the same operation with CBOR bodies (the Java SDKs' Kinesis).
+                Some(operation) if json_cbor::is_cbor(&parts.headers) => {
+                    let (input, output) = (operation.input.as_deref(), operation.output.as_deref());
+                    let decoded = json_cbor::decode(model, input, &body);
+                    self.answer_decoded(service, &ctx, op, input, decoded, |out| json_cbor::encode_ok(model, output, out), |e| json_cbor::encode_error(model, e)).await
+                }
                 Some(operation) => {
                     let decoded = json::decode(&body);
                     self.answer_decoded(service, &ctx, op, operation.input.as_deref(), decoded, |out| json::encode_ok(model, out), |e| json::encode_error(model, e)).await

@@ -13,6 +13,7 @@ pub mod cbor;
 pub mod rpc_v2_cbor;
 pub mod rest_xml;
 pub mod event_stream;
+pub mod json_cbor;
 
 use bytes::Bytes;
 

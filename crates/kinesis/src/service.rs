@@ -191,6 +191,20 @@ impl AwsService for KinesisService {
                 .map_err(AwsError::from)
         })
     }
+
+    /// SubscribeToShard answers with an event stream.
+    fn streams_output(&self, operation: &str) -> bool {
+        operation == "SubscribeToShard"
+    }
+
+    fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, _body: Option<nimbus_core::service::BodyStream>) -> BoxFuture<'a, Result<nimbus_core::service::Streamed, AwsError>> {
+        Box::pin(async move {
+            if operation == "SubscribeToShard" {
+                return self.subscribe_to_shard(&input).map_err(AwsError::from);
+            }
+            self.call(ctx, operation, input).await.map(nimbus_core::service::Streamed::value)
+        })
+    }
 }
 
 /// (account, region, name) from an ARN `arn:aws:kinesis:<region>:<account>:stream/<name>`

@@ -1155,8 +1155,8 @@ async fn per_shard_throughput_limits_and_the_switch_to_turn_them_off() {
     assert_eq!(failed.error_message(), Some("Rate exceeded for shard shardId-000000000000 in stream lim under account 000000000000."));
     assert!(failed.sequence_number().is_none());
 
-    // 2 MiB/s out: a read of ~3 MB holds the shard's next read back.
-    for _ in 0..3 {
+    // 2 MiB/s out: a read of ~10 MB holds the shard's next reads back for ~5 s.
+    for _ in 0..9 {
         n.advance_clock(1);
         let mut req = c.put_records().stream_name("lim");
         for _ in 0..2 {
@@ -1179,7 +1179,7 @@ async fn per_shard_throughput_limits_and_the_switch_to_turn_them_off() {
     )
     .await;
     let big = c.get_records().shard_iterator(&it).send().await.unwrap();
-    assert!(big.records().len() >= 6);
+    assert!(big.records().len() >= 18);
     let msg = err(
         c.get_records()
             .shard_iterator(big.next_shard_iterator().unwrap())
@@ -1388,4 +1388,77 @@ async fn acknowledged_records_survive_sigkill() {
             "acknowledged record {seq} on {shard} lost"
         );
     }
+}
+
+/// The records of the next SubscribeToShardEvent (skipping none), with its continuation
+/// and child shards; `None` when the stream ended.
+async fn next_event(
+    rx: &mut aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardOutput,
+) -> Option<(Vec<String>, String, Vec<String>)> {
+    use aws_sdk_kinesis::types::SubscribeToShardEventStream as E;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(30), rx.event_stream.recv()).await.expect("an event within 30 s").expect("event stream");
+    match got? {
+        E::SubscribeToShardEvent(ev) => Some((
+            ev.records().iter().map(|r| String::from_utf8_lossy(r.data().as_ref()).to_string()).collect(),
+            ev.continuation_sequence_number().to_string(),
+            ev.child_shards().iter().map(|c| c.shard_id().to_string()).collect(),
+        )),
+        other => panic!("unexpected event {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn subscribe_to_shard_streams_records_as_they_arrive_through_the_sdk() {
+    let n = Nimbus::start_with_clock_control();
+    let c = client(&n);
+    create(&c, "fan", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/fan";
+    let consumer = c.register_stream_consumer().stream_arn(arn).consumer_name("reader").send().await.unwrap().consumer.unwrap().consumer_arn().to_string();
+    for i in 0..3 {
+        put(&c, "fan", "a", format!("e{i}").as_bytes(), None).await;
+    }
+    let start = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::TrimHorizon).build().unwrap();
+    let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await.expect("subscribe_to_shard");
+    let (first, _, _) = next_event(&mut sub).await.expect("first event");
+    assert_eq!(first, vec!["e0", "e1", "e2"]);
+
+    // Records put later arrive on the open subscription.
+    let (_, last_seq) = put(&c, "fan", "a", b"live", None).await;
+    let mut seen = Vec::new();
+    let mut continuation = String::new();
+    while seen.is_empty() {
+        let (records, cont, _) = next_event(&mut sub).await.expect("live event");
+        seen.extend(records);
+        continuation = cont;
+    }
+    assert_eq!(seen, vec!["live"]);
+    assert_eq!(continuation, last_seq);
+
+    // A subscription lasts five minutes of nimbus's clock.
+    n.advance_clock(301);
+    let mut ended = false;
+    for _ in 0..3 {
+        if next_event(&mut sub).await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the subscription ends after five minutes");
+
+    // Resuming after the continuation; a closed shard ends with its children.
+    c.split_shard().stream_name("fan").shard_to_split("shardId-000000000000").new_starting_hash_key(HALF_HASH).send().await.unwrap();
+    let after = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::AfterSequenceNumber).sequence_number(&continuation).build().unwrap();
+    let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(after).send().await.unwrap();
+    let (records, _, children) = next_event(&mut sub).await.expect("closing event");
+    assert!(records.is_empty());
+    assert_eq!(children, vec!["shardId-000000000001", "shardId-000000000002"]);
+    assert!(next_event(&mut sub).await.is_none(), "the stream ends at a closed shard's end");
+
+    // Errors come back before any event, as AWS's errors.
+    let err = c.subscribe_to_shard().consumer_arn(format!("{arn}/consumer/nobody:1")).shard_id("shardId-000000000000").starting_position(start.clone()).send().await;
+    let e = err.expect_err("unknown consumer");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFoundException"), "{e:?}");
+    let err = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000042").starting_position(start).send().await;
+    let e = err.expect_err("unknown shard");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFoundException"), "{e:?}");
 }

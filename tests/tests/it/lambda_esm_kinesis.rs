@@ -4,6 +4,7 @@
 //! on-failure queue), ReportBatchItemFailures, AWS's Kinesis event record, StartingPosition
 //! TRIM_HORIZON / LATEST / AT_TIMESTAMP on a stream of two shards, reading a split shard
 //! to its end before its children, an enhanced fan-out consumer's ARN as the source,
+//! ParallelizationFactor, a stored mapping resuming after kill -9,
 //! filter criteria on the decoded data, and CreateEventSourceMapping's Kinesis checks.
 //! <https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>
 //!
@@ -477,4 +478,64 @@ async fn record_age_exceeded_goes_to_an_sns_destination() {
     assert_failure_record(&got[0], "RecordAgeExceeded", &arn, &seqs[0], &seqs[0], 1);
     put(&k, &s, "p", "later", "ok").await;
     assert_eq!(ks(&collect(&q, &out, 1, 30).await), vec!["later"], "the shard moved on");
+}
+
+/// 10. ParallelizationFactor 4 on one shard: batches run at once (more than one execution
+/// environment), every record once, each partition key's records in order.
+#[tokio::test]
+async fn parallelization_factor_keeps_each_partition_key_in_order() {
+    let n = Nimbus::start();
+    let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
+    let (s, arn) = stream(&k, 1).await;
+    let (out, _) = queue(&q, "out", true).await;
+    let f = forwarder(&lam, &out, &[("SLEEP_MS", "300")]).await;
+    let mut seqs = Vec::new();
+    for round in 0..3 {
+        for p in 0..8 {
+            seqs.push(put(&k, &s, &format!("user-{p}"), &format!("{p}-{round}"), "ok").await.1);
+        }
+    }
+    lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).batch_size(3).parallelization_factor(4).send().await.expect("create mapping");
+    let fwd = collect(&q, &out, 24, 90).await;
+    let mut got: Vec<String> = fwd.iter().map(|v| v["seq"].as_str().unwrap().to_string()).collect();
+    got.sort();
+    seqs.sort();
+    assert_eq!(got, seqs, "every record once");
+    for p in 0..8 {
+        let per_key: Vec<String> = fwd.iter().filter(|v| v["pk"] == json!(format!("user-{p}"))).map(|v| v["k"].as_str().unwrap().to_string()).collect();
+        assert_eq!(per_key, (0..3).map(|r| format!("{p}-{r}")).collect::<Vec<_>>(), "user-{p} in order");
+    }
+    let pids: std::collections::HashSet<u64> = fwd.iter().map(|v| v["pid"].as_u64().unwrap()).collect();
+    assert!(pids.len() >= 2, "batches of the shard ran concurrently: {pids:?}");
+}
+
+/// 11. A Kinesis mapping is stored: after kill -9 it starts again (once Kinesis is wired)
+/// and goes on from its checkpoint — the new records in order, none skipped (a batch
+/// finished just before the kill may come again: at least once).
+#[tokio::test]
+async fn mapping_resumes_after_kill9() {
+    let mut n = Nimbus::start();
+    let (s, out) = {
+        let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
+        let (s, arn) = stream(&k, 1).await;
+        let (out, _) = queue(&q, "out", true).await;
+        let f = forwarder(&lam, &out, &[]).await;
+        lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).batch_size(3).send().await.expect("create mapping");
+        put_range(&k, &s, "p", 0, 6, &[]).await;
+        assert_eq!(ks(&collect(&q, &out, 6, 60).await), keys(0..6, &[]), "before the restart");
+        (s, out)
+    };
+    n.kill9();
+    n.restart();
+    let (k, q) = (kinesis(&n), n.sqs_client());
+    put_range(&k, &s, "p", 6, 10, &[]).await;
+    let mut fwd = collect(&q, &out, 4, 60).await;
+    while !ks(&fwd).ends_with(&keys(6..10, &[])) {
+        let more = collect(&q, &out, 1, 30).await;
+        assert!(!more.is_empty(), "the new records after the restart: {:?}", ks(&fwd));
+        fwd.extend(more);
+    }
+    let got = ks(&fwd);
+    let again = &got[..got.len() - 4];
+    assert!(again.len() <= 3 && again.iter().all(|k| keys(3..6, &[]).contains(k)), "at most the last batch again: {got:?}");
 }

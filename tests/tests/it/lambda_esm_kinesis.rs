@@ -441,7 +441,11 @@ async fn validation_and_settings() {
     assert_eq!(g.tumbling_window_in_seconds(), Some(60));
     assert_eq!(g.event_source_arn(), Some(arn.as_str()));
     assert_eq!(g.destination_config().and_then(|d| d.on_failure()).and_then(|o| o.destination()), Some(dlq_arn.as_str()));
-    let defaults = lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).send().await.expect("defaults");
+    // One mapping per stream and function (AWS: ResourceConflictException naming the UUID).
+    let msg = expect_err(base().starting_position(EventSourcePosition::TrimHorizon).send().await, "ResourceConflictException", Some(409));
+    assert!(msg.contains(created.uuid().unwrap()), "{msg}");
+    let other = forwarder(&lam, &out, &[]).await;
+    let defaults = lam.create_event_source_mapping().function_name(&other).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).send().await.expect("defaults");
     assert_eq!((defaults.batch_size(), defaults.maximum_retry_attempts(), defaults.maximum_record_age_in_seconds()), (Some(100), Some(-1), Some(-1)));
 }
 

@@ -372,6 +372,10 @@ async fn enhanced_fan_out_consumer_arn() {
     assert_eq!(events[0]["Records"][0]["eventSourceARN"], json!(arn), "records name the stream: {:#}", events[0]);
     let listed = lam.list_event_source_mappings().event_source_arn(&consumer).send().await.unwrap();
     assert_eq!(listed.event_source_mappings().len(), 1);
+    // A consumer that is not registered is refused.
+    let unknown = format!("{arn}/consumer/nobody:1700000000");
+    let other = forwarder(&lam, &out, &[]).await;
+    expect_err(lam.create_event_source_mapping().function_name(&other).event_source_arn(&unknown).starting_position(EventSourcePosition::Latest).send().await, "InvalidParameterValueException", Some(400));
 }
 
 /// 7. Filter criteria see the record's data decoded (the only key Kinesis filters on);

@@ -144,6 +144,7 @@ impl KinesisService {
             "ListStreams" => self.list_streams(ctx, &input),
             "ListShards" => self.list_shards(ctx, &input),
             "DescribeLimits" => self.describe_limits(ctx),
+            "UpdateStreamMode" => self.update_stream_mode(ctx, &input).await,
             "PutRecord" => self.put_record(ctx, &input).await,
             "PutRecords" => self.put_records(ctx, &input).await,
             "GetShardIterator" => self.get_shard_iterator(ctx, &input),

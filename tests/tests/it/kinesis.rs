@@ -276,6 +276,23 @@ async fn streams_are_created_described_listed_and_deleted() {
     );
     assert_eq!(od.consumer_count(), Some(0));
 
+    // UpdateStreamMode keeps the shards and switches the capacity mode.
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::Provisioned).build().unwrap())
+        .send()
+        .await
+        .expect("update_stream_mode");
+    let od = c.describe_stream_summary().stream_name("od").send().await.unwrap().stream_description_summary.unwrap();
+    assert_eq!(od.stream_mode_details().map(|m| m.stream_mode().as_str()), Some("PROVISIONED"));
+    assert_eq!(od.open_shard_count(), 4);
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::OnDemand).build().unwrap())
+        .send()
+        .await
+        .expect("back to on-demand");
+
     // ListStreams: names in order, paginated by NextToken.
     let first = c.list_streams().limit(1).send().await.unwrap();
     assert_eq!(first.stream_names(), ["od"]);

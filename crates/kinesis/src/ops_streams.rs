@@ -230,7 +230,8 @@ impl KinesisService {
         input: &Value,
     ) -> KinesisResult<Value> {
         let handle = self.stream(ctx, input)?;
-        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100) as usize;
+        // "If you specify a value greater than 100, at most 100 results are returned."
+        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
         let after = match s(input, "ExclusiveStartShardId") {
             Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
                 KinesisError::constraint(
@@ -299,7 +300,8 @@ impl KinesisService {
     }
 
     pub(crate) fn list_streams(&self, ctx: &RequestContext, input: &Value) -> KinesisResult<Value> {
-        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100) as usize;
+        // "If you specify a value greater than 100, at most 100 results are returned."
+        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
         let now = self.clock.now_ms();
         let scope = format!("streams/{}/{}", ctx.account_id, ctx.region);
         let after = match s(input, "NextToken") {

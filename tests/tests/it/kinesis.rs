@@ -1436,6 +1436,9 @@ async fn subscribe_to_shard_streams_records_as_they_arrive_through_the_sdk() {
     }
     let start = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::TrimHorizon).build().unwrap();
     let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await.expect("subscribe_to_shard");
+    let again = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await;
+    let e = again.expect_err("a second subscription within 5 seconds");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceInUseException"), "{e:?}");
     let (first, _, _) = next_event(&mut sub).await.expect("first event");
     assert_eq!(first, vec!["e0", "e1", "e2"]);
 

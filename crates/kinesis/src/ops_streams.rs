@@ -175,6 +175,7 @@ impl KinesisService {
                 shards,
                 consumers: Vec::new(),
                 shard_level_metrics: Vec::new(),
+                policies: BTreeMap::new(),
             };
             let pending = self.save_meta(&meta);
             let handle = Arc::new(StreamHandle::new(meta, 0, HashMap::new()));

@@ -1304,6 +1304,17 @@ async fn enhanced_fan_out_consumers_are_registered_described_listed_and_deregist
         .unwrap();
     assert_eq!(summary.consumer_count(), Some(2));
 
+    // Resource policies on the stream and on a consumer, given back as put.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kinesis:GetRecords","Resource":"*"}]}"#;
+    c.put_resource_policy().resource_arn(arn).policy(policy).send().await.expect("put_resource_policy");
+    c.put_resource_policy().resource_arn(reg.consumer_arn()).policy(policy).send().await.expect("policy on the consumer");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), policy);
+    assert_eq!(c.get_resource_policy().resource_arn(reg.consumer_arn()).send().await.unwrap().policy(), policy);
+    err(c.put_resource_policy().resource_arn(arn).policy("not json").send().await, "InvalidArgumentException");
+    c.delete_resource_policy().resource_arn(arn).send().await.expect("delete_resource_policy");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), "{}");
+    err(c.delete_resource_policy().resource_arn(arn).send().await, "ResourceNotFoundException");
+
     // A stream with consumers is deleted only with EnforceConsumerDeletion.
     err(
         c.delete_stream().stream_name("efo").send().await,

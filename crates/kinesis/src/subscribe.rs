@@ -4,7 +4,8 @@
 //! records as they are committed (the reader waits on the stream's watch, no polling), an
 //! empty event at least every 5 seconds, `ChildShards` at the end of a closed shard. A
 //! subscription lasts 5 minutes of nimbus's clock, as on AWS; the client then subscribes
-//! again from `ContinuationSequenceNumber`.
+//! again from `ContinuationSequenceNumber`. Subscribing the same consumer to the same
+//! shard again within 5 seconds answers ResourceInUseException, as AWS.
 //! <https://docs.aws.amazon.com/kinesis/latest/APIReference/API_SubscribeToShard.html>
 
 use crate::errors::{KinesisError, KinesisResult};
@@ -21,6 +22,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
+/// How soon the same consumer may subscribe to the same shard again.
+const RESUBSCRIBE_MS: u64 = 5_000;
 /// How long one subscription delivers.
 pub const SUBSCRIPTION_MS: u64 = 300_000;
 /// The longest gap between two events.
@@ -40,6 +43,17 @@ impl KinesisService {
         }
         let handle = self.stream_by_arn(consumer_arn).filter(|_| self.consumer_registered(consumer_arn)).ok_or_else(|| KinesisError::ResourceNotFound(format!("Consumer {consumer_arn} not found.")))?;
         let (shard, position) = self.start_position(&handle, shard_id, kind, s(start, "SequenceNumber"), timestamp_ms(start, "Timestamp"), "SubscribeToShard")?;
+        // A second subscription of the consumer to the shard within 5 seconds of the last one.
+        let now = self.clock.now_ms();
+        {
+            let mut recent = self.subscriptions.lock();
+            recent.retain(|_, at| now < *at + RESUBSCRIBE_MS);
+            let key = (consumer_arn.to_string(), shard);
+            if recent.contains_key(&key) {
+                return Err(KinesisError::ResourceInUse(format!("Another active subscription exists for this consumer: {consumer_arn}")));
+            }
+            recent.insert(key, now);
+        }
         let (tx, body) = event_stream::channel(4);
         tokio::spawn(deliver(self.store.clone(), handle, self.clock.clone(), shard, position, consumer_arn.to_string(), tx));
         Ok(Streamed { output: json!({}), body: Some(body) })

@@ -276,6 +276,23 @@ async fn streams_are_created_described_listed_and_deleted() {
     );
     assert_eq!(od.consumer_count(), Some(0));
 
+    // UpdateStreamMode keeps the shards and switches the capacity mode.
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::Provisioned).build().unwrap())
+        .send()
+        .await
+        .expect("update_stream_mode");
+    let od = c.describe_stream_summary().stream_name("od").send().await.unwrap().stream_description_summary.unwrap();
+    assert_eq!(od.stream_mode_details().map(|m| m.stream_mode().as_str()), Some("PROVISIONED"));
+    assert_eq!(od.open_shard_count(), 4);
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::OnDemand).build().unwrap())
+        .send()
+        .await
+        .expect("back to on-demand");
+
     // ListStreams: names in order, paginated by NextToken.
     let first = c.list_streams().limit(1).send().await.unwrap();
     assert_eq!(first.stream_names(), ["od"]);
@@ -1287,6 +1304,17 @@ async fn enhanced_fan_out_consumers_are_registered_described_listed_and_deregist
         .unwrap();
     assert_eq!(summary.consumer_count(), Some(2));
 
+    // Resource policies on the stream and on a consumer, given back as put.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kinesis:GetRecords","Resource":"*"}]}"#;
+    c.put_resource_policy().resource_arn(arn).policy(policy).send().await.expect("put_resource_policy");
+    c.put_resource_policy().resource_arn(reg.consumer_arn()).policy(policy).send().await.expect("policy on the consumer");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), policy);
+    assert_eq!(c.get_resource_policy().resource_arn(reg.consumer_arn()).send().await.unwrap().policy(), policy);
+    err(c.put_resource_policy().resource_arn(arn).policy("not json").send().await, "InvalidArgumentException");
+    c.delete_resource_policy().resource_arn(arn).send().await.expect("delete_resource_policy");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), "{}");
+    err(c.delete_resource_policy().resource_arn(arn).send().await, "ResourceNotFoundException");
+
     // A stream with consumers is deleted only with EnforceConsumerDeletion.
     err(
         c.delete_stream().stream_name("efo").send().await,
@@ -1419,6 +1447,9 @@ async fn subscribe_to_shard_streams_records_as_they_arrive_through_the_sdk() {
     }
     let start = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::TrimHorizon).build().unwrap();
     let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await.expect("subscribe_to_shard");
+    let again = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await;
+    let e = again.expect_err("a second subscription within 5 seconds");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceInUseException"), "{e:?}");
     let (first, _, _) = next_event(&mut sub).await.expect("first event");
     assert_eq!(first, vec!["e0", "e1", "e2"]);
 

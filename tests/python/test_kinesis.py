@@ -115,3 +115,123 @@ def test_aws_cli(aws_cli):
     aws_cli("kinesis", "delete-stream", "--stream-name", name)
     missing = aws_cli("kinesis", "describe-stream-summary", "--stream-name", name, expect_ok=False)
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+
+# --- AWS CBOR (application/x-amz-cbor-1.1), the AWS SDK for Java's default for Kinesis ---
+# A minimal CBOR writer and reader (RFC 8949) for the test's requests and nimbus's answers.
+
+
+def _cbor_head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for size, code in ((1, 24), (2, 25), (4, 26), (8, 27)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | code]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def cbor_encode(v):
+    if isinstance(v, bool):
+        return b"\xf5" if v else b"\xf4"
+    if isinstance(v, int):
+        return _cbor_head(0, v) if v >= 0 else _cbor_head(1, -1 - v)
+    if isinstance(v, bytes):
+        return _cbor_head(2, len(v)) + v
+    if isinstance(v, str):
+        b = v.encode()
+        return _cbor_head(3, len(b)) + b
+    if isinstance(v, list):
+        return _cbor_head(4, len(v)) + b"".join(cbor_encode(i) for i in v)
+    if isinstance(v, dict):
+        return _cbor_head(5, len(v)) + b"".join(cbor_encode(k) + cbor_encode(x) for k, x in v.items())
+    if isinstance(v, tuple) and v[0] == "tag":
+        return _cbor_head(6, v[1]) + cbor_encode(v[2])
+    raise TypeError(v)
+
+
+def cbor_decode(data):
+    import struct
+
+    def item(i):
+        ib = data[i]
+        major, info = ib >> 5, ib & 31
+        i += 1
+        if major == 7:
+            if info == 20:
+                return False, i
+            if info == 21:
+                return True, i
+            if info == 22:
+                return None, i
+            if info == 27:
+                return struct.unpack(">d", data[i : i + 8])[0], i + 8
+            if info == 26:
+                return struct.unpack(">f", data[i : i + 4])[0], i + 4
+            raise ValueError(info)
+        if info < 24:
+            n = info
+        else:
+            size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+            n = int.from_bytes(data[i : i + size], "big")
+            i += size
+        if major == 0:
+            return n, i
+        if major == 1:
+            return -1 - n, i
+        if major == 2:
+            return data[i : i + n], i + n
+        if major == 3:
+            return data[i : i + n].decode(), i + n
+        if major == 4:
+            out = []
+            for _ in range(n):
+                v, i = item(i)
+                out.append(v)
+            return out, i
+        if major == 5:
+            out = {}
+            for _ in range(n):
+                k, i = item(i)
+                v, i = item(i)
+                out[k] = v
+            return out, i
+        if major == 6:
+            v, i = item(i)
+            return ("tag", n, v), i
+        raise ValueError(major)
+
+    return item(0)[0]
+
+
+def cbor_call(endpoint, op, body):
+    import requests
+
+    r = requests.post(
+        endpoint + "/",
+        data=cbor_encode(body),
+        headers={"X-Amz-Target": f"Kinesis_20131202.{op}", "Content-Type": "application/x-amz-cbor-1.1"},
+        timeout=30,
+    )
+    assert r.headers["Content-Type"] == "application/x-amz-cbor-1.1", r.headers
+    return r.status_code, r.headers, cbor_decode(r.content)
+
+
+def test_aws_cbor_as_the_java_sdk_speaks_it(endpoint, kinesis, stream):
+    status, _, out = cbor_call(endpoint, "PutRecord", {"StreamName": stream, "Data": b"\x00\x01binary", "PartitionKey": "a"})
+    assert status == 200, out
+    assert out["ShardId"] == "shardId-000000000000" and len(out["SequenceNumber"]) == 56
+    status, _, it = cbor_call(endpoint, "GetShardIterator", {"StreamName": stream, "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})
+    status, _, got = cbor_call(endpoint, "GetRecords", {"ShardIterator": it["ShardIterator"]})
+    assert status == 200, got
+    record = got["Records"][0]
+    assert record["Data"] == b"\x00\x01binary"  # a CBOR byte string, not base64
+    tag, number, millis = record["ApproximateArrivalTimestamp"]
+    assert (tag, number) == ("tag", 1) and isinstance(millis, int) and millis > 1e12  # epoch milliseconds
+    # A timestamp sent as the Java SDK writes it (tag 1, milliseconds) is read as such.
+    status, _, at = cbor_call(endpoint, "GetShardIterator", {"StreamName": stream, "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": ("tag", 1, millis)})
+    assert status == 200, at
+    assert cbor_call(endpoint, "GetRecords", {"ShardIterator": at["ShardIterator"]})[2]["Records"][0]["Data"] == b"\x00\x01binary"
+    status, headers, err = cbor_call(endpoint, "DescribeStream", {"StreamName": "nimbus-no-such-stream"})
+    assert status == 400
+    assert err["__type"] == "ResourceNotFoundException" and headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
+    assert err["message"] == "Stream nimbus-no-such-stream under account 000000000000 not found."

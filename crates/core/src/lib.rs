@@ -24,6 +24,7 @@ pub mod outbound_tls;
 pub mod protocol;
 pub mod schedule;
 pub mod server;
+mod server_event_stream;
 mod server_rest_xml;
 pub mod service;
 pub mod sigv4;

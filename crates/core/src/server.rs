@@ -24,7 +24,7 @@ use crate::model::{Protocol, ServiceModel};
 use crate::compression;
 pub use crate::data_plane::{DataPlane, DataRequest, DataResponse};
 use crate::data_plane::UpgradeAnswer;
-use crate::protocol::{json, json_types, query, rest_json, rpc_v2_cbor, WireResponse};
+use crate::protocol::{json, json_cbor, json_types, query, rest_json, rpc_v2_cbor, WireResponse};
 use crate::service::AwsService;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -48,7 +48,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 pub struct Router {
     pub(crate) services: Vec<Arc<dyn AwsService>>,
-    by_target_prefix: HashMap<String, usize>,
+    pub(crate) by_target_prefix: HashMap<String, usize>,
     by_signing_name: HashMap<String, usize>,
     /// REST services' routes, by service index.
     pub(crate) rest: Vec<(usize, rest_json::Routes)>,
@@ -285,6 +285,9 @@ impl Router {
         if let Some(path) = self.rest_xml_path(req.headers(), req.uri(), req.method()) {
             return self.route_rest_xml(req, peer, path).await;
         }
+        if let Some((service, op)) = self.json_event_stream(req.headers()) {
+            return self.route_json_event_stream(req, peer, service, op).await;
+        }
         let from_browser = req.headers().contains_key(http::header::ORIGIN);
         if from_browser && req.method() == Method::OPTIONS {
             return cors::preflight(req.headers()).map(Either::Left);
@@ -365,6 +368,12 @@ impl Router {
             }
             let mut wire = match model.operations.get(op) {
                 None => json::encode_error(model, &AwsError::unknown_operation(target)),
+                // AWS CBOR: the same operation with CBOR bodies (the Java SDKs' Kinesis).
+                Some(operation) if json_cbor::is_cbor(&parts.headers) => {
+                    let (input, output) = (operation.input.as_deref(), operation.output.as_deref());
+                    let decoded = json_cbor::decode(model, input, &body);
+                    self.answer_decoded(service, &ctx, op, input, decoded, |out| json_cbor::encode_ok(model, output, out), |e| json_cbor::encode_error(model, e)).await
+                }
                 Some(operation) => {
                     let decoded = json::decode(&body);
                     self.answer_decoded(service, &ctx, op, operation.input.as_deref(), decoded, |out| json::encode_ok(model, out), |e| json::encode_error(model, e)).await

@@ -180,7 +180,7 @@ impl Router {
     }
 
     /// `run` for a streaming call: the API-call recorder sees the input and the outcome.
-    async fn run_streaming(&self, service: &std::sync::Arc<dyn crate::AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value, body: Option<BodyStream>) -> Result<Streamed, AwsError> {
+    pub(crate) async fn run_streaming(&self, service: &std::sync::Arc<dyn crate::AwsService>, ctx: &RequestContext, signing_name: &str, op: &str, input: serde_json::Value, body: Option<BodyStream>) -> Result<Streamed, AwsError> {
         let segment = ctx.segment_id.as_ref().map(|_| (self.clock.now_ms(), crate::trace_segments::resources(&input)));
         let result = match self.api_calls.as_ref().filter(|r| r.wants(signing_name, op)) {
             None => service.call_streaming(ctx, op, input, body).await,

@@ -44,6 +44,13 @@ pub trait AwsService: Send + Sync + 'static {
         Box::pin(async move { self.call(ctx, operation, input).await.map(Streamed::value) })
     }
 
+    /// Whether the JSON-protocol operation answers with an event stream (Kinesis
+    /// SubscribeToShard): the router then calls [`AwsService::call_streaming`] and sends
+    /// the returned body as `application/vnd.amazon.eventstream` (`server_event_stream.rs`).
+    fn streams_output(&self, _operation: &str) -> bool {
+        false
+    }
+
     /// CORS for a browser's request to a REST-XML resource (S3 answers from the bucket's
     /// CORS rules): `origin`, the method asked for (a preflight's
     /// `Access-Control-Request-Method`, else the request's) and the headers asked for.

@@ -167,6 +167,7 @@ impl KinesisService {
         let pending = {
             let mut st = handle.state.lock();
             st.meta.consumers.retain(|x| x.arn != c.arn);
+            st.meta.policies.remove(&c.arn);
             self.save_meta(&st.meta)
         };
         pending.wait().await.map_err(KinesisError::Internal)?;

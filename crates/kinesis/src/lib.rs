@@ -2,7 +2,7 @@
 //!
 //! [`service`] (model, registry, dispatch) → `ops_streams` (create, describe, list,
 //! shards, limits), `ops_records` (put, iterators, get), `retention`, `ops_tags`,
-//! `ops_encryption`, `reshard`, `consumers` → [`stream`] (a stream's description and
+//! `ops_encryption`, `ops_policies`, `reshard`, `consumers`, `subscribe` (SubscribeToShard's event stream) → [`stream`] (a stream's description and
 //! working state) and [`store`] (`kinesis.db`: descriptions and records). [`keys`] holds
 //! hash keys and sequence numbers, [`iterator`] shard iterators, [`limits`] per-shard
 //! throughput. [`source`] is Kinesis as Lambda (`StreamSource`) and other services
@@ -14,6 +14,7 @@ pub mod iterator;
 pub mod keys;
 pub mod limits;
 pub mod ops_encryption;
+pub mod ops_policies;
 pub mod ops_records;
 pub mod ops_streams;
 pub mod ops_tags;
@@ -22,6 +23,7 @@ pub mod retention;
 pub mod service;
 pub mod source;
 pub mod store;
+pub mod subscribe;
 pub mod stream;
 
 pub use service::KinesisService;

@@ -291,24 +291,20 @@ impl KinesisService {
         Ok(json!({ "FailedRecordCount": failed, "Records": results, "EncryptionType": encryption }))
     }
 
-    pub(crate) fn get_shard_iterator(
-        &self,
-        ctx: &RequestContext,
-        input: &Value,
-    ) -> KinesisResult<Value> {
+    pub(crate) fn get_shard_iterator(&self, ctx: &RequestContext, input: &Value) -> KinesisResult<Value> {
         let shard_id = req(input, "ShardId")?;
         let kind = req(input, "ShardIteratorType")?;
-        const KINDS: [&str; 5] = [
-            "AT_SEQUENCE_NUMBER",
-            "AFTER_SEQUENCE_NUMBER",
-            "TRIM_HORIZON",
-            "LATEST",
-            "AT_TIMESTAMP",
-        ];
-        if !KINDS.contains(&kind) {
-            return Err(KinesisError::constraint(kind, "shardIteratorType", "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, AT_TIMESTAMP, TRIM_HORIZON, LATEST]"));
-        }
+        check_iterator_type(kind, "shardIteratorType")?;
         let handle = self.stream(ctx, input)?;
+        let (index, position) = self.start_position(&handle, shard_id, kind, s(input, "StartingSequenceNumber"), timestamp_ms(input, "Timestamp"), "GetShardIterator")?;
+        let name = handle.state.lock().meta.name.clone();
+        let it = Iterator { stream_id: handle.id, stream_name: name, shard: index, position, issued_ms: self.clock.now_ms() };
+        Ok(json!({ "ShardIterator": it.encode() }))
+    }
+
+    /// Where a reader of `shard_id` starts (GetShardIterator, SubscribeToShard's
+    /// `StartingPosition`): the shard's index and the first position to read.
+    pub(crate) fn start_position(&self, handle: &StreamHandle, shard_id: &str, kind: &str, sequence_number: Option<&str>, at_ms: Option<u64>, op: &str) -> KinesisResult<(u32, u64)> {
         let now = self.clock.now_ms();
         let (meta_id, name, account, created_ms, index, first_position, end_position) = {
             let st = handle.state.lock();
@@ -316,35 +312,17 @@ impl KinesisService {
             let shard = keys::shard_index(shard_id)
                 .and_then(|i| meta.shard(i))
                 .filter(|sh| crate::ops_streams::listed(meta, sh, now))
-                .ok_or_else(|| {
-                    KinesisError::shard_not_found(shard_id, &meta.name, &meta.account)
-                })?;
+                .ok_or_else(|| KinesisError::shard_not_found(shard_id, &meta.name, &meta.account))?;
             let end = shard.closed.map(|(_, at)| at).unwrap_or(st.next_position);
-            (
-                meta.id,
-                meta.name.clone(),
-                meta.account.clone(),
-                meta.created_ms,
-                shard.index,
-                shard.first_position,
-                end,
-            )
+            (meta.id, meta.name.clone(), meta.account.clone(), meta.created_ms, shard.index, shard.first_position, end)
         };
         let position = match kind {
             "TRIM_HORIZON" => first_position,
             "LATEST" => end_position,
             "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER" => {
-                let text = s(input, "StartingSequenceNumber").ok_or_else(|| {
-                    KinesisError::InvalidArgument(format!(
-                        "StartingSequenceNumber must be provided for ShardIteratorType {kind}."
-                    ))
-                })?;
+                let text = sequence_number.ok_or_else(|| KinesisError::InvalidArgument(format!("StartingSequenceNumber must be provided for ShardIteratorType {kind}.")))?;
                 if !keys::looks_like_sequence_number(text) {
-                    return Err(KinesisError::constraint(
-                        text,
-                        "startingSequenceNumber",
-                        "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
-                    ));
+                    return Err(KinesisError::constraint(text, "startingSequenceNumber", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})"));
                 }
                 let position = match keys::parse_sequence_number(text) {
                     Some((c, sh, p)) if c == created_ms % 100_000_000_000_000 && sh == index => p,
@@ -356,7 +334,7 @@ impl KinesisService {
                     }
                     _ => {
                         return Err(KinesisError::InvalidArgument(format!(
-                            "StartingSequenceNumber {text} used in GetShardIterator on shard {shard_id} in stream {name} under account {account} is invalid because it did not come from this stream."
+                            "StartingSequenceNumber {text} used in {op} on shard {shard_id} in stream {name} under account {account} is invalid because it did not come from this stream."
                         )))
                     }
                 };
@@ -367,24 +345,14 @@ impl KinesisService {
                 }
             }
             _ => {
-                let at = timestamp_ms(input, "Timestamp").ok_or_else(|| KinesisError::InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into()))?;
+                let at = at_ms.ok_or_else(|| KinesisError::InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into()))?;
                 if at > now {
                     return Err(KinesisError::InvalidArgument(format!("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {at}, currentTimestampInMillis: {now}")));
                 }
-                self.store
-                    .first_at(meta_id, index, at)?
-                    .unwrap_or(end_position)
-                    .max(first_position)
+                self.store.first_at(meta_id, index, at)?.unwrap_or(end_position).max(first_position)
             }
         };
-        let it = Iterator {
-            stream_id: meta_id,
-            stream_name: name,
-            shard: index,
-            position,
-            issued_ms: now,
-        };
-        Ok(json!({ "ShardIterator": it.encode() }))
+        Ok((index, position))
     }
 
     pub(crate) fn get_records(&self, ctx: &RequestContext, input: &Value) -> KinesisResult<Value> {
@@ -480,6 +448,15 @@ impl KinesisService {
         }
         Ok(out)
     }
+}
+
+/// ValidationException unless `kind` is one of the five iterator types.
+pub fn check_iterator_type(kind: &str, member: &str) -> KinesisResult<()> {
+    const KINDS: [&str; 5] = ["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"];
+    if !KINDS.contains(&kind) {
+        return Err(KinesisError::constraint(kind, member, "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, AT_TIMESTAMP, TRIM_HORIZON, LATEST]"));
+    }
+    Ok(())
 }
 
 /// One record as GetRecords shows it.

@@ -175,6 +175,7 @@ impl KinesisService {
                 shards,
                 consumers: Vec::new(),
                 shard_level_metrics: Vec::new(),
+                policies: BTreeMap::new(),
             };
             let pending = self.save_meta(&meta);
             let handle = Arc::new(StreamHandle::new(meta, 0, HashMap::new()));
@@ -230,7 +231,8 @@ impl KinesisService {
         input: &Value,
     ) -> KinesisResult<Value> {
         let handle = self.stream(ctx, input)?;
-        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100) as usize;
+        // "If you specify a value greater than 100, at most 100 results are returned."
+        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
         let after = match s(input, "ExclusiveStartShardId") {
             Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
                 KinesisError::constraint(
@@ -299,7 +301,8 @@ impl KinesisService {
     }
 
     pub(crate) fn list_streams(&self, ctx: &RequestContext, input: &Value) -> KinesisResult<Value> {
-        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100) as usize;
+        // "If you specify a value greater than 100, at most 100 results are returned."
+        let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
         let now = self.clock.now_ms();
         let scope = format!("streams/{}/{}", ctx.account_id, ctx.region);
         let after = match s(input, "NextToken") {
@@ -406,6 +409,31 @@ impl KinesisService {
             }
         }
         Ok(out)
+    }
+
+    /// UpdateStreamMode: PROVISIONED ↔ ON_DEMAND; the open shards stay as they are.
+    /// <https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateStreamMode.html>
+    pub(crate) async fn update_stream_mode(&self, ctx: &RequestContext, input: &Value) -> KinesisResult<Value> {
+        req(input, "StreamARN")?;
+        let mode = input.pointer("/StreamModeDetails/StreamMode").and_then(Value::as_str).ok_or_else(|| KinesisError::missing("streamModeDetails"))?;
+        if mode != "ON_DEMAND" && mode != "PROVISIONED" {
+            return Err(KinesisError::constraint(mode, "streamModeDetails.streamMode", "Member must satisfy enum value set: [ON_DEMAND, PROVISIONED]"));
+        }
+        let handle = self.stream(ctx, input)?;
+        let (account, region) = {
+            let st = handle.state.lock();
+            (st.meta.account.clone(), st.meta.region.clone())
+        };
+        if mode == "ON_DEMAND" && handle.state.lock().meta.mode != "ON_DEMAND" && self.account_usage(&account, &region).1 >= limits::ON_DEMAND_STREAM_LIMIT {
+            return Err(KinesisError::LimitExceeded(format!("This request would exceed the on-demand stream count limit for the account {account} in {region}. Limit: {}.", limits::ON_DEMAND_STREAM_LIMIT)));
+        }
+        let pending = {
+            let mut st = handle.state.lock();
+            st.meta.mode = mode.to_string();
+            self.save_meta(&st.meta)
+        };
+        pending.wait().await.map_err(KinesisError::Internal)?;
+        Ok(json!({}))
     }
 
     pub(crate) fn describe_limits(&self, ctx: &RequestContext) -> KinesisResult<Value> {

@@ -81,20 +81,17 @@ async fn sweep_forever(registry: Weak<RwLock<Registry>>, store: Weak<Store>, clo
             return;
         };
         let now = clock.now_ms();
-        let cutoffs: Vec<(i64, u64)> = registry
+        let cutoffs: Vec<Change> = registry
             .read()
             .by_id
             .values()
-            .map(|h| (h.id, now.saturating_sub(h.state.lock().meta.retention_ms())))
+            .map(|h| {
+                let st = h.state.lock();
+                Change::Trim { stream_id: h.id, shards: st.meta.shards.iter().map(|s| s.index).collect(), before_ms: now.saturating_sub(st.meta.retention_ms()) }
+            })
             .collect();
-        for (stream_id, before_ms) in cutoffs {
-            let _ = store
-                .apply(Change::Trim {
-                    stream_id,
-                    before_ms,
-                })
-                .wait()
-                .await;
+        for trim in cutoffs {
+            let _ = store.apply(trim).wait().await;
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct KinesisService {
     pub(crate) registry: Arc<RwLock<Registry>>,
     pub(crate) next_id: AtomicI64,
     pub(crate) keys: OnceLock<Arc<dyn KeyService>>,
+    /// The last SubscribeToShard of each (consumer ARN, shard), for the 5-second rule.
+    pub(crate) subscriptions: parking_lot::Mutex<HashMap<(String, u32), u64>>,
     /// Per-shard throughput limits (on unless `--kinesis-no-throughput-limits`).
     pub(crate) throughput_limits: AtomicBool,
 }
@@ -76,6 +78,7 @@ impl KinesisService {
             next_id: AtomicI64::new(max_id + 1),
             keys: OnceLock::new(),
             throughput_limits: AtomicBool::new(true),
+            subscriptions: parking_lot::Mutex::new(HashMap::new()),
         };
         crate::retention::start_sweeper(&service);
         Ok(service)
@@ -144,6 +147,10 @@ impl KinesisService {
             "ListStreams" => self.list_streams(ctx, &input),
             "ListShards" => self.list_shards(ctx, &input),
             "DescribeLimits" => self.describe_limits(ctx),
+            "UpdateStreamMode" => self.update_stream_mode(ctx, &input).await,
+            "PutResourcePolicy" => self.put_resource_policy(ctx, &input).await,
+            "GetResourcePolicy" => self.get_resource_policy(ctx, &input),
+            "DeleteResourcePolicy" => self.delete_resource_policy(ctx, &input).await,
             "PutRecord" => self.put_record(ctx, &input).await,
             "PutRecords" => self.put_records(ctx, &input).await,
             "GetShardIterator" => self.get_shard_iterator(ctx, &input),
@@ -189,6 +196,20 @@ impl AwsService for KinesisService {
             self.dispatch(ctx, operation, input)
                 .await
                 .map_err(AwsError::from)
+        })
+    }
+
+    /// SubscribeToShard answers with an event stream.
+    fn streams_output(&self, operation: &str) -> bool {
+        operation == "SubscribeToShard"
+    }
+
+    fn call_streaming<'a>(&'a self, ctx: &'a RequestContext, operation: &'a str, input: Value, _body: Option<nimbus_core::service::BodyStream>) -> BoxFuture<'a, Result<nimbus_core::service::Streamed, AwsError>> {
+        Box::pin(async move {
+            if operation == "SubscribeToShard" {
+                return self.subscribe_to_shard(&input).map_err(AwsError::from);
+            }
+            self.call(ctx, operation, input).await.map(nimbus_core::service::Streamed::value)
         })
     }
 }

@@ -60,9 +60,12 @@ pub enum Change {
     Delete {
         stream_id: i64,
     },
-    /// Records older than the cutoff (retention).
+    /// Records older than the cutoff (retention), shard by shard. Arrival times never go
+    /// back within a stream, so each shard's expired records are a prefix of its
+    /// positions: the delete reads only them and the first one kept.
     Trim {
         stream_id: i64,
+        shards: Vec<u32>,
         before_ms: u64,
     },
 }
@@ -143,12 +146,17 @@ fn write(conn: &Connection, c: &Change) -> rusqlite::Result<()> {
             conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1")?
                 .execute(params![stream_id])?;
         }
-        Change::Trim {
-            stream_id,
-            before_ms,
-        } => {
-            conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1 AND arrival_ms < ?2")?
-                .execute(params![stream_id, *before_ms as i64])?;
+        Change::Trim { stream_id, shards, before_ms } => {
+            let mut keep = conn.prepare_cached("SELECT position FROM records WHERE stream_id = ?1 AND shard = ?2 AND arrival_ms >= ?3 ORDER BY position LIMIT 1")?;
+            let mut below = conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1 AND shard = ?2 AND position < ?3")?;
+            let mut all = conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1 AND shard = ?2")?;
+            for shard in shards {
+                let first_kept: Option<i64> = keep.query_row(params![stream_id, shard, *before_ms as i64], |r| r.get(0)).ok();
+                match first_kept {
+                    Some(p) => below.execute(params![stream_id, shard, p])?,
+                    None => all.execute(params![stream_id, shard])?,
+                };
+            }
         }
     }
     Ok(())

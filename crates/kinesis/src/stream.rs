@@ -87,6 +87,9 @@ pub struct StreamMeta {
     pub consumers: Vec<Consumer>,
     #[serde(default)]
     pub shard_level_metrics: Vec<String>,
+    /// Resource policies by the ARN they are on (the stream's, or a consumer's).
+    #[serde(default)]
+    pub policies: BTreeMap<String, String>,
 }
 
 impl StreamMeta {

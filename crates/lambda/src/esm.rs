@@ -303,6 +303,15 @@ impl Inner {
     /// streams), `input`'s settings applied, stored, then its pollers started.
     pub(crate) async fn add_mapping(self: &Arc<Self>, ctx: &RequestContext, function: (String, Option<String>), source: String, stream: Option<crate::esm_stream::StreamSettings>, input: &MappingIn) -> LambdaResult<Value> {
         let (function_name, qualifier) = function;
+        if stream.is_some() {
+            // AWS keeps one mapping per stream (or consumer) and function.
+            let existing = self.mappings.read().values().find(|m| m.account == ctx.account_id && m.region == ctx.region && m.event_source_arn == source && m.function_name == function_name && m.qualifier == qualifier).map(|m| m.uuid.clone());
+            if let Some(uuid) = existing {
+                return Err(LambdaError::ResourceConflict(format!(
+                    "The event source arn (\" {source} \") and function (\" {function_name} \") provided mapping already exists. Please update or delete the existing mapping with UUID {uuid}"
+                )));
+            }
+        }
         let mut m = Mapping {
             uuid: nimbus_core::ids::uuid(),
             account: ctx.account_id.clone(),

@@ -394,6 +394,12 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         kinesis.set_key_service(key_service.clone());
         kinesis.set_throughput_limits(!args.kinesis_no_throughput_limits);
         router.register(kinesis.clone());
+        // Lambda's event source mappings read Kinesis (`StreamSource`); DynamoDB's streaming
+        // destinations, Logs subscription filters and EventBridge targets write to it (`RecordSink`).
+        lambda.set_kinesis_source(kinesis.clone());
+        dynamodb.set_record_sink(kinesis.clone());
+        logs.set_record_sink(kinesis.clone());
+        events.set_record_sink(kinesis.clone());
         // Step Functions: state machines and STANDARD executions in `stepfunctions.db`;
         // Task states call the other services in-process (`ServiceCaller`, set below once
         // every service is registered).

@@ -276,6 +276,23 @@ async fn streams_are_created_described_listed_and_deleted() {
     );
     assert_eq!(od.consumer_count(), Some(0));
 
+    // UpdateStreamMode keeps the shards and switches the capacity mode.
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::Provisioned).build().unwrap())
+        .send()
+        .await
+        .expect("update_stream_mode");
+    let od = c.describe_stream_summary().stream_name("od").send().await.unwrap().stream_description_summary.unwrap();
+    assert_eq!(od.stream_mode_details().map(|m| m.stream_mode().as_str()), Some("PROVISIONED"));
+    assert_eq!(od.open_shard_count(), 4);
+    c.update_stream_mode()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/od")
+        .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::OnDemand).build().unwrap())
+        .send()
+        .await
+        .expect("back to on-demand");
+
     // ListStreams: names in order, paginated by NextToken.
     let first = c.list_streams().limit(1).send().await.unwrap();
     assert_eq!(first.stream_names(), ["od"]);
@@ -1155,8 +1172,8 @@ async fn per_shard_throughput_limits_and_the_switch_to_turn_them_off() {
     assert_eq!(failed.error_message(), Some("Rate exceeded for shard shardId-000000000000 in stream lim under account 000000000000."));
     assert!(failed.sequence_number().is_none());
 
-    // 2 MiB/s out: a read of ~3 MB holds the shard's next read back.
-    for _ in 0..3 {
+    // 2 MiB/s out: a read of ~10 MB holds the shard's next reads back for ~5 s.
+    for _ in 0..9 {
         n.advance_clock(1);
         let mut req = c.put_records().stream_name("lim");
         for _ in 0..2 {
@@ -1179,7 +1196,7 @@ async fn per_shard_throughput_limits_and_the_switch_to_turn_them_off() {
     )
     .await;
     let big = c.get_records().shard_iterator(&it).send().await.unwrap();
-    assert!(big.records().len() >= 6);
+    assert!(big.records().len() >= 18);
     let msg = err(
         c.get_records()
             .shard_iterator(big.next_shard_iterator().unwrap())
@@ -1287,6 +1304,17 @@ async fn enhanced_fan_out_consumers_are_registered_described_listed_and_deregist
         .unwrap();
     assert_eq!(summary.consumer_count(), Some(2));
 
+    // Resource policies on the stream and on a consumer, given back as put.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kinesis:GetRecords","Resource":"*"}]}"#;
+    c.put_resource_policy().resource_arn(arn).policy(policy).send().await.expect("put_resource_policy");
+    c.put_resource_policy().resource_arn(reg.consumer_arn()).policy(policy).send().await.expect("policy on the consumer");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), policy);
+    assert_eq!(c.get_resource_policy().resource_arn(reg.consumer_arn()).send().await.unwrap().policy(), policy);
+    err(c.put_resource_policy().resource_arn(arn).policy("not json").send().await, "InvalidArgumentException");
+    c.delete_resource_policy().resource_arn(arn).send().await.expect("delete_resource_policy");
+    assert_eq!(c.get_resource_policy().resource_arn(arn).send().await.unwrap().policy(), "{}");
+    err(c.delete_resource_policy().resource_arn(arn).send().await, "ResourceNotFoundException");
+
     // A stream with consumers is deleted only with EnforceConsumerDeletion.
     err(
         c.delete_stream().stream_name("efo").send().await,
@@ -1388,4 +1416,80 @@ async fn acknowledged_records_survive_sigkill() {
             "acknowledged record {seq} on {shard} lost"
         );
     }
+}
+
+/// The records of the next SubscribeToShardEvent (skipping none), with its continuation
+/// and child shards; `None` when the stream ended.
+async fn next_event(
+    rx: &mut aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardOutput,
+) -> Option<(Vec<String>, String, Vec<String>)> {
+    use aws_sdk_kinesis::types::SubscribeToShardEventStream as E;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(30), rx.event_stream.recv()).await.expect("an event within 30 s").expect("event stream");
+    match got? {
+        E::SubscribeToShardEvent(ev) => Some((
+            ev.records().iter().map(|r| String::from_utf8_lossy(r.data().as_ref()).to_string()).collect(),
+            ev.continuation_sequence_number().to_string(),
+            ev.child_shards().iter().map(|c| c.shard_id().to_string()).collect(),
+        )),
+        other => panic!("unexpected event {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn subscribe_to_shard_streams_records_as_they_arrive_through_the_sdk() {
+    let n = Nimbus::start_with_clock_control();
+    let c = client(&n);
+    create(&c, "fan", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/fan";
+    let consumer = c.register_stream_consumer().stream_arn(arn).consumer_name("reader").send().await.unwrap().consumer.unwrap().consumer_arn().to_string();
+    for i in 0..3 {
+        put(&c, "fan", "a", format!("e{i}").as_bytes(), None).await;
+    }
+    let start = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::TrimHorizon).build().unwrap();
+    let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await.expect("subscribe_to_shard");
+    let again = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(start.clone()).send().await;
+    let e = again.expect_err("a second subscription within 5 seconds");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceInUseException"), "{e:?}");
+    let (first, _, _) = next_event(&mut sub).await.expect("first event");
+    assert_eq!(first, vec!["e0", "e1", "e2"]);
+
+    // Records put later arrive on the open subscription.
+    let (_, last_seq) = put(&c, "fan", "a", b"live", None).await;
+    let mut seen = Vec::new();
+    let mut continuation = String::new();
+    while seen.is_empty() {
+        let (records, cont, _) = next_event(&mut sub).await.expect("live event");
+        seen.extend(records);
+        continuation = cont;
+    }
+    assert_eq!(seen, vec!["live"]);
+    assert_eq!(continuation, last_seq);
+
+    // A subscription lasts five minutes of nimbus's clock.
+    n.advance_clock(301);
+    let mut ended = false;
+    for _ in 0..3 {
+        if next_event(&mut sub).await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the subscription ends after five minutes");
+
+    // Resuming after the continuation; a closed shard ends with its children.
+    c.split_shard().stream_name("fan").shard_to_split("shardId-000000000000").new_starting_hash_key(HALF_HASH).send().await.unwrap();
+    let after = aws_sdk_kinesis::types::StartingPosition::builder().r#type(ShardIteratorType::AfterSequenceNumber).sequence_number(&continuation).build().unwrap();
+    let mut sub = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000000").starting_position(after).send().await.unwrap();
+    let (records, _, children) = next_event(&mut sub).await.expect("closing event");
+    assert!(records.is_empty());
+    assert_eq!(children, vec!["shardId-000000000001", "shardId-000000000002"]);
+    assert!(next_event(&mut sub).await.is_none(), "the stream ends at a closed shard's end");
+
+    // Errors come back before any event, as AWS's errors.
+    let err = c.subscribe_to_shard().consumer_arn(format!("{arn}/consumer/nobody:1")).shard_id("shardId-000000000000").starting_position(start.clone()).send().await;
+    let e = err.expect_err("unknown consumer");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFoundException"), "{e:?}");
+    let err = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000042").starting_position(start).send().await;
+    let e = err.expect_err("unknown shard");
+    assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFoundException"), "{e:?}");
 }

@@ -176,7 +176,8 @@ async fn create_validates_like_aws() {
         "InvalidParameterValueException",
         Some(400),
     );
-    assert!(msg.contains("not supported by nimbus"), "{msg}");
+    // Kinesis sources are mapped (lambda_esm_kinesis.rs): a stream that does not exist is refused.
+    assert!(msg.contains("Stream not found"), "{msg}");
 
     // A queue that does not exist (AWS: InvalidParameterValueException from its ReceiveMessage probe).
     let missing = arn.rsplit_once(':').map(|(p, _)| format!("{p}:no-such-queue")).unwrap();

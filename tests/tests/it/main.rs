@@ -34,6 +34,7 @@ mod service_metrics;
 mod lambda_async;
 mod lambda_control;
 mod lambda_esm;
+mod lambda_esm_kinesis;
 mod lambda_esm_rust;
 mod lambda_esm_streams;
 mod lambda_invoke;

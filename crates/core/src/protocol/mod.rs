@@ -12,6 +12,8 @@ pub mod aws_chunked;
 pub mod cbor;
 pub mod rpc_v2_cbor;
 pub mod rest_xml;
+pub mod event_stream;
+pub mod json_cbor;
 
 use bytes::Bytes;
 

@@ -57,6 +57,10 @@ def test_start_sync_execution_runs_an_express_machine_to_its_end(sfn):
     standard = create_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     code, _, status = error_of(lambda: sfn.start_sync_execution(stateMachineArn=standard, input="{}"))
     assert (code, status) == ("StateMachineTypeNotSupported", 400)
+    # EXPRESS machines run no `.waitForTaskToken` or `.sync` integrations.
+    token_task = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"}, "End": True}}}
+    code, msg, _ = error_of(lambda: sfn.create_state_machine(name=unique_name("x"), definition=json.dumps(token_task), roleArn=SFN_ROLE, type="EXPRESS"))
+    assert code == "InvalidDefinition" and "Express state machine does not support '.waitForTaskToken' service integration at /States/T/Resource" in msg, msg
     # EXPRESS executions keep no history and are not listed.
     code, _, _ = error_of(lambda: sfn.list_executions(stateMachineArn=machine))
     assert code == "StateMachineTypeNotSupported"

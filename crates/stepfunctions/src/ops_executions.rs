@@ -304,6 +304,7 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
     check_arn(arn, &["stateMachine"])?;
     let (start, max) = page(input, 100)?;
     let status = s(input, "statusFilter");
+    let redrive_filter = s(input, "redriveFilter");
     let (machine_arn, only_version, only_alias) = {
         let reg = engine.registry.read();
         if let Some(a) = reg.aliases.get(arn) {
@@ -330,6 +331,11 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             };
             if status.is_some_and(|s| s != rec.status) {
                 return None;
+            }
+            match redrive_filter {
+                Some("REDRIVEN") if rec.redrive_count == 0 => return None,
+                Some("NOT_REDRIVEN") if rec.redrive_count > 0 => return None,
+                _ => {}
             }
             if only_version.as_ref().is_some_and(|v| rec.version_arn.as_ref() != Some(v)) || only_alias.as_ref().is_some_and(|a| rec.alias_arn.as_ref() != Some(a)) {
                 return None;

@@ -92,6 +92,32 @@ fn resource_diagnostics(engine: &Engine, def: &definition::Definition) -> Vec<Di
     out
 }
 
+/// EXPRESS machines run no `.sync` or `.waitForTaskToken` integrations and no activities.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html>
+fn check_express(def: &definition::Definition) -> Result<(), AwsError> {
+    let mut resources = Vec::new();
+    definition::resources(def, "", &mut resources);
+    resources.sort();
+    let mut diags = Vec::new();
+    for (r, loc) in resources {
+        let what = if r.ends_with(".sync") || r.ends_with(".sync:2") {
+            "'.sync' service integration"
+        } else if r.ends_with(".waitForTaskToken") {
+            "'.waitForTaskToken' service integration"
+        } else if crate::arns::parse(&r).is_some_and(|a| a.kind == "activity") {
+            "Activity resources"
+        } else {
+            continue;
+        };
+        diags.push(Diagnostic { code: "SCHEMA_VALIDATION_FAILED", message: format!("Express state machine does not support {what}"), location: loc, warning: false });
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(errors::invalid_definition(definition::invalid_message(&diags)))
+    }
+}
+
 fn check_role(role: &str) -> Result<(), AwsError> {
     if !role.starts_with("arn:") || role.split(':').count() < 6 {
         return Err(errors::invalid_arn_text(format!("Invalid Arn: 'Invalid ARN prefix: {role}'")));
@@ -139,6 +165,9 @@ pub async fn create(engine: &Engine, ctx: &RequestContext, input: &Value) -> Res
         return Err(errors::validation(format!("1 validation error detected: Value '{kind}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")));
     }
     let def = check_definition(engine, text)?;
+    if kind == "EXPRESS" {
+        check_express(&def)?;
+    }
     let logging = logging_of(input)?;
     let tracing = input.get("tracingConfiguration").cloned();
     let tags = tags_of(input)?;
@@ -280,6 +309,11 @@ pub async fn update(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Re
         Some(t) => Some(check_definition(engine, t)?),
         None => None,
     };
+    if let Some(d) = &def {
+        if engine.registry.read().machines.get(arn).is_some_and(|m| m.express()) {
+            check_express(d)?;
+        }
+    }
     let now = engine.clock.now_ms();
     let (pending, out) = {
         let mut reg = engine.registry.write();

@@ -632,6 +632,11 @@ async fn a_failed_execution_is_redriven_from_its_failed_state() {
     assert_eq!(&t[redriven - 1..redriven + 2], &["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered"]);
     assert_eq!(t.iter().filter(|k| *k == "PassStateEntered").count(), 1, "states before the failure are not run again");
     err(c.redrive_execution().execution_arn(&exec).send().await, "ExecutionNotRedrivable");
+    let redriven = c.list_executions().state_machine_arn(&arn).redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven).send().await.expect("list redriven");
+    assert_eq!(redriven.executions().len(), 1);
+    assert_eq!(redriven.executions()[0].redrive_count(), Some(1));
+    let not = c.list_executions().state_machine_arn(&arn).redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::NotRedriven).send().await.expect("list not redriven");
+    assert!(not.executions().is_empty());
 }
 
 #[tokio::test]

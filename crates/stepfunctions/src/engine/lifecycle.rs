@@ -32,7 +32,14 @@ impl Engine {
                 (input, Arc::new(Exec { engine: engine.clone(), running: running.clone(), execution_ctx, machine_ctx }))
             };
             let mut stop = running.stop.subscribe();
-            let deadline = def.timeout_seconds.map(|s| running.record.lock().start_ms + s * 1000);
+            // EXPRESS executions last at most five minutes.
+            let express = running.record.lock().express && running.test.is_none();
+            let limit = match (def.timeout_seconds, express) {
+                (Some(s), true) => Some(s.min(300)),
+                (None, true) => Some(300),
+                (s, false) => s,
+            };
+            let deadline = limit.map(|s| running.record.lock().start_ms + s * 1000);
             // AWS chains the first state's Entered event to 0, not to ExecutionStarted.
             let prev = if resume.is_none() { 0 } else { running.last_event_id() };
             let body = exec.clone().run_set(def, input, Map::new(), Frame { top: true }, prev, resume);

@@ -744,3 +744,38 @@ async fn timeouts_on_the_clock_and_tolerated_map_failures() {
     let d = finished(&c, &start(&c, &strict, json!([1, 2, 3])).await).await;
     assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
 }
+
+/// A retry waiting its interval survives `kill -9`: after the restart the next attempt
+/// comes at the stored time, with the attempts already made still counted.
+#[tokio::test]
+async fn a_retry_in_its_interval_survives_kill_9() {
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        return;
+    }
+    let c = sfn(&n);
+    let activity = c.create_activity().name("retry").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(
+        &c,
+        "retry-durable",
+        json!({ "StartAt": "T", "States": { "T": { "Type": "Task", "Resource": activity,
+            "Retry": [ { "ErrorEquals": ["Flaky"], "IntervalSeconds": 3600, "MaxAttempts": 1 } ], "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    let (token, _) = take(&c, &activity).await;
+    c.send_task_failure().task_token(&token).error("Flaky").send().await.expect("fail");
+    event_seen(&c, &exec, HistoryEventType::ActivityFailed).await;
+    n.kill9();
+    n.restart();
+    let c = sfn(&n);
+    assert_eq!(c.describe_execution().execution_arn(&exec).send().await.expect("describe").status(), &ExecutionStatus::Running);
+    n.advance_clock(3600);
+    let (token, _) = take(&c, &activity).await;
+    // The one retry allowed is spent: this failure ends the execution.
+    c.send_task_failure().task_token(&token).error("Flaky").cause("again").send().await.expect("fail again");
+    let d = finished(&c, &exec).await;
+    assert_eq!((d.status(), d.error(), d.cause()), (&ExecutionStatus::Failed, Some("Flaky"), Some("again")));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(t.iter().filter(|k| *k == "ActivityScheduled").count(), 2, "{t:?}");
+}

@@ -779,3 +779,42 @@ async fn a_retry_in_its_interval_survives_kill_9() {
     let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
     assert_eq!(t.iter().filter(|k| *k == "ActivityScheduled").count(), 2, "{t:?}");
 }
+
+/// A Map's events chained as AWS records them: each iteration's start follows the previous
+/// iteration's last state event; MapStateSucceeded and MapStateExited both follow the last
+/// MapIterationSucceeded.
+#[tokio::test]
+async fn map_events_are_chained_as_aws_records_them() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "chain",
+        json!({ "StartAt": "M", "States": { "M": { "Type": "Map", "MaxConcurrency": 1,
+            "ItemProcessor": { "StartAt": "P", "States": { "P": { "Type": "Pass", "End": true } } }, "End": true } } }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!(["a", "b"])).await).await;
+    assert_eq!(output(&d), json!(["a", "b"]));
+    let evs = events(&c, d.execution_arn()).await;
+    let chain: Vec<(&str, i64, i64)> = evs.iter().map(|e| (e.r#type().as_str(), e.id(), e.previous_event_id())).collect();
+    assert_eq!(
+        chain,
+        vec![
+            ("ExecutionStarted", 1, 0),
+            ("MapStateEntered", 2, 0),
+            ("MapStateStarted", 3, 2),
+            ("MapIterationStarted", 4, 3),
+            ("PassStateEntered", 5, 4),
+            ("PassStateExited", 6, 5),
+            ("MapIterationSucceeded", 7, 6),
+            ("MapIterationStarted", 8, 6),
+            ("PassStateEntered", 9, 8),
+            ("PassStateExited", 10, 9),
+            ("MapIterationSucceeded", 11, 10),
+            ("MapStateSucceeded", 12, 11),
+            ("MapStateExited", 13, 11),
+            ("ExecutionSucceeded", 14, 13),
+        ]
+    );
+}

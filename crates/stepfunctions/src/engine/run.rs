@@ -614,8 +614,10 @@ impl Exec {
                     set.spawn(async move { (i, fut.await) });
                 }
                 let mut results = vec![Value::Null; branches.len()];
+                let mut last_branch_event = *prev;
                 while let Some(joined) = set.join_next().await {
-                    let Ok((i, (r, _))) = joined else { continue };
+                    let Ok((i, (r, last))) = joined else { continue };
+                    last_branch_event = last_branch_event.max(last);
                     match r {
                         Ok(v) => results[i] = v,
                         Err(f) => {
@@ -625,7 +627,10 @@ impl Exec {
                         }
                     }
                 }
-                *prev = self.emit(self.running.last_event_id(), "ParallelStateSucceeded", None);
+                // As AWS chains them: Succeeded and the state's Exited both follow the
+                // branches' last event.
+                self.emit(last_branch_event, "ParallelStateSucceeded", None);
+                *prev = last_branch_event;
                 Ok(Value::Array(results))
             }
             Kind::Map { processor, distributed } => {
@@ -672,6 +677,8 @@ impl Exec {
         let selector = st.field("ItemSelector").or_else(|| if jsonata { None } else { st.field("Parameters") }).cloned();
         let mut set = tokio::task::JoinSet::new();
         let n = items.len();
+        // AWS chains each iteration's start to the previous iteration's last state event.
+        let chain = Arc::new(parking_lot::Mutex::new(started));
         for (index, item) in items.into_iter().enumerate() {
             let item_ctx = {
                 let mut c = ctx.clone();
@@ -691,25 +698,31 @@ impl Exec {
             let exec = self.clone();
             let processor = processor.clone();
             let vars = vars.clone();
-            let semaphore = semaphore.clone();
+            // Iterations start in index order, at most MaxConcurrency at once.
+            let permit = semaphore.clone().acquire_owned().await;
             let name = st.name.clone();
+            let chain = chain.clone();
             set.spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
+                let _permit = permit;
                 let details = json!({ "name": name, "index": index });
-                let p = exec.emit(started, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
+                let from = *chain.lock();
+                let p = exec.emit(from, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
                 let (r, last) = exec.clone().run_set(processor, item_input, vars, Frame { top: false }, p, None).await;
-                match &r {
+                *chain.lock() = last;
+                let done = match &r {
                     Ok(_) => exec.emit(last, "MapIterationSucceeded", Some(("mapIterationSucceededEventDetails", details))),
                     Err(_) => exec.emit(last, "MapIterationFailed", Some(("mapIterationFailedEventDetails", details))),
                 };
-                (index, r)
+                (index, r, done)
             });
         }
         let mut results = vec![Value::Null; n];
         let mut failures = 0usize;
         let tolerates = tolerated_count.is_some() || tolerated_pct.is_some();
+        let mut last_iteration_event = started;
         while let Some(joined) = set.join_next().await {
-            let Ok((i, r)) = joined else { continue };
+            let Ok((i, r, done)) = joined else { continue };
+            last_iteration_event = last_iteration_event.max(done);
             match r {
                 Ok(v) => results[i] = v,
                 Err(f) => {
@@ -725,7 +738,9 @@ impl Exec {
                 }
             }
         }
-        *prev = self.emit(self.running.last_event_id(), "MapStateSucceeded", None);
+        // Succeeded and the state's Exited both follow the last iteration's event.
+        self.emit(last_iteration_event, "MapStateSucceeded", None);
+        *prev = last_iteration_event;
         Ok(Value::Array(results))
     }
 }

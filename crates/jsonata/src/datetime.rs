@@ -313,9 +313,8 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         'E' | 'C' => return Ok("ISO".into()),
         'W' => iso_week(p).1,
         'X' => iso_week(p).0,
-        'w' | 'x' => {
-            return Err(err("D3132", pos, format!("The date/time component {} is not supported by nimbus", c.marker)))
-        }
+        'w' => month_week(p).1,
+        'x' => month_week(p).0,
         _ => 0,
     };
     let default = match c.marker {
@@ -327,7 +326,7 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
     let mut s = match pres {
         "N" | "n" | "Nn" => {
             let name = match c.marker {
-                'M' => MONTHS[(value - 1) as usize],
+                'M' | 'x' => MONTHS[(value - 1) as usize],
                 'F' => DAYS[(value - 1) as usize],
                 _ => return Err(err("D3133", pos, format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not {}", c.marker))),
             };
@@ -384,6 +383,14 @@ fn format_component(c: &Component, p: &Parts, pos: usize) -> Result<String, Json
         }
     }
     Ok(s)
+}
+
+/// Week in month, by the ISO rule applied to months: weeks run Monday to Sunday and belong
+/// to the month holding their Thursday. Returns (month, week).
+fn month_week(p: &Parts) -> (i64, i64) {
+    let days = days_from_civil(p.year, p.month, p.day);
+    let (_, month, day) = civil_from_days(days + (4 - p.weekday));
+    (month, (day - 1) / 7 + 1)
 }
 
 /// ISO 8601 week-numbering year and week: the week (Monday to Sunday) holding the Thursday.
@@ -458,7 +465,7 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
             }
             PicPart::Comp(c) => {
                 let pres = c.presentation.as_str();
-                if matches!(pres, "N" | "n" | "Nn") || c.marker == 'P' {
+                if matches!(pres, "N" | "n" | "Nn") || c.marker == 'P' || (c.marker == 'F' && pres.is_empty()) {
                     let start = i;
                     while i < chars.len() && chars[i].is_alphabetic() {
                         i += 1;
@@ -487,6 +494,21 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
                     offset = parse_tz(&text).ok_or_else(|| err("D3110", pos, format!("Invalid timezone offset {text:?}")))?;
                     continue;
                 }
+                if matches!(pres, "I" | "i") {
+                    let start = i;
+                    while i < chars.len() && "IVXLCDMivxlcdm".contains(chars[i]) {
+                        i += 1;
+                    }
+                    let text: String = chars[start..i].iter().collect();
+                    let Some(n) = crate::format::from_roman(&text).filter(|n| *n > 0) else { return Ok(None) };
+                    match c.marker {
+                        'Y' => y = Some(n),
+                        'M' => mo = Some(n),
+                        'D' => d = Some(n),
+                        _ => {}
+                    }
+                    continue;
+                }
                 // Digits: fixed width when another component follows directly.
                 let mandatory = pres.chars().filter(|ch| ch.is_ascii_digit()).count();
                 let next_is_comp = matches!(parts.get(pi + 1), Some(PicPart::Comp(_)));
@@ -502,6 +524,12 @@ fn parse_with_picture(s: &str, picture: &str, pos: usize) -> Result<Option<i64>,
                 let Ok(n) = text.parse::<i64>() else { return Ok(None) };
                 if n.abs() > 1_000_000 {
                     return Ok(None);
+                }
+                // An ordinal's suffix (1st, 2nd, 23rd).
+                if c.ordinal {
+                    while i < chars.len() && chars[i].is_alphabetic() {
+                        i += 1;
+                    }
                 }
                 match c.marker {
                     'Y' => y = Some(if mandatory == 2 && text.len() == 2 { 2000 + n } else { n }),

@@ -336,7 +336,7 @@ pub fn roman(n: i64) -> String {
     out
 }
 
-fn from_roman(s: &str) -> Option<i64> {
+pub(crate) fn from_roman(s: &str) -> Option<i64> {
     let val = |c: char| match c.to_ascii_uppercase() {
         'I' => Some(1),
         'V' => Some(5),

@@ -26,6 +26,7 @@
 //! assert_eq!(err.code, "S0207");
 //! ```
 
+mod analysis;
 mod ast;
 mod bindings;
 mod builtins;
@@ -56,26 +57,41 @@ pub struct Expr {
     root: Arc<ast::Node>,
     /// The expression uses `%`, so evaluation tracks each item's ancestors.
     uses_parent: bool,
+    /// The expression may read its input; if not, the input is never converted.
+    reads_input: bool,
 }
 
 impl Expr {
     /// Parses `text` (the expression without the `{% %}` delimiters).
     pub fn parse(text: &str) -> Result<Expr, JsonataError> {
         let (root, uses_parent) = parser::parse_full(text, true)?;
-        Ok(Expr { root: Arc::new(root), uses_parent })
+        let reads_input = analysis::reads_input(&root, true);
+        Ok(Expr { root: Arc::new(root), uses_parent, reads_input })
     }
 
     /// Parses as JSONata 2.0.6 (the version Step Functions supports): without 2.1's `?:`
     /// and `??` operators.
     pub fn parse_2_0(text: &str) -> Result<Expr, JsonataError> {
         let (root, uses_parent) = parser::parse_full(text, false)?;
-        Ok(Expr { root: Arc::new(root), uses_parent })
+        let reads_input = analysis::reads_input(&root, true);
+        Ok(Expr { root: Arc::new(root), uses_parent, reads_input })
     }
 
     /// Evaluates against `input` (JSONata's `$` and `$$`) with `bindings`' variables and
     /// functions. `Ok(None)` is *undefined*.
     pub fn evaluate(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
-        let root = Some(value::from_json(input));
+        // Expressions that cannot read the input (most of Step Functions') skip converting it.
+        self.evaluate_with(input, bindings, self.reads_input)
+    }
+
+    /// `evaluate`, always converting the input (tests check the analysis against it).
+    #[doc(hidden)]
+    pub fn evaluate_converting_input(&self, input: &Value, bindings: &Bindings) -> Result<Option<Value>, JsonataError> {
+        self.evaluate_with(input, bindings, true)
+    }
+
+    fn evaluate_with(&self, input: &Value, bindings: &Bindings, convert: bool) -> Result<Option<Value>, JsonataError> {
+        let root = if convert { Some(value::from_json(input)) } else { Some(value::Val::Null) };
         let mut ev = eval::Ev::new(bindings, root.clone());
         ev.track_parents = self.uses_parent;
         let frame = ev.new_frame(None);

@@ -108,12 +108,18 @@ pub fn from_json(v: &Value) -> Val {
 }
 
 /// A number as JSON: integers (within 2^53) as integers, others as floats.
+/// Integral values print without a fraction, as JavaScript does (up to u64's range).
 pub fn num_to_json(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9007199254740992.0 {
+    if n.fract() == 0.0 {
         if n == 0.0 {
             return Value::from(0);
         }
-        return Value::from(n as i64);
+        if n.abs() < 9.2e18 {
+            return Value::from(n as i64);
+        }
+        if n > 0.0 && n < 1.8e19 {
+            return Value::from(n as u64);
+        }
     }
     serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
 }

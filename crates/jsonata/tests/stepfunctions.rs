@@ -148,3 +148,40 @@ fn expression_text_recognises_only_exact_delimiters() {
     assert_eq!(stepfunctions::expression_text("{% 1 %} "), None);
     assert_eq!(stepfunctions::expression_text("$states.input"), None);
 }
+
+/// Expressions that cannot read their input give the same answers whether or not the
+/// input is converted (the evaluator skips converting it for them).
+#[test]
+fn input_is_read_exactly_when_the_expression_can_read_it() {
+    let input = json!({"a": 1, "items": [1, 2, 3]});
+    let mut b = Bindings::new();
+    stepfunctions::register(&mut b);
+    b.bind("states", json!({"input": {"x": 5}}));
+    let eval = |e: &str| Expr::parse(e).unwrap().evaluate(&input, &b).unwrap();
+    // Reads the input:
+    assert_eq!(eval("a"), Some(json!(1)));
+    assert_eq!(eval("$.a"), Some(json!(1)));
+    assert_eq!(eval("$$.items[1]"), Some(json!(2)));
+    assert_eq!(eval("$count(items)"), Some(json!(3)));
+    assert_eq!(eval("$string()"), Some(json!("{\"a\":1,\"items\":[1,2,3]}")));
+    assert_eq!(eval("{'k': a}"), Some(json!({"k": 1})));
+    assert_eq!(eval("($f := function(){ a }; $f())"), Some(json!(1)));
+    assert_eq!(eval("$states.input.($$.a + x)"), Some(json!(6)));
+    assert_eq!(eval("**.items[0]"), Some(json!(1)));
+    // Does not read it:
+    assert_eq!(eval("$states.input.x"), Some(json!(5)));
+    assert_eq!(eval("{'k': $states.input.x}"), Some(json!({"k": 5})));
+    assert_eq!(eval("$states.input.{'v': x}"), Some(json!({"v": 5})));
+    assert_eq!(eval("$uuid() != ''"), Some(json!(true)));
+}
+
+#[test]
+fn numbers_come_out_as_javascript_prints_them() {
+    let text = |e: &str| serde_json::to_string(&Expr::parse(e).unwrap().evaluate(&Value::Null, &Bindings::new()).unwrap().unwrap()).unwrap();
+    assert_eq!(text("2e17"), "200000000000000000");
+    assert_eq!(text("6 / 3"), "2");
+    assert_eq!(text("-0"), "0");
+    assert_eq!(text("0.1 + 0.2"), "0.30000000000000004");
+    assert_eq!(text("1e19"), "10000000000000000000");
+    assert_eq!(text("$string(1e21)"), "\"1e+21\"");
+}

@@ -278,6 +278,42 @@ def test_sns_and_eventbridge_wait_for_task_token(stepfunctions, make_client, sqs
         assert json.loads(desc["output"]) == {"via": resource}
 
 
+def test_apigateway_invoke_calls_an_http_api(stepfunctions, make_client, lambda_function):
+    """`apigateway:invoke` on an HTTP API (quick create, `$default` stage, a Lambda proxy
+    route that answers with the event): the request as the task describes it, the answer
+    as `{Headers, ResponseBody, StatusCode, StatusText}`; a 404 is `ApiGateway.404`."""
+    apigw = make_client("apigatewayv2")
+    fn = lambda_function("handler.echo_proxy")
+    api = apigw.create_api(Name=unique_name("api"), ProtocolType="HTTP", Target=function_arn(fn))
+    endpoint = f"{api['ApiId']}.execute-api.us-east-1.amazonaws.com"
+    params = {
+        "ApiEndpoint": endpoint,
+        "Method": "POST",
+        "Path": "trips/7",
+        "QueryParameters": {"q": ["x"]},
+        "Headers": {"X-Trip": ["t-1"]},
+        "RequestBody": {"car.$": "$.car"},
+    }
+    desc, out, events = run(stepfunctions, single_task("arn:aws:states:::apigateway:invoke", params), {"car": "compact"})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out["StatusCode"] == 200 and out["StatusText"] == "OK"
+    event = out["ResponseBody"]
+    assert event["rawPath"] == "/trips/7"
+    assert event["queryStringParameters"] == {"q": "x"}
+    assert event["headers"]["x-trip"] == "t-1"
+    assert json.loads(event["body"]) == {"car": "compact"}
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert any(k.lower() == "content-type" for k in out["Headers"])
+    scheduled = next(e for e in events if e["type"] == "TaskScheduled")["taskScheduledEventDetails"]
+    assert (scheduled["resourceType"], scheduled["resource"]) == ("apigateway", "invoke")
+
+    routed = apigw.create_api(Name=unique_name("api"), ProtocolType="HTTP")["ApiId"]
+    apigw.create_stage(ApiId=routed, StageName="$default", AutoDeploy=True)
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": f"{routed}.execute-api.us-east-1.amazonaws.com", "Method": "GET", "Path": "nowhere"}, errors=["ApiGateway.404"]))
+    assert out["error"]["Error"] == "ApiGateway.404"
+    assert json.loads(out["error"]["Cause"]) == {"message": "Not Found"}
+
+
 # --------------------------------------------------------------------------- nested executions
 
 
@@ -308,8 +344,8 @@ def test_start_execution_request_response_sync_and_sync2(stepfunctions):
 def test_start_execution_wait_for_task_token_answered_by_the_child(stepfunctions):
     """The parent waits on a token it hands the child execution; the child answers it
     through the AWS SDK integration `aws-sdk:sfn:sendTaskSuccess`."""
-    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output": "{\"from\":\"child\"}"}))
-    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}}
+    child = create_machine(stepfunctions, single_task("arn:aws:states:::aws-sdk:sfn:sendTaskSuccess", {"TaskToken.$": "$.token", "Output.$": "States.JsonToString($.answer)"}))
+    params = {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token", "answer": {"from": "child"}}}
     desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::states:startExecution.waitForTaskToken", params))
     assert desc["status"] == "SUCCEEDED", desc
     assert out == {"from": "child"}
@@ -483,6 +519,21 @@ def test_aws_sdk_dates_in_and_out_are_iso_8601(stepfunctions):
     assert out["Datapoints"] == [{"Timestamp": iso(now), "Unit": "None", "Sum": 3.0}]
 
 
+def test_aws_sdk_kinesis(stepfunctions, make_client):
+    kinesis = make_client("kinesis")
+    stream = unique_name("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    desc, out, _ = run(stepfunctions, single_task("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream}))
+    assert desc["status"] == "SUCCEEDED", desc
+    summary = out["StreamDescriptionSummary"]
+    assert summary["StreamName"] == stream
+    assert summary["OpenShardCount"] == 1
+    assert summary["StreamCreationTimestamp"].endswith("Z")
+
+    _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:kinesis:describeStreamSummary", {"StreamName": stream + "-missing"}, errors=["Kinesis.ResourceNotFoundException"]))
+    assert out["error"]["Error"] == "Kinesis.ResourceNotFoundException"
+
+
 def test_aws_sdk_dynamodb_errors_use_the_sdk_service_name(stepfunctions):
     _, out, _ = run(stepfunctions, caught("arn:aws:states:::aws-sdk:dynamodb:getItem", {"TableName": unique_name("none"), "Key": {"pk": {"S": "x"}}}, errors=["DynamoDb.ResourceNotFoundException"]))
     assert out["error"]["Error"] == "DynamoDb.ResourceNotFoundException"
@@ -497,6 +548,28 @@ def test_aws_sdk_wait_for_task_token(stepfunctions, sqs, queue):
     desc = wait_done(stepfunctions, arn)
     assert desc["status"] == "SUCCEEDED", desc
     assert json.loads(desc["output"]) == {"sdk": True}
+
+
+def test_jsonata_arguments_reach_the_integration(stepfunctions, lambda_function):
+    """`QueryLanguage: JSONata`: the Task's `Arguments` are the call's parameters and
+    `$states.result` the integration's result."""
+    fn = lambda_function("handler.echo")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": INVOKE,
+                "Arguments": {"FunctionName": fn, "Payload": {"n": "{% $states.input.n * 2 %}"}},
+                "Output": "{% $states.result.Payload.echo %}",
+                "End": True,
+            }
+        },
+    }
+    desc, out, _ = run(stepfunctions, definition, {"n": 21})
+    assert desc["status"] == "SUCCEEDED", desc
+    assert out == {"n": 42}
 
 
 # --------------------------------------------------------------------------- validation

@@ -144,6 +144,42 @@ pub trait StreamSource: Send + Sync {
     fn latest(&self, stream_arn: &str) -> Result<Option<u64>, String>;
     /// A receiver that changes whenever records are appended.
     fn subscribe(&self, stream_arn: &str) -> Option<tokio::sync::watch::Receiver<u64>>;
+    /// The last record's position in one shard now (`StartingPosition: LATEST` on a
+    /// stream of several shards); by default the stream's `latest`.
+    fn latest_in(&self, stream_arn: &str, _shard_id: &str) -> Result<Option<u64>, String> {
+        self.latest(stream_arn)
+    }
+    /// The position just before the shard's first record that arrived at or after
+    /// `at_ms` (`AT_TIMESTAMP`; `None`: from the oldest retained). The default reads the
+    /// shard from its start.
+    fn position_at(&self, stream_arn: &str, shard_id: &str, at_ms: u64) -> Result<Option<u64>, String> {
+        let mut after = None;
+        loop {
+            let page = self.read(stream_arn, shard_id, after, 1000)?;
+            for r in &page {
+                if r.created_ms >= at_ms {
+                    return Ok(after);
+                }
+                after = Some(r.seq);
+            }
+            if page.len() < 1000 {
+                return Ok(after);
+            }
+        }
+    }
+    /// The shards `shard_id` was split or merged from (Kinesis resharding): an event
+    /// source mapping reads them to their end before it reads this shard.
+    fn parent_shards(&self, _stream_arn: &str, _shard_id: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether the shard is closed (no record will be added to it any more).
+    fn shard_closed(&self, _stream_arn: &str, _shard_id: &str) -> bool {
+        false
+    }
+    /// Whether the enhanced fan-out consumer (its ARN) is registered and active.
+    fn consumer_exists(&self, _consumer_arn: &str) -> bool {
+        true
+    }
 }
 
 /// What a signed request's access key id stands for: its secret, and who signs with it.

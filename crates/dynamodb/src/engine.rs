@@ -37,6 +37,8 @@ pub struct Txn {
     /// The writing request's downstream `X-Amzn-Trace-Id` (its DynamoDB segment as the
     /// parent), kept with the stream records it makes (never shown by GetRecords).
     pub trace: Option<Arc<str>>,
+    /// Change records for the table's Kinesis destinations, sent once committed.
+    pub kinesis: crate::kinesis_dest::Outgoing,
 }
 
 impl Txn {
@@ -50,11 +52,15 @@ impl Txn {
 pub struct Submitted {
     pending: Pending,
     notify: Vec<(Arc<Stream>, u64)>,
+    kinesis: Option<(Arc<crate::kinesis_dest::KinesisOut>, crate::kinesis_dest::Outgoing)>,
 }
 
 impl Submitted {
     pub async fn wait(self) -> DdbResult<()> {
         self.pending.wait().await.map_err(DdbError::Internal)?;
+        if let Some((out, records)) = self.kinesis {
+            out.send(records);
+        }
         for (stream, seq) in self.notify {
             stream.tx.send_if_modified(|v| {
                 if *v < seq {
@@ -91,6 +97,8 @@ pub struct Engine {
     pub ttl_wake: Arc<Notify>,
     /// The standard `AWS/DynamoDB` metrics (`metrics.rs`); a no-op until attached.
     pub metrics: nimbus_core::metrics::Metrics,
+    /// Kinesis destinations' forwarder (`kinesis_dest.rs`).
+    pub kinesis_out: Arc<crate::kinesis_dest::KinesisOut>,
 }
 
 impl Engine {
@@ -141,11 +149,13 @@ impl Engine {
             tokens: Mutex::new(HashMap::new()),
             ttl_wake: Arc::new(Notify::new()),
             metrics: nimbus_core::metrics::Metrics::new(),
+            kinesis_out: Default::default(),
         })
     }
 
     pub fn submit(&self, txn: Txn) -> Submitted {
-        Submitted { pending: self.store.apply(txn.batch), notify: txn.notify }
+        let kinesis = (!txn.kinesis.is_empty()).then(|| (self.kinesis_out.clone(), txn.kinesis));
+        Submitted { pending: self.store.apply(txn.batch), notify: txn.notify, kinesis }
     }
 
     pub fn table(&self, account: &str, region: &str, name: &str) -> Option<Arc<Table>> {
@@ -302,6 +312,10 @@ impl Engine {
         }
         if has_ttl {
             self.ttl_wake.notify_one();
+        }
+        if !st.def.kinesis.is_empty() {
+            let keys = st.def.key.key_item(old.as_deref().or(new.as_deref()).unwrap_or(&Item::new()));
+            crate::kinesis_dest::capture(&st.def, &keys, old.as_deref(), new.as_deref(), by_service, self.clock.now_ms(), txn);
         }
         if let Some(settings) = &st.def.stream {
             if let Some(stream) = self.stream(&settings.arn) {

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exprs;
 pub mod iam_keys;
 pub mod keys;
+pub mod kinesis_dest;
 pub mod metrics;
 mod legacy;
 mod ops_backups;

@@ -141,6 +141,7 @@ impl DynamoDbService {
         def.tags = Default::default();
         def.ttl_attribute = None;
         def.pitr = None;
+        def.kinesis = Vec::new();
         def.restored = Some(from);
         match overrides.billing_mode_override.as_deref() {
             None => {}

@@ -87,6 +87,9 @@ pub struct TableDef {
     /// Contributor Insights settings by index name ("" for the table itself).
     #[serde(default)]
     pub insights: BTreeMap<String, InsightsSettings>,
+    /// Kinesis data streams the table's changes are sent to (`kinesis_dest.rs`).
+    #[serde(default)]
+    pub kinesis: Vec<crate::kinesis_dest::KinesisDestination>,
 }
 
 /// Contributor Insights on a table or index: stored and reported (nimbus computes no
@@ -456,6 +459,7 @@ pub fn table_def(input: &CreateTableInput, account: &str, region: &str, now_ms: 
         restored: None,
         pitr: None,
         insights: BTreeMap::new(),
+        kinesis: Vec::new(),
     };
     Ok((def, view))
 }

@@ -1,7 +1,9 @@
 //! Delivering a matched event to a rule's targets: the input each target gets
 //! (`transform.rs`), the send (SQS through `QueueSender`, FIFO with
 //! `SqsParameters.MessageGroupId` and the event id as deduplication id; Lambda through
-//! `EventInvoker`), retries per `RetryPolicy` on nimbus's clock, and the target's SQS
+//! `EventInvoker`; Kinesis data streams through `RecordSink`, the partition key from
+//! `KinesisParameters.PartitionKeyPath` or else the event id), retries per `RetryPolicy`
+//! on nimbus's clock, and the target's SQS
 //! dead-letter queue with AWS's message attributes when delivery gives up. Every
 //! delivery is stored (core's document table, next to the configuration) before
 //! PutEvents answers and removed when it is done, so an acknowledged event is delivered
@@ -231,6 +233,18 @@ async fn send_untraced(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d:
             },
             None => Err(Failure { code: "INVALID_PARAMETER".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
         },
+        ["arn", _, "kinesis", ..] => {
+            let Some(sink) = reg.streams.get() else {
+                return Err(Failure { code: "INVALID_PARAMETER".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false });
+            };
+            let record = nimbus_core::internal::StreamRecordInput { partition_key: partition_key(target, event), data: payload.as_bytes().to_vec(), explicit_hash_key: None };
+            match sink.put_records(arn, vec![record]).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.code.contains("ResourceNotFound") => Err(gone(e.message)),
+                Err(e) if e.code.contains("ProvisionedThroughputExceeded") || e.code.contains("Throttl") => Err(Failure { code: "THROTTLING".into(), message: e.message, retryable: true }),
+                Err(e) => Err(Failure { code: "ERROR_FROM_TARGET".into(), message: e.message, retryable: e.status >= 500 }),
+            }
+        }
         // A log group target: one log stream per event, named by the event id.
         ["arn", _, "logs", region, account, rest] => {
             let group = rest.strip_prefix("log-group:").unwrap_or(rest).trim_end_matches(":*");
@@ -256,6 +270,18 @@ async fn send_untraced(reg: &Arc<Registry>, targets: &Targets, clock: &Clock, d:
             started.await.map_err(|e| Failure { code: "INTERNAL_ERROR".into(), message: e, retryable: true })
         }
         _ => Err(Failure { code: "INVALID_PARAMETER".into(), message: format!("Target {arn} is not supported by nimbus yet"), retryable: false }),
+    }
+}
+
+/// A Kinesis target's partition key: the value `KinesisParameters.PartitionKeyPath`
+/// selects in the event (a string as is, anything else as JSON), else the event's id.
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_KinesisParameters.html>
+fn partition_key(target: &Value, event: &Value) -> String {
+    let chosen = target.pointer("/KinesisParameters/PartitionKeyPath").and_then(Value::as_str).and_then(|p| transform::select(event, p)).filter(|v| !v.is_null());
+    match chosen {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(v) if !v.is_string() => v.to_string(),
+        _ => event.get("id").and_then(Value::as_str).unwrap_or("event").to_string(),
     }
 }
 

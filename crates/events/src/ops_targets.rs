@@ -1,7 +1,8 @@
 //! Targets: PutTargets, RemoveTargets, ListTargetsByRule. Targets are stored as given
 //! (the `Target` shape) with the rule. nimbus delivers to SQS queues (FIFO with
 //! `SqsParameters.MessageGroupId`), Lambda functions, CloudWatch Logs log groups, event
-//! buses and (when an SNS service is wired) SNS topics; other target types are refused.
+//! buses, (when an SNS service is wired) SNS topics and (when Kinesis is wired) Kinesis
+//! data streams (`KinesisParameters.PartitionKeyPath`); other target types are refused.
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html>
 
 use crate::errors::{required, EventsError, EventsResult};
@@ -14,12 +15,12 @@ use serde_json::{json, Value};
 /// AWS's quota of targets per rule.
 const MAX_TARGETS: usize = 5;
 
-fn check_target(t: &Value, sns: bool) -> EventsResult<()> {
+fn check_target(t: &Value, sns: bool, kinesis: bool) -> EventsResult<()> {
     let id = required("targets.member.id", s(t, "Id"))?;
     check_name("targets.member.id", id, 64)?;
     let arn = required("targets.member.arn", s(t, "Arn"))?;
     let service = arn.split(':').nth(2).unwrap_or("");
-    let known = matches!(service, "sqs" | "lambda" | "logs" | "events") || (service == "sns" && sns);
+    let known = matches!(service, "sqs" | "lambda" | "logs" | "events") || (service == "sns" && sns) || (service == "kinesis" && kinesis && arn.contains(":stream/"));
     if !known || (service == "events" && !arn.contains(":event-bus/")) {
         return Err(EventsError::NotSupported(format!("Target {arn} (targets of service '{service}')")));
     }
@@ -50,6 +51,11 @@ fn check_target(t: &Value, sns: bool) -> EventsResult<()> {
             }
         }
     }
+    if let Some(p) = t.pointer("/KinesisParameters/PartitionKeyPath").and_then(Value::as_str) {
+        if !valid_path(p) {
+            return Err(EventsError::Validation(format!("Target {id} has PartitionKeyPath that is not valid JSONPath.")));
+        }
+    }
     if service == "sqs" && arn.ends_with(".fifo") && t.pointer("/SqsParameters/MessageGroupId").and_then(Value::as_str).is_none() {
         return Err(EventsError::Validation(format!("Parameter(s) SqsParameters must be specified for target: {id}.")));
     }
@@ -69,7 +75,7 @@ impl EventsService {
             return Err(EventsError::constraint(format!("{} targets", given.len()), "targets", "Member must have length between 1 and 10"));
         }
         for t in given {
-            check_target(t, self.targets.topics.is_some())?;
+            check_target(t, self.targets.topics.is_some(), self.reg.streams.get().is_some())?;
         }
         let mut rule = self.reg.rules.read().get(&key).cloned().ok_or_else(|| Self::no_rule(&key))?;
         for t in given {

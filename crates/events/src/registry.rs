@@ -62,6 +62,8 @@ pub struct Registry {
     docs: Arc<dyn DocStore>,
     /// The standard `AWS/Events` metrics (`metrics.rs`); a no-op until attached.
     pub metrics: nimbus_core::metrics::Metrics,
+    /// Kinesis, for targets that are data streams (set by the binary once Kinesis exists).
+    pub streams: std::sync::OnceLock<Arc<dyn nimbus_core::internal::RecordSink>>,
 }
 
 fn item_of_bus(bus: &str) -> String {
@@ -94,7 +96,7 @@ impl Registry {
                 archives.load(&account, &region, &item, &d.doc)?;
             }
         }
-        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), archives, docs, metrics: nimbus_core::metrics::Metrics::new() })
+        Ok(Registry { buses: RwLock::new(buses), rules: RwLock::new(rules), unfinished: parking_lot::Mutex::new(unfinished), archives, docs, metrics: nimbus_core::metrics::Metrics::new(), streams: std::sync::OnceLock::new() })
     }
 
     async fn write(&self, keys: [String; 3], doc: Option<String>) -> EventsResult<()> {

@@ -28,6 +28,11 @@ pub struct EventsService {
 }
 
 impl EventsService {
+    /// Where targets that are Kinesis data streams put their records (`RecordSink`).
+    pub fn set_record_sink(&self, sink: Arc<dyn nimbus_core::internal::RecordSink>) {
+        let _ = self.reg.streams.set(sink);
+    }
+
     /// Where the standard `AWS/Events` metrics go (core's aggregator, `metrics.rs`).
     pub fn set_metrics(&self, hub: Arc<nimbus_core::metrics::MetricsHub>) {
         self.reg.metrics.attach(hub);

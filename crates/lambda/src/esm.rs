@@ -37,7 +37,7 @@ pub struct Mapping {
     pub max_concurrency: Option<u32>,
     pub filters: Vec<Value>,
     pub last_modified: f64,
-    /// Stream sources only (DynamoDB Streams).
+    /// Stream sources only (DynamoDB Streams, Kinesis).
     #[serde(default)]
     pub stream: Option<crate::esm_stream::StreamSettings>,
 }
@@ -130,6 +130,7 @@ pub struct MappingIn {
     pub scaling_config: Option<ScalingIn>,
     pub filter_criteria: Option<FiltersIn>,
     pub starting_position: Option<String>,
+    pub starting_position_timestamp: Option<Value>,
     pub parallelization_factor: Option<i64>,
     pub bisect_batch_on_function_error: Option<bool>,
     pub maximum_retry_attempts: Option<i64>,
@@ -281,9 +282,9 @@ impl Inner {
 
     pub async fn create_mapping(self: &Arc<Self>, ctx: &RequestContext, input: MappingIn) -> LambdaResult<Value> {
         let source = input.event_source_arn.clone().ok_or_else(|| LambdaError::invalid("EventSourceArn is required"))?;
-        let is_stream = source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/");
+        let is_stream = (source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/")) || crate::esm_kinesis::is_kinesis(&source);
         if !source.starts_with("arn:aws:sqs:") && !is_stream {
-            return Err(LambdaError::invalid(format!("Event source {source} is not supported by nimbus yet: SQS queues and DynamoDB streams can be mapped (Kinesis comes later).")));
+            return Err(LambdaError::invalid(format!("Event source {source} is not supported by nimbus yet: SQS queues, DynamoDB streams and Kinesis streams can be mapped.")));
         }
         if is_stream {
             return self.create_stream_mapping(ctx, source, input).await;
@@ -737,7 +738,7 @@ impl BatchTrace {
 }
 
 /// The payload budget of one invocation: the 6 MB synchronous limit less the envelope.
-const PAYLOAD_BUDGET: usize = crate::invoke::MAX_SYNC_PAYLOAD - 1024;
+pub(crate) const PAYLOAD_BUDGET: usize = crate::invoke::MAX_SYNC_PAYLOAD - 1024;
 
 /// Splits `keep` into consecutive runs whose event fits in one synchronous invocation.
 fn within_payload_limit(m: &Mapping, keep: Vec<PolledMessage>) -> Vec<Vec<PolledMessage>> {

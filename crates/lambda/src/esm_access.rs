@@ -63,7 +63,7 @@ impl Inner {
             }
             v.role.clone()
         };
-        let missing = actions.iter().copied().find(|a| !self.roles.role_allows(&role, a, &m.event_source_arn));
+        let missing = actions.iter().copied().find(|a| !self.roles.role_allows(&role, a, crate::esm_kinesis::stream_arn(&m.event_source_arn)));
         *cache = Access { version, role, missing, checked: true, reported: cache.reported };
         missing
     }

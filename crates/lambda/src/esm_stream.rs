@@ -1,6 +1,10 @@
-//! Event source mappings from streams (DynamoDB Streams now; the `StreamSource` trait
-//! keeps Kinesis open): one poller per shard delivers records in order, waiting for new
-//! ones by notification. A failing batch holds its shard: it is retried, split in two
+//! Event source mappings from streams (DynamoDB Streams and Kinesis Data Streams, both
+//! read through the `StreamSource` trait; what is particular to Kinesis is in
+//! `esm_kinesis.rs`): one poller per shard delivers records in order, waiting for new
+//! ones by notification. A Kinesis stream's shards are listed again when records arrive,
+//! so the children of a split or merge get pollers; a child waits until its parents are
+//! closed and read to their end (and their tumbling windows closed), so a partition key's
+//! records stay in order across resharding. A failing batch holds its shard: it is retried, split in two
 //! when `BisectBatchOnFunctionError` is set (splits do not use up retries), until it
 //! succeeds, runs out of `MaximumRetryAttempts`, or its oldest record is older than
 //! `MaximumRecordAgeInSeconds`; then the batch's description goes to the on-failure
@@ -12,17 +16,18 @@
 //! to N × `BatchSize` records and splits them into N lanes by partition key, so records of
 //! one key stay in order; the checkpoint moves past the round when all its lanes are done.
 //! Tumbling windows (`esm_window.rs`) keep one state per shard, so a windowed mapping runs
-//! one batch at a time.
+//! one batch at a time. A round is cut to what fits one invocation's 6 MB payload.
 
 use crate::errors::LambdaError;
 use crate::esm::Mapping;
 use crate::esm_window::{OpenWindow, Step};
 use crate::function::timestamp;
+use crate::esm_kinesis::{is_kinesis, stream_arn};
 use crate::service::Inner;
-use nimbus_core::internal::StreamEntry;
+use nimbus_core::internal::{StreamEntry, StreamSource};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 
@@ -47,6 +52,10 @@ pub struct StreamSettings {
     /// The open tumbling window, per shard.
     #[serde(default)]
     pub windows: BTreeMap<String, OpenWindow>,
+    /// `AT_TIMESTAMP` (Kinesis): `StartingPositionTimestamp` in ms; a shard without a
+    /// checkpoint starts at its first record that arrived then or later.
+    #[serde(default)]
+    pub at_timestamp_ms: Option<u64>,
 }
 
 impl StreamSettings {
@@ -58,24 +67,111 @@ impl StreamSettings {
         v["MaximumRecordAgeInSeconds"] = json!(self.max_record_age_s);
         v["TumblingWindowInSeconds"] = json!(self.tumbling_window_s);
         v["DestinationConfig"] = json!({ "OnFailure": self.on_failure.as_ref().map(|d| json!({ "Destination": d })).unwrap_or(json!({})) });
+        if let Some(ms) = self.at_timestamp_ms {
+            v["StartingPositionTimestamp"] = json!(ms as f64 / 1000.0);
+        }
+    }
+
+    /// Where a shard without a checkpoint starts (exclusive; `None`: its oldest record).
+    fn start_of(&self, src: &dyn StreamSource, arn: &str, shard: &str) -> Option<u64> {
+        match self.at_timestamp_ms {
+            Some(at) => src.position_at(arn, shard, at).unwrap_or(None),
+            None => self.start_after,
+        }
     }
 }
 
-/// Starts one poller per shard.
-pub fn start(inner: &Arc<Inner>, m: &Mapping, stop: watch::Receiver<bool>) {
-    let shards = match inner.streams.shards(&m.event_source_arn) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(mapping = %m.uuid, error = %e, "stream event source unavailable");
-            return;
+impl Inner {
+    /// The `StreamSource` a stream ARN is read through (`None`: Kinesis is not wired).
+    pub(crate) fn stream_source(&self, source: &str) -> Option<Arc<dyn StreamSource>> {
+        if is_kinesis(source) {
+            self.kinesis.get().cloned()
+        } else {
+            Some(self.streams.clone())
         }
-    };
-    for shard in shards {
-        let inner = inner.clone();
-        let uuid = m.uuid.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move { shard_loop(inner, uuid, shard, stop).await });
     }
+}
+
+/// Starts the mapping's pollers (`supervise`).
+pub fn start(inner: &Arc<Inner>, m: &Mapping, stop: watch::Receiver<bool>) {
+    let (inner, uuid, source) = (inner.clone(), m.uuid.clone(), m.event_source_arn.clone());
+    tokio::spawn(async move { supervise(inner, uuid, source, stop).await });
+}
+
+/// Runs one poller per shard. A Kinesis stream's shard list is read again whenever
+/// records arrive, so shards made by resharding get their pollers.
+async fn supervise(inner: Arc<Inner>, uuid: String, source: String, mut stop: watch::Receiver<bool>) {
+    let Some(src) = inner.stream_source(&source) else {
+        tracing::warn!(mapping = %uuid, source = %source, "stream event source unavailable: Kinesis is not wired");
+        return;
+    };
+    let arn = stream_arn(&source).to_string();
+    let mut appended = src.subscribe(&arn);
+    let mut running: HashSet<String> = HashSet::new();
+    loop {
+        match src.shards(&arn) {
+            Ok(shards) => {
+                for shard in shards.into_iter().filter(|s| running.insert(s.clone())) {
+                    let (inner, uuid, stop) = (inner.clone(), uuid.clone(), stop.clone());
+                    tokio::spawn(async move { shard_loop(inner, uuid, shard, stop).await });
+                }
+            }
+            Err(e) if running.is_empty() => {
+                tracing::warn!(mapping = %uuid, error = %e, "stream event source unavailable");
+                return;
+            }
+            Err(_) => {}
+        }
+        let Some(rx) = appended.as_mut().filter(|_| is_kinesis(&source)) else { return };
+        tokio::select! {
+            changed = rx.changed() => if changed.is_err() { return },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// A mapping's progress bell: rung whenever a shard's checkpoint is stored, so a child
+/// shard waiting for its parents to be read looks again.
+fn progress(uuid: &str) -> Arc<watch::Sender<u64>> {
+    static BELLS: OnceLock<parking_lot::Mutex<HashMap<String, Arc<watch::Sender<u64>>>>> = OnceLock::new();
+    let mut bells = BELLS.get_or_init(Default::default).lock();
+    bells.retain(|_, b| Arc::strong_count(b) > 1);
+    bells.entry(uuid.to_string()).or_insert_with(|| Arc::new(watch::channel(0).0)).clone()
+}
+
+/// Whether the shard's parents (resharding) are closed and read to their end, with no
+/// tumbling window left open: only then are its own records next in order. Parents no
+/// longer listed (expired) do not hold it.
+fn parents_done(src: &dyn StreamSource, arn: &str, shard: &str, s: &StreamSettings) -> bool {
+    let parents = src.parent_shards(arn, shard);
+    if parents.is_empty() {
+        return true;
+    }
+    let listed = src.shards(arn).unwrap_or_default();
+    parents.iter().filter(|p| listed.contains(p)).all(|p| {
+        let pos = s.checkpoints.get(p).copied().or_else(|| s.start_of(src, arn, p));
+        src.shard_closed(arn, p) && !s.windows.contains_key(p) && src.read(arn, p, pos, 1).map(|r| r.is_empty()).unwrap_or(true)
+    })
+}
+
+/// The execution role of the mapping's function (Kinesis records name it as
+/// `invokeIdentityArn`).
+fn role_of(inner: &Inner, m: &Mapping) -> String {
+    let functions = inner.functions.read();
+    functions.get(&(m.account.clone(), m.region.clone(), m.function_name.clone())).and_then(|f| f.resolve(m.qualifier.as_deref())).map(|v| v.role.clone()).unwrap_or_default()
+}
+
+/// The leading records whose event fits one synchronous invocation (at least one).
+fn within_payload(records: &mut Vec<StreamEntry>) {
+    let mut size = 0;
+    let fits = records
+        .iter()
+        .take_while(|r| {
+            size += r.record.to_string().len() + 1;
+            size <= crate::esm::PAYLOAD_BUDGET
+        })
+        .count();
+    records.truncate(fits.max(1));
 }
 
 /// AWS's ISO-8601 form of a time in milliseconds, as failure records and windows show it.
@@ -99,26 +195,49 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
         _ = stop.changed() => return,
     };
     let Some(first) = inner.mappings.read().get(&uuid).cloned() else { return };
-    let Some(mut appended) = inner.streams.subscribe(&first.event_source_arn) else { return };
+    let Some(src) = inner.stream_source(&first.event_source_arn) else { return };
+    let arn = stream_arn(&first.event_source_arn).to_string();
+    let kinesis = is_kinesis(&first.event_source_arn);
+    let reads: &'static [&'static str] = if kinesis { &crate::esm_kinesis::KINESIS_READS } else { &crate::esm_access::STREAM_READS };
+    let Some(mut appended) = src.subscribe(&arn) else { return };
+    let bell = progress(&uuid);
+    let mut progressed = bell.subscribe();
     let mut access = crate::esm_access::Access::default();
+    // Where the shard starts without a checkpoint (AT_TIMESTAMP looks it up once).
+    let mut start: Option<Option<u64>> = None;
+    let mut parents_read = false;
     loop {
         if *stop.borrow() {
             return;
         }
         let Some(m) = inner.mappings.read().get(&uuid).cloned() else { return };
         // Read as the execution role: while it lacks a permission, wait for IAM to change.
-        if inner.missing_read(&m, &crate::esm_access::STREAM_READS, &mut access).is_some() {
+        if inner.missing_read(&m, reads, &mut access).is_some() {
             tokio::select! {
                 _ = inner.roles.policy_changed(access.version()) => continue,
                 _ = stop.changed() => return,
             }
         }
         let Some(settings) = m.stream.clone() else { return };
-        let pos = settings.checkpoints.get(&shard).copied().or(settings.start_after);
+        if !parents_read {
+            if !parents_done(&*src, &arn, &shard, &settings) {
+                tokio::select! {
+                    changed = progressed.changed() => if changed.is_err() { return },
+                    changed = appended.changed() => if changed.is_err() { return },
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+            parents_read = true;
+        }
+        let pos = match settings.checkpoints.get(&shard) {
+            Some(c) => Some(*c),
+            None => *start.get_or_insert_with(|| settings.start_of(&*src, &arn, &shard)),
+        };
         let tumbling_ms = settings.tumbling_window_s as u64 * 1000;
         let lanes = if tumbling_ms > 0 { 1 } else { settings.parallelization_factor.max(1) as usize };
         let want = m.batch_size as usize * lanes;
-        let mut records = inner.streams.read(&m.event_source_arn, &shard, pos, want).unwrap_or_default();
+        let mut records = src.read(&arn, &shard, pos, want).unwrap_or_default();
         if records.len() < want && m.window_s > 0 && !records.is_empty() {
             // Batching window: wait for a full batch or the window's end.
             let deadline = inner.clock.now_ms() + m.window_s as u64 * 1000;
@@ -128,12 +247,19 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
                     _ = inner.clock.sleep_until(deadline) => break,
                     _ = stop.changed() => return,
                 }
-                records = inner.streams.read(&m.event_source_arn, &shard, pos, want).unwrap_or_default();
+                records = src.read(&arn, &shard, pos, want).unwrap_or_default();
                 if records.len() >= want {
                     break;
                 }
             }
         }
+        if kinesis {
+            let role = role_of(&inner, &m);
+            for r in records.iter_mut() {
+                r.record = crate::esm_kinesis::event_record(r, &shard, &m, &role);
+            }
+        }
+        within_payload(&mut records);
         let mut window = None;
         let wait_until = if tumbling_ms > 0 {
             let open = settings.windows.get(&shard);
@@ -157,6 +283,11 @@ async fn shard_loop(inner: Arc<Inner>, uuid: String, shard: String, mut stop: wa
             None
         };
         if records.is_empty() {
+            // A closed shard read to its end, its window closed: its children go on.
+            if wait_until.is_none() && !settings.windows.contains_key(&shard) && src.shard_closed(&arn, &shard) {
+                bell.send_modify(|n| *n += 1);
+                return;
+            }
             let until = async {
                 match wait_until {
                     Some(t) => inner.clock.sleep_until(t).await,
@@ -236,6 +367,7 @@ async fn save_shard(inner: &Arc<Inner>, uuid: &str, shard: &str, seq: Option<u64
     if let Err(e) = pending.wait().await {
         tracing::error!(mapping = %uuid, error = %e, "could not store the stream checkpoint");
     }
+    progress(uuid).send_modify(|n| *n += 1);
 }
 
 enum Outcome {
@@ -249,7 +381,14 @@ enum Outcome {
 /// successful invocation's state is carried to the next. `None` when the mapping was stopped.
 async fn process(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard: &str, records: Vec<StreamEntry>, window: &mut Option<OpenWindow>, stop: &mut watch::Receiver<bool>) -> Option<()> {
     let filters = crate::filter::compile(&m.filters);
-    let records: Vec<StreamEntry> = records.into_iter().filter(|r| m.filters.is_empty() || filters.iter().any(|f| f.matches(&r.record))).collect();
+    let kinesis = is_kinesis(&m.event_source_arn);
+    let records: Vec<StreamEntry> = records
+        .into_iter()
+        .filter(|r| {
+            let view = if kinesis { crate::esm_kinesis::filter_view(&r.record) } else { r.record.clone() };
+            m.filters.is_empty() || filters.iter().any(|f| f.matches(&view))
+        })
+        .collect();
     let mut work: VecDeque<(Vec<StreamEntry>, u32)> = VecDeque::new();
     // The last invocation's `responseContext`, for a failure record.
     let mut last_response = json!({ "statusCode": 200, "executedVersion": executed_version(m) });
@@ -377,17 +516,30 @@ async fn send_failure(inner: &Arc<Inner>, m: &Mapping, s: &StreamSettings, shard
         "responseContext": response,
         "version": "1.0",
         "timestamp": iso(now),
-        "DDBStreamBatchInfo": {
-            "shardId": shard,
-            "startSequenceNumber": first.sequence_number,
-            "endSequenceNumber": last.sequence_number,
-            "approximateArrivalOfFirstRecord": iso(first.created_ms),
-            "approximateArrivalOfLastRecord": iso(last.created_ms),
-            "batchSize": batch.len(),
-            "streamArn": m.event_source_arn,
-        },
     });
-    if let Err(e) = inner.bus.send_to_queue(dest, record.to_string(), Vec::new()).await {
+    // The batch's description: `KinesisBatchInfo` for Kinesis (with the stream's ARN, also
+    // for a consumer), `DDBStreamBatchInfo` for DynamoDB.
+    // <https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html>
+    let info_key = if is_kinesis(&m.event_source_arn) { "KinesisBatchInfo" } else { "DDBStreamBatchInfo" };
+    let mut record = record;
+    record[info_key] = json!({
+        "shardId": shard,
+        "startSequenceNumber": first.sequence_number,
+        "endSequenceNumber": last.sequence_number,
+        "approximateArrivalOfFirstRecord": iso(first.created_ms),
+        "approximateArrivalOfLastRecord": iso(last.created_ms),
+        "batchSize": batch.len(),
+        "streamArn": stream_arn(&m.event_source_arn),
+    });
+    let sent = if dest.starts_with("arn:aws:sns:") {
+        match inner.topics.get() {
+            Some(topics) => topics.publish(dest, record.to_string()).await.map(|_| ()),
+            None => Err("SNS is not wired".to_string()),
+        }
+    } else {
+        inner.bus.send_to_queue(dest, record.to_string(), Vec::new()).await.map(|_| ())
+    };
+    if let Err(e) = sent {
         tracing::warn!(mapping = %m.uuid, destination = %dest, error = %e, "on-failure destination delivery failed");
     }
 }
@@ -429,8 +581,8 @@ pub fn apply(m: &mut Mapping, input: &crate::esm::MappingIn) -> crate::errors::L
     if let Some(d) = &input.destination_config {
         let dest = d.get("OnFailure").and_then(|o| o.get("Destination")).and_then(Value::as_str).map(str::to_string);
         if let Some(dest) = &dest {
-            if !dest.starts_with("arn:aws:sqs:") {
-                return Err(LambdaError::invalid(format!("The destination {dest} is not supported by nimbus: on-failure destinations must be SQS queues.")));
+            if !dest.starts_with("arn:aws:sqs:") && !dest.starts_with("arn:aws:sns:") {
+                return Err(LambdaError::invalid(format!("The destination {dest} is not supported by nimbus: on-failure destinations must be SQS queues or SNS topics.")));
             }
         }
         s.on_failure = dest;
@@ -441,6 +593,9 @@ pub fn apply(m: &mut Mapping, input: &crate::esm::MappingIn) -> crate::errors::L
 impl Inner {
     pub(crate) async fn create_stream_mapping(self: &Arc<Self>, ctx: &nimbus_core::RequestContext, source: String, input: crate::esm::MappingIn) -> crate::errors::LambdaResult<Value> {
         let position = input.starting_position.clone().ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null"))?;
+        if is_kinesis(&source) {
+            return self.create_kinesis_mapping(ctx, source, position, input).await;
+        }
         if position != "TRIM_HORIZON" && position != "LATEST" {
             return Err(LambdaError::invalid(format!("Unsupported starting position {position} for DynamoDB streams: use TRIM_HORIZON or LATEST.")));
         }
@@ -452,6 +607,34 @@ impl Inner {
         })?;
         let start_after = if position == "LATEST" { self.streams.latest(&source).map_err(LambdaError::invalid)? } else { None };
         let settings = StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, start_after, ..StreamSettings::default() };
+        self.add_mapping(ctx, (function_name, qualifier), source, Some(settings), &input).await
+    }
+
+    /// A Kinesis stream (or enhanced fan-out consumer) mapping: TRIM_HORIZON, LATEST (each
+    /// shard's position now, stored as its checkpoint) or AT_TIMESTAMP.
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html>
+    async fn create_kinesis_mapping(self: &Arc<Self>, ctx: &nimbus_core::RequestContext, source: String, position: String, input: crate::esm::MappingIn) -> crate::errors::LambdaResult<Value> {
+        let at_timestamp_ms = crate::esm_kinesis::check_position(&position, input.starting_position_timestamp.as_ref())?;
+        let src = self.kinesis.get().cloned().ok_or_else(|| LambdaError::invalid(format!("Event source {source} is not supported by nimbus: Kinesis is not running.")))?;
+        let arn = stream_arn(&source);
+        let shards = src.shards(arn).map_err(|_| LambdaError::invalid(format!("Stream not found: {arn}")))?;
+        if crate::esm_kinesis::is_consumer(&source) && !src.consumer_exists(&source) {
+            return Err(LambdaError::invalid(format!("Stream consumer not found: {source}")));
+        }
+        let raw = input.function_name.clone().ok_or_else(|| LambdaError::invalid("FunctionName is required"))?;
+        let (function_name, qualifier) = self.mapping_function(ctx, &raw)?;
+        self.check_role_reads(ctx, &function_name, qualifier.as_deref(), arn, &crate::esm_kinesis::KINESIS_READS, |_| {
+            format!("Cannot access stream {arn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
+        })?;
+        let mut checkpoints = BTreeMap::new();
+        if position == "LATEST" {
+            for shard in &shards {
+                if let Some(p) = src.latest_in(arn, shard).map_err(LambdaError::invalid)? {
+                    checkpoints.insert(shard.clone(), p);
+                }
+            }
+        }
+        let settings = StreamSettings { starting_position: position, parallelization_factor: 1, max_retries: -1, max_record_age_s: -1, checkpoints, at_timestamp_ms, ..StreamSettings::default() };
         self.add_mapping(ctx, (function_name, qualifier), source, Some(settings), &input).await
     }
 }

@@ -45,7 +45,7 @@ impl OpenWindow {
         event["window"] = json!({ "start": iso(self.start_ms), "end": iso(self.end_ms) });
         event["state"] = self.state.clone();
         event["shardId"] = json!(shard);
-        event["eventSourceARN"] = json!(m.event_source_arn);
+        event["eventSourceARN"] = json!(crate::esm_kinesis::stream_arn(&m.event_source_arn));
         event["isFinalInvokeForWindow"] = json!(last);
         event["isWindowTerminatedEarly"] = json!(early);
     }

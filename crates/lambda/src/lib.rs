@@ -15,6 +15,7 @@ pub mod environment;
 pub mod errors;
 pub mod esm;
 pub mod esm_access;
+pub mod esm_kinesis;
 pub mod esm_stream;
 pub mod esm_window;
 pub mod filter;

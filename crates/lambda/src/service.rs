@@ -59,6 +59,9 @@ pub struct Inner {
     pub async_queue: AsyncQueue,
     pub queues: Arc<dyn QueueSource>,
     pub streams: Arc<dyn StreamSource>,
+    /// Kinesis Data Streams, for mappings of streams and enhanced fan-out consumers (set
+    /// by the binary once Kinesis exists).
+    pub kinesis: std::sync::OnceLock<Arc<dyn StreamSource>>,
     pub mappings: RwLock<HashMap<String, crate::esm::Mapping>>,
     /// Stop signals of running event source mapping pollers, by mapping UUID.
     pub pollers: parking_lot::Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
@@ -189,6 +192,7 @@ impl LambdaService {
             async_queue: AsyncQueue::new(),
             queues,
             streams,
+            kinesis: std::sync::OnceLock::new(),
             mappings: RwLock::new(mappings),
             pollers: parking_lot::Mutex::new(HashMap::new()),
             mapping_health: parking_lot::Mutex::new(HashMap::new()),
@@ -400,6 +404,18 @@ impl LambdaService {
     /// (`AWS_XRAY_DAEMON_ADDRESS` and friends in every new environment).
     pub fn set_xray_daemon_address(&self, addr: std::net::SocketAddr) {
         let _ = self.inner.xray_daemon.set(addr);
+    }
+
+    /// Where Kinesis event source mappings read (nimbus's Kinesis); the stored Kinesis
+    /// mappings start now.
+    pub fn set_kinesis_source(&self, kinesis: Arc<dyn StreamSource>) {
+        if self.inner.kinesis.set(kinesis).is_err() {
+            return;
+        }
+        let stored: Vec<crate::esm::Mapping> = self.inner.mappings.read().values().filter(|m| crate::esm_kinesis::is_kinesis(&m.event_source_arn)).cloned().collect();
+        for m in &stored {
+            self.inner.start_pollers(m);
+        }
     }
 
     /// Where `Code.S3Bucket` / `S3Key` packages are read from (nimbus's S3).

@@ -11,7 +11,11 @@
 //!   `DATA_MESSAGE`, `owner`, `logGroup`, `logStream`, `subscriptionFilters` and
 //!   `logEvents` (`id`, `timestamp`, `message`). Events of the destination function's own
 //!   log group (`/aws/lambda/<name>`) are not sent to it, so a subscriber that logs does
-//!   not feed itself.
+//!   not feed itself. A Kinesis data stream destination gets the same message as one
+//!   record through `RecordSink`, its data the gzipped JSON itself (no base64, no
+//!   `awslogs` wrapper), partitioned by log stream (`ByLogStream`) or at random
+//!   (`Random`); when the filter is created it gets AWS's `CONTROL_MESSAGE` first.
+//!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html>
 
 use crate::engine::GroupKey;
 use crate::service::LogsService;
@@ -28,13 +32,28 @@ pub fn function_name(arn: &str) -> Option<&str> {
     (parts.len() >= 7 && parts[2] == "lambda" && parts[5] == "function").then(|| parts[6])
 }
 
-/// `{"awslogs":{"data": …}}` for a JSON message.
-pub fn awslogs_payload(message: &serde_json::Value) -> Vec<u8> {
+/// The gzipped JSON of a message (what a Kinesis destination's record holds).
+pub fn gzipped(message: &serde_json::Value) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let raw = message.to_string();
     // Writing to a Vec cannot fail.
-    let zipped = gz.write_all(raw.as_bytes()).and_then(|_| gz.finish()).unwrap_or_default();
-    json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD.encode(zipped)}}).to_string().into_bytes()
+    gz.write_all(raw.as_bytes()).and_then(|_| gz.finish()).unwrap_or_default()
+}
+
+/// `{"awslogs":{"data": …}}` for a JSON message.
+pub fn awslogs_payload(message: &serde_json::Value) -> Vec<u8> {
+    json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD.encode(gzipped(message))}}).to_string().into_bytes()
+}
+
+/// Whether a destination ARN is a Kinesis data stream.
+pub fn is_stream(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("kinesis") && arn.split(':').nth(5).is_some_and(|r| r.starts_with("stream/"))
+}
+
+/// A Kinesis destination's record of `message`: by log stream, or at random.
+pub fn stream_record(message: &serde_json::Value, distribution: &str, log_stream: &str) -> nimbus_core::internal::StreamRecordInput {
+    let partition_key = if distribution == "Random" || log_stream.is_empty() { nimbus_core::ids::uuid() } else { log_stream.to_string() };
+    nimbus_core::internal::StreamRecordInput { partition_key, data: gzipped(message), explicit_hash_key: None }
 }
 
 impl LogsService {
@@ -104,13 +123,23 @@ impl LogsService {
                 "subscriptionFilters": [s.def.filter_name],
                 "logEvents": events,
             });
-            let payload = bytes::Bytes::from(awslogs_payload(&message));
-            let functions = self.functions.read().clone();
             let arn = s.def.destination_arn.clone();
             let Ok(rt) = tokio::runtime::Handle::try_current() else {
-                tracing::warn!(function = %arn, "no runtime to deliver subscription filter events");
+                tracing::warn!(destination = %arn, "no runtime to deliver subscription filter events");
                 continue;
             };
+            if is_stream(&arn) {
+                let Some(sink) = self.records.get().cloned() else { continue };
+                let record = stream_record(&message, &s.def.distribution, stream);
+                rt.spawn(async move {
+                    if let Err(e) = sink.put_records(&arn, vec![record]).await {
+                        tracing::warn!(stream = %arn, error = %e.message, "subscription filter delivery failed");
+                    }
+                });
+                continue;
+            }
+            let payload = bytes::Bytes::from(awslogs_payload(&message));
+            let functions = self.functions.read().clone();
             rt.spawn(async move {
                 if let Err(e) = functions.invoke_event(&arn, payload).await {
                     tracing::warn!(function = %arn, error = %e, "subscription filter delivery failed");

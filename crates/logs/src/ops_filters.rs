@@ -237,9 +237,13 @@ impl LogsService {
         let service = destination.split(':').nth(2).unwrap_or("");
         match service {
             "lambda" if crate::deliver::function_name(&destination).is_some() => {}
+            "kinesis" if crate::deliver::is_stream(&destination) && self.records.get().is_some() => {}
             "kinesis" | "firehose" => return Err(LogsError::NotSupported(format!("Subscription filter destination {destination} ({service})"))),
             "logs" => return Err(LogsError::NotSupported(format!("Subscription filter destination {destination} (CloudWatch Logs destinations)"))),
             _ => return Err(LogsError::InvalidParameter("Could not deliver test message to specified destination. Check if the destination is valid.".into())),
+        }
+        if crate::deliver::is_stream(&destination) {
+            return self.put_stream_subscription(ctx, group, name, pattern, destination, req.role_arn, distribution).await;
         }
         // AWS checks the function and its resource policy when the filter is created
         // (the policy must allow `logs.amazonaws.com`, usually for the group's ARN).
@@ -263,6 +267,32 @@ impl LogsService {
         };
         let compiled = Compiled::subscription(def)?;
         self.check_regex_quota(ctx, &group, &compiled.pattern, filters::SUBSCRIPTION, &compiled.def.filter_name)?;
+        let pending = self.engine.put_subscription(&Self::key(ctx, group), compiled, MAX_SUBSCRIPTION_FILTERS)?;
+        Self::committed(pending).await?;
+        Ok(json!({}))
+    }
+
+    /// A subscription filter to a Kinesis data stream: the stream must exist (AWS sends
+    /// it a test message, the `CONTROL_MESSAGE` it then keeps).
+    #[allow(clippy::too_many_arguments)]
+    async fn put_stream_subscription(&self, ctx: &RequestContext, group: String, name: String, pattern: String, destination: String, role_arn: Option<String>, distribution: String) -> LogsResult<Value> {
+        let Some(sink) = self.records.get().cloned() else { return Err(LogsError::NotSupported(format!("Subscription filter destination {destination} (kinesis)"))) };
+        let unreachable = || LogsError::InvalidParameter("Could not deliver test message to specified Kinesis stream. Check if the given kinesis stream is in ACTIVE state.".into());
+        if !sink.stream_exists(&destination) {
+            return Err(unreachable());
+        }
+        let def = SubscriptionDef { filter_name: name, filter_pattern: pattern, destination_arn: destination.clone(), role_arn, distribution, creation_time: self.engine.clock.now_ms() };
+        let compiled = Compiled::subscription(def)?;
+        self.check_regex_quota(ctx, &group, &compiled.pattern, filters::SUBSCRIPTION, &compiled.def.filter_name)?;
+        let control = json!({
+            "messageType": "CONTROL_MESSAGE",
+            "owner": "CloudwatchLogs",
+            "logGroup": "",
+            "logStream": "",
+            "subscriptionFilters": [],
+            "logEvents": [{ "id": "", "timestamp": self.engine.clock.now_ms(), "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream." }],
+        });
+        sink.put_records(&destination, vec![crate::deliver::stream_record(&control, "Random", "")]).await.map_err(|_| unreachable())?;
         let pending = self.engine.put_subscription(&Self::key(ctx, group), compiled, MAX_SUBSCRIPTION_FILTERS)?;
         Self::committed(pending).await?;
         Ok(json!({}))

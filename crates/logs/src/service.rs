@@ -31,6 +31,8 @@ pub struct LogsService {
     pub(crate) grants: RwLock<Arc<dyn ServiceGrants>>,
     /// Logs Insights queries and their results (`ops_insights.rs`).
     pub(crate) queries: Arc<crate::ops_insights::Queries>,
+    /// How subscription filters reach Kinesis data streams (`set_record_sink`).
+    pub(crate) records: std::sync::OnceLock<Arc<dyn nimbus_core::internal::RecordSink>>,
 }
 
 impl LogsService {
@@ -40,7 +42,7 @@ impl LogsService {
         crate::engine::spawn_sweeper(&engine);
         let queries: Arc<crate::ops_insights::Queries> = Arc::default();
         queries.restore(engine.take_restored_queries());
-        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)), queries })
+        Ok(LogsService { engine, metrics: RwLock::new(Arc::new(NoMetrics)), functions: RwLock::new(Arc::new(NoFunctions)), grants: RwLock::new(Arc::new(OpenGrants)), queries, records: std::sync::OnceLock::new() })
     }
 
     /// Wires the CloudWatch metrics service that metric filters put data into.
@@ -52,6 +54,11 @@ impl LogsService {
     /// filter's function must allow `logs.amazonaws.com` to invoke it.
     pub fn set_grants(&self, grants: Arc<dyn ServiceGrants>) {
         *self.grants.write() = grants;
+    }
+
+    /// Wires Kinesis, which subscription filters with a data stream destination put to.
+    pub fn set_record_sink(&self, sink: Arc<dyn nimbus_core::internal::RecordSink>) {
+        let _ = self.records.set(sink);
     }
 
     /// Wires Lambda's asynchronous invoke, which subscription filters deliver through.

@@ -146,6 +146,10 @@ struct ServeArgs {
     /// Do not emit the services' standard CloudWatch metrics (AWS/Lambda, AWS/SQS, …).
     #[arg(long, env = "NIMBUS_NO_SERVICE_METRICS")]
     no_service_metrics: bool,
+    /// Kinesis: do not enforce the per-shard throughput limits (1 MiB/s or 1,000
+    /// records/s in, 2 MiB/s and 5 GetRecords/s out) of provisioned streams.
+    #[arg(long, env = "NIMBUS_KINESIS_NO_THROUGHPUT_LIMITS")]
+    kinesis_no_throughput_limits: bool,
     /// A PEM file of extra root certificates trusted by every outbound TLS connection (SNS
     /// https subscribers, JWKS fetches), besides the public web roots: for local CAs.
     #[arg(long, env = "NIMBUS_CA_BUNDLE", value_name = "FILE")]
@@ -387,6 +391,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let durability = if args.fsync { nimbus_core::storage::Durability::Fsync } else { nimbus_core::storage::Durability::Process };
         let db_path = |name: &str| (!args.in_memory).then(|| args.data_dir.join(name));
         let kinesis = Arc::new(nimbus_kinesis::KinesisService::open(db_path("kinesis.db").as_deref(), durability, clock.clone()).map_err(|e| format!("kinesis: {e}"))?);
+        kinesis.set_key_service(key_service.clone());
+        kinesis.set_throughput_limits(!args.kinesis_no_throughput_limits);
         router.register(kinesis.clone());
         // Step Functions: state machines and STANDARD executions in `stepfunctions.db`;
         // Task states call the other services in-process (`ServiceCaller`, set below once
@@ -405,15 +411,18 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         let execute_api = Arc::new(execute_api);
         router.add_data_plane(nimbus_apigateway::data_plane::PREFIX, execute_api.clone());
+        let execute_api_plane: Arc<dyn nimbus_core::data_plane::DataPlane> = execute_api.clone();
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
         stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
         // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
-        // executions, aws-sdk:*) over those services; `.sync` waits through the engine.
+        // executions, API Gateway, aws-sdk:*) over those services; `.sync` waits through
+        // the engine; `apigateway:invoke` calls the execute-api endpoint in process.
         if let Some(caller) = stepfunctions.service_caller() {
             let integrations = Arc::new(nimbus_stepfunctions::tasks::Integrations::new(caller, clock.clone()));
             integrations.set_watcher(stepfunctions.execution_watcher());
+            integrations.set_execute_api(execute_api_plane);
             stepfunctions.set_task_runner(integrations);
         }
         // STANDARD executions stored as running (a restart, a crash) go on from their

@@ -22,6 +22,7 @@ mod dynamodb_streams;
 mod dynamodb_tables;
 mod eventbridge;
 mod iam_enforcement;
+mod kinesis;
 mod kms;
 mod s3;
 mod s3_aws_chunked;

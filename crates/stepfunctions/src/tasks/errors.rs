@@ -42,6 +42,7 @@ fn optimized_names(integration: Optimized) -> (&'static str, &'static str) {
         Optimized::SnsPublish => ("SNS", "AmazonSNS"),
         Optimized::EventsPutEvents => ("EventBridge", "AmazonEventBridge"),
         Optimized::StatesStartExecution => ("StepFunctions", "AWSStepFunctions"),
+        Optimized::ApiGatewayInvoke => ("ApiGateway", "AmazonApiGateway"),
     }
 }
 

@@ -19,6 +19,7 @@ use nimbus_core::service::BoxFuture;
 use serde_json::Value;
 use std::time::Duration;
 
+mod apigateway;
 mod dynamodb;
 pub mod errors;
 mod lambda;

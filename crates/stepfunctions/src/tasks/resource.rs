@@ -23,6 +23,8 @@ pub enum Optimized {
     EventsPutEvents,
     /// `states:startExecution`
     StatesStartExecution,
+    /// `apigateway:invoke` (HTTP APIs)
+    ApiGatewayInvoke,
 }
 
 impl Optimized {
@@ -73,7 +75,7 @@ pub const SDK_SERVICES: &[SdkService] = &[
 /// Optimized integrations AWS has and nimbus does not run (refused by name rather than
 /// as unknown).
 const OPTIMIZED_NOT_IN_NIMBUS: &[&str] = &[
-    "apigateway", "athena", "batch", "bedrock", "codebuild", "databrew", "ecs", "eks", "elasticmapreduce",
+    "athena", "batch", "bedrock", "codebuild", "databrew", "ecs", "eks", "elasticmapreduce",
     "emr-containers", "emr-serverless", "glue", "http", "mediaconvert", "sagemaker",
 ];
 
@@ -164,6 +166,7 @@ fn optimized(service: &str, action: &str) -> Option<Optimized> {
         ("sns", "publish") => Optimized::SnsPublish,
         ("events", "putEvents") => Optimized::EventsPutEvents,
         ("states", "startExecution") => Optimized::StatesStartExecution,
+        ("apigateway", "invoke") => Optimized::ApiGatewayInvoke,
         _ => return None,
     })
 }
@@ -232,6 +235,7 @@ mod tests {
 
     #[test]
     fn refusals_word_the_reason() {
+        assert_eq!(target("arn:aws:states:::apigateway:invoke"), Target::Optimized { integration: Optimized::ApiGatewayInvoke, action: "invoke".into() });
         let e = parse("arn:aws:states:::ecs:runTask.sync").unwrap_err();
         assert_eq!(e.to_string(), "The resource provided arn:aws:states:::ecs:runTask.sync is not supported by nimbus.");
         let e = parse("arn:aws:states:::nope:x").unwrap_err();

@@ -1,6 +1,6 @@
 //! [`Integrations`]: the [`TaskRunner`] that makes Task states' calls in-process through
 //! core's `ServiceCaller` — parses the resource, hands the call to its integration
-//! (`lambda.rs`, `dynamodb.rs`, `messaging.rs`, `nested.rs`, `sdk.rs`) and owns what they
+//! (`lambda.rs`, `dynamodb.rs`, `messaging.rs`, `nested.rs`, `apigateway.rs`, `sdk.rs`) and owns what they
 //! share: the call itself, the target service's model, the SDK metadata of optimized
 //! results.
 
@@ -8,6 +8,7 @@ use super::errors::{self, HttpMetadata};
 use super::resource::{self, Optimized, Target};
 use super::shapes::{self, Dates};
 use super::{ExecutionWatcher, TaskRequest, TaskResult, TaskRunner};
+use nimbus_core::data_plane::DataPlane;
 use nimbus_core::internal::{InProcessCall, ServiceCaller};
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
@@ -20,12 +21,14 @@ pub struct Integrations {
     caller: Arc<dyn ServiceCaller>,
     /// How `.sync` waits for nested executions (the engine's; set once it exists).
     watcher: OnceLock<Arc<dyn ExecutionWatcher>>,
+    /// API Gateway's execute-api endpoint, for `apigateway:invoke`.
+    execute_api: OnceLock<Arc<dyn DataPlane>>,
     clock: Clock,
 }
 
 impl Integrations {
     pub fn new(caller: Arc<dyn ServiceCaller>, clock: Clock) -> Integrations {
-        Integrations { caller, watcher: OnceLock::new(), clock }
+        Integrations { caller, watcher: OnceLock::new(), execute_api: OnceLock::new(), clock }
     }
 
     /// The engine's view of executions ending, for `states:startExecution.sync`.
@@ -35,6 +38,15 @@ impl Integrations {
 
     pub(super) fn watcher(&self) -> Option<&Arc<dyn ExecutionWatcher>> {
         self.watcher.get()
+    }
+
+    /// API Gateway's execute-api endpoint (the binary's), for `apigateway:invoke`.
+    pub fn set_execute_api(&self, plane: Arc<dyn DataPlane>) {
+        let _ = self.execute_api.set(plane);
+    }
+
+    pub(super) fn execute_api(&self) -> Option<&Arc<dyn DataPlane>> {
+        self.execute_api.get()
     }
 
     pub(super) fn model(&self, service: &str) -> Option<&ServiceModel> {
@@ -145,6 +157,7 @@ impl TaskRunner for Integrations {
                     Optimized::SnsPublish => super::messaging::publish(self, &request).await,
                     Optimized::EventsPutEvents => super::messaging::put_events(self, &request).await,
                     Optimized::StatesStartExecution => super::nested::start_execution(self, &request, parsed.pattern).await,
+                    Optimized::ApiGatewayInvoke => super::apigateway::invoke(self, &request).await,
                 },
                 Target::AwsSdk { service, operation, .. } => super::sdk::run(self, &request, service, &operation).await,
             }

@@ -73,8 +73,20 @@ impl ExecutionRecord {
         })
     }
 
+    /// The stored row: the record as its document, the checkpoint in its own column.
     pub fn row(&self) -> ExecutionRow {
-        ExecutionRow { arn: self.arn.clone(), machine_arn: self.machine_arn.clone(), start_ms: self.start_ms, status: self.status.clone(), doc: serde_json::to_value(self).unwrap_or(Value::Null) }
+        let mut doc = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(o) = doc.as_object_mut() {
+            o.remove("checkpoint");
+        }
+        ExecutionRow { arn: self.arn.clone(), machine_arn: self.machine_arn.clone(), start_ms: self.start_ms, status: self.status.clone(), doc, checkpoint: self.checkpoint.as_ref().map(Value::to_string) }
+    }
+
+    /// The record of a stored row (its checkpoint read back into it).
+    pub fn from_row(row: ExecutionRow) -> Option<ExecutionRecord> {
+        let mut rec: ExecutionRecord = serde_json::from_value(row.doc).ok()?;
+        rec.checkpoint = row.checkpoint.as_deref().and_then(|c| serde_json::from_str(c).ok());
+        Some(rec)
     }
 }
 
@@ -146,10 +158,10 @@ impl Running {
     /// Records where the execution is (STANDARD: written to the store).
     pub fn checkpoint(&self, engine: &Engine, checkpoint: Option<Value>) {
         let mut rec = self.record.lock();
-        rec.checkpoint = checkpoint;
         if !rec.express {
-            drop(engine.store.put_execution(rec.row()));
+            drop(engine.store.put_checkpoint(&rec.arn, checkpoint.as_ref().map(Value::to_string)));
         }
+        rec.checkpoint = checkpoint;
     }
 }
 

@@ -154,7 +154,7 @@ impl Engine {
         };
         let mut n = 0;
         for row in rows {
-            let Ok(rec) = serde_json::from_value::<ExecutionRecord>(row.doc) else { continue };
+            let Some(rec) = ExecutionRecord::from_row(row) else { continue };
             let Ok((def, _)) = crate::definition::parse(&rec.definition) else { continue };
             let history = self.store.history(&rec.arn).unwrap_or_default();
             let checkpoint = rec.checkpoint.clone().and_then(|c| serde_json::from_value::<Checkpoint>(c).ok());
@@ -187,7 +187,7 @@ impl Engine {
             }
         }
         let row = self.store.execution(arn)?.ok_or_else(|| "missing".to_string())?;
-        let mut rec: ExecutionRecord = serde_json::from_value(row.doc).map_err(|e| e.to_string())?;
+        let mut rec = ExecutionRecord::from_row(row).ok_or_else(|| "the stored execution does not parse".to_string())?;
         if rec.status == "SUCCEEDED" {
             return Err("Execution is SUCCEEDED and cannot be redriven".into());
         }

@@ -188,3 +188,12 @@ def test_test_state_runs_one_state_with_mocks(sfn):
     assert sfn.test_state(definition=json.dumps({"Type": "Wait", "Seconds": 3600, "Next": "N"}), roleArn=SFN_ROLE, input="{}")["nextState"] == "N"
     code, msg, _ = error_of(lambda: sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 3}), roleArn=SFN_ROLE))
     assert code == "InvalidDefinition", msg
+
+
+def test_validate_reports_warnings_only_when_asked(sfn):
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x": "$.y"}, "End": True}}})
+    default = sfn.validate_state_machine_definition(definition=definition)
+    assert (default["result"], default["diagnostics"]) == ("OK", [])
+    warned = sfn.validate_state_machine_definition(definition=definition, severity="WARNING")
+    assert warned["result"] == "OK"
+    assert [(d["severity"], d["code"], d["location"]) for d in warned["diagnostics"]] == [("WARNING", "NO_DOLLAR", "/States/A/Parameters/x")]

@@ -372,7 +372,8 @@ fn latest_version_for_revision(reg: &crate::engine::Registry, m: &Machine) -> Op
 pub fn validate(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
     let text = req(input, "definition")?;
     let max = input.get("maxResults").and_then(Value::as_u64).filter(|n| *n > 0).unwrap_or(100) as usize;
-    let only_errors = s(input, "severity") == Some("ERROR");
+    // `severity` ERROR (the default) answers errors only; WARNING answers both.
+    let only_errors = s(input, "severity") != Some("WARNING");
     let diags = match definition::parse(text) {
         Ok((def, warnings)) => {
             let mut d = resource_diagnostics(engine, &def);

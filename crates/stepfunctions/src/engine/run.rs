@@ -278,7 +278,6 @@ impl Exec {
                 };
                 let error = pick("Error", "ErrorPath")?.unwrap_or_default();
                 let cause = pick("Cause", "CausePath")?.unwrap_or_default();
-                self.fail_event(prev, &st.name, &error, &cause);
                 Err(Failure::new(error, cause))
             }
             Kind::Choice { choices, default } => {
@@ -385,7 +384,6 @@ impl Exec {
                     }
                 };
                 let (error, cause) = (pick("Error")?, pick("Cause")?);
-                self.fail_event(prev, &st.name, &error, &cause);
                 Err(Failure::new(error, cause))
             }
             Kind::Choice { choices, default } => {
@@ -443,10 +441,6 @@ impl Exec {
                 finish(&states, raw.clone(), st.next.clone(), None, None)
             }
         }
-    }
-
-    fn fail_event(&self, prev: &mut u64, name: &str, _error: &str, _cause: &str) {
-        let _ = (prev, name);
     }
 
     async fn wait_until(&self, st: &State, frame: &Frame, cp: &Checkpoint, until: u64) {

@@ -818,3 +818,25 @@ async fn map_events_are_chained_as_aws_records_them() {
         ]
     );
 }
+
+/// JSONata's `$now()` / `$millis()` read nimbus's clock: a Wait until "an hour from now"
+/// ends when the clock is moved by an hour.
+#[tokio::test]
+async fn jsonata_time_follows_nimbus_clock() {
+    let n = Nimbus::start_with_clock_control();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "ja-wait",
+        json!({ "QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": { "Type": "Wait", "Timestamp": "{% $fromMillis($millis() + 3600000) %}", "Next": "Done" },
+            "Done": { "Type": "Pass", "Output": "{% $toMillis($now()) - $toMillis($states.context.Execution.StartTime) >= 3600000 %}", "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    event_seen(&c, &exec, HistoryEventType::WaitStateEntered).await;
+    n.advance_clock(3600);
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!(true));
+}

@@ -216,7 +216,7 @@ impl Exec {
             }
             QueryLanguage::Jsonata => {
                 let states = json!({ "input": input, "context": ctx, "errorOutput": error_output });
-                let ja = Jsonata { states: &states, variables: vars };
+                let ja = Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() };
                 let assigned = match c.raw.get("Assign") {
                     Some(a) => Some(object(ja.render(a)?)?),
                     None => None,
@@ -357,9 +357,11 @@ impl Exec {
     #[allow(clippy::too_many_arguments)]
     async fn body_jsonata(self: Arc<Self>, st: &Arc<State>, input: &Value, vars: &Map<String, Value>, ctx: &Value, frame: &Frame, prev: &mut u64, cp: Checkpoint) -> Result<Step, Failure> {
         let states = json!({ "input": input, "context": ctx });
-        let ja = Jsonata { states: &states, variables: vars };
+        // `$now()` in the state's own fields is the time it was entered (a Wait's deadline
+        // counts from there, whatever happens between).
+        let ja = Jsonata { states: &states, variables: vars, now_ms: cp.entered_ms };
         let finish = |states: &Value, default_output: Value, next: Option<String>, assign_field: Option<&Value>, output_field: Option<&Value>| -> Result<Step, Failure> {
-            let ja = Jsonata { states, variables: vars };
+            let ja = Jsonata { states, variables: vars, now_ms: self.engine.clock.now_ms() };
             let assigned = match assign_field.or(st.field("Assign")) {
                 Some(a) => Some(object(ja.render(a)?)?),
                 None => None,
@@ -430,7 +432,7 @@ impl Exec {
                 let raw = self.clone().with_retries(st, input, vars, ctx, frame, prev, cp, |_, ctx, token| {
                     let ctx_with_token = with_token(ctx, token);
                     let states = json!({ "input": input, "context": ctx_with_token });
-                    let ja = Jsonata { states: &states, variables: vars };
+                    let ja = Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() };
                     match st.field("Arguments") {
                         Some(a) if !matches!(st.kind, Kind::Map { .. }) => ja.render(a),
                         _ => Ok(input.clone()),
@@ -557,7 +559,7 @@ impl Exec {
                             Value::Number(n) => Ok(n.as_u64()),
                             Value::String(s) if expression_of(s).is_some() => {
                                 let states = json!({ "input": effective, "context": ctx });
-                                Ok(Jsonata { states: &states, variables: vars }.render(v)?.as_u64())
+                                Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(v)?.as_u64())
                             }
                             _ => Ok(None),
                         };
@@ -575,7 +577,7 @@ impl Exec {
                 let resource = match st.field("Resource") {
                     Some(Value::String(r)) if expression_of(r).is_some() => {
                         let states = json!({ "input": effective, "context": ctx });
-                        match (Jsonata { states: &states, variables: vars }).render(&Value::String(r.clone()))? {
+                        match (Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }).render(&Value::String(r.clone()))? {
                             Value::String(s) => s,
                             _ => return Err(Failure::runtime("The Resource field must evaluate to a string")),
                         }
@@ -642,7 +644,7 @@ impl Exec {
         let states = json!({ "input": effective, "context": ctx });
         let number = |field: &str| -> Result<Option<f64>, Failure> {
             match st.field(field) {
-                Some(v) if jsonata => Ok(Jsonata { states: &states, variables: vars }.render(v)?.as_f64()),
+                Some(v) if jsonata => Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(v)?.as_f64()),
                 Some(v) => Ok(v.as_f64()),
                 None => match st.field(&format!("{field}Path")).and_then(Value::as_str) {
                     Some(p) => Ok((JsonPath { context: ctx, variables: vars }).select(&effective, p)?.as_f64()),
@@ -652,7 +654,7 @@ impl Exec {
         };
         let items = if jsonata {
             match st.field("Items") {
-                Some(i) => Jsonata { states: &states, variables: vars }.render(i)?,
+                Some(i) => Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(i)?,
                 None => effective.clone(),
             }
         } else {
@@ -685,7 +687,7 @@ impl Exec {
                 None => item,
                 Some(sel) if jsonata => {
                     let states = json!({ "input": effective, "context": item_ctx });
-                    Jsonata { states: &states, variables: vars }.render(sel)?
+                    Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(sel)?
                 }
                 Some(sel) => (JsonPath { context: &item_ctx, variables: vars }).render(sel, &effective)?,
             };

@@ -157,11 +157,35 @@ impl Running {
 
     /// Records where the execution is (STANDARD: written to the store).
     pub fn checkpoint(&self, engine: &Engine, checkpoint: Option<Value>) {
+        drop(self.checkpoint_pending(engine, checkpoint));
+    }
+
+    /// As `checkpoint`, with the write to await.
+    pub fn checkpoint_pending(&self, engine: &Engine, checkpoint: Option<Value>) -> Option<nimbus_core::storage::Pending> {
         let mut rec = self.record.lock();
-        if !rec.express {
-            drop(engine.store.put_checkpoint(&rec.arn, checkpoint.as_ref().map(Value::to_string)));
-        }
+        let pending = (!rec.express).then(|| engine.store.put_checkpoint(&rec.arn, checkpoint.as_ref().map(Value::to_string)));
         rec.checkpoint = checkpoint;
+        pending
+    }
+
+    /// SendTaskSuccess / SendTaskFailure on the token the execution waits on: the answer
+    /// is written into the checkpoint (durable) before the waiting task hears it, so a
+    /// restart in between does not lose it.
+    pub async fn record_token_outcome(&self, engine: &Engine, token: &str, outcome: Value) -> Result<(), String> {
+        let pending = {
+            let current = self.record.lock().checkpoint.clone();
+            match current {
+                Some(mut cp) if cp.get("token").and_then(Value::as_str) == Some(token) => {
+                    cp["outcome"] = outcome;
+                    self.checkpoint_pending(engine, Some(cp))
+                }
+                _ => None,
+            }
+        };
+        match pending {
+            Some(p) => p.wait().await,
+            None => Ok(()),
+        }
     }
 }
 

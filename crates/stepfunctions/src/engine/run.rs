@@ -40,6 +40,10 @@ pub struct Checkpoint {
     pub wait_until: Option<u64>,
     #[serde(default)]
     pub token: Option<String>,
+    /// The answer SendTaskSuccess / SendTaskFailure gave on `token`
+    /// (`{"output": …}` or `{"error", "cause"}`), recorded before the task heard it.
+    #[serde(default)]
+    pub outcome: Option<Value>,
     /// A redrive: the state is entered again (its Entered event written anew).
     #[serde(default)]
     pub reenter: bool,
@@ -527,6 +531,7 @@ impl Exec {
                 c.retry_count = retry_count;
                 c.retry_at = Some(at);
                 c.token = None;
+                c.outcome = None;
                 c.prev = *prev;
                 self.running.checkpoint(&self.engine, serde_json::to_value(&c).ok());
             }
@@ -594,12 +599,14 @@ impl Exec {
                     if top {
                         let mut c = base.clone();
                         c.token = t.map(str::to_string);
+                        c.outcome = None;
                         c.retry_at = None;
                         c.prev = running.last_event_id();
                         running.checkpoint(&engine, serde_json::to_value(&c).ok());
                     }
                 };
-                let call = Call { state_name: &st.name, resource: &resource, timeout_s, heartbeat_s, token, resumed, role_arn };
+                let outcome = if resumed { cp.outcome.as_ref().and_then(super::task::outcome_of) } else { None };
+                let call = Call { state_name: &st.name, resource: &resource, timeout_s, heartbeat_s, token, resumed, role_arn, outcome };
                 self.call_task(call, args, prev, &on_token).await
             }
             Kind::Parallel { branches } => {

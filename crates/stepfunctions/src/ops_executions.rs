@@ -320,7 +320,14 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             }
         }
     };
-    let rows = engine.store.executions_of(&machine_arn, status).map_err(AwsError::internal)?;
+    // Only the page is read from the store unless a filter the table does not index
+    // (version, alias, redrive) applies.
+    let paged_in_sql = only_version.is_none() && only_alias.is_none() && redrive_filter.is_none();
+    let rows = if paged_in_sql {
+        engine.store.executions_page(&machine_arn, status, start, max + 1).map_err(AwsError::internal)?
+    } else {
+        engine.store.executions_of(&machine_arn, status).map_err(AwsError::internal)?
+    };
     let items: Vec<Value> = rows
         .into_iter()
         .filter_map(|row| {
@@ -356,7 +363,14 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             Some(item)
         })
         .collect();
-    let (items, next) = paginate(items, start, max);
+    let (items, next) = if paged_in_sql {
+        let more = items.len() > max;
+        let page: Vec<Value> = items.into_iter().take(max).collect();
+        let next = more.then(|| crate::service::encode_token(start + page.len()));
+        (page, next)
+    } else {
+        paginate(items, start, max)
+    };
     let mut out = json!({ "executions": items });
     if let Some(n) = next {
         out["nextToken"] = json!(n);

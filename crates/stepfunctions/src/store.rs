@@ -141,6 +141,19 @@ impl Store {
             .map_err(|e| e.to_string())
     }
 
+    /// One page of a machine's executions, newest first: `limit` rows from `offset`.
+    pub fn executions_page(&self, machine_arn: &str, status: Option<&str>, offset: usize, limit: usize) -> Result<Vec<ExecutionRow>, String> {
+        self.writer
+            .read(|c| {
+                let mut q = c.prepare_cached(
+                    "SELECT arn, machine_arn, start_ms, status, doc, checkpoint FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY start_ms DESC, arn DESC LIMIT ?3 OFFSET ?4",
+                )?;
+                let rows = q.query_map(params![machine_arn, status, limit as i64, offset as i64], Self::row)?;
+                rows.collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
     /// Executions stored as RUNNING (to resume at start).
     pub fn running(&self) -> Result<Vec<ExecutionRow>, String> {
         self.writer

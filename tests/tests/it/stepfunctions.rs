@@ -840,3 +840,28 @@ async fn jsonata_time_follows_nimbus_clock() {
     assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
     assert_eq!(output(&d), json!(true));
 }
+
+/// An endless loop ends at AWS's quota of 25,000 history events.
+#[tokio::test]
+async fn an_endless_loop_stops_at_25000_events() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "loop",
+        json!({ "StartAt": "P", "States": {
+            "P": { "Type": "Pass", "Next": "C" },
+            "C": { "Type": "Choice", "Choices": [ { "Variable": "$.stop", "BooleanEquals": true, "Next": "End" } ], "Default": "P" },
+            "End": { "Type": "Succeed" } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({ "stop": false })).await;
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert!(d.cause().unwrap_or_default().contains("25000"), "{:?}", d.cause());
+    let last = c.get_execution_history().execution_arn(&exec).reverse_order(true).max_results(1).send().await.expect("history");
+    let id = last.events()[0].id();
+    assert_eq!(last.events()[0].r#type(), &HistoryEventType::ExecutionFailed);
+    assert!((25_001..=25_003).contains(&id), "about 25,000 events, then ExecutionFailed ({id})");
+}

@@ -17,8 +17,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// The largest input or output a state may pass on (256 KB).
-pub const DATA_LIMIT: usize = 256 * 1024;
+/// The most events an execution's history holds.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html>
+pub const MAX_EVENTS: u64 = 25_000;
 
 /// Where a STANDARD execution is: the top-level state it is in and how far.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -141,6 +142,10 @@ impl Exec {
     /// One state, from its Entered event to its Exited event (or its failure).
     async fn state(self: Arc<Self>, st: &Arc<State>, input: Value, vars: &mut Map<String, Value>, frame: &Frame, prev: &mut u64, resume: Option<Checkpoint>) -> Result<Step, Failure> {
         let ty = st.type_name();
+        // AWS's quota: an execution's history holds at most 25,000 events.
+        if self.running.last_event_id() >= MAX_EVENTS {
+            return Err(Failure::runtime(format!("The execution reached the maximum number of history events ({MAX_EVENTS}) when entering the state '{}'", st.name)));
+        }
         let entered_ms = resume.as_ref().filter(|c| !c.reenter).map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
         match &resume {
             // Entered before the restart: the checkpoint is written after the Entered

@@ -123,7 +123,13 @@ impl Exec {
                 }
                 None => (def.start_at.clone(), input),
             };
+            let mut transitions = 0u32;
             loop {
+                // A long run of states that never wait lets other tasks run now and then.
+                transitions = transitions.wrapping_add(1);
+                if transitions.is_multiple_of(64) {
+                    tokio::task::yield_now().await;
+                }
                 let Some(st) = def.states.get(&name).cloned() else {
                     return (Err(Failure::runtime(format!("The state '{name}' does not exist"))), prev);
                 };

@@ -197,3 +197,10 @@ def test_validate_reports_warnings_only_when_asked(sfn):
     warned = sfn.validate_state_machine_definition(definition=definition, severity="WARNING")
     assert warned["result"] == "OK"
     assert [(d["severity"], d["code"], d["location"]) for d in warned["diagnostics"]] == [("WARNING", "NO_DOLLAR", "/States/A/Parameters/x")]
+
+
+def test_a_definition_over_one_million_characters_is_refused(sfn):
+    big = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "x" * 1_048_600, "End": True}}}
+    code, msg, status = error_of(lambda: sfn.create_state_machine(name=unique_name("big"), definition=json.dumps(big), roleArn=SFN_ROLE))
+    assert (code, status) == ("ValidationException", 400)
+    assert "Member must have length less than or equal to 1048576" in msg

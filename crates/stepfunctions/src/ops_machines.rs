@@ -64,7 +64,18 @@ fn default_logging() -> Value {
 
 /// Checks a definition for CreateStateMachine / UpdateStateMachine: AWS's schema checks,
 /// then each Task resource against the integrations nimbus runs.
+/// AWS's quota on a definition's length (characters).
+const MAX_DEFINITION: usize = 1_048_576;
+
+fn check_definition_length(text: &str) -> Result<(), AwsError> {
+    if text.chars().count() > MAX_DEFINITION {
+        return Err(errors::validation(format!("1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION}")));
+    }
+    Ok(())
+}
+
 fn check_definition(engine: &Engine, text: &str) -> Result<Arc<definition::Definition>, AwsError> {
+    check_definition_length(text)?;
     let (def, _) = definition::parse(text).map_err(|d| errors::invalid_definition(definition::invalid_message(&d)))?;
     let diags = resource_diagnostics(engine, &def);
     if !diags.is_empty() {
@@ -371,6 +382,7 @@ fn latest_version_for_revision(reg: &crate::engine::Registry, m: &Machine) -> Op
 
 pub fn validate(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
     let text = req(input, "definition")?;
+    check_definition_length(text)?;
     let max = input.get("maxResults").and_then(Value::as_u64).filter(|n| *n > 0).unwrap_or(100) as usize;
     // `severity` ERROR (the default) answers errors only; WARNING answers both.
     let only_errors = s(input, "severity") != Some("WARNING");

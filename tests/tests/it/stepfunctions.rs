@@ -865,3 +865,34 @@ async fn an_endless_loop_stops_at_25000_events() {
     assert_eq!(last.events()[0].r#type(), &HistoryEventType::ExecutionFailed);
     assert!((25_001..=25_003).contains(&id), "about 25,000 events, then ExecutionFailed ({id})");
 }
+
+/// A nested EXPRESS execution through `states:startExecution.sync:2`: its end is known to
+/// the parent's Task however fast the child finishes (EXPRESS executions are not stored).
+#[tokio::test]
+async fn a_nested_express_execution_ends_the_parents_sync_task() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let child = c
+        .create_state_machine()
+        .name("child")
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .definition(json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Parameters": { "doubled.$": "States.MathAdd($.n, $.n)" }, "End": true } } }).to_string())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .expect("child")
+        .state_machine_arn()
+        .to_string();
+    let parent = machine(
+        &c,
+        "parent",
+        json!({ "StartAt": "Run", "States": { "Run": { "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": { "StateMachineArn": child, "Input": { "n.$": "$.n" } }, "ResultSelector": { "out.$": "$.Output" }, "End": true } } }),
+    )
+    .await;
+    for i in 0..5 {
+        let d = finished(&c, &start(&c, &parent, json!({ "n": i })).await).await;
+        assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+        assert_eq!(output(&d), json!({ "out": { "doubled": 2 * i } }));
+    }
+}

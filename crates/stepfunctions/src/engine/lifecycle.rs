@@ -133,6 +133,9 @@ impl Engine {
                 tracing::warn!(execution = %arn, error = %e, "storing an execution's end failed");
             }
         }
+        if running.record.lock().express {
+            self.remember_express(&arn, finished.clone());
+        }
         self.running.lock().remove(&arn);
         let _ = running.done.send(Some(finished.clone()));
         self.ended.notify_waiters();

@@ -249,3 +249,22 @@ impl ExecutionWatcher for Watcher {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn watchers_learn_how_an_ended_express_execution_ended() {
+        let engine = Engine::new(Store::open(None, nimbus_core::storage::Durability::Process).expect("store"), Clock::new());
+        let end = Finished { status: "SUCCEEDED".into(), output: Some(serde_json::json!(1)), error: None, cause: None };
+        engine.remember_express("arn:aws:states:us-east-1:0:express:m:e:1", end.clone());
+        let watcher = Watcher(engine.clone());
+        assert_eq!(watcher.finished("arn:aws:states:us-east-1:0:express:m:e:1").await, Some(end));
+        assert_eq!(watcher.finished("arn:aws:states:us-east-1:0:execution:m:nope").await, None);
+        for i in 0..RECENT_EXPRESS + 1 {
+            engine.remember_express(&format!("arn:{i}"), Finished { status: "FAILED".into(), output: None, error: None, cause: None });
+        }
+        assert_eq!(engine.recent_express.lock().0.len(), RECENT_EXPRESS, "bounded");
+    }
+}

@@ -3,7 +3,8 @@
 //! `AWS::StepFunctions::StateMachine`, named after the machine) with a subsegment for its
 //! Task state, and the Lambda function the Task invokes runs in the same trace, its
 //! segments children of that subsegment; a machine without tracing records nothing; a
-//! sampled `traceHeader` in StartExecution continues the caller's trace.
+//! sampled `traceHeader` in StartExecution continues the caller's trace; a failed execution
+//! is a fault, its failed Task's subsegment an error, both with the error as cause.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html>
 //! <https://docs.aws.amazon.com/xray/latest/api/API_BatchGetTraces.html>
 
@@ -155,4 +156,32 @@ async fn a_trace_header_in_start_execution_continues_the_callers_trace() {
     assert_eq!(exec[0]["name"], name.as_str());
     assert_eq!(exec[0]["parent_id"], "53995c3f42cd8ad8", "the caller's segment is the execution's parent");
     assert_eq!(with_origin(&docs, "AWS::Lambda::Function").len(), 1, "{docs:#?}");
+}
+
+#[tokio::test]
+async fn a_failed_execution_is_a_fault_and_its_task_an_error() {
+    let n = Nimbus::start_in_memory();
+    let (lc, sfn, xray) = (n.lambda_client(), sfn_client(&n), n.xray_client());
+    let function = unique_name("fail");
+    lambda::create(&lc, &function, FnSpec::python("handler.fail")).await;
+    let (_, traced) = machine(&sfn, &function, true).await;
+    let arn = sfn.start_execution().state_machine_arn(&traced).input(r#"{"message":"sold out"}"#).send().await.expect("StartExecution").execution_arn;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let header = loop {
+        let d = sfn.describe_execution().execution_arn(&arn).send().await.expect("DescribeExecution");
+        if d.status != ExecutionStatus::Running {
+            assert_eq!(d.status, ExecutionStatus::Failed);
+            break d.trace_header.expect("traceHeader");
+        }
+        assert!(Instant::now() < deadline, "execution {arn} still running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let docs = segments_until(&xray, &root_of(&header), |d| !with_origin(d, "AWS::StepFunctions::StateMachine").is_empty()).await;
+    let exec = with_origin(&docs, "AWS::StepFunctions::StateMachine");
+    assert_eq!(exec.len(), 1, "{docs:#?}");
+    assert_eq!(exec[0]["fault"], true, "{}", exec[0]);
+    assert_eq!(exec[0]["cause"]["exceptions"][0]["type"], "ValueError");
+    let task = exec[0]["subsegments"].as_array().and_then(|s| s.iter().find(|s| s["name"] == "Call")).unwrap_or_else(|| panic!("no Task subsegment: {}", exec[0]));
+    assert_eq!(task["error"], true, "{task}");
+    assert_eq!(task["cause"]["exceptions"][0]["type"], "ValueError");
 }

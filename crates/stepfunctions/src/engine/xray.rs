@@ -7,7 +7,7 @@
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html>
 //!
 //! An execution is traced when its machine has `tracingConfiguration.enabled: true`, or
-//! when StartExecution carries a sampled trace (`traceHeader`, else `X-Amzn-Trace-Id`):
+//! when StartExecution carries a sampled trace (`X-Amzn-Trace-Id`, else `traceHeader`):
 //! as on AWS, an incoming sampled header is honoured even when tracing is off.
 
 use nimbus_core::trace::{self, Segment, TraceHeader};
@@ -25,16 +25,18 @@ pub struct Traced {
 /// Decides StartExecution's tracing: `param` is the request's `traceHeader`.
 pub fn start(tracing: Option<&Value>, param: Option<&str>, ctx: &RequestContext, now_ms: u64) -> Traced {
     let enabled = tracing.and_then(|t| t.get("enabled")).and_then(Value::as_bool).unwrap_or(false);
-    // The caller's trace: the parameter, else the request's header (continued from the
-    // StartExecution call's own segment when the router records one).
-    let incoming = match param {
-        Some(p) => TraceHeader::parse(p),
-        None => ctx.downstream_trace(),
+    // The caller's trace: the request's `X-Amzn-Trace-Id` (continued from the
+    // StartExecution call's own segment when the router records one), else the
+    // `traceHeader` parameter — "If both sources are provided, Step Functions will use the
+    // header value (preferred)" (StartExecution's `traceHeader`, API reference).
+    let incoming = match ctx.downstream_trace() {
+        Some(t) => Some(t),
+        None => param.and_then(TraceHeader::parse),
     };
     let sampled = incoming.as_ref().map(TraceHeader::is_sampled);
     let traced = trace::recording() && (sampled == Some(true) || (enabled && sampled != Some(false)));
     if !traced {
-        return Traced { header: param.map(str::to_string).or_else(|| ctx.trace_id.clone()), segment: None };
+        return Traced { header: ctx.trace_id.clone().or_else(|| param.map(str::to_string)), segment: None };
     }
     let base = incoming.unwrap_or_else(|| TraceHeader::new_root(now_ms));
     let id = trace::new_segment_id();

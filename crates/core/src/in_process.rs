@@ -32,6 +32,10 @@ impl InProcessServices {
         ctx.principal_arn = Some(format!("arn:aws:iam::{account}:root"));
         ctx.protocol = if model.protocols.contains(&Protocol::Json) { Protocol::Json } else { model.protocols.first().copied().unwrap_or(Protocol::Json) };
         ctx.set_trace_header(trace);
+        // No segment is recorded for an in-process call (no router), so what it starts
+        // downstream continues from the caller's segment (a Step Functions Task's
+        // subsegment), not from an id no document has.
+        ctx.segment_id = ctx.trace.as_ref().and_then(|t| t.parent.clone());
         ctx
     }
 }

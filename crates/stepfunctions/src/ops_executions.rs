@@ -89,6 +89,7 @@ pub async fn start(engine: &Engine, ctx: &RequestContext, input: &Value, sync: b
             return Err(errors::execution_exists(&arn));
         }
     }
+    let traced = crate::engine::xray::start(machine.base.tracing.as_ref(), s(input, "traceHeader"), ctx, now);
     let record = ExecutionRecord {
         arn: arn.clone(),
         name: name.clone(),
@@ -110,7 +111,8 @@ pub async fn start(engine: &Engine, ctx: &RequestContext, input: &Value, sync: b
         cause: None,
         start_ms: now,
         stop_ms: None,
-        trace_header: s(input, "traceHeader").map(str::to_string).or_else(|| ctx.trace_id.clone()),
+        trace_header: traced.header,
+        trace_segment: traced.segment,
         logging: machine.base.logging.clone(),
         tracing: machine.base.tracing.clone(),
         checkpoint: None,

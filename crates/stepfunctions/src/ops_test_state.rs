@@ -102,6 +102,7 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         start_ms: now,
         stop_ms: None,
         trace_header: None,
+        trace_segment: None,
         logging: None,
         tracing: None,
         checkpoint: None,

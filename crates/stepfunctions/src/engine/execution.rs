@@ -44,6 +44,9 @@ pub struct ExecutionRecord {
     pub stop_ms: Option<u64>,
     #[serde(default)]
     pub trace_header: Option<String>,
+    /// A traced execution's X-Ray segment: its id and its parent (see `xray`).
+    #[serde(default)]
+    pub trace_segment: Option<(String, Option<String>)>,
     #[serde(default)]
     pub logging: Option<Value>,
     #[serde(default)]

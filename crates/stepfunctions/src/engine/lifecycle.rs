@@ -140,6 +140,7 @@ impl Engine {
         let _ = running.done.send(Some(finished.clone()));
         self.ended.notify_waiters();
         self.log_end(running);
+        super::xray::record_execution(&running.record.lock());
         finished
     }
 

@@ -16,6 +16,7 @@ pub mod lang;
 pub mod paths;
 pub mod run;
 pub mod task;
+pub mod xray;
 
 use crate::definition::Definition;
 use crate::store::Store;

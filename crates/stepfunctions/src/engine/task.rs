@@ -291,6 +291,9 @@ impl Exec {
         let Some(runner) = runner else {
             return Err((false, Failure::runtime(format!("The resource '{}' is not supported by nimbus: no task integrations are wired", call.resource))));
         };
+        // A traced execution's Task records a subsegment, the parent of the call's hop.
+        let subsegment = self.running.record.lock().trace_segment.is_some().then(nimbus_core::trace::new_segment_id);
+        let started_ms = self.engine.clock.now_ms();
         let request = {
             let rec = self.running.record.lock();
             TaskRequest {
@@ -302,7 +305,7 @@ impl Exec {
                 arguments,
                 task_token: token,
                 role_arn: call.role_arn.clone().unwrap_or_else(|| rec.role_arn.clone()),
-                trace: rec.trace_header.clone(),
+                trace: subsegment.as_deref().and_then(|id| super::xray::task_header(&rec, id)).or_else(|| rec.trace_header.clone()),
                 timeout: call.timeout_s.map(Duration::from_secs),
             }
         };
@@ -313,13 +316,18 @@ impl Exec {
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let result = tokio::select! {
             r = runner.run(request) => match r {
                 TaskResult::Output(v) => Ok(v),
                 TaskResult::Failed { error, cause } => Err((false, Failure::new(error, cause))),
             },
             _ = timeout => Err((true, Failure::new("States.Timeout", ""))),
+        };
+        if let Some(id) = &subsegment {
+            let failure = result.as_ref().err().map(|(_, f)| (f.error.as_str(), f.cause.as_str()));
+            super::xray::record_task(&self.running.record.lock(), id, call.state_name, call.resource, started_ms, self.engine.clock.now_ms(), failure);
         }
+        result
     }
 
     fn open_token(&self, token: &str, activity: Option<String>, scheduled_event: u64) -> Arc<TokenSlot> {

@@ -467,12 +467,12 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     }
     let mut summary = Vec::new();
     if let Some(base) = cfg.targets.first() {
-        println!("medians over {} round(s): records/s (p50 / p99 ms)", cfg.rounds);
+        println!("medians over the round(s) that measured something (of {}): records/s (p50 / p99 ms)", cfg.rounds);
         for &w in &cfg.workloads {
             let counts = if w == Workload::Latency { vec![1] } else { cfg.clients.clone() };
             for clients in counts {
                 let med = |name: &str| {
-                    let rs: Vec<&Row> = rows.iter().filter(|r| r.target == name && r.workload == w && r.clients == clients).collect();
+                    let rs: Vec<&Row> = rows.iter().filter(|r| r.target == name && r.workload == w && r.clients == clients && r.calls > 0).collect();
                     let m = |f: fn(&Row) -> f64| median(rs.iter().map(|r| f(r)).collect());
                     (m(|r| r.records_per_s), m(|r| r.p50_ms), m(|r| r.p99_ms), m(|r| r.get_after_put_p50_ms), m(|r| r.get_after_put_p99_ms), rs.len())
                 };

@@ -403,7 +403,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         for &chain in &cfg.chains {
             for &clients in &cfg.clients {
                 let med = |name: &str| {
-                    let rs: Vec<&Row> = rows.iter().filter(|r| r.target == name && r.chain == chain && r.clients == clients).collect();
+                    let rs: Vec<&Row> = rows.iter().filter(|r| r.target == name && r.chain == chain && r.clients == clients && r.executions > 0).collect();
                     (median(rs.iter().map(|r| r.transitions_per_s).collect()), median(rs.iter().map(|r| r.p50_ms).collect()), median(rs.iter().map(|r| r.p99_ms).collect()), rs.len())
                 };
                 let (b, bp50, bp99, bn) = med(&base.name);

@@ -70,6 +70,20 @@ run_localstack() {
     export LOCALSTACK_VOLUME_DIR="$state/volume"
     export SQS_ENDPOINT_STRATEGY=path
     export SERVICES="${LOCALSTACK_SERVICES:-sqs}"
+    # Kinesis is kinesis-mock 0.5.2, run by LocalStack as `node .../kinesis-local/main.js`
+    # (engine "node"; the "scala" engine wants Java 21 and would download one), installed
+    # with npm into /var/lib/localstack/lib on first use. kinesis-mock has no per-shard
+    # throughput limits; LocalStack's own knobs: KINESIS_ERROR_PROBABILITY (injected
+    # ProvisionedThroughputExceededException, 0 = none) and KINESIS_LATENCY, which despite
+    # its name only delays stream state changes (CreateStream → ACTIVE, DeleteStream, …;
+    # default 500 ms), never PutRecords or GetRecords: 0 keeps setup short.
+    if [[ ",$SERVICES," == *,kinesis,* ]] && ! command -v node >/dev/null; then
+        log "LocalStack's Kinesis (kinesis-mock) needs node on PATH"
+        exit 1
+    fi
+    export KINESIS_MOCK_PROVIDER_ENGINE="${KINESIS_MOCK_PROVIDER_ENGINE:-node}"
+    export KINESIS_ERROR_PROBABILITY="${KINESIS_ERROR_PROBABILITY:-0}"
+    export KINESIS_LATENCY="${KINESIS_LATENCY:-0}"
     cd "$state"
     exec "$LOCALSTACK_VENV/bin/python" -m localstack.runtime.main
 }

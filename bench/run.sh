@@ -6,13 +6,18 @@
 # Lambda benchmark (warm invoke + cold start) against nimbus. With --with-dynamodb it
 # also runs the DynamoDB benchmark (PutItem, GetItem, Query, UpdateItem) against nimbus,
 # the null server and moto (with --with-moto). With --with-apigw it runs the API Gateway
-# benchmark (HTTP API -> Lambda proxy vs direct Invoke of the same event).
+# benchmark (HTTP API -> Lambda proxy vs direct Invoke of the same event). With
+# --with-sfn it runs the Step Functions benchmark (transitions/s of a Pass chain and of a
+# Lambda-task chain) and with --with-kinesis the Kinesis benchmark (PutRecords records/s,
+# GetRecords latency) against nimbus and LocalStack (with --with-localstack).
 #
 #   bench/run.sh [--with-moto] [--with-localstack] [--clients 1,16,64]
 #                [--duration 5s] [--warmup 500ms] [--mode raw,sdk]
 #                [--workload send,recv-delete] [--prefill 2000] [--json FILE]
 #                [--with-lambda] [--lambda-clients 1,16] [--cold-starts 20] [--no-sqs]
 #                [--with-apigw] [--with-dynamodb] [--ddb-workload put,get,update,query] [--ddb-stream]
+#                [--with-sfn] [--sfn-chains pass,lambda] [--with-kinesis] [--kinesis-workload put,latency,get]
+#                [--rounds N]
 #                [--no-build] [--no-startup] [--no-null]
 #
 # All traffic stays on 127.0.0.1. Ports: nimbus 4566, null 4580, moto 5001,
@@ -42,6 +47,11 @@ cold_starts="20"
 with_dynamodb=0
 ddb_workload="put,get,update,query"
 ddb_stream=0
+with_sfn=0
+sfn_chains="pass,lambda"
+with_kinesis=0
+kinesis_workload="put,latency,get"
+rounds=1
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -53,6 +63,11 @@ while [ $# -gt 0 ]; do
         --with-dynamodb) with_dynamodb=1 ;;
         --ddb-workload) ddb_workload="$2"; shift ;;
         --ddb-stream) ddb_stream=1 ;;
+        --with-sfn) with_sfn=1 ;;
+        --sfn-chains) sfn_chains="$2"; shift ;;
+        --with-kinesis) with_kinesis=1 ;;
+        --kinesis-workload) kinesis_workload="$2"; shift ;;
+        --rounds) rounds="$2"; shift ;;
         --lambda-clients) lambda_clients="$2"; shift ;;
         --cold-starts) cold_starts="$2"; shift ;;
         --no-build) build=0 ;;
@@ -65,7 +80,7 @@ while [ $# -gt 0 ]; do
         --workload) workload="$2"; shift ;;
         --prefill) prefill="$2"; shift ;;
         --json) json="$2"; shift ;;
-        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -131,7 +146,7 @@ wait_http() {
 
 cd "$root"
 build_pkgs=(-p nimbus -p nimbus-bench)
-{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ]; } && build_pkgs+=(-p nimbus-test-fn)
+{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ] || [ "$with_sfn" = 1 ]; } && build_pkgs+=(-p nimbus-test-fn)
 if [ "$build" = 1 ]; then
     echo "run.sh: cargo build --release ${build_pkgs[*]}" >&2
     cargo build --release "${build_pkgs[@]}"
@@ -140,10 +155,15 @@ nimbus_bin="$root/target/release/nimbus"
 bench_bin="$root/target/release/nimbus-bench"
 bootstrap_bin="$root/target/release/bootstrap"
 check_bins=("$nimbus_bin" "$bench_bin")
-{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ]; } && check_bins+=("$bootstrap_bin")
+{ [ "$with_lambda" = 1 ] || [ "$with_apigw" = 1 ] || [ "$with_sfn" = 1 ]; } && check_bins+=("$bootstrap_bin")
 for b in "${check_bins[@]}"; do
     [ -x "$b" ] || { echo "run.sh: $b missing (build first)" >&2; exit 1; }
 done
+# The release profile keeps debug info (debug = 1): the test function is ~68 MB, its zip
+# above nimbus's 16 MiB request limit. Functions get a stripped copy (~6 MB).
+if [[ " ${build_pkgs[*]} " == *" nimbus-test-fn "* ]] && command -v strip >/dev/null; then
+    strip -o "$work/bootstrap" "$bootstrap_bin" && bootstrap_bin="$work/bootstrap"
+fi
 
 # Peers first: their installs and starts are the slow part.
 if [ "$with_moto" = 1 ]; then
@@ -151,6 +171,16 @@ if [ "$with_moto" = 1 ]; then
     start moto "$MOTO_PORT" bash "$here/peers.sh" moto "$MOTO_PORT"
 fi
 if [ "$with_localstack" = 1 ]; then
+    # The services LocalStack starts: what this run measures (unless given).
+    if [ -z "${LOCALSTACK_SERVICES:-}" ]; then
+        ls_services=()
+        [ "$sqs" = 1 ] && ls_services+=(sqs)
+        [ "$with_sfn" = 1 ] && ls_services+=(stepfunctions lambda)
+        [ "$with_kinesis" = 1 ] && ls_services+=(kinesis)
+        [ "${#ls_services[@]}" = 0 ] && ls_services=(sqs)
+        LOCALSTACK_SERVICES="$(IFS=,; echo "${ls_services[*]}")"
+        export LOCALSTACK_SERVICES
+    fi
     bash "$here/peers.sh" install-localstack
     start localstack "$LOCALSTACK_PORT" bash "$here/peers.sh" localstack "$LOCALSTACK_PORT"
 fi
@@ -160,7 +190,16 @@ if [ "$startup" = 1 ]; then
     "$bench_bin" startup --bin "$nimbus_bin" --runs 5
 fi
 
-start nimbus "$NIMBUS_PORT" "$nimbus_bin" serve --listen "127.0.0.1:$NIMBUS_PORT" --data-dir "$work/nimbus-data"
+nimbus_args=(serve --listen "127.0.0.1:$NIMBUS_PORT" --data-dir "$work/nimbus-data")
+if [ "$with_kinesis" = 1 ]; then
+    # Kinesis's per-shard limits (1 MB/s, 1,000 records/s in) would cap PutRecords.
+    if "$nimbus_bin" serve --help 2>/dev/null | grep -q -- '--kinesis-no-throughput-limits'; then
+        nimbus_args+=(--kinesis-no-throughput-limits)
+    else
+        echo "run.sh: this nimbus has no --kinesis-no-throughput-limits; its shard limits apply" >&2
+    fi
+fi
+start nimbus "$NIMBUS_PORT" "$nimbus_bin" "${nimbus_args[@]}"
 targets=(--target "nimbus=http://127.0.0.1:$NIMBUS_PORT")
 if [ "$null" = 1 ]; then
     start null "$NULL_PORT" "$bench_bin" null-server --listen "127.0.0.1:$NULL_PORT"
@@ -218,6 +257,27 @@ if [ "$with_apigw" = 1 ]; then
     "$bench_bin" apigw --target "nimbus=http://127.0.0.1:$NIMBUS_PORT" \
         --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
         --bootstrap "$bootstrap_bin" --ws "${extra[@]}"
+fi
+
+# nimbus and LocalStack only: the null server has no Step Functions or Kinesis, and
+# neither peer is started with them otherwise.
+svc_targets=(--target "nimbus=http://127.0.0.1:$NIMBUS_PORT")
+[ "$with_localstack" = 1 ] && svc_targets+=(--target "localstack=http://127.0.0.1:$LOCALSTACK_PORT")
+
+if [ "$with_sfn" = 1 ]; then
+    extra=()
+    [ -n "$json" ] && extra+=(--json "${json%.json}-sfn.json")
+    "$bench_bin" sfn "${svc_targets[@]}" --chains "$sfn_chains" \
+        --clients "$lambda_clients" --duration "$duration" --rounds "$rounds" \
+        --bootstrap "$bootstrap_bin" "${extra[@]}"
+fi
+
+if [ "$with_kinesis" = 1 ]; then
+    extra=()
+    [ -n "$json" ] && extra+=(--json "${json%.json}-kinesis.json")
+    "$bench_bin" kinesis "${svc_targets[@]}" --workload "$kinesis_workload" \
+        --clients "$lambda_clients" --duration "$duration" --warmup "$warmup" \
+        --rounds "$rounds" "${extra[@]}"
 fi
 
 echo >&2

@@ -125,6 +125,9 @@ pub(crate) async fn create_function(rest: &mut Rest, name: &str, zip: &[u8], env
         if c["State"] == "Active" {
             return Ok(());
         }
+        if c["State"] == "Failed" {
+            return Err(format!("{name} Failed: {} {}", c["StateReasonCode"], c["StateReason"]));
+        }
         if Instant::now() > deadline {
             return Err(format!("{name} not Active: {c}"));
         }

@@ -2,15 +2,18 @@
 
 mod apigw;
 mod apigw_ws;
+mod awsjson;
 mod client;
 mod dynamodb;
 mod esm;
+mod kinesis;
 mod lambda;
 mod null_server;
 mod payload;
 mod report;
 mod s3;
 mod secrets;
+mod sfn;
 mod sns;
 mod sqs;
 mod startup;
@@ -347,6 +350,99 @@ enum Cmd {
         #[arg(long)]
         disk_dir: Option<PathBuf>,
     },
+    /// Step Functions: state transitions/s of STANDARD executions of a chain of Pass
+    /// states and of a chain of Lambda tasks, started by N clients that each wait for
+    /// the end with DescribeExecution (see sfn.rs).
+    Sfn {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated client counts.
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Measured time per (round, chain, client count, target).
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// Unmeasured time before each measurement.
+        #[arg(long, default_value = "1s")]
+        warmup: String,
+        /// pass | lambda, or a comma-separated list.
+        #[arg(long, default_value = "pass,lambda")]
+        chains: String,
+        /// States per chain.
+        #[arg(long, default_value_t = 10)]
+        states: usize,
+        /// The test function's `bootstrap` (cargo build --release -p nimbus-test-fn).
+        #[arg(long, default_value = "target/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Pause between a client's DescribeExecution polls (0ms: back to back).
+        #[arg(long, default_value = "0ms")]
+        poll: String,
+        /// Rounds (each alternates the targets); the summary gives medians.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+        /// An execution still RUNNING after this long counts as an error.
+        #[arg(long, default_value = "60s")]
+        execution_timeout: String,
+        /// Pause between runs.
+        #[arg(long, default_value = "300ms")]
+        pause: String,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Per-request timeout (counted as an error).
+        #[arg(long, default_value = "10s")]
+        request_timeout: String,
+    },
+    /// Kinesis: PutRecords records/s (batches of 500), put→visible GetRecords latency, and
+    /// GetRecords on a filled shard (see kinesis.rs).
+    Kinesis {
+        /// NAME=URL, repeatable, e.g. --target nimbus=http://127.0.0.1:4566
+        #[arg(long = "target", required = true)]
+        targets: Vec<String>,
+        /// Comma-separated client counts (put, get; latency uses one client).
+        #[arg(long, default_value = "1,16")]
+        clients: String,
+        /// Measured time per (round, workload, client count, target).
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// Unmeasured time before each measurement.
+        #[arg(long, default_value = "500ms")]
+        warmup: String,
+        /// put | latency | get, or a comma-separated list.
+        #[arg(long, default_value = "put,latency,get")]
+        workload: String,
+        /// Shards of the put stream.
+        #[arg(long, default_value_t = 4)]
+        shards: u32,
+        /// Records per PutRecords call (1..500).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Bytes per record.
+        #[arg(long, default_value_t = 100)]
+        record_size: usize,
+        /// latency: put→visible samples.
+        #[arg(long, default_value_t = 1000)]
+        samples: usize,
+        /// get: records in the filled shard.
+        #[arg(long, default_value_t = 10_000)]
+        fill: usize,
+        /// get: GetRecords Limit.
+        #[arg(long, default_value_t = 1000)]
+        get_limit: usize,
+        /// Rounds (each alternates the targets); the summary gives medians.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+        /// Pause between runs.
+        #[arg(long, default_value = "300ms")]
+        pause: String,
+        /// Also write all figures as JSON to this file.
+        #[arg(long)]
+        json: Option<String>,
+        /// Per-request timeout (counted as an error).
+        #[arg(long, default_value = "10s")]
+        request_timeout: String,
+    },
     /// Time from spawn to first healthy response, and idle RSS, of a nimbus binary.
     Startup {
         #[arg(long)]
@@ -637,6 +733,56 @@ fn main() {
                     sizes: list(&sizes, |s| s.parse::<usize>().map_err(|e| format!("size {s}: {e}")))?,
                     operations: list(&operations, |o| Ok(o.to_string()))?,
                     disk_dir,
+                })
+                .await
+            })
+        })(),
+        Cmd::Sfn { targets, clients, duration, warmup, chains, states, bootstrap, poll, rounds, execution_timeout, pause, json, request_timeout } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            if states == 0 {
+                return Err("--states must be > 0".to_string());
+            }
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                sfn::run(sfn::Config {
+                    targets: parse_targets(&targets).await?,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    chains: list(&chains, sfn::Chain::parse)?,
+                    states,
+                    bootstrap,
+                    poll: parse_duration(&poll)?,
+                    rounds: rounds.max(1),
+                    execution_timeout: parse_duration(&execution_timeout)?,
+                    pause: parse_duration(&pause)?,
+                    json,
+                })
+                .await
+            })
+        })(),
+        Cmd::Kinesis { targets, clients, duration, warmup, workload, shards, batch, record_size, samples, fill, get_limit, rounds, pause, json, request_timeout } => (|| {
+            client::set_request_timeout(parse_duration(&request_timeout)?);
+            if !(1..=500).contains(&batch) || shards == 0 || get_limit == 0 {
+                return Err("--batch must be 1..500, --shards and --get-limit > 0".to_string());
+            }
+            let rt = runtime(None)?;
+            rt.block_on(async move {
+                kinesis::run(kinesis::Config {
+                    targets: parse_targets(&targets).await?,
+                    clients: client_counts(&clients)?,
+                    duration: parse_duration(&duration)?,
+                    warmup: parse_duration(&warmup)?,
+                    workloads: list(&workload, kinesis::Workload::parse)?,
+                    shards,
+                    batch,
+                    record_size,
+                    samples: samples.max(1),
+                    fill: fill.max(1),
+                    get_limit,
+                    rounds: rounds.max(1),
+                    pause: parse_duration(&pause)?,
+                    json,
                 })
                 .await
             })

@@ -57,6 +57,10 @@ def test_start_sync_execution_runs_an_express_machine_to_its_end(sfn):
     standard = create_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     code, _, status = error_of(lambda: sfn.start_sync_execution(stateMachineArn=standard, input="{}"))
     assert (code, status) == ("StateMachineTypeNotSupported", 400)
+    # EXPRESS machines run no `.waitForTaskToken` or `.sync` integrations.
+    token_task = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"}, "End": True}}}
+    code, msg, _ = error_of(lambda: sfn.create_state_machine(name=unique_name("x"), definition=json.dumps(token_task), roleArn=SFN_ROLE, type="EXPRESS"))
+    assert code == "InvalidDefinition" and "Express state machine does not support '.waitForTaskToken' service integration at /States/T/Resource" in msg, msg
     # EXPRESS executions keep no history and are not listed.
     code, _, _ = error_of(lambda: sfn.list_executions(stateMachineArn=machine))
     assert code == "StateMachineTypeNotSupported"
@@ -184,3 +188,19 @@ def test_test_state_runs_one_state_with_mocks(sfn):
     assert sfn.test_state(definition=json.dumps({"Type": "Wait", "Seconds": 3600, "Next": "N"}), roleArn=SFN_ROLE, input="{}")["nextState"] == "N"
     code, msg, _ = error_of(lambda: sfn.test_state(definition=json.dumps({"Type": "Pass", "Next": 3}), roleArn=SFN_ROLE))
     assert code == "InvalidDefinition", msg
+
+
+def test_validate_reports_warnings_only_when_asked(sfn):
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x": "$.y"}, "End": True}}})
+    default = sfn.validate_state_machine_definition(definition=definition)
+    assert (default["result"], default["diagnostics"]) == ("OK", [])
+    warned = sfn.validate_state_machine_definition(definition=definition, severity="WARNING")
+    assert warned["result"] == "OK"
+    assert [(d["severity"], d["code"], d["location"]) for d in warned["diagnostics"]] == [("WARNING", "NO_DOLLAR", "/States/A/Parameters/x")]
+
+
+def test_a_definition_over_one_million_characters_is_refused(sfn):
+    big = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "x" * 1_048_600, "End": True}}}
+    code, msg, status = error_of(lambda: sfn.create_state_machine(name=unique_name("big"), definition=json.dumps(big), roleArn=SFN_ROLE))
+    assert (code, status) == ("ValidationException", 400)
+    assert "Member must have length less than or equal to 1048576" in msg

@@ -550,6 +550,16 @@ impl Checker {
                 }
             }
         }
+        // Warnings (ValidateStateMachineDefinition only): a path without `.$`, a path in
+        // a Pass state's static Result.
+        for f in ["Parameters", "ResultSelector", "ItemSelector"] {
+            if let Some(t) = obj.get(f) {
+                self.no_dollar(t, &format!("{at}/{f}"));
+            }
+        }
+        if ty == "Pass" && obj.get("Result").is_some_and(has_dollar_key) {
+            self.diags.push(Diagnostic { code: "PASS_RESULT_IS_STATIC", message: "The Result of a Pass state is static: its '.$' fields are not evaluated (use Parameters)".into(), location: format!("{at}/Result"), warning: true });
+        }
         if ty == "Choice" {
             if let Some(Value::Array(rules)) = obj.get("Choices") {
                 for (i, r) in rules.iter().enumerate() {
@@ -558,6 +568,30 @@ impl Checker {
                     }
                 }
             }
+        }
+    }
+
+    fn no_dollar(&mut self, template: &Value, at: &str) {
+        match template {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if k.ends_with(".$") {
+                        continue;
+                    }
+                    match v {
+                        Value::String(text) if text.starts_with("$.") || text.starts_with("$$.") || text.starts_with("States.") => {
+                            self.diags.push(Diagnostic { code: "NO_DOLLAR", message: format!("The value of the field '{k}' looks like a JSONPath or an intrinsic function, but the field's name does not end with '.$'"), location: format!("{at}/{k}"), warning: true });
+                        }
+                        other => self.no_dollar(other, &format!("{at}/{k}")),
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    self.no_dollar(v, &format!("{at}[{i}]"));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -631,6 +665,14 @@ impl Checker {
     }
 }
 
+fn has_dollar_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| k.ends_with(".$") || has_dollar_key(v)),
+        Value::Array(a) => a.iter().any(has_dollar_key),
+        _ => false,
+    }
+}
+
 /// A JSONata `{% … %}` string.
 pub fn is_expression(v: &Value) -> bool {
     v.as_str().is_some_and(|s| {
@@ -692,6 +734,16 @@ mod tests {
         assert!(warnings.is_empty());
         assert_eq!(def.start_at, "A");
         assert_eq!(def.states["A"].next.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn warnings_do_not_fail_the_definition() {
+        let (_, warnings) = parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x":"$.y"},"Next":"B"},"B":{"Type":"Pass","Result":{"z.$":"$.q"},"End":true}}}"#).expect("valid");
+        let codes: Vec<&str> = warnings.iter().map(|d| d.code).collect();
+        assert_eq!(codes.len(), 2);
+        assert!(codes.contains(&"NO_DOLLAR") && codes.contains(&"PASS_RESULT_IS_STATIC"));
+        assert!(warnings.iter().all(|d| d.warning));
+        assert!(warnings.iter().any(|d| d.location == "/States/A/Parameters/x"));
     }
 
     #[test]

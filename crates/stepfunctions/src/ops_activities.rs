@@ -126,21 +126,31 @@ fn slot_of(engine: &Engine, input: &Value) -> Result<std::sync::Arc<crate::engin
     engine.tokens.lock().get(token).cloned().ok_or_else(errors::task_missing)
 }
 
-pub fn send_success(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
+pub async fn send_success(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
     let output_text = req(input, "output")?;
     let slot = slot_of(engine, input)?;
     let output: Value = serde_json::from_str(output_text).map_err(|e| AwsError::new("InvalidOutput", 400, format!("Invalid Output: '{e}'")))?;
-    if !slot.resolve(TaskResult::Output(output)) {
-        return Err(errors::task_missing());
-    }
-    Ok(json!({}))
+    answer(engine, input, &slot, TaskResult::Output(output)).await
 }
 
-pub fn send_failure(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
+pub async fn send_failure(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
     let slot = slot_of(engine, input)?;
     let error = s(input, "error").unwrap_or_default().to_string();
     let cause = s(input, "cause").unwrap_or_default().to_string();
-    if !slot.resolve(TaskResult::Failed { error, cause }) {
+    answer(engine, input, &slot, TaskResult::Failed { error, cause }).await
+}
+
+/// Records the answer durably with the execution (STANDARD), then hands it to the task.
+async fn answer(engine: &Engine, input: &Value, slot: &crate::engine::task::TokenSlot, result: TaskResult) -> Result<Value, AwsError> {
+    if slot.outcome.lock().is_some() {
+        return Err(errors::task_missing());
+    }
+    let token = req(input, "taskToken")?;
+    let running = engine.running.lock().get(&slot.execution_arn).cloned();
+    if let Some(r) = running {
+        r.record_token_outcome(engine, token, crate::engine::task::outcome_value(&result)).await.map_err(AwsError::internal)?;
+    }
+    if !slot.resolve(result) {
         return Err(errors::task_missing());
     }
     Ok(json!({}))

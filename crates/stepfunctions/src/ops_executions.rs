@@ -304,6 +304,7 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
     check_arn(arn, &["stateMachine"])?;
     let (start, max) = page(input, 100)?;
     let status = s(input, "statusFilter");
+    let redrive_filter = s(input, "redriveFilter");
     let (machine_arn, only_version, only_alias) = {
         let reg = engine.registry.read();
         if let Some(a) = reg.aliases.get(arn) {
@@ -319,7 +320,14 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             }
         }
     };
-    let rows = engine.store.executions_of(&machine_arn, status).map_err(AwsError::internal)?;
+    // Only the page is read from the store unless a filter the table does not index
+    // (version, alias, redrive) applies.
+    let paged_in_sql = only_version.is_none() && only_alias.is_none() && redrive_filter.is_none();
+    let rows = if paged_in_sql {
+        engine.store.executions_page(&machine_arn, status, start, max + 1).map_err(AwsError::internal)?
+    } else {
+        engine.store.executions_of(&machine_arn, status).map_err(AwsError::internal)?
+    };
     let items: Vec<Value> = rows
         .into_iter()
         .filter_map(|row| {
@@ -330,6 +338,11 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             };
             if status.is_some_and(|s| s != rec.status) {
                 return None;
+            }
+            match redrive_filter {
+                Some("REDRIVEN") if rec.redrive_count == 0 => return None,
+                Some("NOT_REDRIVEN") if rec.redrive_count > 0 => return None,
+                _ => {}
             }
             if only_version.as_ref().is_some_and(|v| rec.version_arn.as_ref() != Some(v)) || only_alias.as_ref().is_some_and(|a| rec.alias_arn.as_ref() != Some(a)) {
                 return None;
@@ -350,7 +363,14 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
             Some(item)
         })
         .collect();
-    let (items, next) = paginate(items, start, max);
+    let (items, next) = if paged_in_sql {
+        let more = items.len() > max;
+        let page: Vec<Value> = items.into_iter().take(max).collect();
+        let next = more.then(|| crate::service::encode_token(start + page.len()));
+        (page, next)
+    } else {
+        paginate(items, start, max)
+    };
     let mut out = json!({ "executions": items });
     if let Some(n) = next {
         out["nextToken"] = json!(n);

@@ -64,7 +64,18 @@ fn default_logging() -> Value {
 
 /// Checks a definition for CreateStateMachine / UpdateStateMachine: AWS's schema checks,
 /// then each Task resource against the integrations nimbus runs.
+/// AWS's quota on a definition's length (characters).
+const MAX_DEFINITION: usize = 1_048_576;
+
+fn check_definition_length(text: &str) -> Result<(), AwsError> {
+    if text.chars().count() > MAX_DEFINITION {
+        return Err(errors::validation(format!("1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION}")));
+    }
+    Ok(())
+}
+
 fn check_definition(engine: &Engine, text: &str) -> Result<Arc<definition::Definition>, AwsError> {
+    check_definition_length(text)?;
     let (def, _) = definition::parse(text).map_err(|d| errors::invalid_definition(definition::invalid_message(&d)))?;
     let diags = resource_diagnostics(engine, &def);
     if !diags.is_empty() {
@@ -90,6 +101,32 @@ fn resource_diagnostics(engine: &Engine, def: &definition::Definition) -> Vec<Di
         }
     }
     out
+}
+
+/// EXPRESS machines run no `.sync` or `.waitForTaskToken` integrations and no activities.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html>
+fn check_express(def: &definition::Definition) -> Result<(), AwsError> {
+    let mut resources = Vec::new();
+    definition::resources(def, "", &mut resources);
+    resources.sort();
+    let mut diags = Vec::new();
+    for (r, loc) in resources {
+        let what = if r.ends_with(".sync") || r.ends_with(".sync:2") {
+            "'.sync' service integration"
+        } else if r.ends_with(".waitForTaskToken") {
+            "'.waitForTaskToken' service integration"
+        } else if crate::arns::parse(&r).is_some_and(|a| a.kind == "activity") {
+            "Activity resources"
+        } else {
+            continue;
+        };
+        diags.push(Diagnostic { code: "SCHEMA_VALIDATION_FAILED", message: format!("Express state machine does not support {what}"), location: loc, warning: false });
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(errors::invalid_definition(definition::invalid_message(&diags)))
+    }
 }
 
 fn check_role(role: &str) -> Result<(), AwsError> {
@@ -139,6 +176,9 @@ pub async fn create(engine: &Engine, ctx: &RequestContext, input: &Value) -> Res
         return Err(errors::validation(format!("1 validation error detected: Value '{kind}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")));
     }
     let def = check_definition(engine, text)?;
+    if kind == "EXPRESS" {
+        check_express(&def)?;
+    }
     let logging = logging_of(input)?;
     let tracing = input.get("tracingConfiguration").cloned();
     let tags = tags_of(input)?;
@@ -280,6 +320,11 @@ pub async fn update(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Re
         Some(t) => Some(check_definition(engine, t)?),
         None => None,
     };
+    if let Some(d) = &def {
+        if engine.registry.read().machines.get(arn).is_some_and(|m| m.express()) {
+            check_express(d)?;
+        }
+    }
     let now = engine.clock.now_ms();
     let (pending, out) = {
         let mut reg = engine.registry.write();
@@ -337,8 +382,10 @@ fn latest_version_for_revision(reg: &crate::engine::Registry, m: &Machine) -> Op
 
 pub fn validate(engine: &Engine, input: &Value) -> Result<Value, AwsError> {
     let text = req(input, "definition")?;
+    check_definition_length(text)?;
     let max = input.get("maxResults").and_then(Value::as_u64).filter(|n| *n > 0).unwrap_or(100) as usize;
-    let only_errors = s(input, "severity") == Some("ERROR");
+    // `severity` ERROR (the default) answers errors only; WARNING answers both.
+    let only_errors = s(input, "severity") != Some("WARNING");
     let diags = match definition::parse(text) {
         Ok((def, warnings)) => {
             let mut d = resource_diagnostics(engine, &def);

@@ -15,7 +15,7 @@ use std::path::Path;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS resources (arn TEXT PRIMARY KEY, kind TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, start_ms INTEGER NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, start_ms INTEGER NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL, checkpoint TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_ms);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE TABLE IF NOT EXISTS history (execution_arn TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (execution_arn, id)) WITHOUT ROWID;
@@ -34,6 +34,8 @@ pub struct ExecutionRow {
     pub start_ms: u64,
     pub status: String,
     pub doc: Value,
+    /// Where a running execution resumes (kept apart from `doc`: it changes at every state).
+    pub checkpoint: Option<String>,
 }
 
 impl Store {
@@ -78,8 +80,17 @@ impl Store {
 
     pub fn put_execution(&self, row: ExecutionRow) -> Pending {
         self.writer.submit(Box::new(move |c| {
-            c.prepare_cached("INSERT OR REPLACE INTO executions (arn, machine_arn, start_ms, status, doc) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![row.arn, row.machine_arn, row.start_ms as i64, row.status, row.doc.to_string()])?;
+            c.prepare_cached("INSERT OR REPLACE INTO executions (arn, machine_arn, start_ms, status, doc, checkpoint) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![row.arn, row.machine_arn, row.start_ms as i64, row.status, row.doc.to_string(), row.checkpoint])?;
+            Ok(())
+        }))
+    }
+
+    /// A running execution's new checkpoint (its record unchanged).
+    pub fn put_checkpoint(&self, arn: &str, checkpoint: Option<String>) -> Pending {
+        let arn = arn.to_string();
+        self.writer.submit(Box::new(move |c| {
+            c.prepare_cached("UPDATE executions SET checkpoint = ?2 WHERE arn = ?1")?.execute(params![arn, checkpoint])?;
             Ok(())
         }))
     }
@@ -110,12 +121,12 @@ impl Store {
 
     fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
         let doc: String = r.get(4)?;
-        Ok(ExecutionRow { arn: r.get(0)?, machine_arn: r.get(1)?, start_ms: r.get::<_, i64>(2)? as u64, status: r.get(3)?, doc: serde_json::from_str(&doc).unwrap_or(Value::Null) })
+        Ok(ExecutionRow { arn: r.get(0)?, machine_arn: r.get(1)?, start_ms: r.get::<_, i64>(2)? as u64, status: r.get(3)?, doc: serde_json::from_str(&doc).unwrap_or(Value::Null), checkpoint: r.get(5)? })
     }
 
     pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, String> {
         self.writer
-            .read(|c| c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE arn = ?1")?.query_row(params![arn], Self::row).optional())
+            .read(|c| c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc, checkpoint FROM executions WHERE arn = ?1")?.query_row(params![arn], Self::row).optional())
             .map_err(|e| e.to_string())
     }
 
@@ -123,8 +134,21 @@ impl Store {
     pub fn executions_of(&self, machine_arn: &str, status: Option<&str>) -> Result<Vec<ExecutionRow>, String> {
         self.writer
             .read(|c| {
-                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY start_ms DESC, arn DESC")?;
+                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc, checkpoint FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY start_ms DESC, arn DESC")?;
                 let rows = q.query_map(params![machine_arn, status], Self::row)?;
+                rows.collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// One page of a machine's executions, newest first: `limit` rows from `offset`.
+    pub fn executions_page(&self, machine_arn: &str, status: Option<&str>, offset: usize, limit: usize) -> Result<Vec<ExecutionRow>, String> {
+        self.writer
+            .read(|c| {
+                let mut q = c.prepare_cached(
+                    "SELECT arn, machine_arn, start_ms, status, doc, checkpoint FROM executions WHERE machine_arn = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY start_ms DESC, arn DESC LIMIT ?3 OFFSET ?4",
+                )?;
+                let rows = q.query_map(params![machine_arn, status, limit as i64, offset as i64], Self::row)?;
                 rows.collect()
             })
             .map_err(|e| e.to_string())
@@ -134,7 +158,7 @@ impl Store {
     pub fn running(&self) -> Result<Vec<ExecutionRow>, String> {
         self.writer
             .read(|c| {
-                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc FROM executions WHERE status = 'RUNNING' ORDER BY start_ms")?;
+                let mut q = c.prepare_cached("SELECT arn, machine_arn, start_ms, status, doc, checkpoint FROM executions WHERE status = 'RUNNING' ORDER BY start_ms")?;
                 let rows = q.query_map([], Self::row)?;
                 rows.collect()
             })

@@ -632,6 +632,11 @@ async fn a_failed_execution_is_redriven_from_its_failed_state() {
     assert_eq!(&t[redriven - 1..redriven + 2], &["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered"]);
     assert_eq!(t.iter().filter(|k| *k == "PassStateEntered").count(), 1, "states before the failure are not run again");
     err(c.redrive_execution().execution_arn(&exec).send().await, "ExecutionNotRedrivable");
+    let redriven = c.list_executions().state_machine_arn(&arn).redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven).send().await.expect("list redriven");
+    assert_eq!(redriven.executions().len(), 1);
+    assert_eq!(redriven.executions()[0].redrive_count(), Some(1));
+    let not = c.list_executions().state_machine_arn(&arn).redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::NotRedriven).send().await.expect("list not redriven");
+    assert!(not.executions().is_empty());
 }
 
 #[tokio::test]
@@ -738,4 +743,156 @@ async fn timeouts_on_the_clock_and_tolerated_map_failures() {
     let strict = machine(&c, "strict", def(0)).await;
     let d = finished(&c, &start(&c, &strict, json!([1, 2, 3])).await).await;
     assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
+}
+
+/// A retry waiting its interval survives `kill -9`: after the restart the next attempt
+/// comes at the stored time, with the attempts already made still counted.
+#[tokio::test]
+async fn a_retry_in_its_interval_survives_kill_9() {
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        return;
+    }
+    let c = sfn(&n);
+    let activity = c.create_activity().name("retry").send().await.expect("create").activity_arn().to_string();
+    let arn = machine(
+        &c,
+        "retry-durable",
+        json!({ "StartAt": "T", "States": { "T": { "Type": "Task", "Resource": activity,
+            "Retry": [ { "ErrorEquals": ["Flaky"], "IntervalSeconds": 3600, "MaxAttempts": 1 } ], "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    let (token, _) = take(&c, &activity).await;
+    c.send_task_failure().task_token(&token).error("Flaky").send().await.expect("fail");
+    event_seen(&c, &exec, HistoryEventType::ActivityFailed).await;
+    n.kill9();
+    n.restart();
+    let c = sfn(&n);
+    assert_eq!(c.describe_execution().execution_arn(&exec).send().await.expect("describe").status(), &ExecutionStatus::Running);
+    n.advance_clock(3600);
+    let (token, _) = take(&c, &activity).await;
+    // The one retry allowed is spent: this failure ends the execution.
+    c.send_task_failure().task_token(&token).error("Flaky").cause("again").send().await.expect("fail again");
+    let d = finished(&c, &exec).await;
+    assert_eq!((d.status(), d.error(), d.cause()), (&ExecutionStatus::Failed, Some("Flaky"), Some("again")));
+    let t = types(&events(&c, &exec).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(t.iter().filter(|k| *k == "ActivityScheduled").count(), 2, "{t:?}");
+}
+
+/// A Map's events chained as AWS records them: each iteration's start follows the previous
+/// iteration's last state event; MapStateSucceeded and MapStateExited both follow the last
+/// MapIterationSucceeded.
+#[tokio::test]
+async fn map_events_are_chained_as_aws_records_them() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "chain",
+        json!({ "StartAt": "M", "States": { "M": { "Type": "Map", "MaxConcurrency": 1,
+            "ItemProcessor": { "StartAt": "P", "States": { "P": { "Type": "Pass", "End": true } } }, "End": true } } }),
+    )
+    .await;
+    let d = finished(&c, &start(&c, &arn, json!(["a", "b"])).await).await;
+    assert_eq!(output(&d), json!(["a", "b"]));
+    let evs = events(&c, d.execution_arn()).await;
+    let chain: Vec<(&str, i64, i64)> = evs.iter().map(|e| (e.r#type().as_str(), e.id(), e.previous_event_id())).collect();
+    assert_eq!(
+        chain,
+        vec![
+            ("ExecutionStarted", 1, 0),
+            ("MapStateEntered", 2, 0),
+            ("MapStateStarted", 3, 2),
+            ("MapIterationStarted", 4, 3),
+            ("PassStateEntered", 5, 4),
+            ("PassStateExited", 6, 5),
+            ("MapIterationSucceeded", 7, 6),
+            ("MapIterationStarted", 8, 6),
+            ("PassStateEntered", 9, 8),
+            ("PassStateExited", 10, 9),
+            ("MapIterationSucceeded", 11, 10),
+            ("MapStateSucceeded", 12, 11),
+            ("MapStateExited", 13, 11),
+            ("ExecutionSucceeded", 14, 13),
+        ]
+    );
+}
+
+/// JSONata's `$now()` / `$millis()` read nimbus's clock: a Wait until "an hour from now"
+/// ends when the clock is moved by an hour.
+#[tokio::test]
+async fn jsonata_time_follows_nimbus_clock() {
+    let n = Nimbus::start_with_clock_control();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "ja-wait",
+        json!({ "QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": { "Type": "Wait", "Timestamp": "{% $fromMillis($millis() + 3600000) %}", "Next": "Done" },
+            "Done": { "Type": "Pass", "Output": "{% $toMillis($now()) - $toMillis($states.context.Execution.StartTime) >= 3600000 %}", "End": true } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({})).await;
+    event_seen(&c, &exec, HistoryEventType::WaitStateEntered).await;
+    n.advance_clock(3600);
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!(true));
+}
+
+/// An endless loop ends at AWS's quota of 25,000 history events.
+#[tokio::test]
+async fn an_endless_loop_stops_at_25000_events() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let arn = machine(
+        &c,
+        "loop",
+        json!({ "StartAt": "P", "States": {
+            "P": { "Type": "Pass", "Next": "C" },
+            "C": { "Type": "Choice", "Choices": [ { "Variable": "$.stop", "BooleanEquals": true, "Next": "End" } ], "Default": "P" },
+            "End": { "Type": "Succeed" } } }),
+    )
+    .await;
+    let exec = start(&c, &arn, json!({ "stop": false })).await;
+    let d = finished(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert!(d.cause().unwrap_or_default().contains("25000"), "{:?}", d.cause());
+    let last = c.get_execution_history().execution_arn(&exec).reverse_order(true).max_results(1).send().await.expect("history");
+    let id = last.events()[0].id();
+    assert_eq!(last.events()[0].r#type(), &HistoryEventType::ExecutionFailed);
+    assert!((25_001..=25_003).contains(&id), "about 25,000 events, then ExecutionFailed ({id})");
+}
+
+/// A nested EXPRESS execution through `states:startExecution.sync:2`: its end is known to
+/// the parent's Task however fast the child finishes (EXPRESS executions are not stored).
+#[tokio::test]
+async fn a_nested_express_execution_ends_the_parents_sync_task() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let child = c
+        .create_state_machine()
+        .name("child")
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .definition(json!({ "StartAt": "P", "States": { "P": { "Type": "Pass", "Parameters": { "doubled.$": "States.MathAdd($.n, $.n)" }, "End": true } } }).to_string())
+        .role_arn(ROLE)
+        .send()
+        .await
+        .expect("child")
+        .state_machine_arn()
+        .to_string();
+    let parent = machine(
+        &c,
+        "parent",
+        json!({ "StartAt": "Run", "States": { "Run": { "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": { "StateMachineArn": child, "Input": { "n.$": "$.n" } }, "ResultSelector": { "out.$": "$.Output" }, "End": true } } }),
+    )
+    .await;
+    for i in 0..5 {
+        let d = finished(&c, &start(&c, &parent, json!({ "n": i })).await).await;
+        assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+        assert_eq!(output(&d), json!({ "out": { "doubled": 2 * i } }));
+    }
 }

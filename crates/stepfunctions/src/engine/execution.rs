@@ -73,8 +73,20 @@ impl ExecutionRecord {
         })
     }
 
+    /// The stored row: the record as its document, the checkpoint in its own column.
     pub fn row(&self) -> ExecutionRow {
-        ExecutionRow { arn: self.arn.clone(), machine_arn: self.machine_arn.clone(), start_ms: self.start_ms, status: self.status.clone(), doc: serde_json::to_value(self).unwrap_or(Value::Null) }
+        let mut doc = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(o) = doc.as_object_mut() {
+            o.remove("checkpoint");
+        }
+        ExecutionRow { arn: self.arn.clone(), machine_arn: self.machine_arn.clone(), start_ms: self.start_ms, status: self.status.clone(), doc, checkpoint: self.checkpoint.as_ref().map(Value::to_string) }
+    }
+
+    /// The record of a stored row (its checkpoint read back into it).
+    pub fn from_row(row: ExecutionRow) -> Option<ExecutionRecord> {
+        let mut rec: ExecutionRecord = serde_json::from_value(row.doc).ok()?;
+        rec.checkpoint = row.checkpoint.as_deref().and_then(|c| serde_json::from_str(c).ok());
+        Some(rec)
     }
 }
 
@@ -145,10 +157,34 @@ impl Running {
 
     /// Records where the execution is (STANDARD: written to the store).
     pub fn checkpoint(&self, engine: &Engine, checkpoint: Option<Value>) {
+        drop(self.checkpoint_pending(engine, checkpoint));
+    }
+
+    /// As `checkpoint`, with the write to await.
+    pub fn checkpoint_pending(&self, engine: &Engine, checkpoint: Option<Value>) -> Option<nimbus_core::storage::Pending> {
         let mut rec = self.record.lock();
+        let pending = (!rec.express).then(|| engine.store.put_checkpoint(&rec.arn, checkpoint.as_ref().map(Value::to_string)));
         rec.checkpoint = checkpoint;
-        if !rec.express {
-            drop(engine.store.put_execution(rec.row()));
+        pending
+    }
+
+    /// SendTaskSuccess / SendTaskFailure on the token the execution waits on: the answer
+    /// is written into the checkpoint (durable) before the waiting task hears it, so a
+    /// restart in between does not lose it.
+    pub async fn record_token_outcome(&self, engine: &Engine, token: &str, outcome: Value) -> Result<(), String> {
+        let pending = {
+            let current = self.record.lock().checkpoint.clone();
+            match current {
+                Some(mut cp) if cp.get("token").and_then(Value::as_str) == Some(token) => {
+                    cp["outcome"] = outcome;
+                    self.checkpoint_pending(engine, Some(cp))
+                }
+                _ => None,
+            }
+        };
+        match pending {
+            Some(p) => p.wait().await,
+            None => Ok(()),
         }
     }
 }

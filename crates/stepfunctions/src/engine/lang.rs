@@ -75,6 +75,8 @@ impl JsonPath<'_> {
 pub struct Jsonata<'a> {
     pub states: &'a Value,
     pub variables: &'a Map<String, Value>,
+    /// nimbus's clock, for `$now()` and `$millis()`.
+    pub now_ms: u64,
 }
 
 impl Jsonata<'_> {
@@ -112,6 +114,7 @@ impl Jsonata<'_> {
         let parsed = nimbus_jsonata::Expr::parse(expr).map_err(|e| Failure::new("States.QueryEvaluationError", format!("The JSONata expression '{expr}' is not valid: {e}")))?;
         let mut bindings = nimbus_jsonata::Bindings::new();
         nimbus_jsonata::stepfunctions::register(&mut bindings);
+        bindings.now(self.now_ms as i64);
         for (k, v) in self.variables {
             bindings.bind(k, v.clone());
         }

@@ -32,7 +32,14 @@ impl Engine {
                 (input, Arc::new(Exec { engine: engine.clone(), running: running.clone(), execution_ctx, machine_ctx }))
             };
             let mut stop = running.stop.subscribe();
-            let deadline = def.timeout_seconds.map(|s| running.record.lock().start_ms + s * 1000);
+            // EXPRESS executions last at most five minutes.
+            let express = running.record.lock().express && running.test.is_none();
+            let limit = match (def.timeout_seconds, express) {
+                (Some(s), true) => Some(s.min(300)),
+                (None, true) => Some(300),
+                (s, false) => s,
+            };
+            let deadline = limit.map(|s| running.record.lock().start_ms + s * 1000);
             // AWS chains the first state's Entered event to 0, not to ExecutionStarted.
             let prev = if resume.is_none() { 0 } else { running.last_event_id() };
             let body = exec.clone().run_set(def, input, Map::new(), Frame { top: true }, prev, resume);
@@ -126,6 +133,9 @@ impl Engine {
                 tracing::warn!(execution = %arn, error = %e, "storing an execution's end failed");
             }
         }
+        if running.record.lock().express {
+            self.remember_express(&arn, finished.clone());
+        }
         self.running.lock().remove(&arn);
         let _ = running.done.send(Some(finished.clone()));
         self.ended.notify_waiters();
@@ -147,7 +157,7 @@ impl Engine {
         };
         let mut n = 0;
         for row in rows {
-            let Ok(rec) = serde_json::from_value::<ExecutionRecord>(row.doc) else { continue };
+            let Some(rec) = ExecutionRecord::from_row(row) else { continue };
             let Ok((def, _)) = crate::definition::parse(&rec.definition) else { continue };
             let history = self.store.history(&rec.arn).unwrap_or_default();
             let checkpoint = rec.checkpoint.clone().and_then(|c| serde_json::from_value::<Checkpoint>(c).ok());
@@ -180,7 +190,7 @@ impl Engine {
             }
         }
         let row = self.store.execution(arn)?.ok_or_else(|| "missing".to_string())?;
-        let mut rec: ExecutionRecord = serde_json::from_value(row.doc).map_err(|e| e.to_string())?;
+        let mut rec = ExecutionRecord::from_row(row).ok_or_else(|| "the stored execution does not parse".to_string())?;
         if rec.status == "SUCCEEDED" {
             return Err("Execution is SUCCEEDED and cannot be redriven".into());
         }

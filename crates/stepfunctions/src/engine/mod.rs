@@ -30,6 +30,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, OnceLock};
 
+/// How many ended EXPRESS executions the engine remembers for `.sync` watchers.
+pub const RECENT_EXPRESS: usize = 1024;
+
 /// A state machine, or one of its published versions (`version: Some(n)`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
@@ -124,6 +127,9 @@ pub struct Engine {
     pub activity_queues: Mutex<HashMap<String, Arc<ActivityQueue>>>,
     /// Rung whenever an execution ends (watchers re-check).
     pub ended: tokio::sync::Notify,
+    /// How recent EXPRESS executions ended (they are not stored): `.sync` integrations
+    /// that look after the end still get it. Bounded: the newest `RECENT_EXPRESS`.
+    pub recent_express: Mutex<(HashMap<String, Finished>, VecDeque<String>)>,
     /// CloudWatch Logs, for machines whose `loggingConfiguration` asks for it.
     pub log_sink: RwLock<Option<Arc<dyn nimbus_core::internal::LogSink>>>,
     /// Handle to self for the tasks executions spawn.
@@ -167,6 +173,7 @@ impl Engine {
             activity_queues: Mutex::new(HashMap::new()),
             ended: tokio::sync::Notify::new(),
             log_sink: RwLock::new(None),
+            recent_express: Mutex::new((HashMap::new(), VecDeque::new())),
             me: OnceLock::new(),
         });
         let _ = engine.me.set(Arc::downgrade(&engine));
@@ -181,11 +188,27 @@ impl Engine {
         self.activity_queues.lock().entry(arn.to_string()).or_default().clone()
     }
 
-    /// How an execution ended, from memory (running) or the store; `None`: no such
-    /// execution, `Some(None)`: still running.
+    /// Remembers how an EXPRESS execution ended (the newest `RECENT_EXPRESS`).
+    pub fn remember_express(&self, arn: &str, finished: Finished) {
+        let mut recent = self.recent_express.lock();
+        if recent.0.insert(arn.to_string(), finished).is_none() {
+            recent.1.push_back(arn.to_string());
+        }
+        while recent.1.len() > RECENT_EXPRESS {
+            if let Some(old) = recent.1.pop_front() {
+                recent.0.remove(&old);
+            }
+        }
+    }
+
+    /// How an execution ended, from memory (running, or a recent EXPRESS one) or the
+    /// store; `None`: no such execution, `Some(None)`: still running.
     pub fn outcome(&self, arn: &str) -> Option<Option<Finished>> {
         if let Some(r) = self.running.lock().get(arn) {
             return Some(r.finished());
+        }
+        if let Some(f) = self.recent_express.lock().0.get(arn) {
+            return Some(Some(f.clone()));
         }
         let row = self.store.execution(arn).ok()??;
         let rec: execution::ExecutionRecord = serde_json::from_value(row.doc).ok()?;
@@ -224,5 +247,24 @@ impl ExecutionWatcher for Watcher {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn watchers_learn_how_an_ended_express_execution_ended() {
+        let engine = Engine::new(Store::open(None, nimbus_core::storage::Durability::Process).expect("store"), Clock::new());
+        let end = Finished { status: "SUCCEEDED".into(), output: Some(serde_json::json!(1)), error: None, cause: None };
+        engine.remember_express("arn:aws:states:us-east-1:0:express:m:e:1", end.clone());
+        let watcher = Watcher(engine.clone());
+        assert_eq!(watcher.finished("arn:aws:states:us-east-1:0:express:m:e:1").await, Some(end));
+        assert_eq!(watcher.finished("arn:aws:states:us-east-1:0:execution:m:nope").await, None);
+        for i in 0..RECENT_EXPRESS + 1 {
+            engine.remember_express(&format!("arn:{i}"), Finished { status: "FAILED".into(), output: None, error: None, cause: None });
+        }
+        assert_eq!(engine.recent_express.lock().0.len(), RECENT_EXPRESS, "bounded");
     }
 }

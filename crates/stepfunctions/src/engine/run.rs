@@ -17,8 +17,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// The largest input or output a state may pass on (256 KB).
-pub const DATA_LIMIT: usize = 256 * 1024;
+/// The most events an execution's history holds.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html>
+pub const MAX_EVENTS: u64 = 25_000;
 
 /// Where a STANDARD execution is: the top-level state it is in and how far.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -40,6 +41,10 @@ pub struct Checkpoint {
     pub wait_until: Option<u64>,
     #[serde(default)]
     pub token: Option<String>,
+    /// The answer SendTaskSuccess / SendTaskFailure gave on `token`
+    /// (`{"output": …}` or `{"error", "cause"}`), recorded before the task heard it.
+    #[serde(default)]
+    pub outcome: Option<Value>,
     /// A redrive: the state is entered again (its Entered event written anew).
     #[serde(default)]
     pub reenter: bool,
@@ -118,7 +123,13 @@ impl Exec {
                 }
                 None => (def.start_at.clone(), input),
             };
+            let mut transitions = 0u32;
             loop {
+                // A long run of states that never wait lets other tasks run now and then.
+                transitions = transitions.wrapping_add(1);
+                if transitions.is_multiple_of(64) {
+                    tokio::task::yield_now().await;
+                }
                 let Some(st) = def.states.get(&name).cloned() else {
                     return (Err(Failure::runtime(format!("The state '{name}' does not exist"))), prev);
                 };
@@ -137,6 +148,10 @@ impl Exec {
     /// One state, from its Entered event to its Exited event (or its failure).
     async fn state(self: Arc<Self>, st: &Arc<State>, input: Value, vars: &mut Map<String, Value>, frame: &Frame, prev: &mut u64, resume: Option<Checkpoint>) -> Result<Step, Failure> {
         let ty = st.type_name();
+        // AWS's quota: an execution's history holds at most 25,000 events.
+        if self.running.last_event_id() >= MAX_EVENTS {
+            return Err(Failure::runtime(format!("The execution reached the maximum number of history events ({MAX_EVENTS}) when entering the state '{}'", st.name)));
+        }
         let entered_ms = resume.as_ref().filter(|c| !c.reenter).map(|c| c.entered_ms).unwrap_or_else(|| self.engine.clock.now_ms());
         match &resume {
             // Entered before the restart: the checkpoint is written after the Entered
@@ -216,7 +231,7 @@ impl Exec {
             }
             QueryLanguage::Jsonata => {
                 let states = json!({ "input": input, "context": ctx, "errorOutput": error_output });
-                let ja = Jsonata { states: &states, variables: vars };
+                let ja = Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() };
                 let assigned = match c.raw.get("Assign") {
                     Some(a) => Some(object(ja.render(a)?)?),
                     None => None,
@@ -278,7 +293,6 @@ impl Exec {
                 };
                 let error = pick("Error", "ErrorPath")?.unwrap_or_default();
                 let cause = pick("Cause", "CausePath")?.unwrap_or_default();
-                self.fail_event(prev, &st.name, &error, &cause);
                 Err(Failure::new(error, cause))
             }
             Kind::Choice { choices, default } => {
@@ -358,9 +372,11 @@ impl Exec {
     #[allow(clippy::too_many_arguments)]
     async fn body_jsonata(self: Arc<Self>, st: &Arc<State>, input: &Value, vars: &Map<String, Value>, ctx: &Value, frame: &Frame, prev: &mut u64, cp: Checkpoint) -> Result<Step, Failure> {
         let states = json!({ "input": input, "context": ctx });
-        let ja = Jsonata { states: &states, variables: vars };
+        // `$now()` in the state's own fields is the time it was entered (a Wait's deadline
+        // counts from there, whatever happens between).
+        let ja = Jsonata { states: &states, variables: vars, now_ms: cp.entered_ms };
         let finish = |states: &Value, default_output: Value, next: Option<String>, assign_field: Option<&Value>, output_field: Option<&Value>| -> Result<Step, Failure> {
-            let ja = Jsonata { states, variables: vars };
+            let ja = Jsonata { states, variables: vars, now_ms: self.engine.clock.now_ms() };
             let assigned = match assign_field.or(st.field("Assign")) {
                 Some(a) => Some(object(ja.render(a)?)?),
                 None => None,
@@ -385,7 +401,6 @@ impl Exec {
                     }
                 };
                 let (error, cause) = (pick("Error")?, pick("Cause")?);
-                self.fail_event(prev, &st.name, &error, &cause);
                 Err(Failure::new(error, cause))
             }
             Kind::Choice { choices, default } => {
@@ -432,7 +447,7 @@ impl Exec {
                 let raw = self.clone().with_retries(st, input, vars, ctx, frame, prev, cp, |_, ctx, token| {
                     let ctx_with_token = with_token(ctx, token);
                     let states = json!({ "input": input, "context": ctx_with_token });
-                    let ja = Jsonata { states: &states, variables: vars };
+                    let ja = Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() };
                     match st.field("Arguments") {
                         Some(a) if !matches!(st.kind, Kind::Map { .. }) => ja.render(a),
                         _ => Ok(input.clone()),
@@ -443,10 +458,6 @@ impl Exec {
                 finish(&states, raw.clone(), st.next.clone(), None, None)
             }
         }
-    }
-
-    fn fail_event(&self, prev: &mut u64, name: &str, _error: &str, _cause: &str) {
-        let _ = (prev, name);
     }
 
     async fn wait_until(&self, st: &State, frame: &Frame, cp: &Checkpoint, until: u64) {
@@ -531,6 +542,7 @@ impl Exec {
                 c.retry_count = retry_count;
                 c.retry_at = Some(at);
                 c.token = None;
+                c.outcome = None;
                 c.prev = *prev;
                 self.running.checkpoint(&self.engine, serde_json::to_value(&c).ok());
             }
@@ -563,7 +575,7 @@ impl Exec {
                             Value::Number(n) => Ok(n.as_u64()),
                             Value::String(s) if expression_of(s).is_some() => {
                                 let states = json!({ "input": effective, "context": ctx });
-                                Ok(Jsonata { states: &states, variables: vars }.render(v)?.as_u64())
+                                Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(v)?.as_u64())
                             }
                             _ => Ok(None),
                         };
@@ -581,7 +593,7 @@ impl Exec {
                 let resource = match st.field("Resource") {
                     Some(Value::String(r)) if expression_of(r).is_some() => {
                         let states = json!({ "input": effective, "context": ctx });
-                        match (Jsonata { states: &states, variables: vars }).render(&Value::String(r.clone()))? {
+                        match (Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }).render(&Value::String(r.clone()))? {
                             Value::String(s) => s,
                             _ => return Err(Failure::runtime("The Resource field must evaluate to a string")),
                         }
@@ -598,12 +610,14 @@ impl Exec {
                     if top {
                         let mut c = base.clone();
                         c.token = t.map(str::to_string);
+                        c.outcome = None;
                         c.retry_at = None;
                         c.prev = running.last_event_id();
                         running.checkpoint(&engine, serde_json::to_value(&c).ok());
                     }
                 };
-                let call = Call { state_name: &st.name, resource: &resource, timeout_s, heartbeat_s, token, resumed, role_arn };
+                let outcome = if resumed { cp.outcome.as_ref().and_then(super::task::outcome_of) } else { None };
+                let call = Call { state_name: &st.name, resource: &resource, timeout_s, heartbeat_s, token, resumed, role_arn, outcome };
                 self.call_task(call, args, prev, &on_token).await
             }
             Kind::Parallel { branches } => {
@@ -614,8 +628,10 @@ impl Exec {
                     set.spawn(async move { (i, fut.await) });
                 }
                 let mut results = vec![Value::Null; branches.len()];
+                let mut last_branch_event = *prev;
                 while let Some(joined) = set.join_next().await {
-                    let Ok((i, (r, _))) = joined else { continue };
+                    let Ok((i, (r, last))) = joined else { continue };
+                    last_branch_event = last_branch_event.max(last);
                     match r {
                         Ok(v) => results[i] = v,
                         Err(f) => {
@@ -625,7 +641,10 @@ impl Exec {
                         }
                     }
                 }
-                *prev = self.emit(self.running.last_event_id(), "ParallelStateSucceeded", None);
+                // As AWS chains them: Succeeded and the state's Exited both follow the
+                // branches' last event.
+                self.emit(last_branch_event, "ParallelStateSucceeded", None);
+                *prev = last_branch_event;
                 Ok(Value::Array(results))
             }
             Kind::Map { processor, distributed } => {
@@ -643,7 +662,7 @@ impl Exec {
         let states = json!({ "input": effective, "context": ctx });
         let number = |field: &str| -> Result<Option<f64>, Failure> {
             match st.field(field) {
-                Some(v) if jsonata => Ok(Jsonata { states: &states, variables: vars }.render(v)?.as_f64()),
+                Some(v) if jsonata => Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(v)?.as_f64()),
                 Some(v) => Ok(v.as_f64()),
                 None => match st.field(&format!("{field}Path")).and_then(Value::as_str) {
                     Some(p) => Ok((JsonPath { context: ctx, variables: vars }).select(&effective, p)?.as_f64()),
@@ -653,7 +672,7 @@ impl Exec {
         };
         let items = if jsonata {
             match st.field("Items") {
-                Some(i) => Jsonata { states: &states, variables: vars }.render(i)?,
+                Some(i) => Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(i)?,
                 None => effective.clone(),
             }
         } else {
@@ -672,6 +691,8 @@ impl Exec {
         let selector = st.field("ItemSelector").or_else(|| if jsonata { None } else { st.field("Parameters") }).cloned();
         let mut set = tokio::task::JoinSet::new();
         let n = items.len();
+        // AWS chains each iteration's start to the previous iteration's last state event.
+        let chain = Arc::new(parking_lot::Mutex::new(started));
         for (index, item) in items.into_iter().enumerate() {
             let item_ctx = {
                 let mut c = ctx.clone();
@@ -684,32 +705,38 @@ impl Exec {
                 None => item,
                 Some(sel) if jsonata => {
                     let states = json!({ "input": effective, "context": item_ctx });
-                    Jsonata { states: &states, variables: vars }.render(sel)?
+                    Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(sel)?
                 }
                 Some(sel) => (JsonPath { context: &item_ctx, variables: vars }).render(sel, &effective)?,
             };
             let exec = self.clone();
             let processor = processor.clone();
             let vars = vars.clone();
-            let semaphore = semaphore.clone();
+            // Iterations start in index order, at most MaxConcurrency at once.
+            let permit = semaphore.clone().acquire_owned().await;
             let name = st.name.clone();
+            let chain = chain.clone();
             set.spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
+                let _permit = permit;
                 let details = json!({ "name": name, "index": index });
-                let p = exec.emit(started, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
+                let from = *chain.lock();
+                let p = exec.emit(from, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
                 let (r, last) = exec.clone().run_set(processor, item_input, vars, Frame { top: false }, p, None).await;
-                match &r {
+                *chain.lock() = last;
+                let done = match &r {
                     Ok(_) => exec.emit(last, "MapIterationSucceeded", Some(("mapIterationSucceededEventDetails", details))),
                     Err(_) => exec.emit(last, "MapIterationFailed", Some(("mapIterationFailedEventDetails", details))),
                 };
-                (index, r)
+                (index, r, done)
             });
         }
         let mut results = vec![Value::Null; n];
         let mut failures = 0usize;
         let tolerates = tolerated_count.is_some() || tolerated_pct.is_some();
+        let mut last_iteration_event = started;
         while let Some(joined) = set.join_next().await {
-            let Ok((i, r)) = joined else { continue };
+            let Ok((i, r, done)) = joined else { continue };
+            last_iteration_event = last_iteration_event.max(done);
             match r {
                 Ok(v) => results[i] = v,
                 Err(f) => {
@@ -725,7 +752,9 @@ impl Exec {
                 }
             }
         }
-        *prev = self.emit(self.running.last_event_id(), "MapStateSucceeded", None);
+        // Succeeded and the state's Exited both follow the last iteration's event.
+        self.emit(last_iteration_event, "MapStateSucceeded", None);
+        *prev = last_iteration_event;
         Ok(Value::Array(results))
     }
 }

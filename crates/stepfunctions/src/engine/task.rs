@@ -46,6 +46,22 @@ impl TokenSlot {
     }
 }
 
+/// A recorded token answer (`{"output": …}` or `{"error", "cause"}`).
+pub fn outcome_of(v: &Value) -> Option<TaskResult> {
+    if let Some(o) = v.get("output") {
+        return Some(TaskResult::Output(o.clone()));
+    }
+    Some(TaskResult::Failed { error: v.get("error")?.as_str().unwrap_or_default().to_string(), cause: v.get("cause").and_then(Value::as_str).unwrap_or_default().to_string() })
+}
+
+/// A token answer as the checkpoint records it.
+pub fn outcome_value(r: &TaskResult) -> Value {
+    match r {
+        TaskResult::Output(v) => json!({ "output": v }),
+        TaskResult::Failed { error, cause } => json!({ "error": error, "cause": cause }),
+    }
+}
+
 /// A new task token naming its execution (opaque to callers, checked when it comes back).
 pub fn new_token(execution_arn: &str) -> String {
     let doc = json!({ "e": execution_arn, "n": nimbus_core::ids::uuid() });
@@ -102,6 +118,8 @@ pub struct Call<'a> {
     pub token: Option<String>,
     /// The attempt was in flight before a restart: its call was made, wait on the token.
     pub resumed: bool,
+    /// Resumed: the answer given on the token before the restart, if any.
+    pub outcome: Option<TaskResult>,
     pub role_arn: Option<String>,
 }
 
@@ -129,6 +147,9 @@ impl Exec {
                 }
                 let slot = self.open_token(&token, Some(call.resource.to_string()), *prev);
                 on_token(Some(&token));
+                if let Some(o) = call.outcome.clone() {
+                    slot.resolve(o);
+                }
                 // Resumed after a restart: a worker that already took the task answers
                 // with its token; otherwise the task is queued again.
                 let taken = if call.resumed { self.started_after_last_schedule() } else { None };
@@ -202,6 +223,9 @@ impl Exec {
                     Some(t) => {
                         let slot = self.open_token(t, None, *prev);
                         on_token(Some(t));
+                        if let Some(o) = call.outcome.clone() {
+                            slot.resolve(o);
+                        }
                         let submitted = if resumed { Ok(Value::Null) } else { self.run_integration(&call, arguments, Some(t.clone()), deadline).await };
                         match submitted {
                             Err(e) => {

@@ -48,6 +48,7 @@ mod sqs_queues;
 mod ssm;
 mod stepfunctions;
 mod stepfunctions_tasks;
+mod stepfunctions_dmap;
 mod sts_and_isolation;
 mod trace_chain;
 mod xray;

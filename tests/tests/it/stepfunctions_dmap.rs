@@ -1,0 +1,119 @@
+//! Step Functions' distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`) through the AWS SDK
+//! for Rust, the subset nimbus runs: items from the state input with `ItemSelector`,
+//! `ItemBatcher` (`MaxItemsPerBatch`, `BatchInput`), tolerated failures exceeded
+//! (`States.ExceedToleratedFailureThreshold`), and `ItemReader` refused as not supported.
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html>
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html>
+
+use aws_credential_types::Credentials;
+use aws_sdk_sfn::types::ExecutionStatus;
+use aws_sdk_sfn::Client;
+use nimbus_tests::{Nimbus, DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/sfn";
+
+fn sfn(n: &Nimbus) -> Client {
+    let conf = aws_sdk_sfn::Config::builder()
+        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+        .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
+        .region(aws_sdk_sfn::config::Region::new(DEFAULT_REGION))
+        .endpoint_url(n.endpoint())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(conf)
+}
+
+/// Creates a machine around one distributed Map state, runs it and waits (up to 10 s) for its end.
+async fn run(c: &Client, name: &str, map: Value, input: Value) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    let definition = json!({ "StartAt": "M", "States": { "M": map } });
+    let arn = c.create_state_machine().name(name).definition(definition.to_string()).role_arn(ROLE).send().await.expect("create").state_machine_arn().to_string();
+    let exec = c.start_execution().state_machine_arn(&arn).input(input.to_string()).send().await.expect("start").execution_arn().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = c.describe_execution().execution_arn(&exec).send().await.expect("describe");
+        if d.status() != &ExecutionStatus::Running {
+            return d;
+        }
+        assert!(Instant::now() < deadline, "{exec} still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn processor(states: Value, start: &str) -> Value {
+    json!({ "ProcessorConfig": { "Mode": "DISTRIBUTED", "ExecutionType": "STANDARD" }, "StartAt": start, "States": states })
+}
+
+fn output(d: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput) -> Value {
+    serde_json::from_str(d.output().expect("output")).expect("json output")
+}
+
+#[tokio::test]
+async fn distributed_map_over_input_items_with_item_selector() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let map = json!({
+        "Type": "Map", "Label": "Doubler", "ItemsPath": "$.items", "MaxConcurrency": 2,
+        "ItemSelector": { "v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "tag.$": "$.tag" },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-items", map, json!({ "items": [10, 20, 30], "tag": "t" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "v": 10, "i": 0, "tag": "t" }, { "v": 20, "i": 1, "tag": "t" }, { "v": 30, "i": 2, "tag": "t" }]));
+}
+
+#[tokio::test]
+async fn distributed_map_batches_items_with_batch_input() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let map = json!({
+        "Type": "Map", "ItemsPath": "$.items",
+        "ItemBatcher": { "MaxItemsPerBatch": 2, "BatchInput": { "job.$": "$.job" } },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-batch", map, json!({ "items": [1, 2, 3, 4, 5], "job": "j1" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(
+        output(&d),
+        json!([
+            { "BatchInput": { "job": "j1" }, "Items": [1, 2] },
+            { "BatchInput": { "job": "j1" }, "Items": [3, 4] },
+            { "BatchInput": { "job": "j1" }, "Items": [5] }
+        ])
+    );
+}
+
+#[tokio::test]
+async fn distributed_map_fails_past_tolerated_failures() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let states = json!({
+        "C": { "Type": "Choice", "Choices": [{ "Variable": "$", "NumericGreaterThan": 1, "Next": "Bad" }], "Default": "Ok" },
+        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over 1" },
+        "Ok": { "Type": "Pass", "End": true }
+    });
+    let map = json!({ "Type": "Map", "ToleratedFailureCount": 1, "ItemProcessor": processor(states, "C"), "End": true });
+    let d = run(&c, "dmap-fail", map, json!([0, 1, 2, 3])).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
+    assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
+}
+
+#[tokio::test]
+async fn distributed_map_item_reader_is_not_supported() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let map = json!({
+        "Type": "Map",
+        "ItemReader": { "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": { "InputType": "JSON" }, "Parameters": { "Bucket": "b", "Key": "k" } },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-reader", map, json!({})).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
+    assert_eq!(d.error(), Some("States.Runtime"));
+    assert!(d.cause().unwrap_or_default().contains("ItemReader (distributed Map), which is not supported by nimbus"), "{:?}", d.cause());
+}

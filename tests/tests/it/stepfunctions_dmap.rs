@@ -1,7 +1,9 @@
 //! Step Functions' distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`) through the AWS SDK
 //! for Rust, the subset nimbus runs: items from the state input with `ItemSelector`,
 //! `ItemBatcher` (`MaxItemsPerBatch`, `BatchInput`), tolerated failures exceeded
-//! (`States.ExceedToleratedFailureThreshold`), and `ItemReader` refused as not supported.
+//! (`States.ExceedToleratedFailureThreshold`), `ItemReader` of S3 JSON and CSV
+//! objects, and other ItemReaders refused as not supported.
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html>
 
@@ -103,17 +105,69 @@ async fn distributed_map_fails_past_tolerated_failures() {
 }
 
 #[tokio::test]
-async fn distributed_map_item_reader_is_not_supported() {
+async fn distributed_map_item_reader_of_manifests_is_not_supported() {
     let n = Nimbus::start_in_memory();
     let c = sfn(&n);
     let map = json!({
         "Type": "Map",
-        "ItemReader": { "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": { "InputType": "JSON" }, "Parameters": { "Bucket": "b", "Key": "k" } },
+        "ItemReader": { "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": { "InputType": "MANIFEST" }, "Parameters": { "Bucket": "b", "Key": "k" } },
         "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
         "End": true
     });
     let d = run(&c, "dmap-reader", map, json!({})).await;
     assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
     assert_eq!(d.error(), Some("States.Runtime"));
-    assert!(d.cause().unwrap_or_default().contains("ItemReader (distributed Map), which is not supported by nimbus"), "{:?}", d.cause());
+    assert!(d.cause().unwrap_or_default().contains("uses an ItemReader (arn:aws:states:::s3:getObject, MANIFEST), which is not supported by nimbus"), "{:?}", d.cause());
+}
+
+/// Puts `body` at `key` in a new bucket; answers the bucket.
+async fn object(n: &Nimbus, bucket: &str, key: &str, body: &str) {
+    let s3 = n.s3_client();
+    s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+    s3.put_object().bucket(bucket).key(key).body(body.as_bytes().to_vec().into()).send().await.expect("put object");
+}
+
+fn reader(config: Value) -> Value {
+    json!({ "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config, "Parameters": { "Bucket.$": "$.bucket", "Key": "items" } })
+}
+
+#[tokio::test]
+async fn distributed_map_reads_a_json_array_from_s3_with_max_items() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    object(&n, "dmap-json", "items", r#"[{"id": 1}, {"id": 2}, {"id": 3}]"#).await;
+    let map = json!({
+        "Type": "Map", "ItemReader": reader(json!({ "InputType": "JSON", "MaxItems": 2 })),
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-s3-json", map, json!({ "bucket": "dmap-json" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "id": 1 }, { "id": 2 }]));
+}
+
+#[tokio::test]
+async fn distributed_map_reads_csv_from_s3_first_row_and_given_headers() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    object(&n, "dmap-csv", "items", "name,size\nalpha,1\n\"b, \"\"q\"\"\",22\n").await;
+    let pass = || processor(json!({ "P": { "Type": "Pass", "End": true } }), "P");
+    let map = json!({ "Type": "Map", "ItemReader": reader(json!({ "InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW" })), "ItemProcessor": pass(), "End": true });
+    let d = run(&c, "dmap-s3-csv", map, json!({ "bucket": "dmap-csv" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "name": "alpha", "size": "1" }, { "name": "b, \"q\"", "size": "22" }]));
+    let given = json!({ "InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"] });
+    let map = json!({ "Type": "Map", "ItemReader": reader(given), "ItemProcessor": pass(), "End": true });
+    let d = run(&c, "dmap-s3-csv-given", map, json!({ "bucket": "dmap-csv" })).await;
+    assert_eq!(output(&d)[0], json!({ "a": "name", "b": "size" }));
+}
+
+#[tokio::test]
+async fn distributed_map_item_reader_missing_object_fails_the_execution() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let map = json!({ "Type": "Map", "ItemReader": reader(json!({ "InputType": "JSON" })), "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "End": true });
+    let d = run(&c, "dmap-s3-missing", map, json!({ "bucket": "no-such-bucket-dmap" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.ItemReaderFailed"));
 }

@@ -5,7 +5,8 @@
 //! as https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html shows).
 //! The items run through the inline Map machinery inside the parent execution; child
 //! executions, Map Run resources (DescribeMapRun / ListMapRuns / UpdateMapRun, MapRun* history
-//! events), `ItemReader` and `ResultWriter` are refused with "… is not supported by nimbus".
+//! events), `ResultWriter` and ItemReaders other than `s3:getObject` of a JSON array or a CSV file
+//! (`CSVHeaderLocation` FIRST_ROW / GIVEN, `MaxItems`) are refused with "… is not supported by nimbus".
 //! Kept apart from run.rs so the engine file stays small.
 
 use super::lang::Failure;
@@ -14,7 +15,14 @@ use serde_json::{json, Value};
 
 /// Refuses the distributed-Map fields nimbus does not run yet.
 pub fn check_supported(st: &State) -> Result<(), Failure> {
-    for field in ["ItemReader", "ResultWriter"] {
+    if let Some(r) = st.field("ItemReader") {
+        let resource = r.get("Resource").and_then(Value::as_str).unwrap_or_default();
+        let input_type = r.pointer("/ReaderConfig/InputType").and_then(Value::as_str).unwrap_or("JSON");
+        if resource != "arn:aws:states:::s3:getObject" || !matches!(input_type, "JSON" | "CSV") {
+            return Err(Failure::runtime(format!("The Map state '{}' uses an ItemReader ({resource}, {input_type}), which is not supported by nimbus", st.name)));
+        }
+    }
+    for field in ["ResultWriter"] {
         if st.field(field).is_some() {
             return Err(Failure::runtime(format!("The Map state '{}' uses {field} (distributed Map), which is not supported by nimbus", st.name)));
         }
@@ -62,4 +70,70 @@ pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>) -> Resul
         batches.push(wrap(current));
     }
     Ok(batches)
+}
+
+/// Reads the items of an `ItemReader` of `s3:getObject` (rendered `parameters`: Bucket, Key)
+/// through core's in-process calls: a JSON array, or a CSV file whose rows become objects
+/// keyed by the headers (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html).
+pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str) -> Result<Vec<Value>, Failure> {
+    let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
+    let Some(reader) = st.field("ItemReader") else { return Ok(Vec::new()) };
+    let caller = engine.caller.get().cloned().ok_or_else(|| failed("S3 is not available".into()))?;
+    let mut arn = execution_arn.split(':');
+    let (region, account) = (arn.nth(3).unwrap_or_default().to_string(), arn.next().unwrap_or_default().to_string());
+    let input = json!({ "Bucket": parameters.get("Bucket"), "Key": parameters.get("Key") });
+    let call = nimbus_core::internal::InProcessCall { account, region, service: "s3".into(), operation: "GetObject".into(), input, trace: None };
+    let out = caller.call(call).await.map_err(|e| failed(format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message)))?;
+    use base64::Engine as _;
+    let body = out.get("Body").and_then(Value::as_str).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).unwrap_or_default();
+    let text = String::from_utf8(body).map_err(|_| failed("The object is not UTF-8 text".into()))?;
+    let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+    let mut items = match config.get("InputType").and_then(Value::as_str).unwrap_or("JSON") {
+        "CSV" => csv_items(&text, &config).map_err(failed)?,
+        _ => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Array(a)) => a,
+            _ => return Err(failed("Attempting to map over non-iterable node.".into())),
+        },
+    };
+    if let Some(max) = config.get("MaxItems").and_then(Value::as_u64) {
+        items.truncate(max as usize);
+    }
+    Ok(items)
+}
+
+/// CSV rows as objects keyed by the headers (the first row, or `CSVHeaders` when
+/// `CSVHeaderLocation` is GIVEN); every value is a string, as AWS gives them.
+fn csv_items(text: &str, config: &Value) -> Result<Vec<Value>, String> {
+    let mut rows = text.lines().filter(|l| !l.trim().is_empty()).map(csv_row);
+    let headers: Vec<String> = match config.get("CSVHeaderLocation").and_then(Value::as_str).unwrap_or("FIRST_ROW") {
+        "GIVEN" => config.get("CSVHeaders").and_then(Value::as_array).map(|h| h.iter().filter_map(Value::as_str).map(str::to_string).collect()).ok_or("CSVHeaders are required when CSVHeaderLocation is GIVEN")?,
+        _ => rows.next().unwrap_or_default(),
+    };
+    Ok(rows
+        .map(|row| {
+            let obj: serde_json::Map<String, Value> = headers.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
+            Value::Object(obj)
+        })
+        .collect())
+}
+
+/// One CSV line split into fields (RFC 4180 quotes, `""` inside quotes).
+fn csv_row(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.trim_end_matches('\r').chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }

@@ -680,6 +680,19 @@ impl Exec {
             let path = st.field("ItemsPath").and_then(Value::as_str).unwrap_or("$");
             (JsonPath { context: ctx, variables: vars }).items(&effective, path)?
         };
+        let items = match st.field("ItemReader").filter(|_| distributed) {
+            Some(reader) => {
+                let params = reader.get(if jsonata { "Arguments" } else { "Parameters" }).cloned().unwrap_or(Value::Null);
+                let params = if jsonata {
+                    Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(&params)?
+                } else {
+                    (JsonPath { context: ctx, variables: vars }).render(&params, &effective)?
+                };
+                let arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default();
+                Value::Array(super::distributed_map::read_items(&self.engine, st, params, arn).await?)
+            }
+            None => items,
+        };
         let Value::Array(items) = items else {
             return Err(Failure::runtime(format!("Map state input must be an array, got: {}", text(&items))));
         };

@@ -171,3 +171,14 @@ async fn distributed_map_item_reader_missing_object_fails_the_execution() {
     assert_eq!(d.status(), &ExecutionStatus::Failed);
     assert_eq!(d.error(), Some("States.ItemReaderFailed"));
 }
+
+#[tokio::test]
+async fn distributed_map_reads_json_lines_from_s3() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    object(&n, "dmap-jsonl", "items", "{\"id\": 1}\n\n[2]\n\"three\"\n").await;
+    let map = json!({ "Type": "Map", "ItemReader": reader(json!({ "InputType": "JSONL" })), "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "End": true });
+    let d = run(&c, "dmap-s3-jsonl", map, json!({ "bucket": "dmap-jsonl" })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "id": 1 }, [2], "three"]));
+}

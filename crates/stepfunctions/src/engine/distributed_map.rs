@@ -5,7 +5,7 @@
 //! as https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html shows).
 //! The items run through the inline Map machinery inside the parent execution; child
 //! executions, Map Run resources (DescribeMapRun / ListMapRuns / UpdateMapRun, MapRun* history
-//! events), `ResultWriter` and ItemReaders other than `s3:getObject` of a JSON array or a CSV file
+//! events), `ResultWriter` and ItemReaders other than `s3:getObject` of a JSON array, JSON Lines or a CSV file
 //! (`CSVHeaderLocation` FIRST_ROW / GIVEN, `MaxItems`) are refused with "… is not supported by nimbus".
 //! Kept apart from run.rs so the engine file stays small.
 
@@ -18,8 +18,13 @@ pub fn check_supported(st: &State) -> Result<(), Failure> {
     if let Some(r) = st.field("ItemReader") {
         let resource = r.get("Resource").and_then(Value::as_str).unwrap_or_default();
         let input_type = r.pointer("/ReaderConfig/InputType").and_then(Value::as_str).unwrap_or("JSON");
-        if resource != "arn:aws:states:::s3:getObject" || !matches!(input_type, "JSON" | "CSV") {
+        if resource != "arn:aws:states:::s3:getObject" || !matches!(input_type, "JSON" | "JSONL" | "CSV") {
             return Err(Failure::runtime(format!("The Map state '{}' uses an ItemReader ({resource}, {input_type}), which is not supported by nimbus", st.name)));
+        }
+        for field in ["MaxItemsPath", "CSVDelimiter", "CSVHeaderLocationPath"] {
+            if r.pointer(&format!("/ReaderConfig/{field}")).is_some_and(|v| field != "CSVDelimiter" || v != "COMMA") {
+                return Err(Failure::runtime(format!("The Map state '{}' uses ItemReader.ReaderConfig.{field}, which is not supported by nimbus", st.name)));
+            }
         }
     }
     for field in ["ResultWriter"] {
@@ -73,7 +78,7 @@ pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>) -> Resul
 }
 
 /// Reads the items of an `ItemReader` of `s3:getObject` (rendered `parameters`: Bucket, Key)
-/// through core's in-process calls: a JSON array, or a CSV file whose rows become objects
+/// through core's in-process calls: a JSON array, JSON Lines, or a CSV file whose rows become objects
 /// keyed by the headers (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html).
 pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str) -> Result<Vec<Value>, Failure> {
     let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
@@ -90,6 +95,8 @@ pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, e
     let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
     let mut items = match config.get("InputType").and_then(Value::as_str).unwrap_or("JSON") {
         "CSV" => csv_items(&text, &config).map_err(failed)?,
+        // JSON Lines: one JSON value a line.
+        "JSONL" => text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<Vec<Value>, _>>().map_err(|e| failed(format!("The object is not JSON Lines: {e}")))?,
         _ => match serde_json::from_str::<Value>(&text) {
             Ok(Value::Array(a)) => a,
             _ => return Err(failed("Attempting to map over non-iterable node.".into())),

@@ -182,3 +182,23 @@ async fn distributed_map_reads_json_lines_from_s3() {
     assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
     assert_eq!(output(&d), json!([{ "id": 1 }, [2], "three"]));
 }
+
+#[tokio::test]
+async fn distributed_map_lists_objects_from_s3() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    object(&n, "dmap-list", "in/a.txt", "aaa").await;
+    n.s3_client().put_object().bucket("dmap-list").key("in/b.txt").body(b"bb".to_vec().into()).send().await.expect("put");
+    n.s3_client().put_object().bucket("dmap-list").key("other").body(b"c".to_vec().into()).send().await.expect("put");
+    let reader = json!({ "Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": { "Bucket": "dmap-list", "Prefix": "in/" } });
+    let map = json!({ "Type": "Map", "ItemReader": reader, "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "End": true });
+    let d = run(&c, "dmap-s3-list", map, json!({})).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    let out = output(&d);
+    assert_eq!(out.as_array().map(Vec::len), Some(2), "{out}");
+    assert_eq!(out[0]["Key"], json!("in/a.txt"));
+    assert_eq!(out[1]["Size"], json!(2));
+    assert_eq!(out[0]["StorageClass"], json!("STANDARD"));
+    assert!(out[0]["Etag"].as_str().is_some_and(|e| e.starts_with('"')), "{out}");
+    assert!(out[0]["LastModified"].as_i64().is_some_and(|t| t > 1_600_000_000), "{out}");
+}

@@ -5,7 +5,8 @@
 //! as https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html shows).
 //! The items run through the inline Map machinery inside the parent execution; child
 //! executions, Map Run resources (DescribeMapRun / ListMapRuns / UpdateMapRun, MapRun* history
-//! events), `ResultWriter` and ItemReaders other than `s3:getObject` of a JSON array, JSON Lines or a CSV file
+//! events), `ResultWriter` and ItemReaders other than `s3:listObjectsV2` and `s3:getObject` of a
+//! JSON array, JSON Lines or a CSV file
 //! (`CSVHeaderLocation` FIRST_ROW / GIVEN, `MaxItems`) are refused with "… is not supported by nimbus".
 //! Kept apart from run.rs so the engine file stays small.
 
@@ -18,7 +19,8 @@ pub fn check_supported(st: &State) -> Result<(), Failure> {
     if let Some(r) = st.field("ItemReader") {
         let resource = r.get("Resource").and_then(Value::as_str).unwrap_or_default();
         let input_type = r.pointer("/ReaderConfig/InputType").and_then(Value::as_str).unwrap_or("JSON");
-        if resource != "arn:aws:states:::s3:getObject" || !matches!(input_type, "JSON" | "JSONL" | "CSV") {
+        let list = resource == "arn:aws:states:::s3:listObjectsV2" && r.pointer("/ReaderConfig/InputType").is_none();
+        if !list && (resource != "arn:aws:states:::s3:getObject" || !matches!(input_type, "JSON" | "JSONL" | "CSV")) {
             return Err(Failure::runtime(format!("The Map state '{}' uses an ItemReader ({resource}, {input_type}), which is not supported by nimbus", st.name)));
         }
         for field in ["MaxItemsPath", "CSVDelimiter", "CSVHeaderLocationPath"] {
@@ -86,13 +88,17 @@ pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, e
     let caller = engine.caller.get().cloned().ok_or_else(|| failed("S3 is not available".into()))?;
     let mut arn = execution_arn.split(':');
     let (region, account) = (arn.nth(3).unwrap_or_default().to_string(), arn.next().unwrap_or_default().to_string());
+    let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+    let max = config.get("MaxItems").and_then(Value::as_u64).map(|m| m as usize);
+    if reader.get("Resource").and_then(Value::as_str) == Some("arn:aws:states:::s3:listObjectsV2") {
+        return list_objects(&*caller, &account, &region, &parameters, max).await.map_err(failed);
+    }
     let input = json!({ "Bucket": parameters.get("Bucket"), "Key": parameters.get("Key") });
-    let call = nimbus_core::internal::InProcessCall { account, region, service: "s3".into(), operation: "GetObject".into(), input, trace: None };
+    let call = nimbus_core::internal::InProcessCall { account: account.clone(), region: region.clone(), service: "s3".into(), operation: "GetObject".into(), input, trace: None };
     let out = caller.call(call).await.map_err(|e| failed(format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message)))?;
     use base64::Engine as _;
     let body = out.get("Body").and_then(Value::as_str).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).unwrap_or_default();
     let text = String::from_utf8(body).map_err(|_| failed("The object is not UTF-8 text".into()))?;
-    let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
     let mut items = match config.get("InputType").and_then(Value::as_str).unwrap_or("JSON") {
         "CSV" => csv_items(&text, &config).map_err(failed)?,
         // JSON Lines: one JSON value a line.
@@ -102,8 +108,8 @@ pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, e
             _ => return Err(failed("Attempting to map over non-iterable node.".into())),
         },
     };
-    if let Some(max) = config.get("MaxItems").and_then(Value::as_u64) {
-        items.truncate(max as usize);
+    if let Some(max) = max {
+        items.truncate(max);
     }
     Ok(items)
 }
@@ -143,4 +149,37 @@ fn csv_row(line: &str) -> Vec<String> {
     }
     fields.push(field);
     fields
+}
+
+/// The objects under `Prefix` of `Bucket` (ListObjectsV2, every page), each item
+/// `{Etag, Key, LastModified (epoch seconds), Size, StorageClass}` as the ItemReader page shows.
+async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, parameters: &Value, max: Option<usize>) -> Result<Vec<Value>, String> {
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut input = json!({ "Bucket": parameters.get("Bucket") });
+        if let Some(p) = parameters.get("Prefix") {
+            input["Prefix"] = p.clone();
+        }
+        if let Some(t) = &token {
+            input["ContinuationToken"] = json!(t);
+        }
+        let call = nimbus_core::internal::InProcessCall { account: account.into(), region: region.into(), service: "s3".into(), operation: "ListObjectsV2".into(), input, trace: None };
+        let out = caller.call(call).await.map_err(|e| format!("Error occurred while ListObjectsV2. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
+        for o in out.get("Contents").and_then(Value::as_array).into_iter().flatten() {
+            let modified = match o.get("LastModified") {
+                Some(Value::Number(n)) => json!(n.as_f64().unwrap_or_default() as i64),
+                Some(Value::String(t)) => json!(t),
+                _ => Value::Null,
+            };
+            items.push(json!({ "Etag": o.get("ETag"), "Key": o.get("Key"), "LastModified": modified, "Size": o.get("Size"), "StorageClass": o.get("StorageClass").cloned().unwrap_or(json!("STANDARD")) }));
+            if max.is_some_and(|m| items.len() >= m) {
+                return Ok(items);
+            }
+        }
+        match out.get("NextContinuationToken").and_then(Value::as_str) {
+            Some(t) if out.get("IsTruncated") == Some(&Value::Bool(true)) => token = Some(t.to_string()),
+            _ => return Ok(items),
+        }
+    }
 }

@@ -202,3 +202,18 @@ async fn distributed_map_lists_objects_from_s3() {
     assert!(out[0]["Etag"].as_str().is_some_and(|e| e.starts_with('"')), "{out}");
     assert!(out[0]["LastModified"].as_i64().is_some_and(|t| t > 1_600_000_000), "{out}");
 }
+
+#[tokio::test]
+async fn distributed_map_batches_by_input_bytes() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    // {"Items":["aaaa","bbbb"]} is 25 bytes; a third item would make it 32.
+    let map = json!({
+        "Type": "Map", "ItemBatcher": { "MaxInputBytesPerBatch": 30 },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-bytes", map, json!(["aaaa", "bbbb", "cccc"])).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "Items": ["aaaa", "bbbb"] }, { "Items": ["cccc"] }]));
+}

@@ -49,6 +49,7 @@ mod sqs_queues;
 mod ssm;
 mod stepfunctions;
 mod stepfunctions_tasks;
+mod stepfunctions_dmap;
 mod stepfunctions_tracing;
 mod sts_and_isolation;
 mod trace_chain;

@@ -9,6 +9,7 @@
 //! - [`lang`]: the data languages (JSONPath through `paths`, JSONata);
 //! - [`execution`]: one execution's record, history and end.
 
+pub mod distributed_map;
 pub mod execution;
 pub mod lifecycle;
 pub mod logging;

@@ -648,16 +648,17 @@ impl Exec {
                 Ok(Value::Array(results))
             }
             Kind::Map { processor, distributed } => {
-                if *distributed {
-                    return Err(Failure::runtime(format!("The Map state '{}' runs in DISTRIBUTED mode, which is not supported by nimbus", st.name)));
-                }
-                self.map(st, processor.clone(), args, vars, ctx, prev).await
+                self.map(st, processor.clone(), *distributed, args, vars, ctx, prev).await
             }
             _ => Err(Failure::runtime("not a task")),
         }
     }
 
-    async fn map(self: &Arc<Self>, st: &Arc<State>, processor: Arc<Definition>, effective: Value, vars: &Map<String, Value>, ctx: &Value, prev: &mut u64) -> Result<Value, Failure> {
+    #[allow(clippy::too_many_arguments)]
+    async fn map(self: &Arc<Self>, st: &Arc<State>, processor: Arc<Definition>, distributed: bool, effective: Value, vars: &Map<String, Value>, ctx: &Value, prev: &mut u64) -> Result<Value, Failure> {
+        if distributed {
+            super::distributed_map::check_supported(st)?;
+        }
         let jsonata = st.query_language == QueryLanguage::Jsonata;
         let states = json!({ "input": effective, "context": ctx });
         let number = |field: &str| -> Result<Option<f64>, Failure> {
@@ -679,35 +680,70 @@ impl Exec {
             let path = st.field("ItemsPath").and_then(Value::as_str).unwrap_or("$");
             (JsonPath { context: ctx, variables: vars }).items(&effective, path)?
         };
+        let items = match st.field("ItemReader").filter(|_| distributed) {
+            Some(reader) => {
+                let params = reader.get(if jsonata { "Arguments" } else { "Parameters" }).cloned().unwrap_or(Value::Null);
+                let params = if jsonata {
+                    Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(&params)?
+                } else {
+                    (JsonPath { context: ctx, variables: vars }).render(&params, &effective)?
+                };
+                let arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default();
+                Value::Array(super::distributed_map::read_items(&self.engine, st, params, arn).await?)
+            }
+            None => items,
+        };
         let Value::Array(items) = items else {
             return Err(Failure::runtime(format!("Map state input must be an array, got: {}", text(&items))));
         };
         let max_concurrency = number("MaxConcurrency")?.unwrap_or(0.0) as usize;
         let tolerated_count = number("ToleratedFailureCount")?;
         let tolerated_pct = number("ToleratedFailurePercentage")?;
+        let selector = st.field("ItemSelector").or_else(|| if jsonata { None } else { st.field("Parameters") }).cloned();
+        let item_context = |index: usize, item: &Value| {
+            let mut c = ctx.clone();
+            if let Some(o) = c.as_object_mut() {
+                o.insert("Map".into(), json!({ "Item": { "Index": index, "Value": item } }));
+            }
+            c
+        };
+        let select = |sel: &Value, item_ctx: &Value| -> Result<Value, Failure> {
+            if jsonata {
+                let states = json!({ "input": effective, "context": item_ctx });
+                Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(sel)?)
+            } else {
+                Ok((JsonPath { context: item_ctx, variables: vars }).render(sel, &effective)?)
+            }
+        };
+        // A distributed Map selects each item, then batches them (ItemBatcher); the
+        // iterations then see the finished inputs.
+        let (items, selector) = if distributed {
+            let mut selected = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                selected.push(match &selector {
+                    None => item,
+                    Some(sel) => select(sel, &item_context(index, &item))?,
+                });
+            }
+            let batch_input = match st.field("ItemBatcher").and_then(|b| b.get("BatchInput")) {
+                Some(b) => Some(select(b, ctx)?),
+                None => None,
+            };
+            (super::distributed_map::batch(st, selected, batch_input)?, None)
+        } else {
+            (items, selector)
+        };
         *prev = self.emit(*prev, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({ "length": items.len() }))));
         let started = *prev;
         let semaphore = Arc::new(tokio::sync::Semaphore::new(if max_concurrency == 0 { tokio::sync::Semaphore::MAX_PERMITS } else { max_concurrency }));
-        let selector = st.field("ItemSelector").or_else(|| if jsonata { None } else { st.field("Parameters") }).cloned();
         let mut set = tokio::task::JoinSet::new();
         let n = items.len();
         // AWS chains each iteration's start to the previous iteration's last state event.
         let chain = Arc::new(parking_lot::Mutex::new(started));
         for (index, item) in items.into_iter().enumerate() {
-            let item_ctx = {
-                let mut c = ctx.clone();
-                if let Some(o) = c.as_object_mut() {
-                    o.insert("Map".into(), json!({ "Item": { "Index": index, "Value": item } }));
-                }
-                c
-            };
             let item_input = match &selector {
                 None => item,
-                Some(sel) if jsonata => {
-                    let states = json!({ "input": effective, "context": item_ctx });
-                    Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(sel)?
-                }
-                Some(sel) => (JsonPath { context: &item_ctx, variables: vars }).render(sel, &effective)?,
+                Some(sel) => select(sel, &item_context(index, &item))?,
             };
             let exec = self.clone();
             let processor = processor.clone();

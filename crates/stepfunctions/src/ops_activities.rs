@@ -8,7 +8,7 @@ use crate::engine::task::token_well_formed;
 use crate::engine::{Activity, Engine};
 use crate::errors;
 use crate::ops_machines::{activity_tags, check_arn};
-use crate::service::{paginate, page, req, s, secs};
+use crate::service::{page, page_answer, paginate, req, s, secs};
 use crate::tasks::TaskResult;
 use nimbus_core::{AwsError, RequestContext};
 use serde_json::{json, Value};
@@ -56,11 +56,7 @@ pub fn list(engine: &Engine, ctx: &RequestContext, input: &Value) -> Result<Valu
     all.sort_by(|a, b| a.name.cmp(&b.name));
     let items: Vec<Value> = all.iter().map(|a| json!({ "activityArn": a.arn, "name": a.name, "creationDate": secs(a.created_ms) })).collect();
     let (items, next) = paginate(items, start, max);
-    let mut out = json!({ "activities": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("activities", items, next))
 }
 
 pub async fn delete(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {

@@ -7,7 +7,7 @@ use crate::engine::execution::{not_truncated, ExecutionRecord, Running};
 use crate::engine::Engine;
 use crate::errors;
 use crate::ops_machines::check_arn;
-use crate::service::{paginate, page, req, s, secs};
+use crate::service::{page, page_answer, paginate, req, s, secs};
 use nimbus_core::{AwsError, RequestContext};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -373,11 +373,7 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
     } else {
         paginate(items, start, max)
     };
-    let mut out = json!({ "executions": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("executions", items, next))
 }
 
 pub fn history(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
@@ -406,11 +402,7 @@ pub fn history(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<
         }
     }
     let (events, next) = paginate(events, start, max);
-    let mut out = json!({ "events": events });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("events", events, next))
 }
 
 /// `includeExecutionData: false`: inputs, outputs and parameters left out.

@@ -6,7 +6,7 @@
 use crate::definition::{self, Diagnostic};
 use crate::engine::{Alias, Engine, Machine};
 use crate::errors;
-use crate::service::{paginate, page, req, s, secs};
+use crate::service::{page, page_answer, paginate, req, s, secs};
 use nimbus_core::{AwsError, RequestContext};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -268,11 +268,7 @@ pub fn list(engine: &Engine, ctx: &RequestContext, input: &Value) -> Result<Valu
     all.sort_by(|a, b| a.name.cmp(&b.name));
     let items: Vec<Value> = all.iter().map(|m| json!({ "stateMachineArn": m.arn, "name": m.name, "type": m.kind, "creationDate": secs(m.created_ms) })).collect();
     let (items, next) = paginate(items, start, max);
-    let mut out = json!({ "stateMachines": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("stateMachines", items, next))
 }
 
 pub async fn delete(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
@@ -448,11 +444,7 @@ pub fn list_versions(engine: &Engine, _ctx: &RequestContext, input: &Value) -> R
     versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     let items: Vec<Value> = versions.iter().map(|v| json!({ "stateMachineVersionArn": v.arn, "creationDate": secs(v.created_ms) })).collect();
     let (items, next) = paginate(items, start, max);
-    let mut out = json!({ "stateMachineVersions": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("stateMachineVersions", items, next))
 }
 
 pub async fn delete_version(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
@@ -557,11 +549,7 @@ pub fn list_aliases(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Re
     aliases.sort_by(|a, b| a.name.cmp(&b.name));
     let items: Vec<Value> = aliases.iter().map(|a| json!({ "stateMachineAliasArn": a.arn, "creationDate": secs(a.created_ms) })).collect();
     let (items, next) = paginate(items, start, max);
-    let mut out = json!({ "stateMachineAliases": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
-    }
-    Ok(out)
+    Ok(page_answer("stateMachineAliases", items, next))
 }
 
 pub async fn update_alias(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {

@@ -157,6 +157,16 @@ fn decode_token(t: &str) -> Option<usize> {
     String::from_utf8(raw).ok()?.strip_prefix("nimbus-page:")?.parse().ok()
 }
 
+/// A listing's answer: the page under `key`, and `nextToken` when more follow.
+pub(crate) fn page_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert(key.to_string(), Value::Array(items));
+    if let Some(n) = next {
+        out.insert("nextToken".to_string(), Value::String(n));
+    }
+    Value::Object(out)
+}
+
 /// Cuts a listing to one page; answers the items and the next token.
 pub(crate) fn paginate<T>(items: Vec<T>, start: usize, max: usize) -> (Vec<T>, Option<String>) {
     let total = items.len();

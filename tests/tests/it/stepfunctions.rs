@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/sfn";
 
-fn sfn(n: &Nimbus) -> Client {
+/// The Step Functions client every Step Functions test module uses (retries off; a
+/// 70 s operation timeout, above GetActivityTask's 60 s long poll).
+pub(crate) fn sfn(n: &Nimbus) -> Client {
     let conf = aws_sdk_sfn::Config::builder()
         .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
         .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))

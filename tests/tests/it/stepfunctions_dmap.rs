@@ -7,26 +7,15 @@
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html>
 
-use aws_credential_types::Credentials;
+use crate::stepfunctions::sfn;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
-use nimbus_tests::{Nimbus, DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY};
+use nimbus_tests::Nimbus;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/sfn";
 
-fn sfn(n: &Nimbus) -> Client {
-    let conf = aws_sdk_sfn::Config::builder()
-        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-        .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
-        .region(aws_sdk_sfn::config::Region::new(DEFAULT_REGION))
-        .endpoint_url(n.endpoint())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(conf)
-}
 
 /// Creates a machine around one distributed Map state, runs it and waits (up to 10 s) for its end.
 async fn run(c: &Client, name: &str, map: Value, input: Value) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {

@@ -5,29 +5,15 @@
 //! refused by CreateStateMachine.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html>
 
-use aws_credential_types::Credentials;
-use aws_sdk_sfn::config::retry::RetryConfig;
-use aws_sdk_sfn::config::{BehaviorVersion, Region};
+use crate::stepfunctions::sfn as sfn_client;
 use aws_sdk_sfn::types::ExecutionStatus;
-use aws_smithy_http_client::Builder as HttpClientBuilder;
 use nimbus_tests::lambda::{self, FnSpec};
-use nimbus_tests::{unique_name, Nimbus, DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY};
+use nimbus_tests::{unique_name, Nimbus};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/sfn-role";
 
-fn sfn_client(n: &Nimbus) -> aws_sdk_sfn::Client {
-    let conf = aws_sdk_sfn::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "nimbus-tests"))
-        .region(Region::new(DEFAULT_REGION))
-        .endpoint_url(n.endpoint())
-        .http_client(HttpClientBuilder::new().build_http())
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_sfn::Client::from_conf(conf)
-}
 
 /// Creates a state machine of `definition`, runs it on `input` and polls DescribeExecution
 /// until it ends (StartSyncExecution would not do: the SDK sends it to `sync-<host>`):

@@ -3,9 +3,8 @@
 //! `MaxConcurrency`, `ToleratedFailureCount/Percentage`, `Label`, and `ItemBatcher`
 //! (`MaxItemsPerBatch`, `MaxInputBytesPerBatch`, `BatchInput` → `{"BatchInput": …, "Items": [...]}`,
 //! as https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html shows).
-//! The items run through the inline Map machinery inside the parent execution; child
-//! executions, Map Run resources (DescribeMapRun / ListMapRuns / UpdateMapRun, MapRun* history
-//! events), `ResultWriter` and ItemReaders other than `s3:listObjectsV2` and `s3:getObject` of a
+//! The selected, batched inputs run as child executions of a Map Run (see `map_run`);
+//! `ResultWriter` and ItemReaders other than `s3:listObjectsV2` and `s3:getObject` of a
 //! JSON array, JSON Lines or a CSV file
 //! (`CSVHeaderLocation` FIRST_ROW / GIVEN, `MaxItems`) are refused with "… is not supported by nimbus".
 //! Kept apart from run.rs so the engine file stays small.

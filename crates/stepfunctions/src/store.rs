@@ -116,12 +116,17 @@ impl Store {
         }))
     }
 
-    /// Removes a machine's executions and their histories (DeleteStateMachine).
+    /// Removes a machine's executions and their histories, its Map Runs and their children
+    /// (DeleteStateMachine).
     pub fn delete_executions_of(&self, machine_arn: &str) -> Pending {
         let m = machine_arn.to_string();
         self.writer.submit(Box::new(move |c| {
-            c.prepare_cached("DELETE FROM history WHERE execution_arn IN (SELECT arn FROM executions WHERE machine_arn = ?1)")?.execute(params![m])?;
-            c.prepare_cached("DELETE FROM executions WHERE machine_arn = ?1")?.execute(params![m])?;
+            // Its Map Runs' child executions (machine `<machine>/<label>`) go too.
+            let children = format!("{m}/%");
+            c.prepare_cached("DELETE FROM map_run_children WHERE map_run_arn IN (SELECT r.arn FROM map_runs r JOIN executions e ON e.arn = r.execution_arn WHERE e.machine_arn = ?1)")?.execute(params![m])?;
+            c.prepare_cached("DELETE FROM map_runs WHERE execution_arn IN (SELECT arn FROM executions WHERE machine_arn = ?1)")?.execute(params![m])?;
+            c.prepare_cached("DELETE FROM history WHERE execution_arn IN (SELECT arn FROM executions WHERE machine_arn = ?1 OR machine_arn LIKE ?2)")?.execute(params![m, children])?;
+            c.prepare_cached("DELETE FROM executions WHERE machine_arn = ?1 OR machine_arn LIKE ?2")?.execute(params![m, children])?;
             Ok(())
         }))
     }

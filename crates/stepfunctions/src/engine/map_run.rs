@@ -203,7 +203,8 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
             .unwrap_or_default()
             .into_iter()
             .filter_map(|d| serde_json::from_value::<MapRunRecord>(d).ok())
-            .find(|r| r.status == "RUNNING" && r.state_name == st.name)
+            // Not one another iteration of an enclosing Map already went on with.
+            .find(|r| r.status == "RUNNING" && r.state_name == st.name && !engine.map_runs.lock().contains_key(&r.arn))
     };
     let now = engine.clock.now_ms();
     let is_resumed = resumed.is_some();

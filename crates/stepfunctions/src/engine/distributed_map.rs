@@ -29,27 +29,18 @@ pub fn check_supported(st: &State) -> Result<(), Failure> {
             }
         }
     }
-    for field in ["ResultWriter"] {
-        if st.field(field).is_some() {
-            return Err(Failure::runtime(format!("The Map state '{}' uses {field} (distributed Map), which is not supported by nimbus", st.name)));
-        }
-    }
-    if let Some(b) = st.field("ItemBatcher") {
-        for field in ["MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"] {
-            if b.get(field).is_some() {
-                return Err(Failure::runtime(format!("The Map state '{}' uses ItemBatcher.{field}, which is not supported by nimbus", st.name)));
-            }
-        }
-    }
     Ok(())
 }
 
 /// Groups the (already selected) items into batches as `ItemBatcher` says; without an
 /// `ItemBatcher` each item is its own input. `batch_input` is the rendered `BatchInput`.
-pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>) -> Result<Vec<Value>, Failure> {
-    let Some(batcher) = st.field("ItemBatcher") else { return Ok(items) };
-    let max_items = batcher.get("MaxItemsPerBatch").and_then(Value::as_u64).map(|n| n as usize);
-    let max_bytes = batcher.get("MaxInputBytesPerBatch").and_then(Value::as_u64).map(|n| n as usize);
+/// `limits` are `MaxItemsPerBatch` and `MaxInputBytesPerBatch` as resolved from the number,
+/// its `…Path` or its JSONata expression.
+pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>, limits: (Option<usize>, Option<usize>)) -> Result<Vec<Value>, Failure> {
+    if st.field("ItemBatcher").is_none() {
+        return Ok(items);
+    }
+    let (max_items, max_bytes) = limits;
     if max_items.is_none() && max_bytes.is_none() {
         return Err(Failure::runtime(format!("The Map state '{}' has an ItemBatcher with neither MaxItemsPerBatch nor MaxInputBytesPerBatch", st.name)));
     }

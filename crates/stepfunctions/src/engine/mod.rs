@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod lang;
 pub mod paths;
+pub mod result_writer;
 pub mod run;
 pub mod task;
 pub mod xray;

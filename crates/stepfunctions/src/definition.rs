@@ -514,6 +514,11 @@ impl Checker {
                         self.schema("The value of the field 'MaxConcurrency' must be a non-negative integer", format!("{at}/MaxConcurrency"));
                     }
                 }
+                if let Some(w) = obj.get("ResultWriter") {
+                    for message in crate::engine::result_writer::definition_errors(w, language == QueryLanguage::Jsonata) {
+                        self.schema(message, format!("{at}/ResultWriter"));
+                    }
+                }
                 let processor = self.machine(doc, &format!("{at}/{field}"), language, false)?;
                 Kind::Map { processor: Arc::new(processor), distributed }
             }

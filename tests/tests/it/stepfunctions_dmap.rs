@@ -2,11 +2,14 @@
 //! for Rust, the subset nimbus runs: items from the state input with `ItemSelector`,
 //! `ItemBatcher` (`MaxItemsPerBatch`, `BatchInput`), tolerated failures exceeded
 //! (`States.ExceedToleratedFailureThreshold`), `ItemReader` of S3 JSON and CSV
-//! objects, and other ItemReaders refused as not supported; Map Runs: the items as child
+//! objects and S3 Inventory manifests, `ResultWriter` exports to S3 (manifest.json,
+//! SUCCEEDED_0 / FAILED_0) and `WriterConfig` transformations, and the definition errors of
+//! bad ResultWriter combinations; Map Runs: the items as child
 //! executions (described, listed by `mapRunArn`, their own history and context), Describe /
 //! List / UpdateMapRun, the parent's MapRun* events, abort on StopExecution, bad input, and
 //! a Map Run that survives `kill -9`.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html>
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html>
@@ -95,22 +98,6 @@ async fn distributed_map_fails_past_tolerated_failures() {
     let d = run(&c, "dmap-fail", map, json!([0, 1, 2, 3])).await;
     assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
     assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
-}
-
-#[tokio::test]
-async fn distributed_map_item_reader_of_manifests_is_not_supported() {
-    let n = Nimbus::start_in_memory();
-    let c = sfn(&n);
-    let map = json!({
-        "Type": "Map",
-        "ItemReader": { "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": { "InputType": "MANIFEST" }, "Parameters": { "Bucket": "b", "Key": "k" } },
-        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
-        "End": true
-    });
-    let d = run(&c, "dmap-reader", map, json!({})).await;
-    assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
-    assert_eq!(d.error(), Some("States.Runtime"));
-    assert!(d.cause().unwrap_or_default().contains("uses an ItemReader (arn:aws:states:::s3:getObject, MANIFEST), which is not supported by nimbus"), "{:?}", d.cause());
 }
 
 /// Puts `body` at `key` in a new bucket; answers the bucket.
@@ -487,4 +474,201 @@ async fn a_map_run_survives_kill_9_without_running_children_twice() {
     assert_eq!(m.execution_counts().expect("counts").succeeded(), 2);
     let t = history_types(&c, &exec).await;
     assert_eq!(t.iter().filter(|t| *t == "MapRunStarted").count(), 1, "{t:?}");
+}
+
+/// The body of `key` in `bucket`, as JSON.
+async fn read_json(n: &Nimbus, bucket: &str, key: &str) -> Value {
+    let body = n.s3_client().get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("get {key}: {e:?}")).body.collect().await.expect("body").into_bytes();
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{key} is not JSON: {e}"))
+}
+
+fn choice_fails_over(limit: i64) -> Value {
+    json!({
+        "C": { "Type": "Choice", "Choices": [{ "Variable": "$.v", "NumericGreaterThan": limit, "Next": "Bad" }], "Default": "Ok" },
+        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over limit" },
+        "Ok": { "Type": "Pass", "Parameters": { "doubled.$": "States.MathAdd($.v, $.v)" }, "End": true }
+    })
+}
+
+#[tokio::test]
+async fn distributed_map_result_writer_exports_manifest_and_result_files_to_s3() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    n.s3_client().create_bucket().bucket("dmap-results").send().await.expect("bucket");
+    let map = json!({
+        "Type": "Map", "Label": "Exporter", "ToleratedFailureCount": 1, "ItemsPath": "$.items",
+        "ItemSelector": { "v.$": "$$.Map.Item.Value" },
+        "ItemProcessor": processor(choice_fails_over(2), "C"),
+        "ResultWriter": { "Resource": "arn:aws:states:::s3:putObject", "Parameters": { "Bucket.$": "$.bucket", "Prefix": "runs" } },
+        "End": true
+    });
+    let d = run(&c, "dmap-writer-2", map, json!({ "bucket": "dmap-results", "items": [1, 2, 3] })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    let out = output(&d);
+    let map_run = out["MapRunArn"].as_str().expect("MapRunArn").to_string();
+    assert!(map_run.starts_with("arn:aws:states:us-east-1:000000000000:mapRun:dmap-writer-2/Exporter:"), "{map_run}");
+    let run_id = map_run.rsplit(':').next().expect("id");
+    let manifest_key = format!("runs/{run_id}/manifest.json");
+    assert_eq!(out["ResultWriterDetails"], json!({ "Bucket": "dmap-results", "Key": manifest_key }));
+
+    let manifest = read_json(&n, "dmap-results", &manifest_key).await;
+    assert_eq!(manifest["DestinationBucket"], json!("dmap-results"));
+    assert_eq!(manifest["MapRunArn"], json!(map_run));
+    assert_eq!(manifest["ResultFiles"]["PENDING"], json!([]));
+    let succeeded_key = format!("runs/{run_id}/SUCCEEDED_0.json");
+    let failed_key = format!("runs/{run_id}/FAILED_0.json");
+    assert_eq!(manifest["ResultFiles"]["SUCCEEDED"][0]["Key"], json!(succeeded_key));
+    assert_eq!(manifest["ResultFiles"]["FAILED"][0]["Key"], json!(failed_key));
+
+    let succeeded = read_json(&n, "dmap-results", &succeeded_key).await;
+    let size = manifest["ResultFiles"]["SUCCEEDED"][0]["Size"].as_u64().expect("Size");
+    assert_eq!(size as usize, succeeded.to_string().len());
+    let entries = succeeded.as_array().expect("array");
+    assert_eq!(entries.len(), 2, "{succeeded}");
+    let first = &entries[0];
+    assert_eq!(first["Input"], json!("{\"v\":1}"));
+    assert_eq!(first["Output"], json!("{\"doubled\":2}"));
+    assert_eq!(first["InputDetails"], json!({ "Included": true }));
+    assert_eq!(first["OutputDetails"], json!({ "Included": true }));
+    assert_eq!(first["Status"], json!("SUCCEEDED"));
+    assert_eq!(first["RedriveCount"], json!(0));
+    assert_eq!(first["RedriveStatus"], json!("NOT_REDRIVABLE"));
+    let name = first["Name"].as_str().expect("Name");
+    assert_eq!(first["ExecutionArn"], json!(format!("arn:aws:states:us-east-1:000000000000:execution:dmap-writer-2/Exporter:{name}")));
+    assert_eq!(first["StateMachineArn"], json!("arn:aws:states:us-east-1:000000000000:stateMachine:dmap-writer-2/Exporter"));
+    assert!(first["StartDate"].as_str().is_some_and(|t| t.ends_with('Z')), "{first}");
+    assert!(first["StopDate"].as_str().is_some(), "{first}");
+
+    let failed = read_json(&n, "dmap-results", &failed_key).await;
+    assert_eq!(failed.as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!(failed[0]["Status"], json!("FAILED"));
+    assert_eq!(failed[0]["Error"], json!("Too.Big"));
+    assert_eq!(failed[0]["Cause"], json!("item over limit"));
+    assert_eq!(failed[0]["Input"], json!("{\"v\":3}"));
+}
+
+#[tokio::test]
+async fn distributed_map_writer_config_alone_transforms_the_state_output() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let pass = || processor(json!({ "P": { "Type": "Pass", "Parameters": { "pair.$": "States.Array($.v, $.v)" }, "OutputPath": "$.pair", "End": true } }), "P");
+    let map = |t: &str| json!({ "Type": "Map", "ItemSelector": { "v.$": "$$.Map.Item.Value" }, "ItemProcessor": pass(), "ResultWriter": { "WriterConfig": { "Transformation": t, "OutputType": "JSON" } }, "End": true });
+    let d = run(&c, "dmap-flatten", map("FLATTEN"), json!([1, 2])).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([1, 1, 2, 2]));
+    let d = run(&c, "dmap-compact", map("COMPACT"), json!([1, 2])).await;
+    assert_eq!(output(&d), json!([[1, 1], [2, 2]]));
+    let d = run(&c, "dmap-none", map("NONE"), json!([1])).await;
+    let out = output(&d);
+    assert_eq!(out[0]["Output"], json!("[1,1]"), "{out}");
+    assert_eq!(out[0]["Status"], json!("SUCCEEDED"));
+    // Without a Label the Map Run's label is a generated UUID ("MapRunLabel or UUID",
+    // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html).
+    assert!(out[0]["ExecutionArn"].as_str().is_some_and(|a| a.contains(":execution:dmap-none/")), "{out}");
+    assert_eq!(out[0]["StateMachineArn"].as_str().and_then(|a| a.split_once(":stateMachine:")).map(|(_, m)| m.len()), Some("dmap-none/".len() + 36), "{out}");
+}
+
+#[tokio::test]
+async fn distributed_map_result_writer_jsonl_compact_in_jsonata() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    n.s3_client().create_bucket().bucket("dmap-jsonl-out").send().await.expect("bucket");
+    let map = json!({
+        "Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.items %}",
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "Output": "{% {'n': $states.input} %}", "End": true } }), "P"),
+        "ResultWriter": {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Arguments": { "Bucket": "{% $states.input.bucket %}", "Prefix": "out/" },
+            "WriterConfig": { "Transformation": "COMPACT", "OutputType": "JSONL" }
+        },
+        "End": true
+    });
+    let d = run(&c, "dmap-jsonl-writer", map, json!({ "bucket": "dmap-jsonl-out", "items": [1, 2] })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    let key = output(&d)["ResultWriterDetails"]["Key"].as_str().expect("Key").to_string();
+    assert!(key.starts_with("out/") && !key.starts_with("out//"), "{key}");
+    let manifest = read_json(&n, "dmap-jsonl-out", &key).await;
+    let succeeded = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().expect("key").to_string();
+    let body = n.s3_client().get_object().bucket("dmap-jsonl-out").key(&succeeded).send().await.expect("get").body.collect().await.expect("body").into_bytes();
+    assert_eq!(std::str::from_utf8(&body).expect("utf8"), "{\"n\":1}\n{\"n\":2}\n");
+    assert_eq!(manifest["ResultFiles"]["FAILED"], json!([]));
+}
+
+#[tokio::test]
+async fn distributed_map_result_writer_combinations_are_validated() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let cases = [
+        (json!({}), "The ResultWriter field cannot be empty"),
+        (json!({ "Resource": "arn:aws:states:::s3:putObject" }), "These fields are required: [Parameters]"),
+        (json!({ "Parameters": { "Bucket": "b" } }), "These fields are required: [Resource]"),
+        (json!({ "Resource": "arn:aws:states:::s3:getObject", "Parameters": { "Bucket": "b" } }), "must be arn:aws:states:::s3:putObject"),
+        (json!({ "WriterConfig": { "Transformation": "ZIP" } }), "Value is not a valid Transformation"),
+        (json!({ "WriterConfig": { "OutputType": "CSV" } }), "Value is not a valid OutputType"),
+    ];
+    for (i, (writer, message)) in cases.into_iter().enumerate() {
+        let map = json!({ "Type": "Map", "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "ResultWriter": writer, "End": true });
+        let definition = json!({ "StartAt": "M", "States": { "M": map } });
+        let err = c.create_state_machine().name(format!("dmap-bad-writer-{i}")).definition(definition.to_string()).role_arn(ROLE).send().await.expect_err("invalid");
+        let service = err.into_service_error();
+        assert!(service.is_invalid_definition(), "{service:?}");
+        let text = service.to_string();
+        assert!(text.contains("SCHEMA_VALIDATION_FAILED") && text.contains(message) && text.contains("/States/M/ResultWriter"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn distributed_map_reads_an_s3_inventory_manifest() {
+    use std::io::Write as _;
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let s3 = n.s3_client();
+    s3.create_bucket().bucket("dmap-inventory").send().await.expect("bucket");
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text.as_bytes()).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let data = [("inv/data/1.csv.gz", "\"src\",\"a.txt\",\"3\"\n\"src\",\"b.txt\",\"5\"\n"), ("inv/data/2.csv.gz", "\"src\",\"c.txt\",\"7\"\n")];
+    for (key, text) in data {
+        s3.put_object().bucket("dmap-inventory").key(key).body(gz(text).into()).send().await.expect("put data");
+    }
+    let manifest = json!({
+        "sourceBucket": "src", "destinationBucket": "arn:aws:s3:::dmap-inventory", "version": "2016-11-30",
+        "creationTimestamp": "1514944800000", "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+        "files": [{ "key": "inv/data/1.csv.gz", "size": 1, "MD5checksum": "x" }, { "key": "inv/data/2.csv.gz", "size": 1, "MD5checksum": "y" }]
+    });
+    s3.put_object().bucket("dmap-inventory").key("inv/manifest.json").body(manifest.to_string().into_bytes().into()).send().await.expect("put manifest");
+    let map = json!({
+        "Type": "Map",
+        "ItemReader": { "Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": { "InputType": "MANIFEST", "MaxItemsPath": "$.max" }, "Parameters": { "Bucket": "dmap-inventory", "Key": "inv/manifest.json" } },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-manifest", map, json!({ "max": 3 })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(
+        output(&d),
+        json!([
+            { "Bucket": "src", "Key": "a.txt", "Size": "3" },
+            { "Bucket": "src", "Key": "b.txt", "Size": "5" },
+            { "Bucket": "src", "Key": "c.txt", "Size": "7" }
+        ])
+    );
+}
+
+#[tokio::test]
+async fn distributed_map_csv_delimiters_and_batcher_paths() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    object(&n, "dmap-pipe", "items", "a|b\n1|x\n2|y\n3|z\n").await;
+    let map = json!({
+        "Type": "Map", "ItemReader": reader(json!({ "InputType": "CSV", "CSVDelimiter": "PIPE", "MaxItemsPath": "$.max" })),
+        "ItemBatcher": { "MaxItemsPerBatchPath": "$.per" },
+        "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"),
+        "End": true
+    });
+    let d = run(&c, "dmap-pipe", map, json!({ "bucket": "dmap-pipe", "max": 3, "per": 2 })).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "Items": [{ "a": "1", "b": "x" }, { "a": "2", "b": "y" }] }, { "Items": [{ "a": "3", "b": "z" }] }]));
 }

@@ -13,6 +13,7 @@
 
 use super::execution::{not_truncated, text, ExecutionRecord, Running};
 use super::lang::Failure;
+use super::result_writer::ChildResult;
 use super::run::Exec;
 use super::{Engine, Watcher};
 use crate::definition::{Definition, QueryLanguage, State};
@@ -124,6 +125,8 @@ pub struct Settings {
     pub max_concurrency: u64,
     pub tolerated_failure_count: Option<f64>,
     pub tolerated_failure_percentage: Option<f64>,
+    /// The `ResultWriter`'s rendered `Parameters` / `Arguments` (`Null` without one).
+    pub writer_parameters: Value,
 }
 
 /// Ends the Map Run as ABORTED if the parent's run is dropped before it ended
@@ -249,7 +252,7 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
     let live = Arc::new(LiveMapRun { record: Mutex::new(record), changed: tokio::sync::Notify::new(), children: Mutex::new(Vec::new()) });
     engine.map_runs.lock().insert(map_run_arn.clone(), live.clone());
     let mut guard = AbortGuard { engine: engine.clone(), parent: parent.clone(), live: live.clone(), done: false };
-    let result = children(exec, st, processor, inputs, &item_sizes, &live, is_resumed).await;
+    let result = children(exec, st, processor, inputs, &item_sizes, &live, is_resumed, &settings.writer_parameters).await;
     guard.done = true;
     let stop = engine.clock.now_ms();
     let rec = {
@@ -286,12 +289,22 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
 }
 
 /// Starts and waits for the children, at most `max_concurrency` running at once.
-async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, inputs: Vec<Value>, item_sizes: &[u64], live: &Arc<LiveMapRun>, resumed: bool) -> Result<Value, Failure> {
+#[allow(clippy::too_many_arguments)]
+async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, inputs: Vec<Value>, item_sizes: &[u64], live: &Arc<LiveMapRun>, resumed: bool, writer_parameters: &Value) -> Result<Value, Failure> {
     let engine = exec.engine.clone();
     let n = inputs.len();
     let known: std::collections::HashMap<u64, String> = if resumed { engine.store.map_run_children(&live.record.lock().arn).unwrap_or_default().into_iter().collect() } else { Default::default() };
     let definition = child_definition(st);
-    let mut results = vec![Value::Null; n];
+    // What each child came to, for the ResultWriter (PENDING until it started).
+    let (machine_arn, label) = {
+        let r = live.record.lock();
+        (r.machine_arn.clone(), r.label.clone())
+    };
+    let child_machine = format!("{machine_arn}/{label}");
+    let mut results: Vec<ChildResult> = inputs
+        .iter()
+        .map(|input| ChildResult { execution_arn: String::new(), name: String::new(), state_machine_arn: child_machine.clone(), input: input.clone(), output: None, error: None, cause: None, status: "PENDING".into(), start_ms: 0, stop_ms: 0 })
+        .collect();
     let mut set: tokio::task::JoinSet<(usize, Finished)> = tokio::task::JoinSet::new();
     let mut next = 0usize;
     if resumed {
@@ -318,6 +331,11 @@ async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>,
                 None => start_child(exec, live, index, inputs[index].clone(), processor.clone(), &definition).await?,
             };
             live.children.lock().push(arn.clone());
+            let (name, start_ms) = child_meta(&engine, &arn);
+            results[index].execution_arn = arn.clone();
+            results[index].name = name;
+            results[index].start_ms = start_ms;
+            results[index].status = "RUNNING".into();
             let watcher = Watcher(engine.clone());
             set.spawn(async move {
                 let f = watcher.finished(&arn).await.unwrap_or(Finished { status: "FAILED".into(), output: None, error: Some("States.Runtime".into()), cause: Some("The child execution was lost".into()) });
@@ -339,10 +357,7 @@ async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>,
                     r.exceeded(failed, r.executions.total)
                 };
                 drop(engine.store_map_run(&live.record.lock().clone()));
-                match f.status.as_str() {
-                    "SUCCEEDED" => results[index] = f.output.clone().unwrap_or(Value::Null),
-                    _ => results[index] = json!({ "Error": f.error, "Cause": f.cause }),
-                }
+                ended_child(&engine, &mut results[index], &f);
                 if exceeded {
                     stop_children(&engine, live);
                     {
@@ -355,17 +370,61 @@ async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>,
                     }
                     // The running children end ABORTED (their watchers hear it).
                     while let Some(Ok((index, f))) = set.join_next().await {
-                        let mut r = live.record.lock();
-                        r.executions.ended(&f.status, 1);
-                        r.items.ended(&f.status, item_sizes[index]);
+                        {
+                            let mut r = live.record.lock();
+                            r.executions.ended(&f.status, 1);
+                            r.items.ended(&f.status, item_sizes[index]);
+                        }
+                        ended_child(&engine, &mut results[index], &f);
                     }
+                    // The results are exported even when the Map Run fails (the unstarted as PENDING).
+                    write(exec, st, live, writer_parameters, &results).await?;
                     return Err(Failure::new("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"));
                 }
             }
             _ = changed => {}
         }
     }
-    Ok(Value::Array(results))
+    write(exec, st, live, writer_parameters, &results).await
+}
+
+/// The Map state's result through the ResultWriter (`result_writer`): the children's
+/// outputs in order, or what the writer exported; `resultsWritten` counted.
+async fn write(exec: &Arc<Exec>, st: &Arc<State>, live: &LiveMapRun, parameters: &Value, results: &[ChildResult]) -> Result<Value, Failure> {
+    let map_run_arn = live.record.lock().arn.clone();
+    let execution_arn = exec.running.arn();
+    let out = super::result_writer::write_results(&exec.engine, st, parameters, &map_run_arn, results, &execution_arn).await?;
+    if super::result_writer::WriterConfig::of(st).is_some_and(|c| c.exports) {
+        let mut r = live.record.lock();
+        let written = results.iter().filter(|c| c.status != "PENDING").count() as u64;
+        r.executions.results_written = written;
+        r.items.results_written = r.items.succeeded + r.items.failed + r.items.timed_out + r.items.aborted;
+    }
+    Ok(out)
+}
+
+/// A child's name and start, from its stored record (else from its ARN and now).
+fn child_meta(engine: &Engine, arn: &str) -> (String, u64) {
+    if let Some(rec) = engine.running.lock().get(arn).map(|r| r.record.lock().clone()) {
+        return (rec.name, rec.start_ms);
+    }
+    if let Some(rec) = engine.store.execution(arn).ok().flatten().and_then(ExecutionRecord::from_row) {
+        return (rec.name, rec.start_ms);
+    }
+    (arn.rsplit(':').next().unwrap_or_default().to_string(), engine.clock.now_ms())
+}
+
+/// Records how a child ended.
+fn ended_child(engine: &Engine, r: &mut ChildResult, f: &Finished) {
+    r.status = f.status.clone();
+    r.stop_ms = engine.clock.now_ms();
+    match f.status.as_str() {
+        "SUCCEEDED" => r.output = Some(f.output.clone().unwrap_or(Value::Null)),
+        _ => {
+            r.error = f.error.clone();
+            r.cause = f.cause.clone();
+        }
+    }
 }
 
 /// Starts one child execution of the Map Run (STANDARD: its record, its place in the

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod map_run;
 pub mod lang;
 pub mod paths;
+pub mod result_writer;
 pub mod run;
 pub mod task;
 pub mod xray;

@@ -672,6 +672,19 @@ impl Exec {
                 },
             }
         };
+        // A nested number (`ItemReader.ReaderConfig.MaxItems`, `ItemBatcher.MaxItemsPerBatch`):
+        // a JSONata expression, a number, or its `…Path` in the state input.
+        let nested = |field: &str, pointer: &str| -> Result<Option<f64>, Failure> {
+            let Some(parent) = st.field(field) else { return Ok(None) };
+            match parent.pointer(&format!("/{pointer}")) {
+                Some(v) if jsonata => Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(v)?.as_f64()),
+                Some(v) => Ok(v.as_f64()),
+                None => match parent.pointer(&format!("/{pointer}Path")).and_then(Value::as_str) {
+                    Some(p) => Ok((JsonPath { context: ctx, variables: vars }).select(&effective, p)?.as_f64()),
+                    None => Ok(None),
+                },
+            }
+        };
         let items = if jsonata {
             match st.field("Items") {
                 Some(i) => Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(i)?,
@@ -690,7 +703,11 @@ impl Exec {
                     (JsonPath { context: ctx, variables: vars }).render(&params, &effective)?
                 };
                 let arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default();
-                Value::Array(super::distributed_map::read_items(&self.engine, st, params, arn).await?)
+                let mut read = super::distributed_map::read_items(&self.engine, st, params, arn).await?;
+                if let Some(max) = nested("ItemReader", "ReaderConfig/MaxItems")?.filter(|m| *m > 0.0) {
+                    read.truncate(max as usize);
+                }
+                Value::Array(read)
             }
             None => items,
         };
@@ -730,27 +747,35 @@ impl Exec {
                 Some(b) => Some(select(b, ctx)?),
                 None => None,
             };
-            (super::distributed_map::batch(st, selected, batch_input)?, None)
+            let limits = (nested("ItemBatcher", "MaxItemsPerBatch")?.map(|n| n as usize), nested("ItemBatcher", "MaxInputBytesPerBatch")?.map(|n| n as usize));
+            (super::distributed_map::batch(st, selected, batch_input, limits)?, None)
         } else {
             (items, selector)
         };
         // A distributed Map runs its inputs as child executions of a Map Run.
         if distributed {
-            let settings = super::map_run::Settings { max_concurrency: max_concurrency as u64, tolerated_failure_count: tolerated_count, tolerated_failure_percentage: tolerated_pct };
+            let settings = super::map_run::Settings {
+                max_concurrency: max_concurrency as u64,
+                tolerated_failure_count: tolerated_count,
+                tolerated_failure_percentage: tolerated_pct,
+                writer_parameters: self.writer_parameters(st, &effective, vars, ctx)?,
+            };
             return super::map_run::run(self, st, processor, items, settings, prev).await;
         }
-        *prev = self.emit(*prev, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({ "length": items.len() }))));
+        let n = items.len();
+        *prev = self.emit(*prev, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({ "length": n }))));
         let started = *prev;
         let semaphore = Arc::new(tokio::sync::Semaphore::new(if max_concurrency == 0 { tokio::sync::Semaphore::MAX_PERMITS } else { max_concurrency }));
         let mut set = tokio::task::JoinSet::new();
-        let n = items.len();
         // AWS chains each iteration's start to the previous iteration's last state event.
         let chain = Arc::new(parking_lot::Mutex::new(started));
+        let mut writer = super::result_writer::InlineRun::new(distributed, st, ctx, n);
         for (index, item) in items.into_iter().enumerate() {
             let item_input = match &selector {
                 None => item,
                 Some(sel) => select(sel, &item_context(index, &item))?,
             };
+            writer.input(index, &item_input);
             let exec = self.clone();
             let processor = processor.clone();
             let vars = vars.clone();
@@ -762,6 +787,7 @@ impl Exec {
                 let _permit = permit;
                 let details = json!({ "name": name, "index": index });
                 let from = *chain.lock();
+                let start_ms = exec.engine.clock.now_ms();
                 let p = exec.emit(from, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
                 let (r, last) = exec.clone().run_set(processor, item_input, vars, Frame { top: false }, p, None).await;
                 *chain.lock() = last;
@@ -769,7 +795,7 @@ impl Exec {
                     Ok(_) => exec.emit(last, "MapIterationSucceeded", Some(("mapIterationSucceededEventDetails", details))),
                     Err(_) => exec.emit(last, "MapIterationFailed", Some(("mapIterationFailedEventDetails", details))),
                 };
-                (index, r, done)
+                (index, r, done, start_ms, exec.engine.clock.now_ms())
             });
         }
         let mut results = vec![Value::Null; n];
@@ -777,8 +803,9 @@ impl Exec {
         let tolerates = tolerated_count.is_some() || tolerated_pct.is_some();
         let mut last_iteration_event = started;
         while let Some(joined) = set.join_next().await {
-            let Ok((i, r, done)) = joined else { continue };
+            let Ok((i, r, done, start_ms, stop_ms)) = joined else { continue };
             last_iteration_event = last_iteration_event.max(done);
+            writer.outcome(i, &r, start_ms, stop_ms);
             match r {
                 Ok(v) => results[i] = v,
                 Err(f) => {
@@ -787,6 +814,8 @@ impl Exec {
                     let over_pct = tolerated_pct.is_none_or(|p| (failures as f64) * 100.0 / (n.max(1) as f64) > p);
                     if !tolerates || (over_count && over_pct) {
                         set.abort_all();
+                        // The results are exported even when the Map Run fails (the unfinished as PENDING).
+                        writer.write(&self.engine, st, &self.writer_parameters(st, &effective, vars, ctx)?).await?;
                         *prev = self.emit(self.running.last_event_id(), "MapStateFailed", None);
                         return Err(if tolerates { Failure::new("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded") } else { f });
                     }
@@ -794,10 +823,23 @@ impl Exec {
                 }
             }
         }
+        let written = writer.write(&self.engine, st, &self.writer_parameters(st, &effective, vars, ctx)?).await?;
         // Succeeded and the state's Exited both follow the last iteration's event.
         self.emit(last_iteration_event, "MapStateSucceeded", None);
         *prev = last_iteration_event;
-        Ok(Value::Array(results))
+        Ok(written.unwrap_or(Value::Array(results)))
+    }
+
+    /// The `ResultWriter`'s `Parameters` (`Arguments` in JSONata) rendered against the state input.
+    fn writer_parameters(&self, st: &State, effective: &Value, vars: &Map<String, Value>, ctx: &Value) -> Result<Value, Failure> {
+        let jsonata = st.query_language == QueryLanguage::Jsonata;
+        let Some(params) = st.field("ResultWriter").and_then(|w| w.get(if jsonata { "Arguments" } else { "Parameters" })) else { return Ok(Value::Null) };
+        if jsonata {
+            let states = json!({ "input": effective, "context": ctx });
+            Ok(Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }.render(params)?)
+        } else {
+            Ok((JsonPath { context: ctx, variables: vars }).render(params, effective)?)
+        }
     }
 }
 

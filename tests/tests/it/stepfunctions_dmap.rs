@@ -545,6 +545,12 @@ async fn distributed_map_result_writer_exports_manifest_and_result_files_to_s3()
     assert_eq!(failed[0]["Error"], json!("Too.Big"));
     assert_eq!(failed[0]["Cause"], json!("item over limit"));
     assert_eq!(failed[0]["Input"], json!("{\"v\":3}"));
+    // The exported entries are the Map Run's real child executions.
+    let child = c.describe_execution().execution_arn(first["ExecutionArn"].as_str().expect("arn")).send().await.expect("describe exported child");
+    assert_eq!(child.map_run_arn(), Some(map_run.as_str()));
+    assert_eq!(child.output(), Some("{\"doubled\":2}"));
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe map run");
+    assert_eq!(m.execution_counts().expect("counts").results_written(), 3);
 }
 
 #[tokio::test]

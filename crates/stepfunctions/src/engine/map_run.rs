@@ -495,3 +495,33 @@ async fn start_child(exec: &Arc<Exec>, live: &LiveMapRun, index: usize, input: V
     drop(engine.launch(running, def, None));
     Ok(arn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(count: Option<u64>, pct: Option<f64>) -> MapRunRecord {
+        MapRunRecord { tolerated_failure_count: count, tolerated_failure_percentage: pct, ..Default::default() }
+    }
+
+    #[test]
+    fn tolerated_failures_are_exceeded_past_either_threshold() {
+        assert!(!run(None, None).exceeded(0, 4));
+        assert!(run(None, None).exceeded(1, 4), "nothing tolerated: one failure fails the run");
+        assert!(!run(Some(1), None).exceeded(1, 4));
+        assert!(run(Some(1), None).exceeded(2, 4));
+        assert!(!run(None, Some(50.0)).exceeded(2, 4));
+        assert!(run(None, Some(50.0)).exceeded(3, 4));
+        assert!(run(Some(0), Some(50.0)).exceeded(1, 4), "either threshold passed fails the run");
+    }
+
+    #[test]
+    fn counts_move_from_running_to_their_end() {
+        let mut c = Counts { running: 3, total: 3, ..Default::default() };
+        c.ended("SUCCEEDED", 1);
+        c.ended("FAILED", 1);
+        c.ended("ABORTED", 1);
+        assert_eq!((c.running, c.succeeded, c.failed, c.aborted), (0, 1, 1, 1));
+        assert_eq!(c.to_json()["timedOut"], json!(0));
+    }
+}

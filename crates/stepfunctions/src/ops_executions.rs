@@ -200,7 +200,9 @@ fn record(engine: &Engine, arn: &str) -> Result<ExecutionRecord, AwsError> {
         if let Some(r) = engine.running.lock().get(arn) {
             return Ok(r.record.lock().clone());
         }
-        return Err(errors::execution_missing(arn));
+        // Only a Map Run's EXPRESS children are kept once ended (AWS describes those alone).
+        let row = engine.store.execution(arn).map_err(AwsError::internal)?.ok_or_else(|| errors::execution_missing(arn))?;
+        return serde_json::from_value(row.doc).map_err(|e| AwsError::internal(e.to_string()));
     }
     if let Some(r) = engine.running.lock().get(arn) {
         return Ok(r.record.lock().clone());

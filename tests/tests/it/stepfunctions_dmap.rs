@@ -310,7 +310,7 @@ async fn distributed_map_items_run_as_child_executions_of_a_described_map_run() 
 async fn distributed_map_batches_run_as_one_child_each_and_express_children_are_not_listed() {
     let n = Nimbus::start_in_memory();
     let c = sfn(&n);
-    let pass = json!({ "P": { "Type": "Pass", "End": true } });
+    let pass = json!({ "P": { "Type": "Pass", "Parameters": { "Items.$": "$.Items", "id.$": "$$.Execution.Id" }, "End": true } });
     let mut proc = processor(pass, "P");
     proc["ProcessorConfig"]["ExecutionType"] = json!("EXPRESS");
     let map = json!({ "Type": "Map", "ItemBatcher": { "MaxItemsPerBatch": 2 }, "ItemProcessor": proc, "End": true });
@@ -318,8 +318,15 @@ async fn distributed_map_batches_run_as_one_child_each_and_express_children_are_
     let exec = start(&c, &machine, json!([1, 2, 3])).await;
     let d = ended(&c, &exec).await;
     assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
-    assert_eq!(output(&d), json!([{ "Items": [1, 2] }, { "Items": [3] }]));
+    let out = output(&d);
+    assert_eq!((&out[0]["Items"], &out[1]["Items"]), (&json!([1, 2]), &json!([3])), "{out}");
     let map_run = only_map_run(&c, &exec).await;
+    // AWS describes a Map Run's EXPRESS children (and no other EXPRESS execution) once ended.
+    let child = out[0]["id"].as_str().expect("child id");
+    assert!(child.starts_with("arn:aws:states:us-east-1:000000000000:express:dmap-express/"), "{child}");
+    let described = c.describe_execution().execution_arn(child).send().await.expect("describe an EXPRESS child");
+    assert_eq!(described.status(), &ExecutionStatus::Succeeded);
+    assert_eq!(described.map_run_arn(), Some(map_run.as_str()));
     let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
     assert_eq!(m.execution_counts().expect("counts").total(), 2, "one child per batch");
     assert_eq!(m.item_counts().expect("counts").total(), 3);

@@ -125,7 +125,8 @@ impl Engine {
             rec.stop_ms = Some(now);
             let last = rec.checkpoint.take();
             rec.redrive_checkpoint = if status == "SUCCEEDED" { None } else { last };
-            let pending = (!rec.express).then(|| self.store.put_execution(rec.row()));
+            // An EXPRESS Map Run child's end is stored too: DescribeExecution answers it.
+            let pending = (!rec.express || rec.map_run_arn.is_some()).then(|| self.store.put_execution(rec.row()));
             (pending, rec.finished().unwrap_or(Finished { status: status.to_string(), output: None, error: None, cause: None }))
         };
         if let Some(p) = pending {

@@ -233,16 +233,7 @@ impl KinesisService {
         let handle = self.stream(ctx, input)?;
         // "If you specify a value greater than 100, at most 100 results are returned."
         let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
-        let after = match s(input, "ExclusiveStartShardId") {
-            Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
-                KinesisError::constraint(
-                    id,
-                    "exclusiveStartShardId",
-                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                )
-            })?),
-            None => None,
-        };
+        let after = exclusive_start_shard(input)?;
         let now = self.clock.now_ms();
         let st = handle.state.lock();
         let meta = &st.meta;
@@ -373,17 +364,7 @@ impl KinesisService {
             }
             None => {
                 let handle = self.stream(ctx, input)?;
-                let after = match s(input, "ExclusiveStartShardId") {
-                    Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
-                        KinesisError::constraint(
-                            id,
-                            "exclusiveStartShardId",
-                            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                        )
-                    })?),
-                    None => None,
-                };
-                (handle, after)
+                (handle, exclusive_start_shard(input)?)
             }
         };
         let st = handle.state.lock();
@@ -516,6 +497,14 @@ type ShardTest = Box<dyn Fn(&ShardMeta) -> bool>;
 
 /// ListShards' `ShardFilter` as a test on shards.
 /// <https://docs.aws.amazon.com/kinesis/latest/APIReference/API_ShardFilter.html>
+/// The shard index of `ExclusiveStartShardId` (DescribeStream, ListShards), if given.
+fn exclusive_start_shard(input: &Value) -> KinesisResult<Option<u32>> {
+    let Some(id) = s(input, "ExclusiveStartShardId") else { return Ok(None) };
+    keys::shard_index(id).map(Some).ok_or_else(|| {
+        KinesisError::constraint(id, "exclusiveStartShardId", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    })
+}
+
 fn shard_filter(
     input: &Value,
     meta: &StreamMeta,

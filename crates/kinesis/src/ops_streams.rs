@@ -127,6 +127,11 @@ impl KinesisService {
             }
         };
         let tags = tag_map(input.get("Tags"))?;
+        let max_record_kib = int_in(input, "MaxRecordSizeInKiB", 1024, 10240)?.map(|k| k as u32);
+        let warm = int_in(input, "WarmThroughputMiBps", 0, i64::MAX)?;
+        if let Some(target) = warm {
+            crate::account::check_warm_throughput(self, ctx, mode, target)?;
+        }
         let (account, region) = (ctx.account_id.clone(), ctx.region.clone());
         let key = (account.clone(), region.clone(), name.to_string());
         self.check_shard_limit(&account, &region, count)?;
@@ -176,6 +181,8 @@ impl KinesisService {
                 consumers: Vec::new(),
                 shard_level_metrics: Vec::new(),
                 policies: BTreeMap::new(),
+                max_record_kib,
+                warm_throughput_mibps: warm.map(|t| t as u32),
             };
             let pending = self.save_meta(&meta);
             let handle = Arc::new(StreamHandle::new(meta, 0, HashMap::new()));
@@ -284,9 +291,13 @@ impl KinesisService {
             "EncryptionType": meta.encryption_type(),
             "OpenShardCount": meta.open_shards().count(),
             "ConsumerCount": meta.consumers.len(),
+            "MaxRecordSizeInKiB": meta.max_record_kib(),
         });
         if let Some(k) = &meta.encryption_key {
             summary["KeyId"] = json!(k);
+        }
+        if let Some(w) = crate::account::warm_throughput_json(meta) {
+            summary["WarmThroughput"] = w;
         }
         Ok(json!({ "StreamDescriptionSummary": summary }))
     }

@@ -8,6 +8,7 @@
 //! throughput. [`source`] is Kinesis as Lambda (`StreamSource`) and other services
 //! (`RecordSink`) use it.
 
+pub mod account;
 pub mod consumers;
 pub mod errors;
 pub mod iterator;

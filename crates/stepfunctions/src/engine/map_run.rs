@@ -254,6 +254,10 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
     let mut guard = AbortGuard { engine: engine.clone(), parent: parent.clone(), live: live.clone(), done: false };
     let result = children(exec, st, processor, inputs, &item_sizes, &live, is_resumed, &settings.writer_parameters).await;
     guard.done = true;
+    if result.is_err() {
+        // A Map Run that failed leaves no child running.
+        stop_children(&engine, &live);
+    }
     let stop = engine.clock.now_ms();
     let rec = {
         let mut r = live.record.lock();

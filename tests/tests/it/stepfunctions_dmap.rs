@@ -320,9 +320,15 @@ async fn distributed_map_result_writer_combinations_are_validated() {
         (json!({ "Resource": "arn:aws:states:::s3:getObject", "Parameters": { "Bucket": "b" } }), "must be arn:aws:states:::s3:putObject"),
         (json!({ "WriterConfig": { "Transformation": "ZIP" } }), "Value is not a valid Transformation"),
         (json!({ "WriterConfig": { "OutputType": "CSV" } }), "Value is not a valid OutputType"),
+        (json!({ "WriterConfig": { "Transformation": "NONE" }, "Extra": 1 }), "These fields are not allowed: [Extra]"),
+        (json!({ "inline": true, "WriterConfig": { "Transformation": "NONE" } }), "only allowed when the ItemProcessor's ProcessorConfig.Mode is DISTRIBUTED"),
     ];
-    for (i, (writer, message)) in cases.into_iter().enumerate() {
-        let map = json!({ "Type": "Map", "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "ResultWriter": writer, "End": true });
+    for (i, (mut writer, message)) in cases.into_iter().enumerate() {
+        let mut item_processor = processor(json!({ "P": { "Type": "Pass", "End": true } }), "P");
+        if writer.as_object_mut().and_then(|w| w.remove("inline")).is_some() {
+            item_processor["ProcessorConfig"] = json!({ "Mode": "INLINE" });
+        }
+        let map = json!({ "Type": "Map", "ItemProcessor": item_processor, "ResultWriter": writer, "End": true });
         let definition = json!({ "StartAt": "M", "States": { "M": map } });
         let err = c.create_state_machine().name(format!("dmap-bad-writer-{i}")).definition(definition.to_string()).role_arn(ROLE).send().await.expect_err("invalid");
         let service = err.into_service_error();

@@ -500,6 +500,10 @@ impl Checker {
                         self.schema("Value is not a valid Mode. Valid values are: [INLINE, DISTRIBUTED]", format!("{at}/{field}/ProcessorConfig/Mode"));
                     }
                 }
+                // A distributed Map's children are STANDARD or EXPRESS workflows.
+                if distributed && !matches!(doc.pointer("/ProcessorConfig/ExecutionType").and_then(Value::as_str), Some("STANDARD" | "EXPRESS")) {
+                    self.schema("Value is not a valid ExecutionType. Valid values are: [STANDARD, EXPRESS]", format!("{at}/{field}/ProcessorConfig/ExecutionType"));
+                }
                 if let Some(p) = obj.get("ToleratedFailurePercentage") {
                     if !p.as_f64().is_some_and(|x| (0.0..=100.0).contains(&x)) && !is_expression(p) {
                         self.schema("The value of the field 'ToleratedFailurePercentage' must be a number between 0 and 100", format!("{at}/ToleratedFailurePercentage"));

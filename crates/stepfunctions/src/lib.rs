@@ -14,6 +14,7 @@ pub mod errors;
 mod ops_activities;
 mod ops_executions;
 mod ops_machines;
+mod ops_map_runs;
 mod ops_test_state;
 pub mod service;
 pub mod store;

@@ -1,6 +1,8 @@
 //! Executions: StartExecution (name idempotency as AWS: the same name and input of a
 //! running execution answers it again), StartSyncExecution (EXPRESS), DescribeExecution,
-//! StopExecution, ListExecutions, GetExecutionHistory, DescribeStateMachineForExecution.
+//! StopExecution, ListExecutions (of a machine, or of a Map Run: see `ops_map_runs`),
+//! GetExecutionHistory, DescribeStateMachineForExecution (a Map Run's child: its
+//! `mapRunArn` and `label`).
 //! <https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html>
 
 use crate::engine::execution::{not_truncated, ExecutionRecord, Running};
@@ -119,6 +121,8 @@ pub async fn start(engine: &Engine, ctx: &RequestContext, input: &Value, sync: b
         redrive_count: 0,
         redrive_ms: None,
         redrive_checkpoint: None,
+        map_run_arn: None,
+        label: None,
     };
     let running = Arc::new(Running::new(record.clone(), Vec::new()));
     {
@@ -240,6 +244,9 @@ pub fn describe(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result
     if let Some(t) = &r.trace_header {
         out["traceHeader"] = json!(t);
     }
+    if let Some(m) = &r.map_run_arn {
+        out["mapRunArn"] = json!(m);
+    }
     let (status, reason) = redrive_status(&r);
     out["redriveStatus"] = json!(status);
     if let Some(reason) = reason {
@@ -299,8 +306,12 @@ pub async fn stop(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Resu
 }
 
 pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
+    // A Map Run's child executions (either a mapRunArn or a stateMachineArn, not both).
     if input.get("mapRunArn").is_some() {
-        return Err(errors::not_supported("ListExecutions of a Map Run (distributed Map)"));
+        if input.get("stateMachineArn").is_some() {
+            return Err(errors::validation("Only one of stateMachineArn and mapRunArn can be specified"));
+        }
+        return crate::ops_map_runs::list_children(engine, input);
     }
     let arn = req(input, "stateMachineArn")?;
     check_arn(arn, &["stateMachine"])?;
@@ -424,7 +435,7 @@ fn strip_data(ev: &mut Value) {
 pub fn describe_machine_for(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Value, AwsError> {
     let arn = req(input, "executionArn")?;
     let r = record(engine, arn)?;
-    Ok(json!({
+    let mut out = json!({
         "stateMachineArn": r.version_arn.clone().unwrap_or_else(|| r.machine_arn.clone()),
         "name": r.machine_name,
         "definition": r.definition,
@@ -433,5 +444,11 @@ pub fn describe_machine_for(engine: &Engine, _ctx: &RequestContext, input: &Valu
         "revisionId": r.revision_id,
         "loggingConfiguration": r.logging.clone().unwrap_or_else(|| json!({ "level": "OFF", "includeExecutionData": false })),
         "tracingConfiguration": r.tracing.clone().unwrap_or_else(|| json!({ "enabled": false })),
-    }))
+    });
+    // A distributed Map's child: the Map Run that started it and its label.
+    if let (Some(m), Some(l)) = (&r.map_run_arn, &r.label) {
+        out["mapRunArn"] = json!(m);
+        out["label"] = json!(l);
+    }
+    Ok(out)
 }

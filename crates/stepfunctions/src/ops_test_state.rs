@@ -109,6 +109,8 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         redrive_count: 0,
         redrive_ms: None,
         redrive_checkpoint: None,
+        map_run_arn: None,
+        label: None,
     };
     let mut running = Running::new(record, Vec::new());
     running.test = Some(TestMode { mock });

@@ -5,7 +5,7 @@
 use crate::engine::{Engine, Watcher};
 use crate::store::Store;
 use crate::tasks::{ExecutionWatcher, TaskRunner};
-use crate::{errors, ops_activities, ops_executions, ops_machines, ops_test_state};
+use crate::{errors, ops_activities, ops_executions, ops_machines, ops_map_runs, ops_test_state};
 use nimbus_core::internal::ServiceCaller;
 use nimbus_core::model::ServiceModel;
 use nimbus_core::service::BoxFuture;
@@ -110,7 +110,9 @@ impl AwsService for StepFunctionsService {
                 "SendTaskFailure" => ops_activities::send_failure(e, &input).await,
                 "SendTaskHeartbeat" => ops_activities::send_heartbeat(e, &input),
                 "TestState" => ops_test_state::test_state(e, ctx, &input).await,
-                "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(errors::not_supported("Distributed Map (Map Runs)")),
+                "DescribeMapRun" => ops_map_runs::describe(e, ctx, &input),
+                "ListMapRuns" => ops_map_runs::list(e, ctx, &input),
+                "UpdateMapRun" => ops_map_runs::update(e, ctx, &input),
                 other => Err(errors::not_supported(&format!("Step Functions {other}"))),
             }
         })

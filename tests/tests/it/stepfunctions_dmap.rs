@@ -4,7 +4,11 @@
 //! (`States.ExceedToleratedFailureThreshold`), `ItemReader` of S3 JSON and CSV
 //! objects and S3 Inventory manifests, `ResultWriter` exports to S3 (manifest.json,
 //! SUCCEEDED_0 / FAILED_0) and `WriterConfig` transformations, and the definition errors of
-//! bad ResultWriter combinations.
+//! bad ResultWriter combinations; Map Runs: the items as child
+//! executions (described, listed by `mapRunArn`, their own history and context), Describe /
+//! List / UpdateMapRun, the parent's MapRun* events, abort on StopExecution, bad input, and
+//! a Map Run that survives `kill -9`.
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html>
@@ -194,6 +198,284 @@ async fn distributed_map_batches_by_input_bytes() {
     assert_eq!(output(&d), json!([{ "Items": ["aaaa", "bbbb"] }, { "Items": ["cccc"] }]));
 }
 
+// ---- Map Runs and child workflow executions -------------------------------------------
+// <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html>
+
+async fn create(c: &Client, name: &str, map: Value) -> String {
+    let definition = json!({ "StartAt": "M", "States": { "M": map } });
+    c.create_state_machine().name(name).definition(definition.to_string()).role_arn(ROLE).send().await.expect("create").state_machine_arn().to_string()
+}
+
+async fn start(c: &Client, machine: &str, input: Value) -> String {
+    c.start_execution().state_machine_arn(machine).input(input.to_string()).send().await.expect("start").execution_arn().to_string()
+}
+
+/// Waits (up to 10 s) until `check` holds.
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn ended(c: &Client, exec: &str) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    until("the execution ended", || async move { c.describe_execution().execution_arn(exec).send().await.expect("describe").status() != &ExecutionStatus::Running }).await;
+    c.describe_execution().execution_arn(exec).send().await.expect("describe")
+}
+
+async fn history_types(c: &Client, exec: &str) -> Vec<String> {
+    let h = c.get_execution_history().execution_arn(exec).max_results(1000).send().await.expect("history");
+    h.events().iter().map(|e| e.r#type().as_str().to_string()).collect()
+}
+
+async fn only_map_run(c: &Client, exec: &str) -> String {
+    let runs = c.list_map_runs().execution_arn(exec).send().await.expect("list map runs");
+    assert_eq!(runs.map_runs().len(), 1, "{runs:?}");
+    runs.map_runs()[0].map_run_arn().to_string()
+}
+
+#[tokio::test]
+async fn distributed_map_items_run_as_child_executions_of_a_described_map_run() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let child = json!({ "P": { "Type": "Pass", "Parameters": { "v.$": "$.v", "id.$": "$$.Execution.Id", "input.$": "$$.Execution.Input" }, "End": true } });
+    let map = json!({ "Type": "Map", "Label": "Doubler", "ItemsPath": "$.items", "ItemSelector": { "v.$": "$$.Map.Item.Value" }, "MaxConcurrency": 2, "ItemProcessor": processor(child, "P"), "End": true });
+    let machine = create(&c, "dmap-children", map).await;
+    let exec = start(&c, &machine, json!({ "items": [1, 2, 3] })).await;
+    let d = ended(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    let out = output(&d);
+    let ids: Vec<&str> = out.as_array().expect("array").iter().map(|o| o["id"].as_str().expect("id")).collect();
+    for (i, o) in out.as_array().expect("array").iter().enumerate() {
+        assert_eq!(o["v"], json!(i + 1));
+        assert_eq!(o["input"], json!({ "v": i + 1 }), "a child's $$.Execution.Input is its item");
+    }
+    // Child execution ARNs: execution:<machine>/<label>:<id>, each its own.
+    assert!(ids.iter().all(|id| id.starts_with("arn:aws:states:us-east-1:000000000000:execution:dmap-children/Doubler:")), "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+
+    let map_run = only_map_run(&c, &exec).await;
+    assert!(map_run.starts_with("arn:aws:states:us-east-1:000000000000:mapRun:dmap-children/Doubler:"), "{map_run}");
+    let runs = c.list_map_runs().execution_arn(&exec).send().await.expect("list map runs");
+    assert_eq!(runs.map_runs()[0].execution_arn(), exec);
+    assert_eq!(runs.map_runs()[0].state_machine_arn(), machine);
+    assert!(runs.map_runs()[0].stop_date().is_some());
+
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe map run");
+    assert_eq!(m.status().as_str(), "SUCCEEDED");
+    assert_eq!(m.execution_arn(), exec);
+    assert_eq!(m.max_concurrency(), 2);
+    assert!(m.stop_date().is_some());
+    let counts = m.execution_counts().expect("execution counts");
+    assert_eq!((counts.total(), counts.succeeded(), counts.failed(), counts.running(), counts.pending()), (3, 3, 0, 0, 0));
+    assert_eq!(m.item_counts().expect("item counts").succeeded(), 3);
+
+    // The children are listed by their Map Run, described and have their own history.
+    let children = c.list_executions().map_run_arn(&map_run).send().await.expect("list children");
+    assert_eq!(children.executions().len(), 3);
+    let mut listed: Vec<&str> = children.executions().iter().map(|e| e.execution_arn()).collect();
+    listed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(children.executions().iter().all(|e| e.map_run_arn() == Some(map_run.as_str()) && e.status() == &ExecutionStatus::Succeeded));
+    let page = c.list_executions().map_run_arn(&map_run).max_results(2).send().await.expect("page");
+    assert_eq!(page.executions().len(), 2);
+    let rest = c.list_executions().map_run_arn(&map_run).next_token(page.next_token().expect("token")).send().await.expect("rest");
+    assert_eq!(rest.executions().len(), 1);
+    let one = c.describe_execution().execution_arn(ids[0]).send().await.expect("describe child");
+    assert_eq!(one.map_run_arn(), Some(map_run.as_str()));
+    assert_eq!(one.status(), &ExecutionStatus::Succeeded);
+    let sm = c.describe_state_machine_for_execution().execution_arn(ids[0]).send().await.expect("machine for child");
+    assert_eq!(sm.map_run_arn(), Some(map_run.as_str()));
+    assert_eq!(sm.label(), Some("Doubler"));
+    assert_eq!(history_types(&c, ids[0]).await, vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+    // The parent machine's own executions do not include the children.
+    assert_eq!(c.list_executions().state_machine_arn(&machine).send().await.expect("list").executions().len(), 1);
+
+    // The parent's history: Map Run events, no MapIteration* events.
+    let parent = history_types(&c, &exec).await;
+    assert_eq!(parent, vec!["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]);
+    let h = c.get_execution_history().execution_arn(&exec).send().await.expect("history");
+    let started = h.events().iter().find(|e| e.r#type().as_str() == "MapRunStarted").expect("MapRunStarted");
+    assert_eq!(started.map_run_started_event_details().and_then(|d| d.map_run_arn()), Some(map_run.as_str()));
+}
+
+#[tokio::test]
+async fn distributed_map_batches_run_as_one_child_each_and_express_children_are_not_listed() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let pass = json!({ "P": { "Type": "Pass", "End": true } });
+    let mut proc = processor(pass, "P");
+    proc["ProcessorConfig"]["ExecutionType"] = json!("EXPRESS");
+    let map = json!({ "Type": "Map", "ItemBatcher": { "MaxItemsPerBatch": 2 }, "ItemProcessor": proc, "End": true });
+    let machine = create(&c, "dmap-express", map).await;
+    let exec = start(&c, &machine, json!([1, 2, 3])).await;
+    let d = ended(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!([{ "Items": [1, 2] }, { "Items": [3] }]));
+    let map_run = only_map_run(&c, &exec).await;
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
+    assert_eq!(m.execution_counts().expect("counts").total(), 2, "one child per batch");
+    assert_eq!(m.item_counts().expect("counts").total(), 3);
+    assert_eq!(m.item_counts().expect("counts").succeeded(), 3);
+    assert!(c.list_executions().map_run_arn(&map_run).send().await.expect("list").executions().is_empty(), "EXPRESS children are not listed");
+}
+
+#[tokio::test]
+async fn distributed_map_run_fails_past_the_tolerated_failure_threshold() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let states = json!({
+        "C": { "Type": "Choice", "Choices": [{ "Variable": "$", "NumericGreaterThan": 1, "Next": "Bad" }], "Default": "Ok" },
+        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over 1" },
+        "Ok": { "Type": "Pass", "End": true }
+    });
+    // Two of four fail: 50% is tolerated, 1 failure is not.
+    let tolerated = json!({ "Type": "Map", "ToleratedFailurePercentage": 50, "MaxConcurrency": 1, "ItemProcessor": processor(states.clone(), "C"), "End": true });
+    let machine = create(&c, "dmap-tolerated", tolerated).await;
+    let d = ended(&c, &start(&c, &machine, json!([0, 1, 2, 3])).await).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d)[2], json!({ "Error": "Too.Big", "Cause": "item over 1" }));
+
+    let strict = json!({ "Type": "Map", "ToleratedFailureCount": 1, "MaxConcurrency": 1, "ItemProcessor": processor(states, "C"), "End": true });
+    let machine = create(&c, "dmap-strict", strict).await;
+    let exec = start(&c, &machine, json!([0, 1, 2, 3])).await;
+    let d = ended(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
+    let map_run = only_map_run(&c, &exec).await;
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
+    assert_eq!(m.status().as_str(), "FAILED");
+    assert_eq!(m.tolerated_failure_count(), 1);
+    assert_eq!(m.execution_counts().expect("counts").failed(), 2);
+    assert_eq!(history_types(&c, &exec).await, vec!["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]);
+    let h = c.get_execution_history().execution_arn(&exec).send().await.expect("history");
+    let failed = h.events().iter().find(|e| e.r#type().as_str() == "MapRunFailed").expect("MapRunFailed");
+    assert_eq!(failed.map_run_failed_event_details().and_then(|d| d.error()), Some("States.ExceedToleratedFailureThreshold"));
+    let failed_children = c.list_executions().map_run_arn(&map_run).status_filter(ExecutionStatus::Failed).send().await.expect("failed children");
+    assert_eq!(failed_children.executions().len(), 2);
+}
+
+#[tokio::test]
+async fn update_map_run_raises_max_concurrency_of_a_running_map_run_and_stop_aborts_it() {
+    let n = Nimbus::start_with_clock_control();
+    let c = sfn(&n);
+    let wait = json!({ "W": { "Type": "Wait", "Seconds": 600, "End": true } });
+    let map = json!({ "Type": "Map", "MaxConcurrency": 1, "ItemProcessor": processor(wait, "W"), "End": true });
+    let machine = create(&c, "dmap-update", map).await;
+    let exec = start(&c, &machine, json!([1, 2, 3, 4])).await;
+    let mut map_run = String::new();
+    until("the map run started", || {
+        let c = c.clone();
+        let exec = exec.clone();
+        async move { c.list_map_runs().execution_arn(&exec).send().await.map(|r| !r.map_runs().is_empty()).unwrap_or(false) }
+    })
+    .await;
+    map_run.push_str(&only_map_run(&c, &exec).await);
+    let (cr, mr) = (&c, map_run.as_str());
+    let counts = |m: &aws_sdk_sfn::operation::describe_map_run::DescribeMapRunOutput| {
+        let e = m.execution_counts().expect("counts");
+        (e.running(), e.pending())
+    };
+    until("one child runs", || async move { counts(&cr.describe_map_run().map_run_arn(mr).send().await.expect("describe")) == (1, 3) }).await;
+    c.update_map_run().map_run_arn(&map_run).max_concurrency(3).tolerated_failure_percentage(10.0).send().await.expect("update");
+    until("three children run", || async move { counts(&cr.describe_map_run().map_run_arn(mr).send().await.expect("describe")) == (3, 1) }).await;
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
+    assert_eq!(m.max_concurrency(), 3);
+    assert_eq!(m.tolerated_failure_percentage(), 10.0);
+    assert_eq!(c.list_executions().map_run_arn(&map_run).status_filter(ExecutionStatus::Running).send().await.expect("running").executions().len(), 3);
+
+    // Stopping the parent aborts the Map Run and its running children.
+    c.stop_execution().execution_arn(&exec).send().await.expect("stop");
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
+    assert_eq!(m.status().as_str(), "ABORTED");
+    until("the children are aborted", || async move {
+        let l = cr.list_executions().map_run_arn(mr).send().await.expect("list");
+        l.executions().len() == 3 && l.executions().iter().all(|e| e.status() == &ExecutionStatus::Aborted)
+    })
+    .await;
+    assert!(history_types(&c, &exec).await.contains(&"MapRunAborted".to_string()));
+    // A Map Run that ended is not updated.
+    let e = c.update_map_run().map_run_arn(&map_run).max_concurrency(5).send().await;
+    assert!(e.is_err(), "{e:?}");
+}
+
+#[tokio::test]
+async fn map_run_operations_refuse_bad_input() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let unknown = "arn:aws:states:us-east-1:000000000000:mapRun:m/label:00000000-0000-0000-0000-000000000000";
+    let e = c.describe_map_run().map_run_arn(unknown).send().await.expect_err("unknown");
+    assert_eq!(e.as_service_error().map(|e| e.is_resource_not_found()), Some(true), "{e:?}");
+    let e = c.update_map_run().map_run_arn(unknown).max_concurrency(1).send().await.expect_err("unknown");
+    assert_eq!(e.as_service_error().map(|e| e.is_resource_not_found()), Some(true), "{e:?}");
+    let e = c.describe_map_run().map_run_arn("arn:aws:states:us-east-1:000000000000:stateMachine:m").send().await.expect_err("wrong kind");
+    assert_eq!(e.as_service_error().map(|e| e.is_invalid_arn()), Some(true), "{e:?}");
+    let e = c.describe_map_run().map_run_arn("not-an-arn").send().await.expect_err("malformed");
+    assert_eq!(e.as_service_error().map(|e| e.is_invalid_arn()), Some(true), "{e:?}");
+    let e = c.list_map_runs().execution_arn("arn:aws:states:us-east-1:000000000000:execution:m:nope").send().await.expect_err("no execution");
+    assert_eq!(e.as_service_error().map(|e| e.is_execution_does_not_exist()), Some(true), "{e:?}");
+    let e = c.list_executions().map_run_arn(unknown).state_machine_arn("arn:aws:states:us-east-1:000000000000:stateMachine:m").send().await.expect_err("both");
+    assert_eq!(aws_sdk_sfn::error::ProvideErrorMetadata::code(&e), Some("ValidationException"), "{e:?}");
+    let e = c.list_executions().map_run_arn(unknown).send().await.expect_err("unknown map run");
+    assert_eq!(aws_sdk_sfn::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFound"), "{e:?}");
+    // A distributed Map names its children's ExecutionType.
+    let definition = json!({ "StartAt": "M", "States": { "M": { "Type": "Map", "ItemProcessor": { "ProcessorConfig": { "Mode": "DISTRIBUTED" }, "StartAt": "P", "States": { "P": { "Type": "Pass", "End": true } } }, "End": true } } });
+    let e = c.create_state_machine().name("dmap-no-type").definition(definition.to_string()).role_arn(ROLE).send().await.expect_err("no ExecutionType");
+    assert_eq!(e.as_service_error().map(|e| e.is_invalid_definition()), Some(true), "{e:?}");
+}
+
+/// A Map Run survives `kill -9`: after the restart the parent goes on with the same Map
+/// Run, the running child resumes, no child runs twice.
+#[tokio::test]
+async fn a_map_run_survives_kill_9_without_running_children_twice() {
+    let mut n = Nimbus::start_with_clock_control();
+    if n.is_external() {
+        return;
+    }
+    let c = sfn(&n);
+    let wait = json!({ "W": { "Type": "Wait", "Seconds": 3600, "End": true } });
+    let map = json!({ "Type": "Map", "MaxConcurrency": 1, "ItemProcessor": processor(wait, "W"), "End": true });
+    let machine = create(&c, "dmap-durable", map).await;
+    let exec = start(&c, &machine, json!(["a", "b"])).await;
+    until("the map run started", || {
+        let c = c.clone();
+        let exec = exec.clone();
+        async move { c.list_map_runs().execution_arn(&exec).send().await.map(|r| !r.map_runs().is_empty()).unwrap_or(false) }
+    })
+    .await;
+    let map_run = only_map_run(&c, &exec).await;
+    let mr = map_run.as_str();
+    let cr = &c;
+    until("the first child runs", || async move { cr.list_executions().map_run_arn(mr).send().await.expect("list").executions().len() == 1 }).await;
+    n.kill9();
+    n.restart();
+    let c = sfn(&n);
+    assert_eq!(c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe after restart").status().as_str(), "RUNNING");
+    // The restarted clock starts from wall time again: the first child's Wait ends an hour on.
+    n.advance_clock(3700);
+    let cr = &c;
+    until("the second child runs", || async move { cr.list_executions().map_run_arn(mr).send().await.expect("list").executions().len() == 2 }).await;
+    n.advance_clock(3700);
+    let d = ended(&c, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
+    assert_eq!(output(&d), json!(["a", "b"]));
+    assert_eq!(only_map_run(&c, &exec).await, map_run, "the same Map Run went on");
+    let children = c.list_executions().map_run_arn(&map_run).send().await.expect("list");
+    assert_eq!(children.executions().len(), 2, "no child ran twice");
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe");
+    assert_eq!(m.status().as_str(), "SUCCEEDED");
+    assert_eq!(m.execution_counts().expect("counts").succeeded(), 2);
+    let t = history_types(&c, &exec).await;
+    assert_eq!(t.iter().filter(|t| *t == "MapRunStarted").count(), 1, "{t:?}");
+}
+
 /// The body of `key` in `bucket`, as JSON.
 async fn read_json(n: &Nimbus, bucket: &str, key: &str) -> Value {
     let body = n.s3_client().get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("get {key}: {e:?}")).body.collect().await.expect("body").into_bytes();
@@ -263,6 +545,12 @@ async fn distributed_map_result_writer_exports_manifest_and_result_files_to_s3()
     assert_eq!(failed[0]["Error"], json!("Too.Big"));
     assert_eq!(failed[0]["Cause"], json!("item over limit"));
     assert_eq!(failed[0]["Input"], json!("{\"v\":3}"));
+    // The exported entries are the Map Run's real child executions.
+    let child = c.describe_execution().execution_arn(first["ExecutionArn"].as_str().expect("arn")).send().await.expect("describe exported child");
+    assert_eq!(child.map_run_arn(), Some(map_run.as_str()));
+    assert_eq!(child.output(), Some("{\"doubled\":2}"));
+    let m = c.describe_map_run().map_run_arn(&map_run).send().await.expect("describe map run");
+    assert_eq!(m.execution_counts().expect("counts").results_written(), 3);
 }
 
 #[tokio::test]
@@ -280,7 +568,10 @@ async fn distributed_map_writer_config_alone_transforms_the_state_output() {
     let out = output(&d);
     assert_eq!(out[0]["Output"], json!("[1,1]"), "{out}");
     assert_eq!(out[0]["Status"], json!("SUCCEEDED"));
-    assert!(out[0]["ExecutionArn"].as_str().is_some_and(|a| a.contains(":execution:dmap-none/M:")), "{out}");
+    // Without a Label the Map Run's label is a generated UUID ("MapRunLabel or UUID",
+    // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html).
+    assert!(out[0]["ExecutionArn"].as_str().is_some_and(|a| a.contains(":execution:dmap-none/")), "{out}");
+    assert_eq!(out[0]["StateMachineArn"].as_str().and_then(|a| a.split_once(":stateMachine:")).map(|(_, m)| m.len()), Some("dmap-none/".len() + 36), "{out}");
 }
 
 #[tokio::test]

@@ -8,9 +8,8 @@
 //! (`CSVHeaderLocation` FIRST_ROW / GIVEN, `CSVDelimiter` COMMA / PIPE / SEMICOLON / SPACE / TAB)
 //! or an S3 Inventory manifest (`MANIFEST`: its gzip CSV data files), with `MaxItems` /
 //! `MaxItemsPath`. `ResultWriter` lives in result_writer.rs.
-//! The items run through the inline Map machinery inside the parent execution; child
-//! executions and Map Run resources (DescribeMapRun / ListMapRuns / UpdateMapRun, MapRun*
-//! history events) are not run, and other ItemReaders are refused with "… is not supported by nimbus".
+//! The selected, batched inputs run as child executions of a Map Run (see `map_run`);
+//! other ItemReaders are refused with "… is not supported by nimbus".
 //! Kept apart from run.rs so the engine file stays small.
 
 use super::lang::Failure;

@@ -61,6 +61,11 @@ pub struct ExecutionRecord {
     /// Where a failed, aborted or timed-out execution was: RedriveExecution goes on from it.
     #[serde(default)]
     pub redrive_checkpoint: Option<Value>,
+    /// A distributed Map's child execution: the Map Run that started it, and its label.
+    #[serde(default)]
+    pub map_run_arn: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 impl ExecutionRecord {

@@ -13,6 +13,7 @@ pub mod distributed_map;
 pub mod execution;
 pub mod lifecycle;
 pub mod logging;
+pub mod map_run;
 pub mod lang;
 pub mod paths;
 pub mod result_writer;
@@ -135,6 +136,8 @@ pub struct Engine {
     pub recent_express: Mutex<(HashMap<String, Finished>, VecDeque<String>)>,
     /// CloudWatch Logs, for machines whose `loggingConfiguration` asks for it.
     pub log_sink: RwLock<Option<Arc<dyn nimbus_core::internal::LogSink>>>,
+    /// Distributed Map runs in progress by Map Run ARN (see `map_run`).
+    pub map_runs: Mutex<HashMap<String, Arc<map_run::LiveMapRun>>>,
     /// Handle to self for the tasks executions spawn.
     pub me: OnceLock<std::sync::Weak<Engine>>,
 }
@@ -177,6 +180,7 @@ impl Engine {
             ended: tokio::sync::Notify::new(),
             log_sink: RwLock::new(None),
             recent_express: Mutex::new((HashMap::new(), VecDeque::new())),
+            map_runs: Mutex::new(HashMap::new()),
             me: OnceLock::new(),
         });
         let _ = engine.me.set(Arc::downgrade(&engine));

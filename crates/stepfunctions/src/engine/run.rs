@@ -1,7 +1,8 @@
 //! The interpreter: walks a set of states from `StartAt` (the machine, a Parallel branch,
 //! a Map iteration), each state's input and output processed in its query language,
 //! with Retry (backoff on nimbus's clock) and Catch, and the history events AWS writes
-//! (`<Type>StateEntered` / `Exited`, `ParallelState*`, `MapState*`, `MapIteration*`).
+//! (`<Type>StateEntered` / `Exited`, `ParallelState*`, `MapState*`, `MapIteration*`);
+//! a distributed Map's items run as child executions of a Map Run (see `map_run`).
 //! A top-level state of a STANDARD execution records a [`Checkpoint`] as it is entered
 //! (and as it waits or retries), which is where the execution resumes after a restart.
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-statelang-errors.html>
@@ -751,6 +752,16 @@ impl Exec {
         } else {
             (items, selector)
         };
+        // A distributed Map runs its inputs as child executions of a Map Run.
+        if distributed {
+            let settings = super::map_run::Settings {
+                max_concurrency: max_concurrency as u64,
+                tolerated_failure_count: tolerated_count,
+                tolerated_failure_percentage: tolerated_pct,
+                writer_parameters: self.writer_parameters(st, &effective, vars, ctx)?,
+            };
+            return super::map_run::run(self, st, processor, items, settings, prev).await;
+        }
         let n = items.len();
         *prev = self.emit(*prev, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({ "length": n }))));
         let started = *prev;

@@ -515,6 +515,9 @@ impl Checker {
                     }
                 }
                 if let Some(w) = obj.get("ResultWriter") {
+                    if !distributed {
+                        self.schema("The field 'ResultWriter' is only allowed when the ItemProcessor's ProcessorConfig.Mode is DISTRIBUTED", format!("{at}/ResultWriter"));
+                    }
                     for message in crate::engine::result_writer::definition_errors(w, language == QueryLanguage::Jsonata) {
                         self.schema(message, format!("{at}/ResultWriter"));
                     }

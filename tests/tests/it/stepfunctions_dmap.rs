@@ -503,13 +503,13 @@ async fn distributed_map_result_writer_exports_manifest_and_result_files_to_s3()
     let c = sfn(&n);
     n.s3_client().create_bucket().bucket("dmap-results").send().await.expect("bucket");
     let map = json!({
-        "Type": "Map", "Label": "Exporter", "ToleratedFailureCount": 1, "ItemsPath": "$.items",
+        "Type": "Map", "Label": "Exporter", "ToleratedFailureCountPath": "$.tolerated", "ItemsPath": "$.items",
         "ItemSelector": { "v.$": "$$.Map.Item.Value" },
         "ItemProcessor": processor(choice_fails_over(2), "C"),
         "ResultWriter": { "Resource": "arn:aws:states:::s3:putObject", "Parameters": { "Bucket.$": "$.bucket", "Prefix": "runs" } },
         "End": true
     });
-    let d = run(&c, "dmap-writer-2", map, json!({ "bucket": "dmap-results", "items": [1, 2, 3] })).await;
+    let d = run(&c, "dmap-writer-2", map, json!({ "bucket": "dmap-results", "items": [1, 2, 3], "tolerated": 1 })).await;
     assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
     let out = output(&d);
     let map_run = out["MapRunArn"].as_str().expect("MapRunArn").to_string();
@@ -618,9 +618,15 @@ async fn distributed_map_result_writer_combinations_are_validated() {
         (json!({ "Resource": "arn:aws:states:::s3:getObject", "Parameters": { "Bucket": "b" } }), "must be arn:aws:states:::s3:putObject"),
         (json!({ "WriterConfig": { "Transformation": "ZIP" } }), "Value is not a valid Transformation"),
         (json!({ "WriterConfig": { "OutputType": "CSV" } }), "Value is not a valid OutputType"),
+        (json!({ "WriterConfig": { "Transformation": "NONE" }, "Extra": 1 }), "These fields are not allowed: [Extra]"),
+        (json!({ "inline": true, "WriterConfig": { "Transformation": "NONE" } }), "only allowed when the ItemProcessor's ProcessorConfig.Mode is DISTRIBUTED"),
     ];
-    for (i, (writer, message)) in cases.into_iter().enumerate() {
-        let map = json!({ "Type": "Map", "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "ResultWriter": writer, "End": true });
+    for (i, (mut writer, message)) in cases.into_iter().enumerate() {
+        let mut item_processor = processor(json!({ "P": { "Type": "Pass", "End": true } }), "P");
+        if writer.as_object_mut().and_then(|w| w.remove("inline")).is_some() {
+            item_processor["ProcessorConfig"] = json!({ "Mode": "INLINE" });
+        }
+        let map = json!({ "Type": "Map", "ItemProcessor": item_processor, "ResultWriter": writer, "End": true });
         let definition = json!({ "StartAt": "M", "States": { "M": map } });
         let err = c.create_state_machine().name(format!("dmap-bad-writer-{i}")).definition(definition.to_string()).role_arn(ROLE).send().await.expect_err("invalid");
         let service = err.into_service_error();
@@ -684,4 +690,29 @@ async fn distributed_map_csv_delimiters_and_batcher_paths() {
     let d = run(&c, "dmap-pipe", map, json!({ "bucket": "dmap-pipe", "max": 3, "per": 2 })).await;
     assert_eq!(d.status(), &ExecutionStatus::Succeeded, "{:?} {:?}", d.error(), d.cause());
     assert_eq!(output(&d), json!([{ "Items": [{ "a": "1", "b": "x" }, { "a": "2", "b": "y" }] }, { "Items": [{ "a": "3", "b": "z" }] }]));
+}
+
+#[tokio::test]
+async fn distributed_map_result_writer_exports_when_the_map_run_fails() {
+    let n = Nimbus::start_in_memory();
+    let c = sfn(&n);
+    let s3 = n.s3_client();
+    s3.create_bucket().bucket("dmap-failed-run").send().await.expect("bucket");
+    let map = json!({
+        "Type": "Map", "MaxConcurrency": 1, "ItemSelector": { "v.$": "$$.Map.Item.Value" },
+        "ItemProcessor": processor(choice_fails_over(2), "C"),
+        "ResultWriter": { "Resource": "arn:aws:states:::s3:putObject", "Parameters": { "Bucket": "dmap-failed-run", "Prefix": "p" } },
+        "End": true
+    });
+    let d = run(&c, "dmap-failed-run", map, json!([1, 5, 2])).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
+    assert_eq!(d.error(), Some("Too.Big"));
+    let listed = s3.list_objects_v2().bucket("dmap-failed-run").prefix("p/").send().await.expect("list");
+    let manifest_key = listed.contents().iter().filter_map(|o| o.key()).find(|k| k.ends_with("/manifest.json")).expect("manifest.json written").to_string();
+    let manifest = read_json(&n, "dmap-failed-run", &manifest_key).await;
+    let failed_key = manifest["ResultFiles"]["FAILED"][0]["Key"].as_str().expect("FAILED file").to_string();
+    let failed = read_json(&n, "dmap-failed-run", &failed_key).await;
+    assert_eq!(failed[0]["Input"], json!("{\"v\":5}"), "{failed}");
+    let listed_total: usize = ["SUCCEEDED", "PENDING"].iter().map(|g| manifest["ResultFiles"][g].as_array().map_or(0, Vec::len)).sum();
+    assert!(listed_total >= 1, "{manifest}");
 }

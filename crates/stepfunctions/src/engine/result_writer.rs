@@ -292,8 +292,11 @@ pub struct InlineRun {
     active: bool,
     map_run_arn: String,
     execution_arn: String,
-    children: Vec<(Value, Option<(Result<Value, Failure>, u64, u64)>)>,
+    children: Vec<(Value, Option<Ended>)>,
 }
+
+/// How an iteration ended, with its start and stop times (ms).
+type Ended = (Result<Value, Failure>, u64, u64);
 
 impl InlineRun {
     pub fn new(distributed: bool, st: &State, ctx: &Value, n: usize) -> InlineRun {
@@ -301,6 +304,11 @@ impl InlineRun {
         let execution_arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default().to_string();
         let map_run_arn = if active { map_run_arn(&execution_arn, st) } else { String::new() };
         InlineRun { active, map_run_arn, execution_arn, children: if active { vec![(Value::Null, None); n] } else { Vec::new() } }
+    }
+
+    /// Whether the state has a `ResultWriter` to feed.
+    pub fn is_active(&self) -> bool {
+        self.active
     }
 
     /// The input iteration `index` runs with.

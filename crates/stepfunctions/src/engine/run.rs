@@ -815,6 +815,11 @@ impl Exec {
                     if !tolerates || (over_count && over_pct) {
                         set.abort_all();
                         // The results are exported even when the Map Run fails (the unfinished as PENDING).
+                        while let Some(ended) = set.join_next().await.filter(|_| writer.is_active()) {
+                            if let Ok((i, r, _, start_ms, stop_ms)) = ended {
+                                writer.outcome(i, &r, start_ms, stop_ms);
+                            }
+                        }
                         writer.write(&self.engine, st, &self.writer_parameters(st, &effective, vars, ctx)?).await?;
                         *prev = self.emit(self.running.last_event_id(), "MapStateFailed", None);
                         return Err(if tolerates { Failure::new("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded") } else { f });

@@ -86,8 +86,9 @@ pub struct MapRunRecord {
 }
 
 impl MapRunRecord {
-    /// Whether `failed` failures out of `total` exceed the tolerated thresholds: either
-    /// one set and exceeded; with neither set, any failure.
+    /// Whether `failed` failed items out of `total` exceed the tolerated thresholds: either
+    /// one set and exceeded; with neither set, any failure (the percentage defaults to 0).
+    /// <https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html>
     pub fn exceeded(&self, failed: u64, total: u64) -> bool {
         let over_count = self.tolerated_failure_count.map(|c| failed > c);
         let over_pct = self.tolerated_failure_percentage.map(|p| (failed as f64) * 100.0 / (total.max(1) as f64) > p);
@@ -357,8 +358,9 @@ async fn children(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>,
                     let mut r = live.record.lock();
                     r.executions.ended(&f.status, 1);
                     r.items.ended(&f.status, item_sizes[index]);
-                    let failed = r.executions.failed + r.executions.timed_out + r.executions.aborted;
-                    r.exceeded(failed, r.executions.total)
+                    // Failed or timed-out items over all the items (an aborted child does not count).
+                    let failed = r.items.failed + r.items.timed_out;
+                    r.exceeded(failed, r.items.total)
                 };
                 drop(engine.store_map_run(&live.record.lock().clone()));
                 ended_child(&engine, &mut results[index], &f);

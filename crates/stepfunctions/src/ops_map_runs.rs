@@ -112,6 +112,8 @@ pub fn list_children(engine: &Engine, input: &Value) -> Result<Value, AwsError> 
     let status = s(input, "statusFilter");
     let redrive_filter = s(input, "redriveFilter");
     let rows = engine.store.map_run_executions_page(&r.arn, status, start, max + 1).map_err(AwsError::internal)?;
+    // A batch's child runs its batch's items (more items than children: ItemBatcher).
+    let batched = r.items.total != r.executions.total;
     let items: Vec<Value> = rows
         .into_iter()
         .filter_map(|row| {
@@ -122,7 +124,7 @@ pub fn list_children(engine: &Engine, input: &Value) -> Result<Value, AwsError> 
             if redrive_filter == Some("REDRIVEN") && rec.redrive_count == 0 {
                 return None;
             }
-            let mut item = json!({ "executionArn": rec.arn, "stateMachineArn": rec.machine_arn, "name": rec.name, "status": rec.status, "startDate": secs(rec.start_ms), "mapRunArn": arn, "itemCount": 1, "redriveCount": rec.redrive_count });
+            let mut item = json!({ "executionArn": rec.arn, "stateMachineArn": rec.machine_arn, "name": rec.name, "status": rec.status, "startDate": secs(rec.start_ms), "mapRunArn": arn, "itemCount": item_count(&rec.input, batched), "redriveCount": rec.redrive_count });
             if let Some(t) = rec.stop_ms {
                 item["stopDate"] = secs(t);
             }
@@ -133,4 +135,12 @@ pub fn list_children(engine: &Engine, input: &Value) -> Result<Value, AwsError> 
     let page: Vec<Value> = items.into_iter().take(max).collect();
     let next = more.then(|| crate::service::encode_token(start + page.len()));
     Ok(page_answer("executions", page, next))
+}
+
+/// How many items a child execution ran: one, or its batch's `Items`.
+fn item_count(input: &str, batched: bool) -> u64 {
+    if !batched {
+        return 1;
+    }
+    serde_json::from_str::<Value>(input).ok().and_then(|i| i.get("Items").and_then(Value::as_array).map(|a| a.len() as u64)).unwrap_or(1)
 }

@@ -283,7 +283,7 @@ async fn distributed_map_items_run_as_child_executions_of_a_described_map_run() 
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(listed, expected);
-    assert!(children.executions().iter().all(|e| e.map_run_arn() == Some(map_run.as_str()) && e.status() == &ExecutionStatus::Succeeded));
+    assert!(children.executions().iter().all(|e| e.map_run_arn() == Some(map_run.as_str()) && e.status() == &ExecutionStatus::Succeeded && e.item_count() == Some(1)));
     let page = c.list_executions().map_run_arn(&map_run).max_results(2).send().await.expect("page");
     assert_eq!(page.executions().len(), 2);
     let rest = c.list_executions().map_run_arn(&map_run).next_token(page.next_token().expect("token")).send().await.expect("rest");
@@ -332,6 +332,16 @@ async fn distributed_map_batches_run_as_one_child_each_and_express_children_are_
     assert_eq!(m.item_counts().expect("counts").total(), 3);
     assert_eq!(m.item_counts().expect("counts").succeeded(), 3);
     assert!(c.list_executions().map_run_arn(&map_run).send().await.expect("list").executions().is_empty(), "EXPRESS children are not listed");
+
+    // STANDARD batch children are listed with their batch's item count.
+    let map = json!({ "Type": "Map", "ItemBatcher": { "MaxItemsPerBatch": 2 }, "ItemProcessor": processor(json!({ "P": { "Type": "Pass", "End": true } }), "P"), "End": true });
+    let machine = create(&c, "dmap-standard-batches", map).await;
+    let exec = start(&c, &machine, json!([1, 2, 3])).await;
+    assert_eq!(ended(&c, &exec).await.status(), &ExecutionStatus::Succeeded);
+    let listed = c.list_executions().map_run_arn(only_map_run(&c, &exec).await).send().await.expect("list");
+    let mut counts: Vec<i32> = listed.executions().iter().filter_map(|e| e.item_count()).collect();
+    counts.sort();
+    assert_eq!(counts, vec![1, 2]);
 }
 
 #[tokio::test]

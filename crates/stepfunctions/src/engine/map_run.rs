@@ -8,6 +8,7 @@
 //! `MapStateFailed`. The Map Run record is stored as it advances (DescribeMapRun,
 //! ListMapRuns); a parent resumed after a restart picks up its RUNNING Map Run: finished
 //! children are not run again, running ones (resumed by the engine) are waited for.
+//! The children's results go through `result_writer` (the state's output, or the S3 export).
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html>
 

@@ -241,10 +241,9 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
     };
     let map_run_arn = record.arn.clone();
     if !is_resumed {
-        if !prec.express {
-            if let Err(e) = engine.store_map_run(&record).wait().await {
-                return Err(Failure::runtime(format!("Storing the Map Run failed: {e}")));
-            }
+        // Stored first (an EXPRESS parent's too: DescribeMapRun answers it once ended).
+        if let Err(e) = engine.store_map_run(&record).wait().await {
+            return Err(Failure::runtime(format!("Storing the Map Run failed: {e}")));
         }
         *prev = exec.emit(*prev, "MapStateStarted", Some(("mapStateStartedEventDetails", json!({ "length": n }))));
         *prev = exec.emit(*prev, "MapRunStarted", Some(("mapRunStartedEventDetails", json!({ "mapRunArn": map_run_arn }))));
@@ -274,9 +273,7 @@ pub async fn run(exec: &Arc<Exec>, st: &Arc<State>, processor: Arc<Definition>, 
         }
         r.clone()
     };
-    if !prec.express {
-        let _ = engine.store_map_run(&rec).wait().await;
-    }
+    let _ = engine.store_map_run(&rec).wait().await;
     engine.map_runs.lock().remove(&map_run_arn);
     let last = parent.last_event_id();
     match result {

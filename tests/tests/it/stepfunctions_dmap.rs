@@ -699,7 +699,7 @@ async fn distributed_map_result_writer_exports_when_the_map_run_fails() {
     });
     let d = run(&c, "dmap-failed-run", map, json!([1, 5, 2])).await;
     assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
-    assert_eq!(d.error(), Some("Too.Big"));
+    assert_eq!(d.error(), Some("States.ExceedToleratedFailureThreshold"));
     let listed = s3.list_objects_v2().bucket("dmap-failed-run").prefix("p/").send().await.expect("list");
     let manifest_key = listed.contents().iter().filter_map(|o| o.key()).find(|k| k.ends_with("/manifest.json")).expect("manifest.json written").to_string();
     let manifest = read_json(&n, "dmap-failed-run", &manifest_key).await;

@@ -126,31 +126,6 @@ pub fn definition_errors(writer: &Value, jsonata: bool) -> Vec<String> {
     errors
 }
 
-/// A Map Run ARN for a run whose children nimbus runs inline:
-/// `arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<uuid>`, from the parent
-/// execution's ARN and the state's `Label` (the state name when it has none).
-pub fn map_run_arn(execution_arn: &str, st: &State) -> String {
-    let mut parts = execution_arn.split(':');
-    let (region, account) = (parts.nth(3).unwrap_or_default(), parts.next().unwrap_or_default());
-    let machine = parts.nth(1).unwrap_or_default();
-    let label = st.field("Label").and_then(Value::as_str).unwrap_or(&st.name);
-    format!("arn:aws:states:{region}:{account}:mapRun:{machine}/{label}:{}", uuid::Uuid::new_v4())
-}
-
-/// One inline iteration as the child execution AWS would have started for it.
-pub fn inline_child(map_run_arn: &str, input: Value, outcome: Option<&Result<Value, Failure>>, start_ms: u64, stop_ms: u64) -> ChildResult {
-    let name = uuid::Uuid::new_v4().to_string();
-    let base = map_run_arn.rsplit_once(':').map(|(b, _)| b).unwrap_or(map_run_arn);
-    let execution_arn = format!("{}:{name}", base.replacen(":mapRun:", ":execution:", 1));
-    let state_machine_arn = base.replacen(":mapRun:", ":stateMachine:", 1);
-    let (status, output, error, cause) = match outcome {
-        Some(Ok(v)) => ("SUCCEEDED", Some(v.clone()), None, None),
-        Some(Err(f)) => ("FAILED", None, Some(f.error.clone()), Some(f.cause.clone())),
-        None => ("PENDING", None, None, None),
-    };
-    ChildResult { execution_arn, name, state_machine_arn, input, output, error, cause, status: status.into(), start_ms, stop_ms }
-}
-
 /// The entry of one child in a result file, with its workflow metadata
 /// (`Transformation: NONE`, and every failed child whatever the transformation).
 pub fn entry(r: &ChildResult) -> Value {
@@ -283,64 +258,6 @@ pub async fn write_results(engine: &super::Engine, st: &State, parameters: &Valu
     let manifest = json!({ "DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": result_files });
     put(manifest_key.clone(), manifest.to_string().into_bytes()).await?;
     Ok(json!({ "MapRunArn": map_run_arn, "ResultWriterDetails": { "Bucket": bucket, "Key": manifest_key } }))
-}
-
-/// The children of a distributed Map whose items nimbus runs inline in the parent execution,
-/// gathered for [`write_results`] under a generated Map Run ARN. Inactive (and free) when the
-/// state has no `ResultWriter`.
-pub struct InlineRun {
-    active: bool,
-    map_run_arn: String,
-    execution_arn: String,
-    children: Vec<(Value, Option<Ended>)>,
-}
-
-/// How an iteration ended, with its start and stop times (ms).
-type Ended = (Result<Value, Failure>, u64, u64);
-
-impl InlineRun {
-    pub fn new(distributed: bool, st: &State, ctx: &Value, n: usize) -> InlineRun {
-        let active = distributed && st.field("ResultWriter").is_some();
-        let execution_arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let map_run_arn = if active { map_run_arn(&execution_arn, st) } else { String::new() };
-        InlineRun { active, map_run_arn, execution_arn, children: if active { vec![(Value::Null, None); n] } else { Vec::new() } }
-    }
-
-    /// Whether the state has a `ResultWriter` to feed.
-    pub fn is_active(&self) -> bool {
-        self.active
-    }
-
-    /// The input iteration `index` runs with.
-    pub fn input(&mut self, index: usize, input: &Value) {
-        if let Some(c) = self.children.get_mut(index) {
-            c.0 = input.clone();
-        }
-    }
-
-    /// How iteration `index` ended.
-    pub fn outcome(&mut self, index: usize, outcome: &Result<Value, Failure>, start_ms: u64, stop_ms: u64) {
-        if let Some(c) = self.children.get_mut(index) {
-            c.1 = Some((outcome.clone(), start_ms, stop_ms));
-        }
-    }
-
-    /// The Map state's result from its `ResultWriter` (`None` without one); iterations that
-    /// did not end are PENDING.
-    pub async fn write(&self, engine: &super::Engine, st: &State, parameters: &Value) -> Result<Option<Value>, Failure> {
-        if !self.active {
-            return Ok(None);
-        }
-        let results: Vec<ChildResult> = self
-            .children
-            .iter()
-            .map(|(input, done)| match done {
-                Some((r, start, stop)) => inline_child(&self.map_run_arn, input.clone(), Some(r), *start, *stop),
-                None => inline_child(&self.map_run_arn, input.clone(), None, 0, 0),
-            })
-            .collect();
-        write_results(engine, st, parameters, &self.map_run_arn, &results, &self.execution_arn).await.map(Some)
-    }
 }
 
 #[cfg(test)]

@@ -769,13 +769,11 @@ impl Exec {
         let mut set = tokio::task::JoinSet::new();
         // AWS chains each iteration's start to the previous iteration's last state event.
         let chain = Arc::new(parking_lot::Mutex::new(started));
-        let mut writer = super::result_writer::InlineRun::new(distributed, st, ctx, n);
         for (index, item) in items.into_iter().enumerate() {
             let item_input = match &selector {
                 None => item,
                 Some(sel) => select(sel, &item_context(index, &item))?,
             };
-            writer.input(index, &item_input);
             let exec = self.clone();
             let processor = processor.clone();
             let vars = vars.clone();
@@ -787,7 +785,6 @@ impl Exec {
                 let _permit = permit;
                 let details = json!({ "name": name, "index": index });
                 let from = *chain.lock();
-                let start_ms = exec.engine.clock.now_ms();
                 let p = exec.emit(from, "MapIterationStarted", Some(("mapIterationStartedEventDetails", details.clone())));
                 let (r, last) = exec.clone().run_set(processor, item_input, vars, Frame { top: false }, p, None).await;
                 *chain.lock() = last;
@@ -795,7 +792,7 @@ impl Exec {
                     Ok(_) => exec.emit(last, "MapIterationSucceeded", Some(("mapIterationSucceededEventDetails", details))),
                     Err(_) => exec.emit(last, "MapIterationFailed", Some(("mapIterationFailedEventDetails", details))),
                 };
-                (index, r, done, start_ms, exec.engine.clock.now_ms())
+                (index, r, done)
             });
         }
         let mut results = vec![Value::Null; n];
@@ -803,9 +800,8 @@ impl Exec {
         let tolerates = tolerated_count.is_some() || tolerated_pct.is_some();
         let mut last_iteration_event = started;
         while let Some(joined) = set.join_next().await {
-            let Ok((i, r, done, start_ms, stop_ms)) = joined else { continue };
+            let Ok((i, r, done)) = joined else { continue };
             last_iteration_event = last_iteration_event.max(done);
-            writer.outcome(i, &r, start_ms, stop_ms);
             match r {
                 Ok(v) => results[i] = v,
                 Err(f) => {
@@ -814,13 +810,6 @@ impl Exec {
                     let over_pct = tolerated_pct.is_none_or(|p| (failures as f64) * 100.0 / (n.max(1) as f64) > p);
                     if !tolerates || (over_count && over_pct) {
                         set.abort_all();
-                        // The results are exported even when the Map Run fails (the unfinished as PENDING).
-                        while let Some(ended) = set.join_next().await.filter(|_| writer.is_active()) {
-                            if let Ok((i, r, _, start_ms, stop_ms)) = ended {
-                                writer.outcome(i, &r, start_ms, stop_ms);
-                            }
-                        }
-                        writer.write(&self.engine, st, &self.writer_parameters(st, &effective, vars, ctx)?).await?;
                         *prev = self.emit(self.running.last_event_id(), "MapStateFailed", None);
                         return Err(if tolerates { Failure::new("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded") } else { f });
                     }
@@ -828,11 +817,10 @@ impl Exec {
                 }
             }
         }
-        let written = writer.write(&self.engine, st, &self.writer_parameters(st, &effective, vars, ctx)?).await?;
         // Succeeded and the state's Exited both follow the last iteration's event.
         self.emit(last_iteration_event, "MapStateSucceeded", None);
         *prev = last_iteration_event;
-        Ok(written.unwrap_or(Value::Array(results)))
+        Ok(Value::Array(results))
     }
 
     /// The `ResultWriter`'s `Parameters` (`Arguments` in JSONata) rendered against the state input.

@@ -567,6 +567,12 @@ pub struct InProcessCall {
 /// own (`QueueDoesNotExist`, `ConditionalCheckFailedException`, …).
 pub trait ServiceCaller: Send + Sync {
     fn call(&self, call: InProcessCall) -> crate::service::BoxFuture<'_, Result<serde_json::Value, crate::AwsError>>;
+    /// `call`, made as the IAM role `role_arn` (a Step Functions execution role): under
+    /// `--auth iam` the call is first authorized as that role, and a denial is the called
+    /// service's AccessDenied error; otherwise, and by default, the same as `call`.
+    fn call_as<'a>(&'a self, call: InProcessCall, _role_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>> {
+        self.call(call)
+    }
     /// Whether a service of that signing name is registered.
     fn has_service(&self, service: &str) -> bool;
     /// The model of the service of that signing name (Step Functions' AWS SDK

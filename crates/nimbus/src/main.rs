@@ -421,7 +421,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
-        stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
+        // Under `--auth iam` a Task's call is authorized as the state machine's role.
+        let in_process = nimbus_core::in_process::InProcessServices::new(router.services());
+        let in_process = if args.auth == AuthMode::Iam { in_process.with_authorizer(iam.clone()) } else { in_process };
+        stepfunctions.set_service_caller(Arc::new(in_process));
         // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
         // executions, API Gateway, aws-sdk:*) over those services; `.sync` waits through
         // the engine; `apigateway:invoke` calls the execute-api endpoint in process.

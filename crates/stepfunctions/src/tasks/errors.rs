@@ -46,12 +46,32 @@ fn optimized_names(integration: Optimized) -> (&'static str, &'static str) {
     }
 }
 
+/// The AWS SDK for Java's base exception of an optimized integration's client: what an
+/// error its operation does not model becomes (an IAM denial of the role:
+/// `Lambda.AWSLambdaException` with `Error Code: AccessDeniedException` in the cause).
+fn base_exception(integration: Optimized) -> &'static str {
+    match integration {
+        Optimized::LambdaInvoke => "AWSLambdaException",
+        Optimized::DynamoDb => "AmazonDynamoDBException",
+        Optimized::SqsSendMessage => "AmazonSQSException",
+        Optimized::SnsPublish => "AmazonSNSException",
+        Optimized::EventsPutEvents => "AmazonEventBridgeException",
+        Optimized::StatesStartExecution => "AWSStepFunctionsException",
+        Optimized::ApiGatewayInvoke => "AmazonApiGatewayException",
+    }
+}
+
 /// A service's error as an optimized integration reports it.
 pub fn optimized_failure(integration: Optimized, e: &AwsError, request_id: &str) -> TaskResult {
     let (prefix, sdk_service) = optimized_names(integration);
     let code = short_code(e.query_code.as_deref().unwrap_or(&e.code));
+    // Access denials are not modeled errors of these operations (SNS's AuthorizationError is).
+    let name = match short_code(&e.code) {
+        "AccessDeniedException" | "AccessDenied" => base_exception(integration).to_string(),
+        other => exception_name(other),
+    };
     TaskResult::Failed {
-        error: format!("{prefix}.{}", exception_name(&e.code)),
+        error: format!("{prefix}.{name}"),
         cause: format!("{} (Service: {sdk_service}; Status Code: {}; Error Code: {code}; Request ID: {request_id}; Proxy: null)", e.message, e.status),
     }
 }

@@ -53,7 +53,9 @@ impl Integrations {
         self.caller.service_model(service)
     }
 
-    /// One in-process call, as the execution's account and region.
+    /// One in-process call, as the execution's account and region, made as the task's role
+    /// (`Credentials.RoleArn`, else the state machine's): under `--auth iam` a call the role
+    /// may not make fails with the service's AccessDenied error.
     pub(super) async fn call(&self, req: &TaskRequest, service: &str, operation: &str, input: Value) -> Result<Value, AwsError> {
         let call = InProcessCall {
             account: req.account.clone(),
@@ -63,7 +65,7 @@ impl Integrations {
             input,
             trace: req.trace.clone(),
         };
-        self.caller.call(call).await
+        self.caller.call_as(call, &req.role_arn).await
     }
 
     /// The HTTP date of now on nimbus's clock.

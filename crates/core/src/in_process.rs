@@ -83,6 +83,10 @@ impl ServiceCaller for InProcessServices {
         self.run(call, Some(role_arn))
     }
 
+    fn authorizes_roles(&self) -> bool {
+        self.authorizer.is_some()
+    }
+
     fn has_service(&self, service: &str) -> bool {
         self.by_name.contains_key(service)
     }

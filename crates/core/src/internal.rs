@@ -573,6 +573,11 @@ pub trait ServiceCaller: Send + Sync {
     fn call_as<'a>(&'a self, call: InProcessCall, _role_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>> {
         self.call(call)
     }
+    /// Whether `call_as` authorizes (`--auth iam`): a caller acting as another role
+    /// checks that it may assume it only then.
+    fn authorizes_roles(&self) -> bool {
+        false
+    }
     /// Whether a service of that signing name is registered.
     fn has_service(&self, service: &str) -> bool;
     /// The model of the service of that signing name (Step Functions' AWS SDK

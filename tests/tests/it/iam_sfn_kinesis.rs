@@ -206,10 +206,19 @@ async fn task_states_call_as_the_state_machines_role() {
     assert!(cause.starts_with(&expected), "{cause}");
     assert!(sqs.receive_message().queue_url(&no).send().await.unwrap().messages().is_empty());
 
-    // A Task's Credentials.RoleArn is the role its call is made as.
+    // A Task's Credentials.RoleArn (here `RoleArn.$`, from the input) is the role its call
+    // is made as, once the state machine's role may assume it: its own policy allows
+    // sts:AssumeRole and the target's trust policy names it.
     let other = role(&iam, "sfn-other", json!([{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn(&no)}])).await;
-    let m = machine(&admin, &unique_name("send-as"), &sender, send(&no, json!({"Credentials": {"RoleArn": other}}))).await;
-    let exec = admin.start_execution().state_machine_arn(&m).send().await.unwrap().execution_arn;
-    assert_eq!(ended(&admin, &exec).await.0, ExecutionStatus::Succeeded);
+    let m = machine(&admin, &unique_name("send-as"), &sender, send(&no, json!({"Credentials": {"RoleArn.$": "$.role"}}))).await;
+    let run_as = || async { admin.start_execution().state_machine_arn(&m).input(json!({"role": other}).to_string()).send().await.unwrap().execution_arn };
+    let (status, error, cause) = ended(&admin, &run_as().await).await;
+    assert_eq!((status, error.as_deref()), (ExecutionStatus::Failed, Some("SQS.AmazonSQSException")));
+    let cause = cause.unwrap_or_default();
+    assert!(cause.starts_with(&format!("User: {sender} is not authorized to perform: sts:AssumeRole on resource: {other}")), "{cause}");
+    iam.put_role_policy().role_name("sfn-sender").policy_name("assume").policy_document(doc(json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": other}]))).send().await.unwrap();
+    let trust = doc(json!([{"Effect": "Allow", "Principal": {"AWS": sender}, "Action": "sts:AssumeRole"}]));
+    iam.update_assume_role_policy().role_name("sfn-other").policy_document(trust).send().await.unwrap();
+    assert_eq!(ended(&admin, &run_as().await).await.0, ExecutionStatus::Succeeded);
     assert_eq!(sqs.receive_message().queue_url(&no).send().await.unwrap().messages().len(), 1);
 }

@@ -26,8 +26,10 @@
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,
 //! `instance-profile`, `server-certificate`, `access-key` → owner's user ARN,
 //! `service-linked-role` → the role of that service, `kms-key` → the key ARN an alias, key
-//! id or ciphertext blob names, `secret` → the full ARN of the secret a SecretId names; the
-//! name `""` of kind `user` is the
+//! id or ciphertext blob names, `secret` → the full ARN of the secret a SecretId names,
+//! `kinesis-consumer` → a consumer's ARN with its creation timestamp; a resource type's
+//! lookup is asked with the `Name` its entry binds, then, with none bound, with the ARN
+//! its template makes; the name `""` of kind `user` is the
 //! caller itself, for operations whose UserName is optional). Without one (`checks`),
 //! entities are named without a path (`arn:aws:iam::<acct>:role/<name>`).
 //!
@@ -268,13 +270,18 @@ impl Request<'_> {
 
     fn resource(&self, type_name: &str, vars: &Vars) -> String {
         let Some(rt) = self.service.resources.get(type_name) else { return "*".into() };
+        let value = |k: &str| vars.get(k).cloned().or_else(|| self.service.defaults.get(k).cloned()).unwrap_or_default();
         if let Some(kind) = &rt.lookup {
-            let name = vars.get("Name").map(String::as_str).unwrap_or("");
-            if let Some(arn) = (self.lookup)(kind, name) {
+            // The lookup is asked with the `Name` the entry binds (`""` when none: the
+            // caller, for `user`), then, with no `Name`, with the ARN the template makes
+            // of what the request gives (a Kinesis consumer's, whose creation timestamp
+            // only Kinesis knows).
+            let name = vars.get("Name");
+            let found = (self.lookup)(kind, name.map(String::as_str).unwrap_or("")).or_else(|| name.is_none().then(|| (self.lookup)(kind, &fill(&rt.arn, value))).flatten());
+            if let Some(arn) = found {
                 return arn;
             }
         }
-        let value = |k: &str| vars.get(k).cloned().or_else(|| self.service.defaults.get(k).cloned()).unwrap_or_default();
         let qualified = rt.qualified.as_deref().filter(|q| template_vars(q).iter().all(|k| !value(k).is_empty()));
         fill(qualified.unwrap_or(&rt.arn), value)
     }

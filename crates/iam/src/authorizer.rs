@@ -270,6 +270,8 @@ impl Iam {
         let service = match kind {
             "kms-key" => Some("kms"),
             "secret" => Some("secretsmanager"),
+            // A Kinesis consumer named by stream and consumer name: its full ARN.
+            "kinesis-consumer" => Some("kinesis"),
             _ => None,
         };
         if let Some(service) = service {

@@ -592,6 +592,10 @@ fn kinesis_consumer_and_encryption_operations() {
     assert_eq!(run("kinesis", "DescribeStreamConsumer", json!({"ConsumerARN": consumer})), vec![c("kinesis:DescribeStreamConsumer", consumer)]);
     let by_name = run("kinesis", "DeregisterStreamConsumer", json!({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "ConsumerName": "c"}));
     assert_eq!(by_name, vec![c("kinesis:DeregisterStreamConsumer", "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:")]);
+    // Kinesis knows the consumer's creation timestamp (lookup kind `kinesis-consumer`).
+    let lookup = |kind: &str, name: &str| (kind == "kinesis-consumer" && name == "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:").then(|| consumer.to_string());
+    let found = checks_with("kinesis", "DescribeStreamConsumer", R, A, &json!({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "ConsumerName": "c"}), &lookup);
+    assert_eq!(found, Some(vec![c("kinesis:DescribeStreamConsumer", consumer)]));
     let enc = run("kinesis", "StartStreamEncryption", json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}));
     assert_eq!(enc, vec![c("kinesis:StartStreamEncryption", &format!("arn:aws:kinesis:{R}:{A}:stream/s")), c("kinesis:StartStreamEncryption", &format!("arn:aws:kms:{R}:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"))]);
 }

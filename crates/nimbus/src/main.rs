@@ -394,6 +394,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         kinesis.set_key_service(key_service.clone());
         kinesis.set_throughput_limits(!args.kinesis_no_throughput_limits);
         router.register(kinesis.clone());
+        // Stream and consumer resource policies, stream tags, consumer ARNs (`--auth iam`).
+        iam.add_resource_policies("kinesis", kinesis.clone());
         // Lambda's event source mappings read Kinesis (`StreamSource`); DynamoDB's streaming
         // destinations, Logs subscription filters and EventBridge targets write to it (`RecordSink`).
         lambda.set_kinesis_source(kinesis.clone());

@@ -3,7 +3,7 @@
 //! StartExecution state machine by state machine and DescribeExecution execution by
 //! execution; a Task state's calls are made as the state machine's role (or the Task's
 //! `Credentials.RoleArn`), so a call the role may not make fails with the integration's
-//! AWS error name.
+//! AWS error name; stream resource policies grant, consumers are checked on their full ARN.
 //! <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html>
 //! <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html>
@@ -122,6 +122,32 @@ async fn kinesis_records_are_authorized_stream_by_stream() {
     // Listing needs kinesis:ListStreams on *.
     let msg = err(me.list_streams().send().await, "AccessDeniedException");
     assert_eq!(msg, denial("producer", "kinesis:ListStreams", "*"));
+}
+
+/// Stream and consumer resource policies grant in the same account; a consumer named by
+/// StreamARN and ConsumerName is authorized on its full ARN (with its creation timestamp).
+#[tokio::test]
+async fn kinesis_resource_policies_and_consumers() {
+    let n = start();
+    let iam = n.iam_client_signed(&root());
+    let admin = kinesis(&n, &root());
+    let s = unique_name("s");
+    admin.create_stream().stream_name(&s).shard_count(1).send().await.unwrap();
+    let stream = format!("arn:aws:kinesis:{DEFAULT_REGION}:{ACCOUNT}:stream/{s}");
+    let consumer = admin.register_stream_consumer().stream_arn(&stream).consumer_name("fan").send().await.unwrap().consumer.unwrap().consumer_arn;
+    let (id, secret) = user(&iam, "watcher", json!([{"Effect": "Allow", "Action": "kinesis:DescribeStreamConsumer", "Resource": consumer}])).await;
+    let me = kinesis(&n, &Signer { access_key: &id, secret: &secret, session_token: None });
+    // By ARN and by stream + name: the same consumer ARN is checked.
+    me.describe_stream_consumer().consumer_arn(&consumer).send().await.unwrap();
+    let d = me.describe_stream_consumer().stream_arn(&stream).consumer_name("fan").send().await.unwrap();
+    assert_eq!(d.consumer_description.unwrap().consumer_arn, consumer);
+
+    let msg = err(me.describe_stream_summary().stream_name(&s).send().await, "AccessDeniedException");
+    assert_eq!(msg, denial("watcher", "kinesis:DescribeStreamSummary", &stream));
+    let policy = doc(json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/watcher")}, "Action": "kinesis:DescribeStreamSummary", "Resource": stream}]));
+    admin.put_resource_policy().resource_arn(&stream).policy(policy).send().await.unwrap();
+    let summary = me.describe_stream_summary().stream_name(&s).send().await.unwrap();
+    assert_eq!(summary.stream_description_summary.unwrap().stream_arn, stream);
 }
 
 /// Creates a state machine as root: its ARN.

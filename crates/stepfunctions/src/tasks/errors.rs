@@ -142,6 +142,19 @@ impl HttpMetadata<'_> {
 mod tests {
     use super::*;
 
+    /// An IAM denial of the role is not a modeled error of the operation: the SDK's base
+    /// exception names it, the code stays in the cause.
+    #[test]
+    fn access_denials_are_the_sdk_base_exception() {
+        let e = AwsError::new("AccessDeniedException", 403, "User: arn:aws:iam::000000000000:role/r is not authorized to perform: lambda:InvokeFunction on resource: f");
+        let TaskResult::Failed { error, cause } = optimized_failure(Optimized::LambdaInvoke, &e, "RID") else { panic!() };
+        assert_eq!(error, "Lambda.AWSLambdaException");
+        assert!(cause.ends_with("(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: RID; Proxy: null)"), "{cause}");
+        let e = AwsError::new("AuthorizationError", 403, "denied");
+        let TaskResult::Failed { error, .. } = optimized_failure(Optimized::SnsPublish, &e, "RID") else { panic!() };
+        assert_eq!(error, "SNS.AuthorizationErrorException");
+    }
+
     #[test]
     fn optimized_errors_read_as_the_java_sdk_writes_them() {
         let e = AwsError::new("ConditionalCheckFailedException", 400, "The conditional request failed");

@@ -546,7 +546,8 @@ impl MetricSink for NoMetrics {
 
 /// One AWS API call another service makes in-process, as if a client had sent it (Step
 /// Functions' Task states: the optimized integrations and `arn:aws:states:::aws-sdk:*`).
-/// No HTTP, no signature: the call runs as the account's root, in `region`.
+/// No HTTP, no signature: the call runs as the account's root (`ServiceCaller::call`) or as
+/// a role (`call_as`), in `region`.
 #[derive(Debug, Clone)]
 pub struct InProcessCall {
     pub account: String,

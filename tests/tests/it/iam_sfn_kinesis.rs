@@ -60,6 +60,19 @@ fn sfn(n: &Nimbus, s: &Signer<'_>) -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::from_conf(conf)
 }
 
+fn s3(n: &Nimbus, s: &Signer<'_>) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .credentials_provider(creds(s))
+        .region(aws_sdk_s3::config::Region::new(DEFAULT_REGION))
+        .endpoint_url(n.endpoint())
+        .force_path_style(true)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
 fn doc(statements: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
@@ -247,4 +260,32 @@ async fn task_states_call_as_the_state_machines_role() {
     iam.update_assume_role_policy().role_name("sfn-other").policy_document(trust).send().await.unwrap();
     assert_eq!(ended(&admin, &run_as().await).await.0, ExecutionStatus::Succeeded);
     assert_eq!(sqs.receive_message().queue_url(&no).send().await.unwrap().messages().len(), 1);
+}
+
+/// A distributed Map's ItemReader reads S3 as the state machine's role.
+#[tokio::test]
+async fn a_distributed_map_reads_its_items_as_the_role() {
+    let n = start();
+    let iam = n.iam_client_signed(&root());
+    let admin = sfn(&n, &root());
+    let bucket = unique_name("items");
+    let store = s3(&n, &root());
+    store.create_bucket().bucket(&bucket).send().await.unwrap();
+    for key in ["open.json", "closed.json"] {
+        store.put_object().bucket(&bucket).key(key).body(br#"[{"id": 1}, {"id": 2}]"#.to_vec().into()).send().await.unwrap();
+    }
+    let reader = role(&iam, "sfn-reader", json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/open.json")}])).await;
+    let map = |key: &str| json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"}, "Parameters": {"Bucket": bucket, "Key": key}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true}}});
+    let m = machine(&admin, &unique_name("read-ok"), &reader, map("open.json")).await;
+    let exec = admin.start_execution().state_machine_arn(&m).send().await.unwrap().execution_arn;
+    assert_eq!(ended(&admin, &exec).await.0, ExecutionStatus::Succeeded);
+    let m = machine(&admin, &unique_name("read-no"), &reader, map("closed.json")).await;
+    let exec = admin.start_execution().state_machine_arn(&m).send().await.unwrap().execution_arn;
+    let (status, error, cause) = ended(&admin, &exec).await;
+    assert_eq!((status, error.as_deref()), (ExecutionStatus::Failed, Some("States.ItemReaderFailed")));
+    assert_eq!(cause.as_deref(), Some("Error occurred while GetObject. S3 Error Code: AccessDenied. S3 Error Message: Access Denied"));
 }

@@ -82,7 +82,8 @@ pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>) -> Resul
 /// Reads the items of an `ItemReader` of `s3:getObject` (rendered `parameters`: Bucket, Key)
 /// through core's in-process calls: a JSON array, JSON Lines, or a CSV file whose rows become objects
 /// keyed by the headers (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html).
-pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str) -> Result<Vec<Value>, Failure> {
+/// The reads are made as the state machine's `role` (authorized as it under `--auth iam`).
+pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str, role: &str) -> Result<Vec<Value>, Failure> {
     let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
     let Some(reader) = st.field("ItemReader") else { return Ok(Vec::new()) };
     let caller = engine.caller.get().cloned().ok_or_else(|| failed("S3 is not available".into()))?;
@@ -91,11 +92,11 @@ pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, e
     let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
     let max = config.get("MaxItems").and_then(Value::as_u64).map(|m| m as usize);
     if reader.get("Resource").and_then(Value::as_str) == Some("arn:aws:states:::s3:listObjectsV2") {
-        return list_objects(&*caller, &account, &region, &parameters, max).await.map_err(failed);
+        return list_objects(&*caller, &account, &region, &parameters, max, role).await.map_err(failed);
     }
     let input = json!({ "Bucket": parameters.get("Bucket"), "Key": parameters.get("Key") });
     let call = nimbus_core::internal::InProcessCall { account: account.clone(), region: region.clone(), service: "s3".into(), operation: "GetObject".into(), input, trace: None };
-    let out = caller.call(call).await.map_err(|e| failed(format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message)))?;
+    let out = caller.call_as(call, role).await.map_err(|e| failed(format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message)))?;
     use base64::Engine as _;
     let body = out.get("Body").and_then(Value::as_str).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).unwrap_or_default();
     let text = String::from_utf8(body).map_err(|_| failed("The object is not UTF-8 text".into()))?;
@@ -153,7 +154,7 @@ fn csv_row(line: &str) -> Vec<String> {
 
 /// The objects under `Prefix` of `Bucket` (ListObjectsV2, every page), each item
 /// `{Etag, Key, LastModified (epoch seconds), Size, StorageClass}` as the ItemReader page shows.
-async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, parameters: &Value, max: Option<usize>) -> Result<Vec<Value>, String> {
+async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, parameters: &Value, max: Option<usize>, role: &str) -> Result<Vec<Value>, String> {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -165,7 +166,7 @@ async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account
             input["ContinuationToken"] = json!(t);
         }
         let call = nimbus_core::internal::InProcessCall { account: account.into(), region: region.into(), service: "s3".into(), operation: "ListObjectsV2".into(), input, trace: None };
-        let out = caller.call(call).await.map_err(|e| format!("Error occurred while ListObjectsV2. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
+        let out = caller.call_as(call, role).await.map_err(|e| format!("Error occurred while ListObjectsV2. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
         for o in out.get("Contents").and_then(Value::as_array).into_iter().flatten() {
             let modified = match o.get("LastModified") {
                 Some(Value::Number(n)) => json!(n.as_f64().unwrap_or_default() as i64),

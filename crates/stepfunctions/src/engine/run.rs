@@ -708,7 +708,8 @@ impl Exec {
                     (JsonPath { context: ctx, variables: vars }).render(&params, &effective)?
                 };
                 let arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default();
-                Value::Array(super::distributed_map::read_items(&self.engine, st, params, arn).await?)
+                let role = self.running.record.lock().role_arn.clone();
+                Value::Array(super::distributed_map::read_items(&self.engine, st, params, arn, &role).await?)
             }
             None => items,
         };

@@ -1,7 +1,9 @@
 //! Helpers shared by the event source mapping tests (`lambda_esm*.rs`): queues with their
 //! ARNs, a table with a stream, reading a stream's records back, the on-failure
-//! destination, and the test keys `k00`, `k01`, ….
+//! destination, the test keys `k00`, `k01`, …, and the forwarding function (a Python
+//! handler that sends each record it gets to a queue) with the reader of that queue.
 
+use crate::lambda::{self, FnSpec};
 use crate::{sqs, unique_name, Nimbus};
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification, StreamViewType};
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
@@ -94,4 +96,44 @@ pub async fn wait_depth(c: &aws_sdk_sqs::Client, url: &str, want: i64, secs: u64
         assert!(Instant::now() < deadline, "queue depth is {d}, expected {want} within {secs} s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Creates a queue (FIFO when `fifo`); returns (url, arn).
+pub async fn queue_of_kind(c: &aws_sdk_sqs::Client, prefix: &str, fifo: bool) -> (String, String) {
+    if fifo {
+        queue_named(c, &format!("{}.fifo", unique_name(prefix)), &[(QueueAttributeName::FifoQueue, "true")]).await
+    } else {
+        queue(c, prefix, &[]).await
+    }
+}
+
+/// Creates the Python function `handler` (e.g. `streams.handler`) forwarding what it gets
+/// to `out_url`, with these extra environment variables; returns its name.
+pub async fn forwarder(lam: &aws_sdk_lambda::Client, prefix: &str, handler: &str, out_url: &str, extra_env: &[(&str, &str)]) -> String {
+    let name = unique_name(prefix);
+    let mut spec = FnSpec::python(handler).env("OUT_URL", out_url).timeout(30);
+    for (k, v) in extra_env {
+        spec = spec.env(k, v);
+    }
+    lambda::create(lam, &name, spec).await;
+    name
+}
+
+/// Reads (and deletes) messages from `url` until `want` arrived or `secs` passed; the
+/// bodies as JSON, in the order received.
+pub async fn collect(c: &aws_sdk_sqs::Client, url: &str, want: usize, secs: u64) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut out = Vec::new();
+    while out.len() < want && Instant::now() < deadline {
+        for m in sqs::receive(c, url, 10, 1, Some(30)).await {
+            sqs::delete(c, url, &m).await;
+            out.push(serde_json::from_str(m.body().unwrap_or_default()).expect("JSON body"));
+        }
+    }
+    out
+}
+
+/// Whatever else arrives on `url` within `secs` (expected: nothing).
+pub async fn extras(c: &aws_sdk_sqs::Client, url: &str, secs: u64) -> Vec<serde_json::Value> {
+    collect(c, url, usize::MAX, secs).await
 }

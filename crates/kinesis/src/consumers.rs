@@ -46,15 +46,7 @@ impl KinesisService {
     fn named_consumer(&self, input: &Value) -> KinesisResult<(Arc<StreamHandle>, Consumer)> {
         if let Some(arn) = s(input, "ConsumerARN") {
             let handle = self.stream_of_arn(arn, "consumerARN")?;
-            let found = handle
-                .state
-                .lock()
-                .meta
-                .consumers
-                .iter()
-                .find(|c| c.arn == arn)
-                .cloned();
-            return match found {
+            return match consumer_where(&handle, |c| c.arn == arn) {
                 Some(c) => Ok((handle, c)),
                 None => Err(KinesisError::ResourceNotFound(format!(
                     "Consumer {arn} not found."
@@ -72,15 +64,7 @@ impl KinesisService {
             )
         })?;
         let handle = self.stream_of_arn(stream_arn, "streamARN")?;
-        let found = handle
-            .state
-            .lock()
-            .meta
-            .consumers
-            .iter()
-            .find(|c| c.name == name)
-            .cloned();
-        match found {
+        match consumer_where(&handle, |c| c.name == name) {
             Some(c) => Ok((handle, c)),
             None => Err(KinesisError::ResourceNotFound(format!(
                 "Consumer {name} under stream {stream_arn} not found."
@@ -179,4 +163,9 @@ impl KinesisService {
         self.stream_by_arn(arn)
             .is_some_and(|h| h.state.lock().meta.consumers.iter().any(|c| c.arn == arn))
     }
+}
+
+/// The stream's first consumer that `matches`.
+fn consumer_where(handle: &StreamHandle, matches: impl Fn(&Consumer) -> bool) -> Option<Consumer> {
+    handle.state.lock().meta.consumers.iter().find(|c| matches(c)).cloned()
 }

@@ -8,6 +8,7 @@
 //! throughput. [`source`] is Kinesis as Lambda (`StreamSource`) and other services
 //! (`RecordSink`) use it; [`authorization`] as IAM reads it (`ResourcePolicies`).
 
+pub mod account;
 pub mod authorization;
 pub mod consumers;
 pub mod errors;

@@ -1,5 +1,5 @@
 //! Per-shard throughput as AWS enforces it on provisioned streams: writes up to 1 MiB or
-//! 1,000 records per second, reads up to 5 GetRecords calls and 2 MiB per second (a call
+//! 1,000 records per second (a record over 1 MiB bursts, then is paid off), reads up to 5 GetRecords calls and 2 MiB per second (a call
 //! that returned more holds the next ones back until the shard's read rate is paid off),
 //! all on nimbus's clock. `--kinesis-no-throughput-limits` turns them off. The account's
 //! shard limit (DescribeLimits) is here too.
@@ -15,6 +15,7 @@ pub struct ShardRates {
     read_calls: u32,
     read_bytes: u64,
     read_free_at_ms: u64,
+    write_free_at_ms: u64,
 }
 
 pub const WRITE_RECORDS_PER_S: u32 = 1_000;
@@ -42,9 +43,22 @@ impl ShardRates {
             self.write_records = 0;
             self.write_bytes = 0;
         }
-        if self.write_records + 1 > WRITE_RECORDS_PER_S
-            || self.write_bytes + bytes > WRITE_BYTES_PER_S
-        {
+        if now_ms < self.write_free_at_ms || self.write_records + 1 > WRITE_RECORDS_PER_S {
+            return false;
+        }
+        if bytes > WRITE_BYTES_PER_S {
+            // A large record (over 1 MiB, up to the stream's MaxRecordSizeInKiB) bursts
+            // past the rate when the shard's second is unused, then holds the shard's
+            // writes back until the 1 MiB/s average has paid it off ("Handle large records").
+            if self.write_bytes > 0 {
+                return false;
+            }
+            self.write_records += 1;
+            self.write_bytes = WRITE_BYTES_PER_S;
+            self.write_free_at_ms = (second + 1) * 1000 + (bytes - WRITE_BYTES_PER_S) * 1000 / WRITE_BYTES_PER_S;
+            return true;
+        }
+        if self.write_bytes + bytes > WRITE_BYTES_PER_S {
             return false;
         }
         self.write_records += 1;
@@ -95,6 +109,18 @@ mod tests {
         }
         assert!(!r.take_write(5_999, 10));
         assert!(r.take_write(6_000, 10));
+    }
+
+    #[test]
+    fn a_large_record_bursts_then_is_paid_off_at_one_mib_per_second() {
+        let mut r = ShardRates::default();
+        assert!(r.take_write(1_000, 100));
+        assert!(!r.take_write(1_100, 3 << 20), "the second has been used");
+        assert!(r.take_write(2_000, 3 << 20), "an unused second takes it");
+        // 2 MiB over the rate: the shard is held back for two more seconds.
+        assert!(!r.take_write(3_500, 10));
+        assert!(!r.take_write(4_999, 10));
+        assert!(r.take_write(5_000, 10));
     }
 
     #[test]

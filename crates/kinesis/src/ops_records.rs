@@ -17,9 +17,13 @@ use nimbus_core::RequestContext;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub const MAX_RECORD_BYTES: usize = 1 << 20;
+/// The largest data blob the API takes (the model's `Data` limit); a stream's own
+/// `MaxRecordSizeInKiB` (1 MiB unless raised) bounds data plus partition key.
+pub const MAX_DATA_BYTES: usize = 10 << 20;
 pub const MAX_PUT_RECORDS: usize = 500;
-pub const MAX_PUT_RECORDS_BYTES: usize = 5 << 20;
+/// A PutRecords request's records, data plus partition keys: 10 MiB since large records
+/// (https://docs.aws.amazon.com/streams/latest/dev/large-records.html; 5 MiB before).
+pub const MAX_PUT_RECORDS_BYTES: usize = 10 << 20;
 pub const MAX_GET_RECORDS_BYTES: usize = 10 << 20;
 
 /// One record checked and hashed, ready to append.
@@ -35,8 +39,9 @@ pub enum Outcome {
     Throttled { shard: u32 },
 }
 
-/// Checks one record's members; `at` is the member path AWS names (`records.3.member.` or "").
-pub fn prepare(record: &Value, at: &str) -> KinesisResult<Prepared> {
+/// Checks one record's members against the stream's maximum record size `max_bytes`;
+/// `at` is the member path AWS names (`records.3.member.` or "").
+pub fn prepare(record: &Value, at: &str, max_bytes: usize) -> KinesisResult<Prepared> {
     let partition_key = req(record, "PartitionKey")
         .map_err(|_| KinesisError::missing(&format!("{at}partitionKey")))?;
     let chars = partition_key.chars().count();
@@ -60,15 +65,15 @@ pub fn prepare(record: &Value, at: &str) -> KinesisResult<Prepared> {
         .map_err(|_| {
             KinesisError::Validation(format!("Could not decode the base64 value at '{at}data'."))
         })?;
-    if data.len() > MAX_RECORD_BYTES {
+    if data.len() > MAX_DATA_BYTES {
         return Err(KinesisError::constraint(
             "java.nio.HeapByteBuffer",
             &format!("{at}data"),
-            "Member must have length less than or equal to 1048576",
+            "Member must have length less than or equal to 10485760",
         ));
     }
-    if data.len() + partition_key.len() > MAX_RECORD_BYTES {
-        return Err(KinesisError::InvalidArgument(format!("The size of the record's data blob and partition key ({} bytes) exceeds the maximum of 1048576 bytes.", data.len() + partition_key.len())));
+    if data.len() + partition_key.len() > max_bytes {
+        return Err(KinesisError::InvalidArgument(format!("The size of the record's data blob and partition key ({} bytes) exceeds the maximum of {max_bytes} bytes.", data.len() + partition_key.len())));
     }
     let hash = match s(record, "ExplicitHashKey") {
         Some(text) => {
@@ -207,7 +212,8 @@ impl KinesisService {
         input: &Value,
     ) -> KinesisResult<Value> {
         let handle = self.stream(ctx, input)?;
-        let record = prepare(input, "")?;
+        let max_bytes = handle.state.lock().meta.max_record_bytes();
+        let record = prepare(input, "", max_bytes)?;
         if let Some(ordering) = s(input, "SequenceNumberForOrdering") {
             if !keys::looks_like_sequence_number(ordering) {
                 return Err(KinesisError::constraint(
@@ -257,17 +263,18 @@ impl KinesisService {
             ));
         }
         let handle = self.stream(ctx, input)?;
+        let max_bytes = handle.state.lock().meta.max_record_bytes();
         let records = entries
             .iter()
             .enumerate()
-            .map(|(i, r)| prepare(r, &format!("records.{}.member.", i + 1)))
+            .map(|(i, r)| prepare(r, &format!("records.{}.member.", i + 1), max_bytes))
             .collect::<KinesisResult<Vec<_>>>()?;
         let total: usize = records
             .iter()
             .map(|r| r.data.len() + r.partition_key.len())
             .sum();
         if total > MAX_PUT_RECORDS_BYTES {
-            return Err(KinesisError::InvalidArgument(format!("Records size exceeds 5 MB limit. The size of the records in this request is {total} bytes.")));
+            return Err(KinesisError::InvalidArgument(format!("Records size exceeds 10 MB limit. The size of the records in this request is {total} bytes.")));
         }
         let (outcomes, encryption) = self.append(&handle, records, self.limits_on()).await?;
         let meta_name_account = {

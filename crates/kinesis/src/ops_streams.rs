@@ -127,6 +127,11 @@ impl KinesisService {
             }
         };
         let tags = tag_map(input.get("Tags"))?;
+        let max_record_kib = int_in(input, "MaxRecordSizeInKiB", 1024, 10240)?.map(|k| k as u32);
+        let warm = int_in(input, "WarmThroughputMiBps", 0, i64::MAX)?;
+        if let Some(target) = warm {
+            crate::account::check_warm_throughput(self, ctx, mode, target)?;
+        }
         let (account, region) = (ctx.account_id.clone(), ctx.region.clone());
         let key = (account.clone(), region.clone(), name.to_string());
         self.check_shard_limit(&account, &region, count)?;
@@ -176,6 +181,8 @@ impl KinesisService {
                 consumers: Vec::new(),
                 shard_level_metrics: Vec::new(),
                 policies: BTreeMap::new(),
+                max_record_kib,
+                warm_throughput_mibps: warm.map(|t| t as u32),
             };
             let pending = self.save_meta(&meta);
             let handle = Arc::new(StreamHandle::new(meta, 0, HashMap::new()));
@@ -233,16 +240,7 @@ impl KinesisService {
         let handle = self.stream(ctx, input)?;
         // "If you specify a value greater than 100, at most 100 results are returned."
         let limit = int_in(input, "Limit", 1, 10_000)?.unwrap_or(100).min(100) as usize;
-        let after = match s(input, "ExclusiveStartShardId") {
-            Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
-                KinesisError::constraint(
-                    id,
-                    "exclusiveStartShardId",
-                    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                )
-            })?),
-            None => None,
-        };
+        let after = exclusive_start_shard(input)?;
         let now = self.clock.now_ms();
         let st = handle.state.lock();
         let meta = &st.meta;
@@ -293,9 +291,13 @@ impl KinesisService {
             "EncryptionType": meta.encryption_type(),
             "OpenShardCount": meta.open_shards().count(),
             "ConsumerCount": meta.consumers.len(),
+            "MaxRecordSizeInKiB": meta.max_record_kib(),
         });
         if let Some(k) = &meta.encryption_key {
             summary["KeyId"] = json!(k);
+        }
+        if let Some(w) = crate::account::warm_throughput_json(meta) {
+            summary["WarmThroughput"] = w;
         }
         Ok(json!({ "StreamDescriptionSummary": summary }))
     }
@@ -373,17 +375,7 @@ impl KinesisService {
             }
             None => {
                 let handle = self.stream(ctx, input)?;
-                let after = match s(input, "ExclusiveStartShardId") {
-                    Some(id) => Some(keys::shard_index(id).ok_or_else(|| {
-                        KinesisError::constraint(
-                            id,
-                            "exclusiveStartShardId",
-                            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-                        )
-                    })?),
-                    None => None,
-                };
-                (handle, after)
+                (handle, exclusive_start_shard(input)?)
             }
         };
         let st = handle.state.lock();
@@ -516,6 +508,14 @@ type ShardTest = Box<dyn Fn(&ShardMeta) -> bool>;
 
 /// ListShards' `ShardFilter` as a test on shards.
 /// <https://docs.aws.amazon.com/kinesis/latest/APIReference/API_ShardFilter.html>
+/// The shard index of `ExclusiveStartShardId` (DescribeStream, ListShards), if given.
+fn exclusive_start_shard(input: &Value) -> KinesisResult<Option<u32>> {
+    let Some(id) = s(input, "ExclusiveStartShardId") else { return Ok(None) };
+    keys::shard_index(id).map(Some).ok_or_else(|| {
+        KinesisError::constraint(id, "exclusiveStartShardId", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    })
+}
+
 fn shard_filter(
     input: &Value,
     meta: &StreamMeta,

@@ -174,6 +174,10 @@ impl KinesisService {
             "DeregisterStreamConsumer" => self.deregister_consumer(ctx, &input).await,
             "EnableEnhancedMonitoring" => self.enhanced_monitoring(ctx, &input, true).await,
             "DisableEnhancedMonitoring" => self.enhanced_monitoring(ctx, &input, false).await,
+            "DescribeAccountSettings" => self.describe_account_settings(ctx),
+            "UpdateAccountSettings" => self.update_account_settings(ctx, &input).await,
+            "UpdateMaxRecordSize" => self.update_max_record_size(ctx, &input).await,
+            "UpdateStreamWarmThroughput" => self.update_stream_warm_throughput(ctx, &input).await,
             other => Err(KinesisError::NotSupported(format!(
                 "The Kinesis operation {other}"
             ))),

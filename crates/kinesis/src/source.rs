@@ -170,13 +170,14 @@ impl RecordSink for KinesisService {
                     &key.2, &key.0,
                 ))
             })?;
+            let max_bytes = handle.state.lock().meta.max_record_bytes();
             let mut prepared = Vec::with_capacity(records.len());
             for r in records {
                 let mut v = json!({ "PartitionKey": r.partition_key, "Data": base64::engine::general_purpose::STANDARD.encode(&r.data) });
                 if let Some(h) = r.explicit_hash_key {
                     v["ExplicitHashKey"] = json!(h);
                 }
-                prepared.push(prepare(&v, "").map_err(AwsError::from)?);
+                prepared.push(prepare(&v, "", max_bytes).map_err(AwsError::from)?);
             }
             let (outcomes, _) = self
                 .append(&handle, prepared, false)

@@ -1,6 +1,7 @@
 //! `kinesis.db`: each stream's description (one JSON document), its position counter,
 //! and every record (by stream, shard and position), read back from here by GetRecords and
-//! the `StreamSource`, never kept in memory. Writes go through core's group-committing
+//! the `StreamSource`, never kept in memory; and each account's settings per region
+//! (UpdateAccountSettings), read from here when asked. Writes go through core's group-committing
 //! writer: a PutRecords answers once its records are committed, so acknowledged records
 //! survive `kill -9`.
 
@@ -17,6 +18,7 @@ CREATE TABLE IF NOT EXISTS records (
   stream_id INTEGER NOT NULL, shard INTEGER NOT NULL, position INTEGER NOT NULL,
   arrival_ms INTEGER NOT NULL, partition_key TEXT NOT NULL, data BLOB NOT NULL, kms INTEGER NOT NULL,
   PRIMARY KEY (stream_id, shard, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_settings (scope TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;
 ";
 
 /// A stream as loaded at start: its description, next position and shard tails.
@@ -67,6 +69,11 @@ pub enum Change {
         stream_id: i64,
         shards: Vec<u32>,
         before_ms: u64,
+    },
+    /// An account's settings in a region (`scope` = "<account>/<region>").
+    AccountSettings {
+        scope: String,
+        doc: String,
     },
 }
 
@@ -146,6 +153,10 @@ fn write(conn: &Connection, c: &Change) -> rusqlite::Result<()> {
             conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1")?
                 .execute(params![stream_id])?;
         }
+        Change::AccountSettings { scope, doc } => {
+            conn.prepare_cached("INSERT OR REPLACE INTO account_settings VALUES (?1, ?2)")?
+                .execute(params![scope, doc])?;
+        }
         Change::Trim { stream_id, shards, before_ms } => {
             let mut keep = conn.prepare_cached("SELECT position FROM records WHERE stream_id = ?1 AND shard = ?2 AND arrival_ms >= ?3 ORDER BY position LIMIT 1")?;
             let mut below = conn.prepare_cached("DELETE FROM records WHERE stream_id = ?1 AND shard = ?2 AND position < ?3")?;
@@ -185,6 +196,18 @@ impl Store {
 
     pub fn apply(&self, change: Change) -> Pending {
         self.0.apply(vec![change], write)
+    }
+
+    /// The settings document of `scope` ("<account>/<region>"), if ever updated.
+    pub fn account_settings(&self, scope: &str) -> Result<Option<String>, StorageError> {
+        self.0.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT doc FROM account_settings WHERE scope = ?1")?;
+            let mut rows = stmt.query(params![scope])?;
+            Ok(match rows.next()? {
+                Some(row) => Some(row.get(0)?),
+                None => None,
+            })
+        })
     }
 
     /// Up to `limit` records of a shard at positions `from..` that arrived at or after

@@ -90,6 +90,12 @@ pub struct StreamMeta {
     /// Resource policies by the ARN they are on (the stream's, or a consumer's).
     #[serde(default)]
     pub policies: BTreeMap<String, String>,
+    /// `MaxRecordSizeInKiB` (1024 to 10240); none is AWS's default, 1024.
+    #[serde(default)]
+    pub max_record_kib: Option<u32>,
+    /// An on-demand stream's warm throughput target (UpdateStreamWarmThroughput).
+    #[serde(default)]
+    pub warm_throughput_mibps: Option<u32>,
 }
 
 impl StreamMeta {
@@ -124,10 +130,24 @@ impl StreamMeta {
         }
     }
 
+    /// `MaxRecordSizeInKiB` as the stream shows it.
+    pub fn max_record_kib(&self) -> u32 {
+        self.max_record_kib.unwrap_or(DEFAULT_MAX_RECORD_KIB)
+    }
+
+    /// The largest data blob plus partition key a record of this stream may have.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_kib() as usize * 1024
+    }
+
     pub fn retention_ms(&self) -> u64 {
         self.retention_hours as u64 * 3_600_000
     }
 }
+
+/// A stream's maximum record size unless UpdateMaxRecordSize changed it: 1 MiB.
+/// <https://docs.aws.amazon.com/streams/latest/dev/large-records.html>
+pub const DEFAULT_MAX_RECORD_KIB: u32 = 1024;
 
 pub fn stream_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:kinesis:{region}:{account}:stream/{name}")

@@ -24,25 +24,8 @@ message, so the tests see every send, in order.
 
 import json
 import os
-import time
-import uuid
 
-from nimbus_sqs import client as _client
-
-
-def _send(url, bodies):
-    fifo = url.endswith(".fifo")
-    for i in range(0, len(bodies), 10):
-        entries = []
-        for j, body in enumerate(bodies[i : i + 10]):
-            e = {"Id": str(j), "MessageBody": body}
-            if fifo:
-                e["MessageGroupId"] = "g"
-                e["MessageDeduplicationId"] = uuid.uuid4().hex
-            entries.append(e)
-        out = _client().send_message_batch(QueueUrl=url, Entries=entries)
-        if out.get("Failed"):
-            raise RuntimeError("send_message_batch failed: %r" % out["Failed"])
+from nimbus_sqs import forward_batch, send as _send
 
 
 def _seq(record):
@@ -73,36 +56,18 @@ def _windowed(event, records):
     return {"state": state}
 
 
+def _body(r, n):
+    return {
+        "pk": r["dynamodb"]["Keys"]["pk"]["S"],
+        "seq": _seq(r),
+        "event": r["eventName"],
+        "batch": n,
+        "pid": os.getpid(),
+    }
+
+
 def handler(event, context):
     records = event.get("Records", [])
     if os.environ.get("WINDOW") == "1":
         return _windowed(event, records)
-    if os.environ.get("RAW_URL"):
-        _send(os.environ["RAW_URL"], [json.dumps(event)])
-    if os.environ.get("TRACE_URL"):
-        _send(os.environ["TRACE_URL"], [json.dumps({"seqs": [_seq(r) for r in records]})])
-    sleep_ms = int(os.environ.get("SLEEP_MS", "0"))
-    if sleep_ms:
-        time.sleep(sleep_ms / 1000.0)
-    bad = next((i for i, r in enumerate(records) if _poison(r)), None)
-    partial = os.environ.get("PARTIAL") == "1"
-    if bad is not None and not partial:
-        raise RuntimeError("poison record " + _seq(records[bad]))
-    upto = len(records) if bad is None else bad
-    bodies = [
-        json.dumps(
-            {
-                "pk": r["dynamodb"]["Keys"]["pk"]["S"],
-                "seq": _seq(r),
-                "event": r["eventName"],
-                "batch": len(records),
-                "pid": os.getpid(),
-            }
-        )
-        for r in records[:upto]
-    ]
-    if bodies:
-        _send(os.environ["OUT_URL"], bodies)
-    if bad is not None:
-        return {"batchItemFailures": [{"itemIdentifier": _seq(records[bad])}]}
-    return {"batchItemFailures": []}
+    return forward_batch(event, records, _seq, _poison, lambda r: _body(r, len(records)))

@@ -619,7 +619,7 @@ async fn records_are_put_routed_by_hash_key_and_read_back_in_order() {
         c.put_record()
             .stream_name("s")
             .partition_key("a")
-            .data(Blob::new(vec![0u8; (1 << 20) + 1]))
+            .data(Blob::new(vec![0u8; (10 << 20) + 1]))
             .send()
             .await,
         "ValidationException",
@@ -1492,4 +1492,101 @@ async fn subscribe_to_shard_streams_records_as_they_arrive_through_the_sdk() {
     let err = c.subscribe_to_shard().consumer_arn(&consumer).shard_id("shardId-000000000042").starting_position(start).send().await;
     let e = err.expect_err("unknown shard");
     assert_eq!(aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e), Some("ResourceNotFoundException"), "{e:?}");
+}
+
+/// Large records (https://docs.aws.amazon.com/streams/latest/dev/large-records.html):
+/// 1 MiB by default, UpdateMaxRecordSize up to 10 MiB (ValidationException outside
+/// 1024..10240), PutRecords requests up to 10 MiB, and a large record bursts past the
+/// shard's 1 MiB/s, which is then paid off on nimbus's clock.
+#[tokio::test]
+async fn large_records_need_update_max_record_size_and_burst_past_the_shard_rate() {
+    let n = Nimbus::start_with_clock_control();
+    let c = client(&n);
+    create(&c, "big", 1).await;
+    let summary = c.describe_stream_summary().stream_name("big").send().await.unwrap();
+    let arn = summary.stream_description_summary().unwrap().stream_arn().to_string();
+    assert_eq!(summary.stream_description_summary().unwrap().max_record_size_in_kib(), Some(1024));
+    let two_mib = vec![1u8; 2 << 20];
+    let msg = err(c.put_record().stream_name("big").partition_key("k").data(Blob::new(two_mib.clone())).send().await, "InvalidArgumentException");
+    assert_eq!(msg, format!("The size of the record's data blob and partition key ({} bytes) exceeds the maximum of 1048576 bytes.", (2 << 20) + 1));
+    err(c.update_max_record_size().stream_arn(&arn).max_record_size_in_kib(1023).send().await, "ValidationException");
+    err(c.update_max_record_size().stream_arn(&arn).max_record_size_in_kib(10241).send().await, "ValidationException");
+    err(c.update_max_record_size().stream_arn(format!("{arn}-gone")).max_record_size_in_kib(4096).send().await, "ResourceNotFoundException");
+    c.update_max_record_size().stream_arn(&arn).max_record_size_in_kib(4096).send().await.expect("update_max_record_size");
+    let summary = c.describe_stream_summary().stream_arn(&arn).send().await.unwrap();
+    assert_eq!(summary.stream_description_summary().unwrap().max_record_size_in_kib(), Some(4096));
+
+    // The 2 MiB record now goes in: the shard's second is unused, so it bursts; the shard
+    // then owes one more second of writes.
+    let (_, seq) = put(&c, "big", "k", &two_mib, None).await;
+    let held = err(c.put_record().stream_name("big").partition_key("k").data(Blob::new(vec![1])).send().await, "ProvisionedThroughputExceededException");
+    assert!(held.contains("shardId-000000000000"), "{held}");
+    n.advance_clock(1);
+    assert!(c.put_record().stream_name("big").partition_key("k").data(Blob::new(vec![1])).send().await.is_err(), "still paying off");
+    n.advance_clock(1);
+    put(&c, "big", "k", b"small", None).await;
+    // Read back whole.
+    let it = iterator(&c, "big", "shardId-000000000000", ShardIteratorType::AtSequenceNumber, Some(&seq)).await;
+    let got = c.get_records().shard_iterator(it).send().await.unwrap();
+    assert_eq!(got.records()[0].data().as_ref().len(), 2 << 20);
+    // Over the stream's 4 MiB.
+    err(c.put_record().stream_name("big").partition_key("k").data(Blob::new(vec![1u8; 4 << 20])).send().await, "InvalidArgumentException");
+
+    // PutRecords: 10 MiB a request (three 3 MiB records fit, four of 2.6 MiB do not).
+    let off = start_unlimited();
+    let c2 = client(&off);
+    create(&c2, "many", 1).await;
+    let arn2 = c2.describe_stream_summary().stream_name("many").send().await.unwrap().stream_description_summary().unwrap().stream_arn().to_string();
+    c2.update_max_record_size().stream_arn(&arn2).max_record_size_in_kib(10240).send().await.unwrap();
+    let entry = || PutRecordsRequestEntry::builder().partition_key("p").data(Blob::new(vec![2u8; 3 << 20])).build().unwrap();
+    let ok = c2.put_records().stream_name("many").records(entry()).records(entry()).records(entry()).send().await.unwrap();
+    assert_eq!(ok.failed_record_count(), Some(0));
+    let over = || PutRecordsRequestEntry::builder().partition_key("p").data(Blob::new(vec![2u8; 2_700_000])).build().unwrap();
+    let msg = err(c2.put_records().stream_name("many").records(over()).records(over()).records(over()).records(over()).send().await, "InvalidArgumentException");
+    assert!(msg.starts_with("Records size exceeds 10 MB limit."), "{msg}");
+}
+
+/// Account settings: the minimum throughput billing commitment, its 24-hour minimum
+/// (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_MinimumThroughputBillingCommitmentInput.html),
+/// and warm throughput, which needs it, on on-demand streams only.
+#[tokio::test]
+async fn account_commitment_gates_warm_throughput_and_lasts_a_day() {
+    use aws_sdk_kinesis::types::{MinimumThroughputBillingCommitmentInput, MinimumThroughputBillingCommitmentInputStatus as In, MinimumThroughputBillingCommitmentOutputStatus as Out};
+    let n = Nimbus::start_with_clock_control();
+    let c = client(&n);
+    let commitment = |s: In| MinimumThroughputBillingCommitmentInput::builder().status(s).build().unwrap();
+    let none = c.describe_account_settings().send().await.unwrap();
+    assert_eq!(none.minimum_throughput_billing_commitment().unwrap().status(), &Out::Disabled);
+    c.create_stream().stream_name("od").stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::OnDemand).build().unwrap()).send().await.unwrap();
+    create(&c, "prov", 1).await;
+    err(c.update_stream_warm_throughput().stream_name("od").warm_throughput_mibps(100).send().await, "InvalidArgumentException");
+
+    let on = c.update_account_settings().minimum_throughput_billing_commitment(commitment(In::Enabled)).send().await.unwrap();
+    let on = on.minimum_throughput_billing_commitment().unwrap();
+    assert_eq!(on.status(), &Out::Enabled);
+    let started = on.started_at().unwrap().secs();
+    assert_eq!(on.earliest_allowed_end_at().unwrap().secs(), started + 24 * 3600);
+
+    let warm = c.update_stream_warm_throughput().stream_name("od").warm_throughput_mibps(100).send().await.unwrap();
+    assert_eq!(warm.stream_name(), Some("od"));
+    assert_eq!(warm.warm_throughput().unwrap().target_mibps(), Some(100));
+    let summary = c.describe_stream_summary().stream_name("od").send().await.unwrap();
+    assert_eq!(summary.stream_description_summary().unwrap().warm_throughput().unwrap().current_mibps(), Some(100));
+    err(c.update_stream_warm_throughput().stream_name("prov").warm_throughput_mibps(100).send().await, "InvalidArgumentException");
+    err(c.update_stream_warm_throughput().stream_name("od").warm_throughput_mibps(20_000).send().await, "LimitExceededException");
+    let od2 = c.create_stream().stream_name("od2").stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::OnDemand).build().unwrap()).warm_throughput_mibps(50).send().await;
+    od2.expect("create_stream with warm throughput");
+    let s2 = c.describe_stream_summary().stream_name("od2").send().await.unwrap();
+    assert_eq!(s2.stream_description_summary().unwrap().warm_throughput().unwrap().target_mibps(), Some(50));
+
+    // Disabling within the first day keeps it until the earliest end; then it is disabled.
+    n.advance_clock(3600);
+    let off = c.update_account_settings().minimum_throughput_billing_commitment(commitment(In::Disabled)).send().await.unwrap();
+    assert_eq!(off.minimum_throughput_billing_commitment().unwrap().status(), &Out::EnabledUntilEarliestAllowedEnd);
+    n.advance_clock(23 * 3600 + 1);
+    let later = c.describe_account_settings().send().await.unwrap();
+    let later = later.minimum_throughput_billing_commitment().unwrap();
+    assert_eq!(later.status(), &Out::Disabled);
+    assert_eq!(later.ended_at().unwrap().secs(), started + 24 * 3600);
+    err(c.update_stream_warm_throughput().stream_name("od").warm_throughput_mibps(10).send().await, "InvalidArgumentException");
 }

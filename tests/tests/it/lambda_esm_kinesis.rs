@@ -18,16 +18,13 @@
 
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_lambda::types::{EventSourcePosition, Filter, FilterCriteria, FunctionResponseType};
-use aws_sdk_sqs::types::QueueAttributeName;
 use nimbus_tests::esm::{self, key, on_failure};
-use nimbus_tests::lambda::{self, expect_err, FnSpec};
-use nimbus_tests::{sqs, unique_name, Nimbus};
+use nimbus_tests::lambda::{self, expect_err};
+use nimbus_tests::{unique_name, Nimbus};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 type Kin = aws_sdk_kinesis::Client;
-type Lam = aws_sdk_lambda::Client;
-type Sqs = aws_sdk_sqs::Client;
 
 fn kinesis(n: &Nimbus) -> Kin {
     crate::kinesis::client(n)
@@ -63,42 +60,6 @@ async fn put_range(c: &Kin, s: &str, pk: &str, from: usize, to: usize, poison: &
         seqs.push(put(c, s, pk, &key(i), if poison.contains(&i) { "poison" } else { "ok" }).await.1);
     }
     seqs
-}
-
-async fn queue(c: &Sqs, prefix: &str, fifo: bool) -> (String, String) {
-    if fifo {
-        esm::queue_named(c, &format!("{}.fifo", unique_name(prefix)), &[(QueueAttributeName::FifoQueue, "true")]).await
-    } else {
-        esm::queue(c, prefix, &[]).await
-    }
-}
-
-/// The kinesis.py function forwarding to `out_url`; returns its name.
-async fn forwarder(lam: &Lam, out_url: &str, extra_env: &[(&str, &str)]) -> String {
-    let name = unique_name("esmk-py");
-    let mut spec = FnSpec::python("kinesis.handler").env("OUT_URL", out_url).timeout(30);
-    for (k, v) in extra_env {
-        spec = spec.env(k, v);
-    }
-    lambda::create(lam, &name, spec).await;
-    name
-}
-
-/// Reads (and deletes) messages until `want` arrived or `secs` passed; bodies as JSON.
-async fn collect(c: &Sqs, url: &str, want: usize, secs: u64) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut out = Vec::new();
-    while out.len() < want && Instant::now() < deadline {
-        for m in sqs::receive(c, url, 10, 1, Some(30)).await {
-            sqs::delete(c, url, &m).await;
-            out.push(serde_json::from_str(m.body().unwrap()).expect("JSON body"));
-        }
-    }
-    out
-}
-
-async fn extras(c: &Sqs, url: &str, secs: u64) -> Vec<Value> {
-    collect(c, url, usize::MAX, secs).await
 }
 
 fn ks(fwd: &[Value]) -> Vec<String> {
@@ -137,9 +98,9 @@ async fn bisect_isolates_the_poison_record() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
     let seqs = put_range(&k, &s, "orders", 0, 20, &[12]).await;
     lam.create_event_source_mapping()
         .function_name(&f)
@@ -153,12 +114,12 @@ async fn bisect_isolates_the_poison_record() {
         .await
         .expect("create mapping");
 
-    let fwd = collect(&q, &out, 19, 90).await;
+    let fwd = esm::collect(&q, &out, 19, 90).await;
     assert_eq!(ks(&fwd), keys(0..20, &[12]), "forwarded records");
     let got: Vec<&str> = fwd.iter().map(|v| v["seq"].as_str().unwrap()).collect();
     let want: Vec<&str> = seqs.iter().enumerate().filter(|(i, _)| *i != 12).map(|(_, s)| s.as_str()).collect();
     assert_eq!(got, want, "sequence numbers, in order");
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &arn, &seqs[12], &seqs[12], 1);
     // Bisection does not use up retries: the poison alone ran 1 + MaximumRetryAttempts times.
@@ -166,10 +127,10 @@ async fn bisect_isolates_the_poison_record() {
     assert_eq!(fails[0]["responseContext"]["functionError"], json!("Unhandled"), "{:#}", fails[0]);
 
     put(&k, &s, "orders", "later", "ok").await;
-    let more = collect(&q, &out, 1, 30).await;
+    let more = esm::collect(&q, &out, 1, 30).await;
     assert_eq!(ks(&more), vec!["later"], "a later put is still processed");
-    assert!(extras(&q, &out, 2).await.is_empty(), "nothing delivered twice");
-    assert!(extras(&q, &dlq, 1).await.is_empty(), "no second failure record");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "nothing delivered twice");
+    assert!(esm::extras(&q, &dlq, 1).await.is_empty(), "no second failure record");
 }
 
 /// 2. ReportBatchItemFailures: the records before the poison once; the batch from the
@@ -179,10 +140,10 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (trace, _) = queue(&q, "trace", false).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
     let seqs = put_range(&k, &s, "p", 0, 15, &[4]).await;
     lam.create_event_source_mapping()
         .function_name(&f)
@@ -198,22 +159,22 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
 
     // The rest of the first batch from the poison on is retried as a whole, then
     // discarded; the next batch goes on.
-    let fwd = collect(&q, &out, 9, 90).await;
+    let fwd = esm::collect(&q, &out, 9, 90).await;
     assert_eq!(ks(&fwd), keys(0..15, &[4, 5, 6, 7, 8, 9]), "forwarded records");
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &arn, &seqs[4], &seqs[9], 6);
     let rc = &fails[0]["responseContext"];
     assert_eq!((rc["statusCode"].as_u64(), rc["executedVersion"].as_str()), (Some(200), Some("$LATEST")), "{rc}");
     assert!(rc.get("functionError").is_none(), "a reported item failure is no function error: {rc}");
-    let traces = extras(&q, &trace, 2).await;
+    let traces = esm::extras(&q, &trace, 2).await;
     let with_first = traces.iter().filter(|t| t["seqs"][0] == json!(seqs[0])).count();
     assert_eq!(with_first, 1, "the records before the poison were not retried: {traces:?}");
     // The first invocation (the whole batch) and MaximumRetryAttempts retries of the rest.
     let from_poison = traces.iter().filter(|t| t["seqs"][0] == json!(seqs[4])).count();
     assert_eq!(from_poison, 2, "the batch from the poison on was retried MaximumRetryAttempts times: {traces:?}");
     assert_eq!(fails[0]["requestContext"]["approximateInvokeCount"], json!(3), "{:#}", fails[0]);
-    assert!(extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
+    assert!(esm::extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
 }
 
 /// 3. The event: AWS's Kinesis record shape.
@@ -222,13 +183,13 @@ async fn event_shape() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (raw, _) = queue(&q, "raw", false).await;
-    let f = forwarder(&lam, &out, &[("RAW_URL", &raw)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (raw, _) = esm::queue_of_kind(&q, "raw", false).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("RAW_URL", &raw)]).await;
     let (shard, seq) = put(&k, &s, "pk-1", "a", "ok").await;
     let (_, seq2) = put(&k, &s, "pk-2", "b", "ok").await;
     lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).send().await.expect("create mapping");
-    let events = collect(&q, &raw, 1, 60).await;
+    let events = esm::collect(&q, &raw, 1, 60).await;
     assert_eq!(events.len(), 1, "one invocation");
     let records = events[0]["Records"].as_array().expect("Records");
     assert_eq!(records.len(), 2, "{:#}", events[0]);
@@ -251,7 +212,7 @@ async fn event_shape() {
     let at = kin["approximateArrivalTimestamp"].as_f64().expect("approximateArrivalTimestamp is a number of seconds");
     assert!((at - now).abs() < 120.0, "approximateArrivalTimestamp {at} vs now {now}");
     assert_eq!(records[1]["kinesis"]["sequenceNumber"], json!(seq2));
-    let fwd = collect(&q, &out, 2, 30).await;
+    let fwd = esm::collect(&q, &out, 2, 30).await;
     assert_eq!(ks(&fwd), vec!["a", "b"]);
     assert!(fwd.iter().all(|v| v["batch"] == json!(2)));
 }
@@ -286,8 +247,8 @@ async fn starting_positions_on_two_shards() {
     }
     let mut outs = Vec::new();
     for (pos, ts) in [(EventSourcePosition::TrimHorizon, None), (EventSourcePosition::Latest, None), (EventSourcePosition::AtTimestamp, Some(old_arrival + 30.0))] {
-        let (out, _) = queue(&q, "out", false).await;
-        let f = forwarder(&lam, &out, &[]).await;
+        let (out, _) = esm::queue_of_kind(&q, "out", false).await;
+        let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
         let mut req = lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(pos);
         if let Some(ts) = ts {
             req = req.starting_position_timestamp(aws_sdk_lambda::primitives::DateTime::from_secs_f64(ts));
@@ -307,14 +268,14 @@ async fn starting_positions_on_two_shards() {
         v.sort();
         v
     };
-    let trim = collect(&q, &outs[0], 12, 60).await;
+    let trim = esm::collect(&q, &outs[0], 12, 60).await;
     assert_eq!(sorted(ks(&trim)), keys(0..12, &[]), "TRIM_HORIZON");
-    let latest = collect(&q, &outs[1], 2, 60).await;
+    let latest = esm::collect(&q, &outs[1], 2, 60).await;
     assert_eq!(sorted(ks(&latest)), keys(10..12, &[]), "LATEST");
-    let at = collect(&q, &outs[2], 6, 60).await;
+    let at = esm::collect(&q, &outs[2], 6, 60).await;
     assert_eq!(sorted(ks(&at)), keys(6..12, &[]), "AT_TIMESTAMP");
-    assert!(extras(&q, &outs[1], 1).await.is_empty(), "LATEST skipped the older records");
-    assert!(extras(&q, &outs[2], 1).await.is_empty(), "AT_TIMESTAMP skipped the older records");
+    assert!(esm::extras(&q, &outs[1], 1).await.is_empty(), "LATEST skipped the older records");
+    assert!(esm::extras(&q, &outs[2], 1).await.is_empty(), "AT_TIMESTAMP skipped the older records");
 }
 
 /// 5. Resharding: records of one partition key before and after a split are delivered in
@@ -325,8 +286,8 @@ async fn split_shard_parent_is_read_before_its_children() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[("SLEEP_MS", "150")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("SLEEP_MS", "150")]).await;
     let (parent, _) = put(&k, &s, "user-1", &key(0), "ok").await;
     put_range(&k, &s, "user-1", 1, 8, &[]).await;
     k.split_shard().stream_name(&s).shard_to_split(&parent).new_starting_hash_key("170141183460469231731687303715884105728").send().await.expect("split_shard");
@@ -341,14 +302,14 @@ async fn split_shard_parent_is_read_before_its_children() {
     }
     assert_ne!(child, parent, "after the split the key's records go to a child shard");
     lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).batch_size(2).send().await.expect("create mapping");
-    let fwd = collect(&q, &out, 16, 90).await;
+    let fwd = esm::collect(&q, &out, 16, 90).await;
     assert_eq!(ks(&fwd), keys(0..16, &[]), "the parent's records, then the child's");
     let shards: Vec<&str> = fwd.iter().map(|v| v["shard"].as_str().unwrap()).collect();
     assert!(shards[..8].iter().all(|s| *s == parent) && shards[8..].iter().all(|s| *s == child), "{shards:?}");
     // New records keep flowing from the child.
     put(&k, &s, "user-1", "later", "ok").await;
-    assert_eq!(ks(&collect(&q, &out, 1, 30).await), vec!["later"]);
-    assert!(extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
+    assert_eq!(ks(&esm::collect(&q, &out, 1, 30).await), vec!["later"]);
+    assert!(esm::extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
 }
 
 /// 6. An enhanced fan-out consumer as the event source: the mapping keeps the consumer's
@@ -360,21 +321,21 @@ async fn enhanced_fan_out_consumer_arn() {
     let (s, arn) = stream(&k, 1).await;
     let consumer = k.register_stream_consumer().stream_arn(&arn).consumer_name("lambda-efo").send().await.expect("register_stream_consumer").consumer.expect("consumer").consumer_arn;
     assert!(consumer.starts_with(&format!("{arn}/consumer/lambda-efo:")), "{consumer}");
-    let (out, _) = queue(&q, "out", true).await;
-    let (raw, _) = queue(&q, "raw", false).await;
-    let f = forwarder(&lam, &out, &[("RAW_URL", &raw)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (raw, _) = esm::queue_of_kind(&q, "raw", false).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("RAW_URL", &raw)]).await;
     put_range(&k, &s, "p", 0, 3, &[]).await;
     let m = lam.create_event_source_mapping().function_name(&f).event_source_arn(&consumer).starting_position(EventSourcePosition::TrimHorizon).send().await.expect("create mapping");
     assert_eq!(m.event_source_arn(), Some(consumer.as_str()));
-    let fwd = collect(&q, &out, 3, 60).await;
+    let fwd = esm::collect(&q, &out, 3, 60).await;
     assert_eq!(ks(&fwd), keys(0..3, &[]));
-    let events = collect(&q, &raw, 1, 10).await;
+    let events = esm::collect(&q, &raw, 1, 10).await;
     assert_eq!(events[0]["Records"][0]["eventSourceARN"], json!(arn), "records name the stream: {:#}", events[0]);
     let listed = lam.list_event_source_mappings().event_source_arn(&consumer).send().await.unwrap();
     assert_eq!(listed.event_source_mappings().len(), 1);
     // A consumer that is not registered is refused.
     let unknown = format!("{arn}/consumer/nobody:1700000000");
-    let other = forwarder(&lam, &out, &[]).await;
+    let other = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
     expect_err(lam.create_event_source_mapping().function_name(&other).event_source_arn(&unknown).starting_position(EventSourcePosition::Latest).send().await, "InvalidParameterValueException", Some(400));
 }
 
@@ -386,8 +347,8 @@ async fn filter_criteria_on_the_decoded_data() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
     put_range(&k, &s, "p", 0, 6, &[1, 3]).await;
     let filter = Filter::builder().pattern(r#"{"data": {"v": ["ok"]}}"#).build();
     lam.create_event_source_mapping()
@@ -398,9 +359,9 @@ async fn filter_criteria_on_the_decoded_data() {
         .send()
         .await
         .expect("create mapping");
-    let fwd = collect(&q, &out, 4, 60).await;
+    let fwd = esm::collect(&q, &out, 4, 60).await;
     assert_eq!(ks(&fwd), vec!["k00", "k02", "k04", "k05"]);
-    assert!(extras(&q, &out, 2).await.is_empty(), "filtered records are not delivered");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "filtered records are not delivered");
 }
 
 /// 8. CreateEventSourceMapping's checks for Kinesis, and its settings as Get shows them.
@@ -409,8 +370,8 @@ async fn validation_and_settings() {
     let n = Nimbus::start_in_memory();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (_s, arn) = stream(&k, 1).await;
-    let (out, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
     let base = || lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn);
 
     let msg = expect_err(base().send().await, "InvalidParameterValueException", Some(400));
@@ -448,7 +409,7 @@ async fn validation_and_settings() {
     // One mapping per stream and function (AWS: ResourceConflictException naming the UUID).
     let msg = expect_err(base().starting_position(EventSourcePosition::TrimHorizon).send().await, "ResourceConflictException", Some(409));
     assert!(msg.contains(created.uuid().unwrap()), "{msg}");
-    let other = forwarder(&lam, &out, &[]).await;
+    let other = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
     let defaults = lam.create_event_source_mapping().function_name(&other).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).send().await.expect("defaults");
     assert_eq!((defaults.batch_size(), defaults.maximum_retry_attempts(), defaults.maximum_record_age_in_seconds()), (Some(100), Some(-1), Some(-1)));
 }
@@ -461,12 +422,12 @@ async fn record_age_exceeded_goes_to_an_sns_destination() {
     let n = Nimbus::start_with_clock_control();
     let (k, lam, q, sns) = (kinesis(&n), n.lambda_client(), n.sqs_client(), n.sns_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (trace, _) = queue(&q, "trace", false).await;
-    let (fails, fails_arn) = queue(&q, "fail", false).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+    let (fails, fails_arn) = esm::queue_of_kind(&q, "fail", false).await;
     let topic = sns.create_topic().name(unique_name("esmk-fail")).send().await.expect("create_topic").topic_arn.expect("TopicArn");
     sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&fails_arn).attributes("RawMessageDelivery", "true").send().await.expect("subscribe");
-    let f = forwarder(&lam, &out, &[("TRACE_URL", &trace)]).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("TRACE_URL", &trace)]).await;
     let seqs = put_range(&k, &s, "p", 0, 1, &[0]).await;
     lam.create_event_source_mapping()
         .function_name(&f)
@@ -477,15 +438,15 @@ async fn record_age_exceeded_goes_to_an_sns_destination() {
         .send()
         .await
         .expect("create mapping");
-    let first = collect(&q, &trace, 2, 60).await;
+    let first = esm::collect(&q, &trace, 2, 60).await;
     assert!(first.len() >= 2, "the poison batch is retried: {first:?}");
-    assert!(collect(&q, &fails, 1, 1).await.is_empty(), "not discarded before it is 60 s old");
+    assert!(esm::collect(&q, &fails, 1, 1).await.is_empty(), "not discarded before it is 60 s old");
     assert_ne!(n.advance_clock(61), 404, "the clock endpoint is enabled");
-    let got = collect(&q, &fails, 1, 30).await;
+    let got = esm::collect(&q, &fails, 1, 30).await;
     assert_eq!(got.len(), 1, "one failure record through SNS");
     assert_failure_record(&got[0], "RecordAgeExceeded", &arn, &seqs[0], &seqs[0], 1);
     put(&k, &s, "p", "later", "ok").await;
-    assert_eq!(ks(&collect(&q, &out, 1, 30).await), vec!["later"], "the shard moved on");
+    assert_eq!(ks(&esm::collect(&q, &out, 1, 30).await), vec!["later"], "the shard moved on");
 }
 
 /// 10. ParallelizationFactor 4 on one shard: batches run at once (more than one execution
@@ -495,8 +456,8 @@ async fn parallelization_factor_keeps_each_partition_key_in_order() {
     let n = Nimbus::start();
     let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
     let (s, arn) = stream(&k, 1).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[("SLEEP_MS", "300")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[("SLEEP_MS", "300")]).await;
     let mut seqs = Vec::new();
     for round in 0..3 {
         for p in 0..8 {
@@ -504,7 +465,7 @@ async fn parallelization_factor_keeps_each_partition_key_in_order() {
         }
     }
     lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).batch_size(3).parallelization_factor(4).send().await.expect("create mapping");
-    let fwd = collect(&q, &out, 24, 90).await;
+    let fwd = esm::collect(&q, &out, 24, 90).await;
     let mut got: Vec<String> = fwd.iter().map(|v| v["seq"].as_str().unwrap().to_string()).collect();
     got.sort();
     seqs.sort();
@@ -526,20 +487,20 @@ async fn mapping_resumes_after_kill9() {
     let (s, out) = {
         let (k, lam, q) = (kinesis(&n), n.lambda_client(), n.sqs_client());
         let (s, arn) = stream(&k, 1).await;
-        let (out, _) = queue(&q, "out", true).await;
-        let f = forwarder(&lam, &out, &[]).await;
+        let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+        let f = esm::forwarder(&lam, "esmk-py", "kinesis.handler", &out, &[]).await;
         lam.create_event_source_mapping().function_name(&f).event_source_arn(&arn).starting_position(EventSourcePosition::TrimHorizon).batch_size(3).send().await.expect("create mapping");
         put_range(&k, &s, "p", 0, 6, &[]).await;
-        assert_eq!(ks(&collect(&q, &out, 6, 60).await), keys(0..6, &[]), "before the restart");
+        assert_eq!(ks(&esm::collect(&q, &out, 6, 60).await), keys(0..6, &[]), "before the restart");
         (s, out)
     };
     n.kill9();
     n.restart();
     let (k, q) = (kinesis(&n), n.sqs_client());
     put_range(&k, &s, "p", 6, 10, &[]).await;
-    let mut fwd = collect(&q, &out, 4, 60).await;
+    let mut fwd = esm::collect(&q, &out, 4, 60).await;
     while !ks(&fwd).ends_with(&keys(6..10, &[])) {
-        let more = collect(&q, &out, 1, 30).await;
+        let more = esm::collect(&q, &out, 1, 30).await;
         assert!(!more.is_empty(), "the new records after the restart: {:?}", ks(&fwd));
         fwd.extend(more);
     }

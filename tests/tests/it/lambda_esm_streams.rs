@@ -16,16 +16,14 @@
 use aws_sdk_dynamodb::types::AttributeValue as AV;
 use aws_sdk_dynamodb::types::StreamViewType;
 use aws_sdk_lambda::types::{EventSourcePosition, Filter, FilterCriteria, FunctionResponseType};
-use aws_sdk_sqs::types::QueueAttributeName;
 use nimbus_tests::lambda::{self, expect_err, FnSpec};
 use nimbus_tests::esm::{self, key, on_failure, seq_of};
-use nimbus_tests::{sqs, unique_name, Nimbus};
+use nimbus_tests::Nimbus;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 type Ddb = aws_sdk_dynamodb::Client;
-type Lam = aws_sdk_lambda::Client;
 type Sqs = aws_sdk_sqs::Client;
 
 fn s(v: &str) -> AV {
@@ -41,45 +39,6 @@ async fn put_range(c: &Ddb, t: &str, from: usize, to: usize, poison: &[usize]) {
     for i in from..to {
         put(c, t, &key(i), if poison.contains(&i) { "poison" } else { "ok" }).await;
     }
-}
-
-/// Creates a queue (FIFO when `fifo`); returns (url, arn).
-async fn queue(c: &Sqs, prefix: &str, fifo: bool) -> (String, String) {
-    if fifo {
-        esm::queue_named(c, &format!("{}.fifo", unique_name(prefix)), &[(QueueAttributeName::FifoQueue, "true")]).await
-    } else {
-        esm::queue(c, prefix, &[]).await
-    }
-}
-
-/// The streams.py function forwarding to `out_url`; returns its name.
-async fn forwarder(lam: &Lam, out_url: &str, extra_env: &[(&str, &str)]) -> String {
-    let name = unique_name("esms-py");
-    let mut spec = FnSpec::python("streams.handler").env("OUT_URL", out_url).timeout(30);
-    for (k, v) in extra_env {
-        spec = spec.env(k, v);
-    }
-    lambda::create(lam, &name, spec).await;
-    name
-}
-
-/// Reads (and deletes) messages from `url` until `want` arrived or `secs` passed; the
-/// bodies as JSON, in the order received.
-async fn collect(c: &Sqs, url: &str, want: usize, secs: u64) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut out = Vec::new();
-    while out.len() < want && Instant::now() < deadline {
-        for m in sqs::receive(c, url, 10, 1, Some(30)).await {
-            sqs::delete(c, url, &m).await;
-            out.push(serde_json::from_str(m.body().unwrap()).expect("JSON body"));
-        }
-    }
-    out
-}
-
-/// Whatever else arrives on `url` within `secs` (expected: nothing).
-async fn extras(c: &Sqs, url: &str, secs: u64) -> Vec<Value> {
-    collect(c, url, usize::MAX, secs).await
 }
 
 fn pks(fwd: &[Value]) -> Vec<String> {
@@ -123,9 +82,9 @@ async fn bisect_isolates_the_poison_record() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     put_range(&c, &t, 0, 20, &[12]).await;
     let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
@@ -140,10 +99,10 @@ async fn bisect_isolates_the_poison_record() {
         .await
         .expect("create mapping");
 
-    let fwd = collect(&q, &out, 19, 90).await;
+    let fwd = esm::collect(&q, &out, 19, 90).await;
     assert_eq!(pks(&fwd), keys(0..20, &[12]), "forwarded records");
     assert_in_order(&fwd);
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     let poison = seq_of(&seqs, "k12");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &poison, &poison, 1);
@@ -151,11 +110,11 @@ async fn bisect_isolates_the_poison_record() {
     assert_eq!(fails[0]["requestContext"]["approximateInvokeCount"], json!(2), "{:#}", fails[0]);
 
     put(&c, &t, "later", "ok").await;
-    let more = collect(&q, &out, 1, 30).await;
+    let more = esm::collect(&q, &out, 1, 30).await;
     assert_eq!(pks(&more), vec!["later"], "a later put is still processed");
     assert_eq!(more[0]["batch"], json!(1));
-    assert!(extras(&q, &out, 2).await.is_empty(), "nothing delivered twice");
-    assert!(extras(&q, &dlq, 1).await.is_empty(), "no second failure record");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "nothing delivered twice");
+    assert!(esm::extras(&q, &dlq, 1).await.is_empty(), "no second failure record");
 }
 
 /// 2. No bisect, no retries: the whole batch holding the poison goes to the failure
@@ -165,9 +124,9 @@ async fn without_bisect_the_whole_batch_fails() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     put_range(&c, &t, 0, 25, &[12]).await;
     let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
@@ -181,16 +140,16 @@ async fn without_bisect_the_whole_batch_fails() {
         .await
         .expect("create mapping");
 
-    let fwd = collect(&q, &out, 15, 90).await;
+    let fwd = esm::collect(&q, &out, 15, 90).await;
     assert_eq!(pks(&fwd), keys((0..10).chain(20..25), &[]), "batches 1 and 3 forwarded");
     assert_in_order(&fwd);
     assert!(fwd[..10].iter().all(|v| v["batch"] == json!(10)), "first batch of 10: {fwd:?}");
     assert!(fwd[10..].iter().all(|v| v["batch"] == json!(5)), "last batch of 5: {fwd:?}");
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &seq_of(&seqs, "k10"), &seq_of(&seqs, "k19"), 10);
     assert_eq!(fails[0]["requestContext"]["approximateInvokeCount"], json!(1), "{:#}", fails[0]);
-    assert!(extras(&q, &out, 2).await.is_empty(), "nothing else forwarded");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "nothing else forwarded");
 }
 
 /// 3. ReportBatchItemFailures (with bisection): the records before the poison once, the
@@ -200,10 +159,10 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (trace, _) = queue(&q, "trace", false).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("PARTIAL", "1"), ("TRACE_URL", &trace)]).await;
     put_range(&c, &t, 0, 15, &[4]).await;
     let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
@@ -219,11 +178,11 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
         .await
         .expect("create mapping");
 
-    let fwd = collect(&q, &out, 14, 90).await;
+    let fwd = esm::collect(&q, &out, 14, 90).await;
     assert_eq!(pks(&fwd), keys(0..15, &[4]), "forwarded records");
     assert_in_order(&fwd);
     assert!(fwd[..4].iter().all(|v| v["batch"] == json!(10)), "k00..k03 in the first invocation: {fwd:?}");
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     let poison = seq_of(&seqs, "k04");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &poison, &poison, 1);
@@ -233,12 +192,12 @@ async fn report_batch_item_failures_resumes_at_the_failed_record() {
     assert!(rc.get("functionError").is_none(), "no function error in {rc}");
 
     // The invocations: the poison alone 1 + MaximumRetryAttempts times.
-    let traces = extras(&q, &trace, 2).await;
+    let traces = esm::extras(&q, &trace, 2).await;
     let alone = traces.iter().filter(|t| t["seqs"] == json!([poison])).count();
     assert_eq!(alone, 3, "invocations of the poison alone; all invocations: {traces:?}");
     let with_first = traces.iter().filter(|t| t["seqs"][0] == json!(seq_of(&seqs, "k00"))).count();
     assert_eq!(with_first, 1, "the records before the poison were not retried: {traces:?}");
-    assert!(extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
+    assert!(esm::extras(&q, &out, 1).await.is_empty(), "nothing delivered twice");
 }
 
 /// 4. MaximumRecordAgeInSeconds: a batch that keeps failing is discarded once its
@@ -248,10 +207,10 @@ async fn record_age_exceeded_goes_to_the_failure_queue() {
     let n = Nimbus::start_with_clock_control();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (trace, _) = queue(&q, "trace", false).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[("TRACE_URL", &trace)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("TRACE_URL", &trace)]).await;
     put(&c, &t, "bad", "poison").await;
     let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
@@ -265,17 +224,17 @@ async fn record_age_exceeded_goes_to_the_failure_queue() {
         .expect("create mapping");
 
     // Retries forever (MaximumRetryAttempts defaults to -1) until the record is too old.
-    let first = collect(&q, &trace, 2, 60).await;
+    let first = esm::collect(&q, &trace, 2, 60).await;
     assert!(first.len() >= 2, "the poison batch is retried: {first:?}");
-    assert!(collect(&q, &dlq, 1, 1).await.is_empty(), "not discarded before it is 60 s old");
+    assert!(esm::collect(&q, &dlq, 1, 1).await.is_empty(), "not discarded before it is 60 s old");
     assert_ne!(n.advance_clock(61), 404, "the clock endpoint is enabled");
-    let fails = collect(&q, &dlq, 1, 30).await;
+    let fails = esm::collect(&q, &dlq, 1, 30).await;
     assert_eq!(fails.len(), 1, "one failure record");
     let bad = seq_of(&seqs, "bad");
     assert_failure_record(&fails[0], "RecordAgeExceeded", &stream, &bad, &bad, 1);
 
     put(&c, &t, "later", "ok").await;
-    let fwd = collect(&q, &out, 1, 30).await;
+    let fwd = esm::collect(&q, &out, 1, 30).await;
     assert_eq!(pks(&fwd), vec!["later"], "the shard moved on");
 }
 
@@ -286,22 +245,22 @@ async fn starting_position_latest_and_trim_horizon() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out_latest, _) = queue(&q, "latest", true).await;
-    let (out_trim, _) = queue(&q, "trim", true).await;
-    let f_latest = forwarder(&lam, &out_latest, &[]).await;
-    let f_trim = forwarder(&lam, &out_trim, &[]).await;
+    let (out_latest, _) = esm::queue_of_kind(&q, "latest", true).await;
+    let (out_trim, _) = esm::queue_of_kind(&q, "trim", true).await;
+    let f_latest = esm::forwarder(&lam, "esms-py", "streams.handler", &out_latest, &[]).await;
+    let f_trim = esm::forwarder(&lam, "esms-py", "streams.handler", &out_trim, &[]).await;
     put_range(&c, &t, 0, 3, &[]).await;
     for (f, pos) in [(&f_latest, EventSourcePosition::Latest), (&f_trim, EventSourcePosition::TrimHorizon)] {
         lam.create_event_source_mapping().function_name(f).event_source_arn(&stream).starting_position(pos).send().await.expect("create mapping");
     }
     put_range(&c, &t, 3, 5, &[]).await;
-    let trim = collect(&q, &out_trim, 5, 60).await;
+    let trim = esm::collect(&q, &out_trim, 5, 60).await;
     assert_eq!(pks(&trim), keys(0..5, &[]), "TRIM_HORIZON");
     assert_in_order(&trim);
-    let latest = collect(&q, &out_latest, 2, 60).await;
+    let latest = esm::collect(&q, &out_latest, 2, 60).await;
     assert_eq!(pks(&latest), keys(3..5, &[]), "LATEST");
-    assert!(extras(&q, &out_latest, 2).await.is_empty(), "LATEST skipped the older records");
-    assert!(extras(&q, &out_trim, 1).await.is_empty());
+    assert!(esm::extras(&q, &out_latest, 2).await.is_empty(), "LATEST skipped the older records");
+    assert!(esm::extras(&q, &out_trim, 1).await.is_empty());
 }
 
 /// 6. Checkpoints survive kill -9: after the restart the mapping resumes after the last
@@ -312,8 +271,8 @@ async fn checkpoint_survives_kill9() {
     let (out, stream, t) = {
         let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
         let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-        let (out, _) = queue(&q, "out", true).await;
-        let f = forwarder(&lam, &out, &[]).await;
+        let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+        let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
         lam.create_event_source_mapping()
             .function_name(&f)
             .event_source_arn(&stream)
@@ -323,7 +282,7 @@ async fn checkpoint_survives_kill9() {
             .await
             .expect("create mapping");
         put_range(&c, &t, 0, 6, &[]).await;
-        let fwd = collect(&q, &out, 6, 60).await;
+        let fwd = esm::collect(&q, &out, 6, 60).await;
         assert_eq!(pks(&fwd), keys(0..6, &[]), "before the restart");
         assert_in_order(&fwd);
         // Let the last batch's checkpoint reach the store.
@@ -334,10 +293,10 @@ async fn checkpoint_survives_kill9() {
     n.restart();
     let (c, q) = (n.dynamodb_client(), n.sqs_client());
     put_range(&c, &t, 6, 10, &[]).await;
-    let fwd = collect(&q, &out, 4, 60).await;
+    let fwd = esm::collect(&q, &out, 4, 60).await;
     assert_eq!(pks(&fwd), keys(6..10, &[]), "after the restart: the new records only, none skipped");
     assert_in_order(&fwd);
-    assert!(extras(&q, &out, 2).await.is_empty(), "no record delivered twice");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "no record delivered twice");
     let seqs = esm::stream_records(&n, &stream).await.1;
     assert_eq!(fwd[0]["seq"], json!(seq_of(&seqs, "k06")));
 }
@@ -350,9 +309,9 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
     let (out, trace, t) = {
         let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
         let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-        let (out, _) = queue(&q, "out", true).await;
-        let (trace, _) = queue(&q, "trace", false).await;
-        let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "3000")]).await;
+        let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+        let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+        let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "3000")]).await;
         put_range(&c, &t, 0, 3, &[]).await;
         lam.create_event_source_mapping()
             .function_name(&f)
@@ -362,7 +321,7 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
             .await
             .expect("create mapping");
         // The invocation has started (and sleeps 3 s before forwarding): kill it mid-batch.
-        let started = collect(&q, &trace, 1, 60).await;
+        let started = esm::collect(&q, &trace, 1, 60).await;
         assert_eq!(started.len(), 1, "the first batch started");
         assert_eq!(started[0]["seqs"].as_array().map(Vec::len), Some(3));
         (out, trace, t)
@@ -374,9 +333,9 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut fwd: Vec<Value> = Vec::new();
     while Instant::now() < deadline && !pks(&fwd).contains(&key(3)) {
-        fwd.extend(collect(&q, &out, 1, 1).await);
+        fwd.extend(esm::collect(&q, &out, 1, 1).await);
     }
-    fwd.extend(extras(&q, &out, 2).await);
+    fwd.extend(esm::extras(&q, &out, 2).await);
     // The killed invocation's process may still finish its sends to the restarted server,
     // so a record of the unfinished batch can arrive twice; but every record arrives, and
     // the first arrivals are in order.
@@ -391,7 +350,7 @@ async fn unfinished_batch_is_redelivered_after_kill9() {
     assert_eq!(first_seen, keys(0..4, &[]), "every record, none skipped: {:?}", pks(&fwd));
     assert!(counts.values().all(|&c| c <= 2), "at most the killed run and the redelivery: {counts:?}");
     assert_eq!(counts[&key(3)], 1, "the record after the unfinished batch once");
-    let traces = extras(&q, &trace, 1).await;
+    let traces = esm::extras(&q, &trace, 1).await;
     assert!(!traces.is_empty(), "the unfinished batch was invoked again after the restart");
 }
 
@@ -402,9 +361,9 @@ async fn update_during_a_batch_does_not_run_it_twice() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (trace, _) = queue(&q, "trace", false).await;
-    let f = forwarder(&lam, &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "2000")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (trace, _) = esm::queue_of_kind(&q, "trace", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("TRACE_URL", &trace), ("SLEEP_MS", "2000")]).await;
     put_range(&c, &t, 0, 5, &[]).await;
     let uuid = lam
         .create_event_source_mapping()
@@ -416,14 +375,14 @@ async fn update_during_a_batch_does_not_run_it_twice() {
         .expect("create mapping")
         .uuid
         .unwrap();
-    let started = collect(&q, &trace, 1, 60).await;
+    let started = esm::collect(&q, &trace, 1, 60).await;
     assert_eq!(started.len(), 1, "the first batch started");
     lam.update_event_source_mapping().uuid(&uuid).maximum_retry_attempts(3).send().await.expect("update");
     put_range(&c, &t, 5, 7, &[]).await;
-    let fwd = collect(&q, &out, 7, 60).await;
-    let fwd = [fwd, extras(&q, &out, 3).await].concat();
+    let fwd = esm::collect(&q, &out, 7, 60).await;
+    let fwd = [fwd, esm::extras(&q, &out, 3).await].concat();
     assert_eq!(pks(&fwd), keys(0..7, &[]), "every record once, in order");
-    let traces = [started, extras(&q, &trace, 1).await].concat();
+    let traces = [started, esm::extras(&q, &trace, 1).await].concat();
     let first = traces.iter().filter(|t| t["seqs"].as_array().map(Vec::len) == Some(5)).count();
     assert_eq!(first, 1, "the first batch ran once: {traces:?}");
 }
@@ -434,8 +393,8 @@ async fn disable_and_enable_resume_at_the_checkpoint() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     let uuid = lam
         .create_event_source_mapping()
         .function_name(&f)
@@ -447,14 +406,14 @@ async fn disable_and_enable_resume_at_the_checkpoint() {
         .uuid
         .unwrap();
     put_range(&c, &t, 0, 2, &[]).await;
-    assert_eq!(pks(&collect(&q, &out, 2, 60).await), keys(0..2, &[]));
+    assert_eq!(pks(&esm::collect(&q, &out, 2, 60).await), keys(0..2, &[]));
     lam.update_event_source_mapping().uuid(&uuid).enabled(false).send().await.expect("disable");
     put_range(&c, &t, 2, 4, &[]).await;
-    assert!(extras(&q, &out, 2).await.is_empty(), "nothing delivered while disabled");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "nothing delivered while disabled");
     lam.update_event_source_mapping().uuid(&uuid).enabled(true).send().await.expect("enable");
-    let fwd = collect(&q, &out, 2, 60).await;
+    let fwd = esm::collect(&q, &out, 2, 60).await;
     assert_eq!(pks(&fwd), keys(2..4, &[]), "resumed after the last delivered record");
-    assert!(extras(&q, &out, 1).await.is_empty());
+    assert!(esm::extras(&q, &out, 1).await.is_empty());
 }
 
 /// Filter criteria: records that match no pattern are skipped (and checkpointed).
@@ -463,8 +422,8 @@ async fn filter_criteria_on_stream_records() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     for (i, v) in ["keep", "drop", "keep", "drop", "keep"].iter().enumerate() {
         put(&c, &t, &key(i), v).await;
     }
@@ -477,10 +436,10 @@ async fn filter_criteria_on_stream_records() {
         .send()
         .await
         .expect("create mapping");
-    let fwd = collect(&q, &out, 3, 60).await;
+    let fwd = esm::collect(&q, &out, 3, 60).await;
     assert_eq!(pks(&fwd), vec!["k00", "k02", "k04"]);
     assert!(fwd.iter().all(|v| v["event"] == json!("INSERT")));
-    assert!(extras(&q, &out, 2).await.is_empty(), "filtered records are not delivered");
+    assert!(esm::extras(&q, &out, 2).await.is_empty(), "filtered records are not delivered");
 }
 
 /// 7. Validation and the stream settings in Get / List.
@@ -489,8 +448,8 @@ async fn validation_and_settings() {
     let n = Nimbus::start_in_memory();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (_t, stream) = esm::stream_table(&c, StreamViewType::NewAndOldImages).await;
-    let (out, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     let base = || lam.create_event_source_mapping().function_name(&f).event_source_arn(&stream);
 
     let r = base().send().await;
@@ -560,9 +519,9 @@ async fn event_shape() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (raw, _) = queue(&q, "raw", false).await;
-    let f = forwarder(&lam, &out, &[("RAW_URL", &raw)]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (raw, _) = esm::queue_of_kind(&q, "raw", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("RAW_URL", &raw)]).await;
     put(&c, &t, "k1", "a").await;
     c.update_item().table_name(&t).key("pk", s("k1")).update_expression("SET v = :v").expression_attribute_values(":v", s("b")).send().await.unwrap();
     c.delete_item().table_name(&t).key("pk", s("k1")).send().await.unwrap();
@@ -575,7 +534,7 @@ async fn event_shape() {
         .send()
         .await
         .expect("create mapping");
-    let events = collect(&q, &raw, 1, 60).await;
+    let events = esm::collect(&q, &raw, 1, 60).await;
     assert_eq!(events.len(), 1, "one invocation");
     let records = events[0]["Records"].as_array().expect("Records");
     assert_eq!(records.len(), 3, "{:#}", events[0]);
@@ -605,7 +564,7 @@ async fn event_shape() {
     assert!(records[0]["dynamodb"]["SizeBytes"].as_u64() > records[2]["dynamodb"]["SizeBytes"].as_u64(), "an image adds to SizeBytes");
 
     // And the forwarder saw the same three, in order, in one batch.
-    let fwd = collect(&q, &out, 3, 30).await;
+    let fwd = esm::collect(&q, &out, 3, 30).await;
     let evs: Vec<&str> = fwd.iter().map(|v| v["event"].as_str().unwrap()).collect();
     assert_eq!(evs, vec!["INSERT", "MODIFY", "REMOVE"]);
     assert!(fwd.iter().all(|v| v["batch"] == json!(3)));
@@ -622,7 +581,7 @@ async fn window_reports(c: &Sqs, url: &str, secs: u64, done: impl Fn(&[Value]) -
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut all = Vec::new();
     while !done(&all) && Instant::now() < deadline {
-        all.extend(collect(c, url, 1, 1).await);
+        all.extend(esm::collect(c, url, 1, 1).await);
     }
     all
 }
@@ -640,8 +599,8 @@ async fn tumbling_window_carries_state_and_ends_with_a_final_invoke() {
     let n = Nimbus::start_with_clock_control();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[("WINDOW", "1")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("WINDOW", "1")]).await;
     put_range(&c, &t, 0, 5, &[]).await;
     lam.create_event_source_mapping()
         .function_name(&f)
@@ -712,9 +671,9 @@ async fn tumbling_window_response_without_state_is_a_failure() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let (dlq, dlq_arn) = queue(&q, "fail", false).await;
-    let f = forwarder(&lam, &out, &[("WINDOW", "1"), ("NO_STATE", "1")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let (dlq, dlq_arn) = esm::queue_of_kind(&q, "fail", false).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("WINDOW", "1"), ("NO_STATE", "1")]).await;
     put(&c, &t, "k1", "ok").await;
     let seqs = esm::stream_records(&n, &stream).await.1;
     lam.create_event_source_mapping()
@@ -727,7 +686,7 @@ async fn tumbling_window_response_without_state_is_a_failure() {
         .send()
         .await
         .expect("create mapping");
-    let fails = collect(&q, &dlq, 1, 60).await;
+    let fails = esm::collect(&q, &dlq, 1, 60).await;
     assert_eq!(fails.len(), 1, "the batch is discarded as failed");
     let k1 = seq_of(&seqs, "k1");
     assert_failure_record(&fails[0], "RetryAttemptsExhausted", &stream, &k1, &k1, 1);
@@ -741,8 +700,8 @@ async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[("SLEEP_MS", "300")]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("SLEEP_MS", "300")]).await;
     for round in 0..3 {
         for k in 0..8 {
             put(&c, &t, &key(k), &format!("ok-{round}")).await;
@@ -759,7 +718,7 @@ async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
         .send()
         .await
         .expect("create mapping");
-    let fwd = collect(&q, &out, 24, 90).await;
+    let fwd = esm::collect(&q, &out, 24, 90).await;
     assert_eq!(fwd.len(), 24, "every record once: {fwd:#?}");
     let mut got: Vec<String> = fwd.iter().map(|v| v["seq"].as_str().unwrap().to_string()).collect();
     got.sort();
@@ -774,7 +733,7 @@ async fn parallelization_factor_runs_batches_concurrently_in_order_per_key() {
     assert!(fwd.iter().all(|v| v["batch"].as_u64().is_some_and(|b| b <= 3)), "BatchSize 3");
     let pids: std::collections::HashSet<u64> = fwd.iter().map(|v| v["pid"].as_u64().unwrap()).collect();
     assert!(pids.len() >= 2, "batches of the shard ran concurrently in several environments: {pids:?}");
-    assert!(extras(&q, &out, 1).await.is_empty());
+    assert!(esm::extras(&q, &out, 1).await.is_empty());
 }
 
 /// 12. A tumbling window's state is stored with the checkpoint: after kill -9 the open
@@ -785,8 +744,8 @@ async fn tumbling_window_state_survives_kill9() {
     let (out, t, first) = {
         let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
         let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-        let (out, _) = queue(&q, "out", true).await;
-        let f = forwarder(&lam, &out, &[("WINDOW", "1")]).await;
+        let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+        let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[("WINDOW", "1")]).await;
         lam.create_event_source_mapping()
             .function_name(&f)
             .event_source_arn(&stream)
@@ -835,8 +794,8 @@ async fn last_processing_result_reports_a_deleted_function() {
     let n = Nimbus::start();
     let (c, lam, q) = (n.dynamodb_client(), n.lambda_client(), n.sqs_client());
     let (t, stream) = esm::stream_table(&c, StreamViewType::NewImage).await;
-    let (out, _) = queue(&q, "out", true).await;
-    let f = forwarder(&lam, &out, &[]).await;
+    let (out, _) = esm::queue_of_kind(&q, "out", true).await;
+    let f = esm::forwarder(&lam, "esms-py", "streams.handler", &out, &[]).await;
     let created = lam
         .create_event_source_mapping()
         .function_name(&f)
@@ -863,7 +822,7 @@ async fn last_processing_result_reports_a_deleted_function() {
     };
 
     put_range(&c, &t, 0, 2, &[]).await;
-    assert_eq!(pks(&collect(&q, &out, 2, 60).await), keys(0..2, &[]));
+    assert_eq!(pks(&esm::collect(&q, &out, 2, 60).await), keys(0..2, &[]));
     assert_eq!(result_becomes("OK").await.last_processing_result(), Some("OK"));
 
     lam.delete_function().function_name(&f).send().await.expect("delete function");
@@ -876,7 +835,7 @@ async fn last_processing_result_reports_a_deleted_function() {
     assert!(line.contains("WARN") && line.contains(&format!("function:{f}")) && line.contains("was deleted"), "{line}");
 
     lambda::create(&lam, &f, FnSpec::python("streams.handler").env("OUT_URL", &out).timeout(30)).await;
-    assert_eq!(pks(&collect(&q, &out, 1, 60).await), keys(2..3, &[]), "the held record, once the function exists again");
+    assert_eq!(pks(&esm::collect(&q, &out, 1, 60).await), keys(2..3, &[]), "the held record, once the function exists again");
     assert_eq!(result_becomes("OK").await.last_processing_result(), Some("OK"));
     assert!(n.log_tail(1 << 20).contains("event source mapping recovered"));
 }

@@ -409,6 +409,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Executions' events to CloudWatch Logs (`loggingConfiguration`).
         stepfunctions.set_log_sink(logs.clone());
         router.register(stepfunctions.clone());
+        // State machine and activity tags as `aws:ResourceTag/<key>` (`--auth iam`).
+        iam.add_resource_policies("states", stepfunctions.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.

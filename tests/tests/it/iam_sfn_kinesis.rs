@@ -212,6 +212,28 @@ async fn step_functions_executions_are_authorized_machine_by_machine() {
     assert_eq!(msg, denial("operator", "states:ListStateMachines", "*"));
 }
 
+/// A state machine's tags are `aws:ResourceTag/<key>` for the operations on it (and on its
+/// versions and aliases, which are authorized as the state machine).
+#[tokio::test]
+async fn state_machine_tags_decide_tag_conditioned_policies() {
+    let n = start();
+    let iam = n.iam_client_signed(&root());
+    let admin = sfn(&n, &root());
+    let role = role(&iam, "sfn-tags", json!([{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}])).await;
+    let pass = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string();
+    let tag = aws_sdk_sfn::types::Tag::builder().key("team").value("blue").build();
+    let blue = admin.create_state_machine().name(unique_name("blue")).role_arn(&role).definition(&pass).tags(tag).publish(true).send().await.unwrap();
+    let plain = machine(&admin, &unique_name("plain"), &role, json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})).await;
+    let policy = json!([{"Effect": "Allow", "Action": "states:StartExecution", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}}]);
+    let (id, secret) = user(&iam, "blue-team", policy).await;
+    let me = sfn(&n, &Signer { access_key: &id, secret: &secret, session_token: None });
+    me.start_execution().state_machine_arn(&blue.state_machine_arn).send().await.unwrap();
+    // Version 1 of the tagged machine is authorized as the machine.
+    me.start_execution().state_machine_arn(blue.state_machine_version_arn.unwrap()).send().await.unwrap();
+    let msg = err(me.start_execution().state_machine_arn(&plain).send().await, "AccessDeniedException");
+    assert_eq!(msg, denial("blue-team", "states:StartExecution", &plain));
+}
+
 #[tokio::test]
 async fn task_states_call_as_the_state_machines_role() {
     let n = start();

@@ -2,9 +2,13 @@
 //! services by signing name, and a request context for the account's root, as if a
 //! client had called. Step Functions' Task states call through it. Streaming payloads
 //! (S3 object bodies) travel base64-encoded in the values, as every blob does.
+//!
+//! A call made as a role (`ServiceCaller::call_as`: a Task state acting as its state
+//! machine's role) is authorized as that role by the router's `Authorizer` when one is set
+//! (`--auth iam`), before the service runs it, and runs with the role as its principal.
 
 use crate::auth::Caller;
-use crate::internal::{InProcessCall, ServiceCaller};
+use crate::internal::{Authorizer, InProcessCall, ServiceCaller};
 use crate::model::{Protocol, ShapeKind};
 use crate::service::{BodyStream, BoxFuture};
 use base64::Engine;
@@ -17,11 +21,19 @@ use std::sync::Arc;
 /// too, by its target prefix: `dynamodbstreams`).
 pub struct InProcessServices {
     by_name: HashMap<String, Arc<dyn AwsService>>,
+    /// Decides calls made as a role (`call_as`); None: they run unchecked.
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 impl InProcessServices {
     pub fn new(services: Vec<Arc<dyn AwsService>>) -> InProcessServices {
-        InProcessServices { by_name: by_signing_name(services) }
+        InProcessServices { by_name: by_signing_name(services), authorizer: None }
+    }
+
+    /// Authorizes calls made as a role (`call_as`) with `authorizer` (`--auth iam`).
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> InProcessServices {
+        self.authorizer = Some(authorizer);
+        self
     }
 
     /// A context for the root of `account` in `region`, calling `service`.
@@ -64,6 +76,30 @@ pub fn by_signing_name(services: Vec<Arc<dyn AwsService>>) -> HashMap<String, Ar
 
 impl ServiceCaller for InProcessServices {
     fn call(&self, call: InProcessCall) -> BoxFuture<'_, Result<serde_json::Value, AwsError>> {
+        self.run(call, None)
+    }
+
+    fn call_as<'a>(&'a self, call: InProcessCall, role_arn: &'a str) -> BoxFuture<'a, Result<serde_json::Value, AwsError>> {
+        self.run(call, Some(role_arn))
+    }
+
+    fn authorizes_roles(&self) -> bool {
+        self.authorizer.is_some()
+    }
+
+    fn has_service(&self, service: &str) -> bool {
+        self.by_name.contains_key(service)
+    }
+
+    fn service_model(&self, service: &str) -> Option<&crate::model::ServiceModel> {
+        self.by_name.get(service).map(|s| s.model())
+    }
+}
+
+impl InProcessServices {
+    /// One call, as the account's root or (authorized first, when an authorizer is set)
+    /// as `role_arn`.
+    fn run<'a>(&'a self, call: InProcessCall, role_arn: Option<&'a str>) -> BoxFuture<'a, Result<serde_json::Value, AwsError>> {
         Box::pin(async move {
             let Some(service) = self.by_name.get(&call.service) else {
                 return Err(AwsError::new("UnknownServiceException", 400, format!("The service {} is not supported by nimbus", call.service)));
@@ -71,8 +107,12 @@ impl ServiceCaller for InProcessServices {
             if !service.model().operations.contains_key(&call.operation) {
                 return Err(AwsError::new("UnknownOperationException", 400, format!("{}:{} is not an operation of that service", call.service, call.operation)));
             }
-            let ctx = Self::context(&call.account, &call.region, service, call.trace);
+            let mut ctx = Self::context(&call.account, &call.region, service, call.trace);
             let model = service.model();
+            if let (Some(role), Some(authorizer)) = (role_arn.filter(|r| !r.is_empty()), &self.authorizer) {
+                ctx.principal_arn = Some(role.to_string());
+                authorizer.authorize(&ctx, &model.signing_name, &call.operation, &call.input)?;
+            }
             let operation = &model.operations[&call.operation];
             let mut input = call.input;
             // A streaming payload (S3's PutObject `Body`) travels as the request body: the
@@ -102,14 +142,6 @@ impl ServiceCaller for InProcessServices {
             }
             Ok(output)
         })
-    }
-
-    fn has_service(&self, service: &str) -> bool {
-        self.by_name.contains_key(service)
-    }
-
-    fn service_model(&self, service: &str) -> Option<&crate::model::ServiceModel> {
-        self.by_name.get(service).map(|s| s.model())
     }
 }
 

@@ -546,7 +546,8 @@ impl MetricSink for NoMetrics {
 
 /// One AWS API call another service makes in-process, as if a client had sent it (Step
 /// Functions' Task states: the optimized integrations and `arn:aws:states:::aws-sdk:*`).
-/// No HTTP, no signature: the call runs as the account's root, in `region`.
+/// No HTTP, no signature: the call runs as the account's root (`ServiceCaller::call`) or as
+/// a role (`call_as`), in `region`.
 #[derive(Debug, Clone)]
 pub struct InProcessCall {
     pub account: String,
@@ -567,6 +568,17 @@ pub struct InProcessCall {
 /// own (`QueueDoesNotExist`, `ConditionalCheckFailedException`, …).
 pub trait ServiceCaller: Send + Sync {
     fn call(&self, call: InProcessCall) -> crate::service::BoxFuture<'_, Result<serde_json::Value, crate::AwsError>>;
+    /// `call`, made as the IAM role `role_arn` (a Step Functions execution role): under
+    /// `--auth iam` the call is first authorized as that role, and a denial is the called
+    /// service's AccessDenied error; otherwise, and by default, the same as `call`.
+    fn call_as<'a>(&'a self, call: InProcessCall, _role_arn: &'a str) -> crate::service::BoxFuture<'a, Result<serde_json::Value, crate::AwsError>> {
+        self.call(call)
+    }
+    /// Whether `call_as` authorizes (`--auth iam`): a caller acting as another role
+    /// checks that it may assume it only then.
+    fn authorizes_roles(&self) -> bool {
+        false
+    }
     /// Whether a service of that signing name is registered.
     fn has_service(&self, service: &str) -> bool;
     /// The model of the service of that signing name (Step Functions' AWS SDK

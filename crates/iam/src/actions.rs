@@ -2,7 +2,8 @@
 //! (`--auth iam`). The map is data, `crates/iam/data/actions.json`, taken from AWS's
 //! Service Authorization Reference (one `sources` list per signing name: `sqs`,
 //! `dynamodb` — DynamoDB Streams signs as `dynamodb` too —, `lambda`, `logs`, `iam`,
-//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`, `secretsmanager`, `s3`); this file only reads it and fills
+//! `sts`, `sns`, `events`, `apigateway`, `execute-api`, `ssm`, `kms`, `secretsmanager`, `s3`,
+//! `kinesis`, `states`); this file only reads it and fills
 //! ARN templates from the decoded request. API Gateway v2's control plane authorizes HTTP
 //! verbs on REST paths: its entries carry a `path` (the model's request URI) filled from
 //! the input's members.
@@ -11,18 +12,24 @@
 //! for an ARN the request carries verbatim, or none for `*`), `bind` (ARN variable →
 //! input path; `a.b` walks objects, `a[]` each list item, `a{}` each map key — one such
 //! fan-out per entry, one check per value), and `if` / `unless` (an input path that must
-//! be present / absent). The only per-service code derives names from the input forms
+//! be present / absent, or `path=value`: present with that value, as `publish=true`). The
+//! only per-service code derives names from the input forms
 //! AWS accepts: queue URLs, table ARNs, function names / partial ARNs / qualified ARNs,
 //! log group ARNs, SSM parameter names (no leading slash, no selector) or ARNs, EventBridge bus names or ARNs (the default bus has no segment in rule
 //! ARNs), PartiQL statements (kind and table), shard iterators and message-move task
-//! handles, and S3 copy sources (`x-amz-copy-source`: bucket, key, optional version).
+//! handles, S3 copy sources (`x-amz-copy-source`: bucket, key, optional version), Kinesis
+//! stream names or stream ARNs and nimbus's Kinesis shard iterators (they carry the
+//! stream's name), and Step Functions state machine ARNs (a version or alias ARN is
+//! authorized as its state machine's, its qualifier in `states:StateMachineQualifier`).
 //!
 //! IAM ARNs carry the entity's path, which the request does not: `checks_with` takes a
 //! lookup closure `(kind, name) -> full ARN` (kinds `role`, `user`, `group`,
 //! `instance-profile`, `server-certificate`, `access-key` → owner's user ARN,
 //! `service-linked-role` → the role of that service, `kms-key` → the key ARN an alias, key
-//! id or ciphertext blob names, `secret` → the full ARN of the secret a SecretId names; the
-//! name `""` of kind `user` is the
+//! id or ciphertext blob names, `secret` → the full ARN of the secret a SecretId names,
+//! `kinesis-consumer` → a consumer's ARN with its creation timestamp; a resource type's
+//! lookup is asked with the `Name` its entry binds, then, with none bound, with the ARN
+//! its template makes; the name `""` of kind `user` is the
 //! caller itself, for operations whose UserName is optional). Without one (`checks`),
 //! entities are named without a path (`arn:aws:iam::<acct>:role/<name>`).
 //!
@@ -171,7 +178,10 @@ pub fn operations(signing_name: &str) -> Vec<String> {
 }
 
 fn applies(e: &Entry, input: &Value) -> bool {
-    let present = |p: &str| !select(input, p).is_empty();
+    let present = |p: &str| match p.split_once('=') {
+        Some((path, want)) => select(input, path).iter().any(|v| v == want),
+        None => !select(input, p).is_empty(),
+    };
     e.when.as_deref().is_none_or(present) && !e.unless.as_deref().is_some_and(present)
 }
 
@@ -246,6 +256,9 @@ impl Request<'_> {
                     }
                 })
                 .collect(),
+            // A Step Functions version number or alias name: what follows the state
+            // machine's name in a qualified ARN (`stateMachine:<name>:<qualifier>`).
+            "state-machine-qualifier" => values.iter().filter_map(|v| state_machine_parts(v).and_then(|(_, _, _, q)| q)).map(str::to_string).collect(),
             "role-boundary" | "user-boundary" => {
                 let kind = transform;
                 let name = values.into_iter().next().unwrap_or_default();
@@ -257,13 +270,18 @@ impl Request<'_> {
 
     fn resource(&self, type_name: &str, vars: &Vars) -> String {
         let Some(rt) = self.service.resources.get(type_name) else { return "*".into() };
+        let value = |k: &str| vars.get(k).cloned().or_else(|| self.service.defaults.get(k).cloned()).unwrap_or_default();
         if let Some(kind) = &rt.lookup {
-            let name = vars.get("Name").map(String::as_str).unwrap_or("");
-            if let Some(arn) = (self.lookup)(kind, name) {
+            // The lookup is asked with the `Name` the entry binds (`""` when none: the
+            // caller, for `user`), then, with no `Name`, with the ARN the template makes
+            // of what the request gives (a Kinesis consumer's, whose creation timestamp
+            // only Kinesis knows).
+            let name = vars.get("Name");
+            let found = (self.lookup)(kind, name.map(String::as_str).unwrap_or("")).or_else(|| name.is_none().then(|| (self.lookup)(kind, &fill(&rt.arn, value))).flatten());
+            if let Some(arn) = found {
                 return arn;
             }
         }
-        let value = |k: &str| vars.get(k).cloned().or_else(|| self.service.defaults.get(k).cloned()).unwrap_or_default();
         let qualified = rt.qualified.as_deref().filter(|q| template_vars(q).iter().all(|k| !value(k).is_empty()));
         fill(qualified.unwrap_or(&rt.arn), value)
     }
@@ -452,6 +470,9 @@ fn derive(var: &str, value: &str, decode: Option<&str>, vars: &mut Vars) {
         "ParameterName" => parameter(value, vars),
         "SecretName" => secret(value, vars),
         "CopySource" => copy_source(value, vars),
+        "StreamARN" => stream_arn(value, vars),
+        "KinesisShardIterator" => kinesis_iterator(value, vars),
+        "StateMachineArn" => state_machine(value, vars),
         "Account" if value.is_empty() => {}
         other => {
             if let Some(k) = KNOWN_VARS.iter().find(|k| **k == other) {
@@ -467,7 +488,7 @@ const KNOWN_VARS: &[&str] = &[
     "DestinationName", "DeliverySourceName", "DeliveryDestinationName", "DeliveryId", "IntegrationName", "Name", "Path",
     "GlobalTableName", "SamlProviderName", "EntityPath", "UserName", "TopicName", "RuleName", "ArchiveName", "ReplayName",
     "ConnectionName", "ApiDestinationName", "EndpointName", "EventSourceName", "KeyId", "AliasName", "BucketName",
-    "ObjectName", "AlarmName",
+    "ObjectName", "AlarmName", "StreamName", "ConsumerName", "StateMachineName", "ActivityName",
 ];
 
 fn set(vars: &mut Vars, k: &'static str, v: &str) {
@@ -520,6 +541,51 @@ fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
         return None;
     };
     Some((region, account, resource))
+}
+
+/// A Kinesis StreamARN (`arn:…:kinesis:<region>:<acct>:stream/<name>`): the stream's
+/// name, region and account. Operations that take a StreamName or a StreamARN bind both
+/// (bindings are derived in name order: given both, the StreamName names the stream).
+fn stream_arn(value: &str, vars: &mut Vars) {
+    if let Some(parts) = arn_parts(value) {
+        let resource = in_scope(vars, parts);
+        set(vars, "StreamName", resource.strip_prefix("stream/").unwrap_or(resource));
+    }
+}
+
+/// The stream a nimbus Kinesis shard iterator names: base64 of
+/// `nimbus-kinesis-iterator|<id>|<shard>|<position>|<issued>|<stream name>` (the request's
+/// own account and region: an iterator is only good there). Anything else names nothing.
+fn kinesis_iterator(value: &str, vars: &mut Vars) {
+    let text = base64::engine::general_purpose::STANDARD.decode(value).ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+    let mut parts = text.splitn(6, '|');
+    if parts.next() == Some("nimbus-kinesis-iterator") {
+        if let Some(name) = parts.nth(4) {
+            set(vars, "StreamName", name);
+        }
+    }
+}
+
+/// `arn:<partition>:states:<region>:<acct>:stateMachine:<name>[:<qualifier>]` →
+/// (region, account, name, qualifier).
+fn state_machine_parts(arn: &str) -> Option<(&str, &str, &str, Option<&str>)> {
+    let (region, account, resource) = arn_parts(arn)?;
+    let rest = resource.strip_prefix("stateMachine:")?;
+    let (name, qualifier) = match rest.split_once(':') {
+        Some((n, q)) => (n, Some(q)),
+        None => (rest, None),
+    };
+    Some((region, account, name, qualifier))
+}
+
+/// A state machine, version or alias ARN: the state machine it belongs to (Step Functions
+/// authorizes versions and aliases on the state machine's ARN).
+fn state_machine(value: &str, vars: &mut Vars) {
+    if let Some((region, account, name, _)) = state_machine_parts(value) {
+        set(vars, "Region", region);
+        set(vars, "Account", account);
+        set(vars, "StateMachineName", name);
+    }
 }
 
 /// A table name or table ARN (`arn:…:table/<name>`, possibly with `/index/…` after it).

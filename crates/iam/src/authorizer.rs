@@ -60,6 +60,9 @@ fn denied(service: &str, message: String) -> AwsError {
     match service {
         // EventBridge, SSM, KMS and Secrets Manager: CommonErrors, AccessDeniedException "HTTP Status Code: 400".
         "dynamodb" | "logs" | "events" | "ssm" | "kms" | "secretsmanager" => AwsError::new("AccessDeniedException", 400, message),
+        // Kinesis (its model's AccessDeniedException, no HTTP status: 400) and Step
+        // Functions (CommonErrors: AccessDeniedException, 400).
+        "kinesis" | "states" => AwsError::new("AccessDeniedException", 400, message),
         // API Gateway v2: AccessDeniedException, "HTTP Status Code: 403".
         "lambda" | "apigateway" => AwsError::new("AccessDeniedException", 403, message),
         "sqs" => AwsError::new("AccessDenied", 403, message).with_query_code("AccessDenied"),
@@ -267,6 +270,8 @@ impl Iam {
         let service = match kind {
             "kms-key" => Some("kms"),
             "secret" => Some("secretsmanager"),
+            // A Kinesis consumer named by stream and consumer name: its full ARN.
+            "kinesis-consumer" => Some("kinesis"),
             _ => None,
         };
         if let Some(service) = service {

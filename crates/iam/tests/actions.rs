@@ -23,6 +23,8 @@ const MODELS: &[(&str, &str)] = &[
     ("kms", "kms/model/kms-2014-11-01.json"),
     ("secretsmanager", "secretsmanager/model/secretsmanager-2017-10-17.json"),
     ("xray", "xray/model/xray-2016-04-12.json"),
+    ("kinesis", "kinesis/model/kinesis-2013-12-02.json"),
+    ("states", "stepfunctions/model/stepfunctions-2016-11-23.json"),
 ];
 
 fn model(path: &str) -> Value {
@@ -56,7 +58,7 @@ fn the_map_has_no_operation_that_no_model_defines() {
         }
     }
     let mut extra = Vec::new();
-    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager", "xray"] {
+    for signing in ["sqs", "dynamodb", "lambda", "logs", "iam", "sts", "sns", "events", "apigateway", "kms", "secretsmanager", "xray", "kinesis", "states"] {
         let ops = operations(signing);
         assert!(!ops.is_empty(), "no operations for {signing}: the map did not load");
         extra.extend(ops.into_iter().map(|op| format!("{signing} {op}")).filter(|k| !known.contains(k)));
@@ -73,7 +75,7 @@ fn the_streams_model_signs_as_dynamodb() {
 #[test]
 fn an_unknown_operation_or_service_is_none() {
     assert_eq!(checks("sqs", "FlyToTheMoon", R, A, &json!({})), None);
-    assert_eq!(checks("kinesis", "PutRecord", R, A, &json!({})), None);
+    assert_eq!(checks("firehose", "PutRecord", R, A, &json!({})), None);
 }
 
 fn c(action: &str, resource: &str) -> Check {
@@ -551,4 +553,88 @@ fn cloudwatch_alarm_operations_name_their_alarms() {
     assert_eq!(run("monitoring", "DeleteAlarms", json!({"AlarmNames": ["a", "b"]})), vec![c("cloudwatch:DeleteAlarms", &arn("a")), c("cloudwatch:DeleteAlarms", &arn("b"))]);
     assert_eq!(run("monitoring", "DescribeAlarms", json!({})), vec![c("cloudwatch:DescribeAlarms", "*")]);
     assert_eq!(run("monitoring", "TagResource", json!({"ResourceARN": arn("t")})), vec![c("cloudwatch:TagResource", &arn("t"))]);
+}
+
+// --- Kinesis (list_amazonkinesisdatastreams.html)
+
+/// Operations that take a StreamName or a StreamARN authorize the stream either names;
+/// the ARN also names region and account.
+#[test]
+fn kinesis_stream_operations_bind_the_stream_name_or_arn() {
+    let stream = |n: &str| format!("arn:aws:kinesis:{R}:{A}:stream/{n}");
+    assert_eq!(run("kinesis", "PutRecord", json!({"StreamName": "s1", "Data": "eA==", "PartitionKey": "k"})), vec![c("kinesis:PutRecord", &stream("s1"))]);
+    let other = "arn:aws:kinesis:eu-west-1:111111111111:stream/s2";
+    assert_eq!(run("kinesis", "PutRecords", json!({"StreamARN": other, "Records": []})), vec![c("kinesis:PutRecords", other)]);
+    assert_eq!(run("kinesis", "DescribeStreamSummary", json!({"StreamARN": other})), vec![c("kinesis:DescribeStreamSummary", other)]);
+    let create: Vec<String> = run("kinesis", "CreateStream", json!({"StreamName": "s", "Tags": {"a": "b"}})).into_iter().map(|c| c.action).collect();
+    assert_eq!(create, ["kinesis:CreateStream", "kinesis:AddTagsToStream"]);
+    assert_eq!(run("kinesis", "ListStreams", json!({})), vec![c("kinesis:ListStreams", "*")]);
+    assert_eq!(run("kinesis", "UpdateShardCount", json!({"StreamName": "s", "TargetShardCount": 2})), vec![c("kinesis:UpdateShardCount", "*")]);
+}
+
+/// GetRecords: the stream of nimbus's iterator (base64 of
+/// `nimbus-kinesis-iterator|id|shard|position|issued|name`), or the StreamARN when given.
+#[test]
+fn kinesis_get_records_names_the_stream_of_its_iterator() {
+    use base64::Engine;
+    let iterator = base64::engine::general_purpose::STANDARD.encode("nimbus-kinesis-iterator|7|0|12|1700000000000|orders");
+    assert_eq!(run("kinesis", "GetRecords", json!({"ShardIterator": iterator})), vec![c("kinesis:GetRecords", &format!("arn:aws:kinesis:{R}:{A}:stream/orders"))]);
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/other";
+    assert_eq!(run("kinesis", "GetRecords", json!({"ShardIterator": iterator, "StreamARN": arn})), vec![c("kinesis:GetRecords", arn)]);
+}
+
+/// Consumers: SubscribeToShard on the ConsumerARN; Describe/Deregister on the ConsumerARN
+/// or the consumer the StreamARN and ConsumerName name; encryption on stream and key.
+#[test]
+fn kinesis_consumer_and_encryption_operations() {
+    let consumer = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000";
+    assert_eq!(run("kinesis", "SubscribeToShard", json!({"ConsumerARN": consumer, "ShardId": "shardId-000000000000"})), vec![c("kinesis:SubscribeToShard", consumer)]);
+    assert_eq!(run("kinesis", "DescribeStreamConsumer", json!({"ConsumerARN": consumer})), vec![c("kinesis:DescribeStreamConsumer", consumer)]);
+    let by_name = run("kinesis", "DeregisterStreamConsumer", json!({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "ConsumerName": "c"}));
+    assert_eq!(by_name, vec![c("kinesis:DeregisterStreamConsumer", "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:")]);
+    // Kinesis knows the consumer's creation timestamp (lookup kind `kinesis-consumer`).
+    let lookup = |kind: &str, name: &str| (kind == "kinesis-consumer" && name == "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:").then(|| consumer.to_string());
+    let found = checks_with("kinesis", "DescribeStreamConsumer", R, A, &json!({"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "ConsumerName": "c"}), &lookup);
+    assert_eq!(found, Some(vec![c("kinesis:DescribeStreamConsumer", consumer)]));
+    let enc = run("kinesis", "StartStreamEncryption", json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}));
+    assert_eq!(enc, vec![c("kinesis:StartStreamEncryption", &format!("arn:aws:kinesis:{R}:{A}:stream/s")), c("kinesis:StartStreamEncryption", &format!("arn:aws:kms:{R}:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"))]);
+}
+
+// --- Step Functions (list_awsstepfunctions.html; auth-version-alias.html)
+
+/// Versions and aliases are authorized on their state machine's ARN, the qualifier in
+/// `states:StateMachineQualifier`; executions, map runs and activities on their own ARN.
+#[test]
+fn step_functions_operations_name_state_machines_executions_and_activities() {
+    let sm = format!("arn:aws:states:{R}:{A}:stateMachine:flow");
+    assert_eq!(run("states", "StartExecution", json!({"stateMachineArn": sm})), vec![c("states:StartExecution", &sm)]);
+    assert_eq!(run("states", "StartExecution", json!({"stateMachineArn": format!("{sm}:PROD")})), vec![c("states:StartExecution", &sm)]);
+    let none = &|_: &str, _: &str| None;
+    assert_eq!(keys_of("states", "StartExecution", json!({"stateMachineArn": format!("{sm}:PROD")}), "states:StartExecution", none), vec![k("states:StateMachineQualifier", &["PROD"])]);
+    assert_eq!(keys_of("states", "DescribeStateMachine", json!({"stateMachineArn": sm}), "states:DescribeStateMachine", none), vec![]);
+    assert_eq!(run("states", "DeleteStateMachineVersion", json!({"stateMachineVersionArn": format!("{sm}:3")})), vec![c("states:DeleteStateMachineVersion", &sm)]);
+    let exec = format!("arn:aws:states:{R}:{A}:execution:flow:run-1");
+    assert_eq!(run("states", "DescribeExecution", json!({"executionArn": exec})), vec![c("states:DescribeExecution", &exec)]);
+    let express = format!("arn:aws:states:{R}:{A}:express:flow:run-1:abc");
+    assert_eq!(run("states", "DescribeExecution", json!({"executionArn": express})), vec![c("states:DescribeExecution", &express)]);
+    let map_run = format!("arn:aws:states:{R}:{A}:mapRun:flow/m:1");
+    assert_eq!(run("states", "ListExecutions", json!({"mapRunArn": map_run})), vec![c("states:ListExecutions", &map_run)]);
+    assert_eq!(run("states", "CreateActivity", json!({"name": "work"})), vec![c("states:CreateActivity", &format!("arn:aws:states:{R}:{A}:activity:work"))]);
+    assert_eq!(run("states", "SendTaskSuccess", json!({"taskToken": "t", "output": "{}"})), vec![c("states:SendTaskSuccess", "*")]);
+    let alias = run("states", "CreateStateMachineAlias", json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": format!("{sm}:1"), "weight": 50}, {"stateMachineVersionArn": format!("{sm}:2"), "weight": 50}]}));
+    assert_eq!(alias, vec![c("states:CreateStateMachineAlias", &sm)]);
+}
+
+/// CreateStateMachine passes its role (iam:PassRole to states.amazonaws.com), publishes
+/// only with `publish: true`, tags with `tags`.
+#[test]
+fn step_functions_create_state_machine_passes_its_role() {
+    let role = format!("arn:aws:iam::{A}:role/sfn");
+    let sm = format!("arn:aws:states:{R}:{A}:stateMachine:flow");
+    let plain = run("states", "CreateStateMachine", json!({"name": "flow", "roleArn": role, "definition": "{}", "publish": false}));
+    assert_eq!(plain, vec![c("states:CreateStateMachine", &sm), c("iam:PassRole", &role)]);
+    let none = &|_: &str, _: &str| None;
+    assert_eq!(keys_of("states", "CreateStateMachine", json!({"name": "flow", "roleArn": role}), "iam:PassRole", none), vec![k("iam:PassedToService", &["states.amazonaws.com"])]);
+    let all: Vec<String> = run("states", "CreateStateMachine", json!({"name": "flow", "roleArn": role, "publish": true, "tags": [{"key": "a", "value": "b"}]})).into_iter().map(|c| c.action).collect();
+    assert_eq!(all, ["states:CreateStateMachine", "iam:PassRole", "states:PublishStateMachineVersion", "states:TagResource"]);
 }

@@ -6,9 +6,10 @@
 //! working state) and [`store`] (`kinesis.db`: descriptions and records). [`keys`] holds
 //! hash keys and sequence numbers, [`iterator`] shard iterators, [`limits`] per-shard
 //! throughput. [`source`] is Kinesis as Lambda (`StreamSource`) and other services
-//! (`RecordSink`) use it.
+//! (`RecordSink`) use it; [`authorization`] as IAM reads it (`ResourcePolicies`).
 
 pub mod account;
+pub mod authorization;
 pub mod consumers;
 pub mod errors;
 pub mod iterator;

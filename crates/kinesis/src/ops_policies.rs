@@ -1,7 +1,7 @@
 //! Resource-based policies on streams and consumers: PutResourcePolicy,
 //! GetResourcePolicy, DeleteResourcePolicy. The policy is stored with the stream (by the
-//! stream's or the consumer's ARN) and given back as it was put; nimbus's IAM does not
-//! evaluate it yet.
+//! stream's or the consumer's ARN) and given back as it was put; under `--auth iam` IAM
+//! evaluates it (`authorization.rs`).
 //! <https://docs.aws.amazon.com/streams/latest/dev/resource-based-policy-examples.html>
 
 use crate::errors::{KinesisError, KinesisResult};

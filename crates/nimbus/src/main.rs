@@ -394,6 +394,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         kinesis.set_key_service(key_service.clone());
         kinesis.set_throughput_limits(!args.kinesis_no_throughput_limits);
         router.register(kinesis.clone());
+        // Stream and consumer resource policies, stream tags, consumer ARNs (`--auth iam`).
+        iam.add_resource_policies("kinesis", kinesis.clone());
         // Lambda's event source mappings read Kinesis (`StreamSource`); DynamoDB's streaming
         // destinations, Logs subscription filters and EventBridge targets write to it (`RecordSink`).
         lambda.set_kinesis_source(kinesis.clone());
@@ -407,6 +409,8 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         // Executions' events to CloudWatch Logs (`loggingConfiguration`).
         stepfunctions.set_log_sink(logs.clone());
         router.register(stepfunctions.clone());
+        // State machine and activity tags as `aws:ResourceTag/<key>` (`--auth iam`).
+        iam.add_resource_policies("states", stepfunctions.clone());
         let execute_api = nimbus_apigateway::ExecuteApi::new(apis, lambda.clone(), sqs.clone(), events, logs.clone(), clock.clone());
         // AWS_IAM routes: a SigV4 signature from a key nimbus knows, whatever `--auth` is;
         // under `--auth iam` also `execute-api:Invoke` through IAM's policy evaluation.
@@ -421,7 +425,10 @@ fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         router.add_host_data_plane(nimbus_apigateway::data_plane::HOST_SUFFIX, execute_api);
         // Step Functions' Task states call every service registered above: keep this after
         // the last `router.register`.
-        stepfunctions.set_service_caller(Arc::new(nimbus_core::in_process::InProcessServices::new(router.services())));
+        // Under `--auth iam` a Task's call is authorized as the state machine's role.
+        let in_process = nimbus_core::in_process::InProcessServices::new(router.services());
+        let in_process = if args.auth == AuthMode::Iam { in_process.with_authorizer(iam.clone()) } else { in_process };
+        stepfunctions.set_service_caller(Arc::new(in_process));
         // Task states' integrations (Lambda, DynamoDB, SQS, SNS, EventBridge, nested
         // executions, API Gateway, aws-sdk:*) over those services; `.sync` waits through
         // the engine; `apigateway:invoke` calls the execute-api endpoint in process.

@@ -5,9 +5,11 @@
 //! stop, list, history), `ops_activities` (activities and task tokens) → [`engine`] (the
 //! registry, running executions, the interpreter) → [`store`] (`stepfunctions.db`).
 //! [`definition`] parses and checks the Amazon States Language; [`tasks`] is the
-//! contract between the engine and the task integrations.
+//! contract between the engine and the task integrations; [`authorization`] is what IAM
+//! reads of it (resource tags, `--auth iam`).
 
 pub mod arns;
+pub mod authorization;
 pub mod definition;
 pub mod engine;
 pub mod errors;

@@ -22,6 +22,7 @@ mod dynamodb_streams;
 mod dynamodb_tables;
 mod eventbridge;
 mod iam_enforcement;
+mod iam_sfn_kinesis;
 mod kinesis;
 mod kms;
 mod s3;

@@ -80,7 +80,8 @@ pub fn batch(st: &State, items: Vec<Value>, batch_input: Option<Value>, limits: 
 /// Reads the items of an `ItemReader` of `s3:getObject` (rendered `parameters`: Bucket, Key)
 /// through core's in-process calls: a JSON array, JSON Lines, or a CSV file whose rows become objects
 /// keyed by the headers (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html).
-pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str) -> Result<Vec<Value>, Failure> {
+/// The reads are made as the state machine's `role` (authorized as it under `--auth iam`).
+pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, execution_arn: &str, role: &str) -> Result<Vec<Value>, Failure> {
     let failed = |cause: String| Failure::new("States.ItemReaderFailed", cause);
     let Some(reader) = st.field("ItemReader") else { return Ok(Vec::new()) };
     let caller = engine.caller.get().cloned().ok_or_else(|| failed("S3 is not available".into()))?;
@@ -89,14 +90,14 @@ pub async fn read_items(engine: &super::Engine, st: &State, parameters: Value, e
     let config = reader.get("ReaderConfig").cloned().unwrap_or(Value::Null);
     let max = config.get("MaxItems").and_then(Value::as_u64).map(|m| m as usize);
     if reader.get("Resource").and_then(Value::as_str) == Some("arn:aws:states:::s3:listObjectsV2") {
-        return list_objects(&*caller, &account, &region, &parameters, max).await.map_err(failed);
+        return list_objects(&*caller, &account, &region, &parameters, max, role).await.map_err(failed);
     }
     let bucket = parameters.get("Bucket").and_then(Value::as_str).unwrap_or_default();
     let key = parameters.get("Key").and_then(Value::as_str).unwrap_or_default();
-    let body = get_object(&*caller, &account, &region, bucket, key).await.map_err(failed)?;
+    let body = get_object(&*caller, &account, &region, bucket, key, role).await.map_err(failed)?;
     let text = String::from_utf8(body).map_err(|_| failed("The object is not UTF-8 text".into()))?;
     let mut items = match config.get("InputType").and_then(Value::as_str).unwrap_or("JSON") {
-        "MANIFEST" => manifest_items(&*caller, &account, &region, bucket, &text, max).await.map_err(failed)?,
+        "MANIFEST" => manifest_items(&*caller, &account, &region, bucket, &text, max, role).await.map_err(failed)?,
         "CSV" => csv_items(&text, &config).map_err(failed)?,
         // JSON Lines: one JSON value a line.
         "JSONL" => text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<Vec<Value>, _>>().map_err(|e| failed(format!("The object is not JSON Lines: {e}")))?,
@@ -163,7 +164,7 @@ fn csv_row(line: &str, sep: char) -> Vec<String> {
 
 /// The objects under `Prefix` of `Bucket` (ListObjectsV2, every page), each item
 /// `{Etag, Key, LastModified (epoch seconds), Size, StorageClass}` as the ItemReader page shows.
-async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, parameters: &Value, max: Option<usize>) -> Result<Vec<Value>, String> {
+async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, parameters: &Value, max: Option<usize>, role: &str) -> Result<Vec<Value>, String> {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -175,7 +176,7 @@ async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account
             input["ContinuationToken"] = json!(t);
         }
         let call = nimbus_core::internal::InProcessCall { account: account.into(), region: region.into(), service: "s3".into(), operation: "ListObjectsV2".into(), input, trace: None };
-        let out = caller.call(call).await.map_err(|e| format!("Error occurred while ListObjectsV2. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
+        let out = caller.call_as(call, role).await.map_err(|e| format!("Error occurred while ListObjectsV2. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
         for o in out.get("Contents").and_then(Value::as_array).into_iter().flatten() {
             let modified = match o.get("LastModified") {
                 Some(Value::Number(n)) => json!(n.as_f64().unwrap_or_default() as i64),
@@ -195,10 +196,10 @@ async fn list_objects(caller: &dyn nimbus_core::internal::ServiceCaller, account
 }
 
 /// The body of `key` in `bucket` (S3 GetObject through core's in-process calls).
-async fn get_object(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+async fn get_object(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, bucket: &str, key: &str, role: &str) -> Result<Vec<u8>, String> {
     let input = json!({ "Bucket": bucket, "Key": key });
     let call = nimbus_core::internal::InProcessCall { account: account.into(), region: region.into(), service: "s3".into(), operation: "GetObject".into(), input, trace: None };
-    let out = caller.call(call).await.map_err(|e| format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
+    let out = caller.call_as(call, role).await.map_err(|e| format!("Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}", e.code, e.message))?;
     use base64::Engine as _;
     Ok(out.get("Body").and_then(Value::as_str).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).unwrap_or_default())
 }
@@ -208,7 +209,7 @@ async fn get_object(caller: &dyn nimbus_core::internal::ServiceCaller, account: 
 /// object keyed by the `fileSchema` columns, every value a string
 /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html).
 /// Only the CSV format is read, as Step Functions does.
-async fn manifest_items(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, bucket: &str, text: &str, max: Option<usize>) -> Result<Vec<Value>, String> {
+async fn manifest_items(caller: &dyn nimbus_core::internal::ServiceCaller, account: &str, region: &str, bucket: &str, text: &str, max: Option<usize>, role: &str) -> Result<Vec<Value>, String> {
     let manifest: Value = serde_json::from_str(text).map_err(|e| format!("The S3 inventory manifest is not valid JSON: {e}"))?;
     let format = manifest.get("fileFormat").and_then(Value::as_str).unwrap_or_default();
     if format != "CSV" {
@@ -219,7 +220,7 @@ async fn manifest_items(caller: &dyn nimbus_core::internal::ServiceCaller, accou
     let mut items = Vec::new();
     for file in manifest.get("files").and_then(Value::as_array).into_iter().flatten() {
         let key = file.get("key").and_then(Value::as_str).ok_or("An S3 inventory manifest file has no key")?;
-        let raw = get_object(caller, account, region, &data_bucket, key).await?;
+        let raw = get_object(caller, account, region, &data_bucket, key, role).await?;
         let body = if raw.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
             std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out).map_err(|e| format!("The inventory file {key} is not valid gzip: {e}"))?;

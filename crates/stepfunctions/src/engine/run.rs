@@ -602,7 +602,26 @@ impl Exec {
                     Some(Value::String(r)) => r.clone(),
                     _ => return Err(Failure::runtime("The Task state has no Resource")),
                 };
-                let role_arn = st.field("Credentials").and_then(|c| c.get("RoleArn")).and_then(Value::as_str).map(str::to_string);
+                // `Credentials`: the role the task's calls are made as — `RoleArn` (a JSONata
+                // expression in JSONata states) or `RoleArn.$`, a path into the state's input.
+                let role_arn = match st.field("Credentials") {
+                    Some(c) => match (c.get("RoleArn"), c.get("RoleArn.$").and_then(Value::as_str)) {
+                        (Some(Value::String(r)), _) if expression_of(r).is_some() => {
+                            let states = json!({ "input": effective, "context": ctx });
+                            match (Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() }).render(&Value::String(r.clone()))? {
+                                Value::String(s) => Some(s),
+                                _ => return Err(Failure::runtime("The Credentials.RoleArn field must evaluate to a string")),
+                            }
+                        }
+                        (Some(Value::String(r)), _) => Some(r.clone()),
+                        (_, Some(path)) => match (JsonPath { context: ctx, variables: vars }).select(effective, path)? {
+                            Value::String(s) => Some(s),
+                            _ => return Err(Failure::runtime(format!("The Credentials.RoleArn.$ path does not reference a string: {path}"))),
+                        },
+                        _ => None,
+                    },
+                    None => None,
+                };
                 let top = frame.top && self.running.durable();
                 let engine = self.engine.clone();
                 let running = self.running.clone();
@@ -703,7 +722,8 @@ impl Exec {
                     (JsonPath { context: ctx, variables: vars }).render(&params, &effective)?
                 };
                 let arn = ctx.pointer("/Execution/Id").and_then(Value::as_str).unwrap_or_default();
-                let mut read = super::distributed_map::read_items(&self.engine, st, params, arn).await?;
+                let role = self.running.record.lock().role_arn.clone();
+                let mut read = super::distributed_map::read_items(&self.engine, st, params, arn, &role).await?;
                 if let Some(max) = nested("ItemReader", "ReaderConfig/MaxItems")?.filter(|m| *m > 0.0) {
                     read.truncate(max as usize);
                 }

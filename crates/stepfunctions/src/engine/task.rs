@@ -305,6 +305,7 @@ impl Exec {
                 arguments,
                 task_token: token,
                 role_arn: call.role_arn.clone().unwrap_or_else(|| rec.role_arn.clone()),
+                execution_role_arn: rec.role_arn.clone(),
                 trace: subsegment.as_deref().and_then(|id| super::xray::task_header(&rec, id)).or_else(|| rec.trace_header.clone()),
                 timeout: call.timeout_s.map(Duration::from_secs),
             }

@@ -46,12 +46,32 @@ fn optimized_names(integration: Optimized) -> (&'static str, &'static str) {
     }
 }
 
+/// The AWS SDK for Java's base exception of an optimized integration's client: what an
+/// error its operation does not model becomes (an IAM denial of the role:
+/// `Lambda.AWSLambdaException` with `Error Code: AccessDeniedException` in the cause).
+fn base_exception(integration: Optimized) -> &'static str {
+    match integration {
+        Optimized::LambdaInvoke => "AWSLambdaException",
+        Optimized::DynamoDb => "AmazonDynamoDBException",
+        Optimized::SqsSendMessage => "AmazonSQSException",
+        Optimized::SnsPublish => "AmazonSNSException",
+        Optimized::EventsPutEvents => "AmazonEventBridgeException",
+        Optimized::StatesStartExecution => "AWSStepFunctionsException",
+        Optimized::ApiGatewayInvoke => "AmazonApiGatewayException",
+    }
+}
+
 /// A service's error as an optimized integration reports it.
 pub fn optimized_failure(integration: Optimized, e: &AwsError, request_id: &str) -> TaskResult {
     let (prefix, sdk_service) = optimized_names(integration);
     let code = short_code(e.query_code.as_deref().unwrap_or(&e.code));
+    // Access denials are not modeled errors of these operations (SNS's AuthorizationError is).
+    let name = match short_code(&e.code) {
+        "AccessDeniedException" | "AccessDenied" => base_exception(integration).to_string(),
+        other => exception_name(other),
+    };
     TaskResult::Failed {
-        error: format!("{prefix}.{}", exception_name(&e.code)),
+        error: format!("{prefix}.{name}"),
         cause: format!("{} (Service: {sdk_service}; Status Code: {}; Error Code: {code}; Request ID: {request_id}; Proxy: null)", e.message, e.status),
     }
 }
@@ -121,6 +141,19 @@ impl HttpMetadata<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An IAM denial of the role is not a modeled error of the operation: the SDK's base
+    /// exception names it, the code stays in the cause.
+    #[test]
+    fn access_denials_are_the_sdk_base_exception() {
+        let e = AwsError::new("AccessDeniedException", 403, "User: arn:aws:iam::000000000000:role/r is not authorized to perform: lambda:InvokeFunction on resource: f");
+        let TaskResult::Failed { error, cause } = optimized_failure(Optimized::LambdaInvoke, &e, "RID") else { panic!() };
+        assert_eq!(error, "Lambda.AWSLambdaException");
+        assert!(cause.ends_with("(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: RID; Proxy: null)"), "{cause}");
+        let e = AwsError::new("AuthorizationError", 403, "denied");
+        let TaskResult::Failed { error, .. } = optimized_failure(Optimized::SnsPublish, &e, "RID") else { panic!() };
+        assert_eq!(error, "SNS.AuthorizationErrorException");
+    }
 
     #[test]
     fn optimized_errors_read_as_the_java_sdk_writes_them() {

@@ -73,8 +73,11 @@ pub struct TaskRequest {
     pub arguments: Value,
     /// The token of a `.waitForTaskToken` task.
     pub task_token: Option<String>,
-    /// The execution's role (`Credentials.RoleArn` when the state has one).
+    /// The role the task's calls are made as: `Credentials.RoleArn` when the state has
+    /// one, else the state machine's.
     pub role_arn: String,
+    /// The state machine's role, which assumes a `Credentials.RoleArn`.
+    pub execution_role_arn: String,
     /// `X-Amzn-Trace-Id` of the execution, for the hop.
     pub trace: Option<String>,
     /// The state's `TimeoutSeconds` (the engine also enforces it).

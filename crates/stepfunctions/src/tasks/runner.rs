@@ -53,8 +53,11 @@ impl Integrations {
         self.caller.service_model(service)
     }
 
-    /// One in-process call, as the execution's account and region.
+    /// One in-process call, as the execution's account and region, made as the task's role
+    /// (`Credentials.RoleArn`, else the state machine's): under `--auth iam` a call the role
+    /// may not make fails with the service's AccessDenied error.
     pub(super) async fn call(&self, req: &TaskRequest, service: &str, operation: &str, input: Value) -> Result<Value, AwsError> {
+        self.assume_task_role(req).await?;
         let call = InProcessCall {
             account: req.account.clone(),
             region: req.region.clone(),
@@ -63,7 +66,21 @@ impl Integrations {
             input,
             trace: req.trace.clone(),
         };
-        self.caller.call(call).await
+        self.caller.call_as(call, &req.role_arn).await
+    }
+
+    /// A Task's `Credentials.RoleArn` is assumed by the state machine's role: under
+    /// `--auth iam` that role's policies must allow `sts:AssumeRole` on it and its trust
+    /// policy must trust the state machine's role (STS AssumeRole, in-process, as the
+    /// state machine's role; its AccessDenied fails the call).
+    async fn assume_task_role(&self, req: &TaskRequest) -> Result<(), AwsError> {
+        if !self.caller.authorizes_roles() || req.role_arn == req.execution_role_arn || req.execution_role_arn.is_empty() {
+            return Ok(());
+        }
+        let session = req.execution_arn.rsplit(':').next().unwrap_or("task").chars().filter(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(*c)).take(64).collect::<String>();
+        let input = serde_json::json!({ "RoleArn": req.role_arn, "RoleSessionName": if session.len() >= 2 { session } else { "StepFunctionsTask".into() }, "DurationSeconds": 900 });
+        let call = InProcessCall { account: req.account.clone(), region: req.region.clone(), service: "sts".into(), operation: "AssumeRole".into(), input, trace: None };
+        self.caller.call_as(call, &req.execution_role_arn).await.map(|_| ())
     }
 
     /// The HTTP date of now on nimbus's clock.

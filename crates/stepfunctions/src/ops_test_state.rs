@@ -274,9 +274,9 @@ fn configuration_of(input: &Value) -> Result<Configuration, AwsError> {
     })
 }
 
-/// What TestState runs: a Task without a mock calls its integration (so it needs a role and
-/// a pattern TestState can wait out); activities, `.sync`, `.waitForTaskToken`, Parallel and
-/// Map run only with a mock.
+/// What TestState runs: without a mock it needs the role (a Task calls its integration with
+/// it) and a state TestState can run through; activities, `.sync`, `.waitForTaskToken`,
+/// Parallel and Map run only with a mock.
 fn check_testable(st: &State, mock: Option<&TaskResult>, config: &Configuration, role: Option<&str>) -> Result<(), AwsError> {
     let resource = st.field("Resource").and_then(Value::as_str).unwrap_or_default();
     match &st.kind {
@@ -297,14 +297,17 @@ fn check_testable(st: &State, mock: Option<&TaskResult>, config: &Configuration,
         if let Some(what) = needs_mock {
             return Err(errors::validation(format!("TestState supports {what} only when a mock is specified")));
         }
-        if matches!(st.kind, Kind::Task) {
-            if resource.starts_with("arn:aws:states:::http:invoke") {
-                return Err(errors::not_supported("The HTTP Task (arn:aws:states:::http:invoke)"));
-            }
-            if role.is_none() {
-                return Err(errors::validation("The roleArn must be specified when testing a Task state without a mock"));
-            }
+        if matches!(st.kind, Kind::Task) && resource.starts_with("arn:aws:states:::http:invoke") {
+            return Err(errors::not_supported("The HTTP Task (arn:aws:states:::http:invoke)"));
         }
+        // "When you specify a mock, specifying the role becomes optional."
+        // <https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html>
+        if role.is_none() {
+            return Err(errors::validation("The roleArn must be specified when no mock is specified"));
+        }
+    }
+    if let Some(r) = role {
+        crate::ops_machines::check_role(r)?;
     }
     if let Some(origin) = &config.error_caused_by_state {
         let inner: Vec<&str> = match &st.kind {

@@ -76,7 +76,7 @@ async fn pass_at_debug_shows_each_data_flow_step() {
     let c = client(&n);
     let definition = json!({ "Type": "Pass", "InputPath": "$.order", "Parameters": { "id.$": "$.id", "kind": "pass" },
                              "ResultPath": "$.picked", "OutputPath": "$.picked", "Next": "Ship" });
-    let out = c.test_state().definition(definition.to_string()).input(json!({ "order": { "id": 7 }, "other": 1 }).to_string()).inspection_level(InspectionLevel::Debug).send().await.expect("TestState");
+    let out = c.test_state().definition(definition.to_string()).role_arn(ROLE).input(json!({ "order": { "id": 7 }, "other": 1 }).to_string()).inspection_level(InspectionLevel::Debug).send().await.expect("TestState");
     assert_eq!(out.status(), Some(&TestExecutionStatus::Succeeded));
     assert_eq!(out.next_state(), Some("Ship"));
     assert_eq!(json_of(out.output()), json!({ "id": 7, "kind": "pass" }));
@@ -86,9 +86,13 @@ async fn pass_at_debug_shows_each_data_flow_step() {
     assert_eq!(inspected(&out, "afterResultPath"), json!({ "order": { "id": 7 }, "other": 1, "picked": { "id": 7, "kind": "pass" } }));
 
     // INFO (the default) answers no inspection data.
-    let info = c.test_state().definition(definition.to_string()).input(json!({ "order": { "id": 7 } }).to_string()).send().await.expect("TestState");
+    let info = c.test_state().definition(definition.to_string()).role_arn(ROLE).input(json!({ "order": { "id": 7 } }).to_string()).send().await.expect("TestState");
     assert!(info.inspection_data().is_none());
     assert_eq!(json_of(info.output()), json!({ "id": 7, "kind": "pass" }));
+    // Without a mock, the role is required.
+    let msg = err(c.test_state().definition(definition.to_string()).send().await, "ValidationException");
+    assert!(msg.contains("roleArn"), "{msg}");
+    err(c.test_state().definition(definition.to_string()).role_arn("not-an-arn").send().await, "InvalidArn");
 }
 
 #[tokio::test]
@@ -232,11 +236,11 @@ async fn bad_input_is_refused() {
     let n = Nimbus::start_in_memory();
     let c = client(&n);
     let pass = json!({ "Type": "Pass", "End": true }).to_string();
-    let msg = err(c.test_state().definition(&pass).inspection_level(InspectionLevel::from("LOUD")).send().await, "ValidationException");
+    let msg = err(c.test_state().definition(&pass).role_arn(ROLE).inspection_level(InspectionLevel::from("LOUD")).send().await, "ValidationException");
     assert!(msg.contains("Member must satisfy enum value set: [INFO, DEBUG, TRACE]"), "{msg}");
-    err(c.test_state().definition(json!({ "Type": "Pass", "Next": 3 }).to_string()).send().await, "InvalidDefinition");
-    err(c.test_state().definition("{not json").send().await, "InvalidDefinition");
-    err(c.test_state().definition(&pass).input("{not json").send().await, "InvalidExecutionInput");
+    err(c.test_state().definition(json!({ "Type": "Pass", "Next": 3 }).to_string()).role_arn(ROLE).send().await, "InvalidDefinition");
+    err(c.test_state().definition("{not json").role_arn(ROLE).send().await, "InvalidDefinition");
+    err(c.test_state().definition(&pass).role_arn(ROLE).input("{not json").send().await, "InvalidExecutionInput");
     let msg = err(c.test_state().definition(&pass).mock(mock_result(json!(1))).send().await, "ValidationException");
     assert!(msg.contains("mock"), "{msg}");
     let both = MockInput::builder().result("{}").error_output(MockErrorOutput::builder().error("E").build()).build();
@@ -250,6 +254,8 @@ async fn bad_input_is_refused() {
     let msg = err(c.test_state().definition(&http).role_arn(ROLE).inspection_level(InspectionLevel::Trace).send().await, "ValidationException");
     assert!(msg.contains("not supported by nimbus"), "{msg}");
     let machine = json!({ "StartAt": "A", "States": { "A": { "Type": "Pass", "End": true } } }).to_string();
-    err(c.test_state().definition(&machine).send().await, "ValidationException");
-    err(c.test_state().definition(&machine).state_name("B").send().await, "ValidationException");
+    err(c.test_state().definition(&machine).role_arn(ROLE).send().await, "ValidationException");
+    err(c.test_state().definition(&machine).role_arn(ROLE).state_name("B").send().await, "ValidationException");
+    let ok = c.test_state().definition(&machine).role_arn(ROLE).state_name("A").send().await.expect("TestState");
+    assert_eq!(ok.status(), Some(&TestExecutionStatus::Succeeded));
 }

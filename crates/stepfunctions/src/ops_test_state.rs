@@ -35,22 +35,24 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         Some(other) => return Err(errors::validation(format!("1 validation error detected: Value '{other}' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]"))),
     };
     let doc: Value = serde_json::from_str(text).map_err(|e| errors::invalid_definition(format!("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e} at /'")))?;
-    // A state on its own, or a whole machine and the `stateName` to test in it.
-    let (state_name, state_doc, language) = if doc.get("States").is_some() {
-        let name = s(input, "stateName").ok_or_else(|| errors::validation("The stateName must be specified when the definition is a state machine"))?;
-        let st = doc.pointer(&format!("/States/{}", name.replace('~', "~0").replace('/', "~1"))).cloned().ok_or_else(|| errors::validation(format!("The state '{name}' is not in the definition")))?;
-        (name.to_string(), st, doc.get("QueryLanguage").cloned())
-    } else {
-        (s(input, "stateName").unwrap_or("TestState").to_string(), doc.clone(), None)
+    // A state on its own, or a whole machine and the `stateName` to test in it ("If this
+    // field is specified, the definition must contain a fully-formed state machine
+    // definition", checked as CreateStateMachine checks one).
+    let (state_name, state_doc, language) = match s(input, "stateName") {
+        Some(name) => {
+            definition::parse(text).map_err(|d| errors::invalid_definition(definition::invalid_message(&d)))?;
+            let st = doc.pointer(&format!("/States/{}", name.replace('~', "~0").replace('/', "~1"))).cloned().ok_or_else(|| errors::validation(format!("The state '{name}' is not in the definition")))?;
+            (name.to_string(), st, doc.get("QueryLanguage").cloned())
+        }
+        None if doc.get("States").is_some() => return Err(errors::validation("The stateName must be specified when the definition is a state machine")),
+        None => ("TestState".to_string(), doc.clone(), None),
     };
     let (machine, st) = machine_around(&state_name, &state_doc, language)?;
     let mock = mock_of(input)?;
     let config = configuration_of(input)?;
     check_testable(&st, mock.as_ref(), &config, s(input, "roleArn"))?;
     let mock = match (mock, config.map_iteration_failure_count) {
-        // More failed iterations than the Map tolerates: the Map fails.
-        // <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html#maprun-fail-threshold>
-        (Some(TaskResult::Output(_)), Some(n)) if n > st.field("ToleratedFailureCount").and_then(Value::as_u64).unwrap_or(0) => {
+        (Some(TaskResult::Output(result)), Some(failed)) if exceeds_tolerance(&st, failed, &result) => {
             Some(TaskResult::Failed { error: "States.ExceedToleratedFailureThreshold".into(), cause: "The specified tolerated failure threshold was exceeded".into() })
         }
         (m, _) => m,
@@ -202,6 +204,20 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
     Ok(Value::Object(out))
 }
 
+/// Whether `failed` iterations fail the Map: more than its `ToleratedFailureCount` or a
+/// larger share of the items (the mocked result's) than its `ToleratedFailurePercentage`;
+/// with neither, any failed iteration does.
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html#maprun-fail-threshold>
+fn exceeds_tolerance(st: &State, failed: u64, result: &Value) -> bool {
+    let count = st.field("ToleratedFailureCount").and_then(Value::as_u64);
+    let percentage = st.field("ToleratedFailurePercentage").and_then(Value::as_f64);
+    let items = result.as_array().map(Vec::len).unwrap_or(0).max(1) as f64;
+    match (count, percentage) {
+        (None, None) => failed > 0,
+        (c, p) => c.is_some_and(|c| failed > c) || p.is_some_and(|p| failed as f64 * 100.0 / items > p),
+    }
+}
+
 /// A machine of the tested state alone, every state it can go to a Succeed (so the run
 /// stops there); and the tested state as parsed.
 fn machine_around(state_name: &str, state_doc: &Value, language: Option<Value>) -> Result<(Value, Arc<State>), AwsError> {
@@ -265,7 +281,7 @@ fn configuration_of(input: &Value) -> Result<Configuration, AwsError> {
         }
     };
     if c.get("mapItemReaderData").is_some() {
-        return Err(errors::not_supported("stateConfiguration.mapItemReaderData (TestState of a distributed Map)"));
+        return Err(errors::not_supported("stateConfiguration.mapItemReaderData"));
     }
     Ok(Configuration {
         retrier_retry_count: count("retrierRetryCount")?.unwrap_or(0),
@@ -280,7 +296,6 @@ fn configuration_of(input: &Value) -> Result<Configuration, AwsError> {
 fn check_testable(st: &State, mock: Option<&TaskResult>, config: &Configuration, role: Option<&str>) -> Result<(), AwsError> {
     let resource = st.field("Resource").and_then(Value::as_str).unwrap_or_default();
     match &st.kind {
-        Kind::Map { distributed: true, .. } => return Err(errors::not_supported("TestState of a distributed Map")),
         Kind::Task | Kind::Parallel { .. } | Kind::Map { .. } => {}
         _ if mock.is_some() => return Err(errors::validation(format!("A mock can only be specified for Task, Map and Parallel states, not for a {} state", st.type_name()))),
         _ => {}

@@ -217,6 +217,14 @@ async fn map_and_parallel_run_only_with_a_mock() {
     assert_eq!((failed.status(), failed.error()), (Some(&TestExecutionStatus::Failed), Some("States.ExceedToleratedFailureThreshold")));
     assert_eq!(over(1).await.expect("TestState").status(), Some(&TestExecutionStatus::Succeeded));
 
+    // A distributed Map with a tolerated share of failures.
+    let distributed = json!({ "Type": "Map", "ToleratedFailurePercentage": 50,
+        "ItemProcessor": { "ProcessorConfig": { "Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS" }, "StartAt": "Work", "States": { "Work": { "Type": "Pass", "End": true } } },
+        "End": true });
+    let share = |count: i32| c.test_state().definition(distributed.to_string()).input("[1,2,3,4]").mock(mock_result(json!([1, 2, 3, 4]))).state_configuration(TestStateConfiguration::builder().map_iteration_failure_count(count).build()).send();
+    assert_eq!(share(2).await.expect("TestState").status(), Some(&TestExecutionStatus::Succeeded));
+    assert_eq!(share(3).await.expect("TestState").error(), Some("States.ExceedToleratedFailureThreshold"));
+
     let parallel = json!({ "Type": "Parallel", "Branches": [{ "StartAt": "A", "States": { "A": { "Type": "Pass", "End": true } } }], "End": true });
     let error_in = |state: &str| {
         c.test_state()
@@ -256,6 +264,11 @@ async fn bad_input_is_refused() {
     let machine = json!({ "StartAt": "A", "States": { "A": { "Type": "Pass", "End": true } } }).to_string();
     err(c.test_state().definition(&machine).role_arn(ROLE).send().await, "ValidationException");
     err(c.test_state().definition(&machine).role_arn(ROLE).state_name("B").send().await, "ValidationException");
+    // `stateName` asks for a whole, valid machine.
+    err(c.test_state().definition(&pass).role_arn(ROLE).state_name("A").send().await, "InvalidDefinition");
+    let dangling = json!({ "StartAt": "A", "States": { "A": { "Type": "Pass", "End": true }, "B": { "Type": "Pass", "Next": "Nowhere" } } }).to_string();
+    let msg = err(c.test_state().definition(&dangling).role_arn(ROLE).state_name("A").send().await, "InvalidDefinition");
+    assert!(msg.contains("MISSING_TRANSITION_TARGET"), "{msg}");
     let ok = c.test_state().definition(&machine).role_arn(ROLE).state_name("A").send().await.expect("TestState");
     assert_eq!(ok.status(), Some(&TestExecutionStatus::Succeeded));
 }

@@ -10,6 +10,7 @@
 use crate::definition::{self, Kind, State};
 use crate::engine::execution::{ExecutionRecord, Running, TestMode};
 use crate::engine::run::{error_matches, Exec, Frame};
+use crate::engine::lang::Failure;
 use crate::engine::Engine;
 use crate::errors;
 use crate::service::{req, s};
@@ -17,6 +18,10 @@ use crate::tasks::TaskResult;
 use nimbus_core::{AwsError, RequestContext};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+
+/// How long TestState runs a state.
+/// <https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html>
+const TEST_STATE_LIMIT_MS: u64 = 5 * 60 * 1000;
 
 /// `stateConfiguration`: where the tested state stands in a (pretend) run.
 /// <https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestStateConfiguration.html>
@@ -123,7 +128,13 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         machine_ctx: overlay(json!({ "Id": "TestState", "Name": "TestState" }), "StateMachine"),
     });
     let def = machine_definition(&machine)?;
-    let (result, _) = exec.clone().run_set(def, state_input.clone(), variables.clone(), Frame { top: true }, 0, None).await;
+    // "The TestState API can run for up to five minutes. If the execution of a state
+    // exceeds this duration, it fails with the States.Timeout error."
+    let run = exec.clone().run_set(def, state_input.clone(), variables.clone(), Frame { top: true }, 0, None);
+    let (result, timed_out) = tokio::select! {
+        (r, _) = run => (r, false),
+        _ = engine.clock.sleep_until(now + TEST_STATE_LIMIT_MS) => (Err(Failure::new("States.Timeout", "The state did not finish within the five minutes TestState allows")), true),
+    };
     let history = running.history.lock().clone();
     let entered: Vec<&str> = history.iter().filter_map(|e| e.pointer("/stateEnteredEventDetails/name").and_then(Value::as_str)).collect();
     let next_state = entered.get(1).map(|s| s.to_string());
@@ -136,7 +147,7 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
     };
     // The first Retrier naming the error retries it while its attempts last.
     // <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error>
-    let retrier = failure.as_ref().and_then(|(error, _)| st.retry.iter().position(|r| error_matches(&r.errors, error))).filter(|&i| config.retrier_retry_count < st.retry[i].max_attempts);
+    let retrier = failure.as_ref().filter(|_| !timed_out).and_then(|(error, _)| st.retry.iter().position(|r| error_matches(&r.errors, error))).filter(|&i| config.retrier_retry_count < st.retry[i].max_attempts);
     match (failure, retrier) {
         (Some((error, cause)), Some(i)) => {
             let r = &st.retry[i];

@@ -272,3 +272,27 @@ async fn bad_input_is_refused() {
     let ok = c.test_state().definition(&machine).role_arn(ROLE).state_name("A").send().await.expect("TestState");
     assert_eq!(ok.status(), Some(&TestExecutionStatus::Succeeded));
 }
+
+// "The TestState API can run for up to five minutes. If the execution of a state exceeds
+// this duration, it fails with the States.Timeout error." (nimbus's clock is moved past it
+// while the function still runs; the state's Retrier does not apply.)
+#[tokio::test]
+async fn a_state_running_past_five_minutes_fails_with_states_timeout() {
+    let n = Nimbus::start_with_clock_control();
+    let lc = n.lambda_client();
+    let slow = unique_name("slow");
+    lambda::create(&lc, &slow, FnSpec::python("handler.sleep").timeout(900)).await;
+    let c = client(&n);
+    let task = json!({ "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": { "FunctionName": slow, "Payload": { "ms": 5000 } },
+                       "Retry": [{ "ErrorEquals": ["States.ALL"] }], "End": true });
+    let call = tokio::spawn(async move { c.test_state().definition(task.to_string()).role_arn(ROLE).send().await });
+    let mut polls = 0;
+    while !call.is_finished() {
+        assert_eq!(n.advance_clock(301), 200, "the clock moves");
+        polls += 1;
+        assert!(polls < 400, "TestState did not end");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let out = call.await.expect("joined").expect("TestState");
+    assert_eq!((out.status(), out.error()), (Some(&TestExecutionStatus::Failed), Some("States.Timeout")));
+}

@@ -190,6 +190,40 @@ def test_test_state_runs_one_state_with_mocks(sfn):
     assert code == "InvalidDefinition", msg
 
 
+def test_test_state_inspection_retry_context_and_role(sfn):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "Execution.$": "$$.Execution.Name"},
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3}],
+        "Next": "After",
+    }
+    out = sfn.test_state(
+        definition=json.dumps(task),
+        input="{}",
+        inspectionLevel="DEBUG",
+        mock={"errorOutput": {"error": "Boom", "cause": "bad"}},
+        stateConfiguration={"retrierRetryCount": 2},
+    )
+    assert (out["status"], out["error"]) == ("RETRIABLE", "Boom")
+    assert out["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 4}
+    assert json.loads(out["inspectionData"]["afterParameters"])["FunctionName"] == "f"
+    ok = sfn.test_state(
+        definition=json.dumps(task),
+        input="{}",
+        inspectionLevel="DEBUG",
+        context=json.dumps({"Execution": {"Name": "from-context"}}),
+        mock={"result": '{"Payload": 1}'},
+    )
+    assert json.loads(ok["inspectionData"]["afterParameters"]) == {"FunctionName": "f", "Execution": "from-context"}
+    assert (ok["status"], ok["nextState"], json.loads(ok["output"])) == ("SUCCEEDED", "After", {"Payload": 1})
+    code, msg, _ = error_of(lambda: sfn.test_state(definition=json.dumps({"Type": "Pass", "End": True})))
+    assert code == "ValidationException" and "roleArn" in msg, msg
+    code, _, _ = error_of(lambda: sfn.test_state(definition=json.dumps(task), mock={"result": "{}", "errorOutput": {"error": "E"}}))
+    assert code == "ValidationException"
+
+
 def test_validate_reports_warnings_only_when_asked(sfn):
     definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x": "$.y"}, "End": True}}})
     default = sfn.validate_state_machine_definition(definition=definition)

@@ -129,7 +129,7 @@ fn check_express(def: &definition::Definition) -> Result<(), AwsError> {
     }
 }
 
-fn check_role(role: &str) -> Result<(), AwsError> {
+pub(crate) fn check_role(role: &str) -> Result<(), AwsError> {
     if !role.starts_with("arn:") || role.split(':').count() < 6 {
         return Err(errors::invalid_arn_text(format!("Invalid Arn: 'Invalid ARN prefix: {role}'")));
     }

@@ -52,6 +52,7 @@ mod stepfunctions;
 mod stepfunctions_tasks;
 mod stepfunctions_dmap;
 mod stepfunctions_tracing;
+mod stepfunctions_test_state;
 mod sts_and_isolation;
 mod trace_chain;
 mod xray;

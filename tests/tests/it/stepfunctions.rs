@@ -4,8 +4,8 @@
 //! activities with Retry backoff and Catch), history events in AWS's shapes, name
 //! idempotency, StopExecution, ListExecutions' filters and pages, activities with task
 //! tokens and heartbeats, and a STANDARD execution that survives `kill -9` mid-Wait.
-//! StartSyncExecution and TestState (whose SDK calls prefix the host with `sync-`) are in
-//! tests/python/test_stepfunctions.py.
+//! StartSyncExecution (whose SDK call prefixes the host with `sync-`) is in
+//! tests/python/test_stepfunctions.py; TestState in stepfunctions_test_state.rs.
 //! <https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html>
 
 use aws_credential_types::Credentials;

@@ -10,6 +10,7 @@ use crate::tasks::Finished;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use tokio::sync::watch;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +116,10 @@ pub struct Running {
 #[derive(Debug, Clone, Default)]
 pub struct TestMode {
     pub mock: Option<crate::tasks::TaskResult>,
+    /// The state under test (the states after it only end the run).
+    pub state: String,
+    /// The values of the data-flow steps, by `InspectionData` member name.
+    pub inspection: Arc<Mutex<Map<String, Value>>>,
 }
 
 impl Running {

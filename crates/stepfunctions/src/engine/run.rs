@@ -100,6 +100,17 @@ impl Exec {
         self.running.emit(&self.engine, previous, kind, details)
     }
 
+    /// TestState's hook: records the value one data-flow step of the state under test
+    /// produced (`afterInputPath`, `afterParameters`, `result`, …); nothing in an execution.
+    fn inspect(&self, frame: &Frame, st: &State, step: &str, value: &Value) {
+        if let (true, Some(t)) = (frame.top, &self.running.test) {
+            if t.state != st.name {
+                return;
+            }
+            t.inspection.lock().insert(step.to_string(), value.clone());
+        }
+    }
+
     fn context(&self, state: &str, entered_ms: u64, retry_count: u64, extra: Option<(&str, Value)>) -> Value {
         let mut ctx = Map::new();
         ctx.insert("Execution".into(), self.execution_ctx.clone());
@@ -206,6 +217,7 @@ impl Exec {
             for (k, v) in a {
                 vars.insert(k.clone(), v.clone());
             }
+            self.inspect(frame, st, "variables", &Value::Object(vars.clone()));
         }
         Ok(step)
     }
@@ -259,6 +271,7 @@ impl Exec {
     async fn body_jsonpath(self: Arc<Self>, st: &Arc<State>, input: &Value, vars: &Map<String, Value>, ctx: &Value, frame: &Frame, prev: &mut u64, cp: Checkpoint) -> Result<Step, Failure> {
         let jp = JsonPath { context: ctx, variables: vars };
         let effective = jp.filter(input, st.path_field("InputPath", "$").as_deref())?;
+        self.inspect(frame, st, "afterInputPath", &effective);
         let output_path = st.path_field("OutputPath", "$");
         let result_path = st.path_field("ResultPath", "$");
         let assign = |scope: &Value| -> Result<Option<Map<String, Value>>, Failure> {
@@ -274,8 +287,11 @@ impl Exec {
                     (None, Some(p)) => jp.render(p, &effective)?,
                     (None, None) => effective.clone(),
                 };
+                self.inspect(frame, st, "afterParameters", &result);
+                self.inspect(frame, st, "result", &result);
                 let assigned = assign(&result)?;
                 let out = jp.apply_result(input, result_path.as_deref(), result)?;
+                self.inspect(frame, st, "afterResultPath", &out);
                 Ok(Step { output: jp.filter(&out, output_path.as_deref())?, next: st.next.clone(), assigned })
             }
             Kind::Succeed => Ok(Step { output: jp.filter(&effective, output_path.as_deref())?, next: None, assigned: None }),
@@ -350,21 +366,23 @@ impl Exec {
                 let raw = self.clone().with_retries(st, &effective, vars, ctx, frame, prev, cp, |exec, ctx, token| {
                     let ctx_with_token = with_token(ctx, token);
                     let jp = JsonPath { context: &ctx_with_token, variables: vars };
-                    match st.field("Parameters") {
-                        Some(p) if !matches!(st.kind, Kind::Map { .. }) => jp.render(p, &effective),
-                        _ => {
-                            let _ = exec;
-                            Ok(effective.clone())
-                        }
-                    }
+                    let parameters = match st.field("Parameters") {
+                        Some(p) if !matches!(st.kind, Kind::Map { .. }) => jp.render(p, &effective)?,
+                        _ => effective.clone(),
+                    };
+                    exec.inspect(frame, st, "afterParameters", &parameters);
+                    Ok(parameters)
                 })
                 .await?;
+                self.inspect(frame, st, "result", &raw);
                 let result = match st.field("ResultSelector") {
                     Some(rs) => jp.render(rs, &raw)?,
                     None => raw,
                 };
+                self.inspect(frame, st, "afterResultSelector", &result);
                 let assigned = assign(&result)?;
                 let out = jp.apply_result(input, result_path.as_deref(), result)?;
+                self.inspect(frame, st, "afterResultPath", &out);
                 Ok(Step { output: jp.filter(&out, output_path.as_deref())?, next: st.next.clone(), assigned })
             }
         }
@@ -449,12 +467,15 @@ impl Exec {
                     let ctx_with_token = with_token(ctx, token);
                     let states = json!({ "input": input, "context": ctx_with_token });
                     let ja = Jsonata { states: &states, variables: vars, now_ms: self.engine.clock.now_ms() };
-                    match st.field("Arguments") {
-                        Some(a) if !matches!(st.kind, Kind::Map { .. }) => ja.render(a),
-                        _ => Ok(input.clone()),
-                    }
+                    let arguments = match st.field("Arguments") {
+                        Some(a) if !matches!(st.kind, Kind::Map { .. }) => ja.render(a)?,
+                        _ => input.clone(),
+                    };
+                    self.inspect(frame, st, "afterArguments", &arguments);
+                    Ok(arguments)
                 })
                 .await?;
+                self.inspect(frame, st, "result", &raw);
                 let states = json!({ "input": input, "context": ctx, "result": raw });
                 finish(&states, raw.clone(), st.next.clone(), None, None)
             }
@@ -568,6 +589,13 @@ impl Exec {
         token: Option<String>,
         resumed: bool,
     ) -> Result<Value, Failure> {
+        // TestState with a mock: the mock is the Task's, Parallel's or Map's result.
+        if let (true, Some(mock)) = (frame.top, self.running.test.as_ref().and_then(|t| t.mock.clone())) {
+            return match mock {
+                crate::tasks::TaskResult::Output(v) => Ok(v),
+                crate::tasks::TaskResult::Failed { error, cause } => Err(Failure::new(error, cause)),
+            };
+        }
         match &st.kind {
             Kind::Task => {
                 let jp_seconds = |field: &str, path: &str| -> Result<Option<u64>, Failure> {

@@ -281,12 +281,6 @@ impl Exec {
     /// The integration's call through the `TaskRunner`, bounded by the deadline.
     /// `Err((true, _))`: timed out.
     async fn run_integration(&self, call: &Call<'_>, arguments: Value, token: Option<String>, deadline: Option<u64>) -> Result<Value, (bool, Failure)> {
-        if let Some(mock) = self.running.test.as_ref().and_then(|t| t.mock.clone()) {
-            return match mock {
-                TaskResult::Output(v) => Ok(v),
-                TaskResult::Failed { error, cause } => Err((false, Failure::new(error, cause))),
-            };
-        }
         let runner = self.engine.runner.read().clone();
         let Some(runner) = runner else {
             return Err((false, Failure::runtime(format!("The resource '{}' is not supported by nimbus: no task integrations are wired", call.resource))));

@@ -107,22 +107,13 @@ pub async fn start(engine: &Engine, ctx: &RequestContext, input: &Value, sync: b
         revision_id: machine.defn.revision_id.clone(),
         updated_ms: machine.defn.updated_ms,
         input: input_text.clone(),
-        output: None,
         status: "RUNNING".into(),
-        error: None,
-        cause: None,
         start_ms: now,
-        stop_ms: None,
         trace_header: traced.header,
         trace_segment: traced.segment,
         logging: machine.base.logging.clone(),
         tracing: machine.base.tracing.clone(),
-        checkpoint: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        redrive_checkpoint: None,
-        map_run_arn: None,
-        label: None,
+        ..Default::default()
     };
     let running = Arc::new(Running::new(record.clone(), Vec::new()));
     {

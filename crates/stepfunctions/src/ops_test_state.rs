@@ -84,8 +84,6 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         name: name.clone(),
         machine_arn: crate::arns::machine(&ctx.region, &ctx.account_id, "TestState"),
         machine_name: "TestState".into(),
-        version_arn: None,
-        alias_arn: None,
         account: ctx.account_id.clone(),
         region: ctx.region.clone(),
         express: true,
@@ -94,22 +92,9 @@ pub async fn test_state(engine: &Engine, ctx: &RequestContext, input: &Value) ->
         revision_id: String::new(),
         updated_ms: now,
         input: state_input.to_string(),
-        output: None,
         status: "RUNNING".into(),
-        error: None,
-        cause: None,
         start_ms: now,
-        stop_ms: None,
-        trace_header: None,
-        trace_segment: None,
-        logging: None,
-        tracing: None,
-        checkpoint: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        redrive_checkpoint: None,
-        map_run_arn: None,
-        label: None,
+        ..Default::default()
     };
     let inspection = Arc::new(parking_lot::Mutex::new(Map::new()));
     let mut running = Running::new(record, Vec::new());

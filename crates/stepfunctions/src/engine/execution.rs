@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Default` is only for the members a new execution leaves empty (`..Default::default()`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ExecutionRecord {
     pub arn: String,
     pub name: String,

@@ -454,8 +454,6 @@ async fn start_child(exec: &Arc<Exec>, live: &LiveMapRun, index: usize, input: V
         name,
         machine_arn: format!("{}/{}", prec.machine_arn, label),
         machine_name: machine,
-        version_arn: None,
-        alias_arn: None,
         account: prec.account.clone(),
         region: prec.region.clone(),
         express,
@@ -464,22 +462,12 @@ async fn start_child(exec: &Arc<Exec>, live: &LiveMapRun, index: usize, input: V
         revision_id: prec.revision_id.clone(),
         updated_ms: prec.updated_ms,
         input: input_text.clone(),
-        output: None,
         status: "RUNNING".into(),
-        error: None,
-        cause: None,
         start_ms: now,
-        stop_ms: None,
-        trace_header: None,
-        trace_segment: None,
         logging: prec.logging.clone(),
-        tracing: None,
-        checkpoint: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        redrive_checkpoint: None,
         map_run_arn: Some(map_run_arn.clone()),
         label: Some(label),
+        ..Default::default()
     };
     let running = Arc::new(Running::new(record.clone(), Vec::new()));
     engine.running.lock().insert(arn.clone(), running.clone());

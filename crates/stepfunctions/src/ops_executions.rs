@@ -337,11 +337,7 @@ pub fn list(engine: &Engine, _ctx: &RequestContext, input: &Value) -> Result<Val
     let items: Vec<Value> = rows
         .into_iter()
         .filter_map(|row| {
-            // Running executions' current status lives in memory.
-            let rec = match engine.running.lock().get(&row.arn) {
-                Some(r) => r.record.lock().clone(),
-                None => serde_json::from_value::<ExecutionRecord>(row.doc).ok()?,
-            };
+            let rec = engine.current_record(row)?;
             if status.is_some_and(|s| s != rec.status) {
                 return None;
             }

@@ -5,7 +5,6 @@
 //! <https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListMapRuns.html>
 //! <https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html>
 
-use crate::engine::execution::ExecutionRecord;
 use crate::engine::map_run::MapRunRecord;
 use crate::engine::Engine;
 use crate::errors;
@@ -117,10 +116,7 @@ pub fn list_children(engine: &Engine, input: &Value) -> Result<Value, AwsError> 
     let items: Vec<Value> = rows
         .into_iter()
         .filter_map(|row| {
-            let rec = match engine.running.lock().get(&row.arn) {
-                Some(r) => r.record.lock().clone(),
-                None => serde_json::from_value::<ExecutionRecord>(row.doc).ok()?,
-            };
+            let rec = engine.current_record(row)?;
             if redrive_filter == Some("REDRIVEN") && rec.redrive_count == 0 {
                 return None;
             }

@@ -85,15 +85,20 @@ async fn distributed_map_batches_items_with_batch_input() {
     );
 }
 
+/// A processor (start "C") whose items over 1 fail with `Too.Big` / "item over 1".
+fn fails_over_one() -> Value {
+    json!({
+        "C": { "Type": "Choice", "Choices": [{ "Variable": "$", "NumericGreaterThan": 1, "Next": "Bad" }], "Default": "Ok" },
+        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over 1" },
+        "Ok": { "Type": "Pass", "End": true }
+    })
+}
+
 #[tokio::test]
 async fn distributed_map_fails_past_tolerated_failures() {
     let n = Nimbus::start_in_memory();
     let c = sfn(&n);
-    let states = json!({
-        "C": { "Type": "Choice", "Choices": [{ "Variable": "$", "NumericGreaterThan": 1, "Next": "Bad" }], "Default": "Ok" },
-        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over 1" },
-        "Ok": { "Type": "Pass", "End": true }
-    });
+    let states = fails_over_one();
     let map = json!({ "Type": "Map", "ToleratedFailureCount": 1, "ItemProcessor": processor(states, "C"), "End": true });
     let d = run(&c, "dmap-fail", map, json!([0, 1, 2, 3])).await;
     assert_eq!(d.status(), &ExecutionStatus::Failed, "{d:?}");
@@ -348,11 +353,7 @@ async fn distributed_map_batches_run_as_one_child_each_and_express_children_are_
 async fn distributed_map_run_fails_past_the_tolerated_failure_threshold() {
     let n = Nimbus::start_in_memory();
     let c = sfn(&n);
-    let states = json!({
-        "C": { "Type": "Choice", "Choices": [{ "Variable": "$", "NumericGreaterThan": 1, "Next": "Bad" }], "Default": "Ok" },
-        "Bad": { "Type": "Fail", "Error": "Too.Big", "Cause": "item over 1" },
-        "Ok": { "Type": "Pass", "End": true }
-    });
+    let states = fails_over_one();
     // Two of four fail: 50% is tolerated, 1 failure is not.
     let tolerated = json!({ "Type": "Map", "ToleratedFailurePercentage": 50, "MaxConcurrency": 1, "ItemProcessor": processor(states.clone(), "C"), "End": true });
     let machine = create(&c, "dmap-tolerated", tolerated).await;

@@ -143,6 +143,15 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// A listed execution as it is now: a running one's record from memory (its status
+    /// moves there first), else the stored document (without its checkpoint).
+    pub fn current_record(&self, row: crate::store::ExecutionRow) -> Option<execution::ExecutionRecord> {
+        match self.running.lock().get(&row.arn) {
+            Some(r) => Some(r.record.lock().clone()),
+            None => serde_json::from_value(row.doc).ok(),
+        }
+    }
+
     pub fn new(store: Store, clock: Clock) -> Arc<Engine> {
         let mut reg = Registry::default();
         for (arn, kind, doc) in store.take_resources() {
